@@ -1,0 +1,90 @@
+/**
+ * The run's state machine: given the state and what the SDK reported, which history events to
+ * record. Pure: no I/O and no `cloudflare:` imports, so it is tested in plain Node.
+ */
+import type { ExecutionResponse, ReachedStep, SerializedError } from "../../sdk/protocol.ts";
+import { backoffDelay, type BackoffPolicy } from "../../src/lib/backoff.ts";
+import { formatBytes, jsonBytes } from "../../src/lib/json-size.ts";
+import type { HistoryEvent } from "./history.ts";
+import type { RunState } from "./state.ts";
+
+/** The policies and limits a decision is made under. */
+export interface EngineConfig {
+  retries: number;
+  backoff: BackoffPolicy;
+  maxSteps: number;
+  maxOutputBytes: number;
+}
+
+/** The moment and the randomness a decision uses, passed in so decisions are reproducible. */
+export interface DecisionContext {
+  now: number;
+  random: () => number;
+}
+
+const limitError = (message: string): SerializedError => ({ name: "LimitExceededError", message });
+
+function oversized(what: string, output: unknown, config: EngineConfig): SerializedError | undefined {
+  const bytes = jsonBytes(output);
+  if (bytes <= config.maxOutputBytes) return undefined;
+  return limitError(`${what} returned ${formatBytes(bytes)} of JSON; the limit is ${formatBytes(config.maxOutputBytes)}`);
+}
+
+function decideStep(state: RunState, reached: ReachedStep, config: EngineConfig, ctx: DecisionContext): HistoryEvent | undefined {
+  const known = state.steps.get(reached.id);
+  if (known && (known.status === "completed" || known.status === "failed")) return undefined;
+  const step = { stepId: reached.id, name: reached.name };
+  const attempt = known?.failures ?? 0;
+  switch (reached.type) {
+    case "planned":
+      return known ? undefined : { type: "step.scheduled", ...step, op: "run" };
+    case "sleep":
+      if (known) return undefined;
+      if (reached.until <= ctx.now) return { type: "step.completed", ...step, op: "sleep", attempt: 0, output: null };
+      return { type: "step.sleeping", ...step, until: reached.until };
+    case "ran": {
+      const tooBig = oversized(`Step "${reached.id}"`, reached.output, config);
+      const startedAt = reached.timing.startedAt;
+      if (tooBig) return { type: "step.failed", ...step, op: "run", attempt, startedAt, error: tooBig };
+      return { type: "step.completed", ...step, op: "run", attempt, startedAt, output: reached.output };
+    }
+    case "errored": {
+      const startedAt = reached.timing.startedAt;
+      if (!reached.retriable || attempt >= config.retries) {
+        return { type: "step.failed", ...step, op: "run", attempt, startedAt, error: reached.error };
+      }
+      const retryAt = Math.max(ctx.now, reached.retryAt ?? ctx.now + backoffDelay(attempt + 1, config.backoff, ctx.random));
+      return { type: "step.retrying", ...step, attempt, startedAt, error: reached.error, retryAt };
+    }
+  }
+}
+
+/** The history events that record one SDK response. An empty list means nothing new happened. */
+export function decide(state: RunState, response: ExecutionResponse, config: EngineConfig, ctx: DecisionContext): HistoryEvent[] {
+  if (state.terminal) return [];
+  switch (response.type) {
+    case "completed": {
+      const tooBig = oversized(`Function "${state.functionId}"`, response.output, config);
+      return [tooBig ? { type: "run.failed", error: tooBig } : { type: "run.completed", output: response.output }];
+    }
+    case "failed": {
+      if (!response.retriable || state.attempt >= config.retries) return [{ type: "run.failed", error: response.error }];
+      const attempt = state.attempt + 1;
+      const retryAt = Math.max(ctx.now, response.retryAt ?? ctx.now + backoffDelay(attempt, config.backoff, ctx.random));
+      return [{ type: "run.retrying", attempt, error: response.error, retryAt }];
+    }
+    case "steps": {
+      const events: HistoryEvent[] = [];
+      let count = state.steps.size;
+      for (const reached of response.steps) {
+        if (!state.steps.has(reached.id) && ++count > config.maxSteps) {
+          const message = `Run reached the limit of ${config.maxSteps} steps at step "${reached.id}"`;
+          return [...events, { type: "run.failed", error: limitError(message) }];
+        }
+        const event = decideStep(state, reached, config, ctx);
+        if (event) events.push(event);
+      }
+      return events;
+    }
+  }
+}

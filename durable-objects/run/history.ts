@@ -1,0 +1,54 @@
+/**
+ * The run's history: an append-only log of everything that happened to the run and its steps.
+ * It is the source of truth; the run's state is a fold over it (see state.ts).
+ */
+import { z } from "zod";
+import { runEventSchema, serializedErrorSchema, stepOpSchema } from "../../sdk/protocol.ts";
+
+const step = { stepId: z.string(), name: z.string() };
+
+export const historyEventSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("run.created"),
+    runId: z.string(),
+    functionId: z.string(),
+    events: z.array(runEventSchema).min(1),
+    parentRunId: z.string().optional(),
+  }),
+  z.object({ type: z.literal("run.started") }),
+  z.object({ type: z.literal("step.scheduled"), ...step, op: stepOpSchema }),
+  z.object({
+    type: z.literal("step.completed"),
+    ...step,
+    op: stepOpSchema,
+    attempt: z.number().int(),
+    startedAt: z.number().optional(),
+    output: z.unknown(),
+  }),
+  z.object({
+    type: z.literal("step.retrying"),
+    ...step,
+    attempt: z.number().int(),
+    startedAt: z.number(),
+    error: serializedErrorSchema,
+    retryAt: z.number(),
+  }),
+  z.object({
+    type: z.literal("step.failed"),
+    ...step,
+    op: stepOpSchema,
+    attempt: z.number().int(),
+    startedAt: z.number().optional(),
+    error: serializedErrorSchema,
+  }),
+  z.object({ type: z.literal("step.sleeping"), ...step, until: z.number() }),
+  z.object({ type: z.literal("step.woken"), ...step, early: z.boolean() }),
+  z.object({ type: z.literal("run.retrying"), attempt: z.number().int(), error: serializedErrorSchema, retryAt: z.number() }),
+  z.object({ type: z.literal("run.completed"), output: z.unknown() }),
+  z.object({ type: z.literal("run.failed"), error: serializedErrorSchema }),
+  z.object({ type: z.literal("run.failure-handler"), failureRunId: z.string() }),
+]);
+export type HistoryEvent = z.infer<typeof historyEventSchema>;
+
+/** A history event as stored: its position and when it was recorded. */
+export type HistoryEntry = HistoryEvent & { seq: number; at: number };

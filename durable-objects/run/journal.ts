@@ -1,0 +1,43 @@
+/**
+ * The run's history in the Durable Object's SQLite storage: append-only, one row per event.
+ * Rows are validated with the history schema when read back.
+ */
+import { historyEventSchema, type HistoryEntry, type HistoryEvent } from "./history.ts";
+
+const SCHEMA = `CREATE TABLE IF NOT EXISTS history (
+  seq INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  step_id TEXT,
+  body TEXT NOT NULL
+)`;
+
+/** A run's history log in SQLite. */
+export class Journal {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(SCHEMA);
+  }
+
+  /** Every entry, oldest first, each checked against the schema. */
+  readAll(): HistoryEntry[] {
+    const rows = this.sql.exec<{ seq: number; at: number; body: string }>("SELECT seq, at, body FROM history ORDER BY seq").toArray();
+    return rows.map((row) => {
+      const parsed = historyEventSchema.safeParse(JSON.parse(row.body));
+      if (!parsed.success) throw new Error(`History entry ${row.seq} is corrupt: ${parsed.error.message}`);
+      return { ...parsed.data, seq: row.seq, at: row.at };
+    });
+  }
+
+  /**
+   * Appends events after `lastSeq`. Writes are synchronous, so events appended together commit
+   * together, and nothing leaves the object before they are durable (the output gate).
+   */
+  append(events: HistoryEvent[], lastSeq: number, at: number): HistoryEntry[] {
+    return events.map((event, index) => {
+      const seq = lastSeq + index + 1;
+      const stepId = "stepId" in event ? event.stepId : null;
+      this.sql.exec("INSERT INTO history (seq, at, type, step_id, body) VALUES (?, ?, ?, ?, ?)", seq, at, event.type, stepId, JSON.stringify(event));
+      return { ...event, seq, at };
+    });
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * Limits every run is held to. Stated in the README; each is enforced with an error that names
+ * the step and the limit.
+ */
+
+/** Largest JSON result a step (or the function) may return. */
+export const MAX_STEP_OUTPUT_BYTES = 1024 * 1024;
+/** Most steps one run may have, counting every repeat of a step id. */
+export const MAX_STEPS_PER_RUN = 1_000;
+/** Largest event payload (`data`) a run may be started with. */
+export const MAX_EVENT_BYTES = 512 * 1024;

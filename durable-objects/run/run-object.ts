@@ -1,0 +1,159 @@
+/**
+ * RunObject: one Durable Object per run. A thin shell: RPC and the alarm come in, the runner and
+ * the state machine decide, the journal persists. All driving happens here, one drive at a time.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
+import { toMs } from "../../sdk/duration.ts";
+import { runEventSchema, type ExecutionRequest, type ExecutionResponse } from "../../sdk/protocol.ts";
+import type { Env } from "../../src/env.ts";
+import { FUNCTION_FAILED_EVENT, failureFunctionId } from "../../src/failure-function.ts";
+import { DEFAULT_BACKOFF } from "../../src/lib/backoff.ts";
+import { registry } from "../../src/registry.ts";
+import { executeInProcess } from "../../src/transport/in-process.ts";
+import type { EngineConfig } from "./engine.ts";
+import type { HistoryEntry, HistoryEvent } from "./history.ts";
+import { Journal } from "./journal.ts";
+import { MAX_STEP_OUTPUT_BYTES, MAX_STEPS_PER_RUN } from "./limits.ts";
+import { drive } from "./runner.ts";
+import { apply, foldHistory, initialState, type RunState } from "./state.ts";
+import { nextWake } from "./timers.ts";
+import { runView, type RunView } from "./view.ts";
+
+export const startRunSchema = z.object({
+  runId: z.string().min(1).max(200),
+  functionId: z.string().min(1),
+  events: z.array(runEventSchema).min(1),
+  parentRunId: z.string().optional(),
+});
+export type StartRun = z.infer<typeof startRunSchema>;
+
+/** An invocation hands control back after this long; the alarm picks the run up again. */
+const DRIVE_BUDGET_MS = 30_000;
+/** If the object dies mid-drive, this alarm resumes the run from its history. */
+const WATCHDOG_MS = 60_000;
+
+function engineConfig(functionId: string): EngineConfig {
+  const config = registry.get(functionId)?.config;
+  const backoff = config?.backoff;
+  return {
+    retries: config?.retries ?? 0,
+    backoff: backoff ? { initialMs: toMs(backoff.initial), coefficient: backoff.coefficient, maxMs: toMs(backoff.max) } : DEFAULT_BACKOFF,
+    maxSteps: MAX_STEPS_PER_RUN,
+    maxOutputBytes: MAX_STEP_OUTPUT_BYTES,
+  };
+}
+
+export class RunObject extends DurableObject<Env> {
+  private readonly journal: Journal;
+  private cached: RunState | undefined;
+  private driving: Promise<void> | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.journal = new Journal(ctx.storage.sql);
+  }
+
+  private load(): RunState | undefined {
+    this.cached ??= foldHistory(this.journal.readAll());
+    return this.cached;
+  }
+
+  private record(events: HistoryEvent[]): HistoryEntry[] {
+    const state = this.load();
+    const entries = this.journal.append(events, state?.lastSeq ?? 0, Date.now());
+    for (const entry of entries) {
+      if (this.cached) apply(this.cached, entry);
+      else this.cached = initialState(entry);
+    }
+    return entries;
+  }
+
+  /** Creates the run and schedules its first execution. Starting an existing run changes nothing. */
+  async start(input: StartRun): Promise<{ runId: string; created: boolean }> {
+    const run = startRunSchema.parse(input);
+    if (this.load()) return { runId: run.runId, created: false };
+    this.record([{ type: "run.created", ...run }]);
+    await this.ctx.storage.setAlarm(Date.now());
+    return { runId: run.runId, created: true };
+  }
+
+  override async alarm(): Promise<void> {
+    await this.driveOnce({});
+  }
+
+  /**
+   * Fires the run's next timer now: a sleep ends early, a retry backoff is cut short.
+   * Resolves once the run has gone as far as it can.
+   */
+  async wake(): Promise<{ woke: boolean; status: RunView["status"] | undefined }> {
+    const state = this.load();
+    const at = state ? nextWake(state, Date.now()) : undefined;
+    if (at !== undefined) await this.driveOnce({ skipTo: at });
+    const after = this.load();
+    return { woke: at !== undefined, status: after ? runView(after, Date.now()).status : undefined };
+  }
+
+  async getRun(): Promise<RunView | null> {
+    const state = this.load();
+    return state ? runView(state, Date.now()) : null;
+  }
+
+  async getHistory(): Promise<HistoryEntry[] | null> {
+    return this.load() ? this.journal.readAll() : null;
+  }
+
+  private async driveOnce(options: { skipTo?: number }): Promise<void> {
+    while (this.driving) await this.driving;
+    this.driving = this.driveRun(options).finally(() => (this.driving = undefined));
+    return this.driving;
+  }
+
+  private async driveRun(options: { skipTo?: number }): Promise<void> {
+    const state = this.load();
+    if (!state) return;
+    if (!state.terminal) {
+      await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
+      const fn = registry.get(state.functionId);
+      const execute = fn
+        ? (request: ExecutionRequest): Promise<ExecutionResponse> => executeInProcess(fn, request)
+        : async (): Promise<ExecutionResponse> => ({
+            type: "failed",
+            error: { name: "FunctionNotFoundError", message: `Function "${state.functionId}" is not registered with this Stepwise Worker` },
+            retriable: false,
+          });
+      await drive(
+        {
+          state: () => this.load() ?? state,
+          record: (events) => void this.record(events),
+          execute,
+          setWake: async (at) => (at === undefined ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at)),
+          now: () => Date.now(),
+          random: Math.random,
+        },
+        engineConfig(state.functionId),
+        { budgetMs: DRIVE_BUDGET_MS, ...options },
+      );
+    }
+    await this.startFailureHandler();
+  }
+
+  /** After a final failure, starts the function's onFailure run once (its id is derived). */
+  private async startFailureHandler(): Promise<void> {
+    const state = this.load();
+    const fn = state && registry.get(state.functionId);
+    if (!state || state.terminal !== "failed" || !fn?.onFailure || state.failureRunId || !state.error) return;
+    const [event] = state.events;
+    if (!event) return;
+    const failureRunId = `${state.runId}.failure`;
+    const stub = this.env.RUN.get(this.env.RUN.idFromName(failureRunId));
+    const data = { functionId: fn.id, runId: state.runId, error: state.error, event };
+    await stub.start({
+      runId: failureRunId,
+      functionId: failureFunctionId(fn.id),
+      events: [{ id: `${state.runId}.failed`, name: FUNCTION_FAILED_EVENT, data, ts: Date.now() }],
+      parentRunId: state.runId,
+    });
+    this.record([{ type: "run.failure-handler", failureRunId }]);
+  }
+}

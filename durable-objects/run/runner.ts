@@ -1,0 +1,80 @@
+/**
+ * Drives a run forward: executes due steps, asks the SDK what comes next, records the answer,
+ * and repeats at once until the run finishes or waits on time. No `cloudflare:` imports: the
+ * Durable Object supplies the ports.
+ */
+import type { ExecutionRequest, ExecutionResponse } from "../../sdk/protocol.ts";
+import { PROTOCOL_VERSION } from "../../sdk/protocol.ts";
+import { decide, type EngineConfig } from "./engine.ts";
+import type { HistoryEvent } from "./history.ts";
+import type { RunState } from "./state.ts";
+import { dueSteps, hasPendingSteps, nextWake, wakeEvents } from "./timers.ts";
+
+/** What the runner needs from its host. */
+export interface RunPorts {
+  state(): RunState;
+  /** Persists events (one transaction) and applies them to the state. */
+  record(events: HistoryEvent[]): void;
+  execute(request: ExecutionRequest): Promise<ExecutionResponse>;
+  /** Arms the host's single alarm at `at`, or clears it. */
+  setWake(at: number | undefined): Promise<void>;
+  now(): number;
+  random(): number;
+}
+
+export interface DriveOptions {
+  /** Treat the clock as at least this moment (an operator's wake, or a test skipping time). */
+  skipTo?: number;
+  /** Hand control back (by re-arming the alarm) after this long, so no invocation runs unbounded. */
+  budgetMs: number;
+}
+
+function request(state: RunState, runStep: string | undefined, attempt: number, allowImmediate: boolean): ExecutionRequest {
+  const [event] = state.events;
+  if (!event) throw new Error(`Run ${state.runId} has no event`);
+  return {
+    version: PROTOCOL_VERSION,
+    functionId: state.functionId,
+    runId: state.runId,
+    attempt,
+    event,
+    events: state.events,
+    steps: state.memo,
+    allowImmediate,
+    ...(runStep !== undefined ? { runStep } : {}),
+  };
+}
+
+/** Runs `state` forward until it finishes, sleeps, or spends its budget; then arms the next wake. */
+export async function drive(ports: RunPorts, config: EngineConfig, options: DriveOptions): Promise<void> {
+  const startedAt = ports.now();
+  const clock = (): number => Math.max(ports.now(), options.skipTo ?? 0);
+  const decideAll = (responses: ExecutionResponse[]): void => {
+    for (const response of responses) {
+      const state = ports.state();
+      ports.record(decide(state, response, config, { now: clock(), random: ports.random }));
+    }
+  };
+  const state = ports.state();
+  if (!state.terminal && !state.started) ports.record([{ type: "run.started" }]);
+
+  while (!ports.state().terminal) {
+    if (ports.now() - startedAt > options.budgetMs) return ports.setWake(ports.now());
+    const current = ports.state();
+    const now = clock();
+    const woken = wakeEvents(current, now, ports.now());
+    if (woken.length > 0) ports.record(woken);
+
+    const due = dueSteps(current, now);
+    if (due.length > 0) {
+      const calls = due.map((step) => ports.execute(request(current, step.id, step.failures, false)));
+      decideAll(await Promise.all(calls));
+      continue;
+    }
+    if (current.retryAt !== undefined && current.retryAt > now) break;
+    const lastSeq = current.lastSeq;
+    decideAll([await ports.execute(request(current, undefined, current.attempt, !hasPendingSteps(current)))]);
+    if (ports.state().lastSeq === lastSeq) break;
+  }
+  return ports.setWake(nextWake(ports.state(), clock()));
+}

@@ -1,0 +1,158 @@
+/**
+ * The run's state as a fold over its history. Applying the same history always gives the same
+ * state, which is how a run resumes after an eviction or a crash.
+ */
+import type { MemoStep, RunEvent, SerializedError, StepOp } from "../../sdk/protocol.ts";
+import type { HistoryEntry } from "./history.ts";
+
+export const RUN_STATUSES = ["queued", "running", "sleeping", "waiting", "completed", "failed", "cancelled"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export type StepStatus = "planned" | "completed" | "failed" | "retrying" | "sleeping";
+
+export interface StepState {
+  id: string;
+  name: string;
+  op: StepOp;
+  status: StepStatus;
+  /** Attempts that failed so far; the next attempt's number (0-based). */
+  failures: number;
+  firstSeenAt: number;
+  startedAt?: number;
+  endedAt?: number;
+  output?: unknown;
+  error?: SerializedError;
+  until?: number;
+  retryAt?: number;
+}
+
+export interface RunState {
+  runId: string;
+  functionId: string;
+  events: RunEvent[];
+  parentRunId?: string;
+  terminal?: "completed" | "failed" | "cancelled";
+  started: boolean;
+  /** Function-level attempt (errors thrown outside steps). */
+  attempt: number;
+  retryAt?: number;
+  steps: Map<string, StepState>;
+  /** Outcomes handed to the SDK on replay; kept in step with `steps`. */
+  memo: Record<string, MemoStep>;
+  output?: unknown;
+  error?: SerializedError;
+  failureRunId?: string;
+  createdAt: number;
+  endedAt?: number;
+  updatedAt: number;
+  lastSeq: number;
+}
+
+/** Starts a state from the run's first history entry, which must be `run.created`. */
+export function initialState(entry: HistoryEntry): RunState {
+  if (entry.type !== "run.created") throw new Error(`A run's history must start with run.created, not ${entry.type}`);
+  return {
+    runId: entry.runId,
+    functionId: entry.functionId,
+    events: entry.events,
+    ...(entry.parentRunId ? { parentRunId: entry.parentRunId } : {}),
+    started: false,
+    attempt: 0,
+    steps: new Map(),
+    memo: {},
+    createdAt: entry.at,
+    updatedAt: entry.at,
+    lastSeq: entry.seq,
+  };
+}
+
+function upsertStep(state: RunState, id: string, name: string, op: StepOp, at: number): StepState {
+  let step = state.steps.get(id);
+  if (!step) {
+    step = { id, name, op, status: "planned", failures: 0, firstSeenAt: at };
+    state.steps.set(id, step);
+  }
+  return step;
+}
+
+/** Applies one history entry to the state, in place. */
+export function apply(state: RunState, entry: HistoryEntry): void {
+  state.lastSeq = entry.seq;
+  state.updatedAt = entry.at;
+  switch (entry.type) {
+    case "run.created":
+      return;
+    case "run.started":
+      state.started = true;
+      return;
+    case "step.scheduled":
+      upsertStep(state, entry.stepId, entry.name, entry.op, entry.at);
+      return;
+    case "step.completed": {
+      const step = upsertStep(state, entry.stepId, entry.name, entry.op, entry.at);
+      Object.assign(step, { status: "completed", output: entry.output, endedAt: entry.at, retryAt: undefined });
+      step.startedAt ??= entry.startedAt ?? entry.at;
+      state.memo[entry.stepId] = { status: "completed", op: entry.op, output: entry.output };
+      return;
+    }
+    case "step.failed": {
+      const step = upsertStep(state, entry.stepId, entry.name, entry.op, entry.at);
+      Object.assign(step, { status: "failed", error: entry.error, endedAt: entry.at, retryAt: undefined });
+      step.failures = entry.attempt + 1;
+      step.startedAt ??= entry.startedAt ?? entry.at;
+      state.memo[entry.stepId] = { status: "failed", op: entry.op, error: entry.error };
+      return;
+    }
+    case "step.retrying": {
+      const step = upsertStep(state, entry.stepId, entry.name, "run", entry.at);
+      Object.assign(step, { status: "retrying", error: entry.error, retryAt: entry.retryAt, failures: entry.attempt + 1 });
+      step.startedAt ??= entry.startedAt;
+      return;
+    }
+    case "step.sleeping": {
+      const step = upsertStep(state, entry.stepId, entry.name, "sleep", entry.at);
+      Object.assign(step, { status: "sleeping", until: entry.until, startedAt: entry.at });
+      return;
+    }
+    case "step.woken": {
+      const step = upsertStep(state, entry.stepId, entry.name, "sleep", entry.at);
+      Object.assign(step, { status: "completed", output: null, endedAt: entry.at });
+      state.memo[entry.stepId] = { status: "completed", op: "sleep", output: null };
+      return;
+    }
+    case "run.retrying":
+      state.attempt = entry.attempt;
+      state.retryAt = entry.retryAt;
+      state.error = entry.error;
+      return;
+    case "run.completed":
+      Object.assign(state, { terminal: "completed", output: entry.output, endedAt: entry.at, retryAt: undefined, error: undefined });
+      return;
+    case "run.failed":
+      Object.assign(state, { terminal: "failed", error: entry.error, endedAt: entry.at, retryAt: undefined });
+      return;
+    case "run.failure-handler":
+      state.failureRunId = entry.failureRunId;
+      return;
+  }
+}
+
+/** Folds a whole history into a state; undefined when the run does not exist. */
+export function foldHistory(entries: HistoryEntry[]): RunState | undefined {
+  const [first, ...rest] = entries;
+  if (!first) return undefined;
+  const state = initialState(first);
+  for (const entry of rest) apply(state, entry);
+  return state;
+}
+
+/** The status shown to users, derived from the state. */
+export function runStatus(state: RunState): RunStatus {
+  if (state.terminal) return state.terminal;
+  if (!state.started) return "queued";
+  let sleeping = false;
+  for (const step of state.steps.values()) {
+    if (step.status === "planned" || step.status === "retrying") return "running";
+    if (step.status === "sleeping") sleeping = true;
+  }
+  return sleeping ? "sleeping" : "running";
+}

@@ -1,0 +1,50 @@
+/**
+ * Time in a run: sleeps and retry backoffs. Every timer is derived from the state, so there is
+ * no timer table to drift from the history, and the single Durable Object alarm is always set to
+ * the earliest of them. An alarm that fires twice or early finds nothing due and changes nothing.
+ */
+import type { HistoryEvent } from "./history.ts";
+import type { RunState, StepState } from "./state.ts";
+
+/** The earliest moment the run has something to do, or undefined when it waits on nothing. */
+export function nextWake(state: RunState, now: number): number | undefined {
+  if (state.terminal) return undefined;
+  let next = state.retryAt !== undefined && state.retryAt > now ? state.retryAt : undefined;
+  for (const step of state.steps.values()) {
+    const at = step.status === "sleeping" ? step.until : step.status === "retrying" ? step.retryAt : undefined;
+    if (at !== undefined && (next === undefined || at < next)) next = at;
+  }
+  return next;
+}
+
+/**
+ * Sleeps that are over by `now`, as `step.woken` events. `now` may be ahead of the real clock
+ * (`realNow`) when an operator or a test skips time; such wake-ups are recorded as early.
+ */
+export function wakeEvents(state: RunState, now: number, realNow: number = now): HistoryEvent[] {
+  const events: HistoryEvent[] = [];
+  for (const step of state.steps.values()) {
+    const until = step.until ?? 0;
+    if (step.status === "sleeping" && until <= now) {
+      events.push({ type: "step.woken", stepId: step.id, name: step.name, early: until > realNow });
+    }
+  }
+  return events;
+}
+
+/** Steps to execute now: planned ones, and retries whose backoff is over. */
+export function dueSteps(state: RunState, now: number): StepState[] {
+  const due: StepState[] = [];
+  for (const step of state.steps.values()) {
+    if (step.status === "planned" || (step.status === "retrying" && (step.retryAt ?? 0) <= now)) due.push(step);
+  }
+  return due;
+}
+
+/** True while any step waits for something (a plan, a retry or a sleep). */
+export function hasPendingSteps(state: RunState): boolean {
+  for (const step of state.steps.values()) {
+    if (step.status === "planned" || step.status === "retrying" || step.status === "sleeping") return true;
+  }
+  return false;
+}

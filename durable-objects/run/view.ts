@@ -1,0 +1,47 @@
+/**
+ * The run as the API and the dashboard show it, derived from its state.
+ */
+import type { RunState, StepState } from "./state.ts";
+import { runStatus } from "./state.ts";
+import { nextWake } from "./timers.ts";
+
+const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+function stepView(step: StepState) {
+  return {
+    id: step.id,
+    name: step.name,
+    op: step.op,
+    status: step.status,
+    attempts: step.status === "completed" ? step.failures + 1 : step.failures,
+    startedAt: iso(step.startedAt),
+    endedAt: iso(step.endedAt),
+    durationMs: step.startedAt !== undefined && step.endedAt !== undefined ? step.endedAt - step.startedAt : undefined,
+    output: step.output,
+    error: step.error,
+    sleepUntil: iso(step.until),
+    retryAt: step.status === "retrying" ? iso(step.retryAt) : undefined,
+  };
+}
+
+/** A run with its steps, in the order the function reached them. */
+export function runView(state: RunState, now: number) {
+  return {
+    id: state.runId,
+    functionId: state.functionId,
+    status: runStatus(state),
+    attempt: state.attempt,
+    event: state.events[0],
+    events: state.events,
+    output: state.output,
+    error: state.error,
+    parentRunId: state.parentRunId,
+    failureRunId: state.failureRunId,
+    createdAt: iso(state.createdAt),
+    updatedAt: iso(state.updatedAt),
+    endedAt: iso(state.endedAt),
+    nextWakeAt: iso(nextWake(state, now)),
+    steps: [...state.steps.values()].map(stepView),
+  };
+}
+export type RunView = ReturnType<typeof runView>;

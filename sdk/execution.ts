@@ -1,0 +1,111 @@
+/**
+ * Replays a function against its memoized steps and reports what it reached: its return value,
+ * its error, or the next step(s). This is the SDK side of the execution protocol.
+ */
+import { NonRetriableError, RetryAfterError, StepError } from "./errors.ts";
+import type { StepwiseFunction } from "./function.ts";
+import { replayAwareLogger } from "./logger.ts";
+import { serializeError, type ExecutionRequest, type ExecutionResponse, type ReachedStep as Reported } from "./protocol.ts";
+import { ExecutionSession, type ReachedStep } from "./session.ts";
+import { createStepTools } from "./step-tools.ts";
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+const NON_RETRIABLE = new Set(["NonRetriableError", "NonDeterminismError", "InvalidStepError", "StepError"]);
+
+/** Lets every pending microtask run, so branches started together all reach their steps. */
+const macrotask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** JSON round trip, so the first execution sees exactly what every replay will see. */
+function toJson(value: unknown): unknown {
+  const text = JSON.stringify(value);
+  return text === undefined ? null : JSON.parse(text);
+}
+
+function classify(error: unknown): { retriable: boolean; retryAt?: number } {
+  if (error instanceof RetryAfterError) return { retriable: true, retryAt: error.retryAt };
+  if (error instanceof NonRetriableError || error instanceof StepError) return { retriable: false };
+  const name = error instanceof Error ? error.name : "";
+  return { retriable: !NON_RETRIABLE.has(name) };
+}
+
+async function runReached(step: ReachedStep): Promise<ExecutionResponse> {
+  const startedAt = Date.now();
+  let reported: Reported;
+  try {
+    const value = await step.fn?.();
+    let output: unknown;
+    try {
+      output = toJson(value);
+    } catch (error) {
+      throw new NonRetriableError(`Step "${step.id}" returned a value that is not JSON: ${serializeError(error).message}`);
+    }
+    reported = { type: "ran", id: step.id, name: step.label, output, timing: { startedAt, endedAt: Date.now() } };
+  } catch (error) {
+    reported = {
+      type: "errored",
+      id: step.id,
+      name: step.label,
+      error: serializeError(error),
+      ...classify(error),
+      timing: { startedAt, endedAt: Date.now() },
+    };
+  }
+  return { type: "steps", steps: [reported] };
+}
+
+function report(step: ReachedStep): Reported {
+  if (step.op === "sleep") return { type: "sleep", id: step.id, name: step.label, until: step.until ?? Date.now() };
+  return { type: "planned", id: step.id, name: step.label, op: "run" };
+}
+
+function finish(outcome: Outcome): ExecutionResponse {
+  if (outcome.ok) {
+    try {
+      return { type: "completed", output: toJson(outcome.value) };
+    } catch (error) {
+      const message = `The function returned a value that is not JSON: ${serializeError(error).message}`;
+      return { type: "failed", error: { name: "NonRetriableError", message }, retriable: false };
+    }
+  }
+  return { type: "failed", error: serializeError(outcome.error), ...classify(outcome.error) };
+}
+
+/** Executes `fn` for one protocol request and answers with one protocol response. */
+export async function execute(fn: StepwiseFunction, request: ExecutionRequest): Promise<ExecutionResponse> {
+  const session = new ExecutionSession(request);
+  let outcome: Outcome | undefined;
+  const context = {
+    event: request.event,
+    events: request.events,
+    step: createStepTools(session),
+    runId: request.runId,
+    attempt: request.attempt,
+    logger: replayAwareLogger(request.runId, () => session.isReplaying()),
+  };
+  const settled = Promise.resolve()
+    .then(() => fn.handler(context))
+    .then(
+      (value) => void (outcome = { ok: true, value }),
+      (error: unknown) => void (outcome = { ok: false, error }),
+    );
+  await Promise.race([settled, session.firstReached]);
+  await macrotask();
+
+  const mismatch = session.checkHistoryMatches();
+  if (mismatch) return { type: "failed", error: serializeError(mismatch), retriable: false };
+  const reached = session.reached;
+  if (reached.length === 0) return finish(outcome ?? { ok: false, error: new Error("The handler stopped without finishing") });
+
+  if (request.runStep !== undefined) {
+    const target = reached.find((step) => step.id === request.runStep);
+    if (!target || target.op !== "run") {
+      const message = `Planned step "${request.runStep}" is no longer reached by the function; the code changed under a running run`;
+      return { type: "failed", error: { name: "NonDeterminismError", message }, retriable: false };
+    }
+    return runReached(target);
+  }
+  const only = reached[0];
+  if (request.allowImmediate && reached.length === 1 && only?.op === "run") return runReached(only);
+  return { type: "steps", steps: reached.map(report) };
+}

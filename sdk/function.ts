@@ -1,0 +1,103 @@
+/**
+ * What `createFunction` builds: a validated configuration, its triggers and the handler.
+ */
+import { z } from "zod";
+import { isDuration, type Duration } from "./duration.ts";
+import { InvalidFunctionError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import type { RunEvent, SerializedError } from "./protocol.ts";
+import type { StepTools } from "./step-tools.ts";
+
+const durationSchema = z.custom<Duration>(isDuration, {
+  message: 'expected a duration: milliseconds or text like "30s", "5m", "3 days"',
+});
+
+/** Retries allowed per function; each step and the function body get this many retries. */
+export const MAX_RETRIES = 20;
+
+export const functionConfigSchema = z.object({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "letters, digits, '.', '_' or '-', at most 128, starting with a letter or digit"),
+  name: z.string().max(256).optional(),
+  retries: z.number().int().min(0).max(MAX_RETRIES).default(3),
+  backoff: z
+    .object({
+      initial: durationSchema.default("1s"),
+      coefficient: z.number().min(1).max(10).default(2),
+      max: durationSchema.default("10m"),
+    })
+    .strict()
+    .optional(),
+}).strict();
+export type FunctionConfigInput = z.input<typeof functionConfigSchema>;
+export type FunctionConfig = z.output<typeof functionConfigSchema>;
+
+export const triggerSchema = z.union([
+  z.object({ event: z.string().min(1).max(256), if: z.string().min(1).optional() }).strict(),
+  z.object({ cron: z.string().min(1), timezone: z.string().optional() }).strict(),
+]);
+export type Trigger = z.infer<typeof triggerSchema>;
+
+/** An event a run received, with `data` typed as the function declares. */
+export type Event<TData = Record<string, unknown>> = Omit<RunEvent, "data"> & { data: TData };
+
+/** What a handler receives on every execution. */
+export interface HandlerContext<TData = Record<string, unknown>> {
+  event: Event<TData>;
+  events: Event<TData>[];
+  step: StepTools;
+  runId: string;
+  attempt: number;
+  logger: Logger;
+}
+
+/** What an `onFailure` handler receives: the final error and the event that started the failed run. */
+export interface FailureContext<TData = Record<string, unknown>> extends HandlerContext<TData> {
+  error: SerializedError;
+  failedRunId: string;
+}
+
+export type Handler<TData, TOutput> = (ctx: HandlerContext<TData>) => Promise<TOutput> | TOutput;
+export type FailureHandler<TData> = (ctx: FailureContext<TData>) => Promise<unknown> | unknown;
+
+/** A function as the engine sees it: the handler works on untyped event data. */
+export interface StepwiseFunction {
+  readonly id: string;
+  readonly appId: string;
+  readonly config: FunctionConfig;
+  readonly triggers: Trigger[];
+  readonly handler: Handler<Record<string, unknown>, unknown>;
+  readonly onFailure?: FailureHandler<Record<string, unknown>> | undefined;
+}
+
+/** Validates config and triggers; throws {@link InvalidFunctionError} with the zod issues. */
+export function defineFunction(
+  appId: string,
+  config: unknown,
+  trigger: unknown,
+  handler: unknown,
+  onFailure?: unknown,
+): StepwiseFunction {
+  const parsedConfig = functionConfigSchema.safeParse(config);
+  if (!parsedConfig.success) {
+    throw new InvalidFunctionError(`Invalid function config: ${z.prettifyError(parsedConfig.error)}`, parsedConfig.error.issues);
+  }
+  const id = parsedConfig.data.id;
+  const triggers = z.array(triggerSchema).safeParse(trigger === undefined ? [] : Array.isArray(trigger) ? trigger : [trigger]);
+  if (!triggers.success) {
+    throw new InvalidFunctionError(`Invalid trigger for function "${id}": ${z.prettifyError(triggers.error)}`, triggers.error.issues);
+  }
+  if (typeof handler !== "function") throw new InvalidFunctionError(`Function "${id}" needs a handler function`);
+  if (onFailure !== undefined && typeof onFailure !== "function") {
+    throw new InvalidFunctionError(`Function "${id}": onFailure must be a function`);
+  }
+  return {
+    id,
+    appId,
+    config: parsedConfig.data,
+    triggers: triggers.data,
+    handler: handler as StepwiseFunction["handler"],
+    onFailure: onFailure as StepwiseFunction["onFailure"],
+  };
+}

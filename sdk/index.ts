@@ -1,0 +1,29 @@
+/**
+ * Stepwise SDK: the only public entry point. Everything not exported here is internal.
+ */
+export { Stepwise } from "./client.ts";
+export type { StepwiseOptions, CreateFunctionConfig } from "./client.ts";
+export {
+  StepwiseError,
+  NonRetriableError,
+  RetryAfterError,
+  StepError,
+  NonDeterminismError,
+  InvalidFunctionError,
+  InvalidStepError,
+} from "./errors.ts";
+export { InvalidDurationError, toMs } from "./duration.ts";
+export type { Duration } from "./duration.ts";
+export type {
+  StepwiseFunction,
+  FunctionConfig,
+  FunctionConfigInput,
+  Trigger,
+  Event,
+  HandlerContext,
+  FailureContext,
+  Handler,
+  FailureHandler,
+} from "./function.ts";
+export type { StepTools, StepId } from "./step-tools.ts";
+export type { Logger } from "./logger.ts";

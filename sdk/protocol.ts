@@ -1,0 +1,93 @@
+/**
+ * The engine <-> SDK execution protocol: one request shape and one response shape. Both sides
+ * import these schemas; they are the only definition of the wire format, whether the call is
+ * in-process (embedded functions), a service binding or HTTPS.
+ */
+import { z } from "zod";
+
+/** Bumped on any change a peer on the old version would misread. */
+export const PROTOCOL_VERSION = 1;
+
+/** An error after it has crossed the protocol: plain data, never a live Error. */
+export const serializedErrorSchema = z.object({
+  name: z.string(),
+  message: z.string(),
+  stack: z.string().optional(),
+});
+export type SerializedError = z.infer<typeof serializedErrorSchema>;
+
+/** An event as a run receives it: always with an id and a timestamp. */
+export const runEventSchema = z.object({
+  id: z.string().min(1),
+  name: z.string().min(1).max(256),
+  data: z.record(z.string(), z.unknown()),
+  ts: z.number().int(),
+  user: z.record(z.string(), z.unknown()).optional(),
+});
+export type RunEvent = z.infer<typeof runEventSchema>;
+
+/** The kinds of step the SDK can report. */
+export const stepOpSchema = z.enum(["run", "sleep"]);
+export type StepOp = z.infer<typeof stepOpSchema>;
+
+/** A step with a recorded outcome, handed back on every replay instead of running it again. */
+export const memoStepSchema = z.discriminatedUnion("status", [
+  z.object({ status: z.literal("completed"), op: stepOpSchema, output: z.unknown() }),
+  z.object({ status: z.literal("failed"), op: stepOpSchema, error: serializedErrorSchema }),
+]);
+export type MemoStep = z.infer<typeof memoStepSchema>;
+
+export const executionRequestSchema = z.object({
+  version: z.literal(PROTOCOL_VERSION),
+  functionId: z.string(),
+  runId: z.string(),
+  /** Attempt of the step named by `runStep`, or of the function body when there is none. */
+  attempt: z.number().int().min(0),
+  event: runEventSchema,
+  events: z.array(runEventSchema).min(1),
+  steps: z.record(z.string(), memoStepSchema),
+  /** Run exactly this planned step (reached by replay) and report its outcome. */
+  runStep: z.string().optional(),
+  /** May the SDK run a single newly reached step in this same call? False while others are pending. */
+  allowImmediate: z.boolean(),
+});
+export type ExecutionRequest = z.infer<typeof executionRequestSchema>;
+
+const timingSchema = z.object({ startedAt: z.number(), endedAt: z.number() });
+
+/** One step the function reached, as reported back to the engine. */
+export const reachedStepSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("ran"), id: z.string(), name: z.string(), output: z.unknown(), timing: timingSchema }),
+  z.object({
+    type: z.literal("errored"),
+    id: z.string(),
+    name: z.string(),
+    error: serializedErrorSchema,
+    retriable: z.boolean(),
+    retryAt: z.number().optional(),
+    timing: timingSchema,
+  }),
+  z.object({ type: z.literal("planned"), id: z.string(), name: z.string(), op: z.literal("run") }),
+  z.object({ type: z.literal("sleep"), id: z.string(), name: z.string(), until: z.number() }),
+]);
+export type ReachedStep = z.infer<typeof reachedStepSchema>;
+
+export const executionResponseSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("completed"), output: z.unknown() }),
+  z.object({
+    type: z.literal("failed"),
+    error: serializedErrorSchema,
+    retriable: z.boolean(),
+    retryAt: z.number().optional(),
+  }),
+  z.object({ type: z.literal("steps"), steps: z.array(reachedStepSchema).min(1) }),
+]);
+export type ExecutionResponse = z.infer<typeof executionResponseSchema>;
+
+/** Turns anything thrown into protocol data. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    return { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) };
+  }
+  return { name: "Error", message: typeof error === "string" ? error : JSON.stringify(error) ?? String(error) };
+}

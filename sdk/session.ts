@@ -1,0 +1,83 @@
+/**
+ * The state of one execution of a handler: which memoized steps it replayed, which new steps it
+ * reached, and any sign that the code no longer matches the run's history.
+ */
+import { NonDeterminismError, StepError } from "./errors.ts";
+import type { ExecutionRequest, StepOp } from "./protocol.ts";
+
+/** A step the handler reached that has no recorded outcome yet. */
+export interface ReachedStep {
+  id: string;
+  label: string;
+  op: StepOp;
+  fn?: () => unknown;
+  until?: number;
+}
+
+interface Reach {
+  name: string;
+  label: string;
+  op: StepOp;
+  fn?: () => unknown;
+  until?: number;
+}
+
+const never = (): Promise<never> => new Promise<never>(() => undefined);
+
+/** Tracks one replay of a handler against a request's memoized steps. */
+export class ExecutionSession {
+  readonly reached: ReachedStep[] = [];
+  readonly visited = new Set<string>();
+  violation: NonDeterminismError | undefined;
+  private readonly counters = new Map<string, number>();
+  private readonly memoCount: number;
+  private signalReached: () => void = () => undefined;
+  /** Resolves when the first new step is reached. */
+  readonly firstReached = new Promise<void>((resolve) => (this.signalReached = resolve));
+
+  constructor(private readonly request: ExecutionRequest) {
+    this.memoCount = Object.keys(request.steps).length;
+  }
+
+  /** True while the handler is still walking through steps that already ran. */
+  isReplaying(): boolean {
+    return this.visited.size < this.memoCount;
+  }
+
+  /** A repeated name gets a counter, in call order, so ids are the same on every replay. */
+  private nextId(name: string): string {
+    const seen = this.counters.get(name) ?? 0;
+    this.counters.set(name, seen + 1);
+    return seen === 0 ? name : `${name}:${seen}`;
+  }
+
+  /** Answers a step call from memory, or records it as reached and leaves it pending. */
+  reach(step: Reach): Promise<unknown> {
+    const id = this.nextId(step.name);
+    const memo = this.request.steps[id];
+    if (memo) {
+      this.visited.add(id);
+      if (memo.op !== step.op) {
+        this.violation ??= new NonDeterminismError(
+          `Step "${id}" was a "${memo.op}" step in this run's history but the code now calls "${step.op}"; the code changed under a running run`,
+        );
+        return never();
+      }
+      return memo.status === "completed" ? Promise.resolve(memo.output) : Promise.reject(new StepError(id, memo.error));
+    }
+    this.reached.push({ id, label: step.label, op: step.op, fn: step.fn, until: step.until });
+    this.signalReached();
+    return never();
+  }
+
+  /** Memoized steps this replay did not reach: the code no longer matches the history. */
+  checkHistoryMatches(): NonDeterminismError | undefined {
+    if (this.violation) return this.violation;
+    if (this.visited.size === this.memoCount) return undefined;
+    const missing = Object.keys(this.request.steps).filter((id) => !this.visited.has(id));
+    const instead = this.reached[0] ? `; it reached "${this.reached[0].id}" instead` : "";
+    return new NonDeterminismError(
+      `This run's history has step(s) ${missing.map((id) => `"${id}"`).join(", ")} that the function no longer reaches${instead}; the code changed under a running run`,
+    );
+  }
+}

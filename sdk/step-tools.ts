@@ -1,0 +1,78 @@
+/**
+ * The `step` object handed to functions. Each call is either answered from the run's memoized
+ * history or recorded as reached, for the execution to run or report.
+ */
+import { toMs, type Duration } from "./duration.ts";
+import { InvalidStepError } from "./errors.ts";
+import type { ExecutionSession } from "./session.ts";
+
+/** A step's id, or options naming it; `name` is a label for people and defaults to the id. */
+export type StepId = string | { id: string; name?: string };
+
+/** Longest sleep a step may ask for. */
+export const MAX_SLEEP_MS = 10 * 365 * 86_400_000;
+
+/** The step tools available to a handler. */
+export interface StepTools {
+  /** Runs `fn` once for this run; its JSON result is stored and returned on every replay. */
+  run<T>(id: StepId, fn: () => T | Promise<T>): Promise<Awaited<T>>;
+  /** Pauses the run for a duration (`"30s"`, `"3 days"`, milliseconds); costs nothing while asleep. */
+  sleep(id: StepId, duration: Duration): Promise<void>;
+  /** Pauses the run until a point in time; a time in the past continues at once. */
+  sleepUntil(id: StepId, until: Date | string | number): Promise<void>;
+}
+
+function readId(id: StepId): { id: string; name: string } {
+  const raw = typeof id === "string" ? { id } : id;
+  if (typeof raw?.id !== "string" || raw.id.length === 0 || raw.id.length > 256) {
+    throw new InvalidStepError(`A step id must be a string of 1 to 256 characters; got ${JSON.stringify(raw?.id)}`);
+  }
+  return { id: raw.id, name: raw.name ?? raw.id };
+}
+
+function readDate(stepId: string, until: Date | string | number): number {
+  const time = until instanceof Date ? until.getTime() : typeof until === "string" ? Date.parse(until) : until;
+  if (typeof time !== "number" || !Number.isFinite(time)) {
+    throw new InvalidStepError(`step.sleepUntil("${stepId}"): cannot read ${JSON.stringify(until)} as a date`);
+  }
+  return time;
+}
+
+function checkedSleep(stepId: string, ms: number): number {
+  if (ms > MAX_SLEEP_MS) {
+    throw new InvalidStepError(`Step "${stepId}" sleeps ${ms} ms; the limit is 10 years (${MAX_SLEEP_MS} ms)`);
+  }
+  return ms;
+}
+
+/** Builds the tools bound to one execution. Argument errors become rejected promises. */
+export function createStepTools(session: ExecutionSession): StepTools {
+  const guard = <T>(body: () => Promise<T>): Promise<T> => {
+    try {
+      return body();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+  return {
+    run: <T>(id: StepId, fn: () => T | Promise<T>) =>
+      guard(() => {
+        if (typeof fn !== "function") throw new InvalidStepError(`step.run(${JSON.stringify(id)}) needs a function`);
+        const { id: name, name: label } = readId(id);
+        return session.reach({ name, label, op: "run", fn }) as Promise<Awaited<T>>;
+      }),
+    sleep: (id, duration) =>
+      guard(() => {
+        const { id: name, name: label } = readId(id);
+        const ms = checkedSleep(name, toMs(duration));
+        return session.reach({ name, label, op: "sleep", until: Date.now() + ms }).then(() => undefined);
+      }),
+    sleepUntil: (id, until) =>
+      guard(() => {
+        const { id: name, name: label } = readId(id);
+        const time = readDate(name, until);
+        checkedSleep(name, time - Date.now());
+        return session.reach({ name, label, op: "sleep", until: time }).then(() => undefined);
+      }),
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * `/v1/runs/:id`: a run's status and steps, its history, and waking it from a sleep.
+ */
+import { Hono, type Context } from "hono";
+import type { RunObject } from "../../durable-objects/run/run-object.ts";
+import type { Env } from "../env.ts";
+import { RUN_ID_PATTERN } from "../lib/ids.ts";
+import { errorResponse } from "./errors.ts";
+
+type RunContext = Context<{ Bindings: Env }>;
+
+function runStub(c: RunContext): { stub: DurableObjectStub<RunObject> } | { response: Response } {
+  const id = c.req.param("id") ?? "";
+  if (!RUN_ID_PATTERN.test(id)) return { response: errorResponse(c, 400, "invalid_run_id", `"${id}" is not a run id`) };
+  return { stub: c.env.RUN.get(c.env.RUN.idFromName(id)) };
+}
+
+const notFound = (c: RunContext): Response => errorResponse(c, 404, "run_not_found", `No run "${c.req.param("id")}"`);
+
+export const runsApi = new Hono<{ Bindings: Env }>()
+  .get("/:id", async (c) => {
+    const target = runStub(c);
+    if ("response" in target) return target.response;
+    const run = await target.stub.getRun();
+    return run ? c.json(run) : notFound(c);
+  })
+  .get("/:id/history", async (c) => {
+    const target = runStub(c);
+    if ("response" in target) return target.response;
+    const history = await target.stub.getHistory();
+    return history ? c.json({ history: history.map((entry) => ({ ...entry, at: new Date(entry.at).toISOString() })) }) : notFound(c);
+  })
+  .post("/:id/wake", async (c) => {
+    const target = runStub(c);
+    if ("response" in target) return target.response;
+    const result = await target.stub.wake();
+    if (result.status === undefined) return notFound(c);
+    return c.json(result);
+  });

@@ -1,0 +1,11 @@
+/**
+ * Bindings of the Stepwise Worker, as declared in wrangler.toml.
+ */
+import type { RunObject } from "../durable-objects/run/run-object.ts";
+
+export interface Env {
+  RUN: DurableObjectNamespace<RunObject>;
+  DB: D1Database;
+  /** "development" leaves the API open for local use. */
+  STEPWISE_ENV?: string;
+}

@@ -1,0 +1,37 @@
+/**
+ * A function's `onFailure` handler runs as a run of its own, started once when a run fails for
+ * good, so it gets durable steps and retries like any function.
+ */
+import { z } from "zod";
+import type { StepwiseFunction } from "../sdk/function.ts";
+import { runEventSchema, serializedErrorSchema } from "../sdk/protocol.ts";
+
+/** Name of the event a failure run receives. */
+export const FUNCTION_FAILED_EVENT = "stepwise/function.failed";
+
+export const failureEventDataSchema = z.object({
+  functionId: z.string(),
+  runId: z.string(),
+  error: serializedErrorSchema,
+  event: runEventSchema,
+});
+export type FailureEventData = z.infer<typeof failureEventDataSchema>;
+
+/** Id of the function that runs `fnId`'s onFailure handler. */
+export const failureFunctionId = (fnId: string): string => `${fnId}.on-failure`;
+
+/** The companion function that hands a failed run's error and original event to `onFailure`. */
+export function failureFunction(fn: StepwiseFunction): StepwiseFunction {
+  const onFailure = fn.onFailure;
+  if (!onFailure) throw new Error(`Function "${fn.id}" has no onFailure handler`);
+  return {
+    id: failureFunctionId(fn.id),
+    appId: fn.appId,
+    config: { ...fn.config, id: failureFunctionId(fn.id) },
+    triggers: [],
+    handler: (ctx) => {
+      const data = failureEventDataSchema.parse(ctx.event.data);
+      return onFailure({ ...ctx, event: data.event, events: [data.event], error: data.error, failedRunId: data.runId });
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { effectsFor } from "../examples/effects.ts";
+import { client } from "./helpers.ts";
+
+const kinds = (key: string): string[] => effectsFor(key).map((effect) => effect.kind);
+
+describe("examples, end to end through the HTTP API", () => {
+  it("onboard-user sleeps three days (skipped) and sends each email once", async () => {
+    const runId = await client.invoke("onboard-user", { userId: "u1", email: "u1@example.com" });
+    const asleep = await client.waitUntil(runId, (run) => run.status === "sleeping");
+    expect(asleep.steps.map((step) => [step.id, step.status])).toEqual([
+      ["create-workspace", "completed"],
+      ["send-welcome-email", "completed"],
+      ["wait-3-days", "sleeping"],
+    ]);
+    const wakeAt = Date.parse(asleep.nextWakeAt ?? "");
+    expect(wakeAt - Date.now()).toBeGreaterThan(3 * 86_400_000 - 60_000);
+    expect(kinds("u1")).toEqual(["workspace.created", "email.welcome"]);
+
+    const done = await client.waitForEnd(runId, { skipTime: true });
+    expect(done.status).toBe("completed");
+    expect(done.output).toEqual({ userId: "u1", workspaceId: "ws_u1" });
+    expect(kinds("u1")).toEqual(["workspace.created", "email.welcome", "email.follow-up"]);
+  });
+
+  it("analyze-document retries only the LLM step", async () => {
+    const run = await client.run("analyze-document", { documentId: "d1", text: "Quarterly results were strong", failLlmTimes: 2 });
+    expect(run.status).toBe("completed");
+    expect(run.output).toEqual({ documentId: "d1", summary: "Quarterly results were strong (4 words)" });
+    expect(kinds("d1")).toEqual(["text.extracted", "llm.called", "llm.called", "llm.called", "result.saved"]);
+    const llm = run.steps.find((step) => step.id === "call-llm");
+    expect(llm?.attempts).toBe(3);
+  });
+
+  it("onboarding-retry-policy gives up after 3 attempts of an activity", async () => {
+    const ok = await client.run("onboarding-retry-policy", { userId: "p1", failures: { "provision-storage": 2 } });
+    expect(ok.status).toBe("completed");
+    expect(ok.steps.map((step) => step.attempts)).toEqual([1, 3, 1]);
+
+    const failed = await client.run("onboarding-retry-policy", { userId: "p2", failures: { "notify-crm": 3 } });
+    expect(failed.status).toBe("failed");
+    expect(failed.error?.message).toContain('Step "notify-crm" failed');
+    expect(kinds("p2").filter((kind) => kind === "activity.notify-crm")).toHaveLength(3);
+  });
+});

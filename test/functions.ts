@@ -1,0 +1,104 @@
+/**
+ * Functions that exist only for the tests: each exercises one behaviour of the engine and counts
+ * how often its steps really execute.
+ */
+import { NonRetriableError, RetryAfterError, Stepwise } from "../sdk/index.ts";
+
+const stepwise = new Stepwise({ id: "tests" });
+
+const counts = new Map<string, number>();
+/** Counts one real execution of `key`. */
+export function count(key: string): number {
+  const next = (counts.get(key) ?? 0) + 1;
+  counts.set(key, next);
+  return next;
+}
+/** How many times `key` really executed. */
+export const executions = (key: string): number => counts.get(key) ?? 0;
+
+/** Resolvers a test uses to hold a step open (to abort the object while it is in flight). */
+export const gates = new Map<string, () => void>();
+const gate = (key: string): Promise<void> => new Promise((resolve) => gates.set(key, resolve));
+
+export const failingTwice = stepwise.createFunction<{ key: string }>(
+  { id: "test-fails-twice", retries: 3 },
+  { event: "test/fails-twice" },
+  async ({ event, step }) => {
+    const a = await step.run("first", () => count(`${event.data.key}:first`));
+    const b = await step.run("flaky", () => {
+      if (count(`${event.data.key}:flaky`) <= 2) throw new Error("flaky failure");
+      return "ok";
+    });
+    const c = await step.run("last", () => count(`${event.data.key}:last`));
+    return { a, b, c };
+  },
+);
+
+export const nonRetriable = stepwise.createFunction<{ key: string }>(
+  {
+    id: "test-non-retriable",
+    retries: 5,
+    onFailure: async ({ error, event, step, failedRunId }) => {
+      await step.run("record-failure", () => count(`${event.data.key}:onFailure`));
+      return { handled: error.message, failedRunId };
+    },
+  },
+  [],
+  async ({ event, step }) => {
+    await step.run("boom", () => {
+      count(`${event.data.key}:boom`);
+      throw new NonRetriableError("card declined");
+    });
+  },
+);
+
+export const retryAfter = stepwise.createFunction<{ key: string }>(
+  { id: "test-retry-after", retries: 2 },
+  [],
+  async ({ event, step }) =>
+    step.run("rate-limited", () => {
+      if (count(`${event.data.key}:rate-limited`) === 1) throw new RetryAfterError("slow down", 60_000);
+      return "done";
+    }),
+);
+
+export const parallel = stepwise.createFunction<{ key: string; n: number }>(
+  { id: "test-parallel" },
+  [],
+  async ({ event, step }) => {
+    const ids = Array.from({ length: event.data.n }, (_, i) => i);
+    const results = await Promise.all(ids.map((i) => step.run(`item-${i}`, () => (count(`${event.data.key}:item`), i * 10))));
+    const total = await step.run("sum", () => results.reduce((sum, value) => sum + value, 0));
+    return { results, total };
+  },
+);
+
+export const abortable = stepwise.createFunction<{ key: string }>(
+  { id: "test-abortable" },
+  [],
+  async ({ event, step }) => {
+    await step.run("before", () => count(`${event.data.key}:before`));
+    await step.run("in-flight", async () => {
+      if (count(`${event.data.key}:in-flight`) === 1) await gate(event.data.key);
+      return "finished";
+    });
+    await step.run("after", () => count(`${event.data.key}:after`));
+    return "done";
+  },
+);
+
+export const manySteps = stepwise.createFunction<{ n: number }>({ id: "test-many-steps" }, [], async ({ event, step }) => {
+  for (let i = 0; i < event.data.n; i++) await step.run("step", () => i);
+  return event.data.n;
+});
+
+export const bigOutput = stepwise.createFunction<{ bytes: number }>({ id: "test-big-output", retries: 3 }, [], async ({ event, step }) => {
+  try {
+    await step.run("too-big", () => "x".repeat(event.data.bytes));
+  } catch (error) {
+    return { caught: error instanceof Error ? error.message : String(error) };
+  }
+  return { caught: null };
+});
+
+export const testFunctions = [failingTwice, nonRetriable, retryAfter, parallel, abortable, manySteps, bigOutput];

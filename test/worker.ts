@@ -1,0 +1,13 @@
+/**
+ * The Worker the tests run against: the real Stepwise Worker with the test functions registered
+ * beside the examples.
+ */
+import worker from "../src/index.ts";
+import { registry } from "../src/registry.ts";
+import { testFunctions } from "./functions.ts";
+
+export { RunObject } from "../src/index.ts";
+
+registry.register(...testFunctions);
+
+export default worker;
