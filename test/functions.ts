@@ -102,3 +102,14 @@ export const bigOutput = stepwise.createFunction<{ bytes: number }>({ id: "test-
 });
 
 export const testFunctions = [failingTwice, nonRetriable, retryAfter, parallel, abortable, manySteps, bigOutput];
+
+/** Which version of `test-changing-code` is "deployed"; a test flips it under a sleeping run. */
+export const codeVersion = { current: 1 };
+
+export const changingCode = stepwise.createFunction({ id: "test-changing-code" }, [], async ({ step }) => {
+  await step.run(codeVersion.current === 1 ? "charge-card" : "charge-customer", () => "charged");
+  await step.sleep("pause", "1h");
+  return step.run("ship", () => "shipped");
+});
+
+testFunctions.push(changingCode);

@@ -12,6 +12,6 @@ export function jsonBytes(value: unknown): number {
 /** `1536` → `"1.5 KiB"`. */
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(bytes % 1024 === 0 ? 0 : 1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(bytes % (1024 * 1024) === 0 ? 0 : 1)} MiB`;
+  if (bytes < 1024 * 1024) return `${Number((bytes / 1024).toFixed(1))} KiB`;
+  return `${Number((bytes / 1024 / 1024).toFixed(1))} MiB`;
 }
