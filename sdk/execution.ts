@@ -11,10 +11,28 @@ import { createStepTools } from "./step-tools.ts";
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-const NON_RETRIABLE = new Set(["NonRetriableError", "NonDeterminismError", "InvalidStepError", "StepError"]);
+const NON_RETRIABLE = new Set(["NonRetriableError", "NonDeterminismError", "InvalidStepError", "InvalidDurationError", "StepError"]);
 
-/** Lets every pending microtask run, so branches started together all reach their steps. */
-const macrotask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+/**
+ * Microtask turns without any step call after which the handler counts as quiet. Branches
+ * started together (`Promise.all`) reach their steps within a few turns of one another; a
+ * timer-based wait would cost a millisecond or more on every step.
+ */
+const QUIET_TURNS = 64;
+
+/** Resolves once `session` has seen no step call for {@link QUIET_TURNS} microtask turns. */
+async function quiet(session: ExecutionSession, isSettled: () => boolean): Promise<void> {
+  let idle = 0;
+  let seen = session.calls;
+  while (idle < QUIET_TURNS && !isSettled()) {
+    await Promise.resolve();
+    if (session.calls === seen) idle++;
+    else {
+      seen = session.calls;
+      idle = 0;
+    }
+  }
+}
 
 /** JSON round trip, so the first execution sees exactly what every replay will see. */
 function toJson(value: unknown): unknown {
@@ -90,7 +108,7 @@ export async function execute(fn: StepwiseFunction, request: ExecutionRequest): 
       (error: unknown) => void (outcome = { ok: false, error }),
     );
   await Promise.race([settled, session.firstReached]);
-  await macrotask();
+  await quiet(session, () => outcome !== undefined);
 
   const mismatch = session.checkHistoryMatches();
   if (mismatch) return { type: "failed", error: serializeError(mismatch), retriable: false };

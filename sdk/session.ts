@@ -29,10 +29,12 @@ export class ExecutionSession {
   readonly reached: ReachedStep[] = [];
   readonly visited = new Set<string>();
   violation: NonDeterminismError | undefined;
+  /** Step calls so far, memoized or new; the execution watches it to know the handler is quiet. */
+  calls = 0;
   private readonly counters = new Map<string, number>();
   private readonly memoCount: number;
   private signalReached: () => void = () => undefined;
-  /** Resolves when the first new step is reached. */
+  /** Resolves when the first new step is reached (or the history is found not to match). */
   readonly firstReached = new Promise<void>((resolve) => (this.signalReached = resolve));
 
   constructor(private readonly request: ExecutionRequest) {
@@ -53,6 +55,7 @@ export class ExecutionSession {
 
   /** Answers a step call from memory, or records it as reached and leaves it pending. */
   reach(step: Reach): Promise<unknown> {
+    this.calls++;
     const id = this.nextId(step.name);
     const memo = this.request.steps[id];
     if (memo) {
@@ -61,6 +64,7 @@ export class ExecutionSession {
         this.violation ??= new NonDeterminismError(
           `Step "${id}" was a "${memo.op}" step in this run's history but the code now calls "${step.op}"; the code changed under a running run`,
         );
+        this.signalReached();
         return never();
       }
       return memo.status === "completed" ? Promise.resolve(memo.output) : Promise.reject(new StepError(id, memo.error));

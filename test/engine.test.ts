@@ -27,7 +27,8 @@ describe("retries", () => {
   });
 
   it("NonRetriableError fails the run after one attempt and runs onFailure once", async () => {
-    const run = await client.run("test-non-retriable", { key: "nr" });
+    const runId = await client.invoke("test-non-retriable", { key: "nr" });
+    const run = await client.waitUntil(runId, (r) => r.failureRunId !== undefined);
     expect(run.status).toBe("failed");
     expect(run.error?.message).toContain("card declined");
     expect(executions("nr:boom")).toBe(1);

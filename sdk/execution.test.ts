@@ -1,0 +1,118 @@
+import { describe, expect, it } from "vitest";
+import { Stepwise } from "./client.ts";
+import { NonRetriableError, RetryAfterError } from "./errors.ts";
+import { execute } from "./execution.ts";
+import type { Handler } from "./function.ts";
+import type { ExecutionRequest, MemoStep } from "./protocol.ts";
+
+const client = new Stepwise({ id: "unit" });
+const fnOf = (handler: Handler<Record<string, unknown>, unknown>) => client.createFunction({ id: "f" }, [], handler);
+
+function request(steps: Record<string, MemoStep> = {}, extra: Partial<ExecutionRequest> = {}): ExecutionRequest {
+  const event = { id: "e1", name: "test/event", data: { n: 1 }, ts: 0 };
+  return { version: 1, functionId: "f", runId: "r1", attempt: 0, event, events: [event], steps, allowImmediate: true, ...extra };
+}
+const done = (output: unknown): MemoStep => ({ status: "completed", op: "run", output });
+
+describe("execute", () => {
+  it("runs a single new step in the same call and reports its result", async () => {
+    let runs = 0;
+    const fn = fnOf(async ({ step }) => step.run("a", () => (runs++, { x: 1 })));
+    const response = await execute(fn, request());
+    expect(response).toMatchObject({ type: "steps", steps: [{ type: "ran", id: "a", output: { x: 1 } }] });
+    expect(runs).toBe(1);
+  });
+
+  it("replays memoized steps without running them and finishes", async () => {
+    let runs = 0;
+    const fn = fnOf(async ({ step }) => {
+      const a = await step.run("a", () => (runs++, 1));
+      const b = await step.run("b", () => (runs++, 2));
+      return (a as number) + (b as number);
+    });
+    expect(await execute(fn, request({ a: done(1), b: done(2) }))).toEqual({ type: "completed", output: 3 });
+    expect(runs).toBe(0);
+  });
+
+  it("numbers repeated ids deterministically", async () => {
+    const fn = fnOf(async ({ step }) => {
+      for (let i = 0; i < 3; i++) await step.run("same", () => i);
+    });
+    const response = await execute(fn, request({ same: done(0), "same:1": done(1) }));
+    expect(response).toMatchObject({ type: "steps", steps: [{ type: "ran", id: "same:2", output: 2 }] });
+  });
+
+  it("reports parallel steps as planned, then runs exactly the one asked for", async () => {
+    const ran: string[] = [];
+    const fn = fnOf(async ({ step }) => Promise.all(["a", "b", "c"].map((id) => step.run(id, () => (ran.push(id), id)))));
+    const planned = await execute(fn, request());
+    expect(planned).toEqual({
+      type: "steps",
+      steps: ["a", "b", "c"].map((id) => ({ type: "planned", id, name: id, op: "run" })),
+    });
+    expect(ran).toEqual([]);
+    expect(await execute(fn, request({}, { runStep: "b", allowImmediate: false }))).toMatchObject({ steps: [{ type: "ran", id: "b" }] });
+    expect(ran).toEqual(["b"]);
+  });
+
+  it("does not run a lone new step while others are pending", async () => {
+    const fn = fnOf(async ({ step }) => step.run("a", () => 1));
+    expect(await execute(fn, request({}, { allowImmediate: false }))).toEqual({
+      type: "steps",
+      steps: [{ type: "planned", id: "a", name: "a", op: "run" }],
+    });
+  });
+
+  it("classifies step errors: retriable, non-retriable, retry-after", async () => {
+    const at = Date.now() + 60_000;
+    const cases: [() => never, object][] = [
+      [() => { throw new Error("flaky"); }, { retriable: true }],
+      [() => { throw new NonRetriableError("no"); }, { retriable: false }],
+      [() => { throw new RetryAfterError("later", new Date(at)); }, { retriable: true, retryAt: at }],
+    ];
+    for (const [body, expected] of cases) {
+      const response = await execute(fnOf(async ({ step }) => step.run("s", body)), request());
+      expect(response).toMatchObject({ type: "steps", steps: [{ type: "errored", id: "s", ...expected }] });
+    }
+  });
+
+  it("throws a step's final failure into the handler, where it can be caught", async () => {
+    const failed: MemoStep = { status: "failed", op: "run", error: { name: "Error", message: "gone" } };
+    const fn = fnOf(async ({ step }) => {
+      try {
+        await step.run("s", () => 1);
+      } catch (error) {
+        return (error as Error).message;
+      }
+    });
+    expect(await execute(fn, request({ s: failed }))).toEqual({ type: "completed", output: 'Step "s" failed: Error: gone' });
+  });
+
+  it("reports a sleep with its wake time", async () => {
+    const fn = fnOf(async ({ step }) => step.sleep("nap", "2h"));
+    const before = Date.now();
+    const response = await execute(fn, request());
+    expect(response.type).toBe("steps");
+    const reached = response.type === "steps" ? response.steps[0] : undefined;
+    expect(reached).toMatchObject({ type: "sleep", id: "nap" });
+    expect(reached && "until" in reached ? reached.until - before : 0).toBeGreaterThanOrEqual(7_200_000);
+  });
+
+  it("fails clearly when the code no longer reaches a recorded step", async () => {
+    const fn = fnOf(async ({ step }) => step.run("renamed", () => 1));
+    const response = await execute(fn, request({ original: done(1) }));
+    expect(response).toMatchObject({ type: "failed", retriable: false, error: { name: "NonDeterminismError" } });
+    expect(response.type === "failed" && response.error.message).toContain('"original"');
+  });
+
+  it("fails clearly when a recorded step changed kind", async () => {
+    const fn = fnOf(async ({ step }) => step.sleep("s", "1s"));
+    const response = await execute(fn, request({ s: done(1) }));
+    expect(response).toMatchObject({ type: "failed", retriable: false, error: { name: "NonDeterminismError" } });
+  });
+
+  it("rejects bad step arguments as non-retriable", async () => {
+    const response = await execute(fnOf(async ({ step }) => step.sleep("s", "whenever")), request());
+    expect(response).toMatchObject({ type: "failed", retriable: false, error: { name: "InvalidDurationError" } });
+  });
+});
