@@ -1,6 +1,6 @@
 /**
  * Onboarding: create the user's workspace, send a welcome email, wait three days, follow up.
- * The three-day sleep costs nothing while it lasts.
+ * The three-day sleep costs nothing while it lasts; `followUpAfter` shortens it for demos.
  */
 import { stepwise } from "./client.ts";
 import { recordEffect } from "./effects.ts";
@@ -8,6 +8,7 @@ import { recordEffect } from "./effects.ts";
 interface SignedUp {
   userId: string;
   email: string;
+  followUpAfter?: string;
 }
 
 export const onboardUser = stepwise.createFunction<SignedUp>(
@@ -22,7 +23,7 @@ export const onboardUser = stepwise.createFunction<SignedUp>(
       recordEffect("email.welcome", event.data.userId, { to: event.data.email });
       return { sent: true };
     });
-    await step.sleep("wait-3-days", "3 days");
+    await step.sleep("wait-before-follow-up", event.data.followUpAfter ?? "3 days");
     await step.run("send-follow-up", () => {
       recordEffect("email.follow-up", event.data.userId, { to: event.data.email });
       return { sent: true };

@@ -40,14 +40,14 @@ export class TestClient {
   private readonly fetcher: FetchLike;
 
   constructor(target: FetchLike | string) {
-    this.fetcher = typeof target === "string" ? (path, init) => fetch(new URL(path, target), init) : target;
+    this.fetcher =
+      typeof target === "string" ? (path, init) => fetch(new URL(path, target), init) : (path, init) => target(`http://stepwise${path}`, init);
   }
 
   private async call(method: string, path: string, body?: unknown): Promise<unknown> {
-    const url = path.startsWith("http") ? path : `http://stepwise${path}`;
     const init: RequestInit = { method, headers: { "content-type": "application/json" } };
     if (body !== undefined) init.body = JSON.stringify(body);
-    const response = await this.fetcher(url, init);
+    const response = await this.fetcher(path, init);
     const json: unknown = await response.json();
     if (!response.ok) throw new TestClientError(`${method} ${path} answered ${response.status}: ${JSON.stringify(json)}`);
     return json;

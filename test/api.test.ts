@@ -1,4 +1,4 @@
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 
 const post = (path: string, body: string) => SELF.fetch(`http://stepwise${path}`, { method: "POST", body, headers: { "content-type": "application/json" } });
@@ -40,5 +40,18 @@ describe("HTTP API errors", () => {
   it("lists the registered functions", async () => {
     const body = (await (await SELF.fetch("http://stepwise/v1/functions")).json()) as { functions: { id: string }[] };
     expect(body.functions.map((fn) => fn.id)).toEqual(expect.arrayContaining(["onboard-user", "analyze-document", "onboarding-retry-policy"]));
+  });
+});
+
+describe("run index", () => {
+  it("holds each run's latest status, written on status changes", async () => {
+    const invoked = await post("/v1/functions/onboard-user/invoke", JSON.stringify({ data: { userId: "idx", email: "i@example.com" } }));
+    const { runId } = (await invoked.json()) as { runId: string };
+    const { client } = await import("./helpers.ts");
+    await client.waitUntil(runId, (run) => run.status === "sleeping");
+    const row = async () => env.DB.prepare("SELECT status, function_id, event_name FROM runs WHERE id = ?").bind(runId).first();
+    await expect.poll(row).toEqual({ status: "sleeping", function_id: "onboard-user", event_name: "stepwise/function.invoked" });
+    await client.waitForEnd(runId, { skipTime: true });
+    await expect.poll(row).toMatchObject({ status: "completed" });
   });
 });

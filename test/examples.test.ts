@@ -11,7 +11,7 @@ describe("examples, end to end through the HTTP API", () => {
     expect(asleep.steps.map((step) => [step.id, step.status])).toEqual([
       ["create-workspace", "completed"],
       ["send-welcome-email", "completed"],
-      ["wait-3-days", "sleeping"],
+      ["wait-before-follow-up", "sleeping"],
     ]);
     const wakeAt = Date.parse(asleep.nextWakeAt ?? "");
     expect(wakeAt - Date.now()).toBeGreaterThan(3 * 86_400_000 - 60_000);

@@ -15,6 +15,7 @@ import type { EngineConfig } from "./engine.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
 import { Journal } from "./journal.ts";
 import { MAX_STEP_OUTPUT_BYTES, MAX_STEPS_PER_RUN } from "./limits.ts";
+import { RunIndexWriter } from "./run-index.ts";
 import { drive } from "./runner.ts";
 import { apply, foldHistory, initialState, type RunState } from "./state.ts";
 import { nextWake } from "./timers.ts";
@@ -32,6 +33,8 @@ export type StartRun = z.infer<typeof startRunSchema>;
 const DRIVE_BUDGET_MS = 30_000;
 /** If the object dies mid-drive, this alarm resumes the run from its history. */
 const WATCHDOG_MS = 60_000;
+/** History events after which the run's status may differ, so the index may need a write. */
+const STATUS_EVENTS = new Set<HistoryEvent["type"]>(["run.created", "run.started", "run.completed", "run.failed", "step.sleeping", "step.woken"]);
 
 function engineConfig(functionId: string): EngineConfig {
   const config = registry.get(functionId)?.config;
@@ -46,12 +49,14 @@ function engineConfig(functionId: string): EngineConfig {
 
 export class RunObject extends DurableObject<Env> {
   private readonly journal: Journal;
+  private readonly index: RunIndexWriter;
   private cached: RunState | undefined;
   private driving: Promise<void> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.journal = new Journal(ctx.storage.sql);
+    this.index = new RunIndexWriter(env.DB);
   }
 
   private load(): RunState | undefined {
@@ -66,6 +71,7 @@ export class RunObject extends DurableObject<Env> {
       if (this.cached) apply(this.cached, entry);
       else this.cached = initialState(entry);
     }
+    if (events.some((event) => STATUS_EVENTS.has(event.type))) this.syncIndex();
     return entries;
   }
 
@@ -103,6 +109,12 @@ export class RunObject extends DurableObject<Env> {
     return this.load() ? this.journal.readAll() : null;
   }
 
+  /** Updates the run index off the step path: the write is not awaited by the run. */
+  private syncIndex(): void {
+    const state = this.cached;
+    if (state) void this.index.update(state);
+  }
+
   private async driveOnce(options: { skipTo?: number }): Promise<void> {
     while (this.driving) await this.driving;
     this.driving = this.driveRun(options).finally(() => (this.driving = undefined));
@@ -135,6 +147,7 @@ export class RunObject extends DurableObject<Env> {
         { budgetMs: DRIVE_BUDGET_MS, ...options },
       );
     }
+    this.syncIndex();
     await this.startFailureHandler();
   }
 

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// Starts Stepwise locally: applies the D1 migrations to the persisted local state (wrangler dev
+// does not do it by itself), then runs `wrangler dev` on the same state. Extra arguments go to
+// wrangler dev, e.g. `npm run dev -- --port 8788`.
+import { spawn, spawnSync } from "node:child_process";
+
+const persist = process.env.STEPWISE_STATE_DIR ?? ".wrangler/state";
+const wrangler = ["node_modules/wrangler/bin/wrangler.js"];
+const config = process.env.STEPWISE_WRANGLER_CONFIG ?? "wrangler.toml";
+
+const migrate = spawnSync(
+  process.execPath,
+  [...wrangler, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist, "-c", config],
+  { stdio: "inherit", env: { ...process.env, CI: "1" } },
+);
+if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+
+const dev = spawn(process.execPath, [...wrangler, "dev", "--persist-to", persist, "-c", config, ...process.argv.slice(2)], {
+  stdio: "inherit",
+});
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
+dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

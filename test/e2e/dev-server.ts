@@ -1,0 +1,55 @@
+/**
+ * Starts and stops `npm run dev` (the README's command) for end-to-end tests, on a free port and
+ * a state directory of the test's own. Stops the server by its own process group.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export interface DevServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the dev server and resolves once its API answers. */
+export async function startDevServer(stateDir: string, port: number): Promise<DevServer> {
+  const child: ChildProcess = spawn(process.execPath, ["scripts/dev.mjs", "--port", String(port), "--ip", "127.0.0.1"], {
+    env: { ...process.env, STEPWISE_STATE_DIR: stateDir, WRANGLER_SEND_METRICS: "false" },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`dev server exited early:\n${output}`);
+    try {
+      if ((await fetch(`${url}/v1/functions`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`dev server did not start in 60 s:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || !child.pid) return resolve();
+        child.once("exit", () => resolve());
+        process.kill(-child.pid, "SIGKILL");
+      }),
+  };
+}

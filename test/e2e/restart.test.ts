@@ -1,0 +1,46 @@
+/**
+ * A sleeping run survives `wrangler dev` being killed and started again on the same persisted
+ * state: it wakes up on time and completes, with no completed step run twice.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { TestClient } from "../../sdk/testing.ts";
+import { freePort, startDevServer, type DevServer } from "./dev-server.ts";
+
+let server: DevServer | undefined;
+let stateDir: string | undefined;
+
+afterAll(async () => {
+  await server?.stop();
+  if (stateDir) await rm(stateDir, { recursive: true, force: true });
+});
+
+describe("restart of the dev server", () => {
+  it("a run sleeping across a restart wakes up and completes", async () => {
+    stateDir = await mkdtemp(join(tmpdir(), "stepwise-restart-"));
+    const port = await freePort();
+    server = await startDevServer(stateDir, port);
+    let client = new TestClient(server.url);
+    const short = await client.invoke("onboard-user", { userId: "r1", email: "r1@example.com", followUpAfter: "2s" });
+    const long = await client.invoke("onboard-user", { userId: "r2", email: "r2@example.com", followUpAfter: "20s" });
+    await client.waitUntil(short, (run) => run.status === "sleeping");
+    await client.waitUntil(long, (run) => run.status === "sleeping");
+
+    await server.stop();
+    server = await startDevServer(stateDir, port);
+    client = new TestClient(server.url);
+
+    for (const runId of [short, long]) {
+      const run = await client.waitForEnd(runId, { timeoutMs: 60_000 });
+      expect(run.status).toBe("completed");
+      expect(run.steps.map((step) => [step.id, step.status, step.attempts])).toEqual([
+        ["create-workspace", "completed", 1],
+        ["send-welcome-email", "completed", 1],
+        ["wait-before-follow-up", "completed", 1],
+        ["send-follow-up", "completed", 1],
+      ]);
+    }
+  }, 180_000);
+});
