@@ -5,7 +5,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { toMs } from "../../sdk/duration.ts";
-import { runEventSchema, type ExecutionRequest, type ExecutionResponse } from "../../sdk/protocol.ts";
+import { runEventSchema, type ExecutionRequest, type ExecutionResponse, type SerializedError } from "../../sdk/protocol.ts";
 import type { Env } from "../../src/env.ts";
 import { FUNCTION_FAILED_EVENT, failureFunctionId } from "../../src/failure-function.ts";
 import { DEFAULT_BACKOFF } from "../../src/lib/backoff.ts";
@@ -17,9 +17,12 @@ import { Journal } from "./journal.ts";
 import { MAX_STEP_OUTPUT_BYTES, MAX_STEPS_PER_RUN } from "./limits.ts";
 import { RunIndexWriter } from "./run-index.ts";
 import { drive } from "./runner.ts";
-import { apply, foldHistory, initialState, type RunState } from "./state.ts";
+import { apply, foldHistory, initialState, runStatus, type RunState } from "./state.ts";
 import { nextWake } from "./timers.ts";
 import { runView, type RunView } from "./view.ts";
+
+/** A stored output as it crosses RPC: any JSON value (typed shallowly, so RPC types stay finite). */
+type StoredJson = string | number | boolean | null | object;
 
 export const startRunSchema = z.object({
   runId: z.string().min(1).max(200),
@@ -31,8 +34,14 @@ export type StartRun = z.infer<typeof startRunSchema>;
 
 /** An invocation hands control back after this long; the alarm picks the run up again. */
 const DRIVE_BUDGET_MS = 30_000;
-/** If the object dies mid-drive, this alarm resumes the run from its history. */
+/** If the object dies in a drive that no alarm covers, this alarm resumes the run from its history. */
 const WATCHDOG_MS = 60_000;
+
+/** A drive, and whether it needs a watchdog alarm (it does unless an alarm already covers it). */
+interface DriveRequest {
+  skipTo?: number;
+  watchdog: boolean;
+}
 /** History events after which the run's status may differ, so the index may need a write. */
 const STATUS_EVENTS = new Set<HistoryEvent["type"]>(["run.created", "run.started", "run.completed", "run.failed", "step.sleeping", "step.woken"]);
 
@@ -56,7 +65,7 @@ export class RunObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.journal = new Journal(ctx.storage.sql);
-    this.index = new RunIndexWriter(env.DB);
+    this.index = new RunIndexWriter(env.DB, () => this.cached);
   }
 
   private load(): RunState | undefined {
@@ -75,17 +84,24 @@ export class RunObject extends DurableObject<Env> {
     return entries;
   }
 
-  /** Creates the run and schedules its first execution. Starting an existing run changes nothing. */
+  /**
+   * Creates the run and starts driving it at once, without waiting for the call to return. The
+   * alarm armed first is the safety net: if the object dies before the drive ends, the alarm
+   * resumes the run; if the drive ends first, it clears the alarm. Starting an existing run
+   * changes nothing.
+   */
   async start(input: StartRun): Promise<{ runId: string; created: boolean }> {
     const run = startRunSchema.parse(input);
     if (this.load()) return { runId: run.runId, created: false };
     this.record([{ type: "run.created", ...run }]);
     await this.ctx.storage.setAlarm(Date.now());
+    void this.driveOnce({ watchdog: false });
     return { runId: run.runId, created: true };
   }
 
+  /** The runtime retries an alarm whose handler did not finish, so no watchdog is needed here. */
   override async alarm(): Promise<void> {
-    await this.driveOnce({});
+    await this.driveOnce({ watchdog: false });
   }
 
   /**
@@ -95,7 +111,7 @@ export class RunObject extends DurableObject<Env> {
   async wake(): Promise<{ woke: boolean; status: RunView["status"] | undefined }> {
     const state = this.load();
     const at = state ? nextWake(state, Date.now()) : undefined;
-    if (at !== undefined) await this.driveOnce({ skipTo: at });
+    if (at !== undefined) await this.driveOnce({ skipTo: at, watchdog: true });
     const after = this.load();
     return { woke: at !== undefined, status: after ? runView(after, Date.now()).status : undefined };
   }
@@ -105,17 +121,24 @@ export class RunObject extends DurableObject<Env> {
     return state ? runView(state, Date.now()) : null;
   }
 
+  /** Just the status and result: cheaper than {@link getRun} for callers that poll. */
+  async getStatus(): Promise<{ status: RunView["status"]; output?: StoredJson; error?: SerializedError } | null> {
+    const state = this.load();
+    if (!state) return null;
+    // Outputs are stored as JSON, so they are JSON values when read back.
+    return { status: runStatus(state), output: state.output as StoredJson, error: state.error };
+  }
+
   async getHistory(): Promise<HistoryEntry[] | null> {
     return this.load() ? this.journal.readAll() : null;
   }
 
   /** Updates the run index off the step path: the write is not awaited by the run. */
   private syncIndex(): void {
-    const state = this.cached;
-    if (state) void this.index.update(state);
+    this.index.changed();
   }
 
-  private async driveOnce(options: { skipTo?: number }): Promise<void> {
+  private async driveOnce(options: DriveRequest): Promise<void> {
     while (this.driving) await this.driving;
     this.driving = this.driveRun(options).finally(() => (this.driving = undefined));
     return this.driving;
@@ -125,7 +148,7 @@ export class RunObject extends DurableObject<Env> {
     const state = this.load();
     if (!state) return;
     if (!state.terminal) {
-      await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
+      if (options.skipTo !== undefined) await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
       const fn = registry.get(state.functionId);
       const execute = fn
         ? (request: ExecutionRequest): Promise<ExecutionResponse> => executeInProcess(fn, request)

@@ -1,0 +1,54 @@
+/**
+ * The same three workloads written twice: as Stepwise functions and as Cloudflare Workflows.
+ * The sleep workload returns the moments around its sleep, to measure how late the wake-up was.
+ */
+import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
+import { Stepwise } from "../sdk/index.ts";
+
+const stepwise = new Stepwise({ id: "bench" });
+
+export const sequential = stepwise.createFunction<{ steps: number }>({ id: "bench-sequential" }, [], async ({ event, step }) => {
+  let last = 0;
+  for (let i = 0; i < event.data.steps; i++) last = await step.run("step", () => Date.now());
+  return last;
+});
+
+export const threeSteps = stepwise.createFunction({ id: "bench-three" }, [], async ({ step }) => {
+  await step.run("one", () => 1);
+  await step.run("two", () => 2);
+  return step.run("three", () => Date.now());
+});
+
+export const oneSecondSleep = stepwise.createFunction({ id: "bench-sleep" }, [], async ({ step }) => {
+  const before = await step.run("before", () => Date.now());
+  await step.sleep("nap", "1s");
+  const after = await step.run("after", () => Date.now());
+  return { before, after };
+});
+
+export const benchFunctions = [sequential, threeSteps, oneSecondSleep];
+
+export class SequentialWorkflow extends WorkflowEntrypoint<unknown, { steps: number }> {
+  override async run(event: WorkflowEvent<{ steps: number }>, step: WorkflowStep): Promise<number> {
+    let last = 0;
+    for (let i = 0; i < event.payload.steps; i++) last = await step.do(`step-${i}`, async () => Date.now());
+    return last;
+  }
+}
+
+export class ThreeStepWorkflow extends WorkflowEntrypoint {
+  override async run(_event: WorkflowEvent<unknown>, step: WorkflowStep): Promise<number> {
+    await step.do("one", async () => 1);
+    await step.do("two", async () => 2);
+    return step.do("three", async () => Date.now());
+  }
+}
+
+export class SleepWorkflow extends WorkflowEntrypoint {
+  override async run(_event: WorkflowEvent<unknown>, step: WorkflowStep): Promise<{ before: number; after: number }> {
+    const before = await step.do("before", async () => Date.now());
+    await step.sleep("nap", "1 second");
+    const after = await step.do("after", async () => Date.now());
+    return { before, after };
+  }
+}

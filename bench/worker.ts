@@ -1,0 +1,118 @@
+/**
+ * The benchmark Worker: runs one scenario per request, on Stepwise or on Cloudflare Workflows,
+ * inside this workerd, and answers once every run has finished. `bench/run.mjs` drives it and
+ * times each request from outside, on Node's clock: inside workerd, Date.now() only advances on
+ * I/O, so an engine that makes none between steps would look faster than it is.
+ */
+import { Hono } from "hono";
+import type { Env } from "../src/env.ts";
+import { INVOKED_EVENT } from "../src/api/functions.ts";
+import { newId } from "../src/lib/ids.ts";
+import { registry } from "../src/registry.ts";
+import stepwiseWorker from "../src/index.ts";
+import { benchFunctions } from "./functions.ts";
+import type { RawCeiling } from "./raw-ceiling.ts";
+
+export { RunObject } from "../src/index.ts";
+export { RawCeiling } from "./raw-ceiling.ts";
+export { SequentialWorkflow, SleepWorkflow, ThreeStepWorkflow } from "./functions.ts";
+
+registry.register(...benchFunctions);
+
+interface BenchEnv extends Env {
+  RAW: DurableObjectNamespace<RawCeiling>;
+  WF_SEQUENTIAL: Workflow<{ steps: number }>;
+  WF_THREE: Workflow;
+  WF_SLEEP: Workflow;
+}
+
+type Scenario = "sequential" | "three" | "sleep";
+interface Outcome {
+  done: boolean;
+  failed: boolean;
+  output?: unknown;
+}
+interface Engine {
+  start(scenario: Scenario, params: { steps: number }): Promise<() => Promise<Outcome>>;
+}
+
+const FUNCTION_IDS: Record<Scenario, string> = { sequential: "bench-sequential", three: "bench-three", sleep: "bench-sleep" };
+
+function stepwiseEngine(env: BenchEnv): Engine {
+  return {
+    async start(scenario, params) {
+      const runId = newId();
+      const stub = env.RUN.get(env.RUN.idFromName(runId));
+      const event = { id: newId(), name: INVOKED_EVENT, data: params, ts: Date.now() };
+      await stub.start({ runId, functionId: FUNCTION_IDS[scenario], events: [event] });
+      return async () => {
+        const status = await stub.getStatus();
+        const done = status?.status === "completed" || status?.status === "failed";
+        return { done, failed: status?.status === "failed", output: status?.output };
+      };
+    },
+  };
+}
+
+function workflowsEngine(env: BenchEnv): Engine {
+  const bindings: Record<Scenario, Workflow<{ steps: number }> | Workflow> = { sequential: env.WF_SEQUENTIAL, three: env.WF_THREE, sleep: env.WF_SLEEP };
+  return {
+    async start(scenario, params) {
+      const instance = await bindings[scenario].create({ params });
+      return async () => {
+        const status = await instance.status();
+        const failed = status.status === "errored" || status.status === "terminated";
+        return { done: status.status === "complete" || failed, failed, output: status.output };
+      };
+    },
+  };
+}
+
+/** Polls every unfinished run at once, each round `pollMs` apart, until all have finished. */
+async function waitAll(checks: (() => Promise<Outcome>)[], pollMs: number): Promise<Outcome[]> {
+  const results = new Array<Outcome | undefined>(checks.length);
+  const deadline = Date.now() + 180_000;
+  while (results.includes(undefined)) {
+    if (Date.now() > deadline) throw new Error("runs did not finish within 180 s");
+    await Promise.all(
+      checks.map(async (check, index) => {
+        if (results[index]) return;
+        const outcome = await check();
+        if (outcome.done) results[index] = outcome;
+      }),
+    );
+    if (results.includes(undefined)) await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+  const outcomes = results.filter((outcome): outcome is Outcome => outcome !== undefined);
+  if (outcomes.some((outcome) => outcome.failed)) throw new Error(`a run failed: ${JSON.stringify(outcomes.find((o) => o.failed))}`);
+  return outcomes;
+}
+
+const app = new Hono<{ Bindings: BenchEnv }>();
+
+app.get("/bench/raw", async (c) => {
+  const steps = Number(c.req.query("steps") ?? 200);
+  await c.env.RAW.get(c.env.RAW.newUniqueId()).run(steps);
+  return c.json({ steps });
+});
+
+app.get("/bench/:engine/:scenario", async (c) => {
+  const engine = c.req.param("engine") === "workflows" ? workflowsEngine(c.env) : stepwiseEngine(c.env);
+  const scenario = c.req.param("scenario") as Scenario;
+  const steps = Number(c.req.query("steps") ?? 200);
+  const runs = Number(c.req.query("runs") ?? 1);
+  const checks = await Promise.all(Array.from({ length: runs }, () => engine.start(scenario, { steps })));
+  const outcomes = await waitAll(checks, runs > 1 ? 20 : 1);
+  if (scenario === "sleep") {
+    const late = outcomes.map((outcome) => {
+      const { before, after } = outcome.output as { before: number; after: number };
+      return after - before - 1_000;
+    });
+    return c.json({ lateMs: Math.max(...late) });
+  }
+  return c.json({ runs, steps, completed: outcomes.length });
+});
+
+export default {
+  fetch: (request, env, ctx) => (new URL(request.url).pathname.startsWith("/bench/") ? app.fetch(request, env, ctx) : stepwiseWorker.fetch(request, env, ctx)),
+} satisfies ExportedHandler<BenchEnv>;
