@@ -72,24 +72,48 @@ async function measure(label, path, pick) {
 
 const perSecond = (answer, ms) => (answer.steps / ms) * 1000;
 
+/** Measures two scenarios in alternation, so drifting machine load affects both alike. */
+async function measurePair(labels, paths, pick) {
+  await get(paths[0]);
+  await get(paths[1]);
+  const values = [[], []];
+  for (let i = 0; i < repeat; i++) {
+    for (const side of [0, 1]) values[side].push(await timed(paths[side], pick));
+  }
+  return values.map((side, index) => {
+    const result = { label: labels[index], median: median(side), values: side };
+    console.log(`${result.label}: median ${result.median.toFixed(1)} (${side.map((v) => v.toFixed(1)).join(", ")})`);
+    return result;
+  });
+}
+
 await ready();
 if (only) {
   await measure(only, only, (_r, ms) => ms);
   process.exit(0);
 }
+const [seqStepwise, seqWorkflows] = await measurePair(
+  ["(a) Stepwise 200 sequential steps, steps/s", "(a) Workflows 200 sequential steps, steps/s"],
+  ["/bench/stepwise/sequential?steps=200", "/bench/workflows/sequential?steps=200"],
+  perSecond,
+);
 const seq = {
-  stepwise: await measure("(a) Stepwise 200 sequential steps, steps/s", "/bench/stepwise/sequential?steps=200", perSecond),
-  workflows: await measure("(a) Workflows 200 sequential steps, steps/s", "/bench/workflows/sequential?steps=200", perSecond),
+  stepwise: seqStepwise,
+  workflows: seqWorkflows,
   raw: await measure("raw ceiling, SQLite write + sync per step, steps/s", "/bench/raw?steps=200", perSecond),
 };
-const fan = {
-  stepwise: await measure("(b) Stepwise 200 runs x 3 steps, ms", "/bench/stepwise/three?runs=200", (_r, ms) => ms),
-  workflows: await measure("(b) Workflows 200 runs x 3 steps, ms", "/bench/workflows/three?runs=200", (_r, ms) => ms),
-};
-const sleep = {
-  stepwise: await measure("(c) Stepwise 1 s sleep, ms late", "/bench/stepwise/sleep", (r) => r.lateMs),
-  workflows: await measure("(c) Workflows 1 s sleep, ms late", "/bench/workflows/sleep", (r) => r.lateMs),
-};
+const [fanStepwise, fanWorkflows] = await measurePair(
+  ["(b) Stepwise 200 runs x 3 steps, ms", "(b) Workflows 200 runs x 3 steps, ms"],
+  ["/bench/stepwise/three?runs=200", "/bench/workflows/three?runs=200"],
+  (_r, ms) => ms,
+);
+const fan = { stepwise: fanStepwise, workflows: fanWorkflows };
+const [sleepStepwise, sleepWorkflows] = await measurePair(
+  ["(c) Stepwise 1 s sleep, ms late", "(c) Workflows 1 s sleep, ms late"],
+  ["/bench/stepwise/sleep", "/bench/workflows/sleep"],
+  (r) => r.lateMs,
+);
+const sleep = { stepwise: sleepStepwise, workflows: sleepWorkflows };
 
 const row = (name, r, unit, digits = 0) => `| ${name} | ${r.median.toFixed(digits)} ${unit} | ${r.values.map((v) => v.toFixed(digits)).join(", ")} |`;
 const ratio = (a, b) => (a / b).toFixed(2);
@@ -99,7 +123,8 @@ const markdown = `# Benchmark results
 Command: \`npm run bench\` (\`node bench/run.mjs --repeat ${repeat}\`), ${date}, on ${cpus().length} cores
 (${cpus()[0]?.model ?? "unknown CPU"}), Node ${process.version}, wrangler dev (workerd) on loopback.
 Stepwise and Cloudflare Workflows run in the same workerd, started once; each figure is the median
-of ${repeat} runs after one warm-up run (every run listed).
+of ${repeat} runs after one warm-up run (every run listed), the two engines measured in alternation
+so that drifting machine load affects both alike.
 
 | scenario | median | runs |
 |---|---|---|

@@ -8,6 +8,7 @@ import type { Env } from "./env.ts";
 import { registry } from "./registry.ts";
 
 export { RunObject } from "../durable-objects/run/run-object.ts";
+export { RunIndexBuffer } from "../durable-objects/run-index/run-index-buffer.ts";
 
 registry.register(...examples);
 

@@ -8,8 +8,13 @@ import { afterAll } from "vitest";
 
 await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
 
-afterAll(async () => {
-  for (const id of await listDurableObjectIds(env.RUN)) {
-    await runInDurableObject(env.RUN.get(id), (_instance, state) => state.storage.deleteAlarm());
+async function clearAlarms<T extends Rpc.DurableObjectBranded | undefined>(namespace: DurableObjectNamespace<T>): Promise<void> {
+  for (const id of await listDurableObjectIds(namespace)) {
+    await runInDurableObject(namespace.get(id), (_instance, state) => state.storage.deleteAlarm());
   }
+}
+
+afterAll(async () => {
+  await clearAlarms(env.RUN);
+  await clearAlarms(env.RUN_INDEX);
 });

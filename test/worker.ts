@@ -6,7 +6,7 @@ import worker from "../src/index.ts";
 import { registry } from "../src/registry.ts";
 import { testFunctions } from "./functions.ts";
 
-export { RunObject } from "../src/index.ts";
+export { RunIndexBuffer, RunObject } from "../src/index.ts";
 
 registry.register(...testFunctions);
 

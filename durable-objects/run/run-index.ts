@@ -1,31 +1,49 @@
 /**
- * Keeps the run's row in the D1 run index current. Written on status changes only, never per
- * step, and coalesced: changes within {@link INDEX_DELAY_MS} become one write, so a short run
- * (queued, running, completed in a few milliseconds) costs one D1 write instead of three.
- * A write that arrives late never overwrites a newer one.
+ * Keeps the run's row in the D1 run index current: sent on status changes only, never per step,
+ * and coalesced, so changes within {@link INDEX_DELAY_MS} become one row (a short run, queued,
+ * running and completed in a few milliseconds, sends one). Rows go through a RunIndexBuffer,
+ * which writes them to D1 in batches.
  */
+import type { RunIndexRow } from "../../src/db/runs.ts";
 import { runStatus, type RunState, type RunStatus } from "./state.ts";
 
-/** How long a status change may wait to be written together with the next one. */
+/** How long a status change may wait to be sent together with the next one. */
 export const INDEX_DELAY_MS = 50;
 
-const UPSERT = `INSERT INTO runs (id, function_id, status, event_id, event_name, attempt, parent_run_id, error, created_at, ended_at, updated_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-ON CONFLICT (id) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, error = excluded.error,
-  ended_at = excluded.ended_at, updated_at = excluded.updated_at
-WHERE excluded.updated_at >= runs.updated_at`;
+/** Where rows go: a RunIndexBuffer in the Worker, anything with `put` elsewhere. */
+export interface RunIndexSink {
+  put(row: RunIndexRow): Promise<void>;
+}
 
-/** Writes the run's row when its status differs from the last one written. */
+/** The index row for a run's current state. */
+export function indexRow(state: RunState): RunIndexRow {
+  const [event] = state.events;
+  return {
+    id: state.runId,
+    functionId: state.functionId,
+    status: runStatus(state),
+    eventId: event?.id ?? "",
+    eventName: event?.name ?? "",
+    attempt: state.attempt,
+    parentRunId: state.parentRunId ?? null,
+    error: state.error ? `${state.error.name}: ${state.error.message}`.slice(0, 1_000) : null,
+    createdAt: state.createdAt,
+    endedAt: state.endedAt ?? null,
+    updatedAt: state.updatedAt,
+  };
+}
+
+/** Sends the run's row when its status differs from the last one sent. */
 export class RunIndexWriter {
-  private written: RunStatus | undefined;
+  private sent: RunStatus | undefined;
   private pending: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
-    private readonly db: D1Database,
+    private readonly sink: () => RunIndexSink,
     private readonly current: () => RunState | undefined,
   ) {}
 
-  /** Notes that the status may have changed; the write follows shortly, off the caller's path. */
+  /** Notes that the status may have changed; the row follows shortly, off the caller's path. */
   changed(): void {
     this.pending ??= setTimeout(() => {
       this.pending = undefined;
@@ -33,23 +51,18 @@ export class RunIndexWriter {
     }, INDEX_DELAY_MS);
   }
 
-  /** Writes the row now if the status differs from the last one written. */
+  /** Sends the row now if the status differs from the last one sent. */
   async flush(): Promise<void> {
     const state = this.current();
     if (!state) return;
-    const status = runStatus(state);
-    if (status === this.written) return;
-    this.written = status;
-    const [event] = state.events;
-    const error = state.error ? `${state.error.name}: ${state.error.message}`.slice(0, 1_000) : null;
+    const row = indexRow(state);
+    if (row.status === this.sent) return;
+    this.sent = row.status as RunStatus;
     try {
-      await this.db
-        .prepare(UPSERT)
-        .bind(state.runId, state.functionId, status, event?.id ?? "", event?.name ?? "", state.attempt, state.parentRunId ?? null, error, state.createdAt, state.endedAt ?? null, state.updatedAt)
-        .run();
+      await this.sink().put(row);
     } catch (cause) {
-      this.written = undefined;
-      console.error(`stepwise: run index write for ${state.runId} failed`, cause);
+      this.sent = undefined;
+      console.error(`stepwise: run index row for ${state.runId} was not sent`, cause);
     }
   }
 }

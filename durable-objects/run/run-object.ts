@@ -9,12 +9,14 @@ import { runEventSchema, type ExecutionRequest, type ExecutionResponse, type Ser
 import type { Env } from "../../src/env.ts";
 import { FUNCTION_FAILED_EVENT, failureFunctionId } from "../../src/failure-function.ts";
 import { DEFAULT_BACKOFF } from "../../src/lib/backoff.ts";
+import { parseInput } from "../../src/lib/parse.ts";
 import { registry } from "../../src/registry.ts";
 import { executeInProcess } from "../../src/transport/in-process.ts";
 import type { EngineConfig } from "./engine.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
 import { Journal } from "./journal.ts";
 import { MAX_STEP_OUTPUT_BYTES, MAX_STEPS_PER_RUN } from "./limits.ts";
+import { indexBufferFor } from "../run-index/run-index-buffer.ts";
 import { RunIndexWriter } from "./run-index.ts";
 import { drive } from "./runner.ts";
 import { apply, foldHistory, initialState, runStatus, type RunState } from "./state.ts";
@@ -65,7 +67,10 @@ export class RunObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.journal = new Journal(ctx.storage.sql);
-    this.index = new RunIndexWriter(env.DB, () => this.cached);
+    this.index = new RunIndexWriter(
+      () => indexBufferFor(env, this.cached?.runId ?? ""),
+      () => this.cached,
+    );
   }
 
   private load(): RunState | undefined {
@@ -91,10 +96,10 @@ export class RunObject extends DurableObject<Env> {
    * changes nothing.
    */
   async start(input: StartRun): Promise<{ runId: string; created: boolean }> {
-    const run = startRunSchema.parse(input);
+    const run = parseInput(startRunSchema, input, "run start");
     if (this.load()) return { runId: run.runId, created: false };
     this.record([{ type: "run.created", ...run }]);
-    await this.ctx.storage.setAlarm(Date.now());
+    await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
     void this.driveOnce({ watchdog: false });
     return { runId: run.runId, created: true };
   }
