@@ -10,10 +10,8 @@ import { runStatus, type RunState, type RunStatus } from "./state.ts";
 /** How long a status change may wait to be sent together with the next one. */
 export const INDEX_DELAY_MS = 50;
 
-/** Where rows go: a RunIndexBuffer in the Worker, anything with `put` elsewhere. */
-export interface RunIndexSink {
-  put(row: RunIndexRow): Promise<void>;
-}
+/** Where rows go: the RunIndexBuffer shard for the run, in the Worker. */
+export type RunIndexSink = (row: RunIndexRow) => Promise<void>;
 
 /** The index row for a run's current state. */
 export function indexRow(state: RunState): RunIndexRow {
@@ -39,7 +37,7 @@ export class RunIndexWriter {
   private pending: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
-    private readonly sink: () => RunIndexSink,
+    private readonly send: RunIndexSink,
     private readonly current: () => RunState | undefined,
   ) {}
 
@@ -59,7 +57,7 @@ export class RunIndexWriter {
     if (row.status === this.sent) return;
     this.sent = row.status as RunStatus;
     try {
-      await this.sink().put(row);
+      await this.send(row);
     } catch (cause) {
       this.sent = undefined;
       console.error(`stepwise: run index row for ${state.runId} was not sent`, cause);

@@ -68,8 +68,8 @@ export class RunObject extends DurableObject<Env> {
     super(ctx, env);
     this.journal = new Journal(ctx.storage.sql);
     this.index = new RunIndexWriter(
-      () => indexBufferFor(env, this.cached?.runId ?? ""),
-      () => this.cached,
+      (row) => indexBufferFor(env, row.id).put(row),
+      () => this.load(),
     );
   }
 
@@ -100,7 +100,7 @@ export class RunObject extends DurableObject<Env> {
     if (this.load()) return { runId: run.runId, created: false };
     this.record([{ type: "run.created", ...run }]);
     await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
-    void this.driveOnce({ watchdog: false });
+    this.driveOnce({ watchdog: false }).catch((error: unknown) => console.error(`stepwise: run ${run.runId} stopped; its alarm resumes it`, error));
     return { runId: run.runId, created: true };
   }
 
@@ -149,11 +149,11 @@ export class RunObject extends DurableObject<Env> {
     return this.driving;
   }
 
-  private async driveRun(options: { skipTo?: number }): Promise<void> {
+  private async driveRun({ watchdog, ...options }: DriveRequest): Promise<void> {
     const state = this.load();
     if (!state) return;
     if (!state.terminal) {
-      if (options.skipTo !== undefined) await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
+      if (watchdog) await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
       const fn = registry.get(state.functionId);
       const execute = fn
         ? (request: ExecutionRequest): Promise<ExecutionResponse> => executeInProcess(fn, request)
@@ -177,6 +177,8 @@ export class RunObject extends DurableObject<Env> {
     }
     this.syncIndex();
     await this.startFailureHandler();
+    // Between drives the history in SQLite is all the run needs: a sleeping run keeps nothing in memory.
+    this.cached = undefined;
   }
 
   /** After a final failure, starts the function's onFailure run once (its id is derived). */
