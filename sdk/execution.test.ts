@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Stepwise } from "./client.ts";
 import { NonRetriableError, RetryAfterError } from "./errors.ts";
 import { execute } from "./execution.ts";
@@ -114,5 +114,18 @@ describe("execute", () => {
   it("rejects bad step arguments as non-retriable", async () => {
     const response = await execute(fnOf(async ({ step }) => step.sleep("s", "whenever")), request());
     expect(response).toMatchObject({ type: "failed", retriable: false, error: { name: "InvalidDurationError" } });
+  });
+
+  it("logs from code before memoized steps only once, not on every replay", async () => {
+    const info = vi.spyOn(console, "info").mockImplementation(() => undefined);
+    const fn = fnOf(async ({ step, logger }) => {
+      logger.info("starting");
+      await step.run("a", () => 1);
+      logger.info("after a");
+      await step.run("b", () => 2);
+    });
+    await execute(fn, request({ a: done(1) }));
+    expect(info.mock.calls.map((call) => call[1])).toEqual(["after a"]);
+    info.mockRestore();
   });
 });

@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { Stepwise } from "../../sdk/client.ts";
+import { execute } from "../../sdk/execution.ts";
+import type { StepwiseFunction } from "../../sdk/function.ts";
+import type { EngineConfig } from "./engine.ts";
+import type { HistoryEntry } from "./history.ts";
+import { drive, type RunPorts } from "./runner.ts";
+import { apply, foldHistory, runStatus, type RunState } from "./state.ts";
+
+const config: EngineConfig = { retries: 2, backoff: { initialMs: 1_000, coefficient: 2, maxMs: 60_000 }, maxSteps: 100, maxOutputBytes: 1 << 20 };
+const client = new Stepwise({ id: "unit" });
+
+/** A run held in memory: the history as a list, the state folded from it, the SDK called directly. */
+function memoryRun(fn: StepwiseFunction) {
+  const history: HistoryEntry[] = [
+    { type: "run.created", runId: "r", functionId: fn.id, events: [{ id: "e", name: "t", data: {}, ts: 0 }], seq: 1, at: 0 },
+  ];
+  const state = foldHistory(history) as RunState;
+  const wakes: (number | undefined)[] = [];
+  let calls = 0;
+  const ports: RunPorts = {
+    state: () => state,
+    record: (events) => {
+      for (const event of events) {
+        const entry = { ...event, seq: state.lastSeq + 1, at: Date.now() };
+        history.push(entry);
+        apply(state, entry);
+      }
+    },
+    execute: (request) => (calls++, execute(fn, request)),
+    setWake: async (at) => void wakes.push(at),
+    now: () => Date.now(),
+    random: () => 0.5,
+  };
+  return { history, state, wakes, ports, calls: () => calls };
+}
+
+describe("drive", () => {
+  it("runs sequential steps in one drive, one SDK call per step, then clears the wake", async () => {
+    const fn = client.createFunction({ id: "seq" }, [], async ({ step }) => {
+      const a = await step.run("a", () => 1);
+      const b = await step.run("b", () => 2);
+      return a + b;
+    });
+    const run = memoryRun(fn);
+    await drive(run.ports, config, { budgetMs: 10_000 });
+    expect(run.state.terminal).toBe("completed");
+    expect(run.state.output).toBe(3);
+    expect(run.calls()).toBe(3);
+    expect(run.wakes).toEqual([undefined]);
+    expect(run.history.map((entry) => entry.type)).toEqual(["run.created", "run.started", "step.completed", "step.completed", "run.completed"]);
+  });
+
+  it("stops at a sleep with the wake armed, and finishes when time is skipped to it", async () => {
+    const fn = client.createFunction({ id: "sleepy" }, [], async ({ step }) => {
+      await step.sleep("nap", "1h");
+      return step.run("after", () => "awake");
+    });
+    const run = memoryRun(fn);
+    await drive(run.ports, config, { budgetMs: 10_000 });
+    expect(runStatus(run.state)).toBe("sleeping");
+    const wake = run.wakes.at(-1) ?? 0;
+    expect(wake - Date.now()).toBeGreaterThan(3_500_000);
+    await drive(run.ports, config, { budgetMs: 10_000, skipTo: wake });
+    expect(run.state.output).toBe("awake");
+    expect(run.history.find((entry) => entry.type === "step.woken")).toMatchObject({ early: true });
+  });
+
+  it("executes parallel steps each once and records each", async () => {
+    const ran: string[] = [];
+    const fn = client.createFunction({ id: "par" }, [], async ({ step }) =>
+      Promise.all(["x", "y", "z"].map((id) => step.run(id, () => (ran.push(id), id.toUpperCase())))),
+    );
+    const run = memoryRun(fn);
+    await drive(run.ports, config, { budgetMs: 10_000 });
+    expect(run.state.output).toEqual(["X", "Y", "Z"]);
+    expect(ran.sort()).toEqual(["x", "y", "z"]);
+    expect(run.history.filter((entry) => entry.type === "step.scheduled")).toHaveLength(3);
+  });
+
+  it("arms the wake at a failed step's backoff and retries only that step", async () => {
+    let attempts = 0;
+    let before = 0;
+    const fn = client.createFunction({ id: "flaky" }, [], async ({ step }) => {
+      await step.run("before", () => ++before);
+      return step.run("flaky", () => {
+        if (++attempts < 2) throw new Error("try again");
+        return "ok";
+      });
+    });
+    const run = memoryRun(fn);
+    await drive(run.ports, config, { budgetMs: 10_000 });
+    const retryAt = run.wakes.at(-1) ?? 0;
+    expect(retryAt - Date.now()).toBeGreaterThan(500);
+    expect(retryAt - Date.now()).toBeLessThanOrEqual(1_000);
+    await drive(run.ports, config, { budgetMs: 10_000, skipTo: retryAt });
+    expect(run.state.output).toBe("ok");
+    expect([before, attempts]).toEqual([1, 2]);
+  });
+});
