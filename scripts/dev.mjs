@@ -8,15 +8,19 @@ const persist = process.env.STEPWISE_STATE_DIR ?? ".wrangler/state";
 const wrangler = ["node_modules/wrangler/bin/wrangler.js"];
 const config = process.env.STEPWISE_WRANGLER_CONFIG ?? "wrangler.toml";
 
+// Local development sends nothing to Cloudflare unless asked to.
+const env = { WRANGLER_SEND_METRICS: "false", ...process.env };
+
 const migrate = spawnSync(
   process.execPath,
   [...wrangler, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist, "-c", config],
-  { stdio: "inherit", env: { ...process.env, CI: "1" } },
+  { stdio: "inherit", env: { ...env, CI: "1" } },
 );
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 const dev = spawn(process.execPath, [...wrangler, "dev", "--persist-to", persist, "-c", config, ...process.argv.slice(2)], {
   stdio: "inherit",
+  env,
 });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
