@@ -6,7 +6,7 @@
  */
 import { Hono } from "hono";
 import type { Env } from "../src/env.ts";
-import { INVOKED_EVENT } from "../src/api/functions.ts";
+import { INVOKED_EVENT } from "../src/runs/invoke.ts";
 import { newId } from "../src/lib/ids.ts";
 import { registry } from "../src/registry.ts";
 import stepwiseWorker from "../src/index.ts";

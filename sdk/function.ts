@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { isDuration, type Duration } from "./duration.ts";
 import { InvalidFunctionError } from "./errors.ts";
+import { expressionError } from "./expression.ts";
 import type { Logger } from "./logger.ts";
 import type { RunEvent, SerializedError } from "./protocol.ts";
 import type { StepTools } from "./step-tools.ts";
@@ -11,6 +12,16 @@ import type { StepTools } from "./step-tools.ts";
 const durationSchema = z.custom<Duration>(isDuration, {
   message: 'expected a duration: milliseconds or text like "30s", "5m", "3 days"',
 });
+
+/** A CEL expression, checked when the function is defined so a bad one never reaches an event. */
+const expressionSchema = z
+  .string()
+  .min(1)
+  .max(1024)
+  .superRefine((source, ctx) => {
+    const error = expressionError(source);
+    if (error) ctx.addIssue({ code: "custom", message: error });
+  });
 
 /** Retries allowed per function; each step and the function body get this many retries. */
 export const MAX_RETRIES = 20;
@@ -29,12 +40,21 @@ export const functionConfigSchema = z.object({
     })
     .strict()
     .optional(),
+  /** CEL giving a key (e.g. `event.data.userId`): at most one run per key value per 24 hours. */
+  idempotency: expressionSchema.optional(),
 }).strict();
 export type FunctionConfigInput = z.input<typeof functionConfigSchema>;
 export type FunctionConfig = z.output<typeof functionConfigSchema>;
 
+/** An event name, or a prefix ending in `*` (`user/*` matches `user/signed-up`). */
+const eventPatternSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .refine((name) => !name.slice(0, -1).includes("*"), "a wildcard `*` may only end the event name, as in `user/*`");
+
 export const triggerSchema = z.union([
-  z.object({ event: z.string().min(1).max(256), if: z.string().min(1).optional() }).strict(),
+  z.object({ event: eventPatternSchema, if: expressionSchema.optional() }).strict(),
   z.object({ cron: z.string().min(1), timezone: z.string().optional() }).strict(),
 ]);
 export type Trigger = z.infer<typeof triggerSchema>;

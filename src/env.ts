@@ -3,11 +3,21 @@
  */
 import type { RunIndexBuffer } from "../durable-objects/run-index/run-index-buffer.ts";
 import type { RunObject } from "../durable-objects/run/run-object.ts";
+import type { EventSweeper } from "../durable-objects/sweeper/event-sweeper.ts";
+import type { EventsMessage } from "./events/schema.ts";
 
 export interface Env {
   RUN: DurableObjectNamespace<RunObject>;
   RUN_INDEX: DurableObjectNamespace<RunIndexBuffer>;
+  SWEEPER: DurableObjectNamespace<EventSweeper>;
+  EVENTS: Queue<EventsMessage>;
   DB: D1Database;
-  /** "development" leaves the API open for local use. */
+  /** "development" may run without keys (open, and says so); anything else refuses to. */
   STEPWISE_ENV?: string;
+  /** API keys (comma-separated, so a key can be rotated): everything but ingestion needs one. */
+  STEPWISE_API_KEYS?: string;
+  /** Event keys (comma-separated) for `POST /v1/events` and `POST /e/:eventKey`. */
+  STEPWISE_EVENT_KEYS?: string;
+  /** Largest accepted event in bytes (default 512 KiB). */
+  STEPWISE_MAX_EVENT_BYTES?: string;
 }

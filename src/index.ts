@@ -1,17 +1,22 @@
 /**
- * The Stepwise Worker's entry point: the HTTP API and the Durable Object classes, with the
- * example functions registered so `npm run dev` has something to run.
+ * The Stepwise Worker's entry point: the HTTP API, the events queue consumer, the RPC entrypoint
+ * for service bindings and the Durable Object classes, with the example functions registered so
+ * `npm run dev` has something to run.
  */
 import { examples } from "../examples/index.ts";
 import { app } from "./api/app.ts";
 import type { Env } from "./env.ts";
 import { registry } from "./registry.ts";
+import { consumeEvents } from "./router/queue.ts";
 
 export { RunObject } from "../durable-objects/run/run-object.ts";
 export { RunIndexBuffer } from "../durable-objects/run-index/run-index-buffer.ts";
+export { EventSweeper } from "../durable-objects/sweeper/event-sweeper.ts";
+export { StepwiseRpc } from "./rpc/entrypoint.ts";
 
 registry.register(...examples);
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+  queue: (batch, env) => consumeEvents(batch, env),
 } satisfies ExportedHandler<Env>;

@@ -4,10 +4,11 @@
  */
 import worker from "../src/index.ts";
 import { registry } from "../src/registry.ts";
+import { eventFunctions } from "./event-functions.ts";
 import { testFunctions } from "./functions.ts";
 
-export { RunIndexBuffer, RunObject } from "../src/index.ts";
+export { EventSweeper, RunIndexBuffer, RunObject, StepwiseRpc } from "../src/index.ts";
 
-registry.register(...testFunctions);
+registry.register(...testFunctions, ...eventFunctions);
 
 export default worker;

@@ -47,6 +47,7 @@ export const historyEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("run.completed"), output: z.unknown() }),
   z.object({ type: z.literal("run.failed"), error: serializedErrorSchema }),
   z.object({ type: z.literal("run.failure-handler"), failureRunId: z.string() }),
+  z.object({ type: z.literal("run.cancelled"), reason: z.string() }),
 ]);
 export type HistoryEvent = z.infer<typeof historyEventSchema>;
 

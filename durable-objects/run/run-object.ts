@@ -45,7 +45,7 @@ interface DriveRequest {
   watchdog: boolean;
 }
 /** History events after which the run's status may differ, so the index may need a write. */
-const STATUS_EVENTS = new Set<HistoryEvent["type"]>(["run.created", "run.started", "run.completed", "run.failed", "step.sleeping", "step.woken"]);
+const STATUS_EVENTS = new Set<HistoryEvent["type"]>(["run.created", "run.started", "run.completed", "run.failed", "run.cancelled", "step.sleeping", "step.woken"]);
 
 function engineConfig(functionId: string): EngineConfig {
   const config = registry.get(functionId)?.config;
@@ -119,6 +119,19 @@ export class RunObject extends DurableObject<Env> {
     if (at !== undefined) await this.driveOnce({ skipTo: at, watchdog: true });
     const after = this.load();
     return { woke: at !== undefined, status: after ? runView(after, Date.now()).status : undefined };
+  }
+
+  /**
+   * Cancels the run: a sleeping or retrying run stops now (its alarm is cleared), a running one
+   * at its next step boundary (the step in flight finishes but its result is not recorded).
+   */
+  async cancel(reason = "cancelled by request"): Promise<{ cancelled: boolean; status: RunView["status"] } | null> {
+    const state = this.load();
+    if (!state) return null;
+    if (state.terminal) return { cancelled: false, status: state.terminal };
+    this.record([{ type: "run.cancelled", reason: reason.slice(0, 1_000) }]);
+    if (!this.driving) await this.ctx.storage.deleteAlarm();
+    return { cancelled: true, status: "cancelled" };
   }
 
   async getRun(): Promise<RunView | null> {

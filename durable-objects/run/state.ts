@@ -130,6 +130,9 @@ export function apply(state: RunState, entry: HistoryEntry): void {
     case "run.failed":
       Object.assign(state, { terminal: "failed", error: entry.error, endedAt: entry.at, retryAt: undefined });
       return;
+    case "run.cancelled":
+      Object.assign(state, { terminal: "cancelled", endedAt: entry.at, retryAt: undefined });
+      return;
     case "run.failure-handler":
       state.failureRunId = entry.failureRunId;
       return;

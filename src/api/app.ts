@@ -1,14 +1,23 @@
 /**
- * The HTTP API: Hono routes under /v1, JSON everywhere, errors in one shape.
+ * The HTTP API: Hono routes under /v1 and Inngest's event route, JSON everywhere, errors in one
+ * shape. Ingestion takes event keys; everything else takes API keys.
  */
 import { Hono } from "hono";
 import type { Env } from "../env.ts";
+import { requireKey } from "./auth.ts";
 import { errorResponse } from "./errors.ts";
+import { eventsApi } from "./events.ts";
 import { functionsApi } from "./functions.ts";
+import { inngestApi } from "./inngest.ts";
 import { runsApi } from "./runs.ts";
 
 export const app = new Hono<{ Bindings: Env }>()
   .get("/", (c) => c.json({ name: "stepwise", api: "/v1" }))
+  .post("/v1/events", requireKey("event"))
+  .post("/e/:eventKey", requireKey("event", "eventKey"))
+  .use("/v1/*", async (c, next) => (c.req.method === "POST" && c.req.path === "/v1/events" ? next() : requireKey("api")(c, next)))
+  .route("/e", inngestApi)
+  .route("/v1/events", eventsApi)
   .route("/v1/functions", functionsApi)
   .route("/v1/runs", runsApi)
   .notFound((c) => errorResponse(c, 404, "not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`))

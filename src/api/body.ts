@@ -3,13 +3,22 @@
  */
 import type { Context } from "hono";
 import { z } from "zod";
+import { formatBytes } from "../lib/json-size.ts";
+import { MAX_REQUEST_BYTES } from "../events/limits.ts";
 import { errorResponse } from "./errors.ts";
 
 export type BodyResult<T> = { ok: true; value: T } | { ok: false; response: Response };
 
+const tooLarge = (c: Context): BodyResult<never> => ({
+  ok: false,
+  response: errorResponse(c, 413, "payload_too_large", `The request body is larger than ${formatBytes(MAX_REQUEST_BYTES)}`),
+});
+
 /** Parses the body as JSON (an empty body counts as `{}`) and validates it. */
 export async function readBody<S extends z.ZodType>(c: Context, schema: S): Promise<BodyResult<z.output<S>>> {
+  if (Number(c.req.header("content-length") ?? 0) > MAX_REQUEST_BYTES) return tooLarge(c);
   const text = await c.req.text();
+  if (text.length > MAX_REQUEST_BYTES) return tooLarge(c);
   let json: unknown = {};
   if (text.trim() !== "") {
     try {
@@ -25,4 +34,12 @@ export async function readBody<S extends z.ZodType>(c: Context, schema: S): Prom
     return { ok: false, response: errorResponse(c, 400, "invalid_request", message, parsed.error.issues) };
   }
   return { ok: true, value: parsed.data };
+}
+
+/** Validates the query string (each parameter's first value). */
+export function readQuery<S extends z.ZodType>(c: Context, schema: S): BodyResult<z.output<S>> {
+  const parsed = schema.safeParse(c.req.query());
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const message = `The query string is invalid: ${z.prettifyError(parsed.error)}`;
+  return { ok: false, response: errorResponse(c, 400, "invalid_request", message, parsed.error.issues) };
 }

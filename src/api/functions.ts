@@ -3,16 +3,13 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { MAX_EVENT_BYTES } from "../../durable-objects/run/limits.ts";
 import type { Env } from "../env.ts";
+import { maxEventBytes } from "../events/limits.ts";
 import { formatBytes, jsonBytes } from "../lib/json-size.ts";
-import { newId } from "../lib/ids.ts";
 import { registry } from "../registry.ts";
+import { invokeFunction } from "../runs/invoke.ts";
 import { readBody } from "./body.ts";
 import { errorResponse } from "./errors.ts";
-
-/** Name of the event a directly invoked run receives. */
-export const INVOKED_EVENT = "stepwise/function.invoked";
 
 const invokeBodySchema = z
   .object({
@@ -32,12 +29,7 @@ export const functionsApi = new Hono<{ Bindings: Env }>()
     const body = await readBody(c, invokeBodySchema);
     if (!body.ok) return body.response;
     const bytes = jsonBytes(body.value.data);
-    if (bytes > MAX_EVENT_BYTES) {
-      const message = `Event data is ${formatBytes(bytes)}; the limit is ${formatBytes(MAX_EVENT_BYTES)}`;
-      return errorResponse(c, 413, "payload_too_large", message);
-    }
-    const runId = newId();
-    const event = { id: newId(), name: INVOKED_EVENT, data: body.value.data, ts: Date.now() };
-    await c.env.RUN.get(c.env.RUN.idFromName(runId)).start({ runId, functionId, events: [event] });
-    return c.json({ runId }, 201);
+    const limit = maxEventBytes(c.env);
+    if (bytes > limit) return errorResponse(c, 413, "payload_too_large", `Event data is ${formatBytes(bytes)}; the limit is ${formatBytes(limit)}`);
+    return c.json({ runId: await invokeFunction(c.env, functionId, body.value.data) }, 201);
   });

@@ -1,11 +1,25 @@
 /**
- * `/v1/runs/:id`: a run's status and steps, its history, and waking it from a sleep.
+ * `/v1/runs`: the run index, filtered and paged; and per run its status and steps, its history,
+ * and waking it from a sleep.
  */
 import { Hono, type Context } from "hono";
+import { z } from "zod";
 import type { RunObject } from "../../durable-objects/run/run-object.ts";
+import { RUN_STATUSES } from "../../durable-objects/run/state.ts";
+import { listRuns } from "../db/run-queries.ts";
 import type { Env } from "../env.ts";
 import { RUN_ID_PATTERN } from "../lib/ids.ts";
+import { readQuery } from "./body.ts";
 import { errorResponse } from "./errors.ts";
+import { nextCursor, pagingSchema, timeSchema } from "./paging.ts";
+import { runSummary } from "./run-summary.ts";
+
+const listQuerySchema = pagingSchema.extend({
+  function: z.string().min(1).optional(),
+  status: z.enum(RUN_STATUSES).optional(),
+  event: z.string().min(1).optional(),
+  after: timeSchema.optional(),
+});
 
 type RunContext = Context<{ Bindings: Env }>;
 
@@ -18,6 +32,13 @@ function runStub(c: RunContext): { stub: DurableObjectStub<RunObject> } | { resp
 const notFound = (c: RunContext): Response => errorResponse(c, 404, "run_not_found", `No run "${c.req.param("id")}"`);
 
 export const runsApi = new Hono<{ Bindings: Env }>()
+  .get("/", async (c) => {
+    const query = readQuery(c, listQuerySchema);
+    if (!query.ok) return query.response;
+    const { function: functionId, event: eventId, ...rest } = query.value;
+    const page = await listRuns(c.env.DB, { functionId, eventId, ...rest });
+    return c.json({ runs: page.items.map(runSummary), ...nextCursor(page.next) });
+  })
   .get("/:id", async (c) => {
     const target = runStub(c);
     if ("response" in target) return target.response;
@@ -29,6 +50,12 @@ export const runsApi = new Hono<{ Bindings: Env }>()
     if ("response" in target) return target.response;
     const history = await target.stub.getHistory();
     return history ? c.json({ history: history.map((entry) => ({ ...entry, at: new Date(entry.at).toISOString() })) }) : notFound(c);
+  })
+  .post("/:id/cancel", async (c) => {
+    const target = runStub(c);
+    if ("response" in target) return target.response;
+    const result = await target.stub.cancel("cancelled through the API");
+    return result ? c.json(result) : notFound(c);
   })
   .post("/:id/wake", async (c) => {
     const target = runStub(c);

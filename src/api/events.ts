@@ -1,0 +1,42 @@
+/**
+ * `/v1/events`: send events (one or up to 5,000), list recent ones, and see one with the runs it
+ * started.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { getEvent, listEvents } from "../db/events.ts";
+import { listRuns } from "../db/run-queries.ts";
+import type { StoredEvent } from "../events/schema.ts";
+import type { Env } from "../env.ts";
+import { readQuery } from "./body.ts";
+import { errorResponse } from "./errors.ts";
+import { ingest } from "./ingest.ts";
+import { nextCursor, pagingSchema } from "./paging.ts";
+import { runSummary } from "./run-summary.ts";
+
+const listQuerySchema = pagingSchema.extend({ name: z.string().min(1).max(256).optional() });
+
+/** An event as the API shows it: times as ISO dates. */
+export function eventView(event: StoredEvent): Record<string, unknown> {
+  const { receivedAt, routedAt, ...rest } = event;
+  return { ...rest, receivedAt: new Date(receivedAt).toISOString(), routedAt: routedAt === undefined ? null : new Date(routedAt).toISOString() };
+}
+
+export const eventsApi = new Hono<{ Bindings: Env }>()
+  .post("/", async (c) => {
+    const result = await ingest(c);
+    return result.ok ? c.json({ ids: result.ids }, 202) : result.response;
+  })
+  .get("/", async (c) => {
+    const query = readQuery(c, listQuerySchema);
+    if (!query.ok) return query.response;
+    const page = await listEvents(c.env.DB, query.value);
+    return c.json({ events: page.items.map(eventView), ...nextCursor(page.next) });
+  })
+  .get("/:id", async (c) => {
+    const id = c.req.param("id");
+    const event = await getEvent(c.env.DB, id);
+    if (!event) return errorResponse(c, 404, "event_not_found", `No event "${id}"`);
+    const runs = await listRuns(c.env.DB, { eventId: id, limit: 200 });
+    return c.json({ event: eventView(event), runs: runs.items.map(runSummary) });
+  });

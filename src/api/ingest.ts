@@ -1,0 +1,24 @@
+/**
+ * Ingestion shared by `POST /v1/events` and the Inngest-compatible `POST /e/:eventKey`: validate
+ * the whole request, check every event's size, and only then accept all of it, so a request is
+ * either accepted whole or refused whole.
+ */
+import type { Context } from "hono";
+import { acceptEvents } from "../events/accept.ts";
+import { maxEventBytes, oversizedEvent } from "../events/limits.ts";
+import { eventBatchSchema } from "../events/schema.ts";
+import type { Env } from "../env.ts";
+import { readBody } from "./body.ts";
+import { errorResponse } from "./errors.ts";
+
+/** The accepted ids, or the error response to send. */
+export type IngestResult = { ok: true; ids: string[] } | { ok: false; response: Response };
+
+/** Reads, checks and accepts the events in the request body. */
+export async function ingest(c: Context<{ Bindings: Env }>): Promise<IngestResult> {
+  const body = await readBody(c, eventBatchSchema);
+  if (!body.ok) return body;
+  const tooLarge = oversizedEvent(body.value, maxEventBytes(c.env));
+  if (tooLarge) return { ok: false, response: errorResponse(c, 413, "event_too_large", tooLarge) };
+  return { ok: true, ids: await acceptEvents(c.env, body.value) };
+}

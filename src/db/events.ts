@@ -1,0 +1,116 @@
+/**
+ * The events table in D1: recording accepted events (dedup by id within 24 hours), marking them
+ * routed, and reading them back for the router, the sweeper and the API.
+ */
+import { z } from "zod";
+import { jsonBytes } from "../lib/json-size.ts";
+import { storedEventSchema, type StoredEvent } from "../events/schema.ts";
+import { pageQuery, toPage, type Condition, type Cursor } from "./cursor.ts";
+
+/** An event id seen within this window is not routed again. */
+export const EVENT_DEDUP_MS = 24 * 60 * 60 * 1000;
+/** Events are written in chunks whose JSON stays well under D1's 2 MB value limit. */
+const CHUNK_BYTES = 1024 * 1024;
+
+/** An event ready to record: id and ts assigned. */
+export type NewEvent = Omit<StoredEvent, "receivedAt" | "routedAt">;
+
+// A row is new, or replaces one older than the dedup window; either way RETURNING names it.
+const INSERT = `INSERT INTO events (id, name, data, ts, user, v, received_at, routed_at)
+SELECT e.value ->> '$.id', e.value ->> '$.name', e.value -> '$.data', e.value ->> '$.ts',
+  e.value -> '$.user', e.value ->> '$.v', ?2, NULL
+FROM json_each(?1) AS e WHERE true
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data, ts = excluded.ts, user = excluded.user,
+  v = excluded.v, received_at = excluded.received_at, routed_at = NULL
+WHERE events.received_at < ?3
+RETURNING id`;
+
+const eventRowSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  data: z.string(),
+  ts: z.number(),
+  user: z.string().nullable(),
+  v: z.string().nullable(),
+  received_at: z.number(),
+  routed_at: z.number().nullable(),
+});
+const COLUMNS = "id, name, data, ts, user, v, received_at, routed_at";
+
+/** Reads a stored row back into an event, validating it. */
+export function eventFromRow(row: unknown): StoredEvent {
+  const r = eventRowSchema.parse(row);
+  return storedEventSchema.parse({
+    id: r.id,
+    name: r.name,
+    data: JSON.parse(r.data),
+    ts: r.ts,
+    ...(r.user ? { user: JSON.parse(r.user) } : {}),
+    ...(r.v ? { v: r.v } : {}),
+    receivedAt: r.received_at,
+    ...(r.routed_at !== null ? { routedAt: r.routed_at } : {}),
+  });
+}
+
+/**
+ * Records events in one transaction and returns the ids that need routing: new ones, and ones
+ * last seen more than {@link EVENT_DEDUP_MS} ago. Repeats within the window are not returned.
+ */
+export async function recordEvents(db: D1Database, events: NewEvent[], receivedAt: number): Promise<Set<string>> {
+  const chunks: NewEvent[][] = [[]];
+  let bytes = 0;
+  for (const event of events) {
+    const size = jsonBytes(event);
+    if (bytes + size > CHUNK_BYTES && chunks.at(-1)!.length > 0) {
+      chunks.push([]);
+      bytes = 0;
+    }
+    chunks.at(-1)!.push(event);
+    bytes += size;
+  }
+  const statements = chunks.map((chunk) => db.prepare(INSERT).bind(JSON.stringify(chunk), receivedAt, receivedAt - EVENT_DEDUP_MS));
+  const results = await db.batch<{ id: string }>(statements);
+  return new Set(results.flatMap((result) => result.results.map((row) => row.id)));
+}
+
+/** Reads events by id (missing ids are left out). */
+export async function getEvents(db: D1Database, ids: string[]): Promise<StoredEvent[]> {
+  const { results } = await db.prepare(`SELECT ${COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?1))`).bind(JSON.stringify(ids)).all();
+  return results.map(eventFromRow);
+}
+
+/** Marks events routed: every run they match has been started. */
+export async function markRouted(db: D1Database, ids: string[], at: number): Promise<void> {
+  await db.prepare(`UPDATE events SET routed_at = ?2 WHERE id IN (SELECT value FROM json_each(?1)) AND routed_at IS NULL`).bind(JSON.stringify(ids), at).run();
+}
+
+/** Ids of events accepted before `before` and still unrouted, oldest first. */
+export async function unroutedEventIds(db: D1Database, before: number, limit: number): Promise<string[]> {
+  const { results } = await db
+    .prepare(`SELECT id FROM events WHERE routed_at IS NULL AND received_at < ?1 ORDER BY received_at LIMIT ?2`)
+    .bind(before, limit)
+    .all<{ id: string }>();
+  return results.map((row) => row.id);
+}
+
+/** Whether any accepted event is still unrouted. */
+export async function hasUnrouted(db: D1Database): Promise<boolean> {
+  return (await db.prepare(`SELECT 1 FROM events WHERE routed_at IS NULL LIMIT 1`).first()) !== null;
+}
+
+/** A page of events, newest first, optionally of one name. */
+export async function listEvents(
+  db: D1Database,
+  filter: { name?: string | undefined; cursor?: Cursor | undefined; limit: number },
+): Promise<{ items: StoredEvent[]; next?: Cursor }> {
+  const conditions: Condition[] = filter.name === undefined ? [] : [["name = ?", filter.name]];
+  const query = pageQuery(db, { table: "events", columns: COLUMNS, timeColumn: "received_at", conditions, cursor: filter.cursor, limit: filter.limit });
+  const { results } = await query.all();
+  return toPage(results.map(eventFromRow), filter.limit, (event) => ({ at: event.receivedAt, id: event.id }));
+}
+
+/** One event by id, or null. */
+export async function getEvent(db: D1Database, id: string): Promise<StoredEvent | null> {
+  const row = await db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?1`).bind(id).first();
+  return row ? eventFromRow(row) : null;
+}

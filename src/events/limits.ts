@@ -1,0 +1,27 @@
+/**
+ * Limits on what clients send, stated in the README. The event size limit is configurable with
+ * the `STEPWISE_MAX_EVENT_BYTES` variable.
+ */
+import { MAX_EVENT_BYTES } from "../../durable-objects/run/limits.ts";
+import type { Env } from "../env.ts";
+import { formatBytes, jsonBytes } from "../lib/json-size.ts";
+
+/** Largest request body the event and invoke endpoints read. */
+export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+/** Largest event (its JSON: name, data, id, ts, user) this Worker accepts. */
+export function maxEventBytes(env: Env): number {
+  const configured = Number(env.STEPWISE_MAX_EVENT_BYTES);
+  return Number.isInteger(configured) && configured > 0 ? configured : MAX_EVENT_BYTES;
+}
+
+/** Why a batch cannot be accepted because of an event's size, or undefined when all fit. */
+export function oversizedEvent(events: { name: string }[], limit: number): string | undefined {
+  for (const [index, event] of events.entries()) {
+    const bytes = jsonBytes(event);
+    if (bytes > limit) {
+      return `Event ${index} ("${event.name}") is ${formatBytes(bytes)}; the limit is ${formatBytes(limit)}. Nothing in this request was accepted`;
+    }
+  }
+  return undefined;
+}

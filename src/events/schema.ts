@@ -1,0 +1,45 @@
+/**
+ * Events as clients send them: one event or an array, in the shape Inngest's event API takes, so
+ * its clients work unchanged. Validated here, before anything is recorded.
+ */
+import { z } from "zod";
+
+/** Most events one request may carry (as Inngest). */
+export const MAX_EVENTS_PER_REQUEST = 5_000;
+
+/** An event as sent: only `name` is required; Stepwise assigns `id` and `ts` when absent. */
+export const eventInputSchema = z.object({
+  name: z.string().min(1, "an event needs a name").max(256),
+  data: z.record(z.string(), z.unknown()).default({}),
+  id: z.string().min(1).max(256).optional(),
+  ts: z.number().int().nonnegative().optional(),
+  v: z.string().max(64).optional(),
+  user: z.record(z.string(), z.unknown()).optional(),
+});
+export type EventInput = z.input<typeof eventInputSchema>;
+
+/** A request body: one event, or 1 to {@link MAX_EVENTS_PER_REQUEST} of them. */
+export const eventBatchSchema = z.preprocess(
+  (body) => (Array.isArray(body) ? body : [body]),
+  z
+    .array(eventInputSchema)
+    .min(1, "send at least one event")
+    .max(MAX_EVENTS_PER_REQUEST, `at most ${MAX_EVENTS_PER_REQUEST} events may be sent in one request`),
+);
+
+/** An event as Stepwise records it: every field present. */
+export const storedEventSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  ts: z.number().int(),
+  v: z.string().optional(),
+  user: z.record(z.string(), z.unknown()).optional(),
+  receivedAt: z.number().int(),
+  routedAt: z.number().int().optional(),
+});
+export type StoredEvent = z.infer<typeof storedEventSchema>;
+
+/** What goes on the EVENTS queue: ids of recorded events (bodies stay in D1, queue messages are small). */
+export const eventsMessageSchema = z.object({ eventIds: z.array(z.string()).min(1) });
+export type EventsMessage = z.infer<typeof eventsMessageSchema>;

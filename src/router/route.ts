@@ -1,0 +1,63 @@
+/**
+ * Routing: starts one run per (event, matching function). Run ids are derived from the function,
+ * the event id and when the event was accepted, so routing the same event twice (a queue
+ * redelivery, the sweeper) starts nothing new. An event is marked routed only after all its runs
+ * have started.
+ */
+import type { StoredEvent } from "../events/schema.ts";
+import type { Env } from "../env.ts";
+import { claimKeys, type KeyClaim } from "../db/idempotency.ts";
+import { markRouted } from "../db/events.ts";
+import { derivedId } from "../lib/ids.ts";
+import { registry } from "../registry.ts";
+import { matchFunctions } from "./match.ts";
+
+/** A run the router decided to start. */
+interface PlannedRun {
+  runId: string;
+  functionId: string;
+  event: StoredEvent;
+  idempotencyKey?: string;
+}
+
+/** The run id an event gives a function: the same every time the same event is routed. */
+export function runIdFor(functionId: string, event: StoredEvent): Promise<string> {
+  return derivedId(event.receivedAt, functionId, event.id, String(event.receivedAt));
+}
+
+async function plan(events: StoredEvent[]): Promise<PlannedRun[]> {
+  const functions = registry.list();
+  const planned: PlannedRun[] = [];
+  for (const event of events) {
+    for (const match of matchFunctions(functions, event)) {
+      const runId = await runIdFor(match.fn.id, event);
+      planned.push({ runId, functionId: match.fn.id, event, ...(match.idempotencyKey !== undefined ? { idempotencyKey: match.idempotencyKey } : {}) });
+    }
+  }
+  return planned;
+}
+
+/** Routes recorded events: starts their runs, then marks them routed. Returns the runs started. */
+export async function routeEvents(env: Env, events: StoredEvent[], now = Date.now()): Promise<string[]> {
+  const planned = await plan(events);
+  const claims: KeyClaim[] = planned.flatMap((run) =>
+    run.idempotencyKey === undefined ? [] : [{ functionId: run.functionId, key: run.idempotencyKey, runId: run.runId }],
+  );
+  const held = new Set((await claimKeys(env.DB, claims, now)).map((claim) => claim.runId));
+  const toStart = planned.filter((run) => run.idempotencyKey === undefined || held.has(run.runId));
+  await Promise.all(
+    toStart.map(({ runId, functionId, event }) =>
+      env.RUN.get(env.RUN.idFromName(runId)).start({
+        runId,
+        functionId,
+        events: [{ id: event.id, name: event.name, data: event.data, ts: event.ts, ...(event.user ? { user: event.user } : {}) }],
+      }),
+    ),
+  );
+  await markRouted(
+    env.DB,
+    events.map((event) => event.id),
+    Date.now(),
+  );
+  return toStart.map((run) => run.runId);
+}

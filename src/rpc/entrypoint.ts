@@ -1,0 +1,80 @@
+/**
+ * StepwiseRpc: what a Worker bound to Stepwise by a service binding calls over Workers RPC,
+ * `env.STEPWISE.send(...)`, `invoke`, `getRun`, `listRuns` and `cancel`. Every argument is
+ * validated as the HTTP API validates it; failures throw the errors in ./errors.ts.
+ */
+import { WorkerEntrypoint } from "cloudflare:workers";
+import { z } from "zod";
+import type { RunView } from "../../durable-objects/run/view.ts";
+import { RUN_STATUSES } from "../../durable-objects/run/state.ts";
+import { decodeCursor, encodeCursor } from "../db/cursor.ts";
+import { listRuns } from "../db/run-queries.ts";
+import type { RunIndexRow } from "../db/runs.ts";
+import type { Env } from "../env.ts";
+import { acceptEvents } from "../events/accept.ts";
+import { maxEventBytes, oversizedEvent } from "../events/limits.ts";
+import { eventBatchSchema, type EventInput } from "../events/schema.ts";
+import { RUN_ID_PATTERN } from "../lib/ids.ts";
+import { formatBytes, jsonBytes } from "../lib/json-size.ts";
+import { InvalidInputError, parseInput } from "../lib/parse.ts";
+import { registry } from "../registry.ts";
+import { invokeFunction } from "../runs/invoke.ts";
+import { FunctionNotFoundError, PayloadTooLargeError } from "./errors.ts";
+
+const runIdSchema = z.string().regex(RUN_ID_PATTERN, "not a run id");
+const invokeSchema = z.object({ functionId: z.string().min(1), data: z.record(z.string(), z.unknown()).default({}) });
+const listRunsSchema = z
+  .object({
+    functionId: z.string().min(1).optional(),
+    status: z.enum(RUN_STATUSES).optional(),
+    eventId: z.string().min(1).optional(),
+    after: z.number().int().optional(),
+    cursor: z.string().optional(),
+    limit: z.number().int().min(1).max(200).default(50),
+  })
+  .strict()
+  .default({ limit: 50 });
+
+/** Filters of {@link StepwiseRpc.listRuns}. */
+export type ListRunsFilter = z.input<typeof listRunsSchema>;
+
+export class StepwiseRpc extends WorkerEntrypoint<Env> {
+  /** Sends one event or up to 5,000; resolves with their ids once they are safely accepted. */
+  async send(events: EventInput | EventInput[]): Promise<{ ids: string[] }> {
+    const batch = parseInput(eventBatchSchema, events, "events");
+    const tooLarge = oversizedEvent(batch, maxEventBytes(this.env));
+    if (tooLarge) throw new PayloadTooLargeError(tooLarge);
+    return { ids: await acceptEvents(this.env, batch) };
+  }
+
+  /** Starts a run of `functionId` with `data` as its event data. */
+  async invoke(functionId: string, data?: Record<string, unknown>): Promise<{ runId: string }> {
+    const input = parseInput(invokeSchema, { functionId, data }, "invoke arguments");
+    if (!registry.get(input.functionId)) throw new FunctionNotFoundError(`No function "${input.functionId}" is registered`);
+    const limit = maxEventBytes(this.env);
+    const bytes = jsonBytes(input.data);
+    if (bytes > limit) throw new PayloadTooLargeError(`Event data is ${formatBytes(bytes)}; the limit is ${formatBytes(limit)}`);
+    return { runId: await invokeFunction(this.env, input.functionId, input.data) };
+  }
+
+  /** A run's status, steps and result; null when there is no such run. */
+  async getRun(runId: string): Promise<RunView | null> {
+    const id = parseInput(runIdSchema, runId, "run id");
+    return this.env.RUN.get(this.env.RUN.idFromName(id)).getRun();
+  }
+
+  /** A page of the run index, newest first; pass `nextCursor` back as `cursor` for the next page. */
+  async listRuns(filter?: ListRunsFilter): Promise<{ runs: RunIndexRow[]; nextCursor?: string }> {
+    const input = parseInput(listRunsSchema, filter, "run filter");
+    const cursor = input.cursor ? decodeCursor(input.cursor) : undefined;
+    if (input.cursor && !cursor) throw new InvalidInputError(`Invalid run filter: cursor "${input.cursor}" is not one this API gave out`);
+    const page = await listRuns(this.env.DB, { ...input, cursor });
+    return { runs: page.items, ...(page.next ? { nextCursor: encodeCursor(page.next) } : {}) };
+  }
+
+  /** Cancels a run; null when there is no such run. */
+  async cancel(runId: string, reason?: string): Promise<{ cancelled: boolean; status: RunView["status"] } | null> {
+    const id = parseInput(runIdSchema, runId, "run id");
+    return this.env.RUN.get(this.env.RUN.idFromName(id)).cancel(reason ?? "cancelled over RPC");
+  }
+}

@@ -1,0 +1,132 @@
+import { env, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { getEvents } from "../src/db/events.ts";
+import { routeEvents } from "../src/router/route.ts";
+import { executions } from "./functions.ts";
+
+const send = (body: unknown, init: RequestInit = {}) =>
+  SELF.fetch("http://stepwise/v1/events", { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body), ...init });
+const json = async <T>(response: Response): Promise<T> => (await response.json()) as T;
+const runsOf = async (eventId: string) => (await env.DB.prepare("SELECT function_id, status FROM runs WHERE event_id = ? ORDER BY function_id").bind(eventId).all()).results;
+const uniqueKey = (): string => crypto.randomUUID();
+
+describe("POST /v1/events", () => {
+  it("fans one event out to every function listening, once each", async () => {
+    const key = uniqueKey();
+    const response = await send({ name: "test/fanout", data: { key } });
+    expect(response.status).toBe(202);
+    const { ids } = await json<{ ids: string[] }>(response);
+    expect(ids).toHaveLength(1);
+    await expect.poll(() => ["fan-a", "fan-b", "fan-c"].map((fn) => executions(`${fn}:${key}`))).toEqual([1, 1, 1]);
+    await expect.poll(() => runsOf(ids[0]!)).toEqual([
+      { function_id: "fan-a", status: "completed" },
+      { function_id: "fan-b", status: "completed" },
+      { function_id: "fan-c", status: "completed" },
+    ]);
+    const detail = await json<{ event: { name: string; routedAt: string | null }; runs: { functionId: string }[] }>(
+      await SELF.fetch(`http://stepwise/v1/events/${ids[0]}`),
+    );
+    expect(detail.event.name).toBe("test/fanout");
+    expect(detail.event.routedAt).not.toBeNull();
+    expect(detail.runs.map((run) => run.functionId).sort()).toEqual(["fan-a", "fan-b", "fan-c"]);
+  });
+
+  it("matches wildcard triggers by prefix and honours `if`", async () => {
+    const key = uniqueKey();
+    await send([
+      { name: "test/wild/one", data: { key } },
+      { name: "test/wild/two/deeper", data: { key } },
+      { name: "test/wildcard", data: { key } },
+      { name: "test/plan", data: { key, plan: "pro" } },
+      { name: "test/plan", data: { key, plan: "free" } },
+      { name: "test/plan", data: { key } },
+    ]);
+    await expect.poll(() => executions(`wild:${key}`)).toBe(2);
+    await expect.poll(() => executions(`pro-only:${key}`)).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect([executions(`wild:${key}`), executions(`pro-only:${key}`)]).toEqual([2, 1]);
+  });
+
+  it("starts nothing again for a repeated event id, or for a queue redelivery", async () => {
+    const key = uniqueKey();
+    const id = `order-${key}`;
+    const first = await json<{ ids: string[] }>(await send({ id, name: "test/fanout", data: { key } }));
+    const second = await json<{ ids: string[] }>(await send([{ id, name: "test/fanout", data: { key } }, { id, name: "test/fanout", data: { key } }]));
+    expect(first.ids).toEqual([id]);
+    expect(second.ids).toEqual([id, id]);
+    await expect.poll(() => executions(`fan-a:${key}`)).toBe(1);
+    // A redelivered queue message routes the same event again: same run ids, nothing new starts.
+    await routeEvents(env, await getEvents(env.DB, [id]));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(["fan-a", "fan-b", "fan-c"].map((fn) => executions(`${fn}:${key}`))).toEqual([1, 1, 1]);
+    await expect.poll(async () => (await runsOf(id)).length).toBe(3);
+  });
+
+  it("starts one run per idempotency key, also under redelivery", async () => {
+    const key = uniqueKey();
+    const { ids } = await json<{ ids: string[] }>(
+      await send([
+        { name: "test/idem", data: { key, userId: `u-${key}` } },
+        { name: "test/idem", data: { key, userId: `u-${key}` } },
+      ]),
+    );
+    await send({ name: "test/idem", data: { key, userId: `u-${key}` } });
+    await expect.poll(() => executions(`idem:${key}`)).toBe(1);
+    await routeEvents(env, await getEvents(env.DB, ids));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(executions(`idem:${key}`)).toBe(1);
+    const other = uniqueKey();
+    await send({ name: "test/idem", data: { key: other, userId: `u-${other}` } });
+    await expect.poll(() => executions(`idem:${other}`)).toBe(1);
+  });
+
+  // The full 5,000-event batch runs against `wrangler dev` in test/e2e/events-restart.test.ts.
+  it("accepts a batch of 300 events and starts every run once", { timeout: 60_000 }, async () => {
+    const batch = uniqueKey();
+    const events = Array.from({ length: 300 }, (_, i) => ({ name: "test/bulk", data: { key: `${batch}-${i}` } }));
+    const response = await send(events);
+    expect(response.status).toBe(202);
+    expect((await json<{ ids: string[] }>(response)).ids).toHaveLength(events.length);
+    const done = () => events.filter((event) => executions(`bulk:${event.data.key}`) === 1).length;
+    await expect.poll(done, { timeout: 55_000, interval: 250 }).toBe(events.length);
+    expect(events.every((event) => executions(`bulk:${event.data.key}`) === 1)).toBe(true);
+  });
+});
+
+describe("POST /v1/events refuses bad input whole", () => {
+  const countEvents = async (name: string) => (await env.DB.prepare("SELECT count(*) AS n FROM events WHERE name = ?").bind(name).first<{ n: number }>())?.n;
+
+  it("malformed JSON: 400", async () => {
+    const response = await send("[{");
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: "invalid_json" } });
+  });
+
+  it("a missing name: 400 with the issue's path, and nothing from the batch recorded", async () => {
+    const response = await send([{ name: "test/refused-1", data: {} }, { data: {} }]);
+    expect(response.status).toBe(400);
+    const body = await json<{ error: { code: string; issues: { path: unknown[] }[] } }>(response);
+    expect(body.error.code).toBe("invalid_request");
+    expect(body.error.issues[0]?.path).toEqual([1, "name"]);
+    expect(await countEvents("test/refused-1")).toBe(0);
+  });
+
+  it("data that is not an object, or a name over 256 characters: 400", async () => {
+    expect((await send({ name: "x", data: [1] })).status).toBe(400);
+    expect((await send({ name: "x".repeat(257) })).status).toBe(400);
+  });
+
+  it("an event over 512 KiB: 413 naming it, and nothing from the batch recorded", async () => {
+    const response = await send([{ name: "test/refused-2" }, { name: "test/big", data: { blob: "x".repeat(513 * 1024) } }]);
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ error: { code: "event_too_large", message: expect.stringContaining('Event 1 ("test/big")') } });
+    expect(await countEvents("test/refused-2")).toBe(0);
+  });
+
+  it("more than 5,000 events: 400, nothing recorded", async () => {
+    const response = await send(Array.from({ length: 5_001 }, () => ({ name: "test/refused-3" })));
+    expect(response.status).toBe(400);
+    expect(JSON.stringify(await response.json())).toContain("at most 5000 events");
+    expect(await countEvents("test/refused-3")).toBe(0);
+  });
+});
