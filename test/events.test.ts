@@ -130,3 +130,25 @@ describe("POST /v1/events refuses bad input whole", () => {
     expect(await countEvents("test/refused-3")).toBe(0);
   });
 });
+
+describe("cancel", () => {
+  it("stops a sleeping run now and says so in its history", async () => {
+    const invoked = await SELF.fetch("http://stepwise/v1/functions/onboard-user/invoke", {
+      method: "POST",
+      body: JSON.stringify({ data: { userId: `cancel-${uniqueKey()}`, email: "c@example.com" } }),
+    });
+    const { runId } = await json<{ runId: string }>(invoked);
+    const { client } = await import("./helpers.ts");
+    await client.waitUntil(runId, (run) => run.status === "sleeping");
+    const cancelled = await SELF.fetch(`http://stepwise/v1/runs/${runId}/cancel`, { method: "POST" });
+    expect(await cancelled.json()).toEqual({ cancelled: true, status: "cancelled" });
+    expect((await client.getRun(runId)).status).toBe("cancelled");
+    const again = await SELF.fetch(`http://stepwise/v1/runs/${runId}/cancel`, { method: "POST" });
+    expect(await again.json()).toEqual({ cancelled: false, status: "cancelled" });
+    const history = await json<{ history: { type: string; reason?: string }[] }>(await SELF.fetch(`http://stepwise/v1/runs/${runId}/history`));
+    expect(history.history.at(-1)).toMatchObject({ type: "run.cancelled", reason: "cancelled through the API" });
+    const stub = env.RUN.get(env.RUN.idFromName(runId));
+    const { runInDurableObject } = await import("cloudflare:test");
+    expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBeNull();
+  });
+});

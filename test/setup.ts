@@ -17,4 +17,5 @@ async function clearAlarms<T extends Rpc.DurableObjectBranded | undefined>(names
 afterAll(async () => {
   await clearAlarms(env.RUN);
   await clearAlarms(env.RUN_INDEX);
+  await clearAlarms(env.SWEEPER);
 });

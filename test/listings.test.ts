@@ -1,0 +1,67 @@
+import { env, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { upsertRun, type RunIndexRow } from "../src/db/runs.ts";
+
+const get = async <T>(path: string): Promise<{ status: number; body: T }> => {
+  const response = await SELF.fetch(`http://stepwise${path}`);
+  return { status: response.status, body: (await response.json()) as T };
+};
+type RunsPage = { runs: { id: string; functionId: string; status: string; createdAt: string }[]; nextCursor?: string };
+
+function row(i: number, functionId: string, status: string): RunIndexRow {
+  const at = 1_800_000_000_000 + Math.floor(i / 2) * 1000;
+  return { id: `LIST${String(i).padStart(4, "0")}`, functionId, status, eventId: `ev-${i % 3}`, eventName: "list/test", attempt: 0, parentRunId: null, error: null, createdAt: at, endedAt: null, updatedAt: at };
+}
+
+describe("GET /v1/runs", () => {
+  it("pages newest first with a stable cursor, and filters by function, status, event and time", async () => {
+    const rows = Array.from({ length: 25 }, (_, i) => row(i, i % 2 ? "list-odd" : "list-even", i % 5 === 0 ? "failed" : "completed"));
+    await env.DB.batch(rows.map((r) => upsertRun(env.DB, r)));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await get<RunsPage>(`/v1/runs?after=1800000000000&limit=10${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(page.status).toBe(200);
+      seen.push(...page.body.runs.map((run) => run.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    const expected = [...rows].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)).map((r) => r.id);
+    expect(seen).toEqual(expected);
+
+    const odd = await get<RunsPage>("/v1/runs?function=list-odd&status=failed");
+    expect(odd.body.runs.map((run) => run.id)).toEqual(["LIST0015", "LIST0005"]);
+    const byEvent = await get<RunsPage>("/v1/runs?event=ev-1&limit=200");
+    expect(byEvent.body.runs.filter((run) => run.id.startsWith("LIST"))).toHaveLength(8);
+    const late = await get<RunsPage>(`/v1/runs?after=${new Date(1_800_000_011_000).toISOString()}`);
+    expect(late.body.runs.map((run) => run.id)).toEqual(["LIST0024", "LIST0023", "LIST0022"]);
+    expect(late.body.runs[0]?.createdAt).toBe(new Date(1_800_000_012_000).toISOString());
+  });
+
+  it("refuses a bad filter with the issues", async () => {
+    expect((await get("/v1/runs?status=sleepy")).status).toBe(400);
+    expect((await get("/v1/runs?limit=0")).status).toBe(400);
+    expect((await get("/v1/runs?cursor=garbage")).status).toBe(400);
+    expect((await get("/v1/runs?after=yesterday")).status).toBe(400);
+  });
+});
+
+describe("GET /v1/events", () => {
+  it("lists events newest first, by name, with pages", async () => {
+    const name = `list/${crypto.randomUUID()}`;
+    await SELF.fetch("http://stepwise/v1/events", { method: "POST", body: JSON.stringify([1, 2, 3].map((n) => ({ name, data: { n } }))) });
+    const first = await get<{ events: { name: string; data: { n: number } }[]; nextCursor?: string }>(`/v1/events?name=${encodeURIComponent(name)}&limit=2`);
+    expect(first.body.events).toHaveLength(2);
+    const rest = await get<{ events: unknown[]; nextCursor?: string }>(`/v1/events?name=${encodeURIComponent(name)}&limit=2&cursor=${first.body.nextCursor}`);
+    expect(rest.body.events).toHaveLength(1);
+    expect(rest.body.nextCursor).toBeUndefined();
+    expect((await get("/v1/events/does-not-exist")).status).toBe(404);
+  });
+});
+
+describe("GET /v1/functions", () => {
+  it("shows each function's trigger and config", async () => {
+    const { body } = await get<{ functions: { id: string; triggers: unknown[]; config: { idempotency?: string } }[] }>("/v1/functions");
+    expect(body.functions.find((fn) => fn.id === "pro-only")?.triggers).toEqual([{ event: "test/plan", if: 'event.data.plan == "pro"' }]);
+    expect(body.functions.find((fn) => fn.id === "idem")?.config.idempotency).toBe("event.data.userId");
+  });
+});
