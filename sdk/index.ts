@@ -13,6 +13,9 @@ export {
   InvalidStepError,
 } from "./errors.ts";
 export { InvalidDurationError, toMs } from "./duration.ts";
+export { SendEventsError } from "./send.ts";
+export type { SendableEvent, EventsBinding } from "./send.ts";
+export { InvalidExpressionError } from "./expression.ts";
 export type { Duration } from "./duration.ts";
 export type {
   StepwiseFunction,

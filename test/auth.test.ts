@@ -5,7 +5,9 @@ import worker from "./worker.ts";
 /** Calls the real Worker with some variables changed, as a deployment with those secrets would. */
 async function call(vars: Partial<typeof env>, path: string, init: RequestInit = {}): Promise<Response> {
   const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`http://stepwise${path}`, init), { ...env, ...vars }, ctx);
+  // An incoming request as workerd would hand it over; the test sets no cf properties.
+  const request = new Request(`http://stepwise${path}`, init) as Request<unknown, IncomingRequestCfProperties>;
+  const response = await worker.fetch(request, { ...env, ...vars }, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }
