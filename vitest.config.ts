@@ -19,6 +19,8 @@ export default defineConfig({
           environment: "node",
           include: ["test/e2e/**/*.test.ts"],
           testTimeout: 180_000,
+          // Each file starts its own dev server; two at once would compete for the machine.
+          fileParallelism: false,
           hookTimeout: 60_000,
         },
       },

@@ -9,6 +9,9 @@ CREATE TABLE events (
   user TEXT,
   v TEXT,
   received_at INTEGER NOT NULL,
+  -- When the sweeper last re-queued it: it waits a grace period again before the next try, so a
+  -- router that is merely behind is not flooded with repeats.
+  queued_at INTEGER,
   routed_at INTEGER
 );
 CREATE INDEX events_by_received ON events (received_at DESC, id DESC);

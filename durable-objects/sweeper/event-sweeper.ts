@@ -5,12 +5,12 @@
  * Routing is idempotent, so re-queuing an event that was merely slow starts nothing twice.
  */
 import { DurableObject } from "cloudflare:workers";
-import { hasUnrouted, unroutedEventIds } from "../../src/db/events.ts";
+import { claimUnrouted, hasUnrouted } from "../../src/db/events.ts";
 import type { Env } from "../../src/env.ts";
 import { enqueueEvents } from "../../src/router/queue.ts";
 
-/** An event unrouted for this long is presumed lost by the queue. */
-export const SWEEP_GRACE_MS = 10_000;
+/** An event unrouted this long after it was accepted (or last re-queued) is presumed lost by the queue. */
+export const SWEEP_GRACE_MS = 30_000;
 /** Events re-queued per alarm; the alarm comes back at once for the rest. */
 const SWEEP_LIMIT = 5_000;
 
@@ -26,7 +26,8 @@ export class EventSweeper extends DurableObject<Env> {
 
   /** Re-queues events that stayed unrouted past the grace period; returns how many. */
   async sweep(): Promise<number> {
-    const ids = await unroutedEventIds(this.env.DB, Date.now() - SWEEP_GRACE_MS, SWEEP_LIMIT);
+    const now = Date.now();
+    const ids = await claimUnrouted(this.env.DB, now - SWEEP_GRACE_MS, now, SWEEP_LIMIT);
     if (ids.length > 0) {
       console.warn(`stepwise: re-queuing ${ids.length} event(s) accepted but not routed`);
       await enqueueEvents(this.env.EVENTS, ids);

@@ -21,7 +21,7 @@ SELECT e.value ->> '$.id', e.value ->> '$.name', e.value -> '$.data', e.value ->
   e.value -> '$.user', e.value ->> '$.v', ?2, NULL
 FROM json_each(?1) AS e WHERE true
 ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data, ts = excluded.ts, user = excluded.user,
-  v = excluded.v, received_at = excluded.received_at, routed_at = NULL
+  v = excluded.v, received_at = excluded.received_at, queued_at = NULL, routed_at = NULL
 WHERE events.received_at < ?3
 RETURNING id`;
 
@@ -84,11 +84,18 @@ export async function markRouted(db: D1Database, ids: string[], at: number): Pro
   await db.prepare(`UPDATE events SET routed_at = ?2 WHERE id IN (SELECT value FROM json_each(?1)) AND routed_at IS NULL`).bind(JSON.stringify(ids), at).run();
 }
 
-/** Ids of events accepted before `before` and still unrouted, oldest first. */
-export async function unroutedEventIds(db: D1Database, before: number, limit: number): Promise<string[]> {
+/**
+ * Claims up to `limit` events that are unrouted and were accepted (or last re-queued) before
+ * `before`, marking them re-queued at `now`, and returns their ids, oldest first.
+ */
+export async function claimUnrouted(db: D1Database, before: number, now: number, limit: number): Promise<string[]> {
   const { results } = await db
-    .prepare(`SELECT id FROM events WHERE routed_at IS NULL AND received_at < ?1 ORDER BY received_at LIMIT ?2`)
-    .bind(before, limit)
+    .prepare(
+      `UPDATE events SET queued_at = ?2 WHERE id IN (
+        SELECT id FROM events WHERE routed_at IS NULL AND received_at < ?1 AND coalesce(queued_at, 0) < ?1
+        ORDER BY received_at LIMIT ?3) RETURNING id`,
+    )
+    .bind(before, now, limit)
     .all<{ id: string }>();
   return results.map((row) => row.id);
 }

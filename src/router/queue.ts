@@ -1,7 +1,7 @@
 /**
  * The EVENTS queue: the producer side (accepted event ids, in few small messages) and the consumer
- * (load the events, route them). A batch that fails is retried by the queue; a message that is
- * not ours is dropped with a log line rather than retried forever.
+ * (load the events, route them). A message that is not ours is dropped with a log line rather
+ * than retried forever.
  */
 import { getEvents } from "../db/events.ts";
 import type { Env } from "../env.ts";
@@ -9,7 +9,7 @@ import { eventsMessageSchema, type EventsMessage } from "../events/schema.ts";
 import { routeEvents } from "./route.ts";
 
 /** Ids per message: small messages (well under the 128 KB limit) that still carry many events. */
-const IDS_PER_MESSAGE = 50;
+const IDS_PER_MESSAGE = 25;
 /** Messages per `sendBatch` call (the Queues limit). */
 const MESSAGES_PER_SEND = 100;
 
@@ -22,16 +22,27 @@ export async function enqueueEvents(queue: Queue<EventsMessage>, ids: string[]):
   await Promise.all(sends);
 }
 
-/** The queue consumer: routes every event the batch names. */
+/**
+ * The queue consumer: routes each message's events, one message after another, acknowledging each
+ * once its events are routed. A message that fails is retried alone; progress made is kept.
+ */
 export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const ids: string[] = [];
   for (const message of batch.messages) {
     const parsed = eventsMessageSchema.safeParse(message.body);
-    if (parsed.success) ids.push(...parsed.data.eventIds);
-    else console.error(`stepwise: dropped a malformed message ${message.id} from the events queue`, parsed.error.issues);
+    if (!parsed.success) {
+      console.error(`stepwise: dropped a malformed message ${message.id} from the events queue`, parsed.error.issues);
+      message.ack();
+      continue;
+    }
+    try {
+      const ids = [...new Set(parsed.data.eventIds)];
+      const events = await getEvents(env.DB, ids);
+      if (events.length < ids.length) console.error(`stepwise: ${ids.length - events.length} queued event(s) are not in the events table`);
+      await routeEvents(env, events);
+      message.ack();
+    } catch (error) {
+      console.error(`stepwise: routing message ${message.id} failed; the queue retries it`, error);
+      message.retry();
+    }
   }
-  if (ids.length === 0) return;
-  const events = await getEvents(env.DB, [...new Set(ids)]);
-  if (events.length < new Set(ids).size) console.error(`stepwise: ${new Set(ids).size - events.length} queued event(s) are not in the events table`);
-  await routeEvents(env, events);
 }

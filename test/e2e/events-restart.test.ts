@@ -1,0 +1,71 @@
+/**
+ * Nothing accepted is lost: 5,000 events are accepted in one request, the dev server is killed
+ * before the router can have started all their runs (the local queue holds messages in memory,
+ * so whatever it held is gone), and after a restart every event has started its run exactly once.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort, startDevServer, type DevServer } from "./dev-server.ts";
+
+let server: DevServer | undefined;
+let stateDir: string | undefined;
+
+afterAll(async () => {
+  await server?.stop();
+  if (stateDir) await rm(stateDir, { recursive: true, force: true });
+});
+
+interface RunRow {
+  id: string;
+  eventId: string;
+}
+
+async function allRuns(url: string, functionId: string): Promise<RunRow[]> {
+  const runs: RunRow[] = [];
+  let cursor = "";
+  do {
+    const response = await fetch(`${url}/v1/runs?function=${functionId}&limit=200${cursor ? `&cursor=${cursor}` : ""}`);
+    const page = (await response.json()) as { runs: RunRow[]; nextCursor?: string };
+    runs.push(...page.runs);
+    cursor = page.nextCursor ?? "";
+  } while (cursor);
+  return runs;
+}
+
+describe("events across a restart", () => {
+  it("5,000 events accepted, server killed before routing: every run starts once after the restart", async () => {
+    stateDir = await mkdtemp(join(tmpdir(), "stepwise-events-"));
+    const port = await freePort();
+    server = await startDevServer(stateDir, port);
+    const events = Array.from({ length: 5_000 }, (_, i) => ({
+      name: "user/signed-up",
+      data: { userId: `bulk-${i}`, email: `bulk-${i}@example.com`, followUpAfter: "30 days" },
+    }));
+    const response = await fetch(`${server.url}/v1/events`, { method: "POST", body: JSON.stringify(events) });
+    expect(response.status).toBe(202);
+    const { ids } = (await response.json()) as { ids: string[] };
+    expect(new Set(ids).size).toBe(5_000);
+    await server.stop();
+    const startedBeforeKill = await countAfterRestart();
+
+    const deadline = Date.now() + 120_000;
+    let runs: RunRow[] = [];
+    while (Date.now() < deadline) {
+      runs = await allRuns(server.url, "onboard-user");
+      if (runs.length >= 5_000) break;
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+    expect(startedBeforeKill).toBeLessThan(5_000);
+    expect(runs).toHaveLength(5_000);
+    expect(new Set(runs.map((run) => run.eventId))).toEqual(new Set(ids));
+    expect(new Set(runs.map((run) => run.id)).size).toBe(5_000);
+  }, 240_000);
+});
+
+/** Restarts on the same state and counts the runs the index already held. */
+async function countAfterRestart(): Promise<number> {
+  server = await startDevServer(stateDir!, Number(new URL(server!.url).port));
+  return (await allRuns(server.url, "onboard-user")).length;
+}
