@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { isDuration, type Duration } from "./duration.ts";
 import { InvalidFunctionError } from "./errors.ts";
+import { cronError } from "./cron.ts";
 import { expressionError } from "./expression.ts";
 import type { Logger } from "./logger.ts";
 import type { RunEvent, SerializedError } from "./protocol.ts";
@@ -55,7 +56,13 @@ const eventPatternSchema = z
 
 export const triggerSchema = z.union([
   z.object({ event: eventPatternSchema, if: expressionSchema.optional() }).strict(),
-  z.object({ cron: z.string().min(1), timezone: z.string().optional() }).strict(),
+  z
+    .object({ cron: z.string().min(1).max(256), timezone: z.string().min(1).optional() })
+    .strict()
+    .superRefine((trigger, ctx) => {
+      const error = cronError(trigger.cron, trigger.timezone);
+      if (error) ctx.addIssue({ code: "custom", message: error, path: ["cron"] });
+    }),
 ]);
 export type Trigger = z.infer<typeof triggerSchema>;
 

@@ -1,6 +1,7 @@
 /**
  * Bindings of the Stepwise Worker, as declared in wrangler.toml.
  */
+import type { CronScheduler } from "../durable-objects/schedule/cron-scheduler.ts";
 import type { RunIndexBuffer } from "../durable-objects/run-index/run-index-buffer.ts";
 import type { RunObject } from "../durable-objects/run/run-object.ts";
 import type { EventSweeper } from "../durable-objects/sweeper/event-sweeper.ts";
@@ -10,6 +11,7 @@ export interface Env {
   RUN: DurableObjectNamespace<RunObject>;
   RUN_INDEX: DurableObjectNamespace<RunIndexBuffer>;
   SWEEPER: DurableObjectNamespace<EventSweeper>;
+  CRON: DurableObjectNamespace<CronScheduler>;
   EVENTS: Queue<EventsMessage>;
   DB: D1Database;
   /** "development" may run without keys (open, and says so); anything else refuses to. */

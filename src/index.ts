@@ -8,15 +8,23 @@ import { app } from "./api/app.ts";
 import type { Env } from "./env.ts";
 import { registry } from "./registry.ts";
 import { consumeEvents } from "./router/queue.ts";
+import { ensureSchedules } from "./schedules.ts";
 
 export { RunObject } from "../durable-objects/run/run-object.ts";
 export { RunIndexBuffer } from "../durable-objects/run-index/run-index-buffer.ts";
 export { EventSweeper } from "../durable-objects/sweeper/event-sweeper.ts";
+export { CronScheduler } from "../durable-objects/schedule/cron-scheduler.ts";
 export { StepwiseRpc } from "./rpc/entrypoint.ts";
 
 registry.register(...examples);
 
 export default {
-  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
-  queue: (batch, env) => consumeEvents(batch, env),
+  fetch: (request, env, ctx) => {
+    ctx.waitUntil(ensureSchedules(env));
+    return app.fetch(request, env, ctx);
+  },
+  queue: (batch, env, ctx) => {
+    ctx.waitUntil(ensureSchedules(env));
+    return consumeEvents(batch, env);
+  },
 } satisfies ExportedHandler<Env>;

@@ -18,3 +18,15 @@ export const eventFunctions: StepwiseFunction[] = [
   counter("idem", { event: "test/idem" }, { idempotency: "event.data.userId" }),
   counter("bulk", { event: "test/bulk" }),
 ];
+
+/** Ticks seen by the cron test function, by scheduled time. */
+export const cronTicks: string[] = [];
+
+eventFunctions.push(
+  stepwise.createFunction({ id: "weekly-report" }, { cron: "0 9 * * MON", timezone: "Europe/Paris" }, async ({ event, step }) =>
+    step.run("report", () => {
+      cronTicks.push(String(event.data.scheduledAt));
+      return event.data.scheduledAt;
+    }),
+  ),
+);

@@ -18,4 +18,5 @@ afterAll(async () => {
   await clearAlarms(env.RUN);
   await clearAlarms(env.RUN_INDEX);
   await clearAlarms(env.SWEEPER);
+  await clearAlarms(env.CRON);
 });
