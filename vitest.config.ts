@@ -29,7 +29,20 @@ export default defineConfig({
           cloudflareTest({
             main: "./test/worker.ts",
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { TEST_MIGRATIONS: migrations } },
+            miniflare: {
+              bindings: { TEST_MIGRATIONS: migrations },
+              serviceBindings: { CALLER: "caller" },
+              workers: [
+                {
+                  // A second Worker bound to Stepwise's RPC entrypoint, as a user's app would be.
+                  name: "caller",
+                  modules: true,
+                  scriptPath: "./test/fixtures/caller-worker.js",
+                  compatibilityDate: "2026-04-20",
+                  serviceBindings: { STEPWISE: { name: "vitest-pool-workers-runner-workers", entrypoint: "StepwiseRpc" } },
+                },
+              ],
+            },
           }),
         ],
         test: {

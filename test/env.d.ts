@@ -1,10 +1,15 @@
 import type { D1Migration } from "cloudflare:test";
 import type { Env as StepwiseEnv } from "../src/env.ts";
 
+/** What the caller Worker reports back from one RPC call. */
+type CallResult = { ok: true; value: unknown } | { ok: false; name: string; message: string };
+
 declare global {
   namespace Cloudflare {
     interface Env extends StepwiseEnv {
       TEST_MIGRATIONS: D1Migration[];
+      /** test/fixtures/caller-worker.js: calls Stepwise's RPC entrypoint through a service binding. */
+      CALLER: Fetcher & { call(method: string, args: unknown[]): Promise<CallResult> };
     }
   }
 }
