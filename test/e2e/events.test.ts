@@ -1,11 +1,13 @@
 /**
- * Nothing accepted is lost: 5,000 events are accepted in one request, the dev server is killed
- * before the router can have started all their runs (the local queue holds messages in memory,
- * so whatever it held is gone), and after a restart every event has started its run exactly once.
+ * Events against the real dev server. Nothing accepted is lost: 5,000 events are accepted in one
+ * request, the dev server is killed before the router can have started all their runs (the local
+ * queue holds messages in memory, so whatever it held is gone), and after a restart every event has
+ * started its run exactly once. And the official `inngest` client sends to Stepwise unchanged.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Inngest } from "inngest";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, startDevServer, type DevServer } from "./dev-server.ts";
 
@@ -62,6 +64,25 @@ describe("events across a restart", () => {
     expect(new Set(runs.map((run) => run.eventId))).toEqual(new Set(ids));
     expect(new Set(runs.map((run) => run.id)).size).toBe(5_000);
   }, 240_000);
+});
+
+describe("the official inngest client", () => {
+  it("send() to /e/:eventKey is accepted, answered as Inngest answers, and starts runs", async () => {
+    const inngest = new Inngest({ id: "legacy-app", eventKey: "local-dev-key", baseUrl: `${server!.url}/` });
+    const { ids } = await inngest.send([
+      { name: "user/signed-up", data: { userId: "inngest-1", email: "i1@example.com", followUpAfter: "30 days" } },
+      { name: "user/signed-up", data: { userId: "inngest-2", email: "i2@example.com", followUpAfter: "30 days" }, id: "inngest-dedup-2" },
+    ]);
+    expect(ids).toHaveLength(2);
+    expect(ids[1]).toBe("inngest-dedup-2");
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const started = await Promise.all(ids.map(async (id) => ((await (await fetch(`${server!.url}/v1/events/${id}`)).json()) as { runs: unknown[] }).runs.length));
+      if (started.every((n) => n === 1)) break;
+      if (Date.now() > deadline) throw new Error(`runs started per event: ${started.join(", ")}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  });
 });
 
 /** Restarts on the same state and counts the runs the index already held. */
