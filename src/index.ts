@@ -8,7 +8,7 @@ import { app } from "./api/app.ts";
 import type { Env } from "./env.ts";
 import { registry } from "./registry.ts";
 import { consumeEvents } from "./router/queue.ts";
-import { ensureSchedules } from "./schedules.ts";
+import { startIsolate } from "./isolate-start.ts";
 
 export { RunObject } from "../durable-objects/run/run-object.ts";
 export { RunIndexBuffer } from "../durable-objects/run-index/run-index-buffer.ts";
@@ -20,11 +20,11 @@ registry.register(...examples);
 
 export default {
   fetch: (request, env, ctx) => {
-    ctx.waitUntil(ensureSchedules(env));
+    ctx.waitUntil(startIsolate(env));
     return app.fetch(request, env, ctx);
   },
   queue: (batch, env, ctx) => {
-    ctx.waitUntil(ensureSchedules(env));
+    ctx.waitUntil(startIsolate(env));
     return consumeEvents(batch, env);
   },
 } satisfies ExportedHandler<Env>;

@@ -65,3 +65,15 @@ describe("GET /v1/functions", () => {
     expect(body.functions.find((fn) => fn.id === "idem")?.config.idempotency).toBe("event.data.userId");
   });
 });
+
+describe("the functions table", () => {
+  it("holds every registered function with its triggers and config once the Worker has served", async () => {
+    await SELF.fetch("http://stepwise/");
+    const row = () => env.DB.prepare("SELECT app_id, triggers, config FROM functions WHERE id = 'weekly-report'").first<{ app_id: string; triggers: string; config: string }>();
+    await expect.poll(row).not.toBeNull();
+    const stored = (await row())!;
+    expect(stored.app_id).toBe("event-tests");
+    expect(JSON.parse(stored.triggers)).toEqual([{ cron: "0 9 * * MON", timezone: "Europe/Paris" }]);
+    expect(JSON.parse(stored.config)).toMatchObject({ id: "weekly-report", retries: 3 });
+  });
+});
