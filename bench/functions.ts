@@ -26,7 +26,12 @@ export const oneSecondSleep = stepwise.createFunction({ id: "bench-sleep" }, [],
   return { before, after };
 });
 
-export const benchFunctions = [sequential, threeSteps, oneSecondSleep];
+/** Started by an event; its first step reports when it began, for accept-to-first-step latency. */
+export const firstStep = stepwise.createFunction({ id: "bench-first-step" }, { event: "bench/first-step" }, async ({ step }) =>
+  step.run("first", () => Date.now()),
+);
+
+export const benchFunctions = [sequential, threeSteps, oneSecondSleep, firstStep];
 
 export class SequentialWorkflow extends WorkflowEntrypoint<unknown, { steps: number }> {
   override async run(event: WorkflowEvent<{ steps: number }>, step: WorkflowStep): Promise<number> {

@@ -13,7 +13,7 @@ import stepwiseWorker from "../src/index.ts";
 import { benchFunctions } from "./functions.ts";
 import type { RawCeiling } from "./raw-ceiling.ts";
 
-export { RunIndexBuffer, RunObject } from "../src/index.ts";
+export { CronScheduler, EventSweeper, RunIndexBuffer, RunObject } from "../src/index.ts";
 export { RawCeiling } from "./raw-ceiling.ts";
 export { SequentialWorkflow, SleepWorkflow, ThreeStepWorkflow } from "./functions.ts";
 
@@ -115,4 +115,5 @@ app.get("/bench/:engine/:scenario", async (c) => {
 
 export default {
   fetch: (request, env, ctx) => (new URL(request.url).pathname.startsWith("/bench/") ? app.fetch(request, env, ctx) : stepwiseWorker.fetch(request, env, ctx)),
+  queue: (batch, env, ctx) => stepwiseWorker.queue(batch, env, ctx),
 } satisfies ExportedHandler<BenchEnv>;
