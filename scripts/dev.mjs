@@ -3,6 +3,7 @@
 // does not do it by itself), then runs `wrangler dev` on the same state. Extra arguments go to
 // wrangler dev, e.g. `npm run dev -- --port 8788`.
 import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 
 const persist = process.env.STEPWISE_STATE_DIR ?? ".wrangler/state";
 const wrangler = ["node_modules/wrangler/bin/wrangler.js"];
@@ -17,6 +18,13 @@ const migrate = spawnSync(
   { stdio: "inherit", env: { ...env, CI: "1" } },
 );
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+
+// Keys for local use go in .dev.vars; without them the API is open, and that is said up front.
+const devVars = existsSync(".dev.vars") ? readFileSync(".dev.vars", "utf8") : "";
+const keyed = (name) => new RegExp(`^\\s*${name}\\s*=\\s*\\S`, "m").test(devVars);
+if (!keyed("STEPWISE_API_KEYS") || !keyed("STEPWISE_EVENT_KEYS")) {
+  console.warn("stepwise: running OPEN for local development: set STEPWISE_API_KEYS and STEPWISE_EVENT_KEYS in .dev.vars to require keys");
+}
 
 const dev = spawn(process.execPath, [...wrangler, "dev", "--persist-to", persist, "-c", config, ...process.argv.slice(2)], {
   stdio: "inherit",

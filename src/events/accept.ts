@@ -22,7 +22,12 @@ async function armSweeper(env: Env, now: number): Promise<void> {
   // An alarm still well ahead covers events accepted now: it re-arms while any stay unrouted, and
   // the margin outlasts this request's D1 write, so the alarm cannot look before the row exists.
   if (sweepArmedAt > now + ARM_MARGIN_MS) return;
-  sweepArmedAt = await sweeper(env).arm();
+  try {
+    sweepArmedAt = await sweeper(env).arm();
+  } catch (error) {
+    // The events still go on the queue; the next accept arms the sweeper, which sweeps them all.
+    console.error("stepwise: the event sweeper could not be armed", error);
+  }
 }
 
 /** Gives each event its id and time, as Stepwise records it. */
