@@ -73,8 +73,11 @@ async function runReached(step: ReachedStep): Promise<ExecutionResponse> {
 }
 
 function report(step: ReachedStep): Reported {
-  if (step.op === "sleep") return { type: "sleep", id: step.id, name: step.label, until: step.until ?? Date.now() };
-  return { type: "planned", id: step.id, name: step.label, op: "run" };
+  const named = { id: step.id, name: step.label };
+  if (step.op === "sleep") return { type: "sleep", ...named, until: step.until ?? Date.now() };
+  if (step.op === "wait" && step.wait) return { type: "wait", ...named, wait: step.wait };
+  if (step.op === "send" && step.events) return { type: "send", ...named, events: step.events };
+  return { type: "planned", ...named, op: "run" };
 }
 
 function finish(outcome: Outcome): ExecutionResponse {

@@ -29,4 +29,5 @@ export type {
   FailureHandler,
 } from "./function.ts";
 export type { StepTools, StepId } from "./step-tools.ts";
+export type { WaitForEventOptions, WaitResult } from "./event-steps.ts";
 export type { Logger } from "./logger.ts";

@@ -27,7 +27,7 @@ export const runEventSchema = z.object({
 export type RunEvent = z.infer<typeof runEventSchema>;
 
 /** The kinds of step the SDK can report. */
-export const stepOpSchema = z.enum(["run", "sleep"]);
+export const stepOpSchema = z.enum(["run", "sleep", "wait", "send"]);
 export type StepOp = z.infer<typeof stepOpSchema>;
 
 /** A step with a recorded outcome, handed back on every replay instead of running it again. */
@@ -53,6 +53,17 @@ export const executionRequestSchema = z.object({
 });
 export type ExecutionRequest = z.infer<typeof executionRequestSchema>;
 
+/** What `step.waitForEvent` waits for: an event name, until when, and a CEL condition over `event` and `async`. */
+export const waitSpecSchema = z.object({
+  event: z.string().min(1).max(256),
+  until: z.number(),
+  /** CEL over `event` (the run's event) and `async` (the incoming one); absent: any event of that name. */
+  if: z.string().optional(),
+  /** Also match events accepted up to this long before the wait began. */
+  lookbackMs: z.number().int().min(0).optional(),
+});
+export type WaitSpec = z.infer<typeof waitSpecSchema>;
+
 const timingSchema = z.object({ startedAt: z.number(), endedAt: z.number() });
 
 /** One step the function reached, as reported back to the engine. */
@@ -69,6 +80,8 @@ export const reachedStepSchema = z.discriminatedUnion("type", [
   }),
   z.object({ type: z.literal("planned"), id: z.string(), name: z.string(), op: z.literal("run") }),
   z.object({ type: z.literal("sleep"), id: z.string(), name: z.string(), until: z.number() }),
+  z.object({ type: z.literal("wait"), id: z.string(), name: z.string(), wait: waitSpecSchema }),
+  z.object({ type: z.literal("send"), id: z.string(), name: z.string(), events: z.array(z.record(z.string(), z.unknown())).min(1) }),
 ]);
 export type ReachedStep = z.infer<typeof reachedStepSchema>;
 

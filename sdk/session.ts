@@ -3,7 +3,7 @@
  * reached, and any sign that the code no longer matches the run's history.
  */
 import { NonDeterminismError, StepError } from "./errors.ts";
-import type { ExecutionRequest, StepOp } from "./protocol.ts";
+import type { ExecutionRequest, StepOp, WaitSpec } from "./protocol.ts";
 
 /** A step the handler reached that has no recorded outcome yet. */
 export interface ReachedStep {
@@ -12,15 +12,11 @@ export interface ReachedStep {
   op: StepOp;
   fn?: () => unknown;
   until?: number;
+  wait?: WaitSpec;
+  events?: Record<string, unknown>[];
 }
 
-interface Reach {
-  name: string;
-  label: string;
-  op: StepOp;
-  fn?: () => unknown;
-  until?: number;
-}
+type Reach = Omit<ReachedStep, "id"> & { name: string };
 
 const never = (): Promise<never> => new Promise<never>(() => undefined);
 
@@ -69,7 +65,8 @@ export class ExecutionSession {
       }
       return memo.status === "completed" ? Promise.resolve(memo.output) : Promise.reject(new StepError(id, memo.error));
     }
-    this.reached.push({ id, label: step.label, op: step.op, fn: step.fn, until: step.until });
+    const { name: _name, ...reached } = step;
+    this.reached.push({ id, ...reached });
     this.signalReached();
     return never();
   }

@@ -4,6 +4,8 @@
  */
 import { toMs, type Duration } from "./duration.ts";
 import { InvalidStepError } from "./errors.ts";
+import { sendable, waitSpec, type WaitForEventOptions, type WaitResult } from "./event-steps.ts";
+import type { SendableEvent } from "./send.ts";
 import type { ExecutionSession } from "./session.ts";
 
 /** A step's id, or options naming it; `name` is a label for people and defaults to the id. */
@@ -20,6 +22,13 @@ export interface StepTools {
   sleep(id: StepId, duration: Duration): Promise<void>;
   /** Pauses the run until a point in time; a time in the past continues at once. */
   sleepUntil(id: StepId, until: Date | string | number): Promise<void>;
+  /**
+   * Waits for an event (`match` a path equal in both, or an `if` CEL condition), up to `timeout`;
+   * resolves with the event, or null when the timeout passes. Costs nothing while waiting.
+   */
+  waitForEvent<TData = Record<string, unknown>>(id: StepId, options: WaitForEventOptions): Promise<WaitResult<TData>>;
+  /** Sends events once (a replay or retry does not send again: their ids derive from the run and step). */
+  sendEvent(id: StepId, events: SendableEvent | SendableEvent[]): Promise<{ ids: string[] }>;
 }
 
 function readId(id: StepId): { id: string; name: string } {
@@ -73,6 +82,16 @@ export function createStepTools(session: ExecutionSession): StepTools {
         const time = readDate(name, until);
         checkedSleep(name, time - Date.now());
         return session.reach({ name, label, op: "sleep", until: time }).then(() => undefined);
+      }),
+    waitForEvent: <TData>(id: StepId, options: WaitForEventOptions) =>
+      guard(() => {
+        const { id: name, name: label } = readId(id);
+        return session.reach({ name, label, op: "wait", wait: waitSpec(name, options, Date.now()) }) as Promise<WaitResult<TData>>;
+      }),
+    sendEvent: (id, events) =>
+      guard(() => {
+        const { id: name, name: label } = readId(id);
+        return session.reach({ name, label, op: "send", events: sendable(name, events) }) as Promise<{ ids: string[] }>;
       }),
   };
 }

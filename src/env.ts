@@ -5,6 +5,7 @@ import type { CronScheduler } from "../durable-objects/schedule/cron-scheduler.t
 import type { RunIndexBuffer } from "../durable-objects/run-index/run-index-buffer.ts";
 import type { RunObject } from "../durable-objects/run/run-object.ts";
 import type { EventSweeper } from "../durable-objects/sweeper/event-sweeper.ts";
+import type { WaitIndex } from "../durable-objects/waits/wait-index.ts";
 import type { EventsMessage } from "./events/schema.ts";
 
 export interface Env {
@@ -12,6 +13,7 @@ export interface Env {
   RUN_INDEX: DurableObjectNamespace<RunIndexBuffer>;
   SWEEPER: DurableObjectNamespace<EventSweeper>;
   CRON: DurableObjectNamespace<CronScheduler>;
+  WAITS: DurableObjectNamespace<WaitIndex>;
   EVENTS: Queue<EventsMessage>;
   DB: D1Database;
   /** "development" may run without keys (open, and says so); anything else refuses to. */

@@ -14,6 +14,7 @@ export { RunObject } from "../durable-objects/run/run-object.ts";
 export { RunIndexBuffer } from "../durable-objects/run-index/run-index-buffer.ts";
 export { EventSweeper } from "../durable-objects/sweeper/event-sweeper.ts";
 export { CronScheduler } from "../durable-objects/schedule/cron-scheduler.ts";
+export { WaitIndex } from "../durable-objects/waits/wait-index.ts";
 export { StepwiseRpc } from "./rpc/entrypoint.ts";
 
 registry.register(...examples);

@@ -30,3 +30,31 @@ eventFunctions.push(
     }),
   ),
 );
+
+/** Human approval: wait up to 7 days for the invoice's approval, then pay or escalate. */
+eventFunctions.push(
+  stepwise.createFunction<{ invoiceId: string }>({ id: "approval-flow" }, { event: "test/invoice.created" }, async ({ step }) => {
+    const approval = await step.waitForEvent<{ amount: number }>("approval", { event: "test/invoice.approved", timeout: "7 days", match: "data.invoiceId" });
+    if (approval) return step.run("pay", () => ({ paid: approval.data.amount }));
+    return step.run("escalate", () => "escalated");
+  }),
+  stepwise.createFunction<{ key: string }>({ id: "lookback-flow" }, { event: "test/lookback.start" }, async ({ step }) => {
+    const done = await step.waitForEvent("done", { event: "test/lookback.done", timeout: "1h", match: "data.key", lookback: "10m" });
+    return done?.id ?? null;
+  }),
+  stepwise.createFunction<{ key: string }>({ id: "sequence-flow" }, { event: "test/seq.start" }, async ({ step }) => {
+    const seen: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const item = await step.waitForEvent<{ n: number }>("item", { event: "test/seq.item", timeout: "1h", if: "async.data.key == event.data.key" });
+      seen.push(item?.data.n ?? -1);
+    }
+    return seen;
+  }),
+  stepwise.createFunction<{ key: string }>({ id: "sender-flow", retries: 2 }, { event: "test/send.start" }, async ({ event, step }) => {
+    const { ids } = await step.sendEvent("announce", { name: "test/fanout", data: { key: event.data.key } });
+    await step.run("flaky-after-send", () => {
+      if (count(`sender-flaky:${event.data.key}`) === 1) throw new Error("fails once after the send");
+    });
+    return ids;
+  }),
+);

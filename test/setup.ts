@@ -19,4 +19,5 @@ afterAll(async () => {
   await clearAlarms(env.RUN_INDEX);
   await clearAlarms(env.SWEEPER);
   await clearAlarms(env.CRON);
+  await clearAlarms(env.WAITS);
 });

@@ -35,9 +35,15 @@ function decideStep(state: RunState, reached: ReachedStep, config: EngineConfig,
   if (known && (known.status === "completed" || known.status === "failed")) return undefined;
   const step = { stepId: reached.id, name: reached.name };
   const attempt = known?.failures ?? 0;
+  // A send step's outcome is reported like a run step's; it keeps the kind it was scheduled as.
+  const op = known?.op === "send" ? "send" : "run";
   switch (reached.type) {
     case "planned":
       return known ? undefined : { type: "step.scheduled", ...step, op: "run" };
+    case "wait":
+      return known ? undefined : { type: "step.waiting", ...step, wait: reached.wait };
+    case "send":
+      return known ? undefined : { type: "step.scheduled", ...step, op: "send", events: reached.events };
     case "sleep":
       if (known) return undefined;
       if (reached.until <= ctx.now) return { type: "step.completed", ...step, op: "sleep", attempt: 0, output: null };
@@ -45,13 +51,13 @@ function decideStep(state: RunState, reached: ReachedStep, config: EngineConfig,
     case "ran": {
       const tooBig = oversized(`Step "${reached.id}"`, reached.output, config);
       const startedAt = reached.timing.startedAt;
-      if (tooBig) return { type: "step.failed", ...step, op: "run", attempt, startedAt, error: tooBig };
-      return { type: "step.completed", ...step, op: "run", attempt, startedAt, output: reached.output };
+      if (tooBig) return { type: "step.failed", ...step, op, attempt, startedAt, error: tooBig };
+      return { type: "step.completed", ...step, op, attempt, startedAt, output: reached.output };
     }
     case "errored": {
       const startedAt = reached.timing.startedAt;
       if (!reached.retriable || attempt >= config.retries) {
-        return { type: "step.failed", ...step, op: "run", attempt, startedAt, error: reached.error };
+        return { type: "step.failed", ...step, op, attempt, startedAt, error: reached.error };
       }
       const retryAt = Math.max(ctx.now, reached.retryAt ?? ctx.now + backoffDelay(attempt + 1, config.backoff, ctx.random));
       return { type: "step.retrying", ...step, attempt, startedAt, error: reached.error, retryAt };

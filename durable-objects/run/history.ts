@@ -3,7 +3,7 @@
  * It is the source of truth; the run's state is a fold over it (see state.ts).
  */
 import { z } from "zod";
-import { runEventSchema, serializedErrorSchema, stepOpSchema } from "../../sdk/protocol.ts";
+import { runEventSchema, serializedErrorSchema, stepOpSchema, waitSpecSchema } from "../../sdk/protocol.ts";
 
 const step = { stepId: z.string(), name: z.string() };
 
@@ -16,7 +16,16 @@ export const historyEventSchema = z.discriminatedUnion("type", [
     parentRunId: z.string().optional(),
   }),
   z.object({ type: z.literal("run.started") }),
-  z.object({ type: z.literal("step.scheduled"), ...step, op: stepOpSchema }),
+  z.object({
+    type: z.literal("step.scheduled"),
+    ...step,
+    op: stepOpSchema,
+    /** For a send step: the events to send, kept so a retry needs nothing from the SDK. */
+    events: z.array(z.record(z.string(), z.unknown())).optional(),
+  }),
+  z.object({ type: z.literal("step.waiting"), ...step, wait: waitSpecSchema }),
+  /** The wait is in its event's WaitIndex, so an arriving event finds it. */
+  z.object({ type: z.literal("step.wait-registered"), ...step }),
   z.object({
     type: z.literal("step.completed"),
     ...step,
@@ -24,6 +33,8 @@ export const historyEventSchema = z.discriminatedUnion("type", [
     attempt: z.number().int(),
     startedAt: z.number().optional(),
     output: z.unknown(),
+    /** A wait that ended because its timeout passed (its output is null). */
+    timedOut: z.boolean().optional(),
   }),
   z.object({
     type: z.literal("step.retrying"),

@@ -5,7 +5,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { toMs } from "../../sdk/duration.ts";
-import { runEventSchema, type ExecutionRequest, type ExecutionResponse, type SerializedError } from "../../sdk/protocol.ts";
+import { runEventSchema, type ExecutionRequest, type ExecutionResponse, type RunEvent, type SerializedError } from "../../sdk/protocol.ts";
 import type { Env } from "../../src/env.ts";
 import { FUNCTION_FAILED_EVENT, failureFunctionId } from "../../src/failure-function.ts";
 import { DEFAULT_BACKOFF } from "../../src/lib/backoff.ts";
@@ -14,12 +14,13 @@ import { registry } from "../../src/registry.ts";
 import { executeInProcess } from "../../src/transport/in-process.ts";
 import type { EngineConfig } from "./engine.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
+import { registerWaits, sendStepEvents } from "./event-steps.ts";
 import { Journal } from "./journal.ts";
 import { MAX_STEP_OUTPUT_BYTES, MAX_STEPS_PER_RUN } from "./limits.ts";
 import { indexBufferFor } from "../run-index/run-index-buffer.ts";
 import { RunIndexWriter } from "./run-index.ts";
 import { drive } from "./runner.ts";
-import { apply, foldHistory, initialState, runStatus, type RunState } from "./state.ts";
+import { apply, foldHistory, initialState, runStatus, type RunState, type StepState } from "./state.ts";
 import { nextWake } from "./timers.ts";
 import { runView, type RunView } from "./view.ts";
 
@@ -45,7 +46,7 @@ interface DriveRequest {
   watchdog: boolean;
 }
 /** History events after which the run's status may differ, so the index may need a write. */
-const STATUS_EVENTS = new Set<HistoryEvent["type"]>(["run.created", "run.started", "run.completed", "run.failed", "run.cancelled", "step.sleeping", "step.woken"]);
+const STATUS_EVENTS = new Set<HistoryEvent["type"]>(["run.created", "run.started", "run.completed", "run.failed", "run.cancelled", "step.sleeping", "step.woken", "step.waiting"]);
 
 function engineConfig(functionId: string): EngineConfig {
   const config = registry.get(functionId)?.config;
@@ -134,6 +135,20 @@ export class RunObject extends DurableObject<Env> {
     return { cancelled: true, status: "cancelled" };
   }
 
+  /**
+   * An event for a waiting step (from the WaitIndex). Taken only while the step still waits: an
+   * event racing the timeout, or a second event, changes nothing. The run goes on at once.
+   */
+  async resumeWait(stepId: string, event: RunEvent): Promise<{ resumed: boolean; stillWaiting: boolean }> {
+    const state = this.load();
+    const step = state?.steps.get(stepId);
+    if (!state || state.terminal || step?.status !== "waiting") return { resumed: false, stillWaiting: false };
+    const arrived = parseInput(runEventSchema, event, "event");
+    this.record([{ type: "step.completed", stepId, name: step.name, op: "wait", attempt: 0, output: arrived }]);
+    this.driveOnce({ watchdog: true }).catch((error: unknown) => console.error(`stepwise: run ${state.runId} stopped; its alarm resumes it`, error));
+    return { resumed: true, stillWaiting: false };
+  }
+
   async getRun(): Promise<RunView | null> {
     const state = this.load();
     return state ? runView(state, Date.now()) : null;
@@ -175,18 +190,31 @@ export class RunObject extends DurableObject<Env> {
             error: { name: "FunctionNotFoundError", message: `Function "${state.functionId}" is not registered with this Stepwise Worker` },
             retriable: false,
           });
-      await drive(
-        {
-          state: () => this.load() ?? state,
-          record: (events) => void this.record(events),
-          execute,
-          setWake: async (at) => (at === undefined ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at)),
-          now: () => Date.now(),
-          random: Math.random,
-        },
-        engineConfig(state.functionId),
-        { budgetMs: DRIVE_BUDGET_MS, ...options },
-      );
+      const ports = {
+        state: () => this.load() ?? state,
+        record: (events: HistoryEvent[]) => void this.record(events),
+        execute,
+        sendEvents: (step: StepState) => sendStepEvents(this.env, this.load() ?? state, step),
+        setWake: async (at: number | undefined) => (at === undefined ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at)),
+        now: () => Date.now(),
+        random: Math.random,
+      };
+      const config = engineConfig(state.functionId);
+      await drive(ports, config, { budgetMs: DRIVE_BUDGET_MS, ...options });
+      // New waits go into their WaitIndex; one an event already satisfies ends now, and the run goes on.
+      let early = true;
+      while (early && !this.load()?.terminal) {
+        early = false;
+        await registerWaits(this.env, this.load() ?? state, (step, event) => {
+          if (event) early = true;
+          this.record([
+            event
+              ? { type: "step.completed", stepId: step.id, name: step.name, op: "wait", attempt: 0, output: event }
+              : { type: "step.wait-registered", stepId: step.id, name: step.name },
+          ]);
+        });
+        if (early) await drive(ports, config, { budgetMs: DRIVE_BUDGET_MS });
+      }
     }
     this.syncIndex();
     await this.startFailureHandler();

@@ -17,6 +17,9 @@ function memoryRun(fn: StepwiseFunction) {
   ];
   const state = foldHistory(history) as RunState;
   const wakes: (number | undefined)[] = [];
+  const sent: unknown[][] = [];
+  /** How many sends fail (retriably) before one goes through. */
+  const sendFailures = { left: 0 };
   let calls = 0;
   const ports: RunPorts = {
     state: () => state,
@@ -28,11 +31,16 @@ function memoryRun(fn: StepwiseFunction) {
       }
     },
     execute: (request) => (calls++, execute(fn, request)),
+    sendEvents: async (step) => {
+      if (sendFailures.left-- > 0) return { ok: false, error: { name: "Error", message: "queue down" }, retriable: true };
+      sent.push(step.events ?? []);
+      return { ok: true, ids: (step.events ?? []).map((_, i) => `${step.id}-${i}`) };
+    },
     setWake: async (at) => void wakes.push(at),
     now: () => Date.now(),
     random: () => 0.5,
   };
-  return { history, state, wakes, ports, calls: () => calls };
+  return { history, state, wakes, ports, sent, sendFailures, calls: () => calls };
 }
 
 describe("drive", () => {
@@ -76,6 +84,40 @@ describe("drive", () => {
     expect(run.state.output).toEqual(["X", "Y", "Z"]);
     expect(ran.sort()).toEqual(["x", "y", "z"]);
     expect(run.history.filter((entry) => entry.type === "step.scheduled")).toHaveLength(3);
+  });
+
+  it("carries out a send step itself, once, retrying the send alone when it fails", async () => {
+    const fn = client.createFunction({ id: "sender" }, [], async ({ step }) => {
+      const sent = await step.sendEvent("notify", [{ name: "a/b", data: { n: 1 } }, { name: "a/c" }]);
+      return step.run("after", () => sent.ids);
+    });
+    const run = memoryRun(fn);
+    run.sendFailures.left = 1;
+    await drive(run.ports, config, { budgetMs: 10_000 });
+    expect(run.state.steps.get("notify")?.status).toBe("retrying");
+    await drive(run.ports, config, { budgetMs: 10_000, skipTo: run.wakes.at(-1) ?? 0 });
+    expect(run.state.output).toEqual(["notify-0", "notify-1"]);
+    expect(run.sent).toEqual([[{ name: "a/b", data: { n: 1 } }, { name: "a/c" }]]);
+  });
+
+  it("waits for an event with its timeout armed, and returns null when the timeout passes", async () => {
+    const fn = client.createFunction({ id: "waiter" }, [], async ({ step }) => {
+      const approval = await step.waitForEvent("approval", { event: "invoice/approved", timeout: "7 days", match: "data.invoiceId" });
+      return approval ? "approved" : "timed out";
+    });
+    const run = memoryRun(fn);
+    await drive(run.ports, config, { budgetMs: 10_000 });
+    expect(runStatus(run.state)).toBe("waiting");
+    const step = run.state.steps.get("approval");
+    expect(step?.wait).toMatchObject({ event: "invoice/approved", if: "event.data.invoiceId == async.data.invoiceId" });
+    // Until the wait is in its WaitIndex the run is due at once, so a crash cannot leave it unregistered.
+    expect(run.wakes.at(-1)).toBeLessThanOrEqual(Date.now());
+    run.ports.record([{ type: "step.wait-registered", stepId: "approval", name: "approval" }]);
+    await drive(run.ports, config, { budgetMs: 10_000 });
+    expect(run.wakes.at(-1)).toBe(step?.until);
+    await drive(run.ports, config, { budgetMs: 10_000, skipTo: step?.until ?? 0 });
+    expect(run.state.output).toBe("timed out");
+    expect(run.history.find((entry) => entry.type === "step.completed" && entry.stepId === "approval")).toMatchObject({ timedOut: true, output: null });
   });
 
   it("arms the wake at a failed step's backoff and retries only that step", async () => {

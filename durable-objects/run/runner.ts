@@ -3,11 +3,11 @@
  * and repeats at once until the run finishes or waits on time. No `cloudflare:` imports: the
  * Durable Object supplies the ports.
  */
-import type { ExecutionRequest, ExecutionResponse } from "../../sdk/protocol.ts";
+import type { ExecutionRequest, ExecutionResponse, SerializedError } from "../../sdk/protocol.ts";
 import { PROTOCOL_VERSION } from "../../sdk/protocol.ts";
 import { decide, type EngineConfig } from "./engine.ts";
 import type { HistoryEvent } from "./history.ts";
-import type { RunState } from "./state.ts";
+import type { RunState, StepState } from "./state.ts";
 import { dueSteps, hasPendingSteps, nextWake, wakeEvents } from "./timers.ts";
 
 /** What the runner needs from its host. */
@@ -16,10 +16,25 @@ export interface RunPorts {
   /** Persists events (one transaction) and applies them to the state. */
   record(events: HistoryEvent[]): void;
   execute(request: ExecutionRequest): Promise<ExecutionResponse>;
+  /** Sends a send step's events (ids derived from the run and step, so a retry is deduplicated). */
+  sendEvents(step: StepState): Promise<SendOutcome>;
   /** Arms the host's single alarm at `at`, or clears it. */
   setWake(at: number | undefined): Promise<void>;
   now(): number;
   random(): number;
+}
+
+/** What sending a step's events gave: their ids, or why not and whether to try again. */
+export type SendOutcome = { ok: true; ids: string[] } | { ok: false; error: SerializedError; retriable: boolean };
+
+/** A send step carried out by the engine, reported as if the SDK had run it. */
+async function sendStep(ports: RunPorts, step: StepState): Promise<ExecutionResponse> {
+  const startedAt = ports.now();
+  const outcome = await ports.sendEvents(step);
+  const timing = { startedAt, endedAt: ports.now() };
+  const named = { id: step.id, name: step.name, timing };
+  if (outcome.ok) return { type: "steps", steps: [{ type: "ran", ...named, output: { ids: outcome.ids } }] };
+  return { type: "steps", steps: [{ type: "errored", ...named, error: outcome.error, retriable: outcome.retriable }] };
 }
 
 export interface DriveOptions {
@@ -67,7 +82,9 @@ export async function drive(ports: RunPorts, config: EngineConfig, options: Driv
 
     const due = dueSteps(current, now);
     if (due.length > 0) {
-      const calls = due.map((step) => ports.execute(request(current, step.id, step.failures, false)));
+      const calls = due.map((step) =>
+        step.op === "send" ? sendStep(ports, step) : ports.execute(request(current, step.id, step.failures, false)),
+      );
       decideAll(await Promise.all(calls));
       continue;
     }

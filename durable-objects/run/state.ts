@@ -2,12 +2,12 @@
  * The run's state as a fold over its history. Applying the same history always gives the same
  * state, which is how a run resumes after an eviction or a crash.
  */
-import type { MemoStep, RunEvent, SerializedError, StepOp } from "../../sdk/protocol.ts";
+import type { MemoStep, RunEvent, SerializedError, StepOp, WaitSpec } from "../../sdk/protocol.ts";
 import type { HistoryEntry } from "./history.ts";
 
 export const RUN_STATUSES = ["queued", "running", "sleeping", "waiting", "completed", "failed", "cancelled"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
-export type StepStatus = "planned" | "completed" | "failed" | "retrying" | "sleeping";
+export type StepStatus = "planned" | "completed" | "failed" | "retrying" | "sleeping" | "waiting";
 
 export interface StepState {
   id: string;
@@ -23,6 +23,12 @@ export interface StepState {
   error?: SerializedError;
   until?: number;
   retryAt?: number;
+  /** A waiting step's event name and condition. */
+  wait?: WaitSpec;
+  /** Whether a waiting step is in its event's WaitIndex yet. */
+  registered?: boolean;
+  /** A send step's events. */
+  events?: Record<string, unknown>[];
 }
 
 export interface RunState {
@@ -84,9 +90,21 @@ export function apply(state: RunState, entry: HistoryEntry): void {
     case "run.started":
       state.started = true;
       return;
-    case "step.scheduled":
-      upsertStep(state, entry.stepId, entry.name, entry.op, entry.at);
+    case "step.scheduled": {
+      const step = upsertStep(state, entry.stepId, entry.name, entry.op, entry.at);
+      if (entry.events) step.events = entry.events;
       return;
+    }
+    case "step.waiting": {
+      const step = upsertStep(state, entry.stepId, entry.name, "wait", entry.at);
+      Object.assign(step, { status: "waiting", wait: entry.wait, until: entry.wait.until, startedAt: entry.at, registered: false });
+      return;
+    }
+    case "step.wait-registered": {
+      const step = state.steps.get(entry.stepId);
+      if (step) step.registered = true;
+      return;
+    }
     case "step.completed": {
       const step = upsertStep(state, entry.stepId, entry.name, entry.op, entry.at);
       Object.assign(step, { status: "completed", output: entry.output, endedAt: entry.at, retryAt: undefined });
@@ -153,9 +171,11 @@ export function runStatus(state: RunState): RunStatus {
   if (state.terminal) return state.terminal;
   if (!state.started) return "queued";
   let sleeping = false;
+  let waiting = false;
   for (const step of state.steps.values()) {
     if (step.status === "planned" || step.status === "retrying") return "running";
     if (step.status === "sleeping") sleeping = true;
+    if (step.status === "waiting") waiting = true;
   }
-  return sleeping ? "sleeping" : "running";
+  return waiting ? "waiting" : sleeping ? "sleeping" : "running";
 }

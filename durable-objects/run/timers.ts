@@ -11,14 +11,17 @@ export function nextWake(state: RunState, now: number): number | undefined {
   if (state.terminal) return undefined;
   let next = state.retryAt !== undefined && state.retryAt > now ? state.retryAt : undefined;
   for (const step of state.steps.values()) {
-    const at = step.status === "sleeping" ? step.until : step.status === "retrying" ? step.retryAt : undefined;
+    // A wait not yet registered is due at once: the drive that resumes after a crash registers it.
+    const wait = step.registered === false ? now : step.until;
+    const at = step.status === "sleeping" ? step.until : step.status === "waiting" ? wait : step.status === "retrying" ? step.retryAt : undefined;
     if (at !== undefined && (next === undefined || at < next)) next = at;
   }
   return next;
 }
 
 /**
- * Sleeps that are over by `now`, as `step.woken` events. `now` may be ahead of the real clock
+ * Sleeps that are over by `now`, as `step.woken` events, and waits whose timeout passed, as null
+ * results. `now` may be ahead of the real clock
  * (`realNow`) when an operator or a test skips time; such wake-ups are recorded as early.
  */
 export function wakeEvents(state: RunState, now: number, realNow: number = now): HistoryEvent[] {
@@ -27,6 +30,9 @@ export function wakeEvents(state: RunState, now: number, realNow: number = now):
     const until = step.until ?? 0;
     if (step.status === "sleeping" && until <= now) {
       events.push({ type: "step.woken", stepId: step.id, name: step.name, early: until > realNow });
+    }
+    if (step.status === "waiting" && until <= now) {
+      events.push({ type: "step.completed", stepId: step.id, name: step.name, op: "wait", attempt: 0, output: null, timedOut: true });
     }
   }
   return events;
@@ -41,10 +47,10 @@ export function dueSteps(state: RunState, now: number): StepState[] {
   return due;
 }
 
-/** True while any step waits for something (a plan, a retry or a sleep). */
+/** True while any step waits for something (a plan, a retry, a sleep or an event). */
 export function hasPendingSteps(state: RunState): boolean {
   for (const step of state.steps.values()) {
-    if (step.status === "planned" || step.status === "retrying" || step.status === "sleeping") return true;
+    if (step.status === "planned" || step.status === "retrying" || step.status === "sleeping" || step.status === "waiting") return true;
   }
   return false;
 }

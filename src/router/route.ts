@@ -1,5 +1,6 @@
 /**
- * Routing: starts one run per (event, matching function). Run ids are derived from the function,
+ * Routing: starts one run per (event, matching function) and hands each event to the runs waiting
+ * for it (their WaitIndex). Run ids are derived from the function,
  * the event id and when the event was accepted, so routing the same event twice (a queue
  * redelivery, the sweeper) starts nothing new. An event is marked routed only after all its runs
  * have started.
@@ -10,6 +11,8 @@ import { claimKeys, type KeyClaim } from "../db/idempotency.ts";
 import { markRouted } from "../db/events.ts";
 import { derivedId } from "../lib/ids.ts";
 import { registry } from "../registry.ts";
+import { waitIndex } from "../../durable-objects/waits/wait-index.ts";
+import type { RunEvent } from "../../sdk/protocol.ts";
 import { matchFunctions } from "./match.ts";
 
 /** A run the router decided to start. */
@@ -18,6 +21,17 @@ interface PlannedRun {
   functionId: string;
   event: StoredEvent;
   idempotencyKey?: string;
+}
+
+const runEvent = (event: StoredEvent): RunEvent => ({ id: event.id, name: event.name, data: event.data, ts: event.ts, ...(event.user ? { user: event.user } : {}) });
+
+/** Hands events to the WaitIndex of their name, which resumes the runs waiting for them. */
+async function deliverToWaits(env: Env, events: StoredEvent[]): Promise<void> {
+  const byName = new Map<string, StoredEvent[]>();
+  for (const event of events) byName.set(event.name, [...(byName.get(event.name) ?? []), event]);
+  await Promise.all(
+    [...byName].map(([name, named]) => waitIndex(env, name).deliver(named.map((event) => ({ event: runEvent(event), receivedAt: event.receivedAt })))),
+  );
 }
 
 /** The run id an event gives a function: the same every time the same event is routed. */
@@ -45,15 +59,10 @@ export async function routeEvents(env: Env, events: StoredEvent[], now = Date.no
   );
   const held = new Set((await claimKeys(env.DB, claims, now)).map((claim) => claim.runId));
   const toStart = planned.filter((run) => run.idempotencyKey === undefined || held.has(run.runId));
-  await Promise.all(
-    toStart.map(({ runId, functionId, event }) =>
-      env.RUN.get(env.RUN.idFromName(runId)).start({
-        runId,
-        functionId,
-        events: [{ id: event.id, name: event.name, data: event.data, ts: event.ts, ...(event.user ? { user: event.user } : {}) }],
-      }),
-    ),
-  );
+  await Promise.all([
+    deliverToWaits(env, events),
+    ...toStart.map(({ runId, functionId, event }) => env.RUN.get(env.RUN.idFromName(runId)).start({ runId, functionId, events: [runEvent(event)] })),
+  ]);
   await markRouted(
     env.DB,
     events.map((event) => event.id),

@@ -1,0 +1,58 @@
+/**
+ * The RunObject's side of the event steps: sending a send step's events (ids derived from the
+ * run and step, so a retried send is deduplicated), and registering waits with the WaitIndex of
+ * their event name.
+ */
+import { z } from "zod";
+import type { RunEvent } from "../../sdk/protocol.ts";
+import type { Env } from "../../src/env.ts";
+import { acceptEvents } from "../../src/events/accept.ts";
+import { maxEventBytes, oversizedEvent } from "../../src/events/limits.ts";
+import { eventBatchSchema } from "../../src/events/schema.ts";
+import { derivedId } from "../../src/lib/ids.ts";
+import { waitIndex } from "../waits/wait-index.ts";
+import type { SendOutcome } from "./runner.ts";
+import type { RunState, StepState } from "./state.ts";
+
+/** Sends a send step's events; a malformed or oversized event fails the step without retries. */
+export async function sendStepEvents(env: Env, state: RunState, step: StepState): Promise<SendOutcome> {
+  const parsed = eventBatchSchema.safeParse(step.events ?? []);
+  if (!parsed.success) {
+    return { ok: false, error: { name: "InvalidEventError", message: `step.sendEvent("${step.id}"): ${z.prettifyError(parsed.error)}` }, retriable: false };
+  }
+  const tooLarge = oversizedEvent(parsed.data, maxEventBytes(env));
+  if (tooLarge) return { ok: false, error: { name: "LimitExceededError", message: `step.sendEvent("${step.id}"): ${tooLarge}` }, retriable: false };
+  const events = await Promise.all(
+    parsed.data.map(async (event, index) => ({ ...event, id: event.id ?? (await derivedId(state.createdAt, state.runId, step.id, String(index))) })),
+  );
+  try {
+    return { ok: true, ids: await acceptEvents(env, events) };
+  } catch (error) {
+    return { ok: false, error: { name: "SendEventError", message: error instanceof Error ? error.message : String(error) }, retriable: true };
+  }
+}
+
+/**
+ * Registers every waiting step not registered yet, handing `record` each step with the event that
+ * already satisfies it (arrived just before, or within its lookback), or null.
+ */
+export async function registerWaits(env: Env, state: RunState, record: (step: StepState, early: RunEvent | null) => void): Promise<void> {
+  const [runEvent] = state.events;
+  if (!runEvent) return;
+  const pending = [...state.steps.values()].filter((step) => step.status === "waiting" && step.registered === false && step.wait);
+  await Promise.all(
+    pending.map(async (step) => {
+      const wait = step.wait!;
+      const early = await waitIndex(env, wait.event).register({
+        runId: state.runId,
+        stepId: step.id,
+        condition: wait.if,
+        runEvent,
+        startedAt: step.startedAt ?? step.firstSeenAt,
+        lookbackMs: wait.lookbackMs ?? 0,
+        until: wait.until,
+      });
+      record(step, early);
+    }),
+  );
+}

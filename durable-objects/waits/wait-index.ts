@@ -1,0 +1,138 @@
+/**
+ * WaitIndex: one Durable Object per event name, holding the runs waiting for that name and the
+ * events of that name that arrived recently. An arriving event finds its waiters in one call; a
+ * wait that registers finds an event that arrived just before it (or within its lookback). Both
+ * sides run in this one object, so whichever comes second sees the first: no event is missed by
+ * arriving in the same instant the wait begins. The RunObject decides each resume, so an event
+ * that races a timeout, or two events racing for one wait, resume it at most once.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
+import { MAX_LOOKBACK_MS } from "../../sdk/event-steps.ts";
+import { runEventSchema, type RunEvent } from "../../sdk/protocol.ts";
+import type { Env } from "../../src/env.ts";
+import { firstMatch, matches, RACE_WINDOW_MS, type ArrivedEvent, type Waiter } from "./wait-match.ts";
+
+const waiterSchema = z.object({
+  runId: z.string(),
+  stepId: z.string(),
+  condition: z.string().optional(),
+  runEvent: runEventSchema,
+  startedAt: z.number(),
+  lookbackMs: z.number(),
+  until: z.number(),
+});
+const arrivedSchema = z.object({ event: runEventSchema, receivedAt: z.number() });
+
+/** How long past its timeout a waiter is kept (its run's alarm may fire a little late). */
+const EXPIRED_GRACE_MS = 60_000;
+
+export class WaitIndex extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS waiters (run_id TEXT, step_id TEXT, body TEXT NOT NULL, PRIMARY KEY (run_id, step_id))`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS arrived (id TEXT PRIMARY KEY, body TEXT NOT NULL, received_at INTEGER NOT NULL)`);
+    // An event resumes at most one wait of a run: the next wait of that run looks past it. The step
+    // is kept so the same wait, registering again after a crash, finds its event again.
+    this.sql.exec(
+      `CREATE TABLE IF NOT EXISTS consumed (run_id TEXT, event_id TEXT, step_id TEXT NOT NULL, received_at INTEGER NOT NULL, PRIMARY KEY (run_id, event_id))`,
+    );
+  }
+
+  private arrivals(since: number, waiter: Waiter): ArrivedEvent[] {
+    const rows = this.sql
+      .exec<{ body: string }>(
+        `SELECT body FROM arrived WHERE received_at >= ?
+          AND id NOT IN (SELECT event_id FROM consumed WHERE run_id = ? AND step_id != ?) ORDER BY received_at, id`,
+        since,
+        waiter.runId,
+        waiter.stepId,
+      )
+      .toArray();
+    return rows.map((row) => arrivedSchema.parse(JSON.parse(row.body)));
+  }
+
+  private consumedBy(runId: string, arrived: ArrivedEvent): boolean {
+    return this.sql.exec(`SELECT 1 FROM consumed WHERE run_id = ? AND event_id = ?`, runId, arrived.event.id).toArray().length > 0;
+  }
+
+  private unconsume(runId: string, arrived: ArrivedEvent): void {
+    this.sql.exec(`DELETE FROM consumed WHERE run_id = ? AND event_id = ?`, runId, arrived.event.id);
+  }
+
+  private keep(waiter: Waiter): void {
+    this.sql.exec(`INSERT OR REPLACE INTO waiters (run_id, step_id, body) VALUES (?, ?, ?)`, waiter.runId, waiter.stepId, JSON.stringify(waiter));
+  }
+
+  private consume(waiter: Waiter, arrived: ArrivedEvent): void {
+    this.sql.exec(
+      `INSERT OR IGNORE INTO consumed (run_id, event_id, step_id, received_at) VALUES (?, ?, ?, ?)`,
+      waiter.runId,
+      arrived.event.id,
+      waiter.stepId,
+      arrived.receivedAt,
+    );
+  }
+
+  private waiters(): Waiter[] {
+    return this.sql.exec<{ body: string }>(`SELECT body FROM waiters`).toArray().map((row) => waiterSchema.parse(JSON.parse(row.body)));
+  }
+
+  private drop(waiter: Waiter): void {
+    this.sql.exec(`DELETE FROM waiters WHERE run_id = ? AND step_id = ?`, waiter.runId, waiter.stepId);
+  }
+
+  /**
+   * Registers a wait. If an event that satisfies it already arrived, the wait is not kept and
+   * the event is returned for the run to take at once.
+   */
+  async register(input: Waiter): Promise<RunEvent | null> {
+    const waiter = waiterSchema.parse(input);
+    const early = firstMatch(waiter, this.arrivals(waiter.startedAt - waiter.lookbackMs - RACE_WINDOW_MS, waiter));
+    if (early) {
+      this.drop(waiter);
+      this.consume(waiter, early);
+      return early.event;
+    }
+    this.keep(waiter);
+    return null;
+  }
+
+  /** Records arriving events and resumes every wait each one satisfies, oldest event first. */
+  async deliver(events: ArrivedEvent[]): Promise<number> {
+    const now = Date.now();
+    const horizon = now - MAX_LOOKBACK_MS - RACE_WINDOW_MS;
+    this.sql.exec(`DELETE FROM arrived WHERE received_at < ?`, horizon);
+    this.sql.exec(`DELETE FROM consumed WHERE received_at < ?`, horizon);
+    for (const arrived of events) {
+      this.sql.exec(`INSERT OR IGNORE INTO arrived (id, body, received_at) VALUES (?, ?, ?)`, arrived.event.id, JSON.stringify(arrived), arrived.receivedAt);
+    }
+    let resumed = 0;
+    for (const waiter of this.waiters()) if (waiter.until < now - EXPIRED_GRACE_MS) this.drop(waiter);
+    for (const arrived of events) {
+      // Waiters are read afresh for each event: a resume below awaits, and meanwhile waits come and go.
+      for (const waiter of this.waiters()) {
+        if (this.consumedBy(waiter.runId, arrived) || !matches(waiter, arrived)) continue;
+        // Claimed before the await, so neither a concurrent delivery nor the run's next wait takes it too.
+        this.drop(waiter);
+        this.consume(waiter, arrived);
+        const result = await this.env.RUN.get(this.env.RUN.idFromName(waiter.runId)).resumeWait(waiter.stepId, arrived.event);
+        if (result.resumed) {
+          resumed++;
+          continue;
+        }
+        this.unconsume(waiter.runId, arrived);
+        if (result.stillWaiting) this.keep(waiter);
+      }
+    }
+    return resumed;
+  }
+}
+
+/** The index of waits for events named `name`. */
+export function waitIndex(env: Env, name: string): DurableObjectStub<WaitIndex> {
+  return env.WAITS.get(env.WAITS.idFromName(name));
+}

@@ -1,0 +1,104 @@
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { client } from "./helpers.ts";
+import { executions } from "./functions.ts";
+
+const send = async (body: unknown): Promise<string[]> => {
+  const response = await SELF.fetch("http://stepwise/v1/events", { method: "POST", body: JSON.stringify(body) });
+  return ((await response.json()) as { ids: string[] }).ids;
+};
+const key = (): string => crypto.randomUUID();
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The run `functionId` started for event `eventId`, once the index has it. */
+async function runFor(eventId: string, functionId: string): Promise<string> {
+  let runId: string | undefined;
+  await expect
+    .poll(async () => {
+      const detail = (await (await SELF.fetch(`http://stepwise/v1/events/${eventId}`)).json()) as { runs: { id: string; functionId: string }[] };
+      runId = detail.runs.find((run) => run.functionId === functionId)?.id;
+      return runId;
+    })
+    .toBeDefined();
+  return runId!;
+}
+
+describe("step.waitForEvent", () => {
+  it("human approval: waits, the matching approval arrives, the run continues with it", async () => {
+    const invoiceId = key();
+    const [created] = await send({ name: "test/invoice.created", data: { invoiceId } });
+    const runId = await runFor(created!, "approval-flow");
+    await client.waitUntil(runId, (run) => run.status === "waiting");
+    await send([
+      { name: "test/invoice.approved", data: { invoiceId: "someone-else", amount: 1 } },
+      { name: "test/invoice.approved", data: { invoiceId, amount: 250 } },
+    ]);
+    const run = await client.waitForEnd(runId);
+    expect(run.output).toEqual({ paid: 250 });
+    expect(run.steps.map((step) => [step.id, step.status])).toEqual([
+      ["approval", "completed"],
+      ["pay", "completed"],
+    ]);
+  });
+
+  it("no approval: the timeout passes and the run takes the other branch", async () => {
+    const [created] = await send({ name: "test/invoice.created", data: { invoiceId: key() } });
+    const runId = await runFor(created!, "approval-flow");
+    await client.waitUntil(runId, (run) => run.status === "waiting");
+    const run = await client.waitForEnd(runId, { skipTime: true });
+    expect(run.output).toBe("escalated");
+  });
+
+  it("race: an approval sent together with the event that starts the wait is not missed", async () => {
+    const invoiceId = key();
+    const [created] = await send([
+      { name: "test/invoice.created", data: { invoiceId } },
+      { name: "test/invoice.approved", data: { invoiceId, amount: 7 } },
+    ]);
+    const run = await client.waitForEnd(await runFor(created!, "approval-flow"));
+    expect(run.output).toEqual({ paid: 7 });
+  });
+
+  it("race: events in quick succession each resume one wait, none missed, none twice", async () => {
+    const k = key();
+    const [start] = await send({ name: "test/seq.start", data: { key: k } });
+    const runId = await runFor(start!, "sequence-flow");
+    await client.waitUntil(runId, (run) => run.status === "waiting");
+    for (const n of [1, 2, 3]) await send({ name: "test/seq.item", data: { key: k, n } });
+    const run = await client.waitForEnd(runId);
+    expect([...(run.output as number[])].sort()).toEqual([1, 2, 3]);
+  });
+
+  it("an event that arrived well before the wait is not taken, unless the wait has a lookback", async () => {
+    const invoiceId = key();
+    const k = key();
+    const [, done] = await send([
+      { name: "test/invoice.approved", data: { invoiceId, amount: 1 } },
+      { name: "test/lookback.done", data: { key: k } },
+    ]);
+    await pause(1_500);
+    const [created, start] = await send([
+      { name: "test/invoice.created", data: { invoiceId } },
+      { name: "test/lookback.start", data: { key: k } },
+    ]);
+    const lookback = await client.waitForEnd(await runFor(start!, "lookback-flow"));
+    expect(lookback.output).toBe(done);
+    const approvalRun = await runFor(created!, "approval-flow");
+    await client.waitUntil(approvalRun, (run) => run.status === "waiting");
+    await pause(200);
+    expect((await client.getRun(approvalRun)).status).toBe("waiting");
+  });
+});
+
+describe("step.sendEvent", () => {
+  it("sends once: a retry of a later step does not send again, and the event starts its functions", async () => {
+    const k = key();
+    const [start] = await send({ name: "test/send.start", data: { key: k } });
+    const run = await client.waitForEnd(await runFor(start!, "sender-flow"), { skipTime: true });
+    expect(run.status).toBe("completed");
+    expect(run.output).toHaveLength(1);
+    await expect.poll(() => ["fan-a", "fan-b", "fan-c"].map((fn) => executions(`${fn}:${k}`))).toEqual([1, 1, 1]);
+    await pause(100);
+    expect(executions(`fan-a:${k}`)).toBe(1);
+  });
+});
