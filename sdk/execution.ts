@@ -77,6 +77,7 @@ function report(step: ReachedStep): Reported {
   if (step.op === "sleep") return { type: "sleep", ...named, until: step.until ?? Date.now() };
   if (step.op === "wait" && step.wait) return { type: "wait", ...named, wait: step.wait };
   if (step.op === "send" && step.events) return { type: "send", ...named, events: step.events };
+  if (step.op === "invoke" && step.invoke) return { type: "invoke", ...named, invoke: step.invoke };
   return { type: "planned", ...named, op: "run" };
 }
 

@@ -30,4 +30,5 @@ export type {
 } from "./function.ts";
 export type { StepTools, StepId } from "./step-tools.ts";
 export type { WaitForEventOptions, WaitResult } from "./event-steps.ts";
+export type { InvokeOptions, InvokeManyResult, InvokeTarget } from "./invoke-steps.ts";
 export type { Logger } from "./logger.ts";

@@ -27,7 +27,7 @@ export const runEventSchema = z.object({
 export type RunEvent = z.infer<typeof runEventSchema>;
 
 /** The kinds of step the SDK can report. */
-export const stepOpSchema = z.enum(["run", "sleep", "wait", "send"]);
+export const stepOpSchema = z.enum(["run", "sleep", "wait", "send", "invoke"]);
 export type StepOp = z.infer<typeof stepOpSchema>;
 
 /** A step with a recorded outcome, handed back on every replay instead of running it again. */
@@ -64,6 +64,23 @@ export const waitSpecSchema = z.object({
 });
 export type WaitSpec = z.infer<typeof waitSpecSchema>;
 
+/** What `step.invoke` / `step.invokeMany` start: child runs, each a function and its data. */
+export const invokeSpecSchema = z.object({
+  children: z.array(z.object({ functionId: z.string().min(1), data: z.record(z.string(), z.unknown()) })).min(1).max(1_000),
+  /** invokeMany: the step returns every child's outcome instead of failing with the first failure. */
+  many: z.boolean(),
+  /** Give up on children not finished by then (the step fails). */
+  until: z.number().optional(),
+});
+export type InvokeSpec = z.infer<typeof invokeSpecSchema>;
+
+/** How a child run ended, as its parent's step sees it. */
+export const childOutcomeSchema = z.discriminatedUnion("ok", [
+  z.object({ ok: z.literal(true), runId: z.string(), output: z.unknown() }),
+  z.object({ ok: z.literal(false), runId: z.string(), error: serializedErrorSchema }),
+]);
+export type ChildOutcome = z.infer<typeof childOutcomeSchema>;
+
 const timingSchema = z.object({ startedAt: z.number(), endedAt: z.number() });
 
 /** One step the function reached, as reported back to the engine. */
@@ -82,6 +99,7 @@ export const reachedStepSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("sleep"), id: z.string(), name: z.string(), until: z.number() }),
   z.object({ type: z.literal("wait"), id: z.string(), name: z.string(), wait: waitSpecSchema }),
   z.object({ type: z.literal("send"), id: z.string(), name: z.string(), events: z.array(z.record(z.string(), z.unknown())).min(1) }),
+  z.object({ type: z.literal("invoke"), id: z.string(), name: z.string(), invoke: invokeSpecSchema }),
 ]);
 export type ReachedStep = z.infer<typeof reachedStepSchema>;
 

@@ -3,7 +3,7 @@
  * reached, and any sign that the code no longer matches the run's history.
  */
 import { NonDeterminismError, StepError } from "./errors.ts";
-import type { ExecutionRequest, StepOp, WaitSpec } from "./protocol.ts";
+import type { ExecutionRequest, InvokeSpec, StepOp, WaitSpec } from "./protocol.ts";
 
 /** A step the handler reached that has no recorded outcome yet. */
 export interface ReachedStep {
@@ -14,6 +14,7 @@ export interface ReachedStep {
   until?: number;
   wait?: WaitSpec;
   events?: Record<string, unknown>[];
+  invoke?: InvokeSpec;
 }
 
 type Reach = Omit<ReachedStep, "id"> & { name: string };

@@ -5,6 +5,7 @@
 import { toMs, type Duration } from "./duration.ts";
 import { InvalidStepError } from "./errors.ts";
 import { sendable, waitSpec, type WaitForEventOptions, type WaitResult } from "./event-steps.ts";
+import { invokeManySpec, invokeSpec, type InvokeManyResult, type InvokeOptions } from "./invoke-steps.ts";
 import type { SendableEvent } from "./send.ts";
 import type { ExecutionSession } from "./session.ts";
 
@@ -29,6 +30,13 @@ export interface StepTools {
   waitForEvent<TData = Record<string, unknown>>(id: StepId, options: WaitForEventOptions): Promise<WaitResult<TData>>;
   /** Sends events once (a replay or retry does not send again: their ids derive from the run and step). */
   sendEvent(id: StepId, events: SendableEvent | SendableEvent[]): Promise<{ ids: string[] }>;
+  /**
+   * Starts a child run of another function and resolves with its output. The child's failure is
+   * this step's error, retried (with a new child) by this function's policy.
+   */
+  invoke<T = unknown>(id: StepId, options: InvokeOptions & { timeout?: Duration }): Promise<T>;
+  /** Starts child runs together and resolves, once all have ended, with each one's outcome, in order. */
+  invokeMany<T = unknown>(id: StepId, children: InvokeOptions[], options?: { timeout?: Duration }): Promise<InvokeManyResult<T>>;
 }
 
 function readId(id: StepId): { id: string; name: string } {
@@ -92,6 +100,16 @@ export function createStepTools(session: ExecutionSession): StepTools {
       guard(() => {
         const { id: name, name: label } = readId(id);
         return session.reach({ name, label, op: "send", events: sendable(name, events) }) as Promise<{ ids: string[] }>;
+      }),
+    invoke: <T>(id: StepId, options: InvokeOptions & { timeout?: Duration }) =>
+      guard(() => {
+        const { id: name, name: label } = readId(id);
+        return session.reach({ name, label, op: "invoke", invoke: invokeSpec(name, options, Date.now()) }) as Promise<T>;
+      }),
+    invokeMany: <T>(id: StepId, children: InvokeOptions[], options?: { timeout?: Duration }) =>
+      guard(() => {
+        const { id: name, name: label } = readId(id);
+        return session.reach({ name, label, op: "invoke", invoke: invokeManySpec(name, children, options, Date.now()) }) as Promise<InvokeManyResult<T>>;
       }),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Event-triggered functions for the routing tests: each counts its real executions by event key.
  */
-import { Stepwise, type StepwiseFunction } from "../sdk/index.ts";
+import { NonRetriableError, Stepwise, type StepwiseFunction } from "../sdk/index.ts";
 import { count } from "./functions.ts";
 
 const stepwise = new Stepwise({ id: "event-tests" });
@@ -57,4 +57,25 @@ eventFunctions.push(
     });
     return ids;
   }),
+);
+
+/** The research agent's fan-out: one child run per section, one of which fails for good. */
+const writeSection = stepwise.createFunction<{ i: number; fail?: boolean }>({ id: "write-section" }, [], async ({ event, step }) =>
+  step.run("write", () => {
+    if (event.data.fail) throw new NonRetriableError(`section ${event.data.i} could not be written`);
+    return `section ${event.data.i}`;
+  }),
+);
+eventFunctions.push(
+  writeSection,
+  stepwise.createFunction<{ failAt: number }>({ id: "research-agent" }, { event: "test/research" }, async ({ event, step }) => {
+    const sections = await step.invokeMany<string>(
+      "sections",
+      Array.from({ length: 10 }, (_, i) => ({ function: writeSection, data: { i, fail: i === event.data.failAt } })),
+    );
+    return step.run("combine", () => sections.map((section) => (section.ok ? section.output : `failed: ${section.error.message}`)));
+  }),
+  stepwise.createFunction({ id: "invoke-parent", retries: 0 }, { event: "test/invoke" }, async ({ event, step }) =>
+    step.invoke<string>("child", { function: "write-section", data: { i: 42, fail: event.data.fail === true } }),
+  ),
 );

@@ -35,8 +35,8 @@ function decideStep(state: RunState, reached: ReachedStep, config: EngineConfig,
   if (known && (known.status === "completed" || known.status === "failed")) return undefined;
   const step = { stepId: reached.id, name: reached.name };
   const attempt = known?.failures ?? 0;
-  // A send step's outcome is reported like a run step's; it keeps the kind it was scheduled as.
-  const op = known?.op === "send" ? "send" : "run";
+  // Send and invoke outcomes are reported like a run step's; the step keeps the kind it was scheduled as.
+  const op = known?.op === "send" || known?.op === "invoke" ? known.op : "run";
   switch (reached.type) {
     case "planned":
       return known ? undefined : { type: "step.scheduled", ...step, op: "run" };
@@ -44,6 +44,8 @@ function decideStep(state: RunState, reached: ReachedStep, config: EngineConfig,
       return known ? undefined : { type: "step.waiting", ...step, wait: reached.wait };
     case "send":
       return known ? undefined : { type: "step.scheduled", ...step, op: "send", events: reached.events };
+    case "invoke":
+      return known ? undefined : { type: "step.scheduled", ...step, op: "invoke", invoke: reached.invoke };
     case "sleep":
       if (known) return undefined;
       if (reached.until <= ctx.now) return { type: "step.completed", ...step, op: "sleep", attempt: 0, output: null };
@@ -63,6 +65,26 @@ function decideStep(state: RunState, reached: ReachedStep, config: EngineConfig,
       return { type: "step.retrying", ...step, attempt, startedAt, error: reached.error, retryAt };
     }
   }
+}
+
+/**
+ * Once every child of an invoke step's current attempt has ended: the step's outcome. invokeMany
+ * completes with every outcome in order; a single invoke takes its child's output, or fails with
+ * its child's error, retried (with a new child) under the function's policy.
+ */
+export function decideChildren(state: RunState, stepId: string, config: EngineConfig, ctx: DecisionContext): HistoryEvent[] {
+  const step = state.steps.get(stepId);
+  if (state.terminal || step?.status !== "invoking" || !step.childRunIds || !step.childOutcomes) return [];
+  const outcomes = step.childRunIds.map((runId) => step.childOutcomes?.[runId]);
+  if (outcomes.some((outcome) => outcome === undefined)) return [];
+  const timing = { startedAt: step.startedAt ?? ctx.now, endedAt: ctx.now };
+  const [first] = outcomes;
+  const reached: ReachedStep =
+    step.invoke?.many || first?.ok
+      ? { type: "ran", id: step.id, name: step.name, output: step.invoke?.many ? outcomes : first?.ok ? first.output : null, timing }
+      : { type: "errored", id: step.id, name: step.name, error: first?.ok === false ? first.error : { name: "InvokeError", message: "no outcome" }, retriable: true, timing };
+  const event = decideStep(state, reached, config, ctx);
+  return event ? [event] : [];
 }
 
 /** The history events that record one SDK response. An empty list means nothing new happened. */

@@ -3,7 +3,7 @@
  * It is the source of truth; the run's state is a fold over it (see state.ts).
  */
 import { z } from "zod";
-import { runEventSchema, serializedErrorSchema, stepOpSchema, waitSpecSchema } from "../../sdk/protocol.ts";
+import { childOutcomeSchema, invokeSpecSchema, runEventSchema, serializedErrorSchema, stepOpSchema, waitSpecSchema } from "../../sdk/protocol.ts";
 
 const step = { stepId: z.string(), name: z.string() };
 
@@ -14,6 +14,8 @@ export const historyEventSchema = z.discriminatedUnion("type", [
     functionId: z.string(),
     events: z.array(runEventSchema).min(1),
     parentRunId: z.string().optional(),
+    /** A child run: the parent's step that awaits it. */
+    parentStepId: z.string().optional(),
   }),
   z.object({ type: z.literal("run.started") }),
   z.object({
@@ -22,7 +24,16 @@ export const historyEventSchema = z.discriminatedUnion("type", [
     op: stepOpSchema,
     /** For a send step: the events to send, kept so a retry needs nothing from the SDK. */
     events: z.array(z.record(z.string(), z.unknown())).optional(),
+    /** For an invoke step: the children to start. */
+    invoke: invokeSpecSchema.optional(),
   }),
+  /** An invoke step's children for this attempt, named before they are started. */
+  z.object({ type: z.literal("step.invoking"), ...step, attempt: z.number().int(), childRunIds: z.array(z.string()).min(1) }),
+  /** They are started (recorded after `step.invoking`, so a crash between the two starts them again). */
+  z.object({ type: z.literal("step.children-started"), ...step }),
+  z.object({ type: z.literal("step.child-ended"), ...step, outcome: childOutcomeSchema }),
+  /** This child run's end was reported to its parent. */
+  z.object({ type: z.literal("run.parent-notified") }),
   z.object({ type: z.literal("step.waiting"), ...step, wait: waitSpecSchema }),
   /** The wait is in its event's WaitIndex, so an arriving event finds it. */
   z.object({ type: z.literal("step.wait-registered"), ...step }),

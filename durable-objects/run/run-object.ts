@@ -5,7 +5,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { toMs } from "../../sdk/duration.ts";
-import { runEventSchema, type ExecutionRequest, type ExecutionResponse, type RunEvent, type SerializedError } from "../../sdk/protocol.ts";
+import { childOutcomeSchema, runEventSchema, type ChildOutcome, type ExecutionRequest, type ExecutionResponse, type RunEvent, type SerializedError } from "../../sdk/protocol.ts";
 import type { Env } from "../../src/env.ts";
 import { FUNCTION_FAILED_EVENT, failureFunctionId } from "../../src/failure-function.ts";
 import { DEFAULT_BACKOFF } from "../../src/lib/backoff.ts";
@@ -14,6 +14,8 @@ import { registry } from "../../src/registry.ts";
 import { executeInProcess } from "../../src/transport/in-process.ts";
 import type { EngineConfig } from "./engine.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
+import { childRunIds, notifyParent, startChildRuns } from "./children.ts";
+import { decideChildren } from "./engine.ts";
 import { registerWaits, sendStepEvents } from "./event-steps.ts";
 import { Journal } from "./journal.ts";
 import { MAX_STEP_OUTPUT_BYTES, MAX_STEPS_PER_RUN } from "./limits.ts";
@@ -32,11 +34,14 @@ export const startRunSchema = z.object({
   functionId: z.string().min(1),
   events: z.array(runEventSchema).min(1),
   parentRunId: z.string().optional(),
+  parentStepId: z.string().optional(),
 });
 export type StartRun = z.infer<typeof startRunSchema>;
 
 /** An invocation hands control back after this long; the alarm picks the run up again. */
 const DRIVE_BUDGET_MS = 30_000;
+/** How soon a child that could not reach its parent tries again. */
+const PARENT_RETRY_MS = 5_000;
 /** If the object dies in a drive that no alarm covers, this alarm resumes the run from its history. */
 const WATCHDOG_MS = 60_000;
 
@@ -149,6 +154,23 @@ export class RunObject extends DurableObject<Env> {
     return { resumed: true, stillWaiting: false };
   }
 
+  /** A child run of an invoke step has ended; once all have, the step ends and the run goes on. */
+  async childEnded(stepId: string, outcome: ChildOutcome): Promise<{ accepted: boolean }> {
+    const state = this.load();
+    const ended = parseInput(childOutcomeSchema, outcome, "child outcome");
+    const step = state?.steps.get(stepId);
+    if (!state || state.terminal || step?.status !== "invoking" || !step.childRunIds?.includes(ended.runId) || step.childOutcomes?.[ended.runId]) {
+      return { accepted: false };
+    }
+    this.record([{ type: "step.child-ended", stepId, name: step.name, outcome: ended }]);
+    const decided = decideChildren(this.load() ?? state, stepId, engineConfig(state.functionId), { now: Date.now(), random: Math.random });
+    if (decided.length > 0) {
+      this.record(decided);
+      this.driveOnce({ watchdog: true }).catch((error: unknown) => console.error(`stepwise: run ${state.runId} stopped; its alarm resumes it`, error));
+    }
+    return { accepted: true };
+  }
+
   async getRun(): Promise<RunView | null> {
     const state = this.load();
     return state ? runView(state, Date.now()) : null;
@@ -195,6 +217,8 @@ export class RunObject extends DurableObject<Env> {
         record: (events: HistoryEvent[]) => void this.record(events),
         execute,
         sendEvents: (step: StepState) => sendStepEvents(this.env, this.load() ?? state, step),
+        childRunIds: (step: StepState) => childRunIds(this.load() ?? state, step),
+        startChildren: (step: StepState) => startChildRuns(this.env, this.load() ?? state, step),
         setWake: async (at: number | undefined) => (at === undefined ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at)),
         now: () => Date.now(),
         random: Math.random,
@@ -218,8 +242,21 @@ export class RunObject extends DurableObject<Env> {
     }
     this.syncIndex();
     await this.startFailureHandler();
+    await this.reportToParent();
     // Between drives the history in SQLite is all the run needs: a sleeping run keeps nothing in memory.
     this.cached = undefined;
+  }
+
+  /** A child run that has ended tells its parent; if the parent cannot be reached, the alarm tries again. */
+  private async reportToParent(): Promise<void> {
+    const state = this.load();
+    if (!state) return;
+    try {
+      if (await notifyParent(this.env, state)) this.record([{ type: "run.parent-notified" }]);
+    } catch (error) {
+      console.error(`stepwise: run ${state.runId} could not report to its parent; retrying`, error);
+      await this.ctx.storage.setAlarm(Date.now() + PARENT_RETRY_MS);
+    }
   }
 
   /** After a final failure, starts the function's onFailure run once (its id is derived). */

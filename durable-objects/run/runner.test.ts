@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Stepwise } from "../../sdk/client.ts";
 import { execute } from "../../sdk/execution.ts";
 import type { StepwiseFunction } from "../../sdk/function.ts";
-import type { EngineConfig } from "./engine.ts";
+import { decideChildren, type EngineConfig } from "./engine.ts";
 import type { HistoryEntry } from "./history.ts";
 import { drive, type RunPorts } from "./runner.ts";
 import { apply, foldHistory, runStatus, type RunState } from "./state.ts";
@@ -18,6 +18,7 @@ function memoryRun(fn: StepwiseFunction) {
   const state = foldHistory(history) as RunState;
   const wakes: (number | undefined)[] = [];
   const sent: unknown[][] = [];
+  const started: string[] = [];
   /** How many sends fail (retriably) before one goes through. */
   const sendFailures = { left: 0 };
   let calls = 0;
@@ -36,11 +37,13 @@ function memoryRun(fn: StepwiseFunction) {
       sent.push(step.events ?? []);
       return { ok: true, ids: (step.events ?? []).map((_, i) => `${step.id}-${i}`) };
     },
+    childRunIds: async (step) => (step.invoke?.children ?? []).map((_, i) => `${step.id}-${step.failures}-child-${i}`),
+    startChildren: async (step) => void started.push(...(step.childRunIds ?? [])),
     setWake: async (at) => void wakes.push(at),
     now: () => Date.now(),
     random: () => 0.5,
   };
-  return { history, state, wakes, ports, sent, sendFailures, calls: () => calls };
+  return { history, state, wakes, ports, sent, started, sendFailures, calls: () => calls };
 }
 
 describe("drive", () => {
@@ -118,6 +121,46 @@ describe("drive", () => {
     await drive(run.ports, config, { budgetMs: 10_000, skipTo: step?.until ?? 0 });
     expect(run.state.output).toBe("timed out");
     expect(run.history.find((entry) => entry.type === "step.completed" && entry.stepId === "approval")).toMatchObject({ timedOut: true, output: null });
+  });
+
+  it("invokes a child, waits for it, retries the step with a new child when it fails, and takes its output", async () => {
+    const fn = client.createFunction({ id: "parent" }, [], async ({ step }) => step.invoke<string>("child", { function: "child-fn", data: { n: 1 } }));
+    const run = memoryRun(fn);
+    const childEnds = (runId: string, outcome: { ok: true; output: unknown } | { ok: false; error: { name: string; message: string } }) => {
+      run.ports.record([{ type: "step.child-ended", stepId: "child", name: "child", outcome: { runId, ...outcome } }]);
+      run.ports.record(decideChildren(run.state, "child", config, { now: Date.now(), random: () => 0.5 }));
+    };
+    await drive(run.ports, config, { budgetMs: 10_000 });
+    expect(runStatus(run.state)).toBe("waiting");
+    expect(run.started).toEqual(["child-0-child-0"]);
+    expect(run.history.map((entry) => entry.type).slice(-3)).toEqual(["step.scheduled", "step.invoking", "step.children-started"]);
+    childEnds("child-0-child-0", { ok: false, error: { name: "Error", message: "child broke" } });
+    expect(run.state.steps.get("child")?.status).toBe("retrying");
+    await drive(run.ports, config, { budgetMs: 10_000, skipTo: run.state.steps.get("child")?.retryAt ?? 0 });
+    expect(run.started).toEqual(["child-0-child-0", "child-1-child-0"]);
+    childEnds("child-0-child-0", { ok: true, output: "stale" });
+    expect(run.state.steps.get("child")?.status).toBe("invoking");
+    childEnds("child-1-child-0", { ok: true, output: "from the child" });
+    await drive(run.ports, config, { budgetMs: 10_000 });
+    expect(run.state.output).toBe("from the child");
+  });
+
+  it("invokeMany returns every child's outcome in order, failures included", async () => {
+    const fn = client.createFunction({ id: "fan" }, [], async ({ step }) =>
+      step.invokeMany("sections", [{ function: "a" }, { function: "b", data: { x: 1 } }]),
+    );
+    const run = memoryRun(fn);
+    await drive(run.ports, config, { budgetMs: 10_000 });
+    const [a, b] = run.started;
+    for (const outcome of [{ runId: b!, ok: false as const, error: { name: "Error", message: "no" } }, { runId: a!, ok: true as const, output: "A" }]) {
+      run.ports.record([{ type: "step.child-ended", stepId: "sections", name: "sections", outcome }]);
+    }
+    run.ports.record(decideChildren(run.state, "sections", config, { now: Date.now(), random: () => 0.5 }));
+    await drive(run.ports, config, { budgetMs: 10_000 });
+    expect(run.state.output).toEqual([
+      { ok: true, runId: a, output: "A" },
+      { ok: false, runId: b, error: { name: "Error", message: "no" } },
+    ]);
   });
 
   it("arms the wake at a failed step's backoff and retries only that step", async () => {

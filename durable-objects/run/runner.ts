@@ -18,6 +18,10 @@ export interface RunPorts {
   execute(request: ExecutionRequest): Promise<ExecutionResponse>;
   /** Sends a send step's events (ids derived from the run and step, so a retry is deduplicated). */
   sendEvents(step: StepState): Promise<SendOutcome>;
+  /** The run ids of an invoke step's children for its current attempt (derived, the same every time). */
+  childRunIds(step: StepState): Promise<string[]>;
+  /** Starts the children named by the step's `step.invoking` (starting one twice is harmless). */
+  startChildren(step: StepState): Promise<void>;
   /** Arms the host's single alarm at `at`, or clears it. */
   setWake(at: number | undefined): Promise<void>;
   now(): number;
@@ -35,6 +39,14 @@ async function sendStep(ports: RunPorts, step: StepState): Promise<ExecutionResp
   const named = { id: step.id, name: step.name, timing };
   if (outcome.ok) return { type: "steps", steps: [{ type: "ran", ...named, output: { ids: outcome.ids } }] };
   return { type: "steps", steps: [{ type: "errored", ...named, error: outcome.error, retriable: outcome.retriable }] };
+}
+
+/** Names an invoke step's children (recorded first), then starts them and records that. */
+async function invokeStep(ports: RunPorts, step: StepState): Promise<void> {
+  const named = { stepId: step.id, name: step.name };
+  if (step.status !== "invoking") ports.record([{ type: "step.invoking", ...named, attempt: step.failures, childRunIds: await ports.childRunIds(step) }]);
+  await ports.startChildren(step);
+  ports.record([{ type: "step.children-started", ...named }]);
 }
 
 export interface DriveOptions {
@@ -82,10 +94,12 @@ export async function drive(ports: RunPorts, config: EngineConfig, options: Driv
 
     const due = dueSteps(current, now);
     if (due.length > 0) {
-      const calls = due.map((step) =>
-        step.op === "send" ? sendStep(ports, step) : ports.execute(request(current, step.id, step.failures, false)),
-      );
-      decideAll(await Promise.all(calls));
+      const invokes = due.filter((step) => step.op === "invoke");
+      const calls = due
+        .filter((step) => step.op !== "invoke")
+        .map((step) => (step.op === "send" ? sendStep(ports, step) : ports.execute(request(current, step.id, step.failures, false))));
+      const [, responses] = await Promise.all([Promise.all(invokes.map((step) => invokeStep(ports, step))), Promise.all(calls)]);
+      decideAll(responses);
       continue;
     }
     if (current.retryAt !== undefined && current.retryAt > now) break;

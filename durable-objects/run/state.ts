@@ -2,12 +2,12 @@
  * The run's state as a fold over its history. Applying the same history always gives the same
  * state, which is how a run resumes after an eviction or a crash.
  */
-import type { MemoStep, RunEvent, SerializedError, StepOp, WaitSpec } from "../../sdk/protocol.ts";
+import type { ChildOutcome, InvokeSpec, MemoStep, RunEvent, SerializedError, StepOp, WaitSpec } from "../../sdk/protocol.ts";
 import type { HistoryEntry } from "./history.ts";
 
 export const RUN_STATUSES = ["queued", "running", "sleeping", "waiting", "completed", "failed", "cancelled"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
-export type StepStatus = "planned" | "completed" | "failed" | "retrying" | "sleeping" | "waiting";
+export type StepStatus = "planned" | "completed" | "failed" | "retrying" | "sleeping" | "waiting" | "invoking";
 
 export interface StepState {
   id: string;
@@ -29,6 +29,11 @@ export interface StepState {
   registered?: boolean;
   /** A send step's events. */
   events?: Record<string, unknown>[];
+  /** An invoke step's children, the runs started for the current attempt, and how each ended. */
+  invoke?: InvokeSpec;
+  childRunIds?: string[];
+  childOutcomes?: Record<string, ChildOutcome>;
+  childrenStarted?: boolean;
 }
 
 export interface RunState {
@@ -36,6 +41,9 @@ export interface RunState {
   functionId: string;
   events: RunEvent[];
   parentRunId?: string;
+  /** A child run: the parent's step awaiting it, and whether its end has been reported there. */
+  parentStepId?: string;
+  parentNotified?: boolean;
   terminal?: "completed" | "failed" | "cancelled";
   started: boolean;
   /** Function-level attempt (errors thrown outside steps). */
@@ -61,6 +69,7 @@ export function initialState(entry: HistoryEntry): RunState {
     functionId: entry.functionId,
     events: entry.events,
     ...(entry.parentRunId ? { parentRunId: entry.parentRunId } : {}),
+    ...(entry.parentStepId ? { parentStepId: entry.parentStepId } : {}),
     started: false,
     attempt: 0,
     steps: new Map(),
@@ -93,8 +102,35 @@ export function apply(state: RunState, entry: HistoryEntry): void {
     case "step.scheduled": {
       const step = upsertStep(state, entry.stepId, entry.name, entry.op, entry.at);
       if (entry.events) step.events = entry.events;
+      if (entry.invoke) step.invoke = entry.invoke;
       return;
     }
+    case "step.invoking": {
+      const step = upsertStep(state, entry.stepId, entry.name, "invoke", entry.at);
+      Object.assign(step, {
+        status: "invoking",
+        childRunIds: entry.childRunIds,
+        childOutcomes: {},
+        childrenStarted: false,
+        until: step.invoke?.until,
+        retryAt: undefined,
+      });
+      step.startedAt ??= entry.at;
+      return;
+    }
+    case "step.children-started": {
+      const step = state.steps.get(entry.stepId);
+      if (step) step.childrenStarted = true;
+      return;
+    }
+    case "step.child-ended": {
+      const step = state.steps.get(entry.stepId);
+      if (step?.childOutcomes && step.childRunIds?.includes(entry.outcome.runId)) step.childOutcomes[entry.outcome.runId] = entry.outcome;
+      return;
+    }
+    case "run.parent-notified":
+      state.parentNotified = true;
+      return;
     case "step.waiting": {
       const step = upsertStep(state, entry.stepId, entry.name, "wait", entry.at);
       Object.assign(step, { status: "waiting", wait: entry.wait, until: entry.wait.until, startedAt: entry.at, registered: false });
@@ -175,7 +211,7 @@ export function runStatus(state: RunState): RunStatus {
   for (const step of state.steps.values()) {
     if (step.status === "planned" || step.status === "retrying") return "running";
     if (step.status === "sleeping") sleeping = true;
-    if (step.status === "waiting") waiting = true;
+    if (step.status === "waiting" || step.status === "invoking") waiting = true;
   }
   return waiting ? "waiting" : sleeping ? "sleeping" : "running";
 }

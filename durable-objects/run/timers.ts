@@ -11,9 +11,20 @@ export function nextWake(state: RunState, now: number): number | undefined {
   if (state.terminal) return undefined;
   let next = state.retryAt !== undefined && state.retryAt > now ? state.retryAt : undefined;
   for (const step of state.steps.values()) {
-    // A wait not yet registered is due at once: the drive that resumes after a crash registers it.
+    // A wait not yet registered, or children not yet started, are due at once: the drive that
+    // resumes after a crash finishes the job.
     const wait = step.registered === false ? now : step.until;
-    const at = step.status === "sleeping" ? step.until : step.status === "waiting" ? wait : step.status === "retrying" ? step.retryAt : undefined;
+    const invoking = step.childrenStarted === false ? now : step.until;
+    const at =
+      step.status === "sleeping"
+        ? step.until
+        : step.status === "invoking"
+          ? invoking
+          : step.status === "waiting"
+          ? wait
+          : step.status === "retrying"
+            ? step.retryAt
+            : undefined;
     if (at !== undefined && (next === undefined || at < next)) next = at;
   }
   return next;
@@ -34,15 +45,20 @@ export function wakeEvents(state: RunState, now: number, realNow: number = now):
     if (step.status === "waiting" && until <= now) {
       events.push({ type: "step.completed", stepId: step.id, name: step.name, op: "wait", attempt: 0, output: null, timedOut: true });
     }
+    if (step.status === "invoking" && step.until !== undefined && step.until <= now) {
+      const error = { name: "InvokeTimeoutError", message: `Step "${step.id}": the invoked run(s) did not finish before the timeout` };
+      events.push({ type: "step.failed", stepId: step.id, name: step.name, op: "invoke", attempt: step.failures, error });
+    }
   }
   return events;
 }
 
-/** Steps to execute now: planned ones, and retries whose backoff is over. */
+/** Steps to execute now: planned ones, retries whose backoff is over, and children not yet started. */
 export function dueSteps(state: RunState, now: number): StepState[] {
   const due: StepState[] = [];
   for (const step of state.steps.values()) {
-    if (step.status === "planned" || (step.status === "retrying" && (step.retryAt ?? 0) <= now)) due.push(step);
+    const restart = step.status === "invoking" && step.childrenStarted === false;
+    if (step.status === "planned" || restart || (step.status === "retrying" && (step.retryAt ?? 0) <= now)) due.push(step);
   }
   return due;
 }
@@ -50,7 +66,7 @@ export function dueSteps(state: RunState, now: number): StepState[] {
 /** True while any step waits for something (a plan, a retry, a sleep or an event). */
 export function hasPendingSteps(state: RunState): boolean {
   for (const step of state.steps.values()) {
-    if (step.status === "planned" || step.status === "retrying" || step.status === "sleeping" || step.status === "waiting") return true;
+    if (step.status !== "completed" && step.status !== "failed") return true;
   }
   return false;
 }

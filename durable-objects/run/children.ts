@@ -1,0 +1,51 @@
+/**
+ * Child runs, from both ends: a parent's invoke step starts them (ids derived from the parent,
+ * the step, the attempt and the position, so starting twice is harmless), and a child that has
+ * ended reports how to the parent's step until the parent has it.
+ */
+import type { ChildOutcome } from "../../sdk/protocol.ts";
+import type { Env } from "../../src/env.ts";
+import { derivedId } from "../../src/lib/ids.ts";
+import { INVOKED_EVENT } from "../../src/runs/invoke.ts";
+import type { RunState, StepState } from "./state.ts";
+
+/** The run ids of `step`'s children for its current attempt, in order: the same on every call. */
+export function childRunIds(parent: RunState, step: StepState): Promise<string[]> {
+  const children = step.invoke?.children ?? [];
+  return Promise.all(children.map((_, index) => derivedId(parent.createdAt, parent.runId, step.id, String(step.failures), String(index))));
+}
+
+/** Starts the children named in `step.childRunIds`. */
+export async function startChildRuns(env: Env, parent: RunState, step: StepState): Promise<void> {
+  const children = step.invoke?.children ?? [];
+  const ids = step.childRunIds ?? [];
+  await Promise.all(
+    children.map(async (child, index) => {
+      const runId = ids[index];
+      if (!runId) return;
+      await env.RUN.get(env.RUN.idFromName(runId)).start({
+        runId,
+        functionId: child.functionId,
+        events: [{ id: runId, name: INVOKED_EVENT, data: child.data, ts: Date.now() }],
+        parentRunId: parent.runId,
+        parentStepId: step.id,
+      });
+    }),
+  );
+}
+
+/** How an ended child run reports itself to its parent, or undefined while it runs. */
+export function childOutcome(state: RunState): ChildOutcome | undefined {
+  if (state.terminal === "completed") return { ok: true, runId: state.runId, output: state.output };
+  if (state.terminal === "failed") return { ok: false, runId: state.runId, error: state.error ?? { name: "Error", message: "the child run failed" } };
+  if (state.terminal === "cancelled") return { ok: false, runId: state.runId, error: { name: "RunCancelledError", message: `Child run ${state.runId} was cancelled` } };
+  return undefined;
+}
+
+/** Reports an ended child to its parent; true once the parent has it (or there is no parent step). */
+export async function notifyParent(env: Env, state: RunState): Promise<boolean> {
+  const outcome = childOutcome(state);
+  if (!outcome || !state.parentRunId || !state.parentStepId || state.parentNotified) return false;
+  await env.RUN.get(env.RUN.idFromName(state.parentRunId)).childEnded(state.parentStepId, outcome);
+  return true;
+}

@@ -1,0 +1,44 @@
+import { env, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { client } from "./helpers.ts";
+
+const send = async (body: unknown): Promise<string> => {
+  const response = await SELF.fetch("http://stepwise/v1/events", { method: "POST", body: JSON.stringify(body) });
+  return ((await response.json()) as { ids: string[] }).ids[0]!;
+};
+
+async function runFor(eventId: string): Promise<string> {
+  let runId: string | undefined;
+  await expect
+    .poll(async () => {
+      const detail = (await (await SELF.fetch(`http://stepwise/v1/events/${eventId}`)).json()) as { runs: { id: string }[] };
+      runId = detail.runs[0]?.id;
+      return runId;
+    })
+    .toBeDefined();
+  return runId!;
+}
+
+describe("step.invoke and step.invokeMany", () => {
+  it("research agent: 10 sections as child runs, one failing; results in order, each success or failure", async () => {
+    const runId = await runFor(await send({ name: "test/research", data: { failAt: 3 } }));
+    const run = await client.waitForEnd(runId);
+    expect(run.status).toBe("completed");
+    const expected = Array.from({ length: 10 }, (_, i) => (i === 3 ? expect.stringMatching(/^failed: .*section 3 could not be written/) : `section ${i}`));
+    expect(run.output).toEqual(expected);
+    // Parent and children are linked in the index.
+    await expect
+      .poll(async () => (await env.DB.prepare("SELECT count(*) AS n FROM runs WHERE parent_run_id = ?").bind(runId).first<{ n: number }>())?.n)
+      .toBe(10);
+    const failed = await env.DB.prepare("SELECT status FROM runs WHERE parent_run_id = ? AND status = 'failed'").bind(runId).all();
+    expect(failed.results).toHaveLength(1);
+  });
+
+  it("invoke returns the child's output; a failed child is the parent's step error", async () => {
+    const ok = await client.waitForEnd(await runFor(await send({ name: "test/invoke", data: {} })));
+    expect(ok.output).toBe("section 42");
+    const failing = await client.waitForEnd(await runFor(await send({ name: "test/invoke", data: { fail: true } })));
+    expect(failing.status).toBe("failed");
+    expect(failing.error).toMatchObject({ name: "StepError", message: expect.stringContaining("section 42 could not be written") });
+  });
+});
