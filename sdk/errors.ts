@@ -62,6 +62,11 @@ export class InvalidFunctionError extends StepwiseError {
   }
 }
 
+/** A step attempt took longer than its `timeout`; retried like any other failure. */
+export class StepTimeoutError extends StepwiseError {
+  override name = "StepTimeoutError";
+}
+
 /** A step was called with invalid arguments (a bad id, duration or date). */
 export class InvalidStepError extends StepwiseError {
   override name = "InvalidStepError";

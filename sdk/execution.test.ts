@@ -129,3 +129,11 @@ describe("execute", () => {
     info.mockRestore();
   });
 });
+
+describe("step timeouts", () => {
+  it("fails an attempt that outlasts the step's timeout, retriably", async () => {
+    const fn = fnOf(async ({ step }) => step.run("slow", () => new Promise((resolve) => setTimeout(() => resolve("late"), 200)), { timeout: 20 }));
+    const response = await execute(fn, request());
+    expect(response).toMatchObject({ type: "steps", steps: [{ type: "errored", id: "slow", retriable: true, error: { name: "StepTimeoutError" } }] });
+  });
+});

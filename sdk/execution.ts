@@ -2,7 +2,7 @@
  * Replays a function against its memoized steps and reports what it reached: its return value,
  * its error, or the next step(s). This is the SDK side of the execution protocol.
  */
-import { NonRetriableError, RetryAfterError, StepError } from "./errors.ts";
+import { NonRetriableError, RetryAfterError, StepError, StepTimeoutError } from "./errors.ts";
 import type { StepwiseFunction } from "./function.ts";
 import { replayAwareLogger } from "./logger.ts";
 import { serializeError, type ExecutionRequest, type ExecutionResponse, type ReachedStep as Reported } from "./protocol.ts";
@@ -47,11 +47,27 @@ function classify(error: unknown): { retriable: boolean; retryAt?: number } {
   return { retriable: !NON_RETRIABLE.has(name) };
 }
 
+/** Runs a step's code, failing the attempt if it outlasts the step's `timeout`. */
+async function attempt(step: ReachedStep): Promise<unknown> {
+  const running = Promise.resolve().then(() => step.fn?.());
+  const timeoutMs = step.timeoutMs;
+  if (timeoutMs === undefined) return running;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StepTimeoutError(`Step "${step.id}" did not finish within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([running, limit]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
 async function runReached(step: ReachedStep): Promise<ExecutionResponse> {
   const startedAt = Date.now();
   let reported: Reported;
   try {
-    const value = await step.fn?.();
+    const value = await attempt(step);
     let output: unknown;
     try {
       output = toJson(value);

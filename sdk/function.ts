@@ -43,6 +43,23 @@ export const functionConfigSchema = z.object({
     .optional(),
   /** CEL giving a key (e.g. `event.data.userId`): at most one run per key value per 24 hours. */
   idempotency: expressionSchema.optional(),
+  /** `start`: a run not started by then is cancelled; `finish`: a run not finished by then fails. */
+  timeouts: z.object({ start: durationSchema.optional(), finish: durationSchema.optional() }).strict().optional(),
+  /** Events that cancel a run: `match` a path equal in both events, or an `if` over `event` and `async`. */
+  cancelOn: z
+    .array(
+      z
+        .object({
+          event: z.string().min(1).max(256),
+          match: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'a dotted path like "data.userId"').optional(),
+          if: expressionSchema.optional(),
+          timeout: durationSchema.optional(),
+        })
+        .strict()
+        .refine((c) => c.match === undefined || c.if === undefined, "give `match` or `if`, not both"),
+    )
+    .max(5)
+    .optional(),
 }).strict();
 export type FunctionConfigInput = z.input<typeof functionConfigSchema>;
 export type FunctionConfig = z.output<typeof functionConfigSchema>;

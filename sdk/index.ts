@@ -11,6 +11,7 @@ export {
   NonDeterminismError,
   InvalidFunctionError,
   InvalidStepError,
+  StepTimeoutError,
 } from "./errors.ts";
 export { InvalidDurationError, toMs } from "./duration.ts";
 export { SendEventsError } from "./send.ts";

@@ -15,6 +15,8 @@ export interface ReachedStep {
   wait?: WaitSpec;
   events?: Record<string, unknown>[];
   invoke?: InvokeSpec;
+  /** A run step's own time limit: an attempt that takes longer fails with StepTimeoutError. */
+  timeoutMs?: number;
 }
 
 type Reach = Omit<ReachedStep, "id"> & { name: string };

@@ -17,8 +17,11 @@ export const MAX_SLEEP_MS = 10 * 365 * 86_400_000;
 
 /** The step tools available to a handler. */
 export interface StepTools {
-  /** Runs `fn` once for this run; its JSON result is stored and returned on every replay. */
-  run<T>(id: StepId, fn: () => T | Promise<T>): Promise<Awaited<T>>;
+  /**
+   * Runs `fn` once for this run; its JSON result is stored and returned on every replay. With
+   * `timeout`, an attempt that takes longer fails (and is retried like any failure).
+   */
+  run<T>(id: StepId, fn: () => T | Promise<T>, options?: { timeout?: Duration }): Promise<Awaited<T>>;
   /** Pauses the run for a duration (`"30s"`, `"3 days"`, milliseconds); costs nothing while asleep. */
   sleep(id: StepId, duration: Duration): Promise<void>;
   /** Pauses the run until a point in time; a time in the past continues at once. */
@@ -72,11 +75,12 @@ export function createStepTools(session: ExecutionSession): StepTools {
     }
   };
   return {
-    run: <T>(id: StepId, fn: () => T | Promise<T>) =>
+    run: <T>(id: StepId, fn: () => T | Promise<T>, options?: { timeout?: Duration }) =>
       guard(() => {
         if (typeof fn !== "function") throw new InvalidStepError(`step.run(${JSON.stringify(id)}) needs a function`);
         const { id: name, name: label } = readId(id);
-        return session.reach({ name, label, op: "run", fn }) as Promise<Awaited<T>>;
+        const timeoutMs = options?.timeout === undefined ? undefined : toMs(options.timeout);
+        return session.reach({ name, label, op: "run", fn, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }) as Promise<Awaited<T>>;
       }),
     sleep: (id, duration) =>
       guard(() => {

@@ -79,3 +79,33 @@ eventFunctions.push(
     step.invoke<string>("child", { function: "write-section", data: { i: 42, fail: event.data.fail === true } }),
   ),
 );
+
+/** Cancelled by `test/user.deleted` for the same user; otherwise sleeps a day between two steps. */
+eventFunctions.push(
+  stepwise.createFunction<{ userId: string }>(
+    { id: "cancellable", cancelOn: [{ event: "test/user.deleted", match: "data.userId" }] },
+    { event: "test/cancellable.start" },
+    async ({ event, step }) => {
+      await step.run("before", () => count(`cancellable-before:${event.data.userId}`));
+      await step.sleep("nap", "1 day");
+      return step.run("after", () => count(`cancellable-after:${event.data.userId}`));
+    },
+  ),
+  stepwise.createFunction<{ key: string }>(
+    { id: "finish-timeout", timeouts: { finish: "1h" }, onFailure: ({ event }) => count(`finish-timeout-failed:${String(event.data.key)}`) },
+    { event: "test/finish-timeout" },
+    async ({ step }) => {
+      await step.sleep("too-long", "2h");
+      return step.run("never", () => "finished");
+    },
+  ),
+  stepwise.createFunction<{ key: string }>({ id: "held-step" }, { event: "test/held" }, async ({ event, step }) => {
+    // Timed inside the run's own object (a promise resolved from the test would resume the run's
+    // code in the test's context, where it may not touch the object's storage).
+    await step.run("held", async () => {
+      count(`held-start:${event.data.key}`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    });
+    return step.run("next", () => count(`held-next:${event.data.key}`));
+  }),
+);

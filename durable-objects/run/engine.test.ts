@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ExecutionResponse } from "../../sdk/protocol.ts";
-import { decide, type EngineConfig } from "./engine.ts";
+import { decide, decideStart, type EngineConfig } from "./engine.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
 import { apply, foldHistory, runStatus, type RunState } from "./state.ts";
 import { dueSteps, nextWake, wakeEvents } from "./timers.ts";
@@ -109,5 +109,26 @@ describe("timers", () => {
     const state = record(newRun(), [{ type: "run.completed", output: 1 }]);
     expect(runStatus(state)).toBe("completed");
     expect(nextWake(state, 0)).toBeUndefined();
+  });
+});
+
+describe("decideStart", () => {
+  it("cancels a run that waited longer than timeouts.start", () => {
+    expect(decideStart(newRun(), { ...config, startTimeoutMs: 5_000 }, 6_000)).toEqual([
+      { type: "run.cancelled", reason: "not started within its timeouts.start (5000 ms)" },
+    ]);
+  });
+
+  it("starts with the finish deadline and the cancelling events in the history", () => {
+    const cancelOn = [{ event: "user/deleted", if: "event.data.id == async.data.id", timeoutMs: 1_000 }];
+    const [started] = decideStart(newRun(), { ...config, startTimeoutMs: 5_000, finishTimeoutMs: 60_000, cancelOn }, 4_000);
+    expect(started).toEqual({ type: "run.started", finishBy: 64_000, cancelOn: [{ event: "user/deleted", until: 5_000, if: "event.data.id == async.data.id" }] });
+  });
+
+  it("fails the run, as a wake-up, once the finish deadline passes", () => {
+    const state = newRun();
+    apply(state, { type: "run.started", finishBy: 64_000, seq: 2, at: 4_000 });
+    expect(nextWake(state, 10_000)).toBe(64_000);
+    expect(wakeEvents(state, 64_000)).toMatchObject([{ type: "run.failed", error: { name: "FunctionTimeoutError" } }]);
   });
 });

@@ -11,6 +11,11 @@ import type { RunState } from "./state.ts";
 /** The policies and limits a decision is made under. */
 export interface EngineConfig {
   retries: number;
+  /** `timeouts.start` and `timeouts.finish`, in milliseconds. */
+  startTimeoutMs?: number | undefined;
+  finishTimeoutMs?: number | undefined;
+  /** `cancelOn`, as waits measured from the run's start. */
+  cancelOn?: { event: string; if?: string | undefined; timeoutMs?: number | undefined }[] | undefined;
   backoff: BackoffPolicy;
   maxSteps: number;
   maxOutputBytes: number;
@@ -85,6 +90,28 @@ export function decideChildren(state: RunState, stepId: string, config: EngineCo
       : { type: "errored", id: step.id, name: step.name, error: first?.ok === false ? first.error : { name: "InvokeError", message: "no outcome" }, retriable: true, timing };
   const event = decideStep(state, reached, config, ctx);
   return event ? [event] : [];
+}
+
+/** Longest a `cancelOn` listens when it has no timeout of its own. */
+const CANCEL_ON_DEFAULT_MS = 365 * 86_400_000;
+
+/**
+ * How a run starts: cancelled if it waited longer than `timeouts.start`, otherwise started with its
+ * finish deadline and its cancelling events, so both are part of the history.
+ */
+export function decideStart(state: RunState, config: EngineConfig, now: number): HistoryEvent[] {
+  if (state.started || state.terminal) return [];
+  if (config.startTimeoutMs !== undefined && now - state.createdAt > config.startTimeoutMs) {
+    return [{ type: "run.cancelled", reason: `not started within its timeouts.start (${config.startTimeoutMs} ms)` }];
+  }
+  const cancelOn = (config.cancelOn ?? []).map((c) => ({ event: c.event, until: now + (c.timeoutMs ?? CANCEL_ON_DEFAULT_MS), ...(c.if ? { if: c.if } : {}) }));
+  return [
+    {
+      type: "run.started",
+      ...(config.finishTimeoutMs !== undefined ? { finishBy: now + config.finishTimeoutMs } : {}),
+      ...(cancelOn.length ? { cancelOn } : {}),
+    },
+  ];
 }
 
 /** The history events that record one SDK response. An empty list means nothing new happened. */

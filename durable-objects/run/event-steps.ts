@@ -32,6 +32,27 @@ export async function sendStepEvents(env: Env, state: RunState, step: StepState)
   }
 }
 
+/** Registers the run's `cancelOn` events; resolves with an event that already cancels it, if any. */
+export async function registerCancelOn(env: Env, state: RunState): Promise<RunEvent | null> {
+  const [runEvent] = state.events;
+  if (!runEvent || !state.cancelOn) return null;
+  const early = await Promise.all(
+    state.cancelOn.map((wait, index) =>
+      waitIndex(env, wait.event).register({
+        runId: state.runId,
+        stepId: `cancelOn:${index}`,
+        kind: "cancel",
+        condition: wait.if,
+        runEvent,
+        startedAt: state.createdAt,
+        lookbackMs: 0,
+        until: wait.until,
+      }),
+    ),
+  );
+  return early.find((event) => event !== null) ?? null;
+}
+
 /**
  * Registers every waiting step not registered yet, handing `record` each step with the event that
  * already satisfies it (arrived just before, or within its lookback), or null.

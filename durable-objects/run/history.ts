@@ -17,7 +17,15 @@ export const historyEventSchema = z.discriminatedUnion("type", [
     /** A child run: the parent's step that awaits it. */
     parentStepId: z.string().optional(),
   }),
-  z.object({ type: z.literal("run.started") }),
+  z.object({
+    type: z.literal("run.started"),
+    /** The function's `timeouts.finish`, as a moment: the run fails if it has not finished by then. */
+    finishBy: z.number().optional(),
+    /** The function's `cancelOn`, as waits for cancelling events. */
+    cancelOn: z.array(waitSpecSchema).optional(),
+  }),
+  /** The cancelling events are in their WaitIndexes. */
+  z.object({ type: z.literal("run.cancel-registered") }),
   z.object({
     type: z.literal("step.scheduled"),
     ...step,

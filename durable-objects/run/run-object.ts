@@ -4,7 +4,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
-import { toMs } from "../../sdk/duration.ts";
+import { toMs, type Duration } from "../../sdk/duration.ts";
 import { childOutcomeSchema, runEventSchema, type ChildOutcome, type ExecutionRequest, type ExecutionResponse, type RunEvent, type SerializedError } from "../../sdk/protocol.ts";
 import type { Env } from "../../src/env.ts";
 import { FUNCTION_FAILED_EVENT, failureFunctionId } from "../../src/failure-function.ts";
@@ -16,7 +16,7 @@ import type { EngineConfig } from "./engine.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
 import { childRunIds, notifyParent, startChildRuns } from "./children.ts";
 import { decideChildren } from "./engine.ts";
-import { registerWaits, sendStepEvents } from "./event-steps.ts";
+import { registerCancelOn, registerWaits, sendStepEvents } from "./event-steps.ts";
 import { Journal } from "./journal.ts";
 import { MAX_STEP_OUTPUT_BYTES, MAX_STEPS_PER_RUN } from "./limits.ts";
 import { indexBufferFor } from "../run-index/run-index-buffer.ts";
@@ -56,8 +56,16 @@ const STATUS_EVENTS = new Set<HistoryEvent["type"]>(["run.created", "run.started
 function engineConfig(functionId: string): EngineConfig {
   const config = registry.get(functionId)?.config;
   const backoff = config?.backoff;
+  const ms = (duration: Duration | undefined): number | undefined => (duration === undefined ? undefined : toMs(duration));
   return {
     retries: config?.retries ?? 0,
+    startTimeoutMs: ms(config?.timeouts?.start),
+    finishTimeoutMs: ms(config?.timeouts?.finish),
+    cancelOn: config?.cancelOn?.map((c) => ({
+      event: c.event,
+      if: c.match !== undefined ? `event.${c.match} == async.${c.match}` : c.if,
+      timeoutMs: ms(c.timeout),
+    })),
     backoff: backoff ? { initialMs: toMs(backoff.initial), coefficient: backoff.coefficient, maxMs: toMs(backoff.max) } : DEFAULT_BACKOFF,
     maxSteps: MAX_STEPS_PER_RUN,
     maxOutputBytes: MAX_STEP_OUTPUT_BYTES,
@@ -171,6 +179,13 @@ export class RunObject extends DurableObject<Env> {
     return { accepted: true };
   }
 
+  /** A `cancelOn` event arrived: the run is cancelled, as by {@link cancel}. */
+  async cancelByEvent(event: RunEvent): Promise<{ resumed: boolean; stillWaiting: boolean }> {
+    const arrived = parseInput(runEventSchema, event, "event");
+    const result = await this.cancel(`cancelled by event "${arrived.name}" (${arrived.id})`);
+    return { resumed: result?.cancelled ?? false, stillWaiting: false };
+  }
+
   async getRun(): Promise<RunView | null> {
     const state = this.load();
     return state ? runView(state, Date.now()) : null;
@@ -225,6 +240,7 @@ export class RunObject extends DurableObject<Env> {
       };
       const config = engineConfig(state.functionId);
       await drive(ports, config, { budgetMs: DRIVE_BUDGET_MS, ...options });
+      await this.listenForCancel();
       // New waits go into their WaitIndex; one an event already satisfies ends now, and the run goes on.
       let early = true;
       while (early && !this.load()?.terminal) {
@@ -245,6 +261,15 @@ export class RunObject extends DurableObject<Env> {
     await this.reportToParent();
     // Between drives the history in SQLite is all the run needs: a sleeping run keeps nothing in memory.
     this.cached = undefined;
+  }
+
+  /** Puts the run's `cancelOn` events in their WaitIndexes once; one that already arrived cancels it now. */
+  private async listenForCancel(): Promise<void> {
+    const state = this.load();
+    if (!state || state.terminal || state.cancelRegistered !== false) return;
+    const early = await registerCancelOn(this.env, state);
+    this.record([{ type: "run.cancel-registered" }]);
+    if (early) await this.cancel(`cancelled by event "${early.name}" (${early.id})`);
   }
 
   /** A child run that has ended tells its parent; if the parent cannot be reached, the alarm tries again. */

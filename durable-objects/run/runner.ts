@@ -5,7 +5,7 @@
  */
 import type { ExecutionRequest, ExecutionResponse, SerializedError } from "../../sdk/protocol.ts";
 import { PROTOCOL_VERSION } from "../../sdk/protocol.ts";
-import { decide, type EngineConfig } from "./engine.ts";
+import { decide, decideStart, type EngineConfig } from "./engine.ts";
 import type { HistoryEvent } from "./history.ts";
 import type { RunState, StepState } from "./state.ts";
 import { dueSteps, hasPendingSteps, nextWake, wakeEvents } from "./timers.ts";
@@ -83,7 +83,7 @@ export async function drive(ports: RunPorts, config: EngineConfig, options: Driv
     }
   };
   const state = ports.state();
-  if (!state.terminal && !state.started) ports.record([{ type: "run.started" }]);
+  if (!state.terminal && !state.started) ports.record(decideStart(state, config, clock()));
 
   while (!ports.state().terminal) {
     if (ports.now() - startedAt > options.budgetMs) return ports.setWake(ports.now());
@@ -91,6 +91,7 @@ export async function drive(ports: RunPorts, config: EngineConfig, options: Driv
     const now = clock();
     const woken = wakeEvents(current, now, ports.now());
     if (woken.length > 0) ports.record(woken);
+    if (ports.state().terminal) break;
 
     const due = dueSteps(current, now);
     if (due.length > 0) {

@@ -44,6 +44,11 @@ export interface RunState {
   /** A child run: the parent's step awaiting it, and whether its end has been reported there. */
   parentStepId?: string;
   parentNotified?: boolean;
+  /** From `timeouts.finish`: the run fails if it has not finished by then. */
+  finishBy?: number;
+  /** From `cancelOn`: events that cancel the run, and whether they are registered yet. */
+  cancelOn?: WaitSpec[];
+  cancelRegistered?: boolean;
   terminal?: "completed" | "failed" | "cancelled";
   started: boolean;
   /** Function-level attempt (errors thrown outside steps). */
@@ -98,6 +103,11 @@ export function apply(state: RunState, entry: HistoryEntry): void {
       return;
     case "run.started":
       state.started = true;
+      if (entry.finishBy !== undefined) state.finishBy = entry.finishBy;
+      if (entry.cancelOn?.length) Object.assign(state, { cancelOn: entry.cancelOn, cancelRegistered: false });
+      return;
+    case "run.cancel-registered":
+      state.cancelRegistered = true;
       return;
     case "step.scheduled": {
       const step = upsertStep(state, entry.stepId, entry.name, entry.op, entry.at);

@@ -10,6 +10,8 @@ import type { RunState, StepState } from "./state.ts";
 export function nextWake(state: RunState, now: number): number | undefined {
   if (state.terminal) return undefined;
   let next = state.retryAt !== undefined && state.retryAt > now ? state.retryAt : undefined;
+  if (state.cancelRegistered === false) next = now;
+  if (state.finishBy !== undefined && (next === undefined || state.finishBy < next)) next = state.finishBy;
   for (const step of state.steps.values()) {
     // A wait not yet registered, or children not yet started, are due at once: the drive that
     // resumes after a crash finishes the job.
@@ -36,6 +38,9 @@ export function nextWake(state: RunState, now: number): number | undefined {
  * (`realNow`) when an operator or a test skips time; such wake-ups are recorded as early.
  */
 export function wakeEvents(state: RunState, now: number, realNow: number = now): HistoryEvent[] {
+  if (state.finishBy !== undefined && state.finishBy <= now && !state.terminal) {
+    return [{ type: "run.failed", error: { name: "FunctionTimeoutError", message: `The run did not finish within its timeouts.finish (by ${new Date(state.finishBy).toISOString()})` } }];
+  }
   const events: HistoryEvent[] = [];
   for (const step of state.steps.values()) {
     const until = step.until ?? 0;

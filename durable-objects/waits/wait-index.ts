@@ -16,6 +16,7 @@ import { firstMatch, matches, RACE_WINDOW_MS, type ArrivedEvent, type Waiter } f
 const waiterSchema = z.object({
   runId: z.string(),
   stepId: z.string(),
+  kind: z.enum(["step", "cancel"]).optional(),
   condition: z.string().optional(),
   runEvent: runEventSchema,
   startedAt: z.number(),
@@ -119,7 +120,8 @@ export class WaitIndex extends DurableObject<Env> {
         // Claimed before the await, so neither a concurrent delivery nor the run's next wait takes it too.
         this.drop(waiter);
         this.consume(waiter, arrived);
-        const result = await this.env.RUN.get(this.env.RUN.idFromName(waiter.runId)).resumeWait(waiter.stepId, arrived.event);
+        const run = this.env.RUN.get(this.env.RUN.idFromName(waiter.runId));
+        const result = waiter.kind === "cancel" ? await run.cancelByEvent(arrived.event) : await run.resumeWait(waiter.stepId, arrived.event);
         if (result.resumed) {
           resumed++;
           continue;

@@ -13,7 +13,9 @@ export const RACE_WINDOW_MS = 1_000;
 /** A registered wait. */
 export interface Waiter {
   runId: string;
+  /** The waiting step; for a `cancelOn` listener, `cancelOn:<n>` with `kind` "cancel". */
   stepId: string;
+  kind?: "step" | "cancel" | undefined;
   /** CEL over `event` (the run's event) and `async` (the incoming one). */
   condition?: string | undefined;
   runEvent: RunEvent;
