@@ -109,3 +109,20 @@ eventFunctions.push(
     return step.run("next", () => count(`held-next:${event.data.key}`));
   }),
 );
+
+/** Keys for which the `replayable` function's third step is broken (a test "deploys a fix" by deleting one). */
+export const broken = new Set<string>();
+
+eventFunctions.push(
+  stepwise.createFunction<{ key: string }>({ id: "replayable", retries: 0 }, { event: "test/replayable" }, async ({ event, step }) => {
+    const k = event.data.key;
+    const a = await step.run("a", () => count(`replay-a:${k}`));
+    await step.run("b", () => count(`replay-b:${k}`));
+    await step.run("c", () => {
+      count(`replay-c:${k}`);
+      if (broken.has(k)) throw new NonRetriableError("c is broken");
+    });
+    await step.run("d", () => count(`replay-d:${k}`));
+    return { a };
+  }),
+);

@@ -16,6 +16,8 @@ export const historyEventSchema = z.discriminatedUnion("type", [
     parentRunId: z.string().optional(),
     /** A child run: the parent's step that awaits it. */
     parentStepId: z.string().optional(),
+    /** A replay: the run it replays. */
+    replayOf: z.string().optional(),
   }),
   z.object({
     type: z.literal("run.started"),
@@ -54,6 +56,8 @@ export const historyEventSchema = z.discriminatedUnion("type", [
     output: z.unknown(),
     /** A wait that ended because its timeout passed (its output is null). */
     timedOut: z.boolean().optional(),
+    /** Kept from the run this one replays, not run again. */
+    replayedFrom: z.string().optional(),
   }),
   z.object({
     type: z.literal("step.retrying"),

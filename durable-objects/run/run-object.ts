@@ -5,7 +5,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { toMs, type Duration } from "../../sdk/duration.ts";
-import { childOutcomeSchema, runEventSchema, type ChildOutcome, type ExecutionRequest, type ExecutionResponse, type RunEvent, type SerializedError } from "../../sdk/protocol.ts";
+import { childOutcomeSchema, runEventSchema, type ChildOutcome, type StepOp, type ExecutionRequest, type ExecutionResponse, type RunEvent, type SerializedError } from "../../sdk/protocol.ts";
 import type { Env } from "../../src/env.ts";
 import { FUNCTION_FAILED_EVENT, failureFunctionId } from "../../src/failure-function.ts";
 import { DEFAULT_BACKOFF } from "../../src/lib/backoff.ts";
@@ -17,6 +17,7 @@ import type { HistoryEntry, HistoryEvent } from "./history.ts";
 import { childRunIds, notifyParent, startChildRuns } from "./children.ts";
 import { decideChildren } from "./engine.ts";
 import { registerCancelOn, registerWaits, sendStepEvents } from "./event-steps.ts";
+import { keptSteps, replayRefusal, seededStepSchema } from "./replay.ts";
 import { Journal } from "./journal.ts";
 import { MAX_STEP_OUTPUT_BYTES, MAX_STEPS_PER_RUN } from "./limits.ts";
 import { indexBufferFor } from "../run-index/run-index-buffer.ts";
@@ -35,6 +36,8 @@ export const startRunSchema = z.object({
   events: z.array(runEventSchema).min(1),
   parentRunId: z.string().optional(),
   parentStepId: z.string().optional(),
+  /** A replay: the run replayed, and the steps kept from it. */
+  replay: z.object({ of: z.string(), steps: z.array(seededStepSchema) }).optional(),
 });
 export type StartRun = z.infer<typeof startRunSchema>;
 
@@ -112,7 +115,11 @@ export class RunObject extends DurableObject<Env> {
   async start(input: StartRun): Promise<{ runId: string; created: boolean }> {
     const run = parseInput(startRunSchema, input, "run start");
     if (this.load()) return { runId: run.runId, created: false };
-    this.record([{ type: "run.created", ...run }]);
+    const { replay, ...created } = run;
+    this.record([
+      { type: "run.created", ...created, ...(replay ? { replayOf: replay.of } : {}) },
+      ...(replay?.steps ?? []).map((step) => ({ type: "step.completed" as const, ...step, attempt: 0, replayedFrom: replay?.of })),
+    ]);
     await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
     this.driveOnce({ watchdog: false }).catch((error: unknown) => console.error(`stepwise: run ${run.runId} stopped; its alarm resumes it`, error));
     return { runId: run.runId, created: true };
@@ -184,6 +191,16 @@ export class RunObject extends DurableObject<Env> {
     const arrived = parseInput(runEventSchema, event, "event");
     const result = await this.cancel(`cancelled by event "${arrived.name}" (${arrived.id})`);
     return { resumed: result?.cancelled ?? false, stillWaiting: false };
+  }
+
+  /** What a replay of this run starts with; refused unless the run failed or was cancelled. */
+  async replayPlan(fromStart: boolean): Promise<{ refused: string | null; functionId: string; events: StoredJson[]; steps: { stepId: string; name: string; op: StepOp; output: StoredJson }[] } | null> {
+    const state = this.load();
+    if (!state) return null;
+    const refused = replayRefusal(state) ?? null;
+    // Outputs are stored as JSON, so they are JSON values when read back.
+    const steps = keptSteps(state, fromStart).map((step) => ({ ...step, output: step.output as StoredJson }));
+    return { refused, functionId: state.functionId, events: state.events, steps: refused ? [] : steps };
   }
 
   async getRun(): Promise<RunView | null> {

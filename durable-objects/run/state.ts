@@ -44,6 +44,8 @@ export interface RunState {
   /** A child run: the parent's step awaiting it, and whether its end has been reported there. */
   parentStepId?: string;
   parentNotified?: boolean;
+  /** The run this one replays. */
+  replayOf?: string;
   /** From `timeouts.finish`: the run fails if it has not finished by then. */
   finishBy?: number;
   /** From `cancelOn`: events that cancel the run, and whether they are registered yet. */
@@ -75,6 +77,7 @@ export function initialState(entry: HistoryEntry): RunState {
     events: entry.events,
     ...(entry.parentRunId ? { parentRunId: entry.parentRunId } : {}),
     ...(entry.parentStepId ? { parentStepId: entry.parentStepId } : {}),
+    ...(entry.replayOf ? { replayOf: entry.replayOf } : {}),
     started: false,
     attempt: 0,
     steps: new Map(),

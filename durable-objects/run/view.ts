@@ -36,6 +36,7 @@ export function runView(state: RunState, now: number) {
     output: state.output,
     error: state.error,
     parentRunId: state.parentRunId,
+    replayOf: state.replayOf,
     failureRunId: state.failureRunId,
     createdAt: iso(state.createdAt),
     updatedAt: iso(state.updatedAt),

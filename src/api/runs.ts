@@ -9,10 +9,13 @@ import { RUN_STATUSES } from "../../durable-objects/run/state.ts";
 import { listRuns } from "../db/run-queries.ts";
 import type { Env } from "../env.ts";
 import { RUN_ID_PATTERN } from "../lib/ids.ts";
-import { readQuery } from "./body.ts";
+import { replayRun } from "../runs/replay.ts";
+import { readBody, readQuery } from "./body.ts";
 import { errorResponse } from "./errors.ts";
 import { nextCursor, pagingSchema, timeSchema } from "./paging.ts";
 import { runSummary } from "./run-summary.ts";
+
+const replayBodySchema = z.object({ fromStart: z.boolean().default(false) }).strict();
 
 const listQuerySchema = pagingSchema.extend({
   function: z.string().min(1).optional(),
@@ -56,6 +59,15 @@ export const runsApi = new Hono<{ Bindings: Env }>()
     if ("response" in target) return target.response;
     const result = await target.stub.cancel("cancelled through the API");
     return result ? c.json(result) : notFound(c);
+  })
+  .post("/:id/replay", async (c) => {
+    const target = runStub(c);
+    if ("response" in target) return target.response;
+    const body = await readBody(c, replayBodySchema);
+    if (!body.ok) return body.response;
+    const result = await replayRun(c.env, c.req.param("id"), body.value.fromStart);
+    if (result.ok) return c.json({ runId: result.runId, replayOf: c.req.param("id") }, 201);
+    return result.notFound ? notFound(c) : errorResponse(c, 409, "not_replayable", result.message);
   })
   .post("/:id/wake", async (c) => {
     const target = runStub(c);

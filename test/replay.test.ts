@@ -1,0 +1,59 @@
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { broken } from "./event-functions.ts";
+import { client } from "./helpers.ts";
+import { executions } from "./functions.ts";
+
+const post = (path: string, body?: unknown) => SELF.fetch(`http://stepwise${path}`, { method: "POST", ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+
+async function failedRun(k: string): Promise<string> {
+  broken.add(k);
+  const { ids } = (await (await post("/v1/events", { name: "test/replayable", data: { key: k } })).json()) as { ids: string[] };
+  let runId: string | undefined;
+  await expect
+    .poll(async () => {
+      runId = ((await (await SELF.fetch(`http://stepwise/v1/events/${ids[0]}`)).json()) as { runs: { id: string }[] }).runs[0]?.id;
+      return runId;
+    })
+    .toBeDefined();
+  expect((await client.waitForEnd(runId!)).status).toBe("failed");
+  return runId!;
+}
+
+describe("replay", () => {
+  it("re-runs from the failed step: earlier steps are kept, the failed and later ones run", async () => {
+    const k = crypto.randomUUID();
+    const failed = await failedRun(k);
+    broken.delete(k);
+    const response = await post(`/v1/runs/${failed}/replay`, {});
+    expect(response.status).toBe(201);
+    const { runId, replayOf } = (await response.json()) as { runId: string; replayOf: string };
+    expect(replayOf).toBe(failed);
+    const run = await client.waitForEnd(runId);
+    expect(run.status).toBe("completed");
+    expect(run).toMatchObject({ replayOf: failed, output: { a: 1 } });
+    expect(["a", "b", "c", "d"].map((s) => executions(`replay-${s}:${k}`))).toEqual([1, 1, 2, 1]);
+  });
+
+  it("fromStart re-runs every step", async () => {
+    const k = crypto.randomUUID();
+    const failed = await failedRun(k);
+    broken.delete(k);
+    const { runId } = (await (await post(`/v1/runs/${failed}/replay`, { fromStart: true })).json()) as { runId: string };
+    expect((await client.waitForEnd(runId)).output).toEqual({ a: 2 });
+    expect(["a", "b", "c", "d"].map((s) => executions(`replay-${s}:${k}`))).toEqual([2, 2, 2, 1]);
+  });
+
+  it("refuses a run that did not fail or get cancelled, and an unknown run", async () => {
+    const k = crypto.randomUUID();
+    const failed = await failedRun(k);
+    broken.delete(k);
+    const { runId } = (await (await post(`/v1/runs/${failed}/replay`, {})).json()) as { runId: string };
+    await client.waitForEnd(runId);
+    const again = await post(`/v1/runs/${runId}/replay`, {});
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ error: { code: "not_replayable", message: expect.stringContaining("is completed") } });
+    expect((await post("/v1/runs/01JNOTAREALRUN0000000000/replay", {})).status).toBe(404);
+    expect((await post(`/v1/runs/${failed}/replay`, { fromStart: "yes" })).status).toBe(400);
+  });
+});
