@@ -6,6 +6,7 @@ import type { RunIndexBuffer } from "../durable-objects/run-index/run-index-buff
 import type { RunObject } from "../durable-objects/run/run-object.ts";
 import type { EventSweeper } from "../durable-objects/sweeper/event-sweeper.ts";
 import type { WaitIndex } from "../durable-objects/waits/wait-index.ts";
+import type { BulkJob } from "../durable-objects/bulk/bulk-job.ts";
 import type { EventsMessage } from "./events/schema.ts";
 
 export interface Env {
@@ -14,6 +15,7 @@ export interface Env {
   SWEEPER: DurableObjectNamespace<EventSweeper>;
   CRON: DurableObjectNamespace<CronScheduler>;
   WAITS: DurableObjectNamespace<WaitIndex>;
+  BULK: DurableObjectNamespace<BulkJob>;
   EVENTS: Queue<EventsMessage>;
   DB: D1Database;
   /** "development" may run without keys (open, and says so); anything else refuses to. */

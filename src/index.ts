@@ -15,6 +15,7 @@ export { RunIndexBuffer } from "../durable-objects/run-index/run-index-buffer.ts
 export { EventSweeper } from "../durable-objects/sweeper/event-sweeper.ts";
 export { CronScheduler } from "../durable-objects/schedule/cron-scheduler.ts";
 export { WaitIndex } from "../durable-objects/waits/wait-index.ts";
+export { BulkJob } from "../durable-objects/bulk/bulk-job.ts";
 export { StepwiseRpc } from "./rpc/entrypoint.ts";
 
 registry.register(...examples);

@@ -1,4 +1,4 @@
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { broken } from "./event-functions.ts";
 import { client } from "./helpers.ts";
@@ -55,5 +55,45 @@ describe("replay", () => {
     expect(await again.json()).toMatchObject({ error: { code: "not_replayable", message: expect.stringContaining("is completed") } });
     expect((await post("/v1/runs/01JNOTAREALRUN0000000000/replay", {})).status).toBe(404);
     expect((await post(`/v1/runs/${failed}/replay`, { fromStart: "yes" })).status).toBe(400);
+  });
+});
+
+describe("bulk actions", () => {
+  it("replays a function's failed runs in a time range, paced, through a job that reports progress", async () => {
+    const from = Date.now();
+    const keys = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+    const failed = await Promise.all(keys.map((k) => failedRun(k)));
+    for (const k of keys) broken.delete(k);
+    const indexed = () => env.DB.prepare("SELECT count(*) AS n FROM runs WHERE function_id = 'replayable' AND status = 'failed' AND created_at >= ?").bind(from).first<{ n: number }>();
+    await expect.poll(async () => (await indexed())?.n).toBe(3);
+    const response = await post("/v1/bulk/replay", { function: "replayable", from: new Date(from).toISOString() });
+    expect(response.status).toBe(202);
+    const { jobId } = (await response.json()) as { jobId: string };
+    let progress: { done: boolean; matched: number; acted: number; newRunIds: string[] } | undefined;
+    await expect
+      .poll(async () => {
+        progress = (await (await SELF.fetch(`http://stepwise/v1/bulk/${jobId}`)).json()) as typeof progress;
+        return progress?.done;
+      })
+      .toBe(true);
+    expect(progress).toMatchObject({ matched: 3, acted: 3 });
+    const replays = await Promise.all(progress!.newRunIds.map((id) => client.waitForEnd(id)));
+    expect(replays.map((run) => run.status)).toEqual(["completed", "completed", "completed"]);
+    expect(new Set(replays.map((run) => (run as { replayOf?: string }).replayOf))).toEqual(new Set(failed));
+  });
+
+  it("cancels a function's runs in a time range", async () => {
+    const from = Date.now();
+    const ids = await Promise.all(
+      [1, 2].map(async () => ((await (await post("/v1/functions/onboard-user/invoke", { data: { userId: crypto.randomUUID(), email: "b@example.com" } })).json()) as { runId: string }).runId),
+    );
+    for (const id of ids) await client.waitUntil(id, (run) => run.status === "sleeping");
+    await expect
+      .poll(async () => (await env.DB.prepare("SELECT count(*) AS n FROM runs WHERE function_id = 'onboard-user' AND created_at >= ? AND status = 'sleeping'").bind(from).first<{ n: number }>())?.n)
+      .toBe(2);
+    const { jobId } = (await (await post("/v1/bulk/cancel", { function: "onboard-user", from })).json()) as { jobId: string };
+    await expect.poll(async () => ((await (await SELF.fetch(`http://stepwise/v1/bulk/${jobId}`)).json()) as { done: boolean }).done).toBe(true);
+    for (const id of ids) expect((await client.getRun(id)).status).toBe("cancelled");
+    expect((await post("/v1/bulk/cancel", { from })).status).toBe(400);
   });
 });

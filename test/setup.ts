@@ -20,4 +20,5 @@ afterAll(async () => {
   await clearAlarms(env.SWEEPER);
   await clearAlarms(env.CRON);
   await clearAlarms(env.WAITS);
+  await clearAlarms(env.BULK);
 });

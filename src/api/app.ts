@@ -9,6 +9,7 @@ import { errorResponse } from "./errors.ts";
 import { eventsApi } from "./events.ts";
 import { functionsApi } from "./functions.ts";
 import { inngestApi } from "./inngest.ts";
+import { bulkApi } from "./bulk.ts";
 import { runsApi } from "./runs.ts";
 
 export const app = new Hono<{ Bindings: Env }>()
@@ -20,6 +21,7 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/v1/events", eventsApi)
   .route("/v1/functions", functionsApi)
   .route("/v1/runs", runsApi)
+  .route("/v1/bulk", bulkApi)
   .notFound((c) => errorResponse(c, 404, "not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`))
   .onError((error, c) => {
     console.error("stepwise api error", error);

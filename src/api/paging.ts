@@ -20,12 +20,15 @@ export const pagingSchema = z.object({
     }),
 });
 
-/** A time given as epoch milliseconds or an ISO 8601 date. */
-export const timeSchema = z.string().transform((text, ctx) => {
-  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  if (Number.isNaN(ms)) ctx.addIssue({ code: "custom", message: "expected epoch milliseconds or an ISO 8601 date" });
-  return ms;
-});
+/** A time given as epoch milliseconds (a number, or digits in a query) or an ISO 8601 date. */
+export const timeSchema = z.union([
+  z.number().int().nonnegative(),
+  z.string().transform((text, ctx) => {
+    const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+    if (Number.isNaN(ms)) ctx.addIssue({ code: "custom", message: "expected epoch milliseconds or an ISO 8601 date" });
+    return ms;
+  }),
+]);
 
 /** The `nextCursor` field of a page: present only when there is a next page. */
 export function nextCursor(next: Cursor | undefined): { nextCursor?: string } {

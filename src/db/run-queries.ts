@@ -13,6 +13,8 @@ export interface RunFilter {
   eventId?: string | undefined;
   /** Only runs created at or after this time (epoch ms). */
   after?: number | undefined;
+  /** Only runs created before this time (epoch ms). */
+  before?: number | undefined;
   cursor?: Cursor | undefined;
   limit: number;
 }
@@ -56,6 +58,7 @@ export async function listRuns(db: D1Database, filter: RunFilter): Promise<{ ite
   if (filter.status !== undefined) conditions.push(["status = ?", filter.status]);
   if (filter.eventId !== undefined) conditions.push(["event_id = ?", filter.eventId]);
   if (filter.after !== undefined) conditions.push(["created_at >= ?", filter.after]);
+  if (filter.before !== undefined) conditions.push(["created_at < ?", filter.before]);
   const query = pageQuery(db, { table: "runs", columns: "*", timeColumn: "created_at", conditions, cursor: filter.cursor, limit: filter.limit });
   const { results } = await query.all();
   return toPage(results.map(runFromRow), filter.limit, (run) => ({ at: run.createdAt, id: run.id }));
