@@ -27,6 +27,24 @@ export interface WaitForEventOptions {
   lookback?: Duration;
 }
 
+/** One of the events of `step.waitForEvents`, with its own condition. */
+export interface WaitPart {
+  event: string;
+  match?: string;
+  if?: string;
+}
+
+interface MultiWaitTiming {
+  timeout: Duration;
+  lookback?: Duration;
+}
+/** `step.waitForEvents` for every one of the events. */
+export type WaitForAllOptions = { all: WaitPart[]; any?: never } & MultiWaitTiming;
+/** `step.waitForEvents` for the first of the events. */
+export type WaitForAnyOptions = { any: WaitPart[]; all?: never } & MultiWaitTiming;
+/** Options of `step.waitForEvents`: `all` of the events, or `any` one of them. */
+export type WaitForEventsOptions = WaitForAllOptions | WaitForAnyOptions;
+
 /** What a `step.waitForEvent` resolves with: the event, or null when the timeout passed. */
 export type WaitResult<TData = Record<string, unknown>> = Event<TData> | null;
 
@@ -55,6 +73,18 @@ export function waitSpec(stepId: string, options: WaitForEventOptions, now: numb
     ...(condition !== undefined ? { if: condition } : {}),
     ...(lookbackMs !== undefined ? { lookbackMs } : {}),
   };
+}
+
+/** Turns multi-event options into the wait the engine registers. */
+export function multiWaitSpec(stepId: string, options: WaitForEventsOptions, now: number): WaitSpec {
+  const mode = options?.all ? "all" : "any";
+  const parts = options?.all ?? options?.any;
+  if (!Array.isArray(parts) || parts.length < 1 || parts.length > 10) {
+    throw new InvalidStepError(`step.waitForEvents("${stepId}") needs \`all\` or \`any\` with 1 to 10 events`);
+  }
+  const specs = parts.map((part) => waitSpec(stepId, { ...part, timeout: options.timeout, ...(options.lookback !== undefined ? { lookback: options.lookback } : {}) }, now));
+  const [first, ...rest] = specs;
+  return { ...first!, mode, more: rest.map((spec) => ({ event: spec.event, ...(spec.if !== undefined ? { if: spec.if } : {}) })) };
 }
 
 /** Checks the events a `step.sendEvent` sends; the engine validates them fully. */

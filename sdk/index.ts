@@ -30,6 +30,6 @@ export type {
   FailureHandler,
 } from "./function.ts";
 export type { StepTools, StepId } from "./step-tools.ts";
-export type { WaitForEventOptions, WaitResult } from "./event-steps.ts";
+export type { WaitForAllOptions, WaitForAnyOptions, WaitForEventOptions, WaitForEventsOptions, WaitPart, WaitResult } from "./event-steps.ts";
 export type { InvokeOptions, InvokeManyResult, InvokeTarget } from "./invoke-steps.ts";
 export type { Logger } from "./logger.ts";

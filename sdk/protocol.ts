@@ -61,8 +61,17 @@ export const waitSpecSchema = z.object({
   if: z.string().optional(),
   /** Also match events accepted up to this long before the wait began. */
   lookbackMs: z.number().int().min(0).optional(),
+  /** Further events for a multi-event wait, each with its own condition. */
+  more: z.array(z.object({ event: z.string().min(1).max(256), if: z.string().optional() })).max(9).optional(),
+  /** A multi-event wait ends at the first event (`any`) or once each has arrived (`all`). */
+  mode: z.enum(["any", "all"]).optional(),
 });
 export type WaitSpec = z.infer<typeof waitSpecSchema>;
+
+/** Every event a wait waits for: the first, then the rest of a multi-event wait. */
+export function waitParts(spec: WaitSpec): { event: string; if?: string | undefined }[] {
+  return [{ event: spec.event, if: spec.if }, ...(spec.more ?? [])];
+}
 
 /** What `step.invoke` / `step.invokeMany` start: child runs, each a function and its data. */
 export const invokeSpecSchema = z.object({

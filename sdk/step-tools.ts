@@ -4,7 +4,16 @@
  */
 import { toMs, type Duration } from "./duration.ts";
 import { InvalidStepError } from "./errors.ts";
-import { sendable, waitSpec, type WaitForEventOptions, type WaitResult } from "./event-steps.ts";
+import {
+  multiWaitSpec,
+  sendable,
+  waitSpec,
+  type WaitForAllOptions,
+  type WaitForAnyOptions,
+  type WaitForEventOptions,
+  type WaitForEventsOptions,
+  type WaitResult,
+} from "./event-steps.ts";
 import { invokeManySpec, invokeSpec, type InvokeManyResult, type InvokeOptions } from "./invoke-steps.ts";
 import type { SendableEvent } from "./send.ts";
 import type { ExecutionSession } from "./session.ts";
@@ -31,6 +40,13 @@ export interface StepTools {
    * resolves with the event, or null when the timeout passes. Costs nothing while waiting.
    */
   waitForEvent<TData = Record<string, unknown>>(id: StepId, options: WaitForEventOptions): Promise<WaitResult<TData>>;
+  /**
+   * Waits for several events at once, each with its own condition: `all` resolves with every
+   * event in the order given once each has arrived (null for any still missing at the timeout);
+   * `any` resolves with the first to arrive, or null.
+   */
+  waitForEvents<TData = Record<string, unknown>>(id: StepId, options: WaitForAllOptions): Promise<WaitResult<TData>[]>;
+  waitForEvents<TData = Record<string, unknown>>(id: StepId, options: WaitForAnyOptions): Promise<WaitResult<TData>>;
   /** Sends events once (a replay or retry does not send again: their ids derive from the run and step). */
   sendEvent(id: StepId, events: SendableEvent | SendableEvent[]): Promise<{ ids: string[] }>;
   /**
@@ -100,6 +116,11 @@ export function createStepTools(session: ExecutionSession): StepTools {
         const { id: name, name: label } = readId(id);
         return session.reach({ name, label, op: "wait", wait: waitSpec(name, options, Date.now()) }) as Promise<WaitResult<TData>>;
       }),
+    waitForEvents: ((id: StepId, options: WaitForEventsOptions) =>
+      guard(() => {
+        const { id: name, name: label } = readId(id);
+        return session.reach({ name, label, op: "wait", wait: multiWaitSpec(name, options, Date.now()) });
+      })) as StepTools["waitForEvents"],
     sendEvent: (id, events) =>
       guard(() => {
         const { id: name, name: label } = readId(id);

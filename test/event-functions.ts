@@ -126,3 +126,27 @@ eventFunctions.push(
     return { a };
   }),
 );
+
+/** Multi-event waits: all of two documents (each matched to the user), or the first of two replies. */
+eventFunctions.push(
+  stepwise.createFunction<{ userId: string }>({ id: "kyc-flow" }, { event: "test/kyc.start" }, async ({ step }) => {
+    const docs = await step.waitForEvents("documents", {
+      all: [
+        { event: "test/kyc.id", match: "data.userId" },
+        { event: "test/kyc.address", match: "data.userId" },
+      ],
+      timeout: "1 day",
+    });
+    return docs.map((doc) => doc?.name ?? null);
+  }),
+  stepwise.createFunction<{ userId: string }>({ id: "first-reply" }, { event: "test/reply.start" }, async ({ step }) => {
+    const reply = await step.waitForEvents("reply", {
+      any: [
+        { event: "test/reply.email", match: "data.userId" },
+        { event: "test/reply.sms", if: "async.data.phoneOf == event.data.userId" },
+      ],
+      timeout: "1 day",
+    });
+    return reply?.name ?? null;
+  }),
+);

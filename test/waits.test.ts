@@ -102,3 +102,34 @@ describe("step.sendEvent", () => {
     expect(executions(`fan-a:${k}`)).toBe(1);
   });
 });
+
+describe("step.waitForEvents", () => {
+  it("all: resumes once each event has arrived, in the order given, whatever order they come in", async () => {
+    const userId = key();
+    const runId = await runFor((await send({ name: "test/kyc.start", data: { userId } }))[0]!, "kyc-flow");
+    await client.waitUntil(runId, (run) => run.status === "waiting");
+    await send({ name: "test/kyc.address", data: { userId } });
+    await pause(100);
+    expect((await client.getRun(runId)).status).toBe("waiting");
+    await send({ name: "test/kyc.id", data: { userId: "other" } });
+    await send({ name: "test/kyc.id", data: { userId } });
+    expect((await client.waitForEnd(runId)).output).toEqual(["test/kyc.id", "test/kyc.address"]);
+  });
+
+  it("all: at the timeout, returns what arrived and null for the rest", async () => {
+    const userId = key();
+    const runId = await runFor((await send({ name: "test/kyc.start", data: { userId } }))[0]!, "kyc-flow");
+    await client.waitUntil(runId, (run) => run.status === "waiting");
+    await send({ name: "test/kyc.id", data: { userId } });
+    await pause(100);
+    expect((await client.waitForEnd(runId, { skipTime: true })).output).toEqual(["test/kyc.id", null]);
+  });
+
+  it("any: resumes with the first event that matches its own condition", async () => {
+    const userId = key();
+    const runId = await runFor((await send({ name: "test/reply.start", data: { userId } }))[0]!, "first-reply");
+    await client.waitUntil(runId, (run) => run.status === "waiting");
+    await send({ name: "test/reply.sms", data: { phoneOf: userId } });
+    expect((await client.waitForEnd(runId)).output).toBe("test/reply.sms");
+  });
+});

@@ -2,7 +2,7 @@
  * The run's state machine: given the state and what the SDK reported, which history events to
  * record. Pure: no I/O and no `cloudflare:` imports, so it is tested in plain Node.
  */
-import type { ExecutionResponse, ReachedStep, SerializedError } from "../../sdk/protocol.ts";
+import type { ExecutionResponse, ReachedStep, RunEvent, SerializedError } from "../../sdk/protocol.ts";
 import { backoffDelay, type BackoffPolicy } from "../../src/lib/backoff.ts";
 import { formatBytes, jsonBytes } from "../../src/lib/json-size.ts";
 import type { HistoryEvent } from "./history.ts";
@@ -90,6 +90,23 @@ export function decideChildren(state: RunState, stepId: string, config: EngineCo
       : { type: "errored", id: step.id, name: step.name, error: first?.ok === false ? first.error : { name: "InvokeError", message: "no outcome" }, retriable: true, timing };
   const event = decideStep(state, reached, config, ctx);
   return event ? [event] : [];
+}
+
+/**
+ * An event for part `part` of a waiting step: the history events that record it, and the step's
+ * end when that completes the wait (a single wait or `any`: this event; `all`: once each arrived).
+ */
+export function decideWaitEvent(state: RunState, stepId: string, part: number, event: RunEvent): HistoryEvent[] {
+  const step = state.steps.get(stepId);
+  if (state.terminal || step?.status !== "waiting") return [];
+  const named = { stepId, name: step.name };
+  const complete = (output: unknown): HistoryEvent => ({ type: "step.completed", ...named, op: "wait", attempt: 0, output });
+  if (!step.arrived) return part === 0 ? [complete(event)] : [];
+  if (part >= step.arrived.length || step.arrived[part]) return [];
+  if (step.wait?.mode !== "all") return [{ type: "step.wait-part", ...named, part, event }, complete(event)];
+  const arrived = step.arrived.map((seen, i) => (i === part ? event : seen));
+  const done = arrived.every((seen) => seen !== null);
+  return [{ type: "step.wait-part", ...named, part, event }, ...(done ? [complete(arrived)] : [])];
 }
 
 /** Longest a `cancelOn` listens when it has no timeout of its own. */

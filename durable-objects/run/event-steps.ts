@@ -4,7 +4,7 @@
  * their event name.
  */
 import { z } from "zod";
-import type { RunEvent } from "../../sdk/protocol.ts";
+import { waitParts, type RunEvent } from "../../sdk/protocol.ts";
 import type { Env } from "../../src/env.ts";
 import { acceptEvents } from "../../src/events/accept.ts";
 import { maxEventBytes, oversizedEvent } from "../../src/events/limits.ts";
@@ -54,26 +54,30 @@ export async function registerCancelOn(env: Env, state: RunState): Promise<RunEv
 }
 
 /**
- * Registers every waiting step not registered yet, handing `record` each step with the event that
- * already satisfies it (arrived just before, or within its lookback), or null.
+ * Registers every waiting step not registered yet (each event of a multi-event wait on its own),
+ * handing `record` each step and part with the event that already satisfies it (arrived just
+ * before, or within its lookback), or null.
  */
-export async function registerWaits(env: Env, state: RunState, record: (step: StepState, early: RunEvent | null) => void): Promise<void> {
+export async function registerWaits(env: Env, state: RunState, record: (step: StepState, part: number, early: RunEvent | null) => void): Promise<void> {
   const [runEvent] = state.events;
   if (!runEvent) return;
   const pending = [...state.steps.values()].filter((step) => step.status === "waiting" && step.registered === false && step.wait);
   await Promise.all(
-    pending.map(async (step) => {
-      const wait = step.wait!;
-      const early = await waitIndex(env, wait.event).register({
-        runId: state.runId,
-        stepId: step.id,
-        condition: wait.if,
-        runEvent,
-        startedAt: step.startedAt ?? step.firstSeenAt,
-        lookbackMs: wait.lookbackMs ?? 0,
-        until: wait.until,
-      });
-      record(step, early);
-    }),
+    pending.flatMap((step) =>
+      waitParts(step.wait!).map(async (part, index) => {
+        const wait = step.wait!;
+        const early = await waitIndex(env, part.event).register({
+          runId: state.runId,
+          stepId: step.id,
+          part: index,
+          condition: part.if,
+          runEvent,
+          startedAt: step.startedAt ?? step.firstSeenAt,
+          lookbackMs: wait.lookbackMs ?? 0,
+          until: wait.until,
+        });
+        record(step, index, early);
+      }),
+    ),
   );
 }

@@ -45,6 +45,8 @@ export const historyEventSchema = z.discriminatedUnion("type", [
   /** This child run's end was reported to its parent. */
   z.object({ type: z.literal("run.parent-notified") }),
   z.object({ type: z.literal("step.waiting"), ...step, wait: waitSpecSchema }),
+  /** One of a multi-event wait's events arrived. */
+  z.object({ type: z.literal("step.wait-part"), ...step, part: z.number().int().min(0), event: runEventSchema }),
   /** The wait is in its event's WaitIndex, so an arriving event finds it. */
   z.object({ type: z.literal("step.wait-registered"), ...step }),
   z.object({

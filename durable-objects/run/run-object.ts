@@ -15,7 +15,7 @@ import { executeInProcess } from "../../src/transport/in-process.ts";
 import type { EngineConfig } from "./engine.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
 import { childRunIds, notifyParent, startChildRuns } from "./children.ts";
-import { decideChildren } from "./engine.ts";
+import { decideChildren, decideWaitEvent } from "./engine.ts";
 import { registerCancelOn, registerWaits, sendStepEvents } from "./event-steps.ts";
 import { keptSteps, replayRefusal, seededStepSchema } from "./replay.ts";
 import { Journal } from "./journal.ts";
@@ -159,13 +159,15 @@ export class RunObject extends DurableObject<Env> {
    * An event for a waiting step (from the WaitIndex). Taken only while the step still waits: an
    * event racing the timeout, or a second event, changes nothing. The run goes on at once.
    */
-  async resumeWait(stepId: string, event: RunEvent): Promise<{ resumed: boolean; stillWaiting: boolean }> {
+  async resumeWait(stepId: string, event: RunEvent, part = 0): Promise<{ resumed: boolean; stillWaiting: boolean }> {
     const state = this.load();
-    const step = state?.steps.get(stepId);
-    if (!state || state.terminal || step?.status !== "waiting") return { resumed: false, stillWaiting: false };
-    const arrived = parseInput(runEventSchema, event, "event");
-    this.record([{ type: "step.completed", stepId, name: step.name, op: "wait", attempt: 0, output: arrived }]);
-    this.driveOnce({ watchdog: true }).catch((error: unknown) => console.error(`stepwise: run ${state.runId} stopped; its alarm resumes it`, error));
+    if (!state) return { resumed: false, stillWaiting: false };
+    const events = decideWaitEvent(state, stepId, part, parseInput(runEventSchema, event, "event"));
+    if (events.length === 0) return { resumed: false, stillWaiting: false };
+    this.record(events);
+    if (state.steps.get(stepId)?.status === "completed") {
+      this.driveOnce({ watchdog: true }).catch((error: unknown) => console.error(`stepwise: run ${state.runId} stopped; its alarm resumes it`, error));
+    }
     return { resumed: true, stillWaiting: false };
   }
 
@@ -262,14 +264,14 @@ export class RunObject extends DurableObject<Env> {
       let early = true;
       while (early && !this.load()?.terminal) {
         early = false;
-        await registerWaits(this.env, this.load() ?? state, (step, event) => {
-          if (event) early = true;
-          this.record([
-            event
-              ? { type: "step.completed", stepId: step.id, name: step.name, op: "wait", attempt: 0, output: event }
-              : { type: "step.wait-registered", stepId: step.id, name: step.name },
-          ]);
+        await registerWaits(this.env, this.load() ?? state, (step, part, event) => {
+          const current = this.load() ?? state;
+          if (event) this.record(decideWaitEvent(current, step.id, part, event));
+          if (current.steps.get(step.id)?.status === "completed") early = true;
         });
+        for (const step of (this.load() ?? state).steps.values()) {
+          if (step.status === "waiting" && step.registered === false) this.record([{ type: "step.wait-registered", stepId: step.id, name: step.name }]);
+        }
         if (early) await drive(ports, config, { budgetMs: DRIVE_BUDGET_MS });
       }
     }

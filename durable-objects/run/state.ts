@@ -25,6 +25,8 @@ export interface StepState {
   retryAt?: number;
   /** A waiting step's event name and condition. */
   wait?: WaitSpec;
+  /** A multi-event wait's events so far, by position (null until each arrives). */
+  arrived?: (RunEvent | null)[];
   /** Whether a waiting step is in its event's WaitIndex yet. */
   registered?: boolean;
   /** A send step's events. */
@@ -146,7 +148,13 @@ export function apply(state: RunState, entry: HistoryEntry): void {
       return;
     case "step.waiting": {
       const step = upsertStep(state, entry.stepId, entry.name, "wait", entry.at);
-      Object.assign(step, { status: "waiting", wait: entry.wait, until: entry.wait.until, startedAt: entry.at, registered: false });
+      const arrived = entry.wait.more ? [null, ...entry.wait.more.map(() => null)] : undefined;
+      Object.assign(step, { status: "waiting", wait: entry.wait, until: entry.wait.until, startedAt: entry.at, registered: false, arrived });
+      return;
+    }
+    case "step.wait-part": {
+      const step = state.steps.get(entry.stepId);
+      if (step?.arrived && entry.part < step.arrived.length) step.arrived[entry.part] = entry.event;
       return;
     }
     case "step.wait-registered": {

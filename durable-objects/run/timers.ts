@@ -48,7 +48,9 @@ export function wakeEvents(state: RunState, now: number, realNow: number = now):
       events.push({ type: "step.woken", stepId: step.id, name: step.name, early: until > realNow });
     }
     if (step.status === "waiting" && until <= now) {
-      events.push({ type: "step.completed", stepId: step.id, name: step.name, op: "wait", attempt: 0, output: null, timedOut: true });
+      // A wait for all of several events returns what did arrive; any other wait returns null.
+      const output = step.wait?.mode === "all" ? (step.arrived ?? null) : null;
+      events.push({ type: "step.completed", stepId: step.id, name: step.name, op: "wait", attempt: 0, output, timedOut: true });
     }
     if (step.status === "invoking" && step.until !== undefined && step.until <= now) {
       const error = { name: "InvokeTimeoutError", message: `Step "${step.id}": the invoked run(s) did not finish before the timeout` };

@@ -17,6 +17,7 @@ const waiterSchema = z.object({
   runId: z.string(),
   stepId: z.string(),
   kind: z.enum(["step", "cancel"]).optional(),
+  part: z.number().int().min(0).optional(),
   condition: z.string().optional(),
   runEvent: runEventSchema,
   startedAt: z.number(),
@@ -24,6 +25,9 @@ const waiterSchema = z.object({
   until: z.number(),
 });
 const arrivedSchema = z.object({ event: runEventSchema, receivedAt: z.number() });
+
+/** A waiter's key within its run: the step, and the event's position in a multi-event wait. */
+const key = (waiter: Waiter): string => (waiter.part ? `${waiter.stepId}#${waiter.part}` : waiter.stepId);
 
 /** How long past its timeout a waiter is kept (its run's alarm may fire a little late). */
 const EXPIRED_GRACE_MS = 60_000;
@@ -50,7 +54,7 @@ export class WaitIndex extends DurableObject<Env> {
           AND id NOT IN (SELECT event_id FROM consumed WHERE run_id = ? AND step_id != ?) ORDER BY received_at, id`,
         since,
         waiter.runId,
-        waiter.stepId,
+        key(waiter),
       )
       .toArray();
     return rows.map((row) => arrivedSchema.parse(JSON.parse(row.body)));
@@ -65,7 +69,7 @@ export class WaitIndex extends DurableObject<Env> {
   }
 
   private keep(waiter: Waiter): void {
-    this.sql.exec(`INSERT OR REPLACE INTO waiters (run_id, step_id, body) VALUES (?, ?, ?)`, waiter.runId, waiter.stepId, JSON.stringify(waiter));
+    this.sql.exec(`INSERT OR REPLACE INTO waiters (run_id, step_id, body) VALUES (?, ?, ?)`, waiter.runId, key(waiter), JSON.stringify(waiter));
   }
 
   private consume(waiter: Waiter, arrived: ArrivedEvent): void {
@@ -73,7 +77,7 @@ export class WaitIndex extends DurableObject<Env> {
       `INSERT OR IGNORE INTO consumed (run_id, event_id, step_id, received_at) VALUES (?, ?, ?, ?)`,
       waiter.runId,
       arrived.event.id,
-      waiter.stepId,
+      key(waiter),
       arrived.receivedAt,
     );
   }
@@ -83,7 +87,7 @@ export class WaitIndex extends DurableObject<Env> {
   }
 
   private drop(waiter: Waiter): void {
-    this.sql.exec(`DELETE FROM waiters WHERE run_id = ? AND step_id = ?`, waiter.runId, waiter.stepId);
+    this.sql.exec(`DELETE FROM waiters WHERE run_id = ? AND step_id = ?`, waiter.runId, key(waiter));
   }
 
   /**
@@ -121,7 +125,7 @@ export class WaitIndex extends DurableObject<Env> {
         this.drop(waiter);
         this.consume(waiter, arrived);
         const run = this.env.RUN.get(this.env.RUN.idFromName(waiter.runId));
-        const result = waiter.kind === "cancel" ? await run.cancelByEvent(arrived.event) : await run.resumeWait(waiter.stepId, arrived.event);
+        const result = waiter.kind === "cancel" ? await run.cancelByEvent(arrived.event) : await run.resumeWait(waiter.stepId, arrived.event, waiter.part ?? 0);
         if (result.resumed) {
           resumed++;
           continue;

@@ -16,6 +16,8 @@ export interface Waiter {
   /** The waiting step; for a `cancelOn` listener, `cancelOn:<n>` with `kind` "cancel". */
   stepId: string;
   kind?: "step" | "cancel" | undefined;
+  /** Which event of a multi-event wait (0 for a single wait). */
+  part?: number | undefined;
   /** CEL over `event` (the run's event) and `async` (the incoming one). */
   condition?: string | undefined;
   runEvent: RunEvent;
