@@ -24,6 +24,10 @@ const expressionSchema = z
     if (error) ctx.addIssue({ code: "custom", message: error });
   });
 
+const concurrencyLimitSchema = z
+  .object({ limit: z.number().int().min(1).max(10_000), key: expressionSchema.optional(), scope: z.enum(["fn", "env"]).default("fn") })
+  .strict();
+
 /** Retries allowed per function; each step and the function body get this many retries. */
 export const MAX_RETRIES = 20;
 
@@ -43,6 +47,19 @@ export const functionConfigSchema = z.object({
     .optional(),
   /** CEL giving a key (e.g. `event.data.userId`): at most one run per key value per 24 hours. */
   idempotency: expressionSchema.optional(),
+  /**
+   * Steps of this function executing at once: a number, or up to two limits `{ limit, key?, scope? }`
+   * (`key`: CEL giving a per-key limit, e.g. `event.data.tenantId`; `scope`: "fn" counts this
+   * function's runs, "env" every function sharing the key).
+   */
+  concurrency: z
+    .union([
+      z.number().int().min(1).max(10_000),
+      concurrencyLimitSchema,
+      z.array(concurrencyLimitSchema).min(1).max(2, "at most two concurrency limits"),
+    ])
+    .transform((value) => (typeof value === "number" ? [{ limit: value, scope: "fn" as const }] : Array.isArray(value) ? value : [value]))
+    .optional(),
   /** `start`: a run not started by then is cancelled; `finish`: a run not finished by then fails. */
   timeouts: z.object({ start: durationSchema.optional(), finish: durationSchema.optional() }).strict().optional(),
   /** Events that cancel a run: `match` a path equal in both events, or an `if` over `event` and `async`. */

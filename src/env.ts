@@ -7,6 +7,7 @@ import type { RunObject } from "../durable-objects/run/run-object.ts";
 import type { EventSweeper } from "../durable-objects/sweeper/event-sweeper.ts";
 import type { WaitIndex } from "../durable-objects/waits/wait-index.ts";
 import type { BulkJob } from "../durable-objects/bulk/bulk-job.ts";
+import type { ConcurrencyLimiter } from "../durable-objects/flow/concurrency-limiter.ts";
 import type { EventsMessage } from "./events/schema.ts";
 
 export interface Env {
@@ -16,6 +17,7 @@ export interface Env {
   CRON: DurableObjectNamespace<CronScheduler>;
   WAITS: DurableObjectNamespace<WaitIndex>;
   BULK: DurableObjectNamespace<BulkJob>;
+  LIMITS: DurableObjectNamespace<ConcurrencyLimiter>;
   EVENTS: Queue<EventsMessage>;
   DB: D1Database;
   /** "development" may run without keys (open, and says so); anything else refuses to. */

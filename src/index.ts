@@ -16,6 +16,7 @@ export { EventSweeper } from "../durable-objects/sweeper/event-sweeper.ts";
 export { CronScheduler } from "../durable-objects/schedule/cron-scheduler.ts";
 export { WaitIndex } from "../durable-objects/waits/wait-index.ts";
 export { BulkJob } from "../durable-objects/bulk/bulk-job.ts";
+export { ConcurrencyLimiter } from "../durable-objects/flow/concurrency-limiter.ts";
 export { StepwiseRpc } from "./rpc/entrypoint.ts";
 
 registry.register(...examples);

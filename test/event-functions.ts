@@ -150,3 +150,25 @@ eventFunctions.push(
     return reply?.name ?? null;
   }),
 );
+
+/** When each step of a concurrency-limited function ran, to check the overlap. */
+export const spans: { fn: string; key: string; start: number; end: number }[] = [];
+
+/** A step that takes `ms`, timed inside the run's own object, recording when it ran. */
+const timedWork = (fn: string, key: string, ms: number) => async () => {
+  const start = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  spans.push({ fn, key, start, end: performance.now() });
+};
+
+eventFunctions.push(
+  stepwise.createFunction<{ key: string }>({ id: "limited", concurrency: 5 }, { event: "test/limited" }, async ({ event, step }) => {
+    await step.run("work", timedWork("limited", event.data.key, 40));
+    return step.run("more", timedWork("limited", event.data.key, 10));
+  }),
+  stepwise.createFunction<{ tenant: string; key: string }>(
+    { id: "per-tenant", concurrency: { limit: 1, key: "event.data.tenant" } },
+    { event: "test/tenant" },
+    async ({ event, step }) => step.run("work", timedWork("per-tenant", `${event.data.tenant}:${event.data.key}`, 20)),
+  ),
+);

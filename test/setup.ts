@@ -21,4 +21,5 @@ afterAll(async () => {
   await clearAlarms(env.CRON);
   await clearAlarms(env.WAITS);
   await clearAlarms(env.BULK);
+  await clearAlarms(env.LIMITS);
 });

@@ -84,6 +84,9 @@ export const historyEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("run.failed"), error: serializedErrorSchema }),
   z.object({ type: z.literal("run.failure-handler"), failureRunId: z.string() }),
   z.object({ type: z.literal("run.cancelled"), reason: z.string() }),
+  /** Every step that could run waits for a concurrency slot: the run shows as queued, and why. */
+  z.object({ type: z.literal("run.slot-waiting"), reason: z.string() }),
+  z.object({ type: z.literal("run.slot-granted") }),
 ]);
 export type HistoryEvent = z.infer<typeof historyEventSchema>;
 

@@ -18,6 +18,7 @@ import { childRunIds, notifyParent, startChildRuns } from "./children.ts";
 import { decideChildren, decideWaitEvent } from "./engine.ts";
 import { registerCancelOn, registerWaits, sendStepEvents } from "./event-steps.ts";
 import { keptSteps, replayRefusal, seededStepSchema } from "./replay.ts";
+import { slotPorts } from "./slot-ports.ts";
 import { Journal } from "./journal.ts";
 import { MAX_STEP_OUTPUT_BYTES, MAX_STEPS_PER_RUN } from "./limits.ts";
 import { indexBufferFor } from "../run-index/run-index-buffer.ts";
@@ -54,7 +55,7 @@ interface DriveRequest {
   watchdog: boolean;
 }
 /** History events after which the run's status may differ, so the index may need a write. */
-const STATUS_EVENTS = new Set<HistoryEvent["type"]>(["run.created", "run.started", "run.completed", "run.failed", "run.cancelled", "step.sleeping", "step.woken", "step.waiting"]);
+const STATUS_EVENTS = new Set<HistoryEvent["type"]>(["run.created", "run.started", "run.completed", "run.failed", "run.cancelled", "step.sleeping", "step.woken", "step.waiting", "run.slot-waiting", "run.slot-granted"]);
 
 function engineConfig(functionId: string): EngineConfig {
   const config = registry.get(functionId)?.config;
@@ -195,6 +196,11 @@ export class RunObject extends DurableObject<Env> {
     return { resumed: result?.cancelled ?? false, stillWaiting: false };
   }
 
+  /** A concurrency slot this run waited for is now its: the run goes on. */
+  async slotGranted(): Promise<void> {
+    this.driveOnce({ watchdog: true }).catch((error: unknown) => console.error("stepwise: run stopped after a slot was granted; its alarm resumes it", error));
+  }
+
   /** What a replay of this run starts with; refused unless the run failed or was cancelled. */
   async replayPlan(fromStart: boolean): Promise<{ refused: string | null; functionId: string; events: StoredJson[]; steps: { stepId: string; name: string; op: StepOp; output: StoredJson }[] } | null> {
     const state = this.load();
@@ -252,6 +258,7 @@ export class RunObject extends DurableObject<Env> {
         execute,
         sendEvents: (step: StepState) => sendStepEvents(this.env, this.load() ?? state, step),
         childRunIds: (step: StepState) => childRunIds(this.load() ?? state, step),
+        ...slotPorts(this.env, state, registry.get(state.functionId)?.config),
         startChildren: (step: StepState) => startChildRuns(this.env, this.load() ?? state, step),
         setWake: async (at: number | undefined) => (at === undefined ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at)),
         now: () => Date.now(),
@@ -276,6 +283,7 @@ export class RunObject extends DurableObject<Env> {
       }
     }
     this.syncIndex();
+    if (this.load()?.terminal) await slotPorts(this.env, this.load() ?? state, registry.get(state.functionId)?.config).releaseRun();
     await this.startFailureHandler();
     await this.reportToParent();
     // Between drives the history in SQLite is all the run needs: a sleeping run keeps nothing in memory.

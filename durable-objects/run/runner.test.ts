@@ -39,6 +39,8 @@ function memoryRun(fn: StepwiseFunction) {
     },
     childRunIds: async (step) => (step.invoke?.children ?? []).map((_, i) => `${step.id}-${step.failures}-child-${i}`),
     startChildren: async (step) => void started.push(...(step.childRunIds ?? [])),
+    acquireSlot: async () => true,
+    releaseSlot: async () => undefined,
     setWake: async (at) => void wakes.push(at),
     now: () => Date.now(),
     random: () => 0.5,

@@ -22,6 +22,9 @@ export interface RunPorts {
   childRunIds(step: StepState): Promise<string[]>;
   /** Starts the children named by the step's `step.invoking` (starting one twice is harmless). */
   startChildren(step: StepState): Promise<void>;
+  /** Takes a concurrency slot for a step about to execute code; false when the step must wait. */
+  acquireSlot(stepId: string): Promise<boolean>;
+  releaseSlot(stepId: string): Promise<void>;
   /** Arms the host's single alarm at `at`, or clears it. */
   setWake(at: number | undefined): Promise<void>;
   now(): number;
@@ -47,6 +50,34 @@ async function invokeStep(ports: RunPorts, step: StepState): Promise<void> {
   if (step.status !== "invoking") ports.record([{ type: "step.invoking", ...named, attempt: step.failures, childRunIds: await ports.childRunIds(step) }]);
   await ports.startChildren(step);
   ports.record([{ type: "step.children-started", ...named }]);
+}
+
+/** The slot name for the call that replays the function and may run its next step at once. */
+const NEXT_STEP = "~next";
+/** A run waiting for a slot checks again after this long, should the limiter's call-back be lost. */
+export const SLOT_RECHECK_MS = 60_000;
+
+/** The steps that got a concurrency slot; the first grant after waiting is recorded. */
+async function withSlots<T extends { id: string }>(ports: RunPorts, steps: T[]): Promise<T[]> {
+  const granted = await Promise.all(steps.map((step) => ports.acquireSlot(step.id)));
+  const running = steps.filter((_, index) => granted[index]);
+  if (running.length > 0 && ports.state().slotWaiting) ports.record([{ type: "run.slot-granted" }]);
+  return running;
+}
+
+/** Runs `body` holding the step's slot, and gives the slot back however it ends. */
+async function slotted<T>(ports: RunPorts, stepId: string, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } finally {
+    await ports.releaseSlot(stepId);
+  }
+}
+
+/** Every step that could run waits for a slot: the run is queued until the limiter calls it back. */
+async function queued(ports: RunPorts): Promise<void> {
+  if (!ports.state().slotWaiting) ports.record([{ type: "run.slot-waiting", reason: "waiting for a concurrency slot" }]);
+  await ports.setWake(ports.now() + SLOT_RECHECK_MS);
 }
 
 export interface DriveOptions {
@@ -96,16 +127,26 @@ export async function drive(ports: RunPorts, config: EngineConfig, options: Driv
     const due = dueSteps(current, now);
     if (due.length > 0) {
       const invokes = due.filter((step) => step.op === "invoke");
-      const calls = due
-        .filter((step) => step.op !== "invoke")
-        .map((step) => (step.op === "send" ? sendStep(ports, step) : ports.execute(request(current, step.id, step.failures, false))));
+      const sends = due.filter((step) => step.op === "send");
+      const code = await withSlots(
+        ports,
+        due.filter((step) => step.op === "run"),
+      );
+      if (invokes.length + sends.length + code.length === 0) return queued(ports);
+      const calls = [
+        ...sends.map((step) => sendStep(ports, step)),
+        ...code.map((step) => slotted(ports, step.id, () => ports.execute(request(current, step.id, step.failures, false)))),
+      ];
       const [, responses] = await Promise.all([Promise.all(invokes.map((step) => invokeStep(ports, step))), Promise.all(calls)]);
       decideAll(responses);
       continue;
     }
     if (current.retryAt !== undefined && current.retryAt > now) break;
     const lastSeq = current.lastSeq;
-    decideAll([await ports.execute(request(current, undefined, current.attempt, !hasPendingSteps(current)))]);
+    // The function body may run a new step's code in this call, so it takes a slot like a step.
+    if ((await withSlots(ports, [{ id: NEXT_STEP }])).length === 0) return queued(ports);
+    const allowImmediate = !hasPendingSteps(current);
+    decideAll([await slotted(ports, NEXT_STEP, () => ports.execute(request(current, undefined, current.attempt, allowImmediate)))]);
     if (ports.state().lastSeq === lastSeq) break;
   }
   return ports.setWake(nextWake(ports.state(), clock()));

@@ -46,6 +46,8 @@ export interface RunState {
   /** A child run: the parent's step awaiting it, and whether its end has been reported there. */
   parentStepId?: string;
   parentNotified?: boolean;
+  /** Why the run is queued (waiting for a concurrency slot), while it is. */
+  slotWaiting?: string;
   /** The run this one replays. */
   replayOf?: string;
   /** From `timeouts.finish`: the run fails if it has not finished by then. */
@@ -110,6 +112,12 @@ export function apply(state: RunState, entry: HistoryEntry): void {
       state.started = true;
       if (entry.finishBy !== undefined) state.finishBy = entry.finishBy;
       if (entry.cancelOn?.length) Object.assign(state, { cancelOn: entry.cancelOn, cancelRegistered: false });
+      return;
+    case "run.slot-waiting":
+      state.slotWaiting = entry.reason;
+      return;
+    case "run.slot-granted":
+      state.slotWaiting = undefined;
       return;
     case "run.cancel-registered":
       state.cancelRegistered = true;
@@ -226,7 +234,7 @@ export function foldHistory(entries: HistoryEntry[]): RunState | undefined {
 /** The status shown to users, derived from the state. */
 export function runStatus(state: RunState): RunStatus {
   if (state.terminal) return state.terminal;
-  if (!state.started) return "queued";
+  if (!state.started || state.slotWaiting) return "queued";
   let sleeping = false;
   let waiting = false;
   for (const step of state.steps.values()) {

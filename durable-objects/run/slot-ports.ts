@@ -1,0 +1,47 @@
+/**
+ * The RunObject's side of concurrency limits: which ConcurrencyLimiter objects a run's steps
+ * count against (one per limit, per key value), and taking and giving back a slot in each.
+ */
+import { compileExpression, keyOf } from "../../sdk/expression.ts";
+import type { FunctionConfig } from "../../sdk/function.ts";
+import type { Env } from "../../src/env.ts";
+import type { RunState } from "./state.ts";
+
+/** Taking and giving back a step's slots. */
+export interface SlotPorts {
+  acquireSlot(stepId: string): Promise<boolean>;
+  releaseSlot(stepId: string): Promise<void>;
+  /** The run has ended: let go of every slot it holds or waits for. */
+  releaseRun(): Promise<void>;
+}
+
+const unlimited: SlotPorts = { acquireSlot: async () => true, releaseSlot: async () => undefined, releaseRun: async () => undefined };
+
+/** The slot ports for a run of a function with `config` (free of I/O when it has no limits). */
+export function slotPorts(env: Env, state: RunState, config: FunctionConfig | undefined): SlotPorts {
+  const limits = config?.concurrency ?? [];
+  const [event] = state.events;
+  if (limits.length === 0 || !event) return unlimited;
+  const keyValue = (key: string | undefined): string => (key === undefined ? "" : (keyOf(compileExpression(key), { event }) ?? ""));
+  // Waiters in an unkeyed limit take turns by the keyed limit's value, so tenants share it fairly.
+  const fairness = keyValue(limits.find((limit) => limit.key !== undefined)?.key);
+  const limiters = limits.map((limit, index) => {
+    const key = keyValue(limit.key);
+    const name = limit.scope === "env" ? ["env", limit.key ?? "", key] : [state.functionId, index, key];
+    return { stub: env.LIMITS.get(env.LIMITS.idFromName(JSON.stringify(name))), key: limit.key === undefined ? fairness : key, limit: limit.limit };
+  });
+  return {
+    async acquireSlot(stepId) {
+      for (const limiter of limiters) {
+        if (!(await limiter.stub.acquire({ runId: state.runId, stepId, key: limiter.key, limit: limiter.limit }))) return false;
+      }
+      return true;
+    },
+    async releaseSlot(stepId) {
+      await Promise.all(limiters.map((limiter) => limiter.stub.release({ runId: state.runId, stepId })));
+    },
+    async releaseRun() {
+      await Promise.all(limiters.map((limiter) => limiter.stub.releaseRun(state.runId)));
+    },
+  };
+}

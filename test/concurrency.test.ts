@@ -1,0 +1,45 @@
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { spans } from "./event-functions.ts";
+
+const send = async (body: unknown): Promise<string[]> => {
+  const response = await SELF.fetch("http://stepwise/v1/events", { method: "POST", body: JSON.stringify(body) });
+  return ((await response.json()) as { ids: string[] }).ids;
+};
+
+/** The most spans that were open at one moment. */
+function maxOverlap(list: { start: number; end: number }[]): number {
+  const edges = list.flatMap((span) => [
+    { at: span.start, delta: 1 },
+    { at: span.end, delta: -1 },
+  ]);
+  edges.sort((a, b) => a.at - b.at || a.delta - b.delta);
+  let open = 0;
+  let max = 0;
+  for (const edge of edges) max = Math.max(max, (open += edge.delta));
+  return max;
+}
+
+describe("concurrency", () => {
+  it("50 events with concurrency 5: never more than 5 steps execute at once, all 50 complete", { timeout: 60_000 }, async () => {
+    const batch = crypto.randomUUID();
+    await send(Array.from({ length: 50 }, (_, i) => ({ name: "test/limited", data: { key: `${batch}-${i}` } })));
+    const mine = () => spans.filter((span) => span.fn === "limited" && span.key.startsWith(batch));
+    await expect.poll(() => mine().length, { timeout: 55_000, interval: 100 }).toBe(100);
+    const overlap = maxOverlap(mine());
+    expect(overlap).toBeLessThanOrEqual(5);
+    expect(overlap).toBeGreaterThan(1);
+  });
+
+  it("per-key: one tenant's 100 events do not delay the other tenant's one", { timeout: 60_000 }, async () => {
+    const batch = crypto.randomUUID();
+    await send(Array.from({ length: 100 }, (_, i) => ({ name: "test/tenant", data: { tenant: `busy-${batch}`, key: String(i) } })));
+    await send({ name: "test/tenant", data: { tenant: `quiet-${batch}`, key: "0" } });
+    const ended = (prefix: string) => spans.filter((span) => span.fn === "per-tenant" && span.key.startsWith(prefix)).map((span) => span.end);
+    await expect.poll(() => ended(`quiet-${batch}`).length, { timeout: 10_000 }).toBe(1);
+    // The quiet tenant's run finished while the busy tenant still had most of its runs to go.
+    expect(ended(`busy-${batch}`).length).toBeLessThan(50);
+    expect(maxOverlap(spans.filter((span) => span.key.startsWith(`busy-${batch}`)))).toBe(1);
+    await expect.poll(() => ended(`busy-${batch}`).length, { timeout: 55_000, interval: 200 }).toBe(100);
+  });
+});
