@@ -175,6 +175,27 @@ async function firstStepLatencies(count) {
   return latencies;
 }
 
+/** Fan-out: the process-items example with 1,000 items (concurrency 100), from invoke to completed. */
+async function fanOut(items) {
+  const started = performance.now();
+  const response = await fetch(`${base}/v1/functions/process-items/invoke`, {
+    method: "POST",
+    body: JSON.stringify({ data: { itemIds: Array.from({ length: items }, (_, i) => `bench-${i}`) } }),
+  });
+  const { runId } = await response.json();
+  for (;;) {
+    const run = await get(`/v1/runs/${runId}`);
+    if (run.status === "completed") return performance.now() - started;
+    if (run.status === "failed") throw new Error(`process-items failed: ${JSON.stringify(run.error)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+await fanOut(100);
+const fanOutValues = [];
+for (let i = 0; i < repeat; i++) fanOutValues.push(await fanOut(1_000));
+const fanOutResult = { median: median(fanOutValues), values: fanOutValues };
+console.log(`process-items 1,000 items: median ${fanOutResult.median.toFixed(0)} ms (${fanOutValues.map((v) => v.toFixed(0)).join(", ")})`);
+
 const ingestBatches = await measureIngest("events accepted/s, batches of 100, 4 clients", 100, 50, 4);
 const ingestSingles = await measureIngest("events accepted/s, single events, 8 clients", 1, 500, 8);
 const latencies = await firstStepLatencies(Math.max(100, repeat * 40));
@@ -203,6 +224,7 @@ ${row("(b) Cloudflare Workflows: same", fan.workflows, "ms")}
 ${row("(c) Stepwise: lateness of a 1 s sleep", sleep.stepwise, "ms", 1)}
 ${row("(c) Cloudflare Workflows: same", sleep.workflows, "ms", 1)}
 ${row("events accepted per second, batches of 100 (4 clients)", ingestBatches, "events/s")}
+${row("process-items: 1,000 items in parallel steps, concurrency 100, until complete", fanOutResult, "ms")}
 ${row("events accepted per second, single events (8 clients)", ingestSingles, "events/s")}
 
 Accept to first step, ${latencies.length} events sent one at a time: **p50 ${p50} ms, p99 ${p99} ms**.

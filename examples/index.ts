@@ -2,5 +2,6 @@
 import { analyzeDocument } from "./analyze-document.ts";
 import { onboardUser } from "./onboard-user.ts";
 import { onboardingRetryPolicy } from "./onboarding-retry-policy.ts";
+import { processItems } from "./process-items.ts";
 
-export const examples = [onboardUser, analyzeDocument, onboardingRetryPolicy];
+export const examples = [onboardUser, analyzeDocument, onboardingRetryPolicy, processItems];

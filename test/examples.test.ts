@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { effectsFor } from "../examples/effects.ts";
+import { inFlight } from "../examples/process-items.ts";
 import { client } from "./helpers.ts";
 
 const kinds = (key: string): string[] => effectsFor(key).map((effect) => effect.kind);
@@ -41,5 +42,16 @@ describe("examples, end to end through the HTTP API", () => {
     expect(failed.status).toBe("failed");
     expect(failed.error?.message).toContain('Step "notify-crm" failed');
     expect(kinds("p2").filter((kind) => kind === "activity.notify-crm")).toHaveLength(3);
+  });
+
+  it("process-items: 1,000 items, each its own parallel step, never more than 100 at once", { timeout: 120_000 }, async () => {
+    const itemIds = Array.from({ length: 1_000 }, (_, i) => `item-${i}`);
+    const runId = await client.invoke("process-items", { itemIds });
+    const run = await client.waitForEnd(runId, { timeoutMs: 110_000 });
+    expect(run.status).toBe("completed");
+    expect(run.output).toEqual({ processed: 1_000 });
+    expect(itemIds.every((id) => kinds(id).length === 1)).toBe(true);
+    expect(inFlight.max).toBeLessThanOrEqual(100);
+    expect(inFlight.max).toBeGreaterThan(10);
   });
 });
