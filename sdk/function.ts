@@ -60,6 +60,12 @@ export const functionConfigSchema = z.object({
     ])
     .transform((value) => (typeof value === "number" ? [{ limit: value, scope: "fn" as const }] : Array.isArray(value) ? value : [value]))
     .optional(),
+  /** Runs start no faster than `limit` per `period` (plus `burst`); the rest wait, none is dropped. */
+  throttle: z.object({ limit: z.number().int().min(1), period: durationSchema, burst: z.number().int().min(0).default(0), key: expressionSchema.optional() }).strict().optional(),
+  /** At most `limit` runs start per `period`; the rest are skipped (and recorded as skipped). */
+  rateLimit: z.object({ limit: z.number().int().min(1), period: durationSchema, key: expressionSchema.optional() }).strict().optional(),
+  /** At most one run per key at a time: a new one is skipped, or cancels the running one. */
+  singleton: z.object({ key: expressionSchema.optional(), mode: z.enum(["skip", "cancel"]) }).strict().optional(),
   /** `start`: a run not started by then is cancelled; `finish`: a run not finished by then fails. */
   timeouts: z.object({ start: durationSchema.optional(), finish: durationSchema.optional() }).strict().optional(),
   /** Events that cancel a run: `match` a path equal in both events, or an `if` over `event` and `async`. */

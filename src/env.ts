@@ -8,6 +8,7 @@ import type { EventSweeper } from "../durable-objects/sweeper/event-sweeper.ts";
 import type { WaitIndex } from "../durable-objects/waits/wait-index.ts";
 import type { BulkJob } from "../durable-objects/bulk/bulk-job.ts";
 import type { ConcurrencyLimiter } from "../durable-objects/flow/concurrency-limiter.ts";
+import type { FlowGate } from "../durable-objects/flow/flow-gate.ts";
 import type { EventsMessage } from "./events/schema.ts";
 
 export interface Env {
@@ -18,6 +19,7 @@ export interface Env {
   WAITS: DurableObjectNamespace<WaitIndex>;
   BULK: DurableObjectNamespace<BulkJob>;
   LIMITS: DurableObjectNamespace<ConcurrencyLimiter>;
+  GATES: DurableObjectNamespace<FlowGate>;
   EVENTS: Queue<EventsMessage>;
   DB: D1Database;
   /** "development" may run without keys (open, and says so); anything else refuses to. */

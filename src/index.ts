@@ -17,6 +17,7 @@ export { CronScheduler } from "../durable-objects/schedule/cron-scheduler.ts";
 export { WaitIndex } from "../durable-objects/waits/wait-index.ts";
 export { BulkJob } from "../durable-objects/bulk/bulk-job.ts";
 export { ConcurrencyLimiter } from "../durable-objects/flow/concurrency-limiter.ts";
+export { FlowGate } from "../durable-objects/flow/flow-gate.ts";
 export { StepwiseRpc } from "./rpc/entrypoint.ts";
 
 registry.register(...examples);

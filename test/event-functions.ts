@@ -172,3 +172,36 @@ eventFunctions.push(
     async ({ event, step }) => step.run("work", timedWork("per-tenant", `${event.data.tenant}:${event.data.key}`, 20)),
   ),
 );
+
+/** Start-time flow control: throttle (delayed), rate limit (skipped), singleton (skip or cancel). */
+export const started: { fn: string; key: string; at: number }[] = [];
+const noteStart = (fn: string, key: string) => () => void started.push({ fn, key, at: Date.now() });
+
+eventFunctions.push(
+  stepwise.createFunction<{ key: string; batch: string }>(
+    { id: "throttled", throttle: { limit: 10, period: "1s", key: "event.data.batch" } },
+    { event: "test/throttled" },
+    async ({ event, step }) => step.run("start", noteStart("throttled", event.data.batch)),
+  ),
+  stepwise.createFunction<{ batch: string }>(
+    { id: "rate-limited", rateLimit: { limit: 3, period: "1h", key: "event.data.batch" } },
+    { event: "test/rate-limited" },
+    async ({ event, step }) => step.run("start", noteStart("rate-limited", event.data.batch)),
+  ),
+  stepwise.createFunction<{ user: string }>(
+    { id: "singleton-skip", singleton: { key: "event.data.user", mode: "skip" } },
+    { event: "test/singleton" },
+    async ({ event, step }) => {
+      await step.run("start", noteStart("singleton-skip", event.data.user));
+      await step.sleep("hold", "1h");
+    },
+  ),
+  stepwise.createFunction<{ user: string }>(
+    { id: "singleton-cancel", singleton: { key: "event.data.user", mode: "cancel" } },
+    { event: "test/singleton" },
+    async ({ event, step }) => {
+      await step.run("start", noteStart("singleton-cancel", event.data.user));
+      await step.sleep("hold", "1h");
+    },
+  ),
+);

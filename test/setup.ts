@@ -22,4 +22,5 @@ afterAll(async () => {
   await clearAlarms(env.WAITS);
   await clearAlarms(env.BULK);
   await clearAlarms(env.LIMITS);
+  await clearAlarms(env.GATES);
 });

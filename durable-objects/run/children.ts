@@ -39,6 +39,7 @@ export function childOutcome(state: RunState): ChildOutcome | undefined {
   if (state.terminal === "completed") return { ok: true, runId: state.runId, output: state.output };
   if (state.terminal === "failed") return { ok: false, runId: state.runId, error: state.error ?? { name: "Error", message: "the child run failed" } };
   if (state.terminal === "cancelled") return { ok: false, runId: state.runId, error: { name: "RunCancelledError", message: `Child run ${state.runId} was cancelled` } };
+  if (state.terminal === "skipped") return { ok: false, runId: state.runId, error: state.error ?? { name: "RunSkippedError", message: `Child run ${state.runId} was skipped` } };
   return undefined;
 }
 

@@ -87,6 +87,10 @@ export const historyEventSchema = z.discriminatedUnion("type", [
   /** Every step that could run waits for a concurrency slot: the run shows as queued, and why. */
   z.object({ type: z.literal("run.slot-waiting"), reason: z.string() }),
   z.object({ type: z.literal("run.slot-granted") }),
+  /** Flow control let the run start, or start no earlier than `notBefore` (throttle). */
+  z.object({ type: z.literal("run.admitted"), notBefore: z.number().optional(), reason: z.string().optional() }),
+  /** Flow control turned the run away (rate limit, singleton). */
+  z.object({ type: z.literal("run.skipped"), reason: z.string() }),
 ]);
 export type HistoryEvent = z.infer<typeof historyEventSchema>;
 

@@ -19,6 +19,7 @@ import { decideChildren, decideWaitEvent } from "./engine.ts";
 import { registerCancelOn, registerWaits, sendStepEvents } from "./event-steps.ts";
 import { keptSteps, replayRefusal, seededStepSchema } from "./replay.ts";
 import { slotPorts } from "./slot-ports.ts";
+import { admitRun } from "./admission.ts";
 import { Journal } from "./journal.ts";
 import { MAX_STEP_OUTPUT_BYTES, MAX_STEPS_PER_RUN } from "./limits.ts";
 import { indexBufferFor } from "../run-index/run-index-buffer.ts";
@@ -55,7 +56,7 @@ interface DriveRequest {
   watchdog: boolean;
 }
 /** History events after which the run's status may differ, so the index may need a write. */
-const STATUS_EVENTS = new Set<HistoryEvent["type"]>(["run.created", "run.started", "run.completed", "run.failed", "run.cancelled", "step.sleeping", "step.woken", "step.waiting", "run.slot-waiting", "run.slot-granted"]);
+const STATUS_EVENTS = new Set<HistoryEvent["type"]>(["run.created", "run.started", "run.completed", "run.failed", "run.cancelled", "step.sleeping", "step.woken", "step.waiting", "run.slot-waiting", "run.slot-granted", "run.admitted", "run.skipped"]);
 
 function engineConfig(functionId: string): EngineConfig {
   const config = registry.get(functionId)?.config;
@@ -259,6 +260,7 @@ export class RunObject extends DurableObject<Env> {
         sendEvents: (step: StepState) => sendStepEvents(this.env, this.load() ?? state, step),
         childRunIds: (step: StepState) => childRunIds(this.load() ?? state, step),
         ...slotPorts(this.env, state, registry.get(state.functionId)?.config),
+        admit: () => admitRun(this.env, state, registry.get(state.functionId)?.config),
         startChildren: (step: StepState) => startChildRuns(this.env, this.load() ?? state, step),
         setWake: async (at: number | undefined) => (at === undefined ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at)),
         now: () => Date.now(),

@@ -39,6 +39,7 @@ function memoryRun(fn: StepwiseFunction) {
     },
     childRunIds: async (step) => (step.invoke?.children ?? []).map((_, i) => `${step.id}-${step.failures}-child-${i}`),
     startChildren: async (step) => void started.push(...(step.childRunIds ?? [])),
+    admit: async () => undefined,
     acquireSlot: async () => true,
     releaseSlot: async () => undefined,
     setWake: async (at) => void wakes.push(at),

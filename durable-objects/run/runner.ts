@@ -22,6 +22,11 @@ export interface RunPorts {
   childRunIds(step: StepState): Promise<string[]>;
   /** Starts the children named by the step's `step.invoking` (starting one twice is harmless). */
   startChildren(step: StepState): Promise<void>;
+  /**
+   * Asks flow control (throttle, rate limit, singleton) whether a new run may start: undefined when
+   * the function has none; otherwise skip it (with why), or start it, not before `notBefore`.
+   */
+  admit(): Promise<Admission | undefined>;
   /** Takes a concurrency slot for a step about to execute code; false when the step must wait. */
   acquireSlot(stepId: string): Promise<boolean>;
   releaseSlot(stepId: string): Promise<void>;
@@ -29,6 +34,13 @@ export interface RunPorts {
   setWake(at: number | undefined): Promise<void>;
   now(): number;
   random(): number;
+}
+
+/** Flow control's answer for a new run. */
+export interface Admission {
+  skip?: string;
+  notBefore?: number;
+  reason?: string;
 }
 
 /** What sending a step's events gave: their ids, or why not and whether to try again. */
@@ -61,7 +73,7 @@ export const SLOT_RECHECK_MS = 60_000;
 async function withSlots<T extends { id: string }>(ports: RunPorts, steps: T[]): Promise<T[]> {
   const granted = await Promise.all(steps.map((step) => ports.acquireSlot(step.id)));
   const running = steps.filter((_, index) => granted[index]);
-  if (running.length > 0 && ports.state().slotWaiting) ports.record([{ type: "run.slot-granted" }]);
+  if (running.length > 0 && ports.state().queuedReason) ports.record([{ type: "run.slot-granted" }]);
   return running;
 }
 
@@ -76,7 +88,7 @@ async function slotted<T>(ports: RunPorts, stepId: string, body: () => Promise<T
 
 /** Every step that could run waits for a slot: the run is queued until the limiter calls it back. */
 async function queued(ports: RunPorts): Promise<void> {
-  if (!ports.state().slotWaiting) ports.record([{ type: "run.slot-waiting", reason: "waiting for a concurrency slot" }]);
+  if (!ports.state().queuedReason) ports.record([{ type: "run.slot-waiting", reason: "waiting for a concurrency slot" }]);
   await ports.setWake(ports.now() + SLOT_RECHECK_MS);
 }
 
@@ -114,7 +126,14 @@ export async function drive(ports: RunPorts, config: EngineConfig, options: Driv
     }
   };
   const state = ports.state();
-  if (!state.terminal && !state.started) ports.record(decideStart(state, config, clock()));
+  if (!state.terminal && !state.started && !state.admitted) {
+    const admission = await ports.admit();
+    if (admission?.skip) ports.record([{ type: "run.skipped", reason: admission.skip }]);
+    else if (admission) ports.record([{ type: "run.admitted", ...(admission.notBefore !== undefined ? { notBefore: admission.notBefore, reason: admission.reason } : {}) }]);
+  }
+  const admitted = ports.state();
+  if (!admitted.terminal && !admitted.started && admitted.notBefore !== undefined && admitted.notBefore > clock()) return ports.setWake(admitted.notBefore);
+  if (!admitted.terminal && !admitted.started) ports.record(decideStart(admitted, config, clock()));
 
   while (!ports.state().terminal) {
     if (ports.now() - startedAt > options.budgetMs) return ports.setWake(ports.now());

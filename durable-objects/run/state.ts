@@ -5,7 +5,7 @@
 import type { ChildOutcome, InvokeSpec, MemoStep, RunEvent, SerializedError, StepOp, WaitSpec } from "../../sdk/protocol.ts";
 import type { HistoryEntry } from "./history.ts";
 
-export const RUN_STATUSES = ["queued", "running", "sleeping", "waiting", "completed", "failed", "cancelled"] as const;
+export const RUN_STATUSES = ["queued", "running", "sleeping", "waiting", "completed", "failed", "cancelled", "skipped"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export type StepStatus = "planned" | "completed" | "failed" | "retrying" | "sleeping" | "waiting" | "invoking";
 
@@ -46,8 +46,8 @@ export interface RunState {
   /** A child run: the parent's step awaiting it, and whether its end has been reported there. */
   parentStepId?: string;
   parentNotified?: boolean;
-  /** Why the run is queued (waiting for a concurrency slot), while it is. */
-  slotWaiting?: string;
+  /** Why the run is queued (a concurrency slot, a throttle), while it is. */
+  queuedReason?: string;
   /** The run this one replays. */
   replayOf?: string;
   /** From `timeouts.finish`: the run fails if it has not finished by then. */
@@ -55,7 +55,10 @@ export interface RunState {
   /** From `cancelOn`: events that cancel the run, and whether they are registered yet. */
   cancelOn?: WaitSpec[];
   cancelRegistered?: boolean;
-  terminal?: "completed" | "failed" | "cancelled";
+  terminal?: "completed" | "failed" | "cancelled" | "skipped";
+  /** Flow control has let the run start (throttle, rate limit, singleton), possibly not before `notBefore`. */
+  admitted?: boolean;
+  notBefore?: number;
   started: boolean;
   /** Function-level attempt (errors thrown outside steps). */
   attempt: number;
@@ -113,11 +116,18 @@ export function apply(state: RunState, entry: HistoryEntry): void {
       if (entry.finishBy !== undefined) state.finishBy = entry.finishBy;
       if (entry.cancelOn?.length) Object.assign(state, { cancelOn: entry.cancelOn, cancelRegistered: false });
       return;
+    case "run.admitted":
+      state.admitted = true;
+      if (entry.notBefore !== undefined) Object.assign(state, { notBefore: entry.notBefore, queuedReason: entry.reason });
+      return;
+    case "run.skipped":
+      Object.assign(state, { admitted: true, terminal: "skipped", endedAt: entry.at, error: { name: "RunSkippedError", message: entry.reason } });
+      return;
     case "run.slot-waiting":
-      state.slotWaiting = entry.reason;
+      state.queuedReason = entry.reason;
       return;
     case "run.slot-granted":
-      state.slotWaiting = undefined;
+      state.queuedReason = undefined;
       return;
     case "run.cancel-registered":
       state.cancelRegistered = true;
@@ -234,7 +244,7 @@ export function foldHistory(entries: HistoryEntry[]): RunState | undefined {
 /** The status shown to users, derived from the state. */
 export function runStatus(state: RunState): RunStatus {
   if (state.terminal) return state.terminal;
-  if (!state.started || state.slotWaiting) return "queued";
+  if (!state.started || state.queuedReason) return "queued";
   let sleeping = false;
   let waiting = false;
   for (const step of state.steps.values()) {
