@@ -60,6 +60,8 @@ export const functionConfigSchema = z.object({
     ])
     .transform((value) => (typeof value === "number" ? [{ limit: value, scope: "fn" as const }] : Array.isArray(value) ? value : [value]))
     .optional(),
+  /** `run`: CEL giving seconds (-600 to 600) a run's steps go ahead of others waiting for a concurrency slot. */
+  priority: z.object({ run: expressionSchema }).strict().optional(),
   /** Runs start no faster than `limit` per `period` (plus `burst`); the rest wait, none is dropped. */
   throttle: z.object({ limit: z.number().int().min(1), period: durationSchema, burst: z.number().int().min(0).default(0), key: expressionSchema.optional() }).strict().optional(),
   /** At most `limit` runs start per `period`; the rest are skipped (and recorded as skipped). */

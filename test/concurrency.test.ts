@@ -43,3 +43,26 @@ describe("concurrency", () => {
     await expect.poll(() => ended(`busy-${batch}`).length, { timeout: 55_000, interval: 200 }).toBe(100);
   });
 });
+
+describe("priority", () => {
+  it("a high-priority run overtakes queued low-priority ones", { timeout: 30_000 }, async () => {
+    const batch = crypto.randomUUID();
+    const ids = await send(Array.from({ length: 4 }, (_, i) => ({ name: "test/prioritized", data: { batch, key: `low-${i}` } })));
+    const queued = async () =>
+      (
+        await Promise.all(
+          ids.map(async (id) => {
+            const detail = (await (await SELF.fetch(`http://stepwise/v1/events/${id}`)).json()) as { runs: { status: string }[] };
+            return detail.runs[0]?.status;
+          }),
+        )
+      ).filter((status) => status === "queued").length;
+    await expect.poll(queued, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    await send({ name: "test/prioritized", data: { batch, key: "pro", pro: true } });
+    const order = () => spans.filter((span) => span.fn === "prioritized" && span.key.startsWith(batch)).sort((a, b) => a.start - b.start).map((span) => span.key.split(":")[1]);
+    await expect.poll(() => order().length, { timeout: 20_000, interval: 100 }).toBe(5);
+    // The pro run went ahead of every low run still queued when it arrived.
+    expect(order().indexOf("pro")).toBeLessThanOrEqual(2);
+    expect(order().slice(-1)).not.toEqual(["pro"]);
+  });
+});

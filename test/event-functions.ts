@@ -205,3 +205,11 @@ eventFunctions.push(
     },
   ),
 );
+
+eventFunctions.push(
+  stepwise.createFunction<{ batch: string; key: string; pro?: boolean }>(
+    { id: "prioritized", concurrency: 1, priority: { run: "has(event.data.pro) && event.data.pro ? 120 : 0" } },
+    { event: "test/prioritized" },
+    async ({ event, step }) => step.run("work", timedWork("prioritized", `${event.data.batch}:${event.data.key}`, 100)),
+  ),
+);

@@ -16,10 +16,16 @@ export const SLOT_LEASE_MS = 5 * 60_000;
 const stateSchema = z.object({
   limit: z.number().int().min(1),
   holders: z.array(z.object({ runId: z.string(), stepId: z.string(), expiresAt: z.number() })),
-  waiters: z.array(z.object({ runId: z.string(), stepId: z.string(), key: z.string(), enqueuedAt: z.number() })),
+  waiters: z.array(z.object({ runId: z.string(), stepId: z.string(), key: z.string(), enqueuedAt: z.number(), priorityMs: z.number().optional() })),
   lastServed: z.record(z.string(), z.number()),
 });
-const requestSchema = z.object({ runId: z.string(), stepId: z.string(), key: z.string(), limit: z.number().int().min(1).max(10_000) });
+const requestSchema = z.object({
+  runId: z.string(),
+  stepId: z.string(),
+  key: z.string(),
+  limit: z.number().int().min(1).max(10_000),
+  priorityMs: z.number().min(-600_000).max(600_000).optional(),
+});
 
 export class ConcurrencyLimiter extends DurableObject<Env> {
   private async load(limit?: number): Promise<SlotState> {
@@ -50,7 +56,8 @@ export class ConcurrencyLimiter extends DurableObject<Env> {
     const state = await this.load(input.limit);
     const now = Date.now();
     const before = new Set(state.holders.map((holder) => `${holder.runId}\u0000${holder.stepId}`));
-    const held = acquire(state, input, now, SLOT_LEASE_MS);
+    const { limit: _limit, ...wanted } = input;
+    const held = acquire(state, wanted, now, SLOT_LEASE_MS);
     // Others may have been granted too (a raised limit, expired leases): call them back.
     const others = state.holders
       .filter((holder) => !before.has(`${holder.runId}\u0000${holder.stepId}`) && !(holder.runId === input.runId && holder.stepId === input.stepId))

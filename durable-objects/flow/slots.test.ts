@@ -22,6 +22,14 @@ describe("concurrency slots", () => {
     expect(next.map((w) => w.runId)).toEqual(["quiet-0"]);
   });
 
+  it("lets a high-priority step overtake waiting low-priority ones", () => {
+    const state = fresh(1);
+    acquire(state, { runId: "running", stepId: "s", key: "" }, 0, LEASE);
+    for (let i = 0; i < 5; i++) acquire(state, { runId: `low-${i}`, stepId: "s", key: "" }, i, LEASE);
+    acquire(state, { runId: "pro", stepId: "s", key: "", priorityMs: 120_000 }, 10, LEASE);
+    expect(release(state, { runId: "running", stepId: "s" }, 11, LEASE).map((w) => w.runId)).toEqual(["pro"]);
+  });
+
   it("takes back a slot whose lease expired (its run crashed holding it)", () => {
     const state = fresh(1);
     acquire(state, { runId: "crashed", stepId: "s", key: "" }, 0, LEASE);

@@ -1,7 +1,7 @@
 /**
  * Concurrency slots, decided without I/O: who holds a slot, who waits, and who gets the next free
  * one. Waiters are served round robin across keys (the key that was served longest ago goes
- * first), oldest first within a key, so one busy tenant cannot starve the others. Slots are
+ * first), oldest first within a key (less its priority), so one busy tenant cannot starve the others. Slots are
  * leases: a holder that never releases (its run crashed) loses the slot when the lease expires.
  */
 
@@ -18,7 +18,12 @@ export interface SlotWaiter {
   stepId: string;
   key: string;
   enqueuedAt: number;
+  /** How far ahead of others that waited as long this step goes (the function's `priority`). */
+  priorityMs?: number | undefined;
 }
+
+/** A waiter's place in line within its key: earlier is served first. */
+const place = (waiter: SlotWaiter): number => waiter.enqueuedAt - (waiter.priorityMs ?? 0);
 
 /** The state of one limiter. */
 export interface SlotState {
@@ -45,7 +50,10 @@ export function grant(state: SlotState, now: number, leaseMs: number): SlotWaite
     const keys = [...new Set(state.waiters.map((waiter) => waiter.key))];
     keys.sort((a, b) => (state.lastServed[a] ?? -1) - (state.lastServed[b] ?? -1));
     const key = keys[0]!;
-    const index = state.waiters.findIndex((waiter) => waiter.key === key);
+    let index = -1;
+    state.waiters.forEach((waiter, i) => {
+      if (waiter.key === key && (index < 0 || place(waiter) < place(state.waiters[index]!))) index = i;
+    });
     const [next] = state.waiters.splice(index, 1);
     if (!next) break;
     state.holders.push({ runId: next.runId, stepId: next.stepId, expiresAt: now + leaseMs });

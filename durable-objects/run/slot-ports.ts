@@ -25,6 +25,8 @@ export function slotPorts(env: Env, state: RunState, config: FunctionConfig | un
   const keyValue = (key: string | undefined): string => (key === undefined ? "" : (keyOf(compileExpression(key), { event }) ?? ""));
   // Waiters in an unkeyed limit take turns by the keyed limit's value, so tenants share it fairly.
   const fairness = keyValue(limits.find((limit) => limit.key !== undefined)?.key);
+  const priority = config?.priority ? compileExpression(config.priority.run).evaluate({ event }) : undefined;
+  const seconds = priority?.ok && typeof priority.value === "number" ? Math.max(-600, Math.min(600, priority.value)) : 0;
   const limiters = limits.map((limit, index) => {
     const key = keyValue(limit.key);
     const name = limit.scope === "env" ? ["env", limit.key ?? "", key] : [state.functionId, index, key];
@@ -33,7 +35,8 @@ export function slotPorts(env: Env, state: RunState, config: FunctionConfig | un
   return {
     async acquireSlot(stepId) {
       for (const limiter of limiters) {
-        if (!(await limiter.stub.acquire({ runId: state.runId, stepId, key: limiter.key, limit: limiter.limit }))) return false;
+        const request = { runId: state.runId, stepId, key: limiter.key, limit: limiter.limit, priorityMs: seconds * 1000 };
+        if (!(await limiter.stub.acquire(request))) return false;
       }
       return true;
     },
