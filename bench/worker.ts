@@ -13,7 +13,7 @@ import stepwiseWorker from "../src/index.ts";
 import { benchFunctions } from "./functions.ts";
 import type { RawCeiling } from "./raw-ceiling.ts";
 
-export { BulkJob, ConcurrencyLimiter, CronScheduler, FlowGate, EventSweeper, RunIndexBuffer, RunObject, WaitIndex } from "../src/index.ts";
+export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, FlowGate, EventSweeper, RunIndexBuffer, RunObject, WaitIndex } from "../src/index.ts";
 export { RawCeiling } from "./raw-ceiling.ts";
 export { SequentialWorkflow, SleepWorkflow, ThreeStepWorkflow } from "./functions.ts";
 

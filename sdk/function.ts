@@ -62,6 +62,10 @@ export const functionConfigSchema = z.object({
     .optional(),
   /** `run`: CEL giving seconds (-600 to 600) a run's steps go ahead of others waiting for a concurrency slot. */
   priority: z.object({ run: expressionSchema }).strict().optional(),
+  /** One run with the last event, once `period` passes with no new one (at most `timeout` after the first). */
+  debounce: z.object({ period: durationSchema, key: expressionSchema.optional(), timeout: durationSchema.optional() }).strict().optional(),
+  /** One run receiving `events` (an array) when `maxSize` have arrived or `timeout` after the first. */
+  batchEvents: z.object({ maxSize: z.number().int().min(1).max(1_000), timeout: durationSchema, key: expressionSchema.optional() }).strict().optional(),
   /** Runs start no faster than `limit` per `period` (plus `burst`); the rest wait, none is dropped. */
   throttle: z.object({ limit: z.number().int().min(1), period: durationSchema, burst: z.number().int().min(0).default(0), key: expressionSchema.optional() }).strict().optional(),
   /** At most `limit` runs start per `period`; the rest are skipped (and recorded as skipped). */

@@ -9,6 +9,7 @@ import type { WaitIndex } from "../durable-objects/waits/wait-index.ts";
 import type { BulkJob } from "../durable-objects/bulk/bulk-job.ts";
 import type { ConcurrencyLimiter } from "../durable-objects/flow/concurrency-limiter.ts";
 import type { FlowGate } from "../durable-objects/flow/flow-gate.ts";
+import type { EventCollector } from "../durable-objects/flow/event-collector.ts";
 import type { EventsMessage } from "./events/schema.ts";
 
 export interface Env {
@@ -20,6 +21,7 @@ export interface Env {
   BULK: DurableObjectNamespace<BulkJob>;
   LIMITS: DurableObjectNamespace<ConcurrencyLimiter>;
   GATES: DurableObjectNamespace<FlowGate>;
+  COLLECTORS: DurableObjectNamespace<EventCollector>;
   EVENTS: Queue<EventsMessage>;
   DB: D1Database;
   /** "development" may run without keys (open, and says so); anything else refuses to. */

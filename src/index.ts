@@ -18,6 +18,7 @@ export { WaitIndex } from "../durable-objects/waits/wait-index.ts";
 export { BulkJob } from "../durable-objects/bulk/bulk-job.ts";
 export { ConcurrencyLimiter } from "../durable-objects/flow/concurrency-limiter.ts";
 export { FlowGate } from "../durable-objects/flow/flow-gate.ts";
+export { EventCollector } from "../durable-objects/flow/event-collector.ts";
 export { StepwiseRpc } from "./rpc/entrypoint.ts";
 
 registry.register(...examples);

@@ -213,3 +213,19 @@ eventFunctions.push(
     async ({ event, step }) => step.run("work", timedWork("prioritized", `${event.data.batch}:${event.data.key}`, 100)),
   ),
 );
+
+/** What each debounced or batched run received. */
+export const collected: { fn: string; keys: string[] }[] = [];
+
+eventFunctions.push(
+  stepwise.createFunction<{ key: string; n: number }>(
+    { id: "debounced", debounce: { period: "300ms", key: "event.data.key", timeout: "1s" } },
+    { event: "test/debounced" },
+    async ({ events, step }) => step.run("got", () => void collected.push({ fn: "debounced", keys: events.map((e) => `${e.data.key}:${e.data.n}`) })),
+  ),
+  stepwise.createFunction<{ key: string; n: number }>(
+    { id: "batched", batchEvents: { maxSize: 10, timeout: "500ms", key: "event.data.key" } },
+    { event: "test/batched" },
+    async ({ events, step }) => step.run("got", () => void collected.push({ fn: "batched", keys: events.map((e) => `${e.data.key}:${e.data.n}`) })),
+  ),
+);

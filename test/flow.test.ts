@@ -1,6 +1,6 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { started } from "./event-functions.ts";
+import { collected, started } from "./event-functions.ts";
 
 const send = async (body: unknown): Promise<string[]> => {
   const response = await SELF.fetch("http://stepwise/v1/events", { method: "POST", body: JSON.stringify(body) });
@@ -48,5 +48,37 @@ describe("singleton", () => {
     await expect.poll(async () => (await runsOf("singleton-cancel", [first!]))[0]?.status).toBe("cancelled");
     await expect.poll(() => startsOf("singleton-cancel", user).length).toBe(2);
     expect(startsOf("singleton-skip", user)).toHaveLength(1);
+  });
+});
+
+describe("debounce and batching", () => {
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const runsFor = (fn: string, key: string) => collected.filter((c) => c.fn === fn && c.keys[0]?.startsWith(`${key}:`));
+
+  it("debounce: 20 events in quick succession give one run, with the last event", { timeout: 20_000 }, async () => {
+    const key = crypto.randomUUID();
+    for (let n = 0; n < 20; n++) await send({ name: "test/debounced", data: { key, n } });
+    await expect.poll(() => runsFor("debounced", key).length, { timeout: 5_000 }).toBe(1);
+    await pause(500);
+    expect(runsFor("debounced", key)).toEqual([{ fn: "debounced", keys: [`${key}:19`] }]);
+  });
+
+  it("debounce: the timeout forces a run while events keep coming", { timeout: 20_000 }, async () => {
+    const key = crypto.randomUUID();
+    for (let n = 0; n < 16; n++) {
+      await send({ name: "test/debounced", data: { key, n } });
+      await pause(100);
+    }
+    expect(runsFor("debounced", key).length).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => runsFor("debounced", key).at(-1)?.keys, { timeout: 5_000 }).toEqual([`${key}:15`]);
+  });
+
+  it("batching: 25 events with maxSize 10 give runs of 10, 10 and 5 (the last by timeout)", { timeout: 20_000 }, async () => {
+    const key = crypto.randomUUID();
+    await send(Array.from({ length: 25 }, (_, n) => ({ name: "test/batched", data: { key, n } })));
+    await expect.poll(() => runsFor("batched", key).length, { timeout: 5_000 }).toBe(3);
+    const sizes = runsFor("batched", key).map((run) => run.keys.length);
+    expect(sizes).toEqual([10, 10, 5]);
+    expect(new Set(runsFor("batched", key).flatMap((run) => run.keys)).size).toBe(25);
   });
 });

@@ -23,4 +23,5 @@ afterAll(async () => {
   await clearAlarms(env.BULK);
   await clearAlarms(env.LIMITS);
   await clearAlarms(env.GATES);
+  await clearAlarms(env.COLLECTORS);
 });

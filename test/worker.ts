@@ -7,7 +7,7 @@ import { registry } from "../src/registry.ts";
 import { eventFunctions } from "./event-functions.ts";
 import { testFunctions } from "./functions.ts";
 
-export { BulkJob, ConcurrencyLimiter, CronScheduler, FlowGate, EventSweeper, RunIndexBuffer, RunObject, StepwiseRpc, WaitIndex } from "../src/index.ts";
+export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, FlowGate, EventSweeper, RunIndexBuffer, RunObject, StepwiseRpc, WaitIndex } from "../src/index.ts";
 
 registry.register(...testFunctions, ...eventFunctions);
 

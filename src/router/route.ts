@@ -13,6 +13,9 @@ import { derivedId } from "../lib/ids.ts";
 import { registry } from "../registry.ts";
 import { waitIndex } from "../../durable-objects/waits/wait-index.ts";
 import type { RunEvent } from "../../sdk/protocol.ts";
+import type { CollectorSpec, EventCollector } from "../../durable-objects/flow/event-collector.ts";
+import { toMs } from "../../sdk/duration.ts";
+import { compileExpression, keyOf } from "../../sdk/expression.ts";
 import { matchFunctions } from "./match.ts";
 
 /** A run the router decided to start. */
@@ -32,6 +35,20 @@ async function deliverToWaits(env: Env, events: StoredEvent[]): Promise<void> {
   await Promise.all(
     [...byName].map(([name, named]) => waitIndex(env, name).deliver(named.map((event) => ({ event: runEvent(event), receivedAt: event.receivedAt })))),
   );
+}
+
+/** For a function that debounces or batches its events, the EventCollector that holds this one. */
+function collectorFor(env: Env, functionId: string, event: StoredEvent): { stub: DurableObjectStub<EventCollector>; spec: CollectorSpec } | undefined {
+  const config = registry.get(functionId)?.config;
+  const spec: CollectorSpec | undefined = config?.debounce
+    ? { kind: "debounce", functionId, periodMs: toMs(config.debounce.period), ...(config.debounce.timeout !== undefined ? { timeoutMs: toMs(config.debounce.timeout) } : {}) }
+    : config?.batchEvents
+      ? { kind: "batch", functionId, maxSize: config.batchEvents.maxSize, timeoutMs: toMs(config.batchEvents.timeout) }
+      : undefined;
+  if (!spec) return undefined;
+  const keyExpression = config?.debounce?.key ?? config?.batchEvents?.key;
+  const key = keyExpression === undefined ? "" : (keyOf(compileExpression(keyExpression), { event }) ?? "");
+  return { stub: env.COLLECTORS.get(env.COLLECTORS.idFromName(JSON.stringify([functionId, spec.kind, key]))), spec };
 }
 
 /** The run id an event gives a function: the same every time the same event is routed. */
@@ -61,7 +78,11 @@ export async function routeEvents(env: Env, events: StoredEvent[], now = Date.no
   const toStart = planned.filter((run) => run.idempotencyKey === undefined || held.has(run.runId));
   await Promise.all([
     deliverToWaits(env, events),
-    ...toStart.map(({ runId, functionId, event }) => env.RUN.get(env.RUN.idFromName(runId)).start({ runId, functionId, events: [runEvent(event)] })),
+    ...toStart.map(({ runId, functionId, event }) => {
+      const collector = collectorFor(env, functionId, event);
+      if (collector) return collector.stub.add(collector.spec, runEvent(event));
+      return env.RUN.get(env.RUN.idFromName(runId)).start({ runId, functionId, events: [runEvent(event)] });
+    }),
   ]);
   await markRouted(
     env.DB,

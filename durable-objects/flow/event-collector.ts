@@ -1,0 +1,74 @@
+/**
+ * EventCollector: one Durable Object per (function, mechanism, key value) that holds events back
+ * instead of starting a run for each. Debounce starts one run with the last event once `period`
+ * passes without a new one (or `timeout` after the first); batching starts one run with all the
+ * events once `maxSize` are in or `timeout` after the first. Adding an event twice is harmless,
+ * and the run id is derived from the events, so a retried start starts nothing twice.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
+import { runEventSchema, type RunEvent } from "../../sdk/protocol.ts";
+import type { Env } from "../../src/env.ts";
+import { derivedId } from "../../src/lib/ids.ts";
+
+const specSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("debounce"), functionId: z.string(), periodMs: z.number().int().min(1), timeoutMs: z.number().int().min(1).optional() }),
+  z.object({ kind: z.literal("batch"), functionId: z.string(), maxSize: z.number().int().min(1).max(1_000), timeoutMs: z.number().int().min(1) }),
+]);
+/** What the collector does with the events it holds. */
+export type CollectorSpec = z.infer<typeof specSchema>;
+
+const pendingSchema = z.object({ spec: specSchema, events: z.array(runEventSchema), firstAt: z.number() });
+type Pending = z.infer<typeof pendingSchema>;
+
+export class EventCollector extends DurableObject<Env> {
+  private async pending(): Promise<Pending | undefined> {
+    const stored = await this.ctx.storage.get("pending");
+    return stored === undefined ? undefined : pendingSchema.parse(stored);
+  }
+
+  /** Holds an event; starts the run at once when a batch is full. */
+  async add(spec: CollectorSpec, event: RunEvent): Promise<void> {
+    const now = Date.now();
+    const current = (await this.pending()) ?? { spec: specSchema.parse(spec), events: [], firstAt: now };
+    current.spec = specSchema.parse(spec);
+    if (!current.events.some((held) => held.id === event.id)) {
+      current.events = current.spec.kind === "debounce" ? [runEventSchema.parse(event)] : [...current.events, runEventSchema.parse(event)];
+    }
+    if (current.spec.kind === "batch" && current.events.length >= current.spec.maxSize) return this.flush(current);
+    await this.ctx.storage.put("pending", current);
+    const { spec: s } = current;
+    const due = s.kind === "debounce" ? Math.min(now + s.periodMs, s.timeoutMs === undefined ? Infinity : current.firstAt + s.timeoutMs) : current.firstAt + s.timeoutMs;
+    await this.ctx.storage.setAlarm(due);
+  }
+
+  override async alarm(): Promise<void> {
+    const stranded = await this.ctx.storage.get("flushing");
+    if (stranded !== undefined) await this.start(pendingSchema.parse(stranded));
+    const current = await this.pending();
+    if (current && current.events.length > 0) await this.flush(current);
+  }
+
+  /**
+   * Starts the run with what is held. The held events move to "flushing" before the start is
+   * awaited, so events added meanwhile begin a new series, and a failed start is retried by the
+   * alarm rather than lost.
+   */
+  private async flush(current: Pending): Promise<void> {
+    await this.ctx.storage.put("flushing", current);
+    await this.ctx.storage.delete("pending");
+    await this.ctx.storage.deleteAlarm();
+    await this.start(current);
+  }
+
+  private async start(held: Pending): Promise<void> {
+    try {
+      const runId = await derivedId(held.firstAt, held.spec.functionId, held.spec.kind, ...held.events.map((event) => event.id));
+      await this.env.RUN.get(this.env.RUN.idFromName(runId)).start({ runId, functionId: held.spec.functionId, events: held.events });
+      await this.ctx.storage.delete("flushing");
+    } catch (error) {
+      await this.ctx.storage.setAlarm(Date.now() + 1_000);
+      throw error;
+    }
+  }
+}
