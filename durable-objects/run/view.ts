@@ -30,6 +30,8 @@ export function runView(state: RunState, now: number) {
     id: state.runId,
     functionId: state.functionId,
     status: runStatus(state),
+    /** Why a queued run waits (a concurrency slot, a throttle). */
+    queuedReason: state.queuedReason,
     attempt: state.attempt,
     event: state.events[0],
     events: state.events,
