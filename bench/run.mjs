@@ -184,7 +184,10 @@ async function fanOut(items) {
   });
   const { runId } = await response.json();
   for (;;) {
-    const run = await get(`/v1/runs/${runId}`);
+    // A status poll can stall while the run's object is busy with 1,000 steps; ask again rather than wait.
+    const run = await fetch(`${base}/v1/runs/${runId}`, { signal: AbortSignal.timeout(2_000) })
+      .then((response) => response.json())
+      .catch(() => ({ status: "unknown" }));
     if (run.status === "completed") return performance.now() - started;
     if (run.status === "failed") throw new Error(`process-items failed: ${JSON.stringify(run.error)}`);
     await new Promise((resolve) => setTimeout(resolve, 20));

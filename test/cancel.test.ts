@@ -1,32 +1,18 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { client } from "./helpers.ts";
+import { client, runFor, sendEvents } from "./helpers.ts";
 import { executions } from "./functions.ts";
 
-const send = async (body: unknown): Promise<string> => {
-  const response = await SELF.fetch("http://stepwise/v1/events", { method: "POST", body: JSON.stringify(body) });
-  return ((await response.json()) as { ids: string[] }).ids[0]!;
-};
+/** Sends one event; returns its id. */
+const send1 = async (body: unknown): Promise<string> => (await sendEvents(body))[0]!;
 const cancel = async (runId: string) => (await SELF.fetch(`http://stepwise/v1/runs/${runId}/cancel`, { method: "POST" })).json();
 const key = (): string => crypto.randomUUID();
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function runFor(eventId: string): Promise<string> {
-  let runId: string | undefined;
-  await expect
-    .poll(async () => {
-      const detail = (await (await SELF.fetch(`http://stepwise/v1/events/${eventId}`)).json()) as { runs: { id: string }[] };
-      runId = detail.runs[0]?.id;
-      return runId;
-    })
-    .toBeDefined();
-  return runId!;
-}
-
 describe("cancellation", () => {
   it("a running run stops at its next step boundary: the step in flight ends, the next never starts", async () => {
     const k = key();
-    const runId = await runFor(await send({ name: "test/held", data: { key: k } }));
+    const runId = await runFor(await send1({ name: "test/held", data: { key: k } }));
     await expect.poll(() => executions(`held-start:${k}`)).toBe(1);
     expect(await cancel(runId)).toEqual({ cancelled: true, status: "cancelled" });
     await pause(500);
@@ -39,10 +25,10 @@ describe("cancellation", () => {
 
   it("a waiting run stops now, and a later matching event changes nothing", async () => {
     const invoiceId = key();
-    const runId = await runFor(await send({ name: "test/invoice.created", data: { invoiceId } }));
+    const runId = await runFor(await send1({ name: "test/invoice.created", data: { invoiceId } }));
     await client.waitUntil(runId, (run) => run.status === "waiting");
     expect(await cancel(runId)).toEqual({ cancelled: true, status: "cancelled" });
-    await send({ name: "test/invoice.approved", data: { invoiceId, amount: 5 } });
+    await send1({ name: "test/invoice.approved", data: { invoiceId, amount: 5 } });
     await pause(100);
     const run = await client.getRun(runId);
     expect(run.status).toBe("cancelled");
@@ -51,12 +37,12 @@ describe("cancellation", () => {
 
   it("cancelOn: an event with the same user cancels the sleeping run; another user's does not", async () => {
     const userId = key();
-    const runId = await runFor(await send({ name: "test/cancellable.start", data: { userId } }));
+    const runId = await runFor(await send1({ name: "test/cancellable.start", data: { userId } }));
     await client.waitUntil(runId, (run) => run.status === "sleeping");
-    await send({ name: "test/user.deleted", data: { userId: "someone-else" } });
+    await send1({ name: "test/user.deleted", data: { userId: "someone-else" } });
     await pause(100);
     expect((await client.getRun(runId)).status).toBe("sleeping");
-    await send({ name: "test/user.deleted", data: { userId } });
+    await send1({ name: "test/user.deleted", data: { userId } });
     await client.waitUntil(runId, (run) => run.status === "cancelled");
     const history = (await (await SELF.fetch(`http://stepwise/v1/runs/${runId}/history`)).json()) as { history: { type: string; reason?: string }[] };
     expect(history.history.at(-1)).toMatchObject({ type: "run.cancelled", reason: expect.stringContaining('cancelled by event "test/user.deleted"') });
@@ -67,7 +53,7 @@ describe("cancellation", () => {
 describe("timeouts", () => {
   it("a run not finished within timeouts.finish fails with a timeout error, and onFailure runs", async () => {
     const k = key();
-    const runId = await runFor(await send({ name: "test/finish-timeout", data: { key: k } }));
+    const runId = await runFor(await send1({ name: "test/finish-timeout", data: { key: k } }));
     const run = await client.waitForEnd(runId, { skipTime: true });
     expect(run.status).toBe("failed");
     expect(run.error).toMatchObject({ name: "FunctionTimeoutError" });

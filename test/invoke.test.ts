@@ -1,27 +1,13 @@
-import { env, SELF } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { client } from "./helpers.ts";
+import { client, runFor, sendEvents } from "./helpers.ts";
 
-const send = async (body: unknown): Promise<string> => {
-  const response = await SELF.fetch("http://stepwise/v1/events", { method: "POST", body: JSON.stringify(body) });
-  return ((await response.json()) as { ids: string[] }).ids[0]!;
-};
-
-async function runFor(eventId: string): Promise<string> {
-  let runId: string | undefined;
-  await expect
-    .poll(async () => {
-      const detail = (await (await SELF.fetch(`http://stepwise/v1/events/${eventId}`)).json()) as { runs: { id: string }[] };
-      runId = detail.runs[0]?.id;
-      return runId;
-    })
-    .toBeDefined();
-  return runId!;
-}
+/** Sends one event; returns its id. */
+const send1 = async (body: unknown): Promise<string> => (await sendEvents(body))[0]!;
 
 describe("step.invoke and step.invokeMany", () => {
   it("research agent: 10 sections as child runs, one failing; results in order, each success or failure", async () => {
-    const runId = await runFor(await send({ name: "test/research", data: { failAt: 3 } }));
+    const runId = await runFor(await send1({ name: "test/research", data: { failAt: 3 } }));
     const run = await client.waitForEnd(runId);
     expect(run.status).toBe("completed");
     const expected = Array.from({ length: 10 }, (_, i) => (i === 3 ? expect.stringMatching(/^failed: .*section 3 could not be written/) : `section ${i}`));
@@ -35,9 +21,9 @@ describe("step.invoke and step.invokeMany", () => {
   });
 
   it("invoke returns the child's output; a failed child is the parent's step error", async () => {
-    const ok = await client.waitForEnd(await runFor(await send({ name: "test/invoke", data: {} })));
+    const ok = await client.waitForEnd(await runFor(await send1({ name: "test/invoke", data: {} })));
     expect(ok.output).toBe("section 42");
-    const failing = await client.waitForEnd(await runFor(await send({ name: "test/invoke", data: { fail: true } })));
+    const failing = await client.waitForEnd(await runFor(await send1({ name: "test/invoke", data: { fail: true } })));
     expect(failing.status).toBe("failed");
     expect(failing.error).toMatchObject({ name: "StepError", message: expect.stringContaining("section 42 could not be written") });
   });

@@ -1,27 +1,10 @@
-import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { client } from "./helpers.ts";
+import { client, runFor, sendEvents as send } from "./helpers.ts";
 import { executions } from "./functions.ts";
 
-const send = async (body: unknown): Promise<string[]> => {
-  const response = await SELF.fetch("http://stepwise/v1/events", { method: "POST", body: JSON.stringify(body) });
-  return ((await response.json()) as { ids: string[] }).ids;
-};
 const key = (): string => crypto.randomUUID();
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The run `functionId` started for event `eventId`, once the index has it. */
-async function runFor(eventId: string, functionId: string): Promise<string> {
-  let runId: string | undefined;
-  await expect
-    .poll(async () => {
-      const detail = (await (await SELF.fetch(`http://stepwise/v1/events/${eventId}`)).json()) as { runs: { id: string; functionId: string }[] };
-      runId = detail.runs.find((run) => run.functionId === functionId)?.id;
-      return runId;
-    })
-    .toBeDefined();
-  return runId!;
-}
 
 describe("step.waitForEvent", () => {
   it("human approval: waits, the matching approval arrives, the run continues with it", async () => {

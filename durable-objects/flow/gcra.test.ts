@@ -1,29 +1,23 @@
 import { describe, expect, it } from "vitest";
-import { admit } from "./gcra.ts";
+import { admit, type Rate } from "./gcra.ts";
+
+/** When each of `n` runs arriving together at `now` may start. */
+function starts(rate: Rate, n: number, now = 0): number[] {
+  let tat: number | undefined;
+  return Array.from({ length: n }, () => {
+    const admission = admit(rate, tat, now);
+    tat = admission.tat;
+    return admission.at;
+  });
+}
 
 describe("GCRA", () => {
   it("spaces runs out at limit per period, with no burst", () => {
-    const rate = { limit: 10, periodMs: 1_000, burst: 0 };
-    let tat: number | undefined;
-    const starts: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const admission = admit(rate, tat, 0);
-      starts.push(admission.at);
-      tat = admission.tat;
-    }
-    expect(starts).toEqual([0, 100, 200, 300, 400]);
+    expect(starts({ limit: 10, periodMs: 1_000, burst: 0 }, 5)).toEqual([0, 100, 200, 300, 400]);
   });
 
   it("lets a burst through at once, then spaces the rest", () => {
-    const rate = { limit: 10, periodMs: 1_000, burst: 2 };
-    let tat: number | undefined;
-    const starts: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const admission = admit(rate, tat, 0);
-      starts.push(admission.at);
-      tat = admission.tat;
-    }
-    expect(starts).toEqual([0, 0, 0, 100, 200]);
+    expect(starts({ limit: 10, periodMs: 1_000, burst: 2 }, 5)).toEqual([0, 0, 0, 100, 200]);
   });
 
   it("forgets past load once the period has passed", () => {
