@@ -263,6 +263,12 @@ skipping the queue send gave about 215 events/s and skipping the D1 write about 
 running in the same two-core workerd) is most of the cost. Send batches where you can: a batch of
 100 costs one D1 transaction and one \`sendBatch\`.
 
+process-items (the fan-out example): one run whose 1,000 items are parallel steps under
+\`concurrency: 100\`, timed from the invoke to \`completed\`. Every step takes and gives back a
+slot in one ConcurrencyLimiter object (two RPCs), and steps still waiting ask again each time the
+run's drive loops, so this measures the limiter's round trips as much as the steps; it is the
+figure to improve (batching slot requests per run is the obvious next step).
+
 Why Stepwise can pass the "ceiling": it does not await \`storage.sync()\` per step. A step's
 result is written in the same synchronous block that records it, and the Durable Object's output
 gate holds every message leaving the object (including the next step's own fetches) until those

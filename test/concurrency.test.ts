@@ -1,6 +1,8 @@
-import { SELF } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { spans } from "./event-functions.ts";
+import { executions } from "./functions.ts";
+import { client, runFor } from "./helpers.ts";
 
 const send = async (body: unknown): Promise<string[]> => {
   const response = await SELF.fetch("http://stepwise/v1/events", { method: "POST", body: JSON.stringify(body) });
@@ -64,5 +66,27 @@ describe("priority", () => {
     // The pro run went ahead of every low run still queued when it arrived.
     expect(order().indexOf("pro")).toBeLessThanOrEqual(2);
     expect(order().slice(-1)).not.toEqual(["pro"]);
+  });
+});
+
+describe("leases", () => {
+  it("a run that crashed holding a slot does not hold it forever: the lease expires and the next run goes", { timeout: 20_000 }, async () => {
+    const limiter = env.LIMITS.get(env.LIMITS.idFromName(JSON.stringify(["solo", 0, ""])));
+    // A run takes the only slot and then dies: it never gives the slot back.
+    expect(await limiter.acquire({ runId: "crashed-run", stepId: "work", key: "", limit: 1 })).toBe(true);
+    const key = crypto.randomUUID();
+    const [eventId] = await send({ name: "test/solo", data: { key } });
+    const runId = await runFor(eventId!, "solo");
+    await client.waitUntil(runId, (run) => run.status === "queued" && run.queuedReason !== undefined);
+    expect(executions(`solo:${key}`)).toBe(0);
+    // Time passes to the lease's end (moved here rather than waited for), and the limiter's alarm runs.
+    await runInDurableObject(limiter, async (_instance, state) => {
+      const slots = (await state.storage.get<{ holders: { expiresAt: number }[] }>("slots"))!;
+      for (const holder of slots.holders) holder.expiresAt = Date.now() - 1;
+      await state.storage.put("slots", slots);
+    });
+    await runDurableObjectAlarm(limiter);
+    expect((await client.waitForEnd(runId)).status).toBe("completed");
+    expect(executions(`solo:${key}`)).toBe(1);
   });
 });

@@ -229,3 +229,9 @@ eventFunctions.push(
     async ({ events, step }) => step.run("got", () => void collected.push({ fn: "batched", keys: events.map((e) => `${e.data.key}:${e.data.n}`) })),
   ),
 );
+
+eventFunctions.push(
+  stepwise.createFunction<{ key: string }>({ id: "solo", concurrency: 1 }, { event: "test/solo" }, async ({ event, step }) =>
+    step.run("work", () => count(`solo:${event.data.key}`)),
+  ),
+);
