@@ -257,11 +257,12 @@ Date.now() read by the first step of the run it starts (workerd's clock; both re
 wall clock, and workerd's advances at each I/O, here the RPC that starts the run). It covers the
 API, the D1 write, the queue hop (max_batch_timeout 0), routing and the start of the run.
 
-Single events are limited by the local queue, not by Stepwise's own work: with the same 8 clients,
-skipping the queue send gave about 215 events/s and skipping the D1 write about 118 events/s
-(measured once, by hand, on this machine), so each request's \`EVENTS.send\` (and the consumer
-running in the same two-core workerd) is most of the cost. Send batches where you can: a batch of
-100 costs one D1 transaction and one \`sendBatch\`.
+Single events: earlier in this session, with the same 8 clients, skipping the queue send gave
+about 215 events/s and skipping the D1 write about 118 events/s against 127 with both (measured
+by hand), so each request's \`EVENTS.send\` and the consumer running in the same two-core workerd
+were most of the cost. Since then the router also hands every event to its WaitIndex (one more
+object call per event, for \`waitForEvent\`), which brought single events to the figure above.
+Send batches where you can: a batch of 100 costs one D1 transaction and one \`sendBatch\`.
 
 process-items (the fan-out example): one run whose 1,000 items are parallel steps under
 \`concurrency: 100\`, timed from the invoke to \`completed\`. Every step takes and gives back a
