@@ -257,7 +257,7 @@ Date.now() read by the first step of the run it starts (workerd's clock; both re
 wall clock, and workerd's advances at each I/O, here the RPC that starts the run). It covers the
 API, the D1 write, the queue hop (max_batch_timeout 0), routing and the start of the run.
 
-Single events: earlier in this session, with the same 8 clients, skipping the queue send gave
+Single events: on 2026-11-24, with the same 8 clients, skipping the queue send gave
 about 215 events/s and skipping the D1 write about 118 events/s against 127 with both (measured
 by hand), so each request's \`EVENTS.send\` and the consumer running in the same two-core workerd
 were most of the cost. Since then the router also hands every event to its WaitIndex (one more
