@@ -73,7 +73,7 @@ describe("leases", () => {
   it("a run that crashed holding a slot does not hold it forever: the lease expires and the next run goes", { timeout: 20_000 }, async () => {
     const limiter = env.LIMITS.get(env.LIMITS.idFromName(JSON.stringify(["solo", 0, ""])));
     // A run takes the only slot and then dies: it never gives the slot back.
-    expect(await limiter.acquire({ runId: "crashed-run", stepId: "work", key: "", limit: 1 })).toBe(true);
+    expect(await limiter.acquire({ runId: "crashed-run", stepIds: ["work"], key: "", limit: 1 })).toEqual(["work"]);
     const key = crypto.randomUUID();
     const [eventId] = await send({ name: "test/solo", data: { key } });
     const runId = await runFor(eventId!, "solo");

@@ -21,7 +21,7 @@ const stateSchema = z.object({
 });
 const requestSchema = z.object({
   runId: z.string(),
-  stepId: z.string(),
+  stepIds: z.array(z.string()).min(1).max(1_000),
   key: z.string(),
   limit: z.number().int().min(1).max(10_000),
   priorityMs: z.number().min(-600_000).max(600_000).optional(),
@@ -50,17 +50,19 @@ export class ConcurrencyLimiter extends DurableObject<Env> {
     );
   }
 
-  /** Takes a slot for a step if one is free; otherwise the step waits and its run is called back. */
-  async acquire(request: z.input<typeof requestSchema>): Promise<boolean> {
-    const input = parseInput(requestSchema, request, "slot request");
-    const state = await this.load(input.limit);
+  /**
+   * Takes slots for a run's steps, as many as are free; the others wait and the run is called back
+   * when one frees. Returns the steps that hold a slot.
+   */
+  async acquire(request: z.input<typeof requestSchema>): Promise<string[]> {
+    const { runId, stepIds, key, limit, priorityMs } = parseInput(requestSchema, request, "slot request");
+    const state = await this.load(limit);
     const now = Date.now();
     const before = new Set(state.holders.map((holder) => `${holder.runId}\u0000${holder.stepId}`));
-    const { limit: _limit, ...wanted } = input;
-    const held = acquire(state, wanted, now, SLOT_LEASE_MS);
-    // Others may have been granted too (a raised limit, expired leases): call them back.
+    const held = stepIds.filter((stepId) => acquire(state, { runId, stepId, key, priorityMs }, now, SLOT_LEASE_MS));
+    // Other runs may have been granted too (a raised limit, expired leases): call them back.
     const others = state.holders
-      .filter((holder) => !before.has(`${holder.runId}\u0000${holder.stepId}`) && !(holder.runId === input.runId && holder.stepId === input.stepId))
+      .filter((holder) => holder.runId !== runId && !before.has(`${holder.runId}\u0000${holder.stepId}`))
       .map((holder) => ({ ...holder, key: "", enqueuedAt: now }));
     await this.save(state, others);
     return held;

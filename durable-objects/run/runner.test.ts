@@ -40,7 +40,7 @@ function memoryRun(fn: StepwiseFunction) {
     childRunIds: async (step) => (step.invoke?.children ?? []).map((_, i) => `${step.id}-${step.failures}-child-${i}`),
     startChildren: async (step) => void started.push(...(step.childRunIds ?? [])),
     admit: async () => undefined,
-    acquireSlot: async () => true,
+    acquireSlots: async (stepIds) => stepIds,
     releaseSlot: async () => undefined,
     setWake: async (at) => void wakes.push(at),
     now: () => Date.now(),

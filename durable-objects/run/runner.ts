@@ -27,8 +27,8 @@ export interface RunPorts {
    * the function has none; otherwise skip it (with why), or start it, not before `notBefore`.
    */
   admit(): Promise<Admission | undefined>;
-  /** Takes a concurrency slot for a step about to execute code; false when the step must wait. */
-  acquireSlot(stepId: string): Promise<boolean>;
+  /** Takes concurrency slots for steps about to execute code; returns those that got one (the rest wait). */
+  acquireSlots(stepIds: string[]): Promise<string[]>;
   releaseSlot(stepId: string): Promise<void>;
   /** Arms the host's single alarm at `at`, or clears it. */
   setWake(at: number | undefined): Promise<void>;
@@ -71,8 +71,9 @@ export const SLOT_RECHECK_MS = 60_000;
 
 /** The steps that got a concurrency slot; the first grant after waiting is recorded. */
 async function withSlots<T extends { id: string }>(ports: RunPorts, steps: T[]): Promise<T[]> {
-  const granted = await Promise.all(steps.map((step) => ports.acquireSlot(step.id)));
-  const running = steps.filter((_, index) => granted[index]);
+  if (steps.length === 0) return [];
+  const granted = new Set(await ports.acquireSlots(steps.map((step) => step.id)));
+  const running = steps.filter((step) => granted.has(step.id));
   if (running.length > 0 && ports.state().queuedReason) ports.record([{ type: "run.slot-granted" }]);
   return running;
 }

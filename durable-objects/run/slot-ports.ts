@@ -9,13 +9,14 @@ import type { RunState } from "./state.ts";
 
 /** Taking and giving back a step's slots. */
 export interface SlotPorts {
-  acquireSlot(stepId: string): Promise<boolean>;
+  /** Takes slots for steps about to execute; returns the ones that got one (the rest wait). */
+  acquireSlots(stepIds: string[]): Promise<string[]>;
   releaseSlot(stepId: string): Promise<void>;
   /** The run has ended: let go of every slot it holds or waits for. */
   releaseRun(): Promise<void>;
 }
 
-const unlimited: SlotPorts = { acquireSlot: async () => true, releaseSlot: async () => undefined, releaseRun: async () => undefined };
+const unlimited: SlotPorts = { acquireSlots: async (stepIds) => stepIds, releaseSlot: async () => undefined, releaseRun: async () => undefined };
 
 /** The slot ports for a run of a function with `config` (free of I/O when it has no limits). */
 export function slotPorts(env: Env, state: RunState, config: FunctionConfig | undefined): SlotPorts {
@@ -33,12 +34,14 @@ export function slotPorts(env: Env, state: RunState, config: FunctionConfig | un
     return { stub: env.LIMITS.get(env.LIMITS.idFromName(JSON.stringify(name))), key: limit.key === undefined ? fairness : key, limit: limit.limit };
   });
   return {
-    async acquireSlot(stepId) {
+    async acquireSlots(stepIds) {
+      let granted = stepIds;
+      // A step runs only with a slot in every limit; each limit is asked for what the previous granted.
       for (const limiter of limiters) {
-        const request = { runId: state.runId, stepId, key: limiter.key, limit: limiter.limit, priorityMs: seconds * 1000 };
-        if (!(await limiter.stub.acquire(request))) return false;
+        if (granted.length === 0) break;
+        granted = await limiter.stub.acquire({ runId: state.runId, stepIds: granted, key: limiter.key, limit: limiter.limit, priorityMs: seconds * 1000 });
       }
-      return true;
+      return granted;
     },
     async releaseSlot(stepId) {
       await Promise.all(limiters.map((limiter) => limiter.stub.release({ runId: state.runId, stepId })));
