@@ -265,10 +265,9 @@ object call per event, for \`waitForEvent\`), which brought single events to the
 Send batches where you can: a batch of 100 costs one D1 transaction and one \`sendBatch\`.
 
 process-items (the fan-out example): one run whose 1,000 items are parallel steps under
-\`concurrency: 100\`, timed from the invoke to \`completed\`. Every step takes and gives back a
-slot in one ConcurrencyLimiter object (two RPCs), and steps still waiting ask again each time the
-run's drive loops, so this measures the limiter's round trips as much as the steps; it is the
-figure to improve (batching slot requests per run is the obvious next step).
+\`concurrency: 100\`, timed from the invoke to \`completed\`. Each time the run's drive loops it asks
+the ConcurrencyLimiter for all its runnable steps in one call, and each step gives its slot back
+when it ends (one call per step), so the figure includes those round trips.
 
 Why Stepwise can pass the "ceiling": it does not await \`storage.sync()\` per step. A step's
 result is written in the same synchronous block that records it, and the Durable Object's output
