@@ -10,7 +10,7 @@ export default defineConfig({
         test: {
           name: "unit",
           environment: "node",
-          include: ["sdk/**/*.test.ts", "durable-objects/**/*.test.ts", "src/lib/**/*.test.ts", "src/router/**/*.test.ts"],
+          include: ["sdk/**/*.test.ts", "durable-objects/**/*.test.ts", "src/lib/**/*.test.ts", "src/router/**/*.test.ts", "src/dashboard/**/*.test.ts"],
         },
       },
       {

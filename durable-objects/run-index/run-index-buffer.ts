@@ -9,6 +9,7 @@ import { z } from "zod";
 import { runIndexRowSchema, upsertRun, type RunIndexRow } from "../../src/db/runs.ts";
 import type { Env } from "../../src/env.ts";
 import { parseInput } from "../../src/lib/parse.ts";
+import { closeWatcher, LiveFeed } from "../live/live-feed.ts";
 
 /** How long a row may wait for others to share its batch. */
 export const FLUSH_DELAY_MS = 25;
@@ -25,9 +26,11 @@ export class RunIndexBuffer extends DurableObject<Env> {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private alarmArmed = false;
   private flushing: Promise<void> | undefined;
+  private readonly live: LiveFeed;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.live = new LiveFeed(ctx);
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, updated_at INTEGER NOT NULL, row TEXT NOT NULL)");
   }
 
@@ -70,13 +73,28 @@ export class RunIndexBuffer extends DurableObject<Env> {
       const rows = stored.map((entry) => runIndexRowSchema.parse(JSON.parse(entry.row)));
       await this.env.DB.batch(rows.map((row) => upsertRun(this.env.DB, row)));
       for (const entry of stored) sql.exec("DELETE FROM pending WHERE id = ? AND updated_at = ?", entry.id, entry.updated_at);
+      this.live.changed({ type: "changed" });
     }
   }
+
+  /** A dashboard page watching the index: hears when rows it may show were written. */
+  override async fetch(request: Request): Promise<Response> {
+    return this.live.accept(request);
+  }
+
+  override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
+    closeWatcher(socket, code, reason);
+  }
+}
+
+/** The buffer of shard `shard` (0 to {@link INDEX_BUFFER_SHARDS} - 1). */
+export function indexBufferShard(env: Env, shard: number): DurableObjectStub<RunIndexBuffer> {
+  return env.RUN_INDEX.get(env.RUN_INDEX.idFromName(`shard-${shard}`));
 }
 
 /** The buffer that takes `runId`'s rows. */
 export function indexBufferFor(env: Env, runId: string): DurableObjectStub<RunIndexBuffer> {
   let hash = 0;
   for (let i = 0; i < runId.length; i++) hash = (hash * 31 + runId.charCodeAt(i)) >>> 0;
-  return env.RUN_INDEX.get(env.RUN_INDEX.idFromName(`shard-${hash % INDEX_BUFFER_SHARDS}`));
+  return indexBufferShard(env, hash % INDEX_BUFFER_SHARDS);
 }

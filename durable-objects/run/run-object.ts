@@ -4,15 +4,13 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
-import { toMs, type Duration } from "../../sdk/duration.ts";
 import { childOutcomeSchema, runEventSchema, type ChildOutcome, type StepOp, type ExecutionRequest, type ExecutionResponse, type RunEvent, type SerializedError } from "../../sdk/protocol.ts";
 import type { Env } from "../../src/env.ts";
 import { FUNCTION_FAILED_EVENT, failureFunctionId } from "../../src/failure-function.ts";
-import { DEFAULT_BACKOFF } from "../../src/lib/backoff.ts";
 import { parseInput } from "../../src/lib/parse.ts";
 import { registry } from "../../src/registry.ts";
 import { executeInProcess } from "../../src/transport/in-process.ts";
-import type { EngineConfig } from "./engine.ts";
+import { engineConfig } from "./engine-config.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
 import { childRunIds, notifyParent, startChildRuns } from "./children.ts";
 import { decideChildren, decideWaitEvent } from "./engine.ts";
@@ -21,7 +19,7 @@ import { keptSteps, replayRefusal, seededStepSchema } from "./replay.ts";
 import { slotPorts } from "./slot-ports.ts";
 import { admitRun } from "./admission.ts";
 import { Journal } from "./journal.ts";
-import { MAX_STEP_OUTPUT_BYTES, MAX_STEPS_PER_RUN } from "./limits.ts";
+import { closeWatcher, LiveFeed } from "../live/live-feed.ts";
 import { indexBufferFor } from "../run-index/run-index-buffer.ts";
 import { RunIndexWriter } from "./run-index.ts";
 import { drive } from "./runner.ts";
@@ -58,34 +56,17 @@ interface DriveRequest {
 /** History events after which the run's status may differ, so the index may need a write. */
 const STATUS_EVENTS = new Set<HistoryEvent["type"]>(["run.created", "run.started", "run.completed", "run.failed", "run.cancelled", "step.sleeping", "step.woken", "step.waiting", "run.slot-waiting", "run.slot-granted", "run.admitted", "run.skipped"]);
 
-function engineConfig(functionId: string): EngineConfig {
-  const config = registry.get(functionId)?.config;
-  const backoff = config?.backoff;
-  const ms = (duration: Duration | undefined): number | undefined => (duration === undefined ? undefined : toMs(duration));
-  return {
-    retries: config?.retries ?? 0,
-    startTimeoutMs: ms(config?.timeouts?.start),
-    finishTimeoutMs: ms(config?.timeouts?.finish),
-    cancelOn: config?.cancelOn?.map((c) => ({
-      event: c.event,
-      if: c.match !== undefined ? `event.${c.match} == async.${c.match}` : c.if,
-      timeoutMs: ms(c.timeout),
-    })),
-    backoff: backoff ? { initialMs: toMs(backoff.initial), coefficient: backoff.coefficient, maxMs: toMs(backoff.max) } : DEFAULT_BACKOFF,
-    maxSteps: MAX_STEPS_PER_RUN,
-    maxOutputBytes: MAX_STEP_OUTPUT_BYTES,
-  };
-}
-
 export class RunObject extends DurableObject<Env> {
   private readonly journal: Journal;
   private readonly index: RunIndexWriter;
+  private readonly live: LiveFeed;
   private cached: RunState | undefined;
   private driving: Promise<void> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.journal = new Journal(ctx.storage.sql);
+    this.live = new LiveFeed(ctx);
     this.index = new RunIndexWriter(
       (row) => indexBufferFor(env, row.id).put(row),
       () => this.load(),
@@ -105,6 +86,8 @@ export class RunObject extends DurableObject<Env> {
       else this.cached = initialState(entry);
     }
     if (events.some((event) => STATUS_EVENTS.has(event.type))) this.syncIndex();
+    const last = entries.at(-1);
+    if (last) this.live.changed({ type: "changed", seq: last.seq });
     return entries;
   }
 
@@ -227,6 +210,15 @@ export class RunObject extends DurableObject<Env> {
 
   async getHistory(): Promise<HistoryEntry[] | null> {
     return this.load() ? this.journal.readAll() : null;
+  }
+
+  /** A dashboard watching the run: a WebSocket that hears of every change (see LiveFeed). */
+  override async fetch(request: Request): Promise<Response> {
+    return this.live.accept(request);
+  }
+
+  override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
+    closeWatcher(socket, code, reason);
   }
 
   /** Updates the run index off the step path: the write is not awaited by the run. */

@@ -1,8 +1,10 @@
 /**
  * The HTTP API: Hono routes under /v1 and Inngest's event route, JSON everywhere, errors in one
- * shape. Ingestion takes event keys; everything else takes API keys.
+ * shape. Ingestion takes event keys; everything else takes API keys. The dashboard is mounted
+ * beside it at /dashboard, with its own login.
  */
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { Env } from "../env.ts";
 import { requireKey } from "./auth.ts";
 import { errorResponse } from "./errors.ts";
@@ -10,10 +12,12 @@ import { eventsApi } from "./events.ts";
 import { functionsApi } from "./functions.ts";
 import { inngestApi } from "./inngest.ts";
 import { bulkApi } from "./bulk.ts";
+import { dashboard } from "../dashboard/index.ts";
 import { runsApi } from "./runs.ts";
 
 export const app = new Hono<{ Bindings: Env }>()
-  .get("/", (c) => c.json({ name: "stepwise", api: "/v1" }))
+  .get("/", (c) => c.redirect("/dashboard", 302))
+  .route("/dashboard", dashboard)
   .post("/v1/events", requireKey("event"))
   .post("/e/:eventKey", requireKey("event", "eventKey"))
   .use("/v1/*", async (c, next) => (c.req.method === "POST" && c.req.path === "/v1/events" ? next() : requireKey("api")(c, next)))
@@ -24,6 +28,8 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/v1/bulk", bulkApi)
   .notFound((c) => errorResponse(c, 404, "not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`))
   .onError((error, c) => {
+    // Middleware refusals (a cross-site form post) carry their own answer.
+    if (error instanceof HTTPException) return error.getResponse();
     console.error("stepwise api error", error);
     return errorResponse(c, 500, "internal_error", "Stepwise failed to handle this request; it has been logged");
   });

@@ -13,7 +13,8 @@ export type KeyKind = "api" | "event";
 const encoder = new TextEncoder();
 const warnedOpen = new Set<KeyKind>();
 
-function keysOf(list: string | undefined): string[] {
+/** The keys in a comma-separated list (blanks dropped). */
+export function keysOf(list: string | undefined): string[] {
   return (list ?? "").split(",").map((key) => key.trim()).filter((key) => key !== "");
 }
 

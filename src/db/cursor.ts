@@ -31,27 +31,46 @@ export function decodeCursor(text: string): Cursor | undefined {
 /** A condition on one column, `?` standing for its value. */
 export type Condition = [clause: string, value: unknown];
 
+/** The WHERE clause (empty when there are no conditions) and its numbered parameters. */
+export function whereOf(conditions: Condition[]): { where: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  for (const [clause, value] of conditions) {
+    params.push(value);
+    clauses.push(clause.replace("?", `?${params.length}`));
+  }
+  return { where: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params };
+}
+
+/** What a keyset page reads: the table, its columns, the time column it is ordered by, and the filter. */
+export interface PageSpec {
+  table: string;
+  columns: string;
+  timeColumn: string;
+  conditions: Condition[];
+  cursor?: Cursor | undefined;
+  limit: number;
+}
+
 /**
- * A newest-first keyset page query over `table`: rows matching every condition, after the
+ * The SQL of a newest-first keyset page over `table`: rows matching every condition, after the
  * cursor, one more than `limit` so the caller knows whether a next page exists.
  */
-export function pageQuery(
-  db: D1Database,
-  options: { table: string; columns: string; timeColumn: string; conditions: Condition[]; cursor?: Cursor | undefined; limit: number },
-): D1PreparedStatement {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  for (const [clause, value] of options.conditions) {
-    params.push(value);
-    where.push(clause.replace("?", `?${params.length}`));
+export function pageSql(spec: PageSpec): { sql: string; params: unknown[] } {
+  const { where, params } = whereOf(spec.conditions);
+  let clause = where;
+  if (spec.cursor) {
+    params.push(spec.cursor.at, spec.cursor.id);
+    const after = `(${spec.timeColumn}, id) < (?${params.length - 1}, ?${params.length})`;
+    clause = clause ? `${clause} AND ${after}` : `WHERE ${after}`;
   }
-  if (options.cursor) {
-    params.push(options.cursor.at, options.cursor.id);
-    where.push(`(${options.timeColumn}, id) < (?${params.length - 1}, ?${params.length})`);
-  }
-  params.push(options.limit + 1);
-  const sql = `SELECT ${options.columns} FROM ${options.table} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-    ORDER BY ${options.timeColumn} DESC, id DESC LIMIT ?${params.length}`;
+  params.push(spec.limit + 1);
+  return { sql: `SELECT ${spec.columns} FROM ${spec.table} ${clause} ORDER BY ${spec.timeColumn} DESC, id DESC LIMIT ?${params.length}`, params };
+}
+
+/** The statement of {@link pageSql}. */
+export function pageQuery(db: D1Database, spec: PageSpec): D1PreparedStatement {
+  const { sql, params } = pageSql(spec);
   return db.prepare(sql).bind(...params);
 }
 

@@ -11,6 +11,8 @@ export interface RunFilter {
   functionId?: string | undefined;
   status?: string | undefined;
   eventId?: string | undefined;
+  /** The name of the event that started the run. */
+  eventName?: string | undefined;
   /** Only runs created at or after this time (epoch ms). */
   after?: number | undefined;
   /** Only runs created before this time (epoch ms). */
@@ -51,15 +53,39 @@ export function runFromRow(row: unknown): RunIndexRow {
   };
 }
 
-/** A page of runs, newest first, and the cursor of the next page when there is one. */
-export async function listRuns(db: D1Database, filter: RunFilter): Promise<{ items: RunIndexRow[]; next?: Cursor }> {
+/** The conditions a filter puts on the runs table. */
+export function runConditions(filter: Omit<RunFilter, "cursor" | "limit">): Condition[] {
   const conditions: Condition[] = [];
   if (filter.functionId !== undefined) conditions.push(["function_id = ?", filter.functionId]);
   if (filter.status !== undefined) conditions.push(["status = ?", filter.status]);
   if (filter.eventId !== undefined) conditions.push(["event_id = ?", filter.eventId]);
+  if (filter.eventName !== undefined) conditions.push(["event_name = ?", filter.eventName]);
   if (filter.after !== undefined) conditions.push(["created_at >= ?", filter.after]);
   if (filter.before !== undefined) conditions.push(["created_at < ?", filter.before]);
+  return conditions;
+}
+
+/** A page of runs, newest first, and the cursor of the next page when there is one. */
+export async function listRuns(db: D1Database, filter: RunFilter): Promise<{ items: RunIndexRow[]; next?: Cursor }> {
+  const conditions = runConditions(filter);
   const query = pageQuery(db, { table: "runs", columns: "*", timeColumn: "created_at", conditions, cursor: filter.cursor, limit: filter.limit });
   const { results } = await query.all();
   return toPage(results.map(runFromRow), filter.limit, (run) => ({ at: run.createdAt, id: run.id }));
+}
+
+/** Whether the index holds a run with this id. */
+export async function runExists(db: D1Database, id: string): Promise<boolean> {
+  return (await db.prepare("SELECT 1 FROM runs WHERE id = ?1").bind(id).first()) !== null;
+}
+
+/** The runs each of `eventIds` started, oldest first, by event id. */
+export async function runsForEvents(db: D1Database, eventIds: string[]): Promise<Map<string, RunIndexRow[]>> {
+  const byEvent = new Map<string, RunIndexRow[]>();
+  if (eventIds.length === 0) return byEvent;
+  const { results } = await db
+    .prepare("SELECT * FROM runs WHERE event_id IN (SELECT value FROM json_each(?1)) ORDER BY created_at, id LIMIT 1000")
+    .bind(JSON.stringify(eventIds))
+    .all();
+  for (const run of results.map(runFromRow)) byEvent.set(run.eventId, [...(byEvent.get(run.eventId) ?? []), run]);
+  return byEvent;
 }

@@ -1,0 +1,28 @@
+/**
+ * The engine's settings for a run, read from its function's config in the registry.
+ */
+import { toMs, type Duration } from "../../sdk/duration.ts";
+import { DEFAULT_BACKOFF } from "../../src/lib/backoff.ts";
+import { registry } from "../../src/registry.ts";
+import type { EngineConfig } from "./engine.ts";
+import { MAX_STEP_OUTPUT_BYTES, MAX_STEPS_PER_RUN } from "./limits.ts";
+
+/** Retries, backoff, timeouts, cancelOn and limits for runs of `functionId`. */
+export function engineConfig(functionId: string): EngineConfig {
+  const config = registry.get(functionId)?.config;
+  const backoff = config?.backoff;
+  const ms = (duration: Duration | undefined): number | undefined => (duration === undefined ? undefined : toMs(duration));
+  return {
+    retries: config?.retries ?? 0,
+    startTimeoutMs: ms(config?.timeouts?.start),
+    finishTimeoutMs: ms(config?.timeouts?.finish),
+    cancelOn: config?.cancelOn?.map((c) => ({
+      event: c.event,
+      if: c.match !== undefined ? `event.${c.match} == async.${c.match}` : c.if,
+      timeoutMs: ms(c.timeout),
+    })),
+    backoff: backoff ? { initialMs: toMs(backoff.initial), coefficient: backoff.coefficient, maxMs: toMs(backoff.max) } : DEFAULT_BACKOFF,
+    maxSteps: MAX_STEPS_PER_RUN,
+    maxOutputBytes: MAX_STEP_OUTPUT_BYTES,
+  };
+}

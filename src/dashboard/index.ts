@@ -1,0 +1,61 @@
+/**
+ * The dashboard, mounted at /dashboard: server-rendered pages (Hono JSX), two static assets, the
+ * login, and the WebSockets that make pages live. Every answer carries a strict
+ * Content-Security-Policy (no inline script or style), forms are guarded against cross-site
+ * posts, and everything but the assets and the login needs a session.
+ */
+import { Hono } from "hono";
+import { csrf } from "hono/csrf";
+import { secureHeaders } from "hono/secure-headers";
+import { INDEX_BUFFER_SHARDS, indexBufferShard } from "../../durable-objects/run-index/run-index-buffer.ts";
+import type { Env } from "../env.ts";
+import { RUN_ID_PATTERN } from "../lib/ids.ts";
+import { CLIENT_SCRIPT } from "./assets/client.ts";
+import { STYLES } from "./assets/styles.ts";
+import { logIn, logOut, requireSession, showLogin } from "./auth.tsx";
+import { actionRoutes } from "./routes/actions.tsx";
+import { pageRoutes } from "./routes/pages.tsx";
+
+/** A Durable Object's answer made ours to add headers to (its own are immutable), a WebSocket kept. */
+const relay = (response: Response): Response =>
+  response.webSocket ? new Response(null, { status: 101, webSocket: response.webSocket }) : new Response(response.body, response);
+
+const asset = (body: string, type: string) => () =>
+  new Response(body, { headers: { "content-type": `${type}; charset=utf-8`, "cache-control": "public, max-age=300" } });
+
+export const dashboard = new Hono<{ Bindings: Env }>()
+  .use(
+    "*",
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", "data:"],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+      referrerPolicy: "same-origin",
+    }),
+  )
+  .use("*", csrf())
+  .get("/assets/app.css", asset(STYLES, "text/css"))
+  .get("/assets/app.js", asset(CLIENT_SCRIPT, "text/javascript"))
+  .get("/login", (c) => showLogin(c))
+  .post("/login", (c) => logIn(c))
+  .post("/logout", (c) => logOut(c))
+  .use("*", requireSession)
+  .get("/runs/:id/live", async (c) => {
+    const id = c.req.param("id");
+    if (!RUN_ID_PATTERN.test(id)) return c.text(`"${id}" is not a run id`, 400);
+    return relay(await c.env.RUN.get(c.env.RUN.idFromName(id)).fetch(c.req.raw));
+  })
+  .get("/live/index/:shard", async (c) => {
+    const shard = Number(c.req.param("shard"));
+    if (!Number.isInteger(shard) || shard < 0 || shard >= INDEX_BUFFER_SHARDS) return c.text(`No index shard "${c.req.param("shard")}"`, 404);
+    return relay(await indexBufferShard(c.env, shard).fetch(c.req.raw));
+  })
+  .route("/", pageRoutes)
+  .route("/", actionRoutes);

@@ -1,0 +1,118 @@
+/**
+ * A run's page: what it is, what it did (the waterfall and each step's output or error), the
+ * event(s) that started it, its relatives, the history log, and what can be done to it.
+ */
+import type { FC } from "hono/jsx";
+import type { HistoryEntry } from "../../../durable-objects/run/history.ts";
+import type { RunView } from "../../../durable-objects/run/view.ts";
+import { ActionButton, ErrorBlock, formatDuration, Json, Notice, Status, Time } from "../components.tsx";
+import { buildTimeline } from "../timeline.ts";
+import { Waterfall } from "../waterfall.tsx";
+
+const TERMINAL = new Set(["completed", "failed", "cancelled", "skipped"]);
+
+const runLink = (id: string) => <a href={`/dashboard/runs/${encodeURIComponent(id)}`} class="mono">{id}</a>;
+
+/** What the history entry says beyond its type, seq and time. */
+function entryDetail(entry: HistoryEntry): string {
+  const { type: _type, seq: _seq, at: _at, stepId: _stepId, name: _name, ...rest } = entry as HistoryEntry & { stepId?: string; name?: string };
+  const text = JSON.stringify(rest);
+  return text === "{}" ? "" : text.length > 400 ? `${text.slice(0, 400)}…` : text;
+}
+
+function childRuns(history: HistoryEntry[]): string[] {
+  return history.flatMap((entry) => (entry.type === "step.invoking" ? entry.childRunIds : []));
+}
+
+const Actions: FC<{ run: RunView }> = ({ run }) => {
+  const base = `/dashboard/runs/${encodeURIComponent(run.id)}`;
+  const terminal = TERMINAL.has(run.status);
+  return (
+    <div class="actions">
+      {!terminal ? <ActionButton action={`${base}/cancel`} label="Cancel" kind="danger" confirm="Cancel this run?" /> : null}
+      {!terminal && run.nextWakeAt ? <ActionButton action={`${base}/wake`} label="Wake now" kind="plain" /> : null}
+      {run.status === "failed" || run.status === "cancelled" ? (
+        <>
+          <ActionButton action={`${base}/replay`} label="Replay" />
+          <ActionButton action={`${base}/replay`} label="Replay from start" fields={{ fromStart: "true" }} kind="plain" />
+        </>
+      ) : null}
+    </div>
+  );
+};
+
+/** The live part of the run page. */
+export const RunBody: FC<{ run: RunView; history: HistoryEntry[]; now: number; notice?: { text: string; error: boolean } | undefined }> = ({ run, history, now, notice }) => {
+  const created = run.createdAt ? Date.parse(run.createdAt) : now;
+  const ended = run.endedAt ? Date.parse(run.endedAt) : undefined;
+  const children = childRuns(history);
+  return (
+    <>
+      <Notice text={notice?.text} error={notice?.error ?? false} />
+      <div class="panel">
+        <div class="actions">
+          <h1 class="mono">{run.functionId}</h1>
+          <Status status={run.status} />
+          {run.queuedReason ? <span class="muted">{run.queuedReason}</span> : null}
+        </div>
+        <p class="sub mono">{run.id}</p>
+        <dl class="meta">
+          <div><dt>Started</dt><dd><Time at={run.createdAt} /></dd></div>
+          <div><dt>Ended</dt><dd><Time at={run.endedAt} /></dd></div>
+          <div><dt>Duration</dt><dd>{formatDuration((ended ?? now) - created)}{ended ? "" : " so far"}</dd></div>
+          <div><dt>Attempt</dt><dd>{run.attempt + 1}</dd></div>
+          {run.nextWakeAt ? <div><dt>Next wake-up</dt><dd><Time at={run.nextWakeAt} /></dd></div> : null}
+          {run.parentRunId ? <div><dt>Parent run</dt><dd>{runLink(run.parentRunId)}</dd></div> : null}
+          {run.replayOf ? <div><dt>Replay of</dt><dd>{runLink(run.replayOf)}</dd></div> : null}
+          {run.failureRunId ? <div><dt>onFailure run</dt><dd>{runLink(run.failureRunId)}</dd></div> : null}
+          {children.length > 0 ? <div><dt>Child runs</dt><dd>{children.map((id) => <div>{runLink(id)}</div>)}</dd></div> : null}
+        </dl>
+        <div class="actions"><Actions run={run} /></div>
+      </div>
+      <h2>Timeline</h2>
+      <div class="panel"><Waterfall timeline={buildTimeline(history, now)} /></div>
+      {run.error ? <><h2>Error</h2><ErrorBlock error={run.error} /></> : null}
+      {run.status === "completed" ? <><h2>Output</h2><Json value={run.output} /></> : null}
+      <h2>Steps</h2>
+      <div class="panel">
+        {run.steps.length === 0 ? <p class="muted">No steps yet.</p> : null}
+        {run.steps.map((step) => (
+          <details class="step" id={`step-${step.id}`}>
+            <summary>
+              <span class="mono">{step.name}</span> <span class="muted">{step.op}</span> <Status status={step.status} />{" "}
+              <span class="muted">{`${step.attempts} attempt${step.attempts === 1 ? "" : "s"}${step.durationMs !== undefined ? ` · ${formatDuration(step.durationMs)}` : ""}`}</span>
+            </summary>
+            {step.sleepUntil ? <p>Sleeps until <Time at={step.sleepUntil} /></p> : null}
+            {step.retryAt ? <p>Retries at <Time at={step.retryAt} /></p> : null}
+            {step.error ? <ErrorBlock error={step.error} /> : null}
+            {step.status === "completed" ? <Json value={step.output} /> : null}
+          </details>
+        ))}
+      </div>
+      <h2>{run.events.length > 1 ? `Events (${run.events.length})` : "Event"}</h2>
+      {run.events.map((event) => (
+        <details class="panel" id={`event-${event.id}`} open={run.events.length === 1}>
+          <summary>
+            <span class="mono">{event.name}</span> <a href={`/dashboard/events/${encodeURIComponent(event.id)}`} class="mono">{event.id}</a>
+          </summary>
+          <Json value={event.data} />
+        </details>
+      ))}
+      <h2>History</h2>
+      <table>
+        <thead><tr><th class="num">#</th><th>At (+ms)</th><th>Event</th><th>Step</th><th>Detail</th></tr></thead>
+        <tbody>
+          {history.map((entry) => (
+            <tr>
+              <td class="num">{entry.seq}</td>
+              <td class="num mono">{`+${entry.at - created}`}</td>
+              <td class="mono">{entry.type}</td>
+              <td class="mono">{"name" in entry ? entry.name : ""}</td>
+              <td class="mono">{entryDetail(entry)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+};

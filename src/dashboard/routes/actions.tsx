@@ -1,0 +1,82 @@
+/**
+ * The dashboard's actions (POST, from its forms): cancel, wake and replay a run, invoke a
+ * function, bulk replay its failed runs, send a test event. They go through the same code as the
+ * HTTP API. A refused form is shown again with why (4xx); a done action redirects (303).
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { acceptEvents } from "../../events/accept.ts";
+import { maxEventBytes, oversizedEvent } from "../../events/limits.ts";
+import { eventInputSchema } from "../../events/schema.ts";
+import type { Env } from "../../env.ts";
+import { newId, RUN_ID_PATTERN } from "../../lib/ids.ts";
+import { formatBytes, jsonBytes } from "../../lib/json-size.ts";
+import { registry } from "../../registry.ts";
+import { invokeFunction } from "../../runs/invoke.ts";
+import { replayRun } from "../../runs/replay.ts";
+import { RANGES } from "../pages/runs.tsx";
+import { formFields, parseJsonObject, zodIssues } from "./forms.ts";
+import { eventsPage, functionPage, problemPage, runPage } from "./pages.tsx";
+
+const runUrl = (id: string, done: string): string => `/dashboard/runs/${encodeURIComponent(id)}?done=${done}`;
+const replayFormSchema = z.object({ fromStart: z.enum(["true", "false"]).default("false") });
+const bulkFormSchema = z.object({ range: z.enum(Object.keys(RANGES) as [keyof typeof RANGES]).default("24h") });
+
+export const actionRoutes = new Hono<{ Bindings: Env }>()
+  .post("/runs/:id/cancel", async (c) => {
+    const id = c.req.param("id");
+    if (!RUN_ID_PATTERN.test(id)) return problemPage(c, 400, "Not a run id", `"${id}" is not a run id`);
+    const result = await c.env.RUN.get(c.env.RUN.idFromName(id)).cancel("cancelled from the dashboard");
+    if (!result) return problemPage(c, 404, "No such run", `No run "${id}"`);
+    return c.redirect(runUrl(id, result.cancelled ? "cancelled" : "already-ended"), 303);
+  })
+  .post("/runs/:id/wake", async (c) => {
+    const id = c.req.param("id");
+    if (!RUN_ID_PATTERN.test(id)) return problemPage(c, 400, "Not a run id", `"${id}" is not a run id`);
+    const result = await c.env.RUN.get(c.env.RUN.idFromName(id)).wake();
+    if (result.status === undefined) return problemPage(c, 404, "No such run", `No run "${id}"`);
+    return c.redirect(runUrl(id, result.woke ? "woken" : "not-sleeping"), 303);
+  })
+  .post("/runs/:id/replay", async (c) => {
+    const id = c.req.param("id");
+    if (!RUN_ID_PATTERN.test(id)) return problemPage(c, 400, "Not a run id", `"${id}" is not a run id`);
+    const form = replayFormSchema.safeParse(await formFields(c));
+    if (!form.success) return problemPage(c, 400, "Bad form", "The replay form is invalid", zodIssues(form.error));
+    const fromStart = form.data.fromStart === "true";
+    const result = await replayRun(c.env, id, fromStart);
+    if (result.ok) return c.redirect(runUrl(result.runId, fromStart ? "replayed-from-start" : "replayed"), 303);
+    if (result.notFound) return problemPage(c, 404, "No such run", result.message);
+    return runPage(c, id, { text: result.message, error: true }, 409);
+  })
+  .post("/functions/:id/invoke", async (c) => {
+    const fn = registry.get(c.req.param("id"));
+    if (!fn) return problemPage(c, 404, "No such function", `No function "${c.req.param("id")}" is registered`);
+    const text = (await formFields(c)).data ?? "{}";
+    const data = parseJsonObject(text);
+    if (!data.ok) return functionPage(c, fn.id, { invokeData: text, error: data.error }, 400);
+    const bytes = jsonBytes(data.value);
+    const limit = maxEventBytes(c.env);
+    if (bytes > limit) return functionPage(c, fn.id, { invokeData: text, error: `The data is ${formatBytes(bytes)}; the limit is ${formatBytes(limit)}` }, 400);
+    return c.redirect(runUrl(await invokeFunction(c.env, fn.id, data.value), "invoked"), 303);
+  })
+  .post("/functions/:id/replay-failed", async (c) => {
+    const fn = registry.get(c.req.param("id"));
+    if (!fn) return problemPage(c, 404, "No such function", `No function "${c.req.param("id")}" is registered`);
+    const form = bulkFormSchema.safeParse(await formFields(c));
+    if (!form.success) return functionPage(c, fn.id, { error: "The bulk replay form is invalid", issues: zodIssues(form.error) }, 400);
+    const jobId = newId();
+    await c.env.BULK.get(c.env.BULK.idFromName(jobId)).begin({ action: "replay", functionId: fn.id, from: Date.now() - RANGES[form.data.range], status: "failed", fromStart: false });
+    return c.redirect(`/dashboard/functions/${encodeURIComponent(fn.id)}?job=${jobId}`, 303);
+  })
+  .post("/events/send", async (c) => {
+    const fields = await formFields(c);
+    const form = { name: fields.name ?? "", data: fields.data ?? "{}" };
+    const data = parseJsonObject(form.data);
+    if (!data.ok) return eventsPage(c, { ...form, error: data.error }, 400);
+    const event = eventInputSchema.safeParse({ name: form.name, data: data.value });
+    if (!event.success) return eventsPage(c, { ...form, error: "The event is invalid", issues: zodIssues(event.error) }, 400);
+    const tooLarge = oversizedEvent([event.data], maxEventBytes(c.env));
+    if (tooLarge) return eventsPage(c, { ...form, error: tooLarge }, 413);
+    const [id] = await acceptEvents(c.env, [event.data]);
+    return c.redirect(`/dashboard/events/${encodeURIComponent(id ?? "")}`, 303);
+  });

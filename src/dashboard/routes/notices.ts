@@ -1,0 +1,18 @@
+/**
+ * What an action did, carried to the page it redirects to as `?done=<code>`: a fixed set of
+ * messages, so nothing a URL holds is ever shown as text.
+ */
+const NOTICES: Record<string, { text: string; error: boolean }> = {
+  cancelled: { text: "Run cancelled.", error: false },
+  "already-ended": { text: "The run had already ended; nothing was cancelled.", error: true },
+  woken: { text: "Woken: the run's timer fired now.", error: false },
+  "not-sleeping": { text: "The run had no timer to fire.", error: true },
+  replayed: { text: "Replay started: this run begins with the original run's results up to its first failed step.", error: false },
+  "replayed-from-start": { text: "Replay started from the first step.", error: false },
+  invoked: { text: "Function invoked.", error: false },
+};
+
+/** The notice for `code`, or none for a code this dashboard did not give out. */
+export function doneNotice(code: string | undefined): { text: string; error: boolean } | undefined {
+  return code === undefined ? undefined : NOTICES[code];
+}

@@ -1,0 +1,130 @@
+/**
+ * The dashboard's pages (GET): runs, a run, events, an event, functions, a function. Each page
+ * names the WebSockets its live region listens on: a run's own RunObject, or the run index
+ * buffers for pages that list runs.
+ */
+import { Hono, type Context } from "hono";
+import { z } from "zod";
+import { runViewSchema } from "../../../durable-objects/run/view.ts";
+import { INDEX_BUFFER_SHARDS } from "../../../durable-objects/run-index/run-index-buffer.ts";
+import { getEvent, listEvents } from "../../db/events.ts";
+import { functionStats } from "../../db/run-stats.ts";
+import { countByStatus } from "../../db/run-stats.ts";
+import { listRuns, runExists, runsForEvents } from "../../db/run-queries.ts";
+import { pagingSchema } from "../../api/paging.ts";
+import type { Env } from "../../env.ts";
+import { RUN_ID_PATTERN } from "../../lib/ids.ts";
+import { registry } from "../../registry.ts";
+import { Notice } from "../components.tsx";
+import { page } from "../layout.tsx";
+import { EventBody, EventsBody, SendEventForm } from "../pages/events.tsx";
+import { FunctionBody, FunctionForms, FunctionsBody } from "../pages/functions.tsx";
+import { RunBody } from "../pages/run.tsx";
+import { RANGES, RunFilters, RunsBody, runsQuerySchema } from "../pages/runs.tsx";
+import { doneNotice } from "./notices.ts";
+import { zodIssues } from "./forms.ts";
+
+type DashboardContext = Context<{ Bindings: Env }>;
+
+/** The run index buffers' feeds: every page listing runs hears of index writes. */
+export const INDEX_FEEDS = Array.from({ length: INDEX_BUFFER_SHARDS }, (_, shard) => `/dashboard/live/index/${shard}`);
+
+const DAY_MS = 86_400_000;
+
+/** A page saying what is missing or wrong, with the right status. */
+export function problemPage(c: DashboardContext, status: 400 | 404 | 409, title: string, message: string, issues?: string[]): Response | Promise<Response> {
+  return page(c, { title, section: "none" }, <Notice text={message} error issues={issues} />, status);
+}
+
+/** A run's page; `notice` says what an action did. */
+export async function runPage(c: DashboardContext, runId: string, notice?: { text: string; error: boolean }, status: 200 | 409 = 200): Promise<Response> {
+  if (!RUN_ID_PATTERN.test(runId)) return problemPage(c, 400, "Not a run id", `"${runId}" is not a run id`);
+  const stub = c.env.RUN.get(c.env.RUN.idFromName(runId));
+  const [run, history] = await Promise.all([stub.getRun(), stub.getHistory()]);
+  const detail = run && history ? { run: runViewSchema.parse(run), history } : undefined;
+  if (!detail) return problemPage(c, 404, "No such run", `No run "${runId}"`);
+  const live = ["completed", "failed", "cancelled", "skipped"].includes(detail.run.status) ? [] : [`/dashboard/runs/${encodeURIComponent(runId)}/live`];
+  return page(c, { title: `${detail.run.functionId} · ${runId}`, section: "runs", live }, <RunBody {...detail} now={Date.now()} notice={notice} />, status);
+}
+
+/** A function's page, with the state of its forms. */
+export async function functionPage(c: DashboardContext, functionId: string, forms: FunctionForms, status: 200 | 400 = 200): Promise<Response> {
+  const fn = registry.get(functionId);
+  if (!fn) return problemPage(c, 404, "No such function", `No function "${functionId}" is registered`);
+  const now = Date.now();
+  const [stats, runs] = await Promise.all([functionStats(c.env.DB, fn.id, now - DAY_MS), listRuns(c.env.DB, { functionId: fn.id, limit: 20 })]);
+  return page(c, { title: fn.id, section: "functions", live: INDEX_FEEDS, head: <FunctionForms fn={fn} forms={forms} /> }, <FunctionBody fn={fn} stats={stats} runs={runs.items} now={now} />, status);
+}
+
+/** The events page, with the state of its send form. */
+export async function eventsPage(c: DashboardContext, form?: { name: string; data: string; error: string; issues?: string[] }, status: 200 | 400 | 413 = 200): Promise<Response> {
+  const query = pagingSchema.extend({ name: z.string().max(256).optional() }).safeParse(c.req.query());
+  if (!query.success) return problemPage(c, 400, "Bad filter", "The query string is invalid", zodIssues(query.error));
+  const name = query.data.name || undefined;
+  const events = await listEvents(c.env.DB, { name, cursor: query.data.cursor, limit: query.data.limit });
+  const runs = await runsForEvents(c.env.DB, events.items.map((event) => event.id));
+  const head = (
+    <>
+      <h1>Events</h1>
+      <form class="filters" method="get" action="/dashboard/events">
+        <label>
+          Event name
+          <input name="name" value={name ?? ""} placeholder="e.g. user/signed-up" />
+        </label>
+        <button type="submit">Filter</button>
+      </form>
+      <SendEventForm form={form} error={form?.error} issues={form?.issues} />
+    </>
+  );
+  return page(c, { title: "Events", section: "events", live: query.data.cursor ? [] : INDEX_FEEDS, head }, <EventsBody events={events.items} runs={runs} next={events.next} name={name} />, status);
+}
+
+export const pageRoutes = new Hono<{ Bindings: Env }>()
+  .get("/", (c) => c.redirect("/dashboard/runs", 303))
+  .get("/runs", async (c) => {
+    const raw = Object.fromEntries(Object.entries(c.req.query()).filter(([, value]) => value !== ""));
+    const parsed = runsQuerySchema.safeParse(raw);
+    if (!parsed.success) return problemPage(c, 400, "Bad filter", "The filter is invalid", zodIssues(parsed.error));
+    const query = parsed.data;
+    if (query.q && RUN_ID_PATTERN.test(query.q) && (await runExists(c.env.DB, query.q))) return c.redirect(`/dashboard/runs/${encodeURIComponent(query.q)}`, 303);
+    const now = Date.now();
+    const filter = {
+      functionId: query.function,
+      eventName: query.event,
+      eventId: query.q,
+      after: query.range ? now - RANGES[query.range] : query.from,
+      before: query.to,
+    };
+    const [runs, counts] = await Promise.all([listRuns(c.env.DB, { ...filter, status: query.status, cursor: query.cursor, limit: query.limit }), countByStatus(c.env.DB, filter)]);
+    const functions = registry.list().map((fn) => fn.id);
+    const head = (
+      <>
+        <h1>Runs</h1>
+        {query.q ? <p class="sub">{`Runs started by event "${query.q}" (no run has that id).`}</p> : null}
+        <RunFilters query={query} functions={functions} raw={raw} />
+      </>
+    );
+    const body = <RunsBody raw={raw} query={query} counts={counts} runs={runs.items} next={runs.next} now={now} />;
+    return page(c, { title: "Runs", section: "runs", live: query.cursor ? [] : INDEX_FEEDS, head }, body);
+  })
+  .get("/runs/:id", (c) => runPage(c, c.req.param("id"), doneNotice(c.req.query("done"))))
+  .get("/events", (c) => eventsPage(c))
+  .get("/events/:id", async (c) => {
+    const event = await getEvent(c.env.DB, c.req.param("id"));
+    if (!event) return problemPage(c, 404, "No such event", `No event "${c.req.param("id")}"`);
+    const runs = await listRuns(c.env.DB, { eventId: event.id, limit: 200 });
+    return page(c, { title: event.name, section: "events", live: INDEX_FEEDS }, <EventBody event={event} runs={runs.items} now={Date.now()} />);
+  })
+  .get("/functions", async (c) => {
+    const since = Date.now() - DAY_MS;
+    const functions = await Promise.all(registry.list().map(async (fn) => ({ fn, stats: await functionStats(c.env.DB, fn.id, since) })));
+    return page(c, { title: "Functions", section: "functions", live: INDEX_FEEDS, head: <h1>Functions</h1> }, <FunctionsBody functions={functions} />);
+  })
+  .get("/functions/:id", async (c) => {
+    const jobId = c.req.query("job");
+    const progress = jobId && /^[0-9A-Z]{26}$/.test(jobId) ? await c.env.BULK.get(c.env.BULK.idFromName(jobId)).progress() : null;
+    const notice = progress
+      ? `Bulk replay ${jobId}: ${progress.matched} failed run(s) found, ${progress.acted} replayed${progress.done ? ", done" : " so far (reload to follow)"}.`
+      : undefined;
+    return functionPage(c, c.req.param("id"), notice ? { notice } : {});
+  });
