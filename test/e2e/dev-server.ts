@@ -21,9 +21,9 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** Starts the dev server and resolves once its API answers. */
-export async function startDevServer(stateDir: string, port: number): Promise<DevServer> {
-  const child: ChildProcess = spawn(process.execPath, ["scripts/dev.mjs", "--port", String(port), "--ip", "127.0.0.1"], {
+/** Starts the dev server (extra arguments go to wrangler dev) and resolves once it answers. */
+export async function startDevServer(stateDir: string, port: number, extraArgs: string[] = []): Promise<DevServer> {
+  const child: ChildProcess = spawn(process.execPath, ["scripts/dev.mjs", "--port", String(port), "--ip", "127.0.0.1", ...extraArgs], {
     env: { ...process.env, STEPWISE_STATE_DIR: stateDir, WRANGLER_SEND_METRICS: "false" },
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
@@ -36,7 +36,8 @@ export async function startDevServer(stateDir: string, port: number): Promise<De
   for (;;) {
     if (child.exitCode !== null) throw new Error(`dev server exited early:\n${output}`);
     try {
-      if ((await fetch(`${url}/v1/functions`)).ok) break;
+      // A public asset: it answers whether or not the server was started with keys.
+      if ((await fetch(`${url}/dashboard/assets/app.css`)).ok) break;
     } catch {
       // not listening yet
     }

@@ -20,7 +20,7 @@ header.top .brand{font-weight:700;font-size:16px;color:var(--text);letter-spacin
 header.top nav{display:flex;gap:16px;flex:1}
 header.top nav a{color:var(--muted);font-weight:500}header.top nav a.here{color:var(--text)}
 main{max-width:1280px;margin:0 auto;padding:20px 24px 48px}
-h1{font-size:20px;margin:0 0 4px}h2{font-size:15px;margin:24px 0 8px}
+h1{font-size:20px;margin:0 0 4px}h1.mono{font-size:17px}h2{font-size:15px;margin:24px 0 8px}
 .sub{color:var(--muted);margin:0 0 16px}
 .panel{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:14px 16px;margin-bottom:16px}
 table{width:100%;border-collapse:collapse;background:var(--panel);border:1px solid var(--line);border-radius:8px;overflow:hidden}

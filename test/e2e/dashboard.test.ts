@@ -1,0 +1,132 @@
+/**
+ * The dashboard in a real browser: Debian's Chromium driven by playwright-core against
+ * `npm run dev` started with an API key. Screenshots go to a temporary directory, or to
+ * STEPWISE_SCREENSHOTS (`npm run screenshots` writes the ones in docs/).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, startDevServer, type DevServer } from "./dev-server.ts";
+
+const KEY = "e2e-dashboard-key";
+const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
+const SEND_FORM = "form[action='/dashboard/events/send']";
+const shots = process.env.STEPWISE_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), "stepwise-shots-"));
+
+let stateDir: string;
+let server: DevServer;
+let browser: Browser;
+let page: Page;
+const dialogs: string[] = [];
+
+/** A badge with `status` inside the live region. */
+const badge = (status: string) => page.locator(`#live-region .badge.s-${status}`).first();
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), "stepwise-dashboard-"));
+  mkdirSync(shots, { recursive: true });
+  server = await startDevServer(stateDir, await freePort(), ["--var", `STEPWISE_API_KEYS:${KEY}`]);
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: FLAGS });
+  page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  // Confirmations are accepted; anything else (an alert from injected script) is recorded.
+  page.on("dialog", (dialog) => {
+    if (dialog.type() !== "confirm") dialogs.push(dialog.message());
+    void dialog.accept();
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe("dashboard in Chromium", () => {
+  it("asks for a login, refuses a wrong key and lets the right one in", async () => {
+    await page.goto(`${server.url}/`);
+    await expect.poll(() => page.url()).toContain("/dashboard/login");
+    await page.fill("input[name=key]", "wrong");
+    await page.click("button[type=submit]");
+    await page.getByText("not one of this Stepwise's API keys").waitFor();
+    await page.fill("input[name=key]", KEY);
+    await page.click("button[type=submit]");
+    await page.getByRole("heading", { name: "Runs" }).waitFor();
+    const cookies = await page.context().cookies();
+    expect(cookies.find((cookie) => cookie.name === "stepwise_session")).toMatchObject({ httpOnly: true, sameSite: "Strict" });
+  });
+
+  it("sends an event from the form and shows its run appear and complete live", async () => {
+    await page.goto(`${server.url}/dashboard/events`);
+    await page.click("summary:has-text('Send a test event')");
+    await page.fill(`${SEND_FORM} input[name=name]`, "items/batch-ready");
+    await page.fill(`${SEND_FORM} textarea[name=data]`, JSON.stringify({ itemIds: ["a", "b", "c"] }));
+    await page.click("button:has-text('Send event')");
+    await page.waitForURL(/\/dashboard\/events\/[0-9A-Z]{26}$/);
+    // A marker on the window survives only if the page is updated in place, not reloaded.
+    await page.evaluate(() => Object.assign(window, { __stayed: true }));
+    await page.locator("#live-indicator.on").waitFor();
+    await badge("completed").waitFor({ timeout: 30_000 });
+    await expect(page.locator("#live-region").textContent()).resolves.toContain("process-items");
+    expect(await page.evaluate(() => (window as unknown as { __stayed?: boolean }).__stayed)).toBe(true);
+  });
+
+  it("shows a payload holding <script> as text and runs nothing", async () => {
+    await page.goto(`${server.url}/dashboard/events`);
+    await page.click("summary:has-text('Send a test event')");
+    await page.fill(`${SEND_FORM} input[name=name]`, `xss/<img src=x onerror="window.__xss=1">`);
+    await page.fill(`${SEND_FORM} textarea[name=data]`, JSON.stringify({ html: "<script>window.__xss=2;alert('xss')</script>" }));
+    await page.click("button:has-text('Send event')");
+    await page.waitForURL(/\/dashboard\/events\/[0-9A-Z]{26}$/);
+    await page.getByText(`<script>window.__xss=2;alert('xss')</script>`).waitFor();
+    await page.goto(`${server.url}/dashboard/events`);
+    await page.getByText(`xss/<img src=x onerror="window.__xss=1">`).first().waitFor();
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.locator("img").count()).toBe(0);
+    expect(dialogs).toEqual([]);
+  });
+
+  it("opens a failed run, shows its retries, and replays it", async () => {
+    await page.goto(`${server.url}/dashboard/functions/analyze-document`);
+    await page.fill("textarea[name=data]", JSON.stringify({ documentId: "doc-7", text: "quarterly report draft", failLlmTimes: 9 }));
+    await page.click("button:has-text('Invoke')");
+    await page.waitForURL(/\/dashboard\/runs\/[0-9A-Z]{26}\?done=invoked$/);
+    const failedUrl = page.url().replace(/\?.*$/, "");
+    await badge("failed").waitFor({ timeout: 60_000 });
+    await page.click("summary:has-text('call-llm')");
+    await page.locator("pre.err:has-text('LLM unavailable')").first().waitFor();
+    expect(await page.locator("#live-region rect.seg-failed").count()).toBeGreaterThanOrEqual(4);
+    expect(await page.locator("#live-region rect.seg-backoff").count()).toBeGreaterThanOrEqual(3);
+    await page.screenshot({ path: join(shots, "run-detail.png"), fullPage: true });
+    await page.click("button:has-text('Replay')");
+    await page.waitForURL(/\?done=replayed$/);
+    expect(page.url().replace(/\?.*$/, "")).not.toBe(failedUrl);
+    await page.getByText("Replay of").waitFor();
+    expect(await page.locator(`a[href="${new URL(failedUrl).pathname}"]`).count()).toBe(1);
+  });
+
+  it("cancels a sleeping run", async () => {
+    await page.goto(`${server.url}/dashboard/functions/onboard-user`);
+    await page.fill("textarea[name=data]", JSON.stringify({ userId: "u-cancel", email: "u@example.com" }));
+    await page.click("button:has-text('Invoke')");
+    await page.waitForURL(/\?done=invoked$/);
+    await badge("sleeping").waitFor({ timeout: 15_000 });
+    await page.click("button:has-text('Cancel')");
+    await page.waitForURL(/\?done=cancelled$/);
+    await badge("cancelled").waitFor();
+    await page.getByText("Run cancelled.").waitFor();
+  });
+
+  it("lists the runs with their statuses, in light and dark", async () => {
+    await page.goto(`${server.url}/dashboard/runs`);
+    for (const status of ["completed", "failed", "cancelled"]) await page.locator(`.counts .badge.s-${status}`).waitFor();
+    await page.screenshot({ path: join(shots, "runs.png") });
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.goto(`${server.url}/dashboard/runs`);
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(background).toBe("rgb(18, 18, 22)");
+    await page.screenshot({ path: join(shots, "runs-dark.png") });
+    await page.emulateMedia({ colorScheme: "light" });
+  });
+});
