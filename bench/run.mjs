@@ -4,7 +4,7 @@
 // bench/RESULTS.md; then the events scenarios (ingestion rate, accept to first step) on Stepwise.
 // Options: --repeat N (default 5).
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, cpus } from "node:os";
 import { join } from "node:path";
 
@@ -275,6 +275,9 @@ gate holds every message leaving the object (including the next step's own fetch
 writes are durable; so a result is never acknowledged, nor a side effect of a later step sent,
 before it is on disk. Waiting for each sync explicitly would add nothing but latency.
 `;
-writeFileSync("bench/RESULTS.md", markdown);
+// The dashboard's section comes from bench/dashboard.mjs; it is kept as it is.
+const previous = existsSync("bench/RESULTS.md") ? readFileSync("bench/RESULTS.md", "utf8") : "";
+const dashboardSection = /<!-- dashboard -->[\s\S]*<!-- \/dashboard -->/.exec(previous)?.[0];
+writeFileSync("bench/RESULTS.md", dashboardSection ? `${markdown.trimEnd()}\n\n${dashboardSection}\n` : markdown);
 console.log("wrote bench/RESULTS.md");
 process.exit(0);
