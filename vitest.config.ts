@@ -1,7 +1,23 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { buildSync } from "esbuild";
 import { defineConfig } from "vitest/config";
 
 const migrations = await readD1Migrations("./migrations");
+
+// The remote app is a Worker of its own built from TypeScript with the SDK: bundle it for miniflare.
+buildSync({
+  entryPoints: ["./test/fixtures/remote-app.ts"],
+  outfile: "./.test-build/remote-app.js",
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  conditions: ["workerd", "worker", "browser"],
+  target: "es2022",
+  logLevel: "warning",
+});
+
+/** The key Stepwise and the remote test app sign with. */
+const SIGNING_KEY = "test-signing-key-0123456789";
 
 export default defineConfig({
   test: {
@@ -30,8 +46,8 @@ export default defineConfig({
             main: "./test/worker.ts",
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              bindings: { TEST_MIGRATIONS: migrations },
-              serviceBindings: { CALLER: "caller" },
+              bindings: { TEST_MIGRATIONS: migrations, STEPWISE_SIGNING_KEY: SIGNING_KEY },
+              serviceBindings: { CALLER: "caller", REMOTE_APP: "remote-app" },
               workers: [
                 {
                   // A second Worker bound to Stepwise's RPC entrypoint, as a user's app would be.
@@ -39,6 +55,15 @@ export default defineConfig({
                   modules: true,
                   scriptPath: "./test/fixtures/caller-worker.js",
                   compatibilityDate: "2026-04-20",
+                  serviceBindings: { STEPWISE: { name: "vitest-pool-workers-runner-workers", entrypoint: "StepwiseRpc" } },
+                },
+                {
+                  // A user's app with functions served by serve(), reached by Stepwise as REMOTE_APP.
+                  name: "remote-app",
+                  modules: true,
+                  scriptPath: "./.test-build/remote-app.js",
+                  compatibilityDate: "2026-04-20",
+                  bindings: { SIGNING_KEY },
                   serviceBindings: { STEPWISE: { name: "vitest-pool-workers-runner-workers", entrypoint: "StepwiseRpc" } },
                 },
               ],

@@ -29,6 +29,9 @@ export type StepwiseOptions = z.input<typeof clientOptionsSchema> & { binding?: 
 /** Config of {@link Stepwise.createFunction}: limits and policies, plus an optional `onFailure`. */
 export type CreateFunctionConfig<TData> = FunctionConfigInput & { onFailure?: FailureHandler<TData> };
 
+/** Where each client sends (internal: `serve()` syncs through it; not exported from index.ts). */
+export const clientTargets = new WeakMap<Stepwise, EventTarget>();
+
 /** An app's entry point to Stepwise. */
 export class Stepwise {
   readonly id: string;
@@ -41,6 +44,7 @@ export class Stepwise {
     this.id = parsed.data.id;
     if (binding) this.target = { binding };
     else if (parsed.data.baseUrl) this.target = { baseUrl: parsed.data.baseUrl, eventKey: parsed.data.eventKey, fetch };
+    if (this.target) clientTargets.set(this, this.target);
   }
 
   /**

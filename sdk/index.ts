@@ -33,3 +33,6 @@ export type { StepTools, StepId } from "./step-tools.ts";
 export type { WaitForAllOptions, WaitForAnyOptions, WaitForEventOptions, WaitForEventsOptions, WaitPart, WaitResult } from "./event-steps.ts";
 export type { InvokeOptions, InvokeManyResult, InvokeTarget } from "./invoke-steps.ts";
 export type { Logger } from "./logger.ts";
+export { serve } from "./serve.ts";
+export type { ServeOptions, ServeHandler } from "./serve.ts";
+export { toNodeListener } from "./node.ts";

@@ -14,9 +14,11 @@ export interface SendableEvent {
   user?: Record<string, unknown>;
 }
 
-/** The part of the Stepwise service binding that `send()` uses. */
+/** The part of the Stepwise service binding that `send()` (and `serve()`'s sync) use. */
 export interface EventsBinding {
   send(events: SendableEvent | SendableEvent[]): Promise<{ ids: string[] }>;
+  /** Registers the app reachable at `target` (see serve()). */
+  syncApp?(target: { binding: string } | { url: string }): Promise<unknown>;
 }
 
 /** Where events go: a binding, or a base URL with an event key. */

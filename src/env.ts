@@ -30,6 +30,10 @@ export interface Env {
   STEPWISE_API_KEYS?: string;
   /** Event keys (comma-separated) for `POST /v1/events` and `POST /e/:eventKey`. */
   STEPWISE_EVENT_KEYS?: string;
+  /** Signs every request to remote apps (serve()) and checks their answers; apps hold the same key. */
+  STEPWISE_SIGNING_KEY?: string;
+  /** The previous signing key, still accepted on answers and syncs while apps rotate to the new one. */
+  STEPWISE_SIGNING_KEY_FALLBACK?: string;
   /** Largest accepted event in bytes (default 512 KiB). */
   STEPWISE_MAX_EVENT_BYTES?: string;
 }

@@ -3,7 +3,7 @@
  * load by the Worker's entry point; read by the API and by every run.
  */
 import type { StepwiseFunction } from "../sdk/function.ts";
-import { failureFunction } from "./failure-function.ts";
+import { failureFunction } from "../sdk/failure.ts";
 
 /** Functions known to this Worker, looked up by id. */
 export class FunctionRegistry {

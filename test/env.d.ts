@@ -10,6 +10,8 @@ declare global {
       TEST_MIGRATIONS: D1Migration[];
       /** test/fixtures/caller-worker.js: calls Stepwise's RPC entrypoint through a service binding. */
       CALLER: Fetcher & { call(method: string, args: unknown[]): Promise<CallResult> };
+      /** test/fixtures/remote-app.ts: a user's app serving functions with serve(). */
+      REMOTE_APP: Fetcher;
     }
   }
 }

@@ -1,15 +1,14 @@
 /**
- * The engine's settings for a run, read from its function's config in the registry.
+ * The engine's settings for a run, read from its function's config.
  */
 import { toMs, type Duration } from "../../sdk/duration.ts";
 import { DEFAULT_BACKOFF } from "../../src/lib/backoff.ts";
-import { registry } from "../../src/registry.ts";
+import type { FunctionConfig } from "../../sdk/function.ts";
 import type { EngineConfig } from "./engine.ts";
 import { MAX_STEP_OUTPUT_BYTES, MAX_STEPS_PER_RUN } from "./limits.ts";
 
-/** Retries, backoff, timeouts, cancelOn and limits for runs of `functionId`. */
-export function engineConfig(functionId: string): EngineConfig {
-  const config = registry.get(functionId)?.config;
+/** Retries, backoff, timeouts, cancelOn and limits for runs of a function with `config` (none: defaults, no retries). */
+export function engineConfig(config: FunctionConfig | undefined): EngineConfig {
   const backoff = config?.backoff;
   const ms = (duration: Duration | undefined): number | undefined => (duration === undefined ? undefined : toMs(duration));
   return {

@@ -4,12 +4,12 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
-import { childOutcomeSchema, runEventSchema, type ChildOutcome, type StepOp, type ExecutionRequest, type ExecutionResponse, type RunEvent, type SerializedError } from "../../sdk/protocol.ts";
+import { childOutcomeSchema, runEventSchema, type ChildOutcome, type StepOp, type RunEvent, type SerializedError } from "../../sdk/protocol.ts";
 import type { Env } from "../../src/env.ts";
-import { FUNCTION_FAILED_EVENT, failureFunctionId } from "../../src/failure-function.ts";
+import { FUNCTION_FAILED_EVENT, failureFunctionId } from "../../sdk/failure.ts";
 import { parseInput } from "../../src/lib/parse.ts";
-import { registry } from "../../src/registry.ts";
-import { executeInProcess } from "../../src/transport/in-process.ts";
+import { getFunction } from "../../src/functions/catalog.ts";
+import { executorFor } from "./executor.ts";
 import { engineConfig } from "./engine-config.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
 import { childRunIds, notifyParent, startChildRuns } from "./children.ts";
@@ -165,7 +165,8 @@ export class RunObject extends DurableObject<Env> {
       return { accepted: false };
     }
     this.record([{ type: "step.child-ended", stepId, name: step.name, outcome: ended }]);
-    const decided = decideChildren(this.load() ?? state, stepId, engineConfig(state.functionId), { now: Date.now(), random: Math.random });
+    const fn = await getFunction(this.env, state.functionId);
+    const decided = decideChildren(this.load() ?? state, stepId, engineConfig(fn?.config), { now: Date.now(), random: Math.random });
     if (decided.length > 0) {
       this.record(decided);
       this.driveOnce({ watchdog: true }).catch((error: unknown) => console.error(`stepwise: run ${state.runId} stopped; its alarm resumes it`, error));
@@ -237,28 +238,22 @@ export class RunObject extends DurableObject<Env> {
     if (!state) return;
     if (!state.terminal) {
       if (watchdog) await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
-      const fn = registry.get(state.functionId);
-      const execute = fn
-        ? (request: ExecutionRequest): Promise<ExecutionResponse> => executeInProcess(fn, request)
-        : async (): Promise<ExecutionResponse> => ({
-            type: "failed",
-            error: { name: "FunctionNotFoundError", message: `Function "${state.functionId}" is not registered with this Stepwise Worker` },
-            retriable: false,
-          });
+      const fn = await getFunction(this.env, state.functionId);
+      const execute = executorFor(this.env, state.functionId, fn, (id) => this.load()?.steps.get(id)?.name ?? id);
       const ports = {
         state: () => this.load() ?? state,
         record: (events: HistoryEvent[]) => void this.record(events),
         execute,
         sendEvents: (step: StepState) => sendStepEvents(this.env, this.load() ?? state, step),
         childRunIds: (step: StepState) => childRunIds(this.load() ?? state, step),
-        ...slotPorts(this.env, state, registry.get(state.functionId)?.config),
-        admit: () => admitRun(this.env, state, registry.get(state.functionId)?.config),
+        ...slotPorts(this.env, state, fn?.config),
+        admit: () => admitRun(this.env, state, fn?.config),
         startChildren: (step: StepState) => startChildRuns(this.env, this.load() ?? state, step),
         setWake: async (at: number | undefined) => (at === undefined ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at)),
         now: () => Date.now(),
         random: Math.random,
       };
-      const config = engineConfig(state.functionId);
+      const config = engineConfig(fn?.config);
       await drive(ports, config, { budgetMs: DRIVE_BUDGET_MS, ...options });
       await this.listenForCancel();
       // New waits go into their WaitIndex; one an event already satisfies ends now, and the run goes on.
@@ -277,7 +272,7 @@ export class RunObject extends DurableObject<Env> {
       }
     }
     this.syncIndex();
-    if (this.load()?.terminal) await slotPorts(this.env, this.load() ?? state, registry.get(state.functionId)?.config).releaseRun();
+    if (this.load()?.terminal) await slotPorts(this.env, this.load() ?? state, (await getFunction(this.env, state.functionId))?.config).releaseRun();
     await this.startFailureHandler();
     await this.reportToParent();
     // Between drives the history in SQLite is all the run needs: a sleeping run keeps nothing in memory.
@@ -308,8 +303,9 @@ export class RunObject extends DurableObject<Env> {
   /** After a final failure, starts the function's onFailure run once (its id is derived). */
   private async startFailureHandler(): Promise<void> {
     const state = this.load();
-    const fn = state && registry.get(state.functionId);
-    if (!state || state.terminal !== "failed" || !fn?.onFailure || state.failureRunId || !state.error) return;
+    if (!state || state.terminal !== "failed" || state.failureRunId || !state.error) return;
+    const fn = await getFunction(this.env, state.functionId);
+    if (!fn || !(await getFunction(this.env, failureFunctionId(fn.id)))) return;
     const [event] = state.events;
     if (!event) return;
     const failureRunId = `${state.runId}.failure`;

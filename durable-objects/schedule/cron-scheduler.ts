@@ -8,7 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../../src/env.ts";
 import { derivedId } from "../../src/lib/ids.ts";
 import { parseInput } from "../../src/lib/parse.ts";
-import { registry } from "../../src/registry.ts";
+import { getFunction } from "../../src/functions/catalog.ts";
 import { cronTargetSchema, planAlarm, planEnsure, scheduleSchema, type CronTarget, type Schedule } from "./cron-plan.ts";
 
 /** Name of the event a cron run receives. */
@@ -64,7 +64,7 @@ export class CronScheduler extends DurableObject<Env> {
   private async fire(now: number): Promise<string | undefined> {
     const stored = await this.stored();
     if (!stored) return undefined;
-    const fn = registry.get(stored.functionId);
+    const fn = await getFunction(this.env, stored.functionId);
     const stillScheduled = fn?.triggers.some((trigger) => "cron" in trigger && trigger.cron === stored.cron && trigger.timezone === stored.timezone);
     if (!stillScheduled) {
       await this.remove();

@@ -11,6 +11,7 @@ import { errorResponse } from "./errors.ts";
 import { eventsApi } from "./events.ts";
 import { functionsApi } from "./functions.ts";
 import { inngestApi } from "./inngest.ts";
+import { appsApi } from "./apps.ts";
 import { bulkApi } from "./bulk.ts";
 import { dashboard } from "../dashboard/index.ts";
 import { runsApi } from "./runs.ts";
@@ -20,12 +21,14 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/dashboard", dashboard)
   .post("/v1/events", requireKey("event"))
   .post("/e/:eventKey", requireKey("event", "eventKey"))
-  .use("/v1/*", async (c, next) => (c.req.method === "POST" && c.req.path === "/v1/events" ? next() : requireKey("api")(c, next)))
+  // Ingestion takes event keys, and an app's sync its signature; everything else an API key.
+  .use("/v1/*", async (c, next) => (c.req.method === "POST" && (c.req.path === "/v1/events" || c.req.path === "/v1/apps/sync") ? next() : requireKey("api")(c, next)))
   .route("/e", inngestApi)
   .route("/v1/events", eventsApi)
   .route("/v1/functions", functionsApi)
   .route("/v1/runs", runsApi)
   .route("/v1/bulk", bulkApi)
+  .route("/v1/apps", appsApi)
   .notFound((c) => errorResponse(c, 404, "not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`))
   .onError((error, c) => {
     // Middleware refusals (a cross-site form post) carry their own answer.

@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { Env } from "../env.ts";
 import { maxEventBytes } from "../events/limits.ts";
 import { formatBytes, jsonBytes } from "../lib/json-size.ts";
-import { registry } from "../registry.ts";
+import { getFunction, listFunctions } from "../functions/catalog.ts";
 import { invokeFunction } from "../runs/invoke.ts";
 import { readBody } from "./body.ts";
 import { errorResponse } from "./errors.ts";
@@ -18,14 +18,21 @@ const invokeBodySchema = z
   .strict();
 
 export const functionsApi = new Hono<{ Bindings: Env }>()
-  .get("/", (c) =>
+  .get("/", async (c) =>
     c.json({
-      functions: registry.list().map((fn) => ({ id: fn.id, app: fn.appId, name: fn.config.name ?? fn.id, triggers: fn.triggers, config: fn.config })),
+      functions: (await listFunctions(c.env)).map((fn) => ({
+        id: fn.id,
+        app: fn.appId,
+        name: fn.config.name ?? fn.id,
+        runsIn: fn.remote ?? "embedded",
+        triggers: fn.triggers,
+        config: fn.config,
+      })),
     }),
   )
   .post("/:id/invoke", async (c) => {
     const functionId = c.req.param("id");
-    if (!registry.get(functionId)) return errorResponse(c, 404, "function_not_found", `No function "${functionId}" is registered`);
+    if (!(await getFunction(c.env, functionId))) return errorResponse(c, 404, "function_not_found", `No function "${functionId}" is registered`);
     const body = await readBody(c, invokeBodySchema);
     if (!body.ok) return body.response;
     const bytes = jsonBytes(body.value.data);

@@ -1,6 +1,7 @@
 /**
  * The functions table in D1: the catalogue of functions this Stepwise runs, with config and
- * triggers, for the dashboard's queries. Rewritten from the registry when an isolate starts.
+ * triggers, for the dashboard's queries and for running remote apps' functions. Embedded ones are
+ * rewritten from the registry when an isolate starts; remote ones when their app syncs.
  */
 import type { StepwiseFunction } from "../../sdk/function.ts";
 
@@ -10,11 +11,11 @@ ON CONFLICT (id) DO UPDATE SET app_id = excluded.app_id, name = excluded.name, t
 WHERE functions.triggers IS NOT excluded.triggers OR functions.config IS NOT excluded.config
   OR functions.name IS NOT excluded.name OR functions.app_id IS NOT excluded.app_id`;
 
-/** Makes the table hold exactly `functions`: changed rows rewritten, removed ones deleted. */
+/** Makes the table hold exactly `functions` besides remote apps' ones: changed rows rewritten, removed ones deleted. */
 export async function syncFunctions(db: D1Database, functions: StepwiseFunction[], now: number): Promise<void> {
   const upserts = functions.map((fn) =>
     db.prepare(UPSERT).bind(fn.id, fn.appId, fn.config.name ?? fn.id, JSON.stringify(fn.triggers), JSON.stringify(fn.config), now),
   );
-  const prune = db.prepare(`DELETE FROM functions WHERE id NOT IN (SELECT value FROM json_each(?1))`).bind(JSON.stringify(functions.map((fn) => fn.id)));
+  const prune = db.prepare(`DELETE FROM functions WHERE id NOT IN (SELECT value FROM json_each(?1)) AND app_id NOT IN (SELECT id FROM apps)`).bind(JSON.stringify(functions.map((fn) => fn.id)));
   await db.batch([...upserts, prune]);
 }

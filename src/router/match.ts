@@ -4,7 +4,14 @@
  * `idempotency` expression gives the key that limits it to one run per key value.
  */
 import { compileExpression, holds, keyOf } from "../../sdk/expression.ts";
-import type { StepwiseFunction, Trigger } from "../../sdk/function.ts";
+import type { FunctionConfig, Trigger } from "../../sdk/function.ts";
+
+/** What matching needs of a function: its id, triggers and idempotency expression. */
+export interface MatchableFunction {
+  id: string;
+  triggers: Trigger[];
+  config: Pick<FunctionConfig, "idempotency">;
+}
 
 /** The event fields expressions see (`event.name`, `event.data`, ...). */
 export interface MatchableEvent {
@@ -16,8 +23,8 @@ export interface MatchableEvent {
 }
 
 /** A function the event starts, with the idempotency key when the function has one. */
-export interface Match {
-  fn: StepwiseFunction;
+export interface Match<F extends MatchableFunction = MatchableFunction> {
+  fn: F;
   idempotencyKey?: string;
 }
 
@@ -32,8 +39,8 @@ function triggerMatches(trigger: Trigger, event: MatchableEvent): boolean {
 }
 
 /** Every function among `functions` that `event` starts, each once even if several triggers match. */
-export function matchFunctions(functions: Iterable<StepwiseFunction>, event: MatchableEvent): Match[] {
-  const matches: Match[] = [];
+export function matchFunctions<F extends MatchableFunction>(functions: Iterable<F>, event: MatchableEvent): Match<F>[] {
+  const matches: Match<F>[] = [];
   for (const fn of functions) {
     if (!fn.triggers.some((trigger) => triggerMatches(trigger, event))) continue;
     const { idempotency } = fn.config;

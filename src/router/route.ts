@@ -10,18 +10,20 @@ import type { Env } from "../env.ts";
 import { claimKeys, type KeyClaim } from "../db/idempotency.ts";
 import { markRouted } from "../db/events.ts";
 import { derivedId } from "../lib/ids.ts";
-import { registry } from "../registry.ts";
+import { listFunctions } from "../functions/catalog.ts";
 import { waitIndex } from "../../durable-objects/waits/wait-index.ts";
 import type { RunEvent } from "../../sdk/protocol.ts";
 import type { CollectorSpec, EventCollector } from "../../durable-objects/flow/event-collector.ts";
 import { toMs } from "../../sdk/duration.ts";
 import { compileExpression, keyOf } from "../../sdk/expression.ts";
+import type { FunctionConfig } from "../../sdk/function.ts";
 import { matchFunctions } from "./match.ts";
 
 /** A run the router decided to start. */
 interface PlannedRun {
   runId: string;
   functionId: string;
+  config: FunctionConfig;
   event: StoredEvent;
   idempotencyKey?: string;
 }
@@ -38,8 +40,7 @@ async function deliverToWaits(env: Env, events: StoredEvent[]): Promise<void> {
 }
 
 /** For a function that debounces or batches its events, the EventCollector that holds this one. */
-function collectorFor(env: Env, functionId: string, event: StoredEvent): { stub: DurableObjectStub<EventCollector>; spec: CollectorSpec } | undefined {
-  const config = registry.get(functionId)?.config;
+function collectorFor(env: Env, functionId: string, config: FunctionConfig, event: StoredEvent): { stub: DurableObjectStub<EventCollector>; spec: CollectorSpec } | undefined {
   const spec: CollectorSpec | undefined = config?.debounce
     ? { kind: "debounce", functionId, periodMs: toMs(config.debounce.period), ...(config.debounce.timeout !== undefined ? { timeoutMs: toMs(config.debounce.timeout) } : {}) }
     : config?.batchEvents
@@ -56,13 +57,13 @@ export function runIdFor(functionId: string, event: StoredEvent): Promise<string
   return derivedId(event.receivedAt, functionId, event.id, String(event.receivedAt));
 }
 
-async function plan(events: StoredEvent[]): Promise<PlannedRun[]> {
-  const functions = registry.list();
+async function plan(env: Env, events: StoredEvent[]): Promise<PlannedRun[]> {
+  const functions = await listFunctions(env);
   const planned: PlannedRun[] = [];
   for (const event of events) {
     for (const match of matchFunctions(functions, event)) {
       const runId = await runIdFor(match.fn.id, event);
-      planned.push({ runId, functionId: match.fn.id, event, ...(match.idempotencyKey !== undefined ? { idempotencyKey: match.idempotencyKey } : {}) });
+      planned.push({ runId, functionId: match.fn.id, config: match.fn.config, event, ...(match.idempotencyKey !== undefined ? { idempotencyKey: match.idempotencyKey } : {}) });
     }
   }
   return planned;
@@ -70,7 +71,7 @@ async function plan(events: StoredEvent[]): Promise<PlannedRun[]> {
 
 /** Routes recorded events: starts their runs, then marks them routed. Returns the runs started. */
 export async function routeEvents(env: Env, events: StoredEvent[], now = Date.now()): Promise<string[]> {
-  const planned = await plan(events);
+  const planned = await plan(env, events);
   const claims: KeyClaim[] = planned.flatMap((run) =>
     run.idempotencyKey === undefined ? [] : [{ functionId: run.functionId, key: run.idempotencyKey, runId: run.runId }],
   );
@@ -78,8 +79,8 @@ export async function routeEvents(env: Env, events: StoredEvent[], now = Date.no
   const toStart = planned.filter((run) => run.idempotencyKey === undefined || held.has(run.runId));
   await Promise.all([
     deliverToWaits(env, events),
-    ...toStart.map(({ runId, functionId, event }) => {
-      const collector = collectorFor(env, functionId, event);
+    ...toStart.map(({ runId, functionId, config, event }) => {
+      const collector = collectorFor(env, functionId, config, event);
       if (collector) return collector.stub.add(collector.spec, runEvent(event));
       return env.RUN.get(env.RUN.idFromName(runId)).start({ runId, functionId, events: [runEvent(event)] });
     }),

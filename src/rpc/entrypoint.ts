@@ -17,9 +17,11 @@ import { eventBatchSchema, type EventInput } from "../events/schema.ts";
 import { RUN_ID_PATTERN } from "../lib/ids.ts";
 import { formatBytes, jsonBytes } from "../lib/json-size.ts";
 import { InvalidInputError, parseInput } from "../lib/parse.ts";
-import { registry } from "../registry.ts";
+import { getFunction } from "../functions/catalog.ts";
 import { invokeFunction } from "../runs/invoke.ts";
-import { FunctionNotFoundError, PayloadTooLargeError } from "./errors.ts";
+import { AppRegistrationError, FunctionNotFoundError, PayloadTooLargeError } from "./errors.ts";
+import { appTargetSchema, type AppTarget, type RegisteredApp } from "../../sdk/app-protocol.ts";
+import { registerApp } from "../apps/register.ts";
 
 const runIdSchema = z.string().regex(RUN_ID_PATTERN, "not a run id");
 const invokeSchema = z.object({ functionId: z.string().min(1), data: z.record(z.string(), z.unknown()).default({}) });
@@ -50,7 +52,7 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> {
   /** Starts a run of `functionId` with `data` as its event data. */
   async invoke(functionId: string, data?: Record<string, unknown>): Promise<{ runId: string }> {
     const input = parseInput(invokeSchema, { functionId, data }, "invoke arguments");
-    if (!registry.get(input.functionId)) throw new FunctionNotFoundError(`No function "${input.functionId}" is registered`);
+    if (!(await getFunction(this.env, input.functionId))) throw new FunctionNotFoundError(`No function "${input.functionId}" is registered`);
     const limit = maxEventBytes(this.env);
     const bytes = jsonBytes(input.data);
     if (bytes > limit) throw new PayloadTooLargeError(`Event data is ${formatBytes(bytes)}; the limit is ${formatBytes(limit)}`);
@@ -70,6 +72,16 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> {
     if (input.cursor && !cursor) throw new InvalidInputError(`Invalid run filter: cursor "${input.cursor}" is not one this API gave out`);
     const page = await listRuns(this.env.DB, { ...input, cursor });
     return { runs: page.items, ...(page.next ? { nextCursor: encodeCursor(page.next) } : {}) };
+  }
+
+  /**
+   * Registers (syncs) the app reachable at `target` (usually a binding of this Worker to the
+   * caller); what `serve()` calls on PUT. The binding is the permission: no signature needed.
+   */
+  async syncApp(target: AppTarget): Promise<RegisteredApp> {
+    const result = await registerApp(this.env, parseInput(appTargetSchema, target, "app target"));
+    if (!result.ok) throw new AppRegistrationError(`${result.code}: ${result.message}`);
+    return { app: result.app };
   }
 
   /** Cancels a run; null when there is no such run. */

@@ -15,3 +15,8 @@ export class FunctionNotFoundError extends Error {
 export class PayloadTooLargeError extends Error {
   override name = "PayloadTooLargeError";
 }
+
+/** The app could not be registered: unreachable, invalid functions, or ids another app owns. */
+export class AppRegistrationError extends Error {
+  override name = "AppRegistrationError";
+}

@@ -3,7 +3,8 @@
  * function with its whole config, a form to invoke it and a bulk replay of its failed runs.
  */
 import type { FC } from "hono/jsx";
-import type { StepwiseFunction, Trigger } from "../../../sdk/function.ts";
+import type { Trigger } from "../../../sdk/function.ts";
+import type { CatalogFunction } from "../../functions/catalog.ts";
 import type { FunctionStats } from "../../db/run-stats.ts";
 import type { RunIndexRow } from "../../db/runs.ts";
 import { formatDuration, Json, Notice, Status } from "../components.tsx";
@@ -14,7 +15,7 @@ const FLOW_KEYS = ["concurrency", "throttle", "rateLimit", "debounce", "batchEve
 const triggerText = (trigger: Trigger): string =>
   "cron" in trigger ? `cron ${trigger.cron}${trigger.timezone ? ` (${trigger.timezone})` : ""}` : `${trigger.event}${trigger.if ? ` if ${trigger.if}` : ""}`;
 
-const Triggers: FC<{ fn: StepwiseFunction }> = ({ fn }) =>
+const Triggers: FC<{ fn: CatalogFunction }> = ({ fn }) =>
   fn.triggers.length === 0 ? <span class="muted">invoke only</span> : <>{fn.triggers.map((trigger) => <div class="mono">{triggerText(trigger)}</div>)}</>;
 
 const percent = (rate: number | null): string => (rate === null ? "—" : `${(rate * 100).toFixed(1)}%`);
@@ -32,7 +33,7 @@ const StatusCounts: FC<{ fnId: string; stats: FunctionStats }> = ({ fnId, stats 
 );
 
 /** The live part of the functions list. */
-export const FunctionsBody: FC<{ functions: { fn: StepwiseFunction; stats: FunctionStats }[] }> = ({ functions }) => (
+export const FunctionsBody: FC<{ functions: { fn: CatalogFunction; stats: FunctionStats }[] }> = ({ functions }) => (
   <table>
     <thead>
       <tr><th>Function</th><th>Triggers</th><th>Retries · flow control</th><th>Runs, last 24 h</th><th class="num">Failure rate</th><th class="num">p50</th><th class="num">p95</th></tr>
@@ -44,7 +45,10 @@ export const FunctionsBody: FC<{ functions: { fn: StepwiseFunction; stats: Funct
             <a href={`/dashboard/functions/${encodeURIComponent(fn.id)}`} class="mono">{fn.id}</a>
             {fn.config.name && fn.config.name !== fn.id ? <div class="muted">{fn.config.name}</div> : null}
           </td>
-          <td><Triggers fn={fn} /></td>
+          <td>
+            <Triggers fn={fn} />
+            <div class="muted">{fn.remote ? `app ${fn.appId}: ${"binding" in fn.remote ? `binding ${fn.remote.binding}` : fn.remote.url}` : "embedded"}</div>
+          </td>
           <td>
             {`${fn.config.retries} retries`}
             {FLOW_KEYS.filter((key) => fn.config[key] !== undefined).map((key) => <div class="muted">{key}</div>)}
@@ -68,7 +72,7 @@ export interface FunctionForms {
 }
 
 /** The forms of a function's page, outside its live region. */
-export const FunctionForms: FC<{ fn: StepwiseFunction; forms: FunctionForms }> = ({ fn, forms }) => {
+export const FunctionForms: FC<{ fn: CatalogFunction; forms: FunctionForms }> = ({ fn, forms }) => {
   const base = `/dashboard/functions/${encodeURIComponent(fn.id)}`;
   return (
     <>
@@ -106,7 +110,7 @@ export const FunctionForms: FC<{ fn: StepwiseFunction; forms: FunctionForms }> =
 };
 
 /** The live part of a function's page. */
-export const FunctionBody: FC<{ fn: StepwiseFunction; stats: FunctionStats; runs: RunIndexRow[]; now: number }> = ({ fn, stats, runs, now }) => (
+export const FunctionBody: FC<{ fn: CatalogFunction; stats: FunctionStats; runs: RunIndexRow[]; now: number }> = ({ fn, stats, runs, now }) => (
   <>
     <h2>Last 24 hours</h2>
     <div class="panel">

@@ -11,7 +11,7 @@ import { eventInputSchema } from "../../events/schema.ts";
 import type { Env } from "../../env.ts";
 import { newId, RUN_ID_PATTERN } from "../../lib/ids.ts";
 import { formatBytes, jsonBytes } from "../../lib/json-size.ts";
-import { registry } from "../../registry.ts";
+import { getFunction } from "../../functions/catalog.ts";
 import { invokeFunction } from "../../runs/invoke.ts";
 import { replayRun } from "../../runs/replay.ts";
 import { RANGES } from "../pages/runs.tsx";
@@ -49,7 +49,7 @@ export const actionRoutes = new Hono<{ Bindings: Env }>()
     return runPage(c, id, { text: result.message, error: true }, 409);
   })
   .post("/functions/:id/invoke", async (c) => {
-    const fn = registry.get(c.req.param("id"));
+    const fn = await getFunction(c.env, c.req.param("id"));
     if (!fn) return problemPage(c, 404, "No such function", `No function "${c.req.param("id")}" is registered`);
     const text = (await formFields(c)).data ?? "{}";
     const data = parseJsonObject(text);
@@ -60,7 +60,7 @@ export const actionRoutes = new Hono<{ Bindings: Env }>()
     return c.redirect(runUrl(await invokeFunction(c.env, fn.id, data.value), "invoked"), 303);
   })
   .post("/functions/:id/replay-failed", async (c) => {
-    const fn = registry.get(c.req.param("id"));
+    const fn = await getFunction(c.env, c.req.param("id"));
     if (!fn) return problemPage(c, 404, "No such function", `No function "${c.req.param("id")}" is registered`);
     const form = bulkFormSchema.safeParse(await formFields(c));
     if (!form.success) return functionPage(c, fn.id, { error: "The bulk replay form is invalid", issues: zodIssues(form.error) }, 400);

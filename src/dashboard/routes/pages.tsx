@@ -14,7 +14,7 @@ import { listRuns, runExists, runsForEvents } from "../../db/run-queries.ts";
 import { pagingSchema } from "../../api/paging.ts";
 import type { Env } from "../../env.ts";
 import { RUN_ID_PATTERN } from "../../lib/ids.ts";
-import { registry } from "../../registry.ts";
+import { getFunction, listFunctions } from "../../functions/catalog.ts";
 import { Notice } from "../components.tsx";
 import { page } from "../layout.tsx";
 import { EventBody, EventsBody, SendEventForm } from "../pages/events.tsx";
@@ -49,7 +49,7 @@ export async function runPage(c: DashboardContext, runId: string, notice?: { tex
 
 /** A function's page, with the state of its forms. */
 export async function functionPage(c: DashboardContext, functionId: string, forms: FunctionForms, status: 200 | 400 = 200): Promise<Response> {
-  const fn = registry.get(functionId);
+  const fn = await getFunction(c.env, functionId);
   if (!fn) return problemPage(c, 404, "No such function", `No function "${functionId}" is registered`);
   const now = Date.now();
   const [stats, runs] = await Promise.all([functionStats(c.env.DB, fn.id, now - DAY_MS), listRuns(c.env.DB, { functionId: fn.id, limit: 20 })]);
@@ -96,7 +96,7 @@ export const pageRoutes = new Hono<{ Bindings: Env }>()
       before: query.to,
     };
     const [runs, counts] = await Promise.all([listRuns(c.env.DB, { ...filter, status: query.status, cursor: query.cursor, limit: query.limit }), countByStatus(c.env.DB, filter)]);
-    const functions = registry.list().map((fn) => fn.id);
+    const functions = (await listFunctions(c.env)).map((fn) => fn.id);
     const head = (
       <>
         <h1>Runs</h1>
@@ -117,7 +117,7 @@ export const pageRoutes = new Hono<{ Bindings: Env }>()
   })
   .get("/functions", async (c) => {
     const since = Date.now() - DAY_MS;
-    const functions = await Promise.all(registry.list().map(async (fn) => ({ fn, stats: await functionStats(c.env.DB, fn.id, since) })));
+    const functions = await Promise.all((await listFunctions(c.env)).map(async (fn) => ({ fn, stats: await functionStats(c.env.DB, fn.id, since) })));
     return page(c, { title: "Functions", section: "functions", live: INDEX_FEEDS, head: <h1>Functions</h1> }, <FunctionsBody functions={functions} />);
   })
   .get("/functions/:id", async (c) => {

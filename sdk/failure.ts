@@ -3,8 +3,8 @@
  * good, so it gets durable steps and retries like any function.
  */
 import { z } from "zod";
-import type { StepwiseFunction } from "../sdk/function.ts";
-import { runEventSchema, serializedErrorSchema } from "../sdk/protocol.ts";
+import type { StepwiseFunction } from "./function.ts";
+import { runEventSchema, serializedErrorSchema } from "./protocol.ts";
 
 /** Name of the event a failure run receives. */
 export const FUNCTION_FAILED_EVENT = "stepwise/function.failed";

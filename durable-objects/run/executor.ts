@@ -1,0 +1,32 @@
+/**
+ * How a run reaches its function's code: in this Worker (in-process), or in the function's app
+ * (a service binding or HTTPS, signed). Both carry the same protocol; a function no app serves
+ * any more fails the run with a clear message.
+ */
+import type { ExecutionRequest, ExecutionResponse } from "../../sdk/protocol.ts";
+import type { Env } from "../../src/env.ts";
+import type { CatalogFunction } from "../../src/functions/catalog.ts";
+import { executeInProcess } from "../../src/transport/in-process.ts";
+import { executeRemote } from "../../src/transport/remote.ts";
+
+/** Executes protocol requests for runs of `fn`; `stepName` names a step for the history. */
+export function executorFor(
+  env: Env,
+  functionId: string,
+  fn: CatalogFunction | undefined,
+  stepName: (id: string) => string,
+): (request: ExecutionRequest) => Promise<ExecutionResponse> {
+  if (fn?.embedded) {
+    const embedded = fn.embedded;
+    return (request) => executeInProcess(embedded, request);
+  }
+  if (fn?.remote) {
+    const target = fn.remote;
+    return (request) => executeRemote(env, target, fn.appId, request, stepName);
+  }
+  return async () => ({
+    type: "failed",
+    error: { name: "FunctionNotFoundError", message: `Function "${functionId}" is not registered with this Stepwise (no embedded function or app serves it)` },
+    retriable: false,
+  });
+}

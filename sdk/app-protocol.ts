@@ -1,0 +1,49 @@
+/**
+ * The part of the protocol between Stepwise and an app that serves functions (`serve()`): what
+ * the app says it serves (its manifest, on GET), how an app asks to be registered (its sync),
+ * and the errors it answers with. Like protocol.ts, the only definition of these shapes.
+ */
+import { z } from "zod";
+import { PROTOCOL_VERSION } from "./protocol.ts";
+
+/** Most functions one app may serve. */
+export const MAX_APP_FUNCTIONS = 200;
+
+/** One function as an app describes it; Stepwise validates `config` and `triggers` as for embedded functions. */
+export const functionManifestSchema = z.object({
+  id: z.string().min(1).max(200),
+  config: z.record(z.string(), z.unknown()),
+  triggers: z.array(z.unknown()),
+});
+export type FunctionManifest = z.infer<typeof functionManifestSchema>;
+
+/** What an app answers to GET: who it is and what it serves. */
+export const appManifestSchema = z.object({
+  protocol: z.literal(PROTOCOL_VERSION),
+  appId: z.string().min(1).max(128),
+  sdk: z.string().max(64),
+  functions: z.array(functionManifestSchema).max(MAX_APP_FUNCTIONS),
+});
+export type AppManifest = z.infer<typeof appManifestSchema>;
+
+/** Where Stepwise reaches an app: a service binding of the Stepwise Worker, or an HTTP(S) URL. */
+export const appTargetSchema = z.union([
+  z.object({ binding: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "a binding name from wrangler.toml, like APP_WORKER") }).strict(),
+  z
+    .object({ url: z.url({ protocol: /^https?$/, error: "an http:// or https:// URL" }).max(2048) })
+    .strict(),
+]);
+export type AppTarget = z.infer<typeof appTargetSchema>;
+
+/** Codes an app answers with when it cannot run a request. */
+export const APP_ERROR_CODES = ["unauthorized", "invalid_request", "function_not_found"] as const;
+
+/** An app's error answer. */
+export const appErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+export type AppError = z.infer<typeof appErrorSchema>;
+
+/** What Stepwise answers to a registration: the app and its functions as stored. */
+export const registeredAppSchema = z.object({
+  app: z.object({ id: z.string(), target: appTargetSchema, functions: z.array(z.string()), syncedAt: z.string() }),
+});
+export type RegisteredApp = z.infer<typeof registeredAppSchema>;

@@ -1,0 +1,109 @@
+/**
+ * `serve()`: functions that live in an app of their own (another Worker, a Node server, any host
+ * with Web-standard Request/Response), run by Stepwise through the execution protocol. The
+ * handler answers POST (run a function against its memoized steps), GET (what it serves) and PUT
+ * (ask Stepwise to register it). Every call from Stepwise must be signed; every answer is.
+ */
+import { z } from "zod";
+import { appManifestSchema, appTargetSchema, type AppManifest, type AppTarget } from "./app-protocol.ts";
+import { clientTargets, type Stepwise } from "./client.ts";
+import { InvalidFunctionError } from "./errors.ts";
+import { execute } from "./execution.ts";
+import { failureFunction } from "./failure.ts";
+import type { StepwiseFunction } from "./function.ts";
+import { executionRequestSchema, PROTOCOL_VERSION } from "./protocol.ts";
+import { sign, SIGNATURE_HEADER, verifySignature } from "./signing.ts";
+import { syncApp } from "./sync.ts";
+
+/** Name and version this SDK reports in its manifest. */
+export const SDK_NAME = "stepwise-ts/0.1.0";
+
+/** Options of {@link serve}. */
+export interface ServeOptions {
+  client: Stepwise;
+  functions: StepwiseFunction[];
+  /** The key Stepwise signs with (its STEPWISE_SIGNING_KEY); answers are signed with it too. */
+  signingKey: string;
+  /** A previous key still accepted while a rotation is under way. */
+  signingKeyFallback?: string | undefined;
+  /** On PUT: register as this service binding of the Stepwise Worker instead of by URL. */
+  bindingName?: string | undefined;
+  /** On PUT: the URL Stepwise should call, when the request's own URL is not it (a proxy). */
+  serveUrl?: string | undefined;
+}
+
+/** A fetch handler: Request in, Response out. */
+export type ServeHandler = (request: Request) => Promise<Response>;
+
+const optionsSchema = z.object({ signingKey: z.string().min(16, "a signing key of at least 16 characters"), signingKeyFallback: z.string().min(16).optional() });
+
+/** The functions `serve()` answers for: each one, and its onFailure companion. */
+function byId(functions: StepwiseFunction[]): Map<string, StepwiseFunction> {
+  const map = new Map<string, StepwiseFunction>();
+  for (const fn of functions.flatMap((fn) => (fn.onFailure ? [fn, failureFunction(fn)] : [fn]))) {
+    if (map.has(fn.id)) throw new InvalidFunctionError(`serve(): two functions have the id "${fn.id}"`);
+    map.set(fn.id, fn);
+  }
+  return map;
+}
+
+/** The manifest an app answers GET with. */
+export function manifestOf(appId: string, functions: Iterable<StepwiseFunction>): AppManifest {
+  return appManifestSchema.parse({
+    protocol: PROTOCOL_VERSION,
+    appId,
+    sdk: SDK_NAME,
+    functions: [...functions].map((fn) => ({ id: fn.id, config: fn.config, triggers: fn.triggers })),
+  });
+}
+
+/** Returns the fetch handler that serves `functions` to Stepwise. Throws on invalid options. */
+export function serve(options: ServeOptions): ServeHandler {
+  const checked = optionsSchema.safeParse(options);
+  if (!checked.success) throw new InvalidFunctionError(`Invalid serve() options: ${z.prettifyError(checked.error)}`, checked.error.issues);
+  const functions = byId(options.functions);
+  const keys = [options.signingKey, options.signingKeyFallback];
+  const manifest = JSON.stringify(manifestOf(options.client.id, functions.values()));
+
+  const answer = async (status: number, body: unknown): Promise<Response> => {
+    const text = JSON.stringify(body);
+    return new Response(text, { status, headers: { "content-type": "application/json", [SIGNATURE_HEADER]: await sign(text, options.signingKey, Date.now()) } });
+  };
+  const refuse = (status: number, code: string, message: string) => answer(status, { error: { code, message } });
+
+  return async (request) => {
+    if (request.method === "PUT") return register(options, request, refuse, answer);
+    if (request.method !== "GET" && request.method !== "POST") return refuse(405, "method_not_allowed", `${request.method} is not served here (GET, POST, PUT)`);
+    const body = request.method === "POST" ? await request.text() : "";
+    const refused = await verifySignature(request.headers.get(SIGNATURE_HEADER), body, keys, Date.now());
+    if (refused) return refuse(401, "unauthorized", `Refused: ${refused}`);
+    if (request.method === "GET") return answer(200, JSON.parse(manifest));
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      return refuse(400, "invalid_request", "The body is not JSON");
+    }
+    const parsed = executionRequestSchema.safeParse(json);
+    if (!parsed.success) return refuse(400, "invalid_request", `Not an execution request: ${z.prettifyError(parsed.error)}`);
+    const fn = functions.get(parsed.data.functionId);
+    if (!fn) return refuse(404, "function_not_found", `App "${options.client.id}" has no function "${parsed.data.functionId}"`);
+    return answer(200, await execute(fn, parsed.data));
+  };
+}
+
+/** PUT: asks Stepwise to register this app, reachable by binding name or by URL. */
+async function register(
+  options: ServeOptions,
+  request: Request,
+  refuse: (status: number, code: string, message: string) => Promise<Response>,
+  answer: (status: number, body: unknown) => Promise<Response>,
+): Promise<Response> {
+  const eventTarget = clientTargets.get(options.client);
+  if (!eventTarget) return refuse(500, "not_configured", `Stepwise client "${options.client.id}" has no binding or baseUrl to register through`);
+  const url = new URL(options.serveUrl ?? request.url);
+  url.search = "";
+  const target: AppTarget = appTargetSchema.parse(options.bindingName ? { binding: options.bindingName } : { url: url.toString() });
+  const result = await syncApp(eventTarget, target, options.signingKey);
+  return answer(result.status, result.body);
+}

@@ -1,0 +1,46 @@
+/**
+ * Signing of the requests Stepwise sends to apps and of their answers: HMAC-SHA256 over the
+ * timestamp and the body, with a key both sides hold. A signature is good for five minutes, and
+ * a fallback key is accepted beside the current one so keys can be rotated without downtime.
+ * Both the engine and the SDK use this file; it is part of the protocol.
+ */
+
+/** The header that carries a signature: `t=<unix seconds>,v1=<hex HMAC>`. */
+export const SIGNATURE_HEADER = "x-stepwise-signature";
+/** How far a signature's time may be from the verifier's clock. */
+export const SIGNATURE_WINDOW_MS = 5 * 60 * 1000;
+
+const encoder = new TextEncoder();
+
+async function hmacHex(key: string, text: string): Promise<string> {
+  const cryptoKey = await crypto.subtle.importKey("raw", encoder.encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const bytes = new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, encoder.encode(text)));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+function sameText(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let differ = 0;
+  for (let i = 0; i < a.length; i++) differ |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return differ === 0;
+}
+
+/** The signature header value for `body` sent at `now` (ms). */
+export async function sign(body: string, key: string, now: number): Promise<string> {
+  const seconds = Math.floor(now / 1000);
+  return `t=${seconds},v1=${await hmacHex(key, `${seconds}.${body}`)}`;
+}
+
+/** Why a signature was refused, or null when one of `keys` made it within the window. */
+export async function verifySignature(header: string | null | undefined, body: string, keys: (string | undefined)[], now: number): Promise<string | null> {
+  if (!header) return "the request is not signed";
+  const match = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/.exec(header.trim());
+  if (!match?.[1] || !match[2]) return "the signature header is malformed";
+  const at = Number(match[1]) * 1000;
+  if (Math.abs(now - at) > SIGNATURE_WINDOW_MS) return "the signature is stale (more than 5 minutes from this clock)";
+  const usable = keys.filter((key): key is string => typeof key === "string" && key !== "");
+  if (usable.length === 0) return "no signing key is configured to check it";
+  let valid = false;
+  for (const key of usable) valid = sameText(await hmacHex(key, `${match[1]}.${body}`), match[2]) || valid;
+  return valid ? null : "the signature does not match any signing key";
+}

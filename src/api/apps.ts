@@ -1,0 +1,40 @@
+/**
+ * `/v1/apps`: remote apps (functions served by `serve()` in another Worker or on any host).
+ * `POST /v1/apps` registers one by URL or service binding (API key); `POST /v1/apps/sync` is the
+ * app's own call, authenticated by its signature; `GET /v1/apps` lists them.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { appTargetSchema } from "../../sdk/app-protocol.ts";
+import { SIGNATURE_HEADER, verifySignature } from "../../sdk/signing.ts";
+import { registerApp, type RegisterResult } from "../apps/register.ts";
+import { listApps } from "../db/apps.ts";
+import type { Env } from "../env.ts";
+import { signingKeys } from "../transport/app-call.ts";
+import { readBody } from "./body.ts";
+import { errorResponse } from "./errors.ts";
+
+const answer = (c: Parameters<typeof errorResponse>[0], result: RegisterResult): Response =>
+  result.ok ? c.json({ app: result.app }, 201) : errorResponse(c, result.status, result.code, result.message, result.issues);
+
+export const appsApi = new Hono<{ Bindings: Env }>()
+  .get("/", async (c) => c.json({ apps: (await listApps(c.env.DB)).map((app) => ({ ...app, syncedAt: new Date(app.syncedAt).toISOString() })) }))
+  .post("/", async (c) => {
+    const body = await readBody(c, appTargetSchema);
+    if (!body.ok) return body.response;
+    return answer(c, await registerApp(c.env, body.value));
+  })
+  .post("/sync", async (c) => {
+    const text = await c.req.text();
+    const refused = await verifySignature(c.req.header(SIGNATURE_HEADER), text, signingKeys(c.env).all, Date.now());
+    if (refused) return errorResponse(c, 401, "unauthorized", `Sync refused: ${refused}`);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return errorResponse(c, 400, "invalid_json", "The sync body is not JSON");
+    }
+    const target = appTargetSchema.safeParse(json);
+    if (!target.success) return errorResponse(c, 400, "invalid_request", `The sync body is invalid: ${z.prettifyError(target.error)}`, target.error.issues);
+    return answer(c, await registerApp(c.env, target.data));
+  });

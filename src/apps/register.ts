@@ -1,0 +1,71 @@
+/**
+ * Registering (syncing) a remote app: Stepwise reads the app's manifest through the app's own
+ * transport, validates every function exactly as `createFunction` validates an embedded one,
+ * refuses ids another app owns, then stores the app with exactly the functions it serves now and
+ * arms their cron triggers. Syncing again is how an app adds, changes or drops functions.
+ */
+import { z } from "zod";
+import { appManifestSchema, type AppTarget, type RegisteredApp } from "../../sdk/app-protocol.ts";
+import { functionConfigSchema, triggerSchema, type FunctionConfig, type Trigger } from "../../sdk/function.ts";
+import { saveApp } from "../db/apps.ts";
+import type { Env } from "../env.ts";
+import { forgetRemoteFunctions } from "../functions/catalog.ts";
+import { cronTargets, ensureOne } from "../isolate-start.ts";
+import { registry } from "../registry.ts";
+import { AppCallError, bindingNamed, callApp } from "../transport/app-call.ts";
+
+/** The registered app, or why not (an HTTP status, a code and a message, maybe zod issues). */
+export type RegisterResult =
+  | { ok: true; app: RegisteredApp["app"] }
+  | { ok: false; status: 400 | 409 | 502 | 503; code: string; message: string; issues?: z.core.$ZodIssue[] };
+
+const refuse = (status: 400 | 409 | 502 | 503, code: string, message: string, issues?: z.core.$ZodIssue[]): RegisterResult => ({ ok: false, status, code, message, ...(issues ? { issues } : {}) });
+
+/** Each function of a manifest validated, or the issues, their paths naming the function. */
+function validateFunctions(manifest: z.infer<typeof appManifestSchema>): { functions: { id: string; config: FunctionConfig; triggers: Trigger[] }[]; issues: z.core.$ZodIssue[] } {
+  const issues: z.core.$ZodIssue[] = [];
+  const functions: { id: string; config: FunctionConfig; triggers: Trigger[] }[] = [];
+  manifest.functions.forEach((fn, index) => {
+    const config = functionConfigSchema.safeParse(fn.config);
+    const triggers = z.array(triggerSchema).safeParse(fn.triggers);
+    const at = (path: PropertyKey[]) => ["functions", index, ...path];
+    if (!config.success) issues.push(...config.error.issues.map((issue) => ({ ...issue, path: at(["config", ...issue.path]) })));
+    if (!triggers.success) issues.push(...triggers.error.issues.map((issue) => ({ ...issue, path: at(["triggers", ...issue.path]) })));
+    if (config.success && config.data.id !== fn.id) issues.push({ code: "custom", message: `config.id "${config.data.id}" differs from the function's id "${fn.id}"`, path: at(["id"]), input: fn.id });
+    if (config.success && triggers.success) functions.push({ id: fn.id, config: config.data, triggers: triggers.data });
+  });
+  return { functions, issues };
+}
+
+/** Reads, validates and stores the app at `target`. */
+export async function registerApp(env: Env, target: AppTarget, now = Date.now()): Promise<RegisterResult> {
+  if ("binding" in target && !bindingNamed(env, target.binding)) {
+    return refuse(400, "unknown_binding", `This Stepwise Worker has no service binding "${target.binding}": add it under [[services]] in wrangler.toml`);
+  }
+  let answer: { status: number; json: unknown };
+  try {
+    answer = await callApp(env, target, "GET");
+  } catch (error) {
+    const notConfigured = error instanceof AppCallError && error.kind === "not_configured";
+    return refuse(notConfigured ? 503 : 502, notConfigured ? "signing_key_not_configured" : "app_unreachable", error instanceof Error ? error.message : String(error));
+  }
+  if (answer.status !== 200) return refuse(502, "app_refused", `The app answered ${answer.status} to Stepwise's signed GET: ${JSON.stringify(answer.json).slice(0, 300)}`);
+  const manifest = appManifestSchema.safeParse(answer.json);
+  if (!manifest.success) return refuse(502, "app_malformed", `The app's manifest is malformed: ${z.prettifyError(manifest.error)}`, manifest.error.issues);
+  const { functions, issues } = validateFunctions(manifest.data);
+  if (issues.length > 0) return refuse(400, "invalid_function", `The app serves invalid functions: ${z.prettifyError(new z.ZodError(issues))}`, issues);
+
+  const appId = manifest.data.appId;
+  if (registry.list().some((fn) => fn.appId === appId)) return refuse(409, "app_id_taken", `App id "${appId}" is the Stepwise Worker's own app`);
+  const embedded = functions.filter((fn) => registry.get(fn.id));
+  if (embedded.length > 0) return refuse(409, "function_id_taken", `Function id(s) ${embedded.map((fn) => `"${fn.id}"`).join(", ")} belong to functions embedded in the Stepwise Worker`);
+  const { results } = await env.DB.prepare(`SELECT id, app_id FROM functions WHERE id IN (SELECT value FROM json_each(?1)) AND app_id != ?2`)
+    .bind(JSON.stringify(functions.map((fn) => fn.id)), appId)
+    .all<{ id: string; app_id: string }>();
+  if (results.length > 0) return refuse(409, "function_id_taken", `Function id(s) already served by another app: ${results.map((row) => `"${row.id}" (app "${row.app_id}")`).join(", ")}`);
+
+  await saveApp(env.DB, { id: appId, target, sdk: manifest.data.sdk, syncedAt: now }, functions);
+  forgetRemoteFunctions();
+  await Promise.all(cronTargets(functions).map((cron) => ensureOne(env, cron)));
+  return { ok: true, app: { id: appId, target, functions: functions.map((fn) => fn.id), syncedAt: new Date(now).toISOString() } };
+}

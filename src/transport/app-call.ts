@@ -1,0 +1,69 @@
+/**
+ * Calling a remote app: a signed request through a service binding of this Worker or over
+ * HTTP(S), and its answer checked (its signature verified, its JSON read). Every way it can go
+ * wrong comes back as an {@link AppCallError} whose message says what happened.
+ */
+import type { AppTarget } from "../../sdk/app-protocol.ts";
+import { sign, SIGNATURE_HEADER, verifySignature } from "../../sdk/signing.ts";
+import type { Env } from "../env.ts";
+
+/** How long Stepwise waits for an app's answer (a step's code runs inside that call). */
+export const APP_CALL_TIMEOUT_MS = 120_000;
+
+/** Why a call to an app did not give a usable answer. `status` is the app's HTTP status, when it answered. */
+export class AppCallError extends Error {
+  override name = "AppCallError";
+  constructor(
+    message: string,
+    readonly kind: "unreachable" | "timeout" | "http" | "unsigned" | "malformed" | "not_configured",
+    readonly status?: number,
+    readonly body?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** The signing keys of this Stepwise: the current one first. */
+export function signingKeys(env: Env): { current: string | undefined; all: (string | undefined)[] } {
+  return { current: env.STEPWISE_SIGNING_KEY || undefined, all: [env.STEPWISE_SIGNING_KEY, env.STEPWISE_SIGNING_KEY_FALLBACK] };
+}
+
+/** The service binding named `name` on this Worker, if it is one. */
+export function bindingNamed(env: Env, name: string): Fetcher | undefined {
+  const value: unknown = (env as unknown as Record<string, unknown>)[name];
+  return typeof value === "object" && value !== null && typeof (value as { fetch?: unknown }).fetch === "function" ? (value as Fetcher) : undefined;
+}
+
+const describe = (target: AppTarget): string => ("binding" in target ? `binding ${target.binding}` : target.url);
+
+/** Sends a signed request to the app and returns its verified JSON answer (any status). */
+export async function callApp(env: Env, target: AppTarget, method: "GET" | "POST", body = ""): Promise<{ status: number; json: unknown }> {
+  const keys = signingKeys(env);
+  if (!keys.current) throw new AppCallError("This Stepwise has no STEPWISE_SIGNING_KEY, so it cannot call apps (wrangler secret put STEPWISE_SIGNING_KEY)", "not_configured");
+  const headers = { "content-type": "application/json", [SIGNATURE_HEADER]: await sign(body, keys.current, Date.now()) };
+  const init: RequestInit = { method, headers, signal: AbortSignal.timeout(APP_CALL_TIMEOUT_MS), ...(method === "POST" ? { body } : {}) };
+  let response: Response;
+  try {
+    if ("binding" in target) {
+      const fetcher = bindingNamed(env, target.binding);
+      if (!fetcher) throw new AppCallError(`This Stepwise Worker has no service binding "${target.binding}"`, "not_configured");
+      response = await fetcher.fetch("https://app.internal/", init);
+    } else {
+      response = await fetch(target.url, init);
+    }
+  } catch (error) {
+    if (error instanceof AppCallError) throw error;
+    const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+    const message = timedOut ? `no answer within ${APP_CALL_TIMEOUT_MS / 1000} s` : error instanceof Error ? error.message : String(error);
+    throw new AppCallError(`App at ${describe(target)} ${timedOut ? "timed out" : "is unreachable"}: ${message}`, timedOut ? "timeout" : "unreachable");
+  }
+  const text = await response.text();
+  if (response.status >= 500) throw new AppCallError(`App at ${describe(target)} answered ${response.status}: ${text.slice(0, 300)}`, "http", response.status);
+  const refused = await verifySignature(response.headers.get(SIGNATURE_HEADER), text, keys.all, Date.now());
+  if (refused) throw new AppCallError(`App at ${describe(target)} answered ${response.status} without a valid signature (${refused})`, "unsigned", response.status);
+  try {
+    return { status: response.status, json: JSON.parse(text) };
+  } catch {
+    throw new AppCallError(`App at ${describe(target)} answered ${response.status} with a body that is not JSON`, "malformed", response.status);
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The remote transport of the execution protocol: the same request and response as in-process,
+ * carried to an app by {@link callApp}. A failed call is a failed attempt: of the step that was
+ * asked for (retried by the function's policy), or of the function body; the app's own refusal
+ * that it has no such function fails the run for good.
+ */
+import { appErrorSchema, type AppTarget } from "../../sdk/app-protocol.ts";
+import { executionResponseSchema, type ExecutionRequest, type ExecutionResponse, type SerializedError } from "../../sdk/protocol.ts";
+import type { Env } from "../env.ts";
+import { AppCallError, callApp } from "./app-call.ts";
+
+/** A failed attempt for `request`: the asked-for step's, or the body's. */
+function failedAttempt(request: ExecutionRequest, error: SerializedError, stepName: (id: string) => string, startedAt: number, retriable = true): ExecutionResponse {
+  if (request.runStep === undefined) return { type: "failed", error, retriable };
+  return {
+    type: "steps",
+    steps: [{ type: "errored", id: request.runStep, name: stepName(request.runStep), error, retriable, timing: { startedAt, endedAt: Date.now() } }],
+  };
+}
+
+/** Executes one protocol request in the app at `target`; `stepName` names a step by id for the history. */
+export async function executeRemote(env: Env, target: AppTarget, appId: string, request: ExecutionRequest, stepName: (id: string) => string): Promise<ExecutionResponse> {
+  const startedAt = Date.now();
+  let answer: { status: number; json: unknown };
+  try {
+    answer = await callApp(env, target, "POST", JSON.stringify(request));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return failedAttempt(request, { name: error instanceof AppCallError ? error.name : "Error", message }, stepName, startedAt);
+  }
+  if (answer.status === 200) {
+    const parsed = executionResponseSchema.safeParse(answer.json);
+    if (parsed.success) return parsed.data;
+    return failedAttempt(request, { name: "ProtocolError", message: `App "${appId}" answered with a malformed execution response: ${parsed.error.message.slice(0, 500)}` }, stepName, startedAt);
+  }
+  const refusal = appErrorSchema.safeParse(answer.json);
+  const code = refusal.success ? refusal.data.error.code : "unknown";
+  const message = refusal.success ? refusal.data.error.message : `status ${answer.status}`;
+  if (code === "function_not_found") {
+    return { type: "failed", error: { name: "FunctionNotFoundError", message: `App "${appId}" no longer has function "${request.functionId}": ${message}` }, retriable: false };
+  }
+  return failedAttempt(request, { name: "AppRefusedError", message: `App "${appId}" refused the call (${answer.status} ${code}): ${message}` }, stepName, startedAt);
+}
