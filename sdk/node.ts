@@ -23,7 +23,7 @@ export interface NodeResponse {
 /** Largest request body the adapter reads (Stepwise's requests carry a run's memoized steps). */
 export const MAX_NODE_BODY_BYTES = 64 * 1024 * 1024;
 
-async function readBody(request: NodeRequest): Promise<Uint8Array | undefined> {
+async function readBody(request: NodeRequest): Promise<Uint8Array<ArrayBuffer> | undefined> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of request) {
@@ -33,7 +33,7 @@ async function readBody(request: NodeRequest): Promise<Uint8Array | undefined> {
     chunks.push(bytes);
   }
   if (chunks.length === 0) return undefined;
-  const body = new Uint8Array(size);
+  const body = new Uint8Array(new ArrayBuffer(size));
   let offset = 0;
   for (const chunk of chunks) {
     body.set(chunk, offset);
@@ -55,7 +55,9 @@ export function toNodeListener(handler: ServeHandler): (request: NodeRequest, re
         const url = new URL(request.url ?? "/", `http://${headers.get("host") ?? "localhost"}`);
         const body = method === "GET" || method === "HEAD" ? undefined : await readBody(request);
         const answer = await handler(new Request(url, { method, headers, ...(body ? { body } : {}) }));
-        response.writeHead(answer.status, Object.fromEntries(answer.headers));
+        const outgoing: Record<string, string> = {};
+        answer.headers.forEach((value, name) => (outgoing[name] = value));
+        response.writeHead(answer.status, outgoing);
         response.end(new Uint8Array(await answer.arrayBuffer()));
       } catch (error) {
         response.writeHead(500, { "content-type": "application/json" });
