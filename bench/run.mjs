@@ -16,7 +16,8 @@ const port = 8790 + Math.floor(Math.random() * 100);
 const stateDir = mkdtempSync(join(tmpdir(), "stepwise-bench-"));
 const base = `http://127.0.0.1:${port}`;
 
-const server = spawn(process.execPath, ["scripts/dev.mjs", "--port", String(port), "--ip", "127.0.0.1"], {
+// The remote app (bench/app.wrangler.toml) runs in the same wrangler dev, bound as BENCH_APP.
+const server = spawn(process.execPath, ["scripts/dev.mjs", "--port", String(port), "--ip", "127.0.0.1", "-c", "bench/app.wrangler.toml"], {
   env: { ...process.env, STEPWISE_STATE_DIR: stateDir, STEPWISE_WRANGLER_CONFIG: "bench/wrangler.toml", WRANGLER_SEND_METRICS: "false" },
   detached: true,
   stdio: ["ignore", "pipe", "pipe"],
@@ -73,13 +74,12 @@ async function measure(label, path, pick) {
 
 const perSecond = (answer, ms) => (answer.steps / ms) * 1000;
 
-/** Measures two scenarios in alternation, so drifting machine load affects both alike. */
-async function measurePair(labels, paths, pick) {
-  await get(paths[0]);
-  await get(paths[1]);
-  const values = [[], []];
+/** Measures scenarios in alternation, so drifting machine load affects them alike. */
+async function measureSet(labels, paths, pick) {
+  for (const path of paths) await get(path);
+  const values = paths.map(() => []);
   for (let i = 0; i < repeat; i++) {
-    for (const side of [0, 1]) values[side].push(await timed(paths[side], pick));
+    for (const [side, path] of paths.entries()) values[side].push(await timed(path, pick));
   }
   return values.map((side, index) => {
     const result = { label: labels[index], median: median(side), values: side };
@@ -93,7 +93,38 @@ if (only) {
   await measure(only, only, (_r, ms) => ms);
   process.exit(0);
 }
-const [seqStepwise, seqWorkflows] = await measurePair(
+
+/**
+ * Remote apps: the sequential workload served by another Worker through a service binding, and
+ * by a Node server over HTTP on loopback (bench/node-app.ts, bundled here), both registered with
+ * POST /v1/apps, measured in alternation with the embedded function.
+ */
+async function measureRemote() {
+  const { buildSync } = await import("esbuild");
+  const outfile = "bench/.out/node-app.mjs";
+  buildSync({ entryPoints: ["bench/node-app.ts"], outfile, bundle: true, format: "esm", platform: "node", target: "node20", logLevel: "warning" });
+  const { startNodeApp } = await import(join(process.cwd(), outfile));
+  const nodeApp = await startNodeApp(port + 1000, "bench-signing-key-not-a-secret");
+  for (const target of [{ binding: "BENCH_APP" }, { url: nodeApp.url }]) {
+    const response = await fetch(`${base}/v1/apps`, { method: "POST", body: JSON.stringify(target) });
+    if (response.status !== 201) throw new Error(`registering ${JSON.stringify(target)}: ${response.status} ${await response.text()}`);
+  }
+  // The catalogue of remote functions is cached for up to 2 s per isolate.
+  await new Promise((resolve) => setTimeout(resolve, 2_500));
+  const results = await measureSet(
+    ["(d) embedded: 200 sequential steps, steps/s", "(d) remote app via service binding, steps/s", "(d) remote app via HTTP on loopback (Node), steps/s"],
+    ["/bench/stepwise/sequential?steps=200", "/bench/stepwise/sequential?steps=200&function=bench-binding-sequential", "/bench/stepwise/sequential?steps=200&function=bench-http-sequential"],
+    perSecond,
+  );
+  nodeApp.stop();
+  return { embedded: results[0], binding: results[1], http: results[2] };
+}
+if (process.argv.includes("--remote-only")) {
+  await measureRemote();
+  process.exit(0);
+}
+
+const [seqStepwise, seqWorkflows] = await measureSet(
   ["(a) Stepwise 200 sequential steps, steps/s", "(a) Workflows 200 sequential steps, steps/s"],
   ["/bench/stepwise/sequential?steps=200", "/bench/workflows/sequential?steps=200"],
   perSecond,
@@ -103,13 +134,13 @@ const seq = {
   workflows: seqWorkflows,
   raw: await measure("raw ceiling, SQLite write + sync per step, steps/s", "/bench/raw?steps=200", perSecond),
 };
-const [fanStepwise, fanWorkflows] = await measurePair(
+const [fanStepwise, fanWorkflows] = await measureSet(
   ["(b) Stepwise 200 runs x 3 steps, ms", "(b) Workflows 200 runs x 3 steps, ms"],
   ["/bench/stepwise/three?runs=200", "/bench/workflows/three?runs=200"],
   (_r, ms) => ms,
 );
 const fan = { stepwise: fanStepwise, workflows: fanWorkflows };
-const [sleepStepwise, sleepWorkflows] = await measurePair(
+const [sleepStepwise, sleepWorkflows] = await measureSet(
   ["(c) Stepwise 1 s sleep, ms late", "(c) Workflows 1 s sleep, ms late"],
   ["/bench/stepwise/sleep", "/bench/workflows/sleep"],
   (r) => r.lateMs,

@@ -38,13 +38,14 @@ interface Engine {
 
 const FUNCTION_IDS: Record<Scenario, string> = { sequential: "bench-sequential", three: "bench-three", sleep: "bench-sleep" };
 
-function stepwiseEngine(env: BenchEnv): Engine {
+/** Stepwise; `functionId` runs the scenario as another function (a remote app's copy of it). */
+function stepwiseEngine(env: BenchEnv, functionId?: string): Engine {
   return {
     async start(scenario, params) {
       const runId = newId();
       const stub = env.RUN.get(env.RUN.idFromName(runId));
       const event = { id: newId(), name: INVOKED_EVENT, data: params, ts: Date.now() };
-      await stub.start({ runId, functionId: FUNCTION_IDS[scenario], events: [event] });
+      await stub.start({ runId, functionId: functionId ?? FUNCTION_IDS[scenario], events: [event] });
       return async () => {
         const status = await stub.getStatus();
         const done = status?.status === "completed" || status?.status === "failed";
@@ -97,7 +98,7 @@ app.get("/bench/raw", async (c) => {
 });
 
 app.get("/bench/:engine/:scenario", async (c) => {
-  const engine = c.req.param("engine") === "workflows" ? workflowsEngine(c.env) : stepwiseEngine(c.env);
+  const engine = c.req.param("engine") === "workflows" ? workflowsEngine(c.env) : stepwiseEngine(c.env, c.req.query("function"));
   const scenario = c.req.param("scenario") as Scenario;
   const steps = Number(c.req.query("steps") ?? 200);
   const runs = Number(c.req.query("runs") ?? 1);

@@ -136,4 +136,33 @@ describe("step timeouts", () => {
     const response = await execute(fn, request());
     expect(response).toMatchObject({ type: "steps", steps: [{ type: "errored", id: "slow", retriable: true, error: { name: "StepTimeoutError" } }] });
   });
+
+  it("with a batching budget, runs consecutive steps in one call and stops before a sleep", async () => {
+    const runs: string[] = [];
+    const fn = fnOf(async ({ step }) => {
+      for (const id of ["a", "b", "c"]) await step.run(id, () => (runs.push(id), id.toUpperCase()));
+      await step.sleep("nap", "1h");
+      return step.run("d", () => runs.push("d"));
+    });
+    const response = await execute(fn, request({}, { immediateBudgetMs: 1_000 }));
+    expect(response).toMatchObject({ type: "steps", steps: [{ id: "a", output: "A" }, { id: "b", output: "B" }, { id: "c", output: "C" }] });
+    expect(response.type === "steps" && response.steps.every((step) => step.type === "ran")).toBe(true);
+    expect(runs).toEqual(["a", "b", "c"]);
+    expect(await execute(fn, request())).toMatchObject({ type: "steps", steps: [{ id: "a" }] });
+  });
+
+  it("a batch ends with the step that failed, and never runs past it", async () => {
+    const runs: string[] = [];
+    const fn = fnOf(async ({ step }) => {
+      await step.run("a", () => runs.push("a"));
+      await step.run("b", () => {
+        runs.push("b");
+        throw new Error("b broke");
+      });
+      await step.run("c", () => runs.push("c"));
+    });
+    const response = await execute(fn, request({}, { immediateBudgetMs: 1_000 }));
+    expect(response).toMatchObject({ type: "steps", steps: [{ type: "ran", id: "a" }, { type: "errored", id: "b", error: { message: "b broke" } }] });
+    expect(runs).toEqual(["a", "b"]);
+  });
 });

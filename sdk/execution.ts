@@ -109,8 +109,43 @@ function finish(outcome: Outcome): ExecutionResponse {
   return { type: "failed", error: serializeError(outcome.error), ...classify(outcome.error) };
 }
 
-/** Executes `fn` for one protocol request and answers with one protocol response. */
+/** Most step output one batched answer carries before it is sent (see `immediateBudgetMs`). */
+const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
+/** The one step a response ran (successfully or not), if that is all it reports. */
+function onlyExecuted(response: ExecutionResponse): Reported | undefined {
+  const [step] = response.type === "steps" && response.steps.length === 1 ? response.steps : [];
+  return step?.type === "ran" || step?.type === "errored" ? step : undefined;
+}
+
+/**
+ * Executes `fn` for one protocol request and answers with one protocol response. With an
+ * `immediateBudgetMs`, a step run immediately is followed by the next one while each call reaches
+ * exactly one new `run` step and the budget lasts; the answer then reports every step that ran.
+ * Whatever else the last replay reached (a sleep, parallel steps, the return) is left for the
+ * engine's next call to reach again.
+ */
 export async function execute(fn: StepwiseFunction, request: ExecutionRequest): Promise<ExecutionResponse> {
+  let response = await executeOnce(fn, request);
+  const budget = request.immediateBudgetMs ?? 0;
+  if (budget <= 0 || request.runStep !== undefined || !request.allowImmediate) return response;
+  const deadline = Date.now() + budget;
+  const ran: Reported[] = [];
+  let steps = request.steps;
+  let bytes = 0;
+  for (let step = onlyExecuted(response); step?.type === "ran"; step = onlyExecuted(response)) {
+    ran.push(step);
+    bytes += JSON.stringify(step.output ?? null).length;
+    if (Date.now() >= deadline || bytes >= MAX_BATCH_BYTES) return { type: "steps", steps: ran };
+    steps = { ...steps, [step.id]: { status: "completed", op: "run", output: step.output } };
+    response = await executeOnce(fn, { ...request, steps });
+  }
+  if (ran.length === 0) return response;
+  const last = onlyExecuted(response);
+  return { type: "steps", steps: last ? [...ran, last] : ran };
+}
+
+async function executeOnce(fn: StepwiseFunction, request: ExecutionRequest): Promise<ExecutionResponse> {
   const session = new ExecutionSession(request);
   let outcome: Outcome | undefined;
   const context = {

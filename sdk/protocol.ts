@@ -50,6 +50,13 @@ export const executionRequestSchema = z.object({
   runStep: z.string().optional(),
   /** May the SDK run a single newly reached step in this same call? False while others are pending. */
   allowImmediate: z.boolean(),
+  /**
+   * After running a step immediately, the SDK may go on to the next step, and the next, in the
+   * same call for up to this long, reporting every step it ran (remote apps: fewer round trips).
+   * Absent or 0: one step per call. Steps run this way are recorded when the answer arrives, so a
+   * call that fails before answering runs them again.
+   */
+  immediateBudgetMs: z.number().int().min(0).max(60_000).optional(),
 });
 export type ExecutionRequest = z.infer<typeof executionRequestSchema>;
 

@@ -12,8 +12,21 @@ export const SIGNATURE_WINDOW_MS = 5 * 60 * 1000;
 
 const encoder = new TextEncoder();
 
+/** Imported keys, by key text: importing costs more than signing a small body. */
+const imported = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(key: string): Promise<CryptoKey> {
+  let cryptoKey = imported.get(key);
+  if (!cryptoKey) {
+    if (imported.size >= 16) imported.clear();
+    cryptoKey = crypto.subtle.importKey("raw", encoder.encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    imported.set(key, cryptoKey);
+  }
+  return cryptoKey;
+}
+
 async function hmacHex(key: string, text: string): Promise<string> {
-  const cryptoKey = await crypto.subtle.importKey("raw", encoder.encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const cryptoKey = await hmacKey(key);
   const bytes = new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, encoder.encode(text)));
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }

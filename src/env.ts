@@ -34,6 +34,8 @@ export interface Env {
   STEPWISE_SIGNING_KEY?: string;
   /** The previous signing key, still accepted on answers and syncs while apps rotate to the new one. */
   STEPWISE_SIGNING_KEY_FALLBACK?: string;
+  /** How long (ms) a remote app may run consecutive steps in one call before answering; 0: one step per call (default 50). */
+  STEPWISE_REMOTE_BATCH_MS?: string;
   /** Largest accepted event in bytes (default 512 KiB). */
   STEPWISE_MAX_EVENT_BYTES?: string;
 }

@@ -18,12 +18,23 @@ function failedAttempt(request: ExecutionRequest, error: SerializedError, stepNa
   };
 }
 
+/** How long an app may go on running consecutive steps in one call, unless STEPWISE_REMOTE_BATCH_MS says otherwise. */
+export const DEFAULT_REMOTE_BATCH_MS = 50;
+
+/** The batching budget this Stepwise gives remote calls (0: one step per call). */
+function batchBudget(env: Env): number {
+  const configured = Number(env.STEPWISE_REMOTE_BATCH_MS);
+  return env.STEPWISE_REMOTE_BATCH_MS !== undefined && Number.isInteger(configured) && configured >= 0 ? Math.min(configured, 60_000) : DEFAULT_REMOTE_BATCH_MS;
+}
+
 /** Executes one protocol request in the app at `target`; `stepName` names a step by id for the history. */
 export async function executeRemote(env: Env, target: AppTarget, appId: string, request: ExecutionRequest, stepName: (id: string) => string): Promise<ExecutionResponse> {
   const startedAt = Date.now();
   let answer: { status: number; json: unknown };
   try {
-    answer = await callApp(env, target, "POST", JSON.stringify(request));
+    // A call that may run a new step at once may also run the ones after it (one round trip for many).
+    const batched = request.allowImmediate && request.runStep === undefined ? { ...request, immediateBudgetMs: batchBudget(env) } : request;
+    answer = await callApp(env, target, "POST", JSON.stringify(batched));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return failedAttempt(request, { name: error instanceof AppCallError ? error.name : "Error", message }, stepName, startedAt);
