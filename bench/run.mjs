@@ -146,6 +146,7 @@ const [sleepStepwise, sleepWorkflows] = await measureSet(
   (r) => r.lateMs,
 );
 const sleep = { stepwise: sleepStepwise, workflows: sleepWorkflows };
+const remote = await measureRemote();
 
 async function postEvents(events) {
   const response = await fetch(`${base}/v1/events`, { method: "POST", body: JSON.stringify(events) });
@@ -257,6 +258,9 @@ ${row("(b) Stepwise: 200 runs x 3 steps started together, until all complete", f
 ${row("(b) Cloudflare Workflows: same", fan.workflows, "ms")}
 ${row("(c) Stepwise: lateness of a 1 s sleep", sleep.stepwise, "ms", 1)}
 ${row("(c) Cloudflare Workflows: same", sleep.workflows, "ms", 1)}
+${row("(d) one run of 200 sequential steps, function embedded", remote.embedded, "steps/s")}
+${row("(d) same, function in another Worker behind a service binding", remote.binding, "steps/s")}
+${row("(d) same, function on a Node server over HTTP on loopback", remote.http, "steps/s")}
 ${row("events accepted per second, batches of 100 (4 clients)", ingestBatches, "events/s")}
 ${row("process-items: 1,000 items in parallel steps, concurrency 100, until complete", fanOutResult, "ms")}
 ${row("events accepted per second, single events (8 clients)", ingestSingles, "events/s")}
@@ -271,6 +275,7 @@ Accept to first step, ${latencies.length} events sent one at a time: **p50 ${p50
 | (a) >= 50% of the raw ceiling | ${((100 * seq.stepwise.median) / seq.raw.median).toFixed(0)}% | ${seq.stepwise.median >= 0.5 * seq.raw.median ? "yes" : "no"} |
 | (b) >= 2x faster than Cloudflare Workflows | ${ratio(fan.workflows.median, fan.stepwise.median)}x | ${fan.workflows.median >= 2 * fan.stepwise.median ? "yes" : "no"} |
 | (c) <= 10 ms late | ${sleep.stepwise.median.toFixed(1)} ms | ${sleep.stepwise.median <= 10 ? "yes" : "no"} |
+| (d) service binding within 2x of embedded | ${ratio(remote.embedded.median, remote.binding.median)}x slower | ${remote.binding.median * 2 >= remote.embedded.median ? "yes" : "no"} |
 | accept to first step, p50 < 20 ms | ${p50} ms | ${p50 < 20 ? "yes" : "no"} |
 
 How each is measured: (a), (b) and the raw ceiling are the wall time, on Node's clock, of one
@@ -294,6 +299,17 @@ by hand), so each request's \`EVENTS.send\` and the consumer running in the same
 were most of the cost. Since then the router also hands every event to its WaitIndex (one more
 object call per event, for \`waitForEvent\`), which brought single events to the figure above.
 Send batches where you can: a batch of 100 costs one D1 transaction and one \`sendBatch\`.
+
+(d) remote apps: the same 200-step function served with \`serve()\` by a second Worker in the
+same wrangler dev (bench/app.wrangler.toml, reached through a service binding) and by a Node HTTP
+server on loopback (bench/node-app.ts), each registered with \`POST /v1/apps\`, measured in
+alternation with the embedded copy. Every call is signed and its answer verified (HMAC-SHA256).
+A call that runs a new step goes on to the following steps for up to 50 ms
+(\`STEPWISE_REMOTE_BATCH_MS\`) and reports them together, so a sequential run needs a round trip
+per batch rather than per step. One step per call (\`STEPWISE_REMOTE_BATCH_MS=0\`; timed by hand
+with curl on 2026-11-29, not by this script) gave about 620 steps/s through the service binding,
+an order of magnitude below embedded: each round trip, with the output gate's wait for the
+previous step's write, costs about 1.5 ms locally.
 
 process-items (the fan-out example): one run whose 1,000 items are parallel steps under
 \`concurrency: 100\`, timed from the invoke to \`completed\`. Each time the run's drive loops it asks
