@@ -26,9 +26,17 @@ export const appManifestSchema = z.object({
 });
 export type AppManifest = z.infer<typeof appManifestSchema>;
 
-/** Where Stepwise reaches an app: a service binding of the Stepwise Worker, or an HTTP(S) URL. */
+/**
+ * Where Stepwise reaches an app: a service binding of the Stepwise Worker (and the path the app
+ * serves at, "/" when absent), or an HTTP(S) URL.
+ */
 export const appTargetSchema = z.union([
-  z.object({ binding: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "a binding name from wrangler.toml, like APP_WORKER") }).strict(),
+  z
+    .object({
+      binding: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "a binding name from wrangler.toml, like APP_WORKER"),
+      path: z.string().regex(/^\/[\w\-./~%]*$/, 'a path like "/api/stepwise"').max(512).optional(),
+    })
+    .strict(),
   z
     .object({ url: z.url({ protocol: /^https?$/, error: "an http:// or https:// URL" }).max(2048) })
     .strict(),

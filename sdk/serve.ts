@@ -26,7 +26,7 @@ export interface ServeOptions {
   signingKey: string;
   /** A previous key still accepted while a rotation is under way. */
   signingKeyFallback?: string | undefined;
-  /** On PUT: register as this service binding of the Stepwise Worker instead of by URL. */
+  /** On PUT: register as this service binding of the Stepwise Worker (at the PUT's path) instead of by URL. */
   bindingName?: string | undefined;
   /** On PUT: the URL Stepwise should call, when the request's own URL is not it (a proxy). */
   serveUrl?: string | undefined;
@@ -103,7 +103,7 @@ async function register(
   if (!eventTarget) return refuse(500, "not_configured", `Stepwise client "${options.client.id}" has no binding or baseUrl to register through`);
   const url = new URL(options.serveUrl ?? request.url);
   url.search = "";
-  const target: AppTarget = appTargetSchema.parse(options.bindingName ? { binding: options.bindingName } : { url: url.toString() });
+  const target: AppTarget = appTargetSchema.parse(options.bindingName ? { binding: options.bindingName, path: url.pathname } : { url: url.toString() });
   const result = await syncApp(eventTarget, target, options.signingKey);
   return answer(result.status, result.body);
 }

@@ -10,7 +10,7 @@ const runOf = async (name: string, data: Record<string, unknown>) => runFor((awa
 const history = async (runId: string) => ((await (await api(`/v1/runs/${runId}/history`)).json()) as { history: { type: string; error?: { message: string } }[] }).history;
 
 beforeAll(async () => {
-  const response = await api("/v1/apps", { binding: "REMOTE_APP" });
+  const response = await api("/v1/apps", { binding: "REMOTE_APP", path: "/api/stepwise" });
   expect(response.status).toBe(201);
 });
 
@@ -18,10 +18,10 @@ describe("functions served by another Worker through a service binding", () => {
   it("registers the app with its functions, validated, and lists them beside embedded ones", async () => {
     const { apps } = (await (await api("/v1/apps")).json()) as { apps: { id: string; target: unknown; functions: string[] }[] };
     const app = apps.find((entry) => entry.id === "remote-app");
-    expect(app?.target).toEqual({ binding: "REMOTE_APP" });
+    expect(app?.target).toEqual({ binding: "REMOTE_APP", path: "/api/stepwise" });
     expect(app?.functions).toEqual(expect.arrayContaining(["remote-parallel", "remote-sleeper", "remote-doomed", "remote-doomed.on-failure"]));
     const { functions } = (await (await api("/v1/functions")).json()) as { functions: { id: string; runsIn: unknown }[] };
-    expect(functions.find((fn) => fn.id === "remote-parallel")?.runsIn).toEqual({ binding: "REMOTE_APP" });
+    expect(functions.find((fn) => fn.id === "remote-parallel")?.runsIn).toEqual({ binding: "REMOTE_APP", path: "/api/stepwise" });
     expect(functions.find((fn) => fn.id === "onboard-user")?.runsIn).toBe("embedded");
   });
 
@@ -62,7 +62,7 @@ describe("functions served by another Worker through a service binding", () => {
   it("the app registers itself on PUT, through its binding to Stepwise", async () => {
     const response = await env.REMOTE_APP.fetch("https://remote-app.example/api/stepwise", { method: "PUT" });
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ app: { id: "remote-app", target: { binding: "REMOTE_APP" } } });
+    expect(await response.json()).toMatchObject({ app: { id: "remote-app", target: { binding: "REMOTE_APP", path: "/api/stepwise" } } });
   });
 
   it("the app refuses unsigned, wrongly signed and stale calls with 401", async () => {
@@ -86,6 +86,8 @@ describe("functions served by another Worker through a service binding", () => {
     expect(((await unreachable.json()) as { error: { code: string } }).error.code).toBe("app_unreachable");
     const unsignedSync = await api("/v1/apps/sync", { binding: "REMOTE_APP" });
     expect(unsignedSync.status).toBe(401);
+    const wrongPath = await api("/v1/apps", { binding: "REMOTE_APP", path: "/nothing-here" });
+    expect(wrongPath.status).toBe(502);
   });
 
   it("a run of a function the app no longer has fails with a clear message", async () => {

@@ -34,7 +34,7 @@ export function bindingNamed(env: Env, name: string): Fetcher | undefined {
   return typeof value === "object" && value !== null && typeof (value as { fetch?: unknown }).fetch === "function" ? (value as Fetcher) : undefined;
 }
 
-const describe = (target: AppTarget): string => ("binding" in target ? `binding ${target.binding}` : target.url);
+const describe = (target: AppTarget): string => ("binding" in target ? `binding ${target.binding}${target.path ?? ""}` : target.url);
 
 /** Sends a signed request to the app and returns its verified JSON answer (any status). */
 export async function callApp(env: Env, target: AppTarget, method: "GET" | "POST", body = ""): Promise<{ status: number; json: unknown }> {
@@ -47,7 +47,7 @@ export async function callApp(env: Env, target: AppTarget, method: "GET" | "POST
     if ("binding" in target) {
       const fetcher = bindingNamed(env, target.binding);
       if (!fetcher) throw new AppCallError(`This Stepwise Worker has no service binding "${target.binding}"`, "not_configured");
-      response = await fetcher.fetch("https://app.internal/", init);
+      response = await fetcher.fetch(new URL(target.path ?? "/", "https://app.internal").toString(), init);
     } else {
       response = await fetch(target.url, init);
     }
