@@ -5,7 +5,7 @@
 import { NonRetriableError, RetryAfterError, StepError, StepTimeoutError } from "./errors.ts";
 import type { StepwiseFunction } from "./function.ts";
 import { replayAwareLogger } from "./logger.ts";
-import { serializeError, type ExecutionRequest, type ExecutionResponse, type ReachedStep as Reported } from "./protocol.ts";
+import { MAX_STEP_OUTPUT_BYTES, serializeError, type ExecutionRequest, type ExecutionResponse, type ReachedStep as Reported } from "./protocol.ts";
 import { ExecutionSession, type ReachedStep } from "./session.ts";
 import { createStepTools } from "./step-tools.ts";
 
@@ -135,8 +135,10 @@ export async function execute(fn: StepwiseFunction, request: ExecutionRequest): 
   let bytes = 0;
   for (let step = onlyExecuted(response); step?.type === "ran"; step = onlyExecuted(response)) {
     ran.push(step);
-    bytes += JSON.stringify(step.output ?? null).length;
-    if (Date.now() >= deadline || bytes >= MAX_BATCH_BYTES) return { type: "steps", steps: ran };
+    const size = JSON.stringify(step.output ?? null).length;
+    bytes += size;
+    // A step over the output limit will be recorded as failed: nothing after it may run.
+    if (Date.now() >= deadline || bytes >= MAX_BATCH_BYTES || size > MAX_STEP_OUTPUT_BYTES) return { type: "steps", steps: ran };
     steps = { ...steps, [step.id]: { status: "completed", op: "run", output: step.output } };
     response = await executeOnce(fn, { ...request, steps });
   }

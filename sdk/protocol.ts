@@ -8,6 +8,9 @@ import { z } from "zod";
 /** Bumped on any change a peer on the old version would misread. */
 export const PROTOCOL_VERSION = 1;
 
+/** Largest JSON result a step (or the function) may return; the engine fails a step over it. */
+export const MAX_STEP_OUTPUT_BYTES = 1024 * 1024;
+
 /** An error after it has crossed the protocol: plain data, never a live Error. */
 export const serializedErrorSchema = z.object({
   name: z.string(),

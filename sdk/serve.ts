@@ -12,7 +12,7 @@ import { execute } from "./execution.ts";
 import { failureFunction } from "./failure.ts";
 import type { StepwiseFunction } from "./function.ts";
 import { executionRequestSchema, PROTOCOL_VERSION } from "./protocol.ts";
-import { sign, SIGNATURE_HEADER, verifySignature } from "./signing.ts";
+import { MIN_SIGNING_KEY_LENGTH, sign, SIGNATURE_HEADER, signatureValue, verifySignature } from "./signing.ts";
 import { syncApp } from "./sync.ts";
 
 /** Name and version this SDK reports in its manifest. */
@@ -26,16 +26,20 @@ export interface ServeOptions {
   signingKey: string;
   /** A previous key still accepted while a rotation is under way. */
   signingKeyFallback?: string | undefined;
-  /** On PUT: register as this service binding of the Stepwise Worker (at the PUT's path) instead of by URL. */
+  /** On PUT: register as this service binding of the Stepwise Worker, at the PUT's path. */
   bindingName?: string | undefined;
-  /** On PUT: the URL Stepwise should call, when the request's own URL is not it (a proxy). */
+  /**
+   * On PUT: register at this URL (the public https:// URL of this handler). Never taken from the
+   * request, whose Host header anyone can set; without it (or `bindingName`) PUT is refused.
+   */
   serveUrl?: string | undefined;
 }
 
 /** A fetch handler: Request in, Response out. */
 export type ServeHandler = (request: Request) => Promise<Response>;
 
-const optionsSchema = z.object({ signingKey: z.string().min(16, "a signing key of at least 16 characters"), signingKeyFallback: z.string().min(16).optional() });
+const keySchema = z.string().min(MIN_SIGNING_KEY_LENGTH, `a signing key of at least ${MIN_SIGNING_KEY_LENGTH} characters`);
+const optionsSchema = z.object({ signingKey: keySchema, signingKeyFallback: keySchema.optional(), serveUrl: z.url({ protocol: /^https?$/ }).optional() });
 
 /** The functions `serve()` answers for: each one, and its onFailure companion. */
 function byId(functions: StepwiseFunction[]): Map<string, StepwiseFunction> {
@@ -65,17 +69,20 @@ export function serve(options: ServeOptions): ServeHandler {
   const keys = [options.signingKey, options.signingKeyFallback];
   const manifest = JSON.stringify(manifestOf(options.client.id, functions.values()));
 
-  const answer = async (status: number, body: unknown): Promise<Response> => {
-    const text = JSON.stringify(body);
-    return new Response(text, { status, headers: { "content-type": "application/json", [SIGNATURE_HEADER]: await sign(text, options.signingKey, Date.now()) } });
-  };
-  const refuse = (status: number, code: string, message: string) => answer(status, { error: { code, message } });
-
   return async (request) => {
+    // Every answer is signed as the answer to this very request, so it cannot be replayed for another.
+    const answerTo = signatureValue(request.headers.get(SIGNATURE_HEADER));
+    const answer = async (status: number, body: unknown): Promise<Response> => {
+      const text = JSON.stringify(body);
+      const signature = await sign(text, options.signingKey, Date.now(), { answerTo });
+      return new Response(text, { status, headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signature } });
+    };
+    const refuse = (status: number, code: string, message: string) => answer(status, { error: { code, message } });
+
     if (request.method === "PUT") return register(options, request, refuse, answer);
     if (request.method !== "GET" && request.method !== "POST") return refuse(405, "method_not_allowed", `${request.method} is not served here (GET, POST, PUT)`);
     const body = request.method === "POST" ? await request.text() : "";
-    const refused = await verifySignature(request.headers.get(SIGNATURE_HEADER), body, keys, Date.now());
+    const refused = await verifySignature(request.headers.get(SIGNATURE_HEADER), body, keys, Date.now(), { request: request.method });
     if (refused) return refuse(401, "unauthorized", `Refused: ${refused}`);
     if (request.method === "GET") return answer(200, JSON.parse(manifest));
     let json: unknown;
@@ -92,7 +99,7 @@ export function serve(options: ServeOptions): ServeHandler {
   };
 }
 
-/** PUT: asks Stepwise to register this app, reachable by binding name or by URL. */
+/** PUT: asks Stepwise to register this app, reachable by binding name or at `serveUrl`. */
 async function register(
   options: ServeOptions,
   request: Request,
@@ -101,9 +108,10 @@ async function register(
 ): Promise<Response> {
   const eventTarget = clientTargets.get(options.client);
   if (!eventTarget) return refuse(500, "not_configured", `Stepwise client "${options.client.id}" has no binding or baseUrl to register through`);
-  const url = new URL(options.serveUrl ?? request.url);
-  url.search = "";
-  const target: AppTarget = appTargetSchema.parse(options.bindingName ? { binding: options.bindingName, path: url.pathname } : { url: url.toString() });
+  let target: AppTarget;
+  if (options.bindingName) target = appTargetSchema.parse({ binding: options.bindingName, path: new URL(request.url).pathname });
+  else if (options.serveUrl) target = appTargetSchema.parse({ url: options.serveUrl });
+  else return refuse(400, "not_configured", "serve() registers on PUT only with `serveUrl` (this handler's public URL) or `bindingName`; the request's own Host is not trusted");
   const result = await syncApp(eventTarget, target, options.signingKey);
   return answer(result.status, result.body);
 }

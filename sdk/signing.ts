@@ -1,12 +1,26 @@
 /**
  * Signing of the requests Stepwise sends to apps and of their answers: HMAC-SHA256 over the
- * timestamp and the body, with a key both sides hold. A signature is good for five minutes, and
- * a fallback key is accepted beside the current one so keys can be rotated without downtime.
- * Both the engine and the SDK use this file; it is part of the protocol.
+ * timestamp, what the message is (a request and its method, or the answer to one request) and
+ * the body, with a key both sides hold. A signature is good for five minutes, and a fallback key
+ * is accepted beside the current one so keys can be rotated without downtime. Because the purpose
+ * is signed, a request cannot be replayed as another method, nor an answer passed off as the
+ * answer to another request. Both the engine and the SDK use this file; it is part of the protocol.
  */
 
 /** The header that carries a signature: `t=<unix seconds>,v1=<hex HMAC>`. */
 export const SIGNATURE_HEADER = "x-stepwise-signature";
+/** Shortest signing key either side accepts. */
+export const MIN_SIGNING_KEY_LENGTH = 16;
+
+/** What a signature is for: a request by its method, or the answer to the request signed `v1`. */
+export type SignaturePurpose = { request: string } | { answerTo: string };
+
+const purposeText = (purpose: SignaturePurpose): string => ("request" in purpose ? `req:${purpose.request.toUpperCase()}` : `res:${purpose.answerTo}`);
+
+/** The hex HMAC part of a signature header, which an answer's purpose names. */
+export function signatureValue(header: string | null | undefined): string {
+  return /v1=([0-9a-f]{64})/.exec(header ?? "")?.[1] ?? "";
+}
 /** How far a signature's time may be from the verifier's clock. */
 export const SIGNATURE_WINDOW_MS = 5 * 60 * 1000;
 
@@ -38,14 +52,20 @@ function sameText(a: string, b: string): boolean {
   return differ === 0;
 }
 
-/** The signature header value for `body` sent at `now` (ms). */
-export async function sign(body: string, key: string, now: number): Promise<string> {
+/** The signature header value for `body`, sent for `purpose` at `now` (ms). */
+export async function sign(body: string, key: string, now: number, purpose: SignaturePurpose): Promise<string> {
   const seconds = Math.floor(now / 1000);
-  return `t=${seconds},v1=${await hmacHex(key, `${seconds}.${body}`)}`;
+  return `t=${seconds},v1=${await hmacHex(key, `${seconds}.${purposeText(purpose)}.${body}`)}`;
 }
 
-/** Why a signature was refused, or null when one of `keys` made it within the window. */
-export async function verifySignature(header: string | null | undefined, body: string, keys: (string | undefined)[], now: number): Promise<string | null> {
+/** Why a signature was refused, or null when one of `keys` made it for `purpose` within the window. */
+export async function verifySignature(
+  header: string | null | undefined,
+  body: string,
+  keys: (string | undefined)[],
+  now: number,
+  purpose: SignaturePurpose,
+): Promise<string | null> {
   if (!header) return "the request is not signed";
   const match = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/.exec(header.trim());
   if (!match?.[1] || !match[2]) return "the signature header is malformed";
@@ -54,6 +74,6 @@ export async function verifySignature(header: string | null | undefined, body: s
   const usable = keys.filter((key): key is string => typeof key === "string" && key !== "");
   if (usable.length === 0) return "no signing key is configured to check it";
   let valid = false;
-  for (const key of usable) valid = sameText(await hmacHex(key, `${match[1]}.${body}`), match[2]) || valid;
+  for (const key of usable) valid = sameText(await hmacHex(key, `${match[1]}.${purposeText(purpose)}.${body}`), match[2]) || valid;
   return valid ? null : "the signature does not match any signing key";
 }

@@ -30,7 +30,7 @@ export async function syncApp(through: EventTarget, target: AppTarget, signingKe
   try {
     const response = await doFetch(new URL("/v1/apps/sync", through.baseUrl).toString(), {
       method: "POST",
-      headers: { "content-type": "application/json", [SIGNATURE_HEADER]: await sign(body, signingKey, Date.now()) },
+      headers: { "content-type": "application/json", [SIGNATURE_HEADER]: await sign(body, signingKey, Date.now(), { request: "POST" }) },
       body,
     });
     return { status: response.status, body: await response.json().catch(() => ({ error: { code: "bad_answer", message: `Stepwise answered ${response.status} without JSON` } })) };

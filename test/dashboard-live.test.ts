@@ -1,7 +1,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { INDEX_BUFFER_SHARDS } from "../durable-objects/run-index/run-index-buffer.ts";
-import { countByStatus } from "../src/db/run-stats.ts";
+import { countByStatus, statsByFunction } from "../src/db/run-stats.ts";
 import { runConditions } from "../src/db/run-queries.ts";
 import { pageSql, whereOf } from "../src/db/cursor.ts";
 import { client } from "./helpers.ts";
@@ -71,3 +71,23 @@ describe("dashboard queries use the indexes", () => {
     expect(await countByStatus(env.DB, {})).toBeTypeOf("object");
   });
 });
+
+describe("function statistics", () => {
+  it("counts per status, failure rate, and p50/p95 by nearest rank, for every function in two queries", async () => {
+    const now = Date.now();
+    const rows: [string, string, number, number | null][] = [];
+    for (let i = 1; i <= 20; i++) rows.push([`stat-a-${i}`, "completed", now - 1_000, now - 1_000 + i * 10]);
+    rows.push(["stat-a-f1", "failed", now - 900, now], ["stat-a-f2", "failed", now - 900, now], ["stat-a-c", "cancelled", now - 900, now]);
+    rows.push(["stat-b-1", "running", now - 500, null], ["stat-b-2", "completed", now - 500, now - 500 + 7]);
+    await env.DB.batch(
+      rows.map(([id, status, created, ended]) =>
+        env.DB.prepare(`INSERT INTO runs (id, function_id, status, event_id, event_name, attempt, created_at, ended_at, updated_at) VALUES (?1, ?2, ?3, 'e', 'x', 0, ?4, ?5, ?4)`)
+          .bind(id, id.startsWith("stat-a") ? "stats-a" : "stats-b", status, created, ended),
+      ),
+    );
+    const stats = await statsByFunction(env.DB, now - 60_000);
+    expect(stats.get("stats-a")).toEqual({ byStatus: { completed: 20, failed: 2, cancelled: 1 }, total: 23, failureRate: 2 / 23, p50Ms: 100, p95Ms: 190 });
+    expect(stats.get("stats-b")).toMatchObject({ total: 2, failureRate: 0, p50Ms: 7, p95Ms: 7 });
+  });
+});
+

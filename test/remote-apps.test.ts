@@ -69,11 +69,13 @@ describe("functions served by another Worker through a service binding", () => {
     const body = JSON.stringify({ hello: "world" });
     const post = (headers: Record<string, string>) => env.REMOTE_APP.fetch("https://remote-app.example/api/stepwise", { method: "POST", headers, body });
     expect((await post({})).status).toBe(401);
-    expect((await post({ [SIGNATURE_HEADER]: await sign(body, "not-the-key-0123456789", Date.now()) })).status).toBe(401);
-    const stale = await post({ [SIGNATURE_HEADER]: await sign(body, SIGNING_KEY, Date.now() - 6 * 60_000) });
+    expect((await post({ [SIGNATURE_HEADER]: await sign(body, "not-the-key-0123456789", Date.now(), { request: "POST" }) })).status).toBe(401);
+    const stale = await post({ [SIGNATURE_HEADER]: await sign(body, SIGNING_KEY, Date.now() - 6 * 60_000, { request: "POST" }) });
     expect(stale.status).toBe(401);
     expect(await stale.text()).toContain("stale");
-    expect((await post({ [SIGNATURE_HEADER]: await sign(body, SIGNING_KEY, Date.now()) })).status).toBe(400);
+    expect((await post({ [SIGNATURE_HEADER]: await sign(body, SIGNING_KEY, Date.now(), { request: "POST" }) })).status).toBe(400);
+    // Signed for another method: refused.
+    expect((await post({ [SIGNATURE_HEADER]: await sign(body, SIGNING_KEY, Date.now(), { request: "GET" }) })).status).toBe(401);
   });
 
   it("refuses apps it cannot reach or name, with the reason", async () => {

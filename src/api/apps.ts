@@ -26,7 +26,9 @@ export const appsApi = new Hono<{ Bindings: Env }>()
   })
   .post("/sync", async (c) => {
     const text = await c.req.text();
-    const refused = await verifySignature(c.req.header(SIGNATURE_HEADER), text, signingKeys(c.env).all, Date.now());
+    const keys = signingKeys(c.env);
+    if (!keys.current) return errorResponse(c, 503, "signing_key_not_configured", "This Stepwise has no STEPWISE_SIGNING_KEY (at least 16 characters), so apps cannot sync with it");
+    const refused = await verifySignature(c.req.header(SIGNATURE_HEADER), text, keys.all, Date.now(), { request: "POST" });
     if (refused) return errorResponse(c, 401, "unauthorized", `Sync refused: ${refused}`);
     let json: unknown;
     try {

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { appManifestSchema, type AppTarget, type RegisteredApp } from "../../sdk/app-protocol.ts";
 import { functionConfigSchema, triggerSchema, type FunctionConfig, type Trigger } from "../../sdk/function.ts";
-import { saveApp } from "../db/apps.ts";
+import { saveApp, takenFunctionIds } from "../db/apps.ts";
 import type { Env } from "../env.ts";
 import { forgetRemoteFunctions } from "../functions/catalog.ts";
 import { cronTargets, ensureOne } from "../isolate-start.ts";
@@ -59,12 +59,16 @@ export async function registerApp(env: Env, target: AppTarget, now = Date.now())
   if (registry.list().some((fn) => fn.appId === appId)) return refuse(409, "app_id_taken", `App id "${appId}" is the Stepwise Worker's own app`);
   const embedded = functions.filter((fn) => registry.get(fn.id));
   if (embedded.length > 0) return refuse(409, "function_id_taken", `Function id(s) ${embedded.map((fn) => `"${fn.id}"`).join(", ")} belong to functions embedded in the Stepwise Worker`);
-  const { results } = await env.DB.prepare(`SELECT id, app_id FROM functions WHERE id IN (SELECT value FROM json_each(?1)) AND app_id != ?2`)
-    .bind(JSON.stringify(functions.map((fn) => fn.id)), appId)
-    .all<{ id: string; app_id: string }>();
-  if (results.length > 0) return refuse(409, "function_id_taken", `Function id(s) already served by another app: ${results.map((row) => `"${row.id}" (app "${row.app_id}")`).join(", ")}`);
+  const ids = functions.map((fn) => fn.id);
+  const taken = (found: { id: string; appId: string }[]) =>
+    refuse(409, "function_id_taken", `Function id(s) already served by another app: ${found.map((row) => `"${row.id}" (app "${row.appId}")`).join(", ")}`);
+  const before = await takenFunctionIds(env.DB, ids, appId);
+  if (before.length > 0) return taken(before);
 
   await saveApp(env.DB, { id: appId, target, sdk: manifest.data.sdk, syncedAt: now }, functions);
+  // Two apps syncing the same id at once: the store keeps the first; the second hears so.
+  const after = await takenFunctionIds(env.DB, ids, appId);
+  if (after.length > 0) return taken(after);
   forgetRemoteFunctions();
   await Promise.all(cronTargets(functions).map((cron) => ensureOne(env, cron)));
   return { ok: true, app: { id: appId, target, functions: functions.map((fn) => fn.id), syncedAt: new Date(now).toISOString() } };

@@ -8,6 +8,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { keyMatches, keysOf } from "../api/auth.ts";
 import type { Env } from "../env.ts";
 import { Notice } from "./components.tsx";
+import { formFields } from "./routes/forms.ts";
 import { issueSession, safeNext, SESSION_MS, sessionValid } from "./session.ts";
 
 /** The session cookie's name. */
@@ -55,7 +56,7 @@ export function showLogin(c: DashboardContext, error?: string, status: 200 | 401
 
 /** Checks the key from the login form; a right one gets a session cookie and goes on. */
 export async function logIn(c: DashboardContext): Promise<Response> {
-  const form = await c.req.parseBody();
+  const form = await formFields(c);
   const key = typeof form.key === "string" ? form.key : "";
   const next = safeNext(typeof form.next === "string" ? form.next : undefined);
   const keys = keysOf(c.env.STEPWISE_API_KEYS);

@@ -30,8 +30,9 @@ export function formatDuration(ms: number): string {
 
 /** A moment in UTC, to the second, with the exact ISO time on hover. */
 export const Time: FC<{ at: number | string | null | undefined }> = ({ at }) => {
-  if (at === null || at === undefined) return <span class="muted">—</span>;
-  const iso = new Date(at).toISOString();
+  const date = at === null || at === undefined ? undefined : new Date(at);
+  if (!date || Number.isNaN(date.getTime())) return <span class="muted">—</span>;
+  const iso = date.toISOString();
   return (
     <time datetime={iso} title={iso}>
       {iso.slice(0, 19).replace("T", " ")}

@@ -17,6 +17,8 @@ interface ShellProps {
   live?: string[] | undefined;
   /** Content above the live region (forms keep what is typed in them while the region refreshes). */
   head?: Child;
+  /** Where the live region refetches itself: the page's GET URL, when this answer is to a form's POST. */
+  src?: string | undefined;
 }
 
 const NavLink: FC<{ href: string; here: boolean; children: string }> = ({ href, here, children }) => (
@@ -25,7 +27,7 @@ const NavLink: FC<{ href: string; here: boolean; children: string }> = ({ href, 
   </a>
 );
 
-const Shell: FC<PropsWithChildren<ShellProps>> = ({ title, section, live, head, children }) => (
+const Shell: FC<PropsWithChildren<ShellProps>> = ({ title, section, live, head, src, children }) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
@@ -56,7 +58,7 @@ const Shell: FC<PropsWithChildren<ShellProps>> = ({ title, section, live, head, 
       </header>
       <main>
         {head}
-        <div id="live-region" data-live={live && live.length > 0 ? JSON.stringify(live) : undefined}>
+        <div id="live-region" data-live={live && live.length > 0 ? JSON.stringify(live) : undefined} data-src={src}>
           {children}
         </div>
       </main>

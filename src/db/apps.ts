@@ -26,9 +26,13 @@ export interface RemoteFunction {
 
 const FUNCTION_UPSERT = `INSERT INTO functions (id, app_id, name, triggers, config, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
 ON CONFLICT (id) DO UPDATE SET app_id = excluded.app_id, name = excluded.name, triggers = excluded.triggers,
-  config = excluded.config, updated_at = excluded.updated_at`;
+  config = excluded.config, updated_at = excluded.updated_at
+WHERE functions.app_id = excluded.app_id`;
 
-/** Stores `app` with exactly `functions`: new and changed ones written, ones it no longer serves deleted. */
+/**
+ * Stores `app` with exactly `functions`: new and changed ones written, ones it no longer serves
+ * deleted. A function id another app holds is never taken over (see {@link takenFunctionIds}).
+ */
 export async function saveApp(db: D1Database, app: Omit<StoredApp, "functions">, functions: { id: string; config: FunctionConfig; triggers: Trigger[] }[]): Promise<void> {
   await db.batch([
     db
@@ -68,4 +72,13 @@ export async function listRemoteFunctions(db: D1Database): Promise<RemoteFunctio
     }
     return [{ id: row.id, appId: row.app_id, config: config.data, triggers: triggers.data, target: target.data }];
   });
+}
+
+/** Which of `ids` belong to an app other than `appId` (or to the Stepwise Worker's own functions). */
+export async function takenFunctionIds(db: D1Database, ids: string[], appId: string): Promise<{ id: string; appId: string }[]> {
+  const { results } = await db
+    .prepare(`SELECT id, app_id FROM functions WHERE id IN (SELECT value FROM json_each(?1)) AND app_id != ?2`)
+    .bind(JSON.stringify(ids), appId)
+    .all<{ id: string; app_id: string }>();
+  return results.map((row) => ({ id: row.id, appId: row.app_id }));
 }

@@ -78,13 +78,17 @@ export async function runExists(db: D1Database, id: string): Promise<boolean> {
   return (await db.prepare("SELECT 1 FROM runs WHERE id = ?1").bind(id).first()) !== null;
 }
 
-/** The runs each of `eventIds` started, oldest first, by event id. */
-export async function runsForEvents(db: D1Database, eventIds: string[]): Promise<Map<string, RunIndexRow[]>> {
+/** The runs each of `eventIds` started (at most `perEvent` each, oldest first), by event id. */
+export async function runsForEvents(db: D1Database, eventIds: string[], perEvent = 20): Promise<Map<string, RunIndexRow[]>> {
   const byEvent = new Map<string, RunIndexRow[]>();
   if (eventIds.length === 0) return byEvent;
   const { results } = await db
-    .prepare("SELECT * FROM runs WHERE event_id IN (SELECT value FROM json_each(?1)) ORDER BY created_at, id LIMIT 1000")
-    .bind(JSON.stringify(eventIds))
+    .prepare(
+      `SELECT id, function_id, status, event_id, event_name, attempt, parent_run_id, error, created_at, ended_at, updated_at FROM (
+        SELECT *, ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY created_at, id) AS n FROM runs WHERE event_id IN (SELECT value FROM json_each(?1))
+      ) WHERE n <= ?2 ORDER BY created_at, id`,
+    )
+    .bind(JSON.stringify(eventIds), perEvent)
     .all();
   for (const run of results.map(runFromRow)) byEvent.set(run.eventId, [...(byEvent.get(run.eventId) ?? []), run]);
   return byEvent;

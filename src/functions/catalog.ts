@@ -27,25 +27,32 @@ export interface CatalogFunction {
 
 let remote: { at: number; byId: Map<string, RemoteFunction> } | undefined;
 let loading: Promise<Map<string, RemoteFunction>> | undefined;
+/** Bumped by a sync, so a load begun before it cannot store what it read. */
+let generation = 0;
 
 const fromEmbedded = (fn: StepwiseFunction): CatalogFunction => ({ id: fn.id, appId: fn.appId, config: fn.config, triggers: fn.triggers, embedded: fn });
 const fromRemote = (fn: RemoteFunction): CatalogFunction => ({ id: fn.id, appId: fn.appId, config: fn.config, triggers: fn.triggers, remote: fn.target });
 
 async function remoteFunctions(env: Env): Promise<Map<string, RemoteFunction>> {
   if (remote && Date.now() - remote.at < REMOTE_TTL_MS) return remote.byId;
-  loading ??= listRemoteFunctions(env.DB)
+  const started = generation;
+  const load = (loading ??= listRemoteFunctions(env.DB)
     .then((functions) => {
       const byId = new Map(functions.map((fn) => [fn.id, fn]));
-      remote = { at: Date.now(), byId };
+      if (started === generation) remote = { at: Date.now(), byId };
       return byId;
     })
-    .finally(() => (loading = undefined));
-  return loading;
+    .finally(() => {
+      if (loading === load) loading = undefined;
+    }));
+  return load;
 }
 
 /** Forgets this isolate's copy of the remote functions (after a sync). */
 export function forgetRemoteFunctions(): void {
+  generation++;
   remote = undefined;
+  loading = undefined;
 }
 
 /** Every function, embedded first. */

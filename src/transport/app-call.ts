@@ -4,7 +4,7 @@
  * wrong comes back as an {@link AppCallError} whose message says what happened.
  */
 import type { AppTarget } from "../../sdk/app-protocol.ts";
-import { sign, SIGNATURE_HEADER, verifySignature } from "../../sdk/signing.ts";
+import { MIN_SIGNING_KEY_LENGTH, sign, SIGNATURE_HEADER, signatureValue, verifySignature } from "../../sdk/signing.ts";
 import type { Env } from "../env.ts";
 
 /** How long Stepwise waits for an app's answer (a step's code runs inside that call). */
@@ -23,9 +23,10 @@ export class AppCallError extends Error {
   }
 }
 
-/** The signing keys of this Stepwise: the current one first. */
+/** The signing keys of this Stepwise: the current one (absent when unset or too short) and all it accepts. */
 export function signingKeys(env: Env): { current: string | undefined; all: (string | undefined)[] } {
-  return { current: env.STEPWISE_SIGNING_KEY || undefined, all: [env.STEPWISE_SIGNING_KEY, env.STEPWISE_SIGNING_KEY_FALLBACK] };
+  const usable = (key: string | undefined) => (key !== undefined && key.length >= MIN_SIGNING_KEY_LENGTH ? key : undefined);
+  return { current: usable(env.STEPWISE_SIGNING_KEY), all: [usable(env.STEPWISE_SIGNING_KEY), usable(env.STEPWISE_SIGNING_KEY_FALLBACK)] };
 }
 
 /** The service binding named `name` on this Worker, if it is one. */
@@ -39,8 +40,11 @@ const describe = (target: AppTarget): string => ("binding" in target ? `binding 
 /** Sends a signed request to the app and returns its verified JSON answer (any status). */
 export async function callApp(env: Env, target: AppTarget, method: "GET" | "POST", body = ""): Promise<{ status: number; json: unknown }> {
   const keys = signingKeys(env);
-  if (!keys.current) throw new AppCallError("This Stepwise has no STEPWISE_SIGNING_KEY, so it cannot call apps (wrangler secret put STEPWISE_SIGNING_KEY)", "not_configured");
-  const headers = { "content-type": "application/json", [SIGNATURE_HEADER]: await sign(body, keys.current, Date.now()) };
+  if (!keys.current) {
+    throw new AppCallError(`This Stepwise has no STEPWISE_SIGNING_KEY of at least ${MIN_SIGNING_KEY_LENGTH} characters, so it cannot call apps (wrangler secret put STEPWISE_SIGNING_KEY)`, "not_configured");
+  }
+  const signature = await sign(body, keys.current, Date.now(), { request: method });
+  const headers = { "content-type": "application/json", [SIGNATURE_HEADER]: signature };
   const init: RequestInit = { method, headers, signal: AbortSignal.timeout(APP_CALL_TIMEOUT_MS), ...(method === "POST" ? { body } : {}) };
   let response: Response;
   try {
@@ -59,7 +63,7 @@ export async function callApp(env: Env, target: AppTarget, method: "GET" | "POST
   }
   const text = await response.text();
   if (response.status >= 500) throw new AppCallError(`App at ${describe(target)} answered ${response.status}: ${text.slice(0, 300)}`, "http", response.status);
-  const refused = await verifySignature(response.headers.get(SIGNATURE_HEADER), text, keys.all, Date.now());
+  const refused = await verifySignature(response.headers.get(SIGNATURE_HEADER), text, keys.all, Date.now(), { answerTo: signatureValue(signature) });
   if (refused) throw new AppCallError(`App at ${describe(target)} answered ${response.status} without a valid signature (${refused})`, "unsigned", response.status);
   try {
     return { status: response.status, json: JSON.parse(text) };

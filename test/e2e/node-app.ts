@@ -37,10 +37,11 @@ export const secondStepRuns = (): number => attempts.get("second") ?? 0;
 /** Starts the app's server on `port`, registering (on PUT) with the Stepwise at `stepwiseUrl`. */
 export async function startNodeApp(port: number, stepwiseUrl: string, signingKey: string): Promise<{ url: string; stop(): Promise<void> }> {
   const client = new Stepwise({ id: "node-app", baseUrl: stepwiseUrl });
-  const server: Server = createServer(toNodeListener(serve({ client, functions: nodeFunctions, signingKey })));
+  const url = `http://127.0.0.1:${port}/api/stepwise`;
+  const server: Server = createServer(toNodeListener(serve({ client, functions: nodeFunctions, signingKey, serveUrl: url })));
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   return {
-    url: `http://127.0.0.1:${port}/api/stepwise`,
+    url,
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

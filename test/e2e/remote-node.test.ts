@@ -68,7 +68,7 @@ describe("functions on a Node HTTP server", () => {
   it("answers an unsigned or wrongly signed call with 401", async () => {
     const body = JSON.stringify({ version: 1 });
     expect((await fetch(app!.url, { method: "POST", body })).status).toBe(401);
-    const forged = await fetch(app!.url, { method: "POST", body, headers: { [SIGNATURE_HEADER]: await sign(body, "someone-elses-key-0123456789", Date.now()) } });
+    const forged = await fetch(app!.url, { method: "POST", body, headers: { [SIGNATURE_HEADER]: await sign(body, "someone-elses-key-0123456789", Date.now(), { request: "POST" }) } });
     expect(forged.status).toBe(401);
   });
 

@@ -37,7 +37,7 @@ export const CLIENT_SCRIPT = `
     if (busy) { pending = true; return; }
     busy = true; pending = false; lastAt = Date.now();
     var opened = Array.prototype.map.call(region.querySelectorAll("details[open][id]"), function (d) { return d.id; });
-    fetch(location.href, { headers: { "x-stepwise-fragment": "1" }, credentials: "same-origin" })
+    fetch(region.getAttribute("data-src") || location.href, { headers: { "x-stepwise-fragment": "1" }, credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
       .then(function (html) {
         region.innerHTML = html;

@@ -3,6 +3,7 @@
  * person can read next to the form.
  */
 import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 
 /** Each zod issue as "path: message". */
@@ -12,7 +13,12 @@ export function zodIssues(error: z.ZodError): string[] {
 
 /** The form's text fields (files are ignored: no dashboard form takes one). */
 export async function formFields(c: Context): Promise<Record<string, string>> {
-  const body = await c.req.parseBody();
+  let body: Record<string, unknown>;
+  try {
+    body = await c.req.parseBody();
+  } catch {
+    throw new HTTPException(400, { message: "The form could not be read: send it as application/x-www-form-urlencoded or multipart/form-data" });
+  }
   return Object.fromEntries(Object.entries(body).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
 }
 

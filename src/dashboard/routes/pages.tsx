@@ -8,7 +8,7 @@ import { z } from "zod";
 import { runViewSchema } from "../../../durable-objects/run/view.ts";
 import { INDEX_BUFFER_SHARDS } from "../../../durable-objects/run-index/run-index-buffer.ts";
 import { getEvent, listEvents } from "../../db/events.ts";
-import { functionStats } from "../../db/run-stats.ts";
+import { functionStats, statsByFunction } from "../../db/run-stats.ts";
 import { countByStatus } from "../../db/run-stats.ts";
 import { listRuns, runExists, runsForEvents } from "../../db/run-queries.ts";
 import { pagingSchema } from "../../api/paging.ts";
@@ -44,7 +44,7 @@ export async function runPage(c: DashboardContext, runId: string, notice?: { tex
   const detail = run && history ? { run: runViewSchema.parse(run), history } : undefined;
   if (!detail) return problemPage(c, 404, "No such run", `No run "${runId}"`);
   const live = ["completed", "failed", "cancelled", "skipped"].includes(detail.run.status) ? [] : [`/dashboard/runs/${encodeURIComponent(runId)}/live`];
-  return page(c, { title: `${detail.run.functionId} · ${runId}`, section: "runs", live }, <RunBody {...detail} now={Date.now()} notice={notice} />, status);
+  return page(c, { title: `${detail.run.functionId} · ${runId}`, section: "runs", live, src: `/dashboard/runs/${encodeURIComponent(runId)}` }, <RunBody {...detail} now={Date.now()} notice={notice} />, status);
 }
 
 /** A function's page, with the state of its forms. */
@@ -53,7 +53,8 @@ export async function functionPage(c: DashboardContext, functionId: string, form
   if (!fn) return problemPage(c, 404, "No such function", `No function "${functionId}" is registered`);
   const now = Date.now();
   const [stats, runs] = await Promise.all([functionStats(c.env.DB, fn.id, now - DAY_MS), listRuns(c.env.DB, { functionId: fn.id, limit: 20 })]);
-  return page(c, { title: fn.id, section: "functions", live: INDEX_FEEDS, head: <FunctionForms fn={fn} forms={forms} /> }, <FunctionBody fn={fn} stats={stats} runs={runs.items} now={now} />, status);
+  const src = `/dashboard/functions/${encodeURIComponent(fn.id)}`;
+  return page(c, { title: fn.id, section: "functions", live: INDEX_FEEDS, src, head: <FunctionForms fn={fn} forms={forms} /> }, <FunctionBody fn={fn} stats={stats} runs={runs.items} now={now} />, status);
 }
 
 /** The events page, with the state of its send form. */
@@ -76,7 +77,7 @@ export async function eventsPage(c: DashboardContext, form?: { name: string; dat
       <SendEventForm form={form} error={form?.error} issues={form?.issues} />
     </>
   );
-  return page(c, { title: "Events", section: "events", live: query.data.cursor ? [] : INDEX_FEEDS, head }, <EventsBody events={events.items} runs={runs} next={events.next} name={name} />, status);
+  return page(c, { title: "Events", section: "events", live: query.data.cursor ? [] : INDEX_FEEDS, src: "/dashboard/events", head }, <EventsBody events={events.items} runs={runs} next={events.next} name={name} />, status);
 }
 
 export const pageRoutes = new Hono<{ Bindings: Env }>()
@@ -116,8 +117,8 @@ export const pageRoutes = new Hono<{ Bindings: Env }>()
     return page(c, { title: event.name, section: "events", live: INDEX_FEEDS }, <EventBody event={event} runs={runs.items} now={Date.now()} />);
   })
   .get("/functions", async (c) => {
-    const since = Date.now() - DAY_MS;
-    const functions = await Promise.all((await listFunctions(c.env)).map(async (fn) => ({ fn, stats: await functionStats(c.env.DB, fn.id, since) })));
+    const [catalog, stats] = await Promise.all([listFunctions(c.env), statsByFunction(c.env.DB, Date.now() - DAY_MS)]);
+    const functions = catalog.map((fn) => ({ fn, stats: stats.get(fn.id) ?? { byStatus: {}, total: 0, failureRate: null, p50Ms: null, p95Ms: null } }));
     return page(c, { title: "Functions", section: "functions", live: INDEX_FEEDS, head: <h1>Functions</h1> }, <FunctionsBody functions={functions} />);
   })
   .get("/functions/:id", async (c) => {
