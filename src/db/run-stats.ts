@@ -30,7 +30,8 @@ export interface FunctionStats {
 const statusRowSchema = z.object({ function_id: z.string(), status: z.string(), n: z.number().int() });
 const rankRowSchema = z.object({ function_id: z.string(), d: z.number(), rn: z.number().int(), total: z.number().int() });
 
-const empty = (): FunctionStats => ({ byStatus: {}, total: 0, failureRate: null, p50Ms: null, p95Ms: null });
+/** The figures of a function with no runs in the window. */
+export const emptyStats = (): FunctionStats => ({ byStatus: {}, total: 0, failureRate: null, p50Ms: null, p95Ms: null });
 
 /**
  * Every function's runs since `since` (or just `functionId`'s), in two queries whatever the
@@ -54,7 +55,7 @@ export async function statsByFunction(db: D1Database, since: number, functionId?
       .bind(...params),
   ]);
   const stats = new Map<string, FunctionStats>();
-  const of = (id: string): FunctionStats => stats.get(id) ?? (stats.set(id, empty()), stats.get(id)!);
+  const of = (id: string): FunctionStats => stats.get(id) ?? (stats.set(id, emptyStats()), stats.get(id)!);
   for (const row of (counts?.results ?? []).map((raw) => statusRowSchema.parse(raw))) {
     const entry = of(row.function_id);
     entry.byStatus[row.status] = row.n;
@@ -74,5 +75,5 @@ export async function statsByFunction(db: D1Database, since: number, functionId?
 
 /** One function's runs since `since`: counts per status, failure rate, p50 and p95 duration. */
 export async function functionStats(db: D1Database, functionId: string, since: number): Promise<FunctionStats> {
-  return (await statsByFunction(db, since, functionId)).get(functionId) ?? empty();
+  return (await statsByFunction(db, since, functionId)).get(functionId) ?? emptyStats();
 }

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { runViewSchema } from "../../../durable-objects/run/view.ts";
 import { INDEX_BUFFER_SHARDS } from "../../../durable-objects/run-index/run-index-buffer.ts";
 import { getEvent, listEvents } from "../../db/events.ts";
-import { functionStats, statsByFunction } from "../../db/run-stats.ts";
+import { emptyStats, functionStats, statsByFunction } from "../../db/run-stats.ts";
 import { countByStatus } from "../../db/run-stats.ts";
 import { listRuns, runExists, runsForEvents } from "../../db/run-queries.ts";
 import { pagingSchema } from "../../api/paging.ts";
@@ -118,7 +118,7 @@ export const pageRoutes = new Hono<{ Bindings: Env }>()
   })
   .get("/functions", async (c) => {
     const [catalog, stats] = await Promise.all([listFunctions(c.env), statsByFunction(c.env.DB, Date.now() - DAY_MS)]);
-    const functions = catalog.map((fn) => ({ fn, stats: stats.get(fn.id) ?? { byStatus: {}, total: 0, failureRate: null, p50Ms: null, p95Ms: null } }));
+    const functions = catalog.map((fn) => ({ fn, stats: stats.get(fn.id) ?? emptyStats() }));
     return page(c, { title: "Functions", section: "functions", live: INDEX_FEEDS, head: <h1>Functions</h1> }, <FunctionsBody functions={functions} />);
   })
   .get("/functions/:id", async (c) => {
