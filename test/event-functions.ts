@@ -75,6 +75,9 @@ eventFunctions.push(
     );
     return step.run("combine", () => sections.map((section) => (section.ok ? section.output : `failed: ${section.error.message}`)));
   }),
+  stepwise.createFunction<{ userId: string }>({ id: "sleepy-parent" }, { event: "test/sleepy-parent" }, async ({ event, step }) =>
+    step.invoke("onboard", { function: "onboard-user", data: { userId: event.data.userId, email: "p@example.com" } }),
+  ),
   stepwise.createFunction({ id: "invoke-parent", retries: 0 }, { event: "test/invoke" }, async ({ event, step }) =>
     step.invoke<string>("child", { function: "write-section", data: { i: 42, fail: event.data.fail === true } }),
   ),

@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { client, runFor, sendEvents } from "./helpers.ts";
 
@@ -18,6 +18,23 @@ describe("step.invoke and step.invokeMany", () => {
       .toBe(10);
     const failed = await env.DB.prepare("SELECT status FROM runs WHERE parent_run_id = ? AND status = 'failed'").bind(runId).all();
     expect(failed.results).toHaveLength(1);
+  });
+
+  it("cancelling a parent cancels the child it waits for, and the child's history says why", async () => {
+    const parentId = await runFor(await send1({ name: "test/sleepy-parent", data: { userId: crypto.randomUUID() } }));
+    let childId: string | undefined;
+    await expect
+      .poll(async () => {
+        const { history } = (await (await SELF.fetch(`http://stepwise/v1/runs/${parentId}/history`)).json()) as { history: { type: string; childRunIds?: string[] }[] };
+        return (childId = history.find((entry) => entry.type === "step.invoking")?.childRunIds?.[0]);
+      })
+      .toBeDefined();
+    await client.waitUntil(childId!, (run) => run.status === "sleeping");
+    await SELF.fetch(`http://stepwise/v1/runs/${parentId}/cancel`, { method: "POST" });
+    const child = await client.waitUntil(childId!, (run) => run.status === "cancelled");
+    expect(child.status).toBe("cancelled");
+    const { history } = (await (await SELF.fetch(`http://stepwise/v1/runs/${childId}/history`)).json()) as { history: { type: string; reason?: string }[] };
+    expect(history.find((entry) => entry.type === "run.cancelled")?.reason).toBe(`cancelled because its parent run ${parentId} ended (cancelled)`);
   });
 
   it("invoke returns the child's output; a failed child is the parent's step error", async () => {

@@ -50,3 +50,19 @@ export async function notifyParent(env: Env, state: RunState): Promise<boolean> 
   await env.RUN.get(env.RUN.idFromName(state.parentRunId)).childEnded(state.parentStepId, outcome);
   return true;
 }
+
+/** Children of the run's invoke steps that have not ended: what a run that ends must not leave behind. */
+export function openChildRunIds(state: RunState): string[] {
+  return [...state.steps.values()].flatMap((step) => (step.status === "invoking" ? (step.childRunIds ?? []).filter((id) => !step.childOutcomes?.[id]) : []));
+}
+
+/**
+ * Cancels the children still open when their parent has ended (as Temporal's default parent-close
+ * policy does): nothing would wait for their results. Each child's history says why.
+ */
+export async function cancelOpenChildren(env: Env, state: RunState): Promise<void> {
+  const ids = state.terminal ? openChildRunIds(state) : [];
+  const results = await Promise.allSettled(ids.map((id) => env.RUN.get(env.RUN.idFromName(id)).cancel(`cancelled because its parent run ${state.runId} ended (${state.terminal})`)));
+  const failed = results.filter((result) => result.status === "rejected");
+  if (failed.length > 0) console.error(`stepwise: ${failed.length} child run(s) of ${state.runId} could not be cancelled`, failed[0]);
+}

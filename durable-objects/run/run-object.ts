@@ -12,7 +12,7 @@ import { getFunction } from "../../src/functions/catalog.ts";
 import { executorFor } from "./executor.ts";
 import { engineConfig } from "./engine-config.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
-import { childRunIds, notifyParent, startChildRuns } from "./children.ts";
+import { cancelOpenChildren, childRunIds, notifyParent, startChildRuns } from "./children.ts";
 import { decideChildren, decideWaitEvent } from "./engine.ts";
 import { registerCancelOn, registerWaits, sendStepEvents } from "./event-steps.ts";
 import { keptSteps, replayRefusal, seededStepSchema } from "./replay.ts";
@@ -136,7 +136,10 @@ export class RunObject extends DurableObject<Env> {
     if (!state) return null;
     if (state.terminal) return { cancelled: false, status: state.terminal };
     this.record([{ type: "run.cancelled", reason: reason.slice(0, 1_000) }]);
-    if (!this.driving) await this.ctx.storage.deleteAlarm();
+    if (!this.driving) {
+      await this.ctx.storage.deleteAlarm();
+      await cancelOpenChildren(this.env, this.load() ?? state);
+    }
     return { cancelled: true, status: "cancelled" };
   }
 
@@ -272,6 +275,7 @@ export class RunObject extends DurableObject<Env> {
       }
     }
     this.syncIndex();
+    if (this.load()?.terminal) await cancelOpenChildren(this.env, this.load() ?? state);
     if (this.load()?.terminal) await slotPorts(this.env, this.load() ?? state, (await getFunction(this.env, state.functionId))?.config).releaseRun();
     await this.startFailureHandler();
     await this.reportToParent();
