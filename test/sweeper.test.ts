@@ -1,7 +1,9 @@
-import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { sweeper, SWEEP_GRACE_MS } from "../durable-objects/sweeper/event-sweeper.ts";
-import { getEvents, recordEvents } from "../src/db/events.ts";
+import { claimUnrouted, getEvents, markRouteFailed, recordEvents } from "../src/db/events.ts";
+import { MAX_SWEEPS } from "../src/events/schema.ts";
+import { enqueueEvents } from "../src/router/queue.ts";
 import { executions } from "./functions.ts";
 
 describe("EventSweeper", () => {
@@ -28,5 +30,47 @@ describe("EventSweeper", () => {
     const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
     expect(alarm).toBeGreaterThan(Date.now());
     await runInDurableObject(stub, (_instance, state) => state.storage.deleteAlarm());
+  });
+});
+
+describe("events whose routing keeps failing", () => {
+  it("the sweeper gives up after MAX_SWEEPS re-queues and stops re-arming; a reroute makes it eligible again", async () => {
+    const id = `stuck-${crypto.randomUUID()}`;
+    const longAgo = Date.now() - 10 * SWEEP_GRACE_MS;
+    await recordEvents(env.DB, [{ id, name: "test/none", data: {}, ts: longAgo }], longAgo);
+    // Each sweep happens a grace period after the last, as the alarm would run them.
+    let claims = 0;
+    for (let sweep = 0; sweep < MAX_SWEEPS + 3; sweep++) {
+      const at = longAgo + (sweep + 2) * SWEEP_GRACE_MS * 2;
+      if ((await claimUnrouted(env.DB, at - SWEEP_GRACE_MS, at, 5_000)).includes(id)) claims++;
+    }
+    expect(claims).toBe(MAX_SWEEPS);
+    await markRouteFailed(env.DB, [id], "Error: D1 was unavailable");
+    const [stuck] = await getEvents(env.DB, [id]);
+    expect(stuck).toMatchObject({ routingAbandoned: true, routeError: "Error: D1 was unavailable" });
+    expect((await SELF.fetch(`http://stepwise/v1/events/${id}`).then((r) => r.json())) as unknown).toMatchObject({ event: { routingAbandoned: true } });
+    const page = await (await SELF.fetch(`http://stepwise/dashboard/events/${id}`)).text();
+    expect(page).toContain(`Routing was given up after ${MAX_SWEEPS} tries: Error: D1 was unavailable`);
+
+    const reroute = await SELF.fetch(`http://stepwise/v1/events/${id}/reroute`, { method: "POST" });
+    expect(reroute.status).toBe(202);
+    await expect.poll(async () => (await getEvents(env.DB, [id]))[0]?.routedAt).toBeTypeOf("number");
+    expect((await SELF.fetch(`http://stepwise/v1/events/${id}/reroute`, { method: "POST" })).status).toBe(409);
+    expect((await SELF.fetch(`http://stepwise/v1/events/no-such-event/reroute`, { method: "POST" })).status).toBe(404);
+  });
+
+  it("an event row that cannot be read is set aside with the reason, and the events queued with it are routed", async () => {
+    const key = crypto.randomUUID();
+    const good = `good-${key}`;
+    const bad = `bad-${key}`;
+    await recordEvents(env.DB, [{ id: good, name: "test/fanout", data: { key }, ts: Date.now() }], Date.now());
+    await env.DB.prepare(`INSERT INTO events (id, name, data, ts, received_at) VALUES (?1, 'test/fanout', '{not json', 0, ?2)`).bind(bad, Date.now()).run();
+    await enqueueEvents(env.EVENTS, [bad, good]);
+    await expect.poll(async () => (await getEvents(env.DB, [good]))[0]?.routedAt).toBeTypeOf("number");
+    await expect
+      .poll(async () => env.DB.prepare("SELECT sweeps, route_error FROM events WHERE id = ?1").bind(bad).first<{ sweeps: number; route_error: string | null }>())
+      .toMatchObject({ sweeps: MAX_SWEEPS, route_error: expect.stringContaining("cannot be read") });
+    // At MAX_SWEEPS the sweeper neither re-queues it nor stays armed for it.
+    expect(await claimUnrouted(env.DB, Date.now() + 60 * SWEEP_GRACE_MS, Date.now(), 5_000)).not.toContain(bad);
   });
 });

@@ -1,10 +1,11 @@
 /**
- * `/v1/events`: send events (one or up to 5,000), list recent ones, and see one with the runs it
- * started.
+ * `/v1/events`: send events (one or up to 5,000), list recent ones, see one with the runs it
+ * started, and route again one whose routing was given up.
  */
 import { Hono } from "hono";
 import { z } from "zod";
 import { getEvent, listEvents } from "../db/events.ts";
+import { rerouteEvent } from "../events/reroute.ts";
 import { listRuns } from "../db/run-queries.ts";
 import type { StoredEvent } from "../events/schema.ts";
 import type { Env } from "../env.ts";
@@ -39,4 +40,11 @@ export const eventsApi = new Hono<{ Bindings: Env }>()
     if (!event) return errorResponse(c, 404, "event_not_found", `No event "${id}"`);
     const runs = await listRuns(c.env.DB, { eventId: id, limit: 200 });
     return c.json({ event: eventView(event), runs: runs.items.map(runSummary) });
+  })
+  .post("/:id/reroute", async (c) => {
+    const id = c.req.param("id");
+    const result = await rerouteEvent(c.env, id);
+    if (result === "not_found") return errorResponse(c, 404, "event_not_found", `No event "${id}"`);
+    if (result === "already_routed") return errorResponse(c, 409, "already_routed", `Event "${id}" has been routed; its runs started`);
+    return c.json({ id, requeued: true }, 202);
   });

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { jsonBytes } from "../lib/json-size.ts";
-import { storedEventSchema, type StoredEvent } from "../events/schema.ts";
+import { MAX_SWEEPS, storedEventSchema, type StoredEvent } from "../events/schema.ts";
 import { pageQuery, toPage, type Condition, type Cursor } from "./cursor.ts";
 
 /** An event id seen within this window is not routed again. */
@@ -21,7 +21,7 @@ SELECT e.value ->> '$.id', e.value ->> '$.name', e.value -> '$.data', e.value ->
   e.value -> '$.user', e.value ->> '$.v', ?2, NULL
 FROM json_each(?1) AS e WHERE true
 ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data, ts = excluded.ts, user = excluded.user,
-  v = excluded.v, received_at = excluded.received_at, queued_at = NULL, routed_at = NULL
+  v = excluded.v, received_at = excluded.received_at, queued_at = NULL, routed_at = NULL, sweeps = 0, route_error = NULL
 WHERE events.received_at < ?3
 RETURNING id`;
 
@@ -34,8 +34,10 @@ const eventRowSchema = z.object({
   v: z.string().nullable(),
   received_at: z.number(),
   routed_at: z.number().nullable(),
+  sweeps: z.number().int(),
+  route_error: z.string().nullable(),
 });
-const COLUMNS = "id, name, data, ts, user, v, received_at, routed_at";
+const COLUMNS = "id, name, data, ts, user, v, received_at, routed_at, sweeps, route_error";
 
 /** Reads a stored row back into an event, validating it. */
 export function eventFromRow(row: unknown): StoredEvent {
@@ -49,6 +51,8 @@ export function eventFromRow(row: unknown): StoredEvent {
     ...(r.v ? { v: r.v } : {}),
     receivedAt: r.received_at,
     ...(r.routed_at !== null ? { routedAt: r.routed_at } : {}),
+    ...(r.routed_at === null && r.route_error !== null ? { routeError: r.route_error } : {}),
+    ...(r.routed_at === null && r.sweeps >= MAX_SWEEPS ? { routingAbandoned: true } : {}),
   });
 }
 
@@ -75,8 +79,39 @@ export async function recordEvents(db: D1Database, events: NewEvent[], receivedA
 
 /** Reads events by id (missing ids are left out). */
 export async function getEvents(db: D1Database, ids: string[]): Promise<StoredEvent[]> {
+  return (await readEvents(db, ids)).events;
+}
+
+/**
+ * Reads events by id for routing: rows that no longer read back as events (corrupted) are
+ * returned apart, so one bad row cannot hold up the others.
+ */
+export async function readEvents(db: D1Database, ids: string[]): Promise<{ events: StoredEvent[]; unreadable: { id: string; error: string }[] }> {
   const { results } = await db.prepare(`SELECT ${COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?1))`).bind(JSON.stringify(ids)).all();
-  return results.map(eventFromRow);
+  const events: StoredEvent[] = [];
+  const unreadable: { id: string; error: string }[] = [];
+  for (const row of results) {
+    try {
+      events.push(eventFromRow(row));
+    } catch (error) {
+      unreadable.push({ id: String((row as { id?: unknown }).id), error: `the stored event cannot be read: ${error instanceof Error ? error.message : String(error)}`.slice(0, 1_000) });
+    }
+  }
+  return { events, unreadable };
+}
+
+/** Notes why routing these events failed; `abandon` also stops the sweeper from re-queuing them. */
+export async function markRouteFailed(db: D1Database, ids: string[], error: string, abandon = false): Promise<void> {
+  await db
+    .prepare(`UPDATE events SET route_error = ?2, sweeps = CASE WHEN ?3 THEN max(sweeps, ?4) ELSE sweeps END WHERE id IN (SELECT value FROM json_each(?1)) AND routed_at IS NULL`)
+    .bind(JSON.stringify(ids), error.slice(0, 1_000), abandon ? 1 : 0, MAX_SWEEPS)
+    .run();
+}
+
+/** Makes an unrouted event the sweeper gave up on eligible again; true when there was one. */
+export async function resetRouting(db: D1Database, id: string): Promise<boolean> {
+  const result = await db.prepare(`UPDATE events SET sweeps = 0, queued_at = NULL, route_error = NULL WHERE id = ?1 AND routed_at IS NULL`).bind(id).run();
+  return result.meta.changes > 0;
 }
 
 /** Marks events routed: every run they match has been started. */
@@ -86,23 +121,24 @@ export async function markRouted(db: D1Database, ids: string[], at: number): Pro
 
 /**
  * Claims up to `limit` events that are unrouted and were accepted (or last re-queued) before
- * `before`, marking them re-queued at `now`, and returns their ids, oldest first.
+ * `before`, marking them re-queued at `now` (one more sweep), and returns their ids, oldest
+ * first. Events swept {@link MAX_SWEEPS} times are left alone.
  */
 export async function claimUnrouted(db: D1Database, before: number, now: number, limit: number): Promise<string[]> {
   const { results } = await db
     .prepare(
-      `UPDATE events SET queued_at = ?2 WHERE id IN (
-        SELECT id FROM events WHERE routed_at IS NULL AND received_at < ?1 AND coalesce(queued_at, 0) < ?1
+      `UPDATE events SET queued_at = ?2, sweeps = sweeps + 1 WHERE id IN (
+        SELECT id FROM events WHERE routed_at IS NULL AND received_at < ?1 AND coalesce(queued_at, 0) < ?1 AND sweeps < ?4
         ORDER BY received_at LIMIT ?3) RETURNING id`,
     )
-    .bind(before, now, limit)
+    .bind(before, now, limit, MAX_SWEEPS)
     .all<{ id: string }>();
   return results.map((row) => row.id);
 }
 
-/** Whether any accepted event is still unrouted. */
+/** Whether any accepted event is still unrouted (and not given up on). */
 export async function hasUnrouted(db: D1Database): Promise<boolean> {
-  return (await db.prepare(`SELECT 1 FROM events WHERE routed_at IS NULL LIMIT 1`).first()) !== null;
+  return (await db.prepare(`SELECT 1 FROM events WHERE routed_at IS NULL AND sweeps < ?1 LIMIT 1`).bind(MAX_SWEEPS).first()) !== null;
 }
 
 /** A page of events, newest first, optionally of one name. */

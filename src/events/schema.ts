@@ -4,6 +4,9 @@
  */
 import { z } from "zod";
 
+/** Re-queues of an unrouted event by the sweeper before it leaves the event for a person to look at. */
+export const MAX_SWEEPS = 20;
+
 /** Most events one request may carry (as Inngest). */
 export const MAX_EVENTS_PER_REQUEST = 5_000;
 
@@ -37,6 +40,10 @@ export const storedEventSchema = z.object({
   user: z.record(z.string(), z.unknown()).optional(),
   receivedAt: z.number().int(),
   routedAt: z.number().int().optional(),
+  /** Why routing it last failed (while unrouted). */
+  routeError: z.string().optional(),
+  /** The sweeper gave up re-queuing it after {@link MAX_SWEEPS} tries; it waits for a reroute. */
+  routingAbandoned: z.boolean().optional(),
 });
 export type StoredEvent = z.infer<typeof storedEventSchema>;
 

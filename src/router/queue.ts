@@ -3,7 +3,7 @@
  * (load the events, route them). A message that is not ours is dropped with a log line rather
  * than retried forever.
  */
-import { getEvents } from "../db/events.ts";
+import { markRouteFailed, readEvents } from "../db/events.ts";
 import type { Env } from "../env.ts";
 import { eventsMessageSchema, type EventsMessage } from "../events/schema.ts";
 import { routeEvents } from "./route.ts";
@@ -34,14 +34,16 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
       message.ack();
       continue;
     }
+    const ids = [...new Set(parsed.data.eventIds)];
     try {
-      const ids = [...new Set(parsed.data.eventIds)];
-      const events = await getEvents(env.DB, ids);
-      if (events.length < ids.length) console.error(`stepwise: ${ids.length - events.length} queued event(s) are not in the events table`);
+      const { events, unreadable } = await readEvents(env.DB, ids);
+      for (const bad of unreadable) await markRouteFailed(env.DB, [bad.id], bad.error, true);
+      if (events.length + unreadable.length < ids.length) console.error(`stepwise: ${ids.length - events.length - unreadable.length} queued event(s) are not in the events table`);
       await routeEvents(env, events);
       message.ack();
     } catch (error) {
       console.error(`stepwise: routing message ${message.id} failed; the queue retries it`, error);
+      await markRouteFailed(env.DB, ids, error instanceof Error ? `${error.name}: ${error.message}` : String(error)).catch(() => undefined);
       message.retry();
     }
   }

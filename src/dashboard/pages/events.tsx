@@ -6,7 +6,8 @@ import type { FC } from "hono/jsx";
 import { encodeCursor, type Cursor } from "../../db/cursor.ts";
 import type { RunIndexRow } from "../../db/runs.ts";
 import type { StoredEvent } from "../../events/schema.ts";
-import { Json, Notice, Status, Time } from "../components.tsx";
+import { MAX_SWEEPS } from "../../events/schema.ts";
+import { ActionButton, Json, Notice, Status, Time } from "../components.tsx";
 import { RunTable } from "./runs.tsx";
 
 /** What the send form held, to show it again when it was refused. */
@@ -78,6 +79,15 @@ export const EventsBody: FC<{ events: StoredEvent[]; runs: Map<string, RunIndexR
 /** The live part of one event's page. */
 export const EventBody: FC<{ event: StoredEvent; runs: RunIndexRow[]; now: number }> = ({ event, runs, now }) => (
   <>
+    {event.routeError !== undefined || event.routingAbandoned ? (
+      <div class="notice error actions" role="alert">
+        <span>
+          {event.routingAbandoned ? `Routing was given up after ${MAX_SWEEPS} tries` : "Routing failed; it is retried"}
+          {event.routeError ? `: ${event.routeError}` : "."}
+        </span>
+        <ActionButton action={`/dashboard/events/${encodeURIComponent(event.id)}/reroute`} label="Route again" kind="plain" />
+      </div>
+    ) : null}
     <div class="panel">
       <h1 class="mono">{event.name}</h1>
       <p class="sub mono">{event.id}</p>

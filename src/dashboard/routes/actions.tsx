@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { acceptEvents } from "../../events/accept.ts";
 import { maxEventBytes, oversizedEvent } from "../../events/limits.ts";
+import { rerouteEvent } from "../../events/reroute.ts";
 import { eventInputSchema } from "../../events/schema.ts";
 import type { Env } from "../../env.ts";
 import { newId, RUN_ID_PATTERN } from "../../lib/ids.ts";
@@ -67,6 +68,12 @@ export const actionRoutes = new Hono<{ Bindings: Env }>()
     const jobId = newId();
     await c.env.BULK.get(c.env.BULK.idFromName(jobId)).begin({ action: "replay", functionId: fn.id, from: Date.now() - RANGES[form.data.range], status: "failed", fromStart: false });
     return c.redirect(`/dashboard/functions/${encodeURIComponent(fn.id)}?job=${jobId}`, 303);
+  })
+  .post("/events/:id/reroute", async (c) => {
+    const id = c.req.param("id");
+    const result = await rerouteEvent(c.env, id);
+    if (result === "not_found") return problemPage(c, 404, "No such event", `No event "${id}"`);
+    return c.redirect(`/dashboard/events/${encodeURIComponent(id)}`, 303);
   })
   .post("/events/send", async (c) => {
     const fields = await formFields(c);
