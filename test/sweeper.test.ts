@@ -70,6 +70,10 @@ describe("events whose routing keeps failing", () => {
     await expect
       .poll(async () => env.DB.prepare("SELECT sweeps, route_error FROM events WHERE id = ?1").bind(bad).first<{ sweeps: number; route_error: string | null }>())
       .toMatchObject({ sweeps: MAX_SWEEPS, route_error: expect.stringContaining("cannot be read") });
+    // It does not break the listings, and the API says it is not there as an event.
+    expect((await SELF.fetch("http://stepwise/v1/events?limit=200")).status).toBe(200);
+    expect((await SELF.fetch("http://stepwise/dashboard/events")).status).toBe(200);
+    expect((await SELF.fetch(`http://stepwise/v1/events/${bad}`)).status).toBe(404);
     // At MAX_SWEEPS the sweeper neither re-queues it nor stays armed for it.
     expect(await claimUnrouted(env.DB, Date.now() + 60 * SWEEP_GRACE_MS, Date.now(), 5_000)).not.toContain(bad);
   });

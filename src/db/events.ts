@@ -149,11 +149,25 @@ export async function listEvents(
   const conditions: Condition[] = filter.name === undefined ? [] : [["name = ?", filter.name]];
   const query = pageQuery(db, { table: "events", columns: COLUMNS, timeColumn: "received_at", conditions, cursor: filter.cursor, limit: filter.limit });
   const { results } = await query.all();
-  return toPage(results.map(eventFromRow), filter.limit, (event) => ({ at: event.receivedAt, id: event.id }));
+  // A row that no longer reads back is left out of listings (the router has set it aside with the reason).
+  const rows = results.map((row) => ({ key: rowKeySchema.parse(row), event: readableEvent(row) }));
+  const page = toPage(rows, filter.limit, ({ key }) => ({ at: key.received_at, id: key.id }));
+  return { items: page.items.flatMap(({ event }) => (event ? [event] : [])), ...(page.next ? { next: page.next } : {}) };
+}
+
+const rowKeySchema = z.object({ id: z.string(), received_at: z.number() });
+
+function readableEvent(row: unknown): StoredEvent | undefined {
+  try {
+    return eventFromRow(row);
+  } catch (error) {
+    console.error(`stepwise: stored event ${String((row as { id?: unknown }).id)} cannot be read`, error);
+    return undefined;
+  }
 }
 
 /** One event by id, or null. */
 export async function getEvent(db: D1Database, id: string): Promise<StoredEvent | null> {
   const row = await db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?1`).bind(id).first();
-  return row ? eventFromRow(row) : null;
+  return row ? (readableEvent(row) ?? null) : null;
 }
