@@ -1,10 +1,10 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Stepwise } from "../../sdk/client.ts";
 import { execute } from "../../sdk/execution.ts";
 import type { StepwiseFunction } from "../../sdk/function.ts";
 import { decideChildren, type EngineConfig } from "./engine.ts";
 import type { HistoryEntry } from "./history.ts";
-import { drive, type RunPorts } from "./runner.ts";
+import { drive, SLOT_RENEW_MS, type RunPorts } from "./runner.ts";
 import { apply, foldHistory, runStatus, type RunState } from "./state.ts";
 
 const config: EngineConfig = { retries: 2, backoff: { initialMs: 1_000, coefficient: 2, maxMs: 60_000 }, maxSteps: 100, maxOutputBytes: 1 << 20 };
@@ -184,5 +184,28 @@ describe("drive", () => {
     await drive(run.ports, config, { budgetMs: 10_000, skipTo: retryAt });
     expect(run.state.output).toBe("ok");
     expect([before, attempts]).toEqual([1, 2]);
+  });
+
+  it("a step longer than the slot lease renews its slot while it runs, and stops renewing when it ends", async () => {
+    vi.useFakeTimers();
+    try {
+      let finish: (value: string) => void = () => undefined;
+      const fn = client.createFunction({ id: "long" }, [], async ({ step }) => step.run("slow", () => new Promise<string>((resolve) => (finish = resolve))));
+      const run = memoryRun(fn);
+      const asked: string[][] = [];
+      run.ports.acquireSlots = async (stepIds) => (asked.push(stepIds), stepIds);
+      const driving = drive(run.ports, config, { budgetMs: 10 * 60_000 });
+      await vi.advanceTimersByTimeAsync(3 * SLOT_RENEW_MS + 1_000);
+      const renewals = asked.length - 1;
+      expect(renewals).toBe(3);
+      finish("done");
+      await driving;
+      const afterEnd = asked.length;
+      await vi.advanceTimersByTimeAsync(3 * SLOT_RENEW_MS);
+      expect(asked.length).toBe(afterEnd);
+      expect(run.state.terminal).toBe("completed");
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

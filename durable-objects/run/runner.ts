@@ -78,11 +78,20 @@ async function withSlots<T extends { id: string }>(ports: RunPorts, steps: T[]):
   return running;
 }
 
-/** Runs `body` holding the step's slot, and gives the slot back however it ends. */
+/**
+ * How often a step that holds a concurrency slot renews its lease (the limiter's is 5 minutes),
+ * so a step longer than the lease keeps its slot while a crashed run's still expires.
+ */
+export const SLOT_RENEW_MS = 60_000;
+
+/** Runs `body` holding the step's slot, renewing its lease, and gives the slot back however it ends. */
 async function slotted<T>(ports: RunPorts, stepId: string, body: () => Promise<T>): Promise<T> {
+  // Asking again for a slot one holds renews its lease.
+  const renew = setInterval(() => void ports.acquireSlots([stepId]).catch(() => undefined), SLOT_RENEW_MS);
   try {
     return await body();
   } finally {
+    clearInterval(renew);
     await ports.releaseSlot(stepId);
   }
 }
