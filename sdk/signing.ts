@@ -39,13 +39,15 @@ function hmacKey(key: string): Promise<CryptoKey> {
   return cryptoKey;
 }
 
-async function hmacHex(key: string, text: string): Promise<string> {
+/** HMAC-SHA256 of `text` under `key`, as hex (the key's import is cached). */
+export async function hmacHex(key: string, text: string): Promise<string> {
   const cryptoKey = await hmacKey(key);
   const bytes = new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, encoder.encode(text)));
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-function sameText(a: string, b: string): boolean {
+/** Whether two strings are equal, in time that depends only on their length. */
+export function sameText(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
   let differ = 0;
   for (let i = 0; i < a.length; i++) differ |= a.charCodeAt(i) ^ b.charCodeAt(i);

@@ -93,6 +93,9 @@ describe("dashboard pages", () => {
     expect(cancelled.headers.get("location")).toBe(`/dashboard/runs/${other}?done=cancelled`);
     expect((await client.getRun(other)).status).toBe("cancelled");
     expect((await page(`/dashboard/runs/${other}?done=cancelled`)).html).toContain("Run cancelled.");
+    const notARun = await post("/dashboard/runs/not%20a%20run/cancel");
+    expect(notARun.status).toBe(400);
+    expect(await notARun.text()).toContain("is not a run id");
   });
 
   it("the event form sends through the real path, and refuses bad input with the reasons", async () => {
@@ -118,6 +121,9 @@ describe("dashboard pages", () => {
     expect(html).toContain(runId);
     expect(html).toMatch(/p50 duration<\/dt><dd>\d/);
     expect((await post("/dashboard/functions/test-parallel/invoke", { data: "[1,2]" })).status).toBe(400);
+    const tooLarge = await post("/dashboard/functions/test-parallel/invoke", { data: JSON.stringify({ blob: "x".repeat(600 * 1024) }) });
+    expect(tooLarge.status).toBe(400);
+    expect(await tooLarge.text()).toContain("Event data is 600 KiB; the limit is 512 KiB");
     const list = await page("/dashboard/functions");
     expect(list.html).toContain("cron 0 9 * * MON (Europe/Paris)");
     expect(list.html).toContain("concurrency");

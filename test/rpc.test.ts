@@ -33,6 +33,7 @@ describe("RPC from a Worker bound to Stepwise", () => {
 
   it("bad input is refused with a message that says what was wrong", async () => {
     expect(await rpc("send", [{ data: {} }])).toMatchObject({ ok: false, message: expect.stringMatching(/Invalid events.*name/s) });
+    expect(await rpc("invoke", "test-parallel", { blob: "x".repeat(600 * 1024) })).toMatchObject({ ok: false, message: expect.stringContaining("Event data is 600 KiB; the limit is 512 KiB") });
     expect(await rpc("invoke", "no-such-function", {})).toMatchObject({ ok: false, message: expect.stringContaining(`No function "no-such-function" is registered`) });
     expect(await rpc("send", { name: "big", data: { blob: "x".repeat(600 * 1024) } })).toMatchObject({ ok: false, message: expect.stringContaining("the limit is 512 KiB") });
     expect(await rpc("listRuns", { status: "sleepy" })).toMatchObject({ ok: false, message: expect.stringContaining("Invalid run filter") });

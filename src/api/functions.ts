@@ -4,8 +4,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { Env } from "../env.ts";
-import { maxEventBytes } from "../events/limits.ts";
-import { formatBytes, jsonBytes } from "../lib/json-size.ts";
+import { maxEventBytes, oversizedData } from "../events/limits.ts";
 import { getFunction, listFunctions } from "../functions/catalog.ts";
 import { invokeFunction } from "../runs/invoke.ts";
 import { readBody } from "./body.ts";
@@ -35,8 +34,7 @@ export const functionsApi = new Hono<{ Bindings: Env }>()
     if (!(await getFunction(c.env, functionId))) return errorResponse(c, 404, "function_not_found", `No function "${functionId}" is registered`);
     const body = await readBody(c, invokeBodySchema);
     if (!body.ok) return body.response;
-    const bytes = jsonBytes(body.value.data);
-    const limit = maxEventBytes(c.env);
-    if (bytes > limit) return errorResponse(c, 413, "payload_too_large", `Event data is ${formatBytes(bytes)}; the limit is ${formatBytes(limit)}`);
+    const tooLarge = oversizedData(body.value.data, maxEventBytes(c.env));
+    if (tooLarge) return errorResponse(c, 413, "payload_too_large", tooLarge);
     return c.json({ runId: await invokeFunction(c.env, functionId, body.value.data) }, 201);
   });

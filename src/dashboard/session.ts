@@ -4,28 +4,12 @@
  * itself never leaves the login request.
  */
 
+import { hmacHex, sameText } from "../../sdk/signing.ts";
+
 /** How long a login lasts. */
 export const SESSION_MS = 12 * 60 * 60 * 1000;
 
-const encoder = new TextEncoder();
-
-function base64url(bytes: ArrayBuffer): string {
-  let text = "";
-  for (const byte of new Uint8Array(bytes)) text += String.fromCharCode(byte);
-  return btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-async function sign(key: string, expires: number): Promise<string> {
-  const hmac = await crypto.subtle.importKey("raw", encoder.encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return base64url(await crypto.subtle.sign("HMAC", hmac, encoder.encode(`stepwise-dashboard:${expires}`)));
-}
-
-function sameText(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let differ = 0;
-  for (let i = 0; i < a.length; i++) differ |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return differ === 0;
-}
+const sign = (key: string, expires: number): Promise<string> => hmacHex(key, `stepwise-dashboard:${expires}`);
 
 /** A session token for a login with `key`, good until `now + SESSION_MS`. */
 export async function issueSession(key: string, now: number): Promise<string> {
@@ -35,7 +19,7 @@ export async function issueSession(key: string, now: number): Promise<string> {
 
 /** Whether `token` was issued with one of `keys` and has not expired. */
 export async function sessionValid(token: string | undefined, keys: string[], now: number): Promise<boolean> {
-  const match = /^(\d{13,16})\.([\w-]{43})$/.exec(token ?? "");
+  const match = /^(\d{13,16})\.([0-9a-f]{64})$/.exec(token ?? "");
   if (!match?.[1] || !match[2]) return false;
   const expires = Number(match[1]);
   if (expires <= now || expires > now + SESSION_MS) return false;

@@ -15,6 +15,12 @@ export function maxEventBytes(env: Env): number {
   return Number.isInteger(configured) && configured > 0 ? configured : MAX_EVENT_BYTES;
 }
 
+/** Why data for a direct invocation is too large, or undefined when it fits. */
+export function oversizedData(data: Record<string, unknown>, limit: number): string | undefined {
+  const bytes = jsonBytes(data);
+  return bytes > limit ? `Event data is ${formatBytes(bytes)}; the limit is ${formatBytes(limit)}` : undefined;
+}
+
 /** Why a batch cannot be accepted because of an event's size, or undefined when all fit. */
 export function oversizedEvent(events: { name: string }[], limit: number): string | undefined {
   for (const [index, event] of events.entries()) {

@@ -12,10 +12,9 @@ import { listRuns } from "../db/run-queries.ts";
 import type { RunIndexRow } from "../db/runs.ts";
 import type { Env } from "../env.ts";
 import { acceptEvents } from "../events/accept.ts";
-import { maxEventBytes, oversizedEvent } from "../events/limits.ts";
+import { maxEventBytes, oversizedData, oversizedEvent } from "../events/limits.ts";
 import { eventBatchSchema, type EventInput } from "../events/schema.ts";
 import { RUN_ID_PATTERN } from "../lib/ids.ts";
-import { formatBytes, jsonBytes } from "../lib/json-size.ts";
 import { InvalidInputError, parseInput } from "../lib/parse.ts";
 import { getFunction } from "../functions/catalog.ts";
 import { invokeFunction } from "../runs/invoke.ts";
@@ -53,9 +52,8 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> {
   async invoke(functionId: string, data?: Record<string, unknown>): Promise<{ runId: string }> {
     const input = parseInput(invokeSchema, { functionId, data }, "invoke arguments");
     if (!(await getFunction(this.env, input.functionId))) throw new FunctionNotFoundError(`No function "${input.functionId}" is registered`);
-    const limit = maxEventBytes(this.env);
-    const bytes = jsonBytes(input.data);
-    if (bytes > limit) throw new PayloadTooLargeError(`Event data is ${formatBytes(bytes)}; the limit is ${formatBytes(limit)}`);
+    const tooLarge = oversizedData(input.data, maxEventBytes(this.env));
+    if (tooLarge) throw new PayloadTooLargeError(tooLarge);
     return { runId: await invokeFunction(this.env, input.functionId, input.data) };
   }
 

@@ -6,12 +6,11 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { acceptEvents } from "../../events/accept.ts";
-import { maxEventBytes, oversizedEvent } from "../../events/limits.ts";
+import { maxEventBytes, oversizedData, oversizedEvent } from "../../events/limits.ts";
 import { rerouteEvent } from "../../events/reroute.ts";
 import { eventInputSchema } from "../../events/schema.ts";
 import type { Env } from "../../env.ts";
 import { newId, RUN_ID_PATTERN } from "../../lib/ids.ts";
-import { formatBytes, jsonBytes } from "../../lib/json-size.ts";
 import { getFunction } from "../../functions/catalog.ts";
 import { invokeFunction } from "../../runs/invoke.ts";
 import { replayRun } from "../../runs/replay.ts";
@@ -24,23 +23,24 @@ const replayFormSchema = z.object({ fromStart: z.enum(["true", "false"]).default
 const bulkFormSchema = z.object({ range: z.enum(Object.keys(RANGES) as [keyof typeof RANGES]).default("24h") });
 
 export const actionRoutes = new Hono<{ Bindings: Env }>()
+  .use("/runs/:id/*", async (c, next) => {
+    const id = c.req.param("id") ?? "";
+    return RUN_ID_PATTERN.test(id) ? next() : problemPage(c, 400, "Not a run id", `"${id}" is not a run id`);
+  })
   .post("/runs/:id/cancel", async (c) => {
     const id = c.req.param("id");
-    if (!RUN_ID_PATTERN.test(id)) return problemPage(c, 400, "Not a run id", `"${id}" is not a run id`);
     const result = await c.env.RUN.get(c.env.RUN.idFromName(id)).cancel("cancelled from the dashboard");
     if (!result) return problemPage(c, 404, "No such run", `No run "${id}"`);
     return c.redirect(runUrl(id, result.cancelled ? "cancelled" : "already-ended"), 303);
   })
   .post("/runs/:id/wake", async (c) => {
     const id = c.req.param("id");
-    if (!RUN_ID_PATTERN.test(id)) return problemPage(c, 400, "Not a run id", `"${id}" is not a run id`);
     const result = await c.env.RUN.get(c.env.RUN.idFromName(id)).wake();
     if (result.status === undefined) return problemPage(c, 404, "No such run", `No run "${id}"`);
     return c.redirect(runUrl(id, result.woke ? "woken" : "not-sleeping"), 303);
   })
   .post("/runs/:id/replay", async (c) => {
     const id = c.req.param("id");
-    if (!RUN_ID_PATTERN.test(id)) return problemPage(c, 400, "Not a run id", `"${id}" is not a run id`);
     const form = replayFormSchema.safeParse(await formFields(c));
     if (!form.success) return problemPage(c, 400, "Bad form", "The replay form is invalid", zodIssues(form.error));
     const fromStart = form.data.fromStart === "true";
@@ -55,9 +55,8 @@ export const actionRoutes = new Hono<{ Bindings: Env }>()
     const text = (await formFields(c)).data ?? "{}";
     const data = parseJsonObject(text);
     if (!data.ok) return functionPage(c, fn.id, { invokeData: text, error: data.error }, 400);
-    const bytes = jsonBytes(data.value);
-    const limit = maxEventBytes(c.env);
-    if (bytes > limit) return functionPage(c, fn.id, { invokeData: text, error: `The data is ${formatBytes(bytes)}; the limit is ${formatBytes(limit)}` }, 400);
+    const tooLarge = oversizedData(data.value, maxEventBytes(c.env));
+    if (tooLarge) return functionPage(c, fn.id, { invokeData: text, error: tooLarge }, 400);
     return c.redirect(runUrl(await invokeFunction(c.env, fn.id, data.value), "invoked"), 303);
   })
   .post("/functions/:id/replay-failed", async (c) => {
