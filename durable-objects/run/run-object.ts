@@ -8,7 +8,7 @@ import { childOutcomeSchema, runEventSchema, type ChildOutcome, type StepOp, typ
 import type { Env } from "../../src/env.ts";
 import { FUNCTION_FAILED_EVENT, failureFunctionId } from "../../sdk/failure.ts";
 import { parseInput } from "../../src/lib/parse.ts";
-import { getFunction } from "../../src/functions/catalog.ts";
+import { getFunction, type CatalogFunction } from "../../src/functions/catalog.ts";
 import { executorFor } from "./executor.ts";
 import { engineConfig } from "./engine-config.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
@@ -239,9 +239,11 @@ export class RunObject extends DurableObject<Env> {
   private async driveRun({ watchdog, ...options }: DriveRequest): Promise<void> {
     const state = this.load();
     if (!state) return;
+    // `state` is the live copy the drive updates: what it was at the start is kept apart.
+    const endedBefore = state.terminal !== undefined;
+    const fn = await getFunction(this.env, state.functionId);
     if (!state.terminal) {
       if (watchdog) await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
-      const fn = await getFunction(this.env, state.functionId);
       const execute = executorFor(this.env, state.functionId, fn, (id) => this.load()?.steps.get(id)?.name ?? id);
       const ports = {
         state: () => this.load() ?? state,
@@ -275,9 +277,10 @@ export class RunObject extends DurableObject<Env> {
       }
     }
     this.syncIndex();
-    if (this.load()?.terminal) await cancelOpenChildren(this.env, this.load() ?? state);
-    if (this.load()?.terminal) await slotPorts(this.env, this.load() ?? state, (await getFunction(this.env, state.functionId))?.config).releaseRun();
-    await this.startFailureHandler();
+    // Once, when this drive ended the run (a cancel outside a drive does it itself).
+    if (!endedBefore && this.load()?.terminal) await cancelOpenChildren(this.env, this.load() ?? state);
+    if (this.load()?.terminal) await slotPorts(this.env, this.load() ?? state, fn?.config).releaseRun();
+    await this.startFailureHandler(fn);
     await this.reportToParent();
     // Between drives the history in SQLite is all the run needs: a sleeping run keeps nothing in memory.
     this.cached = undefined;
@@ -305,10 +308,9 @@ export class RunObject extends DurableObject<Env> {
   }
 
   /** After a final failure, starts the function's onFailure run once (its id is derived). */
-  private async startFailureHandler(): Promise<void> {
+  private async startFailureHandler(fn: CatalogFunction | undefined): Promise<void> {
     const state = this.load();
     if (!state || state.terminal !== "failed" || state.failureRunId || !state.error) return;
-    const fn = await getFunction(this.env, state.functionId);
     if (!fn || !(await getFunction(this.env, failureFunctionId(fn.id)))) return;
     const [event] = state.events;
     if (!event) return;
