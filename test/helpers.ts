@@ -3,7 +3,7 @@
  */
 import { SELF } from "cloudflare:test";
 import { expect } from "vitest";
-import { TestClient } from "../sdk/testing.ts";
+import { TestClient } from "../sdk/testing/index.ts";
 
 export const client = new TestClient((input, init) => SELF.fetch(input, init));
 

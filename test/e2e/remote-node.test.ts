@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sign, SIGNATURE_HEADER } from "../../sdk/signing.ts";
-import { TestClient } from "../../sdk/testing.ts";
+import { TestClient } from "../../sdk/testing/index.ts";
 import { freePort, startDevServer, type DevServer } from "./dev-server.ts";
 import { secondStepRuns, startNodeApp } from "./node-app.ts";
 

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { TestClient } from "../../sdk/testing.ts";
+import { TestClient } from "../../sdk/testing/index.ts";
 import { freePort, startDevServer, type DevServer } from "./dev-server.ts";
 
 let server: DevServer | undefined;

@@ -1,0 +1,9 @@
+/**
+ * `stepwise/testing`: tools for testing Stepwise functions. Everything public is exported here;
+ * the other files of this folder are internal.
+ *
+ * - {@link TestClient} drives real runs through a Stepwise Worker's HTTP API (for example `SELF`
+ *   in the Workers vitest pool) and skips their sleeps and backoffs.
+ */
+export { TestClient, TestClientError, testRunSchema } from "./client.ts";
+export type { FetchLike, TestRun, WaitOptions } from "./client.ts";
