@@ -3,10 +3,11 @@
  * state, which is how a run resumes after an eviction or a crash.
  */
 import type { ChildOutcome, InvokeSpec, MemoStep, RunEvent, SerializedError, StepOp, WaitSpec } from "../../sdk/protocol.ts";
+import type { EndedStatus, RunStatus } from "../../sdk/run-status.ts";
 import type { HistoryEntry } from "./history.ts";
 
-export const RUN_STATUSES = ["queued", "running", "sleeping", "waiting", "completed", "failed", "cancelled", "skipped"] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+// The one list of statuses lives in the SDK, so that what users test against is what runs report.
+export { RUN_STATUSES, type RunStatus } from "../../sdk/run-status.ts";
 export type StepStatus = "planned" | "completed" | "failed" | "retrying" | "sleeping" | "waiting" | "invoking";
 
 export interface StepState {
@@ -55,7 +56,7 @@ export interface RunState {
   /** From `cancelOn`: events that cancel the run, and whether they are registered yet. */
   cancelOn?: WaitSpec[];
   cancelRegistered?: boolean;
-  terminal?: "completed" | "failed" | "cancelled" | "skipped";
+  terminal?: EndedStatus;
   /** Flow control has let the run start (throttle, rate limit, singleton), possibly not before `notBefore`. */
   admitted?: boolean;
   notBefore?: number;

@@ -4,16 +4,15 @@
  * Workers vitest pool, or against any Stepwise URL.
  */
 import { z } from "zod";
+import { RUN_STATUSES, isEnded } from "../run-status.ts";
 
 /** Anything that answers a Request the way `fetch` does (a base URL is turned into one). */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
-const TERMINAL = ["completed", "failed", "cancelled"] as const;
-
 export const testRunSchema = z.looseObject({
   id: z.string(),
   functionId: z.string(),
-  status: z.enum(["queued", "running", "sleeping", "waiting", "completed", "failed", "cancelled"]),
+  status: z.enum(RUN_STATUSES),
   output: z.unknown().optional(),
   error: z.object({ name: z.string(), message: z.string() }).loose().optional(),
   nextWakeAt: z.string().optional(),
@@ -81,9 +80,9 @@ export class TestClient {
     }
   }
 
-  /** Waits until the run completes, fails or is cancelled. */
+  /** Waits until the run has ended: completed, failed, cancelled or skipped. */
   waitForEnd(runId: string, options: WaitOptions = {}): Promise<TestRun> {
-    return this.waitUntil(runId, (run) => (TERMINAL as readonly string[]).includes(run.status), options);
+    return this.waitUntil(runId, (run) => isEnded(run.status), options);
   }
 
   /** Invokes a function and runs it to its end, skipping every sleep and backoff. */

@@ -7,3 +7,5 @@
  */
 export { TestClient, TestClientError, testRunSchema } from "./client.ts";
 export type { FetchLike, TestRun, WaitOptions } from "./client.ts";
+export { ENDED_STATUSES, RUN_STATUSES, isEnded } from "../run-status.ts";
+export type { EndedStatus, RunStatus } from "../run-status.ts";

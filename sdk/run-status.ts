@@ -1,0 +1,17 @@
+/**
+ * The statuses a run can have, as the API and the dashboard show them. Defined in the SDK so
+ * that what users test against (`stepwise/testing`) and what the engine reports are one list.
+ */
+
+/** Every status a run can have, in the order a run usually goes through them. */
+export const RUN_STATUSES = ["queued", "running", "sleeping", "waiting", "completed", "failed", "cancelled", "skipped"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** The statuses a run never leaves: it has ended, one way or another. */
+export const ENDED_STATUSES = ["completed", "failed", "cancelled", "skipped"] as const satisfies readonly RunStatus[];
+export type EndedStatus = (typeof ENDED_STATUSES)[number];
+
+/** Whether `status` is one a run never leaves. */
+export function isEnded(status: string): status is EndedStatus {
+  return (ENDED_STATUSES as readonly string[]).includes(status);
+}
