@@ -238,3 +238,12 @@ eventFunctions.push(
     step.run("work", () => count(`solo:${event.data.key}`)),
   ),
 );
+
+/** An order cools off for a day, then waits up to 7 days for its approval: sleeps and a wait in one run. */
+eventFunctions.push(
+  stepwise.createFunction<{ orderId: string }>({ id: "cool-off-approval" }, { event: "test/order.placed" }, async ({ step }) => {
+    await step.sleep("cool-off", "1 day");
+    const approval = await step.waitForEvent<{ by: string }>("approval", { event: "test/order.approved", timeout: "7 days", match: "data.orderId" });
+    return step.run("decide", () => (approval ? { approvedBy: approval.data.by } : "expired"));
+  }),
+);

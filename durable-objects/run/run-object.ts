@@ -24,7 +24,7 @@ import { indexBufferFor } from "../run-index/run-index-buffer.ts";
 import { RunIndexWriter } from "./run-index.ts";
 import { drive } from "./runner.ts";
 import { apply, foldHistory, initialState, runStatus, type RunState, type StepState } from "./state.ts";
-import { nextWake } from "./timers.ts";
+import { nextSleepWake, nextWake } from "./timers.ts";
 import { runView, type RunView } from "./view.ts";
 
 /** A stored output as it crosses RPC: any JSON value (typed shallowly, so RPC types stay finite). */
@@ -116,12 +116,13 @@ export class RunObject extends DurableObject<Env> {
   }
 
   /**
-   * Fires the run's next timer now: a sleep ends early, a retry backoff is cut short.
-   * Resolves once the run has gone as far as it can.
+   * Fires the run's next timer now: a sleep ends early, a retry backoff is cut short. With
+   * `only: "sleeps"`, only a sleep or a backoff that fires nothing else (a test leaves waits to
+   * their events). Resolves once the run has gone as far as it can.
    */
-  async wake(): Promise<{ woke: boolean; status: RunView["status"] | undefined }> {
+  async wake(only?: "sleeps"): Promise<{ woke: boolean; status: RunView["status"] | undefined }> {
     const state = this.load();
-    const at = state ? nextWake(state, Date.now()) : undefined;
+    const at = !state ? undefined : only === "sleeps" ? nextSleepWake(state, Date.now()) : nextWake(state, Date.now());
     if (at !== undefined) await this.driveOnce({ skipTo: at, watchdog: true });
     const after = this.load();
     return { woke: at !== undefined, status: after ? runView(after, Date.now()).status : undefined };

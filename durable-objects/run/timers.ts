@@ -77,3 +77,21 @@ export function hasPendingSteps(state: RunState): boolean {
   }
   return false;
 }
+
+/**
+ * The run's next sleep or retry backoff (of a step or of the function body), if firing it fires
+ * nothing else: no wait or invoke timeout and no `timeouts.finish` falls at or before it. This is
+ * what a test skips to when a `waitForEvent` must go on waiting for its event; undefined otherwise.
+ */
+export function nextSleepWake(state: RunState, now: number): number | undefined {
+  if (state.terminal) return undefined;
+  let sleep = state.retryAt !== undefined && state.retryAt > now ? state.retryAt : undefined;
+  let deadline = state.finishBy;
+  for (const step of state.steps.values()) {
+    const at = step.status === "sleeping" ? step.until : step.status === "retrying" ? step.retryAt : undefined;
+    const until = step.status === "waiting" || step.status === "invoking" ? step.until : undefined;
+    if (at !== undefined && (sleep === undefined || at < sleep)) sleep = at;
+    if (until !== undefined && (deadline === undefined || until < deadline)) deadline = until;
+  }
+  return sleep !== undefined && (deadline === undefined || sleep < deadline) ? sleep : undefined;
+}

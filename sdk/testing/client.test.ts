@@ -39,6 +39,24 @@ describe("TestClient", () => {
     }
   });
 
+  it("send posts the events and resolves to their ids", async () => {
+    const { client, seen } = fakeWorker([{ ids: ["e1", "e2"] }]);
+    const ids = await client.send([{ name: "a/b", data: { x: 1 } }, { name: "a/c" }]);
+    expect(ids).toEqual(["e1", "e2"]);
+    expect(seen).toEqual([{ method: "POST", path: "/v1/events", body: JSON.stringify([{ name: "a/b", data: { x: 1 } }, { name: "a/c" }]) }]);
+  });
+
+  it('skipTime "sleeps" asks the wake endpoint for sleeps only; true asks for any timer', async () => {
+    const sleeping = run("sleeping", { nextWakeAt: new Date().toISOString() });
+    const { client, seen } = fakeWorker([sleeping, { woke: true }, run("completed")]);
+    await client.waitForEnd("r1", { skipTime: "sleeps" });
+    expect(seen.filter((s) => s.path.endsWith("/wake")).map((s) => s.body)).toEqual([JSON.stringify({ only: "sleeps" })]);
+
+    const all = fakeWorker([sleeping, { woke: true }, run("completed")]);
+    await all.client.waitForEnd("r1", { skipTime: true });
+    expect(all.seen.filter((s) => s.path.endsWith("/wake")).map((s) => s.body)).toEqual([undefined]);
+  });
+
   it("an API error becomes a TestClientError naming the request", async () => {
     const client = new TestClient(async () => Response.json({ error: { code: "run_not_found" } }, { status: 404 }));
     await expect(client.getRun("nope")).rejects.toThrow(TestClientError);

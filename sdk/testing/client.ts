@@ -1,14 +1,16 @@
 /**
- * Testing helpers: run a function through a Stepwise Worker's HTTP API and skip time, so a
+ * TestClient: runs a function through a Stepwise Worker's HTTP API and skips time, so a
  * three-day sleep or a retry backoff is tested in milliseconds. Works against `SELF` inside the
  * Workers vitest pool, or against any Stepwise URL.
  */
 import { z } from "zod";
 import { RUN_STATUSES, isEnded } from "../run-status.ts";
+import type { SendableEvent } from "../send.ts";
 
 /** Anything that answers a Request the way `fetch` does (a base URL is turned into one). */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
+/** A run as `GET /v1/runs/:id` shows it; fields not listed here are kept as they come. */
 export const testRunSchema = z.looseObject({
   id: z.string(),
   functionId: z.string(),
@@ -26,18 +28,28 @@ export class TestClientError extends Error {
   override name = "TestClientError";
 }
 
+/**
+ * Which timers a test fires instead of waiting for them. `"sleeps"`: sleeps and retry backoffs
+ * only, so a `waitForEvent` keeps waiting for the event the test sends (an approval path);
+ * `true`: every timer, wait and invoke timeouts included; `false`: none.
+ */
+export type SkipTime = boolean | "sleeps";
+
 export interface WaitOptions {
+  /** Give up (with a {@link TestClientError}) after this long; 10 seconds by default. */
   timeoutMs?: number;
-  /** Fire timers (sleeps, retry backoffs) as soon as the run waits on one. */
-  skipTime?: boolean;
+  /** Fire timers as soon as the run waits on one; see {@link SkipTime}. */
+  skipTime?: SkipTime;
 }
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const path = (runId: string, action = ""): string => `/v1/runs/${encodeURIComponent(runId)}${action}`;
 
 /** Drives runs through the public HTTP API. */
 export class TestClient {
   private readonly fetcher: FetchLike;
 
+  /** `target`: the Worker's base URL, or a fetch-like function such as `SELF.fetch`. */
   constructor(target: FetchLike | string) {
     this.fetcher =
       typeof target === "string" ? (path, init) => fetch(new URL(path, target), init) : (path, init) => target(`http://stepwise${path}`, init);
@@ -58,25 +70,37 @@ export class TestClient {
     return answer.runId;
   }
 
-  async getRun(runId: string): Promise<TestRun> {
-    return testRunSchema.parse(await this.call("GET", `/v1/runs/${encodeURIComponent(runId)}`));
+  /** Sends events through `POST /v1/events`; resolves to their ids, in order. */
+  async send(events: SendableEvent | SendableEvent[]): Promise<string[]> {
+    return z.object({ ids: z.array(z.string()) }).parse(await this.call("POST", "/v1/events", events)).ids;
   }
 
-  /** Fires the run's next timer now: a sleep ends, a retry backoff is cut short. */
-  async skipTime(runId: string): Promise<boolean> {
-    const answer = z.object({ woke: z.boolean() }).parse(await this.call("POST", `/v1/runs/${encodeURIComponent(runId)}/wake`));
+  /** The run's status, output or error, and steps. */
+  async getRun(runId: string): Promise<TestRun> {
+    return testRunSchema.parse(await this.call("GET", path(runId)));
+  }
+
+  /**
+   * Fires the run's next timer now: a sleep ends, a retry backoff is cut short. With
+   * `{ only: "sleeps" }`, only if that timer is a sleep or a backoff (a wait's timeout is left
+   * alone). Resolves to whether a timer fired.
+   */
+  async skipTime(runId: string, options: { only?: "sleeps" } = {}): Promise<boolean> {
+    const body = options.only ? { only: options.only } : undefined;
+    const answer = z.object({ woke: z.boolean() }).parse(await this.call("POST", path(runId, "/wake"), body));
     return answer.woke;
   }
 
-  /** Waits until `done(run)` holds, polling; with `skipTime`, fires each timer the run waits on. */
+  /** Waits until `done(run)` holds, polling; with `skipTime`, fires the timers the run waits on. */
   async waitUntil(runId: string, done: (run: TestRun) => boolean, options: WaitOptions = {}): Promise<TestRun> {
     const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+    const skip = options.skipTime ?? false;
     for (;;) {
       const run = await this.getRun(runId);
       if (done(run)) return run;
       if (Date.now() > deadline) throw new TestClientError(`Run ${runId} is still ${run.status} after waiting: ${JSON.stringify(run)}`);
-      if (options.skipTime && run.nextWakeAt !== undefined) await this.skipTime(runId);
-      else await pause(5);
+      const woke = skip !== false && run.nextWakeAt !== undefined && (await this.skipTime(runId, skip === "sleeps" ? { only: "sleeps" } : {}));
+      if (!woke) await pause(5);
     }
   }
 
@@ -85,7 +109,7 @@ export class TestClient {
     return this.waitUntil(runId, (run) => isEnded(run.status), options);
   }
 
-  /** Invokes a function and runs it to its end, skipping every sleep and backoff. */
+  /** Invokes a function and runs it to its end, skipping every sleep and backoff (and timeout). */
   async run(functionId: string, data: Record<string, unknown> = {}, options: WaitOptions = {}): Promise<TestRun> {
     const runId = await this.invoke(functionId, data);
     return this.waitForEnd(runId, { skipTime: true, ...options });

@@ -6,6 +6,6 @@
  *   in the Workers vitest pool) and skips their sleeps and backoffs.
  */
 export { TestClient, TestClientError, testRunSchema } from "./client.ts";
-export type { FetchLike, TestRun, WaitOptions } from "./client.ts";
+export type { FetchLike, SkipTime, TestRun, WaitOptions } from "./client.ts";
 export { ENDED_STATUSES, RUN_STATUSES, isEnded } from "../run-status.ts";
 export type { EndedStatus, RunStatus } from "../run-status.ts";

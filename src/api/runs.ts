@@ -1,6 +1,6 @@
 /**
  * `/v1/runs`: the run index, filtered and paged; and per run its status and steps, its history,
- * and waking it from a sleep.
+ * and waking it from a sleep (any timer, or with `{ "only": "sleeps" }` sleeps and backoffs only).
  */
 import { Hono, type Context } from "hono";
 import { z } from "zod";
@@ -16,6 +16,8 @@ import { nextCursor, pagingSchema, timeSchema } from "./paging.ts";
 import { runSummary } from "./run-summary.ts";
 
 const replayBodySchema = z.object({ fromStart: z.boolean().default(false) }).strict();
+/** `only: "sleeps"` fires the next timer only if it is a sleep or a retry backoff (tests of approvals). */
+const wakeBodySchema = z.object({ only: z.literal("sleeps").optional() }).strict();
 
 const listQuerySchema = pagingSchema.extend({
   function: z.string().min(1).optional(),
@@ -72,7 +74,9 @@ export const runsApi = new Hono<{ Bindings: Env }>()
   .post("/:id/wake", async (c) => {
     const target = runStub(c);
     if ("response" in target) return target.response;
-    const result = await target.stub.wake();
+    const body = await readBody(c, wakeBodySchema);
+    if (!body.ok) return body.response;
+    const result = await target.stub.wake(body.value.only);
     if (result.status === undefined) return notFound(c);
     return c.json(result);
   });
