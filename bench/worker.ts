@@ -8,16 +8,15 @@ import { Hono } from "hono";
 import type { Env } from "../src/env.ts";
 import { INVOKED_EVENT } from "../src/runs/invoke.ts";
 import { newId } from "../src/lib/ids.ts";
-import { registry } from "../src/registry.ts";
-import stepwiseWorker from "../src/index.ts";
+import { createStepwise } from "../src/worker.ts";
 import { benchFunctions } from "./functions.ts";
 import type { RawCeiling } from "./raw-ceiling.ts";
 
-export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, FlowGate, EventSweeper, RunIndexBuffer, RunObject, WaitIndex } from "../src/index.ts";
+export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, FlowGate, EventSweeper, RunIndexBuffer, RunObject, WaitIndex } from "../src/worker.ts";
 export { RawCeiling } from "./raw-ceiling.ts";
 export { SequentialWorkflow, SleepWorkflow, ThreeStepWorkflow } from "./functions.ts";
 
-registry.register(...benchFunctions);
+const stepwiseWorker = createStepwise({ functions: benchFunctions });
 
 interface BenchEnv extends Env {
   RAW: DurableObjectNamespace<RawCeiling>;

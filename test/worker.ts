@@ -1,14 +1,12 @@
 /**
- * The Worker the tests run against: the real Stepwise Worker with the test functions registered
- * beside the examples.
+ * The Worker the tests run against: Stepwise embedded with `createStepwise`, as a user's Worker
+ * embeds it, with the example functions and the test functions.
  */
-import worker from "../src/index.ts";
-import { registry } from "../src/registry.ts";
+import { examples } from "../examples/index.ts";
+import { createStepwise } from "../src/worker.ts";
 import { eventFunctions } from "./event-functions.ts";
 import { testFunctions } from "./functions.ts";
 
-export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, FlowGate, EventSweeper, RunIndexBuffer, RunObject, StepwiseRpc, WaitIndex } from "../src/index.ts";
+export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, FlowGate, EventSweeper, RunIndexBuffer, RunObject, StepwiseRpc, WaitIndex } from "../src/worker.ts";
 
-registry.register(...testFunctions, ...eventFunctions);
-
-export default worker;
+export default createStepwise({ functions: [...examples, ...testFunctions, ...eventFunctions] });

@@ -1,0 +1,68 @@
+/**
+ * `stepwise/worker`: the engine, for embedding in a team's own Worker. `createStepwise()` gives
+ * the Worker's handlers (HTTP API and dashboard, the events queue consumer, a cron tick); the
+ * Durable Object classes and the RPC entrypoint are exported from here so the Worker's entry can
+ * re-export them in one line:
+ *
+ * ```ts
+ * export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, EventSweeper, FlowGate, RunIndexBuffer, RunObject, StepwiseRpc, WaitIndex } from "stepwise/worker";
+ * ```
+ *
+ * Functions are registered once per isolate, when the module is loaded: every Durable Object of
+ * the same Worker sees them, whichever request reaches the isolate first.
+ */
+import type { StepwiseFunction } from "../sdk/function.ts";
+import { app } from "./api/app.ts";
+import type { Env } from "./env.ts";
+import { startIsolate } from "./isolate-start.ts";
+import { registry } from "./registry.ts";
+import { consumeEvents } from "./router/queue.ts";
+
+export { RunObject } from "../durable-objects/run/run-object.ts";
+export { RunIndexBuffer } from "../durable-objects/run-index/run-index-buffer.ts";
+export { EventSweeper } from "../durable-objects/sweeper/event-sweeper.ts";
+export { CronScheduler } from "../durable-objects/schedule/cron-scheduler.ts";
+export { WaitIndex } from "../durable-objects/waits/wait-index.ts";
+export { BulkJob } from "../durable-objects/bulk/bulk-job.ts";
+export { ConcurrencyLimiter } from "../durable-objects/flow/concurrency-limiter.ts";
+export { FlowGate } from "../durable-objects/flow/flow-gate.ts";
+export { EventCollector } from "../durable-objects/flow/event-collector.ts";
+export { StepwiseRpc } from "./rpc/entrypoint.ts";
+export type { Env as StepwiseEnv } from "./env.ts";
+
+/** What {@link createStepwise} takes. */
+export interface CreateStepwiseOptions {
+  /** The functions this Worker runs in-process (made with `Stepwise#createFunction`). */
+  functions?: StepwiseFunction[];
+}
+
+/** The handlers {@link createStepwise} gives: export the object as the Worker's default. */
+export type StepwiseHandlers = Required<Pick<ExportedHandler<Env>, "fetch" | "queue" | "scheduled">>;
+
+let created = false;
+
+/**
+ * Runs Stepwise inside this Worker with `functions`. Call it once, at the top level of the
+ * Worker's entry module; a second call in the same isolate is refused, since both would share
+ * one registry and one set of Durable Objects.
+ */
+export function createStepwise(options: CreateStepwiseOptions = {}): StepwiseHandlers {
+  if (created) throw new Error("createStepwise() was called twice in one Worker: call it once, with every function");
+  created = true;
+  registry.register(...(options.functions ?? []));
+  return {
+    fetch: (request, env, ctx) => {
+      ctx.waitUntil(startIsolate(env));
+      return app.fetch(request, env, ctx);
+    },
+    queue: (batch, env, ctx) => {
+      ctx.waitUntil(startIsolate(env));
+      return consumeEvents(batch, env);
+    },
+    // A Worker that gets no traffic after a deploy still arms its functions' cron schedules and
+    // brings the catalogue up to date: give it a `[triggers] crons` entry (the templates do).
+    scheduled: (_controller, env, ctx) => {
+      ctx.waitUntil(startIsolate(env));
+    },
+  };
+}
