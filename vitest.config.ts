@@ -1,8 +1,24 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { buildSync } from "esbuild";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { experimental_readRawConfig } from "wrangler";
 import { defineConfig } from "vitest/config";
 
 const migrations = await readD1Migrations("./migrations");
+
+/**
+ * The workers pool runs on a config of its own, derived from the deployable wrangler.toml: the
+ * same objects, queue and database, but none of the service bindings an app owner adds there
+ * (their Workers are not running here), and the development mode the tests exercise.
+ */
+function testWranglerConfig(): string {
+  const { rawConfig } = experimental_readRawConfig({ config: "wrangler.toml" });
+  const { services: _services, main: _main, ...rest } = rawConfig;
+  const config = { ...rest, vars: { ...rest.vars, STEPWISE_ENV: "development" } };
+  mkdirSync("./.test-build", { recursive: true });
+  writeFileSync("./.test-build/wrangler.test.json", JSON.stringify(config, null, 2));
+  return "./.test-build/wrangler.test.json";
+}
 
 // The remote app is a Worker of its own built from TypeScript with the SDK: bundle it for miniflare.
 buildSync({
@@ -44,7 +60,7 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             main: "./test/worker.ts",
-            wrangler: { configPath: "./wrangler.toml" },
+            wrangler: { configPath: testWranglerConfig() },
             miniflare: {
               bindings: { TEST_MIGRATIONS: migrations, STEPWISE_SIGNING_KEY: SIGNING_KEY },
               serviceBindings: { CALLER: "caller", REMOTE_APP: "remote-app" },

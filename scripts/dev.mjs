@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // Starts Stepwise locally: applies the D1 migrations to the persisted local state (wrangler dev
-// does not do it by itself), then runs `wrangler dev` on the same state. Extra arguments go to
-// wrangler dev, e.g. `npm run dev -- --port 8788`.
+// does not do it by itself), then runs `wrangler dev` on the same state. With the repository's
+// own wrangler.toml (which deploys STEPWISE_ENV=production and no functions) it starts the
+// development entry, src/dev.ts, with STEPWISE_ENV=development and the example functions.
+// Extra arguments go to wrangler dev, e.g. `npm run dev -- --port 8788`.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 
 const persist = process.env.STEPWISE_STATE_DIR ?? ".wrangler/state";
 const wrangler = ["node_modules/wrangler/bin/wrangler.js"];
 const config = process.env.STEPWISE_WRANGLER_CONFIG ?? "wrangler.toml";
+// Another config (the benchmark's) names its own entry and vars.
+const development = process.env.STEPWISE_WRANGLER_CONFIG === undefined ? ["src/dev.ts", "--var", "STEPWISE_ENV:development"] : [];
 
 // Local development sends nothing to Cloudflare unless asked to.
 const env = { WRANGLER_SEND_METRICS: "false", ...process.env };
@@ -26,7 +30,7 @@ if (!keyed("STEPWISE_API_KEYS") || !keyed("STEPWISE_EVENT_KEYS")) {
   console.warn("stepwise: running OPEN for local development: set STEPWISE_API_KEYS and STEPWISE_EVENT_KEYS in .dev.vars to require keys");
 }
 
-const dev = spawn(process.execPath, [...wrangler, "dev", "--persist-to", persist, "-c", config, ...process.argv.slice(2)], {
+const dev = spawn(process.execPath, [...wrangler, "dev", ...development, "--persist-to", persist, "-c", config, ...process.argv.slice(2)], {
   stdio: "inherit",
   env,
 });
