@@ -21,6 +21,7 @@ export const testRunSchema = z.looseObject({
   failureRunId: z.string().optional(),
   steps: z.array(z.looseObject({ id: z.string(), status: z.string(), attempts: z.number() })),
 });
+/** A run as {@link TestClient} reads it: status, output or error, next wake-up, steps. */
 export type TestRun = z.infer<typeof testRunSchema>;
 
 /** Thrown when the API answers with an error, or a wait runs out of time. */
@@ -35,6 +36,7 @@ export class TestClientError extends Error {
  */
 export type SkipTime = boolean | "sleeps";
 
+/** How {@link TestClient.waitUntil} and {@link TestClient.waitForEnd} wait. */
 export interface WaitOptions {
   /** Give up (with a {@link TestClientError}) after this long; 10 seconds by default. */
   timeoutMs?: number;
