@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumPath, hasChromium } from "./browser.ts";
 import { freePort, startDevServer, type DevServer } from "./dev-server.ts";
 
 const KEY = "e2e-dashboard-key";
@@ -25,10 +26,11 @@ const dialogs: string[] = [];
 const badge = (status: string) => page.locator(`#live-region .badge.s-${status}`).first();
 
 beforeAll(async () => {
+  if (!hasChromium) return;
   stateDir = mkdtempSync(join(tmpdir(), "stepwise-dashboard-"));
   mkdirSync(shots, { recursive: true });
   server = await startDevServer(stateDir, await freePort(), ["--var", `STEPWISE_API_KEYS:${KEY}`]);
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: FLAGS });
+  browser = await chromium.launch({ executablePath: chromiumPath, args: FLAGS });
   page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
   // Confirmations are accepted; anything else (an alert from injected script) is recorded.
   page.on("dialog", (dialog) => {
@@ -40,10 +42,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
-describe("dashboard in Chromium", () => {
+describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
   it("asks for a login, refuses a wrong key and lets the right one in", async () => {
     await page.goto(`${server.url}/`);
     await expect.poll(() => page.url()).toContain("/dashboard/login");
