@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { StepwiseError } from "./errors.ts";
+import { callBinding } from "./refusal.ts";
 
 /** An event to send: only `name` is required; Stepwise assigns `id` and `ts` when absent. */
 export interface SendableEvent {
@@ -44,7 +45,15 @@ const refusedSchema = z.object({ error: z.object({ code: z.string(), message: z.
 
 /** Sends events to `target`; resolves with their ids once Stepwise has accepted them. */
 export async function sendEvents(target: EventTarget, events: SendableEvent | SendableEvent[]): Promise<{ ids: string[] }> {
-  if ("binding" in target) return target.binding.send(events);
+  if ("binding" in target) {
+    const binding = target.binding;
+    try {
+      return await callBinding(() => binding.send(events), (message, refusal) => new SendEventsError(message, refusal.status, refusal.code));
+    } catch (cause) {
+      if (cause instanceof SendEventsError) throw cause;
+      throw new SendEventsError(`Could not reach Stepwise over its binding: ${cause instanceof Error ? cause.message : String(cause)}`);
+    }
+  }
   const doFetch = target.fetch ?? fetch;
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (target.eventKey) headers.authorization = `Bearer ${target.eventKey}`;

@@ -21,8 +21,8 @@ describe("functions served by another Worker through a service binding", () => {
     expect(app?.target).toEqual({ binding: "REMOTE_APP", path: "/api/stepwise" });
     expect(app?.functions).toEqual(expect.arrayContaining(["remote-parallel", "remote-sleeper", "remote-doomed", "remote-doomed.on-failure"]));
     const { functions } = (await (await api("/v1/functions")).json()) as { functions: { id: string; runsIn: unknown }[] };
-    expect(functions.find((fn) => fn.id === "remote-parallel")?.runsIn).toEqual({ binding: "REMOTE_APP", path: "/api/stepwise" });
-    expect(functions.find((fn) => fn.id === "onboard-user")?.runsIn).toBe("embedded");
+    expect(functions.find((fn) => fn.id === "remote-parallel")?.runsIn).toEqual({ kind: "binding", binding: "REMOTE_APP", path: "/api/stepwise" });
+    expect(functions.find((fn) => fn.id === "onboard-user")?.runsIn).toEqual({ kind: "embedded" });
   });
 
   it("runs parallel steps, each called back once", async () => {
@@ -100,5 +100,30 @@ describe("functions served by another Worker through a service binding", () => {
     const run = await client.run("remote-gone", {});
     expect(run.status).toBe("failed");
     expect(run.error?.message).toContain('App "remote-app" no longer has function "remote-gone"');
+  });
+});
+
+describe("an app calling Stepwise over its typed binding", () => {
+  const probe = async (path: string, body?: unknown) =>
+    (await env.REMOTE_APP.fetch(`https://remote-app.example${path}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) })).json();
+
+  it("gets refusals back as typed errors with the HTTP API's code and status", async () => {
+    expect(await probe("/probe/send", [{ data: {} }])).toMatchObject({
+      error: { sendEventsError: true, code: "invalid_request", status: 400, message: expect.stringMatching(/^Invalid events.*name/s) },
+    });
+    expect(await probe("/probe/send", { name: "big", data: { blob: "x".repeat(600 * 1024) } })).toMatchObject({ error: { sendEventsError: true, code: "event_too_large", status: 413 } });
+    expect(await probe("/probe/invoke", { functionId: "no-such-function", data: {} })).toMatchObject({
+      error: { refusedError: true, code: "function_not_found", status: 404, message: 'No function "no-such-function" is registered' },
+    });
+  });
+
+  it("sends and lists runs in the HTTP API's shapes (ISO times)", async () => {
+    const sent = (await probe("/probe/send", { name: "test/fanout", data: { key: crypto.randomUUID() } })) as { value: { ids: string[] } };
+    expect(sent.value.ids).toHaveLength(1);
+    const { runId } = (await (await api("/v1/functions/test-parallel/invoke", { data: { key: crypto.randomUUID(), n: 1 } })).json()) as { runId: string };
+    await client.waitForEnd(runId);
+    await expect
+      .poll(async () => ((await probe("/probe/runs?functionId=test-parallel")) as { runs: { id: string; createdAt: unknown }[] }).runs.find((run) => run.id === runId)?.createdAt)
+      .toMatch(/^\d{4}-\d\d-\d\dT/);
   });
 });

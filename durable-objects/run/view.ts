@@ -1,54 +1,17 @@
 /**
- * The run as the API and the dashboard show it, derived from its state.
+ * The run as the API and the dashboard show it (its schema is public, in sdk/runs.ts), derived
+ * from its state.
  */
-import { z } from "zod";
-import { runEventSchema, serializedErrorSchema, stepOpSchema } from "../../sdk/protocol.ts";
+import { runViewSchema, type RunView, type StepView } from "../../sdk/runs.ts";
 import type { RunState, StepState } from "./state.ts";
-import { RUN_STATUSES, runStatus } from "./state.ts";
+import { runStatus } from "./state.ts";
 import { nextWake } from "./timers.ts";
+
+export { runViewSchema, type RunView };
 
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-const iso8601 = z.string().optional();
-
-const stepViewSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  op: stepOpSchema,
-  status: z.string(),
-  attempts: z.number().int(),
-  startedAt: iso8601,
-  endedAt: iso8601,
-  durationMs: z.number().optional(),
-  output: z.unknown(),
-  error: serializedErrorSchema.optional(),
-  sleepUntil: iso8601,
-  retryAt: iso8601,
-});
-
-/** A run as it leaves its RunObject; callers across RPC parse it back with this schema. */
-export const runViewSchema = z.object({
-  id: z.string(),
-  functionId: z.string(),
-  status: z.enum(RUN_STATUSES),
-  queuedReason: z.string().optional(),
-  attempt: z.number().int(),
-  event: runEventSchema.optional(),
-  events: z.array(runEventSchema),
-  output: z.unknown(),
-  error: serializedErrorSchema.optional(),
-  parentRunId: z.string().optional(),
-  replayOf: z.string().optional(),
-  failureRunId: z.string().optional(),
-  createdAt: iso8601,
-  updatedAt: iso8601,
-  endedAt: iso8601,
-  nextWakeAt: iso8601,
-  steps: z.array(stepViewSchema),
-});
-export type RunView = z.infer<typeof runViewSchema>;
-
-function stepView(step: StepState): z.infer<typeof stepViewSchema> {
+function stepView(step: StepState): StepView {
   return {
     id: step.id,
     name: step.name,

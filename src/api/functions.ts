@@ -3,6 +3,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
+import type { AppTarget } from "../../sdk/app-protocol.ts";
 import type { Env } from "../env.ts";
 import { maxEventBytes, oversizedData } from "../events/limits.ts";
 import { getFunction, listFunctions } from "../functions/catalog.ts";
@@ -16,6 +17,15 @@ const invokeBodySchema = z
   })
   .strict();
 
+/**
+ * Where a function runs, always as an object: in this Worker, or in an app behind a service
+ * binding (and the path it serves at) or a URL.
+ */
+function runsIn(remote: AppTarget | undefined): { kind: "embedded" } | { kind: "binding"; binding: string; path: string } | { kind: "url"; url: string } {
+  if (!remote) return { kind: "embedded" };
+  return "url" in remote ? { kind: "url", url: remote.url } : { kind: "binding", binding: remote.binding, path: remote.path ?? "/" };
+}
+
 export const functionsApi = new Hono<{ Bindings: Env }>()
   .get("/", async (c) =>
     c.json({
@@ -23,7 +33,7 @@ export const functionsApi = new Hono<{ Bindings: Env }>()
         id: fn.id,
         app: fn.appId,
         name: fn.config.name ?? fn.id,
-        runsIn: fn.remote ?? "embedded",
+        runsIn: runsIn(fn.remote),
         triggers: fn.triggers,
         config: fn.config,
       })),

@@ -5,20 +5,21 @@
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { z } from "zod";
-import type { RunView } from "../../durable-objects/run/view.ts";
-import { RUN_STATUSES } from "../../durable-objects/run/state.ts";
+import type { ListRunsFilter, StepwiseBinding } from "../../sdk/binding.ts";
+import { RUN_STATUSES, type RunStatus } from "../../sdk/run-status.ts";
+import type { RunPage, RunView } from "../../sdk/runs.ts";
+import { runSummary } from "../api/run-summary.ts";
 import { decodeCursor, encodeCursor } from "../db/cursor.ts";
 import { listRuns } from "../db/run-queries.ts";
-import type { RunIndexRow } from "../db/runs.ts";
 import type { Env } from "../env.ts";
 import { acceptEvents } from "../events/accept.ts";
 import { maxEventBytes, oversizedData, oversizedEvent } from "../events/limits.ts";
 import { eventBatchSchema, type EventInput } from "../events/schema.ts";
 import { RUN_ID_PATTERN } from "../lib/ids.ts";
-import { InvalidInputError, parseInput } from "../lib/parse.ts";
+import { parseInput } from "../lib/parse.ts";
 import { getFunction } from "../functions/catalog.ts";
 import { invokeFunction } from "../runs/invoke.ts";
-import { AppRegistrationError, FunctionNotFoundError, PayloadTooLargeError } from "./errors.ts";
+import { appRegistrationFailed, functionNotFound, invalidInput, payloadTooLarge, refusing } from "./errors.ts";
 import { appTargetSchema, type AppTarget, type RegisteredApp } from "../../sdk/app-protocol.ts";
 import { registerApp } from "../apps/register.ts";
 
@@ -36,40 +37,49 @@ const listRunsSchema = z
   .strict()
   .default({ limit: 50 });
 
-/** Filters of {@link StepwiseRpc.listRuns}. */
-export type ListRunsFilter = z.input<typeof listRunsSchema>;
-
-export class StepwiseRpc extends WorkerEntrypoint<Env> {
+/**
+ * Every method is the SDK's {@link StepwiseBinding}; refusals are thrown with their code and
+ * status marked (./errors.ts), answers have the HTTP API's shapes (ISO times).
+ */
+export class StepwiseRpc extends WorkerEntrypoint<Env> implements StepwiseBinding {
   /** Sends one event or up to 5,000; resolves with their ids once they are safely accepted. */
   async send(events: EventInput | EventInput[]): Promise<{ ids: string[] }> {
-    const batch = parseInput(eventBatchSchema, events, "events");
-    const tooLarge = oversizedEvent(batch, maxEventBytes(this.env));
-    if (tooLarge) throw new PayloadTooLargeError(tooLarge);
-    return { ids: await acceptEvents(this.env, batch) };
+    return refusing(async () => {
+      const batch = parseInput(eventBatchSchema, events, "events");
+      const tooLarge = oversizedEvent(batch, maxEventBytes(this.env));
+      if (tooLarge) throw payloadTooLarge(tooLarge, "event_too_large");
+      return { ids: await acceptEvents(this.env, batch) };
+    });
   }
 
   /** Starts a run of `functionId` with `data` as its event data. */
   async invoke(functionId: string, data?: Record<string, unknown>): Promise<{ runId: string }> {
-    const input = parseInput(invokeSchema, { functionId, data }, "invoke arguments");
-    if (!(await getFunction(this.env, input.functionId))) throw new FunctionNotFoundError(`No function "${input.functionId}" is registered`);
-    const tooLarge = oversizedData(input.data, maxEventBytes(this.env));
-    if (tooLarge) throw new PayloadTooLargeError(tooLarge);
-    return { runId: await invokeFunction(this.env, input.functionId, input.data) };
+    return refusing(async () => {
+      const input = parseInput(invokeSchema, { functionId, data }, "invoke arguments");
+      if (!(await getFunction(this.env, input.functionId))) throw functionNotFound(`No function "${input.functionId}" is registered`);
+      const tooLarge = oversizedData(input.data, maxEventBytes(this.env));
+      if (tooLarge) throw payloadTooLarge(tooLarge, "payload_too_large");
+      return { runId: await invokeFunction(this.env, input.functionId, input.data) };
+    });
   }
 
   /** A run's status, steps and result; null when there is no such run. */
   async getRun(runId: string): Promise<RunView | null> {
-    const id = parseInput(runIdSchema, runId, "run id");
-    return this.env.RUN.get(this.env.RUN.idFromName(id)).getRun();
+    return refusing(async () => {
+      const id = parseInput(runIdSchema, runId, "run id");
+      return this.env.RUN.get(this.env.RUN.idFromName(id)).getRun();
+    });
   }
 
   /** A page of the run index, newest first; pass `nextCursor` back as `cursor` for the next page. */
-  async listRuns(filter?: ListRunsFilter): Promise<{ runs: RunIndexRow[]; nextCursor?: string }> {
-    const input = parseInput(listRunsSchema, filter, "run filter");
-    const cursor = input.cursor ? decodeCursor(input.cursor) : undefined;
-    if (input.cursor && !cursor) throw new InvalidInputError(`Invalid run filter: cursor "${input.cursor}" is not one this API gave out`);
-    const page = await listRuns(this.env.DB, { ...input, cursor });
-    return { runs: page.items, ...(page.next ? { nextCursor: encodeCursor(page.next) } : {}) };
+  async listRuns(filter?: ListRunsFilter): Promise<RunPage> {
+    return refusing(async () => {
+      const input = parseInput(listRunsSchema, filter, "run filter");
+      const cursor = input.cursor ? decodeCursor(input.cursor) : undefined;
+      if (input.cursor && !cursor) throw invalidInput(`Invalid run filter: cursor "${input.cursor}" is not one this API gave out`);
+      const page = await listRuns(this.env.DB, { ...input, cursor });
+      return { runs: page.items.map(runSummary), ...(page.next ? { nextCursor: encodeCursor(page.next) } : {}) };
+    });
   }
 
   /**
@@ -77,14 +87,18 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> {
    * caller); what `serve()` calls on PUT. The binding is the permission: no signature needed.
    */
   async syncApp(target: AppTarget): Promise<RegisteredApp> {
-    const result = await registerApp(this.env, parseInput(appTargetSchema, target, "app target"));
-    if (!result.ok) throw new AppRegistrationError(`${result.code}: ${result.message}`);
-    return { app: result.app };
+    return refusing(async () => {
+      const result = await registerApp(this.env, parseInput(appTargetSchema, target, "app target"));
+      if (!result.ok) throw appRegistrationFailed(result.code, result.status, `${result.code}: ${result.message}`);
+      return { app: result.app };
+    });
   }
 
   /** Cancels a run; null when there is no such run. */
-  async cancel(runId: string, reason?: string): Promise<{ cancelled: boolean; status: RunView["status"] } | null> {
-    const id = parseInput(runIdSchema, runId, "run id");
-    return this.env.RUN.get(this.env.RUN.idFromName(id)).cancel(reason ?? "cancelled over RPC");
+  async cancel(runId: string, reason?: string): Promise<{ cancelled: boolean; status: RunStatus } | null> {
+    return refusing(async () => {
+      const id = parseInput(runIdSchema, runId, "run id");
+      return this.env.RUN.get(this.env.RUN.idFromName(id)).cancel(reason ?? "cancelled over RPC");
+    });
   }
 }

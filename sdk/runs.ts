@@ -1,0 +1,72 @@
+/**
+ * A run as Stepwise shows it to callers, over HTTP and over the binding alike: the detail of one
+ * run (its steps, output or error) and the summary a listing gives. Times are ISO 8601 strings
+ * everywhere, so a caller never has to know which door it came through.
+ */
+import { z } from "zod";
+import { runEventSchema, serializedErrorSchema, stepOpSchema } from "./protocol.ts";
+import { RUN_STATUSES } from "./run-status.ts";
+
+const isoTime = z.string().optional();
+
+/** One step of a run: what it did, how many attempts it took, its output or its last error. */
+export const stepViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  op: stepOpSchema,
+  status: z.string(),
+  attempts: z.number().int(),
+  startedAt: isoTime,
+  endedAt: isoTime,
+  durationMs: z.number().optional(),
+  output: z.unknown(),
+  error: serializedErrorSchema.optional(),
+  sleepUntil: isoTime,
+  retryAt: isoTime,
+});
+export type StepView = z.infer<typeof stepViewSchema>;
+
+/** A run with its steps, in the order the function reached them (`GET /v1/runs/:id`, `getRun`). */
+export const runViewSchema = z.object({
+  id: z.string(),
+  functionId: z.string(),
+  status: z.enum(RUN_STATUSES),
+  /** Why a queued run waits (a concurrency slot, a throttle). */
+  queuedReason: z.string().optional(),
+  attempt: z.number().int(),
+  event: runEventSchema.optional(),
+  events: z.array(runEventSchema),
+  output: z.unknown(),
+  error: serializedErrorSchema.optional(),
+  parentRunId: z.string().optional(),
+  replayOf: z.string().optional(),
+  failureRunId: z.string().optional(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  endedAt: isoTime,
+  nextWakeAt: isoTime,
+  steps: z.array(stepViewSchema),
+});
+export type RunView = z.infer<typeof runViewSchema>;
+
+/** A run in a listing (`GET /v1/runs`, `listRuns`): no steps, times as ISO strings. */
+export const runSummarySchema = z.object({
+  id: z.string(),
+  functionId: z.string(),
+  status: z.string(),
+  eventId: z.string(),
+  eventName: z.string(),
+  attempt: z.number().int(),
+  parentRunId: z.string().nullable(),
+  error: z.string().nullable(),
+  createdAt: z.string(),
+  endedAt: z.string().nullable(),
+  updatedAt: z.string(),
+});
+export type RunSummary = z.infer<typeof runSummarySchema>;
+
+/** A page of runs, newest first; pass `nextCursor` back as `cursor` for the next page. */
+export interface RunPage {
+  runs: RunSummary[];
+  nextCursor?: string;
+}
