@@ -26,7 +26,7 @@ export const SendEventForm: FC<{ form?: SendForm | undefined; error?: string | u
     <form method="post" action="/dashboard/events/send">
       <label>
         Name
-        <input name="name" required value={form?.name ?? ""} placeholder="user/signed-up" />
+        <input name="name" required value={form?.name ?? ""} placeholder="order/placed" />
       </label>
       <label>
         Data (a JSON object)

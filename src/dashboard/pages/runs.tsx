@@ -69,7 +69,7 @@ export const RunFilters: FC<{ query: RunsQuery; functions: string[]; raw: Record
     </label>
     <label>
       Event name
-      <input name="event" value={query.event ?? ""} placeholder="e.g. user/signed-up" />
+      <input name="event" value={query.event ?? ""} placeholder="e.g. order/placed" />
     </label>
     <label>
       Range

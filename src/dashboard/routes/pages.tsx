@@ -70,7 +70,7 @@ export async function eventsPage(c: DashboardContext, form?: { name: string; dat
       <form class="filters" method="get" action="/dashboard/events">
         <label>
           Event name
-          <input name="name" value={name ?? ""} placeholder="e.g. user/signed-up" />
+          <input name="name" value={name ?? ""} placeholder="e.g. order/placed" />
         </label>
         <button type="submit">Filter</button>
       </form>
