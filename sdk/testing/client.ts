@@ -44,6 +44,8 @@ export interface WaitOptions {
   skipTime?: SkipTime;
 }
 
+const eventRunsSchema = z.object({ runs: z.array(z.looseObject({ id: z.string() })) });
+
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const path = (runId: string, action = ""): string => `/v1/runs/${encodeURIComponent(runId)}${action}`;
 
@@ -75,6 +77,22 @@ export class TestClient {
   /** Sends events through `POST /v1/events`; resolves to their ids, in order. */
   async send(events: SendableEvent | SendableEvent[]): Promise<string[]> {
     return z.object({ ids: z.array(z.string()) }).parse(await this.call("POST", "/v1/events", events)).ids;
+  }
+
+  /**
+   * The ids of the runs an event started, once at least `count` (default 1) have started: routing
+   * is asynchronous (a queue), so a test that sent an event waits here before following its runs.
+   */
+  async runsOf(eventId: string, options: { count?: number; timeoutMs?: number } = {}): Promise<string[]> {
+    const want = options.count ?? 1;
+    const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+    for (;;) {
+      const answer = eventRunsSchema.parse(await this.call("GET", `/v1/events/${encodeURIComponent(eventId)}`));
+      const ids = answer.runs.map((run) => run.id);
+      if (ids.length >= want) return ids;
+      if (Date.now() > deadline) throw new TestClientError(`Event ${eventId} started ${ids.length} run(s), not ${want}, within the wait`);
+      await pause(5);
+    }
   }
 
   /** The run's status, output or error, and steps. */
