@@ -128,6 +128,36 @@ describe("execute", () => {
     expect(info.mock.calls.map((call) => call[1])).toEqual(["after a"]);
     info.mockRestore();
   });
+
+  it("prints each line once per run when calls batch steps and run planned parallel steps", async () => {
+    const info = vi.spyOn(console, "info").mockImplementation(() => undefined);
+    const fn = fnOf(async ({ step, logger }) => {
+      logger.info("start");
+      await step.run("a", () => (logger.info("in a"), 1));
+      logger.info("after a");
+      await step.sleep("nap", "1s");
+      logger.info("fan out");
+      await Promise.all(["p", "q"].map((id) => step.run(id, () => (logger.info(`in ${id}`), id))));
+      logger.info("end");
+    });
+    // As the engine calls: a batch (runs a, then replays into the sleep and drops that replay), the
+    // sleep's own call, the call that plans p and q, one call per planned step, and the last call.
+    const memo: Record<string, MemoStep> = {};
+    const batched = await execute(fn, request(memo, { immediateBudgetMs: 1_000 }));
+    expect(batched).toMatchObject({ type: "steps", steps: [{ type: "ran", id: "a" }] });
+    memo.a = done(1);
+    expect(await execute(fn, request(memo))).toMatchObject({ type: "steps", steps: [{ type: "sleep", id: "nap" }] });
+    memo.nap = { status: "completed", op: "sleep", output: null };
+    expect(await execute(fn, request(memo))).toMatchObject({ type: "steps", steps: [{ id: "p" }, { id: "q" }] });
+    for (const id of ["p", "q"]) {
+      expect(await execute(fn, request(memo, { runStep: id }))).toMatchObject({ type: "steps", steps: [{ type: "ran", id }] });
+    }
+    memo.p = done("p");
+    memo.q = done("q");
+    expect(await execute(fn, request(memo))).toMatchObject({ type: "completed" });
+    expect(info.mock.calls.map((call) => call[1])).toEqual(["start", "in a", "after a", "fan out", "in p", "in q", "end"]);
+    info.mockRestore();
+  });
 });
 
 describe("step timeouts", () => {

@@ -4,7 +4,7 @@
  */
 import { NonRetriableError, RetryAfterError, StepError, StepTimeoutError } from "./errors.ts";
 import type { StepwiseFunction } from "./function.ts";
-import { replayAwareLogger } from "./logger.ts";
+import { LogLines, replayAwareLogger } from "./logger.ts";
 import { MAX_STEP_OUTPUT_BYTES, serializeError, type ExecutionRequest, type ExecutionResponse, type ReachedStep as Reported } from "./protocol.ts";
 import { ExecutionSession, type ReachedStep } from "./session.ts";
 import { createStepTools } from "./step-tools.ts";
@@ -126,7 +126,12 @@ function onlyExecuted(response: ExecutionResponse): Reported | undefined {
  * engine's next call to reach again.
  */
 export async function execute(fn: StepwiseFunction, request: ExecutionRequest): Promise<ExecutionResponse> {
-  let response = await executeOnce(fn, request);
+  // A replay's log lines are printed only if its answer is sent: the last replay of a batch is
+  // dropped when it reached something other than a step to run, and the engine's next call
+  // replays that part again, printing its lines then (once).
+  let lines = new LogLines();
+  let response = await executeOnce(fn, request, lines);
+  lines.goLive();
   const budget = request.immediateBudgetMs ?? 0;
   if (budget <= 0 || request.runStep !== undefined || !request.allowImmediate) return response;
   const deadline = Date.now() + budget;
@@ -140,15 +145,21 @@ export async function execute(fn: StepwiseFunction, request: ExecutionRequest): 
     // A step over the output limit will be recorded as failed: nothing after it may run.
     if (Date.now() >= deadline || bytes >= MAX_BATCH_BYTES || size > MAX_STEP_OUTPUT_BYTES) return { type: "steps", steps: ran };
     steps = { ...steps, [step.id]: { status: "completed", op: "run", output: step.output } };
-    response = await executeOnce(fn, { ...request, steps });
+    lines = new LogLines();
+    response = await executeOnce(fn, { ...request, steps }, lines);
   }
   if (ran.length === 0) return response;
   const last = onlyExecuted(response);
+  if (!last) lines.drop();
   return { type: "steps", steps: last ? [...ran, last] : ran };
 }
 
-async function executeOnce(fn: StepwiseFunction, request: ExecutionRequest): Promise<ExecutionResponse> {
+async function executeOnce(fn: StepwiseFunction, request: ExecutionRequest, lines: LogLines): Promise<ExecutionResponse> {
   const session = new ExecutionSession(request);
+  // A call that runs one planned step logs only from inside that step: the handler code around
+  // it was logged by the call that planned it.
+  let inTarget = false;
+  const quietNow = () => session.isReplaying() || (request.runStep !== undefined && !inTarget);
   let outcome: Outcome | undefined;
   const context = {
     event: request.event,
@@ -156,7 +167,7 @@ async function executeOnce(fn: StepwiseFunction, request: ExecutionRequest): Pro
     step: createStepTools(session),
     runId: request.runId,
     attempt: request.attempt,
-    logger: replayAwareLogger(request.runId, () => session.isReplaying()),
+    logger: replayAwareLogger(request.runId, quietNow, lines),
   };
   const settled = Promise.resolve()
     .then(() => fn.handler(context))
@@ -178,9 +189,14 @@ async function executeOnce(fn: StepwiseFunction, request: ExecutionRequest): Pro
       const message = `Planned step "${request.runStep}" is no longer reached by the function; the code changed under a running run`;
       return { type: "failed", error: { name: "NonDeterminismError", message }, retriable: false };
     }
+    inTarget = true;
+    lines.goLive();
     return runReached(target);
   }
   const only = reached[0];
-  if (request.allowImmediate && reached.length === 1 && only?.op === "run") return runReached(only);
+  if (request.allowImmediate && reached.length === 1 && only?.op === "run") {
+    lines.goLive();
+    return runReached(only);
+  }
   return { type: "steps", steps: reached.map(report) };
 }

@@ -1,6 +1,7 @@
 /**
  * The `logger` handed to functions. It stays quiet while a replay walks through memoized steps,
- * so a line logged once in the code is printed once per run, not once per replay.
+ * so a line logged once in the code is printed once per run, not once per replay. Lines are held
+ * until the execution knows whether its answer reports what produced them (see ./execution.ts).
  */
 
 /** Logging methods available to function code. */
@@ -11,12 +12,41 @@ export interface Logger {
   error(...args: unknown[]): void;
 }
 
-/** A logger that prints with the run's id as prefix, and only when `isReplaying()` is false. */
-export function replayAwareLogger(runId: string, isReplaying: () => boolean, sink: Logger = console): Logger {
+/**
+ * Where a function's log lines go: held while it is not yet known whether the replay that logged
+ * them will be answered (a discarded replay is replayed, and logged, again by the next call), and
+ * printed as they come once it is (so a long step's lines appear while it runs).
+ */
+export class LogLines {
+  private held: { level: keyof Logger; args: unknown[] }[] = [];
+  private live = false;
+
+  constructor(private readonly sink: Logger = console) {}
+
+  add(level: keyof Logger, args: unknown[]): void {
+    if (this.live) this.sink[level](...args);
+    else this.held.push({ level, args });
+  }
+
+  /** Prints what was held, and every later line at once. */
+  goLive(): void {
+    for (const line of this.held) this.sink[line.level](...line.args);
+    this.held = [];
+    this.live = true;
+  }
+
+  /** Forgets what was held: the replay that logged it will run again. */
+  drop(): void {
+    this.held = [];
+  }
+}
+
+/** A logger that logs with the run's id as prefix, and only while `quiet()` is false. */
+export function replayAwareLogger(runId: string, quiet: () => boolean, lines: LogLines): Logger {
   const emit =
     (level: keyof Logger) =>
     (...args: unknown[]): void => {
-      if (!isReplaying()) sink[level](`[run ${runId}]`, ...args);
+      if (!quiet()) lines.add(level, [`[run ${runId}]`, ...args]);
     };
   return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
 }
