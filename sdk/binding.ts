@@ -1,11 +1,34 @@
 /**
  * `env.STEPWISE`: what a Worker bound to Stepwise (a service binding to its `StepwiseRpc`
  * entrypoint) can call, typed without importing Stepwise's internals.
+ *
+ * Each method answers `{ ok: true, value }` or `{ ok: false, refusal }` instead of throwing: an
+ * error thrown across Workers RPC loses its kind (only the message survives) and is logged as
+ * uncaught on Stepwise's side, though a refused event is the caller's business, not an incident.
+ * The `Stepwise` client unwraps answers into values and typed errors; use it rather than the raw
+ * binding: `new Stepwise({ id, binding: env.STEPWISE })`.
  */
-import type { AppTarget, RegisteredApp } from "./app-protocol.ts";
-import type { RunStatus } from "./run-status.ts";
-import type { RunPage, RunView } from "./runs.ts";
-import type { SendableEvent } from "./send.ts";
+import { z } from "zod";
+import { registeredAppSchema, type AppTarget, type RegisteredApp } from "./app-protocol.ts";
+import { RUN_STATUSES, type RunStatus } from "./run-status.ts";
+import { runPageSchema, runViewSchema, type RunPage, type RunView } from "./runs.ts";
+import type { SendableEvent } from "./sendable.ts";
+
+/** Why Stepwise refused a call: the code and status the HTTP API answers with, and a message. */
+export const refusalSchema = z.object({
+  code: z.string().regex(/^[a-z_]+$/),
+  status: z.number().int().min(400).max(599),
+  message: z.string(),
+});
+export type Refusal = z.infer<typeof refusalSchema>;
+
+/** What every method of {@link StepwiseBinding} resolves with. */
+export type RpcAnswer<T> = { ok: true; value: T } | { ok: false; refusal: Refusal };
+
+/** The schema of an {@link RpcAnswer} carrying `value`: the SDK checks what crosses the binding. */
+export function answerSchema<S extends z.ZodType>(value: S) {
+  return z.discriminatedUnion("ok", [z.object({ ok: z.literal(true), value }), z.object({ ok: z.literal(false), refusal: refusalSchema })]);
+}
 
 /** Filters of {@link StepwiseBinding.listRuns}. */
 export interface ListRunsFilter {
@@ -20,6 +43,20 @@ export interface ListRunsFilter {
   limit?: number;
 }
 
+/** What a cancel answers: whether this call cancelled the run, and the status it has now. */
+export const cancelResultSchema = z.object({ cancelled: z.boolean(), status: z.enum(RUN_STATUSES) });
+export type CancelResult = z.infer<typeof cancelResultSchema>;
+
+/** The schemas of the values each method answers with. */
+export const bindingValueSchemas = {
+  send: z.object({ ids: z.array(z.string()) }),
+  invoke: z.object({ runId: z.string() }),
+  getRun: runViewSchema.nullable(),
+  listRuns: runPageSchema,
+  syncApp: registeredAppSchema,
+  cancel: cancelResultSchema.nullable(),
+};
+
 /**
  * The RPC entrypoint of a Stepwise Worker, as a binding of yours sees it:
  *
@@ -30,20 +67,19 @@ export interface ListRunsFilter {
  * entrypoint = "StepwiseRpc"
  * ```
  *
- * Every argument is validated as the HTTP API validates it; a refusal throws an Error whose
- * message says what was wrong and ends with its code (see ./refusal.ts).
+ * Every argument is validated as the HTTP API validates it.
  */
 export interface StepwiseBinding {
-  /** Sends one event or up to 5,000; resolves with their ids once they are safely accepted. */
-  send(events: SendableEvent | SendableEvent[]): Promise<{ ids: string[] }>;
+  /** Sends one event or up to 5,000; answers their ids once they are safely accepted. */
+  send(events: SendableEvent | SendableEvent[]): Promise<RpcAnswer<{ ids: string[] }>>;
   /** Starts a run of `functionId` with `data` as its event data. */
-  invoke(functionId: string, data?: Record<string, unknown>): Promise<{ runId: string }>;
+  invoke(functionId: string, data?: Record<string, unknown>): Promise<RpcAnswer<{ runId: string }>>;
   /** A run's status, steps and result; null when there is no such run. */
-  getRun(runId: string): Promise<RunView | null>;
+  getRun(runId: string): Promise<RpcAnswer<RunView | null>>;
   /** A page of the run index, newest first. */
-  listRuns(filter?: ListRunsFilter): Promise<RunPage>;
+  listRuns(filter?: ListRunsFilter): Promise<RpcAnswer<RunPage>>;
   /** Registers the app reachable at `target` (what `serve()` calls on PUT). */
-  syncApp(target: AppTarget): Promise<RegisteredApp>;
+  syncApp(target: AppTarget): Promise<RpcAnswer<RegisteredApp>>;
   /** Cancels a run; null when there is no such run. */
-  cancel(runId: string, reason?: string): Promise<{ cancelled: boolean; status: RunStatus } | null>;
+  cancel(runId: string, reason?: string): Promise<RpcAnswer<CancelResult | null>>;
 }

@@ -1,10 +1,14 @@
 /**
  * The client users create once per app: `new Stepwise({ id })`, then `createFunction` for each
- * function the app defines.
+ * function the app defines; with a binding or a base URL it also sends events and starts, reads,
+ * lists and cancels runs.
  */
 import { z } from "zod";
-import { InvalidFunctionError } from "./errors.ts";
-import { SendEventsError, sendEvents, type EventsBinding, type EventTarget, type SendableEvent } from "./send.ts";
+import type { CancelResult, ListRunsFilter, StepwiseBinding } from "./binding.ts";
+import * as calls from "./calls.ts";
+import { InvalidFunctionError, StepwiseError } from "./errors.ts";
+import type { RunPage, RunView } from "./runs.ts";
+import { SendEventsError, sendEvents, type SendableEvent, type StepwiseTarget } from "./send.ts";
 import {
   defineFunction,
   type FailureHandler,
@@ -18,24 +22,26 @@ const clientOptionsSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "letters, digits, '.', '_' or '-', at most 128"),
   baseUrl: z.url().optional(),
   eventKey: z.string().min(1).optional(),
+  apiKey: z.string().min(1).optional(),
 });
 
 /**
- * Options of {@link Stepwise}: `id` names the app that owns the functions. To send events, give
- * either `binding` (the service binding to Stepwise, inside a Worker) or `baseUrl` and `eventKey`.
+ * Options of {@link Stepwise}: `id` names the app that owns the functions. To reach Stepwise, give
+ * either `binding` (the service binding to Stepwise, inside a Worker) or `baseUrl` with
+ * `eventKey` (to send events) and `apiKey` (to start, read, list and cancel runs).
  */
-export type StepwiseOptions = z.input<typeof clientOptionsSchema> & { binding?: EventsBinding; fetch?: typeof fetch };
+export type StepwiseOptions = z.input<typeof clientOptionsSchema> & { binding?: StepwiseBinding; fetch?: typeof fetch };
 
 /** Config of {@link Stepwise.createFunction}: limits and policies, plus an optional `onFailure`. */
 export type CreateFunctionConfig<TData> = FunctionConfigInput & { onFailure?: FailureHandler<TData> };
 
 /** Where each client sends (internal: `serve()` syncs through it; not exported from index.ts). */
-export const clientTargets = new WeakMap<Stepwise, EventTarget>();
+export const clientTargets = new WeakMap<Stepwise, StepwiseTarget>();
 
 /** An app's entry point to Stepwise. */
 export class Stepwise {
   readonly id: string;
-  private readonly target: EventTarget | undefined;
+  private readonly target: StepwiseTarget | undefined;
 
   constructor(options: StepwiseOptions) {
     const { binding, fetch, ...rest } = options;
@@ -43,7 +49,7 @@ export class Stepwise {
     if (!parsed.success) throw new InvalidFunctionError(`Invalid Stepwise options: ${z.prettifyError(parsed.error)}`, parsed.error.issues);
     this.id = parsed.data.id;
     if (binding) this.target = { binding };
-    else if (parsed.data.baseUrl) this.target = { baseUrl: parsed.data.baseUrl, eventKey: parsed.data.eventKey, fetch };
+    else if (parsed.data.baseUrl) this.target = { baseUrl: parsed.data.baseUrl, eventKey: parsed.data.eventKey, apiKey: parsed.data.apiKey, fetch };
     if (this.target) clientTargets.set(this, this.target);
   }
 
@@ -54,6 +60,31 @@ export class Stepwise {
   async send(events: SendableEvent | SendableEvent[]): Promise<{ ids: string[] }> {
     if (!this.target) throw new SendEventsError(`Stepwise client "${this.id}" cannot send events: give it a \`binding\` or a \`baseUrl\``);
     return sendEvents(this.target, events);
+  }
+
+  /** Starts a run of `functionId` with `data` as its event data. Refusals throw {@link StepwiseRefusedError}. */
+  async invoke(functionId: string, data: Record<string, unknown> = {}): Promise<{ runId: string }> {
+    return calls.invoke(this.reach("start a run"), functionId, data);
+  }
+
+  /** A run's status, steps, output or error; null when there is no such run. */
+  async getRun(runId: string): Promise<RunView | null> {
+    return calls.getRun(this.reach("read a run"), runId);
+  }
+
+  /** A page of runs, newest first; pass the page's `nextCursor` as `cursor` for the next one. */
+  async listRuns(filter: ListRunsFilter = {}): Promise<RunPage> {
+    return calls.listRuns(this.reach("list runs"), filter);
+  }
+
+  /** Cancels a run (and the child runs it waits for); null when there is no such run. */
+  async cancel(runId: string, reason?: string): Promise<CancelResult | null> {
+    return calls.cancel(this.reach("cancel a run"), runId, reason);
+  }
+
+  private reach(what: string): StepwiseTarget {
+    if (!this.target) throw new StepwiseError(`Stepwise client "${this.id}" cannot ${what}: give it a \`binding\` or a \`baseUrl\``);
+    return this.target;
   }
 
   /**

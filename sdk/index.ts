@@ -15,13 +15,13 @@ export {
 } from "./errors.ts";
 export { InvalidDurationError, toMs } from "./duration.ts";
 export { SendEventsError } from "./send.ts";
-export { StepwiseRefusedError, callBinding } from "./refusal.ts";
-export type { StepwiseBinding, ListRunsFilter } from "./binding.ts";
+export { StepwiseRefusedError } from "./refusal.ts";
+export type { StepwiseBinding, ListRunsFilter, RpcAnswer, Refusal, CancelResult } from "./binding.ts";
 export type { RunView, StepView, RunSummary, RunPage } from "./runs.ts";
 export { RUN_STATUSES, ENDED_STATUSES, isEnded } from "./run-status.ts";
 export type { RunStatus, EndedStatus } from "./run-status.ts";
 export type { AppTarget, RegisteredApp } from "./app-protocol.ts";
-export type { SendableEvent, EventsBinding } from "./send.ts";
+export type { SendableEvent } from "./sendable.ts";
 export { InvalidExpressionError } from "./expression.ts";
 export type { Duration } from "./duration.ts";
 export type {

@@ -1,24 +1,37 @@
 import { describe, expect, it } from "vitest";
-import { callBinding, markRefusal, refusalOf, StepwiseRefusedError } from "./refusal.ts";
+import { z } from "zod";
+import { StepwiseError } from "./errors.ts";
+import { StepwiseRefusedError, unwrapAnswer, unwrapResponse } from "./refusal.ts";
 
-describe("refusals across Workers RPC", () => {
-  it("round-trips a message and its code, with or without the name RPC puts in front", () => {
-    const marked = markRefusal("No function \"x\" is registered", { code: "function_not_found", status: 404 });
-    expect(refusalOf(new Error(marked))).toEqual({ message: 'No function "x" is registered', refusal: { code: "function_not_found", status: 404 } });
-    expect(refusalOf(new Error(`StepwiseRefusal: ${marked}`)).refusal?.code).toBe("function_not_found");
+const ids = z.object({ ids: z.array(z.string()) });
+
+describe("answers from Stepwise, over either door", () => {
+  it("unwraps an answer's value, checked against its schema", () => {
+    expect(unwrapAnswer({ ok: true, value: { ids: ["a"] } }, ids)).toEqual({ ids: ["a"] });
   });
 
-  it("leaves an error without a marker (or with a broken one) as it is", () => {
-    expect(refusalOf(new Error("Network connection lost."))).toEqual({ message: "Network connection lost." });
-    expect(refusalOf(new Error("x\n[stepwise] {not json"))).toEqual({ message: "x\n[stepwise] {not json" });
-    expect(refusalOf(new Error('x\n[stepwise] {"code":"BAD CODE","status":200}')).refusal).toBeUndefined();
+  it("throws a refusal as a typed error with the HTTP API's code and status", () => {
+    const refusal = { code: "function_not_found", status: 404, message: 'No function "x" is registered' };
+    const error = (() => {
+      try {
+        return unwrapAnswer({ ok: false, refusal }, ids);
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(StepwiseRefusedError);
+    expect(error).toMatchObject(refusal);
   });
 
-  it("callBinding throws a typed error for a refusal and rethrows anything else", async () => {
-    const refused = await callBinding(() => Promise.reject(new Error(markRefusal("nope", { code: "invalid_request", status: 400 })))).catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(StepwiseRefusedError);
-    expect(refused).toMatchObject({ message: "nope", code: "invalid_request", status: 400 });
-    const down = new TypeError("binding down");
-    await expect(callBinding(() => Promise.reject(down))).rejects.toBe(down);
+  it("says so when an answer is not one it knows (another version of Stepwise)", () => {
+    expect(() => unwrapAnswer({ ids: ["a"] }, ids)).toThrow(StepwiseError);
+    expect(() => unwrapAnswer({ ok: true, value: { ids: [1] } }, ids)).toThrow(/something unexpected/);
+  });
+
+  it("reads an HTTP error body into the same error, with its zod issues", async () => {
+    const body = { error: { code: "invalid_request", message: "bad", issues: [{ path: ["name"] }] } };
+    const error = await unwrapResponse(Response.json(body, { status: 400 }), ids).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: "invalid_request", status: 400, message: "bad", issues: [{ path: ["name"] }] });
+    await expect(unwrapResponse(new Response("oops", { status: 502 }), ids)).rejects.toMatchObject({ code: "http_error", status: 502 });
   });
 });

@@ -1,69 +1,53 @@
 /**
- * How a refusal keeps its kind across Workers RPC. RPC keeps only an error's message (and the
- * name of built-in error types), so the entrypoint ends each refusal's message with one line,
- * `[stepwise] {"code":…,"status":…}`, and the SDK reads it back into an error with the same code
- * and status the HTTP API answers with.
+ * Turning what Stepwise answers over either door (an {@link RpcAnswer} over the binding, an error
+ * body over HTTPS) into a value or a typed error with the same code and status.
  */
 import { z } from "zod";
+import { answerSchema, type Refusal } from "./binding.ts";
 import { StepwiseError } from "./errors.ts";
 
-/** The kind of a refusal, as the HTTP API would answer it. */
-export interface Refusal {
-  code: string;
-  status: number;
-}
-
-const MARKER = "\n[stepwise] ";
-
-/**
- * The name the entrypoint's refusals carry. Workers RPC prefixes the message of an error that is
- * not a built-in type with its name ("StepwiseRefusal: …"); {@link refusalOf} takes it off again.
- */
-export const REFUSAL_NAME = "StepwiseRefusal";
-const refusalSchema = z.object({ code: z.string().regex(/^[a-z_]+$/), status: z.number().int().min(400).max(599) });
-
-/** `message` with the refusal's kind appended, for an error thrown across Workers RPC. */
-export function markRefusal(message: string, refusal: Refusal): string {
-  return `${message}${MARKER}${JSON.stringify(refusal)}`;
-}
-
-/** The message without its marker, and the refusal's kind when it carries one. */
-export function refusalOf(error: unknown): { message: string; refusal?: Refusal } {
-  const raw = error instanceof Error ? error.message : String(error);
-  const message = raw.startsWith(`${REFUSAL_NAME}: `) ? raw.slice(REFUSAL_NAME.length + 2) : raw;
-  const at = message.lastIndexOf(MARKER);
-  if (at < 0) return { message };
-  let json: unknown;
-  try {
-    json = JSON.parse(message.slice(at + MARKER.length));
-  } catch {
-    return { message };
-  }
-  const parsed = refusalSchema.safeParse(json);
-  return parsed.success ? { message: message.slice(0, at), refusal: parsed.data } : { message };
-}
-
-/** Stepwise refused a call made over the binding; `code` and `status` are the HTTP API's. */
+/** Stepwise refused a call; `code` and `status` are the HTTP API's for that refusal. */
 export class StepwiseRefusedError extends StepwiseError {
   override name = "StepwiseRefusedError";
   constructor(
     message: string,
     readonly code: string,
     readonly status: number,
+    readonly issues: unknown[] = [],
   ) {
     super(message);
   }
 }
 
+/** Makes the error a refusal is thrown as (SendEventsError for sends). */
+export type RefusalError = (refusal: Refusal & { issues?: unknown[] }) => Error;
+
+const refusedError: RefusalError = (refusal) => new StepwiseRefusedError(refusal.message, refusal.code, refusal.status, refusal.issues);
+
 /**
- * Calls `call` on the binding and turns a refusal into a {@link StepwiseRefusedError} (or what
- * `wrap` makes of it); an error without a marker (the binding is down, a bug) is rethrown as is.
+ * The value of an answer that crossed the binding, checked against `schema`; a refusal is thrown
+ * as `toError` makes it.
  */
-export async function callBinding<T>(call: () => Promise<T>, wrap: (message: string, refusal: Refusal) => Error = (m, r) => new StepwiseRefusedError(m, r.code, r.status)): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    const { message, refusal } = refusalOf(error);
-    throw refusal ? wrap(message, refusal) : error;
+export function unwrapAnswer<S extends z.ZodType>(answer: unknown, schema: S, toError: RefusalError = refusedError): z.output<S> {
+  const parsed = answerSchema(schema).safeParse(answer);
+  if (!parsed.success) throw new StepwiseError(`Stepwise answered over its binding with something unexpected (is it the same version?): ${z.prettifyError(parsed.error)}`);
+  // zod's inferred union does not narrow on a generic schema; this is what it just checked.
+  const checked = parsed.data as { ok: true; value: z.output<S> } | { ok: false; refusal: Refusal };
+  if (!checked.ok) throw toError(checked.refusal);
+  return checked.value;
+}
+
+const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string(), issues: z.array(z.unknown()).optional() }) });
+
+/** The value of an HTTP answer, checked against `schema`; an error answer is thrown as `toError` makes it. */
+export async function unwrapResponse<S extends z.ZodType>(response: Response, schema: S, toError: RefusalError = refusedError): Promise<z.output<S>> {
+  const body: unknown = await response.json().catch(() => undefined);
+  if (response.ok) {
+    const parsed = schema.safeParse(body);
+    if (parsed.success) return parsed.data;
+    throw new StepwiseError(`Stepwise answered ${response.status} with something unexpected: ${z.prettifyError(parsed.error)}`);
   }
+  const refused = errorBodySchema.safeParse(body);
+  const { code, message, issues } = refused.success ? refused.data.error : { code: "http_error", message: `Stepwise answered ${response.status}`, issues: [] };
+  throw toError({ code, status: response.status, message, issues: issues ?? [] });
 }

@@ -19,7 +19,7 @@ export const stepViewSchema = z.object({
   startedAt: isoTime,
   endedAt: isoTime,
   durationMs: z.number().optional(),
-  output: z.unknown(),
+  output: z.unknown().optional(),
   error: serializedErrorSchema.optional(),
   sleepUntil: isoTime,
   retryAt: isoTime,
@@ -36,7 +36,7 @@ export const runViewSchema = z.object({
   attempt: z.number().int(),
   event: runEventSchema.optional(),
   events: z.array(runEventSchema),
-  output: z.unknown(),
+  output: z.unknown().optional(),
   error: serializedErrorSchema.optional(),
   parentRunId: z.string().optional(),
   replayOf: z.string().optional(),
@@ -66,7 +66,5 @@ export const runSummarySchema = z.object({
 export type RunSummary = z.infer<typeof runSummarySchema>;
 
 /** A page of runs, newest first; pass `nextCursor` back as `cursor` for the next page. */
-export interface RunPage {
-  runs: RunSummary[];
-  nextCursor?: string;
-}
+export const runPageSchema = z.object({ runs: z.array(runSummarySchema), nextCursor: z.string().optional() });
+export type RunPage = z.infer<typeof runPageSchema>;

@@ -1,31 +1,19 @@
 /**
- * Sending events from anywhere with one `send()`: through a service binding to Stepwise (inside a
- * Worker, over Workers RPC) or over HTTPS to `POST /v1/events` (anywhere else).
+ * Where a client reaches Stepwise (a service binding inside a Worker, or its HTTPS API from
+ * anywhere else) and sending events through either with one `send()`.
  */
-import { z } from "zod";
+import type { StepwiseBinding } from "./binding.ts";
+import { bindingValueSchemas } from "./binding.ts";
 import { StepwiseError } from "./errors.ts";
-import { callBinding } from "./refusal.ts";
+import { unwrapAnswer, unwrapResponse, type RefusalError } from "./refusal.ts";
+import type { SendableEvent } from "./sendable.ts";
 
-/** An event to send: only `name` is required; Stepwise assigns `id` and `ts` when absent. */
-export interface SendableEvent {
-  name: string;
-  data?: Record<string, unknown>;
-  id?: string;
-  ts?: number;
-  user?: Record<string, unknown>;
-}
+export type { SendableEvent } from "./sendable.ts";
 
-/** The part of the Stepwise service binding that `send()` (and `serve()`'s sync) use. */
-export interface EventsBinding {
-  send(events: SendableEvent | SendableEvent[]): Promise<{ ids: string[] }>;
-  /** Registers the app reachable at `target` (see serve()). */
-  syncApp?(target: { binding: string } | { url: string }): Promise<unknown>;
-}
-
-/** Where events go: a binding, or a base URL with an event key. */
-export type EventTarget =
-  | { binding: EventsBinding }
-  | { baseUrl: string; eventKey?: string | undefined; fetch?: typeof fetch | undefined };
+/** Where a client reaches Stepwise: a binding, or a base URL with its keys. */
+export type StepwiseTarget =
+  | { binding: StepwiseBinding }
+  | { baseUrl: string; eventKey?: string | undefined; apiKey?: string | undefined; fetch?: typeof fetch | undefined };
 
 /** Stepwise refused the events (the status and the API's error code say why) or could not be reached. */
 export class SendEventsError extends StepwiseError {
@@ -40,19 +28,19 @@ export class SendEventsError extends StepwiseError {
   }
 }
 
-const acceptedSchema = z.object({ ids: z.array(z.string()) });
-const refusedSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), issues: z.array(z.unknown()).optional() }) });
+const sendRefused: RefusalError = (refusal) => new SendEventsError(refusal.message, refusal.status, refusal.code, refusal.issues ?? []);
+const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause));
 
 /** Sends events to `target`; resolves with their ids once Stepwise has accepted them. */
-export async function sendEvents(target: EventTarget, events: SendableEvent | SendableEvent[]): Promise<{ ids: string[] }> {
+export async function sendEvents(target: StepwiseTarget, events: SendableEvent | SendableEvent[]): Promise<{ ids: string[] }> {
   if ("binding" in target) {
-    const binding = target.binding;
+    let answer: unknown;
     try {
-      return await callBinding(() => binding.send(events), (message, refusal) => new SendEventsError(message, refusal.status, refusal.code));
+      answer = await target.binding.send(events);
     } catch (cause) {
-      if (cause instanceof SendEventsError) throw cause;
-      throw new SendEventsError(`Could not reach Stepwise over its binding: ${cause instanceof Error ? cause.message : String(cause)}`);
+      throw new SendEventsError(`Could not reach Stepwise over its binding: ${describe(cause)}`);
     }
+    return unwrapAnswer(answer, bindingValueSchemas.send, sendRefused);
   }
   const doFetch = target.fetch ?? fetch;
   const headers: Record<string, string> = { "content-type": "application/json" };
@@ -61,18 +49,7 @@ export async function sendEvents(target: EventTarget, events: SendableEvent | Se
   try {
     response = await doFetch(new URL("/v1/events", target.baseUrl).toString(), { method: "POST", headers, body: JSON.stringify(events) });
   } catch (cause) {
-    throw new SendEventsError(`Could not reach Stepwise at ${target.baseUrl}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    throw new SendEventsError(`Could not reach Stepwise at ${target.baseUrl}: ${describe(cause)}`);
   }
-  const body: unknown = await response.json().catch(() => undefined);
-  if (response.ok) {
-    const accepted = acceptedSchema.safeParse(body);
-    if (accepted.success) return accepted.data;
-    throw new SendEventsError(`Stepwise answered ${response.status} without event ids`, response.status);
-  }
-  const refused = refusedSchema.safeParse(body);
-  if (refused.success) {
-    const { code, message, issues } = refused.data.error;
-    throw new SendEventsError(message, response.status, code, issues ?? []);
-  }
-  throw new SendEventsError(`Stepwise answered ${response.status}`, response.status);
+  return unwrapResponse(response, bindingValueSchemas.send, sendRefused);
 }

@@ -4,7 +4,9 @@
  * then reads the app's manifest itself, so what it stores is what the app really serves.
  */
 import type { AppTarget } from "./app-protocol.ts";
-import type { EventTarget } from "./send.ts";
+import { answerSchema } from "./binding.ts";
+import { registeredAppSchema } from "./app-protocol.ts";
+import type { StepwiseTarget } from "./send.ts";
 import { sign, SIGNATURE_HEADER } from "./signing.ts";
 
 /** Stepwise's answer to a sync: its status and body (the registered app, or an error). */
@@ -16,14 +18,21 @@ export interface SyncResult {
 const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 /** Registers the app at `target` with the Stepwise that `through` reaches. */
-export async function syncApp(through: EventTarget, target: AppTarget, signingKey: string): Promise<SyncResult> {
+export async function syncApp(through: StepwiseTarget, target: AppTarget, signingKey: string): Promise<SyncResult> {
   if ("binding" in through) {
-    if (!through.binding.syncApp) return { status: 500, body: { error: { code: "not_supported", message: "This Stepwise binding has no syncApp method" } } };
+    let answer: unknown;
     try {
-      return { status: 200, body: await through.binding.syncApp(target) };
+      answer = await through.binding.syncApp(target);
     } catch (error) {
       return { status: 502, body: { error: { code: "sync_failed", message: describe(error) } } };
     }
+    const parsed = answerSchema(registeredAppSchema).safeParse(answer);
+    if (!parsed.success) return { status: 502, body: { error: { code: "bad_answer", message: "Stepwise answered the sync with something unexpected" } } };
+    if (!parsed.data.ok) {
+      const { code, status, message } = parsed.data.refusal;
+      return { status, body: { error: { code, message } } };
+    }
+    return { status: 200, body: parsed.data.value };
   }
   const body = JSON.stringify(target);
   const doFetch = through.fetch ?? fetch;

@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { SendEventsError, Stepwise } from "../sdk/index.ts";
+import { SendEventsError, Stepwise, StepwiseRefusedError } from "../sdk/index.ts";
 import { executions } from "./functions.ts";
 
 const overHttps = new Stepwise({ id: "sender", baseUrl: "http://stepwise", eventKey: "unused-in-dev", fetch: (input, init) => SELF.fetch(input, init) });
@@ -21,5 +21,27 @@ describe("Stepwise.send over HTTPS", () => {
 
   it("says what is missing when the client has nowhere to send", async () => {
     await expect(new Stepwise({ id: "nowhere" }).send({ name: "x" })).rejects.toThrow(/give it a `binding` or a `baseUrl`/);
+  });
+});
+
+describe("the client's run calls over HTTPS (with an API key)", () => {
+  const api = new Stepwise({ id: "caller", baseUrl: "http://stepwise", apiKey: "unused-in-dev", fetch: (input, init) => SELF.fetch(input, init) });
+
+  it("invokes, reads, lists and cancels runs in the same shapes as over the binding", async () => {
+    const { runId } = await api.invoke("onboard-user", { userId: `https-${crypto.randomUUID()}`, email: "h@example.com" });
+    await expect.poll(async () => (await api.getRun(runId))?.status).toBe("sleeping");
+    await expect.poll(async () => (await api.listRuns({ functionId: "onboard-user", limit: 200 })).runs.find((run) => run.id === runId)?.createdAt).toMatch(/^\d{4}-/);
+    expect(await api.cancel(runId, "no longer needed")).toEqual({ cancelled: true, status: "cancelled" });
+    expect((await api.getRun(runId))?.status).toBe("cancelled");
+    expect(await api.getRun("01JNOTAREALRUN0000000000")).toBeNull();
+    expect(await api.cancel("01JNOTAREALRUN0000000000")).toBeNull();
+  });
+
+  it("refuses with the API's code and status, and needs an API key", async () => {
+    const refused = await api.invoke("no-such-function").catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(StepwiseRefusedError);
+    expect(refused).toMatchObject({ code: "function_not_found", status: 404 });
+    await expect(api.listRuns({ limit: 1_000 })).rejects.toMatchObject({ code: "invalid_request", status: 400 });
+    await expect(overHttps.getRun("01JNOTAREALRUN0000000000")).rejects.toThrow(/needs an API key/);
   });
 });

@@ -17,6 +17,7 @@ import { runSummary } from "./run-summary.ts";
 
 const replayBodySchema = z.object({ fromStart: z.boolean().default(false) }).strict();
 /** `only: "sleeps"` fires the next timer only if it is a sleep or a retry backoff (tests of approvals). */
+const cancelBodySchema = z.object({ reason: z.string().min(1).max(1_000).optional() }).strict();
 const wakeBodySchema = z.object({ only: z.literal("sleeps").optional() }).strict();
 
 const listQuerySchema = pagingSchema.extend({
@@ -59,7 +60,9 @@ export const runsApi = new Hono<{ Bindings: Env }>()
   .post("/:id/cancel", async (c) => {
     const target = runStub(c);
     if ("response" in target) return target.response;
-    const result = await target.stub.cancel("cancelled through the API");
+    const body = await readBody(c, cancelBodySchema);
+    if (!body.ok) return body.response;
+    const result = await target.stub.cancel(body.value.reason ?? "cancelled through the API");
     return result ? c.json(result) : notFound(c);
   })
   .post("/:id/replay", async (c) => {

@@ -1,12 +1,12 @@
 /**
  * StepwiseRpc: what a Worker bound to Stepwise by a service binding calls over Workers RPC,
  * `env.STEPWISE.send(...)`, `invoke`, `getRun`, `listRuns` and `cancel`. Every argument is
- * validated as the HTTP API validates it; failures throw the errors in ./errors.ts.
+ * validated as the HTTP API validates it; a refusal is answered (./errors.ts), never thrown.
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { z } from "zod";
-import type { ListRunsFilter, StepwiseBinding } from "../../sdk/binding.ts";
-import { RUN_STATUSES, type RunStatus } from "../../sdk/run-status.ts";
+import type { CancelResult, ListRunsFilter, RpcAnswer, StepwiseBinding } from "../../sdk/binding.ts";
+import { RUN_STATUSES } from "../../sdk/run-status.ts";
 import type { RunPage, RunView } from "../../sdk/runs.ts";
 import { runSummary } from "../api/run-summary.ts";
 import { decodeCursor, encodeCursor } from "../db/cursor.ts";
@@ -19,7 +19,7 @@ import { RUN_ID_PATTERN } from "../lib/ids.ts";
 import { parseInput } from "../lib/parse.ts";
 import { getFunction } from "../functions/catalog.ts";
 import { invokeFunction } from "../runs/invoke.ts";
-import { appRegistrationFailed, functionNotFound, invalidInput, payloadTooLarge, refusing } from "./errors.ts";
+import { appRegistrationFailed, functionNotFound, invalidInput, payloadTooLarge, answering } from "./errors.ts";
 import { appTargetSchema, type AppTarget, type RegisteredApp } from "../../sdk/app-protocol.ts";
 import { registerApp } from "../apps/register.ts";
 
@@ -38,13 +38,14 @@ const listRunsSchema = z
   .default({ limit: 50 });
 
 /**
- * Every method is the SDK's {@link StepwiseBinding}; refusals are thrown with their code and
- * status marked (./errors.ts), answers have the HTTP API's shapes (ISO times).
+ * Every method is the SDK's {@link StepwiseBinding}: it answers `{ ok: true, value }` with the
+ * HTTP API's shapes (ISO times), or `{ ok: false, refusal }` with the HTTP API's code and status
+ * (./errors.ts says why refusals are not thrown).
  */
 export class StepwiseRpc extends WorkerEntrypoint<Env> implements StepwiseBinding {
   /** Sends one event or up to 5,000; resolves with their ids once they are safely accepted. */
-  async send(events: EventInput | EventInput[]): Promise<{ ids: string[] }> {
-    return refusing(async () => {
+  async send(events: EventInput | EventInput[]): Promise<RpcAnswer<{ ids: string[] }>> {
+    return answering(async () => {
       const batch = parseInput(eventBatchSchema, events, "events");
       const tooLarge = oversizedEvent(batch, maxEventBytes(this.env));
       if (tooLarge) throw payloadTooLarge(tooLarge, "event_too_large");
@@ -53,8 +54,8 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> implements StepwiseBindin
   }
 
   /** Starts a run of `functionId` with `data` as its event data. */
-  async invoke(functionId: string, data?: Record<string, unknown>): Promise<{ runId: string }> {
-    return refusing(async () => {
+  async invoke(functionId: string, data?: Record<string, unknown>): Promise<RpcAnswer<{ runId: string }>> {
+    return answering(async () => {
       const input = parseInput(invokeSchema, { functionId, data }, "invoke arguments");
       if (!(await getFunction(this.env, input.functionId))) throw functionNotFound(`No function "${input.functionId}" is registered`);
       const tooLarge = oversizedData(input.data, maxEventBytes(this.env));
@@ -64,16 +65,16 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> implements StepwiseBindin
   }
 
   /** A run's status, steps and result; null when there is no such run. */
-  async getRun(runId: string): Promise<RunView | null> {
-    return refusing(async () => {
+  async getRun(runId: string): Promise<RpcAnswer<RunView | null>> {
+    return answering(async () => {
       const id = parseInput(runIdSchema, runId, "run id");
       return this.env.RUN.get(this.env.RUN.idFromName(id)).getRun();
     });
   }
 
   /** A page of the run index, newest first; pass `nextCursor` back as `cursor` for the next page. */
-  async listRuns(filter?: ListRunsFilter): Promise<RunPage> {
-    return refusing(async () => {
+  async listRuns(filter?: ListRunsFilter): Promise<RpcAnswer<RunPage>> {
+    return answering(async () => {
       const input = parseInput(listRunsSchema, filter, "run filter");
       const cursor = input.cursor ? decodeCursor(input.cursor) : undefined;
       if (input.cursor && !cursor) throw invalidInput(`Invalid run filter: cursor "${input.cursor}" is not one this API gave out`);
@@ -86,8 +87,8 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> implements StepwiseBindin
    * Registers (syncs) the app reachable at `target` (usually a binding of this Worker to the
    * caller); what `serve()` calls on PUT. The binding is the permission: no signature needed.
    */
-  async syncApp(target: AppTarget): Promise<RegisteredApp> {
-    return refusing(async () => {
+  async syncApp(target: AppTarget): Promise<RpcAnswer<RegisteredApp>> {
+    return answering(async () => {
       const result = await registerApp(this.env, parseInput(appTargetSchema, target, "app target"));
       if (!result.ok) throw appRegistrationFailed(result.code, result.status, `${result.code}: ${result.message}`);
       return { app: result.app };
@@ -95,8 +96,8 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> implements StepwiseBindin
   }
 
   /** Cancels a run; null when there is no such run. */
-  async cancel(runId: string, reason?: string): Promise<{ cancelled: boolean; status: RunStatus } | null> {
-    return refusing(async () => {
+  async cancel(runId: string, reason?: string): Promise<RpcAnswer<CancelResult | null>> {
+    return answering(async () => {
       const id = parseInput(runIdSchema, runId, "run id");
       return this.env.RUN.get(this.env.RUN.idFromName(id)).cancel(reason ?? "cancelled over RPC");
     });

@@ -1,35 +1,40 @@
 /**
- * Errors the RPC entrypoint throws. Workers RPC keeps an error's message and, for built-in types
- * only, its `name`; so each message says what went wrong in words a caller can act on, and ends
- * with the refusal's code and HTTP status (sdk/refusal.ts), which the SDK turns back into a typed
- * error with the code the HTTP API would have answered.
+ * Refusals of the RPC entrypoint. They are answered, not thrown: Workers RPC would keep only an
+ * error's message, and log every refused call as an uncaught exception of this Worker. Each
+ * carries the code and status the HTTP API answers the same refusal with; the SDK turns it back
+ * into a typed error (sdk/refusal.ts).
  */
-import { markRefusal, REFUSAL_NAME, type Refusal } from "../../sdk/refusal.ts";
+import type { Refusal, RpcAnswer } from "../../sdk/binding.ts";
 import { InvalidInputError } from "../lib/parse.ts";
 
-/** A refusal of the RPC entrypoint: a message, and the HTTP API's code and status for it. */
+/** Thrown inside an RPC method to refuse the call; {@link answering} turns it into the answer. */
 export class RpcRefusal extends Error {
-  override name = REFUSAL_NAME;
-  constructor(message: string, refusal: Refusal) {
-    super(markRefusal(message, refusal));
+  override name = "RpcRefusal";
+  constructor(readonly refusal: Refusal) {
+    super(refusal.message);
   }
 }
 
 /** An argument failed its schema; the message lists the zod issues. */
-export const invalidInput = (message: string): RpcRefusal => new RpcRefusal(message, { code: "invalid_request", status: 400 });
+export const invalidInput = (message: string): RpcRefusal => new RpcRefusal({ code: "invalid_request", status: 400, message });
 /** The function named does not exist in this Stepwise. */
-export const functionNotFound = (message: string): RpcRefusal => new RpcRefusal(message, { code: "function_not_found", status: 404 });
+export const functionNotFound = (message: string): RpcRefusal => new RpcRefusal({ code: "function_not_found", status: 404, message });
 /** An event (or invoked data) is larger than the configured limit; nothing in the call was accepted. */
-export const payloadTooLarge = (message: string, code: "event_too_large" | "payload_too_large"): RpcRefusal => new RpcRefusal(message, { code, status: 413 });
+export const payloadTooLarge = (message: string, code: "event_too_large" | "payload_too_large"): RpcRefusal => new RpcRefusal({ code, status: 413, message });
 /** The app could not be registered: unreachable, invalid functions, or ids another app owns. */
-export const appRegistrationFailed = (code: string, status: number, message: string): RpcRefusal => new RpcRefusal(message, { code, status });
+export const appRegistrationFailed = (code: string, status: number, message: string): RpcRefusal => new RpcRefusal({ code, status, message });
 
-/** Runs `call`, turning a schema failure ({@link InvalidInputError}) into a marked refusal. */
-export async function refusing<T>(call: () => Promise<T>): Promise<T> {
+/**
+ * Runs an RPC method's body and answers with its value, or with the refusal it threw (a schema
+ * failure, {@link InvalidInputError}, is one too). Anything else is a fault of Stepwise's and is
+ * thrown as such.
+ */
+export async function answering<T>(call: () => Promise<T>): Promise<RpcAnswer<T>> {
   try {
-    return await call();
+    return { ok: true, value: await call() };
   } catch (error) {
-    if (error instanceof InvalidInputError) throw invalidInput(error.message);
+    if (error instanceof RpcRefusal) return { ok: false, refusal: error.refusal };
+    if (error instanceof InvalidInputError) return { ok: false, refusal: invalidInput(error.message).refusal };
     throw error;
   }
 }

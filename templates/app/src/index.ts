@@ -22,8 +22,8 @@ export default {
       const { ids } = await client.send({ name: "user/created", data: { email: url.searchParams.get("email") ?? "someone@example.com" } });
       return Response.json({ eventId: ids[0] }, { status: 202 });
     }
-    // The typed binding reaches the rest of Stepwise's API too: here, this app's latest runs.
-    if (url.pathname === "/runs") return Response.json(await env.STEPWISE.listRuns({ functionId: "send-welcome", limit: 10 }));
+    // The client reaches the rest of Stepwise's API through the binding too: here, the latest runs.
+    if (url.pathname === "/runs") return Response.json(await client.listRuns({ functionId: "send-welcome", limit: 10 }));
     return new Response("my-app", { status: 200 });
   },
 } satisfies ExportedHandler<Env>;

@@ -1,0 +1,10 @@
+/** The shape of an event a caller sends. */
+
+/** An event to send: only `name` is required; Stepwise assigns `id` and `ts` when absent. */
+export interface SendableEvent {
+  name: string;
+  data?: Record<string, unknown>;
+  id?: string;
+  ts?: number;
+  user?: Record<string, unknown>;
+}
