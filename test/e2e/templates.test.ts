@@ -119,6 +119,11 @@ describe("templates/app, installed from the tarball", () => {
     dir = install("app");
   }, 240_000);
 
+  it("imports in plain Node, with no TypeScript loader", () => {
+    const script = `Promise.all(["stepwise", "stepwise/node", "stepwise/testing"].map((name) => import(name))).then((mods) => console.log(mods.map((m) => Object.keys(m).length).join(",")))`;
+    expect(run(process.execPath, ["--input-type=module", "-e", script], dir).trim()).toMatch(/^\d+,\d+,\d+$/);
+  });
+
   it("passes its own tests", () => {
     expect(run("npm", ["test"], dir)).toMatch(/Tests\s+2 passed/);
   }, 120_000);
