@@ -12,7 +12,8 @@ import { execute } from "./execution.ts";
 import { failureFunction } from "./failure.ts";
 import type { StepwiseFunction } from "./function.ts";
 import { executionRequestSchema, PROTOCOL_VERSION } from "./protocol.ts";
-import { MIN_SIGNING_KEY_LENGTH, sign, SIGNATURE_HEADER, signatureValue, verifySignature } from "./signing.ts";
+import { MemoryReplayGuard, type ReplayGuard } from "./replay-guard.ts";
+import { checkSignature, MIN_SIGNING_KEY_LENGTH, sign, SIGNATURE_HEADER, signatureValue } from "./signing.ts";
 import { syncApp } from "./sync.ts";
 
 /** Name and version this SDK reports in its manifest. */
@@ -33,7 +34,16 @@ export interface ServeOptions {
    * request, whose Host header anyone can set; without it (or `bindingName`) PUT is refused.
    */
   serveUrl?: string | undefined;
+  /**
+   * Where the nonces of signed requests are remembered, so each request is accepted once. By
+   * default this process's (isolate's) memory, shared by every serve() handler in it; give a
+   * guard backed by a Durable Object or KV for once-only across isolates.
+   */
+  replayGuard?: ReplayGuard | undefined;
 }
+
+/** The nonces this isolate has accepted, shared by handlers made per request. */
+const isolateGuard = new MemoryReplayGuard();
 
 /** A fetch handler: Request in, Response out. */
 export type ServeHandler = (request: Request) => Promise<Response>;
@@ -82,8 +92,11 @@ export function serve(options: ServeOptions): ServeHandler {
     if (request.method === "PUT") return register(options, request, refuse, answer);
     if (request.method !== "GET" && request.method !== "POST") return refuse(405, "method_not_allowed", `${request.method} is not served here (GET, POST, PUT)`);
     const body = request.method === "POST" ? await request.text() : "";
-    const refused = await verifySignature(request.headers.get(SIGNATURE_HEADER), body, keys, Date.now(), { request: request.method });
-    if (refused) return refuse(401, "unauthorized", `Refused: ${refused}`);
+    const checked = await checkSignature(request.headers.get(SIGNATURE_HEADER), body, keys, Date.now(), { request: request.method });
+    if ("refused" in checked) return refuse(401, "unauthorized", `Refused: ${checked.refused}`);
+    if (checked.nonce && !(await (options.replayGuard ?? isolateGuard).claim(checked.nonce, checked.expiresAt))) {
+      return refuse(401, "unauthorized", "Refused: this signed request was already received (a replay)");
+    }
     if (request.method === "GET") return answer(200, JSON.parse(manifest));
     let json: unknown;
     try {

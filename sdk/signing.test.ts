@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sign, signatureValue, verifySignature } from "./signing.ts";
+import { checkSignature, hmacHex, sign, signatureValue, verifySignature } from "./signing.ts";
 
 const NOW = 1_800_000_000_000;
 const POST = { request: "POST" };
@@ -7,7 +7,7 @@ const POST = { request: "POST" };
 describe("signatures", () => {
   it("accepts a body signed with the current or the fallback key, within five minutes", async () => {
     const header = await sign('{"a":1}', "old-key-0123456789", NOW, POST);
-    expect(header).toMatch(/^t=1800000000,v1=[0-9a-f]{64}$/);
+    expect(header).toMatch(/^t=1800000000,n=[0-9a-f]{32},v1=[0-9a-f]{64}$/);
     expect(await verifySignature(header, '{"a":1}', ["new-key-0123456789", "old-key-0123456789"], NOW + 4 * 60_000, POST)).toBeNull();
     expect(await verifySignature(header, '{"a":1}', ["new-key-0123456789", undefined], NOW, POST)).toBe("the signature does not match any signing key");
   });
@@ -32,5 +32,17 @@ describe("signatures", () => {
     expect(await verifySignature(answer, "{}", keys, NOW, { answerTo: signatureValue(request) })).toBeNull();
     const other = await sign("", "key-0123456789abcdef", NOW + 1_000, { request: "GET" });
     expect(await verifySignature(answer, "{}", keys, NOW, { answerTo: signatureValue(other) })).not.toBeNull();
+  });
+
+  it("gives every request a nonce of its own, signed with it; a request without one, or with another, is refused", async () => {
+    const key = "key-0123456789abcdef";
+    const a = await sign("body", key, NOW, POST);
+    const b = await sign("body", key, NOW, POST);
+    expect(a).not.toBe(b);
+    expect(await checkSignature(a, "body", [key], NOW, POST)).toEqual({ nonce: /n=([0-9a-f]{32})/.exec(a)?.[1], expiresAt: NOW + 5 * 60_000 });
+    const swapped = a.replace(/n=[0-9a-f]{32}/, `n=${"0".repeat(32)}`);
+    expect(await verifySignature(swapped, "body", [key], NOW, POST)).toBe("the signature does not match any signing key");
+    const withoutNonce = `t=1800000000,v1=${await hmacHex(key, "1800000000.req:POST.body")}`;
+    expect(await verifySignature(withoutNonce, "body", [key], NOW, POST)).toContain("no nonce");
   });
 });

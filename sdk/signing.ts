@@ -4,10 +4,12 @@
  * the body, with a key both sides hold. A signature is good for five minutes, and a fallback key
  * is accepted beside the current one so keys can be rotated without downtime. Because the purpose
  * is signed, a request cannot be replayed as another method, nor an answer passed off as the
- * answer to another request. Both the engine and the SDK use this file; it is part of the protocol.
+ * answer to another request. Every request also carries a nonce, signed with it, that its
+ * receiver accepts once (./replay-guard.ts): a request captured in flight cannot be sent again.
+ * Both the engine and the SDK use this file; it is part of the protocol.
  */
 
-/** The header that carries a signature: `t=<unix seconds>,v1=<hex HMAC>`. */
+/** The header that carries a signature: `t=<unix seconds>,n=<nonce>,v1=<hex HMAC>` (no nonce on answers). */
 export const SIGNATURE_HEADER = "x-stepwise-signature";
 /** Shortest signing key either side accepts. */
 export const MIN_SIGNING_KEY_LENGTH = 16;
@@ -54,13 +56,55 @@ export function sameText(a: string, b: string): boolean {
   return differ === 0;
 }
 
-/** The signature header value for `body`, sent for `purpose` at `now` (ms). */
-export async function sign(body: string, key: string, now: number, purpose: SignaturePurpose): Promise<string> {
-  const seconds = Math.floor(now / 1000);
-  return `t=${seconds},v1=${await hmacHex(key, `${seconds}.${purposeText(purpose)}.${body}`)}`;
+/** 128 random bits, as hex: a request's nonce. */
+function newNonce(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-/** Why a signature was refused, or null when one of `keys` made it for `purpose` within the window. */
+const signedText = (seconds: string, nonce: string | undefined, purpose: SignaturePurpose, body: string): string =>
+  nonce === undefined ? `${seconds}.${purposeText(purpose)}.${body}` : `${seconds}.${nonce}.${purposeText(purpose)}.${body}`;
+
+/** The signature header value for `body`, sent for `purpose` at `now` (ms); a request gets a fresh nonce. */
+export async function sign(body: string, key: string, now: number, purpose: SignaturePurpose): Promise<string> {
+  const seconds = String(Math.floor(now / 1000));
+  if (!("request" in purpose)) return `t=${seconds},v1=${await hmacHex(key, signedText(seconds, undefined, purpose, body))}`;
+  const nonce = newNonce();
+  return `t=${seconds},n=${nonce},v1=${await hmacHex(key, signedText(seconds, nonce, purpose, body))}`;
+}
+
+/** A signature that checked out: its nonce (requests) and until when it could be sent again. */
+export interface VerifiedSignature {
+  nonce: string | undefined;
+  /** Epoch ms after which the signature is stale anyway, so its nonce need not be remembered. */
+  expiresAt: number;
+}
+
+/**
+ * Checks that one of `keys` made the signature for `purpose` within the window; a request's must
+ * carry a nonce. Answers why not, or what the caller needs to accept the nonce only once.
+ */
+export async function checkSignature(
+  header: string | null | undefined,
+  body: string,
+  keys: (string | undefined)[],
+  now: number,
+  purpose: SignaturePurpose,
+): Promise<{ refused: string } | VerifiedSignature> {
+  if (!header) return { refused: "the request is not signed" };
+  const match = /^t=(\d{1,12})(?:,n=([0-9a-f]{32}))?,v1=([0-9a-f]{64})$/.exec(header.trim());
+  if (!match?.[1] || !match[3]) return { refused: "the signature header is malformed" };
+  const [, seconds, nonce, mac] = match;
+  if ("request" in purpose && nonce === undefined) return { refused: "the signature has no nonce (sign with a current Stepwise SDK)" };
+  const at = Number(seconds) * 1000;
+  if (Math.abs(now - at) > SIGNATURE_WINDOW_MS) return { refused: "the signature is stale (more than 5 minutes from this clock)" };
+  const usable = keys.filter((key): key is string => typeof key === "string" && key !== "");
+  if (usable.length === 0) return { refused: "no signing key is configured to check it" };
+  let valid = false;
+  for (const key of usable) valid = sameText(await hmacHex(key, signedText(seconds, nonce, purpose, body)), mac) || valid;
+  return valid ? { nonce, expiresAt: at + SIGNATURE_WINDOW_MS } : { refused: "the signature does not match any signing key" };
+}
+
+/** Why a signature was refused, or null when it checks out (see {@link checkSignature}; no replay check). */
 export async function verifySignature(
   header: string | null | undefined,
   body: string,
@@ -68,14 +112,6 @@ export async function verifySignature(
   now: number,
   purpose: SignaturePurpose,
 ): Promise<string | null> {
-  if (!header) return "the request is not signed";
-  const match = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/.exec(header.trim());
-  if (!match?.[1] || !match[2]) return "the signature header is malformed";
-  const at = Number(match[1]) * 1000;
-  if (Math.abs(now - at) > SIGNATURE_WINDOW_MS) return "the signature is stale (more than 5 minutes from this clock)";
-  const usable = keys.filter((key): key is string => typeof key === "string" && key !== "");
-  if (usable.length === 0) return "no signing key is configured to check it";
-  let valid = false;
-  for (const key of usable) valid = sameText(await hmacHex(key, `${match[1]}.${purposeText(purpose)}.${body}`), match[2]) || valid;
-  return valid ? null : "the signature does not match any signing key";
+  const checked = await checkSignature(header, body, keys, now, purpose);
+  return "refused" in checked ? checked.refused : null;
 }

@@ -78,6 +78,16 @@ describe("functions served by another Worker through a service binding", () => {
     expect((await post({ [SIGNATURE_HEADER]: await sign(body, SIGNING_KEY, Date.now(), { request: "GET" }) })).status).toBe(401);
   });
 
+  it("accepts an app's signed sync once: the same request sent again is refused as a replay", async () => {
+    const body = JSON.stringify({ binding: "REMOTE_APP", path: "/api/stepwise" });
+    const headers = { "content-type": "application/json", [SIGNATURE_HEADER]: await sign(body, SIGNING_KEY, Date.now(), { request: "POST" }) };
+    const first = await SELF.fetch("http://stepwise/v1/apps/sync", { method: "POST", headers, body });
+    expect(first.status).toBe(201);
+    const replayed = await SELF.fetch("http://stepwise/v1/apps/sync", { method: "POST", headers, body });
+    expect(replayed.status).toBe(401);
+    expect(await replayed.text()).toContain("already received");
+  });
+
   it("refuses apps it cannot reach or name, with the reason", async () => {
     const unknown = await api("/v1/apps", { binding: "NO_SUCH_APP" });
     expect(unknown.status).toBe(400);

@@ -6,9 +6,10 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { appTargetSchema } from "../../sdk/app-protocol.ts";
-import { SIGNATURE_HEADER, verifySignature } from "../../sdk/signing.ts";
+import { checkSignature, SIGNATURE_HEADER } from "../../sdk/signing.ts";
 import { registerApp, type RegisterResult } from "../apps/register.ts";
 import { listApps } from "../db/apps.ts";
+import { d1ReplayGuard } from "../db/nonces.ts";
 import type { Env } from "../env.ts";
 import { signingKeys } from "../transport/app-call.ts";
 import { readBody } from "./body.ts";
@@ -28,8 +29,11 @@ export const appsApi = new Hono<{ Bindings: Env }>()
     const text = await c.req.text();
     const keys = signingKeys(c.env);
     if (!keys.current) return errorResponse(c, 503, "signing_key_not_configured", "This Stepwise has no STEPWISE_SIGNING_KEY (at least 16 characters), so apps cannot sync with it");
-    const refused = await verifySignature(c.req.header(SIGNATURE_HEADER), text, keys.all, Date.now(), { request: "POST" });
-    if (refused) return errorResponse(c, 401, "unauthorized", `Sync refused: ${refused}`);
+    const checked = await checkSignature(c.req.header(SIGNATURE_HEADER), text, keys.all, Date.now(), { request: "POST" });
+    if ("refused" in checked) return errorResponse(c, 401, "unauthorized", `Sync refused: ${checked.refused}`);
+    if (checked.nonce && !(await d1ReplayGuard(c.env.DB).claim(checked.nonce, checked.expiresAt))) {
+      return errorResponse(c, 401, "unauthorized", "Sync refused: this signed request was already received (a replay)");
+    }
     let json: unknown;
     try {
       json = JSON.parse(text);
