@@ -106,7 +106,7 @@ async function measureRemote() {
   const { startNodeApp } = await import(join(process.cwd(), outfile));
   const nodeApp = await startNodeApp(port + 1000, "bench-signing-key-not-a-secret");
   for (const target of [{ binding: "BENCH_APP" }, { url: nodeApp.url }]) {
-    const response = await fetch(`${base}/v1/apps`, { method: "POST", body: JSON.stringify(target) });
+    const response = await fetch(`${base}/v1/apps`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(target) });
     if (response.status !== 201) throw new Error(`registering ${JSON.stringify(target)}: ${response.status} ${await response.text()}`);
   }
   // The catalogue of remote functions is cached for up to 2 s per isolate.
@@ -149,7 +149,7 @@ const sleep = { stepwise: sleepStepwise, workflows: sleepWorkflows };
 const remote = await measureRemote();
 
 async function postEvents(events) {
-  const response = await fetch(`${base}/v1/events`, { method: "POST", body: JSON.stringify(events) });
+  const response = await fetch(`${base}/v1/events`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(events) });
   if (response.status !== 202) throw new Error(`POST /v1/events: ${response.status} ${await response.text()}`);
   return (await response.json()).ids;
 }
@@ -212,6 +212,7 @@ async function fanOut(items) {
   const started = performance.now();
   const response = await fetch(`${base}/v1/functions/process-items/invoke`, {
     method: "POST",
+    headers: { "content-type": "application/json" },
     body: JSON.stringify({ data: { itemIds: Array.from({ length: items }, (_, i) => `bench-${i}`) } }),
   });
   const { runId } = await response.json();

@@ -5,7 +5,7 @@ import { executions } from "./functions.ts";
 import { client, runFor } from "./helpers.ts";
 
 const send = async (body: unknown): Promise<string[]> => {
-  const response = await SELF.fetch("http://stepwise/v1/events", { method: "POST", body: JSON.stringify(body) });
+  const response = await SELF.fetch("http://stepwise/v1/events", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   return ((await response.json()) as { ids: string[] }).ids;
 };
 

@@ -67,4 +67,25 @@ describe("dashboard access", () => {
     });
     expect(response.status).toBe(403);
   });
+
+  it("refuses a state-changing request of any type from another site, or from nowhere said", async () => {
+    const { runId } = (await (await SELF.fetch("http://stepwise/v1/functions/onboard-user/invoke", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ data: { userId: `csrf-${crypto.randomUUID()}`, email: "c@example.com" } }),
+    })).json()) as { runId: string };
+    const attempts: Record<string, string>[] = [
+      { "content-type": "application/json", origin: "https://evil.example" },
+      { "content-type": "application/json", "sec-fetch-site": "cross-site" },
+      { "content-type": "application/json" },
+      { "content-type": "text/plain", origin: "null" },
+    ];
+    for (const headers of attempts) {
+      const response = await SELF.fetch(`http://stepwise/dashboard/runs/${runId}/cancel`, { method: "POST", headers, body: "{}" });
+      expect(response.status, JSON.stringify(headers)).toBe(403);
+    }
+    expect(((await (await SELF.fetch(`http://stepwise/v1/runs/${runId}`)).json()) as { status: string }).status).not.toBe("cancelled");
+    const ours = await SELF.fetch(`http://stepwise/dashboard/runs/${runId}/cancel`, { method: "POST", headers: { "sec-fetch-site": "same-origin" } });
+    expect(ours.status).toBeLessThan(400);
+  });
 });

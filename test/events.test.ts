@@ -5,7 +5,7 @@ import { routeEvents } from "../src/router/route.ts";
 import { executions } from "./functions.ts";
 
 const send = (body: unknown, init: RequestInit = {}) =>
-  SELF.fetch("http://stepwise/v1/events", { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body), ...init });
+  SELF.fetch("http://stepwise/v1/events", { method: "POST", headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body), ...init });
 const json = async <T>(response: Response): Promise<T> => (await response.json()) as T;
 const runsOf = async (eventId: string) => (await env.DB.prepare("SELECT function_id, status FROM runs WHERE event_id = ? ORDER BY function_id").bind(eventId).all()).results;
 const uniqueKey = (): string => crypto.randomUUID();
@@ -135,6 +135,7 @@ describe("cancel", () => {
   it("stops a sleeping run now and says so in its history", async () => {
     const invoked = await SELF.fetch("http://stepwise/v1/functions/onboard-user/invoke", {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ data: { userId: `cancel-${uniqueKey()}`, email: "c@example.com" } }),
     });
     const { runId } = await json<{ runId: string }>(invoked);

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { collected, started } from "./event-functions.ts";
 
 const send = async (body: unknown): Promise<string[]> => {
-  const response = await SELF.fetch("http://stepwise/v1/events", { method: "POST", body: JSON.stringify(body) });
+  const response = await SELF.fetch("http://stepwise/v1/events", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   return ((await response.json()) as { ids: string[] }).ids;
 };
 const runsOf = async (functionId: string, eventIds: string[]) =>

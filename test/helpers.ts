@@ -9,7 +9,7 @@ export const client = new TestClient((input, init) => SELF.fetch(input, init));
 
 /** Sends events through `POST /v1/events`; returns their ids. */
 export async function sendEvents(body: unknown): Promise<string[]> {
-  const response = await SELF.fetch("http://stepwise/v1/events", { method: "POST", body: JSON.stringify(body) });
+  const response = await SELF.fetch("http://stepwise/v1/events", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   return ((await response.json()) as { ids: string[] }).ids;
 }
 

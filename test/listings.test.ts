@@ -48,7 +48,7 @@ describe("GET /v1/runs", () => {
 describe("GET /v1/events", () => {
   it("lists events newest first, by name, with pages", async () => {
     const name = `list/${crypto.randomUUID()}`;
-    await SELF.fetch("http://stepwise/v1/events", { method: "POST", body: JSON.stringify([1, 2, 3].map((n) => ({ name, data: { n } }))) });
+    await SELF.fetch("http://stepwise/v1/events", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify([1, 2, 3].map((n) => ({ name, data: { n } }))) });
     const first = await get<{ events: { name: string; data: { n: number } }[]; nextCursor?: string }>(`/v1/events?name=${encodeURIComponent(name)}&limit=2`);
     expect(first.body.events).toHaveLength(2);
     const rest = await get<{ events: unknown[]; nextCursor?: string }>(`/v1/events?name=${encodeURIComponent(name)}&limit=2&cursor=${first.body.nextCursor}`);

@@ -4,7 +4,7 @@ import { broken } from "./event-functions.ts";
 import { client } from "./helpers.ts";
 import { executions } from "./functions.ts";
 
-const post = (path: string, body?: unknown) => SELF.fetch(`http://stepwise${path}`, { method: "POST", ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+const post = (path: string, body?: unknown) => SELF.fetch(`http://stepwise${path}`, { method: "POST", ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }) });
 
 async function failedRun(k: string): Promise<string> {
   broken.add(k);

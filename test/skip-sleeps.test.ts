@@ -6,7 +6,7 @@ import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { client, runFor } from "./helpers.ts";
 
-const wake = (runId: string, body: string): Promise<Response> => SELF.fetch(`http://stepwise/v1/runs/${runId}/wake`, { method: "POST", body });
+const wake = (runId: string, body: string): Promise<Response> => SELF.fetch(`http://stepwise/v1/runs/${runId}/wake`, { method: "POST", headers: { "content-type": "application/json" }, body });
 
 describe("skipping sleeps only", () => {
   it("a run sleeps past its sleep, then waits for its event; the approval sent completes it", async () => {

@@ -92,6 +92,11 @@ export function checkShell(root: string, block: Block, routes: Route[]): Problem
       if (!path) continue;
       const method = curlMethod(args);
       if (!routes.some((route) => matches(route, method, path))) at(`curl ${method} ${path}: the Worker has no such route (see src/api/app.ts)`);
+      // The API answers 415 to a JSON body sent under another type (curl -d sends a form type).
+      const sendsBody = /(^|\s)(-d|--data\S*)(\s|=)/.test(args);
+      if (sendsBody && /^\/(v1|e)\//.test(path) && !/content-type:\s*application\/json/i.test(args)) {
+        at(`curl ${method} ${path}: a body needs -H 'content-type: application/json' (or --json), or the API answers 415`);
+      }
     }
   }
   return problems;

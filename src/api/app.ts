@@ -15,10 +15,14 @@ import { appsApi } from "./apps.ts";
 import { bulkApi } from "./bulk.ts";
 import { dashboard } from "../dashboard/index.ts";
 import { runsApi } from "./runs.ts";
+import { sameOriginOnly } from "../lib/same-origin.ts";
 
 export const app = new Hono<{ Bindings: Env }>()
   .get("/", (c) => c.redirect("/dashboard", 302))
   .route("/dashboard", dashboard)
+  // A web page may not drive the API from a browser (open in development, its cookies elsewhere).
+  .use("/v1/*", sameOriginOnly(false, (reason) => Response.json({ error: { code: "cross_site", message: `Refused: ${reason}` } }, { status: 403 })))
+  .use("/e/*", sameOriginOnly(false, (reason) => Response.json({ error: { code: "cross_site", message: `Refused: ${reason}` } }, { status: 403 })))
   .post("/v1/events", requireKey("event"))
   .post("/e/:eventKey", requireKey("event", "eventKey"))
   // Ingestion takes event keys, and an app's sync its signature; everything else an API key.

@@ -7,6 +7,9 @@ import { formatBytes } from "../lib/json-size.ts";
 import { MAX_REQUEST_BYTES } from "../events/limits.ts";
 import { errorResponse } from "./errors.ts";
 
+/** application/json, or a +json type, with any parameters. */
+const JSON_TYPE = /^\s*application\/([\w.-]+\+)?json\s*(;|$)/i;
+
 export type BodyResult<T> = { ok: true; value: T } | { ok: false; response: Response };
 
 const tooLarge = (c: Context): BodyResult<never> => ({
@@ -21,6 +24,12 @@ export async function readBody<S extends z.ZodType>(c: Context, schema: S): Prom
   if (text.length > MAX_REQUEST_BYTES) return tooLarge(c);
   let json: unknown = {};
   if (text.trim() !== "") {
+    // A body of another type is how a web page posts without a CORS preflight: JSON is declared.
+    const type = c.req.header("content-type") ?? "";
+    if (!JSON_TYPE.test(type)) {
+      const message = `The request body must be sent with Content-Type: application/json (it came as ${type ? JSON.stringify(type.slice(0, 100)) : "no type"})`;
+      return { ok: false, response: errorResponse(c, 415, "unsupported_media_type", message) };
+    }
     try {
       json = JSON.parse(text);
     } catch (error) {

@@ -11,6 +11,7 @@ import { saveApp, takenFunctionIds } from "../db/apps.ts";
 import type { Env } from "../env.ts";
 import { forgetRemoteFunctions } from "../functions/catalog.ts";
 import { cronTargets, ensureOne } from "../isolate-start.ts";
+import { unsafeAppUrl } from "../lib/app-url.ts";
 import { registry } from "../registry.ts";
 import { AppCallError, bindingNamed, callApp } from "../transport/app-call.ts";
 
@@ -39,6 +40,8 @@ function validateFunctions(manifest: z.infer<typeof appManifestSchema>): { funct
 
 /** Reads, validates and stores the app at `target`. */
 export async function registerApp(env: Env, target: AppTarget, now = Date.now()): Promise<RegisterResult> {
+  const unsafe = "url" in target && env.STEPWISE_ENV !== "development" ? unsafeAppUrl(target.url) : null;
+  if (unsafe && "url" in target) return refuse(400, "app_url_refused", `Stepwise will not call ${target.url.slice(0, 300)}: ${unsafe}`);
   if ("binding" in target && !bindingNamed(env, target.binding)) {
     return refuse(400, "unknown_binding", `This Stepwise Worker has no service binding "${target.binding}": add it under [[services]] in wrangler.toml`);
   }

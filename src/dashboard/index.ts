@@ -1,15 +1,16 @@
 /**
  * The dashboard, mounted at /dashboard: server-rendered pages (Hono JSX), two static assets, the
  * login, and the WebSockets that make pages live. Every answer carries a strict
- * Content-Security-Policy (no inline script or style), forms are guarded against cross-site
- * posts, and everything but the assets and the login needs a session.
+ * Content-Security-Policy (no inline script or style), state-changing requests from anywhere but
+ * its own pages are refused (lib/same-origin.ts), and everything but the assets and the login needs
+ * a session.
  */
 import { Hono } from "hono";
-import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
 import { INDEX_BUFFER_SHARDS, indexBufferShard } from "../../durable-objects/run-index/run-index-buffer.ts";
 import type { Env } from "../env.ts";
 import { RUN_ID_PATTERN } from "../lib/ids.ts";
+import { sameOriginOnly } from "../lib/same-origin.ts";
 import { CLIENT_SCRIPT } from "./assets/client.ts";
 import { STYLES } from "./assets/styles.ts";
 import { logIn, logOut, requireSession, showLogin } from "./auth.tsx";
@@ -40,7 +41,10 @@ export const dashboard = new Hono<{ Bindings: Env }>()
       referrerPolicy: "same-origin",
     }),
   )
-  .use("*", csrf())
+  .use(
+    "*",
+    sameOriginOnly(true, (reason) => new Response(`Refused: ${reason}. Dashboard actions are taken from the dashboard's own pages.`, { status: 403 })),
+  )
   .get("/assets/app.css", asset(STYLES, "text/css"))
   .get("/assets/app.js", asset(CLIENT_SCRIPT, "text/javascript"))
   .get("/login", (c) => showLogin(c))

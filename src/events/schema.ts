@@ -10,11 +10,18 @@ export const MAX_SWEEPS = 20;
 /** Most events one request may carry (as Inngest). */
 export const MAX_EVENTS_PER_REQUEST = 5_000;
 
+/**
+ * A UTF-16 surrogate with no partner. JSON can carry one, but it is not text: D1 (and anything
+ * that encodes UTF-8) would store U+FFFD in its place, so the name matched later would not be the
+ * name sent.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** An event as sent: only `name` is required; Stepwise assigns `id` and `ts` when absent. */
 export const eventInputSchema = z.object({
-  name: z.string().min(1, "an event needs a name").max(256),
+  name: z.string().min(1, "an event needs a name").max(256).refine((name) => !LONE_SURROGATE.test(name), { error: "the name holds a lone UTF-16 surrogate (not valid Unicode text)" }),
   data: z.record(z.string(), z.unknown()).default({}),
-  id: z.string().min(1).max(256).optional(),
+  id: z.string().min(1).max(256).refine((id) => !LONE_SURROGATE.test(id), { error: "the id holds a lone UTF-16 surrogate (not valid Unicode text)" }).optional(),
   ts: z.number().int().nonnegative().optional(),
   v: z.string().max(64).optional(),
   user: z.record(z.string(), z.unknown()).optional(),

@@ -4,6 +4,7 @@
  * wrong comes back as an {@link AppCallError} whose message says what happened.
  */
 import type { AppTarget } from "../../sdk/app-protocol.ts";
+import { unsafeAppUrl } from "../lib/app-url.ts";
 import { MIN_SIGNING_KEY_LENGTH, sign, SIGNATURE_HEADER, signatureValue, verifySignature } from "../../sdk/signing.ts";
 import type { Env } from "../env.ts";
 
@@ -43,6 +44,9 @@ export async function callApp(env: Env, target: AppTarget, method: "GET" | "POST
   if (!keys.current) {
     throw new AppCallError(`This Stepwise has no STEPWISE_SIGNING_KEY of at least ${MIN_SIGNING_KEY_LENGTH} characters, so it cannot call apps (wrangler secret put STEPWISE_SIGNING_KEY)`, "not_configured");
   }
+  // An app registered in development keeps its URL; a deployed Stepwise still refuses to call it.
+  const unsafe = "url" in target && env.STEPWISE_ENV !== "development" ? unsafeAppUrl(target.url) : null;
+  if (unsafe && "url" in target) throw new AppCallError(`Stepwise will not call ${target.url.slice(0, 300)}: ${unsafe}`, "not_configured");
   const signature = await sign(body, keys.current, Date.now(), { request: method });
   const headers = { "content-type": "application/json", [SIGNATURE_HEADER]: signature };
   const init: RequestInit = { method, headers, signal: AbortSignal.timeout(APP_CALL_TIMEOUT_MS), ...(method === "POST" ? { body } : {}) };

@@ -45,7 +45,7 @@ describe("events across a restart", () => {
       name: "user/signed-up",
       data: { userId: `bulk-${i}`, email: `bulk-${i}@example.com`, followUpAfter: "30 days" },
     }));
-    const response = await fetch(`${server.url}/v1/events`, { method: "POST", body: JSON.stringify(events) });
+    const response = await fetch(`${server.url}/v1/events`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(events) });
     expect(response.status).toBe(202);
     const { ids } = (await response.json()) as { ids: string[] };
     expect(new Set(ids).size).toBe(5_000);

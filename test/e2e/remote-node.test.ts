@@ -20,7 +20,7 @@ let appPort: number;
 let client: TestClient;
 
 const post = async (name: string, data: Record<string, unknown>): Promise<string[]> => {
-  const response = await fetch(`${stepwise.url}/v1/events`, { method: "POST", body: JSON.stringify({ name, data }) });
+  const response = await fetch(`${stepwise.url}/v1/events`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name, data }) });
   return ((await response.json()) as { ids: string[] }).ids;
 };
 /** Sends an event and returns the run it started. */
