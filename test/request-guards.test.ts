@@ -60,4 +60,31 @@ describe("the API refuses", () => {
       expect(await response.json()).toMatchObject({ error: { code: "app_url_refused" } });
     }
   });
+
+  it("data nested deeper than 100 levels (400, not a 500), at any depth", async () => {
+    const nested = (levels: number) => `${'{"a":'.repeat(levels)}1${"}".repeat(levels)}`;
+    for (const levels of [101, 998, 5_000]) {
+      const response = await SELF.fetch("http://stepwise/v1/events", { method: "POST", headers: json, body: `{"name":"guards/deep","data":${nested(levels)}}` });
+      expect(response.status, String(levels)).toBe(400);
+      expect(await response.text()).toContain("deeper than 100 levels");
+    }
+    const invoke = await SELF.fetch("http://stepwise/v1/functions/onboard-user/invoke", { method: "POST", headers: json, body: `{"data":${nested(200)}}` });
+    expect(invoke.status).toBe(400);
+    expect((await SELF.fetch("http://stepwise/v1/events", { method: "POST", headers: json, body: `{"name":"guards/deep","data":${nested(99)}}` })).status).toBe(202);
+  });
+
+  it("times no date can hold, in bodies and queries (400, not a 500)", async () => {
+    const huge = 8_640_000_000_000_001;
+    const cases: [string, RequestInit][] = [
+      ["/v1/bulk/replay", { method: "POST", headers: json, body: JSON.stringify({ function: "onboard-user", from: huge }) }],
+      ["/v1/bulk/replay", { method: "POST", headers: json, body: JSON.stringify({ function: "onboard-user", from: "+275761-01-01T00:00:00Z" }) }],
+      ["/v1/bulk/cancel", { method: "POST", headers: json, body: JSON.stringify({ function: "onboard-user", to: 1e300 }) }],
+      ["/v1/events", { method: "POST", headers: json, body: JSON.stringify({ name: "guards/ts", ts: huge }) }],
+      [`/v1/runs?after=${huge}`, {}],
+    ];
+    for (const [path, init] of cases) {
+      const response = await SELF.fetch(`http://stepwise${path}`, init);
+      expect(response.status, `${path} ${String(init.body)}`).toBe(400);
+    }
+  });
 });

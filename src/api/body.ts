@@ -4,6 +4,7 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import { formatBytes } from "../lib/json-size.ts";
+import { deeperThan, MAX_JSON_DEPTH } from "../lib/json-shape.ts";
 import { MAX_REQUEST_BYTES } from "../events/limits.ts";
 import { errorResponse } from "./errors.ts";
 
@@ -36,6 +37,10 @@ export async function readBody<S extends z.ZodType>(c: Context, schema: S): Prom
       const message = `The request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`;
       return { ok: false, response: errorResponse(c, 400, "invalid_json", message) };
     }
+  }
+  // Deeper than any field allows (their own checks name the field); refused before any schema walks it.
+  if (deeperThan(json, MAX_JSON_DEPTH + 4)) {
+    return { ok: false, response: errorResponse(c, 400, "invalid_request", `The request body nests deeper than ${MAX_JSON_DEPTH} levels`) };
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {

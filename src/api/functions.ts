@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { AppTarget } from "../../sdk/app-protocol.ts";
 import type { Env } from "../env.ts";
 import { maxEventBytes, oversizedData } from "../events/limits.ts";
+import { shallowEnough } from "../lib/json-shape.ts";
 import { getFunction, listFunctions } from "../functions/catalog.ts";
 import { invokeFunction } from "../runs/invoke.ts";
 import { readBody } from "./body.ts";
@@ -13,7 +14,7 @@ import { errorResponse } from "./errors.ts";
 
 const invokeBodySchema = z
   .object({
-    data: z.record(z.string(), z.unknown()).default({}),
+    data: z.record(z.string(), z.unknown()).refine(shallowEnough.check, { error: `the data ${shallowEnough.error}` }).default({}),
   })
   .strict();
 

@@ -2,6 +2,7 @@
  * Query parameters shared by the listing endpoints: `limit` and an opaque `cursor`.
  */
 import { z } from "zod";
+import { epochMsSchema } from "../lib/json-shape.ts";
 import { decodeCursor, encodeCursor, type Cursor } from "../db/cursor.ts";
 
 /** Most rows one page may hold. */
@@ -22,10 +23,11 @@ export const pagingSchema = z.object({
 
 /** A time given as epoch milliseconds (a number, or digits in a query) or an ISO 8601 date. */
 export const timeSchema = z.union([
-  z.number().int().nonnegative(),
+  epochMsSchema,
   z.string().transform((text, ctx) => {
     const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
     if (Number.isNaN(ms)) ctx.addIssue({ code: "custom", message: "expected epoch milliseconds or an ISO 8601 date" });
+    else if (!epochMsSchema.safeParse(ms).success) ctx.addIssue({ code: "custom", message: "a time between 1970 and what a date can hold" });
     return ms;
   }),
 ]);

@@ -3,6 +3,7 @@
  * its clients work unchanged. Validated here, before anything is recorded.
  */
 import { z } from "zod";
+import { epochMsSchema, shallowEnough } from "../lib/json-shape.ts";
 
 /** Re-queues of an unrouted event by the sweeper before it leaves the event for a person to look at. */
 export const MAX_SWEEPS = 20;
@@ -20,11 +21,11 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** An event as sent: only `name` is required; Stepwise assigns `id` and `ts` when absent. */
 export const eventInputSchema = z.object({
   name: z.string().min(1, "an event needs a name").max(256).refine((name) => !LONE_SURROGATE.test(name), { error: "the name holds a lone UTF-16 surrogate (not valid Unicode text)" }),
-  data: z.record(z.string(), z.unknown()).default({}),
+  data: z.record(z.string(), z.unknown()).refine(shallowEnough.check, { error: `the data ${shallowEnough.error}` }).default({}),
   id: z.string().min(1).max(256).refine((id) => !LONE_SURROGATE.test(id), { error: "the id holds a lone UTF-16 surrogate (not valid Unicode text)" }).optional(),
-  ts: z.number().int().nonnegative().optional(),
+  ts: epochMsSchema.optional(),
   v: z.string().max(64).optional(),
-  user: z.record(z.string(), z.unknown()).optional(),
+  user: z.record(z.string(), z.unknown()).refine(shallowEnough.check, { error: `user ${shallowEnough.error}` }).optional(),
 });
 export type EventInput = z.input<typeof eventInputSchema>;
 

@@ -16,6 +16,7 @@ import { acceptEvents } from "../events/accept.ts";
 import { maxEventBytes, oversizedData, oversizedEvent } from "../events/limits.ts";
 import { eventBatchSchema, type EventInput } from "../events/schema.ts";
 import { RUN_ID_PATTERN } from "../lib/ids.ts";
+import { epochMsSchema, shallowEnough } from "../lib/json-shape.ts";
 import { parseInput } from "../lib/parse.ts";
 import { getFunction } from "../functions/catalog.ts";
 import { invokeFunction } from "../runs/invoke.ts";
@@ -24,13 +25,13 @@ import { appTargetSchema, type AppTarget, type RegisteredApp } from "../../sdk/a
 import { registerApp } from "../apps/register.ts";
 
 const runIdSchema = z.string().regex(RUN_ID_PATTERN, "not a run id");
-const invokeSchema = z.object({ functionId: z.string().min(1), data: z.record(z.string(), z.unknown()).default({}) });
+const invokeSchema = z.object({ functionId: z.string().min(1), data: z.record(z.string(), z.unknown()).refine(shallowEnough.check, { error: `the data ${shallowEnough.error}` }).default({}) });
 const listRunsSchema = z
   .object({
     functionId: z.string().min(1).optional(),
     status: z.enum(RUN_STATUSES).optional(),
     eventId: z.string().min(1).optional(),
-    after: z.number().int().optional(),
+    after: epochMsSchema.optional(),
     cursor: z.string().optional(),
     limit: z.number().int().min(1).max(200).default(50),
   })
