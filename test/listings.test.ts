@@ -58,6 +58,37 @@ describe("GET /v1/events", () => {
   });
 });
 
+describe("GET /v1/events with large events", () => {
+  it("lists large payloads by size only, so a page stays small; the event itself carries its data", async () => {
+    const name = `list/large-${crypto.randomUUID()}`;
+    const big = { blob: "x".repeat(400 * 1024) };
+    const sent = await SELF.fetch("http://stepwise/v1/events", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify([...Array.from({ length: 5 }, () => ({ name, data: big })), { name, data: { small: true } }]),
+    });
+    const { ids } = (await sent.json()) as { ids: string[] };
+    const response = await SELF.fetch(`http://stepwise/v1/events?name=${encodeURIComponent(name)}&limit=200`);
+    const text = await response.text();
+    expect(text.length).toBeLessThan(20_000);
+    const { events } = JSON.parse(text) as { events: { id: string; data?: unknown; dataBytes: number; payloadOmitted?: boolean }[] };
+    expect(events).toHaveLength(6);
+    const small = events.find((event) => event.id === ids[5]);
+    expect(small).toMatchObject({ data: { small: true }, dataBytes: 14 });
+    expect(small?.payloadOmitted).toBeUndefined();
+    for (const event of events.filter((e) => e.id !== ids[5])) {
+      expect(event).toMatchObject({ payloadOmitted: true, dataBytes: JSON.stringify(big).length });
+      expect(event.data).toBeUndefined();
+    }
+    const one = (await (await SELF.fetch(`http://stepwise/v1/events/${ids[0]}`)).json()) as { event: { data: unknown } };
+    expect(one.event.data).toEqual(big);
+    const page = await SELF.fetch(`http://stepwise/dashboard/events?name=${encodeURIComponent(name)}`);
+    const html = await page.text();
+    expect(html.length).toBeLessThan(60_000);
+    expect(html).toContain("open the event");
+  });
+});
+
 describe("GET /v1/functions", () => {
   it("shows each function's trigger and config", async () => {
     const { body } = await get<{ functions: { id: string; triggers: unknown[]; config: { idempotency?: string } }[] }>("/v1/functions");

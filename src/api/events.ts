@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { getEvent, listEvents } from "../db/events.ts";
+import { getEvent, listEvents, type EventSummary } from "../db/events.ts";
 import { rerouteEvent } from "../events/reroute.ts";
 import { listRuns } from "../db/run-queries.ts";
 import type { StoredEvent } from "../events/schema.ts";
@@ -17,8 +17,8 @@ import { runSummary } from "./run-summary.ts";
 
 const listQuerySchema = pagingSchema.extend({ name: z.string().min(1).max(256).optional() });
 
-/** An event as the API shows it: times as ISO dates. */
-export function eventView(event: StoredEvent): Record<string, unknown> {
+/** An event (or a listing's summary of one) as the API shows it: times as ISO dates. */
+export function eventView(event: StoredEvent | EventSummary): Record<string, unknown> {
   const { receivedAt, routedAt, ...rest } = event;
   return { ...rest, receivedAt: new Date(receivedAt).toISOString(), routedAt: routedAt === undefined ? null : new Date(routedAt).toISOString() };
 }

@@ -145,21 +145,56 @@ export async function hasUnrouted(db: D1Database): Promise<boolean> {
 export async function listEvents(
   db: D1Database,
   filter: { name?: string | undefined; cursor?: Cursor | undefined; limit: number },
-): Promise<{ items: StoredEvent[]; next?: Cursor }> {
+): Promise<{ items: EventSummary[]; next?: Cursor }> {
   const conditions: Condition[] = filter.name === undefined ? [] : [["name = ?", filter.name]];
-  const query = pageQuery(db, { table: "events", columns: COLUMNS, timeColumn: "received_at", conditions, cursor: filter.cursor, limit: filter.limit });
+  const query = pageQuery(db, { table: "events", columns: SUMMARY_COLUMNS, timeColumn: "received_at", conditions, cursor: filter.cursor, limit: filter.limit });
   const { results } = await query.all();
   // A row that no longer reads back is left out of listings (the router has set it aside with the reason).
-  const rows = results.map((row) => ({ key: rowKeySchema.parse(row), event: readableEvent(row) }));
+  const rows = results.map((row) => ({ key: rowKeySchema.parse(row), event: readable(row, summaryFromRow) }));
   const page = toPage(rows, filter.limit, ({ key }) => ({ at: key.received_at, id: key.id }));
   return { items: page.items.flatMap(({ event }) => (event ? [event] : [])), ...(page.next ? { next: page.next } : {}) };
 }
 
+/**
+ * Largest payload (data, and user) a listing carries inline. A page of 200 listed events is thus
+ * at most about 1.6 MiB, however large the events are (up to the event size limit each); a larger
+ * payload is left out, its size said, and read with the event itself.
+ */
+export const LISTED_PAYLOAD_BYTES = 4 * 1024;
+
+/** An event in a listing: its payload only when it is small (see {@link LISTED_PAYLOAD_BYTES}). */
+export type EventSummary = Omit<StoredEvent, "data" | "user"> & {
+  data?: Record<string, unknown>;
+  user?: Record<string, unknown>;
+  /** Bytes of the data's JSON, whether or not it is carried. */
+  dataBytes: number;
+  /** The payload was left out for its size: GET the event for it. */
+  payloadOmitted?: true;
+};
+
+// SQLite cuts the payload in the query, so a large one never leaves D1 for a listing.
+const SUMMARY_COLUMNS = `id, name, ts, v, received_at, routed_at, sweeps, route_error, length(data) AS data_bytes,
+  CASE WHEN length(data) + coalesce(length(user), 0) <= ${LISTED_PAYLOAD_BYTES} THEN data END AS data,
+  CASE WHEN length(data) + coalesce(length(user), 0) <= ${LISTED_PAYLOAD_BYTES} THEN user END AS user`;
+
+const summaryRowSchema = eventRowSchema.extend({ data: z.string().nullable(), data_bytes: z.number().int() });
+
+function summaryFromRow(row: unknown): EventSummary {
+  const r = summaryRowSchema.parse(row);
+  const { data: _data, user: _user, ...rest } = eventFromRow({ ...r, data: "{}", user: null });
+  return {
+    ...rest,
+    dataBytes: r.data_bytes,
+    ...(r.data === null ? { payloadOmitted: true as const } : { data: storedEventSchema.shape.data.parse(JSON.parse(r.data)) }),
+    ...(r.user ? { user: z.record(z.string(), z.unknown()).parse(JSON.parse(r.user)) } : {}),
+  };
+}
+
 const rowKeySchema = z.object({ id: z.string(), received_at: z.number() });
 
-function readableEvent(row: unknown): StoredEvent | undefined {
+function readable<T>(row: unknown, read: (row: unknown) => T): T | undefined {
   try {
-    return eventFromRow(row);
+    return read(row);
   } catch (error) {
     console.error(`stepwise: stored event ${String((row as { id?: unknown }).id)} cannot be read`, error);
     return undefined;
@@ -169,5 +204,5 @@ function readableEvent(row: unknown): StoredEvent | undefined {
 /** One event by id, or null. */
 export async function getEvent(db: D1Database, id: string): Promise<StoredEvent | null> {
   const row = await db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?1`).bind(id).first();
-  return row ? (readableEvent(row) ?? null) : null;
+  return row ? (readable(row, eventFromRow) ?? null) : null;
 }

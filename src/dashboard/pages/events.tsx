@@ -4,9 +4,11 @@
  */
 import type { FC } from "hono/jsx";
 import { encodeCursor, type Cursor } from "../../db/cursor.ts";
+import type { EventSummary } from "../../db/events.ts";
 import type { RunIndexRow } from "../../db/runs.ts";
 import type { StoredEvent } from "../../events/schema.ts";
 import { MAX_SWEEPS } from "../../events/schema.ts";
+import { formatBytes } from "../../lib/json-size.ts";
 import { ActionButton, Json, Notice, Status, Time } from "../components.tsx";
 import { RunTable } from "./runs.tsx";
 
@@ -38,7 +40,7 @@ export const SendEventForm: FC<{ form?: SendForm | undefined; error?: string | u
 );
 
 /** The live part of the events list. */
-export const EventsBody: FC<{ events: StoredEvent[]; runs: Map<string, RunIndexRow[]>; next: Cursor | undefined; name: string | undefined }> = ({ events, runs, next, name }) => (
+export const EventsBody: FC<{ events: EventSummary[]; runs: Map<string, RunIndexRow[]>; next: Cursor | undefined; name: string | undefined }> = ({ events, runs, next, name }) => (
   <>
     {events.length === 0 ? <p class="panel muted">No events yet.</p> : null}
     {events.length > 0 ? (
@@ -52,7 +54,11 @@ export const EventsBody: FC<{ events: StoredEvent[]; runs: Map<string, RunIndexR
               <td>
                 <details id={`payload-${event.id}`}>
                   <summary class="mono">{event.name}</summary>
-                  <Json value={event.data} />
+                  {event.payloadOmitted ? (
+                    <p class="muted">{formatBytes(event.dataBytes)} of data: <a href={`/dashboard/events/${encodeURIComponent(event.id)}`}>open the event</a></p>
+                  ) : (
+                    <Json value={event.data} />
+                  )}
                 </details>
               </td>
               <td><a class="mono" href={`/dashboard/events/${encodeURIComponent(event.id)}`}>{event.id}</a></td>
