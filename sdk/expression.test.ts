@@ -33,3 +33,12 @@ describe("expressions", () => {
     expect(expressionError(`event.data.plan == "pro"`)).toBeUndefined();
   });
 });
+
+describe("the compile cache", () => {
+  it("stays bounded however many distinct expressions arrive", async () => {
+    const { compileExpression, compiledCount, MAX_COMPILED_EXPRESSIONS } = await import("./expression.ts");
+    for (let i = 0; i < MAX_COMPILED_EXPRESSIONS + 50; i++) compileExpression(`event.data.n == ${i}`);
+    expect(compiledCount()).toBe(MAX_COMPILED_EXPRESSIONS);
+    expect(compileExpression("event.data.n == 3").evaluate({ event: { data: { n: 3 } } })).toEqual({ ok: true, value: true });
+  });
+});

@@ -26,11 +26,24 @@ export interface Expression {
 
 const env = celEnv();
 const compiled = new Map<string, Expression>();
+/**
+ * Most compiled expressions kept. Functions bring a handful each, but expressions also come from
+ * requests (`waitForEvent` `if`), so the cache forgets the least recently used past this.
+ */
+export const MAX_COMPILED_EXPRESSIONS = 1_000;
+
+/** How many compiled expressions are cached (for tests of the bound). */
+export const compiledCount = (): number => compiled.size;
 
 /** Compiles `source` (cached); throws {@link InvalidExpressionError} with CEL's message. */
 export function compileExpression(source: string): Expression {
   const cached = compiled.get(source);
-  if (cached) return cached;
+  if (cached) {
+    // Moved to the end: a Map iterates in insertion order, so the first key is the least recent.
+    compiled.delete(source);
+    compiled.set(source, cached);
+    return cached;
+  }
   let program: ReturnType<typeof plan>;
   try {
     program = plan(env, parse(source));
@@ -46,6 +59,7 @@ export function compileExpression(source: string): Expression {
       return { ok: true, value: typeof result === "bigint" ? Number(result) : result };
     },
   };
+  if (compiled.size >= MAX_COMPILED_EXPRESSIONS) compiled.delete(compiled.keys().next().value ?? "");
   compiled.set(source, expression);
   return expression;
 }
