@@ -52,6 +52,21 @@ describe("singleton", () => {
   });
 });
 
+describe("singleton, decided in turn", () => {
+  it("two runs asking at once after the holder ended: one is admitted, the other finds it running", async () => {
+    const invoke = async (): Promise<string> =>
+      ((await (await SELF.fetch("http://stepwise/v1/functions/onboard-user/invoke", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ data: { userId: crypto.randomUUID(), email: "s@example.com" } }) })).json()) as { runId: string }).runId;
+    // Two real runs that stay open (they sleep for days), and a gate whose holder has ended.
+    const [a, b] = await Promise.all([invoke(), invoke()]);
+    const gate = env.GATES.get(env.GATES.idFromName(`singleton-race-${crypto.randomUUID()}`));
+    expect(await gate.singleton("01JENDEDRUN000000000000000", "skip")).toEqual({ admitted: true });
+    const decisions = await Promise.all([gate.singleton(a, "skip"), gate.singleton(b, "skip")]);
+    expect(decisions.filter((decision) => decision.admitted)).toHaveLength(1);
+    expect(decisions[0]).toEqual({ admitted: true });
+    expect(decisions[1]).toEqual({ admitted: false });
+  });
+});
+
 describe("debounce and batching", () => {
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   const runsFor = (fn: string, key: string) => collected.filter((c) => c.fn === fn && c.keys[0]?.startsWith(`${key}:`));

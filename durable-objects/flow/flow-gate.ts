@@ -6,11 +6,15 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import type { Env } from "../../src/env.ts";
+import { isEnded } from "../../sdk/run-status.ts";
 import { admit, type Rate } from "./gcra.ts";
 
 const rateSchema = z.object({ limit: z.number().int().min(1), periodMs: z.number().int().min(1), burst: z.number().int().min(0) });
 
 export class FlowGate extends DurableObject<Env> {
+  /** The singleton decision in progress: the next waits for it (see {@link singleton}). */
+  private deciding: Promise<unknown> = Promise.resolve();
+
   /**
    * Admits a run under a rate: `wait` (throttle) gives the moment it may start; `skip` (rate
    * limit) says whether it may start now, and uses up nothing when it may not.
@@ -30,11 +34,19 @@ export class FlowGate extends DurableObject<Env> {
    * the new run and `cancel` cancels the old one in its favour.
    */
   async singleton(runId: string, mode: "skip" | "cancel"): Promise<{ admitted: boolean; cancelled?: string }> {
+    // Asking the holder's status is an RPC, during which the object takes other calls: without
+    // taking turns, two new runs could both find the old one ended and both be admitted.
+    const decision = this.deciding.then(() => this.decideSingleton(runId, mode));
+    this.deciding = decision.catch(() => undefined);
+    return decision;
+  }
+
+  private async decideSingleton(runId: string, mode: "skip" | "cancel"): Promise<{ admitted: boolean; cancelled?: string }> {
     const holder = z.string().optional().parse(await this.ctx.storage.get("holder"));
     if (holder && holder !== runId) {
       const stub = this.env.RUN.get(this.env.RUN.idFromName(holder));
       const status = (await stub.getStatus())?.status;
-      const running = status !== undefined && !["completed", "failed", "cancelled", "skipped"].includes(status);
+      const running = status !== undefined && !isEnded(status);
       if (running && mode === "skip") return { admitted: false };
       if (running) await stub.cancel(`cancelled by a newer run (singleton): ${runId}`);
       await this.ctx.storage.put("holder", runId);
