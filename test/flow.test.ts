@@ -1,4 +1,4 @@
-import { env, SELF } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { collected, started } from "./event-functions.ts";
 
@@ -64,6 +64,25 @@ describe("singleton, decided in turn", () => {
     expect(decisions.filter((decision) => decision.admitted)).toHaveLength(1);
     expect(decisions[0]).toEqual({ admitted: true });
     expect(decisions[1]).toEqual({ admitted: false });
+  });
+});
+
+describe("a collector's flushes", () => {
+  it("each keep a record of their own: runs whose starts were cut off are all started by the alarm", async () => {
+    const key = crypto.randomUUID();
+    const collector = env.COLLECTORS.get(env.COLLECTORS.idFromName(`flush-records-${key}`));
+    const spec = { kind: "batch", functionId: "batched", maxSize: 10, timeoutMs: 500 };
+    // Two series whose starts never finished (the object was evicted mid-start, say).
+    await runInDurableObject(collector, async (_instance, state) => {
+      for (const n of [1, 2]) {
+        const held = { spec, events: [{ id: `${key}-${n}`, name: "test/batched", data: { key, n }, ts: Date.now() }], firstAt: Date.now() + n };
+        await state.storage.put(`flushing:01JFLUSH${n}${key.replace(/-/g, "").slice(0, 17).toUpperCase()}`, held);
+      }
+      await state.storage.setAlarm(Date.now() + 60_000);
+    });
+    await runDurableObjectAlarm(collector);
+    await expect.poll(() => collected.filter((c) => c.fn === "batched" && c.keys[0]?.startsWith(`${key}:`)).map((c) => c.keys[0]).sort()).toEqual([`${key}:1`, `${key}:2`]);
+    await runInDurableObject(collector, async (_instance, state) => expect((await state.storage.list({ prefix: "flushing:" })).size).toBe(0));
   });
 });
 

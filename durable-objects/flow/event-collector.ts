@@ -18,6 +18,9 @@ const specSchema = z.discriminatedUnion("kind", [
 /** What the collector does with the events it holds. */
 export type CollectorSpec = z.infer<typeof specSchema>;
 
+/** Prefix of the records of runs being started, one per run: `flushing:<runId>`. */
+const FLUSHING = "flushing:";
+
 const pendingSchema = z.object({ spec: specSchema, events: z.array(runEventSchema), firstAt: z.number() });
 type Pending = z.infer<typeof pendingSchema>;
 
@@ -43,29 +46,35 @@ export class EventCollector extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    const stranded = await this.ctx.storage.get("flushing");
-    if (stranded !== undefined) await this.start(pendingSchema.parse(stranded));
+    const stranded = await this.ctx.storage.list({ prefix: FLUSHING });
+    let failed: unknown;
+    for (const [key, held] of stranded) await this.start(key, pendingSchema.parse(held)).catch((error: unknown) => (failed ??= error));
     const current = await this.pending();
     if (current && current.events.length > 0) await this.flush(current);
+    if (failed !== undefined) throw failed;
   }
 
   /**
-   * Starts the run with what is held. The held events move to "flushing" before the start is
-   * awaited, so events added meanwhile begin a new series, and a failed start is retried by the
-   * alarm rather than lost.
+   * Starts the run with what is held. The held events move to a "flushing" record of their own
+   * (named by the run they start) before the start is awaited, so events added meanwhile begin a
+   * new series, a flush that overlaps another never touches its record, and a failed start is
+   * retried by the alarm rather than lost.
    */
   private async flush(current: Pending): Promise<void> {
-    await this.ctx.storage.put("flushing", current);
+    const runId = await derivedId(current.firstAt, current.spec.functionId, current.spec.kind, ...current.events.map((event) => event.id));
+    const key = `${FLUSHING}${runId}`;
+    await this.ctx.storage.put(key, current);
     await this.ctx.storage.delete("pending");
-    await this.ctx.storage.deleteAlarm();
-    await this.start(current);
+    // The alarm was the held series' timer; it stays while an earlier start still waits for a retry.
+    if ((await this.ctx.storage.list({ prefix: FLUSHING, limit: 2 })).size === 1) await this.ctx.storage.deleteAlarm();
+    await this.start(key, current);
   }
 
-  private async start(held: Pending): Promise<void> {
+  private async start(key: string, held: Pending): Promise<void> {
     try {
-      const runId = await derivedId(held.firstAt, held.spec.functionId, held.spec.kind, ...held.events.map((event) => event.id));
+      const runId = key.slice(FLUSHING.length);
       await this.env.RUN.get(this.env.RUN.idFromName(runId)).start({ runId, functionId: held.spec.functionId, events: held.events });
-      await this.ctx.storage.delete("flushing");
+      await this.ctx.storage.delete(key);
     } catch (error) {
       await this.ctx.storage.setAlarm(Date.now() + 1_000);
       throw error;
