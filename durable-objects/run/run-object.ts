@@ -21,7 +21,7 @@ import { admitRun } from "./admission.ts";
 import { Journal } from "./journal.ts";
 import { closeWatcher, LiveFeed } from "../live/live-feed.ts";
 import { indexBufferFor } from "../run-index/run-index-buffer.ts";
-import { RunIndexWriter } from "./run-index.ts";
+import { IndexOutbox } from "./run-index.ts";
 import { drive } from "./runner.ts";
 import { apply, foldHistory, initialState, runStatus, type RunState, type StepState } from "./state.ts";
 import { nextSleepWake, nextWake } from "./timers.ts";
@@ -58,7 +58,7 @@ const STATUS_EVENTS = new Set<HistoryEvent["type"]>(["run.created", "run.started
 
 export class RunObject extends DurableObject<Env> {
   private readonly journal: Journal;
-  private readonly index: RunIndexWriter;
+  private readonly index: IndexOutbox;
   private readonly live: LiveFeed;
   private cached: RunState | undefined;
   private driving: Promise<void> | undefined;
@@ -67,9 +67,13 @@ export class RunObject extends DurableObject<Env> {
     super(ctx, env);
     this.journal = new Journal(ctx.storage.sql);
     this.live = new LiveFeed(ctx);
-    this.index = new RunIndexWriter(
+    this.index = new IndexOutbox(
+      ctx.storage.sql,
       (row) => indexBufferFor(env, row.id).put(row),
-      () => this.load(),
+      async (at) => {
+        const armed = await ctx.storage.getAlarm();
+        if (armed === null || armed > at) await ctx.storage.setAlarm(at);
+      },
     );
   }
 
@@ -85,7 +89,8 @@ export class RunObject extends DurableObject<Env> {
       if (this.cached) apply(this.cached, entry);
       else this.cached = initialState(entry);
     }
-    if (events.some((event) => STATUS_EVENTS.has(event.type))) this.syncIndex();
+    // In the same synchronous block as the history: the index row commits with the change.
+    if (this.cached) this.index.note(this.cached, events.some((event) => STATUS_EVENTS.has(event.type)));
     const last = entries.at(-1);
     if (last) this.live.changed({ type: "changed", seq: last.seq });
     return entries;
@@ -112,6 +117,7 @@ export class RunObject extends DurableObject<Env> {
 
   /** The runtime retries an alarm whose handler did not finish, so no watchdog is needed here. */
   override async alarm(): Promise<void> {
+    await this.index.deliver();
     await this.driveOnce({ watchdog: false });
   }
 
@@ -226,11 +232,6 @@ export class RunObject extends DurableObject<Env> {
     closeWatcher(socket, code, reason);
   }
 
-  /** Updates the run index off the step path: the write is not awaited by the run. */
-  private syncIndex(): void {
-    this.index.changed();
-  }
-
   private async driveOnce(options: DriveRequest): Promise<void> {
     while (this.driving) await this.driving;
     this.driving = this.driveRun(options).finally(() => (this.driving = undefined));
@@ -277,7 +278,6 @@ export class RunObject extends DurableObject<Env> {
         if (early) await drive(ports, config, { budgetMs: DRIVE_BUDGET_MS });
       }
     }
-    this.syncIndex();
     // Once, when this drive ended the run (a cancel outside a drive does it itself).
     if (!endedBefore && this.load()?.terminal) await cancelOpenChildren(this.env, this.load() ?? state);
     if (this.load()?.terminal) await slotPorts(this.env, this.load() ?? state, fn?.config).releaseRun();
