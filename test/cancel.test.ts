@@ -1,4 +1,4 @@
-import { SELF } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { client, runFor, sendEvents } from "./helpers.ts";
 import { executions } from "./functions.ts";
@@ -47,6 +47,30 @@ describe("cancellation", () => {
     const history = (await (await SELF.fetch(`http://stepwise/v1/runs/${runId}/history`)).json()) as { history: { type: string; reason?: string }[] };
     expect(history.history.at(-1)).toMatchObject({ type: "run.cancelled", reason: expect.stringContaining('cancelled by event "test/user.deleted"') });
     expect([executions(`cancellable-before:${userId}`), executions(`cancellable-after:${userId}`)]).toEqual([1, 0]);
+  });
+});
+
+describe("waits of ended runs", () => {
+  const waitersOf = (name: string, runId: string) =>
+    runInDurableObject(env.WAITS.get(env.WAITS.idFromName(name)), async (_instance, state) => state.storage.sql.exec("SELECT step_id FROM waiters WHERE run_id = ?", runId).toArray().length);
+
+  it("a run's cancelOn listener lives as long as the run: gone once it ends, not kept for a year", async () => {
+    const userId = key();
+    const runId = await runFor(await send1({ name: "test/cancellable.start", data: { userId } }));
+    await client.waitUntil(runId, (run) => run.status === "sleeping");
+    await expect.poll(() => waitersOf("test/user.deleted", runId)).toBe(1);
+    await client.waitForEnd(runId, { skipTime: true });
+    expect((await client.getRun(runId)).status).toBe("completed");
+    await expect.poll(() => waitersOf("test/user.deleted", runId)).toBe(0);
+  });
+
+  it("a cancelled run's waits are removed too", async () => {
+    const userId = key();
+    const runId = await runFor(await send1({ name: "test/cancellable.start", data: { userId } }));
+    await client.waitUntil(runId, (run) => run.status === "sleeping");
+    await expect.poll(() => waitersOf("test/user.deleted", runId)).toBe(1);
+    await cancel(runId);
+    await expect.poll(() => waitersOf("test/user.deleted", runId)).toBe(0);
   });
 });
 

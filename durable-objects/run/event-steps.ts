@@ -81,3 +81,14 @@ export async function registerWaits(env: Env, state: RunState, record: (step: St
     ),
   );
 }
+
+/**
+ * Removes every wait of an ended run from its WaitIndexes: its `cancelOn` listeners and the
+ * waits of its steps. Best effort: what is missed goes at its own timeout.
+ */
+export async function forgetWaits(env: Env, state: RunState): Promise<void> {
+  const names = new Set<string>((state.cancelOn ?? []).map((wait) => wait.event));
+  for (const step of state.steps.values()) if (step.wait) for (const part of waitParts(step.wait)) names.add(part.event);
+  const results = await Promise.allSettled([...names].map((name) => waitIndex(env, name).forget(state.runId)));
+  for (const result of results) if (result.status === "rejected") console.error(`stepwise: run ${state.runId} could not remove a wait; it goes at its timeout`, result.reason);
+}

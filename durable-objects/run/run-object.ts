@@ -14,7 +14,7 @@ import { engineConfig } from "./engine-config.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
 import { cancelOpenChildren, childRunIds, notifyParent, startChildRuns } from "./children.ts";
 import { decideChildren, decideWaitEvent } from "./engine.ts";
-import { registerCancelOn, registerWaits, sendStepEvents } from "./event-steps.ts";
+import { forgetWaits, registerCancelOn, registerWaits, sendStepEvents } from "./event-steps.ts";
 import { keptSteps, replayRefusal, seededStepSchema } from "./replay.ts";
 import { slotPorts } from "./slot-ports.ts";
 import { admitRun } from "./admission.ts";
@@ -146,6 +146,7 @@ export class RunObject extends DurableObject<Env> {
     if (!this.driving) {
       await this.ctx.storage.deleteAlarm();
       await cancelOpenChildren(this.env, this.load() ?? state);
+      await forgetWaits(this.env, this.load() ?? state);
     }
     return { cancelled: true, status: "cancelled" };
   }
@@ -279,7 +280,10 @@ export class RunObject extends DurableObject<Env> {
       }
     }
     // Once, when this drive ended the run (a cancel outside a drive does it itself).
-    if (!endedBefore && this.load()?.terminal) await cancelOpenChildren(this.env, this.load() ?? state);
+    if (!endedBefore && this.load()?.terminal) {
+      await cancelOpenChildren(this.env, this.load() ?? state);
+      await forgetWaits(this.env, this.load() ?? state);
+    }
     if (this.load()?.terminal) await slotPorts(this.env, this.load() ?? state, fn?.config).releaseRun();
     await this.startFailureHandler(fn);
     await this.reportToParent();

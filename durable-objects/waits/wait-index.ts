@@ -38,13 +38,20 @@ export class WaitIndex extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS waiters (run_id TEXT, step_id TEXT, body TEXT NOT NULL, PRIMARY KEY (run_id, step_id))`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS waiters (run_id TEXT, step_id TEXT, body TEXT NOT NULL, until_at INTEGER, PRIMARY KEY (run_id, step_id))`);
+    // Objects made before waiters had their own expiry column get it (null: kept until their run ends).
+    const columns = this.sql.exec<{ name: string }>(`PRAGMA table_info(waiters)`).toArray();
+    if (!columns.some((column) => column.name === "until_at")) this.sql.exec(`ALTER TABLE waiters ADD COLUMN until_at INTEGER`);
+    this.sql.exec(`CREATE INDEX IF NOT EXISTS waiters_by_expiry ON waiters (until_at)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS arrived (id TEXT PRIMARY KEY, body TEXT NOT NULL, received_at INTEGER NOT NULL)`);
+    // Every read and prune of arrivals goes by time: without this each delivery scanned them all.
+    this.sql.exec(`CREATE INDEX IF NOT EXISTS arrived_by_time ON arrived (received_at)`);
     // An event resumes at most one wait of a run: the next wait of that run looks past it. The step
     // is kept so the same wait, registering again after a crash, finds its event again.
     this.sql.exec(
       `CREATE TABLE IF NOT EXISTS consumed (run_id TEXT, event_id TEXT, step_id TEXT NOT NULL, received_at INTEGER NOT NULL, PRIMARY KEY (run_id, event_id))`,
     );
+    this.sql.exec(`CREATE INDEX IF NOT EXISTS consumed_by_time ON consumed (received_at)`);
   }
 
   private arrivals(since: number, waiter: Waiter): ArrivedEvent[] {
@@ -69,7 +76,11 @@ export class WaitIndex extends DurableObject<Env> {
   }
 
   private keep(waiter: Waiter): void {
-    this.sql.exec(`INSERT OR REPLACE INTO waiters (run_id, step_id, body) VALUES (?, ?, ?)`, waiter.runId, key(waiter), JSON.stringify(waiter));
+    this.sql.exec(`INSERT OR REPLACE INTO waiters (run_id, step_id, body, until_at) VALUES (?, ?, ?, ?)`, waiter.runId, key(waiter), JSON.stringify(waiter), waiter.until);
+  }
+
+  private stillKept(waiter: Waiter): boolean {
+    return this.sql.exec(`SELECT 1 FROM waiters WHERE run_id = ? AND step_id = ?`, waiter.runId, key(waiter)).toArray().length > 0;
   }
 
   private consume(waiter: Waiter, arrived: ArrivedEvent): void {
@@ -106,21 +117,36 @@ export class WaitIndex extends DurableObject<Env> {
     return null;
   }
 
+  /**
+   * Forgets the waits of a run that has ended (all of them, `cancelOn` listeners included), or
+   * of some of its steps; a wait whose run is gone must not be kept until its timeout (a year).
+   */
+  async forget(runId: string, stepIds?: string[]): Promise<void> {
+    if (!stepIds) {
+      this.sql.exec(`DELETE FROM waiters WHERE run_id = ?`, runId);
+      return;
+    }
+    for (const stepId of stepIds) this.sql.exec(`DELETE FROM waiters WHERE run_id = ? AND (step_id = ? OR step_id LIKE ? || '#%')`, runId, stepId, stepId);
+  }
+
   /** Records arriving events and resumes every wait each one satisfies, oldest event first. */
   async deliver(events: ArrivedEvent[]): Promise<number> {
     const now = Date.now();
     const horizon = now - MAX_LOOKBACK_MS - RACE_WINDOW_MS;
     this.sql.exec(`DELETE FROM arrived WHERE received_at < ?`, horizon);
     this.sql.exec(`DELETE FROM consumed WHERE received_at < ?`, horizon);
+    this.sql.exec(`DELETE FROM waiters WHERE until_at < ?`, now - EXPIRED_GRACE_MS);
     for (const arrived of events) {
       this.sql.exec(`INSERT OR IGNORE INTO arrived (id, body, received_at) VALUES (?, ?, ?)`, arrived.event.id, JSON.stringify(arrived), arrived.receivedAt);
     }
     let resumed = 0;
-    for (const waiter of this.waiters()) if (waiter.until < now - EXPIRED_GRACE_MS) this.drop(waiter);
+    // Read once per delivery. A resume below awaits, and meanwhile waits come and go: each is
+    // checked to be still kept before it is taken, and one registering meanwhile finds the event
+    // among the arrivals itself.
+    const waiters = this.waiters();
     for (const arrived of events) {
-      // Waiters are read afresh for each event: a resume below awaits, and meanwhile waits come and go.
-      for (const waiter of this.waiters()) {
-        if (this.consumedBy(waiter.runId, arrived) || !matches(waiter, arrived)) continue;
+      for (const waiter of waiters) {
+        if (!matches(waiter, arrived) || !this.stillKept(waiter) || this.consumedBy(waiter.runId, arrived)) continue;
         // Claimed before the await, so neither a concurrent delivery nor the run's next wait takes it too.
         this.drop(waiter);
         this.consume(waiter, arrived);
