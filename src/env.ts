@@ -38,4 +38,6 @@ export interface Env {
   STEPWISE_REMOTE_BATCH_MS?: string;
   /** Largest accepted event in bytes (default 512 KiB). */
   STEPWISE_MAX_EVENT_BYTES?: string;
+  /** Days events and ended runs are kept (default 30; see src/retention/prune.ts). */
+  STEPWISE_RETENTION_DAYS?: string;
 }

@@ -16,6 +16,7 @@ import { app } from "./api/app.ts";
 import type { Env } from "./env.ts";
 import { startIsolate } from "./isolate-start.ts";
 import { registry } from "./registry.ts";
+import { pruneOnce } from "./retention/prune.ts";
 import { consumeEvents } from "./router/queue.ts";
 
 export { RunObject } from "../durable-objects/run/run-object.ts";
@@ -60,9 +61,18 @@ export function createStepwise(options: CreateStepwiseOptions = {}): StepwiseHan
       return consumeEvents(batch, env);
     },
     // A Worker that gets no traffic after a deploy still arms its functions' cron schedules and
-    // brings the catalogue up to date: give it a `[triggers] crons` entry (the templates do).
+    // brings the catalogue up to date, and each tick prunes what retention lets go: give it a
+    // `[triggers] crons` entry (this repository's wrangler.toml and the templates do).
     scheduled: (_controller, env, ctx) => {
       ctx.waitUntil(startIsolate(env));
+      ctx.waitUntil(
+        pruneOnce(env).then(
+          (pruned) => {
+            if (pruned.events + pruned.runs + pruned.idempotencyKeys > 0) console.log("stepwise: retention pruned", pruned);
+          },
+          (error: unknown) => console.error("stepwise: retention pass failed; the next tick tries again", error),
+        ),
+      );
     },
   };
 }

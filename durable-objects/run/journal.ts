@@ -15,7 +15,12 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS history (
 /** A run's history log in SQLite. */
 export class Journal {
   constructor(private readonly sql: SqlStorage) {
-    sql.exec(SCHEMA);
+    this.ensure();
+  }
+
+  /** Creates the table if it is not there (again, after the object's storage was deleted). */
+  ensure(): void {
+    this.sql.exec(SCHEMA);
   }
 
   /** Every entry, oldest first, each checked against the schema. */

@@ -63,7 +63,13 @@ export class IndexOutbox {
     /** Arms a retry at `at` unless an earlier alarm is already set (it then retries first). */
     private readonly retryAt: (at: number) => Promise<void>,
   ) {
-    sql.exec(OUTBOX_SCHEMA);
+    this.ensure();
+  }
+
+  /** Creates the table if it is not there (again, after the object's storage was deleted). */
+  ensure(): void {
+    this.sql.exec(OUTBOX_SCHEMA);
+    this.stored = undefined;
   }
 
   /** The status of the row last stored (read from the outbox when the object starts). */

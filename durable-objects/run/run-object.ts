@@ -224,6 +224,25 @@ export class RunObject extends DurableObject<Env> {
     return this.load() ? this.journal.readAll() : null;
   }
 
+  /**
+   * Retention: deletes everything the run stored (history, outbox, alarm) if it ended before
+   * `endedBefore`. A run still going, or one ended since, keeps everything. Answers whether the
+   * run is gone (true also when there was nothing to delete).
+   */
+  async purge(endedBefore: number): Promise<{ purged: boolean }> {
+    const cutoff = parseInput(z.number().int().nonnegative(), endedBefore, "retention cutoff");
+    if (this.driving) return { purged: false };
+    const state = this.load();
+    if (state && (!state.terminal || state.endedAt === undefined || state.endedAt >= cutoff)) return { purged: false };
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.cached = undefined;
+    // The same instance may be asked again (a late event, a page): it answers as a run that never was.
+    this.journal.ensure();
+    this.index.ensure();
+    return { purged: true };
+  }
+
   /** A dashboard watching the run: a WebSocket that hears of every change (see LiveFeed). */
   override async fetch(request: Request): Promise<Response> {
     return this.live.accept(request);

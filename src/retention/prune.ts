@@ -1,0 +1,60 @@
+/**
+ * Retention: what Stepwise keeps is bounded in time. Events and ended runs (their index rows and
+ * their RunObjects' storage) are deleted once older than the retention period, and idempotency
+ * keys once expired. Each pass deletes a bounded batch of each, oldest first, so a backlog drains
+ * over a few passes without a long request; the Worker's cron tick runs a pass.
+ *
+ * Windows this must stay above: event-id dedup and idempotency keys (24 hours), a wait's lookback
+ * (1 hour). A run older than the period cannot be replayed, its history being gone.
+ */
+import type { Env } from "../env.ts";
+
+/** Days kept when STEPWISE_RETENTION_DAYS is not set. */
+export const DEFAULT_RETENTION_DAYS = 30;
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Rows of each kind one pass deletes at most. */
+export const PRUNE_BATCH = 500;
+/** Runs one pass purges at most (each is a call to its object). */
+export const PURGE_RUNS_BATCH = 200;
+
+/** The retention period in ms: STEPWISE_RETENTION_DAYS (at least 2, so dedup windows hold), or 30 days. */
+export function retentionMs(env: Env): number {
+  const days = Number(env.STEPWISE_RETENTION_DAYS);
+  return (Number.isFinite(days) && days >= 2 ? days : DEFAULT_RETENTION_DAYS) * DAY_MS;
+}
+
+/** What one pass deleted. */
+export interface PruneResult {
+  events: number;
+  runs: number;
+  idempotencyKeys: number;
+}
+
+/**
+ * One retention pass at `now`. Unrouted events are kept whatever their age (nothing accepted is
+ * dropped before it has started its runs); runs whose object refuses (still going) are kept.
+ */
+export async function pruneOnce(env: Env, now = Date.now()): Promise<PruneResult> {
+  const cutoff = now - retentionMs(env);
+  const [events, keys] = await env.DB.batch([
+    env.DB.prepare(
+      "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ?1 AND routed_at IS NOT NULL ORDER BY received_at LIMIT ?2)",
+    ).bind(cutoff, PRUNE_BATCH),
+    env.DB.prepare("DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at < ?1 LIMIT ?2)").bind(now, PRUNE_BATCH),
+  ]);
+  const ended = await env.DB.prepare("SELECT id FROM runs WHERE ended_at IS NOT NULL AND ended_at < ?1 ORDER BY ended_at LIMIT ?2")
+    .bind(cutoff, PURGE_RUNS_BATCH)
+    .all<{ id: string }>();
+  const purged: string[] = [];
+  await Promise.all(
+    ended.results.map(async ({ id }) => {
+      try {
+        if ((await env.RUN.get(env.RUN.idFromName(id)).purge(cutoff)).purged) purged.push(id);
+      } catch (error) {
+        console.error(`stepwise: retention could not purge run ${id}; the next pass tries again`, error);
+      }
+    }),
+  );
+  if (purged.length > 0) await env.DB.prepare("DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?1))").bind(JSON.stringify(purged)).run();
+  return { events: events?.meta.changes ?? 0, runs: purged.length, idempotencyKeys: keys?.meta.changes ?? 0 };
+}
