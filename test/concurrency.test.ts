@@ -81,9 +81,7 @@ describe("leases", () => {
     expect(executions(`solo:${key}`)).toBe(0);
     // Time passes to the lease's end (moved here rather than waited for), and the limiter's alarm runs.
     await runInDurableObject(limiter, async (_instance, state) => {
-      const slots = (await state.storage.get<{ holders: { expiresAt: number }[] }>("slots"))!;
-      for (const holder of slots.holders) holder.expiresAt = Date.now() - 1;
-      await state.storage.put("slots", slots);
+      state.storage.sql.exec("UPDATE holders SET expires_at = ?", Date.now() - 1);
     });
     await runDurableObjectAlarm(limiter);
     expect((await client.waitForEnd(runId)).status).toBe("completed");

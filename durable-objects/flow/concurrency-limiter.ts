@@ -8,17 +8,11 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import type { Env } from "../../src/env.ts";
 import { parseInput } from "../../src/lib/parse.ts";
-import { acquire, expire, grant, release, releaseRun, type SlotState, type SlotWaiter } from "./slots.ts";
+import { SlotTable, type SlotRequest } from "./slot-table.ts";
 
 /** How long a slot is held without being renewed. A step running longer than this may lose it. */
 export const SLOT_LEASE_MS = 5 * 60_000;
 
-const stateSchema = z.object({
-  limit: z.number().int().min(1),
-  holders: z.array(z.object({ runId: z.string(), stepId: z.string(), expiresAt: z.number() })),
-  waiters: z.array(z.object({ runId: z.string(), stepId: z.string(), key: z.string(), enqueuedAt: z.number(), priorityMs: z.number().optional() })),
-  lastServed: z.record(z.string(), z.number()),
-});
 const requestSchema = z.object({
   runId: z.string(),
   stepIds: z.array(z.string()).min(1).max(1_000),
@@ -26,21 +20,22 @@ const requestSchema = z.object({
   limit: z.number().int().min(1).max(10_000),
   priorityMs: z.number().min(-600_000).max(600_000).optional(),
 });
+const whoSchema = z.object({ runId: z.string(), stepId: z.string() });
 
 export class ConcurrencyLimiter extends DurableObject<Env> {
-  private async load(limit?: number): Promise<SlotState> {
-    const stored = await this.ctx.storage.get("slots");
-    const state: SlotState = stored === undefined ? { limit: limit ?? 1, holders: [], waiters: [], lastServed: {} } : stateSchema.parse(stored);
-    if (limit !== undefined) state.limit = limit;
-    return state;
+  private readonly slots: SlotTable;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.slots = new SlotTable(ctx.storage.sql);
   }
 
-  private async save(state: SlotState, granted: SlotWaiter[]): Promise<void> {
-    await this.ctx.storage.put("slots", state);
-    const nextExpiry = Math.min(...state.holders.map((holder) => holder.expiresAt));
-    if (Number.isFinite(nextExpiry)) await this.ctx.storage.setAlarm(nextExpiry);
+  /** Arms the alarm for the next lease end, and calls back the runs that got a slot while waiting. */
+  private async after(granted: SlotRequest[]): Promise<void> {
+    const nextExpiry = this.slots.nextExpiry();
+    if (nextExpiry !== undefined) await this.ctx.storage.setAlarm(nextExpiry);
     else await this.ctx.storage.deleteAlarm();
-    // Runs that got a slot while waiting are told to go on; one that does not answer loses it at lease end.
+    // One that does not answer loses its slot at lease end.
     await Promise.all(
       granted.map((waiter) =>
         this.env.RUN.get(this.env.RUN.idFromName(waiter.runId))
@@ -56,43 +51,36 @@ export class ConcurrencyLimiter extends DurableObject<Env> {
    */
   async acquire(request: z.input<typeof requestSchema>): Promise<string[]> {
     const { runId, stepIds, key, limit, priorityMs } = parseInput(requestSchema, request, "slot request");
-    const state = await this.load(limit);
+    this.slots.limit = limit;
     const now = Date.now();
-    const before = new Set(state.holders.map((holder) => `${holder.runId}\u0000${holder.stepId}`));
-    const held = stepIds.filter((stepId) => acquire(state, { runId, stepId, key, priorityMs }, now, SLOT_LEASE_MS));
-    // Other runs may have been granted too (a raised limit, expired leases): call them back.
-    const others = state.holders
-      .filter((holder) => holder.runId !== runId && !before.has(`${holder.runId}\u0000${holder.stepId}`))
-      .map((holder) => ({ ...holder, key: "", enqueuedAt: now }));
-    await this.save(state, others);
+    // A raised limit or expired leases may free slots for others first: they are called back.
+    const others = this.slots.grant(now, SLOT_LEASE_MS);
+    const held = stepIds.filter((stepId) => this.slots.acquire({ runId, stepId, key, priorityMs }, now, SLOT_LEASE_MS));
+    await this.after(others.filter((waiter) => waiter.runId !== runId));
     return held;
   }
 
   /** Gives a step's slot back (or stops its waiting). */
   async release(who: { runId: string; stepId: string }): Promise<void> {
-    const state = await this.load();
-    const granted = release(state, who, Date.now(), SLOT_LEASE_MS);
-    await this.save(state, granted);
+    const checked = parseInput(whoSchema, who, "slot holder");
+    await this.after(this.slots.release(checked, Date.now(), SLOT_LEASE_MS));
   }
 
   /** A run has ended (or was cancelled while queued): everything it holds or waits for is let go. */
   async releaseRun(runId: string): Promise<void> {
-    const state = await this.load();
-    const granted = releaseRun(state, runId, Date.now(), SLOT_LEASE_MS);
-    await this.save(state, granted);
+    await this.after(this.slots.releaseRun(parseInput(z.string(), runId, "run id"), Date.now(), SLOT_LEASE_MS));
   }
 
   /** Holders and waiters, for the API and tests. */
   async describe(): Promise<{ limit: number; holding: number; waiting: number }> {
-    const state = await this.load();
-    return { limit: state.limit, holding: state.holders.length, waiting: state.waiters.length };
+    return { limit: this.slots.limit, holding: this.slots.holding(), waiting: this.slots.waiting() };
   }
 
   override async alarm(): Promise<void> {
-    const state = await this.load();
     const now = Date.now();
-    const expired = expire(state, now);
+    const expired = this.slots.expire(now);
     if (expired.length > 0) console.warn(`stepwise: reclaimed ${expired.length} concurrency slot(s) whose lease expired`);
-    await this.save(state, grant(state, now, SLOT_LEASE_MS));
+    this.slots.pruneKeys(now);
+    await this.after(this.slots.grant(now, SLOT_LEASE_MS));
   }
 }
