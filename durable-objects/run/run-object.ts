@@ -21,7 +21,7 @@ import { admitRun } from "./admission.ts";
 import { Journal } from "./journal.ts";
 import { closeWatcher, LiveFeed } from "../live/live-feed.ts";
 import { indexBufferFor } from "../run-index/run-index-buffer.ts";
-import { IndexOutbox } from "./run-index.ts";
+import { RunIndexWriter } from "./run-index.ts";
 import { drive } from "./runner.ts";
 import { apply, foldHistory, initialState, runStatus, type RunState, type StepState } from "./state.ts";
 import { nextSleepWake, nextWake } from "./timers.ts";
@@ -58,7 +58,7 @@ const STATUS_EVENTS = new Set<HistoryEvent["type"]>(["run.created", "run.started
 
 export class RunObject extends DurableObject<Env> {
   private readonly journal: Journal;
-  private readonly index: IndexOutbox;
+  private readonly index: RunIndexWriter;
   private readonly live: LiveFeed;
   private cached: RunState | undefined;
   private driving: Promise<void> | undefined;
@@ -67,13 +67,9 @@ export class RunObject extends DurableObject<Env> {
     super(ctx, env);
     this.journal = new Journal(ctx.storage.sql);
     this.live = new LiveFeed(ctx);
-    this.index = new IndexOutbox(
-      ctx.storage.sql,
+    this.index = new RunIndexWriter(
       (row) => indexBufferFor(env, row.id).put(row),
-      async (at) => {
-        const armed = await ctx.storage.getAlarm();
-        if (armed === null || armed > at) await ctx.storage.setAlarm(at);
-      },
+      () => this.load(),
     );
   }
 
@@ -89,8 +85,7 @@ export class RunObject extends DurableObject<Env> {
       if (this.cached) apply(this.cached, entry);
       else this.cached = initialState(entry);
     }
-    // In the same synchronous block as the history: the index row commits with the change.
-    if (this.cached) this.index.note(this.cached, events.some((event) => STATUS_EVENTS.has(event.type)));
+    if (events.some((event) => STATUS_EVENTS.has(event.type))) this.syncIndex();
     const last = entries.at(-1);
     if (last) this.live.changed({ type: "changed", seq: last.seq });
     return entries;
@@ -117,7 +112,6 @@ export class RunObject extends DurableObject<Env> {
 
   /** The runtime retries an alarm whose handler did not finish, so no watchdog is needed here. */
   override async alarm(): Promise<void> {
-    await this.index.deliver();
     await this.driveOnce({ watchdog: false });
   }
 
@@ -239,7 +233,6 @@ export class RunObject extends DurableObject<Env> {
     this.cached = undefined;
     // The same instance may be asked again (a late event, a page): it answers as a run that never was.
     this.journal.ensure();
-    this.index.ensure();
     return { purged: true };
   }
 
@@ -250,6 +243,11 @@ export class RunObject extends DurableObject<Env> {
 
   override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
     closeWatcher(socket, code, reason);
+  }
+
+  /** Updates the run index off the step path: the write is not awaited by the run. */
+  private syncIndex(): void {
+    this.index.changed();
   }
 
   private async driveOnce(options: DriveRequest): Promise<void> {
@@ -298,6 +296,7 @@ export class RunObject extends DurableObject<Env> {
         if (early) await drive(ports, config, { budgetMs: DRIVE_BUDGET_MS });
       }
     }
+    this.syncIndex();
     // Once, when this drive ended the run (a cancel outside a drive does it itself).
     if (!endedBefore && this.load()?.terminal) {
       await cancelOpenChildren(this.env, this.load() ?? state);
