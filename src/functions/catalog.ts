@@ -25,9 +25,17 @@ export interface CatalogFunction {
   remote?: AppTarget;
 }
 
+/**
+ * This isolate's copy of the remote functions. It is plain data, so any object or request of the
+ * isolate may read it; a read of D1 in flight is never shared. Its promise belongs to the Durable
+ * Object or request that started it (workerd ties I/O to that context): when that object is
+ * evicted or reset before D1 answers, the promise never settles, and every caller waiting on it
+ * (the router, every run of a remote function) would hang for the life of the isolate; and I/O
+ * crossing objects is what workerd refuses with "Cannot perform I/O on behalf of a different
+ * Durable Object". So each caller that finds the copy stale reads D1 itself.
+ */
 let remote: { at: number; byId: Map<string, RemoteFunction> } | undefined;
-let loading: Promise<Map<string, RemoteFunction>> | undefined;
-/** Bumped by a sync, so a load begun before it cannot store what it read. */
+/** Bumped by a sync, so a read begun before it cannot store what it read. */
 let generation = 0;
 
 const fromEmbedded = (fn: StepwiseFunction): CatalogFunction => ({ id: fn.id, appId: fn.appId, config: fn.config, triggers: fn.triggers, embedded: fn });
@@ -36,23 +44,17 @@ const fromRemote = (fn: RemoteFunction): CatalogFunction => ({ id: fn.id, appId:
 async function remoteFunctions(env: Env): Promise<Map<string, RemoteFunction>> {
   if (remote && Date.now() - remote.at < REMOTE_TTL_MS) return remote.byId;
   const started = generation;
-  const load = (loading ??= listRemoteFunctions(env.DB)
-    .then((functions) => {
-      const byId = new Map(functions.map((fn) => [fn.id, fn]));
-      if (started === generation) remote = { at: Date.now(), byId };
-      return byId;
-    })
-    .finally(() => {
-      if (loading === load) loading = undefined;
-    }));
-  return load;
+  const readAt = Date.now();
+  const byId = new Map((await listRemoteFunctions(env.DB)).map((fn) => [fn.id, fn]));
+  // Reads overlap when several callers found the copy stale: a slower, older one keeps out.
+  if (started === generation && (!remote || remote.at <= readAt)) remote = { at: readAt, byId };
+  return byId;
 }
 
 /** Forgets this isolate's copy of the remote functions (after a sync). */
 export function forgetRemoteFunctions(): void {
   generation++;
   remote = undefined;
-  loading = undefined;
 }
 
 /** Every function, embedded first. */
