@@ -88,3 +88,31 @@ describe("leases", () => {
     expect(executions(`solo:${key}`)).toBe(1);
   });
 });
+
+describe("a run's own parallel steps under its limit", () => {
+  it("are not driven once per granted step: call-backs during a drive share one drive after it", { timeout: 60_000 }, async () => {
+    const runId = `coalesce-${crypto.randomUUID()}`;
+    const itemIds = Array.from({ length: 400 }, (_, i) => `item-${i}`);
+    const stub = env.RUN.get(env.RUN.idFromName(runId));
+    // Counts the drives of this one object (process-items allows 100 steps at once; each step that
+    // ends hands its slot to the run's next waiting step, and the limiter calls the run back).
+    const drives = await runInDurableObject(stub, (instance) => {
+      const counter = { n: 0 };
+      const target = instance as unknown as { driveRun: (...args: unknown[]) => Promise<void> };
+      const original = target.driveRun.bind(instance);
+      target.driveRun = (...args) => {
+        counter.n++;
+        return original(...args);
+      };
+      return counter;
+    });
+    await stub.start({ runId, functionId: "process-items", events: [{ id: `e-${runId}`, name: "items/batch-ready", data: { batchId: runId, itemIds }, ts: Date.now() }] });
+    await expect.poll(async () => (await stub.getStatus())?.status, { timeout: 55_000, interval: 100 }).toBe("completed");
+    expect((await stub.getStatus())?.output).toEqual({ processed: 400 });
+    // Two here; one drive per step given a slot before (hundreds), 24 with one call-back per run
+    // per grant but no shared drive.
+    const count = await runInDurableObject(stub, () => drives.n);
+    expect(count).toBeGreaterThan(0);
+    expect(count).toBeLessThanOrEqual(5);
+  });
+});

@@ -35,12 +35,13 @@ export class ConcurrencyLimiter extends DurableObject<Env> {
     const nextExpiry = this.slots.nextExpiry();
     if (nextExpiry !== undefined) await this.ctx.storage.setAlarm(nextExpiry);
     else await this.ctx.storage.deleteAlarm();
-    // One that does not answer loses its slot at lease end.
+    // One call per run, however many of its steps got a slot. One that does not answer loses its
+    // slots at lease end.
     await Promise.all(
-      granted.map((waiter) =>
-        this.env.RUN.get(this.env.RUN.idFromName(waiter.runId))
+      [...new Set(granted.map((waiter) => waiter.runId))].map((runId) =>
+        this.env.RUN.get(this.env.RUN.idFromName(runId))
           .slotGranted()
-          .catch((error: unknown) => console.error(`stepwise: run ${waiter.runId} was granted a slot but did not answer`, error)),
+          .catch((error: unknown) => console.error(`stepwise: run ${runId} was granted a slot but did not answer`, error)),
       ),
     );
   }

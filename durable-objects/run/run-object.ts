@@ -62,6 +62,8 @@ export class RunObject extends DurableObject<Env> {
   private readonly live: LiveFeed;
   private cached: RunState | undefined;
   private driving: Promise<void> | undefined;
+  /** The drive waiting for the current one to end, which later plain requests join. */
+  private queuedDrive: { request: DriveRequest; done: Promise<void> } | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -250,8 +252,30 @@ export class RunObject extends DurableObject<Env> {
     this.index.changed();
   }
 
-  private async driveOnce(options: DriveRequest): Promise<void> {
-    while (this.driving) await this.driving;
+  /**
+   * Drives the run once no other drive is under way. Plain requests made during a drive share
+   * the one drive queued after it: each drive goes as far as the run can, so a second would find
+   * nothing to do, and a run of 900 parallel steps is called back by its limiter once per step.
+   */
+  private driveOnce(options: DriveRequest): Promise<void> {
+    const queued = this.queuedDrive;
+    if (queued && options.skipTo === undefined && queued.request.skipTo === undefined) {
+      queued.request.watchdog ||= options.watchdog;
+      return queued.done;
+    }
+    if (!this.driving) return this.startDrive(options);
+    const request = { ...options };
+    const done = (async () => {
+      // A drive that failed is the alarm's to resume; this one goes on regardless.
+      while (this.driving) await this.driving.catch(() => undefined);
+      if (this.queuedDrive?.request === request) this.queuedDrive = undefined;
+      return this.startDrive(request);
+    })();
+    this.queuedDrive ??= { request, done };
+    return done;
+  }
+
+  private startDrive(options: DriveRequest): Promise<void> {
     this.driving = this.driveRun(options).finally(() => (this.driving = undefined));
     return this.driving;
   }
