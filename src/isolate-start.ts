@@ -1,16 +1,31 @@
 /**
- * What an isolate does once, when it first serves: hand every cron trigger of a registered
- * function to its CronScheduler (which keeps it or re-plans it), and bring the D1 function
- * catalogue in line with the registry. A failure is logged and retried by the next request.
+ * What an isolate does when it first serves (a request, a queue batch or a cron tick): hand every
+ * cron trigger of a registered function to its CronScheduler (which keeps it or re-plans it),
+ * bring the D1 function catalogue in line with the registry, and ask the EventSweeper for its
+ * start-up pass, so that after a restart events accepted before it are routed and runs cut off
+ * mid-drive go on within seconds, not a grace period or a watchdog later. A failure is logged and
+ * retried by a later request.
+ *
+ * Only plain values are kept between requests, never a promise: a promise belongs to the request
+ * that made it (workerd ties I/O to it), and one cut short would leave every later request
+ * waiting on it for the life of the isolate.
  */
 import type { CronTarget } from "../durable-objects/schedule/cron-plan.ts";
 import type { Trigger } from "../sdk/function.ts";
 import { cronScheduler } from "../durable-objects/schedule/cron-scheduler.ts";
+import { sweeper } from "../durable-objects/sweeper/event-sweeper.ts";
 import { syncFunctions } from "./db/functions.ts";
 import type { Env } from "./env.ts";
 import { registry } from "./registry.ts";
 
-let started: Promise<void> | undefined;
+/** A request does the start-up work unless another began it this recently (and may still be at it). */
+const RETRY_AFTER_MS = 10_000;
+
+/** When this isolate first served. */
+let firstServedAt: number | undefined;
+/** When a request last began the start-up work, and whether some request finished it. */
+let attemptedAt = 0;
+let done = false;
 
 /** Hands one cron trigger to its CronScheduler, which keeps it or plans it anew. */
 export async function ensureOne(env: Env, target: CronTarget): Promise<void> {
@@ -22,14 +37,21 @@ export function cronTargets(functions: { id: string; triggers: Trigger[] }[]): C
   return functions.flatMap((fn) => fn.triggers.flatMap((trigger) => ("cron" in trigger ? [{ functionId: fn.id, cron: trigger.cron, ...(trigger.timezone ? { timezone: trigger.timezone } : {}) }] : [])));
 }
 
-/** Arms schedules and syncs the catalogue once per isolate; later calls share the first. */
-export function startIsolate(env: Env): Promise<void> {
-  started ??= Promise.all([...cronTargets(registry.list()).map((target) => ensureOne(env, target)), syncFunctions(env.DB, registry.list(), Date.now())]).then(
-    () => undefined,
-    (error: unknown) => {
-      started = undefined;
-      console.error("stepwise: cron schedules or the function catalogue were not updated; the next request tries again", error);
-    },
-  );
-  return started;
+/** Does the start-up work once per isolate, in the request that gets to it; others go on at once. */
+export async function startIsolate(env: Env): Promise<void> {
+  const now = Date.now();
+  firstServedAt ??= now;
+  if (done || now - attemptedAt < RETRY_AFTER_MS) return;
+  attemptedAt = now;
+  try {
+    await Promise.all([
+      ...cronTargets(registry.list()).map((target) => ensureOne(env, target)),
+      syncFunctions(env.DB, registry.list(), now),
+      sweeper(env).recover(firstServedAt),
+    ]);
+    done = true;
+  } catch (error) {
+    attemptedAt = 0;
+    console.error("stepwise: cron schedules, the function catalogue or the start-up sweep were not updated; the next request tries again", error);
+  }
 }

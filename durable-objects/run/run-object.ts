@@ -24,6 +24,7 @@ import { indexBufferFor } from "../run-index/run-index-buffer.ts";
 import { RunIndexWriter } from "./run-index.ts";
 import { drive } from "./runner.ts";
 import { apply, foldHistory, initialState, runStatus, type RunState, type StepState } from "./state.ts";
+import { resumeAt } from "./resume.ts";
 import { nextSleepWake, nextWake } from "./timers.ts";
 import { runView, type RunView } from "./view.ts";
 
@@ -47,6 +48,9 @@ const DRIVE_BUDGET_MS = 30_000;
 const PARENT_RETRY_MS = 5_000;
 /** If the object dies in a drive that no alarm covers, this alarm resumes the run from its history. */
 const WATCHDOG_MS = 60_000;
+
+/** An alarm this close after the run's due time is left as it is (not re-armed for nothing). */
+const RESUME_SLACK_MS = 1_000;
 
 /** A drive, and whether it needs a watchdog alarm (it does unless an alarm already covers it). */
 interface DriveRequest {
@@ -128,6 +132,24 @@ export class RunObject extends DurableObject<Env> {
     if (at !== undefined) await this.driveOnce({ skipTo: at, watchdog: true });
     const after = this.load();
     return { woke: at !== undefined, status: after ? runView(after, Date.now()).status : undefined };
+  }
+
+  /**
+   * After a restart (the start-up pass of the EventSweeper): moves the alarm earlier when it is
+   * later than the run's next thing to do, or missing. A drive the restart cut off left only the
+   * watchdog, a minute out, so without this the run would stand still that long. Cheap: reads the
+   * history, and at most sets the alarm; the alarm does the driving.
+   */
+  async resume(): Promise<{ at: number | null; rearmed: boolean }> {
+    const state = this.load();
+    const armed = await this.ctx.storage.getAlarm();
+    // A drive under way owns the alarm; between drives the object keeps nothing in memory.
+    if (this.driving) return { at: armed, rearmed: false };
+    const at = state ? resumeAt(state, Date.now()) : undefined;
+    this.cached = undefined;
+    if (at === undefined || (armed !== null && armed <= at + RESUME_SLACK_MS)) return { at: armed, rearmed: false };
+    await this.ctx.storage.setAlarm(at);
+    return { at, rearmed: true };
   }
 
   /**

@@ -1,6 +1,8 @@
 /**
  * A sleeping run survives `wrangler dev` being killed and started again on the same persisted
- * state: it wakes up on time and completes, with no completed step run twice.
+ * state: it wakes up on time and completes, with no completed step run twice. A run killed in the
+ * middle of its steps goes on as soon as the restarted server serves (its start-up pass), not when
+ * its one-minute watchdog alarm fires.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -42,5 +44,27 @@ describe("restart of the dev server", () => {
         ["send-follow-up", "completed", 1],
       ]);
     }
+  }, 180_000);
+
+  it("a run killed mid-drive goes on within seconds of the restart, not a watchdog minute later", async () => {
+    stateDir ??= await mkdtemp(join(tmpdir(), "stepwise-restart-"));
+    const port = await freePort();
+    await server?.stop();
+    server = await startDevServer(stateDir, port);
+    let client = new TestClient(server.url);
+    // Under the 1,000 steps a run may take, and enough that the kill finds it mid-way.
+    const itemIds = Array.from({ length: 900 }, (_, i) => `item-${i}`);
+    const runId = await client.invoke("process-items", { batchId: "mid-drive", itemIds });
+    await client.waitUntil(runId, (run) => run.steps.some((step) => step.status === "completed"), { timeoutMs: 60_000 });
+
+    await server.stop();
+    server = await startDevServer(stateDir, port);
+    const restartedAt = Date.now();
+    client = new TestClient(server.url);
+    // 20 s is a third of the watchdog's minute: only the start-up pass can make it.
+    const run = await client.waitForEnd(runId, { timeoutMs: 20_000 });
+    expect(run.status).toBe("completed");
+    expect(run.output).toEqual({ processed: itemIds.length });
+    console.info(`mid-drive run completed ${Date.now() - restartedAt} ms after the restart`);
   }, 180_000);
 });
