@@ -323,9 +323,9 @@ gate holds every message leaving the object (including the next step's own fetch
 writes are durable; so a result is never acknowledged, nor a side effect of a later step sent,
 before it is on disk. Waiting for each sync explicitly would add nothing but latency.
 `;
-// The dashboard's section comes from bench/dashboard.mjs; it is kept as it is.
+// The dashboard's and the soak's sections come from bench/dashboard.mjs and bench/soak.mjs; they are kept as they are.
 const previous = existsSync("bench/RESULTS.md") ? readFileSync("bench/RESULTS.md", "utf8") : "";
-const dashboardSection = /<!-- dashboard -->[\s\S]*<!-- \/dashboard -->/.exec(previous)?.[0];
-writeFileSync("bench/RESULTS.md", dashboardSection ? `${markdown.trimEnd()}\n\n${dashboardSection}\n` : markdown);
+const kept = ["dashboard", "soak"].map((name) => new RegExp(`<!-- ${name} -->[\\s\\S]*<!-- \\/${name} -->`).exec(previous)?.[0]).filter(Boolean);
+writeFileSync("bench/RESULTS.md", [markdown.trimEnd(), ...kept].join("\n\n") + "\n");
 console.log("wrote bench/RESULTS.md");
 process.exit(0);

@@ -10,13 +10,14 @@ import { INVOKED_EVENT } from "../src/runs/invoke.ts";
 import { newId } from "../src/lib/ids.ts";
 import { createStepwise } from "../src/worker.ts";
 import { benchFunctions } from "./functions.ts";
+import { EFFECTS_TABLE, limitedInFlight, soakFunctions, useEffectsDb } from "./soak-functions.ts";
 import type { RawCeiling } from "./raw-ceiling.ts";
 
 export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, FlowGate, EventSweeper, RunIndexBuffer, RunObject, WaitIndex } from "../src/worker.ts";
 export { RawCeiling } from "./raw-ceiling.ts";
 export { SequentialWorkflow, SleepWorkflow, ThreeStepWorkflow } from "./functions.ts";
 
-const stepwiseWorker = createStepwise({ functions: benchFunctions });
+const stepwiseWorker = createStepwise({ functions: [...benchFunctions, ...soakFunctions] });
 
 interface BenchEnv extends Env {
   RAW: DurableObjectNamespace<RawCeiling>;
@@ -96,6 +97,28 @@ app.get("/bench/raw", async (c) => {
   return c.json({ steps });
 });
 
+// The soak (bench/soak.mjs): its effects table, and what its functions measured.
+app.get("/bench/soak/reset", async (c) => {
+  await c.env.DB.prepare(EFFECTS_TABLE).run();
+  await c.env.DB.prepare("DELETE FROM soak_effects").run();
+  Object.assign(limitedInFlight, { now: 0, max: 0 });
+  return c.json({ reset: true });
+});
+
+app.get("/bench/soak/stats", async (c) => {
+  await c.env.DB.prepare(EFFECTS_TABLE).run();
+  const { results } = await c.env.DB.prepare("SELECT kind, count(*) AS total, count(DISTINCT key) AS keys FROM soak_effects GROUP BY kind").all<{ kind: string; total: number; keys: number }>();
+  // Events that started more than one run of one function: none, if routing is idempotent.
+  const twice = await c.env.DB.prepare("SELECT count(*) AS n FROM (SELECT 1 FROM runs WHERE function_id LIKE 'soak-%' GROUP BY function_id, event_id HAVING count(*) > 1)").first<{ n: number }>();
+  const runs = await c.env.DB.prepare("SELECT status, count(*) AS n FROM runs WHERE function_id LIKE 'soak-%' GROUP BY status").all<{ status: string; n: number }>();
+  return c.json({
+    maxLimitedInFlight: limitedInFlight.max,
+    effects: Object.fromEntries(results.map((row) => [row.kind, { total: row.total, keys: row.keys }])),
+    eventsWithTwoRuns: twice?.n ?? 0,
+    runsByStatus: Object.fromEntries(runs.results.map((row) => [row.status, row.n])),
+  });
+});
+
 app.get("/bench/:engine/:scenario", async (c) => {
   const engine = c.req.param("engine") === "workflows" ? workflowsEngine(c.env) : stepwiseEngine(c.env, c.req.query("function"));
   const scenario = c.req.param("scenario") as Scenario;
@@ -114,6 +137,12 @@ app.get("/bench/:engine/:scenario", async (c) => {
 });
 
 export default {
-  fetch: (request, env, ctx) => (new URL(request.url).pathname.startsWith("/bench/") ? app.fetch(request, env, ctx) : stepwiseWorker.fetch(request, env, ctx)),
-  queue: (batch, env, ctx) => stepwiseWorker.queue(batch, env, ctx),
+  fetch: (request, env, ctx) => {
+    useEffectsDb(env.DB);
+    return new URL(request.url).pathname.startsWith("/bench/") ? app.fetch(request, env, ctx) : stepwiseWorker.fetch(request, env, ctx);
+  },
+  queue: (batch, env, ctx) => {
+    useEffectsDb(env.DB);
+    return stepwiseWorker.queue(batch, env, ctx);
+  },
 } satisfies ExportedHandler<BenchEnv>;
