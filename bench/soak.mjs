@@ -8,9 +8,10 @@
 //      and the side effects that happened twice are counted (steps re-executed).
 //   3. fuzz: generated bodies and query strings on the API routes; no answer may be a 5xx.
 // The workerd process's memory is sampled throughout. Writes its section of bench/RESULTS.md.
+// SOAK_LOG=FILE keeps the dev server's output in FILE.
 // Options: --events N (phase 1, default 20000), --burst N (default 2500), --fuzz N (default 2000).
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -36,6 +37,7 @@ function start() {
   });
   server.stdout.on("data", (chunk) => (log += chunk));
   server.stderr.on("data", (chunk) => (log += chunk));
+  if (process.env.SOAK_LOG) for (const stream of [server.stdout, server.stderr]) stream.on("data", (chunk) => appendFileSync(process.env.SOAK_LOG, chunk));
 }
 function kill() {
   try {
