@@ -3,7 +3,7 @@
  * rather than a grace period later, and a run whose alarm the restart left late (only the
  * watchdog, a minute out) or missing is re-armed, so it goes on within seconds.
  */
-import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { RECOVER_EVERY_MS, sweeper, SWEEP_GRACE_MS } from "../durable-objects/sweeper/event-sweeper.ts";
 import { getEvents, recordEvents } from "../src/db/events.ts";
@@ -58,12 +58,7 @@ describe("the start-up pass", () => {
   });
 
   it("a sleeper whose wake-up passed with only the watchdog armed completes within seconds", { timeout: 30_000 }, async () => {
-    const response = await SELF.fetch("http://stepwise/v1/functions/onboard-user/invoke", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ data: { userId: crypto.randomUUID(), email: "r@example.com", followUpAfter: "2s" } }),
-    });
-    const { runId } = (await response.json()) as { runId: string };
+    const runId = await client.invoke("onboard-user", { userId: crypto.randomUUID(), email: "r@example.com", followUpAfter: "2s" });
     await client.waitUntil(runId, (run) => run.status === "sleeping");
     await expect.poll(() => indexedStatus(runId)).toBe("sleeping");
     // The restart cut the drive off after the sleep was recorded, before its wake-up was armed.
@@ -77,12 +72,7 @@ describe("the start-up pass", () => {
   });
 
   it("leaves an alarm that is already on time, and a sleeper's far wake-up, where they are", async () => {
-    const response = await SELF.fetch("http://stepwise/v1/functions/onboard-user/invoke", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ data: { userId: crypto.randomUUID(), email: "r@example.com", followUpAfter: "1h" } }),
-    });
-    const { runId } = (await response.json()) as { runId: string };
+    const runId = await client.invoke("onboard-user", { userId: crypto.randomUUID(), email: "r@example.com", followUpAfter: "1h" });
     await client.waitUntil(runId, (run) => run.status === "sleeping");
     const run = env.RUN.get(env.RUN.idFromName(runId));
     const wake = await runInDurableObject(run, (_instance, state) => state.storage.getAlarm());

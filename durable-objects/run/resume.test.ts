@@ -1,6 +1,6 @@
 /**
  * `resumeAt`: when a run found by the start-up pass should be driven. Cut off mid-drive: now; a
- * sleeper: its wake-up; a run waiting for a slot or ended: never by this pass.
+ * sleeper: its wake-up; a run waiting for a slot: now (it asks the limiter again); ended: never.
  */
 import { describe, expect, it } from "vitest";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
