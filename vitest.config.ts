@@ -3,6 +3,8 @@ import { buildSync } from "esbuild";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { experimental_readRawConfig } from "wrangler";
 import { defineConfig } from "vitest/config";
+// The workers pool runs miniflare in this process: keep its local queue from stalling (see the file).
+import "./scripts/loopback-keepalive.mjs";
 
 const migrations = await readD1Migrations("./migrations");
 

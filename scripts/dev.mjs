@@ -13,8 +13,11 @@ const config = process.env.STEPWISE_WRANGLER_CONFIG ?? "wrangler.toml";
 // Another config (the benchmark's) names its own entry and vars.
 const development = process.env.STEPWISE_WRANGLER_CONFIG === undefined ? ["src/dev.ts", "--var", "STEPWISE_ENV:development"] : [];
 
-// Local development sends nothing to Cloudflare unless asked to.
+// Local development sends nothing to Cloudflare unless asked to. The preload works around a
+// local-queue stall in miniflare (see scripts/loopback-keepalive.mjs).
+const preload = `--import=${new URL("./loopback-keepalive.mjs", import.meta.url).href}`;
 const env = { WRANGLER_SEND_METRICS: "false", ...process.env };
+const devEnv = { ...env, NODE_OPTIONS: [env.NODE_OPTIONS, preload].filter(Boolean).join(" ") };
 
 const migrate = spawnSync(
   process.execPath,
@@ -32,7 +35,7 @@ if (!keyed("STEPWISE_API_KEYS") || !keyed("STEPWISE_EVENT_KEYS")) {
 
 const dev = spawn(process.execPath, [...wrangler, "dev", ...development, "--persist-to", persist, "-c", config, ...process.argv.slice(2)], {
   stdio: "inherit",
-  env,
+  env: devEnv,
 });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -54,3 +54,21 @@ export async function startDevServer(stateDir: string, port: number, extraArgs: 
       }),
   };
 }
+
+/**
+ * GETs JSON from the dev server with a timeout, asking again when no answer comes: wrangler's
+ * local proxy holds a GET whose connection to the Worker dropped until a reload that never comes
+ * (docs/local-development.md), which would hang a test rather than fail it.
+ */
+export async function getJson<T>(url: string, { attempts = 4, timeoutMs = 15_000 } = {}): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+      if (!response.ok) throw new Error(`GET ${url}: ${response.status} ${await response.text()}`);
+      return (await response.json()) as T;
+    } catch (error) {
+      const unanswered = error instanceof Error && (error.name === "TimeoutError" || error.name === "TypeError");
+      if (!unanswered || attempt >= attempts) throw error;
+    }
+  }
+}

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Inngest } from "inngest";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort, startDevServer, type DevServer } from "./dev-server.ts";
+import { freePort, getJson, startDevServer, type DevServer } from "./dev-server.ts";
 
 let server: DevServer | undefined;
 let stateDir: string | undefined;
@@ -28,8 +28,7 @@ async function allRuns(url: string, functionId: string): Promise<RunRow[]> {
   const runs: RunRow[] = [];
   let cursor = "";
   do {
-    const response = await fetch(`${url}/v1/runs?function=${functionId}&limit=200${cursor ? `&cursor=${cursor}` : ""}`);
-    const page = (await response.json()) as { runs: RunRow[]; nextCursor?: string };
+    const page = await getJson<{ runs: RunRow[]; nextCursor?: string }>(`${url}/v1/runs?function=${functionId}&limit=200${cursor ? `&cursor=${cursor}` : ""}`);
     runs.push(...page.runs);
     cursor = page.nextCursor ?? "";
   } while (cursor);
@@ -77,7 +76,7 @@ describe("the official inngest client", () => {
     expect(ids[1]).toBe("inngest-dedup-2");
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const started = await Promise.all(ids.map(async (id) => ((await (await fetch(`${server!.url}/v1/events/${id}`)).json()) as { runs: unknown[] }).runs.length));
+      const started = await Promise.all(ids.map(async (id) => (await getJson<{ runs: unknown[] }>(`${server!.url}/v1/events/${id}`)).runs.length));
       if (started.every((n) => n === 1)) break;
       if (Date.now() > deadline) throw new Error(`runs started per event: ${started.join(", ")}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
