@@ -41,7 +41,8 @@ describe("code blocks of the docs", () => {
     expect(blocks.length).toBeGreaterThan(20);
   });
 
-  it("TypeScript blocks typecheck against the package's sources", () => {
+  // A whole-program typecheck: seconds of CPU, more on a machine busy with other test files.
+  it("TypeScript blocks typecheck against the package's sources", { timeout: 60_000 }, () => {
     const ts = blocks.filter((block) => TS_LANGS.has(block.lang));
     expect(where([...ts.flatMap((b) => misplacedMarker(b, "prelude")), ...typecheck(root, ts)])).toEqual([]);
   });
