@@ -1,6 +1,12 @@
-import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+/**
+ * The run index: the RunIndexBuffer batches rows into D1 and keeps what D1 refuses until it takes
+ * it; each RunObject keeps an outbox (the status the index acknowledged) and sends what is owed
+ * again, by its alarm, until the index has it.
+ */
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
 import type { RunIndexRow } from "../src/db/runs.ts";
+import { client } from "./helpers.ts";
 
 const row = (id: string, status: string, updatedAt: number): RunIndexRow => ({
   id,
@@ -21,7 +27,9 @@ describe("RunIndexBuffer", () => {
     const buffer = env.RUN_INDEX.get(env.RUN_INDEX.idFromName("test-shard"));
     await buffer.put(row("ix-1", "completed", 200));
     await buffer.put(row("ix-1", "running", 100));
-    await Promise.all(Array.from({ length: 450 }, (_, i) => buffer.put(row(`ix-many-${i}`, "queued", 10))));
+    // Ended, as rows of runs that do not exist should be: a later start-up pass would otherwise
+    // ask each of them to resume.
+    await Promise.all(Array.from({ length: 450 }, (_, i) => buffer.put(row(`ix-many-${i}`, "completed", 10))));
     await buffer.flush();
     const one = await env.DB.prepare("SELECT status FROM runs WHERE id = 'ix-1'").first();
     expect(one).toEqual({ status: "completed" });
@@ -31,5 +39,53 @@ describe("RunIndexBuffer", () => {
     await buffer.put(row("ix-1", "running", 150));
     await buffer.flush();
     expect(await env.DB.prepare("SELECT status FROM runs WHERE id = 'ix-1'").first()).toEqual({ status: "completed" });
+  });
+});
+
+const indexedStatus = async (runId: string) => (await env.DB.prepare("SELECT status FROM runs WHERE id = ?1").bind(runId).first<{ status: string }>())?.status;
+const pendingIds = (buffer: DurableObjectStub) =>
+  runInDurableObject(buffer, (_instance, state) => state.storage.sql.exec<{ id: string }>("SELECT id FROM pending ORDER BY id").toArray().map((entry) => entry.id));
+
+describe("the run index when D1 refuses rows", () => {
+  it("keeps refused rows, writes the others, and writes the refused ones by its alarm once D1 takes them", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const buffer = env.RUN_INDEX.get(env.RUN_INDEX.idFromName("test-refusing"));
+    // D1 refuses these rows only (as a full database or a broken migration would refuse all).
+    await env.DB.prepare("CREATE TRIGGER refuse_for_test BEFORE INSERT ON runs WHEN NEW.id LIKE 'refused-%' BEGIN SELECT RAISE(ABORT, 'refused for the test'); END").run();
+    try {
+      await buffer.put(row("refused-1", "completed", 10));
+      await buffer.put(row("taken-1", "completed", 10));
+      expect(await buffer.flush()).toEqual({ waiting: 1 });
+      expect(await indexedStatus("taken-1")).toBe("completed");
+      expect(await pendingIds(buffer)).toEqual(["refused-1"]);
+      // An alarm that finds D1 still refusing arms the next one itself.
+      await runDurableObjectAlarm(buffer);
+      expect(await runInDurableObject(buffer, (_instance, state) => state.storage.getAlarm())).toBeGreaterThan(Date.now());
+      expect(await pendingIds(buffer)).toEqual(["refused-1"]);
+    } finally {
+      await env.DB.prepare("DROP TRIGGER refuse_for_test").run();
+      vi.restoreAllMocks();
+    }
+    expect(await runDurableObjectAlarm(buffer)).toBe(true);
+    expect(await indexedStatus("refused-1")).toBe("completed");
+    expect(await pendingIds(buffer)).toEqual([]);
+  });
+
+  it("a run whose final row never reached the index sends it again by its alarm", async () => {
+    const runId = await client.invoke("test-parallel", { key: crypto.randomUUID(), n: 2 });
+    await client.waitUntil(runId, (run) => run.status === "completed");
+    await expect.poll(() => indexedStatus(runId)).toBe("completed");
+    const run = env.RUN.get(env.RUN.idFromName(runId));
+    expect(await runInDurableObject(run, (_instance, state) => state.storage.kv.get("index-ack"))).toMatchObject({ status: "completed" });
+    // As if the last delivery had been lost with the object: the index still says running and
+    // the outbox has no acknowledgement of the end.
+    await env.DB.prepare("UPDATE runs SET status = 'running' WHERE id = ?1").bind(runId).run();
+    await runInDurableObject(run, (_instance, state) => state.storage.kv.put("index-ack", { status: "running", updatedAt: 0 }));
+    // The start-up pass finds it listed as live and asks it to resume: the owed row is due now.
+    expect(await run.resume()).toMatchObject({ rearmed: true });
+    // Armed for now, the alarm may already have run; if not, it runs here.
+    await runDurableObjectAlarm(run);
+    await expect.poll(() => indexedStatus(runId)).toBe("completed");
+    expect(await runInDurableObject(run, (_instance, state) => state.storage.kv.get("index-ack"))).toMatchObject({ status: "completed" });
   });
 });

@@ -17,6 +17,8 @@ export const FLUSH_DELAY_MS = 25;
 const BATCH_SIZE = 200;
 /** If the timer is lost with the object, the alarm flushes this much later. */
 const SAFETY_FLUSH_MS = 5_000;
+/** While D1 refuses rows, the alarm tries again at most this far apart. */
+const RETRY_MAX_MS = 5 * 60_000;
 /** Buffers to spread index writes over; a run always uses the same one. */
 export const INDEX_BUFFER_SHARDS = 4;
 
@@ -26,6 +28,8 @@ export class RunIndexBuffer extends DurableObject<Env> {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private alarmArmed = false;
   private flushing: Promise<void> | undefined;
+  /** Alarms in a row that found rows D1 would not take: the next one waits longer. */
+  private failures = 0;
   private readonly live: LiveFeed;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -46,7 +50,8 @@ export class RunIndexBuffer extends DurableObject<Env> {
     );
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      void this.flush();
+      // Rows D1 refused stay in storage, and the alarm armed below tries them again.
+      this.drain().catch((error: unknown) => console.error("stepwise: run index rows not written yet; the alarm tries again", error));
     }, FLUSH_DELAY_MS);
     if (!this.alarmArmed) {
       this.alarmArmed = true;
@@ -54,26 +59,90 @@ export class RunIndexBuffer extends DurableObject<Env> {
     }
   }
 
+  /**
+   * Flushes, and while D1 refuses rows keeps its own alarm armed, further apart each time (the
+   * runtime's own retries of a failed alarm are few, and the rows must not wait for a next put).
+   */
   override async alarm(): Promise<void> {
     this.alarmArmed = false;
-    await this.flush();
+    try {
+      await this.drain();
+      this.failures = 0;
+    } catch (error) {
+      const delay = Math.min(SAFETY_FLUSH_MS * 2 ** this.failures, RETRY_MAX_MS);
+      this.failures++;
+      console.error(`stepwise: run index rows not written to D1; trying again in ${delay} ms`, error);
+      this.alarmArmed = true;
+      await this.ctx.storage.setAlarm(Date.now() + delay);
+    }
   }
 
-  /** Writes every waiting row to D1, a batch at a time. */
-  flush(): Promise<void> {
+  /** Writes every waiting row D1 takes now; answers how many rows still wait (D1 refused them). */
+  async flush(): Promise<{ waiting: number }> {
+    await this.drain().catch((error: unknown) => console.error("stepwise: run index rows not written yet; the alarm tries again", error));
+    return { waiting: z.number().parse(this.ctx.storage.sql.exec("SELECT COUNT(*) AS n FROM pending").one().n) };
+  }
+
+  /** Writes every waiting row to D1 (one drain at a time); rejects, keeping them, if D1 refused some. */
+  private drain(): Promise<void> {
     this.flushing ??= this.flushAll().finally(() => (this.flushing = undefined));
     return this.flushing;
   }
 
+  /** Passes over the waiting rows until none is left, or a pass wrote none of those it tried. */
   private async flushAll(): Promise<void> {
-    const sql = this.ctx.storage.sql;
     for (;;) {
-      const stored = sql.exec("SELECT id, updated_at, row FROM pending LIMIT ?", BATCH_SIZE).toArray().map((raw) => storedSchema.parse(raw));
-      if (stored.length === 0) return;
-      const rows = stored.map((entry) => runIndexRowSchema.parse(JSON.parse(entry.row)));
-      await this.env.DB.batch(rows.map((row) => upsertRun(this.env.DB, row)));
-      for (const entry of stored) sql.exec("DELETE FROM pending WHERE id = ? AND updated_at = ?", entry.id, entry.updated_at);
-      this.live.changed({ type: "changed" });
+      const { written, refused } = await this.pass();
+      if (refused > 0 && written === 0) throw new Error(`D1 refused ${refused} run index row(s); they wait for the next try`);
+      if (written === 0) return;
+    }
+  }
+
+  /** One pass over the waiting rows, in id order, a batch at a time. */
+  private async pass(): Promise<{ written: number; refused: number }> {
+    const sql = this.ctx.storage.sql;
+    let after = "";
+    let written = 0;
+    let refused = 0;
+    for (;;) {
+      const stored = sql.exec("SELECT id, updated_at, row FROM pending WHERE id > ? ORDER BY id LIMIT ?", after, BATCH_SIZE).toArray().map((raw) => storedSchema.parse(raw));
+      const last = stored.at(-1);
+      if (!last) return { written, refused };
+      after = last.id;
+      const done = await this.write(stored);
+      for (const entry of done) sql.exec("DELETE FROM pending WHERE id = ? AND updated_at = ?", entry.id, entry.updated_at);
+      written += done.length;
+      refused += stored.length - done.length;
+      if (done.length > 0) this.live.changed({ type: "changed" });
+    }
+  }
+
+  /**
+   * Writes rows in one D1 batch; if D1 refuses the batch, row by row, so that one row it will not
+   * take holds up no other. Answers the rows written.
+   */
+  private async write(stored: z.infer<typeof storedSchema>[]): Promise<z.infer<typeof storedSchema>[]> {
+    const readable = stored.flatMap((entry) => {
+      const row = runIndexRowSchema.safeParse(JSON.parse(entry.row));
+      if (row.success) return [{ entry, row: row.data }];
+      console.error(`stepwise: a stored run index row for ${entry.id} is unreadable; it stays for inspection`, row.error.issues);
+      return [];
+    });
+    if (readable.length === 0) return [];
+    try {
+      await this.env.DB.batch(readable.map(({ row }) => upsertRun(this.env.DB, row)));
+      return readable.map(({ entry }) => entry);
+    } catch {
+      const done: z.infer<typeof storedSchema>[] = [];
+      for (const { entry, row } of readable) {
+        try {
+          await upsertRun(this.env.DB, row).run();
+          done.push(entry);
+        } catch (error) {
+          console.error(`stepwise: D1 refused the run index row for ${entry.id}`, error);
+        }
+      }
+      return done;
     }
   }
 

@@ -1,17 +1,49 @@
 /**
- * Keeps the run's row in the D1 run index current: sent on status changes only, never per step,
- * and coalesced, so changes within {@link INDEX_DELAY_MS} become one row (a short run, queued,
- * running and completed in a few milliseconds, sends one). Rows go through a RunIndexBuffer,
- * which writes them to D1 in batches.
+ * Keeps the run's row in the D1 run index current, through an outbox in the run's own storage:
+ * the status the index last acknowledged is stored beside the history, so a row that could not
+ * be delivered is known to be owed, and is sent again at the end of every drive and by the
+ * alarm until the index takes it. Rows are sent on status changes only, never per step, and
+ * coalesced: changes within {@link INDEX_DELAY_MS} become one row (a short run, queued, running
+ * and completed in a few milliseconds, sends one). Rows go through a RunIndexBuffer, which
+ * writes them to D1 in batches.
  */
+import { z } from "zod";
 import type { RunIndexRow } from "../../src/db/runs.ts";
-import { runStatus, type RunState, type RunStatus } from "./state.ts";
+import { RUN_STATUSES, runStatus, type RunState } from "./state.ts";
 
 /** How long a status change may wait to be sent together with the next one. */
 export const INDEX_DELAY_MS = 50;
+/** After a failed delivery, the first retry waits this long; each further one twice as long. */
+export const INDEX_RETRY_MS = 2_000;
+/** Retries are never further apart than this. */
+export const INDEX_RETRY_MAX_MS = 5 * 60_000;
 
 /** Where rows go: the RunIndexBuffer shard for the run, in the Worker. */
 export type RunIndexSink = (row: RunIndexRow) => Promise<void>;
+
+/** What the index last acknowledged for the run: its status, as of the state's `updatedAt`. */
+export const indexAckSchema = z.object({ status: z.enum(RUN_STATUSES), updatedAt: z.number() });
+export type IndexAck = z.infer<typeof indexAckSchema>;
+
+/** The outbox's storage: the last acknowledgement, kept with the run's history. */
+export interface IndexAckStore {
+  read(): IndexAck | undefined;
+  write(ack: IndexAck): void;
+}
+
+/** An {@link IndexAckStore} in a Durable Object's synchronous key-value storage. */
+export function kvAckStore(kv: SyncKvStorage, key = "index-ack"): IndexAckStore {
+  return {
+    read: () => {
+      const stored = kv.get(key);
+      if (stored === undefined) return undefined;
+      const parsed = indexAckSchema.safeParse(stored);
+      // Unreadable is treated as never acknowledged: the row is sent again, which is harmless.
+      return parsed.success ? parsed.data : undefined;
+    },
+    write: (ack) => kv.put(key, ack),
+  };
+}
 
 /** The index row for a run's current state. */
 export function indexRow(state: RunState): RunIndexRow {
@@ -31,14 +63,20 @@ export function indexRow(state: RunState): RunIndexRow {
   };
 }
 
-/** Sends the run's row when its status differs from the last one sent. */
+/** Sends the run's row when its status differs from the one the index acknowledged. */
 export class RunIndexWriter {
-  private sent: RunStatus | undefined;
   private pending: ReturnType<typeof setTimeout> | undefined;
+  private failures = 0;
 
+  /**
+   * @param retryAt asks for a call of {@link flush} by `at` (the run's alarm), after a delivery
+   *   failed; the object may be gone by then, so it must be durable.
+   */
   constructor(
     private readonly send: RunIndexSink,
     private readonly current: () => RunState | undefined,
+    private readonly acks: IndexAckStore,
+    private readonly retryAt: (at: number) => Promise<void>,
   ) {}
 
   /** Notes that the status may have changed; the row follows shortly, off the caller's path. */
@@ -49,18 +87,35 @@ export class RunIndexWriter {
     }, INDEX_DELAY_MS);
   }
 
-  /** Sends the row now if the status differs from the last one sent. */
-  async flush(): Promise<void> {
+  /** Whether the index lacks the run's current status. */
+  owed(): boolean {
     const state = this.current();
-    if (!state) return;
+    return state !== undefined && this.acks.read()?.status !== runStatus(state);
+  }
+
+  /**
+   * Sends the row if the index lacks the current status. Answers whether the index is current;
+   * when it is not, a retry is already asked for.
+   */
+  async flush(): Promise<boolean> {
+    const state = this.current();
+    if (!state) return true;
+    const status = runStatus(state);
+    if (status === this.acks.read()?.status) return true;
     const row = indexRow(state);
-    if (row.status === this.sent) return;
-    this.sent = row.status as RunStatus;
     try {
       await this.send(row);
+      this.failures = 0;
+      // A slower delivery of an older row must not overwrite the acknowledgement of a newer one.
+      const latest = this.acks.read();
+      if (!latest || latest.updatedAt <= row.updatedAt) this.acks.write({ status, updatedAt: row.updatedAt });
+      return true;
     } catch (cause) {
-      this.sent = undefined;
-      console.error(`stepwise: run index row for ${state.runId} was not sent`, cause);
+      const delay = Math.min(INDEX_RETRY_MS * 2 ** this.failures, INDEX_RETRY_MAX_MS);
+      this.failures++;
+      console.error(`stepwise: run index row for ${state.runId} was not delivered; trying again in ${delay} ms`, cause);
+      await this.retryAt(Date.now() + delay).catch((error: unknown) => console.error(`stepwise: run ${state.runId} could not arm its index retry`, error));
+      return false;
     }
   }
 }

@@ -21,7 +21,7 @@ import { admitRun } from "./admission.ts";
 import { Journal } from "./journal.ts";
 import { closeWatcher, LiveFeed } from "../live/live-feed.ts";
 import { indexBufferFor } from "../run-index/run-index-buffer.ts";
-import { RunIndexWriter } from "./run-index.ts";
+import { kvAckStore, RunIndexWriter } from "./run-index.ts";
 import { drive } from "./runner.ts";
 import { apply, foldHistory, initialState, runStatus, type RunState, type StepState } from "./state.ts";
 import { resumeAt } from "./resume.ts";
@@ -76,6 +76,8 @@ export class RunObject extends DurableObject<Env> {
     this.index = new RunIndexWriter(
       (row) => indexBufferFor(env, row.id).put(row),
       () => this.load(),
+      kvAckStore(ctx.storage.kv),
+      (at) => this.alarmBy(at),
     );
   }
 
@@ -145,7 +147,8 @@ export class RunObject extends DurableObject<Env> {
     const armed = await this.ctx.storage.getAlarm();
     // A drive under way owns the alarm; between drives the object keeps nothing in memory.
     if (this.driving) return { at: armed, rearmed: false };
-    const at = state ? resumeAt(state, Date.now()) : undefined;
+    // A row the index never took (an ended run it still lists as live) is owed now.
+    const at = state ? (this.index.owed() ? Date.now() : resumeAt(state, Date.now())) : undefined;
     this.cached = undefined;
     if (at === undefined || (armed !== null && armed <= at + RESUME_SLACK_MS)) return { at: armed, rearmed: false };
     await this.ctx.storage.setAlarm(at);
@@ -274,6 +277,12 @@ export class RunObject extends DurableObject<Env> {
     this.index.changed();
   }
 
+  /** Makes sure the alarm fires by `at` (an earlier one stays: a drive re-arms what it needs). */
+  private async alarmBy(at: number): Promise<void> {
+    const armed = await this.ctx.storage.getAlarm();
+    if (armed === null || armed > at) await this.ctx.storage.setAlarm(at);
+  }
+
   /**
    * Drives the run once no other drive is under way. Plain requests made during a drive share
    * the one drive queued after it: each drive goes as far as the run can, so a second would find
@@ -342,7 +351,8 @@ export class RunObject extends DurableObject<Env> {
         if (early) await drive(ports, config, { budgetMs: DRIVE_BUDGET_MS });
       }
     }
-    this.syncIndex();
+    // The outbox: the index gets this drive's status now, or the alarm tries again.
+    await this.index.flush();
     // Once, when this drive ended the run (a cancel outside a drive does it itself).
     if (!endedBefore && this.load()?.terminal) {
       await cancelOpenChildren(this.env, this.load() ?? state);
