@@ -34,6 +34,20 @@ describe("EventSweeper", () => {
 });
 
 describe("events whose routing keeps failing", () => {
+  it("are re-queued further and further apart: 2, 3, 5, 9, 17 and then every 33 grace periods", async () => {
+    const id = `backoff-${crypto.randomUUID()}`;
+    const start = Date.now() - 2_000 * SWEEP_GRACE_MS;
+    await recordEvents(env.DB, [{ id, name: "test/none", data: {}, ts: start }], start);
+    // The alarm comes back every grace period while anything is unrouted.
+    const claimedAt: number[] = [];
+    for (let at = start + SWEEP_GRACE_MS; claimedAt.length < 8; at += SWEEP_GRACE_MS) {
+      if ((await claimUnrouted(env.DB, at - SWEEP_GRACE_MS, at, 5_000, SWEEP_GRACE_MS)).includes(id)) claimedAt.push(at);
+    }
+    const gaps = claimedAt.slice(1).map((at, i) => (at - claimedAt[i]!) / SWEEP_GRACE_MS);
+    expect(gaps).toEqual([3, 5, 9, 17, 33, 33, 33]);
+    expect((claimedAt[0]! - start) / SWEEP_GRACE_MS).toBe(2);
+  });
+
   it("the sweeper gives up after MAX_SWEEPS re-queues and stops re-arming; a reroute makes it eligible again", async () => {
     const id = `stuck-${crypto.randomUUID()}`;
     const longAgo = Date.now() - 10 * SWEEP_GRACE_MS;

@@ -1,7 +1,9 @@
 /**
  * EventSweeper: the safety net under the EVENTS queue. Ingestion arms it before answering; its
  * alarm re-queues every event accepted but still unrouted after a grace period (the queue lost it,
- * or the Worker restarted between accept and route), and re-arms while any event is unrouted.
+ * or the Worker restarted between accept and route), and re-arms while any event is unrouted. An
+ * event re-queued before waits twice as long each time, so one whose routing keeps failing does not
+ * add load every 30 s while routing is behind.
  * Routing is idempotent, so re-queuing an event that was merely slow starts nothing twice.
  *
  * An isolate that starts serving asks for a start-up pass too ({@link EventSweeper.recover}): the
@@ -62,10 +64,13 @@ export class EventSweeper extends DurableObject<Env> {
     return at;
   }
 
-  /** Re-queues events that stayed unrouted past the grace period; returns how many. */
+  /**
+   * Re-queues events that stayed unrouted past the grace period, each one a grace period later
+   * than the last time, then twice that, and so on (see claimUnrouted); returns how many.
+   */
   async sweep(): Promise<number> {
     const now = Date.now();
-    return this.requeue(await claimUnrouted(this.env.DB, now - SWEEP_GRACE_MS, now, SWEEP_LIMIT));
+    return this.requeue(await claimUnrouted(this.env.DB, now - SWEEP_GRACE_MS, now, SWEEP_LIMIT, SWEEP_GRACE_MS));
   }
 
   private async requeue(ids: string[]): Promise<number> {

@@ -119,19 +119,26 @@ export async function markRouted(db: D1Database, ids: string[], at: number): Pro
   await db.prepare(`UPDATE events SET routed_at = ?2 WHERE id IN (SELECT value FROM json_each(?1)) AND routed_at IS NULL`).bind(JSON.stringify(ids), at).run();
 }
 
+/** Sweeps after which the wait between re-queues of one event stops doubling (2^5 grace periods). */
+const BACKOFF_DOUBLINGS = 5;
+
 /**
  * Claims up to `limit` events that are unrouted and were accepted (or last re-queued) before
  * `before`, marking them re-queued at `now` (one more sweep), and returns their ids, oldest
- * first. Events swept {@link MAX_SWEEPS} times are left alone.
+ * first. With `backoffMs`, an event re-queued before waits longer each time: after its n-th sweep,
+ * `backoffMs` × (2^n − 1) more (capped at {@link BACKOFF_DOUBLINGS} doublings), so an event whose
+ * routing keeps failing costs less and less while routing is behind. Events swept
+ * {@link MAX_SWEEPS} times are left alone.
  */
-export async function claimUnrouted(db: D1Database, before: number, now: number, limit: number): Promise<string[]> {
+export async function claimUnrouted(db: D1Database, before: number, now: number, limit: number, backoffMs = 0): Promise<string[]> {
   const { results } = await db
     .prepare(
       `UPDATE events SET queued_at = ?2, sweeps = sweeps + 1 WHERE id IN (
-        SELECT id FROM events WHERE routed_at IS NULL AND received_at < ?1 AND coalesce(queued_at, 0) < ?1 AND sweeps < ?4
+        SELECT id FROM events WHERE routed_at IS NULL AND received_at < ?1 AND sweeps < ?4
+          AND coalesce(queued_at, 0) + ?5 * ((1 << min(sweeps, ?6)) - 1) < ?1
         ORDER BY received_at LIMIT ?3) RETURNING id`,
     )
-    .bind(before, now, limit, MAX_SWEEPS)
+    .bind(before, now, limit, MAX_SWEEPS, backoffMs, BACKOFF_DOUBLINGS)
     .all<{ id: string }>();
   return results.map((row) => row.id);
 }
