@@ -63,11 +63,20 @@ async function ready() {
   throw new Error(`dev server did not start:\n${log.slice(-4000)}`);
 }
 
+/** GETs the dev server lost (no answer in 15 s; wrangler's local proxy can hold one forever): asked again, and counted. */
+let getsAskedAgain = 0;
 async function json(path, init) {
-  const response = await fetch(base + path, { ...init, signal: AbortSignal.timeout(60_000) });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${JSON.stringify(body).slice(0, 500)}`);
-  return body;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const response = await fetch(base + path, { ...init, signal: AbortSignal.timeout(15_000) });
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error(`${path}: ${response.status} ${JSON.stringify(body).slice(0, 500)}`);
+      return body;
+    } catch (error) {
+      if (error?.name !== "TimeoutError" || (init?.method ?? "GET") !== "GET" || attempt === 4) throw error;
+      getsAskedAgain++;
+    }
+  }
 }
 /** Retries that a send needed (503s from the dev server under load): reported with the figures. */
 const sendRetries = { count: 0, statuses: {} };
@@ -220,6 +229,8 @@ the functions of bench/soak-functions.ts). Not run in CI.
 | limit: ${limitEvents.toLocaleString("en")} events to a \`concurrency: 5\` function (batches of 100, 4 at a time) | accepted in ${(acceptMs / 1000).toFixed(1)} s (sends retried after a 503: ${sendRetries.count}${sendRetries.count ? `, ${JSON.stringify(sendRetries.statuses)}` : ""}); ${keys(limit.current, "limited").toLocaleString("en")} completed in ${(limit.ms / 1000).toFixed(0)} s (${((keys(limit.current, "limited") / limit.ms) * 1000).toFixed(0)} runs/s)${limit.stalled ? " **stalled**" : ""}; most steps at once, as the function measured: **${limit.current.maxLimitedInFlight}** |
 | kill -9 during ${sleepers} sleeps and a ${burstEvents.toLocaleString("en")}-event burst | events lost: **${kill9.lost}**; sleepers lost: **${kill9.sleepersLost}**; events with two runs: **${kill9.eventsWithTwoRuns}**; side effects repeated: **${kill9.stepsRepeated}**; all done ${(kill9.recoveredMs / 1000).toFixed(0)} s after the kill (the restart itself took ${(kill9.restartMs / 1000).toFixed(0)} s) |
 | fuzz: ${fuzzRequests.toLocaleString("en")} generated requests (seed 42) | 5xx answers: **${serverErrors}**; statuses ${Object.entries(statuses).map(([status, n]) => `${status}×${n}`).join(", ")} |
+
+GETs that got no answer within 15 s and were asked again (wrangler's local proxy, docs/local-development.md): ${getsAskedAgain}.
 
 workerd memory (resident), first / last / highest sample of each phase:
 ${memory.map((m) => `- ${m.name}: ${mb(m.first)} / ${mb(m.last)} / ${mb(m.max)}`).join("\n")}
