@@ -168,6 +168,8 @@ export class RunObject extends DurableObject<Env> {
       await this.ctx.storage.deleteAlarm();
       await cancelOpenChildren(this.env, this.load() ?? state);
       await forgetWaits(this.env, this.load() ?? state);
+      // A run cancelled while queued leaves the line now (a drive under way does this as it ends).
+      await slotPorts(this.env, state, (await getFunction(this.env, state.functionId))?.config).releaseSlots();
     }
     return { cancelled: true, status: "cancelled" };
   }
@@ -358,7 +360,6 @@ export class RunObject extends DurableObject<Env> {
       await cancelOpenChildren(this.env, this.load() ?? state);
       await forgetWaits(this.env, this.load() ?? state);
     }
-    if (this.load()?.terminal) await slotPorts(this.env, this.load() ?? state, fn?.config).releaseRun();
     await this.startFailureHandler(fn);
     await this.reportToParent();
     // Between drives the history in SQLite is all the run needs: a sleeping run keeps nothing in memory.

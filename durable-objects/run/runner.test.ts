@@ -4,7 +4,8 @@ import { execute } from "../../sdk/execution.ts";
 import type { StepwiseFunction } from "../../sdk/function.ts";
 import { decideChildren, type EngineConfig } from "./engine.ts";
 import type { HistoryEntry } from "./history.ts";
-import { drive, SLOT_RENEW_MS, type RunPorts } from "./runner.ts";
+import { drive, type RunPorts } from "./runner.ts";
+import { SLOT_RENEW_MS } from "./slot-lanes.ts";
 import { apply, foldHistory, runStatus, type RunState } from "./state.ts";
 
 const config: EngineConfig = { retries: 2, backoff: { initialMs: 1_000, coefficient: 2, maxMs: 60_000 }, maxSteps: 100, maxOutputBytes: 1 << 20 };
@@ -41,7 +42,7 @@ function memoryRun(fn: StepwiseFunction) {
     startChildren: async (step) => void started.push(...(step.childRunIds ?? [])),
     admit: async () => undefined,
     acquireSlots: async (stepIds) => stepIds,
-    releaseSlot: async () => undefined,
+    releaseSlots: async () => undefined,
     setWake: async (at) => void wakes.push(at),
     now: () => Date.now(),
     random: () => 0.5,
@@ -184,6 +185,53 @@ describe("drive", () => {
     await drive(run.ports, config, { budgetMs: 10_000, skipTo: retryAt });
     expect(run.state.output).toBe("ok");
     expect([before, attempts]).toEqual([1, 2]);
+  });
+
+  it("holds a concurrency slot across a drive's consecutive steps: one ask and one release per drive", async () => {
+    const fn = client.createFunction({ id: "three" }, [], async ({ step }) => {
+      const a = await step.run("a", () => 1);
+      const b = await step.run("b", () => a + 1);
+      await step.sleep("nap", "1m");
+      return step.run("c", () => b + 1);
+    });
+    const run = memoryRun(fn);
+    const asked: string[][] = [];
+    let released = 0;
+    run.ports.acquireSlots = async (names) => (asked.push(names), names);
+    run.ports.releaseSlots = async () => void released++;
+    await drive(run.ports, config, { budgetMs: 10_000 });
+    expect(run.state.steps.get("nap")?.status).toBe("sleeping");
+    expect([asked, released]).toEqual([[["~lane-0"]], 1]);
+    await drive(run.ports, config, { budgetMs: 10_000, skipTo: run.wakes.at(-1) ?? 0 });
+    expect(run.state.output).toBe(3);
+    expect([asked.length, released]).toEqual([2, 2]);
+  });
+
+  it("parallel steps take a lane each, and a run with no lane free waits in line keeping its place", async () => {
+    const fn = client.createFunction({ id: "fan" }, [], async ({ step }) => Promise.all([step.run("x", () => 1), step.run("y", () => 2), step.run("z", () => 3)]));
+    const run = memoryRun(fn);
+    const free = { lanes: 0 };
+    const asked: string[][] = [];
+    let released = 0;
+    const held = new Set<string>();
+    run.ports.acquireSlots = async (names) => {
+      asked.push(names);
+      for (const name of names) if (held.size < free.lanes) held.add(name);
+      return names.filter((name) => held.has(name));
+    };
+    run.ports.releaseSlots = async () => void (released++, held.clear());
+    await drive(run.ports, config, { budgetMs: 10_000 });
+    expect(runStatus(run.state)).toBe("queued");
+    expect(released).toBe(0);
+    const recheck = (run.wakes.at(-1) ?? 0) - Date.now();
+    expect(recheck).toBeGreaterThan(4 * 60_000);
+    free.lanes = 2;
+    await drive(run.ports, config, { budgetMs: 10_000 });
+    expect(run.state.output).toEqual([1, 2, 3]);
+    // The body on lane 0, then x and y on lanes 0-1 while z waits for lane 2, then z on a lane
+    // already held, asking nothing.
+    expect(asked).toEqual([["~lane-0"], ["~lane-0"], ["~lane-1", "~lane-2"]]);
+    expect(released).toBe(1);
   });
 
   it("a step longer than the slot lease renews its slot while it runs, and stops renewing when it ends", async () => {

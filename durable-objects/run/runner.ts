@@ -8,6 +8,7 @@ import { PROTOCOL_VERSION } from "../../sdk/protocol.ts";
 import { decide, decideStart, type EngineConfig } from "./engine.ts";
 import type { HistoryEvent } from "./history.ts";
 import type { RunState, StepState } from "./state.ts";
+import { SlotLanes } from "./slot-lanes.ts";
 import { dueSteps, hasPendingSteps, nextWake, wakeEvents } from "./timers.ts";
 
 /** What the runner needs from its host. */
@@ -27,9 +28,10 @@ export interface RunPorts {
    * the function has none; otherwise skip it (with why), or start it, not before `notBefore`.
    */
   admit(): Promise<Admission | undefined>;
-  /** Takes concurrency slots for steps about to execute code; returns those that got one (the rest wait). */
-  acquireSlots(stepIds: string[]): Promise<string[]>;
-  releaseSlot(stepId: string): Promise<void>;
+  /** Takes concurrency slots (by lane name, see slot-lanes.ts); returns those held (the rest wait). */
+  acquireSlots(names: string[]): Promise<string[]>;
+  /** Gives back every concurrency slot the run holds and stops every wait for one. */
+  releaseSlots(): Promise<void>;
   /** Arms the host's single alarm at `at`, or clears it. */
   setWake(at: number | undefined): Promise<void>;
   now(): number;
@@ -64,42 +66,29 @@ async function invokeStep(ports: RunPorts, step: StepState): Promise<void> {
   ports.record([{ type: "step.children-started", ...named }]);
 }
 
-/** The slot name for the call that replays the function and may run its next step at once. */
-const NEXT_STEP = "~next";
-/** A run waiting for a slot checks again after this long, should the limiter's call-back be lost. */
-export const SLOT_RECHECK_MS = 60_000;
+/** A run waiting for a slot checks again after this long at first, should the limiter's call-back be lost. */
+export const SLOT_RECHECK_MS = 5 * 60_000;
+/** The longest a waiting run goes between checks: the limiter calls back, so this is a safety net. */
+export const SLOT_RECHECK_MAX_MS = 60 * 60_000;
 
-/** The steps that got a concurrency slot; the first grant after waiting is recorded. */
-async function withSlots<T extends { id: string }>(ports: RunPorts, steps: T[]): Promise<T[]> {
+/** When a run waiting for a slot since `queuedAt` checks again: the wait so far, within bounds. */
+export function slotRecheckAt(now: number, queuedAt: number | undefined): number {
+  return now + Math.min(SLOT_RECHECK_MAX_MS, Math.max(SLOT_RECHECK_MS, now - (queuedAt ?? now)));
+}
+
+/** The steps that have a lane to execute in; the first grant after waiting is recorded. */
+async function withSlots<T>(ports: RunPorts, lanes: SlotLanes, steps: T[]): Promise<T[]> {
   if (steps.length === 0) return [];
-  const granted = new Set(await ports.acquireSlots(steps.map((step) => step.id)));
-  const running = steps.filter((step) => granted.has(step.id));
+  const running = steps.slice(0, await lanes.take(steps.length));
   if (running.length > 0 && ports.state().queuedReason) ports.record([{ type: "run.slot-granted" }]);
   return running;
 }
 
-/**
- * How often a step that holds a concurrency slot renews its lease (the limiter's is 5 minutes),
- * so a step longer than the lease keeps its slot while a crashed run's still expires.
- */
-export const SLOT_RENEW_MS = 60_000;
-
-/** Runs `body` holding the step's slot, renewing its lease, and gives the slot back however it ends. */
-async function slotted<T>(ports: RunPorts, stepId: string, body: () => Promise<T>): Promise<T> {
-  // Asking again for a slot one holds renews its lease.
-  const renew = setInterval(() => void ports.acquireSlots([stepId]).catch(() => undefined), SLOT_RENEW_MS);
-  try {
-    return await body();
-  } finally {
-    clearInterval(renew);
-    await ports.releaseSlot(stepId);
-  }
-}
-
 /** Every step that could run waits for a slot: the run is queued until the limiter calls it back. */
-async function queued(ports: RunPorts): Promise<void> {
+async function queued(ports: RunPorts): Promise<"queued"> {
   if (!ports.state().queuedReason) ports.record([{ type: "run.slot-waiting", reason: "waiting for a concurrency slot" }]);
-  await ports.setWake(ports.now() + SLOT_RECHECK_MS);
+  await ports.setWake(slotRecheckAt(ports.now(), ports.state().queuedAt));
+  return "queued";
 }
 
 export interface DriveOptions {
@@ -125,8 +114,21 @@ function request(state: RunState, runStep: string | undefined, attempt: number, 
   };
 }
 
-/** Runs `state` forward until it finishes, sleeps, or spends its budget; then arms the next wake. */
+/**
+ * Runs `state` forward until it finishes, sleeps, waits for a slot or spends its budget; then arms
+ * the next wake. Concurrency slots are held from the first step that needs one to the drive's end.
+ */
 export async function drive(ports: RunPorts, config: EngineConfig, options: DriveOptions): Promise<void> {
+  const lanes = new SlotLanes(ports);
+  let waiting = false;
+  try {
+    waiting = (await driveWith(ports, lanes, config, options)) === "queued";
+  } finally {
+    await lanes.release({ waiting, ended: ports.state().terminal !== undefined });
+  }
+}
+
+async function driveWith(ports: RunPorts, lanes: SlotLanes, config: EngineConfig, options: DriveOptions): Promise<"queued" | void> {
   const startedAt = ports.now();
   const clock = (): number => Math.max(ports.now(), options.skipTo ?? 0);
   const decideAll = (responses: ExecutionResponse[]): void => {
@@ -159,13 +161,11 @@ export async function drive(ports: RunPorts, config: EngineConfig, options: Driv
       const sends = due.filter((step) => step.op === "send");
       const code = await withSlots(
         ports,
+        lanes,
         due.filter((step) => step.op === "run"),
       );
       if (invokes.length + sends.length + code.length === 0) return queued(ports);
-      const calls = [
-        ...sends.map((step) => sendStep(ports, step)),
-        ...code.map((step) => slotted(ports, step.id, () => ports.execute(request(current, step.id, step.failures, false)))),
-      ];
+      const calls = [...sends.map((step) => sendStep(ports, step)), ...code.map((step) => ports.execute(request(current, step.id, step.failures, false)))];
       const [, responses] = await Promise.all([Promise.all(invokes.map((step) => invokeStep(ports, step))), Promise.all(calls)]);
       decideAll(responses);
       continue;
@@ -173,9 +173,9 @@ export async function drive(ports: RunPorts, config: EngineConfig, options: Driv
     if (current.retryAt !== undefined && current.retryAt > now) break;
     const lastSeq = current.lastSeq;
     // The function body may run a new step's code in this call, so it takes a slot like a step.
-    if ((await withSlots(ports, [{ id: NEXT_STEP }])).length === 0) return queued(ports);
+    if ((await withSlots(ports, lanes, [current])).length === 0) return queued(ports);
     const allowImmediate = !hasPendingSteps(current);
-    decideAll([await slotted(ports, NEXT_STEP, () => ports.execute(request(current, undefined, current.attempt, allowImmediate)))]);
+    decideAll([await ports.execute(request(current, undefined, current.attempt, allowImmediate))]);
     if (ports.state().lastSeq === lastSeq) break;
   }
   return ports.setWake(nextWake(ports.state(), clock()));

@@ -1,22 +1,17 @@
 /**
  * The RunObject's side of concurrency limits: which ConcurrencyLimiter objects a run's steps
- * count against (one per limit, per key value), and taking and giving back a slot in each.
+ * count against (one per limit, per key value), and taking and giving back slots in each.
  */
 import { compileExpression, keyOf } from "../../sdk/expression.ts";
 import type { FunctionConfig } from "../../sdk/function.ts";
 import type { Env } from "../../src/env.ts";
+import type { LanePorts } from "./slot-lanes.ts";
 import type { RunState } from "./state.ts";
 
-/** Taking and giving back a step's slots. */
-export interface SlotPorts {
-  /** Takes slots for steps about to execute; returns the ones that got one (the rest wait). */
-  acquireSlots(stepIds: string[]): Promise<string[]>;
-  releaseSlot(stepId: string): Promise<void>;
-  /** The run has ended: let go of every slot it holds or waits for. */
-  releaseRun(): Promise<void>;
-}
+/** Taking and giving back a run's slots (the lanes of slot-lanes.ts). */
+export type SlotPorts = LanePorts;
 
-const unlimited: SlotPorts = { acquireSlots: async (stepIds) => stepIds, releaseSlot: async () => undefined, releaseRun: async () => undefined };
+const unlimited: SlotPorts = { acquireSlots: async (names) => names, releaseSlots: async () => undefined };
 
 /** The slot ports for a run of a function with `config` (free of I/O when it has no limits). */
 export function slotPorts(env: Env, state: RunState, config: FunctionConfig | undefined): SlotPorts {
@@ -34,8 +29,8 @@ export function slotPorts(env: Env, state: RunState, config: FunctionConfig | un
     return { stub: env.LIMITS.get(env.LIMITS.idFromName(JSON.stringify(name))), key: limit.key === undefined ? fairness : key, limit: limit.limit };
   });
   return {
-    async acquireSlots(stepIds) {
-      let granted = stepIds;
+    async acquireSlots(names) {
+      let granted = names;
       // A step runs only with a slot in every limit; each limit is asked for what the previous granted.
       for (const limiter of limiters) {
         if (granted.length === 0) break;
@@ -43,10 +38,7 @@ export function slotPorts(env: Env, state: RunState, config: FunctionConfig | un
       }
       return granted;
     },
-    async releaseSlot(stepId) {
-      await Promise.all(limiters.map((limiter) => limiter.stub.release({ runId: state.runId, stepId })));
-    },
-    async releaseRun() {
+    async releaseSlots() {
       await Promise.all(limiters.map((limiter) => limiter.stub.releaseRun(state.runId)));
     },
   };

@@ -49,6 +49,8 @@ export interface RunState {
   parentNotified?: boolean;
   /** Why the run is queued (a concurrency slot, a throttle), while it is. */
   queuedReason?: string;
+  /** Since when the run waits for a concurrency slot, while it does. */
+  queuedAt?: number;
   /** The run this one replays. */
   replayOf?: string;
   /** From `timeouts.finish`: the run fails if it has not finished by then. */
@@ -126,9 +128,11 @@ export function apply(state: RunState, entry: HistoryEntry): void {
       return;
     case "run.slot-waiting":
       state.queuedReason = entry.reason;
+      state.queuedAt ??= entry.at;
       return;
     case "run.slot-granted":
       state.queuedReason = undefined;
+      state.queuedAt = undefined;
       return;
     case "run.cancel-registered":
       state.cancelRegistered = true;
