@@ -89,6 +89,30 @@ describe("leases", () => {
   });
 });
 
+describe("an idle limiter", () => {
+  it("deletes its storage once nothing is held, waited for or remembered, and works again when next asked", async () => {
+    const limiter = env.LIMITS.get(env.LIMITS.idFromName(`idle-${crypto.randomUUID()}`));
+    const ask = { runId: "idle-run", stepIds: ["~lane-0"], key: "", limit: 1 };
+    expect(await limiter.acquire(ask)).toEqual(["~lane-0"]);
+    await limiter.releaseRun("idle-run");
+    const tables = () =>
+      runInDurableObject(limiter, async (_instance, state) =>
+        state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' ORDER BY name").toArray().map((row) => row.name),
+      );
+    // The key's turn is remembered for a while (fairness), so the limiter is not idle yet.
+    expect(await tables()).toContain("slot_keys");
+    expect(await runDurableObjectAlarm(limiter)).toBe(true);
+    expect(await tables()).toContain("slot_keys");
+    // Time passes beyond the key's memory (moved here rather than waited for), and the alarm comes.
+    await runInDurableObject(limiter, async (_instance, state) => void state.storage.sql.exec("UPDATE slot_keys SET last_served = 0"));
+    expect(await runDurableObjectAlarm(limiter)).toBe(true);
+    expect(await tables()).toEqual([]);
+    expect(await runInDurableObject(limiter, async (_instance, state) => state.storage.getAlarm())).toBeNull();
+    expect(await limiter.acquire(ask)).toEqual(["~lane-0"]);
+    expect(await limiter.describe()).toEqual({ limit: 1, holding: 1, waiting: 0 });
+  });
+});
+
 describe("a run's own parallel steps under its limit", () => {
   it("are not driven once per granted step: call-backs during a drive share one drive after it", { timeout: 60_000 }, async () => {
     const runId = `coalesce-${crypto.randomUUID()}`;

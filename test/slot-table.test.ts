@@ -4,7 +4,7 @@
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { SlotTable } from "../durable-objects/flow/slot-table.ts";
+import { KEY_MEMORY_MS, SlotTable } from "../durable-objects/flow/slot-table.ts";
 
 const LEASE = 60_000;
 
@@ -63,6 +63,28 @@ describe("concurrency slots in SQLite", () => {
       slots.acquire({ runId: "b", stepId: "t", key: "k" }, 4, LEASE);
       expect(slots.releaseRun("b", 5, LEASE)).toEqual([]);
       expect([slots.holding(), slots.waiting()]).toEqual([1, 0]);
+    });
+  });
+
+  it("owes a call to each run granted while waiting until it answers, retrying with backoff, and drops it once the run holds nothing", async () => {
+    await withTable(1, (slots) => {
+      slots.acquire({ runId: "first", stepId: "s", key: "" }, 0, LEASE);
+      slots.acquire({ runId: "second", stepId: "s", key: "" }, 1, LEASE);
+      slots.owe(slots.releaseRun("first", 2, LEASE).map((w) => w.runId), 2);
+      expect(slots.dueCalls(2, 10)).toEqual(["second"]);
+      // A call under way is not made again by an overlapping pass.
+      expect(slots.dueCalls(3, 10)).toEqual([]);
+      slots.callFailed("second", 3);
+      expect(slots.nextWake()).toBe(3 + 5_000);
+      expect(slots.dueCalls(3 + 4_999, 10)).toEqual([]);
+      expect(slots.dueCalls(3 + 5_000, 10)).toEqual(["second"]);
+      slots.callFailed("second", 20_000);
+      expect(slots.nextWake()).toBe(20_000 + 10_000);
+      // The run never answered and its lease ended: nothing is owed to a run that holds nothing.
+      expect(slots.expire(2 + LEASE).map((holder) => holder.runId)).toEqual(["second"]);
+      expect(slots.dueCalls(LEASE + 40_000, 10)).toEqual([]);
+      // What is left to wake for is forgetting the key's last turn.
+      expect(slots.nextWake()).toBe(2 + KEY_MEMORY_MS);
     });
   });
 

@@ -1,8 +1,9 @@
 /**
  * ConcurrencyLimiter: one Durable Object per (function or scope, limit, key value), holding that
  * limit's slots. A RunObject asks for a slot before a step executes and gives it back after; a
- * step that must wait is remembered, and when a slot frees the limiter calls the run back. Slots
- * are leases, reclaimed by the alarm if a run dies holding one.
+ * step that must wait is remembered, and when a slot frees the limiter calls the run back (until
+ * the call goes through). Slots are leases, reclaimed by the alarm if a run dies holding one. A
+ * limiter left idle deletes its storage (see {@link ConcurrencyLimiter.alarm}).
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
@@ -12,6 +13,10 @@ import { SlotTable, type SlotRequest } from "./slot-table.ts";
 
 /** How long a slot is held without being renewed. A step running longer than this may lose it. */
 export const SLOT_LEASE_MS = 5 * 60_000;
+/** Runs called back at once, at most; the others are called as the alarm comes round again. */
+const CALLS_AT_ONCE = 100;
+/** An idle limiter deletes its storage this long after its last use. */
+const IDLE_PRUNE_MS = 60_000;
 
 const requestSchema = z.object({
   runId: z.string(),
@@ -20,7 +25,6 @@ const requestSchema = z.object({
   limit: z.number().int().min(1).max(10_000),
   priorityMs: z.number().min(-600_000).max(600_000).optional(),
 });
-const whoSchema = z.object({ runId: z.string(), stepId: z.string() });
 
 export class ConcurrencyLimiter extends DurableObject<Env> {
   private readonly slots: SlotTable;
@@ -30,20 +34,30 @@ export class ConcurrencyLimiter extends DurableObject<Env> {
     this.slots = new SlotTable(ctx.storage.sql);
   }
 
-  /** Arms the alarm for the next lease end, and calls back the runs that got a slot while waiting. */
+  /**
+   * Calls back the runs granted a slot while waiting (one call per run, however many of its lanes
+   * got one), then arms the alarm for the next lease end or call to try again. A run that does not
+   * answer is called again (5 s doubling to a minute) until it does or its lease ends.
+   */
   private async after(granted: SlotRequest[]): Promise<void> {
-    const nextExpiry = this.slots.nextExpiry();
-    if (nextExpiry !== undefined) await this.ctx.storage.setAlarm(nextExpiry);
-    else await this.ctx.storage.deleteAlarm();
-    // One call per run, however many of its steps got a slot. One that does not answer loses its
-    // slots at lease end.
+    const now = Date.now();
+    this.slots.owe(new Set(granted.map((waiter) => waiter.runId)), now);
+    const due = this.slots.dueCalls(now, CALLS_AT_ONCE);
     await Promise.all(
-      [...new Set(granted.map((waiter) => waiter.runId))].map((runId) =>
-        this.env.RUN.get(this.env.RUN.idFromName(runId))
-          .slotGranted()
-          .catch((error: unknown) => console.error(`stepwise: run ${runId} was granted a slot but did not answer`, error)),
-      ),
+      due.map(async (runId) => {
+        try {
+          await this.env.RUN.get(this.env.RUN.idFromName(runId)).slotGranted();
+          this.slots.called(runId);
+        } catch (error) {
+          console.error(`stepwise: run ${runId} was granted a slot but did not answer; it is called again`, error);
+          this.slots.callFailed(runId, Date.now());
+        }
+      }),
     );
+    // An idle limiter still wakes once more, to delete itself.
+    const next = this.slots.nextWake() ?? (this.slots.idle() ? now + IDLE_PRUNE_MS : undefined);
+    if (next !== undefined) await this.ctx.storage.setAlarm(next);
+    else await this.ctx.storage.deleteAlarm();
   }
 
   /**
@@ -57,19 +71,18 @@ export class ConcurrencyLimiter extends DurableObject<Env> {
     // A raised limit or expired leases may free slots for others first: they are called back.
     const others = this.slots.grant(now, SLOT_LEASE_MS);
     const held = stepIds.filter((stepId) => this.slots.acquire({ runId, stepId, key, priorityMs }, now, SLOT_LEASE_MS));
+    // The run asking learns from the answer; it is owed no call.
+    this.slots.called(runId);
     await this.after(others.filter((waiter) => waiter.runId !== runId));
     return held;
   }
 
-  /** Gives a step's slot back (or stops its waiting). */
-  async release(who: { runId: string; stepId: string }): Promise<void> {
-    const checked = parseInput(whoSchema, who, "slot holder");
-    await this.after(this.slots.release(checked, Date.now(), SLOT_LEASE_MS));
-  }
-
   /** A run has ended (or was cancelled while queued): everything it holds or waits for is let go. */
   async releaseRun(runId: string): Promise<void> {
-    await this.after(this.slots.releaseRun(parseInput(z.string(), runId, "run id"), Date.now(), SLOT_LEASE_MS));
+    const checked = parseInput(z.string(), runId, "run id");
+    const granted = this.slots.releaseRun(checked, Date.now(), SLOT_LEASE_MS);
+    this.slots.called(checked);
+    await this.after(granted);
   }
 
   /** Holders and waiters, for the API and tests. */
@@ -82,6 +95,12 @@ export class ConcurrencyLimiter extends DurableObject<Env> {
     const expired = this.slots.expire(now);
     if (expired.length > 0) console.warn(`stepwise: reclaimed ${expired.length} concurrency slot(s) whose lease expired`);
     this.slots.pruneKeys(now);
+    if (this.slots.idle()) {
+      // Nothing held, waited for, owed or remembered: the object keeps no storage until next used.
+      this.slots.forget();
+      await this.ctx.storage.deleteAll();
+      return;
+    }
     await this.after(this.slots.grant(now, SLOT_LEASE_MS));
   }
 }

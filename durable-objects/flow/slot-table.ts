@@ -36,11 +36,36 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS slot_keys (key TEXT PRIMARY KEY, last_served INTEGER NOT NULL, waiting INTEGER NOT NULL)`,
   `CREATE INDEX IF NOT EXISTS keys_by_turn ON slot_keys (last_served) WHERE waiting > 0`,
   `CREATE TABLE IF NOT EXISTS slot_limit (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL)`,
+  // Runs granted a slot while waiting, until they answer the call telling them (see SlotTable.owe).
+  `CREATE TABLE IF NOT EXISTS calls_owed (run_id TEXT PRIMARY KEY, due_at INTEGER NOT NULL, tries INTEGER NOT NULL)`,
+  `CREATE INDEX IF NOT EXISTS calls_by_due ON calls_owed (due_at)`,
 ];
 
+/** A run not answering its call is called again after 5 s, doubling up to a minute. */
+const CALL_RETRY_MS = 5_000;
+const CALL_RETRY_MAX_MS = 60_000;
+
 export class SlotTable {
-  constructor(private readonly sql: SqlStorage) {
-    for (const statement of SCHEMA) sql.exec(statement);
+  private ready = false;
+
+  constructor(private readonly storage: SqlStorage) {}
+
+  /** The tables, created on first use (again after {@link forget}). */
+  private get sql(): SqlStorage {
+    if (!this.ready) for (const statement of SCHEMA) this.storage.exec(statement);
+    this.ready = true;
+    return this.storage;
+  }
+
+  /** Whether the table holds nothing worth keeping: no holder, waiter, call owed or remembered key. */
+  idle(): boolean {
+    const busy = "SELECT (SELECT count(*) FROM holders) + (SELECT count(*) FROM waiters) + (SELECT count(*) FROM calls_owed) + (SELECT count(*) FROM slot_keys) AS n";
+    return this.count(busy) === 0;
+  }
+
+  /** The storage was deleted (an idle limiter prunes itself): the tables are made again when next used. */
+  forget(): void {
+    this.ready = false;
   }
 
   private count(query: string, ...args: unknown[]): number {
@@ -152,6 +177,52 @@ export class SlotTable {
   /** Drops the bookkeeping of keys with no waiters that were last served long ago. */
   pruneKeys(now: number): void {
     this.sql.exec("DELETE FROM slot_keys WHERE waiting <= 0 AND last_served < ?1", now - KEY_MEMORY_MS);
+  }
+
+  /**
+   * Runs granted a slot while waiting are owed a call (the limiter makes it, and again until it
+   * goes through), so a lost call does not leave a run queued with a slot held for it.
+   */
+  owe(runIds: Iterable<string>, now: number): void {
+    for (const runId of runIds) this.sql.exec("INSERT OR IGNORE INTO calls_owed (run_id, due_at, tries) VALUES (?1, ?2, 0)", runId, now);
+  }
+
+  /**
+   * Owed calls due by `now` (at most `limit`), put off by a retry interval while they are made so
+   * that overlapping passes do not make them twice; calls to runs that hold no slot are dropped.
+   */
+  dueCalls(now: number, limit: number): string[] {
+    this.sql.exec("DELETE FROM calls_owed WHERE due_at <= ?1 AND NOT EXISTS (SELECT 1 FROM holders WHERE holders.run_id = calls_owed.run_id)", now);
+    const due = this.sql.exec<{ run_id: string }>("SELECT run_id FROM calls_owed WHERE due_at <= ?1 ORDER BY due_at LIMIT ?2", now, limit).toArray().map((row) => row.run_id);
+    for (const runId of due) this.sql.exec("UPDATE calls_owed SET due_at = ?2 WHERE run_id = ?1", runId, now + CALL_RETRY_MS);
+    return due;
+  }
+
+  /** The run answered (or asked itself): nothing is owed to it. */
+  called(runId: string): void {
+    this.sql.exec("DELETE FROM calls_owed WHERE run_id = ?1", runId);
+  }
+
+  /** The call did not go through: it is due again later. */
+  callFailed(runId: string, now: number): void {
+    this.sql.exec(
+      "UPDATE calls_owed SET tries = tries + 1, due_at = ?2 + min(?3, ?4 * (1 << min(tries, 10))) WHERE run_id = ?1",
+      runId,
+      now,
+      CALL_RETRY_MAX_MS,
+      CALL_RETRY_MS,
+    );
+  }
+
+  /** When the limiter must wake next: the next lease end, owed call, or key to forget. */
+  nextWake(): number | undefined {
+    const row = this.sql
+      .exec<{ at: number | null }>(
+        "SELECT min(at) AS at FROM (SELECT min(expires_at) AS at FROM holders UNION ALL SELECT min(due_at) FROM calls_owed UNION ALL SELECT min(last_served) + ?1 FROM slot_keys WHERE waiting <= 0)",
+        KEY_MEMORY_MS,
+      )
+      .one();
+    return row.at === null ? undefined : Number(row.at);
   }
 
   private forgetWaiters(where: string, ...args: unknown[]): void {
