@@ -3,7 +3,8 @@
  * instead of starting a run for each. Debounce starts one run with the last event once `period`
  * passes without a new one (or `timeout` after the first); batching starts one run with all the
  * events once `maxSize` are in or `timeout` after the first. Adding an event twice is harmless,
- * and the run id is derived from the events, so a retried start starts nothing twice.
+ * and the run id is derived from the events, so a retried start starts nothing twice. A collector
+ * with nothing held deletes its storage.
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
@@ -75,6 +76,11 @@ export class EventCollector extends DurableObject<Env> {
       const runId = key.slice(FLUSHING.length);
       await this.env.RUN.get(this.env.RUN.idFromName(runId)).start({ runId, functionId: held.spec.functionId, events: held.events });
       await this.ctx.storage.delete(key);
+      // Nothing held and no start to retry: the collector keeps no storage until its next event.
+      // Checked and deleted without an await between, so an event added meanwhile is not lost.
+      if (this.ctx.storage.kv.get("pending") === undefined && [...this.ctx.storage.kv.list({ prefix: FLUSHING, limit: 1 })].length === 0) {
+        await this.ctx.storage.deleteAll();
+      }
     } catch (error) {
       await this.ctx.storage.setAlarm(Date.now() + 1_000);
       throw error;

@@ -1,7 +1,8 @@
 /**
  * FlowGate: one Durable Object per (function, mechanism, key value) deciding whether a new run
  * may start: throttle (it starts later), rate limit (it is skipped), singleton (it is skipped, or
- * the one running is cancelled). Each decision is one call, made once per run.
+ * the one running is cancelled). Each decision is one call, made once per run. A gate whose state
+ * no longer matters (its rate is back to full, its singleton run has ended) deletes its storage.
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
@@ -10,6 +11,9 @@ import { isEnded } from "../../sdk/run-status.ts";
 import { admit, type Rate } from "./gcra.ts";
 
 const rateSchema = z.object({ limit: z.number().int().min(1), periodMs: z.number().int().min(1), burst: z.number().int().min(0) });
+
+/** How often a singleton gate asks whether its run has ended, so as to forget it. */
+const HOLDER_CHECK_MS = 60 * 60_000;
 
 export class FlowGate extends DurableObject<Env> {
   /** The singleton decision in progress: the next waits for it (see {@link singleton}). */
@@ -22,11 +26,52 @@ export class FlowGate extends DurableObject<Env> {
   async rate(input: Rate, mode: "wait" | "skip"): Promise<{ at: number; admitted: boolean }> {
     const rate = rateSchema.parse(input);
     const now = Date.now();
-    const tat = z.number().optional().parse(await this.ctx.storage.get("tat"));
-    const admission = admit(rate, tat, now);
+    const admission = admit(rate, this.tat(), now);
     if (mode === "skip" && admission.at > now) return { at: admission.at, admitted: false };
-    await this.ctx.storage.put("tat", admission.tat);
+    this.ctx.storage.kv.put("tat", admission.tat);
+    // A time in the past admits as no time at all: the gate forgets it then (see alarm).
+    await this.pruneBy(admission.tat);
     return { at: admission.at, admitted: true };
+  }
+
+  private tat(): number | undefined {
+    return z.number().optional().parse(this.ctx.storage.kv.get("tat"));
+  }
+
+  private holder(): string | undefined {
+    return z.string().optional().parse(this.ctx.storage.kv.get("holder"));
+  }
+
+  /** Makes sure the alarm comes by `at` to see whether the gate's state still matters. */
+  private async pruneBy(at: number): Promise<void> {
+    const armed = await this.ctx.storage.getAlarm();
+    if (armed === null || armed > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  /** Whether the run is over (or gone): a singleton holder that ended holds nothing. */
+  private async ended(runId: string): Promise<boolean> {
+    const status = (await this.env.RUN.get(this.env.RUN.idFromName(runId)).getStatus())?.status;
+    return status === undefined || isEnded(status);
+  }
+
+  /**
+   * Deletes the gate's storage once nothing in it matters (the rate is back to full, the singleton
+   * run has ended), or comes back when it may. Takes its turn with singleton decisions, so none
+   * is in progress while it reads the holder.
+   */
+  override async alarm(): Promise<void> {
+    const pruned = this.deciding.then(async () => {
+      const holder = this.holder();
+      const holding = holder !== undefined && !(await this.ended(holder));
+      // Read after the await above: a rate decision may have come in meanwhile.
+      const now = Date.now();
+      const tat = this.tat();
+      const next = Math.min(tat !== undefined && tat > now ? tat : Infinity, holding ? now + HOLDER_CHECK_MS : Infinity);
+      if (next !== Infinity) return this.ctx.storage.setAlarm(next);
+      await this.ctx.storage.deleteAll();
+    });
+    this.deciding = pruned.catch(() => undefined);
+    await pruned;
   }
 
   /**
@@ -42,17 +87,12 @@ export class FlowGate extends DurableObject<Env> {
   }
 
   private async decideSingleton(runId: string, mode: "skip" | "cancel"): Promise<{ admitted: boolean; cancelled?: string }> {
-    const holder = z.string().optional().parse(await this.ctx.storage.get("holder"));
-    if (holder && holder !== runId) {
-      const stub = this.env.RUN.get(this.env.RUN.idFromName(holder));
-      const status = (await stub.getStatus())?.status;
-      const running = status !== undefined && !isEnded(status);
-      if (running && mode === "skip") return { admitted: false };
-      if (running) await stub.cancel(`cancelled by a newer run (singleton): ${runId}`);
-      await this.ctx.storage.put("holder", runId);
-      return running ? { admitted: true, cancelled: holder } : { admitted: true };
-    }
-    await this.ctx.storage.put("holder", runId);
-    return { admitted: true };
+    const holder = this.holder();
+    const running = holder !== undefined && holder !== runId && !(await this.ended(holder));
+    if (running && mode === "skip") return { admitted: false };
+    if (running) await this.env.RUN.get(this.env.RUN.idFromName(holder)).cancel(`cancelled by a newer run (singleton): ${runId}`);
+    this.ctx.storage.kv.put("holder", runId);
+    await this.pruneBy(Date.now() + HOLDER_CHECK_MS);
+    return running ? { admitted: true, cancelled: holder } : { admitted: true };
   }
 }
