@@ -11,6 +11,9 @@ import { z } from "zod";
 import { MAX_LOOKBACK_MS } from "../../sdk/event-steps.ts";
 import { runEventSchema, type RunEvent } from "../../sdk/protocol.ts";
 import type { Env } from "../../src/env.ts";
+import { eventsNamedSince } from "../../src/db/events.ts";
+import { listenFor, stopListening } from "../../src/db/wait-names.ts";
+import { toRunEvent } from "../../src/events/schema.ts";
 import { firstMatch, matches, RACE_WINDOW_MS, type ArrivedEvent, type Waiter } from "./wait-match.ts";
 
 const waiterSchema = z.object({
@@ -32,26 +35,101 @@ const key = (waiter: Waiter): string => (waiter.part ? `${waiter.stepId}#${waite
 /** How long past its timeout a waiter is kept (its run's alarm may fire a little late). */
 const EXPIRED_GRACE_MS = 60_000;
 
-export class WaitIndex extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
+/**
+ * How long an index with no waiters goes on listening before it lets go of its name and its
+ * storage: past every lookback, so what it deletes no wait could still need.
+ */
+export const WAIT_INDEX_IDLE_MS = MAX_LOOKBACK_MS + RACE_WINDOW_MS + 60_000;
 
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.sql = ctx.storage.sql;
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS waiters (run_id TEXT, step_id TEXT, body TEXT NOT NULL, until_at INTEGER, PRIMARY KEY (run_id, step_id))`);
-    // Objects made before waiters had their own expiry column get it (null: kept until their run ends).
-    const columns = this.sql.exec<{ name: string }>(`PRAGMA table_info(waiters)`).toArray();
-    if (!columns.some((column) => column.name === "until_at")) this.sql.exec(`ALTER TABLE waiters ADD COLUMN until_at INTEGER`);
-    this.sql.exec(`CREATE INDEX IF NOT EXISTS waiters_by_expiry ON waiters (until_at)`);
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS arrived (id TEXT PRIMARY KEY, body TEXT NOT NULL, received_at INTEGER NOT NULL)`);
-    // Every read and prune of arrivals goes by time: without this each delivery scanned them all.
-    this.sql.exec(`CREATE INDEX IF NOT EXISTS arrived_by_time ON arrived (received_at)`);
-    // An event resumes at most one wait of a run: the next wait of that run looks past it. The step
-    // is kept so the same wait, registering again after a crash, finds its event again.
-    this.sql.exec(
-      `CREATE TABLE IF NOT EXISTS consumed (run_id TEXT, event_id TEXT, step_id TEXT NOT NULL, received_at INTEGER NOT NULL, PRIMARY KEY (run_id, event_id))`,
-    );
-    this.sql.exec(`CREATE INDEX IF NOT EXISTS consumed_by_time ON consumed (received_at)`);
+function createTables(sql: SqlStorage): void {
+  sql.exec(`CREATE TABLE IF NOT EXISTS waiters (run_id TEXT, step_id TEXT, body TEXT NOT NULL, until_at INTEGER, PRIMARY KEY (run_id, step_id))`);
+  // Objects made before waiters had their own expiry column get it (null: kept until their run ends).
+  const columns = sql.exec<{ name: string }>(`PRAGMA table_info(waiters)`).toArray();
+  if (!columns.some((column) => column.name === "until_at")) sql.exec(`ALTER TABLE waiters ADD COLUMN until_at INTEGER`);
+  sql.exec(`CREATE INDEX IF NOT EXISTS waiters_by_expiry ON waiters (until_at)`);
+  sql.exec(`CREATE TABLE IF NOT EXISTS arrived (id TEXT PRIMARY KEY, body TEXT NOT NULL, received_at INTEGER NOT NULL)`);
+  // Every read and prune of arrivals goes by time: without this each delivery scanned them all.
+  sql.exec(`CREATE INDEX IF NOT EXISTS arrived_by_time ON arrived (received_at)`);
+  // An event resumes at most one wait of a run: the next wait of that run looks past it. The step
+  // is kept so the same wait, registering again after a crash, finds its event again.
+  sql.exec(`CREATE TABLE IF NOT EXISTS consumed (run_id TEXT, event_id TEXT, step_id TEXT NOT NULL, received_at INTEGER NOT NULL, PRIMARY KEY (run_id, event_id))`);
+  sql.exec(`CREATE INDEX IF NOT EXISTS consumed_by_time ON consumed (received_at)`);
+}
+
+export class WaitIndex extends DurableObject<Env> {
+  private ready = false;
+  /** The listening being set up, if any: waits that need it wait for it (see {@link cover}). */
+  private covering: Promise<void> = Promise.resolve();
+
+  /** The tables, made on first use (again after the index let go of its storage). */
+  private get sql(): SqlStorage {
+    if (!this.ready) createTables(this.ctx.storage.sql);
+    this.ready = true;
+    return this.ctx.storage.sql;
+  }
+
+  /** The event name this index is for (its object's name). */
+  private get name(): string {
+    const name = this.ctx.id.name;
+    if (name === undefined) throw new Error("a WaitIndex must be reached by its event name (see waitIndex)");
+    return name;
+  }
+
+  /** From when on every arrival of the name is here; undefined while the index does not listen. */
+  private covered(): number | undefined {
+    return z.number().optional().parse(this.ctx.storage.kv.get("covered"));
+  }
+
+  /**
+   * Makes sure every arrival from `from` on is here. The first wait on a name writes the name in
+   * D1's `wait_names`, so the router delivers its events from then on, and only then reads from
+   * `events` what came before; so does a wait whose lookback reaches before what is held. Takes
+   * turns, so the name is written once per listening.
+   */
+  private async cover(from: number): Promise<void> {
+    const covered = this.covered();
+    if (covered !== undefined && covered <= from) return;
+    const turn = this.covering.then(async () => {
+      const now = this.covered();
+      if (now !== undefined && now <= from) return;
+      if (now === undefined) {
+        const since = Date.now();
+        await listenFor(this.env.DB, this.name, since);
+        this.ctx.storage.kv.put("since", since);
+      }
+      for (const event of await eventsNamedSince(this.env.DB, this.name, from)) this.arrive({ event: toRunEvent(event), receivedAt: event.receivedAt });
+      this.ctx.storage.kv.put("covered", Math.min(from, this.covered() ?? from));
+    });
+    this.covering = turn.catch(() => undefined);
+    await turn;
+  }
+
+  private arrive(arrived: ArrivedEvent): void {
+    this.sql.exec(`INSERT OR IGNORE INTO arrived (id, body, received_at) VALUES (?, ?, ?)`, arrived.event.id, JSON.stringify(arrived), arrived.receivedAt);
+  }
+
+  /** With no waiter left, the index comes back once it has been idle long enough to let go. */
+  private async idleCheck(): Promise<void> {
+    if (this.sql.exec(`SELECT 1 FROM waiters LIMIT 1`).toArray().length > 0) return;
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + WAIT_INDEX_IDLE_MS);
+  }
+
+  /**
+   * Lets go of an index with no waiter: its name leaves `wait_names` (so the router stops
+   * delivering) and its storage is deleted. Takes its turn with {@link cover}: a wait that comes
+   * meanwhile finds the index not listening and, after this, listens again.
+   */
+  override async alarm(): Promise<void> {
+    const turn = this.covering.then(async () => {
+      if (this.sql.exec(`SELECT 1 FROM waiters LIMIT 1`).toArray().length > 0) return;
+      const since = z.number().optional().parse(this.ctx.storage.kv.get("since"));
+      this.ctx.storage.kv.delete("covered");
+      if (since !== undefined) await stopListening(this.env.DB, this.name, since);
+      this.ready = false;
+      await this.ctx.storage.deleteAll();
+    });
+    this.covering = turn.catch(() => undefined);
+    await turn;
   }
 
   private arrivals(since: number, waiter: Waiter): ArrivedEvent[] {
@@ -107,10 +185,13 @@ export class WaitIndex extends DurableObject<Env> {
    */
   async register(input: Waiter): Promise<RunEvent | null> {
     const waiter = waiterSchema.parse(input);
-    const early = firstMatch(waiter, this.arrivals(waiter.startedAt - waiter.lookbackMs - RACE_WINDOW_MS, waiter));
+    const from = waiter.startedAt - waiter.lookbackMs - RACE_WINDOW_MS;
+    await this.cover(from);
+    const early = firstMatch(waiter, this.arrivals(from, waiter));
     if (early) {
       this.drop(waiter);
       this.consume(waiter, early);
+      await this.idleCheck();
       return early.event;
     }
     this.keep(waiter);
@@ -122,11 +203,9 @@ export class WaitIndex extends DurableObject<Env> {
    * of some of its steps; a wait whose run is gone must not be kept until its timeout (a year).
    */
   async forget(runId: string, stepIds?: string[]): Promise<void> {
-    if (!stepIds) {
-      this.sql.exec(`DELETE FROM waiters WHERE run_id = ?`, runId);
-      return;
-    }
-    for (const stepId of stepIds) this.sql.exec(`DELETE FROM waiters WHERE run_id = ? AND (step_id = ? OR step_id LIKE ? || '#%')`, runId, stepId, stepId);
+    if (!stepIds) this.sql.exec(`DELETE FROM waiters WHERE run_id = ?`, runId);
+    for (const stepId of stepIds ?? []) this.sql.exec(`DELETE FROM waiters WHERE run_id = ? AND (step_id = ? OR step_id LIKE ? || '#%')`, runId, stepId, stepId);
+    await this.idleCheck();
   }
 
   /** Records arriving events and resumes every wait each one satisfies, oldest event first. */
@@ -136,9 +215,10 @@ export class WaitIndex extends DurableObject<Env> {
     this.sql.exec(`DELETE FROM arrived WHERE received_at < ?`, horizon);
     this.sql.exec(`DELETE FROM consumed WHERE received_at < ?`, horizon);
     this.sql.exec(`DELETE FROM waiters WHERE until_at < ?`, now - EXPIRED_GRACE_MS);
-    for (const arrived of events) {
-      this.sql.exec(`INSERT OR IGNORE INTO arrived (id, body, received_at) VALUES (?, ?, ?)`, arrived.event.id, JSON.stringify(arrived), arrived.receivedAt);
-    }
+    // What is pruned is no longer held: a wait looking back before it reads it from D1.
+    const covered = this.covered();
+    if (covered !== undefined && covered < horizon) this.ctx.storage.kv.put("covered", horizon);
+    for (const arrived of events) this.arrive(arrived);
     let resumed = 0;
     // Read once per delivery. A resume below awaits, and meanwhile waits come and go: each is
     // checked to be still kept before it is taken, and one registering meanwhile finds the event
@@ -160,6 +240,7 @@ export class WaitIndex extends DurableObject<Env> {
         if (result.stillWaiting) this.keep(waiter);
       }
     }
+    await this.idleCheck();
     return resumed;
   }
 }

@@ -209,6 +209,21 @@ function readable<T>(row: unknown, read: (row: unknown) => T): T | undefined {
 }
 
 /** One event by id, or null. */
+/** A wait's lookback into `events` (see wait-names.ts) reads at most this many of the name's events. */
+export const LOOKBACK_READ_LIMIT = 1_000;
+
+/**
+ * The events of `name` accepted at or after `from`: the newest {@link LOOKBACK_READ_LIMIT} of them,
+ * as those nearest a wait's start matter most.
+ */
+export async function eventsNamedSince(db: D1Database, name: string, from: number): Promise<StoredEvent[]> {
+  const { results } = await db
+    .prepare(`SELECT ${COLUMNS} FROM events WHERE name = ?1 AND received_at >= ?2 ORDER BY received_at DESC, id DESC LIMIT ?3`)
+    .bind(name, from, LOOKBACK_READ_LIMIT)
+    .all();
+  return results.map(eventFromRow).reverse();
+}
+
 export async function getEvent(db: D1Database, id: string): Promise<StoredEvent | null> {
   const row = await db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?1`).bind(id).first();
   return row ? (readable(row, eventFromRow) ?? null) : null;

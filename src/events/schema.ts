@@ -3,6 +3,7 @@
  * its clients work unchanged. Validated here, before anything is recorded.
  */
 import { z } from "zod";
+import type { RunEvent } from "../../sdk/protocol.ts";
 import { epochMsSchema, shallowEnough } from "../lib/json-shape.ts";
 
 /** Re-queues of an unrouted event by the sweeper before it leaves the event for a person to look at. */
@@ -54,6 +55,9 @@ export const storedEventSchema = z.object({
   routingAbandoned: z.boolean().optional(),
 });
 export type StoredEvent = z.infer<typeof storedEventSchema>;
+
+/** A stored event as a run sees it (its trigger, a waited-for event). */
+export const toRunEvent = (event: StoredEvent): RunEvent => ({ id: event.id, name: event.name, data: event.data, ts: event.ts, ...(event.user ? { user: event.user } : {}) });
 
 /** What goes on the EVENTS queue: ids of recorded events (bodies stay in D1, queue messages are small). */
 export const eventsMessageSchema = z.object({ eventIds: z.array(z.string()).min(1) });

@@ -5,14 +5,14 @@
  * redelivery, the sweeper) starts nothing new. An event is marked routed only after all its runs
  * have started.
  */
-import type { StoredEvent } from "../events/schema.ts";
+import { toRunEvent, type StoredEvent } from "../events/schema.ts";
 import type { Env } from "../env.ts";
 import { claimKeys, type KeyClaim } from "../db/idempotency.ts";
 import { markRouted } from "../db/events.ts";
+import { listenedNames } from "../db/wait-names.ts";
 import { derivedId } from "../lib/ids.ts";
 import { listFunctions } from "../functions/catalog.ts";
 import { waitIndex } from "../../durable-objects/waits/wait-index.ts";
-import type { RunEvent } from "../../sdk/protocol.ts";
 import type { CollectorSpec, EventCollector } from "../../durable-objects/flow/event-collector.ts";
 import { toMs } from "../../sdk/duration.ts";
 import { compileExpression, keyOf } from "../../sdk/expression.ts";
@@ -28,14 +28,17 @@ interface PlannedRun {
   idempotencyKey?: string;
 }
 
-const runEvent = (event: StoredEvent): RunEvent => ({ id: event.id, name: event.name, data: event.data, ts: event.ts, ...(event.user ? { user: event.user } : {}) });
 
-/** Hands events to the WaitIndex of their name, which resumes the runs waiting for them. */
+/**
+ * Hands events to the WaitIndex of their name, which resumes the runs waiting for them. Names no
+ * run waits for (most traffic) cost one D1 read per batch and no call (see db/wait-names.ts).
+ */
 async function deliverToWaits(env: Env, events: StoredEvent[]): Promise<void> {
+  const listened = await listenedNames(env.DB, [...new Set(events.map((event) => event.name))]);
   const byName = new Map<string, StoredEvent[]>();
-  for (const event of events) byName.set(event.name, [...(byName.get(event.name) ?? []), event]);
+  for (const event of events) if (listened.has(event.name)) byName.set(event.name, [...(byName.get(event.name) ?? []), event]);
   await Promise.all(
-    [...byName].map(([name, named]) => waitIndex(env, name).deliver(named.map((event) => ({ event: runEvent(event), receivedAt: event.receivedAt })))),
+    [...byName].map(([name, named]) => waitIndex(env, name).deliver(named.map((event) => ({ event: toRunEvent(event), receivedAt: event.receivedAt })))),
   );
 }
 
@@ -81,8 +84,8 @@ export async function routeEvents(env: Env, events: StoredEvent[], now = Date.no
     deliverToWaits(env, events),
     ...toStart.map(({ runId, functionId, config, event }) => {
       const collector = collectorFor(env, functionId, config, event);
-      if (collector) return collector.stub.add(collector.spec, runEvent(event));
-      return env.RUN.get(env.RUN.idFromName(runId)).start({ runId, functionId, events: [runEvent(event)] });
+      if (collector) return collector.stub.add(collector.spec, toRunEvent(event));
+      return env.RUN.get(env.RUN.idFromName(runId)).start({ runId, functionId, events: [toRunEvent(event)] });
     }),
   ]);
   await markRouted(

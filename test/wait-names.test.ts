@@ -1,0 +1,93 @@
+/**
+ * Routing by listened names: an event whose name no run waits for is not handed to a WaitIndex; a
+ * wait on such a name finds in D1 what it missed; an index left idle lets go of its name and its
+ * storage; and the upgrade pass has the runs of an older version register their waits again.
+ */
+import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { listenedNames } from "../src/db/wait-names.ts";
+import { relistenOnce } from "../src/waits/relisten.ts";
+import { client, runFor, sendEvents as send } from "./helpers.ts";
+
+const tables = (name: string) =>
+  runInDurableObject(env.WAITS.get(env.WAITS.idFromName(name)), async (_instance, state) =>
+    state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' ORDER BY name").toArray().map((row) => row.name),
+  );
+const listed = async (name: string) => (await env.DB.prepare("SELECT count(*) AS n FROM wait_names WHERE name = ?1").bind(name).first<{ n: number }>())?.n ?? 0;
+const routed = async (id: string) => {
+  for (let i = 0; i < 100; i++) {
+    const body = (await (await SELF.fetch(`http://stepwise/v1/events/${id}`)).json()) as { event?: { routedAt: string | null } };
+    if (typeof body.event?.routedAt === "string") return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`event ${id} was not routed`);
+};
+const waiter = (runId: string, lookbackMs: number) => ({ runId, stepId: "wait", runEvent: { id: `trigger-${runId}`, name: "test/trigger", data: {}, ts: Date.now() }, startedAt: Date.now(), lookbackMs, until: Date.now() + 60_000 });
+
+describe("events of a name no run waits for", () => {
+  it("are not handed to a WaitIndex: its object keeps nothing", async () => {
+    const name = `test/nobody-waits-${crypto.randomUUID()}`;
+    const [id] = await send({ name, data: {} });
+    await routed(id!);
+    expect(await tables(name)).toEqual([]);
+    expect(await listed(name)).toBe(0);
+  });
+
+  it("are found in D1 by a wait that starts listening after them, and the name's later events are delivered", async () => {
+    const name = `test/late-listener-${crypto.randomUUID()}`;
+    const [before] = await send({ name, data: { n: 1 } });
+    await routed(before!);
+    const index = env.WAITS.get(env.WAITS.idFromName(name));
+    const early = (await index.register(waiter("late-listener-run", 60_000))) as { id: string } | null;
+    expect(early?.id).toBe(before);
+    expect(await listed(name)).toBe(1);
+    // A waiter that stays: from now on the router delivers the name's events to the index.
+    expect(await index.register({ ...waiter("another-run", 0), condition: "async.data.n == 2" })).toBeNull();
+    const [after] = await send({ name, data: { n: 2 } });
+    await routed(after!);
+    const arrived = await runInDurableObject(index, async (_instance, state) => state.storage.sql.exec<{ id: string }>("SELECT id FROM arrived ORDER BY received_at").toArray().map((row) => row.id));
+    expect(arrived).toEqual([before, after]);
+  });
+});
+
+describe("an idle WaitIndex", () => {
+  it("lets go of its name and its storage once no run has waited for an hour, and listens again for the next wait", async () => {
+    const name = `test/idle-index-${crypto.randomUUID()}`;
+    const index = env.WAITS.get(env.WAITS.idFromName(name));
+    expect(await index.register(waiter("idle-run", 0))).toBeNull();
+    expect(await listed(name)).toBe(1);
+    // Its waiter still there, the alarm changes nothing.
+    await runInDurableObject(index, async (_instance, state) => state.storage.setAlarm(Date.now() + 60_000));
+    await runDurableObjectAlarm(index);
+    expect(await listed(name)).toBe(1);
+    await index.forget("idle-run");
+    const alarm = await runInDurableObject(index, async (_instance, state) => state.storage.getAlarm());
+    expect(alarm).toBeGreaterThan(Date.now() + 60 * 60_000);
+    expect(await runDurableObjectAlarm(index)).toBe(true);
+    expect(await listed(name)).toBe(0);
+    expect(await tables(name)).toEqual([]);
+    expect(await index.register(waiter("next-run", 0))).toBeNull();
+    expect(await listed(name)).toBe(1);
+  });
+});
+
+describe("the upgrade to listened names", () => {
+  it("delivers every name while older runs register their waits again, a page per tick, then stops", async () => {
+    const invoiceId = crypto.randomUUID();
+    const [created] = await send({ name: "test/invoice.created", data: { invoiceId } });
+    const runId = await runFor(created!, "approval-flow");
+    await client.waitUntil(runId, (run) => run.status === "waiting");
+    // As a run of the older version left it: its wait is in the index, but the name is not listed.
+    await env.DB.prepare("DELETE FROM wait_names WHERE name = 'test/invoice.approved'").run();
+    await runInDurableObject(env.WAITS.get(env.WAITS.idFromName("test/invoice.approved")), async (_instance, state) => state.storage.kv.delete("covered"));
+    await env.DB.prepare("INSERT INTO wait_names_upgrade (id, after) VALUES (1, '')").run();
+    expect(await listenedNames(env.DB, ["test/anything"])).toEqual(new Set(["test/anything"]));
+    let pass = await relistenOnce(env);
+    expect(pass.asked).toBeGreaterThan(0);
+    while (!pass.done) pass = await relistenOnce(env);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM wait_names_upgrade").first<{ n: number }>()).toEqual({ n: 0 });
+    expect(await listenedNames(env.DB, ["test/anything", "test/invoice.approved"])).toEqual(new Set(["test/invoice.approved"]));
+    await send({ name: "test/invoice.approved", data: { invoiceId, amount: 5 } });
+    expect((await client.waitForEnd(runId)).output).toEqual({ paid: 5 });
+  });
+});
