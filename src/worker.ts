@@ -17,6 +17,7 @@ import type { Env } from "./env.ts";
 import { startIsolate } from "./isolate-start.ts";
 import { registry } from "./registry.ts";
 import { pruneOnce } from "./retention/prune.ts";
+import { relistenOnce } from "./waits/relisten.ts";
 import { consumeEvents } from "./router/queue.ts";
 
 export { RunObject } from "../durable-objects/run/run-object.ts";
@@ -73,6 +74,7 @@ export function createStepwise(options: CreateStepwiseOptions = {}): StepwiseHan
           (error: unknown) => console.error("stepwise: retention pass failed; the next tick tries again", error),
         ),
       );
+      ctx.waitUntil(relistenOnce(env).catch((error: unknown) => console.error("stepwise: the waits upgrade pass failed; the next tick tries again", error)));
     },
   };
 }

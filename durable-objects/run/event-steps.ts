@@ -54,14 +54,20 @@ export async function registerCancelOn(env: Env, state: RunState): Promise<RunEv
 }
 
 /**
- * Registers every waiting step not registered yet (each event of a multi-event wait on its own),
+ * Registers every waiting step not registered yet (or every waiting step, `again`; each event of
+ * a multi-event wait on its own),
  * handing `record` each step and part with the event that already satisfies it (arrived just
  * before, or within its lookback), or null.
  */
-export async function registerWaits(env: Env, state: RunState, record: (step: StepState, part: number, early: RunEvent | null) => void): Promise<void> {
+export async function registerWaits(
+  env: Env,
+  state: RunState,
+  record: (step: StepState, part: number, early: RunEvent | null) => void,
+  { again = false }: { again?: boolean } = {},
+): Promise<void> {
   const [runEvent] = state.events;
   if (!runEvent) return;
-  const pending = [...state.steps.values()].filter((step) => step.status === "waiting" && step.registered === false && step.wait);
+  const pending = [...state.steps.values()].filter((step) => step.status === "waiting" && (again || step.registered === false) && step.wait);
   await Promise.all(
     pending.flatMap((step) =>
       waitParts(step.wait!).map(async (part, index) => {

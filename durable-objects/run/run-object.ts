@@ -215,6 +215,25 @@ export class RunObject extends DurableObject<Env> {
     return { resumed: result?.cancelled ?? false, stillWaiting: false };
   }
 
+  /**
+   * Registers the run's waits again (its `cancelOn` listeners and waiting steps): after the upgrade
+   * that made the router deliver only the names a WaitIndex listens for (see src/waits/relisten.ts).
+   * An event already there is taken as at any registration.
+   */
+  async relisten(): Promise<void> {
+    const state = this.load();
+    if (!state || state.terminal) return;
+    const early = state.cancelRegistered ? await registerCancelOn(this.env, state) : null;
+    if (early) return void (await this.cancel(`cancelled by event "${early.name}" (${early.id})`));
+    let resumed = false;
+    const take = (step: StepState, part: number, event: RunEvent | null) => {
+      if (event) this.record(decideWaitEvent(this.load() ?? state, step.id, part, event));
+      resumed ||= this.load()?.steps.get(step.id)?.status === "completed";
+    };
+    await registerWaits(this.env, state, take, { again: true });
+    if (resumed) this.driveOnce({ watchdog: true }).catch((error: unknown) => console.error(`stepwise: run ${state.runId} stopped; its alarm resumes it`, error));
+  }
+
   /** A concurrency slot this run waited for is now its: the run goes on. */
   async slotGranted(): Promise<void> {
     this.driveOnce({ watchdog: true }).catch((error: unknown) => console.error("stepwise: run stopped after a slot was granted; its alarm resumes it", error));
