@@ -11,3 +11,6 @@ INSERT INTO wait_names_upgrade (id, after) SELECT 1, '' WHERE EXISTS (SELECT 1 F
 
 -- The runs still going, by id: the pages that upgrade pass reads.
 CREATE INDEX runs_live ON runs (id) WHERE ended_at IS NULL;
+
+-- Whether routing made progress lately (the sweeper's question before it re-queues anything).
+CREATE INDEX events_by_routed ON events (routed_at) WHERE routed_at IS NOT NULL;

@@ -1,7 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { sweeper, SWEEP_GRACE_MS } from "../durable-objects/sweeper/event-sweeper.ts";
-import { claimUnrouted, getEvents, markRouteFailed, recordEvents } from "../src/db/events.ts";
+import { sweeper, SWEEP_BEHIND_MS, SWEEP_GRACE_MS } from "../durable-objects/sweeper/event-sweeper.ts";
+import { claimUnrouted, getEvents, markRouted, markRouteFailed, recordEvents } from "../src/db/events.ts";
 import { MAX_SWEEPS } from "../src/events/schema.ts";
 import { enqueueEvents } from "../src/router/queue.ts";
 import { executions } from "./functions.ts";
@@ -19,6 +19,21 @@ describe("EventSweeper", () => {
     await expect.poll(async () => (await getEvents(env.DB, [id]))[0]?.routedAt).toBeTypeOf("number");
     // Swept again (a second alarm): the event is routed, so nothing is queued and nothing re-runs.
     expect(await stub.sweep()).toBe(0);
+  });
+
+  it("while routing makes progress, leaves an unrouted event to the queue until it is 10 minutes old", async () => {
+    const key = crypto.randomUUID();
+    const now = Date.now();
+    const [behind, lost, flowing] = [`behind-${key}`, `lost-long-ago-${key}`, `flowing-${key}`];
+    await recordEvents(env.DB, [{ id: flowing, name: "test/none", data: {}, ts: now }], now);
+    await markRouted(env.DB, [flowing], now);
+    await recordEvents(env.DB, [{ id: behind, name: "test/none", data: {}, ts: now }], now - 5 * SWEEP_GRACE_MS);
+    await recordEvents(env.DB, [{ id: lost, name: "test/none", data: {}, ts: now }], now - SWEEP_BEHIND_MS - 1_000);
+    expect(await sweeper(env).sweep()).toBe(1);
+    // Only the one past 10 minutes was re-queued (and is routed now); the other is left to its message.
+    await expect.poll(async () => (await getEvents(env.DB, [lost]))[0]?.routedAt).toBeTypeOf("number");
+    expect((await getEvents(env.DB, [behind]))[0]).toMatchObject({ id: behind, routedAt: undefined });
+    await markRouted(env.DB, [behind], Date.now());
   });
 
   it("leaves recent unrouted events to the queue and re-arms until they are routed", async () => {

@@ -3,7 +3,9 @@
  * alarm re-queues every event accepted but still unrouted after a grace period (the queue lost it,
  * or the Worker restarted between accept and route), and re-arms while any event is unrouted. An
  * event re-queued before waits twice as long each time, so one whose routing keeps failing does not
- * add load every 30 s while routing is behind.
+ * add load every 30 s while routing is behind. While routing makes progress (an event was routed
+ * within the grace period), an unrouted event is taken to be behind in the queue, not lost, until
+ * it is {@link SWEEP_BEHIND_MS} old: re-queuing a backlog would only route it twice.
  * Routing is idempotent, so re-queuing an event that was merely slow starts nothing twice.
  *
  * An isolate that starts serving asks for a start-up pass too ({@link EventSweeper.recover}): the
@@ -12,13 +14,15 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
-import { claimUnrouted, hasUnrouted } from "../../src/db/events.ts";
+import { claimUnrouted, hasUnrouted, routedSince } from "../../src/db/events.ts";
 import type { Env } from "../../src/env.ts";
 import { enqueueEvents } from "../../src/router/queue.ts";
 import { resumeRuns } from "./resume-runs.ts";
 
 /** An event unrouted this long after it was accepted (or last re-queued) is presumed lost by the queue. */
 export const SWEEP_GRACE_MS = 30_000;
+/** While routing makes progress, an unrouted event is presumed behind, not lost, until this old. */
+export const SWEEP_BEHIND_MS = 10 * 60_000;
 /** Events re-queued per alarm; the alarm comes back at once for the rest. */
 const SWEEP_LIMIT = 5_000;
 /** Start-up passes run at most this often: every isolate asks when it starts, and there may be many. */
@@ -70,7 +74,8 @@ export class EventSweeper extends DurableObject<Env> {
    */
   async sweep(): Promise<number> {
     const now = Date.now();
-    return this.requeue(await claimUnrouted(this.env.DB, now - SWEEP_GRACE_MS, now, SWEEP_LIMIT, SWEEP_GRACE_MS));
+    const behind = await routedSince(this.env.DB, now - SWEEP_GRACE_MS);
+    return this.requeue(await claimUnrouted(this.env.DB, now - (behind ? SWEEP_BEHIND_MS : SWEEP_GRACE_MS), now, SWEEP_LIMIT, SWEEP_GRACE_MS));
   }
 
   private async requeue(ids: string[]): Promise<number> {

@@ -143,6 +143,11 @@ export async function claimUnrouted(db: D1Database, before: number, now: number,
   return results.map((row) => row.id);
 }
 
+/** Whether any event was routed at or after `since` (routing is making progress). */
+export async function routedSince(db: D1Database, since: number): Promise<boolean> {
+  return (await db.prepare(`SELECT 1 FROM events WHERE routed_at >= ?1 LIMIT 1`).bind(since).first()) !== null;
+}
+
 /** Whether any accepted event is still unrouted (and not given up on). */
 export async function hasUnrouted(db: D1Database): Promise<boolean> {
   return (await db.prepare(`SELECT 1 FROM events WHERE routed_at IS NULL AND sweeps < ?1 LIMIT 1`).bind(MAX_SWEEPS).first()) !== null;
