@@ -32,7 +32,8 @@ describe("EventSweeper", () => {
     expect(await sweeper(env).sweep()).toBe(1);
     // Only the one past 10 minutes was re-queued (and is routed now); the other is left to its message.
     await expect.poll(async () => (await getEvents(env.DB, [lost]))[0]?.routedAt).toBeTypeOf("number");
-    expect((await getEvents(env.DB, [behind]))[0]).toMatchObject({ id: behind, routedAt: undefined });
+    const [left] = await getEvents(env.DB, [behind]);
+    expect([left?.id, left?.routedAt]).toEqual([behind, undefined]);
     await markRouted(env.DB, [behind], Date.now());
   });
 
