@@ -11,7 +11,7 @@ import { join } from "node:path";
 const projectRequire = createRequire(join(process.cwd(), "package.json"));
 
 /** The wrangler script to run with node. */
-function wranglerScript() {
+export function wranglerScript() {
   if (process.env.STEPWISE_WRANGLER) return process.env.STEPWISE_WRANGLER;
   try {
     return projectRequire.resolve("wrangler/bin/wrangler.js");
