@@ -187,6 +187,28 @@ describe("drive", () => {
     expect([before, attempts]).toEqual([1, 2]);
   });
 
+  it("many timers in one run: 50 sleeps, each armed in turn, each woken once, none lost", async () => {
+    const fn = client.createFunction({ id: "many-timers" }, [], async ({ step }) => {
+      let ticks = 0;
+      for (let i = 0; i < 50; i++) {
+        await step.sleep(`tick-${i}`, `${i + 1}m`);
+        ticks = await step.run(`count-${i}`, () => ticks + 1);
+      }
+      return ticks;
+    });
+    const run = memoryRun(fn);
+    await drive(run.ports, config, { budgetMs: 10_000 });
+    let wakes = 0;
+    while (!run.state.terminal && wakes < 100) {
+      const at = run.wakes.at(-1);
+      expect(at).toBeGreaterThan(Date.now());
+      await drive(run.ports, config, { budgetMs: 10_000, skipTo: at });
+      wakes++;
+    }
+    expect([run.state.output, wakes]).toEqual([50, 50]);
+    expect(run.history.filter((entry) => entry.type === "step.woken")).toHaveLength(50);
+  });
+
   it("holds a concurrency slot across a drive's consecutive steps: one ask and one release per drive", async () => {
     const fn = client.createFunction({ id: "three" }, [], async ({ step }) => {
       const a = await step.run("a", () => 1);
