@@ -3,12 +3,12 @@
  * through today's engine and SDK. A change that could not resume a stored run (a history event
  * read differently, a step matched differently) fails here, before it reaches a deployment.
  */
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { Stepwise } from "../../sdk/client.ts";
 import { execute } from "../../sdk/execution.ts";
 import type { EngineConfig } from "./engine.ts";
+import checkoutAsleep from "./golden/checkout-asleep.json";
 import { historyEventSchema, type HistoryEntry } from "./history.ts";
 import { drive, type RunPorts } from "./runner.ts";
 import { apply, foldHistory, type RunState } from "./state.ts";
@@ -17,9 +17,11 @@ const config: EngineConfig = { retries: 2, backoff: { initialMs: 1_000, coeffici
 const client = new Stepwise({ id: "golden" });
 
 /** A stored journal, read back as the RunObject reads its rows: every entry validated. */
-function journal(file: string): HistoryEntry[] {
-  const raw = z.array(z.unknown()).parse(JSON.parse(readFileSync(new URL(`./golden/${file}`, import.meta.url), "utf8")));
-  return raw.map((entry) => ({ ...historyEventSchema.parse(entry), ...z.object({ seq: z.number(), at: z.number() }).parse(entry) }));
+function journal(stored: unknown): HistoryEntry[] {
+  return z
+    .array(z.unknown())
+    .parse(stored)
+    .map((entry) => ({ ...historyEventSchema.parse(entry), ...z.object({ seq: z.number(), at: z.number() }).parse(entry) }));
 }
 
 /** Checkout as it was when the journal was recorded (`reorder`: as someone later changed it). */
@@ -62,7 +64,7 @@ async function replay(history: HistoryEntry[], fn: ReturnType<typeof checkout>):
 describe("golden journals", () => {
   it("a checkout recorded asleep after its first step resumes: the recorded step is not run again, the rest runs once", async () => {
     const executed: string[] = [];
-    const state = await replay(journal("checkout-asleep.json"), checkout(executed));
+    const state = await replay(journal(checkoutAsleep), checkout(executed));
     expect(state.terminal).toBe("completed");
     expect(state.output).toEqual({ reservationId: "res-o-1", charged: 42 });
     expect(executed).toEqual(["charge-card"]);
@@ -70,7 +72,7 @@ describe("golden journals", () => {
 
   it("the same journal under code whose steps were reordered fails the run with NonDeterminismError naming the steps", async () => {
     const executed: string[] = [];
-    const state = await replay(journal("checkout-asleep.json"), checkout(executed, true));
+    const state = await replay(journal(checkoutAsleep), checkout(executed, true));
     expect(state.terminal).toBe("failed");
     expect(state.error?.name).toBe("NonDeterminismError");
     expect(state.error?.message).toContain('"reserve-stock", "cool-off" that the function no longer reaches; it reached "charge-card" instead');
