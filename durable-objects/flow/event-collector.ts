@@ -10,6 +10,7 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { runEventSchema, type RunEvent } from "../../sdk/protocol.ts";
 import type { Env } from "../../src/env.ts";
+import { parseInput } from "../../src/lib/parse.ts";
 import { derivedId } from "../../src/lib/ids.ts";
 
 const specSchema = z.discriminatedUnion("kind", [
@@ -32,12 +33,14 @@ export class EventCollector extends DurableObject<Env> {
   }
 
   /** Holds an event; starts the run at once when a batch is full. */
-  async add(spec: CollectorSpec, event: RunEvent): Promise<void> {
+  async add(specInput: CollectorSpec, eventInput: RunEvent): Promise<void> {
+    const spec = parseInput(specSchema, specInput, "collector spec");
+    const event = parseInput(runEventSchema, eventInput, "event");
     const now = Date.now();
-    const current = (await this.pending()) ?? { spec: specSchema.parse(spec), events: [], firstAt: now };
-    current.spec = specSchema.parse(spec);
+    const current = (await this.pending()) ?? { spec, events: [], firstAt: now };
+    current.spec = spec;
     if (!current.events.some((held) => held.id === event.id)) {
-      current.events = current.spec.kind === "debounce" ? [runEventSchema.parse(event)] : [...current.events, runEventSchema.parse(event)];
+      current.events = current.spec.kind === "debounce" ? [event] : [...current.events, event];
     }
     if (current.spec.kind === "batch" && current.events.length >= current.spec.maxSize) return this.flush(current);
     await this.ctx.storage.put("pending", current);

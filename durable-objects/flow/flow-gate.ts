@@ -7,10 +7,12 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import type { Env } from "../../src/env.ts";
+import { parseInput } from "../../src/lib/parse.ts";
 import { isEnded } from "../../sdk/run-status.ts";
 import { admit, type Rate } from "./gcra.ts";
 
 const rateSchema = z.object({ limit: z.number().int().min(1), periodMs: z.number().int().min(1), burst: z.number().int().min(0) });
+const modeSchema = z.enum(["wait", "skip"]);
 
 /** How often a singleton gate asks whether its run has ended, so as to forget it. */
 const HOLDER_CHECK_MS = 60 * 60_000;
@@ -23,8 +25,9 @@ export class FlowGate extends DurableObject<Env> {
    * Admits a run under a rate: `wait` (throttle) gives the moment it may start; `skip` (rate
    * limit) says whether it may start now, and uses up nothing when it may not.
    */
-  async rate(input: Rate, mode: "wait" | "skip"): Promise<{ at: number; admitted: boolean }> {
-    const rate = rateSchema.parse(input);
+  async rate(input: Rate, how: "wait" | "skip"): Promise<{ at: number; admitted: boolean }> {
+    const rate = parseInput(rateSchema, input, "rate");
+    const mode = parseInput(modeSchema, how, "rate mode");
     const now = Date.now();
     const admission = admit(rate, this.tat(), now);
     if (mode === "skip" && admission.at > now) return { at: admission.at, admitted: false };
@@ -78,7 +81,9 @@ export class FlowGate extends DurableObject<Env> {
    * Singleton: `runId` becomes the key's one run, unless another still runs; then `skip` refuses
    * the new run and `cancel` cancels the old one in its favour.
    */
-  async singleton(runId: string, mode: "skip" | "cancel"): Promise<{ admitted: boolean; cancelled?: string }> {
+  async singleton(run: string, how: "skip" | "cancel"): Promise<{ admitted: boolean; cancelled?: string }> {
+    const runId = parseInput(z.string().min(1), run, "run id");
+    const mode = parseInput(z.enum(["skip", "cancel"]), how, "singleton mode");
     // Asking the holder's status is an RPC, during which the object takes other calls: without
     // taking turns, two new runs could both find the old one ended and both be admitted.
     const decision = this.deciding.then(() => this.decideSingleton(runId, mode));

@@ -159,7 +159,8 @@ export class RunObject extends DurableObject<Env> {
    * Cancels the run: a sleeping or retrying run stops now (its alarm is cleared), a running one
    * at its next step boundary (the step in flight finishes but its result is not recorded).
    */
-  async cancel(reason = "cancelled by request"): Promise<{ cancelled: boolean; status: RunView["status"] } | null> {
+  async cancel(why = "cancelled by request"): Promise<{ cancelled: boolean; status: RunView["status"] } | null> {
+    const reason = parseInput(z.string(), why, "cancel reason");
     const state = this.load();
     if (!state) return null;
     if (state.terminal) return { cancelled: false, status: state.terminal };

@@ -11,6 +11,7 @@ import { z } from "zod";
 import { MAX_LOOKBACK_MS } from "../../sdk/event-steps.ts";
 import { runEventSchema, type RunEvent } from "../../sdk/protocol.ts";
 import type { Env } from "../../src/env.ts";
+import { parseInput } from "../../src/lib/parse.ts";
 import { eventsNamedSince } from "../../src/db/events.ts";
 import { listenFor, stopListening } from "../../src/db/wait-names.ts";
 import { toRunEvent } from "../../src/events/schema.ts";
@@ -184,7 +185,7 @@ export class WaitIndex extends DurableObject<Env> {
    * the event is returned for the run to take at once.
    */
   async register(input: Waiter): Promise<RunEvent | null> {
-    const waiter = waiterSchema.parse(input);
+    const waiter = parseInput(waiterSchema, input, "waiter");
     const from = waiter.startedAt - waiter.lookbackMs - RACE_WINDOW_MS;
     await this.cover(from);
     const early = firstMatch(waiter, this.arrivals(from, waiter));
@@ -202,14 +203,17 @@ export class WaitIndex extends DurableObject<Env> {
    * Forgets the waits of a run that has ended (all of them, `cancelOn` listeners included), or
    * of some of its steps; a wait whose run is gone must not be kept until its timeout (a year).
    */
-  async forget(runId: string, stepIds?: string[]): Promise<void> {
+  async forget(run: string, steps?: string[]): Promise<void> {
+    const runId = parseInput(z.string(), run, "run id");
+    const stepIds = parseInput(z.array(z.string()).optional(), steps, "step ids");
     if (!stepIds) this.sql.exec(`DELETE FROM waiters WHERE run_id = ?`, runId);
     for (const stepId of stepIds ?? []) this.sql.exec(`DELETE FROM waiters WHERE run_id = ? AND (step_id = ? OR step_id LIKE ? || '#%')`, runId, stepId, stepId);
     await this.idleCheck();
   }
 
   /** Records arriving events and resumes every wait each one satisfies, oldest event first. */
-  async deliver(events: ArrivedEvent[]): Promise<number> {
+  async deliver(input: ArrivedEvent[]): Promise<number> {
+    const events = parseInput(z.array(arrivedSchema), input, "arriving events");
     const now = Date.now();
     const horizon = now - MAX_LOOKBACK_MS - RACE_WINDOW_MS;
     this.sql.exec(`DELETE FROM arrived WHERE received_at < ?`, horizon);
