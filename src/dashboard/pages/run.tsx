@@ -8,8 +8,8 @@ import type { RunView } from "../../../durable-objects/run/view.ts";
 import { ActionButton, ErrorBlock, formatDuration, Json, Notice, Status, Time } from "../components.tsx";
 import { buildTimeline } from "../timeline.ts";
 import { Waterfall } from "../waterfall.tsx";
+import { isEnded } from "../../../sdk/run-status.ts";
 
-const TERMINAL = new Set(["completed", "failed", "cancelled", "skipped"]);
 
 const runLink = (id: string) => <a href={`/dashboard/runs/${encodeURIComponent(id)}`} class="mono">{id}</a>;
 
@@ -26,7 +26,7 @@ function childRuns(history: HistoryEntry[]): string[] {
 
 const Actions: FC<{ run: RunView }> = ({ run }) => {
   const base = `/dashboard/runs/${encodeURIComponent(run.id)}`;
-  const terminal = TERMINAL.has(run.status);
+  const terminal = isEnded(run.status);
   return (
     <div class="actions">
       {!terminal ? <ActionButton action={`${base}/cancel`} label="Cancel" kind="danger" confirm="Cancel this run?" /> : null}

@@ -15,6 +15,7 @@ import { pagingSchema } from "../../api/paging.ts";
 import type { Env } from "../../env.ts";
 import { RUN_ID_PATTERN } from "../../lib/ids.ts";
 import { getFunction, listFunctions } from "../../functions/catalog.ts";
+import { isEnded } from "../../../sdk/run-status.ts";
 import { Notice } from "../components.tsx";
 import { page } from "../layout.tsx";
 import { EventBody, EventsBody, SendEventForm } from "../pages/events.tsx";
@@ -43,7 +44,7 @@ export async function runPage(c: DashboardContext, runId: string, notice?: { tex
   const [run, history] = await Promise.all([stub.getRun(), stub.getHistory()]);
   const detail = run && history ? { run: runViewSchema.parse(run), history } : undefined;
   if (!detail) return problemPage(c, 404, "No such run", `No run "${runId}"`);
-  const live = ["completed", "failed", "cancelled", "skipped"].includes(detail.run.status) ? [] : [`/dashboard/runs/${encodeURIComponent(runId)}/live`];
+  const live = isEnded(detail.run.status) ? [] : [`/dashboard/runs/${encodeURIComponent(runId)}/live`];
   return page(c, { title: `${detail.run.functionId} · ${runId}`, section: "runs", live, src: `/dashboard/runs/${encodeURIComponent(runId)}` }, <RunBody {...detail} now={Date.now()} notice={notice} />, status);
 }
 
