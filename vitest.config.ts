@@ -44,7 +44,7 @@ export default defineConfig({
         test: {
           name: "unit",
           environment: "node",
-          include: ["sdk/**/*.test.ts", "durable-objects/**/*.test.ts", "src/lib/**/*.test.ts", "src/router/**/*.test.ts", "src/dashboard/**/*.test.ts", "docs/**/*.test.ts"],
+          include: ["sdk/**/*.test.ts", "durable-objects/**/*.test.ts", "src/core/lib/**/*.test.ts", "src/router/**/*.test.ts", "src/dashboard/**/*.test.ts", "docs/**/*.test.ts"],
         },
       },
       {

@@ -5,9 +5,9 @@
  * I/O, so an engine that makes none between steps would look faster than it is.
  */
 import { Hono } from "hono";
-import type { Env } from "../src/env.ts";
-import { INVOKED_EVENT } from "../src/runs/invoke.ts";
-import { newId } from "../src/lib/ids.ts";
+import type { Env } from "../src/core/env.ts";
+import { INVOKED_EVENT } from "../src/core/runs/invoke.ts";
+import { newId } from "../src/core/lib/ids.ts";
 import { createStepwise } from "../src/worker.ts";
 import { benchFunctions } from "./functions.ts";
 import { EFFECTS_TABLE, limitedInFlight, soakFunctions, useEffectsDb } from "./soak-functions.ts";

@@ -14,9 +14,9 @@ import type { CronTarget } from "../durable-objects/schedule/cron-plan.ts";
 import type { Trigger } from "../sdk/function.ts";
 import { cronScheduler } from "../durable-objects/schedule/cron-scheduler.ts";
 import { sweeper } from "../durable-objects/sweeper/event-sweeper.ts";
-import { syncFunctions } from "./db/functions.ts";
-import type { Env } from "./env.ts";
-import { registry } from "./registry.ts";
+import { syncFunctions } from "./core/db/functions.ts";
+import type { Env } from "./core/env.ts";
+import { registry } from "./core/functions/registry.ts";
 
 /** A request does the start-up work unless another began it this recently (and may still be at it). */
 const RETRY_AFTER_MS = 10_000;

@@ -13,9 +13,9 @@
  */
 import type { StepwiseFunction } from "../sdk/function.ts";
 import { app } from "./api/app.ts";
-import type { Env } from "./env.ts";
+import type { Env } from "./core/env.ts";
 import { startIsolate } from "./isolate-start.ts";
-import { registry } from "./registry.ts";
+import { registry } from "./core/functions/registry.ts";
 import { pruneOnce } from "./retention/prune.ts";
 import { relistenOnce } from "./waits/relisten.ts";
 import { consumeEvents } from "./router/queue.ts";
@@ -30,7 +30,7 @@ export { ConcurrencyLimiter } from "../durable-objects/flow/concurrency-limiter.
 export { FlowGate } from "../durable-objects/flow/flow-gate.ts";
 export { EventCollector } from "../durable-objects/flow/event-collector.ts";
 export { StepwiseRpc } from "./rpc/entrypoint.ts";
-export type { Env as StepwiseEnv } from "./env.ts";
+export type { Env as StepwiseEnv } from "./core/env.ts";
 
 /** What {@link createStepwise} takes. */
 export interface CreateStepwiseOptions {

@@ -6,7 +6,7 @@
  */
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { forgetRemoteFunctions, getFunction } from "../src/functions/catalog.ts";
+import { forgetRemoteFunctions, getFunction } from "../src/core/functions/catalog.ts";
 import { client, runFor, sendEvents } from "./helpers.ts";
 
 const api = (path: string, body?: unknown) =>

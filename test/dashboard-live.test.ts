@@ -1,9 +1,9 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { INDEX_BUFFER_SHARDS } from "../durable-objects/run-index/run-index-buffer.ts";
-import { countByStatus, statsByFunction } from "../src/db/run-stats.ts";
-import { runConditions } from "../src/db/run-queries.ts";
-import { pageSql, whereOf } from "../src/db/cursor.ts";
+import { countByStatus, statsByFunction } from "../src/core/db/run-stats.ts";
+import { runConditions } from "../src/core/db/run-queries.ts";
+import { pageSql, whereOf } from "../src/core/db/cursor.ts";
 import { client } from "./helpers.ts";
 
 /** Opens a dashboard WebSocket and collects what it hears. */

@@ -1,6 +1,6 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { getEvents } from "../src/db/events.ts";
+import { getEvents } from "../src/core/db/events.ts";
 import { routeEvents } from "../src/router/route.ts";
 import { executions } from "./functions.ts";
 

@@ -1,6 +1,6 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { upsertRun, type RunIndexRow } from "../src/db/runs.ts";
+import { upsertRun, type RunIndexRow } from "../src/core/db/runs.ts";
 
 const get = async <T>(path: string): Promise<{ status: number; body: T }> => {
   const response = await SELF.fetch(`http://stepwise${path}`);

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ExecutionRequest } from "../sdk/protocol.ts";
-import type { Env } from "../src/env.ts";
-import { executeRemote } from "../src/transport/remote.ts";
+import type { Env } from "../src/core/env.ts";
+import { executeRemote } from "../src/core/transport/remote.ts";
 
 const request: ExecutionRequest = {
   version: 1,

@@ -5,7 +5,7 @@
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import type { RunIndexRow } from "../src/db/runs.ts";
+import type { RunIndexRow } from "../src/core/db/runs.ts";
 import { client } from "./helpers.ts";
 
 const row = (id: string, status: string, updatedAt: number): RunIndexRow => ({

@@ -5,7 +5,7 @@
  */
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { listenedNames } from "../src/db/wait-names.ts";
+import { listenedNames } from "../src/core/db/wait-names.ts";
 import { relistenOnce } from "../src/waits/relisten.ts";
 import { client, runFor, sendEvents as send } from "./helpers.ts";
 

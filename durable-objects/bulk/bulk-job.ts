@@ -6,11 +6,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { RUN_STATUSES } from "../run/state.ts";
-import { decodeCursor, encodeCursor } from "../../src/db/cursor.ts";
-import { listRuns } from "../../src/db/run-queries.ts";
-import type { Env } from "../../src/env.ts";
-import { parseInput } from "../../src/lib/parse.ts";
-import { replayRun } from "../../src/runs/replay.ts";
+import { decodeCursor, encodeCursor } from "../../src/core/db/cursor.ts";
+import { listRuns } from "../../src/core/db/run-queries.ts";
+import type { Env } from "../../src/core/env.ts";
+import { parseInput } from "../../src/core/lib/parse.ts";
+import { replayRun } from "../../src/core/runs/replay.ts";
 
 /** Runs handled per tick, and the pause between ticks. */
 export const BULK_PAGE = 50;

@@ -7,8 +7,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
-import type { Env } from "../../src/env.ts";
-import { parseInput } from "../../src/lib/parse.ts";
+import type { Env } from "../../src/core/env.ts";
+import { parseInput } from "../../src/core/lib/parse.ts";
 import { SlotTable, type SlotRequest } from "./slot-table.ts";
 
 /** How long a slot is held without being renewed. A step running longer than this may lose it. */

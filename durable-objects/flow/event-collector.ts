@@ -9,9 +9,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { runEventSchema, type RunEvent } from "../../sdk/protocol.ts";
-import type { Env } from "../../src/env.ts";
-import { parseInput } from "../../src/lib/parse.ts";
-import { derivedId } from "../../src/lib/ids.ts";
+import type { Env } from "../../src/core/env.ts";
+import { parseInput } from "../../src/core/lib/parse.ts";
+import { derivedId } from "../../src/core/lib/ids.ts";
 
 const specSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("debounce"), functionId: z.string(), periodMs: z.number().int().min(1), timeoutMs: z.number().int().min(1).optional() }),

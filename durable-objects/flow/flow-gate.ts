@@ -6,8 +6,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
-import type { Env } from "../../src/env.ts";
-import { parseInput } from "../../src/lib/parse.ts";
+import type { Env } from "../../src/core/env.ts";
+import { parseInput } from "../../src/core/lib/parse.ts";
 import { isEnded } from "../../sdk/run-status.ts";
 import { admit, type Rate } from "./gcra.ts";
 

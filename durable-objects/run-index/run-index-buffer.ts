@@ -6,9 +6,9 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
-import { runIndexRowSchema, upsertRun, type RunIndexRow } from "../../src/db/runs.ts";
-import type { Env } from "../../src/env.ts";
-import { parseInput } from "../../src/lib/parse.ts";
+import { runIndexRowSchema, upsertRun, type RunIndexRow } from "../../src/core/db/runs.ts";
+import type { Env } from "../../src/core/env.ts";
+import { parseInput } from "../../src/core/lib/parse.ts";
 import { closeWatcher, LiveFeed } from "../live/live-feed.ts";
 
 /** How long a row may wait for others to share its batch. */

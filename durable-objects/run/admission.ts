@@ -5,7 +5,7 @@
 import { toMs } from "../../sdk/duration.ts";
 import { compileExpression, keyOf } from "../../sdk/expression.ts";
 import type { FunctionConfig } from "../../sdk/function.ts";
-import type { Env } from "../../src/env.ts";
+import type { Env } from "../../src/core/env.ts";
 import type { Admission } from "./runner.ts";
 import type { RunState } from "./state.ts";
 

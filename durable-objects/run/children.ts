@@ -4,9 +4,9 @@
  * ended reports how to the parent's step until the parent has it.
  */
 import type { ChildOutcome } from "../../sdk/protocol.ts";
-import type { Env } from "../../src/env.ts";
-import { derivedId } from "../../src/lib/ids.ts";
-import { INVOKED_EVENT } from "../../src/runs/invoke.ts";
+import type { Env } from "../../src/core/env.ts";
+import { derivedId } from "../../src/core/lib/ids.ts";
+import { INVOKED_EVENT } from "../../src/core/runs/invoke.ts";
 import type { RunState, StepState } from "./state.ts";
 
 /** The run ids of `step`'s children for its current attempt, in order: the same on every call. */

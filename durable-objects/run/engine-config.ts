@@ -2,10 +2,10 @@
  * The engine's settings for a run, read from its function's config.
  */
 import { toMs, type Duration } from "../../sdk/duration.ts";
-import { DEFAULT_BACKOFF } from "../../src/lib/backoff.ts";
+import { DEFAULT_BACKOFF } from "../../src/core/lib/backoff.ts";
 import type { FunctionConfig } from "../../sdk/function.ts";
 import type { EngineConfig } from "./engine.ts";
-import { MAX_STEP_OUTPUT_BYTES, MAX_STEPS_PER_RUN } from "./limits.ts";
+import { MAX_STEP_OUTPUT_BYTES, MAX_STEPS_PER_RUN } from "../../src/core/limits.ts";
 
 /** Retries, backoff, timeouts, cancelOn and limits for runs of a function with `config` (none: defaults, no retries). */
 export function engineConfig(config: FunctionConfig | undefined): EngineConfig {

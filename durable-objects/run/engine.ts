@@ -3,8 +3,8 @@
  * record. Pure: no I/O and no `cloudflare:` imports, so it is tested in plain Node.
  */
 import type { ExecutionResponse, ReachedStep, RunEvent, SerializedError } from "../../sdk/protocol.ts";
-import { backoffDelay, type BackoffPolicy } from "../../src/lib/backoff.ts";
-import { formatBytes, jsonBytes } from "../../src/lib/json-size.ts";
+import { backoffDelay, type BackoffPolicy } from "../../src/core/lib/backoff.ts";
+import { formatBytes, jsonBytes } from "../../src/core/lib/json-size.ts";
 import type { HistoryEvent } from "./history.ts";
 import type { RunState } from "./state.ts";
 

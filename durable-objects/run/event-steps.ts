@@ -5,11 +5,11 @@
  */
 import { z } from "zod";
 import { waitParts, type RunEvent } from "../../sdk/protocol.ts";
-import type { Env } from "../../src/env.ts";
-import { acceptEvents } from "../../src/events/accept.ts";
-import { maxEventBytes, oversizedEvent } from "../../src/events/limits.ts";
-import { eventBatchSchema } from "../../src/events/schema.ts";
-import { derivedId } from "../../src/lib/ids.ts";
+import type { Env } from "../../src/core/env.ts";
+import { acceptEvents } from "../../src/core/events/accept.ts";
+import { maxEventBytes, oversizedEvent } from "../../src/core/events/limits.ts";
+import { eventBatchSchema } from "../../src/core/events/schema.ts";
+import { derivedId } from "../../src/core/lib/ids.ts";
 import { waitIndex } from "../waits/wait-index.ts";
 import type { SendOutcome } from "./runner.ts";
 import type { RunState, StepState } from "./state.ts";

@@ -4,10 +4,10 @@
  * any more fails the run with a clear message.
  */
 import type { ExecutionRequest, ExecutionResponse } from "../../sdk/protocol.ts";
-import type { Env } from "../../src/env.ts";
-import type { CatalogFunction } from "../../src/functions/catalog.ts";
-import { executeInProcess } from "../../src/transport/in-process.ts";
-import { executeRemote } from "../../src/transport/remote.ts";
+import type { Env } from "../../src/core/env.ts";
+import type { CatalogFunction } from "../../src/core/functions/catalog.ts";
+import { executeInProcess } from "../../src/core/transport/in-process.ts";
+import { executeRemote } from "../../src/core/transport/remote.ts";
 
 /** Executes protocol requests for runs of `fn`; `stepName` names a step for the history. */
 export function executorFor(

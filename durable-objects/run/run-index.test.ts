@@ -5,7 +5,7 @@
  * storage; test/run-index-outbox.test.ts runs the same outbox through real objects.
  */
 import { describe, expect, it, vi } from "vitest";
-import type { RunIndexRow } from "../../src/db/runs.ts";
+import type { RunIndexRow } from "../../src/core/db/runs.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
 import { INDEX_RETRY_MS, RunIndexWriter, type IndexAck, type IndexAckStore } from "./run-index.ts";
 import { apply, foldHistory, type RunState } from "./state.ts";

@@ -8,7 +8,7 @@
  * writes them to D1 in batches.
  */
 import { z } from "zod";
-import type { RunIndexRow } from "../../src/db/runs.ts";
+import type { RunIndexRow } from "../../src/core/db/runs.ts";
 import { RUN_STATUSES, runStatus, type RunState } from "./state.ts";
 
 /** How long a status change may wait to be sent together with the next one. */

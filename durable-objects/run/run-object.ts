@@ -5,10 +5,10 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { childOutcomeSchema, runEventSchema, type ChildOutcome, type StepOp, type RunEvent, type SerializedError } from "../../sdk/protocol.ts";
-import type { Env } from "../../src/env.ts";
+import type { Env } from "../../src/core/env.ts";
 import { FUNCTION_FAILED_EVENT, failureFunctionId } from "../../sdk/failure.ts";
-import { parseInput } from "../../src/lib/parse.ts";
-import { getFunction, type CatalogFunction } from "../../src/functions/catalog.ts";
+import { parseInput } from "../../src/core/lib/parse.ts";
+import { getFunction, type CatalogFunction } from "../../src/core/functions/catalog.ts";
 import { executorFor } from "./executor.ts";
 import { engineConfig } from "./engine-config.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";

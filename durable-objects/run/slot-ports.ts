@@ -4,7 +4,7 @@
  */
 import { compileExpression, keyOf } from "../../sdk/expression.ts";
 import type { FunctionConfig } from "../../sdk/function.ts";
-import type { Env } from "../../src/env.ts";
+import type { Env } from "../../src/core/env.ts";
 import type { LanePorts } from "./slot-lanes.ts";
 import type { RunState } from "./state.ts";
 

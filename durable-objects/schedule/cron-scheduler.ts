@@ -5,10 +5,10 @@
  * derived from (function, tick), so an alarm retried after a crash starts nothing twice.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../../src/env.ts";
-import { derivedId } from "../../src/lib/ids.ts";
-import { parseInput } from "../../src/lib/parse.ts";
-import { getFunction } from "../../src/functions/catalog.ts";
+import type { Env } from "../../src/core/env.ts";
+import { derivedId } from "../../src/core/lib/ids.ts";
+import { parseInput } from "../../src/core/lib/parse.ts";
+import { getFunction } from "../../src/core/functions/catalog.ts";
 import { cronTargetSchema, planAlarm, planEnsure, scheduleSchema, type CronTarget, type Schedule } from "./cron-plan.ts";
 
 /** Name of the event a cron run receives. */

@@ -14,8 +14,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
-import { claimUnrouted, hasUnrouted, routedSince } from "../../src/db/events.ts";
-import type { Env } from "../../src/env.ts";
+import { claimUnrouted, hasUnrouted, routedSince } from "../../src/core/db/events.ts";
+import type { Env } from "../../src/core/env.ts";
 import { enqueueEvents } from "../../src/router/queue.ts";
 import { resumeRuns } from "./resume-runs.ts";
 

@@ -3,8 +3,8 @@
  * alarm when it is late or missing (see RunObject.resume). Bounded per pass, and a few calls at a
  * time, so a Stepwise with a million sleeping runs pays for a few hundred calls, not a million.
  */
-import { resumableRunIds } from "../../src/db/live-runs.ts";
-import type { Env } from "../../src/env.ts";
+import { resumableRunIds } from "../../src/core/db/live-runs.ts";
+import type { Env } from "../../src/core/env.ts";
 
 /** Runs one pass asks at most. */
 export const RESUME_RUNS_LIMIT = 500;

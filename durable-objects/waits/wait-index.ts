@@ -10,11 +10,11 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { MAX_LOOKBACK_MS } from "../../sdk/event-steps.ts";
 import { runEventSchema, type RunEvent } from "../../sdk/protocol.ts";
-import type { Env } from "../../src/env.ts";
-import { parseInput } from "../../src/lib/parse.ts";
-import { eventsNamedSince } from "../../src/db/events.ts";
-import { listenFor, stopListening } from "../../src/db/wait-names.ts";
-import { toRunEvent } from "../../src/events/schema.ts";
+import type { Env } from "../../src/core/env.ts";
+import { parseInput } from "../../src/core/lib/parse.ts";
+import { eventsNamedSince } from "../../src/core/db/events.ts";
+import { listenFor, stopListening } from "../../src/core/db/wait-names.ts";
+import { toRunEvent } from "../../src/core/events/schema.ts";
 import { firstMatch, matches, RACE_WINDOW_MS, type ArrivedEvent, type Waiter } from "./wait-match.ts";
 
 const waiterSchema = z.object({

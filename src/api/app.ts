@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { Env } from "../env.ts";
+import type { Env } from "../core/env.ts";
 import { requireKey } from "./auth.ts";
 import { errorResponse } from "./errors.ts";
 import { eventsApi } from "./events.ts";
@@ -15,7 +15,7 @@ import { appsApi } from "./apps.ts";
 import { bulkApi } from "./bulk.ts";
 import { dashboard } from "../dashboard/index.ts";
 import { runsApi } from "./runs.ts";
-import { sameOriginOnly } from "../lib/same-origin.ts";
+import { sameOriginOnly } from "../core/lib/same-origin.ts";
 
 export const app = new Hono<{ Bindings: Env }>()
   .get("/", (c) => c.redirect("/dashboard", 302))

@@ -8,10 +8,10 @@ import { z } from "zod";
 import { appTargetSchema } from "../../sdk/app-protocol.ts";
 import { checkSignature, SIGNATURE_HEADER } from "../../sdk/signing.ts";
 import { registerApp, type RegisterResult } from "../apps/register.ts";
-import { listApps } from "../db/apps.ts";
-import { d1ReplayGuard } from "../db/nonces.ts";
-import type { Env } from "../env.ts";
-import { signingKeys } from "../transport/app-call.ts";
+import { listApps } from "../core/db/apps.ts";
+import { d1ReplayGuard } from "../core/db/nonces.ts";
+import type { Env } from "../core/env.ts";
+import { signingKeys } from "../core/transport/app-call.ts";
 import { readBody } from "./body.ts";
 import { errorResponse } from "./errors.ts";
 

@@ -4,7 +4,7 @@
  * configured leaves its routes open, and the Worker says so; anywhere else it refuses them.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import type { Env } from "../env.ts";
+import type { Env } from "../core/env.ts";
 import { errorResponse } from "./errors.ts";
 
 /** Which keys a route takes. */

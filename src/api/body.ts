@@ -3,9 +3,9 @@
  */
 import type { Context } from "hono";
 import { z } from "zod";
-import { formatBytes } from "../lib/json-size.ts";
-import { deeperThan, MAX_JSON_DEPTH } from "../lib/json-shape.ts";
-import { MAX_REQUEST_BYTES } from "../events/limits.ts";
+import { formatBytes } from "../core/lib/json-size.ts";
+import { deeperThan, MAX_JSON_DEPTH } from "../core/lib/json-shape.ts";
+import { MAX_REQUEST_BYTES } from "../core/events/limits.ts";
 import { errorResponse } from "./errors.ts";
 
 /** application/json, or a +json type, with any parameters. */

@@ -5,8 +5,8 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import type { Env } from "../env.ts";
-import { newId } from "../lib/ids.ts";
+import type { Env } from "../core/env.ts";
+import { newId } from "../core/lib/ids.ts";
 import { readBody } from "./body.ts";
 import { errorResponse } from "./errors.ts";
 import { timeSchema } from "./paging.ts";

@@ -4,11 +4,11 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { getEvent, listEvents, type EventSummary } from "../db/events.ts";
-import { rerouteEvent } from "../events/reroute.ts";
-import { listRuns } from "../db/run-queries.ts";
-import type { StoredEvent } from "../events/schema.ts";
-import type { Env } from "../env.ts";
+import { getEvent, listEvents, type EventSummary } from "../core/db/events.ts";
+import { rerouteEvent } from "../core/events/reroute.ts";
+import { listRuns } from "../core/db/run-queries.ts";
+import type { StoredEvent } from "../core/events/schema.ts";
+import type { Env } from "../core/env.ts";
 import { readQuery } from "./body.ts";
 import { errorResponse } from "./errors.ts";
 import { ingest } from "./ingest.ts";

@@ -4,11 +4,11 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppTarget } from "../../sdk/app-protocol.ts";
-import type { Env } from "../env.ts";
-import { maxEventBytes, oversizedData } from "../events/limits.ts";
-import { shallowEnough } from "../lib/json-shape.ts";
-import { getFunction, listFunctions } from "../functions/catalog.ts";
-import { invokeFunction } from "../runs/invoke.ts";
+import type { Env } from "../core/env.ts";
+import { maxEventBytes, oversizedData } from "../core/events/limits.ts";
+import { shallowEnough } from "../core/lib/json-shape.ts";
+import { getFunction, listFunctions } from "../core/functions/catalog.ts";
+import { invokeFunction } from "../core/runs/invoke.ts";
 import { readBody } from "./body.ts";
 import { errorResponse } from "./errors.ts";
 

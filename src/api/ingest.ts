@@ -4,10 +4,10 @@
  * either accepted whole or refused whole.
  */
 import type { Context } from "hono";
-import { acceptEvents } from "../events/accept.ts";
-import { maxEventBytes, oversizedEvent } from "../events/limits.ts";
-import { eventBatchSchema } from "../events/schema.ts";
-import type { Env } from "../env.ts";
+import { acceptEvents } from "../core/events/accept.ts";
+import { maxEventBytes, oversizedEvent } from "../core/events/limits.ts";
+import { eventBatchSchema } from "../core/events/schema.ts";
+import type { Env } from "../core/env.ts";
 import { readBody } from "./body.ts";
 import { errorResponse } from "./errors.ts";
 

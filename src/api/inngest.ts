@@ -4,7 +4,7 @@
  * the auth middleware.
  */
 import { Hono } from "hono";
-import type { Env } from "../env.ts";
+import type { Env } from "../core/env.ts";
 import { ingest } from "./ingest.ts";
 
 export const inngestApi = new Hono<{ Bindings: Env }>().post("/:eventKey", async (c) => {

@@ -2,7 +2,7 @@
  * A run's index row as callers see it (HTTP and RPC alike): times as ISO dates.
  */
 import type { RunSummary } from "../../sdk/runs.ts";
-import type { RunIndexRow } from "../db/runs.ts";
+import type { RunIndexRow } from "../core/db/runs.ts";
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 

@@ -6,7 +6,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { keyMatches, keysOf } from "../api/auth.ts";
-import type { Env } from "../env.ts";
+import type { Env } from "../core/env.ts";
 import { Notice } from "./components.tsx";
 import { formFields } from "./routes/forms.ts";
 import { issueSession, safeNext, SESSION_MS, sessionValid } from "./session.ts";

@@ -8,9 +8,9 @@
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import { INDEX_BUFFER_SHARDS, indexBufferShard } from "../../durable-objects/run-index/run-index-buffer.ts";
-import type { Env } from "../env.ts";
-import { RUN_ID_PATTERN } from "../lib/ids.ts";
-import { sameOriginOnly } from "../lib/same-origin.ts";
+import type { Env } from "../core/env.ts";
+import { RUN_ID_PATTERN } from "../core/lib/ids.ts";
+import { sameOriginOnly } from "../core/lib/same-origin.ts";
 import { CLIENT_SCRIPT } from "./assets/client.ts";
 import { STYLES } from "./assets/styles.ts";
 import { logIn, logOut, requireSession, showLogin } from "./auth.tsx";

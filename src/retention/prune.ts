@@ -7,7 +7,7 @@
  * Windows this must stay above: event-id dedup and idempotency keys (24 hours), a wait's lookback
  * (1 hour). A run older than the period cannot be replayed, its history being gone.
  */
-import type { Env } from "../env.ts";
+import type { Env } from "../core/env.ts";
 
 /** Days kept when STEPWISE_RETENTION_DAYS is not set. */
 export const DEFAULT_RETENTION_DAYS = 30;

@@ -3,9 +3,9 @@
  * (load the events, route them). A message that is not ours is dropped with a log line rather
  * than retried forever.
  */
-import { markRouteFailed, readEvents } from "../db/events.ts";
-import type { Env } from "../env.ts";
-import { eventsMessageSchema, type EventsMessage } from "../events/schema.ts";
+import { markRouteFailed, readEvents } from "../core/db/events.ts";
+import type { Env } from "../core/env.ts";
+import { eventsMessageSchema, type EventsMessage } from "../core/events/schema.ts";
 import { routeEvents } from "./route.ts";
 
 /** Ids per message: small messages (well under the 128 KB limit) that still carry many events. */

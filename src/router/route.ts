@@ -5,13 +5,13 @@
  * redelivery, the sweeper) starts nothing new. An event is marked routed only after all its runs
  * have started.
  */
-import { toRunEvent, type StoredEvent } from "../events/schema.ts";
-import type { Env } from "../env.ts";
-import { claimKeys, type KeyClaim } from "../db/idempotency.ts";
-import { markRouted } from "../db/events.ts";
-import { listenedNames } from "../db/wait-names.ts";
-import { derivedId } from "../lib/ids.ts";
-import { listFunctions } from "../functions/catalog.ts";
+import { toRunEvent, type StoredEvent } from "../core/events/schema.ts";
+import type { Env } from "../core/env.ts";
+import { claimKeys, type KeyClaim } from "../core/db/idempotency.ts";
+import { markRouted } from "../core/db/events.ts";
+import { listenedNames } from "../core/db/wait-names.ts";
+import { derivedId } from "../core/lib/ids.ts";
+import { listFunctions } from "../core/functions/catalog.ts";
 import { waitIndex } from "../../durable-objects/waits/wait-index.ts";
 import type { CollectorSpec, EventCollector } from "../../durable-objects/flow/event-collector.ts";
 import { toMs } from "../../sdk/duration.ts";

@@ -5,7 +5,7 @@
  * into a typed error (sdk/refusal.ts).
  */
 import type { Refusal, RpcAnswer } from "../../sdk/binding.ts";
-import { InvalidInputError } from "../lib/parse.ts";
+import { InvalidInputError } from "../core/lib/parse.ts";
 
 /** Thrown inside an RPC method to refuse the call; {@link answering} turns it into the answer. */
 export class RpcRefusal extends Error {

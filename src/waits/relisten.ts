@@ -6,7 +6,7 @@
  * a page of the runs still going to register their waits again. When none is left, the row goes.
  */
 import { z } from "zod";
-import type { Env } from "../env.ts";
+import type { Env } from "../core/env.ts";
 
 /** Runs asked per tick. */
 export const RELISTEN_PAGE = 100;

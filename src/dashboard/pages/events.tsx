@@ -3,12 +3,12 @@
  * a test event, and one event with its runs (live, so a sent event's runs appear as they start).
  */
 import type { FC } from "hono/jsx";
-import { encodeCursor, type Cursor } from "../../db/cursor.ts";
-import type { EventSummary } from "../../db/events.ts";
-import type { RunIndexRow } from "../../db/runs.ts";
-import type { StoredEvent } from "../../events/schema.ts";
-import { MAX_SWEEPS } from "../../events/schema.ts";
-import { formatBytes } from "../../lib/json-size.ts";
+import { encodeCursor, type Cursor } from "../../core/db/cursor.ts";
+import type { EventSummary } from "../../core/db/events.ts";
+import type { RunIndexRow } from "../../core/db/runs.ts";
+import type { StoredEvent } from "../../core/events/schema.ts";
+import { MAX_SWEEPS } from "../../core/events/schema.ts";
+import { formatBytes } from "../../core/lib/json-size.ts";
 import { ActionButton, Json, Notice, Status, Time } from "../components.tsx";
 import { RunTable } from "./runs.tsx";
 

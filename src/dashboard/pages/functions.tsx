@@ -4,9 +4,9 @@
  */
 import type { FC } from "hono/jsx";
 import type { Trigger } from "../../../sdk/function.ts";
-import type { CatalogFunction } from "../../functions/catalog.ts";
-import type { FunctionStats } from "../../db/run-stats.ts";
-import type { RunIndexRow } from "../../db/runs.ts";
+import type { CatalogFunction } from "../../core/functions/catalog.ts";
+import type { FunctionStats } from "../../core/db/run-stats.ts";
+import type { RunIndexRow } from "../../core/db/runs.ts";
 import { formatDuration, Json, Notice, Status } from "../components.tsx";
 import { RunTable } from "./runs.tsx";
 

@@ -5,8 +5,8 @@
 import type { FC } from "hono/jsx";
 import { z } from "zod";
 import { RUN_STATUSES } from "../../../durable-objects/run/state.ts";
-import { encodeCursor, type Cursor } from "../../db/cursor.ts";
-import type { RunIndexRow } from "../../db/runs.ts";
+import { encodeCursor, type Cursor } from "../../core/db/cursor.ts";
+import type { RunIndexRow } from "../../core/db/runs.ts";
 import { pagingSchema } from "../../api/paging.ts";
 import { formatDuration, Status, Time } from "../components.tsx";
 

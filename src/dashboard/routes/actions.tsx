@@ -5,15 +5,15 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { acceptEvents } from "../../events/accept.ts";
-import { maxEventBytes, oversizedData, oversizedEvent } from "../../events/limits.ts";
-import { rerouteEvent } from "../../events/reroute.ts";
-import { eventInputSchema } from "../../events/schema.ts";
-import type { Env } from "../../env.ts";
-import { newId, RUN_ID_PATTERN } from "../../lib/ids.ts";
-import { getFunction } from "../../functions/catalog.ts";
-import { invokeFunction } from "../../runs/invoke.ts";
-import { replayRun } from "../../runs/replay.ts";
+import { acceptEvents } from "../../core/events/accept.ts";
+import { maxEventBytes, oversizedData, oversizedEvent } from "../../core/events/limits.ts";
+import { rerouteEvent } from "../../core/events/reroute.ts";
+import { eventInputSchema } from "../../core/events/schema.ts";
+import type { Env } from "../../core/env.ts";
+import { newId, RUN_ID_PATTERN } from "../../core/lib/ids.ts";
+import { getFunction } from "../../core/functions/catalog.ts";
+import { invokeFunction } from "../../core/runs/invoke.ts";
+import { replayRun } from "../../core/runs/replay.ts";
 import { RANGES } from "../pages/runs.tsx";
 import { formFields, parseJsonObject, zodIssues } from "./forms.ts";
 import { eventsPage, functionPage, problemPage, runPage } from "./pages.tsx";

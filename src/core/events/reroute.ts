@@ -3,10 +3,10 @@
  * have given up on it after MAX_SWEEPS tries) goes back on the queue, and the sweeper watches
  * it again. Routing is idempotent, so this never starts a run twice.
  */
-import { sweeper } from "../../durable-objects/sweeper/event-sweeper.ts";
+import { sweeper } from "../../../durable-objects/sweeper/event-sweeper.ts";
 import { getEvent, resetRouting } from "../db/events.ts";
 import type { Env } from "../env.ts";
-import { enqueueEvents } from "../router/queue.ts";
+import { enqueueEvents } from "../../router/queue.ts";
 
 /** Re-queues event `id` for routing, or says why not. */
 export async function rerouteEvent(env: Env, id: string): Promise<"requeued" | "not_found" | "already_routed"> {

@@ -2,9 +2,9 @@
  * The in-process transport of the execution protocol, for functions embedded in this Worker.
  * The response is validated exactly as one from a remote app would be.
  */
-import { execute } from "../../sdk/execution.ts";
-import type { StepwiseFunction } from "../../sdk/function.ts";
-import { executionResponseSchema, type ExecutionRequest, type ExecutionResponse } from "../../sdk/protocol.ts";
+import { execute } from "../../../sdk/execution.ts";
+import type { StepwiseFunction } from "../../../sdk/function.ts";
+import { executionResponseSchema, type ExecutionRequest, type ExecutionResponse } from "../../../sdk/protocol.ts";
 
 /** Executes an embedded function for one protocol request. */
 export async function executeInProcess(fn: StepwiseFunction, request: ExecutionRequest): Promise<ExecutionResponse> {

@@ -4,8 +4,8 @@
  * asked for (retried by the function's policy), or of the function body; the app's own refusal
  * that it has no such function fails the run for good.
  */
-import { appErrorSchema, type AppTarget } from "../../sdk/app-protocol.ts";
-import { executionResponseSchema, type ExecutionRequest, type ExecutionResponse, type SerializedError } from "../../sdk/protocol.ts";
+import { appErrorSchema, type AppTarget } from "../../../sdk/app-protocol.ts";
+import { executionResponseSchema, type ExecutionRequest, type ExecutionResponse, type SerializedError } from "../../../sdk/protocol.ts";
 import type { Env } from "../env.ts";
 import { AppCallError, callApp } from "./app-call.ts";
 

@@ -4,11 +4,11 @@
  * once in the isolate that handled a sync). Routing, runs, the API and the dashboard all look
  * functions up here, so a remote function is routed, limited and retried like an embedded one.
  */
-import type { AppTarget } from "../../sdk/app-protocol.ts";
-import type { FunctionConfig, StepwiseFunction, Trigger } from "../../sdk/function.ts";
+import type { AppTarget } from "../../../sdk/app-protocol.ts";
+import type { FunctionConfig, StepwiseFunction, Trigger } from "../../../sdk/function.ts";
 import { listRemoteFunctions, type RemoteFunction } from "../db/apps.ts";
 import type { Env } from "../env.ts";
-import { registry } from "../registry.ts";
+import { registry } from "./registry.ts";
 
 /** How long an isolate trusts its copy of the remote functions. */
 export const REMOTE_TTL_MS = 2_000;

@@ -3,11 +3,11 @@
  * them for routing. Once this resolves, the events are safe: if the queue loses them, or the
  * Worker stops before routing, the sweeper re-queues them from D1.
  */
-import { sweeper } from "../../durable-objects/sweeper/event-sweeper.ts";
+import { sweeper } from "../../../durable-objects/sweeper/event-sweeper.ts";
 import { recordEvents, type NewEvent } from "../db/events.ts";
 import type { Env } from "../env.ts";
 import { newId } from "../lib/ids.ts";
-import { enqueueEvents } from "../router/queue.ts";
+import { enqueueEvents } from "../../router/queue.ts";
 import type { eventInputSchema } from "./schema.ts";
 import type { z } from "zod";
 

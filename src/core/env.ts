@@ -1,15 +1,15 @@
 /**
  * Bindings of the Stepwise Worker, as declared in wrangler.toml.
  */
-import type { CronScheduler } from "../durable-objects/schedule/cron-scheduler.ts";
-import type { RunIndexBuffer } from "../durable-objects/run-index/run-index-buffer.ts";
-import type { RunObject } from "../durable-objects/run/run-object.ts";
-import type { EventSweeper } from "../durable-objects/sweeper/event-sweeper.ts";
-import type { WaitIndex } from "../durable-objects/waits/wait-index.ts";
-import type { BulkJob } from "../durable-objects/bulk/bulk-job.ts";
-import type { ConcurrencyLimiter } from "../durable-objects/flow/concurrency-limiter.ts";
-import type { FlowGate } from "../durable-objects/flow/flow-gate.ts";
-import type { EventCollector } from "../durable-objects/flow/event-collector.ts";
+import type { CronScheduler } from "../../durable-objects/schedule/cron-scheduler.ts";
+import type { RunIndexBuffer } from "../../durable-objects/run-index/run-index-buffer.ts";
+import type { RunObject } from "../../durable-objects/run/run-object.ts";
+import type { EventSweeper } from "../../durable-objects/sweeper/event-sweeper.ts";
+import type { WaitIndex } from "../../durable-objects/waits/wait-index.ts";
+import type { BulkJob } from "../../durable-objects/bulk/bulk-job.ts";
+import type { ConcurrencyLimiter } from "../../durable-objects/flow/concurrency-limiter.ts";
+import type { FlowGate } from "../../durable-objects/flow/flow-gate.ts";
+import type { EventCollector } from "../../durable-objects/flow/event-collector.ts";
 import type { EventsMessage } from "./events/schema.ts";
 
 export interface Env {

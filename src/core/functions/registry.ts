@@ -2,8 +2,8 @@
  * The functions this Stepwise Worker runs in-process ("embedded"), by id. Filled once at module
  * load by the Worker's entry point; read by the API and by every run.
  */
-import type { StepwiseFunction } from "../sdk/function.ts";
-import { failureFunction } from "../sdk/failure.ts";
+import type { StepwiseFunction } from "../../../sdk/function.ts";
+import { failureFunction } from "../../../sdk/failure.ts";
 
 /** Functions known to this Worker, looked up by id. */
 export class FunctionRegistry {

@@ -2,7 +2,7 @@
  * Limits on what clients send, stated in the README. The event size limit is configurable with
  * the `STEPWISE_MAX_EVENT_BYTES` variable.
  */
-import { MAX_EVENT_BYTES } from "../../durable-objects/run/limits.ts";
+import { MAX_EVENT_BYTES } from "../limits.ts";
 import type { Env } from "../env.ts";
 import { formatBytes, jsonBytes } from "../lib/json-size.ts";
 

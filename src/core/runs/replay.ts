@@ -3,8 +3,8 @@
  * old one, that starts with the old run's results up to its first failed step.
  */
 import { z } from "zod";
-import { seededStepSchema } from "../../durable-objects/run/replay.ts";
-import { runEventSchema } from "../../sdk/protocol.ts";
+import { seededStepSchema } from "../../../durable-objects/run/replay.ts";
+import { runEventSchema } from "../../../sdk/protocol.ts";
 import type { Env } from "../env.ts";
 import { newId } from "../lib/ids.ts";
 

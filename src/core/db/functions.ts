@@ -3,7 +3,7 @@
  * triggers, for the dashboard's queries and for running remote apps' functions. Embedded ones are
  * rewritten from the registry when an isolate starts; remote ones when their app syncs.
  */
-import type { StepwiseFunction } from "../../sdk/function.ts";
+import type { StepwiseFunction } from "../../../sdk/function.ts";
 
 const UPSERT = `INSERT INTO functions (id, app_id, name, triggers, config, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
 ON CONFLICT (id) DO UPDATE SET app_id = excluded.app_id, name = excluded.name, triggers = excluded.triggers,

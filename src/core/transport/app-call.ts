@@ -3,9 +3,9 @@
  * HTTP(S), and its answer checked (its signature verified, its JSON read). Every way it can go
  * wrong comes back as an {@link AppCallError} whose message says what happened.
  */
-import type { AppTarget } from "../../sdk/app-protocol.ts";
+import type { AppTarget } from "../../../sdk/app-protocol.ts";
 import { unsafeAppUrl } from "../lib/app-url.ts";
-import { MIN_SIGNING_KEY_LENGTH, sign, SIGNATURE_HEADER, signatureValue, verifySignature } from "../../sdk/signing.ts";
+import { MIN_SIGNING_KEY_LENGTH, sign, SIGNATURE_HEADER, signatureValue, verifySignature } from "../../../sdk/signing.ts";
 import type { Env } from "../env.ts";
 
 /** How long Stepwise waits for an app's answer (a step's code runs inside that call). */

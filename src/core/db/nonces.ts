@@ -3,7 +3,7 @@
  * every isolate), each row deleted once its signature is stale. Signed requests to Stepwise are
  * rare (an app's sync), so one small write each costs nothing.
  */
-import type { ReplayGuard } from "../../sdk/replay-guard.ts";
+import type { ReplayGuard } from "../../../sdk/replay-guard.ts";
 
 /** Stale rows deleted per claim, so the table stays small without a sweep of its own. */
 const PRUNE_BATCH = 100;

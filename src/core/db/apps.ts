@@ -3,8 +3,8 @@
  * together when the app syncs, and read back, validated, to run and route them.
  */
 import { z } from "zod";
-import { appTargetSchema, type AppTarget } from "../../sdk/app-protocol.ts";
-import { functionConfigSchema, triggerSchema, type FunctionConfig, type Trigger } from "../../sdk/function.ts";
+import { appTargetSchema, type AppTarget } from "../../../sdk/app-protocol.ts";
+import { functionConfigSchema, triggerSchema, type FunctionConfig, type Trigger } from "../../../sdk/function.ts";
 
 /** A remote app as stored. */
 export interface StoredApp {

@@ -3,7 +3,7 @@
  * its clients work unchanged. Validated here, before anything is recorded.
  */
 import { z } from "zod";
-import type { RunEvent } from "../../sdk/protocol.ts";
+import type { RunEvent } from "../../../sdk/protocol.ts";
 import { epochMsSchema, shallowEnough } from "../lib/json-shape.ts";
 
 /** Re-queues of an unrouted event by the sweeper before it leaves the event for a person to look at. */
