@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { sweeper, SWEEP_BEHIND_MS, SWEEP_GRACE_MS } from "../durable-objects/sweeper/event-sweeper.ts";
 import { claimUnrouted, getEvents, markRouted, markRouteFailed, recordEvents } from "../src/core/db/events.ts";
 import { MAX_SWEEPS } from "../src/core/events/schema.ts";
-import { enqueueEvents } from "../src/router/queue.ts";
+import { enqueueEvents } from "../src/core/events/enqueue.ts";
 import { executions } from "./functions.ts";
 
 describe("EventSweeper", () => {

@@ -16,7 +16,7 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { claimUnrouted, hasUnrouted, routedSince } from "../../src/core/db/events.ts";
 import type { Env } from "../../src/core/env.ts";
-import { enqueueEvents } from "../../src/router/queue.ts";
+import { enqueueEvents } from "../../src/core/events/enqueue.ts";
 import { resumeRuns } from "./resume-runs.ts";
 
 /** An event unrouted this long after it was accepted (or last re-queued) is presumed lost by the queue. */

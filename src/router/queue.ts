@@ -1,26 +1,12 @@
 /**
- * The EVENTS queue: the producer side (accepted event ids, in few small messages) and the consumer
- * (load the events, route them). A message that is not ours is dropped with a log line rather
- * than retried forever.
+ * The consumer of the EVENTS queue: load the events, route them. A message that is not ours is
+ * dropped with a log line rather than retried forever. The producer side is in the core
+ * (src/core/events/enqueue.ts).
  */
 import { markRouteFailed, readEvents } from "../core/db/events.ts";
 import type { Env } from "../core/env.ts";
-import { eventsMessageSchema, type EventsMessage } from "../core/events/schema.ts";
+import { eventsMessageSchema } from "../core/events/schema.ts";
 import { routeEvents } from "./route.ts";
-
-/** Ids per message: small messages (well under the 128 KB limit) that still carry many events. */
-const IDS_PER_MESSAGE = 25;
-/** Messages per `sendBatch` call (the Queues limit). */
-const MESSAGES_PER_SEND = 100;
-
-/** Puts event ids on the queue for routing. */
-export async function enqueueEvents(queue: Queue<EventsMessage>, ids: string[]): Promise<void> {
-  const messages: MessageSendRequest<EventsMessage>[] = [];
-  for (let i = 0; i < ids.length; i += IDS_PER_MESSAGE) messages.push({ body: { eventIds: ids.slice(i, i + IDS_PER_MESSAGE) }, contentType: "json" });
-  const sends: Promise<unknown>[] = [];
-  for (let i = 0; i < messages.length; i += MESSAGES_PER_SEND) sends.push(queue.sendBatch(messages.slice(i, i + MESSAGES_PER_SEND)));
-  await Promise.all(sends);
-}
 
 /**
  * The queue consumer: routes each message's events, one message after another, acknowledging each

@@ -7,7 +7,7 @@ import { sweeper } from "../../../durable-objects/sweeper/event-sweeper.ts";
 import { recordEvents, type NewEvent } from "../db/events.ts";
 import type { Env } from "../env.ts";
 import { newId } from "../lib/ids.ts";
-import { enqueueEvents } from "../../router/queue.ts";
+import { enqueueEvents } from "./enqueue.ts";
 import type { eventInputSchema } from "./schema.ts";
 import type { z } from "zod";
 

@@ -6,7 +6,7 @@
 import { sweeper } from "../../../durable-objects/sweeper/event-sweeper.ts";
 import { getEvent, resetRouting } from "../db/events.ts";
 import type { Env } from "../env.ts";
-import { enqueueEvents } from "../../router/queue.ts";
+import { enqueueEvents } from "./enqueue.ts";
 
 /** Re-queues event `id` for routing, or says why not. */
 export async function rerouteEvent(env: Env, id: string): Promise<"requeued" | "not_found" | "already_routed"> {
