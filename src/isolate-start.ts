@@ -12,8 +12,7 @@
  */
 import type { CronTarget } from "../durable-objects/schedule/cron-plan.ts";
 import type { Trigger } from "../sdk/function.ts";
-import { cronScheduler } from "../durable-objects/schedule/cron-scheduler.ts";
-import { sweeper } from "../durable-objects/sweeper/event-sweeper.ts";
+import { cronScheduler, eventSweeper } from "./core/objects.ts";
 import { syncFunctions } from "./core/db/functions.ts";
 import type { Env } from "./core/env.ts";
 import { registry } from "./core/functions/registry.ts";
@@ -47,7 +46,7 @@ export async function startIsolate(env: Env): Promise<void> {
     await Promise.all([
       ...cronTargets(registry.list()).map((target) => ensureOne(env, target)),
       syncFunctions(env.DB, registry.list(), now),
-      sweeper(env).recover(firstServedAt),
+      eventSweeper(env).recover(firstServedAt),
     ]);
     done = true;
   } catch (error) {

@@ -1,7 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Schedule } from "../durable-objects/schedule/cron-plan.ts";
-import { cronScheduler } from "../durable-objects/schedule/cron-scheduler.ts";
+import { cronScheduler } from "../src/core/objects.ts";
 import { client } from "./helpers.ts";
 import { cronTicks } from "./event-functions.ts";
 

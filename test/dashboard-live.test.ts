@@ -1,6 +1,6 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { INDEX_BUFFER_SHARDS } from "../durable-objects/run-index/run-index-buffer.ts";
+import { INDEX_BUFFER_SHARDS } from "../src/core/objects.ts";
 import { countByStatus, statsByFunction } from "../src/core/db/run-stats.ts";
 import { runConditions } from "../src/core/db/run-queries.ts";
 import { pageSql, whereOf } from "../src/core/db/cursor.ts";

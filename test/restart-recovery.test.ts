@@ -5,7 +5,8 @@
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { RECOVER_EVERY_MS, sweeper, SWEEP_GRACE_MS } from "../durable-objects/sweeper/event-sweeper.ts";
+import { eventSweeper as sweeper } from "../src/core/objects.ts";
+import { RECOVER_EVERY_MS, SWEEP_GRACE_MS } from "../durable-objects/sweeper/event-sweeper.ts";
 import { getEvents, recordEvents } from "../src/core/db/events.ts";
 import { executions } from "./functions.ts";
 import { client } from "./helpers.ts";

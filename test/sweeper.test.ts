@@ -1,6 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { sweeper, SWEEP_BEHIND_MS, SWEEP_GRACE_MS } from "../durable-objects/sweeper/event-sweeper.ts";
+import { eventSweeper as sweeper } from "../src/core/objects.ts";
+import { SWEEP_BEHIND_MS, SWEEP_GRACE_MS } from "../durable-objects/sweeper/event-sweeper.ts";
 import { claimUnrouted, getEvents, markRouted, markRouteFailed, recordEvents } from "../src/core/db/events.ts";
 import { MAX_SWEEPS } from "../src/core/events/schema.ts";
 import { enqueueEvents } from "../src/core/events/enqueue.ts";

@@ -11,6 +11,7 @@ import { listRuns } from "../../src/core/db/run-queries.ts";
 import type { Env } from "../../src/core/env.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
 import { replayRun } from "../../src/core/runs/replay.ts";
+import { runObject } from "../../src/core/objects.ts";
 
 /** Runs handled per tick, and the pause between ticks. */
 export const BULK_PAGE = 50;
@@ -85,7 +86,7 @@ export class BulkJob extends DurableObject<Env> {
   /** Cancels or replays one run: true or the new run's id when done, null when it did not apply. */
   private async act(spec: BulkSpec, runId: string): Promise<true | string | null> {
     if (spec.action === "cancel") {
-      const result = await this.env.RUN.get(this.env.RUN.idFromName(runId)).cancel("cancelled in bulk");
+      const result = await runObject(this.env, runId).cancel("cancelled in bulk");
       return result?.cancelled ? true : null;
     }
     const replay = await replayRun(this.env, runId, spec.fromStart);

@@ -10,6 +10,7 @@ import { z } from "zod";
 import type { Env } from "../../src/core/env.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
 import { SlotTable, type SlotRequest } from "./slot-table.ts";
+import { runObject } from "../../src/core/objects.ts";
 
 /** How long a slot is held without being renewed. A step running longer than this may lose it. */
 export const SLOT_LEASE_MS = 5 * 60_000;
@@ -46,7 +47,7 @@ export class ConcurrencyLimiter extends DurableObject<Env> {
     await Promise.all(
       due.map(async (runId) => {
         try {
-          await this.env.RUN.get(this.env.RUN.idFromName(runId)).slotGranted();
+          await runObject(this.env, runId).slotGranted();
           this.slots.called(runId);
         } catch (error) {
           console.error(`stepwise: run ${runId} was granted a slot but did not answer; it is called again`, error);

@@ -10,6 +10,7 @@ import type { Env } from "../../src/core/env.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
 import { isEnded } from "../../sdk/run-status.ts";
 import { admit, type Rate } from "./gcra.ts";
+import { runObject } from "../../src/core/objects.ts";
 
 const rateSchema = z.object({ limit: z.number().int().min(1), periodMs: z.number().int().min(1), burst: z.number().int().min(0) });
 const modeSchema = z.enum(["wait", "skip"]);
@@ -53,7 +54,7 @@ export class FlowGate extends DurableObject<Env> {
 
   /** Whether the run is over (or gone): a singleton holder that ended holds nothing. */
   private async ended(runId: string): Promise<boolean> {
-    const status = (await this.env.RUN.get(this.env.RUN.idFromName(runId)).getStatus())?.status;
+    const status = (await runObject(this.env, runId).getStatus())?.status;
     return status === undefined || isEnded(status);
   }
 
@@ -95,7 +96,7 @@ export class FlowGate extends DurableObject<Env> {
     const holder = this.holder();
     const running = holder !== undefined && holder !== runId && !(await this.ended(holder));
     if (running && mode === "skip") return { admitted: false };
-    if (running) await this.env.RUN.get(this.env.RUN.idFromName(holder)).cancel(`cancelled by a newer run (singleton): ${runId}`);
+    if (running) await runObject(this.env, holder).cancel(`cancelled by a newer run (singleton): ${runId}`);
     this.ctx.storage.kv.put("holder", runId);
     await this.pruneBy(Date.now() + HOLDER_CHECK_MS);
     return running ? { admitted: true, cancelled: holder } : { admitted: true };

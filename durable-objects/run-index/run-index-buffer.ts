@@ -19,8 +19,6 @@ const BATCH_SIZE = 200;
 const SAFETY_FLUSH_MS = 5_000;
 /** While D1 refuses rows, the alarm tries again at most this far apart. */
 const RETRY_MAX_MS = 5 * 60_000;
-/** Buffers to spread index writes over; a run always uses the same one. */
-export const INDEX_BUFFER_SHARDS = 4;
 
 const storedSchema = z.object({ id: z.string(), updated_at: z.number(), row: z.string() });
 
@@ -154,16 +152,4 @@ export class RunIndexBuffer extends DurableObject<Env> {
   override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
     closeWatcher(socket, code, reason);
   }
-}
-
-/** The buffer of shard `shard` (0 to {@link INDEX_BUFFER_SHARDS} - 1). */
-export function indexBufferShard(env: Env, shard: number): DurableObjectStub<RunIndexBuffer> {
-  return env.RUN_INDEX.get(env.RUN_INDEX.idFromName(`shard-${shard}`));
-}
-
-/** The buffer that takes `runId`'s rows. */
-export function indexBufferFor(env: Env, runId: string): DurableObjectStub<RunIndexBuffer> {
-  let hash = 0;
-  for (let i = 0; i < runId.length; i++) hash = (hash * 31 + runId.charCodeAt(i)) >>> 0;
-  return indexBufferShard(env, hash % INDEX_BUFFER_SHARDS);
 }

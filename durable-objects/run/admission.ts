@@ -6,6 +6,7 @@ import { toMs } from "../../sdk/duration.ts";
 import { compileExpression, keyOf } from "../../sdk/expression.ts";
 import type { FunctionConfig } from "../../sdk/function.ts";
 import type { Env } from "../../src/core/env.ts";
+import { flowGate } from "../../src/core/objects.ts";
 import type { Admission } from "./runner.ts";
 import type { RunState } from "./state.ts";
 
@@ -15,7 +16,7 @@ export async function admitRun(env: Env, state: RunState, config: FunctionConfig
   if (!config || !event || (!config.throttle && !config.rateLimit && !config.singleton)) return undefined;
   const gate = (kind: string, key: string | undefined) => {
     const value = key === undefined ? "" : (keyOf(compileExpression(key), { event }) ?? "");
-    return env.GATES.get(env.GATES.idFromName(JSON.stringify([state.functionId, kind, value])));
+    return flowGate(env, state.functionId, kind, value);
   };
   if (config.rateLimit) {
     const { limit, period, key } = config.rateLimit;

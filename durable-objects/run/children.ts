@@ -8,6 +8,7 @@ import type { Env } from "../../src/core/env.ts";
 import { derivedId } from "../../src/core/lib/ids.ts";
 import { INVOKED_EVENT } from "../../src/core/runs/invoke.ts";
 import type { RunState, StepState } from "./state.ts";
+import { runObject } from "../../src/core/objects.ts";
 
 /** The run ids of `step`'s children for its current attempt, in order: the same on every call. */
 export function childRunIds(parent: RunState, step: StepState): Promise<string[]> {
@@ -23,7 +24,7 @@ export async function startChildRuns(env: Env, parent: RunState, step: StepState
     children.map(async (child, index) => {
       const runId = ids[index];
       if (!runId) return;
-      await env.RUN.get(env.RUN.idFromName(runId)).start({
+      await runObject(env, runId).start({
         runId,
         functionId: child.functionId,
         events: [{ id: runId, name: INVOKED_EVENT, data: child.data, ts: Date.now() }],
@@ -47,7 +48,7 @@ export function childOutcome(state: RunState): ChildOutcome | undefined {
 export async function notifyParent(env: Env, state: RunState): Promise<boolean> {
   const outcome = childOutcome(state);
   if (!outcome || !state.parentRunId || !state.parentStepId || state.parentNotified) return false;
-  await env.RUN.get(env.RUN.idFromName(state.parentRunId)).childEnded(state.parentStepId, outcome);
+  await runObject(env, state.parentRunId).childEnded(state.parentStepId, outcome);
   return true;
 }
 
@@ -62,7 +63,7 @@ export function openChildRunIds(state: RunState): string[] {
  */
 export async function cancelOpenChildren(env: Env, state: RunState): Promise<void> {
   const ids = state.terminal ? openChildRunIds(state) : [];
-  const results = await Promise.allSettled(ids.map((id) => env.RUN.get(env.RUN.idFromName(id)).cancel(`cancelled because its parent run ${state.runId} ended (${state.terminal})`)));
+  const results = await Promise.allSettled(ids.map((id) => runObject(env, id).cancel(`cancelled because its parent run ${state.runId} ended (${state.terminal})`)));
   const failed = results.filter((result) => result.status === "rejected");
   if (failed.length > 0) console.error(`stepwise: ${failed.length} child run(s) of ${state.runId} could not be cancelled`, failed[0]);
 }

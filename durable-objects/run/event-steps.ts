@@ -10,7 +10,7 @@ import { acceptEvents } from "../../src/core/events/accept.ts";
 import { maxEventBytes, oversizedEvent } from "../../src/core/events/limits.ts";
 import { eventBatchSchema } from "../../src/core/events/schema.ts";
 import { derivedId } from "../../src/core/lib/ids.ts";
-import { waitIndex } from "../waits/wait-index.ts";
+import { waitIndex } from "../../src/core/objects.ts";
 import type { SendOutcome } from "./runner.ts";
 import type { RunState, StepState } from "./state.ts";
 

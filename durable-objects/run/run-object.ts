@@ -20,13 +20,13 @@ import { slotPorts } from "./slot-ports.ts";
 import { admitRun } from "./admission.ts";
 import { Journal } from "./journal.ts";
 import { closeWatcher, LiveFeed } from "../live/live-feed.ts";
-import { indexBufferFor } from "../run-index/run-index-buffer.ts";
 import { kvAckStore, RunIndexWriter } from "./run-index.ts";
 import { drive } from "./runner.ts";
 import { apply, foldHistory, initialState, runStatus, type RunState, type StepState } from "./state.ts";
 import { resumeAt } from "./resume.ts";
 import { nextSleepWake, nextWake } from "./timers.ts";
 import { runView, type RunView } from "./view.ts";
+import { indexBufferFor, runObject } from "../../src/core/objects.ts";
 
 /** A stored output as it crosses RPC: any JSON value (typed shallowly, so RPC types stay finite). */
 type StoredJson = string | number | boolean | null | object;
@@ -415,7 +415,7 @@ export class RunObject extends DurableObject<Env> {
     const [event] = state.events;
     if (!event) return;
     const failureRunId = `${state.runId}.failure`;
-    const stub = this.env.RUN.get(this.env.RUN.idFromName(failureRunId));
+    const stub = runObject(this.env, failureRunId);
     const data = { functionId: fn.id, runId: state.runId, error: state.error, event };
     await stub.start({
       runId: failureRunId,

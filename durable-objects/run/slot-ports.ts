@@ -5,6 +5,7 @@
 import { compileExpression, keyOf } from "../../sdk/expression.ts";
 import type { FunctionConfig } from "../../sdk/function.ts";
 import type { Env } from "../../src/core/env.ts";
+import { concurrencyLimiter } from "../../src/core/objects.ts";
 import type { LanePorts } from "./slot-lanes.ts";
 import type { RunState } from "./state.ts";
 
@@ -25,8 +26,8 @@ export function slotPorts(env: Env, state: RunState, config: FunctionConfig | un
   const seconds = priority?.ok && typeof priority.value === "number" ? Math.max(-600, Math.min(600, priority.value)) : 0;
   const limiters = limits.map((limit, index) => {
     const key = keyValue(limit.key);
-    const name = limit.scope === "env" ? ["env", limit.key ?? "", key] : [state.functionId, index, key];
-    return { stub: env.LIMITS.get(env.LIMITS.idFromName(JSON.stringify(name))), key: limit.key === undefined ? fairness : key, limit: limit.limit };
+    const named = limit.scope === "env" ? ({ scope: "env", key: limit.key ?? "" } as const) : ({ scope: "fn", functionId: state.functionId, index } as const);
+    return { stub: concurrencyLimiter(env, named, key), key: limit.key === undefined ? fairness : key, limit: limit.limit };
   });
   return {
     async acquireSlots(names) {

@@ -10,6 +10,7 @@ import { derivedId } from "../../src/core/lib/ids.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
 import { getFunction } from "../../src/core/functions/catalog.ts";
 import { cronTargetSchema, planAlarm, planEnsure, scheduleSchema, type CronTarget, type Schedule } from "./cron-plan.ts";
+import { runObject } from "../../src/core/objects.ts";
 
 /** Name of the event a cron run receives. */
 export const CRON_EVENT = "stepwise/cron.tick";
@@ -81,19 +82,11 @@ export class CronScheduler extends DurableObject<Env> {
   private async startRun(schedule: Schedule, tick: number): Promise<string> {
     const runId = await derivedId(tick, schedule.functionId, "cron", String(tick));
     const data = { cron: schedule.cron, timezone: schedule.timezone ?? "UTC", scheduledAt: new Date(tick).toISOString() };
-    await this.env.RUN.get(this.env.RUN.idFromName(runId)).start({
+    await runObject(this.env, runId).start({
       runId,
       functionId: schedule.functionId,
       events: [{ id: `cron-${schedule.functionId}-${tick}`, name: CRON_EVENT, data, ts: tick }],
     });
     return runId;
   }
-}
-
-/**
- * The scheduler of one cron trigger. Named by the trigger itself, so a changed expression gets a
- * fresh scheduler and the old one removes itself at its next alarm.
- */
-export function cronScheduler(env: Env, target: CronTarget): DurableObjectStub<CronScheduler> {
-  return env.CRON.get(env.CRON.idFromName(JSON.stringify([target.functionId, target.cron, target.timezone ?? "UTC"])));
 }

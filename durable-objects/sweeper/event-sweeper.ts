@@ -116,7 +116,3 @@ export class EventSweeper extends DurableObject<Env> {
   }
 }
 
-/** The one sweeper. */
-export function sweeper(env: Env): DurableObjectStub<EventSweeper> {
-  return env.SWEEPER.get(env.SWEEPER.idFromName("events"));
-}

@@ -5,6 +5,7 @@
  */
 import { resumableRunIds } from "../../src/core/db/live-runs.ts";
 import type { Env } from "../../src/core/env.ts";
+import { runObject } from "../../src/core/objects.ts";
 
 /** Runs one pass asks at most. */
 export const RESUME_RUNS_LIMIT = 500;
@@ -28,7 +29,7 @@ export async function resumeRuns(env: Env, limit = RESUME_RUNS_LIMIT): Promise<R
       const id = ids[next++]!;
       try {
         // A stub per call: it belongs to this object's context, and a failed call breaks only itself.
-        if ((await env.RUN.get(env.RUN.idFromName(id)).resume()).rearmed) pass.rearmed++;
+        if ((await runObject(env, id).resume()).rearmed) pass.rearmed++;
       } catch (error) {
         pass.failed++;
         if (pass.failed === 1) console.error(`stepwise: run ${id} could not be asked to resume after a restart; its own alarm still does`, error);

@@ -16,6 +16,7 @@ import { eventsNamedSince } from "../../src/core/db/events.ts";
 import { listenFor, stopListening } from "../../src/core/db/wait-names.ts";
 import { toRunEvent } from "../../src/core/events/schema.ts";
 import { firstMatch, matches, RACE_WINDOW_MS, type ArrivedEvent, type Waiter } from "./wait-match.ts";
+import { runObject } from "../../src/core/objects.ts";
 
 const waiterSchema = z.object({
   runId: z.string(),
@@ -234,7 +235,7 @@ export class WaitIndex extends DurableObject<Env> {
         // Claimed before the await, so neither a concurrent delivery nor the run's next wait takes it too.
         this.drop(waiter);
         this.consume(waiter, arrived);
-        const run = this.env.RUN.get(this.env.RUN.idFromName(waiter.runId));
+        const run = runObject(this.env, waiter.runId);
         const result = waiter.kind === "cancel" ? await run.cancelByEvent(arrived.event) : await run.resumeWait(waiter.stepId, arrived.event, waiter.part ?? 0);
         if (result.resumed) {
           resumed++;
@@ -247,9 +248,4 @@ export class WaitIndex extends DurableObject<Env> {
     await this.idleCheck();
     return resumed;
   }
-}
-
-/** The index of waits for events named `name`. */
-export function waitIndex(env: Env, name: string): DurableObjectStub<WaitIndex> {
-  return env.WAITS.get(env.WAITS.idFromName(name));
 }

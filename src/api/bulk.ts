@@ -10,6 +10,7 @@ import { newId } from "../core/lib/ids.ts";
 import { readBody } from "./body.ts";
 import { errorResponse } from "./errors.ts";
 import { timeSchema } from "./paging.ts";
+import { bulkJob } from "../core/objects.ts";
 
 const range = {
   function: z.string().min(1),
@@ -19,7 +20,7 @@ const range = {
 const cancelSchema = z.object(range).strict();
 const replaySchema = z.object({ ...range, status: z.enum(["failed", "cancelled"]).default("failed"), fromStart: z.boolean().default(false) }).strict();
 
-const job = (env: Env, id: string) => env.BULK.get(env.BULK.idFromName(id));
+const job = (env: Env, id: string) => bulkJob(env, id);
 
 export const bulkApi = new Hono<{ Bindings: Env }>()
   .post("/cancel", async (c) => {

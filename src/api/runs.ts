@@ -14,6 +14,7 @@ import { readBody, readQuery } from "./body.ts";
 import { errorResponse } from "./errors.ts";
 import { nextCursor, pagingSchema, timeSchema } from "./paging.ts";
 import { runSummary } from "./run-summary.ts";
+import { runObject } from "../core/objects.ts";
 
 const replayBodySchema = z.object({ fromStart: z.boolean().default(false) }).strict();
 /** `only: "sleeps"` fires the next timer only if it is a sleep or a retry backoff (tests of approvals). */
@@ -32,7 +33,7 @@ type RunContext = Context<{ Bindings: Env }>;
 function runStub(c: RunContext): { stub: DurableObjectStub<RunObject> } | { response: Response } {
   const id = c.req.param("id") ?? "";
   if (!RUN_ID_PATTERN.test(id)) return { response: errorResponse(c, 400, "invalid_run_id", `"${id}" is not a run id`) };
-  return { stub: c.env.RUN.get(c.env.RUN.idFromName(id)) };
+  return { stub: runObject(c.env, id) };
 }
 
 const notFound = (c: RunContext): Response => errorResponse(c, 404, "run_not_found", `No run "${c.req.param("id")}"`);

@@ -7,7 +7,6 @@
  */
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
-import { INDEX_BUFFER_SHARDS, indexBufferShard } from "../../durable-objects/run-index/run-index-buffer.ts";
 import type { Env } from "../core/env.ts";
 import { RUN_ID_PATTERN } from "../core/lib/ids.ts";
 import { sameOriginOnly } from "../core/lib/same-origin.ts";
@@ -16,6 +15,7 @@ import { STYLES } from "./assets/styles.ts";
 import { logIn, logOut, requireSession, showLogin } from "./auth.tsx";
 import { actionRoutes } from "./routes/actions.tsx";
 import { pageRoutes } from "./routes/pages.tsx";
+import { INDEX_BUFFER_SHARDS, indexBufferShard, runObject } from "../core/objects.ts";
 
 /** A Durable Object's answer made ours to add headers to (its own are immutable), a WebSocket kept. */
 const relay = (response: Response): Response =>
@@ -54,7 +54,7 @@ export const dashboard = new Hono<{ Bindings: Env }>()
   .get("/runs/:id/live", async (c) => {
     const id = c.req.param("id");
     if (!RUN_ID_PATTERN.test(id)) return c.text(`"${id}" is not a run id`, 400);
-    return relay(await c.env.RUN.get(c.env.RUN.idFromName(id)).fetch(c.req.raw));
+    return relay(await runObject(c.env, id).fetch(c.req.raw));
   })
   .get("/live/index/:shard", async (c) => {
     const shard = Number(c.req.param("shard"));

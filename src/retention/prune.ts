@@ -8,6 +8,7 @@
  * (1 hour). A run older than the period cannot be replayed, its history being gone.
  */
 import type { Env } from "../core/env.ts";
+import { runObject } from "../core/objects.ts";
 
 /** Days kept when STEPWISE_RETENTION_DAYS is not set. */
 export const DEFAULT_RETENTION_DAYS = 30;
@@ -49,7 +50,7 @@ export async function pruneOnce(env: Env, now = Date.now()): Promise<PruneResult
   await Promise.all(
     ended.results.map(async ({ id }) => {
       try {
-        if ((await env.RUN.get(env.RUN.idFromName(id)).purge(cutoff)).purged) purged.push(id);
+        if ((await runObject(env, id).purge(cutoff)).purged) purged.push(id);
       } catch (error) {
         console.error(`stepwise: retention could not purge run ${id}; the next pass tries again`, error);
       }

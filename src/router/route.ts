@@ -12,12 +12,12 @@ import { markRouted } from "../core/db/events.ts";
 import { listenedNames } from "../core/db/wait-names.ts";
 import { derivedId } from "../core/lib/ids.ts";
 import { listFunctions } from "../core/functions/catalog.ts";
-import { waitIndex } from "../../durable-objects/waits/wait-index.ts";
 import type { CollectorSpec, EventCollector } from "../../durable-objects/flow/event-collector.ts";
 import { toMs } from "../../sdk/duration.ts";
 import { compileExpression, keyOf } from "../../sdk/expression.ts";
 import type { FunctionConfig } from "../../sdk/function.ts";
 import { matchFunctions } from "./match.ts";
+import { eventCollector, runObject, waitIndex } from "../core/objects.ts";
 
 /** A run the router decided to start. */
 interface PlannedRun {
@@ -52,7 +52,7 @@ function collectorFor(env: Env, functionId: string, config: FunctionConfig, even
   if (!spec) return undefined;
   const keyExpression = config?.debounce?.key ?? config?.batchEvents?.key;
   const key = keyExpression === undefined ? "" : (keyOf(compileExpression(keyExpression), { event }) ?? "");
-  return { stub: env.COLLECTORS.get(env.COLLECTORS.idFromName(JSON.stringify([functionId, spec.kind, key]))), spec };
+  return { stub: eventCollector(env, functionId, spec.kind, key), spec };
 }
 
 /** The run id an event gives a function: the same every time the same event is routed. */
@@ -85,7 +85,7 @@ export async function routeEvents(env: Env, events: StoredEvent[], now = Date.no
     ...toStart.map(({ runId, functionId, config, event }) => {
       const collector = collectorFor(env, functionId, config, event);
       if (collector) return collector.stub.add(collector.spec, toRunEvent(event));
-      return env.RUN.get(env.RUN.idFromName(runId)).start({ runId, functionId, events: [toRunEvent(event)] });
+      return runObject(env, runId).start({ runId, functionId, events: [toRunEvent(event)] });
     }),
   ]);
   await markRouted(

@@ -23,6 +23,7 @@ import { invokeFunction } from "../core/runs/invoke.ts";
 import { appRegistrationFailed, functionNotFound, invalidInput, payloadTooLarge, answering } from "./errors.ts";
 import { appTargetSchema, type AppTarget, type RegisteredApp } from "../../sdk/app-protocol.ts";
 import { registerApp } from "../apps/register.ts";
+import { runObject } from "../core/objects.ts";
 
 const runIdSchema = z.string().regex(RUN_ID_PATTERN, "not a run id");
 const invokeSchema = z.object({ functionId: z.string().min(1), data: z.record(z.string(), z.unknown()).refine(shallowEnough.check, { error: `the data ${shallowEnough.error}` }).default({}) });
@@ -69,7 +70,7 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> implements StepwiseBindin
   async getRun(runId: string): Promise<RpcAnswer<RunView | null>> {
     return answering(async () => {
       const id = parseInput(runIdSchema, runId, "run id");
-      return this.env.RUN.get(this.env.RUN.idFromName(id)).getRun();
+      return runObject(this.env, id).getRun();
     });
   }
 
@@ -100,7 +101,7 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> implements StepwiseBindin
   async cancel(runId: string, reason?: string): Promise<RpcAnswer<CancelResult | null>> {
     return answering(async () => {
       const id = parseInput(runIdSchema, runId, "run id");
-      return this.env.RUN.get(this.env.RUN.idFromName(id)).cancel(reason ?? "cancelled over RPC");
+      return runObject(this.env, id).cancel(reason ?? "cancelled over RPC");
     });
   }
 }

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import type { Env } from "../core/env.ts";
+import { runObject } from "../core/objects.ts";
 
 /** Runs asked per tick. */
 export const RELISTEN_PAGE = 100;
@@ -25,7 +26,7 @@ export async function relistenOnce(env: Env): Promise<{ asked: number; done: boo
     await env.DB.prepare("DELETE FROM wait_names_upgrade").run();
     return { asked: 0, done: true };
   }
-  const asked = await Promise.allSettled(ids.map((id) => env.RUN.get(env.RUN.idFromName(id)).relisten()));
+  const asked = await Promise.allSettled(ids.map((id) => runObject(env, id).relisten()));
   // The page goes as far as the first run that did not answer; the next tick asks it again.
   const failed = asked.findIndex((result) => result.status === "rejected");
   if (failed !== -1) console.error(`stepwise: run ${ids[failed]} could not register its waits again; the next tick asks again`, (asked[failed] as PromiseRejectedResult).reason);

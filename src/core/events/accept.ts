@@ -3,7 +3,7 @@
  * them for routing. Once this resolves, the events are safe: if the queue loses them, or the
  * Worker stops before routing, the sweeper re-queues them from D1.
  */
-import { sweeper } from "../../../durable-objects/sweeper/event-sweeper.ts";
+import { eventSweeper } from "../objects.ts";
 import { recordEvents, type NewEvent } from "../db/events.ts";
 import type { Env } from "../env.ts";
 import { newId } from "../lib/ids.ts";
@@ -23,7 +23,7 @@ async function armSweeper(env: Env, now: number): Promise<void> {
   // the margin outlasts this request's D1 write, so the alarm cannot look before the row exists.
   if (sweepArmedAt > now + ARM_MARGIN_MS) return;
   try {
-    sweepArmedAt = await sweeper(env).arm();
+    sweepArmedAt = await eventSweeper(env).arm();
   } catch (error) {
     // The events still go on the queue; the next accept arms the sweeper, which sweeps them all.
     console.error("stepwise: the event sweeper could not be armed", error);

@@ -3,7 +3,7 @@
  * have given up on it after MAX_SWEEPS tries) goes back on the queue, and the sweeper watches
  * it again. Routing is idempotent, so this never starts a run twice.
  */
-import { sweeper } from "../../../durable-objects/sweeper/event-sweeper.ts";
+import { eventSweeper } from "../objects.ts";
 import { getEvent, resetRouting } from "../db/events.ts";
 import type { Env } from "../env.ts";
 import { enqueueEvents } from "./enqueue.ts";
@@ -14,7 +14,7 @@ export async function rerouteEvent(env: Env, id: string): Promise<"requeued" | "
   if (!event && !(await resetRouting(env.DB, id))) return "not_found";
   if (event?.routedAt !== undefined) return "already_routed";
   if (event) await resetRouting(env.DB, id);
-  await sweeper(env).arm();
+  await eventSweeper(env).arm();
   await enqueueEvents(env.EVENTS, [id]);
   return "requeued";
 }

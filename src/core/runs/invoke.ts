@@ -4,6 +4,7 @@
  */
 import type { Env } from "../env.ts";
 import { newId } from "../lib/ids.ts";
+import { runObject } from "../objects.ts";
 
 /** Name of the event a directly invoked run receives. */
 export const INVOKED_EVENT = "stepwise/function.invoked";
@@ -12,6 +13,6 @@ export const INVOKED_EVENT = "stepwise/function.invoked";
 export async function invokeFunction(env: Env, functionId: string, data: Record<string, unknown>): Promise<string> {
   const runId = newId();
   const event = { id: newId(), name: INVOKED_EVENT, data, ts: Date.now() };
-  await env.RUN.get(env.RUN.idFromName(runId)).start({ runId, functionId, events: [event] });
+  await runObject(env, runId).start({ runId, functionId, events: [event] });
   return runId;
 }

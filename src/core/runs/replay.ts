@@ -7,17 +7,18 @@ import { seededStepSchema } from "../../../durable-objects/run/replay.ts";
 import { runEventSchema } from "../../../sdk/protocol.ts";
 import type { Env } from "../env.ts";
 import { newId } from "../lib/ids.ts";
+import { runObject } from "../objects.ts";
 
 /** The new run, or why there is none. */
 export type ReplayResult = { ok: true; runId: string } | { ok: false; notFound: boolean; message: string };
 
 /** Starts the replay of `runId`; `fromStart` re-runs every step. */
 export async function replayRun(env: Env, runId: string, fromStart: boolean): Promise<ReplayResult> {
-  const plan = await env.RUN.get(env.RUN.idFromName(runId)).replayPlan(fromStart);
+  const plan = await runObject(env, runId).replayPlan(fromStart);
   if (!plan) return { ok: false, notFound: true, message: `No run "${runId}"` };
   if (plan.refused !== null) return { ok: false, notFound: false, message: plan.refused };
   const replayId = newId();
-  await env.RUN.get(env.RUN.idFromName(replayId)).start({
+  await runObject(env, replayId).start({
     runId: replayId,
     functionId: plan.functionId,
     events: z.array(runEventSchema).parse(plan.events),

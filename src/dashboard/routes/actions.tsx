@@ -17,6 +17,7 @@ import { replayRun } from "../../core/runs/replay.ts";
 import { RANGES } from "../pages/runs.tsx";
 import { formFields, parseJsonObject, zodIssues } from "./forms.ts";
 import { eventsPage, functionPage, problemPage, runPage } from "./pages.tsx";
+import { bulkJob, runObject } from "../../core/objects.ts";
 
 const runUrl = (id: string, done: string): string => `/dashboard/runs/${encodeURIComponent(id)}?done=${done}`;
 const replayFormSchema = z.object({ fromStart: z.enum(["true", "false"]).default("false") });
@@ -29,13 +30,13 @@ export const actionRoutes = new Hono<{ Bindings: Env }>()
   })
   .post("/runs/:id/cancel", async (c) => {
     const id = c.req.param("id");
-    const result = await c.env.RUN.get(c.env.RUN.idFromName(id)).cancel("cancelled from the dashboard");
+    const result = await runObject(c.env, id).cancel("cancelled from the dashboard");
     if (!result) return problemPage(c, 404, "No such run", `No run "${id}"`);
     return c.redirect(runUrl(id, result.cancelled ? "cancelled" : "already-ended"), 303);
   })
   .post("/runs/:id/wake", async (c) => {
     const id = c.req.param("id");
-    const result = await c.env.RUN.get(c.env.RUN.idFromName(id)).wake();
+    const result = await runObject(c.env, id).wake();
     if (result.status === undefined) return problemPage(c, 404, "No such run", `No run "${id}"`);
     return c.redirect(runUrl(id, result.woke ? "woken" : "not-sleeping"), 303);
   })
@@ -65,7 +66,7 @@ export const actionRoutes = new Hono<{ Bindings: Env }>()
     const form = bulkFormSchema.safeParse(await formFields(c));
     if (!form.success) return functionPage(c, fn.id, { error: "The bulk replay form is invalid", issues: zodIssues(form.error) }, 400);
     const jobId = newId();
-    await c.env.BULK.get(c.env.BULK.idFromName(jobId)).begin({ action: "replay", functionId: fn.id, from: Date.now() - RANGES[form.data.range], status: "failed", fromStart: false });
+    await bulkJob(c.env, jobId).begin({ action: "replay", functionId: fn.id, from: Date.now() - RANGES[form.data.range], status: "failed", fromStart: false });
     return c.redirect(`/dashboard/functions/${encodeURIComponent(fn.id)}?job=${jobId}`, 303);
   })
   .post("/events/:id/reroute", async (c) => {

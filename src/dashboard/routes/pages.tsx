@@ -6,7 +6,6 @@
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { runViewSchema } from "../../../durable-objects/run/view.ts";
-import { INDEX_BUFFER_SHARDS } from "../../../durable-objects/run-index/run-index-buffer.ts";
 import { getEvent, listEvents } from "../../core/db/events.ts";
 import { emptyStats, functionStats, statsByFunction } from "../../core/db/run-stats.ts";
 import { countByStatus } from "../../core/db/run-stats.ts";
@@ -24,6 +23,7 @@ import { RunBody } from "../pages/run.tsx";
 import { RANGES, RunFilters, RunsBody, runsQuerySchema } from "../pages/runs.tsx";
 import { doneNotice } from "./notices.ts";
 import { zodIssues } from "./forms.ts";
+import { bulkJob, INDEX_BUFFER_SHARDS, runObject } from "../../core/objects.ts";
 
 type DashboardContext = Context<{ Bindings: Env }>;
 
@@ -40,7 +40,7 @@ export function problemPage(c: DashboardContext, status: 400 | 404 | 409, title:
 /** A run's page; `notice` says what an action did. */
 export async function runPage(c: DashboardContext, runId: string, notice?: { text: string; error: boolean }, status: 200 | 409 = 200): Promise<Response> {
   if (!RUN_ID_PATTERN.test(runId)) return problemPage(c, 400, "Not a run id", `"${runId}" is not a run id`);
-  const stub = c.env.RUN.get(c.env.RUN.idFromName(runId));
+  const stub = runObject(c.env, runId);
   const [run, history] = await Promise.all([stub.getRun(), stub.getHistory()]);
   const detail = run && history ? { run: runViewSchema.parse(run), history } : undefined;
   if (!detail) return problemPage(c, 404, "No such run", `No run "${runId}"`);
@@ -124,7 +124,7 @@ export const pageRoutes = new Hono<{ Bindings: Env }>()
   })
   .get("/functions/:id", async (c) => {
     const jobId = c.req.query("job");
-    const progress = jobId && /^[0-9A-Z]{26}$/.test(jobId) ? await c.env.BULK.get(c.env.BULK.idFromName(jobId)).progress() : null;
+    const progress = jobId && /^[0-9A-Z]{26}$/.test(jobId) ? await bulkJob(c.env, jobId).progress() : null;
     const notice = progress
       ? `Bulk replay ${jobId}: ${progress.matched} failed run(s) found, ${progress.acted} replayed${progress.done ? ", done" : " so far (reload to follow)"}.`
       : undefined;

@@ -1,0 +1,68 @@
+/**
+ * Every Durable Object Stepwise reaches, and the name each instance has: the one place a stub is
+ * made. A name decides which instance answers, so changing a scheme here moves state; the comment
+ * on each says what the name holds and why.
+ */
+import type { Env } from "./env.ts";
+
+/** Run-index buffers the run rows are spread over (each a RunIndexBuffer feeding D1). */
+export const INDEX_BUFFER_SHARDS = 4;
+
+/** The RunObject of run `runId` (named by the run id, so a derived id finds the same run twice). */
+export function runObject(env: Env, runId: string) {
+  return env.RUN.get(env.RUN.idFromName(runId));
+}
+
+/** The one EventSweeper. */
+export function eventSweeper(env: Env) {
+  return env.SWEEPER.get(env.SWEEPER.idFromName("events"));
+}
+
+/** The WaitIndex of waits for events named `eventName`. */
+export function waitIndex(env: Env, eventName: string) {
+  return env.WAITS.get(env.WAITS.idFromName(eventName));
+}
+
+/** The run-index buffer of shard `shard` (0 to {@link INDEX_BUFFER_SHARDS} - 1). */
+export function indexBufferShard(env: Env, shard: number) {
+  return env.RUN_INDEX.get(env.RUN_INDEX.idFromName(`shard-${shard}`));
+}
+
+/** The run-index buffer that takes `runId`'s rows: a stable hash of the id picks the shard. */
+export function indexBufferFor(env: Env, runId: string) {
+  let hash = 0;
+  for (let i = 0; i < runId.length; i++) hash = (hash * 31 + runId.charCodeAt(i)) >>> 0;
+  return indexBufferShard(env, hash % INDEX_BUFFER_SHARDS);
+}
+
+/**
+ * The CronScheduler of one cron trigger. Named by the trigger itself, so a changed expression gets
+ * a fresh scheduler and the old one removes itself at its next alarm.
+ */
+export function cronScheduler(env: Env, target: { functionId: string; cron: string; timezone?: string | undefined }) {
+  return env.CRON.get(env.CRON.idFromName(JSON.stringify([target.functionId, target.cron, target.timezone ?? "UTC"])));
+}
+
+/**
+ * The ConcurrencyLimiter of one limit and key value: per function and limit (by its index in the
+ * function's config), or per key expression across functions for an `env`-scoped limit.
+ */
+export function concurrencyLimiter(env: Env, limit: { scope: "env"; key: string } | { scope: "fn"; functionId: string; index: number }, keyValue: string) {
+  const name = limit.scope === "env" ? ["env", limit.key, keyValue] : [limit.functionId, limit.index, keyValue];
+  return env.LIMITS.get(env.LIMITS.idFromName(JSON.stringify(name)));
+}
+
+/** The FlowGate of one start-time control (`rateLimit`, `singleton`, `throttle`) of a function, per key value. */
+export function flowGate(env: Env, functionId: string, kind: string, keyValue: string) {
+  return env.GATES.get(env.GATES.idFromName(JSON.stringify([functionId, kind, keyValue])));
+}
+
+/** The EventCollector that debounces or batches a function's events (`kind`), per key value. */
+export function eventCollector(env: Env, functionId: string, kind: string, keyValue: string) {
+  return env.COLLECTORS.get(env.COLLECTORS.idFromName(JSON.stringify([functionId, kind, keyValue])));
+}
+
+/** The BulkJob `jobId` (a bulk cancel or replay). */
+export function bulkJob(env: Env, jobId: string) {
+  return env.BULK.get(env.BULK.idFromName(jobId));
+}
