@@ -6,8 +6,10 @@
  */
 import { Hono } from "hono";
 import type { Env } from "../src/core/env.ts";
-import { INVOKED_EVENT } from "../src/core/runs/invoke.ts";
+import { INVOKED_EVENT } from "../sdk/system-events.ts";
 import { newId } from "../src/core/lib/ids.ts";
+import { runObject } from "../src/core/objects.ts";
+import { startRun } from "../src/core/runs/start.ts";
 import { createStepwise } from "../src/worker.ts";
 import { benchFunctions } from "./functions.ts";
 import { EFFECTS_TABLE, limitedInFlight, soakFunctions, useEffectsDb } from "./soak-functions.ts";
@@ -43,9 +45,9 @@ function stepwiseEngine(env: BenchEnv, functionId?: string): Engine {
   return {
     async start(scenario, params) {
       const runId = newId();
-      const stub = env.RUN.get(env.RUN.idFromName(runId));
+      const stub = runObject(env, runId);
       const event = { id: newId(), name: INVOKED_EVENT, data: params, ts: Date.now() };
-      await stub.start({ runId, functionId: functionId ?? FUNCTION_IDS[scenario], events: [event] });
+      await startRun(env, { runId, functionId: functionId ?? FUNCTION_IDS[scenario], events: [event] });
       return async () => {
         const status = await stub.getStatus();
         const done = status?.status === "completed" || status?.status === "failed";

@@ -5,9 +5,8 @@
 import { z } from "zod";
 import type { StepwiseFunction } from "./function.ts";
 import { runEventSchema, serializedErrorSchema } from "./protocol.ts";
+import { failureFunctionId } from "./system-events.ts";
 
-/** Name of the event a failure run receives. */
-export const FUNCTION_FAILED_EVENT = "stepwise/function.failed";
 
 export const failureEventDataSchema = z.object({
   functionId: z.string(),
@@ -17,8 +16,6 @@ export const failureEventDataSchema = z.object({
 });
 export type FailureEventData = z.infer<typeof failureEventDataSchema>;
 
-/** Id of the function that runs `fnId`'s onFailure handler. */
-export const failureFunctionId = (fnId: string): string => `${fnId}.on-failure`;
 
 /** The companion function that hands a failed run's error and original event to `onFailure`. */
 export function failureFunction(fn: StepwiseFunction): StepwiseFunction {

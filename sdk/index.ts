@@ -20,6 +20,7 @@ export type { StepwiseBinding, ListRunsFilter, RpcAnswer, Refusal, CancelResult 
 export type { RunView, StepView, RunSummary, RunPage } from "./runs.ts";
 export { RUN_STATUSES, ENDED_STATUSES, isEnded } from "./run-status.ts";
 export type { RunStatus, EndedStatus } from "./run-status.ts";
+export { INVOKED_EVENT, CRON_EVENT, FUNCTION_FAILED_EVENT } from "./system-events.ts";
 export type { AppTarget, RegisteredApp } from "./app-protocol.ts";
 export type { SendableEvent } from "./sendable.ts";
 export { InvalidExpressionError } from "./expression.ts";

@@ -12,7 +12,7 @@ import { runEventSchema, type RunEvent } from "../../sdk/protocol.ts";
 import type { Env } from "../../src/core/env.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
 import { derivedId } from "../../src/core/lib/ids.ts";
-import { runObject } from "../../src/core/objects.ts";
+import { startRun } from "../../src/core/runs/start.ts";
 
 const specSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("debounce"), functionId: z.string(), periodMs: z.number().int().min(1), timeoutMs: z.number().int().min(1).optional() }),
@@ -78,7 +78,7 @@ export class EventCollector extends DurableObject<Env> {
   private async start(key: string, held: Pending): Promise<void> {
     try {
       const runId = key.slice(FLUSHING.length);
-      await runObject(this.env, runId).start({ runId, functionId: held.spec.functionId, events: held.events });
+      await startRun(this.env, { runId, functionId: held.spec.functionId, events: held.events });
       await this.ctx.storage.delete(key);
       // Nothing held and no start to retry: the collector keeps no storage until its next event.
       // Checked and deleted without an await between, so an event added meanwhile is not lost.

@@ -6,7 +6,8 @@
 import type { ChildOutcome } from "../../sdk/protocol.ts";
 import type { Env } from "../../src/core/env.ts";
 import { derivedId } from "../../src/core/lib/ids.ts";
-import { INVOKED_EVENT } from "../../src/core/runs/invoke.ts";
+import { INVOKED_EVENT } from "../../sdk/system-events.ts";
+import { startRun } from "../../src/core/runs/start.ts";
 import type { RunState, StepState } from "./state.ts";
 import { runObject } from "../../src/core/objects.ts";
 
@@ -24,7 +25,7 @@ export async function startChildRuns(env: Env, parent: RunState, step: StepState
     children.map(async (child, index) => {
       const runId = ids[index];
       if (!runId) return;
-      await runObject(env, runId).start({
+      await startRun(env, {
         runId,
         functionId: child.functionId,
         events: [{ id: runId, name: INVOKED_EVENT, data: child.data, ts: Date.now() }],

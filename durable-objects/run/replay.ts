@@ -3,13 +3,9 @@
  * old run's results up to its first failed step and re-runs from there (or everything, with
  * `fromStart`). Pure: which steps the new run starts with.
  */
-import { z } from "zod";
-import { stepOpSchema } from "../../sdk/protocol.ts";
+import type { SeededStep } from "../../src/core/runs/start.ts";
 import type { RunState } from "./state.ts";
 
-export const seededStepSchema = z.object({ stepId: z.string(), name: z.string(), op: stepOpSchema, output: z.unknown() });
-/** A step the new run starts with, as completed. */
-export type SeededStep = z.infer<typeof seededStepSchema>;
 
 /** Why a run cannot be replayed, or undefined when it can. */
 export function replayRefusal(state: RunState): string | undefined {

@@ -6,7 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { childOutcomeSchema, runEventSchema, type ChildOutcome, type StepOp, type RunEvent, type SerializedError } from "../../sdk/protocol.ts";
 import type { Env } from "../../src/core/env.ts";
-import { FUNCTION_FAILED_EVENT, failureFunctionId } from "../../sdk/failure.ts";
+import { failureEventId, failureFunctionId, failureRunId, FUNCTION_FAILED_EVENT } from "../../sdk/system-events.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
 import { getFunction, type CatalogFunction } from "../../src/core/functions/catalog.ts";
 import { executorFor } from "./executor.ts";
@@ -15,7 +15,7 @@ import type { HistoryEntry, HistoryEvent } from "./history.ts";
 import { cancelOpenChildren, childRunIds, notifyParent, startChildRuns } from "./children.ts";
 import { decideChildren, decideWaitEvent } from "./engine.ts";
 import { forgetWaits, registerCancelOn, registerWaits, sendStepEvents } from "./event-steps.ts";
-import { keptSteps, replayRefusal, seededStepSchema } from "./replay.ts";
+import { keptSteps, replayRefusal } from "./replay.ts";
 import { slotPorts } from "./slot-ports.ts";
 import { admitRun } from "./admission.ts";
 import { Journal } from "./journal.ts";
@@ -26,21 +26,11 @@ import { apply, foldHistory, initialState, runStatus, type RunState, type StepSt
 import { resumeAt } from "./resume.ts";
 import { nextSleepWake, nextWake } from "./timers.ts";
 import { runView, type RunView } from "./view.ts";
-import { indexBufferFor, runObject } from "../../src/core/objects.ts";
+import { indexBufferFor } from "../../src/core/objects.ts";
+import { startRun, startRunSchema, type StartRun } from "../../src/core/runs/start.ts";
 
 /** A stored output as it crosses RPC: any JSON value (typed shallowly, so RPC types stay finite). */
 type StoredJson = string | number | boolean | null | object;
-
-export const startRunSchema = z.object({
-  runId: z.string().min(1).max(200),
-  functionId: z.string().min(1),
-  events: z.array(runEventSchema).min(1),
-  parentRunId: z.string().optional(),
-  parentStepId: z.string().optional(),
-  /** A replay: the run replayed, and the steps kept from it. */
-  replay: z.object({ of: z.string(), steps: z.array(seededStepSchema) }).optional(),
-});
-export type StartRun = z.infer<typeof startRunSchema>;
 
 /** An invocation hands control back after this long; the alarm picks the run up again. */
 const DRIVE_BUDGET_MS = 30_000;
@@ -414,15 +404,14 @@ export class RunObject extends DurableObject<Env> {
     if (!fn || !(await getFunction(this.env, failureFunctionId(fn.id)))) return;
     const [event] = state.events;
     if (!event) return;
-    const failureRunId = `${state.runId}.failure`;
-    const stub = runObject(this.env, failureRunId);
+    const runId = failureRunId(state.runId);
     const data = { functionId: fn.id, runId: state.runId, error: state.error, event };
-    await stub.start({
-      runId: failureRunId,
+    await startRun(this.env, {
+      runId,
       functionId: failureFunctionId(fn.id),
-      events: [{ id: `${state.runId}.failed`, name: FUNCTION_FAILED_EVENT, data, ts: Date.now() }],
+      events: [{ id: failureEventId(state.runId), name: FUNCTION_FAILED_EVENT, data, ts: Date.now() }],
       parentRunId: state.runId,
     });
-    this.record([{ type: "run.failure-handler", failureRunId }]);
+    this.record([{ type: "run.failure-handler", failureRunId: runId }]);
   }
 }

@@ -10,10 +10,9 @@ import { derivedId } from "../../src/core/lib/ids.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
 import { getFunction } from "../../src/core/functions/catalog.ts";
 import { cronTargetSchema, planAlarm, planEnsure, scheduleSchema, type CronTarget, type Schedule } from "./cron-plan.ts";
-import { runObject } from "../../src/core/objects.ts";
+import { startRun } from "../../src/core/runs/start.ts";
+import { CRON_EVENT } from "../../sdk/system-events.ts";
 
-/** Name of the event a cron run receives. */
-export const CRON_EVENT = "stepwise/cron.tick";
 const KEY = "schedule";
 
 export class CronScheduler extends DurableObject<Env> {
@@ -82,7 +81,7 @@ export class CronScheduler extends DurableObject<Env> {
   private async startRun(schedule: Schedule, tick: number): Promise<string> {
     const runId = await derivedId(tick, schedule.functionId, "cron", String(tick));
     const data = { cron: schedule.cron, timezone: schedule.timezone ?? "UTC", scheduledAt: new Date(tick).toISOString() };
-    await runObject(this.env, runId).start({
+    await startRun(this.env, {
       runId,
       functionId: schedule.functionId,
       events: [{ id: `cron-${schedule.functionId}-${tick}`, name: CRON_EVENT, data, ts: tick }],

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { execute } from "../execution.ts";
 import type { StepwiseFunction } from "../function.ts";
+import { INVOKED_EVENT } from "../system-events.ts";
 import { PROTOCOL_VERSION, runEventSchema, type ExecutionRequest, type MemoStep, type RunEvent, type SerializedError } from "../protocol.ts";
 import { defaultAttempt, mockAttempt, opOf, type AttemptContext, type AttemptOutcome, type PendingStep } from "./engine-steps.ts";
 import {
@@ -21,7 +22,6 @@ import {
 } from "./engine-types.ts";
 
 /** The event a directly invoked run receives (as `POST /v1/functions/:id/invoke` gives it). */
-const INVOKED_EVENT = "stepwise/function.invoked";
 
 /** One `execute()`: what the run has recorded so far. */
 interface Run extends AttemptContext {

@@ -1,27 +1,20 @@
 /**
- * Bindings of the Stepwise Worker, as declared in wrangler.toml.
+ * Bindings of the Stepwise Worker, as declared in wrangler.toml. The object namespaces name their
+ * classes through `import()` types only: the core never imports a Durable Object, and the types of
+ * the stubs it makes (src/core/objects.ts) still check every RPC call.
  */
-import type { CronScheduler } from "../../durable-objects/schedule/cron-scheduler.ts";
-import type { RunIndexBuffer } from "../../durable-objects/run-index/run-index-buffer.ts";
-import type { RunObject } from "../../durable-objects/run/run-object.ts";
-import type { EventSweeper } from "../../durable-objects/sweeper/event-sweeper.ts";
-import type { WaitIndex } from "../../durable-objects/waits/wait-index.ts";
-import type { BulkJob } from "../../durable-objects/bulk/bulk-job.ts";
-import type { ConcurrencyLimiter } from "../../durable-objects/flow/concurrency-limiter.ts";
-import type { FlowGate } from "../../durable-objects/flow/flow-gate.ts";
-import type { EventCollector } from "../../durable-objects/flow/event-collector.ts";
 import type { EventsMessage } from "./events/schema.ts";
 
 export interface Env {
-  RUN: DurableObjectNamespace<RunObject>;
-  RUN_INDEX: DurableObjectNamespace<RunIndexBuffer>;
-  SWEEPER: DurableObjectNamespace<EventSweeper>;
-  CRON: DurableObjectNamespace<CronScheduler>;
-  WAITS: DurableObjectNamespace<WaitIndex>;
-  BULK: DurableObjectNamespace<BulkJob>;
-  LIMITS: DurableObjectNamespace<ConcurrencyLimiter>;
-  GATES: DurableObjectNamespace<FlowGate>;
-  COLLECTORS: DurableObjectNamespace<EventCollector>;
+  RUN: DurableObjectNamespace<import("../../durable-objects/run/run-object.ts").RunObject>;
+  RUN_INDEX: DurableObjectNamespace<import("../../durable-objects/run-index/run-index-buffer.ts").RunIndexBuffer>;
+  SWEEPER: DurableObjectNamespace<import("../../durable-objects/sweeper/event-sweeper.ts").EventSweeper>;
+  CRON: DurableObjectNamespace<import("../../durable-objects/schedule/cron-scheduler.ts").CronScheduler>;
+  WAITS: DurableObjectNamespace<import("../../durable-objects/waits/wait-index.ts").WaitIndex>;
+  BULK: DurableObjectNamespace<import("../../durable-objects/bulk/bulk-job.ts").BulkJob>;
+  LIMITS: DurableObjectNamespace<import("../../durable-objects/flow/concurrency-limiter.ts").ConcurrencyLimiter>;
+  GATES: DurableObjectNamespace<import("../../durable-objects/flow/flow-gate.ts").FlowGate>;
+  COLLECTORS: DurableObjectNamespace<import("../../durable-objects/flow/event-collector.ts").EventCollector>;
   EVENTS: Queue<EventsMessage>;
   DB: D1Database;
   /** "development" may run without keys (open, and says so); anything else refuses to. */

@@ -17,7 +17,8 @@ import { toMs } from "../../sdk/duration.ts";
 import { compileExpression, keyOf } from "../../sdk/expression.ts";
 import type { FunctionConfig } from "../../sdk/function.ts";
 import { matchFunctions } from "./match.ts";
-import { eventCollector, runObject, waitIndex } from "../core/objects.ts";
+import { startRun } from "../core/runs/start.ts";
+import { eventCollector, waitIndex } from "../core/objects.ts";
 
 /** A run the router decided to start. */
 interface PlannedRun {
@@ -85,7 +86,7 @@ export async function routeEvents(env: Env, events: StoredEvent[], now = Date.no
     ...toStart.map(({ runId, functionId, config, event }) => {
       const collector = collectorFor(env, functionId, config, event);
       if (collector) return collector.stub.add(collector.spec, toRunEvent(event));
-      return runObject(env, runId).start({ runId, functionId, events: [toRunEvent(event)] });
+      return startRun(env, { runId, functionId, events: [toRunEvent(event)] });
     }),
   ]);
   await markRouted(

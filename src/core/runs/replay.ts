@@ -3,10 +3,10 @@
  * old one, that starts with the old run's results up to its first failed step.
  */
 import { z } from "zod";
-import { seededStepSchema } from "../../../durable-objects/run/replay.ts";
 import { runEventSchema } from "../../../sdk/protocol.ts";
 import type { Env } from "../env.ts";
 import { newId } from "../lib/ids.ts";
+import { seededStepSchema, startRun } from "./start.ts";
 import { runObject } from "../objects.ts";
 
 /** The new run, or why there is none. */
@@ -18,7 +18,7 @@ export async function replayRun(env: Env, runId: string, fromStart: boolean): Pr
   if (!plan) return { ok: false, notFound: true, message: `No run "${runId}"` };
   if (plan.refused !== null) return { ok: false, notFound: false, message: plan.refused };
   const replayId = newId();
-  await runObject(env, replayId).start({
+  await startRun(env, {
     runId: replayId,
     functionId: plan.functionId,
     events: z.array(runEventSchema).parse(plan.events),

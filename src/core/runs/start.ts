@@ -1,0 +1,34 @@
+/**
+ * Starting a run: the one way. Every start (a routed event, a direct invocation, a cron tick, a
+ * child of `step.invoke`, a debounce or batch flush, an onFailure handler, a replay) names its run
+ * and first events and calls {@link startRun}. A start is idempotent by run id: starting an id
+ * that exists returns it unchanged (`created: false`), which is what makes derived ids safe to
+ * start again after a crash.
+ */
+import { z } from "zod";
+import { runEventSchema, stepOpSchema } from "../../../sdk/protocol.ts";
+import type { Env } from "../env.ts";
+import { runObject } from "../objects.ts";
+
+/** A step a replay starts with, as completed by the run it replays. */
+export const seededStepSchema = z.object({ stepId: z.string(), name: z.string(), op: stepOpSchema, output: z.unknown() });
+export type SeededStep = z.infer<typeof seededStepSchema>;
+
+/** What a run starts with; the RunObject checks it on arrival. */
+export const startRunSchema = z.object({
+  runId: z.string().min(1).max(200),
+  functionId: z.string().min(1),
+  events: z.array(runEventSchema).min(1),
+  /** A child run (`step.invoke`) or an onFailure run: the run it reports to. */
+  parentRunId: z.string().optional(),
+  /** A child run: the parent's step waiting for it. */
+  parentStepId: z.string().optional(),
+  /** A replay: the run replayed, and the steps kept from it. */
+  replay: z.object({ of: z.string(), steps: z.array(seededStepSchema) }).optional(),
+});
+export type StartRun = z.infer<typeof startRunSchema>;
+
+/** Starts run `input.runId` (or finds it, if it exists). */
+export function startRun(env: Env, input: StartRun): Promise<{ runId: string; created: boolean }> {
+  return runObject(env, input.runId).start(input);
+}
