@@ -5,8 +5,7 @@
 import { toMs, type Duration } from "./duration.ts";
 import { InvalidStepError } from "./errors.ts";
 import { expressionError } from "./expression.ts";
-import type { Event } from "./function.ts";
-import type { WaitSpec } from "./protocol.ts";
+import type { Event, WaitSpec } from "./protocol.ts";
 import type { SendableEvent } from "./send.ts";
 
 /** Longest a wait may last, and the longest lookback. */

@@ -7,7 +7,7 @@ import { InvalidFunctionError } from "./errors.ts";
 import { cronError } from "./cron.ts";
 import { expressionError } from "./expression.ts";
 import type { Logger } from "./logger.ts";
-import type { RunEvent, SerializedError } from "./protocol.ts";
+import type { Event, SerializedError } from "./protocol.ts";
 import type { StepTools } from "./step-tools.ts";
 
 const durationSchema = z.custom<Duration>(isDuration, {
@@ -112,8 +112,7 @@ export const triggerSchema = z.union([
 ]);
 export type Trigger = z.infer<typeof triggerSchema>;
 
-/** An event a run received, with `data` typed as the function declares. */
-export type Event<TData = Record<string, unknown>> = Omit<RunEvent, "data"> & { data: TData };
+export type { Event };
 
 /** What a handler receives on every execution. */
 export interface HandlerContext<TData = Record<string, unknown>> {

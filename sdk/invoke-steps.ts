@@ -4,11 +4,10 @@
  */
 import { toMs, type Duration } from "./duration.ts";
 import { InvalidStepError } from "./errors.ts";
-import type { StepwiseFunction } from "./function.ts";
 import type { InvokeSpec } from "./protocol.ts";
 
 /** The function to invoke: its id, or the function itself. */
-export type InvokeTarget = string | Pick<StepwiseFunction, "id">;
+export type InvokeTarget = string | { id: string };
 
 /** One child of `step.invoke` / `step.invokeMany`. */
 export interface InvokeOptions {

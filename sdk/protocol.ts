@@ -28,6 +28,8 @@ export const runEventSchema = z.object({
   user: z.record(z.string(), z.unknown()).optional(),
 });
 export type RunEvent = z.infer<typeof runEventSchema>;
+/** An event a run received, with `data` typed as the function declares. */
+export type Event<TData = Record<string, unknown>> = Omit<RunEvent, "data"> & { data: TData };
 
 /** The kinds of step the SDK can report. */
 export const stepOpSchema = z.enum(["run", "sleep", "wait", "send", "invoke"]);
