@@ -5,30 +5,13 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { Env } from "../core/env.ts";
+import { keyMatches, keysOf } from "../core/lib/keys.ts";
 import { errorResponse } from "./errors.ts";
 
 /** Which keys a route takes. */
 export type KeyKind = "api" | "event";
 
-const encoder = new TextEncoder();
 const warnedOpen = new Set<KeyKind>();
-
-/** The keys in a comma-separated list (blanks dropped). */
-export function keysOf(list: string | undefined): string[] {
-  return (list ?? "").split(",").map((key) => key.trim()).filter((key) => key !== "");
-}
-
-async function digest(text: string): Promise<ArrayBuffer> {
-  return crypto.subtle.digest("SHA-256", encoder.encode(text));
-}
-
-/** Whether `given` equals one of `keys`; every key is compared, so timing says nothing. */
-export async function keyMatches(given: string, keys: string[]): Promise<boolean> {
-  const target = await digest(given);
-  let found = false;
-  for (const key of keys) found = crypto.subtle.timingSafeEqual(await digest(key), target) || found;
-  return found;
-}
 
 function bearer(c: Context): string | undefined {
   const header = c.req.header("authorization") ?? "";

@@ -5,7 +5,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { keyMatches, keysOf } from "../api/auth.ts";
+import { keyMatches, keysOf } from "../core/lib/keys.ts";
 import type { Env } from "../core/env.ts";
 import { Notice } from "./components.tsx";
 import { formFields } from "./routes/forms.ts";
