@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { appTargetSchema } from "../../sdk/app-protocol.ts";
 import { checkSignature, SIGNATURE_HEADER } from "../../sdk/signing.ts";
-import { registerApp, type RegisterResult } from "../apps/register.ts";
+import { registerApp, type RegisterResult } from "../core/apps/register.ts";
 import { listApps } from "../core/db/apps.ts";
 import { d1ReplayGuard } from "../core/db/nonces.ts";
 import type { Env } from "../core/env.ts";

@@ -9,7 +9,7 @@ import type { Env } from "../core/env.ts";
 import { newId } from "../core/lib/ids.ts";
 import { readBody } from "./body.ts";
 import { errorResponse } from "./errors.ts";
-import { timeSchema } from "./paging.ts";
+import { timeSchema } from "../core/db/paging.ts";
 import { bulkJob } from "../core/objects.ts";
 
 const range = {

@@ -12,8 +12,8 @@ import type { Env } from "../core/env.ts";
 import { readQuery } from "./body.ts";
 import { errorResponse } from "./errors.ts";
 import { ingest } from "./ingest.ts";
-import { nextCursor, pagingSchema } from "./paging.ts";
-import { runSummary } from "./run-summary.ts";
+import { nextCursor, pagingSchema } from "../core/db/paging.ts";
+import { runSummary } from "../core/db/run-summary.ts";
 
 const listQuerySchema = pagingSchema.extend({ name: z.string().min(1).max(256).optional() });
 

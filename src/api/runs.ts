@@ -12,8 +12,8 @@ import { RUN_ID_PATTERN } from "../core/lib/ids.ts";
 import { replayRun } from "../core/runs/replay.ts";
 import { readBody, readQuery } from "./body.ts";
 import { errorResponse } from "./errors.ts";
-import { nextCursor, pagingSchema, timeSchema } from "./paging.ts";
-import { runSummary } from "./run-summary.ts";
+import { nextCursor, pagingSchema, timeSchema } from "../core/db/paging.ts";
+import { runSummary } from "../core/db/run-summary.ts";
 import { runObject } from "../core/objects.ts";
 
 const replayBodySchema = z.object({ fromStart: z.boolean().default(false) }).strict();

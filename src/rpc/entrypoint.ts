@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { CancelResult, ListRunsFilter, RpcAnswer, StepwiseBinding } from "../../sdk/binding.ts";
 import { RUN_STATUSES } from "../../sdk/run-status.ts";
 import type { RunPage, RunView } from "../../sdk/runs.ts";
-import { runSummary } from "../api/run-summary.ts";
+import { runSummary } from "../core/db/run-summary.ts";
 import { decodeCursor, encodeCursor } from "../core/db/cursor.ts";
 import { listRuns } from "../core/db/run-queries.ts";
 import type { Env } from "../core/env.ts";
@@ -22,7 +22,7 @@ import { getFunction } from "../core/functions/catalog.ts";
 import { invokeFunction } from "../core/runs/invoke.ts";
 import { appRegistrationFailed, functionNotFound, invalidInput, payloadTooLarge, answering } from "./errors.ts";
 import { appTargetSchema, type AppTarget, type RegisteredApp } from "../../sdk/app-protocol.ts";
-import { registerApp } from "../apps/register.ts";
+import { registerApp } from "../core/apps/register.ts";
 import { runObject } from "../core/objects.ts";
 
 const runIdSchema = z.string().regex(RUN_ID_PATTERN, "not a run id");

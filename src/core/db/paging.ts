@@ -2,8 +2,8 @@
  * Query parameters shared by the listing endpoints: `limit` and an opaque `cursor`.
  */
 import { z } from "zod";
-import { epochMsSchema } from "../core/lib/json-shape.ts";
-import { decodeCursor, encodeCursor, type Cursor } from "../core/db/cursor.ts";
+import { epochMsSchema } from "../lib/json-shape.ts";
+import { decodeCursor, encodeCursor, type Cursor } from "./cursor.ts";
 
 /** Most rows one page may hold. */
 export const MAX_PAGE = 200;

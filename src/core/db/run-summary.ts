@@ -1,8 +1,8 @@
 /**
  * A run's index row as callers see it (HTTP and RPC alike): times as ISO dates.
  */
-import type { RunSummary } from "../../sdk/runs.ts";
-import type { RunIndexRow } from "../core/db/runs.ts";
+import type { RunSummary } from "../../../sdk/runs.ts";
+import type { RunIndexRow } from "./runs.ts";
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 

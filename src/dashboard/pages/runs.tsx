@@ -7,7 +7,7 @@ import { z } from "zod";
 import { RUN_STATUSES } from "../../../durable-objects/run/state.ts";
 import { encodeCursor, type Cursor } from "../../core/db/cursor.ts";
 import type { RunIndexRow } from "../../core/db/runs.ts";
-import { pagingSchema } from "../../api/paging.ts";
+import { pagingSchema } from "../../core/db/paging.ts";
 import { formatDuration, Status, Time } from "../components.tsx";
 
 /** Time ranges offered by the filter, in ms. */

@@ -10,7 +10,7 @@ import { getEvent, listEvents } from "../../core/db/events.ts";
 import { emptyStats, functionStats, statsByFunction } from "../../core/db/run-stats.ts";
 import { countByStatus } from "../../core/db/run-stats.ts";
 import { listRuns, runExists, runsForEvents } from "../../core/db/run-queries.ts";
-import { pagingSchema } from "../../api/paging.ts";
+import { pagingSchema } from "../../core/db/paging.ts";
 import type { Env } from "../../core/env.ts";
 import { RUN_ID_PATTERN } from "../../core/lib/ids.ts";
 import { getFunction, listFunctions } from "../../core/functions/catalog.ts";
