@@ -10,9 +10,8 @@
  * that made it (workerd ties I/O to it), and one cut short would leave every later request
  * waiting on it for the life of the isolate.
  */
-import type { CronTarget } from "../durable-objects/schedule/cron-plan.ts";
-import type { Trigger } from "../sdk/function.ts";
-import { cronScheduler, eventSweeper } from "./core/objects.ts";
+import { cronTargets, ensureOne } from "./core/functions/cron-targets.ts";
+import { eventSweeper } from "./core/objects.ts";
 import { syncFunctions } from "./core/db/functions.ts";
 import type { Env } from "./core/env.ts";
 import { registry } from "./core/functions/registry.ts";
@@ -25,16 +24,6 @@ let firstServedAt: number | undefined;
 /** When a request last began the start-up work, and whether some request finished it. */
 let attemptedAt = 0;
 let done = false;
-
-/** Hands one cron trigger to its CronScheduler, which keeps it or plans it anew. */
-export async function ensureOne(env: Env, target: CronTarget): Promise<void> {
-  await cronScheduler(env, target).ensure(target);
-}
-
-/** The cron triggers of `functions`, as schedules to keep. */
-export function cronTargets(functions: { id: string; triggers: Trigger[] }[]): CronTarget[] {
-  return functions.flatMap((fn) => fn.triggers.flatMap((trigger) => ("cron" in trigger ? [{ functionId: fn.id, cron: trigger.cron, ...(trigger.timezone ? { timezone: trigger.timezone } : {}) }] : [])));
-}
 
 /** Does the start-up work once per isolate, in the request that gets to it; others go on at once. */
 export async function startIsolate(env: Env): Promise<void> {

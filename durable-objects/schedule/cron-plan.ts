@@ -5,14 +5,7 @@
  */
 import { z } from "zod";
 import { nextCronTick } from "../../sdk/cron.ts";
-
-export const cronTargetSchema = z.object({
-  functionId: z.string().min(1),
-  cron: z.string().min(1),
-  timezone: z.string().optional(),
-});
-/** A function's cron trigger. */
-export type CronTarget = z.infer<typeof cronTargetSchema>;
+import { cronTargetSchema, type CronTarget } from "../../src/core/functions/cron-targets.ts";
 
 export const scheduleSchema = cronTargetSchema.extend({ nextTick: z.number().int() });
 /** A stored schedule: the trigger and the tick its alarm waits for. */

@@ -9,7 +9,8 @@ import type { Env } from "../../src/core/env.ts";
 import { derivedId } from "../../src/core/lib/ids.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
 import { getFunction } from "../../src/core/functions/catalog.ts";
-import { cronTargetSchema, planAlarm, planEnsure, scheduleSchema, type CronTarget, type Schedule } from "./cron-plan.ts";
+import { cronTargetSchema, type CronTarget } from "../../src/core/functions/cron-targets.ts";
+import { planAlarm, planEnsure, scheduleSchema, type Schedule } from "./cron-plan.ts";
 import { startRun } from "../../src/core/runs/start.ts";
 import { CRON_EVENT } from "../../sdk/system-events.ts";
 

@@ -5,15 +5,15 @@
  * arms their cron triggers. Syncing again is how an app adds, changes or drops functions.
  */
 import { z } from "zod";
-import { appManifestSchema, type AppTarget, type RegisteredApp } from "../../sdk/app-protocol.ts";
-import { functionConfigSchema, triggerSchema, type FunctionConfig, type Trigger } from "../../sdk/function.ts";
-import { saveApp, takenFunctionIds } from "../core/db/apps.ts";
-import type { Env } from "../core/env.ts";
-import { forgetRemoteFunctions } from "../core/functions/catalog.ts";
-import { cronTargets, ensureOne } from "../isolate-start.ts";
-import { unsafeAppUrl } from "../core/lib/app-url.ts";
-import { registry } from "../core/functions/registry.ts";
-import { AppCallError, bindingNamed, callApp } from "../core/transport/app-call.ts";
+import { appManifestSchema, type AppTarget, type RegisteredApp } from "../../../sdk/app-protocol.ts";
+import { functionConfigSchema, triggerSchema, type FunctionConfig, type Trigger } from "../../../sdk/function.ts";
+import { saveApp, takenFunctionIds } from "../db/apps.ts";
+import type { Env } from "../env.ts";
+import { forgetRemoteFunctions } from "../functions/catalog.ts";
+import { cronTargets, ensureOne } from "../functions/cron-targets.ts";
+import { unsafeAppUrl } from "../lib/app-url.ts";
+import { registry } from "../functions/registry.ts";
+import { AppCallError, bindingNamed, callApp } from "../transport/app-call.ts";
 
 /** The registered app, or why not (an HTTP status, a code and a message, maybe zod issues). */
 export type RegisterResult =
