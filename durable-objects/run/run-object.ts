@@ -21,7 +21,7 @@ import { admitRun } from "./admission.ts";
 import { Journal } from "./journal.ts";
 import { closeWatcher, LiveFeed } from "../live/live-feed.ts";
 import { kvAckStore, RunIndexWriter } from "./run-index.ts";
-import { drive } from "./runner.ts";
+import { driveRun, WATCHDOG_MS, type HostPorts } from "./runner.ts";
 import { apply, foldHistory, initialState, runStatus, type RunState, type StepState } from "./state.ts";
 import { resumeAt } from "./resume.ts";
 import { nextSleepWake, nextWake } from "./timers.ts";
@@ -32,12 +32,6 @@ import { startRun, startRunSchema, type StartRun } from "../../src/core/runs/sta
 /** A stored output as it crosses RPC: any JSON value (typed shallowly, so RPC types stay finite). */
 type StoredJson = string | number | boolean | null | object;
 
-/** An invocation hands control back after this long; the alarm picks the run up again. */
-const DRIVE_BUDGET_MS = 30_000;
-/** How soon a child that could not reach its parent tries again. */
-const PARENT_RETRY_MS = 5_000;
-/** If the object dies in a drive that no alarm covers, this alarm resumes the run from its history. */
-const WATCHDOG_MS = 60_000;
 
 /** An alarm this close after the run's due time is left as it is (not re-armed for nothing). */
 const RESUME_SLACK_MS = 1_000;
@@ -323,87 +317,44 @@ export class RunObject extends DurableObject<Env> {
     return this.driving;
   }
 
-  private async driveRun({ watchdog, ...options }: DriveRequest): Promise<void> {
+  /** One drive (see runner.ts), with this object's ports. */
+  private async driveRun(request: DriveRequest): Promise<void> {
     const state = this.load();
     if (!state) return;
-    // `state` is the live copy the drive updates: what it was at the start is kept apart.
-    const endedBefore = state.terminal !== undefined;
     const fn = await getFunction(this.env, state.functionId);
-    if (!state.terminal) {
-      if (watchdog) await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
-      const execute = executorFor(this.env, state.functionId, fn, (id) => this.load()?.steps.get(id)?.name ?? id);
-      const ports = {
-        state: () => this.load() ?? state,
-        record: (events: HistoryEvent[]) => void this.record(events),
-        execute,
-        sendEvents: (step: StepState) => sendStepEvents(this.env, this.load() ?? state, step),
-        childRunIds: (step: StepState) => childRunIds(this.load() ?? state, step),
-        ...slotPorts(this.env, state, fn?.config),
-        admit: () => admitRun(this.env, state, fn?.config),
-        startChildren: (step: StepState) => startChildRuns(this.env, this.load() ?? state, step),
-        setWake: async (at: number | undefined) => (at === undefined ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at)),
-        now: () => Date.now(),
-        random: Math.random,
-      };
-      const config = engineConfig(fn?.config);
-      await drive(ports, config, { budgetMs: DRIVE_BUDGET_MS, ...options });
-      await this.listenForCancel();
-      // New waits go into their WaitIndex; one an event already satisfies ends now, and the run goes on.
-      let early = true;
-      while (early && !this.load()?.terminal) {
-        early = false;
-        await registerWaits(this.env, this.load() ?? state, (step, part, event) => {
-          const current = this.load() ?? state;
-          if (event) this.record(decideWaitEvent(current, step.id, part, event));
-          if (current.steps.get(step.id)?.status === "completed") early = true;
-        });
-        for (const step of (this.load() ?? state).steps.values()) {
-          if (step.status === "waiting" && step.registered === false) this.record([{ type: "step.wait-registered", stepId: step.id, name: step.name }]);
-        }
-        if (early) await drive(ports, config, { budgetMs: DRIVE_BUDGET_MS });
-      }
-    }
-    // The outbox: the index gets this drive's status now, or the alarm tries again.
-    await this.index.flush();
-    // Once, when this drive ended the run (a cancel outside a drive does it itself).
-    if (!endedBefore && this.load()?.terminal) {
-      await cancelOpenChildren(this.env, this.load() ?? state);
-      await forgetWaits(this.env, this.load() ?? state);
-    }
-    await this.startFailureHandler(fn);
-    await this.reportToParent();
+    // `state` is the live copy the drive updates; between drives it is reloaded from the history.
+    const current = () => this.load() ?? state;
+    const ports: HostPorts = {
+      state: current,
+      record: (events) => void this.record(events),
+      execute: executorFor(this.env, state.functionId, fn, (id) => this.load()?.steps.get(id)?.name ?? id),
+      sendEvents: (step) => sendStepEvents(this.env, current(), step),
+      childRunIds: (step) => childRunIds(current(), step),
+      ...slotPorts(this.env, state, fn?.config),
+      admit: () => admitRun(this.env, state, fn?.config),
+      startChildren: (step) => startChildRuns(this.env, current(), step),
+      setWake: async (at) => (at === undefined ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at)),
+      now: () => Date.now(),
+      random: Math.random,
+      registerCancelOn: () => registerCancelOn(this.env, current()),
+      cancel: async (reason) => void (await this.cancel(reason)),
+      registerWaits: (take) => registerWaits(this.env, current(), take),
+      flushIndex: async () => void (await this.index.flush()),
+      cancelChildren: () => cancelOpenChildren(this.env, current()),
+      forgetWaits: () => forgetWaits(this.env, current()),
+      startFailureRun: () => this.startFailureRun(fn),
+      notifyParent: () => notifyParent(this.env, current()),
+    };
+    await driveRun(ports, engineConfig(fn?.config), request);
     // Between drives the history in SQLite is all the run needs: a sleeping run keeps nothing in memory.
     this.cached = undefined;
   }
 
-  /** Puts the run's `cancelOn` events in their WaitIndexes once; one that already arrived cancels it now. */
-  private async listenForCancel(): Promise<void> {
+  /** Starts the run of the function's onFailure handler, if it has one; returns that run's id. */
+  private async startFailureRun(fn: CatalogFunction | undefined): Promise<string | undefined> {
     const state = this.load();
-    if (!state || state.terminal || state.cancelRegistered !== false) return;
-    const early = await registerCancelOn(this.env, state);
-    this.record([{ type: "run.cancel-registered" }]);
-    if (early) await this.cancel(`cancelled by event "${early.name}" (${early.id})`);
-  }
-
-  /** A child run that has ended tells its parent; if the parent cannot be reached, the alarm tries again. */
-  private async reportToParent(): Promise<void> {
-    const state = this.load();
-    if (!state) return;
-    try {
-      if (await notifyParent(this.env, state)) this.record([{ type: "run.parent-notified" }]);
-    } catch (error) {
-      console.error(`stepwise: run ${state.runId} could not report to its parent; retrying`, error);
-      await this.ctx.storage.setAlarm(Date.now() + PARENT_RETRY_MS);
-    }
-  }
-
-  /** After a final failure, starts the function's onFailure run once (its id is derived). */
-  private async startFailureHandler(fn: CatalogFunction | undefined): Promise<void> {
-    const state = this.load();
-    if (!state || state.terminal !== "failed" || state.failureRunId || !state.error) return;
-    if (!fn || !(await getFunction(this.env, failureFunctionId(fn.id)))) return;
-    const [event] = state.events;
-    if (!event) return;
+    const [event] = state?.events ?? [];
+    if (!state?.error || !event || !fn || !(await getFunction(this.env, failureFunctionId(fn.id)))) return undefined;
     const runId = failureRunId(state.runId);
     const data = { functionId: fn.id, runId: state.runId, error: state.error, event };
     await startRun(this.env, {
@@ -412,6 +363,6 @@ export class RunObject extends DurableObject<Env> {
       events: [{ id: failureEventId(state.runId), name: FUNCTION_FAILED_EVENT, data, ts: Date.now() }],
       parentRunId: state.runId,
     });
-    this.record([{ type: "run.failure-handler", failureRunId: runId }]);
+    return runId;
   }
 }

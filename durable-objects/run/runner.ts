@@ -1,11 +1,13 @@
 /**
- * Drives a run forward: executes due steps, asks the SDK what comes next, records the answer,
- * and repeats at once until the run finishes or waits on time. No `cloudflare:` imports: the
- * Durable Object supplies the ports.
+ * How a run is driven, start to end. {@link driveRun} is one drive as the RunObject starts it: the
+ * step loop ({@link drive}: execute due steps, ask the SDK what comes next, record the answer,
+ * repeat until the run finishes or waits on time), then the run's waits registered with their
+ * WaitIndexes (an event already there resumes the run at once), then, once the run has ended, what
+ * an ended run owes others. No `cloudflare:` imports: the Durable Object supplies the ports.
  */
-import type { ExecutionRequest, ExecutionResponse, SerializedError } from "../../sdk/protocol.ts";
+import type { ExecutionRequest, ExecutionResponse, RunEvent, SerializedError } from "../../sdk/protocol.ts";
 import { PROTOCOL_VERSION } from "../../sdk/protocol.ts";
-import { decide, decideStart, type EngineConfig } from "./engine.ts";
+import { decide, decideStart, decideWaitEvent, type EngineConfig } from "./engine.ts";
 import type { HistoryEvent } from "./history.ts";
 import type { RunState, StepState } from "./state.ts";
 import { SlotLanes } from "./slot-lanes.ts";
@@ -36,6 +38,26 @@ export interface RunPorts {
   setWake(at: number | undefined): Promise<void>;
   now(): number;
   random(): number;
+}
+
+/** What a whole drive needs from its host beyond the step loop: waits, and the run's end. */
+export interface HostPorts extends RunPorts {
+  /** Puts the run's `cancelOn` events in their WaitIndexes; the one that already arrived, or null. */
+  registerCancelOn(): Promise<RunEvent | null>;
+  /** Cancels the run as the `cancel` RPC does. */
+  cancel(reason: string): Promise<void>;
+  /** Puts the waiting steps' waits in their WaitIndexes; `take` gets each wait's event already there, or null. */
+  registerWaits(take: (step: StepState, part: number, event: RunEvent | null) => void): Promise<void>;
+  /** Delivers the run's index row now, or leaves it to the alarm (the outbox). */
+  flushIndex(): Promise<void>;
+  /** Cancels the children of invoke steps that have not ended. */
+  cancelChildren(): Promise<void>;
+  /** Takes the run's waits out of their WaitIndexes. */
+  forgetWaits(): Promise<void>;
+  /** Starts the run of the function's onFailure handler; its id, or undefined when there is none. */
+  startFailureRun(): Promise<string | undefined>;
+  /** Tells the parent run that this child ended; true once the parent has it, false when there is nothing to tell. */
+  notifyParent(): Promise<boolean>;
 }
 
 /** Flow control's answer for a new run. */
@@ -179,4 +201,83 @@ async function driveWith(ports: RunPorts, lanes: SlotLanes, config: EngineConfig
     if (ports.state().lastSeq === lastSeq) break;
   }
   return ports.setWake(nextWake(ports.state(), clock()));
+}
+
+/** An invocation hands control back after this long; the alarm picks the run up again. */
+export const DRIVE_BUDGET_MS = 30_000;
+/** If the object dies in a drive that no alarm covers, this alarm resumes the run from its history. */
+export const WATCHDOG_MS = 60_000;
+/** How soon a child that could not reach its parent tries again. */
+const PARENT_RETRY_MS = 5_000;
+
+/**
+ * One drive of the run: the step loop, then its waits, then (once the run has ended) what an ended
+ * run owes others. A run that had ended before the drive only settles what it still owes (its
+ * index row, its onFailure run, its parent), which is how the alarm retries those.
+ */
+export async function driveRun(ports: HostPorts, config: EngineConfig, options: Omit<DriveOptions, "budgetMs"> & { watchdog: boolean }): Promise<void> {
+  const endedBefore = ports.state().terminal !== undefined;
+  if (!endedBefore) {
+    // Unless an alarm already covers this drive, one is armed in case the object dies in it.
+    if (options.watchdog) await ports.setWake(ports.now() + WATCHDOG_MS);
+    await drive(ports, config, { budgetMs: DRIVE_BUDGET_MS, ...(options.skipTo !== undefined ? { skipTo: options.skipTo } : {}) });
+    await listenForCancel(ports);
+    await listenForEvents(ports, config);
+  }
+  await ports.flushIndex();
+  // Once, when this drive ended the run (a cancel outside a drive does it itself).
+  if (!endedBefore && ports.state().terminal) {
+    await ports.cancelChildren();
+    await ports.forgetWaits();
+  }
+  await startFailureRun(ports);
+  await reportToParent(ports);
+}
+
+/** Registers the run's `cancelOn` events once; one that already arrived cancels the run now. */
+async function listenForCancel(ports: HostPorts): Promise<void> {
+  const state = ports.state();
+  if (state.terminal || state.cancelRegistered !== false) return;
+  const early = await ports.registerCancelOn();
+  ports.record([{ type: "run.cancel-registered" }]);
+  if (early) await ports.cancel(`cancelled by event "${early.name}" (${early.id})`);
+}
+
+/**
+ * Waits register after a drive, not as their steps are recorded: the drive runs on without a round
+ * trip per wait, and an event that already arrived (it raced the registration) ends its wait here
+ * and drives the run on at once, until no wait is satisfied on registering.
+ */
+async function listenForEvents(ports: HostPorts, config: EngineConfig): Promise<void> {
+  let early = true;
+  while (early && !ports.state().terminal) {
+    early = false;
+    await ports.registerWaits((step, part, event) => {
+      const current = ports.state();
+      if (event) ports.record(decideWaitEvent(current, step.id, part, event));
+      if (current.steps.get(step.id)?.status === "completed") early = true;
+    });
+    for (const step of ports.state().steps.values()) {
+      if (step.status === "waiting" && step.registered === false) ports.record([{ type: "step.wait-registered", stepId: step.id, name: step.name }]);
+    }
+    if (early) await drive(ports, config, { budgetMs: DRIVE_BUDGET_MS });
+  }
+}
+
+/** After a final failure, starts the function's onFailure run once (its id is derived from the run's). */
+async function startFailureRun(ports: HostPorts): Promise<void> {
+  const state = ports.state();
+  if (state.terminal !== "failed" || state.failureRunId || !state.error) return;
+  const failureRunId = await ports.startFailureRun();
+  if (failureRunId !== undefined) ports.record([{ type: "run.failure-handler", failureRunId }]);
+}
+
+/** A child run that has ended tells its parent; if the parent cannot be reached, the alarm tries again. */
+async function reportToParent(ports: HostPorts): Promise<void> {
+  try {
+    if (await ports.notifyParent()) ports.record([{ type: "run.parent-notified" }]);
+  } catch (error) {
+    console.error(`stepwise: run ${ports.state().runId} could not report to its parent; retrying`, error);
+    await ports.setWake(ports.now() + PARENT_RETRY_MS);
+  }
 }

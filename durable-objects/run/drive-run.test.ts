@@ -1,0 +1,115 @@
+import { describe, expect, it } from "vitest";
+import { Stepwise } from "../../sdk/client.ts";
+import { execute } from "../../sdk/execution.ts";
+import type { StepwiseFunction } from "../../sdk/function.ts";
+import type { RunEvent } from "../../sdk/protocol.ts";
+import type { EngineConfig } from "./engine.ts";
+import type { HistoryEntry } from "./history.ts";
+import { driveRun, WATCHDOG_MS, type HostPorts } from "./runner.ts";
+import { apply, foldHistory, type RunState } from "./state.ts";
+
+const config: EngineConfig = { retries: 0, backoff: { initialMs: 1_000, coefficient: 2, maxMs: 60_000 }, maxSteps: 100, maxOutputBytes: 1 << 20 };
+const client = new Stepwise({ id: "unit" });
+
+/** A run in memory with every host port recorded, so a test sees what one drive asked of its host. */
+function hostedRun(fn: StepwiseFunction, host: { early?: RunEvent; parentFails?: boolean } = {}) {
+  const history: HistoryEntry[] = [{ type: "run.created", runId: "r", functionId: fn.id, events: [{ id: "e", name: "t", data: {}, ts: 0 }], seq: 1, at: 0 }];
+  const state = foldHistory(history) as RunState;
+  const asked: string[] = [];
+  const wakes: (number | undefined)[] = [];
+  const record = (events: Parameters<HostPorts["record"]>[0]) => {
+    for (const event of events) {
+      const entry = { ...event, seq: state.lastSeq + 1, at: Date.now() };
+      history.push(entry);
+      apply(state, entry);
+    }
+  };
+  const ports: HostPorts = {
+    state: () => state,
+    record,
+    execute: (request) => execute(fn, request),
+    sendEvents: async () => ({ ok: true, ids: [] }),
+    childRunIds: async () => [],
+    startChildren: async () => undefined,
+    admit: async () => undefined,
+    acquireSlots: async (names) => names,
+    releaseSlots: async () => void asked.push("releaseSlots"),
+    setWake: async (at) => void wakes.push(at),
+    now: () => Date.now(),
+    random: () => 0.5,
+    registerCancelOn: async () => (asked.push("registerCancelOn"), null),
+    cancel: async (reason) => void record([{ type: "run.cancelled", reason }]),
+    registerWaits: async (take) => {
+      asked.push("registerWaits");
+      for (const step of state.steps.values()) if (step.status === "waiting" && step.registered === false) take(step, 0, host.early ?? null);
+    },
+    flushIndex: async () => void asked.push("flushIndex"),
+    cancelChildren: async () => void asked.push("cancelChildren"),
+    forgetWaits: async () => void asked.push("forgetWaits"),
+    startFailureRun: async () => (asked.push("startFailureRun"), "r.failure"),
+    notifyParent: async () => {
+      asked.push("notifyParent");
+      if (host.parentFails) throw new Error("parent unreachable");
+      return false;
+    },
+  };
+  return { history, state, asked, wakes, ports };
+}
+
+describe("driveRun", () => {
+  it("arms the watchdog, drives, and settles an ended run once: index, children, waits, parent", async () => {
+    const fn = client.createFunction({ id: "done" }, [], async ({ step }) => step.run("a", () => 1));
+    const run = hostedRun(fn);
+    await driveRun(run.ports, config, { watchdog: true });
+    expect(run.state.terminal).toBe("completed");
+    expect(run.wakes[0]! - Date.now()).toBeGreaterThan(WATCHDOG_MS - 5_000);
+    expect(run.asked).toEqual(["releaseSlots", "flushIndex", "cancelChildren", "forgetWaits", "notifyParent"]);
+    // A drive of a run already ended only settles what it still owes: no second cancel of children.
+    run.asked.length = 0;
+    await driveRun(run.ports, config, { watchdog: true });
+    expect(run.asked).toEqual(["flushIndex", "notifyParent"]);
+  });
+
+  it("registers a wait after the drive, and an event already there resumes the run in the same drive", async () => {
+    const fn = client.createFunction({ id: "waits" }, [], async ({ step }) => {
+      const approval = await step.waitForEvent("approval", { event: "approved", timeout: "1h" });
+      return approval?.data ?? null;
+    });
+    const run = hostedRun(fn, { early: { id: "x", name: "approved", data: { ok: true }, ts: 1 } });
+    await driveRun(run.ports, config, { watchdog: false });
+    expect(run.state.terminal).toBe("completed");
+    expect(run.state.output).toEqual({ ok: true });
+    expect(run.asked.filter((port) => port === "registerWaits")).toHaveLength(1);
+  });
+
+  it("marks a wait registered when no event is there yet, and the run stays waiting", async () => {
+    const fn = client.createFunction({ id: "waits-on" }, [], async ({ step }) => step.waitForEvent("approval", { event: "approved", timeout: "1h" }));
+    const run = hostedRun(fn);
+    await driveRun(run.ports, config, { watchdog: false });
+    expect(run.state.terminal).toBeUndefined();
+    expect(run.history.map((entry) => entry.type)).toContain("step.wait-registered");
+    expect(run.asked).not.toContain("cancelChildren");
+  });
+
+  it("starts the onFailure run once after a final failure, and records it", async () => {
+    const fn = client.createFunction({ id: "fails", retries: 0 }, [], async ({ step }) =>
+      step.run("boom", () => {
+        throw new Error("boom");
+      }),
+    );
+    const run = hostedRun(fn);
+    await driveRun(run.ports, config, { watchdog: false });
+    expect(run.state.terminal).toBe("failed");
+    expect(run.state.failureRunId).toBe("r.failure");
+    await driveRun(run.ports, config, { watchdog: false });
+    expect(run.asked.filter((port) => port === "startFailureRun")).toHaveLength(1);
+  });
+
+  it("retries telling an unreachable parent through the alarm", async () => {
+    const fn = client.createFunction({ id: "child" }, [], async () => "ok");
+    const run = hostedRun(fn, { parentFails: true });
+    await driveRun(run.ports, config, { watchdog: false });
+    expect(run.state.terminal).toBe("completed");
+    expect(run.wakes.at(-1)! - Date.now()).toBeGreaterThan(3_000);
+  });
+});
