@@ -8,6 +8,7 @@ import { LogLines, replayAwareLogger } from "./logger.ts";
 import { MAX_STEP_OUTPUT_BYTES, serializeError, type ExecutionRequest, type ExecutionResponse, type ReachedStep as Reported } from "./protocol.ts";
 import { ExecutionSession, type ReachedStep } from "./session.ts";
 import { createStepTools } from "./step-tools.ts";
+import { namedError } from "./error-names.ts";
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -103,7 +104,7 @@ function finish(outcome: Outcome): ExecutionResponse {
       return { type: "completed", output: toJson(outcome.value) };
     } catch (error) {
       const message = `The function returned a value that is not JSON: ${serializeError(error).message}`;
-      return { type: "failed", error: { name: "NonRetriableError", message }, retriable: false };
+      return { type: "failed", error: namedError("NonRetriableError", message), retriable: false };
     }
   }
   return { type: "failed", error: serializeError(outcome.error), ...classify(outcome.error) };
@@ -187,7 +188,7 @@ async function executeOnce(fn: StepwiseFunction, request: ExecutionRequest, line
     const target = reached.find((step) => step.id === request.runStep);
     if (!target || target.op !== "run") {
       const message = `Planned step "${request.runStep}" is no longer reached by the function; the code changed under a running run`;
-      return { type: "failed", error: { name: "NonDeterminismError", message }, retriable: false };
+      return { type: "failed", error: namedError("NonDeterminismError", message), retriable: false };
     }
     inTarget = true;
     lines.goLive();

@@ -21,6 +21,8 @@ export type { RunView, StepView, RunSummary, RunPage } from "./runs.ts";
 export { RUN_STATUSES, ENDED_STATUSES, isEnded } from "./run-status.ts";
 export type { RunStatus, EndedStatus } from "./run-status.ts";
 export { INVOKED_EVENT, CRON_EVENT, FUNCTION_FAILED_EVENT } from "./system-events.ts";
+export { ERROR_NAMES } from "./error-names.ts";
+export type { ErrorName } from "./error-names.ts";
 export type { AppTarget, RegisteredApp } from "./app-protocol.ts";
 export type { SendableEvent } from "./sendable.ts";
 export { InvalidExpressionError } from "./expression.ts";

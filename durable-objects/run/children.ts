@@ -10,6 +10,7 @@ import { INVOKED_EVENT } from "../../sdk/system-events.ts";
 import { startRun } from "../../src/core/runs/start.ts";
 import type { RunState, StepState } from "./state.ts";
 import { runObject } from "../../src/core/objects.ts";
+import { namedError } from "../../sdk/error-names.ts";
 
 /** The run ids of `step`'s children for its current attempt, in order: the same on every call. */
 export function childRunIds(parent: RunState, step: StepState): Promise<string[]> {
@@ -40,8 +41,8 @@ export async function startChildRuns(env: Env, parent: RunState, step: StepState
 export function childOutcome(state: RunState): ChildOutcome | undefined {
   if (state.terminal === "completed") return { ok: true, runId: state.runId, output: state.output };
   if (state.terminal === "failed") return { ok: false, runId: state.runId, error: state.error ?? { name: "Error", message: "the child run failed" } };
-  if (state.terminal === "cancelled") return { ok: false, runId: state.runId, error: { name: "RunCancelledError", message: `Child run ${state.runId} was cancelled` } };
-  if (state.terminal === "skipped") return { ok: false, runId: state.runId, error: state.error ?? { name: "RunSkippedError", message: `Child run ${state.runId} was skipped` } };
+  if (state.terminal === "cancelled") return { ok: false, runId: state.runId, error: namedError("RunCancelledError", `Child run ${state.runId} was cancelled`) };
+  if (state.terminal === "skipped") return { ok: false, runId: state.runId, error: state.error ?? namedError("RunSkippedError", `Child run ${state.runId} was skipped`) };
   return undefined;
 }
 

@@ -7,6 +7,7 @@ import { backoffDelay, type BackoffPolicy } from "../../src/core/lib/backoff.ts"
 import { formatBytes, jsonBytes } from "../../src/core/lib/json-size.ts";
 import type { HistoryEvent } from "./history.ts";
 import type { RunState } from "./state.ts";
+import { namedError } from "../../sdk/error-names.ts";
 
 /** The policies and limits a decision is made under. */
 export interface EngineConfig {
@@ -27,7 +28,7 @@ export interface DecisionContext {
   random: () => number;
 }
 
-const limitError = (message: string): SerializedError => ({ name: "LimitExceededError", message });
+const limitError = (message: string): SerializedError => namedError("LimitExceededError", message);
 
 function oversized(what: string, output: unknown, config: EngineConfig): SerializedError | undefined {
   const bytes = jsonBytes(output);
@@ -87,7 +88,7 @@ export function decideChildren(state: RunState, stepId: string, config: EngineCo
   const reached: ReachedStep =
     step.invoke?.many || first?.ok
       ? { type: "ran", id: step.id, name: step.name, output: step.invoke?.many ? outcomes : first?.ok ? first.output : null, timing }
-      : { type: "errored", id: step.id, name: step.name, error: first?.ok === false ? first.error : { name: "InvokeError", message: "no outcome" }, retriable: true, timing };
+      : { type: "errored", id: step.id, name: step.name, error: first?.ok === false ? first.error : namedError("InvokeError", "no outcome"), retriable: true, timing };
   const event = decideStep(state, reached, config, ctx);
   return event ? [event] : [];
 }

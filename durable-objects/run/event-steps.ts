@@ -13,22 +13,23 @@ import { derivedId } from "../../src/core/lib/ids.ts";
 import { waitIndex } from "../../src/core/objects.ts";
 import type { SendOutcome } from "./runner.ts";
 import type { RunState, StepState } from "./state.ts";
+import { namedError } from "../../sdk/error-names.ts";
 
 /** Sends a send step's events; a malformed or oversized event fails the step without retries. */
 export async function sendStepEvents(env: Env, state: RunState, step: StepState): Promise<SendOutcome> {
   const parsed = eventBatchSchema.safeParse(step.events ?? []);
   if (!parsed.success) {
-    return { ok: false, error: { name: "InvalidEventError", message: `step.sendEvent("${step.id}"): ${z.prettifyError(parsed.error)}` }, retriable: false };
+    return { ok: false, error: namedError("InvalidEventError", `step.sendEvent("${step.id}"): ${z.prettifyError(parsed.error)}`), retriable: false };
   }
   const tooLarge = oversizedEvent(parsed.data, maxEventBytes(env));
-  if (tooLarge) return { ok: false, error: { name: "LimitExceededError", message: `step.sendEvent("${step.id}"): ${tooLarge}` }, retriable: false };
+  if (tooLarge) return { ok: false, error: namedError("LimitExceededError", `step.sendEvent("${step.id}"): ${tooLarge}`), retriable: false };
   const events = await Promise.all(
     parsed.data.map(async (event, index) => ({ ...event, id: event.id ?? (await derivedId(state.createdAt, state.runId, step.id, String(index))) })),
   );
   try {
     return { ok: true, ids: await acceptEvents(env, events) };
   } catch (error) {
-    return { ok: false, error: { name: "SendEventError", message: error instanceof Error ? error.message : String(error) }, retriable: true };
+    return { ok: false, error: namedError("SendEventError", error instanceof Error ? error.message : String(error)), retriable: true };
   }
 }
 

@@ -8,6 +8,7 @@ import type { Env } from "../../src/core/env.ts";
 import type { CatalogFunction } from "../../src/core/functions/catalog.ts";
 import { executeInProcess } from "../../src/core/transport/in-process.ts";
 import { executeRemote } from "../../src/core/transport/remote.ts";
+import { namedError } from "../../sdk/error-names.ts";
 
 /** Executes protocol requests for runs of `fn`; `stepName` names a step for the history. */
 export function executorFor(
@@ -26,7 +27,7 @@ export function executorFor(
   }
   return async () => ({
     type: "failed",
-    error: { name: "FunctionNotFoundError", message: `Function "${functionId}" is not registered with this Stepwise (no embedded function or app serves it)` },
+    error: namedError("FunctionNotFoundError", `Function "${functionId}" is not registered with this Stepwise (no embedded function or app serves it)`),
     retriable: false,
   });
 }

@@ -5,6 +5,7 @@
 import type { ChildOutcome, InvokeSpec, MemoStep, RunEvent, SerializedError, StepOp, WaitSpec } from "../../sdk/protocol.ts";
 import type { EndedStatus, RunStatus } from "../../sdk/run-status.ts";
 import type { HistoryEntry } from "./history.ts";
+import { namedError } from "../../sdk/error-names.ts";
 
 // The one list of statuses lives in the SDK, so that what users test against is what runs report.
 export { RUN_STATUSES, type RunStatus } from "../../sdk/run-status.ts";
@@ -124,7 +125,7 @@ export function apply(state: RunState, entry: HistoryEntry): void {
       if (entry.notBefore !== undefined) Object.assign(state, { notBefore: entry.notBefore, queuedReason: entry.reason });
       return;
     case "run.skipped":
-      Object.assign(state, { admitted: true, terminal: "skipped", endedAt: entry.at, error: { name: "RunSkippedError", message: entry.reason } });
+      Object.assign(state, { admitted: true, terminal: "skipped", endedAt: entry.at, error: namedError("RunSkippedError", entry.reason) });
       return;
     case "run.slot-waiting":
       state.queuedReason = entry.reason;

@@ -5,6 +5,7 @@
  */
 import type { HistoryEvent } from "./history.ts";
 import type { RunState, StepState } from "./state.ts";
+import { namedError } from "../../sdk/error-names.ts";
 
 /** The earliest moment the run has something to do, or undefined when it waits on nothing. */
 export function nextWake(state: RunState, now: number): number | undefined {
@@ -39,7 +40,7 @@ export function nextWake(state: RunState, now: number): number | undefined {
  */
 export function wakeEvents(state: RunState, now: number, realNow: number = now): HistoryEvent[] {
   if (state.finishBy !== undefined && state.finishBy <= now && !state.terminal) {
-    return [{ type: "run.failed", error: { name: "FunctionTimeoutError", message: `The run did not finish within its timeouts.finish (by ${new Date(state.finishBy).toISOString()})` } }];
+    return [{ type: "run.failed", error: namedError("FunctionTimeoutError", `The run did not finish within its timeouts.finish (by ${new Date(state.finishBy).toISOString()})`) }];
   }
   const events: HistoryEvent[] = [];
   for (const step of state.steps.values()) {
@@ -53,7 +54,7 @@ export function wakeEvents(state: RunState, now: number, realNow: number = now):
       events.push({ type: "step.completed", stepId: step.id, name: step.name, op: "wait", attempt: 0, output, timedOut: true });
     }
     if (step.status === "invoking" && step.until !== undefined && step.until <= now) {
-      const error = { name: "InvokeTimeoutError", message: `Step "${step.id}": the invoked run(s) did not finish before the timeout` };
+      const error = namedError("InvokeTimeoutError", `Step "${step.id}": the invoked run(s) did not finish before the timeout`);
       events.push({ type: "step.failed", stepId: step.id, name: step.name, op: "invoke", attempt: step.failures, error });
     }
   }

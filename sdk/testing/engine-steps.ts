@@ -8,6 +8,7 @@ import { NonRetriableError, StepError } from "../errors.ts";
 import { compileExpression, holds } from "../expression.ts";
 import { runEventSchema, serializeError, type ReachedStep, type RunEvent, type SerializedError } from "../protocol.ts";
 import { TestEngineError, type StepCall, type StepMock, type TestStep } from "./engine-types.ts";
+import { namedError } from "../error-names.ts";
 
 /** A step the SDK reported as reached but not run: what the engine carries out. */
 export type PendingStep = Exclude<ReachedStep, { type: "ran" } | { type: "errored" }>;
@@ -88,7 +89,7 @@ function sendOutput(step: Extract<PendingStep, { type: "send" }>, ctx: AttemptCo
   const events = step.events.map((event, index) => ({ ...event, id: typeof event.id === "string" ? event.id : `${ctx.runId}:${step.id}:${index}` }));
   for (const event of events) {
     const parsed = runEventSchema.safeParse({ data: {}, ts: ctx.now(), ...event });
-    if (!parsed.success) return { ok: false, error: { name: "InvalidEventError", message: `step.sendEvent("${step.id}"): ${z.prettifyError(parsed.error)}` }, retriable: false };
+    if (!parsed.success) return { ok: false, error: namedError("InvalidEventError", `step.sendEvent("${step.id}"): ${z.prettifyError(parsed.error)}`), retriable: false };
     ctx.sent.push(parsed.data);
   }
   return { ok: true, output: { ids: events.map((event) => event.id) }, details: { events } };
@@ -125,7 +126,7 @@ export async function mockAttempt(mock: StepMock, step: PendingStep, attempt: nu
   try {
     value = toJson(returned);
   } catch (error) {
-    return { ok: false, error: { name: "NonRetriableError", message: `The mock of step "${step.id}" returned a value that is not JSON: ${serializeError(error).message}` }, retriable: false };
+    return { ok: false, error: namedError("NonRetriableError", `The mock of step "${step.id}" returned a value that is not JSON: ${serializeError(error).message}`), retriable: false };
   }
   switch (step.type) {
     case "sleep":

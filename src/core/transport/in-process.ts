@@ -5,6 +5,7 @@
 import { execute } from "../../../sdk/execution.ts";
 import type { StepwiseFunction } from "../../../sdk/function.ts";
 import { executionResponseSchema, type ExecutionRequest, type ExecutionResponse } from "../../../sdk/protocol.ts";
+import { namedError } from "../../../sdk/error-names.ts";
 
 /** Executes an embedded function for one protocol request. */
 export async function executeInProcess(fn: StepwiseFunction, request: ExecutionRequest): Promise<ExecutionResponse> {
@@ -12,7 +13,7 @@ export async function executeInProcess(fn: StepwiseFunction, request: ExecutionR
   if (response.success) return response.data;
   return {
     type: "failed",
-    error: { name: "ProtocolError", message: `Malformed answer from the SDK: ${response.error.message}` },
+    error: namedError("ProtocolError", `Malformed answer from the SDK: ${response.error.message}`),
     retriable: true,
   };
 }

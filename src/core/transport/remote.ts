@@ -8,6 +8,7 @@ import { appErrorSchema, type AppTarget } from "../../../sdk/app-protocol.ts";
 import { executionResponseSchema, type ExecutionRequest, type ExecutionResponse, type SerializedError } from "../../../sdk/protocol.ts";
 import type { Env } from "../env.ts";
 import { AppCallError, callApp } from "./app-call.ts";
+import { namedError } from "../../../sdk/error-names.ts";
 
 /** A failed attempt for `request`: the asked-for step's, or the body's. */
 function failedAttempt(request: ExecutionRequest, error: SerializedError, stepName: (id: string) => string, startedAt: number, retriable = true): ExecutionResponse {
@@ -42,13 +43,13 @@ export async function executeRemote(env: Env, target: AppTarget, appId: string, 
   if (answer.status === 200) {
     const parsed = executionResponseSchema.safeParse(answer.json);
     if (parsed.success) return parsed.data;
-    return failedAttempt(request, { name: "ProtocolError", message: `App "${appId}" answered with a malformed execution response: ${parsed.error.message.slice(0, 500)}` }, stepName, startedAt);
+    return failedAttempt(request, namedError("ProtocolError", `App "${appId}" answered with a malformed execution response: ${parsed.error.message.slice(0, 500)}`), stepName, startedAt);
   }
   const refusal = appErrorSchema.safeParse(answer.json);
   const code = refusal.success ? refusal.data.error.code : "unknown";
   const message = refusal.success ? refusal.data.error.message : `status ${answer.status}`;
   if (code === "function_not_found") {
-    return { type: "failed", error: { name: "FunctionNotFoundError", message: `App "${appId}" no longer has function "${request.functionId}": ${message}` }, retriable: false };
+    return { type: "failed", error: namedError("FunctionNotFoundError", `App "${appId}" no longer has function "${request.functionId}": ${message}`), retriable: false };
   }
-  return failedAttempt(request, { name: "AppRefusedError", message: `App "${appId}" refused the call (${answer.status} ${code}): ${message}` }, stepName, startedAt);
+  return failedAttempt(request, namedError("AppRefusedError", `App "${appId}" refused the call (${answer.status} ${code}): ${message}`), stepName, startedAt);
 }
