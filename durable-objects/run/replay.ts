@@ -3,13 +3,14 @@
  * old run's results up to its first failed step and re-runs from there (or everything, with
  * `fromStart`). Pure: which steps the new run starts with.
  */
+import { isReplayable } from "../../sdk/run-status.ts";
 import type { SeededStep } from "../../src/core/runs/start.ts";
 import type { RunState } from "./state.ts";
 
 
 /** Why a run cannot be replayed, or undefined when it can. */
 export function replayRefusal(state: RunState): string | undefined {
-  if (state.terminal === "failed" || state.terminal === "cancelled") return undefined;
+  if (state.terminal !== undefined && isReplayable(state.terminal)) return undefined;
   return `Run ${state.runId} is ${state.terminal ?? "still running"}; only failed or cancelled runs can be replayed`;
 }
 

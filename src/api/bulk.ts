@@ -11,6 +11,7 @@ import { readBody } from "./body.ts";
 import { errorResponse } from "./errors.ts";
 import { timeSchema } from "../core/db/paging.ts";
 import { bulkJob } from "../core/objects.ts";
+import { REPLAYABLE_STATUSES } from "../../sdk/run-status.ts";
 
 const range = {
   function: z.string().min(1),
@@ -18,7 +19,7 @@ const range = {
   to: timeSchema.optional(),
 };
 const cancelSchema = z.object(range).strict();
-const replaySchema = z.object({ ...range, status: z.enum(["failed", "cancelled"]).default("failed"), fromStart: z.boolean().default(false) }).strict();
+const replaySchema = z.object({ ...range, status: z.enum(REPLAYABLE_STATUSES).default("failed"), fromStart: z.boolean().default(false) }).strict();
 
 const job = (env: Env, id: string) => bulkJob(env, id);
 

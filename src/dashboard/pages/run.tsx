@@ -8,7 +8,7 @@ import type { RunView } from "../../../durable-objects/run/view.ts";
 import { ActionButton, ErrorBlock, formatDuration, Json, Notice, Status, Time } from "../components.tsx";
 import { buildTimeline } from "../timeline.ts";
 import { Waterfall } from "../waterfall.tsx";
-import { isEnded } from "../../../sdk/run-status.ts";
+import { isEnded, isReplayable } from "../../../sdk/run-status.ts";
 
 
 const runLink = (id: string) => <a href={`/dashboard/runs/${encodeURIComponent(id)}`} class="mono">{id}</a>;
@@ -31,7 +31,7 @@ const Actions: FC<{ run: RunView }> = ({ run }) => {
     <div class="actions">
       {!terminal ? <ActionButton action={`${base}/cancel`} label="Cancel" kind="danger" confirm="Cancel this run?" /> : null}
       {!terminal && run.nextWakeAt ? <ActionButton action={`${base}/wake`} label="Wake now" kind="plain" /> : null}
-      {run.status === "failed" || run.status === "cancelled" ? (
+      {isReplayable(run.status) ? (
         <>
           <ActionButton action={`${base}/replay`} label="Replay" />
           <ActionButton action={`${base}/replay`} label="Replay from start" fields={{ fromStart: "true" }} kind="plain" />
