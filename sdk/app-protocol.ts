@@ -7,10 +7,10 @@ import { z } from "zod";
 import { PROTOCOL_VERSION } from "./protocol.ts";
 
 /** Most functions one app may serve. */
-export const MAX_APP_FUNCTIONS = 200;
+const MAX_APP_FUNCTIONS = 200;
 
 /** One function as an app describes it; Stepwise validates `config` and `triggers` as for embedded functions. */
-export const functionManifestSchema = z.object({
+const functionManifestSchema = z.object({
   id: z.string().min(1).max(200),
   config: z.record(z.string(), z.unknown()),
   triggers: z.array(z.unknown()),
@@ -44,7 +44,8 @@ export const appTargetSchema = z.union([
 export type AppTarget = z.infer<typeof appTargetSchema>;
 
 /** Codes an app answers with when it cannot run a request. */
-export const APP_ERROR_CODES = ["unauthorized", "invalid_request", "function_not_found"] as const;
+const APP_ERROR_CODES = ["unauthorized", "invalid_request", "function_not_found", "method_not_allowed", "not_configured"] as const;
+export type AppErrorCode = (typeof APP_ERROR_CODES)[number];
 
 /** An app's error answer. */
 export const appErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

@@ -15,7 +15,7 @@ import { runPageSchema, runViewSchema, type RunPage, type RunView } from "./runs
 import type { SendableEvent } from "./sendable.ts";
 
 /** Why Stepwise refused a call: the code and status the HTTP API answers with, and a message. */
-export const refusalSchema = z.object({
+const refusalSchema = z.object({
   code: z.string().regex(/^[a-z_]+$/),
   status: z.number().int().min(400).max(599),
   message: z.string(),
@@ -44,7 +44,7 @@ export interface ListRunsFilter {
 }
 
 /** What a cancel answers: whether this call cancelled the run, and the status it has now. */
-export const cancelResultSchema = z.object({ cancelled: z.boolean(), status: z.enum(RUN_STATUSES) });
+const cancelResultSchema = z.object({ cancelled: z.boolean(), status: z.enum(RUN_STATUSES) });
 export type CancelResult = z.infer<typeof cancelResultSchema>;
 
 /** The schemas of the values each method answers with. */

@@ -9,7 +9,7 @@ import type { Event, WaitSpec } from "./protocol.ts";
 import type { SendableEvent } from "./send.ts";
 
 /** Longest a wait may last, and the longest lookback. */
-export const MAX_WAIT_MS = 365 * 86_400_000;
+const MAX_WAIT_MS = 365 * 86_400_000;
 export const MAX_LOOKBACK_MS = 3_600_000;
 
 /** Options of `step.waitForEvent`. */

@@ -8,7 +8,7 @@ import { runEventSchema, serializedErrorSchema } from "./protocol.ts";
 import { failureFunctionId } from "./system-events.ts";
 
 
-export const failureEventDataSchema = z.object({
+const failureEventDataSchema = z.object({
   functionId: z.string(),
   runId: z.string(),
   error: serializedErrorSchema,

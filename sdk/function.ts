@@ -29,7 +29,7 @@ const concurrencyLimitSchema = z
   .strict();
 
 /** Retries allowed per function; each step and the function body get this many retries. */
-export const MAX_RETRIES = 20;
+const MAX_RETRIES = 20;
 
 export const functionConfigSchema = z.object({
   id: z

@@ -19,7 +19,7 @@ export interface InvokeOptions {
 export type InvokeManyResult<T = unknown> = ({ ok: true; runId: string; output: T } | { ok: false; runId: string; error: { name: string; message: string } })[];
 
 /** Most children one step may start. */
-export const MAX_CHILDREN = 1_000;
+const MAX_CHILDREN = 1_000;
 
 function child(stepId: string, options: InvokeOptions): InvokeSpec["children"][number] {
   const functionId = typeof options?.function === "string" ? options.function : options?.function?.id;

@@ -36,7 +36,7 @@ export const stepOpSchema = z.enum(["run", "sleep", "wait", "send", "invoke"]);
 export type StepOp = z.infer<typeof stepOpSchema>;
 
 /** A step with a recorded outcome, handed back on every replay instead of running it again. */
-export const memoStepSchema = z.discriminatedUnion("status", [
+const memoStepSchema = z.discriminatedUnion("status", [
   z.object({ status: z.literal("completed"), op: stepOpSchema, output: z.unknown() }),
   z.object({ status: z.literal("failed"), op: stepOpSchema, error: serializedErrorSchema }),
 ]);
@@ -105,7 +105,7 @@ export type ChildOutcome = z.infer<typeof childOutcomeSchema>;
 const timingSchema = z.object({ startedAt: z.number(), endedAt: z.number() });
 
 /** One step the function reached, as reported back to the engine. */
-export const reachedStepSchema = z.discriminatedUnion("type", [
+const reachedStepSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("ran"), id: z.string(), name: z.string(), output: z.unknown(), timing: timingSchema }),
   z.object({
     type: z.literal("errored"),

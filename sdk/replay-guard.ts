@@ -10,7 +10,7 @@ export interface ReplayGuard {
 }
 
 /** Most nonces {@link MemoryReplayGuard} keeps by default (about 330 requests/s over five minutes). */
-export const DEFAULT_MAX_NONCES = 100_000;
+const DEFAULT_MAX_NONCES = 100_000;
 
 /**
  * Nonces in this process's memory. Exact for one process (a Node server); in Workers each

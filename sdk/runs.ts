@@ -10,7 +10,7 @@ import { RUN_STATUSES } from "./run-status.ts";
 const isoTime = z.string().optional();
 
 /** One step of a run: what it did, how many attempts it took, its output or its last error. */
-export const stepViewSchema = z.object({
+const stepViewSchema = z.object({
   id: z.string(),
   name: z.string(),
   op: stepOpSchema,
@@ -50,7 +50,7 @@ export const runViewSchema = z.object({
 export type RunView = z.infer<typeof runViewSchema>;
 
 /** A run in a listing (`GET /v1/runs`, `listRuns`): no steps, times as ISO strings. */
-export const runSummarySchema = z.object({
+const runSummarySchema = z.object({
   id: z.string(),
   functionId: z.string(),
   status: z.string(),

@@ -5,7 +5,7 @@
  * (ask Stepwise to register it). Every call from Stepwise must be signed; every answer is.
  */
 import { z } from "zod";
-import { appManifestSchema, appTargetSchema, type AppManifest, type AppTarget } from "./app-protocol.ts";
+import { appManifestSchema, appTargetSchema, type AppErrorCode, type AppManifest, type AppTarget } from "./app-protocol.ts";
 import { clientTargets, type Stepwise } from "./client.ts";
 import { InvalidFunctionError } from "./errors.ts";
 import { execute } from "./execution.ts";
@@ -17,7 +17,7 @@ import { checkSignature, MIN_SIGNING_KEY_LENGTH, sign, SIGNATURE_HEADER, signatu
 import { syncApp } from "./sync.ts";
 
 /** Name and version this SDK reports in its manifest. */
-export const SDK_NAME = "stepwise-ts/0.1.0";
+const SDK_NAME = "stepwise-ts/0.1.0";
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
@@ -62,7 +62,7 @@ function byId(functions: StepwiseFunction[]): Map<string, StepwiseFunction> {
 }
 
 /** The manifest an app answers GET with. */
-export function manifestOf(appId: string, functions: Iterable<StepwiseFunction>): AppManifest {
+function manifestOf(appId: string, functions: Iterable<StepwiseFunction>): AppManifest {
   return appManifestSchema.parse({
     protocol: PROTOCOL_VERSION,
     appId,
@@ -87,7 +87,7 @@ export function serve(options: ServeOptions): ServeHandler {
       const signature = await sign(text, options.signingKey, Date.now(), { answerTo });
       return new Response(text, { status, headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signature } });
     };
-    const refuse = (status: number, code: string, message: string) => answer(status, { error: { code, message } });
+    const refuse = (status: number, code: AppErrorCode, message: string) => answer(status, { error: { code, message } });
 
     if (request.method === "PUT") return register(options, request, refuse, answer);
     if (request.method !== "GET" && request.method !== "POST") return refuse(405, "method_not_allowed", `${request.method} is not served here (GET, POST, PUT)`);
@@ -116,7 +116,7 @@ export function serve(options: ServeOptions): ServeHandler {
 async function register(
   options: ServeOptions,
   request: Request,
-  refuse: (status: number, code: string, message: string) => Promise<Response>,
+  refuse: (status: number, code: AppErrorCode, message: string) => Promise<Response>,
   answer: (status: number, body: unknown) => Promise<Response>,
 ): Promise<Response> {
   const eventTarget = clientTargets.get(options.client);

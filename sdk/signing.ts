@@ -24,7 +24,7 @@ export function signatureValue(header: string | null | undefined): string {
   return /v1=([0-9a-f]{64})/.exec(header ?? "")?.[1] ?? "";
 }
 /** How far a signature's time may be from the verifier's clock. */
-export const SIGNATURE_WINDOW_MS = 5 * 60 * 1000;
+const SIGNATURE_WINDOW_MS = 5 * 60 * 1000;
 
 const encoder = new TextEncoder();
 

@@ -22,7 +22,7 @@ import type { ExecutionSession } from "./session.ts";
 export type StepId = string | { id: string; name?: string };
 
 /** Longest sleep a step may ask for. */
-export const MAX_SLEEP_MS = 10 * 365 * 86_400_000;
+const MAX_SLEEP_MS = 10 * 365 * 86_400_000;
 
 /** The step tools available to a handler. */
 export interface StepTools {

@@ -14,10 +14,10 @@ import { replayRun } from "../../src/core/runs/replay.ts";
 import { runObject } from "../../src/core/objects.ts";
 
 /** Runs handled per tick, and the pause between ticks. */
-export const BULK_PAGE = 50;
-export const BULK_TICK_MS = 1_000;
+const BULK_PAGE = 50;
+const BULK_TICK_MS = 1_000;
 
-export const bulkSpecSchema = z.object({
+const bulkSpecSchema = z.object({
   action: z.enum(["cancel", "replay"]),
   functionId: z.string().min(1),
   status: z.enum(RUN_STATUSES).optional(),

@@ -13,7 +13,7 @@ import { SlotTable, type SlotRequest } from "./slot-table.ts";
 import { runObject } from "../../src/core/objects.ts";
 
 /** How long a slot is held without being renewed. A step running longer than this may lose it. */
-export const SLOT_LEASE_MS = 5 * 60_000;
+const SLOT_LEASE_MS = 5 * 60_000;
 /** Runs called back at once, at most; the others are called as the alarm comes round again. */
 const CALLS_AT_ONCE = 100;
 /** An idle limiter deletes its storage this long after its last use. */

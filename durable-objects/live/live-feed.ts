@@ -5,7 +5,7 @@
  */
 
 /** How often at most a feed speaks: a run at thousands of steps a second sends a few messages. */
-export const LIVE_MIN_GAP_MS = 100;
+const LIVE_MIN_GAP_MS = 100;
 
 /** The message watchers receive: the latest change, a sequence number where there is one. */
 export interface LiveMessage {

@@ -12,7 +12,7 @@ import { parseInput } from "../../src/core/lib/parse.ts";
 import { closeWatcher, LiveFeed } from "../live/live-feed.ts";
 
 /** How long a row may wait for others to share its batch. */
-export const FLUSH_DELAY_MS = 25;
+const FLUSH_DELAY_MS = 25;
 /** Rows written to D1 in one batch at most. */
 const BATCH_SIZE = 200;
 /** If the timer is lost with the object, the alarm flushes this much later. */

@@ -38,7 +38,7 @@ export async function startChildRuns(env: Env, parent: RunState, step: StepState
 }
 
 /** How an ended child run reports itself to its parent, or undefined while it runs. */
-export function childOutcome(state: RunState): ChildOutcome | undefined {
+function childOutcome(state: RunState): ChildOutcome | undefined {
   if (state.terminal === "completed") return { ok: true, runId: state.runId, output: state.output };
   if (state.terminal === "failed") return { ok: false, runId: state.runId, error: state.error ?? { name: "Error", message: "the child run failed" } };
   if (state.terminal === "cancelled") return { ok: false, runId: state.runId, error: namedError("RunCancelledError", `Child run ${state.runId} was cancelled`) };
@@ -55,7 +55,7 @@ export async function notifyParent(env: Env, state: RunState): Promise<boolean> 
 }
 
 /** Children of the run's invoke steps that have not ended: what a run that ends must not leave behind. */
-export function openChildRunIds(state: RunState): string[] {
+function openChildRunIds(state: RunState): string[] {
   return [...state.steps.values()].flatMap((step) => (step.status === "invoking" ? (step.childRunIds ?? []).filter((id) => !step.childOutcomes?.[id]) : []));
 }
 

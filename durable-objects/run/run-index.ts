@@ -12,17 +12,17 @@ import type { RunIndexRow } from "../../src/core/db/runs.ts";
 import { RUN_STATUSES, runStatus, type RunState } from "./state.ts";
 
 /** How long a status change may wait to be sent together with the next one. */
-export const INDEX_DELAY_MS = 50;
+const INDEX_DELAY_MS = 50;
 /** After a failed delivery, the first retry waits this long; each further one twice as long. */
 export const INDEX_RETRY_MS = 2_000;
 /** Retries are never further apart than this. */
-export const INDEX_RETRY_MAX_MS = 5 * 60_000;
+const INDEX_RETRY_MAX_MS = 5 * 60_000;
 
 /** Where rows go: the RunIndexBuffer shard for the run, in the Worker. */
 export type RunIndexSink = (row: RunIndexRow) => Promise<void>;
 
 /** What the index last acknowledged for the run: its status, as of the state's `updatedAt`. */
-export const indexAckSchema = z.object({ status: z.enum(RUN_STATUSES), updatedAt: z.number() });
+const indexAckSchema = z.object({ status: z.enum(RUN_STATUSES), updatedAt: z.number() });
 export type IndexAck = z.infer<typeof indexAckSchema>;
 
 /** The outbox's storage: the last acknowledgement, kept with the run's history. */
@@ -46,7 +46,7 @@ export function kvAckStore(kv: SyncKvStorage, key = "index-ack"): IndexAckStore 
 }
 
 /** The index row for a run's current state. */
-export function indexRow(state: RunState): RunIndexRow {
+function indexRow(state: RunState): RunIndexRow {
   const [event] = state.events;
   return {
     id: state.runId,

@@ -89,12 +89,12 @@ async function invokeStep(ports: RunPorts, step: StepState): Promise<void> {
 }
 
 /** A run waiting for a slot checks again after this long at first, should the limiter's call-back be lost. */
-export const SLOT_RECHECK_MS = 5 * 60_000;
+const SLOT_RECHECK_MS = 5 * 60_000;
 /** The longest a waiting run goes between checks: the limiter calls back, so this is a safety net. */
-export const SLOT_RECHECK_MAX_MS = 60 * 60_000;
+const SLOT_RECHECK_MAX_MS = 60 * 60_000;
 
 /** When a run waiting for a slot since `queuedAt` checks again: the wait so far, within bounds. */
-export function slotRecheckAt(now: number, queuedAt: number | undefined): number {
+function slotRecheckAt(now: number, queuedAt: number | undefined): number {
   return now + Math.min(SLOT_RECHECK_MAX_MS, Math.max(SLOT_RECHECK_MS, now - (queuedAt ?? now)));
 }
 
@@ -204,7 +204,7 @@ async function driveWith(ports: RunPorts, lanes: SlotLanes, config: EngineConfig
 }
 
 /** An invocation hands control back after this long; the alarm picks the run up again. */
-export const DRIVE_BUDGET_MS = 30_000;
+const DRIVE_BUDGET_MS = 30_000;
 /** If the object dies in a drive that no alarm covers, this alarm resumes the run from its history. */
 export const WATCHDOG_MS = 60_000;
 /** How soon a child that could not reach its parent tries again. */

@@ -23,7 +23,7 @@ export interface LanePorts {
 export const SLOT_RENEW_MS = 60_000;
 
 /** The name of lane `index`. */
-export const laneName = (index: number): string => `~lane-${index}`;
+const laneName = (index: number): string => `~lane-${index}`;
 
 export class SlotLanes {
   private readonly held = new Set<string>();

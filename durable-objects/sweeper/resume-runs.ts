@@ -8,7 +8,7 @@ import type { Env } from "../../src/core/env.ts";
 import { runObject } from "../../src/core/objects.ts";
 
 /** Runs one pass asks at most. */
-export const RESUME_RUNS_LIMIT = 500;
+const RESUME_RUNS_LIMIT = 500;
 /** Calls in flight at once. */
 const CONCURRENCY = 20;
 

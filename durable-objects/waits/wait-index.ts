@@ -41,7 +41,7 @@ const EXPIRED_GRACE_MS = 60_000;
  * How long an index with no waiters goes on listening before it lets go of its name and its
  * storage: past every lookback, so what it deletes no wait could still need.
  */
-export const WAIT_INDEX_IDLE_MS = MAX_LOOKBACK_MS + RACE_WINDOW_MS + 60_000;
+const WAIT_INDEX_IDLE_MS = MAX_LOOKBACK_MS + RACE_WINDOW_MS + 60_000;
 
 function createTables(sql: SqlStorage): void {
   sql.exec(`CREATE TABLE IF NOT EXISTS waiters (run_id TEXT, step_id TEXT, body TEXT NOT NULL, until_at INTEGER, PRIMARY KEY (run_id, step_id))`);

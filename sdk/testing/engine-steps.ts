@@ -30,7 +30,7 @@ export interface AttemptContext {
 const FINAL = new Set(["NonRetriableError", "NonDeterminismError", "InvalidStepError", "InvalidDurationError", "StepError"]);
 
 /** Whether another attempt may succeed after `error`. */
-export function isRetriable(error: unknown): boolean {
+function isRetriable(error: unknown): boolean {
   if (error instanceof NonRetriableError || error instanceof StepError) return false;
   return !(error instanceof Error && FINAL.has(error.name));
 }
@@ -41,7 +41,7 @@ const OP = { planned: "run", sleep: "sleep", wait: "wait", send: "send", invoke:
 export const opOf = (step: PendingStep): StepCall["op"] => OP[step.type];
 
 /** What a mock's handler is told about the attempt, and what the step record keeps of it. */
-export function callOf(step: PendingStep, attempt: number): StepCall {
+function callOf(step: PendingStep, attempt: number): StepCall {
   const call: StepCall = { id: step.id, name: step.name, op: opOf(step), attempt };
   if (step.type === "sleep") call.until = step.until;
   if (step.type === "wait") call.wait = step.wait;

@@ -18,7 +18,7 @@ import { runSummary } from "../core/db/run-summary.ts";
 const listQuerySchema = pagingSchema.extend({ name: z.string().min(1).max(256).optional() });
 
 /** An event (or a listing's summary of one) as the API shows it: times as ISO dates. */
-export function eventView(event: StoredEvent | EventSummary): Record<string, unknown> {
+function eventView(event: StoredEvent | EventSummary): Record<string, unknown> {
   const { receivedAt, routedAt, ...rest } = event;
   return { ...rest, receivedAt: new Date(receivedAt).toISOString(), routedAt: routedAt === undefined ? null : new Date(routedAt).toISOString() };
 }

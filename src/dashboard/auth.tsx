@@ -12,12 +12,12 @@ import { formFields } from "./routes/forms.ts";
 import { issueSession, safeNext, SESSION_MS, sessionValid } from "./session.ts";
 
 /** The session cookie's name. */
-export const SESSION_COOKIE = "stepwise_session";
+const SESSION_COOKIE = "stepwise_session";
 
 type DashboardContext = Context<{ Bindings: Env }>;
 
 /** "open" (local development, no keys), "keyed" (log in with an API key), or "refused" (no keys outside development). */
-export function accessMode(env: Env): "open" | "keyed" | "refused" {
+function accessMode(env: Env): "open" | "keyed" | "refused" {
   if (keysOf(env.STEPWISE_API_KEYS).length > 0) return "keyed";
   return env.STEPWISE_ENV === "development" ? "open" : "refused";
 }

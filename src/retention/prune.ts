@@ -11,12 +11,12 @@ import type { Env } from "../core/env.ts";
 import { runObject } from "../core/objects.ts";
 
 /** Days kept when STEPWISE_RETENTION_DAYS is not set. */
-export const DEFAULT_RETENTION_DAYS = 30;
+const DEFAULT_RETENTION_DAYS = 30;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Rows of each kind one pass deletes at most. */
-export const PRUNE_BATCH = 500;
+const PRUNE_BATCH = 500;
 /** Runs one pass purges at most (each is a call to its object). */
-export const PURGE_RUNS_BATCH = 200;
+const PURGE_RUNS_BATCH = 200;
 
 /** The retention period in ms: STEPWISE_RETENTION_DAYS (at least 2, so dedup windows hold), or 30 days. */
 export function retentionMs(env: Env): number {

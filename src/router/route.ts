@@ -57,7 +57,7 @@ function collectorFor(env: Env, functionId: string, config: FunctionConfig, even
 }
 
 /** The run id an event gives a function: the same every time the same event is routed. */
-export function runIdFor(functionId: string, event: StoredEvent): Promise<string> {
+function runIdFor(functionId: string, event: StoredEvent): Promise<string> {
   return derivedId(event.receivedAt, functionId, event.id, String(event.receivedAt));
 }
 

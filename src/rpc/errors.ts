@@ -8,7 +8,7 @@ import type { Refusal, RpcAnswer } from "../../sdk/binding.ts";
 import { InvalidInputError } from "../core/lib/parse.ts";
 
 /** Thrown inside an RPC method to refuse the call; {@link answering} turns it into the answer. */
-export class RpcRefusal extends Error {
+class RpcRefusal extends Error {
   override name = "RpcRefusal";
   constructor(readonly refusal: Refusal) {
     super(refusal.message);

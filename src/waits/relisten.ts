@@ -10,7 +10,7 @@ import type { Env } from "../core/env.ts";
 import { runObject } from "../core/objects.ts";
 
 /** Runs asked per tick. */
-export const RELISTEN_PAGE = 100;
+const RELISTEN_PAGE = 100;
 
 const cursorSchema = z.object({ after: z.string() });
 const idSchema = z.object({ id: z.string() });

@@ -8,7 +8,7 @@ import { MAX_SWEEPS, storedEventSchema, type StoredEvent } from "../events/schem
 import { pageQuery, toPage, type Condition, type Cursor } from "./cursor.ts";
 
 /** An event id seen within this window is not routed again. */
-export const EVENT_DEDUP_MS = 24 * 60 * 60 * 1000;
+const EVENT_DEDUP_MS = 24 * 60 * 60 * 1000;
 /** Events are written in chunks whose JSON stays well under D1's 2 MB value limit. */
 const CHUNK_BYTES = 1024 * 1024;
 
@@ -40,7 +40,7 @@ const eventRowSchema = z.object({
 const COLUMNS = "id, name, data, ts, user, v, received_at, routed_at, sweeps, route_error";
 
 /** Reads a stored row back into an event, validating it. */
-export function eventFromRow(row: unknown): StoredEvent {
+function eventFromRow(row: unknown): StoredEvent {
   const r = eventRowSchema.parse(row);
   return storedEventSchema.parse({
     id: r.id,
@@ -172,7 +172,7 @@ export async function listEvents(
  * at most about 1.6 MiB, however large the events are (up to the event size limit each); a larger
  * payload is left out, its size said, and read with the event itself.
  */
-export const LISTED_PAYLOAD_BYTES = 4 * 1024;
+const LISTED_PAYLOAD_BYTES = 4 * 1024;
 
 /** An event in a listing: its payload only when it is small (see {@link LISTED_PAYLOAD_BYTES}). */
 export type EventSummary = Omit<StoredEvent, "data" | "user"> & {
@@ -215,7 +215,7 @@ function readable<T>(row: unknown, read: (row: unknown) => T): T | undefined {
 
 /** One event by id, or null. */
 /** A wait's lookback into `events` (see wait-names.ts) reads at most this many of the name's events. */
-export const LOOKBACK_READ_LIMIT = 1_000;
+const LOOKBACK_READ_LIMIT = 1_000;
 
 /**
  * The events of `name` accepted at or after `from`: the newest {@link LOOKBACK_READ_LIMIT} of them,

@@ -5,7 +5,7 @@
 import { z } from "zod";
 
 /** How long a function's idempotency key keeps its run. */
-export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** A run that wants a key. */
 export interface KeyClaim {

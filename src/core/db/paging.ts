@@ -6,7 +6,7 @@ import { epochMsSchema } from "../lib/json-shape.ts";
 import { decodeCursor, encodeCursor, type Cursor } from "./cursor.ts";
 
 /** Most rows one page may hold. */
-export const MAX_PAGE = 200;
+const MAX_PAGE = 200;
 
 export const pagingSchema = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(50),

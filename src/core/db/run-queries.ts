@@ -36,7 +36,7 @@ const rowSchema = z.object({
 });
 
 /** Reads a stored row back, validated. */
-export function runFromRow(row: unknown): RunIndexRow {
+function runFromRow(row: unknown): RunIndexRow {
   const r = rowSchema.parse(row);
   return {
     id: r.id,

@@ -31,7 +31,7 @@ async function armSweeper(env: Env, now: number): Promise<void> {
 }
 
 /** Gives each event its id and time, as Stepwise records it. */
-export function completeEvents(events: ValidEvent[], now: number): NewEvent[] {
+function completeEvents(events: ValidEvent[], now: number): NewEvent[] {
   return events.map((event) => ({
     id: event.id ?? newId(),
     name: event.name,

@@ -10,7 +10,7 @@ import { epochMsSchema, shallowEnough } from "../lib/json-shape.ts";
 export const MAX_SWEEPS = 20;
 
 /** Most events one request may carry (as Inngest). */
-export const MAX_EVENTS_PER_REQUEST = 5_000;
+const MAX_EVENTS_PER_REQUEST = 5_000;
 
 /**
  * A UTF-16 surrogate with no partner. JSON can carry one, but it is not text: D1 (and anything

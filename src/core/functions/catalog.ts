@@ -11,7 +11,7 @@ import type { Env } from "../env.ts";
 import { registry } from "./registry.ts";
 
 /** How long an isolate trusts its copy of the remote functions. */
-export const REMOTE_TTL_MS = 2_000;
+const REMOTE_TTL_MS = 2_000;
 
 /** A function and where it runs. */
 export interface CatalogFunction {

@@ -6,7 +6,7 @@ import type { StepwiseFunction } from "../../../sdk/function.ts";
 import { failureFunction } from "../../../sdk/failure.ts";
 
 /** Functions known to this Worker, looked up by id. */
-export class FunctionRegistry {
+class FunctionRegistry {
   private readonly byId = new Map<string, StepwiseFunction>();
 
   /** Adds functions (and their `onFailure` companions); a repeated id is a configuration error. */

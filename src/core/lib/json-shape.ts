@@ -9,7 +9,7 @@ import { z } from "zod";
 export const MAX_JSON_DEPTH = 100;
 
 /** Largest epoch milliseconds a Date holds (about the year 275760). */
-export const MAX_DATE_MS = 8_640_000_000_000_000;
+const MAX_DATE_MS = 8_640_000_000_000_000;
 
 /** Whether `value` nests deeper than `limit`; walked without recursion, so any depth is safe to ask about. */
 export function deeperThan(value: unknown, limit = MAX_JSON_DEPTH): boolean {

@@ -12,7 +12,7 @@ const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
  * browsers use) a request must say it comes from this very origin; without it (the API, which
  * curl and SDKs call with no Origin) it is refused only when a browser says it comes from elsewhere.
  */
-export function crossSiteReason(request: Request, requireOrigin: boolean): string | null {
+function crossSiteReason(request: Request, requireOrigin: boolean): string | null {
   if (SAFE.has(request.method)) return null;
   const origin = request.headers.get("origin");
   if (origin !== null) return origin === new URL(request.url).origin ? null : `it comes from another origin (${origin.slice(0, 200)})`;

@@ -9,7 +9,7 @@ import { MIN_SIGNING_KEY_LENGTH, sign, SIGNATURE_HEADER, signatureValue, verifyS
 import type { Env } from "../env.ts";
 
 /** How long Stepwise waits for an app's answer (a step's code runs inside that call). */
-export const APP_CALL_TIMEOUT_MS = 120_000;
+const APP_CALL_TIMEOUT_MS = 120_000;
 
 /** Why a call to an app did not give a usable answer. `status` is the app's HTTP status, when it answered. */
 export class AppCallError extends Error {

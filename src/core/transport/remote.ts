@@ -20,7 +20,7 @@ function failedAttempt(request: ExecutionRequest, error: SerializedError, stepNa
 }
 
 /** How long an app may go on running consecutive steps in one call, unless STEPWISE_REMOTE_BATCH_MS says otherwise. */
-export const DEFAULT_REMOTE_BATCH_MS = 50;
+const DEFAULT_REMOTE_BATCH_MS = 50;
 
 /** The batching budget this Stepwise gives remote calls (0: one step per call). */
 function batchBudget(env: Env): number {

@@ -33,7 +33,7 @@ export const runsQuerySchema = pagingSchema.extend({
 export type RunsQuery = z.output<typeof runsQuerySchema>;
 
 /** The query string for the same filter with some fields changed (undefined drops a field). */
-export function withQuery(raw: Record<string, string>, changes: Record<string, string | undefined>): string {
+function withQuery(raw: Record<string, string>, changes: Record<string, string | undefined>): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries({ ...raw, ...changes })) if (value !== undefined && value !== "") params.set(key, value);
   const text = params.toString();

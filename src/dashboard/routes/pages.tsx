@@ -28,7 +28,7 @@ import { bulkJob, INDEX_BUFFER_SHARDS, runObject } from "../../core/objects.ts";
 type DashboardContext = Context<{ Bindings: Env }>;
 
 /** The run index buffers' feeds: every page listing runs hears of index writes. */
-export const INDEX_FEEDS = Array.from({ length: INDEX_BUFFER_SHARDS }, (_, shard) => `/dashboard/live/index/${shard}`);
+const INDEX_FEEDS = Array.from({ length: INDEX_BUFFER_SHARDS }, (_, shard) => `/dashboard/live/index/${shard}`);
 
 const DAY_MS = 86_400_000;
 
