@@ -8,6 +8,7 @@
  * first within a key (less its priority), so one busy tenant cannot starve the others. A key's
  * bookkeeping row is kept while it has waiters and for {@link KEY_MEMORY_MS} after, then dropped.
  */
+import { LazyTables } from "../lib/lazy-tables.ts";
 
 /** A slot held by one step of one run. */
 export interface Holder {
@@ -46,15 +47,17 @@ const CALL_RETRY_MS = 5_000;
 const CALL_RETRY_MAX_MS = 60_000;
 
 export class SlotTable {
-  private ready = false;
+  private readonly tables: LazyTables;
 
-  constructor(private readonly storage: SqlStorage) {}
+  constructor(storage: SqlStorage) {
+    this.tables = new LazyTables(storage, (sql) => {
+      for (const statement of SCHEMA) sql.exec(statement);
+    });
+  }
 
   /** The tables, created on first use (again after {@link forget}). */
   private get sql(): SqlStorage {
-    if (!this.ready) for (const statement of SCHEMA) this.storage.exec(statement);
-    this.ready = true;
-    return this.storage;
+    return this.tables.sql;
   }
 
   /** Whether the table holds nothing worth keeping: no holder, waiter, call owed or remembered key. */
@@ -65,7 +68,7 @@ export class SlotTable {
 
   /** The storage was deleted (an idle limiter prunes itself): the tables are made again when next used. */
   forget(): void {
-    this.ready = false;
+    this.tables.forget();
   }
 
   private count(query: string, ...args: unknown[]): number {

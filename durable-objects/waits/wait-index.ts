@@ -15,6 +15,7 @@ import { parseInput } from "../../src/core/lib/parse.ts";
 import { eventsNamedSince } from "../../src/core/db/events.ts";
 import { listenFor, stopListening } from "../../src/core/db/wait-names.ts";
 import { toRunEvent } from "../../src/core/events/schema.ts";
+import { LazyTables } from "../lib/lazy-tables.ts";
 import { firstMatch, matches, RACE_WINDOW_MS, type ArrivedEvent, type Waiter } from "./wait-match.ts";
 import { runObject } from "../../src/core/objects.ts";
 
@@ -59,15 +60,17 @@ function createTables(sql: SqlStorage): void {
 }
 
 export class WaitIndex extends DurableObject<Env> {
-  private ready = false;
+  /** The tables, made on first use (again after the index let go of its storage). */
+  private readonly tables = new LazyTables(this.ctx.storage.sql, createTables);
   /** The listening being set up, if any: waits that need it wait for it (see {@link cover}). */
   private covering: Promise<void> = Promise.resolve();
 
-  /** The tables, made on first use (again after the index let go of its storage). */
   private get sql(): SqlStorage {
-    if (!this.ready) createTables(this.ctx.storage.sql);
-    this.ready = true;
-    return this.ctx.storage.sql;
+    return this.tables.sql;
+  }
+
+  private hasWaiters(): boolean {
+    return this.sql.exec(`SELECT 1 FROM waiters LIMIT 1`).toArray().length > 0;
   }
 
   /** The event name this index is for (its object's name). */
@@ -112,7 +115,7 @@ export class WaitIndex extends DurableObject<Env> {
 
   /** With no waiter left, the index comes back once it has been idle long enough to let go. */
   private async idleCheck(): Promise<void> {
-    if (this.sql.exec(`SELECT 1 FROM waiters LIMIT 1`).toArray().length > 0) return;
+    if (this.hasWaiters()) return;
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + WAIT_INDEX_IDLE_MS);
   }
 
@@ -123,11 +126,11 @@ export class WaitIndex extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     const turn = this.covering.then(async () => {
-      if (this.sql.exec(`SELECT 1 FROM waiters LIMIT 1`).toArray().length > 0) return;
+      if (this.hasWaiters()) return;
       const since = z.number().optional().parse(this.ctx.storage.kv.get("since"));
       this.ctx.storage.kv.delete("covered");
       if (since !== undefined) await stopListening(this.env.DB, this.name, since);
-      this.ready = false;
+      this.tables.forget();
       await this.ctx.storage.deleteAll();
     });
     this.covering = turn.catch(() => undefined);
