@@ -51,7 +51,8 @@ module.exports = {
     {
       name: "doors-stand-apart",
       severity: "error",
-      comment: "A door shares code with another door through the core; only the HTTP app (src/api/app.ts) mounts the dashboard, and only src/worker.ts wires the doors together.",
+      comment:
+        "A door shares code with another door through the core; only the HTTP app (src/api/app.ts) mounts the dashboard, and only src/worker.ts wires the doors together.",
       from: { path: "^src/(api|rpc|dashboard|router|retention|waits)/", pathNot: "^src/api/app\\.ts$" },
       to: { path: "^src/(?!core/)([^/]+)/", pathNot: "^src/$1/" },
     },

@@ -44,7 +44,14 @@ export default defineConfig({
         test: {
           name: "unit",
           environment: "node",
-          include: ["sdk/**/*.test.ts", "durable-objects/**/*.test.ts", "src/core/lib/**/*.test.ts", "src/router/**/*.test.ts", "src/dashboard/**/*.test.ts", "docs/**/*.test.ts"],
+          include: [
+            "sdk/**/*.test.ts",
+            "durable-objects/**/*.test.ts",
+            "src/core/lib/**/*.test.ts",
+            "src/router/**/*.test.ts",
+            "src/dashboard/**/*.test.ts",
+            "docs/**/*.test.ts",
+          ],
         },
       },
       {
@@ -73,7 +80,9 @@ export default defineConfig({
                   modules: true,
                   scriptPath: "./test/fixtures/caller-worker.js",
                   compatibilityDate: "2026-04-20",
-                  serviceBindings: { STEPWISE: { name: "vitest-pool-workers-runner-workers", entrypoint: "StepwiseRpc" } },
+                  serviceBindings: {
+                    STEPWISE: { name: "vitest-pool-workers-runner-workers", entrypoint: "StepwiseRpc" },
+                  },
                 },
                 {
                   // A user's app with functions served by serve(), reached by Stepwise as REMOTE_APP.
@@ -82,7 +91,9 @@ export default defineConfig({
                   scriptPath: "./.test-build/remote-app.js",
                   compatibilityDate: "2026-04-20",
                   bindings: { SIGNING_KEY },
-                  serviceBindings: { STEPWISE: { name: "vitest-pool-workers-runner-workers", entrypoint: "StepwiseRpc" } },
+                  serviceBindings: {
+                    STEPWISE: { name: "vitest-pool-workers-runner-workers", entrypoint: "StepwiseRpc" },
+                  },
                 },
               ],
             },

@@ -9,13 +9,18 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 
-const option = (name, fallback) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
+const option = (name, fallback) =>
+  process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback;
 const total = option("--runs", 100_000);
 const requests = option("--requests", 30);
 const stateDir = mkdtempSync(join(tmpdir(), "stepwise-dash-bench-"));
 const port = 8900 + Math.floor(Math.random() * 90);
 const base = `http://127.0.0.1:${port}`;
-const wrangler = (args) => spawnSync(process.execPath, ["node_modules/wrangler/bin/wrangler.js", ...args], { encoding: "utf8", env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" } });
+const wrangler = (args) =>
+  spawnSync(process.execPath, ["node_modules/wrangler/bin/wrangler.js", ...args], {
+    encoding: "utf8",
+    env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" },
+  });
 
 function d1(command) {
   const result = wrangler(["d1", "execute", "DB", "--local", "--persist-to", stateDir, "--json", "--command", command]);
@@ -58,7 +63,7 @@ process.on("exit", () => {
   } catch {}
   rmSync(stateDir, { recursive: true, force: true });
 });
-for (const deadline = Date.now() + 90_000; ; ) {
+for (const deadline = Date.now() + 90_000; ;) {
   try {
     if ((await fetch(`${base}/dashboard/assets/app.css`)).ok) break;
   } catch {}
@@ -66,7 +71,8 @@ for (const deadline = Date.now() + 90_000; ; ) {
   await new Promise((resolve) => setTimeout(resolve, 300));
 }
 
-const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)];
+const percentile = (values, p) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)];
 
 /** Times `requests` sequential loads of a page (after two warm-ups), reading the whole body. */
 async function timePage(path) {
@@ -84,7 +90,9 @@ async function timePage(path) {
 }
 
 // A cursor deep in the index: the position of the 50,000th newest run.
-const deep = Buffer.from(JSON.stringify([now - 50_000 * Math.floor((30 * 86_400_000) / total), "RUN00000000000000000050000"])).toString("base64url");
+const deep = Buffer.from(
+  JSON.stringify([now - 50_000 * Math.floor((30 * 86_400_000) / total), "RUN00000000000000000050000"]),
+).toString("base64url");
 const scenarios = [
   ["newest runs, no filter", "/dashboard/runs"],
   ["status = failed", "/dashboard/runs?status=failed"],
@@ -100,7 +108,9 @@ const results = [];
 for (const [label, path] of scenarios) {
   const result = { label, ...(await timePage(path)) };
   results.push(result);
-  console.log(`${label}: p50 ${result.p50.toFixed(1)} ms, p95 ${result.p95.toFixed(1)} ms, max ${result.max.toFixed(1)} ms (${result.bytes} bytes)`);
+  console.log(
+    `${label}: p50 ${result.p50.toFixed(1)} ms, p95 ${result.p95.toFixed(1)} ms, max ${result.max.toFixed(1)} ms (${result.bytes} bytes)`,
+  );
 }
 const worst = Math.max(...results.map((result) => result.p95));
 
@@ -125,6 +135,9 @@ The slowest pages are the ones whose per-status counts cover the most rows (no f
 const file = "bench/RESULTS.md";
 const existing = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmark results\n";
 const marked = /<!-- dashboard -->[\s\S]*<!-- \/dashboard -->/;
-writeFileSync(file, marked.test(existing) ? existing.replace(marked, section) : `${existing.trimEnd()}\n\n${section}\n`);
+writeFileSync(
+  file,
+  marked.test(existing) ? existing.replace(marked, section) : `${existing.trimEnd()}\n\n${section}\n`,
+);
 console.log(`wrote the dashboard section of ${file}`);
 process.exit(0);

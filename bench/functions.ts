@@ -7,11 +7,15 @@ import { Stepwise } from "../sdk/index.ts";
 
 const stepwise = new Stepwise({ id: "bench" });
 
-export const sequential = stepwise.createFunction<{ steps: number }>({ id: "bench-sequential" }, [], async ({ event, step }) => {
-  let last = 0;
-  for (let i = 0; i < event.data.steps; i++) last = await step.run("step", () => Date.now());
-  return last;
-});
+export const sequential = stepwise.createFunction<{ steps: number }>(
+  { id: "bench-sequential" },
+  [],
+  async ({ event, step }) => {
+    let last = 0;
+    for (let i = 0; i < event.data.steps; i++) last = await step.run("step", () => Date.now());
+    return last;
+  },
+);
 
 export const threeSteps = stepwise.createFunction({ id: "bench-three" }, [], async ({ step }) => {
   await step.run("one", () => 1);
@@ -27,8 +31,10 @@ export const oneSecondSleep = stepwise.createFunction({ id: "bench-sleep" }, [],
 });
 
 /** Started by an event; its first step reports when it began, for accept-to-first-step latency. */
-export const firstStep = stepwise.createFunction({ id: "bench-first-step" }, { event: "bench/first-step" }, async ({ step }) =>
-  step.run("first", () => Date.now()),
+export const firstStep = stepwise.createFunction(
+  { id: "bench-first-step" },
+  { event: "bench/first-step" },
+  async ({ step }) => step.run("first", () => Date.now()),
 );
 
 export const benchFunctions = [sequential, threeSteps, oneSecondSleep, firstStep];

@@ -17,11 +17,20 @@ const stateDir = mkdtempSync(join(tmpdir(), "stepwise-bench-"));
 const base = `http://127.0.0.1:${port}`;
 
 // The remote app (bench/app.wrangler.toml) runs in the same wrangler dev, bound as BENCH_APP.
-const server = spawn(process.execPath, ["scripts/dev.mjs", "--port", String(port), "--ip", "127.0.0.1", "-c", "bench/app.wrangler.toml"], {
-  env: { ...process.env, STEPWISE_STATE_DIR: stateDir, STEPWISE_WRANGLER_CONFIG: "bench/wrangler.toml", WRANGLER_SEND_METRICS: "false" },
-  detached: true,
-  stdio: ["ignore", "pipe", "pipe"],
-});
+const server = spawn(
+  process.execPath,
+  ["scripts/dev.mjs", "--port", String(port), "--ip", "127.0.0.1", "-c", "bench/app.wrangler.toml"],
+  {
+    env: {
+      ...process.env,
+      STEPWISE_STATE_DIR: stateDir,
+      STEPWISE_WRANGLER_CONFIG: "bench/wrangler.toml",
+      WRANGLER_SEND_METRICS: "false",
+    },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  },
+);
 let log = "";
 server.stdout.on("data", (chunk) => (log += chunk));
 server.stderr.on("data", (chunk) => (log += chunk));
@@ -41,7 +50,7 @@ async function get(path) {
 }
 
 async function ready() {
-  for (const deadline = Date.now() + 90_000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 90_000; Date.now() < deadline;) {
     try {
       if ((await fetch(`${base}/v1/functions`)).ok) return;
     } catch {}
@@ -102,18 +111,39 @@ if (only) {
 async function measureRemote() {
   const { buildSync } = await import("esbuild");
   const outfile = "bench/.out/node-app.mjs";
-  buildSync({ entryPoints: ["bench/node-app.ts"], outfile, bundle: true, format: "esm", platform: "node", target: "node20", logLevel: "warning" });
+  buildSync({
+    entryPoints: ["bench/node-app.ts"],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    logLevel: "warning",
+  });
   const { startNodeApp } = await import(join(process.cwd(), outfile));
   const nodeApp = await startNodeApp(port + 1000, "bench-signing-key-not-a-secret");
   for (const target of [{ binding: "BENCH_APP" }, { url: nodeApp.url }]) {
-    const response = await fetch(`${base}/v1/apps`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(target) });
-    if (response.status !== 201) throw new Error(`registering ${JSON.stringify(target)}: ${response.status} ${await response.text()}`);
+    const response = await fetch(`${base}/v1/apps`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(target),
+    });
+    if (response.status !== 201)
+      throw new Error(`registering ${JSON.stringify(target)}: ${response.status} ${await response.text()}`);
   }
   // The catalogue of remote functions is cached for up to 2 s per isolate.
   await new Promise((resolve) => setTimeout(resolve, 2_500));
   const results = await measureSet(
-    ["(d) embedded: 200 sequential steps, steps/s", "(d) remote app via service binding, steps/s", "(d) remote app via HTTP on loopback (Node), steps/s"],
-    ["/bench/stepwise/sequential?steps=200", "/bench/stepwise/sequential?steps=200&function=bench-binding-sequential", "/bench/stepwise/sequential?steps=200&function=bench-http-sequential"],
+    [
+      "(d) embedded: 200 sequential steps, steps/s",
+      "(d) remote app via service binding, steps/s",
+      "(d) remote app via HTTP on loopback (Node), steps/s",
+    ],
+    [
+      "/bench/stepwise/sequential?steps=200",
+      "/bench/stepwise/sequential?steps=200&function=bench-binding-sequential",
+      "/bench/stepwise/sequential?steps=200&function=bench-http-sequential",
+    ],
     perSecond,
   );
   nodeApp.stop();
@@ -149,7 +179,11 @@ const sleep = { stepwise: sleepStepwise, workflows: sleepWorkflows };
 const remote = await measureRemote();
 
 async function postEvents(events) {
-  const response = await fetch(`${base}/v1/events`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(events) });
+  const response = await fetch(`${base}/v1/events`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(events),
+  });
   if (response.status !== 202) throw new Error(`POST /v1/events: ${response.status} ${await response.text()}`);
   return (await response.json()).ids;
 }
@@ -181,7 +215,8 @@ async function measureIngest(label, batchSize, requests, concurrency) {
   return result;
 }
 
-const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)];
+const percentile = (values, p) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)];
 
 /**
  * Accept to first step, one event at a time: from just before the POST (Node's clock) to the
@@ -230,7 +265,9 @@ await fanOut(100);
 const fanOutValues = [];
 for (let i = 0; i < repeat; i++) fanOutValues.push(await fanOut(1_000));
 const fanOutResult = { median: median(fanOutValues), values: fanOutValues };
-console.log(`process-items 1,000 items: median ${fanOutResult.median.toFixed(0)} ms (${fanOutValues.map((v) => v.toFixed(0)).join(", ")})`);
+console.log(
+  `process-items 1,000 items: median ${fanOutResult.median.toFixed(0)} ms (${fanOutValues.map((v) => v.toFixed(0)).join(", ")})`,
+);
 
 const ingestBatches = await measureIngest("events accepted/s, batches of 100, 4 clients", 100, 50, 4);
 const ingestSingles = await measureIngest("events accepted/s, single events, 8 clients", 1, 500, 8);
@@ -239,7 +276,8 @@ const p50 = percentile(latencies, 50);
 const p99 = percentile(latencies, 99);
 console.log(`accept to first step: p50 ${p50} ms, p99 ${p99} ms over ${latencies.length} events`);
 
-const row = (name, r, unit, digits = 0) => `| ${name} | ${r.median.toFixed(digits)} ${unit} | ${r.values.map((v) => v.toFixed(digits)).join(", ")} |`;
+const row = (name, r, unit, digits = 0) =>
+  `| ${name} | ${r.median.toFixed(digits)} ${unit} | ${r.values.map((v) => v.toFixed(digits)).join(", ")} |`;
 const ratio = (a, b) => (a / b).toFixed(2);
 const date = new Date().toISOString().slice(0, 10);
 const markdown = `# Benchmark results
@@ -325,7 +363,9 @@ before it is on disk. Waiting for each sync explicitly would add nothing but lat
 `;
 // The dashboard's and the soak's sections come from bench/dashboard.mjs and bench/soak.mjs; they are kept as they are.
 const previous = existsSync("bench/RESULTS.md") ? readFileSync("bench/RESULTS.md", "utf8") : "";
-const kept = ["dashboard", "soak"].map((name) => new RegExp(`<!-- ${name} -->[\\s\\S]*<!-- \\/${name} -->`).exec(previous)?.[0]).filter(Boolean);
+const kept = ["dashboard", "soak"]
+  .map((name) => new RegExp(`<!-- ${name} -->[\\s\\S]*<!-- \\/${name} -->`).exec(previous)?.[0])
+  .filter(Boolean);
 writeFileSync("bench/RESULTS.md", [markdown.trimEnd(), ...kept].join("\n\n") + "\n");
 console.log("wrote bench/RESULTS.md");
 process.exit(0);

@@ -15,7 +15,8 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFil
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const option = (name, fallback) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
+const option = (name, fallback) =>
+  process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback;
 const limitEvents = option("--events", 20_000);
 const burstEvents = option("--burst", 2_500);
 const sleepers = 200;
@@ -31,13 +32,20 @@ let server;
 let log = "";
 function start() {
   server = spawn(process.execPath, ["scripts/dev.mjs", "--port", String(port), "--ip", "127.0.0.1"], {
-    env: { ...process.env, STEPWISE_STATE_DIR: stateDir, STEPWISE_WRANGLER_CONFIG: "bench/wrangler.toml", WRANGLER_SEND_METRICS: "false" },
+    env: {
+      ...process.env,
+      STEPWISE_STATE_DIR: stateDir,
+      STEPWISE_WRANGLER_CONFIG: "bench/wrangler.toml",
+      WRANGLER_SEND_METRICS: "false",
+    },
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
   server.stdout.on("data", (chunk) => (log += chunk));
   server.stderr.on("data", (chunk) => (log += chunk));
-  if (process.env.SOAK_LOG) for (const stream of [server.stdout, server.stderr]) stream.on("data", (chunk) => appendFileSync(process.env.SOAK_LOG, chunk));
+  if (process.env.SOAK_LOG)
+    for (const stream of [server.stdout, server.stderr])
+      stream.on("data", (chunk) => appendFileSync(process.env.SOAK_LOG, chunk));
 }
 function kill() {
   try {
@@ -54,7 +62,7 @@ process.on("exit", () => {
 });
 
 async function ready() {
-  for (const deadline = Date.now() + 90_000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 90_000; Date.now() < deadline;) {
     try {
       if ((await fetch(`${base}/v1/functions`)).ok) return;
     } catch {}
@@ -83,12 +91,19 @@ const sendRetries = { count: 0, statuses: {} };
 /** Sends events (each with its own id, so a retried batch is not recorded twice), retrying a 503 as a client would. */
 async function send(events) {
   for (let attempt = 0; ; attempt++) {
-    const response = await fetch(`${base}/v1/events`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(events), signal: AbortSignal.timeout(60_000) });
+    const response = await fetch(`${base}/v1/events`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(events),
+      signal: AbortSignal.timeout(60_000),
+    });
     const text = await response.text();
     if (response.ok) return JSON.parse(text);
-    if (response.status !== 503 || attempt === 5) throw new Error(`/v1/events: ${response.status} ${text.slice(0, 500)}`);
+    if (response.status !== 503 || attempt === 5)
+      throw new Error(`/v1/events: ${response.status} ${text.slice(0, 500)}`);
     sendRetries.count++;
-    sendRetries.statuses[`${response.status} ${text.slice(0, 80)}`] = (sendRetries.statuses[`${response.status} ${text.slice(0, 80)}`] ?? 0) + 1;
+    sendRetries.statuses[`${response.status} ${text.slice(0, 80)}`] =
+      (sendRetries.statuses[`${response.status} ${text.slice(0, 80)}`] ?? 0) + 1;
     await pause(500 * 2 ** attempt);
   }
 }
@@ -100,8 +115,11 @@ const samples = [];
 const sampler = setInterval(() => {
   try {
     const rows = execFileSync("ps", ["-eo", "pgid=,rss=,comm="], { encoding: "utf8" }).trim().split("\n");
-    const rss = rows.map((row) => row.trim().split(/\s+/)).filter(([pgid, , comm]) => Number(pgid) === server.pid && comm?.includes("workerd"));
-    if (rss.length > 0) samples.push({ phase, at: Date.now(), mb: rss.reduce((sum, [, kb]) => sum + Number(kb), 0) / 1024 });
+    const rss = rows
+      .map((row) => row.trim().split(/\s+/))
+      .filter(([pgid, , comm]) => Number(pgid) === server.pid && comm?.includes("workerd"));
+    if (rss.length > 0)
+      samples.push({ phase, at: Date.now(), mb: rss.reduce((sum, [, kb]) => sum + Number(kb), 0) / 1024 });
   } catch {}
 }, 2_000);
 
@@ -115,14 +133,16 @@ async function until(label, done, progress, { timeoutMs, stallMs = 120_000 }) {
     if (done(current)) return { current, ms: Date.now() - since, stalled: false };
     const now = progress(current);
     if (now !== last) [last, movedAt] = [now, Date.now()];
-    if (Date.now() - movedAt > stallMs || Date.now() - since > timeoutMs) return { current, ms: Date.now() - since, stalled: true };
+    if (Date.now() - movedAt > stallMs || Date.now() - since > timeoutMs)
+      return { current, ms: Date.now() - since, stalled: true };
     process.stdout.write(`\r${elapsed()} ${label}: ${now}   `);
     await pause(2_000);
   }
 }
 
 const keys = (current, kind) => current.effects[kind]?.keys ?? 0;
-const repeats = (current) => Object.values(current.effects).reduce((sum, { total, keys: distinct }) => sum + total - distinct, 0);
+const repeats = (current) =>
+  Object.values(current.effects).reduce((sum, { total, keys: distinct }) => sum + total - distinct, 0);
 
 start();
 await ready();
@@ -133,26 +153,54 @@ console.log(`${elapsed()} dev server up on ${base}`);
 phase = "limit";
 const batchId = Date.now().toString(36);
 const batches = Array.from({ length: Math.ceil(limitEvents / 100) }, (_, b) =>
-  Array.from({ length: Math.min(100, limitEvents - b * 100) }, (_, i) => ({ id: `${batchId}-l${b * 100 + i}`, name: "soak/limited", data: { key: `${batchId}-${b * 100 + i}` } })),
+  Array.from({ length: Math.min(100, limitEvents - b * 100) }, (_, i) => ({
+    id: `${batchId}-l${b * 100 + i}`,
+    name: "soak/limited",
+    data: { key: `${batchId}-${b * 100 + i}` },
+  })),
 );
 const sendStarted = Date.now();
 for (let i = 0; i < batches.length; i += 4) await Promise.all(batches.slice(i, i + 4).map(send));
 const acceptMs = Date.now() - sendStarted;
 console.log(`${elapsed()} ${limitEvents} events accepted in ${acceptMs} ms`);
-const limit = await until("limited runs done", (s) => keys(s, "limited") >= limitEvents, (s) => keys(s, "limited"), { timeoutMs: 30 * 60_000 });
-console.log(`\n${elapsed()} limit phase: ${keys(limit.current, "limited")}/${limitEvents} in ${limit.ms} ms, at most ${limit.current.maxLimitedInFlight} at once${limit.stalled ? " (STALLED)" : ""}`);
+const limit = await until(
+  "limited runs done",
+  (s) => keys(s, "limited") >= limitEvents,
+  (s) => keys(s, "limited"),
+  { timeoutMs: 30 * 60_000 },
+);
+console.log(
+  `\n${elapsed()} limit phase: ${keys(limit.current, "limited")}/${limitEvents} in ${limit.ms} ms, at most ${limit.current.maxLimitedInFlight} at once${limit.stalled ? " (STALLED)" : ""}`,
+);
 
 // Phase 2: a kill -9 during sleeps and a burst.
 phase = "kill";
-await send(Array.from({ length: sleepers }, (_, i) => ({ id: `${batchId}-s${i}`, name: "soak/sleep", data: { key: `${batchId}-s${i}`, seconds: 5 } })));
-await until("sleepers asleep", (s) => keys(s, "sleep-before") >= sleepers, (s) => keys(s, "sleep-before"), { timeoutMs: 120_000 });
-const burst = Array.from({ length: burstEvents }, (_, i) => ({ id: `${batchId}-b${i}`, name: "soak/burst", data: { key: `${batchId}-b${i}` } }));
+await send(
+  Array.from({ length: sleepers }, (_, i) => ({
+    id: `${batchId}-s${i}`,
+    name: "soak/sleep",
+    data: { key: `${batchId}-s${i}`, seconds: 5 },
+  })),
+);
+await until(
+  "sleepers asleep",
+  (s) => keys(s, "sleep-before") >= sleepers,
+  (s) => keys(s, "sleep-before"),
+  { timeoutMs: 120_000 },
+);
+const burst = Array.from({ length: burstEvents }, (_, i) => ({
+  id: `${batchId}-b${i}`,
+  name: "soak/burst",
+  data: { key: `${batchId}-b${i}` },
+}));
 let accepted = 0;
 for (let i = 0; i < burst.length; i += 500) accepted += (await send(burst.slice(i, i + 500))).ids.length;
 const beforeKill = await stats();
 kill();
 const killedAt = Date.now();
-console.log(`\n${elapsed()} killed with ${accepted} burst events accepted, ${keys(beforeKill, "burst-b")} finished, ${keys(beforeKill, "sleep-after")} sleepers awake`);
+console.log(
+  `\n${elapsed()} killed with ${accepted} burst events accepted, ${keys(beforeKill, "burst-b")} finished, ${keys(beforeKill, "sleep-after")} sleepers awake`,
+);
 await pause(500);
 phase = "restart";
 start();
@@ -178,13 +226,36 @@ console.log(`\n${elapsed()} kill phase:`, kill9);
 // Phase 3: fuzz. Seeded, so a failure can be repeated.
 phase = "fuzz";
 let seed = 42;
-const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 const pick = (list) => list[Math.floor(random() * list.length)];
 // In a path or query a lone surrogate cannot be encoded: it is sent as U+FFFD.
 const q = (value) => encodeURIComponent(String(value).toWellFormed());
-const values = [null, true, 0, -1, 1e308, "", "x".repeat(300), "\ud800", { a: 1 }, [1, 2], "2026-01-01", "999999-01-01", "../..", "<script>"];
+const values = [
+  null,
+  true,
+  0,
+  -1,
+  1e308,
+  "",
+  "x".repeat(300),
+  "\ud800",
+  { a: 1 },
+  [1, 2],
+  "2026-01-01",
+  "999999-01-01",
+  "../..",
+  "<script>",
+];
 const nest = (depth) => (depth === 0 ? pick(values) : random() < 0.5 ? [nest(depth - 1)] : { k: nest(depth - 1) });
-const bodies = () => pick([JSON.stringify(nest(Math.floor(random() * 200))), JSON.stringify({ name: pick(values), data: nest(3) }), "{", "[]", "null", JSON.stringify([{ name: "soak/none", data: pick(values) }])]);
+const bodies = () =>
+  pick([
+    JSON.stringify(nest(Math.floor(random() * 200))),
+    JSON.stringify({ name: pick(values), data: nest(3) }),
+    "{",
+    "[]",
+    "null",
+    JSON.stringify([{ name: "soak/none", data: pick(values) }]),
+  ]);
 const routes = [
   () => ["POST", "/v1/events", bodies()],
   () => ["POST", "/v1/functions/soak-burst/invoke", bodies()],
@@ -201,7 +272,12 @@ for (let i = 0; i < fuzzRequests; i += 20) {
   await Promise.all(
     Array.from({ length: Math.min(20, fuzzRequests - i) }, async () => {
       const [method, path, body] = pick(routes)();
-      const response = await fetch(base + path, { method, headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(60_000) });
+      const response = await fetch(base + path, {
+        method,
+        headers: { "content-type": "application/json" },
+        body,
+        signal: AbortSignal.timeout(60_000),
+      });
       await response.arrayBuffer();
       statuses[response.status] = (statuses[response.status] ?? 0) + 1;
       if (response.status >= 500) serverErrors++;
@@ -228,7 +304,11 @@ the functions of bench/soak-functions.ts). Not run in CI.
 |---|---|
 | limit: ${limitEvents.toLocaleString("en")} events to a \`concurrency: 5\` function (batches of 100, 4 at a time) | accepted in ${(acceptMs / 1000).toFixed(1)} s (sends retried after a 503: ${sendRetries.count}${sendRetries.count ? `, ${JSON.stringify(sendRetries.statuses)}` : ""}); ${keys(limit.current, "limited").toLocaleString("en")} completed in ${(limit.ms / 1000).toFixed(0)} s (${((keys(limit.current, "limited") / limit.ms) * 1000).toFixed(0)} runs/s)${limit.stalled ? " **stalled**" : ""}; most steps at once, as the function measured: **${limit.current.maxLimitedInFlight}** |
 | kill -9 during ${sleepers} sleeps and a ${burstEvents.toLocaleString("en")}-event burst | events lost: **${kill9.lost}**; sleepers lost: **${kill9.sleepersLost}**; events with two runs: **${kill9.eventsWithTwoRuns}**; side effects repeated: **${kill9.stepsRepeated}**; all done ${(kill9.recoveredMs / 1000).toFixed(0)} s after the kill (the restart itself took ${(kill9.restartMs / 1000).toFixed(0)} s) |
-| fuzz: ${fuzzRequests.toLocaleString("en")} generated requests (seed 42) | 5xx answers: **${serverErrors}**; statuses ${Object.entries(statuses).map(([status, n]) => `${status}×${n}`).join(", ")} |
+| fuzz: ${fuzzRequests.toLocaleString("en")} generated requests (seed 42) | 5xx answers: **${serverErrors}**; statuses ${Object.entries(
+  statuses,
+)
+  .map(([status, n]) => `${status}×${n}`)
+  .join(", ")} |
 
 GETs that got no answer within 15 s and were asked again (wrangler's local proxy, docs/local-development.md): ${getsAskedAgain}.
 
@@ -238,7 +318,16 @@ ${memory.map((m) => `- ${m.name}: ${mb(m.first)} / ${mb(m.last)} / ${mb(m.max)}`
 const file = "bench/RESULTS.md";
 const existing = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmark results\n";
 const marked = /<!-- soak -->[\s\S]*<!-- \/soak -->/;
-writeFileSync(file, marked.test(existing) ? existing.replace(marked, section) : `${existing.trimEnd()}\n\n${section}\n`);
+writeFileSync(
+  file,
+  marked.test(existing) ? existing.replace(marked, section) : `${existing.trimEnd()}\n\n${section}\n`,
+);
 console.log(section);
-const failed = limit.stalled || recovered.stalled || kill9.lost > 0 || kill9.eventsWithTwoRuns > 0 || serverErrors > 0 || limit.current.maxLimitedInFlight > 5;
+const failed =
+  limit.stalled ||
+  recovered.stalled ||
+  kill9.lost > 0 ||
+  kill9.eventsWithTwoRuns > 0 ||
+  serverErrors > 0 ||
+  limit.current.maxLimitedInFlight > 5;
 process.exit(failed ? 1 : 0);

@@ -15,7 +15,17 @@ import { benchFunctions } from "./functions.ts";
 import { EFFECTS_TABLE, limitedInFlight, soakFunctions, useEffectsDb } from "./soak-functions.ts";
 import type { RawCeiling } from "./raw-ceiling.ts";
 
-export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, FlowGate, EventSweeper, RunIndexBuffer, RunObject, WaitIndex } from "../src/worker.ts";
+export {
+  BulkJob,
+  ConcurrencyLimiter,
+  CronScheduler,
+  EventCollector,
+  FlowGate,
+  EventSweeper,
+  RunIndexBuffer,
+  RunObject,
+  WaitIndex,
+} from "../src/worker.ts";
 export { RawCeiling } from "./raw-ceiling.ts";
 export { SequentialWorkflow, SleepWorkflow, ThreeStepWorkflow } from "./functions.ts";
 
@@ -38,7 +48,11 @@ interface Engine {
   start(scenario: Scenario, params: { steps: number }): Promise<() => Promise<Outcome>>;
 }
 
-const FUNCTION_IDS: Record<Scenario, string> = { sequential: "bench-sequential", three: "bench-three", sleep: "bench-sleep" };
+const FUNCTION_IDS: Record<Scenario, string> = {
+  sequential: "bench-sequential",
+  three: "bench-three",
+  sleep: "bench-sleep",
+};
 
 /** Stepwise; `functionId` runs the scenario as another function (a remote app's copy of it). */
 function stepwiseEngine(env: BenchEnv, functionId?: string): Engine {
@@ -58,7 +72,11 @@ function stepwiseEngine(env: BenchEnv, functionId?: string): Engine {
 }
 
 function workflowsEngine(env: BenchEnv): Engine {
-  const bindings: Record<Scenario, Workflow<{ steps: number }> | Workflow> = { sequential: env.WF_SEQUENTIAL, three: env.WF_THREE, sleep: env.WF_SLEEP };
+  const bindings: Record<Scenario, Workflow<{ steps: number }> | Workflow> = {
+    sequential: env.WF_SEQUENTIAL,
+    three: env.WF_THREE,
+    sleep: env.WF_SLEEP,
+  };
   return {
     async start(scenario, params) {
       const instance = await bindings[scenario].create({ params });
@@ -87,7 +105,8 @@ async function waitAll(checks: (() => Promise<Outcome>)[], pollMs: number): Prom
     if (results.includes(undefined)) await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
   const outcomes = results.filter((outcome): outcome is Outcome => outcome !== undefined);
-  if (outcomes.some((outcome) => outcome.failed)) throw new Error(`a run failed: ${JSON.stringify(outcomes.find((o) => o.failed))}`);
+  if (outcomes.some((outcome) => outcome.failed))
+    throw new Error(`a run failed: ${JSON.stringify(outcomes.find((o) => o.failed))}`);
   return outcomes;
 }
 
@@ -109,10 +128,16 @@ app.get("/bench/soak/reset", async (c) => {
 
 app.get("/bench/soak/stats", async (c) => {
   await c.env.DB.prepare(EFFECTS_TABLE).run();
-  const { results } = await c.env.DB.prepare("SELECT kind, count(*) AS total, count(DISTINCT key) AS keys FROM soak_effects GROUP BY kind").all<{ kind: string; total: number; keys: number }>();
+  const { results } = await c.env.DB.prepare(
+    "SELECT kind, count(*) AS total, count(DISTINCT key) AS keys FROM soak_effects GROUP BY kind",
+  ).all<{ kind: string; total: number; keys: number }>();
   // Events that started more than one run of one function: none, if routing is idempotent.
-  const twice = await c.env.DB.prepare("SELECT count(*) AS n FROM (SELECT 1 FROM runs WHERE function_id LIKE 'soak-%' GROUP BY function_id, event_id HAVING count(*) > 1)").first<{ n: number }>();
-  const runs = await c.env.DB.prepare("SELECT status, count(*) AS n FROM runs WHERE function_id LIKE 'soak-%' GROUP BY status").all<{ status: string; n: number }>();
+  const twice = await c.env.DB.prepare(
+    "SELECT count(*) AS n FROM (SELECT 1 FROM runs WHERE function_id LIKE 'soak-%' GROUP BY function_id, event_id HAVING count(*) > 1)",
+  ).first<{ n: number }>();
+  const runs = await c.env.DB.prepare(
+    "SELECT status, count(*) AS n FROM runs WHERE function_id LIKE 'soak-%' GROUP BY status",
+  ).all<{ status: string; n: number }>();
   return c.json({
     maxLimitedInFlight: limitedInFlight.max,
     effects: Object.fromEntries(results.map((row) => [row.kind, { total: row.total, keys: row.keys }])),
@@ -122,7 +147,8 @@ app.get("/bench/soak/stats", async (c) => {
 });
 
 app.get("/bench/:engine/:scenario", async (c) => {
-  const engine = c.req.param("engine") === "workflows" ? workflowsEngine(c.env) : stepwiseEngine(c.env, c.req.query("function"));
+  const engine =
+    c.req.param("engine") === "workflows" ? workflowsEngine(c.env) : stepwiseEngine(c.env, c.req.query("function"));
   const scenario = c.req.param("scenario") as Scenario;
   const steps = Number(c.req.query("steps") ?? 200);
   const runs = Number(c.req.query("runs") ?? 1);
@@ -141,7 +167,9 @@ app.get("/bench/:engine/:scenario", async (c) => {
 export default {
   fetch: (request, env, ctx) => {
     useEffectsDb(env.DB);
-    return new URL(request.url).pathname.startsWith("/bench/") ? app.fetch(request, env, ctx) : stepwiseWorker.fetch(request, env, ctx);
+    return new URL(request.url).pathname.startsWith("/bench/")
+      ? app.fetch(request, env, ctx)
+      : stepwiseWorker.fetch(request, env, ctx);
   },
   queue: (batch, env, ctx) => {
     useEffectsDb(env.DB);

@@ -20,15 +20,24 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 export function deploy({ dryRun, config: configArg, log }) {
   const { path, config } = readConfig(configArg);
   const c = ["-c", path];
-  const step = (/** @type {string} */ what, /** @type {string[]} */ args) => log(`${dryRun ? "[dry run] would" : "→"} ${what}: wrangler ${args.join(" ")}`);
+  const step = (/** @type {string} */ what, /** @type {string[]} */ args) =>
+    log(`${dryRun ? "[dry run] would" : "→"} ${what}: wrangler ${args.join(" ")}`);
 
   if (config.vars?.STEPWISE_ENV === "development") {
-    throw new CliError(`${path} sets STEPWISE_ENV = "development", which leaves the API open: deploy with "production" (npm run dev sets development locally)`);
+    throw new CliError(
+      `${path} sets STEPWISE_ENV = "development", which leaves the API open: deploy with "production" (npm run dev sets development locally)`,
+    );
   }
   const db = (config.d1_databases ?? []).find((database) => database.binding === "DB");
-  if (!db?.database_name) throw new CliError(`${path} has no D1 database bound as DB (with a database_name): Stepwise keeps its run index there`);
-  const queues = [...new Set([...(config.queues?.producers ?? []), ...(config.queues?.consumers ?? [])].map((queue) => queue.queue))];
-  if (queues.length === 0) throw new CliError(`${path} has no queue: Stepwise routes events through one (queues.producers binding EVENTS)`);
+  if (!db?.database_name)
+    throw new CliError(
+      `${path} has no D1 database bound as DB (with a database_name): Stepwise keeps its run index there`,
+    );
+  const queues = [
+    ...new Set([...(config.queues?.producers ?? []), ...(config.queues?.consumers ?? [])].map((queue) => queue.queue)),
+  ];
+  if (queues.length === 0)
+    throw new CliError(`${path} has no queue: Stepwise routes events through one (queues.producers binding EVENTS)`);
 
   // 1. Keys: a Worker deployed without them is locked (503), so refuse before creating anything.
   const secretArgs = ["secret", "list", "--format", "json", ...c];
@@ -62,7 +71,10 @@ export function deploy({ dryRun, config: configArg, log }) {
       if (!id) throw new CliError(`wrangler d1 create did not print the new database's id:\n${created.stdout}`);
     }
     if (!db.database_id || db.database_id === PLACEHOLDER_ID) writeDatabaseId(path, id, log);
-    else if (db.database_id !== id) log(`note: ${path} names database_id ${db.database_id}, but "${db.database_name}" is ${id}; wrangler uses the id in ${path}`);
+    else if (db.database_id !== id)
+      log(
+        `note: ${path} names database_id ${db.database_id}, but "${db.database_name}" is ${id}; wrangler uses the id in ${path}`,
+      );
   } else {
     step(`create it when missing (and write its id into ${path})`, ["d1", "create", db.database_name, ...c]);
   }
@@ -83,7 +95,8 @@ export function deploy({ dryRun, config: configArg, log }) {
   // 4. Stepwise's tables.
   const migrateArgs = ["d1", "migrations", "apply", "DB", "--remote", ...c];
   step("apply Stepwise's D1 migrations", migrateArgs);
-  if (!dryRun && wrangler(migrateArgs).status !== 0) throw new CliError("the D1 migrations failed: nothing was deployed");
+  if (!dryRun && wrangler(migrateArgs).status !== 0)
+    throw new CliError("the D1 migrations failed: nothing was deployed");
 
   // 5. The Worker.
   const deployArgs = ["deploy", ...c, ...(dryRun ? ["--dry-run"] : [])];
@@ -97,7 +110,9 @@ function secretNames(stdout) {
   try {
     /** @type {unknown} */
     const parsed = JSON.parse(stdout);
-    return Array.isArray(parsed) ? parsed.map((entry) => (entry && typeof entry === "object" && "name" in entry ? String(entry.name) : "")) : [];
+    return Array.isArray(parsed)
+      ? parsed.map((entry) => (entry && typeof entry === "object" && "name" in entry ? String(entry.name) : ""))
+      : [];
   } catch {
     return [];
   }
@@ -108,7 +123,8 @@ function secretNames(stdout) {
  * @param {string} name
  */
 function databaseId(listed, name) {
-  if (listed.status !== 0) throw new CliError(`wrangler d1 list failed (are you logged in? npx wrangler login):\n${listed.stderr}`);
+  if (listed.status !== 0)
+    throw new CliError(`wrangler d1 list failed (are you logged in? npx wrangler login):\n${listed.stderr}`);
   /** @type {unknown} */
   let parsed;
   try {
@@ -129,7 +145,9 @@ function databaseId(listed, name) {
 function writeDatabaseId(path, id, log) {
   const text = readFileSync(path, "utf8");
   if (text.split(PLACEHOLDER_ID).length !== 2) {
-    throw new CliError(`put the database's id in ${path} (d1_databases, binding DB): database_id = "${id}", then deploy again`);
+    throw new CliError(
+      `put the database's id in ${path} (d1_databases, binding DB): database_id = "${id}", then deploy again`,
+    );
   }
   writeFileSync(path, text.replace(PLACEHOLDER_ID, id));
   log(`wrote database_id = "${id}" into ${path} (commit it)`);

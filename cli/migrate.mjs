@@ -13,8 +13,18 @@ export function migrate({ remote, config: configArg, persistTo, log }) {
   const { path, config } = readConfig(configArg);
   const db = (config.d1_databases ?? []).find((database) => database.binding === "DB");
   if (!db) throw new CliError(`${path} has no D1 database bound as DB`);
-  if (!db.migrations_dir) log(`note: ${path} names no migrations_dir for DB; point it at node_modules/stepwise/migrations`);
-  const args = ["d1", "migrations", "apply", "DB", remote ? "--remote" : "--local", ...(persistTo ? ["--persist-to", persistTo] : []), "-c", path];
+  if (!db.migrations_dir)
+    log(`note: ${path} names no migrations_dir for DB; point it at node_modules/stepwise/migrations`);
+  const args = [
+    "d1",
+    "migrations",
+    "apply",
+    "DB",
+    remote ? "--remote" : "--local",
+    ...(persistTo ? ["--persist-to", persistTo] : []),
+    "-c",
+    path,
+  ];
   log(`→ wrangler ${args.join(" ")}`);
   if (wrangler(args).status !== 0) throw new CliError("the D1 migrations failed");
 }

@@ -49,7 +49,10 @@ try {
     } else throw new CliError(`unknown command "${command}"\n${USAGE}`);
   }
 } catch (error) {
-  if (error instanceof CliError || (error instanceof Error && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"))) {
+  if (
+    error instanceof CliError ||
+    (error instanceof Error && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"))
+  ) {
     console.error(`stepwise: ${error.message}`);
     process.exit(error instanceof CliError ? 1 : 2);
   }

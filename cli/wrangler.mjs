@@ -53,6 +53,9 @@ export function readConfig(configPath) {
   /** @type {{ experimental_readRawConfig: (args: { config?: string }) => { rawConfig: WorkerConfig, configPath?: string } }} */
   const api = projectRequire("wrangler");
   const { rawConfig, configPath: found } = api.experimental_readRawConfig(configPath ? { config: configPath } : {});
-  if (!found) throw new CliError("no wrangler.toml (or wrangler.json/jsonc) here: run the command in your Worker's folder or pass -c");
+  if (!found)
+    throw new CliError(
+      "no wrangler.toml (or wrangler.json/jsonc) here: run the command in your Worker's folder or pass -c",
+    );
   return { path: found, config: rawConfig };
 }

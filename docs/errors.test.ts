@@ -12,11 +12,14 @@ describe("docs/errors.md", () => {
 
   it("lists every name Stepwise records, with its meaning as the catalogue states it", () => {
     expect(namesIn(recorded).sort()).toEqual(Object.keys(ERROR_NAMES).sort());
-    for (const [name, meaning] of Object.entries(ERROR_NAMES)) expect(recorded).toContain(`| \`${name}\` | ${meaning} |`);
+    for (const [name, meaning] of Object.entries(ERROR_NAMES))
+      expect(recorded).toContain(`| \`${name}\` | ${meaning} |`);
   });
 
   it("lists every error class the SDK exports, and only those", () => {
-    const exported = Object.entries(sdk).filter(([, value]) => typeof value === "function" && value.prototype instanceof Error).map(([name]) => name);
+    const exported = Object.entries(sdk)
+      .filter(([, value]) => typeof value === "function" && value.prototype instanceof Error)
+      .map(([name]) => name);
     expect(namesIn(classes).sort()).toEqual(exported.filter((name) => name !== "StepwiseError").sort());
   });
 });

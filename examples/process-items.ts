@@ -30,7 +30,11 @@ export const processItems = stepwise.createFunction<BatchReady>(
   { id: "process-items", name: "Process a batch of items", concurrency: 100 },
   { event: "items/batch-ready" },
   async ({ event, step }) => {
-    const results = await Promise.all(event.data.itemIds.map((itemId) => step.run({ id: "process", name: `process ${itemId}` }, () => processItem(itemId))));
+    const results = await Promise.all(
+      event.data.itemIds.map((itemId) =>
+        step.run({ id: "process", name: `process ${itemId}` }, () => processItem(itemId)),
+      ),
+    );
     return { processed: results.length };
   },
 );

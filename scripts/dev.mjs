@@ -11,7 +11,8 @@ const persist = process.env.STEPWISE_STATE_DIR ?? ".wrangler/state";
 const wrangler = ["node_modules/wrangler/bin/wrangler.js"];
 const config = process.env.STEPWISE_WRANGLER_CONFIG ?? "wrangler.toml";
 // Another config (the benchmark's) names its own entry and vars.
-const development = process.env.STEPWISE_WRANGLER_CONFIG === undefined ? ["src/dev.ts", "--var", "STEPWISE_ENV:development"] : [];
+const development =
+  process.env.STEPWISE_WRANGLER_CONFIG === undefined ? ["src/dev.ts", "--var", "STEPWISE_ENV:development"] : [];
 
 // Local development sends nothing to Cloudflare unless asked to. The preload works around a
 // local-queue stall in miniflare (see scripts/loopback-keepalive.mjs).
@@ -30,12 +31,18 @@ if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 const devVars = existsSync(".dev.vars") ? readFileSync(".dev.vars", "utf8") : "";
 const keyed = (name) => new RegExp(`^\\s*${name}\\s*=\\s*\\S`, "m").test(devVars);
 if (!keyed("STEPWISE_API_KEYS") || !keyed("STEPWISE_EVENT_KEYS")) {
-  console.warn("stepwise: running OPEN for local development: set STEPWISE_API_KEYS and STEPWISE_EVENT_KEYS in .dev.vars to require keys");
+  console.warn(
+    "stepwise: running OPEN for local development: set STEPWISE_API_KEYS and STEPWISE_EVENT_KEYS in .dev.vars to require keys",
+  );
 }
 
-const dev = spawn(process.execPath, [...wrangler, "dev", ...development, "--persist-to", persist, "-c", config, ...process.argv.slice(2)], {
-  stdio: "inherit",
-  env: devEnv,
-});
+const dev = spawn(
+  process.execPath,
+  [...wrangler, "dev", ...development, "--persist-to", persist, "-c", config, ...process.argv.slice(2)],
+  {
+    stdio: "inherit",
+    env: devEnv,
+  },
+);
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -3,6 +3,11 @@
 import { readFileSync } from "node:fs";
 
 /** @returns {{ file: string, title: string }[]} */
-export function reliabilityEntries(markdown = readFileSync(new URL("../test/RELIABILITY.md", import.meta.url), "utf8")) {
-  return [...markdown.matchAll(/^- `([^`]+\.test\.ts)` › "(.+?)"/gm)].map(([, file, title]) => ({ file: String(file), title: String(title) }));
+export function reliabilityEntries(
+  markdown = readFileSync(new URL("../test/RELIABILITY.md", import.meta.url), "utf8"),
+) {
+  return [...markdown.matchAll(/^- `([^`]+\.test\.ts)` › "(.+?)"/gm)].map(([, file, title]) => ({
+    file: String(file),
+    title: String(title),
+  }));
 }

@@ -34,17 +34,25 @@ export const appTargetSchema = z.union([
   z
     .object({
       binding: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "a binding name from wrangler.toml, like APP_WORKER"),
-      path: z.string().regex(/^\/[\w\-./~%]*$/, 'a path like "/api/stepwise"').max(512).optional(),
+      path: z
+        .string()
+        .regex(/^\/[\w\-./~%]*$/, 'a path like "/api/stepwise"')
+        .max(512)
+        .optional(),
     })
     .strict(),
-  z
-    .object({ url: z.url({ protocol: /^https?$/, error: "an http:// or https:// URL" }).max(2048) })
-    .strict(),
+  z.object({ url: z.url({ protocol: /^https?$/, error: "an http:// or https:// URL" }).max(2048) }).strict(),
 ]);
 export type AppTarget = z.infer<typeof appTargetSchema>;
 
 /** Codes an app answers with when it cannot run a request. */
-const APP_ERROR_CODES = ["unauthorized", "invalid_request", "function_not_found", "method_not_allowed", "not_configured"] as const;
+const APP_ERROR_CODES = [
+  "unauthorized",
+  "invalid_request",
+  "function_not_found",
+  "method_not_allowed",
+  "not_configured",
+] as const;
 export type AppErrorCode = (typeof APP_ERROR_CODES)[number];
 
 /** An app's error answer. */

@@ -27,7 +27,10 @@ export type RpcAnswer<T> = { ok: true; value: T } | { ok: false; refusal: Refusa
 
 /** The schema of an {@link RpcAnswer} carrying `value`: the SDK checks what crosses the binding. */
 export function answerSchema<S extends z.ZodType>(value: S) {
-  return z.discriminatedUnion("ok", [z.object({ ok: z.literal(true), value }), z.object({ ok: z.literal(false), refusal: refusalSchema })]);
+  return z.discriminatedUnion("ok", [
+    z.object({ ok: z.literal(true), value }),
+    z.object({ ok: z.literal(false), refusal: refusalSchema }),
+  ]);
 }
 
 /** Filters of {@link StepwiseBinding.listRuns}. */

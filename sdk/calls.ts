@@ -14,7 +14,10 @@ type HttpTarget = Exclude<StepwiseTarget, { binding: unknown }>;
 
 const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause));
 
-async function overBinding<S extends z.ZodType>(call: () => Promise<RpcAnswer<unknown>>, schema: S): Promise<z.output<S>> {
+async function overBinding<S extends z.ZodType>(
+  call: () => Promise<RpcAnswer<unknown>>,
+  schema: S,
+): Promise<z.output<S>> {
   let answer: unknown;
   try {
     answer = await call();
@@ -25,11 +28,16 @@ async function overBinding<S extends z.ZodType>(call: () => Promise<RpcAnswer<un
 }
 
 async function overHttp(target: HttpTarget, method: "GET" | "POST", path: string, body?: unknown): Promise<Response> {
-  if (!target.apiKey) throw new StepwiseError(`This call needs an API key over HTTPS: give the client \`apiKey\` (or a \`binding\`)`);
+  if (!target.apiKey)
+    throw new StepwiseError(`This call needs an API key over HTTPS: give the client \`apiKey\` (or a \`binding\`)`);
   const headers: Record<string, string> = { authorization: `Bearer ${target.apiKey}` };
   if (body !== undefined) headers["content-type"] = "application/json";
   try {
-    return await (target.fetch ?? fetch)(new URL(path, target.baseUrl).toString(), { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    return await (target.fetch ?? fetch)(new URL(path, target.baseUrl).toString(), {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
   } catch (cause) {
     throw new StepwiseError(`Could not reach Stepwise at ${target.baseUrl}: ${describe(cause)}`);
   }
@@ -48,9 +56,17 @@ async function orNull<S extends z.ZodType>(response: Response, schema: S): Promi
 const runPath = (runId: string, action = ""): string => `/v1/runs/${encodeURIComponent(runId)}${action}`;
 
 /** Starts a run of `functionId`. */
-export async function invoke(target: StepwiseTarget, functionId: string, data: Record<string, unknown>): Promise<{ runId: string }> {
-  if ("binding" in target) return overBinding(() => target.binding.invoke(functionId, data), bindingValueSchemas.invoke);
-  return unwrapResponse(await overHttp(target, "POST", `/v1/functions/${encodeURIComponent(functionId)}/invoke`, { data }), bindingValueSchemas.invoke);
+export async function invoke(
+  target: StepwiseTarget,
+  functionId: string,
+  data: Record<string, unknown>,
+): Promise<{ runId: string }> {
+  if ("binding" in target)
+    return overBinding(() => target.binding.invoke(functionId, data), bindingValueSchemas.invoke);
+  return unwrapResponse(
+    await overHttp(target, "POST", `/v1/functions/${encodeURIComponent(functionId)}/invoke`, { data }),
+    bindingValueSchemas.invoke,
+  );
 }
 
 /** A run with its steps; null when there is no such run. */
@@ -63,7 +79,14 @@ export async function getRun(target: StepwiseTarget, runId: string): Promise<Run
 export async function listRuns(target: StepwiseTarget, filter: ListRunsFilter): Promise<RunPage> {
   if ("binding" in target) return overBinding(() => target.binding.listRuns(filter), bindingValueSchemas.listRuns);
   const query = new URLSearchParams();
-  const names: Record<keyof ListRunsFilter, string> = { functionId: "function", eventId: "event", status: "status", after: "after", cursor: "cursor", limit: "limit" };
+  const names: Record<keyof ListRunsFilter, string> = {
+    functionId: "function",
+    eventId: "event",
+    status: "status",
+    after: "after",
+    cursor: "cursor",
+    limit: "limit",
+  };
   for (const [key, name] of Object.entries(names) as [keyof ListRunsFilter, string][]) {
     const value = filter[key];
     if (value !== undefined) query.set(name, String(value));
@@ -74,5 +97,8 @@ export async function listRuns(target: StepwiseTarget, filter: ListRunsFilter): 
 /** Cancels a run; null when there is no such run. */
 export async function cancel(target: StepwiseTarget, runId: string, reason?: string): Promise<CancelResult | null> {
   if ("binding" in target) return overBinding(() => target.binding.cancel(runId, reason), bindingValueSchemas.cancel);
-  return orNull(await overHttp(target, "POST", runPath(runId, "/cancel"), reason === undefined ? {} : { reason }), bindingValueSchemas.cancel.unwrap());
+  return orNull(
+    await overHttp(target, "POST", runPath(runId, "/cancel"), reason === undefined ? {} : { reason }),
+    bindingValueSchemas.cancel.unwrap(),
+  );
 }

@@ -55,9 +55,12 @@ export function waitSpec(stepId: string, options: WaitForEventOptions, now: numb
   if (typeof options?.event !== "string" || options.event.length === 0 || options.event.length > 256) {
     throw new InvalidStepError(`${where} needs an event name of 1 to 256 characters`);
   }
-  if (options.match !== undefined && options.if !== undefined) throw new InvalidStepError(`${where}: give \`match\` or \`if\`, not both`);
+  if (options.match !== undefined && options.if !== undefined)
+    throw new InvalidStepError(`${where}: give \`match\` or \`if\`, not both`);
   if (options.match !== undefined && !PATH.test(options.match)) {
-    throw new InvalidStepError(`${where}: match must be a dotted path like "data.invoiceId"; got ${JSON.stringify(options.match)}`);
+    throw new InvalidStepError(
+      `${where}: match must be a dotted path like "data.invoiceId"; got ${JSON.stringify(options.match)}`,
+    );
   }
   const condition = options.match !== undefined ? `event.${options.match} == async.${options.match}` : options.if;
   const invalid = condition === undefined ? undefined : expressionError(condition);
@@ -65,7 +68,8 @@ export function waitSpec(stepId: string, options: WaitForEventOptions, now: numb
   const timeout = toMs(options.timeout);
   if (timeout > MAX_WAIT_MS) throw new InvalidStepError(`${where} waits ${timeout} ms; the limit is 1 year`);
   const lookbackMs = options.lookback === undefined ? undefined : toMs(options.lookback);
-  if (lookbackMs !== undefined && lookbackMs > MAX_LOOKBACK_MS) throw new InvalidStepError(`${where}: lookback is at most 1 hour`);
+  if (lookbackMs !== undefined && lookbackMs > MAX_LOOKBACK_MS)
+    throw new InvalidStepError(`${where}: lookback is at most 1 hour`);
   return {
     event: options.event,
     until: now + timeout,
@@ -81,17 +85,29 @@ export function multiWaitSpec(stepId: string, options: WaitForEventsOptions, now
   if (!Array.isArray(parts) || parts.length < 1 || parts.length > 10) {
     throw new InvalidStepError(`step.waitForEvents("${stepId}") needs \`all\` or \`any\` with 1 to 10 events`);
   }
-  const specs = parts.map((part) => waitSpec(stepId, { ...part, timeout: options.timeout, ...(options.lookback !== undefined ? { lookback: options.lookback } : {}) }, now));
+  const specs = parts.map((part) =>
+    waitSpec(
+      stepId,
+      { ...part, timeout: options.timeout, ...(options.lookback !== undefined ? { lookback: options.lookback } : {}) },
+      now,
+    ),
+  );
   const [first, ...rest] = specs;
-  return { ...first!, mode, more: rest.map((spec) => ({ event: spec.event, ...(spec.if !== undefined ? { if: spec.if } : {}) })) };
+  return {
+    ...first!,
+    mode,
+    more: rest.map((spec) => ({ event: spec.event, ...(spec.if !== undefined ? { if: spec.if } : {}) })),
+  };
 }
 
 /** Checks the events a `step.sendEvent` sends; the engine validates them fully. */
 export function sendable(stepId: string, events: SendableEvent | SendableEvent[]): Record<string, unknown>[] {
   const list = Array.isArray(events) ? events : [events];
-  if (list.length === 0 || list.length > 5_000) throw new InvalidStepError(`step.sendEvent("${stepId}") sends 1 to 5,000 events; got ${list.length}`);
+  if (list.length === 0 || list.length > 5_000)
+    throw new InvalidStepError(`step.sendEvent("${stepId}") sends 1 to 5,000 events; got ${list.length}`);
   for (const event of list) {
-    if (typeof event?.name !== "string" || event.name.length === 0) throw new InvalidStepError(`step.sendEvent("${stepId}"): every event needs a name`);
+    if (typeof event?.name !== "string" || event.name.length === 0)
+      throw new InvalidStepError(`step.sendEvent("${stepId}"): every event needs a name`);
   }
   return JSON.parse(JSON.stringify(list)) as Record<string, unknown>[];
 }

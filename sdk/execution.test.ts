@@ -10,7 +10,17 @@ const fnOf = (handler: Handler<Record<string, unknown>, unknown>) => client.crea
 
 function request(steps: Record<string, MemoStep> = {}, extra: Partial<ExecutionRequest> = {}): ExecutionRequest {
   const event = { id: "e1", name: "test/event", data: { n: 1 }, ts: 0 };
-  return { version: 1, functionId: "f", runId: "r1", attempt: 0, event, events: [event], steps, allowImmediate: true, ...extra };
+  return {
+    version: 1,
+    functionId: "f",
+    runId: "r1",
+    attempt: 0,
+    event,
+    events: [event],
+    steps,
+    allowImmediate: true,
+    ...extra,
+  };
 }
 const done = (output: unknown): MemoStep => ({ status: "completed", op: "run", output });
 
@@ -44,14 +54,18 @@ describe("execute", () => {
 
   it("reports parallel steps as planned, then runs exactly the one asked for", async () => {
     const ran: string[] = [];
-    const fn = fnOf(async ({ step }) => Promise.all(["a", "b", "c"].map((id) => step.run(id, () => (ran.push(id), id)))));
+    const fn = fnOf(async ({ step }) =>
+      Promise.all(["a", "b", "c"].map((id) => step.run(id, () => (ran.push(id), id)))),
+    );
     const planned = await execute(fn, request());
     expect(planned).toEqual({
       type: "steps",
       steps: ["a", "b", "c"].map((id) => ({ type: "planned", id, name: id, op: "run" })),
     });
     expect(ran).toEqual([]);
-    expect(await execute(fn, request({}, { runStep: "b", allowImmediate: false }))).toMatchObject({ steps: [{ type: "ran", id: "b" }] });
+    expect(await execute(fn, request({}, { runStep: "b", allowImmediate: false }))).toMatchObject({
+      steps: [{ type: "ran", id: "b" }],
+    });
     expect(ran).toEqual(["b"]);
   });
 
@@ -66,12 +80,30 @@ describe("execute", () => {
   it("classifies step errors: retriable, non-retriable, retry-after", async () => {
     const at = Date.now() + 60_000;
     const cases: [() => never, object][] = [
-      [() => { throw new Error("flaky"); }, { retriable: true }],
-      [() => { throw new NonRetriableError("no"); }, { retriable: false }],
-      [() => { throw new RetryAfterError("later", new Date(at)); }, { retriable: true, retryAt: at }],
+      [
+        () => {
+          throw new Error("flaky");
+        },
+        { retriable: true },
+      ],
+      [
+        () => {
+          throw new NonRetriableError("no");
+        },
+        { retriable: false },
+      ],
+      [
+        () => {
+          throw new RetryAfterError("later", new Date(at));
+        },
+        { retriable: true, retryAt: at },
+      ],
     ];
     for (const [body, expected] of cases) {
-      const response = await execute(fnOf(async ({ step }) => step.run("s", body)), request());
+      const response = await execute(
+        fnOf(async ({ step }) => step.run("s", body)),
+        request(),
+      );
       expect(response).toMatchObject({ type: "steps", steps: [{ type: "errored", id: "s", ...expected }] });
     }
   });
@@ -85,7 +117,10 @@ describe("execute", () => {
         return (error as Error).message;
       }
     });
-    expect(await execute(fn, request({ s: failed }))).toEqual({ type: "completed", output: 'Step "s" failed: Error: gone' });
+    expect(await execute(fn, request({ s: failed }))).toEqual({
+      type: "completed",
+      output: 'Step "s" failed: Error: gone',
+    });
   });
 
   it("reports a sleep with its wake time", async () => {
@@ -112,7 +147,10 @@ describe("execute", () => {
   });
 
   it("rejects bad step arguments as non-retriable", async () => {
-    const response = await execute(fnOf(async ({ step }) => step.sleep("s", "whenever")), request());
+    const response = await execute(
+      fnOf(async ({ step }) => step.sleep("s", "whenever")),
+      request(),
+    );
     expect(response).toMatchObject({ type: "failed", retriable: false, error: { name: "InvalidDurationError" } });
   });
 
@@ -150,21 +188,37 @@ describe("execute", () => {
     memo.nap = { status: "completed", op: "sleep", output: null };
     expect(await execute(fn, request(memo))).toMatchObject({ type: "steps", steps: [{ id: "p" }, { id: "q" }] });
     for (const id of ["p", "q"]) {
-      expect(await execute(fn, request(memo, { runStep: id }))).toMatchObject({ type: "steps", steps: [{ type: "ran", id }] });
+      expect(await execute(fn, request(memo, { runStep: id }))).toMatchObject({
+        type: "steps",
+        steps: [{ type: "ran", id }],
+      });
     }
     memo.p = done("p");
     memo.q = done("q");
     expect(await execute(fn, request(memo))).toMatchObject({ type: "completed" });
-    expect(info.mock.calls.map((call) => call[1])).toEqual(["start", "in a", "after a", "fan out", "in p", "in q", "end"]);
+    expect(info.mock.calls.map((call) => call[1])).toEqual([
+      "start",
+      "in a",
+      "after a",
+      "fan out",
+      "in p",
+      "in q",
+      "end",
+    ]);
     info.mockRestore();
   });
 });
 
 describe("step timeouts", () => {
   it("fails an attempt that outlasts the step's timeout, retriably", async () => {
-    const fn = fnOf(async ({ step }) => step.run("slow", () => new Promise((resolve) => setTimeout(() => resolve("late"), 200)), { timeout: 20 }));
+    const fn = fnOf(async ({ step }) =>
+      step.run("slow", () => new Promise((resolve) => setTimeout(() => resolve("late"), 200)), { timeout: 20 }),
+    );
     const response = await execute(fn, request());
-    expect(response).toMatchObject({ type: "steps", steps: [{ type: "errored", id: "slow", retriable: true, error: { name: "StepTimeoutError" } }] });
+    expect(response).toMatchObject({
+      type: "steps",
+      steps: [{ type: "errored", id: "slow", retriable: true, error: { name: "StepTimeoutError" } }],
+    });
   });
 
   it("with a batching budget, runs consecutive steps in one call and stops before a sleep", async () => {
@@ -175,7 +229,14 @@ describe("step timeouts", () => {
       return step.run("d", () => runs.push("d"));
     });
     const response = await execute(fn, request({}, { immediateBudgetMs: 1_000 }));
-    expect(response).toMatchObject({ type: "steps", steps: [{ id: "a", output: "A" }, { id: "b", output: "B" }, { id: "c", output: "C" }] });
+    expect(response).toMatchObject({
+      type: "steps",
+      steps: [
+        { id: "a", output: "A" },
+        { id: "b", output: "B" },
+        { id: "c", output: "C" },
+      ],
+    });
     expect(response.type === "steps" && response.steps.every((step) => step.type === "ran")).toBe(true);
     expect(runs).toEqual(["a", "b", "c"]);
     expect(await execute(fn, request())).toMatchObject({ type: "steps", steps: [{ id: "a" }] });
@@ -192,7 +253,13 @@ describe("step timeouts", () => {
       await step.run("c", () => runs.push("c"));
     });
     const response = await execute(fn, request({}, { immediateBudgetMs: 1_000 }));
-    expect(response).toMatchObject({ type: "steps", steps: [{ type: "ran", id: "a" }, { type: "errored", id: "b", error: { message: "b broke" } }] });
+    expect(response).toMatchObject({
+      type: "steps",
+      steps: [
+        { type: "ran", id: "a" },
+        { type: "errored", id: "b", error: { message: "b broke" } },
+      ],
+    });
     expect(runs).toEqual(["a", "b"]);
   });
 });

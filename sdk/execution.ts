@@ -5,14 +5,26 @@
 import { NonRetriableError, RetryAfterError, StepError, StepTimeoutError } from "./errors.ts";
 import type { StepwiseFunction } from "./function.ts";
 import { LogLines, replayAwareLogger } from "./logger.ts";
-import { MAX_STEP_OUTPUT_BYTES, serializeError, type ExecutionRequest, type ExecutionResponse, type ReachedStep as Reported } from "./protocol.ts";
+import {
+  MAX_STEP_OUTPUT_BYTES,
+  serializeError,
+  type ExecutionRequest,
+  type ExecutionResponse,
+  type ReachedStep as Reported,
+} from "./protocol.ts";
 import { ExecutionSession, type ReachedStep } from "./session.ts";
 import { createStepTools } from "./step-tools.ts";
 import { namedError } from "./error-names.ts";
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-const NON_RETRIABLE = new Set(["NonRetriableError", "NonDeterminismError", "InvalidStepError", "InvalidDurationError", "StepError"]);
+const NON_RETRIABLE = new Set([
+  "NonRetriableError",
+  "NonDeterminismError",
+  "InvalidStepError",
+  "InvalidDurationError",
+  "StepError",
+]);
 
 /**
  * Microtask turns without any step call after which the handler counts as quiet. Branches
@@ -55,7 +67,10 @@ async function attempt(step: ReachedStep): Promise<unknown> {
   if (timeoutMs === undefined) return running;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StepTimeoutError(`Step "${step.id}" did not finish within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new StepTimeoutError(`Step "${step.id}" did not finish within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
   });
   try {
     return await Promise.race([running, limit]);
@@ -73,7 +88,9 @@ async function runReached(step: ReachedStep): Promise<ExecutionResponse> {
     try {
       output = toJson(value);
     } catch (error) {
-      throw new NonRetriableError(`Step "${step.id}" returned a value that is not JSON: ${serializeError(error).message}`);
+      throw new NonRetriableError(
+        `Step "${step.id}" returned a value that is not JSON: ${serializeError(error).message}`,
+      );
     }
     reported = { type: "ran", id: step.id, name: step.label, output, timing: { startedAt, endedAt: Date.now() } };
   } catch (error) {
@@ -144,7 +161,8 @@ export async function execute(fn: StepwiseFunction, request: ExecutionRequest): 
     const size = JSON.stringify(step.output ?? null).length;
     bytes += size;
     // A step over the output limit will be recorded as failed: nothing after it may run.
-    if (Date.now() >= deadline || bytes >= MAX_BATCH_BYTES || size > MAX_STEP_OUTPUT_BYTES) return { type: "steps", steps: ran };
+    if (Date.now() >= deadline || bytes >= MAX_BATCH_BYTES || size > MAX_STEP_OUTPUT_BYTES)
+      return { type: "steps", steps: ran };
     steps = { ...steps, [step.id]: { status: "completed", op: "run", output: step.output } };
     lines = new LogLines();
     response = await executeOnce(fn, { ...request, steps }, lines);
@@ -155,7 +173,11 @@ export async function execute(fn: StepwiseFunction, request: ExecutionRequest): 
   return { type: "steps", steps: last ? [...ran, last] : ran };
 }
 
-async function executeOnce(fn: StepwiseFunction, request: ExecutionRequest, lines: LogLines): Promise<ExecutionResponse> {
+async function executeOnce(
+  fn: StepwiseFunction,
+  request: ExecutionRequest,
+  lines: LogLines,
+): Promise<ExecutionResponse> {
   const session = new ExecutionSession(request);
   // A call that runs one planned step logs only from inside that step: the handler code around
   // it was logged by the call that planned it.
@@ -182,7 +204,8 @@ async function executeOnce(fn: StepwiseFunction, request: ExecutionRequest, line
   const mismatch = session.checkHistoryMatches();
   if (mismatch) return { type: "failed", error: serializeError(mismatch), retriable: false };
   const reached = session.reached;
-  if (reached.length === 0) return finish(outcome ?? { ok: false, error: new Error("The handler stopped without finishing") });
+  if (reached.length === 0)
+    return finish(outcome ?? { ok: false, error: new Error("The handler stopped without finishing") });
 
   if (request.runStep !== undefined) {
     const target = reached.find((step) => step.id === request.runStep);

@@ -39,6 +39,9 @@ describe("the compile cache", () => {
     const { compileExpression, compiledCount, MAX_COMPILED_EXPRESSIONS } = await import("./expression.ts");
     for (let i = 0; i < MAX_COMPILED_EXPRESSIONS + 50; i++) compileExpression(`event.data.n == ${i}`);
     expect(compiledCount()).toBe(MAX_COMPILED_EXPRESSIONS);
-    expect(compileExpression("event.data.n == 3").evaluate({ event: { data: { n: 3 } } })).toEqual({ ok: true, value: true });
+    expect(compileExpression("event.data.n == 3").evaluate({ event: { data: { n: 3 } } })).toEqual({
+      ok: true,
+      value: true,
+    });
   });
 });

@@ -48,7 +48,9 @@ export function compileExpression(source: string): Expression {
   try {
     program = plan(env, parse(source));
   } catch (error) {
-    throw new InvalidExpressionError(`Invalid expression ${JSON.stringify(source)}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new InvalidExpressionError(
+      `Invalid expression ${JSON.stringify(source)}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const expression: Expression = {
     source,

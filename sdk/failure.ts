@@ -7,7 +7,6 @@ import type { StepwiseFunction } from "./function.ts";
 import { runEventSchema, serializedErrorSchema } from "./protocol.ts";
 import { failureFunctionId } from "./system-events.ts";
 
-
 const failureEventDataSchema = z.object({
   functionId: z.string(),
   runId: z.string(),
@@ -15,7 +14,6 @@ const failureEventDataSchema = z.object({
   event: runEventSchema,
 });
 export type FailureEventData = z.infer<typeof failureEventDataSchema>;
-
 
 /** The companion function that hands a failed run's error and original event to `onFailure`. */
 export function failureFunction(fn: StepwiseFunction): StepwiseFunction {

@@ -39,7 +39,14 @@ export type {
   FailureHandler,
 } from "./function.ts";
 export type { StepTools, StepId } from "./step-tools.ts";
-export type { WaitForAllOptions, WaitForAnyOptions, WaitForEventOptions, WaitForEventsOptions, WaitPart, WaitResult } from "./event-steps.ts";
+export type {
+  WaitForAllOptions,
+  WaitForAnyOptions,
+  WaitForEventOptions,
+  WaitForEventsOptions,
+  WaitPart,
+  WaitResult,
+} from "./event-steps.ts";
 export type { InvokeOptions, InvokeManyResult, InvokeTarget } from "./invoke-steps.ts";
 export type { Logger } from "./logger.ts";
 export { serve } from "./serve.ts";

@@ -16,16 +16,20 @@ export interface InvokeOptions {
 }
 
 /** What `step.invokeMany` resolves with: each child's outcome, in the order given. */
-export type InvokeManyResult<T = unknown> = ({ ok: true; runId: string; output: T } | { ok: false; runId: string; error: { name: string; message: string } })[];
+export type InvokeManyResult<T = unknown> = (
+  { ok: true; runId: string; output: T } | { ok: false; runId: string; error: { name: string; message: string } }
+)[];
 
 /** Most children one step may start. */
 const MAX_CHILDREN = 1_000;
 
 function child(stepId: string, options: InvokeOptions): InvokeSpec["children"][number] {
   const functionId = typeof options?.function === "string" ? options.function : options?.function?.id;
-  if (typeof functionId !== "string" || functionId.length === 0) throw new InvalidStepError(`step.invoke("${stepId}") needs a function (its id or the function)`);
+  if (typeof functionId !== "string" || functionId.length === 0)
+    throw new InvalidStepError(`step.invoke("${stepId}") needs a function (its id or the function)`);
   const data = options.data ?? {};
-  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new InvalidStepError(`step.invoke("${stepId}"): data must be an object`);
+  if (typeof data !== "object" || data === null || Array.isArray(data))
+    throw new InvalidStepError(`step.invoke("${stepId}"): data must be an object`);
   return { functionId, data: JSON.parse(JSON.stringify(data)) as Record<string, unknown> };
 }
 
@@ -36,7 +40,12 @@ export function invokeSpec(stepId: string, options: InvokeOptions & { timeout?: 
 }
 
 /** The spec of one `step.invokeMany`. */
-export function invokeManySpec(stepId: string, children: InvokeOptions[], options: { timeout?: Duration } | undefined, now: number): InvokeSpec {
+export function invokeManySpec(
+  stepId: string,
+  children: InvokeOptions[],
+  options: { timeout?: Duration } | undefined,
+  now: number,
+): InvokeSpec {
   if (!Array.isArray(children) || children.length === 0 || children.length > MAX_CHILDREN) {
     throw new InvalidStepError(`step.invokeMany("${stepId}") starts 1 to ${MAX_CHILDREN} children`);
   }

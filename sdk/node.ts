@@ -61,7 +61,11 @@ export function toNodeListener(handler: ServeHandler): (request: NodeRequest, re
         response.end(new Uint8Array(await answer.arrayBuffer()));
       } catch (error) {
         response.writeHead(500, { "content-type": "application/json" });
-        response.end(JSON.stringify({ error: { code: "internal_error", message: error instanceof Error ? error.message : String(error) } }));
+        response.end(
+          JSON.stringify({
+            error: { code: "internal_error", message: error instanceof Error ? error.message : String(error) },
+          }),
+        );
       }
     })();
   };

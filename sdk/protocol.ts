@@ -74,7 +74,10 @@ export const waitSpecSchema = z.object({
   /** Also match events accepted up to this long before the wait began. */
   lookbackMs: z.number().int().min(0).optional(),
   /** Further events for a multi-event wait, each with its own condition. */
-  more: z.array(z.object({ event: z.string().min(1).max(256), if: z.string().optional() })).max(9).optional(),
+  more: z
+    .array(z.object({ event: z.string().min(1).max(256), if: z.string().optional() }))
+    .max(9)
+    .optional(),
   /** A multi-event wait ends at the first event (`any`) or once each has arrived (`all`). */
   mode: z.enum(["any", "all"]).optional(),
 });
@@ -87,7 +90,10 @@ export function waitParts(spec: WaitSpec): { event: string; if?: string | undefi
 
 /** What `step.invoke` / `step.invokeMany` start: child runs, each a function and its data. */
 export const invokeSpecSchema = z.object({
-  children: z.array(z.object({ functionId: z.string().min(1), data: z.record(z.string(), z.unknown()) })).min(1).max(1_000),
+  children: z
+    .array(z.object({ functionId: z.string().min(1), data: z.record(z.string(), z.unknown()) }))
+    .min(1)
+    .max(1_000),
   /** invokeMany: the step returns every child's outcome instead of failing with the first failure. */
   many: z.boolean(),
   /** Give up on children not finished by then (the step fails). */
@@ -119,7 +125,12 @@ const reachedStepSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("planned"), id: z.string(), name: z.string(), op: z.literal("run") }),
   z.object({ type: z.literal("sleep"), id: z.string(), name: z.string(), until: z.number() }),
   z.object({ type: z.literal("wait"), id: z.string(), name: z.string(), wait: waitSpecSchema }),
-  z.object({ type: z.literal("send"), id: z.string(), name: z.string(), events: z.array(z.record(z.string(), z.unknown())).min(1) }),
+  z.object({
+    type: z.literal("send"),
+    id: z.string(),
+    name: z.string(),
+    events: z.array(z.record(z.string(), z.unknown())).min(1),
+  }),
   z.object({ type: z.literal("invoke"), id: z.string(), name: z.string(), invoke: invokeSpecSchema }),
 ]);
 export type ReachedStep = z.infer<typeof reachedStepSchema>;
@@ -141,5 +152,5 @@ export function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {
     return { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) };
   }
-  return { name: "Error", message: typeof error === "string" ? error : JSON.stringify(error) ?? String(error) };
+  return { name: "Error", message: typeof error === "string" ? error : (JSON.stringify(error) ?? String(error)) };
 }

@@ -32,6 +32,9 @@ describe("answers from Stepwise, over either door", () => {
     const body = { error: { code: "invalid_request", message: "bad", issues: [{ path: ["name"] }] } };
     const error = await unwrapResponse(Response.json(body, { status: 400 }), ids).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: "invalid_request", status: 400, message: "bad", issues: [{ path: ["name"] }] });
-    await expect(unwrapResponse(new Response("oops", { status: 502 }), ids)).rejects.toMatchObject({ code: "http_error", status: 502 });
+    await expect(unwrapResponse(new Response("oops", { status: 502 }), ids)).rejects.toMatchObject({
+      code: "http_error",
+      status: 502,
+    });
   });
 });

@@ -4,7 +4,16 @@
  */
 
 /** Every status a run can have, in the order a run usually goes through them. */
-export const RUN_STATUSES = ["queued", "running", "sleeping", "waiting", "completed", "failed", "cancelled", "skipped"] as const;
+export const RUN_STATUSES = [
+  "queued",
+  "running",
+  "sleeping",
+  "waiting",
+  "completed",
+  "failed",
+  "cancelled",
+  "skipped",
+] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** The statuses a run never leaves: it has ended, one way or another. */

@@ -28,11 +28,15 @@ export class SendEventsError extends StepwiseError {
   }
 }
 
-const sendRefused: RefusalError = (refusal) => new SendEventsError(refusal.message, refusal.status, refusal.code, refusal.issues ?? []);
+const sendRefused: RefusalError = (refusal) =>
+  new SendEventsError(refusal.message, refusal.status, refusal.code, refusal.issues ?? []);
 const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause));
 
 /** Sends events to `target`; resolves with their ids once Stepwise has accepted them. */
-export async function sendEvents(target: StepwiseTarget, events: SendableEvent | SendableEvent[]): Promise<{ ids: string[] }> {
+export async function sendEvents(
+  target: StepwiseTarget,
+  events: SendableEvent | SendableEvent[],
+): Promise<{ ids: string[] }> {
   if ("binding" in target) {
     let answer: unknown;
     try {
@@ -47,7 +51,11 @@ export async function sendEvents(target: StepwiseTarget, events: SendableEvent |
   if (target.eventKey) headers.authorization = `Bearer ${target.eventKey}`;
   let response: Response;
   try {
-    response = await doFetch(new URL("/v1/events", target.baseUrl).toString(), { method: "POST", headers, body: JSON.stringify(events) });
+    response = await doFetch(new URL("/v1/events", target.baseUrl).toString(), {
+      method: "POST",
+      headers,
+      body: JSON.stringify(events),
+    });
   } catch (cause) {
     throw new SendEventsError(`Could not reach Stepwise at ${target.baseUrl}: ${describe(cause)}`);
   }

@@ -5,7 +5,9 @@ import { sign, SIGNATURE_HEADER, signatureValue, verifySignature } from "./signi
 
 const KEY = "serve-unit-key-0123456789";
 const app = new Stepwise({ id: "unit-app", baseUrl: "http://stepwise.invalid" });
-const fn = app.createFunction({ id: "hello", onFailure: () => "noted" }, { event: "a/b" }, async ({ step }) => step.run("hi", () => "hi"));
+const fn = app.createFunction({ id: "hello", onFailure: () => "noted" }, { event: "a/b" }, async ({ step }) =>
+  step.run("hi", () => "hi"),
+);
 
 describe("serve()", () => {
   it("answers a signed GET with its manifest, onFailure companions included, signed as the answer to that GET", async () => {
@@ -14,8 +16,16 @@ describe("serve()", () => {
     const response = await handler(new Request("http://app/api", { headers: { [SIGNATURE_HEADER]: signature } }));
     const text = await response.text();
     expect(response.status).toBe(200);
-    expect(JSON.parse(text)).toMatchObject({ protocol: 1, appId: "unit-app", functions: [{ id: "hello", triggers: [{ event: "a/b" }] }, { id: "hello.on-failure" }] });
-    expect(await verifySignature(response.headers.get(SIGNATURE_HEADER), text, [KEY], Date.now(), { answerTo: signatureValue(signature) })).toBeNull();
+    expect(JSON.parse(text)).toMatchObject({
+      protocol: 1,
+      appId: "unit-app",
+      functions: [{ id: "hello", triggers: [{ event: "a/b" }] }, { id: "hello.on-failure" }],
+    });
+    expect(
+      await verifySignature(response.headers.get(SIGNATURE_HEADER), text, [KEY], Date.now(), {
+        answerTo: signatureValue(signature),
+      }),
+    ).toBeNull();
   });
 
   it("refuses an unsigned GET, and a PUT when it has no serveUrl or bindingName to register", async () => {
@@ -28,7 +38,9 @@ describe("serve()", () => {
 
   it("runs a signed execution request once: the same request sent again is refused as a replay", async () => {
     let runs = 0;
-    const counted = app.createFunction({ id: "counted" }, { event: "a/c" }, async ({ step }) => step.run("effect", () => ++runs));
+    const counted = app.createFunction({ id: "counted" }, { event: "a/c" }, async ({ step }) =>
+      step.run("effect", () => ++runs),
+    );
     const body = JSON.stringify({
       version: 1,
       functionId: "counted",
@@ -41,9 +53,13 @@ describe("serve()", () => {
     });
     const headers = { [SIGNATURE_HEADER]: await sign(body, KEY, Date.now(), { request: "POST" }) };
     // A handler made per request (as in a Worker's fetch) shares the isolate's memory of nonces.
-    const first = await serve({ client: app, functions: [counted], signingKey: KEY })(new Request("http://app/api", { method: "POST", headers, body }));
+    const first = await serve({ client: app, functions: [counted], signingKey: KEY })(
+      new Request("http://app/api", { method: "POST", headers, body }),
+    );
     expect(first.status).toBe(200);
-    const again = await serve({ client: app, functions: [counted], signingKey: KEY })(new Request("http://app/api", { method: "POST", headers, body }));
+    const again = await serve({ client: app, functions: [counted], signingKey: KEY })(
+      new Request("http://app/api", { method: "POST", headers, body }),
+    );
     expect(again.status).toBe(401);
     expect(await again.text()).toContain("already received");
     expect(runs).toBe(1);

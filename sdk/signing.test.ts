@@ -8,14 +8,20 @@ describe("signatures", () => {
   it("accepts a body signed with the current or the fallback key, within five minutes", async () => {
     const header = await sign('{"a":1}', "old-key-0123456789", NOW, POST);
     expect(header).toMatch(/^t=1800000000,n=[0-9a-f]{32},v1=[0-9a-f]{64}$/);
-    expect(await verifySignature(header, '{"a":1}', ["new-key-0123456789", "old-key-0123456789"], NOW + 4 * 60_000, POST)).toBeNull();
-    expect(await verifySignature(header, '{"a":1}', ["new-key-0123456789", undefined], NOW, POST)).toBe("the signature does not match any signing key");
+    expect(
+      await verifySignature(header, '{"a":1}', ["new-key-0123456789", "old-key-0123456789"], NOW + 4 * 60_000, POST),
+    ).toBeNull();
+    expect(await verifySignature(header, '{"a":1}', ["new-key-0123456789", undefined], NOW, POST)).toBe(
+      "the signature does not match any signing key",
+    );
   });
 
   it("refuses a changed body, a stale or future time, and a missing or malformed header", async () => {
     const header = await sign("body", "key-0123456789abcdef", NOW, POST);
     const keys = ["key-0123456789abcdef"];
-    expect(await verifySignature(header, "body!", keys, NOW, POST)).toBe("the signature does not match any signing key");
+    expect(await verifySignature(header, "body!", keys, NOW, POST)).toBe(
+      "the signature does not match any signing key",
+    );
     expect(await verifySignature(header, "body", keys, NOW + 6 * 60_000, POST)).toContain("stale");
     expect(await verifySignature(header, "body", keys, NOW - 6 * 60_000, POST)).toContain("stale");
     expect(await verifySignature(undefined, "body", keys, NOW, POST)).toBe("the request is not signed");
@@ -39,9 +45,14 @@ describe("signatures", () => {
     const a = await sign("body", key, NOW, POST);
     const b = await sign("body", key, NOW, POST);
     expect(a).not.toBe(b);
-    expect(await checkSignature(a, "body", [key], NOW, POST)).toEqual({ nonce: /n=([0-9a-f]{32})/.exec(a)?.[1], expiresAt: NOW + 5 * 60_000 });
+    expect(await checkSignature(a, "body", [key], NOW, POST)).toEqual({
+      nonce: /n=([0-9a-f]{32})/.exec(a)?.[1],
+      expiresAt: NOW + 5 * 60_000,
+    });
     const swapped = a.replace(/n=[0-9a-f]{32}/, `n=${"0".repeat(32)}`);
-    expect(await verifySignature(swapped, "body", [key], NOW, POST)).toBe("the signature does not match any signing key");
+    expect(await verifySignature(swapped, "body", [key], NOW, POST)).toBe(
+      "the signature does not match any signing key",
+    );
     const withoutNonce = `t=1800000000,v1=${await hmacHex(key, "1800000000.req:POST.body")}`;
     expect(await verifySignature(withoutNonce, "body", [key], NOW, POST)).toContain("no nonce");
   });

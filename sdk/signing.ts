@@ -17,7 +17,8 @@ export const MIN_SIGNING_KEY_LENGTH = 16;
 /** What a signature is for: a request by its method, or the answer to the request signed `v1`. */
 export type SignaturePurpose = { request: string } | { answerTo: string };
 
-const purposeText = (purpose: SignaturePurpose): string => ("request" in purpose ? `req:${purpose.request.toUpperCase()}` : `res:${purpose.answerTo}`);
+const purposeText = (purpose: SignaturePurpose): string =>
+  "request" in purpose ? `req:${purpose.request.toUpperCase()}` : `res:${purpose.answerTo}`;
 
 /** The hex HMAC part of a signature header, which an answer's purpose names. */
 export function signatureValue(header: string | null | undefined): string {
@@ -62,12 +63,15 @@ function newNonce(): string {
 }
 
 const signedText = (seconds: string, nonce: string | undefined, purpose: SignaturePurpose, body: string): string =>
-  nonce === undefined ? `${seconds}.${purposeText(purpose)}.${body}` : `${seconds}.${nonce}.${purposeText(purpose)}.${body}`;
+  nonce === undefined
+    ? `${seconds}.${purposeText(purpose)}.${body}`
+    : `${seconds}.${nonce}.${purposeText(purpose)}.${body}`;
 
 /** The signature header value for `body`, sent for `purpose` at `now` (ms); a request gets a fresh nonce. */
 export async function sign(body: string, key: string, now: number, purpose: SignaturePurpose): Promise<string> {
   const seconds = String(Math.floor(now / 1000));
-  if (!("request" in purpose)) return `t=${seconds},v1=${await hmacHex(key, signedText(seconds, undefined, purpose, body))}`;
+  if (!("request" in purpose))
+    return `t=${seconds},v1=${await hmacHex(key, signedText(seconds, undefined, purpose, body))}`;
   const nonce = newNonce();
   return `t=${seconds},n=${nonce},v1=${await hmacHex(key, signedText(seconds, nonce, purpose, body))}`;
 }
@@ -94,14 +98,19 @@ export async function checkSignature(
   const match = /^t=(\d{1,12})(?:,n=([0-9a-f]{32}))?,v1=([0-9a-f]{64})$/.exec(header.trim());
   if (!match?.[1] || !match[3]) return { refused: "the signature header is malformed" };
   const [, seconds, nonce, mac] = match;
-  if ("request" in purpose && nonce === undefined) return { refused: "the signature has no nonce (sign with a current Stepwise SDK)" };
+  if ("request" in purpose && nonce === undefined)
+    return { refused: "the signature has no nonce (sign with a current Stepwise SDK)" };
   const at = Number(seconds) * 1000;
-  if (Math.abs(now - at) > SIGNATURE_WINDOW_MS) return { refused: "the signature is stale (more than 5 minutes from this clock)" };
+  if (Math.abs(now - at) > SIGNATURE_WINDOW_MS)
+    return { refused: "the signature is stale (more than 5 minutes from this clock)" };
   const usable = keys.filter((key): key is string => typeof key === "string" && key !== "");
   if (usable.length === 0) return { refused: "no signing key is configured to check it" };
   let valid = false;
-  for (const key of usable) valid = sameText(await hmacHex(key, signedText(seconds, nonce, purpose, body)), mac) || valid;
-  return valid ? { nonce, expiresAt: at + SIGNATURE_WINDOW_MS } : { refused: "the signature does not match any signing key" };
+  for (const key of usable)
+    valid = sameText(await hmacHex(key, signedText(seconds, nonce, purpose, body)), mac) || valid;
+  return valid
+    ? { nonce, expiresAt: at + SIGNATURE_WINDOW_MS }
+    : { refused: "the signature does not match any signing key" };
 }
 
 /** Why a signature was refused, or null when it checks out (see {@link checkSignature}; no replay check). */

@@ -55,7 +55,11 @@ export interface StepTools {
    */
   invoke<T = unknown>(id: StepId, options: InvokeOptions & { timeout?: Duration }): Promise<T>;
   /** Starts child runs together and resolves, once all have ended, with each one's outcome, in order. */
-  invokeMany<T = unknown>(id: StepId, children: InvokeOptions[], options?: { timeout?: Duration }): Promise<InvokeManyResult<T>>;
+  invokeMany<T = unknown>(
+    id: StepId,
+    children: InvokeOptions[],
+    options?: { timeout?: Duration },
+  ): Promise<InvokeManyResult<T>>;
 }
 
 function readId(id: StepId): { id: string; name: string } {
@@ -96,7 +100,13 @@ export function createStepTools(session: ExecutionSession): StepTools {
         if (typeof fn !== "function") throw new InvalidStepError(`step.run(${JSON.stringify(id)}) needs a function`);
         const { id: name, name: label } = readId(id);
         const timeoutMs = options?.timeout === undefined ? undefined : toMs(options.timeout);
-        return session.reach({ name, label, op: "run", fn, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }) as Promise<Awaited<T>>;
+        return session.reach({
+          name,
+          label,
+          op: "run",
+          fn,
+          ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        }) as Promise<Awaited<T>>;
       }),
     sleep: (id, duration) =>
       guard(() => {
@@ -114,7 +124,9 @@ export function createStepTools(session: ExecutionSession): StepTools {
     waitForEvent: <TData>(id: StepId, options: WaitForEventOptions) =>
       guard(() => {
         const { id: name, name: label } = readId(id);
-        return session.reach({ name, label, op: "wait", wait: waitSpec(name, options, Date.now()) }) as Promise<WaitResult<TData>>;
+        return session.reach({ name, label, op: "wait", wait: waitSpec(name, options, Date.now()) }) as Promise<
+          WaitResult<TData>
+        >;
       }),
     waitForEvents: ((id: StepId, options: WaitForEventsOptions) =>
       guard(() => {
@@ -129,12 +141,22 @@ export function createStepTools(session: ExecutionSession): StepTools {
     invoke: <T>(id: StepId, options: InvokeOptions & { timeout?: Duration }) =>
       guard(() => {
         const { id: name, name: label } = readId(id);
-        return session.reach({ name, label, op: "invoke", invoke: invokeSpec(name, options, Date.now()) }) as Promise<T>;
+        return session.reach({
+          name,
+          label,
+          op: "invoke",
+          invoke: invokeSpec(name, options, Date.now()),
+        }) as Promise<T>;
       }),
     invokeMany: <T>(id: StepId, children: InvokeOptions[], options?: { timeout?: Duration }) =>
       guard(() => {
         const { id: name, name: label } = readId(id);
-        return session.reach({ name, label, op: "invoke", invoke: invokeManySpec(name, children, options, Date.now()) }) as Promise<InvokeManyResult<T>>;
+        return session.reach({
+          name,
+          label,
+          op: "invoke",
+          invoke: invokeManySpec(name, children, options, Date.now()),
+        }) as Promise<InvokeManyResult<T>>;
       }),
   };
 }

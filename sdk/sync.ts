@@ -15,7 +15,8 @@ export interface SyncResult {
   body: unknown;
 }
 
-const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+const describe = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
 /** Registers the app at `target` with the Stepwise that `through` reaches. */
 export async function syncApp(through: StepwiseTarget, target: AppTarget, signingKey: string): Promise<SyncResult> {
@@ -27,7 +28,11 @@ export async function syncApp(through: StepwiseTarget, target: AppTarget, signin
       return { status: 502, body: { error: { code: "sync_failed", message: describe(error) } } };
     }
     const parsed = answerSchema(registeredAppSchema).safeParse(answer);
-    if (!parsed.success) return { status: 502, body: { error: { code: "bad_answer", message: "Stepwise answered the sync with something unexpected" } } };
+    if (!parsed.success)
+      return {
+        status: 502,
+        body: { error: { code: "bad_answer", message: "Stepwise answered the sync with something unexpected" } },
+      };
     if (!parsed.data.ok) {
       const { code, status, message } = parsed.data.refusal;
       return { status, body: { error: { code, message } } };
@@ -39,11 +44,24 @@ export async function syncApp(through: StepwiseTarget, target: AppTarget, signin
   try {
     const response = await doFetch(new URL("/v1/apps/sync", through.baseUrl).toString(), {
       method: "POST",
-      headers: { "content-type": "application/json", [SIGNATURE_HEADER]: await sign(body, signingKey, Date.now(), { request: "POST" }) },
+      headers: {
+        "content-type": "application/json",
+        [SIGNATURE_HEADER]: await sign(body, signingKey, Date.now(), { request: "POST" }),
+      },
       body,
     });
-    return { status: response.status, body: await response.json().catch(() => ({ error: { code: "bad_answer", message: `Stepwise answered ${response.status} without JSON` } })) };
+    return {
+      status: response.status,
+      body: await response
+        .json()
+        .catch(() => ({ error: { code: "bad_answer", message: `Stepwise answered ${response.status} without JSON` } })),
+    };
   } catch (error) {
-    return { status: 502, body: { error: { code: "unreachable", message: `Could not reach Stepwise at ${through.baseUrl}: ${describe(error)}` } } };
+    return {
+      status: 502,
+      body: {
+        error: { code: "unreachable", message: `Could not reach Stepwise at ${through.baseUrl}: ${describe(error)}` },
+      },
+    };
   }
 }

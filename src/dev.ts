@@ -8,11 +8,24 @@ import { env } from "cloudflare:workers";
 import { examples } from "../examples/index.ts";
 import { createStepwise } from "./worker.ts";
 
-export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, EventSweeper, FlowGate, RunIndexBuffer, RunObject, StepwiseRpc, WaitIndex } from "./worker.ts";
+export {
+  BulkJob,
+  ConcurrencyLimiter,
+  CronScheduler,
+  EventCollector,
+  EventSweeper,
+  FlowGate,
+  RunIndexBuffer,
+  RunObject,
+  StepwiseRpc,
+  WaitIndex,
+} from "./worker.ts";
 
 const mode: unknown = Reflect.get(env, "STEPWISE_ENV");
 if (mode !== "development") {
-  throw new Error(`src/dev.ts registers the example functions and runs only with STEPWISE_ENV=development (it is ${JSON.stringify(mode)}); deploy src/index.ts`);
+  throw new Error(
+    `src/dev.ts registers the example functions and runs only with STEPWISE_ENV=development (it is ${JSON.stringify(mode)}); deploy src/index.ts`,
+  );
 }
 
 export default createStepwise({ functions: examples });

@@ -5,6 +5,17 @@
  */
 import { createStepwise } from "./worker.ts";
 
-export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, EventSweeper, FlowGate, RunIndexBuffer, RunObject, StepwiseRpc, WaitIndex } from "./worker.ts";
+export {
+  BulkJob,
+  ConcurrencyLimiter,
+  CronScheduler,
+  EventCollector,
+  EventSweeper,
+  FlowGate,
+  RunIndexBuffer,
+  RunObject,
+  StepwiseRpc,
+  WaitIndex,
+} from "./worker.ts";
 
 export default createStepwise();

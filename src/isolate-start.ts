@@ -40,6 +40,9 @@ export async function startIsolate(env: Env): Promise<void> {
     done = true;
   } catch (error) {
     attemptedAt = 0;
-    console.error("stepwise: cron schedules, the function catalogue or the start-up sweep were not updated; the next request tries again", error);
+    console.error(
+      "stepwise: cron schedules, the function catalogue or the start-up sweep were not updated; the next request tries again",
+      error,
+    );
   }
 }

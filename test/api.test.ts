@@ -1,13 +1,16 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 
-const post = (path: string, body: string) => SELF.fetch(`http://stepwise${path}`, { method: "POST", body, headers: { "content-type": "application/json" } });
+const post = (path: string, body: string) =>
+  SELF.fetch(`http://stepwise${path}`, { method: "POST", body, headers: { "content-type": "application/json" } });
 
 describe("HTTP API errors", () => {
   it("unknown function: 404 naming it", async () => {
     const response = await post("/v1/functions/nope/invoke", "{}");
     expect(response.status).toBe(404);
-    expect(await response.json()).toEqual({ error: { code: "function_not_found", message: 'No function "nope" is registered' } });
+    expect(await response.json()).toEqual({
+      error: { code: "function_not_found", message: 'No function "nope" is registered' },
+    });
   });
 
   it("malformed JSON: 400, never a 500", async () => {
@@ -25,9 +28,14 @@ describe("HTTP API errors", () => {
   });
 
   it("event data over 512 KiB: 413 with the limit", async () => {
-    const response = await post("/v1/functions/onboard-user/invoke", JSON.stringify({ data: { blob: "x".repeat(600 * 1024) } }));
+    const response = await post(
+      "/v1/functions/onboard-user/invoke",
+      JSON.stringify({ data: { blob: "x".repeat(600 * 1024) } }),
+    );
     expect(response.status).toBe(413);
-    expect(await response.json()).toMatchObject({ error: { code: "payload_too_large", message: "Event data is 600 KiB; the limit is 512 KiB" } });
+    expect(await response.json()).toMatchObject({
+      error: { code: "payload_too_large", message: "Event data is 600 KiB; the limit is 512 KiB" },
+    });
   });
 
   it("unknown run: 404; malformed run id: 400", async () => {
@@ -39,18 +47,26 @@ describe("HTTP API errors", () => {
 
   it("lists the registered functions", async () => {
     const body = (await (await SELF.fetch("http://stepwise/v1/functions")).json()) as { functions: { id: string }[] };
-    expect(body.functions.map((fn) => fn.id)).toEqual(expect.arrayContaining(["onboard-user", "analyze-document", "onboarding-retry-policy"]));
+    expect(body.functions.map((fn) => fn.id)).toEqual(
+      expect.arrayContaining(["onboard-user", "analyze-document", "onboarding-retry-policy"]),
+    );
   });
 });
 
 describe("run index", () => {
   it("holds each run's latest status, written on status changes", async () => {
-    const invoked = await post("/v1/functions/onboard-user/invoke", JSON.stringify({ data: { userId: "idx", email: "i@example.com" } }));
+    const invoked = await post(
+      "/v1/functions/onboard-user/invoke",
+      JSON.stringify({ data: { userId: "idx", email: "i@example.com" } }),
+    );
     const { runId } = (await invoked.json()) as { runId: string };
     const { client } = await import("./helpers.ts");
     await client.waitUntil(runId, (run) => run.status === "sleeping");
-    const row = async () => env.DB.prepare("SELECT status, function_id, event_name FROM runs WHERE id = ?").bind(runId).first();
-    await expect.poll(row).toEqual({ status: "sleeping", function_id: "onboard-user", event_name: "stepwise/function.invoked" });
+    const row = async () =>
+      env.DB.prepare("SELECT status, function_id, event_name FROM runs WHERE id = ?").bind(runId).first();
+    await expect
+      .poll(row)
+      .toEqual({ status: "sleeping", function_id: "onboard-user", event_name: "stepwise/function.invoked" });
     await client.waitForEnd(runId, { skipTime: true });
     await expect.poll(row).toMatchObject({ status: "completed" });
   });

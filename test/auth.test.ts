@@ -31,7 +31,13 @@ describe("keys", () => {
   });
 
   it("ingestion takes an event key (or an API key), in the header or in Inngest's path", async () => {
-    const post = (path: string, init: RequestInit = {}) => call(keyed, path, { method: "POST", body: event, ...init, headers: { "content-type": "application/json", ...(init.headers as Record<string, string> | undefined) } });
+    const post = (path: string, init: RequestInit = {}) =>
+      call(keyed, path, {
+        method: "POST",
+        body: event,
+        ...init,
+        headers: { "content-type": "application/json", ...(init.headers as Record<string, string> | undefined) },
+      });
     expect((await post("/v1/events")).status).toBe(401);
     expect((await post("/v1/events", bearer("nope"))).status).toBe(401);
     expect((await post("/v1/events", bearer("event-1"))).status).toBe(202);
@@ -47,8 +53,14 @@ describe("keys", () => {
   it("a deployed Worker without keys refuses, saying which secret to set", async () => {
     const response = await call({ STEPWISE_ENV: "production" }, "/v1/functions");
     expect(response.status).toBe(503);
-    expect(await response.json()).toMatchObject({ error: { code: "keys_not_configured", message: expect.stringContaining("STEPWISE_API_KEYS") } });
-    const ingest = await call({ STEPWISE_ENV: "production", STEPWISE_API_KEYS: "k" }, "/v1/events", { method: "POST", body: event, headers: { "content-type": "application/json", ...bearer("x").headers } });
+    expect(await response.json()).toMatchObject({
+      error: { code: "keys_not_configured", message: expect.stringContaining("STEPWISE_API_KEYS") },
+    });
+    const ingest = await call({ STEPWISE_ENV: "production", STEPWISE_API_KEYS: "k" }, "/v1/events", {
+      method: "POST",
+      body: event,
+      headers: { "content-type": "application/json", ...bearer("x").headers },
+    });
     expect(ingest.status).toBe(401);
   });
 

@@ -5,7 +5,8 @@ import { executions } from "./functions.ts";
 
 /** Sends one event; returns its id. */
 const send1 = async (body: unknown): Promise<string> => (await sendEvents(body))[0]!;
-const cancel = async (runId: string) => (await SELF.fetch(`http://stepwise/v1/runs/${runId}/cancel`, { method: "POST" })).json();
+const cancel = async (runId: string) =>
+  (await SELF.fetch(`http://stepwise/v1/runs/${runId}/cancel`, { method: "POST" })).json();
 const key = (): string => crypto.randomUUID();
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -19,7 +20,9 @@ describe("cancellation", () => {
     const run = await client.getRun(runId);
     expect(run.status).toBe("cancelled");
     expect(executions(`held-next:${k}`)).toBe(0);
-    const history = (await (await SELF.fetch(`http://stepwise/v1/runs/${runId}/history`)).json()) as { history: { type: string }[] };
+    const history = (await (await SELF.fetch(`http://stepwise/v1/runs/${runId}/history`)).json()) as {
+      history: { type: string }[];
+    };
     expect(history.history.map((entry) => entry.type)).toEqual(["run.created", "run.started", "run.cancelled"]);
   });
 
@@ -44,15 +47,24 @@ describe("cancellation", () => {
     expect((await client.getRun(runId)).status).toBe("sleeping");
     await send1({ name: "test/user.deleted", data: { userId } });
     await client.waitUntil(runId, (run) => run.status === "cancelled");
-    const history = (await (await SELF.fetch(`http://stepwise/v1/runs/${runId}/history`)).json()) as { history: { type: string; reason?: string }[] };
-    expect(history.history.at(-1)).toMatchObject({ type: "run.cancelled", reason: expect.stringContaining('cancelled by event "test/user.deleted"') });
+    const history = (await (await SELF.fetch(`http://stepwise/v1/runs/${runId}/history`)).json()) as {
+      history: { type: string; reason?: string }[];
+    };
+    expect(history.history.at(-1)).toMatchObject({
+      type: "run.cancelled",
+      reason: expect.stringContaining('cancelled by event "test/user.deleted"'),
+    });
     expect([executions(`cancellable-before:${userId}`), executions(`cancellable-after:${userId}`)]).toEqual([1, 0]);
   });
 });
 
 describe("waits of ended runs", () => {
   const waitersOf = (name: string, runId: string) =>
-    runInDurableObject(env.WAITS.get(env.WAITS.idFromName(name)), async (_instance, state) => state.storage.sql.exec("SELECT step_id FROM waiters WHERE run_id = ?", runId).toArray().length);
+    runInDurableObject(
+      env.WAITS.get(env.WAITS.idFromName(name)),
+      async (_instance, state) =>
+        state.storage.sql.exec("SELECT step_id FROM waiters WHERE run_id = ?", runId).toArray().length,
+    );
 
   it("a run's cancelOn listener lives as long as the run: gone once it ends, not kept for a year", async () => {
     const userId = key();

@@ -10,7 +10,12 @@ import { forgetRemoteFunctions, getFunction } from "../src/core/functions/catalo
 import { client, runFor, sendEvents } from "./helpers.ts";
 
 const api = (path: string, body?: unknown) =>
-  SELF.fetch(`http://stepwise${path}`, body === undefined ? {} : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  SELF.fetch(
+    `http://stepwise${path}`,
+    body === undefined
+      ? {}
+      : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) },
+  );
 
 /** An object starts reading the remote functions and is reset before D1 answers (an eviction under load does the same). */
 async function resetMidRead(): Promise<void> {
@@ -48,15 +53,21 @@ describe("the function catalogue across Durable Objects", () => {
     expect(found).toEqual({ fn: [{ limit: 2, scope: "fn" }], limiter: { limit: 1, holding: 0, waiting: 0 } });
   });
 
-  it("runs of a concurrency-limited remote function all complete, no attempt failing on another object's I/O", { timeout: 60_000 }, async () => {
-    await resetMidRead();
-    const batch = crypto.randomUUID();
-    const eventIds = await sendEvents(Array.from({ length: 8 }, (_, i) => ({ name: "remote/limited", data: { key: `${batch}-${i}` } })));
-    const runIds = await Promise.all(eventIds.map((id) => runFor(id, "remote-limited")));
-    const runs = await Promise.all(runIds.map((id) => client.waitForEnd(id, { timeoutMs: 45_000 })));
-    expect(runs.map((run) => run.status)).toEqual(runIds.map(() => "completed"));
-    expect(runs.map((run) => run.output).sort()).toEqual(eventIds.map((_, i) => `${batch}-${i}:1:2`).sort());
-    const histories = await Promise.all(runIds.map(async (id) => (await api(`/v1/runs/${id}/history`)).text()));
-    expect(histories.filter((history) => history.includes("Cannot perform I/O"))).toEqual([]);
-  });
+  it(
+    "runs of a concurrency-limited remote function all complete, no attempt failing on another object's I/O",
+    { timeout: 60_000 },
+    async () => {
+      await resetMidRead();
+      const batch = crypto.randomUUID();
+      const eventIds = await sendEvents(
+        Array.from({ length: 8 }, (_, i) => ({ name: "remote/limited", data: { key: `${batch}-${i}` } })),
+      );
+      const runIds = await Promise.all(eventIds.map((id) => runFor(id, "remote-limited")));
+      const runs = await Promise.all(runIds.map((id) => client.waitForEnd(id, { timeoutMs: 45_000 })));
+      expect(runs.map((run) => run.status)).toEqual(runIds.map(() => "completed"));
+      expect(runs.map((run) => run.output).sort()).toEqual(eventIds.map((_, i) => `${batch}-${i}:1:2`).sort());
+      const histories = await Promise.all(runIds.map(async (id) => (await api(`/v1/runs/${id}/history`)).text()));
+      expect(histories.filter((history) => history.includes("Cannot perform I/O"))).toEqual([]);
+    },
+  );
 });

@@ -10,7 +10,12 @@ const stub = () => cronScheduler(env, target);
 
 /** Weekday and wall-clock time of `ms` in Paris. */
 const paris = (ms: number): string =>
-  new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Paris", weekday: "short", hour: "2-digit", minute: "2-digit" }).format(ms);
+  new Intl.DateTimeFormat("en-GB", {
+    timeZone: "Europe/Paris",
+    weekday: "short",
+    hour: "2-digit",
+    minute: "2-digit",
+  }).format(ms);
 
 afterAll(async () => {
   await runInDurableObject(stub(), (_instance, state) => state.storage.deleteAlarm());

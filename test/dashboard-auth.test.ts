@@ -24,14 +24,26 @@ describe("dashboard access", () => {
   it("with API keys, pages need a login; a wrong key is refused, a right one sets an HttpOnly cookie", async () => {
     const anonymous = await app.request("http://stepwise/dashboard/runs?status=failed", {}, keyed);
     expect(anonymous.status).toBe(303);
-    expect(anonymous.headers.get("location")).toBe(`/dashboard/login?next=${encodeURIComponent("/dashboard/runs?status=failed")}`);
-    expect((await app.request("http://stepwise/dashboard/runs/x/live", { headers: { upgrade: "websocket" } }, keyed)).status).toBe(401);
+    expect(anonymous.headers.get("location")).toBe(
+      `/dashboard/login?next=${encodeURIComponent("/dashboard/runs?status=failed")}`,
+    );
+    expect(
+      (await app.request("http://stepwise/dashboard/runs/x/live", { headers: { upgrade: "websocket" } }, keyed)).status,
+    ).toBe(401);
 
-    const wrong = await app.request("http://stepwise/dashboard/login", form({ key: "nope", next: "/dashboard/runs" }), keyed);
+    const wrong = await app.request(
+      "http://stepwise/dashboard/login",
+      form({ key: "nope", next: "/dashboard/runs" }),
+      keyed,
+    );
     expect(wrong.status).toBe(401);
     expect(await wrong.text()).toContain("not one of this Stepwise");
 
-    const right = await app.request("http://stepwise/dashboard/login", form({ key: "dash-key", next: "/dashboard/events" }), keyed);
+    const right = await app.request(
+      "http://stepwise/dashboard/login",
+      form({ key: "dash-key", next: "/dashboard/events" }),
+      keyed,
+    );
     expect(right.status).toBe(303);
     expect(right.headers.get("location")).toBe("/dashboard/events");
     const cookie = right.headers.get("set-cookie") ?? "";
@@ -42,14 +54,28 @@ describe("dashboard access", () => {
     expect(cookie).not.toContain("dash-key");
 
     const session = cookie.split(";")[0]!;
-    expect((await app.request("http://stepwise/dashboard/events", { headers: { cookie: session } }, keyed)).status).toBe(200);
+    expect(
+      (await app.request("http://stepwise/dashboard/events", { headers: { cookie: session } }, keyed)).status,
+    ).toBe(200);
     // Rotating the key away ends its sessions.
     const rotated = { ...env, STEPWISE_API_KEYS: "new-key" };
-    expect((await app.request("http://stepwise/dashboard/events", { headers: { cookie: session }, redirect: "manual" }, rotated)).status).toBe(303);
+    expect(
+      (
+        await app.request(
+          "http://stepwise/dashboard/events",
+          { headers: { cookie: session }, redirect: "manual" },
+          rotated,
+        )
+      ).status,
+    ).toBe(303);
   });
 
   it("the login form only sends people back into the dashboard", async () => {
-    const right = await app.request("http://stepwise/dashboard/login", form({ key: "dash-key", next: "https://evil.example/" }), keyed);
+    const right = await app.request(
+      "http://stepwise/dashboard/login",
+      form({ key: "dash-key", next: "https://evil.example/" }),
+      keyed,
+    );
     expect(right.headers.get("location")).toBe("/dashboard/runs");
   });
 
@@ -69,11 +95,13 @@ describe("dashboard access", () => {
   });
 
   it("refuses a state-changing request of any type from another site, or from nowhere said", async () => {
-    const { runId } = (await (await SELF.fetch("http://stepwise/v1/functions/onboard-user/invoke", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ data: { userId: `csrf-${crypto.randomUUID()}`, email: "c@example.com" } }),
-    })).json()) as { runId: string };
+    const { runId } = (await (
+      await SELF.fetch("http://stepwise/v1/functions/onboard-user/invoke", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ data: { userId: `csrf-${crypto.randomUUID()}`, email: "c@example.com" } }),
+      })
+    ).json()) as { runId: string };
     const attempts: Record<string, string>[] = [
       { "content-type": "application/json", origin: "https://evil.example" },
       { "content-type": "application/json", "sec-fetch-site": "cross-site" },
@@ -81,11 +109,20 @@ describe("dashboard access", () => {
       { "content-type": "text/plain", origin: "null" },
     ];
     for (const headers of attempts) {
-      const response = await SELF.fetch(`http://stepwise/dashboard/runs/${runId}/cancel`, { method: "POST", headers, body: "{}" });
+      const response = await SELF.fetch(`http://stepwise/dashboard/runs/${runId}/cancel`, {
+        method: "POST",
+        headers,
+        body: "{}",
+      });
       expect(response.status, JSON.stringify(headers)).toBe(403);
     }
-    expect(((await (await SELF.fetch(`http://stepwise/v1/runs/${runId}`)).json()) as { status: string }).status).not.toBe("cancelled");
-    const ours = await SELF.fetch(`http://stepwise/dashboard/runs/${runId}/cancel`, { method: "POST", headers: { "sec-fetch-site": "same-origin" } });
+    expect(
+      ((await (await SELF.fetch(`http://stepwise/v1/runs/${runId}`)).json()) as { status: string }).status,
+    ).not.toBe("cancelled");
+    const ours = await SELF.fetch(`http://stepwise/dashboard/runs/${runId}/cancel`, {
+      method: "POST",
+      headers: { "sec-fetch-site": "same-origin" },
+    });
     expect(ours.status).toBeLessThan(400);
   });
 });

@@ -29,7 +29,9 @@ describe("live dashboard", () => {
   });
 
   it("pages listing runs hear when the run index is written", async () => {
-    const feeds = await Promise.all(Array.from({ length: INDEX_BUFFER_SHARDS }, (_, shard) => watch(`/dashboard/live/index/${shard}`)));
+    const feeds = await Promise.all(
+      Array.from({ length: INDEX_BUFFER_SHARDS }, (_, shard) => watch(`/dashboard/live/index/${shard}`)),
+    );
     await client.run("test-parallel", { key: "live-index", n: 2 });
     await expect.poll(() => feeds.reduce((sum, feed) => sum + feed.messages.length, 0)).toBeGreaterThan(0);
     for (const feed of feeds) feed.close();
@@ -59,7 +61,14 @@ describe("dashboard queries use the indexes", () => {
 
   it("every filter of the runs page reads an index, for the page and for the counts", async () => {
     for (const filter of filters) {
-      const page = pageSql({ table: "runs", columns: "*", timeColumn: "created_at", conditions: runConditions(filter), cursor: { at: 5, id: "x" }, limit: 50 });
+      const page = pageSql({
+        table: "runs",
+        columns: "*",
+        timeColumn: "created_at",
+        conditions: runConditions(filter),
+        cursor: { at: 5, id: "x" },
+        limit: 50,
+      });
       const pagePlan = await plan(explain(page.sql, page.params));
       expect(pagePlan, JSON.stringify(filter)).toMatch(/USING (COVERING )?INDEX/);
       expect(pagePlan, JSON.stringify(filter)).not.toContain("USE TEMP B-TREE");
@@ -77,17 +86,27 @@ describe("function statistics", () => {
     const now = Date.now();
     const rows: [string, string, number, number | null][] = [];
     for (let i = 1; i <= 20; i++) rows.push([`stat-a-${i}`, "completed", now - 1_000, now - 1_000 + i * 10]);
-    rows.push(["stat-a-f1", "failed", now - 900, now], ["stat-a-f2", "failed", now - 900, now], ["stat-a-c", "cancelled", now - 900, now]);
+    rows.push(
+      ["stat-a-f1", "failed", now - 900, now],
+      ["stat-a-f2", "failed", now - 900, now],
+      ["stat-a-c", "cancelled", now - 900, now],
+    );
     rows.push(["stat-b-1", "running", now - 500, null], ["stat-b-2", "completed", now - 500, now - 500 + 7]);
     await env.DB.batch(
       rows.map(([id, status, created, ended]) =>
-        env.DB.prepare(`INSERT INTO runs (id, function_id, status, event_id, event_name, attempt, created_at, ended_at, updated_at) VALUES (?1, ?2, ?3, 'e', 'x', 0, ?4, ?5, ?4)`)
-          .bind(id, id.startsWith("stat-a") ? "stats-a" : "stats-b", status, created, ended),
+        env.DB.prepare(
+          `INSERT INTO runs (id, function_id, status, event_id, event_name, attempt, created_at, ended_at, updated_at) VALUES (?1, ?2, ?3, 'e', 'x', 0, ?4, ?5, ?4)`,
+        ).bind(id, id.startsWith("stat-a") ? "stats-a" : "stats-b", status, created, ended),
       ),
     );
     const stats = await statsByFunction(env.DB, now - 60_000);
-    expect(stats.get("stats-a")).toEqual({ byStatus: { completed: 20, failed: 2, cancelled: 1 }, total: 23, failureRate: 2 / 23, p50Ms: 100, p95Ms: 190 });
+    expect(stats.get("stats-a")).toEqual({
+      byStatus: { completed: 20, failed: 2, cancelled: 1 },
+      total: 23,
+      failureRate: 2 / 23,
+      p50Ms: 100,
+      p95Ms: 190,
+    });
     expect(stats.get("stats-b")).toMatchObject({ total: 2, failureRate: 0, p50Ms: 7, p95Ms: 7 });
   });
 });
-

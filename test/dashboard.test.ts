@@ -14,7 +14,12 @@ const post = (path: string, fields: Record<string, string> = {}) =>
     body: new URLSearchParams(fields).toString(),
   });
 const indexed = (runId: string, status: string) =>
-  expect.poll(async () => (await env.DB.prepare("SELECT status FROM runs WHERE id = ?").bind(runId).first<{ status: string }>())?.status).toBe(status);
+  expect
+    .poll(
+      async () =>
+        (await env.DB.prepare("SELECT status FROM runs WHERE id = ?").bind(runId).first<{ status: string }>())?.status,
+    )
+    .toBe(status);
 
 describe("dashboard pages", () => {
   it("escapes what users send: a <script> in an event name or payload is shown as text, never run", async () => {
@@ -72,9 +77,13 @@ describe("dashboard pages", () => {
     expect(html).not.toContain("data-live=");
     const replay = await post(`/dashboard/runs/${runId}/replay`, { fromStart: "true" });
     expect(replay.status).toBe(303);
-    const newRunId = /\/dashboard\/runs\/([^?]+)\?done=replayed-from-start/.exec(replay.headers.get("location") ?? "")?.[1];
+    const newRunId = /\/dashboard\/runs\/([^?]+)\?done=replayed-from-start/.exec(
+      replay.headers.get("location") ?? "",
+    )?.[1];
     expect(newRunId).toBeDefined();
-    expect((await page(`/dashboard/runs/${newRunId}?done=replayed-from-start`)).html).toContain(`href="/dashboard/runs/${runId}"`);
+    expect((await page(`/dashboard/runs/${newRunId}?done=replayed-from-start`)).html).toContain(
+      `href="/dashboard/runs/${runId}"`,
+    );
   });
 
   it("cancels and wakes runs from their page", async () => {
@@ -99,7 +108,10 @@ describe("dashboard pages", () => {
   });
 
   it("the event form sends through the real path, and refuses bad input with the reasons", async () => {
-    const sent = await post("/dashboard/events/send", { name: "user/signed-up", data: '{"userId":"f1","email":"f1@example.com"}' });
+    const sent = await post("/dashboard/events/send", {
+      name: "user/signed-up",
+      data: '{"userId":"f1","email":"f1@example.com"}',
+    });
     expect(sent.status).toBe(303);
     const eventId = /^\/dashboard\/events\/(.+)$/.exec(sent.headers.get("location") ?? "")?.[1];
     await runFor(eventId!, "onboard-user");
@@ -121,7 +133,9 @@ describe("dashboard pages", () => {
     expect(html).toContain(runId);
     expect(html).toMatch(/p50 duration<\/dt><dd>\d/);
     expect((await post("/dashboard/functions/test-parallel/invoke", { data: "[1,2]" })).status).toBe(400);
-    const tooLarge = await post("/dashboard/functions/test-parallel/invoke", { data: JSON.stringify({ blob: "x".repeat(600 * 1024) }) });
+    const tooLarge = await post("/dashboard/functions/test-parallel/invoke", {
+      data: JSON.stringify({ blob: "x".repeat(600 * 1024) }),
+    });
     expect(tooLarge.status).toBe(400);
     expect(await tooLarge.text()).toContain("Event data is 600 KiB; the limit is 512 KiB");
     const list = await page("/dashboard/functions");
@@ -136,6 +150,8 @@ describe("dashboard pages", () => {
     expect(response.status).toBe(303);
     const location = response.headers.get("location") ?? "";
     expect(location).toMatch(/^\/dashboard\/functions\/test-non-retriable\?job=[0-9A-Z]{26}$/);
-    await expect.poll(async () => (await page(location)).html, { timeout: 10_000 }).toMatch(/Bulk replay [0-9A-Z]{26}: \d+ failed run\(s\) found, \d+ replayed, done/);
+    await expect
+      .poll(async () => (await page(location)).html, { timeout: 10_000 })
+      .toMatch(/Bulk replay [0-9A-Z]{26}: \d+ failed run\(s\) found, \d+ replayed, done/);
   });
 });

@@ -12,7 +12,9 @@ describe("retries", () => {
     expect(run.status).toBe("completed");
     expect(run.output).toEqual({ a: 1, b: "ok", c: 1 });
     expect([executions("ft:first"), executions("ft:flaky"), executions("ft:last")]).toEqual([1, 3, 1]);
-    const types = (await historyOf(run.id)).filter((entry) => "stepId" in entry && entry.stepId === "flaky").map((entry) => entry.type);
+    const types = (await historyOf(run.id))
+      .filter((entry) => "stepId" in entry && entry.stepId === "flaky")
+      .map((entry) => entry.type);
     expect(types).toEqual(["step.retrying", "step.retrying", "step.completed"]);
   });
 

@@ -2,7 +2,10 @@ import type { D1Migration } from "cloudflare:test";
 import type { Env as StepwiseEnv } from "../src/core/env.ts";
 
 /** What the caller Worker reports back from one RPC call. */
-type CallResult = { ok: true; value: unknown } | { ok: false; refused: true; code: string; status: number; message: string } | { ok: false; thrown: true; name: string; message: string };
+type CallResult =
+  | { ok: true; value: unknown }
+  | { ok: false; refused: true; code: string; status: number; message: string }
+  | { ok: false; thrown: true; name: string; message: string };
 
 declare global {
   namespace Cloudflare {

@@ -6,8 +6,14 @@ import { count } from "./functions.ts";
 
 const stepwise = new Stepwise({ id: "event-tests" });
 
-const counter = (id: string, trigger: Parameters<typeof stepwise.createFunction>[1], config: { idempotency?: string } = {}): StepwiseFunction =>
-  stepwise.createFunction<{ key: string }>({ id, ...config }, trigger, async ({ event, step }) => step.run("count", () => count(`${id}:${event.data.key}`)));
+const counter = (
+  id: string,
+  trigger: Parameters<typeof stepwise.createFunction>[1],
+  config: { idempotency?: string } = {},
+): StepwiseFunction =>
+  stepwise.createFunction<{ key: string }>({ id, ...config }, trigger, async ({ event, step }) =>
+    step.run("count", () => count(`${id}:${event.data.key}`)),
+  );
 
 export const eventFunctions: StepwiseFunction[] = [
   counter("fan-a", { event: "test/fanout" }),
@@ -23,60 +29,100 @@ export const eventFunctions: StepwiseFunction[] = [
 export const cronTicks: string[] = [];
 
 eventFunctions.push(
-  stepwise.createFunction({ id: "weekly-report" }, { cron: "0 9 * * MON", timezone: "Europe/Paris" }, async ({ event, step }) =>
-    step.run("report", () => {
-      cronTicks.push(String(event.data.scheduledAt));
-      return event.data.scheduledAt;
-    }),
+  stepwise.createFunction(
+    { id: "weekly-report" },
+    { cron: "0 9 * * MON", timezone: "Europe/Paris" },
+    async ({ event, step }) =>
+      step.run("report", () => {
+        cronTicks.push(String(event.data.scheduledAt));
+        return event.data.scheduledAt;
+      }),
   ),
 );
 
 /** Human approval: wait up to 7 days for the invoice's approval, then pay or escalate. */
 eventFunctions.push(
-  stepwise.createFunction<{ invoiceId: string }>({ id: "approval-flow" }, { event: "test/invoice.created" }, async ({ step }) => {
-    const approval = await step.waitForEvent<{ amount: number }>("approval", { event: "test/invoice.approved", timeout: "7 days", match: "data.invoiceId" });
-    if (approval) return step.run("pay", () => ({ paid: approval.data.amount }));
-    return step.run("escalate", () => "escalated");
-  }),
-  stepwise.createFunction<{ key: string }>({ id: "lookback-flow" }, { event: "test/lookback.start" }, async ({ step }) => {
-    const done = await step.waitForEvent("done", { event: "test/lookback.done", timeout: "1h", match: "data.key", lookback: "10m" });
-    return done?.id ?? null;
-  }),
+  stepwise.createFunction<{ invoiceId: string }>(
+    { id: "approval-flow" },
+    { event: "test/invoice.created" },
+    async ({ step }) => {
+      const approval = await step.waitForEvent<{ amount: number }>("approval", {
+        event: "test/invoice.approved",
+        timeout: "7 days",
+        match: "data.invoiceId",
+      });
+      if (approval) return step.run("pay", () => ({ paid: approval.data.amount }));
+      return step.run("escalate", () => "escalated");
+    },
+  ),
+  stepwise.createFunction<{ key: string }>(
+    { id: "lookback-flow" },
+    { event: "test/lookback.start" },
+    async ({ step }) => {
+      const done = await step.waitForEvent("done", {
+        event: "test/lookback.done",
+        timeout: "1h",
+        match: "data.key",
+        lookback: "10m",
+      });
+      return done?.id ?? null;
+    },
+  ),
   stepwise.createFunction<{ key: string }>({ id: "sequence-flow" }, { event: "test/seq.start" }, async ({ step }) => {
     const seen: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const item = await step.waitForEvent<{ n: number }>("item", { event: "test/seq.item", timeout: "1h", if: "async.data.key == event.data.key" });
+      const item = await step.waitForEvent<{ n: number }>("item", {
+        event: "test/seq.item",
+        timeout: "1h",
+        if: "async.data.key == event.data.key",
+      });
       seen.push(item?.data.n ?? -1);
     }
     return seen;
   }),
-  stepwise.createFunction<{ key: string }>({ id: "sender-flow", retries: 2 }, { event: "test/send.start" }, async ({ event, step }) => {
-    const { ids } = await step.sendEvent("announce", { name: "test/fanout", data: { key: event.data.key } });
-    await step.run("flaky-after-send", () => {
-      if (count(`sender-flaky:${event.data.key}`) === 1) throw new Error("fails once after the send");
-    });
-    return ids;
-  }),
+  stepwise.createFunction<{ key: string }>(
+    { id: "sender-flow", retries: 2 },
+    { event: "test/send.start" },
+    async ({ event, step }) => {
+      const { ids } = await step.sendEvent("announce", { name: "test/fanout", data: { key: event.data.key } });
+      await step.run("flaky-after-send", () => {
+        if (count(`sender-flaky:${event.data.key}`) === 1) throw new Error("fails once after the send");
+      });
+      return ids;
+    },
+  ),
 );
 
 /** The research agent's fan-out: one child run per section, one of which fails for good. */
-const writeSection = stepwise.createFunction<{ i: number; fail?: boolean }>({ id: "write-section" }, [], async ({ event, step }) =>
-  step.run("write", () => {
-    if (event.data.fail) throw new NonRetriableError(`section ${event.data.i} could not be written`);
-    return `section ${event.data.i}`;
-  }),
+const writeSection = stepwise.createFunction<{ i: number; fail?: boolean }>(
+  { id: "write-section" },
+  [],
+  async ({ event, step }) =>
+    step.run("write", () => {
+      if (event.data.fail) throw new NonRetriableError(`section ${event.data.i} could not be written`);
+      return `section ${event.data.i}`;
+    }),
 );
 eventFunctions.push(
   writeSection,
-  stepwise.createFunction<{ failAt: number }>({ id: "research-agent" }, { event: "test/research" }, async ({ event, step }) => {
-    const sections = await step.invokeMany<string>(
-      "sections",
-      Array.from({ length: 10 }, (_, i) => ({ function: writeSection, data: { i, fail: i === event.data.failAt } })),
-    );
-    return step.run("combine", () => sections.map((section) => (section.ok ? section.output : `failed: ${section.error.message}`)));
-  }),
-  stepwise.createFunction<{ userId: string }>({ id: "sleepy-parent" }, { event: "test/sleepy-parent" }, async ({ event, step }) =>
-    step.invoke("onboard", { function: "onboard-user", data: { userId: event.data.userId, email: "p@example.com" } }),
+  stepwise.createFunction<{ failAt: number }>(
+    { id: "research-agent" },
+    { event: "test/research" },
+    async ({ event, step }) => {
+      const sections = await step.invokeMany<string>(
+        "sections",
+        Array.from({ length: 10 }, (_, i) => ({ function: writeSection, data: { i, fail: i === event.data.failAt } })),
+      );
+      return step.run("combine", () =>
+        sections.map((section) => (section.ok ? section.output : `failed: ${section.error.message}`)),
+      );
+    },
+  ),
+  stepwise.createFunction<{ userId: string }>(
+    { id: "sleepy-parent" },
+    { event: "test/sleepy-parent" },
+    async ({ event, step }) =>
+      step.invoke("onboard", { function: "onboard-user", data: { userId: event.data.userId, email: "p@example.com" } }),
   ),
   stepwise.createFunction({ id: "invoke-parent", retries: 0 }, { event: "test/invoke" }, async ({ event, step }) =>
     step.invoke<string>("child", { function: "write-section", data: { i: 42, fail: event.data.fail === true } }),
@@ -95,7 +141,11 @@ eventFunctions.push(
     },
   ),
   stepwise.createFunction<{ key: string }>(
-    { id: "finish-timeout", timeouts: { finish: "1h" }, onFailure: ({ event }) => count(`finish-timeout-failed:${String(event.data.key)}`) },
+    {
+      id: "finish-timeout",
+      timeouts: { finish: "1h" },
+      onFailure: ({ event }) => count(`finish-timeout-failed:${String(event.data.key)}`),
+    },
     { event: "test/finish-timeout" },
     async ({ step }) => {
       await step.sleep("too-long", "2h");
@@ -117,17 +167,21 @@ eventFunctions.push(
 export const broken = new Set<string>();
 
 eventFunctions.push(
-  stepwise.createFunction<{ key: string }>({ id: "replayable", retries: 0 }, { event: "test/replayable" }, async ({ event, step }) => {
-    const k = event.data.key;
-    const a = await step.run("a", () => count(`replay-a:${k}`));
-    await step.run("b", () => count(`replay-b:${k}`));
-    await step.run("c", () => {
-      count(`replay-c:${k}`);
-      if (broken.has(k)) throw new NonRetriableError("c is broken");
-    });
-    await step.run("d", () => count(`replay-d:${k}`));
-    return { a };
-  }),
+  stepwise.createFunction<{ key: string }>(
+    { id: "replayable", retries: 0 },
+    { event: "test/replayable" },
+    async ({ event, step }) => {
+      const k = event.data.key;
+      const a = await step.run("a", () => count(`replay-a:${k}`));
+      await step.run("b", () => count(`replay-b:${k}`));
+      await step.run("c", () => {
+        count(`replay-c:${k}`);
+        if (broken.has(k)) throw new NonRetriableError("c is broken");
+      });
+      await step.run("d", () => count(`replay-d:${k}`));
+      return { a };
+    },
+  ),
 );
 
 /** Multi-event waits: all of two documents (each matched to the user), or the first of two replies. */
@@ -142,16 +196,20 @@ eventFunctions.push(
     });
     return docs.map((doc) => doc?.name ?? null);
   }),
-  stepwise.createFunction<{ userId: string }>({ id: "first-reply" }, { event: "test/reply.start" }, async ({ step }) => {
-    const reply = await step.waitForEvents("reply", {
-      any: [
-        { event: "test/reply.email", match: "data.userId" },
-        { event: "test/reply.sms", if: "async.data.phoneOf == event.data.userId" },
-      ],
-      timeout: "1 day",
-    });
-    return reply?.name ?? null;
-  }),
+  stepwise.createFunction<{ userId: string }>(
+    { id: "first-reply" },
+    { event: "test/reply.start" },
+    async ({ step }) => {
+      const reply = await step.waitForEvents("reply", {
+        any: [
+          { event: "test/reply.email", match: "data.userId" },
+          { event: "test/reply.sms", if: "async.data.phoneOf == event.data.userId" },
+        ],
+        timeout: "1 day",
+      });
+      return reply?.name ?? null;
+    },
+  ),
 );
 
 /** When each step of a concurrency-limited function ran, to check the overlap. */
@@ -165,10 +223,14 @@ const timedWork = (fn: string, key: string, ms: number) => async () => {
 };
 
 eventFunctions.push(
-  stepwise.createFunction<{ key: string }>({ id: "limited", concurrency: 5 }, { event: "test/limited" }, async ({ event, step }) => {
-    await step.run("work", timedWork("limited", event.data.key, 40));
-    return step.run("more", timedWork("limited", event.data.key, 10));
-  }),
+  stepwise.createFunction<{ key: string }>(
+    { id: "limited", concurrency: 5 },
+    { event: "test/limited" },
+    async ({ event, step }) => {
+      await step.run("work", timedWork("limited", event.data.key, 40));
+      return step.run("more", timedWork("limited", event.data.key, 10));
+    },
+  ),
   stepwise.createFunction<{ tenant: string; key: string }>(
     { id: "per-tenant", concurrency: { limit: 1, key: "event.data.tenant" } },
     { event: "test/tenant" },
@@ -224,26 +286,44 @@ eventFunctions.push(
   stepwise.createFunction<{ key: string; n: number }>(
     { id: "debounced", debounce: { period: "300ms", key: "event.data.key", timeout: "1s" } },
     { event: "test/debounced" },
-    async ({ events, step }) => step.run("got", () => void collected.push({ fn: "debounced", keys: events.map((e) => `${e.data.key}:${e.data.n}`) })),
+    async ({ events, step }) =>
+      step.run(
+        "got",
+        () => void collected.push({ fn: "debounced", keys: events.map((e) => `${e.data.key}:${e.data.n}`) }),
+      ),
   ),
   stepwise.createFunction<{ key: string; n: number }>(
     { id: "batched", batchEvents: { maxSize: 10, timeout: "500ms", key: "event.data.key" } },
     { event: "test/batched" },
-    async ({ events, step }) => step.run("got", () => void collected.push({ fn: "batched", keys: events.map((e) => `${e.data.key}:${e.data.n}`) })),
+    async ({ events, step }) =>
+      step.run(
+        "got",
+        () => void collected.push({ fn: "batched", keys: events.map((e) => `${e.data.key}:${e.data.n}`) }),
+      ),
   ),
 );
 
 eventFunctions.push(
-  stepwise.createFunction<{ key: string }>({ id: "solo", concurrency: 1 }, { event: "test/solo" }, async ({ event, step }) =>
-    step.run("work", () => count(`solo:${event.data.key}`)),
+  stepwise.createFunction<{ key: string }>(
+    { id: "solo", concurrency: 1 },
+    { event: "test/solo" },
+    async ({ event, step }) => step.run("work", () => count(`solo:${event.data.key}`)),
   ),
 );
 
 /** An order cools off for a day, then waits up to 7 days for its approval: sleeps and a wait in one run. */
 eventFunctions.push(
-  stepwise.createFunction<{ orderId: string }>({ id: "cool-off-approval" }, { event: "test/order.placed" }, async ({ step }) => {
-    await step.sleep("cool-off", "1 day");
-    const approval = await step.waitForEvent<{ by: string }>("approval", { event: "test/order.approved", timeout: "7 days", match: "data.orderId" });
-    return step.run("decide", () => (approval ? { approvedBy: approval.data.by } : "expired"));
-  }),
+  stepwise.createFunction<{ orderId: string }>(
+    { id: "cool-off-approval" },
+    { event: "test/order.placed" },
+    async ({ step }) => {
+      await step.sleep("cool-off", "1 day");
+      const approval = await step.waitForEvent<{ by: string }>("approval", {
+        event: "test/order.approved",
+        timeout: "7 days",
+        match: "data.orderId",
+      });
+      return step.run("decide", () => (approval ? { approvedBy: approval.data.by } : "expired"));
+    },
+  ),
 );

@@ -5,9 +5,19 @@ import { routeEvents } from "../src/router/route.ts";
 import { executions } from "./functions.ts";
 
 const send = (body: unknown, init: RequestInit = {}) =>
-  SELF.fetch("http://stepwise/v1/events", { method: "POST", headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body), ...init });
+  SELF.fetch("http://stepwise/v1/events", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    ...init,
+  });
 const json = async <T>(response: Response): Promise<T> => (await response.json()) as T;
-const runsOf = async (eventId: string) => (await env.DB.prepare("SELECT function_id, status FROM runs WHERE event_id = ? ORDER BY function_id").bind(eventId).all()).results;
+const runsOf = async (eventId: string) =>
+  (
+    await env.DB.prepare("SELECT function_id, status FROM runs WHERE event_id = ? ORDER BY function_id")
+      .bind(eventId)
+      .all()
+  ).results;
 const uniqueKey = (): string => crypto.randomUUID();
 
 describe("POST /v1/events", () => {
@@ -18,11 +28,13 @@ describe("POST /v1/events", () => {
     const { ids } = await json<{ ids: string[] }>(response);
     expect(ids).toHaveLength(1);
     await expect.poll(() => ["fan-a", "fan-b", "fan-c"].map((fn) => executions(`${fn}:${key}`))).toEqual([1, 1, 1]);
-    await expect.poll(() => runsOf(ids[0]!)).toEqual([
-      { function_id: "fan-a", status: "completed" },
-      { function_id: "fan-b", status: "completed" },
-      { function_id: "fan-c", status: "completed" },
-    ]);
+    await expect
+      .poll(() => runsOf(ids[0]!))
+      .toEqual([
+        { function_id: "fan-a", status: "completed" },
+        { function_id: "fan-b", status: "completed" },
+        { function_id: "fan-c", status: "completed" },
+      ]);
     const detail = await json<{ event: { name: string; routedAt: string | null }; runs: { functionId: string }[] }>(
       await SELF.fetch(`http://stepwise/v1/events/${ids[0]}`),
     );
@@ -51,7 +63,12 @@ describe("POST /v1/events", () => {
     const key = uniqueKey();
     const id = `order-${key}`;
     const first = await json<{ ids: string[] }>(await send({ id, name: "test/fanout", data: { key } }));
-    const second = await json<{ ids: string[] }>(await send([{ id, name: "test/fanout", data: { key } }, { id, name: "test/fanout", data: { key } }]));
+    const second = await json<{ ids: string[] }>(
+      await send([
+        { id, name: "test/fanout", data: { key } },
+        { id, name: "test/fanout", data: { key } },
+      ]),
+    );
     expect(first.ids).toEqual([id]);
     expect(second.ids).toEqual([id, id]);
     await expect.poll(() => executions(`fan-a:${key}`)).toBe(1);
@@ -94,7 +111,8 @@ describe("POST /v1/events", () => {
 });
 
 describe("POST /v1/events refuses bad input whole", () => {
-  const countEvents = async (name: string) => (await env.DB.prepare("SELECT count(*) AS n FROM events WHERE name = ?").bind(name).first<{ n: number }>())?.n;
+  const countEvents = async (name: string) =>
+    (await env.DB.prepare("SELECT count(*) AS n FROM events WHERE name = ?").bind(name).first<{ n: number }>())?.n;
 
   it("malformed JSON: 400", async () => {
     const response = await send("[{");
@@ -117,9 +135,14 @@ describe("POST /v1/events refuses bad input whole", () => {
   });
 
   it("an event over 512 KiB: 413 naming it, and nothing from the batch recorded", async () => {
-    const response = await send([{ name: "test/refused-2" }, { name: "test/big", data: { blob: "x".repeat(513 * 1024) } }]);
+    const response = await send([
+      { name: "test/refused-2" },
+      { name: "test/big", data: { blob: "x".repeat(513 * 1024) } },
+    ]);
     expect(response.status).toBe(413);
-    expect(await response.json()).toMatchObject({ error: { code: "event_too_large", message: expect.stringContaining('Event 1 ("test/big")') } });
+    expect(await response.json()).toMatchObject({
+      error: { code: "event_too_large", message: expect.stringContaining('Event 1 ("test/big")') },
+    });
     expect(await countEvents("test/refused-2")).toBe(0);
   });
 
@@ -146,7 +169,9 @@ describe("cancel", () => {
     expect((await client.getRun(runId)).status).toBe("cancelled");
     const again = await SELF.fetch(`http://stepwise/v1/runs/${runId}/cancel`, { method: "POST" });
     expect(await again.json()).toEqual({ cancelled: false, status: "cancelled" });
-    const history = await json<{ history: { type: string; reason?: string }[] }>(await SELF.fetch(`http://stepwise/v1/runs/${runId}/history`));
+    const history = await json<{ history: { type: string; reason?: string }[] }>(
+      await SELF.fetch(`http://stepwise/v1/runs/${runId}/history`),
+    );
     expect(history.history.at(-1)).toMatchObject({ type: "run.cancelled", reason: "cancelled through the API" });
     const stub = env.RUN.get(env.RUN.idFromName(runId));
     const { runInDurableObject } = await import("cloudflare:test");

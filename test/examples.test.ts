@@ -25,7 +25,11 @@ describe("examples, end to end through the HTTP API", () => {
   });
 
   it("analyze-document retries only the LLM step", async () => {
-    const run = await client.run("analyze-document", { documentId: "d1", text: "Quarterly results were strong", failLlmTimes: 2 });
+    const run = await client.run("analyze-document", {
+      documentId: "d1",
+      text: "Quarterly results were strong",
+      failLlmTimes: 2,
+    });
     expect(run.status).toBe("completed");
     expect(run.output).toEqual({ documentId: "d1", summary: "Quarterly results were strong (4 words)" });
     expect(kinds("d1")).toEqual(["text.extracted", "llm.called", "llm.called", "llm.called", "result.saved"]);
@@ -44,14 +48,18 @@ describe("examples, end to end through the HTTP API", () => {
     expect(kinds("p2").filter((kind) => kind === "activity.notify-crm")).toHaveLength(3);
   });
 
-  it("process-items: 1,000 items, each its own parallel step, never more than 100 at once", { timeout: 120_000 }, async () => {
-    const itemIds = Array.from({ length: 1_000 }, (_, i) => `item-${i}`);
-    const runId = await client.invoke("process-items", { itemIds });
-    const run = await client.waitForEnd(runId, { timeoutMs: 110_000 });
-    expect(run.status).toBe("completed");
-    expect(run.output).toEqual({ processed: 1_000 });
-    expect(itemIds.every((id) => kinds(id).length === 1)).toBe(true);
-    expect(inFlight.max).toBeLessThanOrEqual(100);
-    expect(inFlight.max).toBeGreaterThan(10);
-  });
+  it(
+    "process-items: 1,000 items, each its own parallel step, never more than 100 at once",
+    { timeout: 120_000 },
+    async () => {
+      const itemIds = Array.from({ length: 1_000 }, (_, i) => `item-${i}`);
+      const runId = await client.invoke("process-items", { itemIds });
+      const run = await client.waitForEnd(runId, { timeoutMs: 110_000 });
+      expect(run.status).toBe("completed");
+      expect(run.output).toEqual({ processed: 1_000 });
+      expect(itemIds.every((id) => kinds(id).length === 1)).toBe(true);
+      expect(inFlight.max).toBeLessThanOrEqual(100);
+      expect(inFlight.max).toBeGreaterThan(10);
+    },
+  );
 });

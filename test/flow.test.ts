@@ -3,12 +3,18 @@ import { describe, expect, it } from "vitest";
 import { collected, started } from "./event-functions.ts";
 
 const send = async (body: unknown): Promise<string[]> => {
-  const response = await SELF.fetch("http://stepwise/v1/events", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const response = await SELF.fetch("http://stepwise/v1/events", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   return ((await response.json()) as { ids: string[] }).ids;
 };
 const runsOf = async (functionId: string, eventIds: string[]) =>
   (
-    await env.DB.prepare(`SELECT id, status, error FROM runs WHERE function_id = ? AND event_id IN (SELECT value FROM json_each(?))`)
+    await env.DB.prepare(
+      `SELECT id, status, error FROM runs WHERE function_id = ? AND event_id IN (SELECT value FROM json_each(?))`,
+    )
       .bind(functionId, JSON.stringify(eventIds))
       .all<{ id: string; status: string; error: string | null }>()
   ).results;
@@ -18,8 +24,12 @@ describe("throttle", () => {
   it("10 per second: 50 events all run, none sooner than the limit allows", { timeout: 30_000 }, async () => {
     const batch = crypto.randomUUID();
     const sentAt = Date.now();
-    const ids = await send(Array.from({ length: 50 }, (_, i) => ({ name: "test/throttled", data: { batch, key: String(i) } })));
-    await expect.poll(async () => (await runsOf("throttled", ids)).some((run) => run.status === "queued"), { timeout: 5_000 }).toBe(true);
+    const ids = await send(
+      Array.from({ length: 50 }, (_, i) => ({ name: "test/throttled", data: { batch, key: String(i) } })),
+    );
+    await expect
+      .poll(async () => (await runsOf("throttled", ids)).some((run) => run.status === "queued"), { timeout: 5_000 })
+      .toBe(true);
     await expect.poll(() => startsOf("throttled", batch).length, { timeout: 20_000, interval: 100 }).toBe(50);
     const last = Math.max(...startsOf("throttled", batch).map((s) => s.at));
     // 50 runs at 10 a second with no burst: the last cannot start before 4.9 s.
@@ -32,7 +42,9 @@ describe("rate limit", () => {
     const batch = crypto.randomUUID();
     const ids = await send(Array.from({ length: 5 }, () => ({ name: "test/rate-limited", data: { batch } })));
     await expect.poll(async () => (await runsOf("rate-limited", ids)).length).toBe(5);
-    await expect.poll(async () => (await runsOf("rate-limited", ids)).map((r) => r.status).sort()).toEqual(["completed", "completed", "completed", "skipped", "skipped"]);
+    await expect
+      .poll(async () => (await runsOf("rate-limited", ids)).map((r) => r.status).sort())
+      .toEqual(["completed", "completed", "completed", "skipped", "skipped"]);
     expect(startsOf("rate-limited", batch)).toHaveLength(3);
     const skipped = (await runsOf("rate-limited", ids)).find((r) => r.status === "skipped");
     expect(skipped?.error).toContain("rate limited");
@@ -43,7 +55,9 @@ describe("singleton", () => {
   it("skip: a second run for the same key is skipped while the first runs; cancel: the first is cancelled", async () => {
     const user = crypto.randomUUID();
     const [first] = await send({ name: "test/singleton", data: { user } });
-    await expect.poll(() => startsOf("singleton-skip", user).length + startsOf("singleton-cancel", user).length).toBe(2);
+    await expect
+      .poll(() => startsOf("singleton-skip", user).length + startsOf("singleton-cancel", user).length)
+      .toBe(2);
     const [second] = await send({ name: "test/singleton", data: { user } });
     await expect.poll(async () => (await runsOf("singleton-skip", [second!]))[0]?.status).toBe("skipped");
     await expect.poll(async () => (await runsOf("singleton-cancel", [first!]))[0]?.status).toBe("cancelled");
@@ -55,7 +69,15 @@ describe("singleton", () => {
 describe("singleton, decided in turn", () => {
   it("two runs asking at once after the holder ended: one is admitted, the other finds it running", async () => {
     const invoke = async (): Promise<string> =>
-      ((await (await SELF.fetch("http://stepwise/v1/functions/onboard-user/invoke", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ data: { userId: crypto.randomUUID(), email: "s@example.com" } }) })).json()) as { runId: string }).runId;
+      (
+        (await (
+          await SELF.fetch("http://stepwise/v1/functions/onboard-user/invoke", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ data: { userId: crypto.randomUUID(), email: "s@example.com" } }),
+          })
+        ).json()) as { runId: string }
+      ).runId;
     // Two real runs that stay open (they sleep for days), and a gate whose holder has ended.
     const [a, b] = await Promise.all([invoke(), invoke()]);
     const gate = env.GATES.get(env.GATES.idFromName(`singleton-race-${crypto.randomUUID()}`));
@@ -68,7 +90,10 @@ describe("singleton, decided in turn", () => {
 
 describe("an idle gate", () => {
   const stored = (gate: DurableObjectStub) =>
-    runInDurableObject(gate, async (_instance, state) => ({ keys: [...state.storage.kv.list()].map(([key]) => key), alarm: await state.storage.getAlarm() }));
+    runInDurableObject(gate, async (_instance, state) => ({
+      keys: [...state.storage.kv.list()].map(([key]) => key),
+      alarm: await state.storage.getAlarm(),
+    }));
 
   it("forgets a rate once it is back to full, and a singleton once its run has ended", async () => {
     const rate = env.GATES.get(env.GATES.idFromName(`idle-rate-${crypto.randomUUID()}`));
@@ -84,7 +109,15 @@ describe("an idle gate", () => {
     expect(await stored(rate)).toEqual({ keys: [], alarm: null });
 
     const singleton = env.GATES.get(env.GATES.idFromName(`idle-singleton-${crypto.randomUUID()}`));
-    const live = ((await (await SELF.fetch("http://stepwise/v1/functions/onboard-user/invoke", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ data: { userId: crypto.randomUUID(), email: "i@example.com" } }) })).json()) as { runId: string }).runId;
+    const live = (
+      (await (
+        await SELF.fetch("http://stepwise/v1/functions/onboard-user/invoke", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ data: { userId: crypto.randomUUID(), email: "i@example.com" } }),
+        })
+      ).json()) as { runId: string }
+    ).runId;
     expect(await singleton.singleton(live, "skip")).toEqual({ admitted: true });
     // Its run sleeps for days: the holder is kept, and asked about again in an hour.
     await runDurableObjectAlarm(singleton);
@@ -106,15 +139,28 @@ describe("a collector's flushes", () => {
     // Two series whose starts never finished (the object was evicted mid-start, say).
     await runInDurableObject(collector, async (_instance, state) => {
       for (const n of [1, 2]) {
-        const held = { spec, events: [{ id: `${key}-${n}`, name: "test/batched", data: { key, n }, ts: Date.now() }], firstAt: Date.now() + n };
+        const held = {
+          spec,
+          events: [{ id: `${key}-${n}`, name: "test/batched", data: { key, n }, ts: Date.now() }],
+          firstAt: Date.now() + n,
+        };
         await state.storage.put(`flushing:01JFLUSH${n}${key.replace(/-/g, "").slice(0, 17).toUpperCase()}`, held);
       }
       await state.storage.setAlarm(Date.now() + 60_000);
     });
     await runDurableObjectAlarm(collector);
-    await expect.poll(() => collected.filter((c) => c.fn === "batched" && c.keys[0]?.startsWith(`${key}:`)).map((c) => c.keys[0]).sort()).toEqual([`${key}:1`, `${key}:2`]);
+    await expect
+      .poll(() =>
+        collected
+          .filter((c) => c.fn === "batched" && c.keys[0]?.startsWith(`${key}:`))
+          .map((c) => c.keys[0])
+          .sort(),
+      )
+      .toEqual([`${key}:1`, `${key}:2`]);
     // Nothing held and nothing to retry: the collector keeps no storage at all.
-    await runInDurableObject(collector, async (_instance, state) => expect([(await state.storage.list()).size, await state.storage.getAlarm()]).toEqual([0, null]));
+    await runInDurableObject(collector, async (_instance, state) =>
+      expect([(await state.storage.list()).size, await state.storage.getAlarm()]).toEqual([0, null]),
+    );
   });
 });
 
@@ -140,12 +186,16 @@ describe("debounce and batching", () => {
     await expect.poll(() => runsFor("debounced", key).at(-1)?.keys, { timeout: 5_000 }).toEqual([`${key}:15`]);
   });
 
-  it("batching: 25 events with maxSize 10 give runs of 10, 10 and 5 (the last by timeout)", { timeout: 20_000 }, async () => {
-    const key = crypto.randomUUID();
-    await send(Array.from({ length: 25 }, (_, n) => ({ name: "test/batched", data: { key, n } })));
-    await expect.poll(() => runsFor("batched", key).length, { timeout: 5_000 }).toBe(3);
-    const sizes = runsFor("batched", key).map((run) => run.keys.length);
-    expect(sizes).toEqual([10, 10, 5]);
-    expect(new Set(runsFor("batched", key).flatMap((run) => run.keys)).size).toBe(25);
-  });
+  it(
+    "batching: 25 events with maxSize 10 give runs of 10, 10 and 5 (the last by timeout)",
+    { timeout: 20_000 },
+    async () => {
+      const key = crypto.randomUUID();
+      await send(Array.from({ length: 25 }, (_, n) => ({ name: "test/batched", data: { key, n } })));
+      await expect.poll(() => runsFor("batched", key).length, { timeout: 5_000 }).toBe(3);
+      const sizes = runsFor("batched", key).map((run) => run.keys.length);
+      expect(sizes).toEqual([10, 10, 5]);
+      expect(new Set(runsFor("batched", key).flatMap((run) => run.keys)).size).toBe(25);
+    },
+  );
 });

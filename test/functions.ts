@@ -67,7 +67,9 @@ export const parallel = stepwise.createFunction<{ key: string; n: number }>(
   [],
   async ({ event, step }) => {
     const ids = Array.from({ length: event.data.n }, (_, i) => i);
-    const results = await Promise.all(ids.map((i) => step.run(`item-${i}`, () => (count(`${event.data.key}:item`), i * 10))));
+    const results = await Promise.all(
+      ids.map((i) => step.run(`item-${i}`, () => (count(`${event.data.key}:item`), i * 10))),
+    );
     const total = await step.run("sum", () => results.reduce((sum, value) => sum + value, 0));
     return { results, total };
   },
@@ -87,19 +89,27 @@ export const abortable = stepwise.createFunction<{ key: string }>(
   },
 );
 
-export const manySteps = stepwise.createFunction<{ n: number }>({ id: "test-many-steps" }, [], async ({ event, step }) => {
-  for (let i = 0; i < event.data.n; i++) await step.run("step", () => i);
-  return event.data.n;
-});
+export const manySteps = stepwise.createFunction<{ n: number }>(
+  { id: "test-many-steps" },
+  [],
+  async ({ event, step }) => {
+    for (let i = 0; i < event.data.n; i++) await step.run("step", () => i);
+    return event.data.n;
+  },
+);
 
-export const bigOutput = stepwise.createFunction<{ bytes: number }>({ id: "test-big-output", retries: 3 }, [], async ({ event, step }) => {
-  try {
-    await step.run("too-big", () => "x".repeat(event.data.bytes));
-  } catch (error) {
-    return { caught: error instanceof Error ? error.message : String(error) };
-  }
-  return { caught: null };
-});
+export const bigOutput = stepwise.createFunction<{ bytes: number }>(
+  { id: "test-big-output", retries: 3 },
+  [],
+  async ({ event, step }) => {
+    try {
+      await step.run("too-big", () => "x".repeat(event.data.bytes));
+    } catch (error) {
+      return { caught: error instanceof Error ? error.message : String(error) };
+    }
+    return { caught: null };
+  },
+);
 
 export const testFunctions = [failingTwice, nonRetriable, retryAfter, parallel, abortable, manySteps, bigOutput];
 

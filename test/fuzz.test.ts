@@ -14,7 +14,11 @@ import worker from "./worker.ts";
  */
 async function call(url: string, init: RequestInit): Promise<number> {
   const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(url, init) as Request<unknown, IncomingRequestCfProperties>, env, ctx);
+  const response = await worker.fetch(
+    new Request(url, init) as Request<unknown, IncomingRequestCfProperties>,
+    env,
+    ctx,
+  );
   await response.arrayBuffer();
   await waitOnExecutionContext(ctx);
   return response.status;
@@ -36,7 +40,26 @@ function generator(seed: number) {
 }
 type Gen = ReturnType<typeof generator>;
 
-const STRINGS = ["", "x", "user/signed-up", "onboard-user", "test-parallel", "\u0000", "\ud800", "💥", "<script>alert(1)</script>", "../../etc/passwd", "%00", "a".repeat(300), "01JNOTAREALRUN0000000000", "null", "true", "-1", "1e400", "' OR 1=1 --"];
+const STRINGS = [
+  "",
+  "x",
+  "user/signed-up",
+  "onboard-user",
+  "test-parallel",
+  "\u0000",
+  "\ud800",
+  "💥",
+  "<script>alert(1)</script>",
+  "../../etc/passwd",
+  "%00",
+  "a".repeat(300),
+  "01JNOTAREALRUN0000000000",
+  "null",
+  "true",
+  "-1",
+  "1e400",
+  "' OR 1=1 --",
+];
 const NUMBERS = [0, -1, 1, 1.5, 2 ** 53, -(2 ** 53), 1e308, -1e308, 8_640_000_000_000_001, 200, 201, 5_000, 5_001];
 
 function value(gen: Gen, depth: number): unknown {
@@ -47,7 +70,30 @@ function value(gen: Gen, depth: number): unknown {
   if (kind === 3) return gen.pick(STRINGS) + gen.int(1_000_000).toString(36);
   if (kind === 4) return Array.from({ length: gen.int(4) }, () => value(gen, depth + 1));
   if (kind === 5) return deep(gen.pick([2, 50, 101, 1_000]));
-  return Object.fromEntries(Array.from({ length: gen.int(5) }, () => [gen.pick(["name", "data", "id", "ts", "user", "v", "function", "from", "to", "status", "fromStart", "only", "binding", "path", "url", "reason", gen.pick(STRINGS)]), value(gen, depth + 1)]));
+  return Object.fromEntries(
+    Array.from({ length: gen.int(5) }, () => [
+      gen.pick([
+        "name",
+        "data",
+        "id",
+        "ts",
+        "user",
+        "v",
+        "function",
+        "from",
+        "to",
+        "status",
+        "fromStart",
+        "only",
+        "binding",
+        "path",
+        "url",
+        "reason",
+        gen.pick(STRINGS),
+      ]),
+      value(gen, depth + 1),
+    ]),
+  );
 }
 
 const deep = (levels: number): unknown => {
@@ -60,14 +106,31 @@ const deep = (levels: number): unknown => {
 function body(gen: Gen): string {
   const shaped = [
     () => JSON.stringify({ name: `fuzz/${gen.int(1_000)}`, data: { value: value(gen, 1) } }),
-    () => JSON.stringify({ name: gen.pick(STRINGS), data: value(gen, 1), ts: gen.pick(NUMBERS), id: gen.pick([undefined, ...STRINGS]) }),
+    () =>
+      JSON.stringify({
+        name: gen.pick(STRINGS),
+        data: value(gen, 1),
+        ts: gen.pick(NUMBERS),
+        id: gen.pick([undefined, ...STRINGS]),
+      }),
     () => JSON.stringify(Array.from({ length: gen.int(3) }, () => ({ name: gen.pick(STRINGS), data: value(gen, 1) }))),
     () => JSON.stringify({ data: value(gen, 1) }),
-    () => JSON.stringify({ function: gen.pick(STRINGS), from: gen.pick([...NUMBERS, ...STRINGS]), to: gen.pick([...NUMBERS, ...STRINGS]), status: gen.pick(STRINGS) }),
+    () =>
+      JSON.stringify({
+        function: gen.pick(STRINGS),
+        from: gen.pick([...NUMBERS, ...STRINGS]),
+        to: gen.pick([...NUMBERS, ...STRINGS]),
+        status: gen.pick(STRINGS),
+      }),
     () => JSON.stringify({ binding: gen.pick(STRINGS), path: gen.pick(STRINGS) }),
     () => JSON.stringify(value(gen, 0)),
     () => gen.pick(["{", "[1,", "nul", '{"a":}', "\u0000", "x".repeat(2_000), "", " ", '{"name":"\\ud800"}']),
-    () => new URLSearchParams({ name: gen.pick(STRINGS), data: gen.pick(["{}", "{", String(value(gen, 0))]), key: gen.pick(STRINGS) }).toString(),
+    () =>
+      new URLSearchParams({
+        name: gen.pick(STRINGS),
+        data: gen.pick(["{}", "{", String(value(gen, 0))]),
+        key: gen.pick(STRINGS),
+      }).toString(),
   ];
   return gen.pick(shaped)();
 }
@@ -108,7 +171,22 @@ const ROUTES: ((gen: Gen) => [method: string, path: string])[] = [
 function query(gen: Gen): string {
   const params = new URLSearchParams();
   for (let i = gen.int(4); i > 0; i--) {
-    params.append(gen.pick(["limit", "cursor", "function", "status", "event", "after", "name", "from", "to", "q", gen.pick(STRINGS)]), String(gen.pick([...STRINGS, ...NUMBERS, "eyJhdCI6MX0", "2026-01-01T00:00:00Z"])));
+    params.append(
+      gen.pick([
+        "limit",
+        "cursor",
+        "function",
+        "status",
+        "event",
+        "after",
+        "name",
+        "from",
+        "to",
+        "q",
+        gen.pick(STRINGS),
+      ]),
+      String(gen.pick([...STRINGS, ...NUMBERS, "eyJhdCI6MX0", "2026-01-01T00:00:00Z"])),
+    );
   }
   const text = params.toString();
   return text ? `?${text}` : "";
@@ -122,21 +200,36 @@ describe("fuzzed requests", () => {
     for (let i = 0; i < 2_400; i++) {
       const [method, path] = gen.pick(ROUTES)(gen);
       const url = `http://stepwise${path}${query(gen)}`;
-      const headers: Record<string, string> = { "content-type": gen.pick(["application/json", "application/json", "application/json", "text/plain", "application/x-www-form-urlencoded"]) };
+      const headers: Record<string, string> = {
+        "content-type": gen.pick([
+          "application/json",
+          "application/json",
+          "application/json",
+          "text/plain",
+          "application/x-www-form-urlencoded",
+        ]),
+      };
       if (path.startsWith("/dashboard")) headers.origin = "http://stepwise";
       if (gen.int(12) === 0) headers.origin = gen.pick(["https://evil.example", "null"]);
-      const init: RequestInit = { method, headers, ...(method === "GET" || method === "HEAD" ? {} : { body: body(gen) }) };
+      const init: RequestInit = {
+        method,
+        headers,
+        ...(method === "GET" || method === "HEAD" ? {} : { body: body(gen) }),
+      };
       const started = Date.now();
       const response = await Promise.race([
         call(url, { ...init, redirect: "manual" }),
         new Promise<string>((resolve) => setTimeout(() => resolve("no answer in 10 s"), 10_000)),
       ]);
       if (typeof response === "number") statuses.set(response, (statuses.get(response) ?? 0) + 1);
-      if (typeof response === "string" || response >= 500) failures.push(`#${i} ${method} ${url} ${String(init.body).slice(0, 200)} → ${response}`);
-      if (Date.now() - started > 2_000) console.warn(`fuzz #${i} took ${Date.now() - started} ms: ${method} ${url.slice(0, 120)}`);
+      if (typeof response === "string" || response >= 500)
+        failures.push(`#${i} ${method} ${url} ${String(init.body).slice(0, 200)} → ${response}`);
+      if (Date.now() - started > 2_000)
+        console.warn(`fuzz #${i} took ${Date.now() - started} ms: ${method} ${url.slice(0, 120)}`);
     }
     expect(failures).toEqual([]);
     // The requests reached the handlers: accepted work as well as every kind of refusal.
-    for (const status of [200, 202, 400, 401, 403, 404, 415]) expect(statuses.get(status) ?? 0, `answers ${status}`).toBeGreaterThan(0);
+    for (const status of [200, 202, 400, 401, 403, 404, 415])
+      expect(statuses.get(status) ?? 0, `answers ${status}`).toBeGreaterThan(0);
   });
 });

@@ -9,7 +9,11 @@ export const client = new TestClient((input, init) => SELF.fetch(input, init));
 
 /** Sends events through `POST /v1/events`; returns their ids. */
 export async function sendEvents(body: unknown): Promise<string[]> {
-  const response = await SELF.fetch("http://stepwise/v1/events", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const response = await SELF.fetch("http://stepwise/v1/events", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   return ((await response.json()) as { ids: string[] }).ids;
 }
 
@@ -18,7 +22,9 @@ export async function runFor(eventId: string, functionId?: string): Promise<stri
   let runId: string | undefined;
   await expect
     .poll(async () => {
-      const detail = (await (await SELF.fetch(`http://stepwise/v1/events/${eventId}`)).json()) as { runs: { id: string; functionId: string }[] };
+      const detail = (await (await SELF.fetch(`http://stepwise/v1/events/${eventId}`)).json()) as {
+        runs: { id: string; functionId: string }[];
+      };
       runId = detail.runs.find((run) => functionId === undefined || run.functionId === functionId)?.id;
       return runId;
     })

@@ -10,13 +10,24 @@ describe("step.invoke and step.invokeMany", () => {
     const runId = await runFor(await send1({ name: "test/research", data: { failAt: 3 } }));
     const run = await client.waitForEnd(runId);
     expect(run.status).toBe("completed");
-    const expected = Array.from({ length: 10 }, (_, i) => (i === 3 ? expect.stringMatching(/^failed: .*section 3 could not be written/) : `section ${i}`));
+    const expected = Array.from({ length: 10 }, (_, i) =>
+      i === 3 ? expect.stringMatching(/^failed: .*section 3 could not be written/) : `section ${i}`,
+    );
     expect(run.output).toEqual(expected);
     // Parent and children are linked in the index.
     await expect
-      .poll(async () => (await env.DB.prepare("SELECT count(*) AS n FROM runs WHERE parent_run_id = ?").bind(runId).first<{ n: number }>())?.n)
+      .poll(
+        async () =>
+          (
+            await env.DB.prepare("SELECT count(*) AS n FROM runs WHERE parent_run_id = ?")
+              .bind(runId)
+              .first<{ n: number }>()
+          )?.n,
+      )
       .toBe(10);
-    const failed = await env.DB.prepare("SELECT status FROM runs WHERE parent_run_id = ? AND status = 'failed'").bind(runId).all();
+    const failed = await env.DB.prepare("SELECT status FROM runs WHERE parent_run_id = ? AND status = 'failed'")
+      .bind(runId)
+      .all();
     expect(failed.results).toHaveLength(1);
   });
 
@@ -25,7 +36,9 @@ describe("step.invoke and step.invokeMany", () => {
     let childId: string | undefined;
     await expect
       .poll(async () => {
-        const { history } = (await (await SELF.fetch(`http://stepwise/v1/runs/${parentId}/history`)).json()) as { history: { type: string; childRunIds?: string[] }[] };
+        const { history } = (await (await SELF.fetch(`http://stepwise/v1/runs/${parentId}/history`)).json()) as {
+          history: { type: string; childRunIds?: string[] }[];
+        };
         return (childId = history.find((entry) => entry.type === "step.invoking")?.childRunIds?.[0]);
       })
       .toBeDefined();
@@ -33,8 +46,12 @@ describe("step.invoke and step.invokeMany", () => {
     await SELF.fetch(`http://stepwise/v1/runs/${parentId}/cancel`, { method: "POST" });
     const child = await client.waitUntil(childId!, (run) => run.status === "cancelled");
     expect(child.status).toBe("cancelled");
-    const { history } = (await (await SELF.fetch(`http://stepwise/v1/runs/${childId}/history`)).json()) as { history: { type: string; reason?: string }[] };
-    expect(history.find((entry) => entry.type === "run.cancelled")?.reason).toBe(`cancelled because its parent run ${parentId} ended (cancelled)`);
+    const { history } = (await (await SELF.fetch(`http://stepwise/v1/runs/${childId}/history`)).json()) as {
+      history: { type: string; reason?: string }[];
+    };
+    expect(history.find((entry) => entry.type === "run.cancelled")?.reason).toBe(
+      `cancelled because its parent run ${parentId} ended (cancelled)`,
+    );
   });
 
   it("invoke returns the child's output; a failed child is the parent's step error", async () => {
@@ -42,6 +59,9 @@ describe("step.invoke and step.invokeMany", () => {
     expect(ok.output).toBe("section 42");
     const failing = await client.waitForEnd(await runFor(await send1({ name: "test/invoke", data: { fail: true } })));
     expect(failing.status).toBe("failed");
-    expect(failing.error).toMatchObject({ name: "StepError", message: expect.stringContaining("section 42 could not be written") });
+    expect(failing.error).toMatchObject({
+      name: "StepError",
+      message: expect.stringContaining("section 42 could not be written"),
+    });
   });
 });

@@ -10,12 +10,26 @@ type RunsPage = { runs: { id: string; functionId: string; status: string; create
 
 function row(i: number, functionId: string, status: string): RunIndexRow {
   const at = 1_800_000_000_000 + Math.floor(i / 2) * 1000;
-  return { id: `LIST${String(i).padStart(4, "0")}`, functionId, status, eventId: `ev-${i % 3}`, eventName: "list/test", attempt: 0, parentRunId: null, error: null, createdAt: at, endedAt: null, updatedAt: at };
+  return {
+    id: `LIST${String(i).padStart(4, "0")}`,
+    functionId,
+    status,
+    eventId: `ev-${i % 3}`,
+    eventName: "list/test",
+    attempt: 0,
+    parentRunId: null,
+    error: null,
+    createdAt: at,
+    endedAt: null,
+    updatedAt: at,
+  };
 }
 
 describe("GET /v1/runs", () => {
   it("pages newest first with a stable cursor, and filters by function, status, event and time", async () => {
-    const rows = Array.from({ length: 25 }, (_, i) => row(i, i % 2 ? "list-odd" : "list-even", i % 5 === 0 ? "failed" : "completed"));
+    const rows = Array.from({ length: 25 }, (_, i) =>
+      row(i, i % 2 ? "list-odd" : "list-even", i % 5 === 0 ? "failed" : "completed"),
+    );
     await env.DB.batch(rows.map((r) => upsertRun(env.DB, r)));
     const seen: string[] = [];
     let cursor: string | undefined;
@@ -48,10 +62,18 @@ describe("GET /v1/runs", () => {
 describe("GET /v1/events", () => {
   it("lists events newest first, by name, with pages", async () => {
     const name = `list/${crypto.randomUUID()}`;
-    await SELF.fetch("http://stepwise/v1/events", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify([1, 2, 3].map((n) => ({ name, data: { n } }))) });
-    const first = await get<{ events: { name: string; data: { n: number } }[]; nextCursor?: string }>(`/v1/events?name=${encodeURIComponent(name)}&limit=2`);
+    await SELF.fetch("http://stepwise/v1/events", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify([1, 2, 3].map((n) => ({ name, data: { n } }))),
+    });
+    const first = await get<{ events: { name: string; data: { n: number } }[]; nextCursor?: string }>(
+      `/v1/events?name=${encodeURIComponent(name)}&limit=2`,
+    );
     expect(first.body.events).toHaveLength(2);
-    const rest = await get<{ events: unknown[]; nextCursor?: string }>(`/v1/events?name=${encodeURIComponent(name)}&limit=2&cursor=${first.body.nextCursor}`);
+    const rest = await get<{ events: unknown[]; nextCursor?: string }>(
+      `/v1/events?name=${encodeURIComponent(name)}&limit=2&cursor=${first.body.nextCursor}`,
+    );
     expect(rest.body.events).toHaveLength(1);
     expect(rest.body.nextCursor).toBeUndefined();
     expect((await get("/v1/events/does-not-exist")).status).toBe(404);
@@ -65,13 +87,18 @@ describe("GET /v1/events with large events", () => {
     const sent = await SELF.fetch("http://stepwise/v1/events", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify([...Array.from({ length: 5 }, () => ({ name, data: big })), { name, data: { small: true } }]),
+      body: JSON.stringify([
+        ...Array.from({ length: 5 }, () => ({ name, data: big })),
+        { name, data: { small: true } },
+      ]),
     });
     const { ids } = (await sent.json()) as { ids: string[] };
     const response = await SELF.fetch(`http://stepwise/v1/events?name=${encodeURIComponent(name)}&limit=200`);
     const text = await response.text();
     expect(text.length).toBeLessThan(20_000);
-    const { events } = JSON.parse(text) as { events: { id: string; data?: unknown; dataBytes: number; payloadOmitted?: boolean }[] };
+    const { events } = JSON.parse(text) as {
+      events: { id: string; data?: unknown; dataBytes: number; payloadOmitted?: boolean }[];
+    };
     expect(events).toHaveLength(6);
     const small = events.find((event) => event.id === ids[5]);
     expect(small).toMatchObject({ data: { small: true }, dataBytes: 14 });
@@ -80,7 +107,9 @@ describe("GET /v1/events with large events", () => {
       expect(event).toMatchObject({ payloadOmitted: true, dataBytes: JSON.stringify(big).length });
       expect(event.data).toBeUndefined();
     }
-    const one = (await (await SELF.fetch(`http://stepwise/v1/events/${ids[0]}`)).json()) as { event: { data: unknown } };
+    const one = (await (await SELF.fetch(`http://stepwise/v1/events/${ids[0]}`)).json()) as {
+      event: { data: unknown };
+    };
     expect(one.event.data).toEqual(big);
     const page = await SELF.fetch(`http://stepwise/dashboard/events?name=${encodeURIComponent(name)}`);
     const html = await page.text();
@@ -91,8 +120,12 @@ describe("GET /v1/events with large events", () => {
 
 describe("GET /v1/functions", () => {
   it("shows each function's trigger and config", async () => {
-    const { body } = await get<{ functions: { id: string; triggers: unknown[]; config: { idempotency?: string } }[] }>("/v1/functions");
-    expect(body.functions.find((fn) => fn.id === "pro-only")?.triggers).toEqual([{ event: "test/plan", if: 'event.data.plan == "pro"' }]);
+    const { body } = await get<{ functions: { id: string; triggers: unknown[]; config: { idempotency?: string } }[] }>(
+      "/v1/functions",
+    );
+    expect(body.functions.find((fn) => fn.id === "pro-only")?.triggers).toEqual([
+      { event: "test/plan", if: 'event.data.plan == "pro"' },
+    ]);
     expect(body.functions.find((fn) => fn.id === "idem")?.config.idempotency).toBe("event.data.userId");
   });
 });
@@ -100,7 +133,12 @@ describe("GET /v1/functions", () => {
 describe("the functions table", () => {
   it("holds every registered function with its triggers and config once the Worker has served", async () => {
     await SELF.fetch("http://stepwise/");
-    const row = () => env.DB.prepare("SELECT app_id, triggers, config FROM functions WHERE id = 'weekly-report'").first<{ app_id: string; triggers: string; config: string }>();
+    const row = () =>
+      env.DB.prepare("SELECT app_id, triggers, config FROM functions WHERE id = 'weekly-report'").first<{
+        app_id: string;
+        triggers: string;
+        config: string;
+      }>();
     await expect.poll(row).not.toBeNull();
     const stored = (await row())!;
     expect(stored.app_id).toBe("event-tests");

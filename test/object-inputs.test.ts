@@ -21,9 +21,18 @@ describe("object RPC inputs", () => {
     expect(await refusal(() => gate.singleton("run", "maybe" as "skip"))).toMatch(/Invalid singleton mode/);
     expect(await refusal(() => gate.rate({ limit: 0, periodMs: 1_000, burst: 0 }, "wait"))).toMatch(/Invalid rate/);
     const collector = env.COLLECTORS.get(env.COLLECTORS.idFromName(`inputs-${crypto.randomUUID()}`));
-    expect(await refusal(() => collector.add({ kind: "batch", functionId: "f", maxSize: 0, timeoutMs: 1 }, { id: "e", name: "n", data: {}, ts: 0 }))).toMatch(/Invalid collector spec/);
+    expect(
+      await refusal(() =>
+        collector.add(
+          { kind: "batch", functionId: "f", maxSize: 0, timeoutMs: 1 },
+          { id: "e", name: "n", data: {}, ts: 0 },
+        ),
+      ),
+    ).toMatch(/Invalid collector spec/);
     const index = env.WAITS.get(env.WAITS.idFromName(`inputs-${crypto.randomUUID()}`));
-    expect(await refusal(() => index.deliver([{ event: { id: "e" }, receivedAt: "now" } as never]))).toMatch(/Invalid arriving events/);
+    expect(await refusal(() => index.deliver([{ event: { id: "e" }, receivedAt: "now" } as never]))).toMatch(
+      /Invalid arriving events/,
+    );
     expect(await refusal(() => index.register({ runId: "r" } as never))).toMatch(/Invalid waiter/);
     expect(await refusal(() => index.forget(42 as unknown as string))).toMatch(/Invalid run id/);
     const run = env.RUN.get(env.RUN.idFromName(`inputs-${crypto.randomUUID()}`));

@@ -4,15 +4,22 @@ import { broken } from "./event-functions.ts";
 import { client } from "./helpers.ts";
 import { executions } from "./functions.ts";
 
-const post = (path: string, body?: unknown) => SELF.fetch(`http://stepwise${path}`, { method: "POST", ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }) });
+const post = (path: string, body?: unknown) =>
+  SELF.fetch(`http://stepwise${path}`, {
+    method: "POST",
+    ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+  });
 
 async function failedRun(k: string): Promise<string> {
   broken.add(k);
-  const { ids } = (await (await post("/v1/events", { name: "test/replayable", data: { key: k } })).json()) as { ids: string[] };
+  const { ids } = (await (await post("/v1/events", { name: "test/replayable", data: { key: k } })).json()) as {
+    ids: string[];
+  };
   let runId: string | undefined;
   await expect
     .poll(async () => {
-      runId = ((await (await SELF.fetch(`http://stepwise/v1/events/${ids[0]}`)).json()) as { runs: { id: string }[] }).runs[0]?.id;
+      runId = ((await (await SELF.fetch(`http://stepwise/v1/events/${ids[0]}`)).json()) as { runs: { id: string }[] })
+        .runs[0]?.id;
       return runId;
     })
     .toBeDefined();
@@ -39,7 +46,9 @@ describe("replay", () => {
     const k = crypto.randomUUID();
     const failed = await failedRun(k);
     broken.delete(k);
-    const { runId } = (await (await post(`/v1/runs/${failed}/replay`, { fromStart: true })).json()) as { runId: string };
+    const { runId } = (await (await post(`/v1/runs/${failed}/replay`, { fromStart: true })).json()) as {
+      runId: string;
+    };
     expect((await client.waitForEnd(runId)).output).toEqual({ a: 2 });
     expect(["a", "b", "c", "d"].map((s) => executions(`replay-${s}:${k}`))).toEqual([2, 2, 2, 1]);
   });
@@ -52,7 +61,9 @@ describe("replay", () => {
     await client.waitForEnd(runId);
     const again = await post(`/v1/runs/${runId}/replay`, {});
     expect(again.status).toBe(409);
-    expect(await again.json()).toMatchObject({ error: { code: "not_replayable", message: expect.stringContaining("is completed") } });
+    expect(await again.json()).toMatchObject({
+      error: { code: "not_replayable", message: expect.stringContaining("is completed") },
+    });
     expect((await post("/v1/runs/01JNOTAREALRUN0000000000/replay", {})).status).toBe(404);
     expect((await post(`/v1/runs/${failed}/replay`, { fromStart: "yes" })).status).toBe(400);
   });
@@ -64,7 +75,12 @@ describe("bulk actions", () => {
     const keys = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
     const failed = await Promise.all(keys.map((k) => failedRun(k)));
     for (const k of keys) broken.delete(k);
-    const indexed = () => env.DB.prepare("SELECT count(*) AS n FROM runs WHERE function_id = 'replayable' AND status = 'failed' AND created_at >= ?").bind(from).first<{ n: number }>();
+    const indexed = () =>
+      env.DB.prepare(
+        "SELECT count(*) AS n FROM runs WHERE function_id = 'replayable' AND status = 'failed' AND created_at >= ?",
+      )
+        .bind(from)
+        .first<{ n: number }>();
     await expect.poll(async () => (await indexed())?.n).toBe(3);
     const response = await post("/v1/bulk/replay", { function: "replayable", from: new Date(from).toISOString() });
     expect(response.status).toBe(202);
@@ -85,14 +101,38 @@ describe("bulk actions", () => {
   it("cancels a function's runs in a time range", async () => {
     const from = Date.now();
     const ids = await Promise.all(
-      [1, 2].map(async () => ((await (await post("/v1/functions/onboard-user/invoke", { data: { userId: crypto.randomUUID(), email: "b@example.com" } })).json()) as { runId: string }).runId),
+      [1, 2].map(
+        async () =>
+          (
+            (await (
+              await post("/v1/functions/onboard-user/invoke", {
+                data: { userId: crypto.randomUUID(), email: "b@example.com" },
+              })
+            ).json()) as { runId: string }
+          ).runId,
+      ),
     );
     for (const id of ids) await client.waitUntil(id, (run) => run.status === "sleeping");
     await expect
-      .poll(async () => (await env.DB.prepare("SELECT count(*) AS n FROM runs WHERE function_id = 'onboard-user' AND created_at >= ? AND status = 'sleeping'").bind(from).first<{ n: number }>())?.n)
+      .poll(
+        async () =>
+          (
+            await env.DB.prepare(
+              "SELECT count(*) AS n FROM runs WHERE function_id = 'onboard-user' AND created_at >= ? AND status = 'sleeping'",
+            )
+              .bind(from)
+              .first<{ n: number }>()
+          )?.n,
+      )
       .toBe(2);
-    const { jobId } = (await (await post("/v1/bulk/cancel", { function: "onboard-user", from })).json()) as { jobId: string };
-    await expect.poll(async () => ((await (await SELF.fetch(`http://stepwise/v1/bulk/${jobId}`)).json()) as { done: boolean }).done).toBe(true);
+    const { jobId } = (await (await post("/v1/bulk/cancel", { function: "onboard-user", from })).json()) as {
+      jobId: string;
+    };
+    await expect
+      .poll(
+        async () => ((await (await SELF.fetch(`http://stepwise/v1/bulk/${jobId}`)).json()) as { done: boolean }).done,
+      )
+      .toBe(true);
     for (const id of ids) expect((await client.getRun(id)).status).toBe("cancelled");
     expect((await post("/v1/bulk/cancel", { from })).status).toBe(400);
   });

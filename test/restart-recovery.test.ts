@@ -18,10 +18,13 @@ async function startUpPass(startedAt: number): Promise<void> {
   expect(await stub.recover(startedAt)).toBeLessThanOrEqual(Date.now());
   // The pass runs in the sweeper's alarm, armed for now: it is done once its record is gone.
   await runDurableObjectAlarm(stub);
-  await expect.poll(() => runInDurableObject(stub, (_instance, state) => state.storage.get("recovery"))).toBeUndefined();
+  await expect
+    .poll(() => runInDurableObject(stub, (_instance, state) => state.storage.get("recovery")))
+    .toBeUndefined();
 }
 
-const indexedStatus = async (runId: string) => (await env.DB.prepare("SELECT status FROM runs WHERE id = ?1").bind(runId).first<{ status: string }>())?.status;
+const indexedStatus = async (runId: string) =>
+  (await env.DB.prepare("SELECT status FROM runs WHERE id = ?1").bind(runId).first<{ status: string }>())?.status;
 
 describe("the start-up pass", () => {
   it("re-queues at once events accepted before the isolate started, well inside the grace period", async () => {
@@ -31,7 +34,9 @@ describe("the start-up pass", () => {
     await recordEvents(env.DB, [{ id, name: "test/fanout", data: { key }, ts: Date.now() }], Date.now() - 3_000);
     expect(await sweeper(env).sweep()).toBe(0); // the grace-period sweep leaves it for another 29 s
     await startUpPass(Date.now());
-    await expect.poll(() => ["fan-a", "fan-b", "fan-c"].map((fn) => executions(`${fn}:${key}`)), { timeout: 5_000 }).toEqual([1, 1, 1]);
+    await expect
+      .poll(() => ["fan-a", "fan-b", "fan-c"].map((fn) => executions(`${fn}:${key}`)), { timeout: 5_000 })
+      .toEqual([1, 1, 1]);
     await expect.poll(async () => (await getEvents(env.DB, [id]))[0]?.routedAt).toBeTypeOf("number");
     // Events accepted after the isolate started, or just before (their message is likely on its
     // way), are the queue's: the pass leaves them alone.
@@ -41,7 +46,11 @@ describe("the start-up pass", () => {
     await recordEvents(env.DB, [{ id: justBefore, name: "test/none", data: {}, ts: Date.now() }], Date.now() - 500);
     await startUpPass(Date.now() - SWEEP_GRACE_MS);
     await startUpPass(Date.now());
-    for (const left of [later, justBefore]) expect((await env.DB.prepare("SELECT sweeps FROM events WHERE id = ?1").bind(left).first<{ sweeps: number }>())?.sweeps).toBe(0);
+    for (const left of [later, justBefore])
+      expect(
+        (await env.DB.prepare("SELECT sweeps FROM events WHERE id = ?1").bind(left).first<{ sweeps: number }>())
+          ?.sweeps,
+      ).toBe(0);
   });
 
   it("a restart soon after a pass still gets one, deferred to the pace of one per 10 s", async () => {
@@ -51,29 +60,43 @@ describe("the start-up pass", () => {
     const at = await stub.recover(askedAt);
     expect(at).toBeGreaterThan(askedAt + RECOVER_EVERY_MS - 1_000);
     expect(at).toBeLessThanOrEqual(askedAt + RECOVER_EVERY_MS);
-    expect(await runInDurableObject(stub, (_instance, state) => state.storage.get("recovery"))).toEqual({ before: askedAt });
+    expect(await runInDurableObject(stub, (_instance, state) => state.storage.get("recovery"))).toEqual({
+      before: askedAt,
+    });
     // A third start before it runs joins it.
     expect(await stub.recover(askedAt + 1)).toBe(at);
     await runDurableObjectAlarm(stub);
     expect(await runInDurableObject(stub, (_instance, state) => state.storage.get("recovery"))).toBeUndefined();
   });
 
-  it("a sleeper whose wake-up passed with only the watchdog armed completes within seconds", { timeout: 30_000 }, async () => {
-    const runId = await client.invoke("onboard-user", { userId: crypto.randomUUID(), email: "r@example.com", followUpAfter: "2s" });
-    await client.waitUntil(runId, (run) => run.status === "sleeping");
-    await expect.poll(() => indexedStatus(runId)).toBe("sleeping");
-    // The restart cut the drive off after the sleep was recorded, before its wake-up was armed.
-    const run = env.RUN.get(env.RUN.idFromName(runId));
-    await runInDurableObject(run, (_instance, state) => state.storage.setAlarm(Date.now() + 60_000));
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
-    const passAt = Date.now();
-    await startUpPass(passAt);
-    await expect.poll(() => indexedStatus(runId), { timeout: 10_000, interval: 100 }).toBe("completed");
-    expect(Date.now() - passAt).toBeLessThan(10_000);
-  });
+  it(
+    "a sleeper whose wake-up passed with only the watchdog armed completes within seconds",
+    { timeout: 30_000 },
+    async () => {
+      const runId = await client.invoke("onboard-user", {
+        userId: crypto.randomUUID(),
+        email: "r@example.com",
+        followUpAfter: "2s",
+      });
+      await client.waitUntil(runId, (run) => run.status === "sleeping");
+      await expect.poll(() => indexedStatus(runId)).toBe("sleeping");
+      // The restart cut the drive off after the sleep was recorded, before its wake-up was armed.
+      const run = env.RUN.get(env.RUN.idFromName(runId));
+      await runInDurableObject(run, (_instance, state) => state.storage.setAlarm(Date.now() + 60_000));
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      const passAt = Date.now();
+      await startUpPass(passAt);
+      await expect.poll(() => indexedStatus(runId), { timeout: 10_000, interval: 100 }).toBe("completed");
+      expect(Date.now() - passAt).toBeLessThan(10_000);
+    },
+  );
 
   it("leaves an alarm that is already on time, and a sleeper's far wake-up, where they are", async () => {
-    const runId = await client.invoke("onboard-user", { userId: crypto.randomUUID(), email: "r@example.com", followUpAfter: "1h" });
+    const runId = await client.invoke("onboard-user", {
+      userId: crypto.randomUUID(),
+      email: "r@example.com",
+      followUpAfter: "1h",
+    });
     await client.waitUntil(runId, (run) => run.status === "sleeping");
     const run = env.RUN.get(env.RUN.idFromName(runId));
     const wake = await runInDurableObject(run, (_instance, state) => state.storage.getAlarm());

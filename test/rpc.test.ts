@@ -7,7 +7,8 @@ import { executions } from "./functions.ts";
 const rpc = (method: string, ...args: unknown[]) => env.CALLER.call(method, args);
 const value = async <T>(method: string, ...args: unknown[]): Promise<T> => {
   const result = await rpc(method, ...args);
-  if (!result.ok) throw new Error(`${method} failed: ${"code" in result ? result.code : result.name}: ${result.message}`);
+  if (!result.ok)
+    throw new Error(`${method} failed: ${"code" in result ? result.code : result.name}: ${result.message}`);
   return result.value as T;
 };
 
@@ -20,11 +21,18 @@ describe("RPC from a Worker bound to Stepwise", () => {
   });
 
   it("invoke(), getRun(), listRuns() and cancel()", async () => {
-    const { runId } = await value<{ runId: string }>("invoke", "onboard-user", { userId: `rpc-${crypto.randomUUID()}`, email: "r@example.com" });
+    const { runId } = await value<{ runId: string }>("invoke", "onboard-user", {
+      userId: `rpc-${crypto.randomUUID()}`,
+      email: "r@example.com",
+    });
     await client.waitUntil(runId, (run) => run.status === "sleeping");
     expect(await value("getRun", runId)).toMatchObject({ id: runId, status: "sleeping" });
     await expect
-      .poll(async () => (await value<{ runs: { id: string }[] }>("listRuns", { functionId: "onboard-user", limit: 200 })).runs.some((run) => run.id === runId))
+      .poll(async () =>
+        (await value<{ runs: { id: string }[] }>("listRuns", { functionId: "onboard-user", limit: 200 })).runs.some(
+          (run) => run.id === runId,
+        ),
+      )
       .toBe(true);
     expect(await value("cancel", runId)).toEqual({ cancelled: true, status: "cancelled" });
     expect(await value("getRun", runId)).toMatchObject({ status: "cancelled" });
@@ -32,12 +40,30 @@ describe("RPC from a Worker bound to Stepwise", () => {
   });
 
   it("bad input is answered as a refusal (not thrown) with the HTTP API's code and status, and a message that says what was wrong", async () => {
-    const refused = (code: string, status: number, message: unknown) => ({ ok: false, refused: true, code, status, message });
-    expect(await rpc("send", [{ data: {} }])).toMatchObject(refused("invalid_request", 400, expect.stringMatching(/^Invalid events.*name/s)));
-    expect(await rpc("invoke", "test-parallel", { blob: "x".repeat(600 * 1024) })).toMatchObject(refused("payload_too_large", 413, "Event data is 600 KiB; the limit is 512 KiB"));
-    expect(await rpc("invoke", "no-such-function", {})).toMatchObject(refused("function_not_found", 404, `No function "no-such-function" is registered`));
-    expect(await rpc("send", { name: "big", data: { blob: "x".repeat(600 * 1024) } })).toMatchObject(refused("event_too_large", 413, expect.stringContaining("the limit is 512 KiB")));
-    expect(await rpc("listRuns", { status: "sleepy" })).toMatchObject(refused("invalid_request", 400, expect.stringContaining("Invalid run filter")));
-    expect(await rpc("getRun", "<script>")).toMatchObject(refused("invalid_request", 400, expect.stringContaining("Invalid run id")));
+    const refused = (code: string, status: number, message: unknown) => ({
+      ok: false,
+      refused: true,
+      code,
+      status,
+      message,
+    });
+    expect(await rpc("send", [{ data: {} }])).toMatchObject(
+      refused("invalid_request", 400, expect.stringMatching(/^Invalid events.*name/s)),
+    );
+    expect(await rpc("invoke", "test-parallel", { blob: "x".repeat(600 * 1024) })).toMatchObject(
+      refused("payload_too_large", 413, "Event data is 600 KiB; the limit is 512 KiB"),
+    );
+    expect(await rpc("invoke", "no-such-function", {})).toMatchObject(
+      refused("function_not_found", 404, `No function "no-such-function" is registered`),
+    );
+    expect(await rpc("send", { name: "big", data: { blob: "x".repeat(600 * 1024) } })).toMatchObject(
+      refused("event_too_large", 413, expect.stringContaining("the limit is 512 KiB")),
+    );
+    expect(await rpc("listRuns", { status: "sleepy" })).toMatchObject(
+      refused("invalid_request", 400, expect.stringContaining("Invalid run filter")),
+    );
+    expect(await rpc("getRun", "<script>")).toMatchObject(
+      refused("invalid_request", 400, expect.stringContaining("Invalid run id")),
+    );
   });
 });

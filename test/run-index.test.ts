@@ -42,16 +42,24 @@ describe("RunIndexBuffer", () => {
   });
 });
 
-const indexedStatus = async (runId: string) => (await env.DB.prepare("SELECT status FROM runs WHERE id = ?1").bind(runId).first<{ status: string }>())?.status;
+const indexedStatus = async (runId: string) =>
+  (await env.DB.prepare("SELECT status FROM runs WHERE id = ?1").bind(runId).first<{ status: string }>())?.status;
 const pendingIds = (buffer: DurableObjectStub) =>
-  runInDurableObject(buffer, (_instance, state) => state.storage.sql.exec<{ id: string }>("SELECT id FROM pending ORDER BY id").toArray().map((entry) => entry.id));
+  runInDurableObject(buffer, (_instance, state) =>
+    state.storage.sql
+      .exec<{ id: string }>("SELECT id FROM pending ORDER BY id")
+      .toArray()
+      .map((entry) => entry.id),
+  );
 
 describe("the run index when D1 refuses rows", () => {
   it("keeps refused rows, writes the others, and writes the refused ones by its alarm once D1 takes them", async () => {
     vi.spyOn(console, "error").mockImplementation(() => undefined);
     const buffer = env.RUN_INDEX.get(env.RUN_INDEX.idFromName("test-refusing"));
     // D1 refuses these rows only (as a full database or a broken migration would refuse all).
-    await env.DB.prepare("CREATE TRIGGER refuse_for_test BEFORE INSERT ON runs WHEN NEW.id LIKE 'refused-%' BEGIN SELECT RAISE(ABORT, 'refused for the test'); END").run();
+    await env.DB.prepare(
+      "CREATE TRIGGER refuse_for_test BEFORE INSERT ON runs WHEN NEW.id LIKE 'refused-%' BEGIN SELECT RAISE(ABORT, 'refused for the test'); END",
+    ).run();
     try {
       await buffer.put(row("refused-1", "completed", 10));
       await buffer.put(row("taken-1", "completed", 10));
@@ -60,7 +68,9 @@ describe("the run index when D1 refuses rows", () => {
       expect(await pendingIds(buffer)).toEqual(["refused-1"]);
       // An alarm that finds D1 still refusing arms the next one itself.
       await runDurableObjectAlarm(buffer);
-      expect(await runInDurableObject(buffer, (_instance, state) => state.storage.getAlarm())).toBeGreaterThan(Date.now());
+      expect(await runInDurableObject(buffer, (_instance, state) => state.storage.getAlarm())).toBeGreaterThan(
+        Date.now(),
+      );
       expect(await pendingIds(buffer)).toEqual(["refused-1"]);
     } finally {
       await env.DB.prepare("DROP TRIGGER refuse_for_test").run();
@@ -76,16 +86,22 @@ describe("the run index when D1 refuses rows", () => {
     await client.waitUntil(runId, (run) => run.status === "completed");
     await expect.poll(() => indexedStatus(runId)).toBe("completed");
     const run = env.RUN.get(env.RUN.idFromName(runId));
-    expect(await runInDurableObject(run, (_instance, state) => state.storage.kv.get("index-ack"))).toMatchObject({ status: "completed" });
+    expect(await runInDurableObject(run, (_instance, state) => state.storage.kv.get("index-ack"))).toMatchObject({
+      status: "completed",
+    });
     // As if the last delivery had been lost with the object: the index still says running and
     // the outbox has no acknowledgement of the end.
     await env.DB.prepare("UPDATE runs SET status = 'running' WHERE id = ?1").bind(runId).run();
-    await runInDurableObject(run, (_instance, state) => state.storage.kv.put("index-ack", { status: "running", updatedAt: 0 }));
+    await runInDurableObject(run, (_instance, state) =>
+      state.storage.kv.put("index-ack", { status: "running", updatedAt: 0 }),
+    );
     // The start-up pass finds it listed as live and asks it to resume: the owed row is due now.
     expect(await run.resume()).toMatchObject({ rearmed: true });
     // Armed for now, the alarm may already have run; if not, it runs here.
     await runDurableObjectAlarm(run);
     await expect.poll(() => indexedStatus(runId)).toBe("completed");
-    expect(await runInDurableObject(run, (_instance, state) => state.storage.kv.get("index-ack"))).toMatchObject({ status: "completed" });
+    expect(await runInDurableObject(run, (_instance, state) => state.storage.kv.get("index-ack"))).toMatchObject({
+      status: "completed",
+    });
   });
 });

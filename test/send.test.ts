@@ -3,7 +3,12 @@ import { describe, expect, it } from "vitest";
 import { SendEventsError, Stepwise, StepwiseRefusedError } from "../sdk/index.ts";
 import { executions } from "./functions.ts";
 
-const overHttps = new Stepwise({ id: "sender", baseUrl: "http://stepwise", eventKey: "unused-in-dev", fetch: (input, init) => SELF.fetch(input, init) });
+const overHttps = new Stepwise({
+  id: "sender",
+  baseUrl: "http://stepwise",
+  eventKey: "unused-in-dev",
+  fetch: (input, init) => SELF.fetch(input, init),
+});
 
 describe("Stepwise.send over HTTPS", () => {
   it("sends an event that starts every listening function", async () => {
@@ -16,21 +21,41 @@ describe("Stepwise.send over HTTPS", () => {
   it("throws a typed error with the API's code and issues when refused", async () => {
     const error = await overHttps.send([{ name: "" }]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SendEventsError);
-    expect(error).toMatchObject({ status: 400, code: "invalid_request", issues: [expect.objectContaining({ path: [0, "name"] })] });
+    expect(error).toMatchObject({
+      status: 400,
+      code: "invalid_request",
+      issues: [expect.objectContaining({ path: [0, "name"] })],
+    });
   });
 
   it("says what is missing when the client has nowhere to send", async () => {
-    await expect(new Stepwise({ id: "nowhere" }).send({ name: "x" })).rejects.toThrow(/give it a `binding` or a `baseUrl`/);
+    await expect(new Stepwise({ id: "nowhere" }).send({ name: "x" })).rejects.toThrow(
+      /give it a `binding` or a `baseUrl`/,
+    );
   });
 });
 
 describe("the client's run calls over HTTPS (with an API key)", () => {
-  const api = new Stepwise({ id: "caller", baseUrl: "http://stepwise", apiKey: "unused-in-dev", fetch: (input, init) => SELF.fetch(input, init) });
+  const api = new Stepwise({
+    id: "caller",
+    baseUrl: "http://stepwise",
+    apiKey: "unused-in-dev",
+    fetch: (input, init) => SELF.fetch(input, init),
+  });
 
   it("invokes, reads, lists and cancels runs in the same shapes as over the binding", async () => {
-    const { runId } = await api.invoke("onboard-user", { userId: `https-${crypto.randomUUID()}`, email: "h@example.com" });
+    const { runId } = await api.invoke("onboard-user", {
+      userId: `https-${crypto.randomUUID()}`,
+      email: "h@example.com",
+    });
     await expect.poll(async () => (await api.getRun(runId))?.status).toBe("sleeping");
-    await expect.poll(async () => (await api.listRuns({ functionId: "onboard-user", limit: 200 })).runs.find((run) => run.id === runId)?.createdAt).toMatch(/^\d{4}-/);
+    await expect
+      .poll(
+        async () =>
+          (await api.listRuns({ functionId: "onboard-user", limit: 200 })).runs.find((run) => run.id === runId)
+            ?.createdAt,
+      )
+      .toMatch(/^\d{4}-/);
     expect(await api.cancel(runId, "no longer needed")).toEqual({ cancelled: true, status: "cancelled" });
     expect((await api.getRun(runId))?.status).toBe("cancelled");
     expect(await api.getRun("01JNOTAREALRUN0000000000")).toBeNull();

@@ -11,10 +11,13 @@ await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
 /** Objects cleared at once: a file that made thousands of runs must not outlast the hook. */
 const CLEAR_CONCURRENCY = 16;
 
-async function clearAlarms<T extends Rpc.DurableObjectBranded | undefined>(namespace: DurableObjectNamespace<T>): Promise<void> {
+async function clearAlarms<T extends Rpc.DurableObjectBranded | undefined>(
+  namespace: DurableObjectNamespace<T>,
+): Promise<void> {
   const ids = await listDurableObjectIds(namespace);
   const worker = async (): Promise<void> => {
-    for (let id = ids.pop(); id; id = ids.pop()) await runInDurableObject(namespace.get(id), (_instance, state) => state.storage.deleteAlarm());
+    for (let id = ids.pop(); id; id = ids.pop())
+      await runInDurableObject(namespace.get(id), (_instance, state) => state.storage.deleteAlarm());
   };
   await Promise.all(Array.from({ length: CLEAR_CONCURRENCY }, worker));
 }

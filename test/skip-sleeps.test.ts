@@ -6,7 +6,12 @@ import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { client, runFor } from "./helpers.ts";
 
-const wake = (runId: string, body: string): Promise<Response> => SELF.fetch(`http://stepwise/v1/runs/${runId}/wake`, { method: "POST", headers: { "content-type": "application/json" }, body });
+const wake = (runId: string, body: string): Promise<Response> =>
+  SELF.fetch(`http://stepwise/v1/runs/${runId}/wake`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+  });
 
 describe("skipping sleeps only", () => {
   it("a run sleeps past its sleep, then waits for its event; the approval sent completes it", async () => {
@@ -38,7 +43,7 @@ describe("skipping sleeps only", () => {
     expect(ended.output).toBe("expired");
   });
 
-  it("a wake body other than { only: \"sleeps\" } is a 400", async () => {
+  it('a wake body other than { only: "sleeps" } is a 400', async () => {
     const [placed] = await client.send({ name: "test/order.placed", data: { orderId: crypto.randomUUID() } });
     const runId = await runFor(placed!, "cool-off-approval");
     for (const body of [JSON.stringify({ only: "waits" }), JSON.stringify({ only: "sleeps", extra: 1 }), "{not json"]) {

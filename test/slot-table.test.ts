@@ -21,7 +21,11 @@ async function withTable<T>(limit: number, body: (slots: SlotTable) => T): Promi
 describe("concurrency slots in SQLite", () => {
   it("grants up to the limit, queues the rest, and hands a released slot to the next", async () => {
     await withTable(2, (slots) => {
-      expect([1, 2, 3].map((n) => slots.acquire({ runId: `r${n}`, stepId: "s", key: "" }, 0, LEASE))).toEqual([true, true, false]);
+      expect([1, 2, 3].map((n) => slots.acquire({ runId: `r${n}`, stepId: "s", key: "" }, 0, LEASE))).toEqual([
+        true,
+        true,
+        false,
+      ]);
       expect(slots.release({ runId: "r1", stepId: "s" }, 1, LEASE).map((w) => w.runId)).toEqual(["r3"]);
       expect(slots.acquire({ runId: "r3", stepId: "s", key: "" }, 2, LEASE)).toBe(true);
       expect([slots.holding(), slots.waiting()]).toEqual([2, 0]);
@@ -58,7 +62,13 @@ describe("concurrency slots in SQLite", () => {
 
   it("asking twice neither queues twice nor takes two slots; an ended run lets go of everything", async () => {
     await withTable(1, (slots) => {
-      for (const [runId, at] of [["a", 0], ["a", 1], ["b", 2], ["b", 3]] as const) slots.acquire({ runId, stepId: "s", key: "k" }, at, LEASE);
+      for (const [runId, at] of [
+        ["a", 0],
+        ["a", 1],
+        ["b", 2],
+        ["b", 3],
+      ] as const)
+        slots.acquire({ runId, stepId: "s", key: "k" }, at, LEASE);
       expect([slots.holding(), slots.waiting()]).toEqual([1, 1]);
       slots.acquire({ runId: "b", stepId: "t", key: "k" }, 4, LEASE);
       expect(slots.releaseRun("b", 5, LEASE)).toEqual([]);
@@ -70,7 +80,10 @@ describe("concurrency slots in SQLite", () => {
     await withTable(1, (slots) => {
       slots.acquire({ runId: "first", stepId: "s", key: "" }, 0, LEASE);
       slots.acquire({ runId: "second", stepId: "s", key: "" }, 1, LEASE);
-      slots.owe(slots.releaseRun("first", 2, LEASE).map((w) => w.runId), 2);
+      slots.owe(
+        slots.releaseRun("first", 2, LEASE).map((w) => w.runId),
+        2,
+      );
       expect(slots.dueCalls(2, 10)).toEqual(["second"]);
       // A call under way is not made again by an overlapping pass.
       expect(slots.dueCalls(3, 10)).toEqual([]);
@@ -91,10 +104,13 @@ describe("concurrency slots in SQLite", () => {
   it("holds 100,000 waiting steps and serves them in order, a grant at a time", async () => {
     const lease = 10 ** 9; // no lease ends while 100,000 asks go by, one a millisecond
     await withTable(5, (slots) => {
-      for (let i = 0; i < 100_000; i++) slots.acquire({ runId: `run-${i}`, stepId: "s", key: `tenant-${i % 100}` }, i, lease);
+      for (let i = 0; i < 100_000; i++)
+        slots.acquire({ runId: `run-${i}`, stepId: "s", key: `tenant-${i % 100}` }, i, lease);
       expect([slots.holding(), slots.waiting()]).toEqual([5, 99_995]);
       // Each release hands the freed slot to the next tenant in turn.
-      const next = [0, 1, 2].map((i) => slots.release({ runId: `run-${i}`, stepId: "s" }, 100_000 + i, lease).map((w) => w.runId));
+      const next = [0, 1, 2].map((i) =>
+        slots.release({ runId: `run-${i}`, stepId: "s" }, 100_000 + i, lease).map((w) => w.runId),
+      );
       expect(next).toEqual([["run-5"], ["run-6"], ["run-7"]]);
       expect([slots.holding(), slots.waiting()]).toEqual([5, 99_992]);
     });

@@ -12,7 +12,11 @@ describe("EventSweeper", () => {
     const key = crypto.randomUUID();
     const id = `lost-${key}`;
     // Accepted (recorded) long enough ago, but the queue never had it: a restart between accept and route.
-    await recordEvents(env.DB, [{ id, name: "test/fanout", data: { key }, ts: Date.now() }], Date.now() - SWEEP_GRACE_MS - 1_000);
+    await recordEvents(
+      env.DB,
+      [{ id, name: "test/fanout", data: { key }, ts: Date.now() }],
+      Date.now() - SWEEP_GRACE_MS - 1_000,
+    );
     const stub = sweeper(env);
     await stub.arm();
     expect(await runDurableObjectAlarm(stub)).toBe(true);
@@ -58,7 +62,8 @@ describe("events whose routing keeps failing", () => {
     // The alarm comes back every grace period while anything is unrouted.
     const claimedAt: number[] = [];
     for (let at = start + SWEEP_GRACE_MS; claimedAt.length < 8; at += SWEEP_GRACE_MS) {
-      if ((await claimUnrouted(env.DB, at - SWEEP_GRACE_MS, at, 5_000, SWEEP_GRACE_MS)).includes(id)) claimedAt.push(at);
+      if ((await claimUnrouted(env.DB, at - SWEEP_GRACE_MS, at, 5_000, SWEEP_GRACE_MS)).includes(id))
+        claimedAt.push(at);
     }
     const gaps = claimedAt.slice(1).map((at, i) => (at - claimedAt[i]!) / SWEEP_GRACE_MS);
     expect(gaps).toEqual([3, 5, 9, 17, 33, 33, 33]);
@@ -79,7 +84,9 @@ describe("events whose routing keeps failing", () => {
     await markRouteFailed(env.DB, [id], "Error: D1 was unavailable");
     const [stuck] = await getEvents(env.DB, [id]);
     expect(stuck).toMatchObject({ routingAbandoned: true, routeError: "Error: D1 was unavailable" });
-    expect((await SELF.fetch(`http://stepwise/v1/events/${id}`).then((r) => r.json())) as unknown).toMatchObject({ event: { routingAbandoned: true } });
+    expect((await SELF.fetch(`http://stepwise/v1/events/${id}`).then((r) => r.json())) as unknown).toMatchObject({
+      event: { routingAbandoned: true },
+    });
     const page = await (await SELF.fetch(`http://stepwise/dashboard/events/${id}`)).text();
     expect(page).toContain(`Routing was given up after ${MAX_SWEEPS} tries: Error: D1 was unavailable`);
 
@@ -95,11 +102,19 @@ describe("events whose routing keeps failing", () => {
     const good = `good-${key}`;
     const bad = `bad-${key}`;
     await recordEvents(env.DB, [{ id: good, name: "test/fanout", data: { key }, ts: Date.now() }], Date.now());
-    await env.DB.prepare(`INSERT INTO events (id, name, data, ts, received_at) VALUES (?1, 'test/fanout', '{not json', 0, ?2)`).bind(bad, Date.now()).run();
+    await env.DB.prepare(
+      `INSERT INTO events (id, name, data, ts, received_at) VALUES (?1, 'test/fanout', '{not json', 0, ?2)`,
+    )
+      .bind(bad, Date.now())
+      .run();
     await enqueueEvents(env.EVENTS, [bad, good]);
     await expect.poll(async () => (await getEvents(env.DB, [good]))[0]?.routedAt).toBeTypeOf("number");
     await expect
-      .poll(async () => env.DB.prepare("SELECT sweeps, route_error FROM events WHERE id = ?1").bind(bad).first<{ sweeps: number; route_error: string | null }>())
+      .poll(async () =>
+        env.DB.prepare("SELECT sweeps, route_error FROM events WHERE id = ?1")
+          .bind(bad)
+          .first<{ sweeps: number; route_error: string | null }>(),
+      )
       .toMatchObject({ sweeps: MAX_SWEEPS, route_error: expect.stringContaining("cannot be read") });
     // It does not break the listings, and the API says it is not there as an event.
     expect((await SELF.fetch("http://stepwise/v1/events?limit=200")).status).toBe(200);

@@ -11,18 +11,34 @@ import { client, runFor, sendEvents as send } from "./helpers.ts";
 
 const tables = (name: string) =>
   runInDurableObject(env.WAITS.get(env.WAITS.idFromName(name)), async (_instance, state) =>
-    state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' ORDER BY name").toArray().map((row) => row.name),
+    state.storage.sql
+      .exec<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' ORDER BY name",
+      )
+      .toArray()
+      .map((row) => row.name),
   );
-const listed = async (name: string) => (await env.DB.prepare("SELECT count(*) AS n FROM wait_names WHERE name = ?1").bind(name).first<{ n: number }>())?.n ?? 0;
+const listed = async (name: string) =>
+  (await env.DB.prepare("SELECT count(*) AS n FROM wait_names WHERE name = ?1").bind(name).first<{ n: number }>())?.n ??
+  0;
 const routed = async (id: string) => {
   for (let i = 0; i < 100; i++) {
-    const body = (await (await SELF.fetch(`http://stepwise/v1/events/${id}`)).json()) as { event?: { routedAt: string | null } };
+    const body = (await (await SELF.fetch(`http://stepwise/v1/events/${id}`)).json()) as {
+      event?: { routedAt: string | null };
+    };
     if (typeof body.event?.routedAt === "string") return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`event ${id} was not routed`);
 };
-const waiter = (runId: string, lookbackMs: number) => ({ runId, stepId: "wait", runEvent: { id: `trigger-${runId}`, name: "test/trigger", data: {}, ts: Date.now() }, startedAt: Date.now(), lookbackMs, until: Date.now() + 60_000 });
+const waiter = (runId: string, lookbackMs: number) => ({
+  runId,
+  stepId: "wait",
+  runEvent: { id: `trigger-${runId}`, name: "test/trigger", data: {}, ts: Date.now() },
+  startedAt: Date.now(),
+  lookbackMs,
+  until: Date.now() + 60_000,
+});
 
 describe("events of a name no run waits for", () => {
   it("are not handed to a WaitIndex: its object keeps nothing", async () => {
@@ -45,7 +61,12 @@ describe("events of a name no run waits for", () => {
     expect(await index.register({ ...waiter("another-run", 0), condition: "async.data.n == 2" })).toBeNull();
     const [after] = await send({ name, data: { n: 2 } });
     await routed(after!);
-    const arrived = await runInDurableObject(index, async (_instance, state) => state.storage.sql.exec<{ id: string }>("SELECT id FROM arrived ORDER BY received_at").toArray().map((row) => row.id));
+    const arrived = await runInDurableObject(index, async (_instance, state) =>
+      state.storage.sql
+        .exec<{ id: string }>("SELECT id FROM arrived ORDER BY received_at")
+        .toArray()
+        .map((row) => row.id),
+    );
     expect(arrived).toEqual([before, after]);
   });
 });
@@ -79,14 +100,20 @@ describe("the upgrade to listened names", () => {
     await client.waitUntil(runId, (run) => run.status === "waiting");
     // As a run of the older version left it: its wait is in the index, but the name is not listed.
     await env.DB.prepare("DELETE FROM wait_names WHERE name = 'test/invoice.approved'").run();
-    await runInDurableObject(env.WAITS.get(env.WAITS.idFromName("test/invoice.approved")), async (_instance, state) => state.storage.kv.delete("covered"));
+    await runInDurableObject(env.WAITS.get(env.WAITS.idFromName("test/invoice.approved")), async (_instance, state) =>
+      state.storage.kv.delete("covered"),
+    );
     await env.DB.prepare("INSERT INTO wait_names_upgrade (id, after) VALUES (1, '')").run();
     expect(await listenedNames(env.DB, ["test/anything"])).toEqual(new Set(["test/anything"]));
     let pass = await relistenOnce(env);
     expect(pass.asked).toBeGreaterThan(0);
     while (!pass.done) pass = await relistenOnce(env);
-    expect(await env.DB.prepare("SELECT count(*) AS n FROM wait_names_upgrade").first<{ n: number }>()).toEqual({ n: 0 });
-    expect(await listenedNames(env.DB, ["test/anything", "test/invoice.approved"])).toEqual(new Set(["test/invoice.approved"]));
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM wait_names_upgrade").first<{ n: number }>()).toEqual({
+      n: 0,
+    });
+    expect(await listenedNames(env.DB, ["test/anything", "test/invoice.approved"])).toEqual(
+      new Set(["test/invoice.approved"]),
+    );
     await send({ name: "test/invoice.approved", data: { invoiceId, amount: 5 } });
     expect((await client.waitForEnd(runId)).output).toEqual({ paid: 5 });
   });

@@ -5,7 +5,6 @@ import { executions } from "./functions.ts";
 const key = (): string => crypto.randomUUID();
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-
 describe("step.waitForEvent", () => {
   it("human approval: waits, the matching approval arrives, the run continues with it", async () => {
     const invoiceId = key();
@@ -125,17 +124,31 @@ describe("the WaitIndex's queries", () => {
     await index.forget("nobody");
     const plans = await runInDurableObject(index, async (_instance, state) => {
       const plan = (query: string, ...args: unknown[]) =>
-        state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${query}`, ...args).toArray().map((row) => row.detail).join("; ");
+        state.storage.sql
+          .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${query}`, ...args)
+          .toArray()
+          .map((row) => row.detail)
+          .join("; ");
       return [
         plan("DELETE FROM arrived WHERE received_at < ?", 1),
         plan("DELETE FROM consumed WHERE received_at < ?", 1),
         plan("DELETE FROM waiters WHERE until_at < ?", 1),
-        plan("SELECT body FROM arrived WHERE received_at >= ? AND id NOT IN (SELECT event_id FROM consumed WHERE run_id = ? AND step_id != ?) ORDER BY received_at, id", 1, "r", "s"),
+        plan(
+          "SELECT body FROM arrived WHERE received_at >= ? AND id NOT IN (SELECT event_id FROM consumed WHERE run_id = ? AND step_id != ?) ORDER BY received_at, id",
+          1,
+          "r",
+          "s",
+        ),
         plan("SELECT 1 FROM waiters WHERE run_id = ? AND step_id = ?", "r", "s"),
         plan("DELETE FROM waiters WHERE run_id = ?", "r"),
       ];
     });
-    for (const detail of plans) expect(detail).not.toMatch(/^SCAN (arrived|consumed|waiters)\b|; SCAN (arrived|consumed|waiters)\b/);
-    expect(plans.slice(0, 3).every((detail, i) => detail.includes(["arrived_by_time", "consumed_by_time", "waiters_by_expiry"][i]!))).toBe(true);
+    for (const detail of plans)
+      expect(detail).not.toMatch(/^SCAN (arrived|consumed|waiters)\b|; SCAN (arrived|consumed|waiters)\b/);
+    expect(
+      plans
+        .slice(0, 3)
+        .every((detail, i) => detail.includes(["arrived_by_time", "consumed_by_time", "waiters_by_expiry"][i]!)),
+    ).toBe(true);
   });
 });

@@ -7,6 +7,17 @@ import { createStepwise } from "../src/worker.ts";
 import { eventFunctions } from "./event-functions.ts";
 import { testFunctions } from "./functions.ts";
 
-export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, FlowGate, EventSweeper, RunIndexBuffer, RunObject, StepwiseRpc, WaitIndex } from "../src/worker.ts";
+export {
+  BulkJob,
+  ConcurrencyLimiter,
+  CronScheduler,
+  EventCollector,
+  FlowGate,
+  EventSweeper,
+  RunIndexBuffer,
+  RunObject,
+  StepwiseRpc,
+  WaitIndex,
+} from "../src/worker.ts";
 
 export default createStepwise({ functions: [...examples, ...testFunctions, ...eventFunctions] });

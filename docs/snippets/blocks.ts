@@ -80,9 +80,17 @@ export function readBlocks(root: string, file: string): { blocks: Block[]; error
         // The value's own first line, so a prelude's errors point into the comment.
         const raw = marker[2]!;
         const before = comment.text.slice(0, marker.indices![2]![0] + raw.length - raw.trimStart().length);
-        block.marker = { kind: marker[1] as Marker["kind"], value: raw.trim(), line: comment.start + before.split("\n").length };
+        block.marker = {
+          kind: marker[1] as Marker["kind"],
+          value: raw.trim(),
+          line: comment.start + before.split("\n").length,
+        };
       } else {
-        errors.push({ file, line: comment.start + 1, message: "the comment above this code block is not a marker (prelude:, cwd: or tree)" });
+        errors.push({
+          file,
+          line: comment.start + 1,
+          message: "the comment above this code block is not a marker (prelude:, cwd: or tree)",
+        });
       }
     }
     blocks.push(block);

@@ -16,7 +16,9 @@ const readRawConfig: (args: { config: string }) => { rawConfig: unknown } = expe
 function errorLine(error: unknown): number | undefined {
   if (typeof error !== "object" || error === null || !("location" in error)) return undefined;
   const { location } = error;
-  return typeof location === "object" && location !== null && "line" in location && typeof location.line === "number" ? location.line : undefined;
+  return typeof location === "object" && location !== null && "line" in location && typeof location.line === "number"
+    ? location.line
+    : undefined;
 }
 
 export function checkToml(blocks: Block[]): Problem[] {
@@ -43,6 +45,12 @@ export function checkJson(block: Block): Problem[] {
     JSON.parse(block.code);
     return [];
   } catch (error) {
-    return [{ file: block.file, line: block.line, message: `JSON: ${error instanceof Error ? error.message : String(error)}` }];
+    return [
+      {
+        file: block.file,
+        line: block.line,
+        message: `JSON: ${error instanceof Error ? error.message : String(error)}`,
+      },
+    ];
   }
 }

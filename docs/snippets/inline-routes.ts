@@ -17,7 +17,12 @@ export function checkInlineRoutes(root: string, file: string, routes: Route[]): 
     .forEach((line, index) => {
       for (const [, method, path = ""] of line.matchAll(SPAN)) {
         const found = (method ? [method] : METHODS).some((m) => routes.some((route) => matches(route, m, path)));
-        if (!found) problems.push({ file, line: index + 1, message: `${method ?? "any method"} ${path}: the Worker has no such route (see src/api/app.ts)` });
+        if (!found)
+          problems.push({
+            file,
+            line: index + 1,
+            message: `${method ?? "any method"} ${path}: the Worker has no such route (see src/api/app.ts)`,
+          });
       }
     });
   return problems;

@@ -30,10 +30,13 @@ function stepwiseCommand(root: string): string {
 
 /** What is wrong with `npx stepwise <args>`: the command and each option must be in its usage. */
 function checkStepwiseCommand(source: string, args: string): string | undefined {
-  if (source === "") return "package.json has no \"bin\" named stepwise";
+  if (source === "") return 'package.json has no "bin" named stepwise';
   const [command = "", ...rest] = args.trim().split(/\s+/);
   if (!source.includes(`stepwise ${command}`)) return `the stepwise command has no "${command}" (see its usage)`;
-  const unknown = rest.filter((arg) => arg.startsWith("-")).map((arg) => arg.split("=")[0]!).filter((option) => !source.includes(option));
+  const unknown = rest
+    .filter((arg) => arg.startsWith("-"))
+    .map((arg) => arg.split("=")[0]!)
+    .filter((option) => !source.includes(option));
   return unknown.length > 0 ? `stepwise ${command} takes no ${unknown.join(", ")}` : undefined;
 }
 
@@ -81,7 +84,10 @@ export function checkShell(root: string, block: Block, routes: Route[]): Problem
     for (const [, run, short] of text.matchAll(/\bnpm (?:run(?:-script)?\s+([\w:.-]+)|(test|start)\b)/g)) {
       const script = (run ?? short)!;
       if (typeof scripts === "string") at(`npm run ${script}: ${scripts}`);
-      else if (!scripts.has(script)) at(`npm run ${script}: ${dir === "." ? "the repository's" : `${dir}'s`} package.json has no script "${script}"`);
+      else if (!scripts.has(script))
+        at(
+          `npm run ${script}: ${dir === "." ? "the repository's" : `${dir}'s`} package.json has no script "${script}"`,
+        );
     }
     for (const [, args = ""] of text.matchAll(/\bnpx stepwise\s+([^|;&)]*)/g)) {
       const wrong = checkStepwiseCommand(stepwiseCommand(root), args);
@@ -91,11 +97,14 @@ export function checkShell(root: string, block: Block, routes: Route[]): Problem
       const path = curlPath(args);
       if (!path) continue;
       const method = curlMethod(args);
-      if (!routes.some((route) => matches(route, method, path))) at(`curl ${method} ${path}: the Worker has no such route (see src/api/app.ts)`);
+      if (!routes.some((route) => matches(route, method, path)))
+        at(`curl ${method} ${path}: the Worker has no such route (see src/api/app.ts)`);
       // The API answers 415 to a JSON body sent under another type (curl -d sends a form type).
       const sendsBody = /(^|\s)(-d|--data\S*)(\s|=)/.test(args);
       if (sendsBody && /^\/(v1|e)\//.test(path) && !/content-type:\s*application\/json/i.test(args)) {
-        at(`curl ${method} ${path}: a body needs -H 'content-type: application/json' (or --json), or the API answers 415`);
+        at(
+          `curl ${method} ${path}: a body needs -H 'content-type: application/json' (or --json), or the API answers 415`,
+        );
       }
     }
   }

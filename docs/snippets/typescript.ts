@@ -72,15 +72,23 @@ export function typecheck(root: string, blocks: Block[]): Problem[] {
   host.readFile = (path) => snippets.get(path)?.text ?? readFile.call(host, path);
   host.getSourceFile = (path, language, onError, create) => {
     const snippet = snippets.get(path);
-    return snippet ? ts.createSourceFile(path, snippet.text, language, true) : getSourceFile.call(host, path, language, onError, create);
+    return snippet
+      ? ts.createSourceFile(path, snippet.text, language, true)
+      : getSourceFile.call(host, path, language, onError, create);
   };
   const program = ts.createProgram({ rootNames: [...snippets.keys()], options, host });
-  const problems: Problem[] = program.getOptionsDiagnostics().map((d) => ({ file: "tsconfig.json", line: 1, message: ts.flattenDiagnosticMessageText(d.messageText, "\n") }));
+  const problems: Problem[] = program
+    .getOptionsDiagnostics()
+    .map((d) => ({ file: "tsconfig.json", line: 1, message: ts.flattenDiagnosticMessageText(d.messageText, "\n") }));
   for (const [name, snippet] of snippets) {
     const source = program.getSourceFile(name)!;
     for (const diagnostic of [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)]) {
       const line = diagnostic.start === undefined ? 0 : source.getLineAndCharacterOfPosition(diagnostic.start).line;
-      problems.push({ file: snippet.block.file, line: markdownLine(snippet, line), message: `TS${diagnostic.code}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n")}` });
+      problems.push({
+        file: snippet.block.file,
+        line: markdownLine(snippet, line),
+        message: `TS${diagnostic.code}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n")}`,
+      });
     }
   }
   return problems;

@@ -44,7 +44,15 @@ export class BulkJob extends DurableObject<Env> {
   async begin(spec: BulkSpec): Promise<BulkProgress> {
     const existing = await this.progress();
     if (existing) return existing;
-    const progress: BulkProgress = { spec: parseInput(bulkSpecSchema, spec, "bulk job"), cursor: null, done: false, matched: 0, acted: 0, skipped: 0, newRunIds: [] };
+    const progress: BulkProgress = {
+      spec: parseInput(bulkSpecSchema, spec, "bulk job"),
+      cursor: null,
+      done: false,
+      matched: 0,
+      acted: 0,
+      skipped: 0,
+      newRunIds: [],
+    };
     await this.ctx.storage.put("progress", progress);
     await this.ctx.storage.setAlarm(Date.now());
     return progress;

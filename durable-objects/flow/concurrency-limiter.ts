@@ -94,7 +94,8 @@ export class ConcurrencyLimiter extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const now = Date.now();
     const expired = this.slots.expire(now);
-    if (expired.length > 0) console.warn(`stepwise: reclaimed ${expired.length} concurrency slot(s) whose lease expired`);
+    if (expired.length > 0)
+      console.warn(`stepwise: reclaimed ${expired.length} concurrency slot(s) whose lease expired`);
     this.slots.pruneKeys(now);
     if (this.slots.idle()) {
       // Nothing held, waited for, owed or remembered: the object keeps no storage until next used.

@@ -15,8 +15,18 @@ import { derivedId } from "../../src/core/lib/ids.ts";
 import { startRun } from "../../src/core/runs/start.ts";
 
 const specSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("debounce"), functionId: z.string(), periodMs: z.number().int().min(1), timeoutMs: z.number().int().min(1).optional() }),
-  z.object({ kind: z.literal("batch"), functionId: z.string(), maxSize: z.number().int().min(1).max(1_000), timeoutMs: z.number().int().min(1) }),
+  z.object({
+    kind: z.literal("debounce"),
+    functionId: z.string(),
+    periodMs: z.number().int().min(1),
+    timeoutMs: z.number().int().min(1).optional(),
+  }),
+  z.object({
+    kind: z.literal("batch"),
+    functionId: z.string(),
+    maxSize: z.number().int().min(1).max(1_000),
+    timeoutMs: z.number().int().min(1),
+  }),
 ]);
 /** What the collector does with the events it holds. */
 export type CollectorSpec = z.infer<typeof specSchema>;
@@ -46,14 +56,18 @@ export class EventCollector extends DurableObject<Env> {
     if (current.spec.kind === "batch" && current.events.length >= current.spec.maxSize) return this.flush(current);
     await this.ctx.storage.put("pending", current);
     const { spec: s } = current;
-    const due = s.kind === "debounce" ? Math.min(now + s.periodMs, s.timeoutMs === undefined ? Infinity : current.firstAt + s.timeoutMs) : current.firstAt + s.timeoutMs;
+    const due =
+      s.kind === "debounce"
+        ? Math.min(now + s.periodMs, s.timeoutMs === undefined ? Infinity : current.firstAt + s.timeoutMs)
+        : current.firstAt + s.timeoutMs;
     await this.ctx.storage.setAlarm(due);
   }
 
   override async alarm(): Promise<void> {
     const stranded = await this.ctx.storage.list({ prefix: FLUSHING });
     let failed: unknown;
-    for (const [key, held] of stranded) await this.start(key, pendingSchema.parse(held)).catch((error: unknown) => (failed ??= error));
+    for (const [key, held] of stranded)
+      await this.start(key, pendingSchema.parse(held)).catch((error: unknown) => (failed ??= error));
     const current = await this.pending();
     if (current && current.events.length > 0) await this.flush(current);
     if (failed !== undefined) throw failed;
@@ -66,7 +80,12 @@ export class EventCollector extends DurableObject<Env> {
    * retried by the alarm rather than lost.
    */
   private async flush(current: Pending): Promise<void> {
-    const runId = await derivedId(current.firstAt, current.spec.functionId, current.spec.kind, ...current.events.map((event) => event.id));
+    const runId = await derivedId(
+      current.firstAt,
+      current.spec.functionId,
+      current.spec.kind,
+      ...current.events.map((event) => event.id),
+    );
     const key = `${FLUSHING}${runId}`;
     await this.ctx.storage.put(key, current);
     await this.ctx.storage.delete("pending");
@@ -82,7 +101,10 @@ export class EventCollector extends DurableObject<Env> {
       await this.ctx.storage.delete(key);
       // Nothing held and no start to retry: the collector keeps no storage until its next event.
       // Checked and deleted without an await between, so an event added meanwhile is not lost.
-      if (this.ctx.storage.kv.get("pending") === undefined && [...this.ctx.storage.kv.list({ prefix: FLUSHING, limit: 1 })].length === 0) {
+      if (
+        this.ctx.storage.kv.get("pending") === undefined &&
+        [...this.ctx.storage.kv.list({ prefix: FLUSHING, limit: 1 })].length === 0
+      ) {
         await this.ctx.storage.deleteAll();
       }
     } catch (error) {

@@ -12,7 +12,11 @@ import { isEnded } from "../../sdk/run-status.ts";
 import { admit, type Rate } from "./gcra.ts";
 import { runObject } from "../../src/core/objects.ts";
 
-const rateSchema = z.object({ limit: z.number().int().min(1), periodMs: z.number().int().min(1), burst: z.number().int().min(0) });
+const rateSchema = z.object({
+  limit: z.number().int().min(1),
+  periodMs: z.number().int().min(1),
+  burst: z.number().int().min(0),
+});
 const modeSchema = z.enum(["wait", "skip"]);
 
 /** How often a singleton gate asks whether its run has ended, so as to forget it. */
@@ -70,7 +74,10 @@ export class FlowGate extends DurableObject<Env> {
       // Read after the await above: a rate decision may have come in meanwhile.
       const now = Date.now();
       const tat = this.tat();
-      const next = Math.min(tat !== undefined && tat > now ? tat : Infinity, holding ? now + HOLDER_CHECK_MS : Infinity);
+      const next = Math.min(
+        tat !== undefined && tat > now ? tat : Infinity,
+        holding ? now + HOLDER_CHECK_MS : Infinity,
+      );
       if (next !== Infinity) return this.ctx.storage.setAlarm(next);
       await this.ctx.storage.deleteAll();
     });
@@ -92,7 +99,10 @@ export class FlowGate extends DurableObject<Env> {
     return decision;
   }
 
-  private async decideSingleton(runId: string, mode: "skip" | "cancel"): Promise<{ admitted: boolean; cancelled?: string }> {
+  private async decideSingleton(
+    runId: string,
+    mode: "skip" | "cancel",
+  ): Promise<{ admitted: boolean; cancelled?: string }> {
     const holder = this.holder();
     const running = holder !== undefined && holder !== runId && !(await this.ended(holder));
     if (running && mode === "skip") return { admitted: false };

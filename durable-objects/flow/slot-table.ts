@@ -62,7 +62,8 @@ export class SlotTable {
 
   /** Whether the table holds nothing worth keeping: no holder, waiter, call owed or remembered key. */
   idle(): boolean {
-    const busy = "SELECT (SELECT count(*) FROM holders) + (SELECT count(*) FROM waiters) + (SELECT count(*) FROM calls_owed) + (SELECT count(*) FROM slot_keys) AS n";
+    const busy =
+      "SELECT (SELECT count(*) FROM holders) + (SELECT count(*) FROM waiters) + (SELECT count(*) FROM calls_owed) + (SELECT count(*) FROM slot_keys) AS n";
     return this.count(busy) === 0;
   }
 
@@ -77,11 +78,16 @@ export class SlotTable {
 
   /** The limit (set by the last request that named it; 1 before any). */
   get limit(): number {
-    return Number(this.sql.exec<{ value: number }>("SELECT value FROM slot_limit WHERE id = 1").toArray()[0]?.value ?? 1);
+    return Number(
+      this.sql.exec<{ value: number }>("SELECT value FROM slot_limit WHERE id = 1").toArray()[0]?.value ?? 1,
+    );
   }
 
   set limit(value: number) {
-    this.sql.exec("INSERT INTO slot_limit (id, value) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET value = excluded.value", value);
+    this.sql.exec(
+      "INSERT INTO slot_limit (id, value) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET value = excluded.value",
+      value,
+    );
   }
 
   holding(): number {
@@ -93,7 +99,9 @@ export class SlotTable {
   }
 
   holds(who: { runId: string; stepId: string }): boolean {
-    return this.count("SELECT count(*) AS n FROM holders WHERE run_id = ?1 AND step_id = ?2", who.runId, who.stepId) > 0;
+    return (
+      this.count("SELECT count(*) AS n FROM holders WHERE run_id = ?1 AND step_id = ?2", who.runId, who.stepId) > 0
+    );
   }
 
   /** When the next lease ends, if any is held. */
@@ -105,7 +113,10 @@ export class SlotTable {
   /** Drops holders whose lease has ended; returns them. */
   expire(now: number): Holder[] {
     return this.sql
-      .exec<{ run_id: string; step_id: string; expires_at: number }>("DELETE FROM holders WHERE expires_at <= ?1 RETURNING run_id, step_id, expires_at", now)
+      .exec<{ run_id: string; step_id: string; expires_at: number }>(
+        "DELETE FROM holders WHERE expires_at <= ?1 RETURNING run_id, step_id, expires_at",
+        now,
+      )
       .toArray()
       .map((row) => ({ runId: row.run_id, stepId: row.step_id, expiresAt: Number(row.expires_at) }));
   }
@@ -115,20 +126,36 @@ export class SlotTable {
     const granted: SlotRequest[] = [];
     let free = this.limit - this.holding();
     while (free > 0) {
-      const turn = this.sql.exec<{ key: string }>("SELECT key FROM slot_keys WHERE waiting > 0 ORDER BY last_served LIMIT 1").toArray()[0];
+      const turn = this.sql
+        .exec<{ key: string }>("SELECT key FROM slot_keys WHERE waiting > 0 ORDER BY last_served LIMIT 1")
+        .toArray()[0];
       if (!turn) break;
       const next = this.sql
-        .exec<{ run_id: string; step_id: string }>("SELECT run_id, step_id FROM waiters WHERE key = ?1 ORDER BY place, enqueued_at LIMIT 1", turn.key)
+        .exec<{ run_id: string; step_id: string }>(
+          "SELECT run_id, step_id FROM waiters WHERE key = ?1 ORDER BY place, enqueued_at LIMIT 1",
+          turn.key,
+        )
         .toArray()[0];
       if (!next) {
         this.sql.exec("UPDATE slot_keys SET waiting = 0 WHERE key = ?1", turn.key);
         continue;
       }
       this.sql.exec("DELETE FROM waiters WHERE run_id = ?1 AND step_id = ?2", next.run_id, next.step_id);
-      this.sql.exec("INSERT OR REPLACE INTO holders (run_id, step_id, expires_at) VALUES (?1, ?2, ?3)", next.run_id, next.step_id, now + leaseMs);
+      this.sql.exec(
+        "INSERT OR REPLACE INTO holders (run_id, step_id, expires_at) VALUES (?1, ?2, ?3)",
+        next.run_id,
+        next.step_id,
+        now + leaseMs,
+      );
       // Strictly increasing, so two grants in the same millisecond still rotate keys.
-      const latest = Number(this.sql.exec<{ at: number | null }>("SELECT max(last_served) AS at FROM slot_keys").one().at ?? now);
-      this.sql.exec("UPDATE slot_keys SET waiting = waiting - 1, last_served = ?2 WHERE key = ?1", turn.key, Math.max(now, latest + 1));
+      const latest = Number(
+        this.sql.exec<{ at: number | null }>("SELECT max(last_served) AS at FROM slot_keys").one().at ?? now,
+      );
+      this.sql.exec(
+        "UPDATE slot_keys SET waiting = waiting - 1, last_served = ?2 WHERE key = ?1",
+        turn.key,
+        Math.max(now, latest + 1),
+      );
       granted.push({ runId: next.run_id, stepId: next.step_id, key: turn.key });
       free--;
     }
@@ -142,7 +169,12 @@ export class SlotTable {
   acquire(request: SlotRequest, now: number, leaseMs: number): boolean {
     this.expire(now);
     if (this.holds(request)) {
-      this.sql.exec("UPDATE holders SET expires_at = ?3 WHERE run_id = ?1 AND step_id = ?2", request.runId, request.stepId, now + leaseMs);
+      this.sql.exec(
+        "UPDATE holders SET expires_at = ?3 WHERE run_id = ?1 AND step_id = ?2",
+        request.runId,
+        request.stepId,
+        now + leaseMs,
+      );
       return true;
     }
     const queued = this.sql.exec(
@@ -155,7 +187,10 @@ export class SlotTable {
     ).rowsWritten;
     if (queued > 0) {
       // A key never served (or forgotten) goes first, as it has waited longest for its turn.
-      this.sql.exec("INSERT INTO slot_keys (key, last_served, waiting) VALUES (?1, -1, 1) ON CONFLICT (key) DO UPDATE SET waiting = waiting + 1", request.key);
+      this.sql.exec(
+        "INSERT INTO slot_keys (key, last_served, waiting) VALUES (?1, -1, 1) ON CONFLICT (key) DO UPDATE SET waiting = waiting + 1",
+        request.key,
+      );
     }
     this.grant(now, leaseMs);
     return this.holds(request);
@@ -187,7 +222,8 @@ export class SlotTable {
    * goes through), so a lost call does not leave a run queued with a slot held for it.
    */
   owe(runIds: Iterable<string>, now: number): void {
-    for (const runId of runIds) this.sql.exec("INSERT OR IGNORE INTO calls_owed (run_id, due_at, tries) VALUES (?1, ?2, 0)", runId, now);
+    for (const runId of runIds)
+      this.sql.exec("INSERT OR IGNORE INTO calls_owed (run_id, due_at, tries) VALUES (?1, ?2, 0)", runId, now);
   }
 
   /**
@@ -195,9 +231,16 @@ export class SlotTable {
    * that overlapping passes do not make them twice; calls to runs that hold no slot are dropped.
    */
   dueCalls(now: number, limit: number): string[] {
-    this.sql.exec("DELETE FROM calls_owed WHERE due_at <= ?1 AND NOT EXISTS (SELECT 1 FROM holders WHERE holders.run_id = calls_owed.run_id)", now);
-    const due = this.sql.exec<{ run_id: string }>("SELECT run_id FROM calls_owed WHERE due_at <= ?1 ORDER BY due_at LIMIT ?2", now, limit).toArray().map((row) => row.run_id);
-    for (const runId of due) this.sql.exec("UPDATE calls_owed SET due_at = ?2 WHERE run_id = ?1", runId, now + CALL_RETRY_MS);
+    this.sql.exec(
+      "DELETE FROM calls_owed WHERE due_at <= ?1 AND NOT EXISTS (SELECT 1 FROM holders WHERE holders.run_id = calls_owed.run_id)",
+      now,
+    );
+    const due = this.sql
+      .exec<{ run_id: string }>("SELECT run_id FROM calls_owed WHERE due_at <= ?1 ORDER BY due_at LIMIT ?2", now, limit)
+      .toArray()
+      .map((row) => row.run_id);
+    for (const runId of due)
+      this.sql.exec("UPDATE calls_owed SET due_at = ?2 WHERE run_id = ?1", runId, now + CALL_RETRY_MS);
     return due;
   }
 

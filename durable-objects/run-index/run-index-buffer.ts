@@ -33,7 +33,9 @@ export class RunIndexBuffer extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.live = new LiveFeed(ctx);
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, updated_at INTEGER NOT NULL, row TEXT NOT NULL)");
+    ctx.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, updated_at INTEGER NOT NULL, row TEXT NOT NULL)",
+    );
   }
 
   /** Queues `row` for D1; a newer row for the same run replaces an older one still waiting. */
@@ -49,7 +51,9 @@ export class RunIndexBuffer extends DurableObject<Env> {
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       // Rows D1 refused stay in storage, and the alarm armed below tries them again.
-      this.drain().catch((error: unknown) => console.error("stepwise: run index rows not written yet; the alarm tries again", error));
+      this.drain().catch((error: unknown) =>
+        console.error("stepwise: run index rows not written yet; the alarm tries again", error),
+      );
     }, FLUSH_DELAY_MS);
     if (!this.alarmArmed) {
       this.alarmArmed = true;
@@ -77,7 +81,9 @@ export class RunIndexBuffer extends DurableObject<Env> {
 
   /** Writes every waiting row D1 takes now; answers how many rows still wait (D1 refused them). */
   async flush(): Promise<{ waiting: number }> {
-    await this.drain().catch((error: unknown) => console.error("stepwise: run index rows not written yet; the alarm tries again", error));
+    await this.drain().catch((error: unknown) =>
+      console.error("stepwise: run index rows not written yet; the alarm tries again", error),
+    );
     return { waiting: z.number().parse(this.ctx.storage.sql.exec("SELECT COUNT(*) AS n FROM pending").one().n) };
   }
 
@@ -91,7 +97,8 @@ export class RunIndexBuffer extends DurableObject<Env> {
   private async flushAll(): Promise<void> {
     for (;;) {
       const { written, refused } = await this.pass();
-      if (refused > 0 && written === 0) throw new Error(`D1 refused ${refused} run index row(s); they wait for the next try`);
+      if (refused > 0 && written === 0)
+        throw new Error(`D1 refused ${refused} run index row(s); they wait for the next try`);
       if (written === 0) return;
     }
   }
@@ -103,12 +110,16 @@ export class RunIndexBuffer extends DurableObject<Env> {
     let written = 0;
     let refused = 0;
     for (;;) {
-      const stored = sql.exec("SELECT id, updated_at, row FROM pending WHERE id > ? ORDER BY id LIMIT ?", after, BATCH_SIZE).toArray().map((raw) => storedSchema.parse(raw));
+      const stored = sql
+        .exec("SELECT id, updated_at, row FROM pending WHERE id > ? ORDER BY id LIMIT ?", after, BATCH_SIZE)
+        .toArray()
+        .map((raw) => storedSchema.parse(raw));
       const last = stored.at(-1);
       if (!last) return { written, refused };
       after = last.id;
       const done = await this.write(stored);
-      for (const entry of done) sql.exec("DELETE FROM pending WHERE id = ? AND updated_at = ?", entry.id, entry.updated_at);
+      for (const entry of done)
+        sql.exec("DELETE FROM pending WHERE id = ? AND updated_at = ?", entry.id, entry.updated_at);
       written += done.length;
       refused += stored.length - done.length;
       if (done.length > 0) this.live.changed({ type: "changed" });
@@ -123,7 +134,10 @@ export class RunIndexBuffer extends DurableObject<Env> {
     const readable = stored.flatMap((entry) => {
       const row = runIndexRowSchema.safeParse(JSON.parse(entry.row));
       if (row.success) return [{ entry, row: row.data }];
-      console.error(`stepwise: a stored run index row for ${entry.id} is unreadable; it stays for inspection`, row.error.issues);
+      console.error(
+        `stepwise: a stored run index row for ${entry.id} is unreadable; it stays for inspection`,
+        row.error.issues,
+      );
       return [];
     });
     if (readable.length === 0) return [];

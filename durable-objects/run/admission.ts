@@ -11,7 +11,11 @@ import type { Admission } from "./runner.ts";
 import type { RunState } from "./state.ts";
 
 /** Flow control's answer for this run; undefined (no I/O) when the function has none. */
-export async function admitRun(env: Env, state: RunState, config: FunctionConfig | undefined): Promise<Admission | undefined> {
+export async function admitRun(
+  env: Env,
+  state: RunState,
+  config: FunctionConfig | undefined,
+): Promise<Admission | undefined> {
   const [event] = state.events;
   if (!config || !event || (!config.throttle && !config.rateLimit && !config.singleton)) return undefined;
   const gate = (kind: string, key: string | undefined) => {

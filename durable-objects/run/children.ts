@@ -15,7 +15,11 @@ import { namedError } from "../../sdk/error-names.ts";
 /** The run ids of `step`'s children for its current attempt, in order: the same on every call. */
 export function childRunIds(parent: RunState, step: StepState): Promise<string[]> {
   const children = step.invoke?.children ?? [];
-  return Promise.all(children.map((_, index) => derivedId(parent.createdAt, parent.runId, step.id, String(step.failures), String(index))));
+  return Promise.all(
+    children.map((_, index) =>
+      derivedId(parent.createdAt, parent.runId, step.id, String(step.failures), String(index)),
+    ),
+  );
 }
 
 /** Starts the children named in `step.childRunIds`. */
@@ -40,9 +44,20 @@ export async function startChildRuns(env: Env, parent: RunState, step: StepState
 /** How an ended child run reports itself to its parent, or undefined while it runs. */
 function childOutcome(state: RunState): ChildOutcome | undefined {
   if (state.terminal === "completed") return { ok: true, runId: state.runId, output: state.output };
-  if (state.terminal === "failed") return { ok: false, runId: state.runId, error: state.error ?? { name: "Error", message: "the child run failed" } };
-  if (state.terminal === "cancelled") return { ok: false, runId: state.runId, error: namedError("RunCancelledError", `Child run ${state.runId} was cancelled`) };
-  if (state.terminal === "skipped") return { ok: false, runId: state.runId, error: state.error ?? namedError("RunSkippedError", `Child run ${state.runId} was skipped`) };
+  if (state.terminal === "failed")
+    return { ok: false, runId: state.runId, error: state.error ?? { name: "Error", message: "the child run failed" } };
+  if (state.terminal === "cancelled")
+    return {
+      ok: false,
+      runId: state.runId,
+      error: namedError("RunCancelledError", `Child run ${state.runId} was cancelled`),
+    };
+  if (state.terminal === "skipped")
+    return {
+      ok: false,
+      runId: state.runId,
+      error: state.error ?? namedError("RunSkippedError", `Child run ${state.runId} was skipped`),
+    };
   return undefined;
 }
 
@@ -56,7 +71,9 @@ export async function notifyParent(env: Env, state: RunState): Promise<boolean> 
 
 /** Children of the run's invoke steps that have not ended: what a run that ends must not leave behind. */
 function openChildRunIds(state: RunState): string[] {
-  return [...state.steps.values()].flatMap((step) => (step.status === "invoking" ? (step.childRunIds ?? []).filter((id) => !step.childOutcomes?.[id]) : []));
+  return [...state.steps.values()].flatMap((step) =>
+    step.status === "invoking" ? (step.childRunIds ?? []).filter((id) => !step.childOutcomes?.[id]) : [],
+  );
 }
 
 /**
@@ -65,7 +82,12 @@ function openChildRunIds(state: RunState): string[] {
  */
 export async function cancelOpenChildren(env: Env, state: RunState): Promise<void> {
   const ids = state.terminal ? openChildRunIds(state) : [];
-  const results = await Promise.allSettled(ids.map((id) => runObject(env, id).cancel(`cancelled because its parent run ${state.runId} ended (${state.terminal})`)));
+  const results = await Promise.allSettled(
+    ids.map((id) =>
+      runObject(env, id).cancel(`cancelled because its parent run ${state.runId} ended (${state.terminal})`),
+    ),
+  );
   const failed = results.filter((result) => result.status === "rejected");
-  if (failed.length > 0) console.error(`stepwise: ${failed.length} child run(s) of ${state.runId} could not be cancelled`, failed[0]);
+  if (failed.length > 0)
+    console.error(`stepwise: ${failed.length} child run(s) of ${state.runId} could not be cancelled`, failed[0]);
 }

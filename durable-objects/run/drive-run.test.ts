@@ -8,12 +8,26 @@ import type { HistoryEntry } from "./history.ts";
 import { driveRun, WATCHDOG_MS, type HostPorts } from "./runner.ts";
 import { apply, foldHistory, type RunState } from "./state.ts";
 
-const config: EngineConfig = { retries: 0, backoff: { initialMs: 1_000, coefficient: 2, maxMs: 60_000 }, maxSteps: 100, maxOutputBytes: 1 << 20 };
+const config: EngineConfig = {
+  retries: 0,
+  backoff: { initialMs: 1_000, coefficient: 2, maxMs: 60_000 },
+  maxSteps: 100,
+  maxOutputBytes: 1 << 20,
+};
 const client = new Stepwise({ id: "unit" });
 
 /** A run in memory with every host port recorded, so a test sees what one drive asked of its host. */
 function hostedRun(fn: StepwiseFunction, host: { early?: RunEvent; parentFails?: boolean } = {}) {
-  const history: HistoryEntry[] = [{ type: "run.created", runId: "r", functionId: fn.id, events: [{ id: "e", name: "t", data: {}, ts: 0 }], seq: 1, at: 0 }];
+  const history: HistoryEntry[] = [
+    {
+      type: "run.created",
+      runId: "r",
+      functionId: fn.id,
+      events: [{ id: "e", name: "t", data: {}, ts: 0 }],
+      seq: 1,
+      at: 0,
+    },
+  ];
   const state = foldHistory(history) as RunState;
   const asked: string[] = [];
   const wakes: (number | undefined)[] = [];
@@ -41,7 +55,8 @@ function hostedRun(fn: StepwiseFunction, host: { early?: RunEvent; parentFails?:
     cancel: async (reason) => void record([{ type: "run.cancelled", reason }]),
     registerWaits: async (take) => {
       asked.push("registerWaits");
-      for (const step of state.steps.values()) if (step.status === "waiting" && step.registered === false) take(step, 0, host.early ?? null);
+      for (const step of state.steps.values())
+        if (step.status === "waiting" && step.registered === false) take(step, 0, host.early ?? null);
     },
     flushIndex: async () => void asked.push("flushIndex"),
     cancelChildren: async () => void asked.push("cancelChildren"),
@@ -83,7 +98,9 @@ describe("driveRun", () => {
   });
 
   it("marks a wait registered when no event is there yet, and the run stays waiting", async () => {
-    const fn = client.createFunction({ id: "waits-on" }, [], async ({ step }) => step.waitForEvent("approval", { event: "approved", timeout: "1h" }));
+    const fn = client.createFunction({ id: "waits-on" }, [], async ({ step }) =>
+      step.waitForEvent("approval", { event: "approved", timeout: "1h" }),
+    );
     const run = hostedRun(fn);
     await driveRun(run.ports, config, { watchdog: false });
     expect(run.state.terminal).toBeUndefined();

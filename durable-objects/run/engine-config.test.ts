@@ -6,7 +6,11 @@ import { engineConfig } from "./engine-config.ts";
 
 describe("engineConfig", () => {
   it("gives a run without a function config no retries, the default backoff and the limits", () => {
-    expect(engineConfig(undefined)).toMatchObject({ retries: 0, backoff: DEFAULT_BACKOFF, maxSteps: MAX_STEPS_PER_RUN });
+    expect(engineConfig(undefined)).toMatchObject({
+      retries: 0,
+      backoff: DEFAULT_BACKOFF,
+      maxSteps: MAX_STEPS_PER_RUN,
+    });
   });
 
   it("reads retries, backoff and timeouts as milliseconds, and lifts cancelOn's match into a condition", () => {

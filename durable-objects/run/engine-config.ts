@@ -10,7 +10,8 @@ import { MAX_STEP_OUTPUT_BYTES, MAX_STEPS_PER_RUN } from "../../src/core/limits.
 /** Retries, backoff, timeouts, cancelOn and limits for runs of a function with `config` (none: defaults, no retries). */
 export function engineConfig(config: FunctionConfig | undefined): EngineConfig {
   const backoff = config?.backoff;
-  const ms = (duration: Duration | undefined): number | undefined => (duration === undefined ? undefined : toMs(duration));
+  const ms = (duration: Duration | undefined): number | undefined =>
+    duration === undefined ? undefined : toMs(duration);
   return {
     retries: config?.retries ?? 0,
     startTimeoutMs: ms(config?.timeouts?.start),
@@ -20,7 +21,9 @@ export function engineConfig(config: FunctionConfig | undefined): EngineConfig {
       if: c.match !== undefined ? `event.${c.match} == async.${c.match}` : c.if,
       timeoutMs: ms(c.timeout),
     })),
-    backoff: backoff ? { initialMs: toMs(backoff.initial), coefficient: backoff.coefficient, maxMs: toMs(backoff.max) } : DEFAULT_BACKOFF,
+    backoff: backoff
+      ? { initialMs: toMs(backoff.initial), coefficient: backoff.coefficient, maxMs: toMs(backoff.max) }
+      : DEFAULT_BACKOFF,
     maxSteps: MAX_STEPS_PER_RUN,
     maxOutputBytes: MAX_STEP_OUTPUT_BYTES,
   };

@@ -33,7 +33,10 @@ function record(state: RunState, events: HistoryEvent[]): RunState {
   return state;
 }
 
-const ran = (id: string, output: unknown): ExecutionResponse => ({ type: "steps", steps: [{ type: "ran", id, name: id, output, timing }] });
+const ran = (id: string, output: unknown): ExecutionResponse => ({
+  type: "steps",
+  steps: [{ type: "ran", id, name: id, output, timing }],
+});
 const errored = (id: string, retriable = true): ExecutionResponse => ({
   type: "steps",
   steps: [{ type: "errored", id, name: id, error: { name: "Error", message: "boom" }, retriable, timing }],
@@ -64,7 +67,9 @@ describe("decide", () => {
   it("fails a step whose output is over the limit, naming step and limit", () => {
     const [event] = decide(newRun(), ran("big", "x".repeat(200)), config, ctx);
     expect(event).toMatchObject({ type: "step.failed", error: { name: "LimitExceededError" } });
-    expect(event && "error" in event ? event.error.message : "").toBe('Step "big" returned 202 B of JSON; the limit is 100 B');
+    expect(event && "error" in event ? event.error.message : "").toBe(
+      'Step "big" returned 202 B of JSON; the limit is 100 B',
+    );
   });
 
   it("fails the run at the step limit", () => {
@@ -74,7 +79,10 @@ describe("decide", () => {
       { type: "step.completed", stepId: "c", name: "c", op: "run", attempt: 0, output: 1 },
     ]);
     expect(decide(state, ran("d", 1), config, ctx)).toEqual([
-      { type: "run.failed", error: { name: "LimitExceededError", message: 'Run reached the limit of 3 steps at step "d"' } },
+      {
+        type: "run.failed",
+        error: { name: "LimitExceededError", message: 'Run reached the limit of 3 steps at step "d"' },
+      },
     ]);
   });
 
@@ -90,7 +98,10 @@ describe("decide", () => {
 
 describe("timers", () => {
   it("a sleep sets the next wake; it is woken only once it is due", () => {
-    const state = record(newRun(), [{ type: "run.started" }, { type: "step.sleeping", stepId: "s", name: "s", until: 50_000 }]);
+    const state = record(newRun(), [
+      { type: "run.started" },
+      { type: "step.sleeping", stepId: "s", name: "s", until: 50_000 },
+    ]);
     expect(runStatus(state)).toBe("sleeping");
     expect(nextWake(state, ctx.now)).toBe(50_000);
     expect(wakeEvents(state, 49_999)).toEqual([]);
@@ -121,8 +132,16 @@ describe("decideStart", () => {
 
   it("starts with the finish deadline and the cancelling events in the history", () => {
     const cancelOn = [{ event: "user/deleted", if: "event.data.id == async.data.id", timeoutMs: 1_000 }];
-    const [started] = decideStart(newRun(), { ...config, startTimeoutMs: 5_000, finishTimeoutMs: 60_000, cancelOn }, 4_000);
-    expect(started).toEqual({ type: "run.started", finishBy: 64_000, cancelOn: [{ event: "user/deleted", until: 5_000, if: "event.data.id == async.data.id" }] });
+    const [started] = decideStart(
+      newRun(),
+      { ...config, startTimeoutMs: 5_000, finishTimeoutMs: 60_000, cancelOn },
+      4_000,
+    );
+    expect(started).toEqual({
+      type: "run.started",
+      finishBy: 64_000,
+      cancelOn: [{ event: "user/deleted", until: 5_000, if: "event.data.id == async.data.id" }],
+    });
   });
 
   it("fails the run, as a wake-up, once the finish deadline passes", () => {

@@ -33,10 +33,17 @@ const limitError = (message: string): SerializedError => namedError("LimitExceed
 function oversized(what: string, output: unknown, config: EngineConfig): SerializedError | undefined {
   const bytes = jsonBytes(output);
   if (bytes <= config.maxOutputBytes) return undefined;
-  return limitError(`${what} returned ${formatBytes(bytes)} of JSON; the limit is ${formatBytes(config.maxOutputBytes)}`);
+  return limitError(
+    `${what} returned ${formatBytes(bytes)} of JSON; the limit is ${formatBytes(config.maxOutputBytes)}`,
+  );
 }
 
-function decideStep(state: RunState, reached: ReachedStep, config: EngineConfig, ctx: DecisionContext): HistoryEvent | undefined {
+function decideStep(
+  state: RunState,
+  reached: ReachedStep,
+  config: EngineConfig,
+  ctx: DecisionContext,
+): HistoryEvent | undefined {
   const known = state.steps.get(reached.id);
   if (known && (known.status === "completed" || known.status === "failed")) return undefined;
   const step = { stepId: reached.id, name: reached.name };
@@ -67,7 +74,10 @@ function decideStep(state: RunState, reached: ReachedStep, config: EngineConfig,
       if (!reached.retriable || attempt >= config.retries) {
         return { type: "step.failed", ...step, op, attempt, startedAt, error: reached.error };
       }
-      const retryAt = Math.max(ctx.now, reached.retryAt ?? ctx.now + backoffDelay(attempt + 1, config.backoff, ctx.random));
+      const retryAt = Math.max(
+        ctx.now,
+        reached.retryAt ?? ctx.now + backoffDelay(attempt + 1, config.backoff, ctx.random),
+      );
       return { type: "step.retrying", ...step, attempt, startedAt, error: reached.error, retryAt };
     }
   }
@@ -78,7 +88,12 @@ function decideStep(state: RunState, reached: ReachedStep, config: EngineConfig,
  * completes with every outcome in order; a single invoke takes its child's output, or fails with
  * its child's error, retried (with a new child) under the function's policy.
  */
-export function decideChildren(state: RunState, stepId: string, config: EngineConfig, ctx: DecisionContext): HistoryEvent[] {
+export function decideChildren(
+  state: RunState,
+  stepId: string,
+  config: EngineConfig,
+  ctx: DecisionContext,
+): HistoryEvent[] {
   const step = state.steps.get(stepId);
   if (state.terminal || step?.status !== "invoking" || !step.childRunIds || !step.childOutcomes) return [];
   const outcomes = step.childRunIds.map((runId) => step.childOutcomes?.[runId]);
@@ -87,8 +102,21 @@ export function decideChildren(state: RunState, stepId: string, config: EngineCo
   const [first] = outcomes;
   const reached: ReachedStep =
     step.invoke?.many || first?.ok
-      ? { type: "ran", id: step.id, name: step.name, output: step.invoke?.many ? outcomes : first?.ok ? first.output : null, timing }
-      : { type: "errored", id: step.id, name: step.name, error: first?.ok === false ? first.error : namedError("InvokeError", "no outcome"), retriable: true, timing };
+      ? {
+          type: "ran",
+          id: step.id,
+          name: step.name,
+          output: step.invoke?.many ? outcomes : first?.ok ? first.output : null,
+          timing,
+        }
+      : {
+          type: "errored",
+          id: step.id,
+          name: step.name,
+          error: first?.ok === false ? first.error : namedError("InvokeError", "no outcome"),
+          retriable: true,
+          timing,
+        };
   const event = decideStep(state, reached, config, ctx);
   return event ? [event] : [];
 }
@@ -101,7 +129,13 @@ export function decideWaitEvent(state: RunState, stepId: string, part: number, e
   const step = state.steps.get(stepId);
   if (state.terminal || step?.status !== "waiting") return [];
   const named = { stepId, name: step.name };
-  const complete = (output: unknown): HistoryEvent => ({ type: "step.completed", ...named, op: "wait", attempt: 0, output });
+  const complete = (output: unknown): HistoryEvent => ({
+    type: "step.completed",
+    ...named,
+    op: "wait",
+    attempt: 0,
+    output,
+  });
   if (!step.arrived) return part === 0 ? [complete(event)] : [];
   if (part >= step.arrived.length || step.arrived[part]) return [];
   if (step.wait?.mode !== "all") return [{ type: "step.wait-part", ...named, part, event }, complete(event)];
@@ -122,7 +156,11 @@ export function decideStart(state: RunState, config: EngineConfig, now: number):
   if (config.startTimeoutMs !== undefined && now - state.createdAt > config.startTimeoutMs) {
     return [{ type: "run.cancelled", reason: `not started within its timeouts.start (${config.startTimeoutMs} ms)` }];
   }
-  const cancelOn = (config.cancelOn ?? []).map((c) => ({ event: c.event, until: now + (c.timeoutMs ?? CANCEL_ON_DEFAULT_MS), ...(c.if ? { if: c.if } : {}) }));
+  const cancelOn = (config.cancelOn ?? []).map((c) => ({
+    event: c.event,
+    until: now + (c.timeoutMs ?? CANCEL_ON_DEFAULT_MS),
+    ...(c.if ? { if: c.if } : {}),
+  }));
   return [
     {
       type: "run.started",
@@ -133,7 +171,12 @@ export function decideStart(state: RunState, config: EngineConfig, now: number):
 }
 
 /** The history events that record one SDK response. An empty list means nothing new happened. */
-export function decide(state: RunState, response: ExecutionResponse, config: EngineConfig, ctx: DecisionContext): HistoryEvent[] {
+export function decide(
+  state: RunState,
+  response: ExecutionResponse,
+  config: EngineConfig,
+  ctx: DecisionContext,
+): HistoryEvent[] {
   if (state.terminal) return [];
   switch (response.type) {
     case "completed": {
@@ -141,9 +184,13 @@ export function decide(state: RunState, response: ExecutionResponse, config: Eng
       return [tooBig ? { type: "run.failed", error: tooBig } : { type: "run.completed", output: response.output }];
     }
     case "failed": {
-      if (!response.retriable || state.attempt >= config.retries) return [{ type: "run.failed", error: response.error }];
+      if (!response.retriable || state.attempt >= config.retries)
+        return [{ type: "run.failed", error: response.error }];
       const attempt = state.attempt + 1;
-      const retryAt = Math.max(ctx.now, response.retryAt ?? ctx.now + backoffDelay(attempt, config.backoff, ctx.random));
+      const retryAt = Math.max(
+        ctx.now,
+        response.retryAt ?? ctx.now + backoffDelay(attempt, config.backoff, ctx.random),
+      );
       return [{ type: "run.retrying", attempt, error: response.error, retryAt }];
     }
     case "steps": {

@@ -19,17 +19,33 @@ import { namedError } from "../../sdk/error-names.ts";
 export async function sendStepEvents(env: Env, state: RunState, step: StepState): Promise<SendOutcome> {
   const parsed = eventBatchSchema.safeParse(step.events ?? []);
   if (!parsed.success) {
-    return { ok: false, error: namedError("InvalidEventError", `step.sendEvent("${step.id}"): ${z.prettifyError(parsed.error)}`), retriable: false };
+    return {
+      ok: false,
+      error: namedError("InvalidEventError", `step.sendEvent("${step.id}"): ${z.prettifyError(parsed.error)}`),
+      retriable: false,
+    };
   }
   const tooLarge = oversizedEvent(parsed.data, maxEventBytes(env));
-  if (tooLarge) return { ok: false, error: namedError("LimitExceededError", `step.sendEvent("${step.id}"): ${tooLarge}`), retriable: false };
+  if (tooLarge)
+    return {
+      ok: false,
+      error: namedError("LimitExceededError", `step.sendEvent("${step.id}"): ${tooLarge}`),
+      retriable: false,
+    };
   const events = await Promise.all(
-    parsed.data.map(async (event, index) => ({ ...event, id: event.id ?? (await derivedId(state.createdAt, state.runId, step.id, String(index))) })),
+    parsed.data.map(async (event, index) => ({
+      ...event,
+      id: event.id ?? (await derivedId(state.createdAt, state.runId, step.id, String(index))),
+    })),
   );
   try {
     return { ok: true, ids: await acceptEvents(env, events) };
   } catch (error) {
-    return { ok: false, error: namedError("SendEventError", error instanceof Error ? error.message : String(error)), retriable: true };
+    return {
+      ok: false,
+      error: namedError("SendEventError", error instanceof Error ? error.message : String(error)),
+      retriable: true,
+    };
   }
 }
 
@@ -68,7 +84,9 @@ export async function registerWaits(
 ): Promise<void> {
   const [runEvent] = state.events;
   if (!runEvent) return;
-  const pending = [...state.steps.values()].filter((step) => step.status === "waiting" && (again || step.registered === false) && step.wait);
+  const pending = [...state.steps.values()].filter(
+    (step) => step.status === "waiting" && (again || step.registered === false) && step.wait,
+  );
   await Promise.all(
     pending.flatMap((step) =>
       waitParts(step.wait!).map(async (part, index) => {
@@ -95,7 +113,10 @@ export async function registerWaits(
  */
 export async function forgetWaits(env: Env, state: RunState): Promise<void> {
   const names = new Set<string>((state.cancelOn ?? []).map((wait) => wait.event));
-  for (const step of state.steps.values()) if (step.wait) for (const part of waitParts(step.wait)) names.add(part.event);
+  for (const step of state.steps.values())
+    if (step.wait) for (const part of waitParts(step.wait)) names.add(part.event);
   const results = await Promise.allSettled([...names].map((name) => waitIndex(env, name).forget(state.runId)));
-  for (const result of results) if (result.status === "rejected") console.error(`stepwise: run ${state.runId} could not remove a wait; it goes at its timeout`, result.reason);
+  for (const result of results)
+    if (result.status === "rejected")
+      console.error(`stepwise: run ${state.runId} could not remove a wait; it goes at its timeout`, result.reason);
 }

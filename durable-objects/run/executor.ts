@@ -27,7 +27,10 @@ export function executorFor(
   }
   return async () => ({
     type: "failed",
-    error: namedError("FunctionNotFoundError", `Function "${functionId}" is not registered with this Stepwise (no embedded function or app serves it)`),
+    error: namedError(
+      "FunctionNotFoundError",
+      `Function "${functionId}" is not registered with this Stepwise (no embedded function or app serves it)`,
+    ),
     retriable: false,
   });
 }

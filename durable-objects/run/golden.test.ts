@@ -13,7 +13,12 @@ import { historyEventSchema, type HistoryEntry } from "./history.ts";
 import { drive, type RunPorts } from "./runner.ts";
 import { apply, foldHistory, type RunState } from "./state.ts";
 
-const config: EngineConfig = { retries: 2, backoff: { initialMs: 1_000, coefficient: 2, maxMs: 60_000 }, maxSteps: 100, maxOutputBytes: 1 << 20 };
+const config: EngineConfig = {
+  retries: 2,
+  backoff: { initialMs: 1_000, coefficient: 2, maxMs: 60_000 },
+  maxSteps: 100,
+  maxOutputBytes: 1 << 20,
+};
 const client = new Stepwise({ id: "golden" });
 
 /** A stored journal, read back as the RunObject reads its rows: every entry validated. */
@@ -21,13 +26,17 @@ function journal(stored: unknown): HistoryEntry[] {
   return z
     .array(z.unknown())
     .parse(stored)
-    .map((entry) => ({ ...historyEventSchema.parse(entry), ...z.object({ seq: z.number(), at: z.number() }).parse(entry) }));
+    .map((entry) => ({
+      ...historyEventSchema.parse(entry),
+      ...z.object({ seq: z.number(), at: z.number() }).parse(entry),
+    }));
 }
 
 /** Checkout as it was when the journal was recorded (`reorder`: as someone later changed it). */
 function checkout(executed: string[], reorder = false) {
   return client.createFunction<{ orderId: string; amount: number }>({ id: "checkout" }, [], async ({ event, step }) => {
-    const reserve = () => step.run("reserve-stock", () => (executed.push("reserve-stock"), { reservationId: `res-${event.data.orderId}` }));
+    const reserve = () =>
+      step.run("reserve-stock", () => (executed.push("reserve-stock"), { reservationId: `res-${event.data.orderId}` }));
     const charge = () => step.run("charge-card", () => (executed.push("charge-card"), { charged: event.data.amount }));
     if (reorder) {
       const charged = await charge();
@@ -44,7 +53,8 @@ async function replay(history: HistoryEntry[], fn: ReturnType<typeof checkout>):
   const state = foldHistory(history) as RunState;
   const ports: RunPorts = {
     state: () => state,
-    record: (events) => events.forEach((event) => apply(state, { ...event, seq: state.lastSeq + 1, at: Date.now() } as HistoryEntry)),
+    record: (events) =>
+      events.forEach((event) => apply(state, { ...event, seq: state.lastSeq + 1, at: Date.now() } as HistoryEntry)),
     execute: (request) => execute(fn, request),
     sendEvents: async () => ({ ok: true, ids: [] }),
     childRunIds: async () => [],
@@ -75,7 +85,9 @@ describe("golden journals", () => {
     const state = await replay(journal(checkoutAsleep), checkout(executed, true));
     expect(state.terminal).toBe("failed");
     expect(state.error?.name).toBe("NonDeterminismError");
-    expect(state.error?.message).toContain('"reserve-stock", "cool-off" that the function no longer reaches; it reached "charge-card" instead');
+    expect(state.error?.message).toContain(
+      '"reserve-stock", "cool-off" that the function no longer reaches; it reached "charge-card" instead',
+    );
     expect(executed).toEqual([]);
   });
 });

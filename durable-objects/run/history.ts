@@ -3,7 +3,14 @@
  * It is the source of truth; the run's state is a fold over it (see state.ts).
  */
 import { z } from "zod";
-import { childOutcomeSchema, invokeSpecSchema, runEventSchema, serializedErrorSchema, stepOpSchema, waitSpecSchema } from "../../sdk/protocol.ts";
+import {
+  childOutcomeSchema,
+  invokeSpecSchema,
+  runEventSchema,
+  serializedErrorSchema,
+  stepOpSchema,
+  waitSpecSchema,
+} from "../../sdk/protocol.ts";
 
 const step = { stepId: z.string(), name: z.string() };
 
@@ -38,7 +45,12 @@ export const historyEventSchema = z.discriminatedUnion("type", [
     invoke: invokeSpecSchema.optional(),
   }),
   /** An invoke step's children for this attempt, named before they are started. */
-  z.object({ type: z.literal("step.invoking"), ...step, attempt: z.number().int(), childRunIds: z.array(z.string()).min(1) }),
+  z.object({
+    type: z.literal("step.invoking"),
+    ...step,
+    attempt: z.number().int(),
+    childRunIds: z.array(z.string()).min(1),
+  }),
   /** They are started (recorded after `step.invoking`, so a crash between the two starts them again). */
   z.object({ type: z.literal("step.children-started"), ...step }),
   z.object({ type: z.literal("step.child-ended"), ...step, outcome: childOutcomeSchema }),
@@ -79,7 +91,12 @@ export const historyEventSchema = z.discriminatedUnion("type", [
   }),
   z.object({ type: z.literal("step.sleeping"), ...step, until: z.number() }),
   z.object({ type: z.literal("step.woken"), ...step, early: z.boolean() }),
-  z.object({ type: z.literal("run.retrying"), attempt: z.number().int(), error: serializedErrorSchema, retryAt: z.number() }),
+  z.object({
+    type: z.literal("run.retrying"),
+    attempt: z.number().int(),
+    error: serializedErrorSchema,
+    retryAt: z.number(),
+  }),
   z.object({ type: z.literal("run.completed"), output: z.unknown() }),
   z.object({ type: z.literal("run.failed"), error: serializedErrorSchema }),
   z.object({ type: z.literal("run.failure-handler"), failureRunId: z.string() }),

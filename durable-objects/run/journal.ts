@@ -25,7 +25,9 @@ export class Journal {
 
   /** Every entry, oldest first, each checked against the schema. */
   readAll(): HistoryEntry[] {
-    const rows = this.sql.exec<{ seq: number; at: number; body: string }>("SELECT seq, at, body FROM history ORDER BY seq").toArray();
+    const rows = this.sql
+      .exec<{ seq: number; at: number; body: string }>("SELECT seq, at, body FROM history ORDER BY seq")
+      .toArray();
     return rows.map((row) => {
       const parsed = historyEventSchema.safeParse(JSON.parse(row.body));
       if (!parsed.success) throw new Error(`History entry ${row.seq} is corrupt: ${parsed.error.message}`);
@@ -41,7 +43,14 @@ export class Journal {
     return events.map((event, index) => {
       const seq = lastSeq + index + 1;
       const stepId = "stepId" in event ? event.stepId : null;
-      this.sql.exec("INSERT INTO history (seq, at, type, step_id, body) VALUES (?, ?, ?, ?, ?)", seq, at, event.type, stepId, JSON.stringify(event));
+      this.sql.exec(
+        "INSERT INTO history (seq, at, type, step_id, body) VALUES (?, ?, ?, ?, ?)",
+        seq,
+        at,
+        event.type,
+        stepId,
+        JSON.stringify(event),
+      );
       return { ...event, seq, at };
     });
   }

@@ -6,10 +6,37 @@ import { foldHistory, type RunState } from "./state.ts";
 /** A run that completed `a`, then failed at `b` (and had planned `c` after it). */
 function failedRun(ended: "failed" | "completed" = "failed"): RunState {
   const entries: HistoryEntry[] = [
-    { type: "run.created", runId: "r", functionId: "f", events: [{ id: "e", name: "n", data: {}, ts: 0 }], seq: 1, at: 0 },
+    {
+      type: "run.created",
+      runId: "r",
+      functionId: "f",
+      events: [{ id: "e", name: "n", data: {}, ts: 0 }],
+      seq: 1,
+      at: 0,
+    },
     { type: "run.started", seq: 2, at: 1 },
-    { type: "step.completed", stepId: "a", name: "a", op: "run", attempt: 0, startedAt: 2, output: { n: 1 }, seq: 3, at: 3 },
-    { type: "step.failed", stepId: "b", name: "b", op: "run", attempt: 0, startedAt: 4, error: { name: "Error", message: "boom" }, seq: 4, at: 5 },
+    {
+      type: "step.completed",
+      stepId: "a",
+      name: "a",
+      op: "run",
+      attempt: 0,
+      startedAt: 2,
+      output: { n: 1 },
+      seq: 3,
+      at: 3,
+    },
+    {
+      type: "step.failed",
+      stepId: "b",
+      name: "b",
+      op: "run",
+      attempt: 0,
+      startedAt: 4,
+      error: { name: "Error", message: "boom" },
+      seq: 4,
+      at: 5,
+    },
     ended === "failed"
       ? { type: "run.failed", error: { name: "Error", message: "boom" }, seq: 5, at: 6 }
       : { type: "run.completed", output: null, seq: 5, at: 6 },
@@ -25,6 +52,8 @@ describe("replay", () => {
 
   it("is refused for a run that did not fail or get cancelled", () => {
     expect(replayRefusal(failedRun())).toBeUndefined();
-    expect(replayRefusal(failedRun("completed"))).toBe("Run r is completed; only failed or cancelled runs can be replayed");
+    expect(replayRefusal(failedRun("completed"))).toBe(
+      "Run r is completed; only failed or cancelled runs can be replayed",
+    );
   });
 });

@@ -7,7 +7,6 @@ import { isReplayable } from "../../sdk/run-status.ts";
 import type { SeededStep } from "../../src/core/runs/start.ts";
 import type { RunState } from "./state.ts";
 
-
 /** Why a run cannot be replayed, or undefined when it can. */
 export function replayRefusal(state: RunState): string | undefined {
   if (state.terminal !== undefined && isReplayable(state.terminal)) return undefined;

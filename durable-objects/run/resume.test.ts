@@ -10,14 +10,29 @@ import { apply, foldHistory, type RunState } from "./state.ts";
 const NOW = 10_000;
 
 function runWith(events: HistoryEvent[], started = true): RunState {
-  const created: HistoryEntry = { type: "run.created", runId: "r", functionId: "f", events: [{ id: "e", name: "x", data: {}, ts: 0 }], seq: 1, at: 0 };
+  const created: HistoryEntry = {
+    type: "run.created",
+    runId: "r",
+    functionId: "f",
+    events: [{ id: "e", name: "x", data: {}, ts: 0 }],
+    seq: 1,
+    at: 0,
+  };
   const state = foldHistory([created]);
   if (!state) throw new Error("no state");
-  for (const event of [...(started ? [{ type: "run.started" } as const] : []), ...events]) apply(state, { ...event, seq: state.lastSeq + 1, at: NOW });
+  for (const event of [...(started ? [{ type: "run.started" } as const] : []), ...events])
+    apply(state, { ...event, seq: state.lastSeq + 1, at: NOW });
   return state;
 }
 
-const completed = (id: string): HistoryEvent => ({ type: "step.completed", stepId: id, name: id, op: "run", attempt: 0, output: 1 });
+const completed = (id: string): HistoryEvent => ({
+  type: "step.completed",
+  stepId: id,
+  name: id,
+  op: "run",
+  attempt: 0,
+  output: 1,
+});
 const error = { name: "Error", message: "boom" };
 
 describe("resumeAt", () => {
@@ -34,13 +49,25 @@ describe("resumeAt", () => {
   });
 
   it("is a retry's backoff, and a throttled run's admission time", () => {
-    const retrying = runWith([{ type: "step.retrying", stepId: "a", name: "a", attempt: 0, startedAt: NOW, error, retryAt: 30_000 }]);
+    const retrying = runWith([
+      { type: "step.retrying", stepId: "a", name: "a", attempt: 0, startedAt: NOW, error, retryAt: 30_000 },
+    ]);
     expect(resumeAt(retrying, NOW)).toBe(30_000);
-    expect(resumeAt(runWith([{ type: "run.admitted", notBefore: 40_000, reason: "throttled" }], false), NOW)).toBe(40_000);
+    expect(resumeAt(runWith([{ type: "run.admitted", notBefore: 40_000, reason: "throttled" }], false), NOW)).toBe(
+      40_000,
+    );
   });
 
   it("is now for a run waiting for a concurrency slot (a lost call-back), and undefined for an ended run", () => {
-    expect(resumeAt(runWith([{ type: "step.scheduled", stepId: "a", name: "a", op: "run" }, { type: "run.slot-waiting", reason: "waiting for a concurrency slot" }]), NOW)).toBe(NOW);
+    expect(
+      resumeAt(
+        runWith([
+          { type: "step.scheduled", stepId: "a", name: "a", op: "run" },
+          { type: "run.slot-waiting", reason: "waiting for a concurrency slot" },
+        ]),
+        NOW,
+      ),
+    ).toBe(NOW);
     expect(resumeAt(runWith([{ type: "run.completed", output: 1 }]), NOW)).toBeUndefined();
   });
 });

@@ -11,7 +11,14 @@ import { INDEX_RETRY_MS, RunIndexWriter, type IndexAck, type IndexAckStore } fro
 import { apply, foldHistory, type RunState } from "./state.ts";
 
 function run(): RunState {
-  const created: HistoryEntry = { type: "run.created", runId: "r1", functionId: "f", events: [{ id: "e", name: "x", data: {}, ts: 0 }], seq: 1, at: 0 };
+  const created: HistoryEntry = {
+    type: "run.created",
+    runId: "r1",
+    functionId: "f",
+    events: [{ id: "e", name: "x", data: {}, ts: 0 }],
+    seq: 1,
+    at: 0,
+  };
   const state = foldHistory([created]);
   if (!state) throw new Error("no state");
   return state;
@@ -22,7 +29,11 @@ function record(state: RunState, event: HistoryEvent, at: number): void {
 }
 
 function memoryStore(): IndexAckStore & { value: IndexAck | undefined } {
-  const store = { value: undefined as IndexAck | undefined, read: () => store.value, write: (ack: IndexAck) => void (store.value = ack) };
+  const store = {
+    value: undefined as IndexAck | undefined,
+    read: () => store.value,
+    write: (ack: IndexAck) => void (store.value = ack),
+  };
   return store;
 }
 
@@ -30,7 +41,12 @@ describe("RunIndexWriter", () => {
   it("sends a status once, and nothing while the index already has it", async () => {
     const state = run();
     const sent: RunIndexRow[] = [];
-    const writer = new RunIndexWriter(async (row) => void sent.push(row), () => state, memoryStore(), async () => undefined);
+    const writer = new RunIndexWriter(
+      async (row) => void sent.push(row),
+      () => state,
+      memoryStore(),
+      async () => undefined,
+    );
     expect(writer.owed()).toBe(true);
     expect(await writer.flush()).toBe(true);
     expect(await writer.flush()).toBe(true);
@@ -52,7 +68,12 @@ describe("RunIndexWriter", () => {
       const send = async (): Promise<void> => {
         if (failing-- > 0) throw new Error("index buffer unreachable");
       };
-      const writer = new RunIndexWriter(send, () => state, store, async (at) => void retries.push(at - Date.now()));
+      const writer = new RunIndexWriter(
+        send,
+        () => state,
+        store,
+        async (at) => void retries.push(at - Date.now()),
+      );
       vi.spyOn(console, "error").mockImplementation(() => undefined);
       for (let i = 0; i < 3; i++) expect(await writer.flush()).toBe(false);
       expect(retries).toEqual([INDEX_RETRY_MS, INDEX_RETRY_MS * 2, INDEX_RETRY_MS * 4]);
@@ -72,8 +93,14 @@ describe("RunIndexWriter", () => {
     const store = memoryStore();
     let releaseFirst: () => void = () => undefined;
     let calls = 0;
-    const send = (): Promise<void> => (++calls === 1 ? new Promise<void>((resolve) => (releaseFirst = resolve)) : Promise.resolve());
-    const writer = new RunIndexWriter(send, () => state, store, async () => undefined);
+    const send = (): Promise<void> =>
+      ++calls === 1 ? new Promise<void>((resolve) => (releaseFirst = resolve)) : Promise.resolve();
+    const writer = new RunIndexWriter(
+      send,
+      () => state,
+      store,
+      async () => undefined,
+    );
     const slow = writer.flush();
     record(state, { type: "run.started" }, 10);
     record(state, { type: "run.completed", output: 1 }, 20);

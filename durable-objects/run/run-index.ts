@@ -114,7 +114,9 @@ export class RunIndexWriter {
       const delay = Math.min(INDEX_RETRY_MS * 2 ** this.failures, INDEX_RETRY_MAX_MS);
       this.failures++;
       console.error(`stepwise: run index row for ${state.runId} was not delivered; trying again in ${delay} ms`, cause);
-      await this.retryAt(Date.now() + delay).catch((error: unknown) => console.error(`stepwise: run ${state.runId} could not arm its index retry`, error));
+      await this.retryAt(Date.now() + delay).catch((error: unknown) =>
+        console.error(`stepwise: run ${state.runId} could not arm its index retry`, error),
+      );
       return false;
     }
   }

@@ -4,7 +4,14 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
-import { childOutcomeSchema, runEventSchema, type ChildOutcome, type StepOp, type RunEvent, type SerializedError } from "../../sdk/protocol.ts";
+import {
+  childOutcomeSchema,
+  runEventSchema,
+  type ChildOutcome,
+  type StepOp,
+  type RunEvent,
+  type SerializedError,
+} from "../../sdk/protocol.ts";
 import type { Env } from "../../src/core/env.ts";
 import { failureEventId, failureFunctionId, failureRunId, FUNCTION_FAILED_EVENT } from "../../sdk/system-events.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
@@ -32,7 +39,6 @@ import { startRun, startRunSchema, type StartRun } from "../../src/core/runs/sta
 /** A stored output as it crosses RPC: any JSON value (typed shallowly, so RPC types stay finite). */
 type StoredJson = string | number | boolean | null | object;
 
-
 /** An alarm this close after the run's due time is left as it is (not re-armed for nothing). */
 const RESUME_SLACK_MS = 1_000;
 
@@ -42,7 +48,20 @@ interface DriveRequest {
   watchdog: boolean;
 }
 /** History events after which the run's status may differ, so the index may need a write. */
-const STATUS_EVENTS = new Set<HistoryEvent["type"]>(["run.created", "run.started", "run.completed", "run.failed", "run.cancelled", "step.sleeping", "step.woken", "step.waiting", "run.slot-waiting", "run.slot-granted", "run.admitted", "run.skipped"]);
+const STATUS_EVENTS = new Set<HistoryEvent["type"]>([
+  "run.created",
+  "run.started",
+  "run.completed",
+  "run.failed",
+  "run.cancelled",
+  "step.sleeping",
+  "step.woken",
+  "step.waiting",
+  "run.slot-waiting",
+  "run.slot-granted",
+  "run.admitted",
+  "run.skipped",
+]);
 
 export class RunObject extends DurableObject<Env> {
   private readonly journal: Journal;
@@ -95,10 +114,17 @@ export class RunObject extends DurableObject<Env> {
     const { replay, ...created } = run;
     this.record([
       { type: "run.created", ...created, ...(replay ? { replayOf: replay.of } : {}) },
-      ...(replay?.steps ?? []).map((step) => ({ type: "step.completed" as const, ...step, attempt: 0, replayedFrom: replay?.of })),
+      ...(replay?.steps ?? []).map((step) => ({
+        type: "step.completed" as const,
+        ...step,
+        attempt: 0,
+        replayedFrom: replay?.of,
+      })),
     ]);
     await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
-    this.driveOnce({ watchdog: false }).catch((error: unknown) => console.error(`stepwise: run ${run.runId} stopped; its alarm resumes it`, error));
+    this.driveOnce({ watchdog: false }).catch((error: unknown) =>
+      console.error(`stepwise: run ${run.runId} stopped; its alarm resumes it`, error),
+    );
     return { runId: run.runId, created: true };
   }
 
@@ -170,7 +196,9 @@ export class RunObject extends DurableObject<Env> {
     if (events.length === 0) return { resumed: false, stillWaiting: false };
     this.record(events);
     if (state.steps.get(stepId)?.status === "completed") {
-      this.driveOnce({ watchdog: true }).catch((error: unknown) => console.error(`stepwise: run ${state.runId} stopped; its alarm resumes it`, error));
+      this.driveOnce({ watchdog: true }).catch((error: unknown) =>
+        console.error(`stepwise: run ${state.runId} stopped; its alarm resumes it`, error),
+      );
     }
     return { resumed: true, stillWaiting: false };
   }
@@ -180,15 +208,26 @@ export class RunObject extends DurableObject<Env> {
     const state = this.load();
     const ended = parseInput(childOutcomeSchema, outcome, "child outcome");
     const step = state?.steps.get(stepId);
-    if (!state || state.terminal || step?.status !== "invoking" || !step.childRunIds?.includes(ended.runId) || step.childOutcomes?.[ended.runId]) {
+    if (
+      !state ||
+      state.terminal ||
+      step?.status !== "invoking" ||
+      !step.childRunIds?.includes(ended.runId) ||
+      step.childOutcomes?.[ended.runId]
+    ) {
       return { accepted: false };
     }
     this.record([{ type: "step.child-ended", stepId, name: step.name, outcome: ended }]);
     const fn = await getFunction(this.env, state.functionId);
-    const decided = decideChildren(this.load() ?? state, stepId, engineConfig(fn?.config), { now: Date.now(), random: Math.random });
+    const decided = decideChildren(this.load() ?? state, stepId, engineConfig(fn?.config), {
+      now: Date.now(),
+      random: Math.random,
+    });
     if (decided.length > 0) {
       this.record(decided);
-      this.driveOnce({ watchdog: true }).catch((error: unknown) => console.error(`stepwise: run ${state.runId} stopped; its alarm resumes it`, error));
+      this.driveOnce({ watchdog: true }).catch((error: unknown) =>
+        console.error(`stepwise: run ${state.runId} stopped; its alarm resumes it`, error),
+      );
     }
     return { accepted: true };
   }
@@ -216,16 +255,26 @@ export class RunObject extends DurableObject<Env> {
       resumed ||= this.load()?.steps.get(step.id)?.status === "completed";
     };
     await registerWaits(this.env, state, take, { again: true });
-    if (resumed) this.driveOnce({ watchdog: true }).catch((error: unknown) => console.error(`stepwise: run ${state.runId} stopped; its alarm resumes it`, error));
+    if (resumed)
+      this.driveOnce({ watchdog: true }).catch((error: unknown) =>
+        console.error(`stepwise: run ${state.runId} stopped; its alarm resumes it`, error),
+      );
   }
 
   /** A concurrency slot this run waited for is now its: the run goes on. */
   async slotGranted(): Promise<void> {
-    this.driveOnce({ watchdog: true }).catch((error: unknown) => console.error("stepwise: run stopped after a slot was granted; its alarm resumes it", error));
+    this.driveOnce({ watchdog: true }).catch((error: unknown) =>
+      console.error("stepwise: run stopped after a slot was granted; its alarm resumes it", error),
+    );
   }
 
   /** What a replay of this run starts with; refused unless the run failed or was cancelled. */
-  async replayPlan(fromStart: boolean): Promise<{ refused: string | null; functionId: string; events: StoredJson[]; steps: { stepId: string; name: string; op: StepOp; output: StoredJson }[] } | null> {
+  async replayPlan(fromStart: boolean): Promise<{
+    refused: string | null;
+    functionId: string;
+    events: StoredJson[];
+    steps: { stepId: string; name: string; op: StepOp; output: StoredJson }[];
+  } | null> {
     const state = this.load();
     if (!state) return null;
     const refused = replayRefusal(state) ?? null;

@@ -8,13 +8,25 @@ import { drive, type RunPorts } from "./runner.ts";
 import { SLOT_RENEW_MS } from "./slot-lanes.ts";
 import { apply, foldHistory, runStatus, type RunState } from "./state.ts";
 
-const config: EngineConfig = { retries: 2, backoff: { initialMs: 1_000, coefficient: 2, maxMs: 60_000 }, maxSteps: 100, maxOutputBytes: 1 << 20 };
+const config: EngineConfig = {
+  retries: 2,
+  backoff: { initialMs: 1_000, coefficient: 2, maxMs: 60_000 },
+  maxSteps: 100,
+  maxOutputBytes: 1 << 20,
+};
 const client = new Stepwise({ id: "unit" });
 
 /** A run held in memory: the history as a list, the state folded from it, the SDK called directly. */
 function memoryRun(fn: StepwiseFunction) {
   const history: HistoryEntry[] = [
-    { type: "run.created", runId: "r", functionId: fn.id, events: [{ id: "e", name: "t", data: {}, ts: 0 }], seq: 1, at: 0 },
+    {
+      type: "run.created",
+      runId: "r",
+      functionId: fn.id,
+      events: [{ id: "e", name: "t", data: {}, ts: 0 }],
+      seq: 1,
+      at: 0,
+    },
   ];
   const state = foldHistory(history) as RunState;
   const wakes: (number | undefined)[] = [];
@@ -34,7 +46,8 @@ function memoryRun(fn: StepwiseFunction) {
     },
     execute: (request) => (calls++, execute(fn, request)),
     sendEvents: async (step) => {
-      if (sendFailures.left-- > 0) return { ok: false, error: { name: "Error", message: "queue down" }, retriable: true };
+      if (sendFailures.left-- > 0)
+        return { ok: false, error: { name: "Error", message: "queue down" }, retriable: true };
       sent.push(step.events ?? []);
       return { ok: true, ids: (step.events ?? []).map((_, i) => `${step.id}-${i}`) };
     },
@@ -63,7 +76,13 @@ describe("drive", () => {
     expect(run.state.output).toBe(3);
     expect(run.calls()).toBe(3);
     expect(run.wakes).toEqual([undefined]);
-    expect(run.history.map((entry) => entry.type)).toEqual(["run.created", "run.started", "step.completed", "step.completed", "run.completed"]);
+    expect(run.history.map((entry) => entry.type)).toEqual([
+      "run.created",
+      "run.started",
+      "step.completed",
+      "step.completed",
+      "run.completed",
+    ]);
   });
 
   it("stops at a sleep with the wake armed, and finishes when time is skipped to it", async () => {
@@ -109,7 +128,11 @@ describe("drive", () => {
 
   it("waits for an event with its timeout armed, and returns null when the timeout passes", async () => {
     const fn = client.createFunction({ id: "waiter" }, [], async ({ step }) => {
-      const approval = await step.waitForEvent("approval", { event: "invoice/approved", timeout: "7 days", match: "data.invoiceId" });
+      const approval = await step.waitForEvent("approval", {
+        event: "invoice/approved",
+        timeout: "7 days",
+        match: "data.invoiceId",
+      });
       return approval ? "approved" : "timed out";
     });
     const run = memoryRun(fn);
@@ -124,20 +147,32 @@ describe("drive", () => {
     expect(run.wakes.at(-1)).toBe(step?.until);
     await drive(run.ports, config, { budgetMs: 10_000, skipTo: step?.until ?? 0 });
     expect(run.state.output).toBe("timed out");
-    expect(run.history.find((entry) => entry.type === "step.completed" && entry.stepId === "approval")).toMatchObject({ timedOut: true, output: null });
+    expect(run.history.find((entry) => entry.type === "step.completed" && entry.stepId === "approval")).toMatchObject({
+      timedOut: true,
+      output: null,
+    });
   });
 
   it("invokes a child, waits for it, retries the step with a new child when it fails, and takes its output", async () => {
-    const fn = client.createFunction({ id: "parent" }, [], async ({ step }) => step.invoke<string>("child", { function: "child-fn", data: { n: 1 } }));
+    const fn = client.createFunction({ id: "parent" }, [], async ({ step }) =>
+      step.invoke<string>("child", { function: "child-fn", data: { n: 1 } }),
+    );
     const run = memoryRun(fn);
-    const childEnds = (runId: string, outcome: { ok: true; output: unknown } | { ok: false; error: { name: string; message: string } }) => {
+    const childEnds = (
+      runId: string,
+      outcome: { ok: true; output: unknown } | { ok: false; error: { name: string; message: string } },
+    ) => {
       run.ports.record([{ type: "step.child-ended", stepId: "child", name: "child", outcome: { runId, ...outcome } }]);
       run.ports.record(decideChildren(run.state, "child", config, { now: Date.now(), random: () => 0.5 }));
     };
     await drive(run.ports, config, { budgetMs: 10_000 });
     expect(runStatus(run.state)).toBe("waiting");
     expect(run.started).toEqual(["child-0-child-0"]);
-    expect(run.history.map((entry) => entry.type).slice(-3)).toEqual(["step.scheduled", "step.invoking", "step.children-started"]);
+    expect(run.history.map((entry) => entry.type).slice(-3)).toEqual([
+      "step.scheduled",
+      "step.invoking",
+      "step.children-started",
+    ]);
     childEnds("child-0-child-0", { ok: false, error: { name: "Error", message: "child broke" } });
     expect(run.state.steps.get("child")?.status).toBe("retrying");
     await drive(run.ports, config, { budgetMs: 10_000, skipTo: run.state.steps.get("child")?.retryAt ?? 0 });
@@ -156,7 +191,10 @@ describe("drive", () => {
     const run = memoryRun(fn);
     await drive(run.ports, config, { budgetMs: 10_000 });
     const [a, b] = run.started;
-    for (const outcome of [{ runId: b!, ok: false as const, error: { name: "Error", message: "no" } }, { runId: a!, ok: true as const, output: "A" }]) {
+    for (const outcome of [
+      { runId: b!, ok: false as const, error: { name: "Error", message: "no" } },
+      { runId: a!, ok: true as const, output: "A" },
+    ]) {
       run.ports.record([{ type: "step.child-ended", stepId: "sections", name: "sections", outcome }]);
     }
     run.ports.record(decideChildren(run.state, "sections", config, { now: Date.now(), random: () => 0.5 }));
@@ -230,7 +268,9 @@ describe("drive", () => {
   });
 
   it("parallel steps take a lane each, and a run with no lane free waits in line keeping its place", async () => {
-    const fn = client.createFunction({ id: "fan" }, [], async ({ step }) => Promise.all([step.run("x", () => 1), step.run("y", () => 2), step.run("z", () => 3)]));
+    const fn = client.createFunction({ id: "fan" }, [], async ({ step }) =>
+      Promise.all([step.run("x", () => 1), step.run("y", () => 2), step.run("z", () => 3)]),
+    );
     const run = memoryRun(fn);
     const free = { lanes: 0 };
     const asked: string[][] = [];
@@ -260,7 +300,9 @@ describe("drive", () => {
     vi.useFakeTimers();
     try {
       let finish: (value: string) => void = () => undefined;
-      const fn = client.createFunction({ id: "long" }, [], async ({ step }) => step.run("slow", () => new Promise<string>((resolve) => (finish = resolve))));
+      const fn = client.createFunction({ id: "long" }, [], async ({ step }) =>
+        step.run("slow", () => new Promise<string>((resolve) => (finish = resolve))),
+      );
       const run = memoryRun(fn);
       const asked: string[][] = [];
       run.ports.acquireSlots = async (stepIds) => (asked.push(stepIds), stepIds);

@@ -83,7 +83,10 @@ async function sendStep(ports: RunPorts, step: StepState): Promise<ExecutionResp
 /** Names an invoke step's children (recorded first), then starts them and records that. */
 async function invokeStep(ports: RunPorts, step: StepState): Promise<void> {
   const named = { stepId: step.id, name: step.name };
-  if (step.status !== "invoking") ports.record([{ type: "step.invoking", ...named, attempt: step.failures, childRunIds: await ports.childRunIds(step) }]);
+  if (step.status !== "invoking")
+    ports.record([
+      { type: "step.invoking", ...named, attempt: step.failures, childRunIds: await ports.childRunIds(step) },
+    ]);
   await ports.startChildren(step);
   ports.record([{ type: "step.children-started", ...named }]);
 }
@@ -108,7 +111,8 @@ async function withSlots<T>(ports: RunPorts, lanes: SlotLanes, steps: T[]): Prom
 
 /** Every step that could run waits for a slot: the run is queued until the limiter calls it back. */
 async function queued(ports: RunPorts): Promise<"queued"> {
-  if (!ports.state().queuedReason) ports.record([{ type: "run.slot-waiting", reason: "waiting for a concurrency slot" }]);
+  if (!ports.state().queuedReason)
+    ports.record([{ type: "run.slot-waiting", reason: "waiting for a concurrency slot" }]);
   await ports.setWake(slotRecheckAt(ports.now(), ports.state().queuedAt));
   return "queued";
 }
@@ -120,7 +124,12 @@ export interface DriveOptions {
   budgetMs: number;
 }
 
-function request(state: RunState, runStep: string | undefined, attempt: number, allowImmediate: boolean): ExecutionRequest {
+function request(
+  state: RunState,
+  runStep: string | undefined,
+  attempt: number,
+  allowImmediate: boolean,
+): ExecutionRequest {
   const [event] = state.events;
   if (!event) throw new Error(`Run ${state.runId} has no event`);
   return {
@@ -150,7 +159,12 @@ export async function drive(ports: RunPorts, config: EngineConfig, options: Driv
   }
 }
 
-async function driveWith(ports: RunPorts, lanes: SlotLanes, config: EngineConfig, options: DriveOptions): Promise<"queued" | void> {
+async function driveWith(
+  ports: RunPorts,
+  lanes: SlotLanes,
+  config: EngineConfig,
+  options: DriveOptions,
+): Promise<"queued" | void> {
   const startedAt = ports.now();
   const clock = (): number => Math.max(ports.now(), options.skipTo ?? 0);
   const decideAll = (responses: ExecutionResponse[]): void => {
@@ -163,10 +177,17 @@ async function driveWith(ports: RunPorts, lanes: SlotLanes, config: EngineConfig
   if (!state.terminal && !state.started && !state.admitted) {
     const admission = await ports.admit();
     if (admission?.skip) ports.record([{ type: "run.skipped", reason: admission.skip }]);
-    else if (admission) ports.record([{ type: "run.admitted", ...(admission.notBefore !== undefined ? { notBefore: admission.notBefore, reason: admission.reason } : {}) }]);
+    else if (admission)
+      ports.record([
+        {
+          type: "run.admitted",
+          ...(admission.notBefore !== undefined ? { notBefore: admission.notBefore, reason: admission.reason } : {}),
+        },
+      ]);
   }
   const admitted = ports.state();
-  if (!admitted.terminal && !admitted.started && admitted.notBefore !== undefined && admitted.notBefore > clock()) return ports.setWake(admitted.notBefore);
+  if (!admitted.terminal && !admitted.started && admitted.notBefore !== undefined && admitted.notBefore > clock())
+    return ports.setWake(admitted.notBefore);
   if (!admitted.terminal && !admitted.started) ports.record(decideStart(admitted, config, clock()));
 
   while (!ports.state().terminal) {
@@ -187,8 +208,14 @@ async function driveWith(ports: RunPorts, lanes: SlotLanes, config: EngineConfig
         due.filter((step) => step.op === "run"),
       );
       if (invokes.length + sends.length + code.length === 0) return queued(ports);
-      const calls = [...sends.map((step) => sendStep(ports, step)), ...code.map((step) => ports.execute(request(current, step.id, step.failures, false)))];
-      const [, responses] = await Promise.all([Promise.all(invokes.map((step) => invokeStep(ports, step))), Promise.all(calls)]);
+      const calls = [
+        ...sends.map((step) => sendStep(ports, step)),
+        ...code.map((step) => ports.execute(request(current, step.id, step.failures, false))),
+      ];
+      const [, responses] = await Promise.all([
+        Promise.all(invokes.map((step) => invokeStep(ports, step))),
+        Promise.all(calls),
+      ]);
       decideAll(responses);
       continue;
     }
@@ -215,12 +242,19 @@ const PARENT_RETRY_MS = 5_000;
  * run owes others. A run that had ended before the drive only settles what it still owes (its
  * index row, its onFailure run, its parent), which is how the alarm retries those.
  */
-export async function driveRun(ports: HostPorts, config: EngineConfig, options: Omit<DriveOptions, "budgetMs"> & { watchdog: boolean }): Promise<void> {
+export async function driveRun(
+  ports: HostPorts,
+  config: EngineConfig,
+  options: Omit<DriveOptions, "budgetMs"> & { watchdog: boolean },
+): Promise<void> {
   const endedBefore = ports.state().terminal !== undefined;
   if (!endedBefore) {
     // Unless an alarm already covers this drive, one is armed in case the object dies in it.
     if (options.watchdog) await ports.setWake(ports.now() + WATCHDOG_MS);
-    await drive(ports, config, { budgetMs: DRIVE_BUDGET_MS, ...(options.skipTo !== undefined ? { skipTo: options.skipTo } : {}) });
+    await drive(ports, config, {
+      budgetMs: DRIVE_BUDGET_MS,
+      ...(options.skipTo !== undefined ? { skipTo: options.skipTo } : {}),
+    });
     await listenForCancel(ports);
     await listenForEvents(ports, config);
   }
@@ -258,7 +292,8 @@ async function listenForEvents(ports: HostPorts, config: EngineConfig): Promise<
       if (current.steps.get(step.id)?.status === "completed") early = true;
     });
     for (const step of ports.state().steps.values()) {
-      if (step.status === "waiting" && step.registered === false) ports.record([{ type: "step.wait-registered", stepId: step.id, name: step.name }]);
+      if (step.status === "waiting" && step.registered === false)
+        ports.record([{ type: "step.wait-registered", stepId: step.id, name: step.name }]);
     }
     if (early) await drive(ports, config, { budgetMs: DRIVE_BUDGET_MS });
   }

@@ -41,7 +41,11 @@ export class SlotLanes {
       }
       this.asked = true;
       for (const name of await this.ports.acquireSlots(missing)) this.held.add(name);
-      if (this.held.size > 0) this.renewal ??= setInterval(() => void this.ports.acquireSlots([...this.held]).catch(() => undefined), SLOT_RENEW_MS);
+      if (this.held.size > 0)
+        this.renewal ??= setInterval(
+          () => void this.ports.acquireSlots([...this.held]).catch(() => undefined),
+          SLOT_RENEW_MS,
+        );
     }
     return Math.min(wanted, this.held.size);
   }

@@ -19,15 +19,24 @@ export function slotPorts(env: Env, state: RunState, config: FunctionConfig | un
   const limits = config?.concurrency ?? [];
   const [event] = state.events;
   if (limits.length === 0 || !event) return unlimited;
-  const keyValue = (key: string | undefined): string => (key === undefined ? "" : (keyOf(compileExpression(key), { event }) ?? ""));
+  const keyValue = (key: string | undefined): string =>
+    key === undefined ? "" : (keyOf(compileExpression(key), { event }) ?? "");
   // Waiters in an unkeyed limit take turns by the keyed limit's value, so tenants share it fairly.
   const fairness = keyValue(limits.find((limit) => limit.key !== undefined)?.key);
   const priority = config?.priority ? compileExpression(config.priority.run).evaluate({ event }) : undefined;
-  const seconds = priority?.ok && typeof priority.value === "number" ? Math.max(-600, Math.min(600, priority.value)) : 0;
+  const seconds =
+    priority?.ok && typeof priority.value === "number" ? Math.max(-600, Math.min(600, priority.value)) : 0;
   const limiters = limits.map((limit, index) => {
     const key = keyValue(limit.key);
-    const named = limit.scope === "env" ? ({ scope: "env", key: limit.key ?? "" } as const) : ({ scope: "fn", functionId: state.functionId, index } as const);
-    return { stub: concurrencyLimiter(env, named, key), key: limit.key === undefined ? fairness : key, limit: limit.limit };
+    const named =
+      limit.scope === "env"
+        ? ({ scope: "env", key: limit.key ?? "" } as const)
+        : ({ scope: "fn", functionId: state.functionId, index } as const);
+    return {
+      stub: concurrencyLimiter(env, named, key),
+      key: limit.key === undefined ? fairness : key,
+      limit: limit.limit,
+    };
   });
   return {
     async acquireSlots(names) {
@@ -35,7 +44,13 @@ export function slotPorts(env: Env, state: RunState, config: FunctionConfig | un
       // A step runs only with a slot in every limit; each limit is asked for what the previous granted.
       for (const limiter of limiters) {
         if (granted.length === 0) break;
-        granted = await limiter.stub.acquire({ runId: state.runId, stepIds: granted, key: limiter.key, limit: limiter.limit, priorityMs: seconds * 1000 });
+        granted = await limiter.stub.acquire({
+          runId: state.runId,
+          stepIds: granted,
+          key: limiter.key,
+          limit: limiter.limit,
+          priorityMs: seconds * 1000,
+        });
       }
       return granted;
     },

@@ -2,7 +2,15 @@
  * The run's state as a fold over its history. Applying the same history always gives the same
  * state, which is how a run resumes after an eviction or a crash.
  */
-import type { ChildOutcome, InvokeSpec, MemoStep, RunEvent, SerializedError, StepOp, WaitSpec } from "../../sdk/protocol.ts";
+import type {
+  ChildOutcome,
+  InvokeSpec,
+  MemoStep,
+  RunEvent,
+  SerializedError,
+  StepOp,
+  WaitSpec,
+} from "../../sdk/protocol.ts";
 import type { EndedStatus, RunStatus } from "../../sdk/run-status.ts";
 import type { HistoryEntry } from "./history.ts";
 import { namedError } from "../../sdk/error-names.ts";
@@ -122,10 +130,16 @@ export function apply(state: RunState, entry: HistoryEntry): void {
       return;
     case "run.admitted":
       state.admitted = true;
-      if (entry.notBefore !== undefined) Object.assign(state, { notBefore: entry.notBefore, queuedReason: entry.reason });
+      if (entry.notBefore !== undefined)
+        Object.assign(state, { notBefore: entry.notBefore, queuedReason: entry.reason });
       return;
     case "run.skipped":
-      Object.assign(state, { admitted: true, terminal: "skipped", endedAt: entry.at, error: namedError("RunSkippedError", entry.reason) });
+      Object.assign(state, {
+        admitted: true,
+        terminal: "skipped",
+        endedAt: entry.at,
+        error: namedError("RunSkippedError", entry.reason),
+      });
       return;
     case "run.slot-waiting":
       state.queuedReason = entry.reason;
@@ -164,7 +178,8 @@ export function apply(state: RunState, entry: HistoryEntry): void {
     }
     case "step.child-ended": {
       const step = state.steps.get(entry.stepId);
-      if (step?.childOutcomes && step.childRunIds?.includes(entry.outcome.runId)) step.childOutcomes[entry.outcome.runId] = entry.outcome;
+      if (step?.childOutcomes && step.childRunIds?.includes(entry.outcome.runId))
+        step.childOutcomes[entry.outcome.runId] = entry.outcome;
       return;
     }
     case "run.parent-notified":
@@ -173,7 +188,14 @@ export function apply(state: RunState, entry: HistoryEntry): void {
     case "step.waiting": {
       const step = upsertStep(state, entry.stepId, entry.name, "wait", entry.at);
       const arrived = entry.wait.more ? [null, ...entry.wait.more.map(() => null)] : undefined;
-      Object.assign(step, { status: "waiting", wait: entry.wait, until: entry.wait.until, startedAt: entry.at, registered: false, arrived });
+      Object.assign(step, {
+        status: "waiting",
+        wait: entry.wait,
+        until: entry.wait.until,
+        startedAt: entry.at,
+        registered: false,
+        arrived,
+      });
       return;
     }
     case "step.wait-part": {
@@ -203,7 +225,12 @@ export function apply(state: RunState, entry: HistoryEntry): void {
     }
     case "step.retrying": {
       const step = upsertStep(state, entry.stepId, entry.name, "run", entry.at);
-      Object.assign(step, { status: "retrying", error: entry.error, retryAt: entry.retryAt, failures: entry.attempt + 1 });
+      Object.assign(step, {
+        status: "retrying",
+        error: entry.error,
+        retryAt: entry.retryAt,
+        failures: entry.attempt + 1,
+      });
       step.startedAt ??= entry.startedAt;
       return;
     }
@@ -224,7 +251,13 @@ export function apply(state: RunState, entry: HistoryEntry): void {
       state.error = entry.error;
       return;
     case "run.completed":
-      Object.assign(state, { terminal: "completed", output: entry.output, endedAt: entry.at, retryAt: undefined, error: undefined });
+      Object.assign(state, {
+        terminal: "completed",
+        output: entry.output,
+        endedAt: entry.at,
+        retryAt: undefined,
+        error: undefined,
+      });
       return;
     case "run.failed":
       Object.assign(state, { terminal: "failed", error: entry.error, endedAt: entry.at, retryAt: undefined });

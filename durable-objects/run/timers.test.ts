@@ -10,15 +10,28 @@ import { nextSleepWake, nextWake } from "./timers.ts";
 const NOW = 10_000;
 
 function runWith(events: HistoryEvent[]): RunState {
-  const created: HistoryEntry = { type: "run.created", runId: "r", functionId: "f", events: [{ id: "e", name: "x", data: {}, ts: 0 }], seq: 1, at: 0 };
+  const created: HistoryEntry = {
+    type: "run.created",
+    runId: "r",
+    functionId: "f",
+    events: [{ id: "e", name: "x", data: {}, ts: 0 }],
+    seq: 1,
+    at: 0,
+  };
   const state = foldHistory([created]);
   if (!state) throw new Error("no state");
-  for (const event of [{ type: "run.started" } as const, ...events]) apply(state, { ...event, seq: state.lastSeq + 1, at: NOW });
+  for (const event of [{ type: "run.started" } as const, ...events])
+    apply(state, { ...event, seq: state.lastSeq + 1, at: NOW });
   return state;
 }
 
 const sleeping = (id: string, until: number): HistoryEvent => ({ type: "step.sleeping", stepId: id, name: id, until });
-const waiting = (id: string, until: number): HistoryEvent => ({ type: "step.waiting", stepId: id, name: id, wait: { event: "app/approved", until } });
+const waiting = (id: string, until: number): HistoryEvent => ({
+  type: "step.waiting",
+  stepId: id,
+  name: id,
+  wait: { event: "app/approved", until },
+});
 const error = { name: "Error", message: "boom" };
 
 describe("nextSleepWake", () => {
@@ -27,7 +40,9 @@ describe("nextSleepWake", () => {
   });
 
   it("is a step's or the function's retry backoff", () => {
-    const step = runWith([{ type: "step.retrying", stepId: "a", name: "a", attempt: 0, startedAt: NOW, error, retryAt: 30_000 }]);
+    const step = runWith([
+      { type: "step.retrying", stepId: "a", name: "a", attempt: 0, startedAt: NOW, error, retryAt: 30_000 },
+    ]);
     expect(nextSleepWake(step, NOW)).toBe(30_000);
     const fn = runWith([{ type: "run.retrying", attempt: 1, error, retryAt: 40_000 }]);
     expect(nextSleepWake(fn, NOW)).toBe(40_000);
@@ -53,6 +68,8 @@ describe("nextSleepWake", () => {
   });
 
   it("is undefined once the run has ended", () => {
-    expect(nextSleepWake(runWith([sleeping("nap", 20_000), { type: "run.cancelled", reason: "test" }]), NOW)).toBeUndefined();
+    expect(
+      nextSleepWake(runWith([sleeping("nap", 20_000), { type: "run.cancelled", reason: "test" }]), NOW),
+    ).toBeUndefined();
   });
 });

@@ -24,10 +24,10 @@ export function nextWake(state: RunState, now: number): number | undefined {
         : step.status === "invoking"
           ? invoking
           : step.status === "waiting"
-          ? wait
-          : step.status === "retrying"
-            ? step.retryAt
-            : undefined;
+            ? wait
+            : step.status === "retrying"
+              ? step.retryAt
+              : undefined;
     if (at !== undefined && (next === undefined || at < next)) next = at;
   }
   return next;
@@ -40,7 +40,15 @@ export function nextWake(state: RunState, now: number): number | undefined {
  */
 export function wakeEvents(state: RunState, now: number, realNow: number = now): HistoryEvent[] {
   if (state.finishBy !== undefined && state.finishBy <= now && !state.terminal) {
-    return [{ type: "run.failed", error: namedError("FunctionTimeoutError", `The run did not finish within its timeouts.finish (by ${new Date(state.finishBy).toISOString()})`) }];
+    return [
+      {
+        type: "run.failed",
+        error: namedError(
+          "FunctionTimeoutError",
+          `The run did not finish within its timeouts.finish (by ${new Date(state.finishBy).toISOString()})`,
+        ),
+      },
+    ];
   }
   const events: HistoryEvent[] = [];
   for (const step of state.steps.values()) {
@@ -51,11 +59,29 @@ export function wakeEvents(state: RunState, now: number, realNow: number = now):
     if (step.status === "waiting" && until <= now) {
       // A wait for all of several events returns what did arrive; any other wait returns null.
       const output = step.wait?.mode === "all" ? (step.arrived ?? null) : null;
-      events.push({ type: "step.completed", stepId: step.id, name: step.name, op: "wait", attempt: 0, output, timedOut: true });
+      events.push({
+        type: "step.completed",
+        stepId: step.id,
+        name: step.name,
+        op: "wait",
+        attempt: 0,
+        output,
+        timedOut: true,
+      });
     }
     if (step.status === "invoking" && step.until !== undefined && step.until <= now) {
-      const error = namedError("InvokeTimeoutError", `Step "${step.id}": the invoked run(s) did not finish before the timeout`);
-      events.push({ type: "step.failed", stepId: step.id, name: step.name, op: "invoke", attempt: step.failures, error });
+      const error = namedError(
+        "InvokeTimeoutError",
+        `Step "${step.id}": the invoked run(s) did not finish before the timeout`,
+      );
+      events.push({
+        type: "step.failed",
+        stepId: step.id,
+        name: step.name,
+        op: "invoke",
+        attempt: step.failures,
+        error,
+      });
     }
   }
   return events;
@@ -66,7 +92,8 @@ export function dueSteps(state: RunState, now: number): StepState[] {
   const due: StepState[] = [];
   for (const step of state.steps.values()) {
     const restart = step.status === "invoking" && step.childrenStarted === false;
-    if (step.status === "planned" || restart || (step.status === "retrying" && (step.retryAt ?? 0) <= now)) due.push(step);
+    if (step.status === "planned" || restart || (step.status === "retrying" && (step.retryAt ?? 0) <= now))
+      due.push(step);
   }
   return due;
 }

@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import { planAlarm, planEnsure, type Schedule } from "./cron-plan.ts";
 
 const at = (iso: string): number => Date.parse(iso);
-const daily: Schedule = { functionId: "report", cron: "0 9 * * *", timezone: "Europe/Paris", nextTick: at("2026-01-05T08:00:00Z") };
+const daily: Schedule = {
+  functionId: "report",
+  cron: "0 9 * * *",
+  timezone: "Europe/Paris",
+  nextTick: at("2026-01-05T08:00:00Z"),
+};
 
 describe("planEnsure", () => {
   it("waits for the next tick of a new schedule", () => {
@@ -16,7 +21,11 @@ describe("planEnsure", () => {
   });
 
   it("re-plans when the expression or the zone changes", () => {
-    const changed = planEnsure(daily, { functionId: "report", cron: "0 9 * * *", timezone: "UTC" }, at("2026-01-05T07:00:00Z"));
+    const changed = planEnsure(
+      daily,
+      { functionId: "report", cron: "0 9 * * *", timezone: "UTC" },
+      at("2026-01-05T07:00:00Z"),
+    );
     expect(changed?.nextTick).toBe(at("2026-01-05T09:00:00Z"));
   });
 });
@@ -27,7 +36,10 @@ describe("planAlarm", () => {
   });
 
   it("runs the due tick and waits for the following one", () => {
-    expect(planAlarm(daily, at("2026-01-05T08:00:00.005Z"))).toEqual({ runTick: daily.nextTick, next: { ...daily, nextTick: at("2026-01-06T08:00:00Z") } });
+    expect(planAlarm(daily, at("2026-01-05T08:00:00.005Z"))).toEqual({
+      runTick: daily.nextTick,
+      next: { ...daily, nextTick: at("2026-01-06T08:00:00Z") },
+    });
   });
 
   it("after three days down, runs one tick, then resumes from now", () => {

@@ -66,7 +66,9 @@ export class CronScheduler extends DurableObject<Env> {
     const stored = await this.stored();
     if (!stored) return undefined;
     const fn = await getFunction(this.env, stored.functionId);
-    const stillScheduled = fn?.triggers.some((trigger) => "cron" in trigger && trigger.cron === stored.cron && trigger.timezone === stored.timezone);
+    const stillScheduled = fn?.triggers.some(
+      (trigger) => "cron" in trigger && trigger.cron === stored.cron && trigger.timezone === stored.timezone,
+    );
     if (!stillScheduled) {
       await this.remove();
       return undefined;
@@ -81,7 +83,11 @@ export class CronScheduler extends DurableObject<Env> {
 
   private async startRun(schedule: Schedule, tick: number): Promise<string> {
     const runId = await derivedId(tick, schedule.functionId, "cron", String(tick));
-    const data = { cron: schedule.cron, timezone: schedule.timezone ?? "UTC", scheduledAt: new Date(tick).toISOString() };
+    const data = {
+      cron: schedule.cron,
+      timezone: schedule.timezone ?? "UTC",
+      scheduledAt: new Date(tick).toISOString(),
+    };
     await startRun(this.env, {
       runId,
       functionId: schedule.functionId,

@@ -58,7 +58,10 @@ export class EventSweeper extends DurableObject<Env> {
   async recover(startedAt: number): Promise<number> {
     const now = Date.now();
     const before = Math.min(z.number().parse(startedAt), now);
-    const last = z.number().optional().parse(await this.ctx.storage.get("recoveredAt"));
+    const last = z
+      .number()
+      .optional()
+      .parse(await this.ctx.storage.get("recoveredAt"));
     const pending = recoverySchema.optional().parse(await this.ctx.storage.get("recovery"));
     const at = last === undefined ? now : Math.max(now, last + RECOVER_EVERY_MS);
     if (!pending || pending.before < before) await this.ctx.storage.put("recovery", { before });
@@ -75,7 +78,15 @@ export class EventSweeper extends DurableObject<Env> {
   async sweep(): Promise<number> {
     const now = Date.now();
     const behind = await routedSince(this.env.DB, now - SWEEP_GRACE_MS);
-    return this.requeue(await claimUnrouted(this.env.DB, now - (behind ? SWEEP_BEHIND_MS : SWEEP_GRACE_MS), now, SWEEP_LIMIT, SWEEP_GRACE_MS));
+    return this.requeue(
+      await claimUnrouted(
+        this.env.DB,
+        now - (behind ? SWEEP_BEHIND_MS : SWEEP_GRACE_MS),
+        now,
+        SWEEP_LIMIT,
+        SWEEP_GRACE_MS,
+      ),
+    );
   }
 
   private async requeue(ids: string[]): Promise<number> {
@@ -93,10 +104,15 @@ export class EventSweeper extends DurableObject<Env> {
    */
   private async recoverOnce(before: number): Promise<boolean> {
     const now = Date.now();
-    const requeued = await this.requeue(await claimUnrouted(this.env.DB, Math.min(before, now - IN_FLIGHT_MS), now, SWEEP_LIMIT));
+    const requeued = await this.requeue(
+      await claimUnrouted(this.env.DB, Math.min(before, now - IN_FLIGHT_MS), now, SWEEP_LIMIT),
+    );
     if (requeued === SWEEP_LIMIT) return false;
     const runs = await resumeRuns(this.env);
-    if (runs.rearmed > 0) console.warn(`stepwise: ${runs.rearmed} of ${runs.asked} live run(s) had a late or missing alarm after a restart; re-armed`);
+    if (runs.rearmed > 0)
+      console.warn(
+        `stepwise: ${runs.rearmed} of ${runs.asked} live run(s) had a late or missing alarm after a restart; re-armed`,
+      );
     return true;
   }
 
@@ -115,4 +131,3 @@ export class EventSweeper extends DurableObject<Env> {
     else if (await hasUnrouted(this.env.DB)) await this.ctx.storage.setAlarm(Date.now() + SWEEP_GRACE_MS);
   }
 }
-

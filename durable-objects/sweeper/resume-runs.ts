@@ -32,7 +32,11 @@ export async function resumeRuns(env: Env, limit = RESUME_RUNS_LIMIT): Promise<R
         if ((await runObject(env, id).resume()).rearmed) pass.rearmed++;
       } catch (error) {
         pass.failed++;
-        if (pass.failed === 1) console.error(`stepwise: run ${id} could not be asked to resume after a restart; its own alarm still does`, error);
+        if (pass.failed === 1)
+          console.error(
+            `stepwise: run ${id} could not be asked to resume after a restart; its own alarm still does`,
+            error,
+          );
       }
     }
   };

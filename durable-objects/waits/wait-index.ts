@@ -45,17 +45,24 @@ const EXPIRED_GRACE_MS = 60_000;
 const WAIT_INDEX_IDLE_MS = MAX_LOOKBACK_MS + RACE_WINDOW_MS + 60_000;
 
 function createTables(sql: SqlStorage): void {
-  sql.exec(`CREATE TABLE IF NOT EXISTS waiters (run_id TEXT, step_id TEXT, body TEXT NOT NULL, until_at INTEGER, PRIMARY KEY (run_id, step_id))`);
+  sql.exec(
+    `CREATE TABLE IF NOT EXISTS waiters (run_id TEXT, step_id TEXT, body TEXT NOT NULL, until_at INTEGER, PRIMARY KEY (run_id, step_id))`,
+  );
   // Objects made before waiters had their own expiry column get it (null: kept until their run ends).
   const columns = sql.exec<{ name: string }>(`PRAGMA table_info(waiters)`).toArray();
-  if (!columns.some((column) => column.name === "until_at")) sql.exec(`ALTER TABLE waiters ADD COLUMN until_at INTEGER`);
+  if (!columns.some((column) => column.name === "until_at"))
+    sql.exec(`ALTER TABLE waiters ADD COLUMN until_at INTEGER`);
   sql.exec(`CREATE INDEX IF NOT EXISTS waiters_by_expiry ON waiters (until_at)`);
-  sql.exec(`CREATE TABLE IF NOT EXISTS arrived (id TEXT PRIMARY KEY, body TEXT NOT NULL, received_at INTEGER NOT NULL)`);
+  sql.exec(
+    `CREATE TABLE IF NOT EXISTS arrived (id TEXT PRIMARY KEY, body TEXT NOT NULL, received_at INTEGER NOT NULL)`,
+  );
   // Every read and prune of arrivals goes by time: without this each delivery scanned them all.
   sql.exec(`CREATE INDEX IF NOT EXISTS arrived_by_time ON arrived (received_at)`);
   // An event resumes at most one wait of a run: the next wait of that run looks past it. The step
   // is kept so the same wait, registering again after a crash, finds its event again.
-  sql.exec(`CREATE TABLE IF NOT EXISTS consumed (run_id TEXT, event_id TEXT, step_id TEXT NOT NULL, received_at INTEGER NOT NULL, PRIMARY KEY (run_id, event_id))`);
+  sql.exec(
+    `CREATE TABLE IF NOT EXISTS consumed (run_id TEXT, event_id TEXT, step_id TEXT NOT NULL, received_at INTEGER NOT NULL, PRIMARY KEY (run_id, event_id))`,
+  );
   sql.exec(`CREATE INDEX IF NOT EXISTS consumed_by_time ON consumed (received_at)`);
 }
 
@@ -102,7 +109,8 @@ export class WaitIndex extends DurableObject<Env> {
         await listenFor(this.env.DB, this.name, since);
         this.ctx.storage.kv.put("since", since);
       }
-      for (const event of await eventsNamedSince(this.env.DB, this.name, from)) this.arrive({ event: toRunEvent(event), receivedAt: event.receivedAt });
+      for (const event of await eventsNamedSince(this.env.DB, this.name, from))
+        this.arrive({ event: toRunEvent(event), receivedAt: event.receivedAt });
       this.ctx.storage.kv.put("covered", Math.min(from, this.covered() ?? from));
     });
     this.covering = turn.catch(() => undefined);
@@ -110,7 +118,12 @@ export class WaitIndex extends DurableObject<Env> {
   }
 
   private arrive(arrived: ArrivedEvent): void {
-    this.sql.exec(`INSERT OR IGNORE INTO arrived (id, body, received_at) VALUES (?, ?, ?)`, arrived.event.id, JSON.stringify(arrived), arrived.receivedAt);
+    this.sql.exec(
+      `INSERT OR IGNORE INTO arrived (id, body, received_at) VALUES (?, ?, ?)`,
+      arrived.event.id,
+      JSON.stringify(arrived),
+      arrived.receivedAt,
+    );
   }
 
   /** With no waiter left, the index comes back once it has been idle long enough to let go. */
@@ -151,7 +164,10 @@ export class WaitIndex extends DurableObject<Env> {
   }
 
   private consumedBy(runId: string, arrived: ArrivedEvent): boolean {
-    return this.sql.exec(`SELECT 1 FROM consumed WHERE run_id = ? AND event_id = ?`, runId, arrived.event.id).toArray().length > 0;
+    return (
+      this.sql.exec(`SELECT 1 FROM consumed WHERE run_id = ? AND event_id = ?`, runId, arrived.event.id).toArray()
+        .length > 0
+    );
   }
 
   private unconsume(runId: string, arrived: ArrivedEvent): void {
@@ -159,11 +175,20 @@ export class WaitIndex extends DurableObject<Env> {
   }
 
   private keep(waiter: Waiter): void {
-    this.sql.exec(`INSERT OR REPLACE INTO waiters (run_id, step_id, body, until_at) VALUES (?, ?, ?, ?)`, waiter.runId, key(waiter), JSON.stringify(waiter), waiter.until);
+    this.sql.exec(
+      `INSERT OR REPLACE INTO waiters (run_id, step_id, body, until_at) VALUES (?, ?, ?, ?)`,
+      waiter.runId,
+      key(waiter),
+      JSON.stringify(waiter),
+      waiter.until,
+    );
   }
 
   private stillKept(waiter: Waiter): boolean {
-    return this.sql.exec(`SELECT 1 FROM waiters WHERE run_id = ? AND step_id = ?`, waiter.runId, key(waiter)).toArray().length > 0;
+    return (
+      this.sql.exec(`SELECT 1 FROM waiters WHERE run_id = ? AND step_id = ?`, waiter.runId, key(waiter)).toArray()
+        .length > 0
+    );
   }
 
   private consume(waiter: Waiter, arrived: ArrivedEvent): void {
@@ -177,7 +202,10 @@ export class WaitIndex extends DurableObject<Env> {
   }
 
   private waiters(): Waiter[] {
-    return this.sql.exec<{ body: string }>(`SELECT body FROM waiters`).toArray().map((row) => waiterSchema.parse(JSON.parse(row.body)));
+    return this.sql
+      .exec<{ body: string }>(`SELECT body FROM waiters`)
+      .toArray()
+      .map((row) => waiterSchema.parse(JSON.parse(row.body)));
   }
 
   private drop(waiter: Waiter): void {
@@ -211,7 +239,13 @@ export class WaitIndex extends DurableObject<Env> {
     const runId = parseInput(z.string(), run, "run id");
     const stepIds = parseInput(z.array(z.string()).optional(), steps, "step ids");
     if (!stepIds) this.sql.exec(`DELETE FROM waiters WHERE run_id = ?`, runId);
-    for (const stepId of stepIds ?? []) this.sql.exec(`DELETE FROM waiters WHERE run_id = ? AND (step_id = ? OR step_id LIKE ? || '#%')`, runId, stepId, stepId);
+    for (const stepId of stepIds ?? [])
+      this.sql.exec(
+        `DELETE FROM waiters WHERE run_id = ? AND (step_id = ? OR step_id LIKE ? || '#%')`,
+        runId,
+        stepId,
+        stepId,
+      );
     await this.idleCheck();
   }
 
@@ -239,7 +273,10 @@ export class WaitIndex extends DurableObject<Env> {
         this.drop(waiter);
         this.consume(waiter, arrived);
         const run = runObject(this.env, waiter.runId);
-        const result = waiter.kind === "cancel" ? await run.cancelByEvent(arrived.event) : await run.resumeWait(waiter.stepId, arrived.event, waiter.part ?? 0);
+        const result =
+          waiter.kind === "cancel"
+            ? await run.cancelByEvent(arrived.event)
+            : await run.resumeWait(waiter.stepId, arrived.event, waiter.part ?? 0);
         if (result.resumed) {
           resumed++;
           continue;

@@ -10,7 +10,11 @@ const waiter = (over: Partial<Waiter> = {}): Waiter => ({
   until: 100_000,
   ...over,
 });
-const arrival = (id: string, receivedAt: number, data: Record<string, unknown> = { invoiceId: "i-1" }): ArrivedEvent => ({
+const arrival = (
+  id: string,
+  receivedAt: number,
+  data: Record<string, unknown> = { invoiceId: "i-1" },
+): ArrivedEvent => ({
   event: { id, name: "invoice/approved", data, ts: receivedAt },
   receivedAt,
 });
@@ -37,7 +41,11 @@ describe("matches", () => {
 describe("firstMatch", () => {
   it("is the oldest arrival that matches, or undefined", () => {
     const only = waiter({ condition: "async.data.n > 1" });
-    const arrivals = [arrival("one", 11_000, { n: 1 }), arrival("two", 12_000, { n: 2 }), arrival("three", 13_000, { n: 3 })];
+    const arrivals = [
+      arrival("one", 11_000, { n: 1 }),
+      arrival("two", 12_000, { n: 2 }),
+      arrival("three", 13_000, { n: 3 }),
+    ];
     expect(firstMatch(only, arrivals)?.event.id).toBe("two");
     expect(firstMatch(only, arrivals.slice(0, 1))).toBeUndefined();
   });

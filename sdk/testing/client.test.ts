@@ -15,18 +15,31 @@ interface Seen {
 function fakeWorker(answers: unknown[]): { client: TestClient; seen: Seen[] } {
   const seen: Seen[] = [];
   const client = new TestClient(async (input, init) => {
-    seen.push({ method: init?.method ?? "GET", path: new URL(input).pathname, body: typeof init?.body === "string" ? init.body : undefined });
+    seen.push({
+      method: init?.method ?? "GET",
+      path: new URL(input).pathname,
+      body: typeof init?.body === "string" ? init.body : undefined,
+    });
     const answer = answers.length > 1 ? answers.shift() : answers[0];
     return Response.json(answer);
   });
   return { client, seen };
 }
 
-const run = (status: string, extra: Record<string, unknown> = {}) => ({ id: "r1", functionId: "f", status, steps: [], ...extra });
+const run = (status: string, extra: Record<string, unknown> = {}) => ({
+  id: "r1",
+  functionId: "f",
+  status,
+  steps: [],
+  ...extra,
+});
 
 describe("TestClient", () => {
   it("waitForEnd stops at a skipped run, with its error", async () => {
-    const { client } = fakeWorker([run("queued"), run("skipped", { error: { name: "RunSkippedError", message: "rate limited" } })]);
+    const { client } = fakeWorker([
+      run("queued"),
+      run("skipped", { error: { name: "RunSkippedError", message: "rate limited" } }),
+    ]);
     const ended = await client.waitForEnd("r1");
     expect(ended.status).toBe("skipped");
     expect(ended.error?.name).toBe("RunSkippedError");
@@ -43,14 +56,18 @@ describe("TestClient", () => {
     const { client, seen } = fakeWorker([{ ids: ["e1", "e2"] }]);
     const ids = await client.send([{ name: "a/b", data: { x: 1 } }, { name: "a/c" }]);
     expect(ids).toEqual(["e1", "e2"]);
-    expect(seen).toEqual([{ method: "POST", path: "/v1/events", body: JSON.stringify([{ name: "a/b", data: { x: 1 } }, { name: "a/c" }]) }]);
+    expect(seen).toEqual([
+      { method: "POST", path: "/v1/events", body: JSON.stringify([{ name: "a/b", data: { x: 1 } }, { name: "a/c" }]) },
+    ]);
   });
 
   it('skipTime "sleeps" asks the wake endpoint for sleeps only; true asks for any timer', async () => {
     const sleeping = run("sleeping", { nextWakeAt: new Date().toISOString() });
     const { client, seen } = fakeWorker([sleeping, { woke: true }, run("completed")]);
     await client.waitForEnd("r1", { skipTime: "sleeps" });
-    expect(seen.filter((s) => s.path.endsWith("/wake")).map((s) => s.body)).toEqual([JSON.stringify({ only: "sleeps" })]);
+    expect(seen.filter((s) => s.path.endsWith("/wake")).map((s) => s.body)).toEqual([
+      JSON.stringify({ only: "sleeps" }),
+    ]);
 
     const all = fakeWorker([sleeping, { woke: true }, run("completed")]);
     await all.client.waitForEnd("r1", { skipTime: true });

@@ -10,12 +10,20 @@ const stepwise = new Stepwise({ id: "test" });
 const DAY = 86_400_000;
 
 /** An invoice: a day's grace, then up to 7 days for its approval, then pay or escalate. */
-const approval = stepwise.createFunction<{ invoiceId: string }>({ id: "approval" }, { event: "app/invoice.created" }, async ({ step }) => {
-  await step.sleep("grace", "1 day");
-  const approved = await step.waitForEvent<{ amount: number }>("approval", { event: "app/invoice.approved", timeout: "7 days", match: "data.invoiceId" });
-  if (!approved) return step.run("escalate", () => "escalated");
-  return step.run("pay", () => ({ paid: approved.data.amount, eventId: approved.id }));
-});
+const approval = stepwise.createFunction<{ invoiceId: string }>(
+  { id: "approval" },
+  { event: "app/invoice.created" },
+  async ({ step }) => {
+    await step.sleep("grace", "1 day");
+    const approved = await step.waitForEvent<{ amount: number }>("approval", {
+      event: "app/invoice.approved",
+      timeout: "7 days",
+      match: "data.invoiceId",
+    });
+    if (!approved) return step.run("escalate", () => "escalated");
+    return step.run("pay", () => ({ paid: approved.data.amount, eventId: approved.id }));
+  },
+);
 const invoice = { events: [{ name: "app/invoice.created", data: { invoiceId: "inv-1" } }] };
 
 describe("TestEngine: sleeps and waits", () => {
@@ -36,7 +44,9 @@ describe("TestEngine: sleeps and waits", () => {
       await step.sleepUntil("new-year", wakeAt);
       return "awake";
     });
-    const { result, state } = await new TestEngine(fn, { steps: [{ id: "new-year", handler: (call) => void seen.push(call.until) }] }).execute();
+    const { result, state } = await new TestEngine(fn, {
+      steps: [{ id: "new-year", handler: (call) => void seen.push(call.until) }],
+    }).execute();
     expect(result).toBe("awake");
     expect(seen).toEqual([wakeAt.getTime()]);
     expect(state["new-year"]).toMatchObject({ mocked: true, output: null });
@@ -46,14 +56,23 @@ describe("TestEngine: sleeps and waits", () => {
     const { result, steps } = await new TestEngine(approval, invoice).execute();
     expect(result).toBe("escalated");
     expect(steps.map((s) => s.id)).toEqual(["grace", "approval", "escalate"]);
-    expect(steps[1]).toMatchObject({ op: "wait", output: null, timedOut: true, wait: { event: "app/invoice.approved", if: "event.data.invoiceId == async.data.invoiceId" } });
+    expect(steps[1]).toMatchObject({
+      op: "wait",
+      output: null,
+      timedOut: true,
+      wait: { event: "app/invoice.approved", if: "event.data.invoiceId == async.data.invoiceId" },
+    });
   });
 
   it("a mocked wait resumes with the event, filled in with its name, an id and a time", async () => {
     const mock = { id: "approval", handler: () => ({ data: { invoiceId: "inv-1", amount: 250 } }) };
     const { result, state } = await new TestEngine(approval, { ...invoice, steps: [mock] }).execute();
     expect(result).toEqual({ paid: 250, eventId: "test-run:approval:event:0" });
-    expect(state.approval?.output).toMatchObject({ name: "app/invoice.approved", data: { invoiceId: "inv-1", amount: 250 }, id: "test-run:approval:event:0" });
+    expect(state.approval?.output).toMatchObject({
+      name: "app/invoice.approved",
+      data: { invoiceId: "inv-1", amount: 250 },
+      id: "test-run:approval:event:0",
+    });
     expect(state.approval?.timedOut).toBeUndefined();
   });
 
@@ -65,20 +84,27 @@ describe("TestEngine: sleeps and waits", () => {
   });
 
   it("a mock answering null is a timeout", async () => {
-    const { result } = await new TestEngine(approval, { ...invoice, steps: [{ id: "approval", handler: () => null }] }).execute();
+    const { result } = await new TestEngine(approval, {
+      ...invoice,
+      steps: [{ id: "approval", handler: () => null }],
+    }).execute();
     expect(result).toBe("escalated");
   });
 });
 
 describe("TestEngine: sends and invokes", () => {
-  const onboarding = stepwise.createFunction<{ userId: string }>({ id: "onboarding", retries: 1 }, [], async ({ event, step }) => {
-    const { ids } = await step.sendEvent("welcome", [
-      { name: "app/email.send", data: { to: event.data.userId, template: "welcome" } },
-      { name: "app/crm.sync", data: { userId: event.data.userId }, id: "crm-1" },
-    ]);
-    const score = await step.invoke<number>("score", { function: "score-user", data: { userId: event.data.userId } });
-    return { ids, score };
-  });
+  const onboarding = stepwise.createFunction<{ userId: string }>(
+    { id: "onboarding", retries: 1 },
+    [],
+    async ({ event, step }) => {
+      const { ids } = await step.sendEvent("welcome", [
+        { name: "app/email.send", data: { to: event.data.userId, template: "welcome" } },
+        { name: "app/crm.sync", data: { userId: event.data.userId }, id: "crm-1" },
+      ]);
+      const score = await step.invoke<number>("score", { function: "score-user", data: { userId: event.data.userId } });
+      return { ids, score };
+    },
+  );
   const user = { events: [{ name: "app/signed-up", data: { userId: "u1" } }] };
 
   it("a send is recorded with its events and ids; an invoke resolves with its mock's output", async () => {
@@ -96,7 +122,13 @@ describe("TestEngine: sends and invokes", () => {
 
   it("an invoke whose mock throws is retried like a failed child, then fails the function", async () => {
     const attempts: number[] = [];
-    const score = { id: "score", handler: ({ attempt }: { attempt: number }) => (attempts.push(attempt), Promise.reject(new Error("child failed"))) };
+    const score = {
+      id: "score",
+      handler: ({ attempt }: { attempt: number }) => (
+        attempts.push(attempt),
+        Promise.reject(new Error("child failed"))
+      ),
+    };
     const { status, error, state } = await new TestEngine(onboarding, { ...user, steps: [score] }).execute();
     expect(attempts).toEqual([0, 1]);
     expect(status).toBe("failed");
@@ -112,7 +144,10 @@ describe("TestEngine: sends and invokes", () => {
 
   it("waitForEvents `all` takes the mock's array", async () => {
     const fn = stepwise.createFunction({ id: "both" }, [], async ({ step }) => {
-      const [a, b] = await step.waitForEvents("signals", { all: [{ event: "app/a" }, { event: "app/b" }], timeout: "1h" });
+      const [a, b] = await step.waitForEvents("signals", {
+        all: [{ event: "app/a" }, { event: "app/b" }],
+        timeout: "1h",
+      });
       return [a?.data.n ?? null, b?.data.n ?? null];
     });
     const mock = { id: "signals", handler: () => [{ name: "app/a", data: { n: 1 } }, null] };

@@ -16,7 +16,8 @@ export type PendingStep = Exclude<ReachedStep, { type: "ran" } | { type: "errore
 /** Step record fields an attempt adds (a wait's timeout, a send's ids…). */
 export type StepDetails = Pick<TestStep, "until" | "wait" | "timedOut" | "unmatched" | "events" | "invoke">;
 
-export type AttemptOutcome = { ok: true; output: unknown; details: StepDetails } | { ok: false; error: SerializedError; retriable: boolean };
+export type AttemptOutcome =
+  { ok: true; output: unknown; details: StepDetails } | { ok: false; error: SerializedError; retriable: boolean };
 
 /** What an attempt needs from the run: its id and first event, and where sent events go. */
 export interface AttemptContext {
@@ -27,7 +28,13 @@ export interface AttemptContext {
 }
 
 // The SDK's own rule (execution.ts): these errors say that another attempt cannot help.
-const FINAL = new Set(["NonRetriableError", "NonDeterminismError", "InvalidStepError", "InvalidDurationError", "StepError"]);
+const FINAL = new Set([
+  "NonRetriableError",
+  "NonDeterminismError",
+  "InvalidStepError",
+  "InvalidDurationError",
+  "StepError",
+]);
 
 /** Whether another attempt may succeed after `error`. */
 function isRetriable(error: unknown): boolean {
@@ -57,10 +64,24 @@ function toJson(value: unknown): unknown {
 }
 
 /** A mocked or missing event turned into the event a wait resumes with, checked like any event. */
-function arrivedEvent(step: Extract<PendingStep, { type: "wait" }>, value: unknown, index: number, ctx: AttemptContext): RunEvent {
+function arrivedEvent(
+  step: Extract<PendingStep, { type: "wait" }>,
+  value: unknown,
+  index: number,
+  ctx: AttemptContext,
+): RunEvent {
   const given = typeof value === "object" && value !== null ? (value as Record<string, unknown>) : { data: value };
-  const parsed = runEventSchema.safeParse({ name: step.wait.event, data: {}, id: `${ctx.runId}:${step.id}:event:${index}`, ts: ctx.now(), ...given });
-  if (!parsed.success) throw new TestEngineError(`The mock of step "${step.id}" returned an event that is not one: ${z.prettifyError(parsed.error)}`);
+  const parsed = runEventSchema.safeParse({
+    name: step.wait.event,
+    data: {},
+    id: `${ctx.runId}:${step.id}:event:${index}`,
+    ts: ctx.now(),
+    ...given,
+  });
+  if (!parsed.success)
+    throw new TestEngineError(
+      `The mock of step "${step.id}" returned an event that is not one: ${z.prettifyError(parsed.error)}`,
+    );
   return parsed.data;
 }
 
@@ -76,20 +97,32 @@ function waitOutput(step: Extract<PendingStep, { type: "wait" }>, value: unknown
   if (value === null || value === undefined) return timedOut();
   // A multi-event wait's answer is taken as given: which part an event is for is the mock's to say.
   if (parts > 1) {
-    const events = Array.isArray(value) ? value.map((v, i) => (v === null ? null : arrivedEvent(step, v, i, ctx))) : arrivedEvent(step, value, 0, ctx);
+    const events = Array.isArray(value)
+      ? value.map((v, i) => (v === null ? null : arrivedEvent(step, v, i, ctx)))
+      : arrivedEvent(step, value, 0, ctx);
     return { ok: true, output: events, details: { wait } };
   }
   const event = arrivedEvent(step, value, 0, ctx);
-  const taken = event.name === wait.event && (wait.if === undefined || holds(compileExpression(wait.if), { event: ctx.event, async: event }));
+  const taken =
+    event.name === wait.event &&
+    (wait.if === undefined || holds(compileExpression(wait.if), { event: ctx.event, async: event }));
   return taken ? { ok: true, output: event, details: { wait } } : timedOut(event);
 }
 
 /** A send step carried out in memory: each event gets an id (its own, or one from the run and step). */
 function sendOutput(step: Extract<PendingStep, { type: "send" }>, ctx: AttemptContext): AttemptOutcome {
-  const events = step.events.map((event, index) => ({ ...event, id: typeof event.id === "string" ? event.id : `${ctx.runId}:${step.id}:${index}` }));
+  const events = step.events.map((event, index) => ({
+    ...event,
+    id: typeof event.id === "string" ? event.id : `${ctx.runId}:${step.id}:${index}`,
+  }));
   for (const event of events) {
     const parsed = runEventSchema.safeParse({ data: {}, ts: ctx.now(), ...event });
-    if (!parsed.success) return { ok: false, error: namedError("InvalidEventError", `step.sendEvent("${step.id}"): ${z.prettifyError(parsed.error)}`), retriable: false };
+    if (!parsed.success)
+      return {
+        ok: false,
+        error: namedError("InvalidEventError", `step.sendEvent("${step.id}"): ${z.prettifyError(parsed.error)}`),
+        retriable: false,
+      };
     ctx.sent.push(parsed.data);
   }
   return { ok: true, output: { ids: events.map((event) => event.id) }, details: { events } };
@@ -106,7 +139,9 @@ export function defaultAttempt(step: PendingStep, ctx: AttemptContext): AttemptO
       return sendOutput(step, ctx);
     case "invoke": {
       const targets = step.invoke.children.map((child) => `"${child.functionId}"`).join(", ");
-      throw new TestEngineError(`Step "${step.id}" invokes ${targets}, which the test engine cannot run: mock it with { id: "${step.id}", handler: () => output }`);
+      throw new TestEngineError(
+        `Step "${step.id}" invokes ${targets}, which the test engine cannot run: mock it with { id: "${step.id}", handler: () => output }`,
+      );
     }
     case "planned":
       throw new TestEngineError(`Step "${step.id}" is a run step: its code runs through the function`);
@@ -114,7 +149,12 @@ export function defaultAttempt(step: PendingStep, ctx: AttemptContext): AttemptO
 }
 
 /** One attempt answered by `mock`. */
-export async function mockAttempt(mock: StepMock, step: PendingStep, attempt: number, ctx: AttemptContext): Promise<AttemptOutcome> {
+export async function mockAttempt(
+  mock: StepMock,
+  step: PendingStep,
+  attempt: number,
+  ctx: AttemptContext,
+): Promise<AttemptOutcome> {
   let returned: unknown;
   try {
     returned = await mock.handler(callOf(step, attempt));
@@ -126,7 +166,14 @@ export async function mockAttempt(mock: StepMock, step: PendingStep, attempt: nu
   try {
     value = toJson(returned);
   } catch (error) {
-    return { ok: false, error: namedError("NonRetriableError", `The mock of step "${step.id}" returned a value that is not JSON: ${serializeError(error).message}`), retriable: false };
+    return {
+      ok: false,
+      error: namedError(
+        "NonRetriableError",
+        `The mock of step "${step.id}" returned a value that is not JSON: ${serializeError(error).message}`,
+      ),
+      retriable: false,
+    };
   }
   switch (step.type) {
     case "sleep":

@@ -10,17 +10,21 @@ const stepwise = new Stepwise({ id: "test" });
 
 /** A user lookup, then a greeting built from it. */
 function greeter(calls: string[]) {
-  return stepwise.createFunction<{ userId: number }>({ id: "greeter" }, { event: "app/user.created" }, async ({ event, step }) => {
-    const user = await step.run("fetch-user", () => {
-      calls.push("fetch-user");
-      return { id: event.data.userId, name: "Ada", joined: new Date(0) };
-    });
-    const greeting = await step.run("greet", () => {
-      calls.push("greet");
-      return `Hello ${user.name} (${user.id})`;
-    });
-    return { greeting, joined: user.joined };
-  });
+  return stepwise.createFunction<{ userId: number }>(
+    { id: "greeter" },
+    { event: "app/user.created" },
+    async ({ event, step }) => {
+      const user = await step.run("fetch-user", () => {
+        calls.push("fetch-user");
+        return { id: event.data.userId, name: "Ada", joined: new Date(0) };
+      });
+      const greeting = await step.run("greet", () => {
+        calls.push("greet");
+        return `Hello ${user.name} (${user.id})`;
+      });
+      return { greeting, joined: user.joined };
+    },
+  );
 }
 
 describe("TestEngine: run steps", () => {
@@ -41,7 +45,9 @@ describe("TestEngine: run steps", () => {
 
   it("a mocked step returns the mock and its code does not run; execute() mocks win over the engine's", async () => {
     const calls: string[] = [];
-    const t = new TestEngine(greeter(calls), { steps: [{ id: "fetch-user", handler: () => ({ id: 1, name: "Engine" }) }] });
+    const t = new TestEngine(greeter(calls), {
+      steps: [{ id: "fetch-user", handler: () => ({ id: 1, name: "Engine" }) }],
+    });
     expect((await t.execute()).result).toEqual({ greeting: "Hello Engine (1)" });
     const run = await t.execute({ steps: [{ id: "fetch-user", handler: () => ({ id: 2, name: "Grace" }) }] });
     expect(run.result).toEqual({ greeting: "Hello Grace (2)" });
@@ -66,7 +72,9 @@ describe("TestEngine: run steps", () => {
   });
 
   it("a step failing every attempt fails for good; the function sees a StepError", async () => {
-    const fn = stepwise.createFunction({ id: "broken", retries: 2 }, [], async ({ step }) => step.run("call-api", () => Promise.reject(new RetryAfterError("busy", 3_600_000))));
+    const fn = stepwise.createFunction({ id: "broken", retries: 2 }, [], async ({ step }) =>
+      step.run("call-api", () => Promise.reject(new RetryAfterError("busy", 3_600_000))),
+    );
     const { status, error, state } = await new TestEngine(fn).execute();
     expect(status).toBe("failed");
     expect(error).toMatchObject({ name: "StepError", message: 'Step "call-api" failed: RetryAfterError: busy' });
@@ -88,7 +96,12 @@ describe("TestEngine: run steps", () => {
     expect(real.state.charge?.attempts).toBe(1);
     const seen: number[] = [];
     const mocked = await new TestEngine(fn).execute({
-      steps: [{ id: "charge", handler: ({ attempt }) => (seen.push(attempt), Promise.reject(new NonRetriableError("mock declined"))) }],
+      steps: [
+        {
+          id: "charge",
+          handler: ({ attempt }) => (seen.push(attempt), Promise.reject(new NonRetriableError("mock declined"))),
+        },
+      ],
     });
     expect(mocked.result).toBe('caught: Step "charge" failed: NonRetriableError: mock declined');
     expect(seen).toEqual([0]);
@@ -114,12 +127,19 @@ describe("TestEngine: run steps", () => {
     const { result, steps } = await new TestEngine(fn).execute();
     expect(result).toBe(60);
     expect(ran.sort()).toEqual([1, 2, 3]);
-    expect(steps.map((s) => [s.id, s.output])).toEqual([["part", 10], ["part:1", 20], ["part:2", 30], ["sum", 60]]);
+    expect(steps.map((s) => [s.id, s.output])).toEqual([
+      ["part", 10],
+      ["part:1", 20],
+      ["part:2", 30],
+      ["sum", 60],
+    ]);
   });
 
   it("executeStep stops once that step has ended; later steps do not run", async () => {
     const calls: string[] = [];
-    const run = await new TestEngine(greeter(calls)).executeStep("fetch-user", { events: [{ name: "app/user.created", data: { userId: 3 } }] });
+    const run = await new TestEngine(greeter(calls)).executeStep("fetch-user", {
+      events: [{ name: "app/user.created", data: { userId: 3 } }],
+    });
     expect(run.status).toBe("paused");
     expect(run.step).toMatchObject({ id: "fetch-user", output: { id: 3, name: "Ada" } });
     expect(calls).toEqual(["fetch-user"]);
@@ -141,6 +161,8 @@ describe("TestEngine: run steps", () => {
     const fn = stepwise.createFunction({ id: "forever" }, [], async ({ step }) => {
       for (;;) await step.run("tick", () => null);
     });
-    await expect(new TestEngine(fn, { maxExecutions: 50 }).execute()).rejects.toThrow("did not end within 50 executions");
+    await expect(new TestEngine(fn, { maxExecutions: 50 }).execute()).rejects.toThrow(
+      "did not end within 50 executions",
+    );
   });
 });

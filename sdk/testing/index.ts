@@ -9,7 +9,15 @@
  */
 export { TestEngine } from "./engine.ts";
 export { TestEngineError } from "./engine-types.ts";
-export type { StepCall, StepMock, TestContext, TestEngineOptions, TestExecution, TestStep, TestStepExecution } from "./engine-types.ts";
+export type {
+  StepCall,
+  StepMock,
+  TestContext,
+  TestEngineOptions,
+  TestExecution,
+  TestStep,
+  TestStepExecution,
+} from "./engine-types.ts";
 export { TestClient, TestClientError, testRunSchema } from "./client.ts";
 export type { FetchLike, SkipTime, TestRun, WaitOptions } from "./client.ts";
 export { ENDED_STATUSES, RUN_STATUSES, isEnded } from "../run-status.ts";

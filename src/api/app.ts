@@ -21,12 +21,26 @@ export const app = new Hono<{ Bindings: Env }>()
   .get("/", (c) => c.redirect("/dashboard", 302))
   .route("/dashboard", dashboard)
   // A web page may not drive the API from a browser (open in development, its cookies elsewhere).
-  .use("/v1/*", sameOriginOnly(false, (reason) => Response.json({ error: { code: "cross_site", message: `Refused: ${reason}` } }, { status: 403 })))
-  .use("/e/*", sameOriginOnly(false, (reason) => Response.json({ error: { code: "cross_site", message: `Refused: ${reason}` } }, { status: 403 })))
+  .use(
+    "/v1/*",
+    sameOriginOnly(false, (reason) =>
+      Response.json({ error: { code: "cross_site", message: `Refused: ${reason}` } }, { status: 403 }),
+    ),
+  )
+  .use(
+    "/e/*",
+    sameOriginOnly(false, (reason) =>
+      Response.json({ error: { code: "cross_site", message: `Refused: ${reason}` } }, { status: 403 }),
+    ),
+  )
   .post("/v1/events", requireKey("event"))
   .post("/e/:eventKey", requireKey("event", "eventKey"))
   // Ingestion takes event keys, and an app's sync its signature; everything else an API key.
-  .use("/v1/*", async (c, next) => (c.req.method === "POST" && (c.req.path === "/v1/events" || c.req.path === "/v1/apps/sync") ? next() : requireKey("api")(c, next)))
+  .use("/v1/*", async (c, next) =>
+    c.req.method === "POST" && (c.req.path === "/v1/events" || c.req.path === "/v1/apps/sync")
+      ? next()
+      : requireKey("api")(c, next),
+  )
   .route("/e", inngestApi)
   .route("/v1/events", eventsApi)
   .route("/v1/functions", functionsApi)

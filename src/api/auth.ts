@@ -27,7 +27,12 @@ export function requireKey(kind: KeyKind, fromPath?: string): MiddlewareHandler<
     if (accepted.length === 0) {
       if (c.env.STEPWISE_ENV !== "development") {
         const variable = kind === "event" ? "STEPWISE_EVENT_KEYS" : "STEPWISE_API_KEYS";
-        return errorResponse(c, 503, "keys_not_configured", `This Stepwise Worker has no ${kind} keys: set ${variable} (wrangler secret put ${variable})`);
+        return errorResponse(
+          c,
+          503,
+          "keys_not_configured",
+          `This Stepwise Worker has no ${kind} keys: set ${variable} (wrangler secret put ${variable})`,
+        );
       }
       if (!warnedOpen.has(kind)) {
         warnedOpen.add(kind);
@@ -36,7 +41,8 @@ export function requireKey(kind: KeyKind, fromPath?: string): MiddlewareHandler<
       return next();
     }
     const given = (fromPath ? c.req.param(fromPath) : undefined) ?? bearer(c);
-    if (given === undefined || !(await keyMatches(given, accepted))) return errorResponse(c, 401, "unauthorized", "Missing or invalid key");
+    if (given === undefined || !(await keyMatches(given, accepted)))
+      return errorResponse(c, 401, "unauthorized", "Missing or invalid key");
     return next();
   };
 }

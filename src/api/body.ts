@@ -15,7 +15,12 @@ export type BodyResult<T> = { ok: true; value: T } | { ok: false; response: Resp
 
 const tooLarge = (c: Context): BodyResult<never> => ({
   ok: false,
-  response: errorResponse(c, 413, "payload_too_large", `The request body is larger than ${formatBytes(MAX_REQUEST_BYTES)}`),
+  response: errorResponse(
+    c,
+    413,
+    "payload_too_large",
+    `The request body is larger than ${formatBytes(MAX_REQUEST_BYTES)}`,
+  ),
 });
 
 /** Parses the body as JSON (an empty body counts as `{}`) and validates it. */
@@ -40,7 +45,10 @@ export async function readBody<S extends z.ZodType>(c: Context, schema: S): Prom
   }
   // Deeper than any field allows (their own checks name the field); refused before any schema walks it.
   if (deeperThan(json, MAX_JSON_DEPTH + 4)) {
-    return { ok: false, response: errorResponse(c, 400, "invalid_request", `The request body nests deeper than ${MAX_JSON_DEPTH} levels`) };
+    return {
+      ok: false,
+      response: errorResponse(c, 400, "invalid_request", `The request body nests deeper than ${MAX_JSON_DEPTH} levels`),
+    };
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {

@@ -19,7 +19,9 @@ const range = {
   to: timeSchema.optional(),
 };
 const cancelSchema = z.object(range).strict();
-const replaySchema = z.object({ ...range, status: z.enum(REPLAYABLE_STATUSES).default("failed"), fromStart: z.boolean().default(false) }).strict();
+const replaySchema = z
+  .object({ ...range, status: z.enum(REPLAYABLE_STATUSES).default("failed"), fromStart: z.boolean().default(false) })
+  .strict();
 
 const job = (env: Env, id: string) => bulkJob(env, id);
 
@@ -42,5 +44,7 @@ export const bulkApi = new Hono<{ Bindings: Env }>()
   })
   .get("/:id", async (c) => {
     const progress = await job(c.env, c.req.param("id")).progress();
-    return progress ? c.json({ jobId: c.req.param("id"), ...progress }) : errorResponse(c, 404, "job_not_found", `No bulk job "${c.req.param("id")}"`);
+    return progress
+      ? c.json({ jobId: c.req.param("id"), ...progress })
+      : errorResponse(c, 404, "job_not_found", `No bulk job "${c.req.param("id")}"`);
   });

@@ -20,7 +20,11 @@ const listQuerySchema = pagingSchema.extend({ name: z.string().min(1).max(256).o
 /** An event (or a listing's summary of one) as the API shows it: times as ISO dates. */
 function eventView(event: StoredEvent | EventSummary): Record<string, unknown> {
   const { receivedAt, routedAt, ...rest } = event;
-  return { ...rest, receivedAt: new Date(receivedAt).toISOString(), routedAt: routedAt === undefined ? null : new Date(routedAt).toISOString() };
+  return {
+    ...rest,
+    receivedAt: new Date(receivedAt).toISOString(),
+    routedAt: routedAt === undefined ? null : new Date(routedAt).toISOString(),
+  };
 }
 
 export const eventsApi = new Hono<{ Bindings: Env }>()
@@ -45,6 +49,7 @@ export const eventsApi = new Hono<{ Bindings: Env }>()
     const id = c.req.param("id");
     const result = await rerouteEvent(c.env, id);
     if (result === "not_found") return errorResponse(c, 404, "event_not_found", `No event "${id}"`);
-    if (result === "already_routed") return errorResponse(c, 409, "already_routed", `Event "${id}" has been routed; its runs started`);
+    if (result === "already_routed")
+      return errorResponse(c, 409, "already_routed", `Event "${id}" has been routed; its runs started`);
     return c.json({ id, requeued: true }, 202);
   });

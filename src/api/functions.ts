@@ -14,7 +14,10 @@ import { errorResponse } from "./errors.ts";
 
 const invokeBodySchema = z
   .object({
-    data: z.record(z.string(), z.unknown()).refine(shallowEnough.check, { error: `the data ${shallowEnough.error}` }).default({}),
+    data: z
+      .record(z.string(), z.unknown())
+      .refine(shallowEnough.check, { error: `the data ${shallowEnough.error}` })
+      .default({}),
   })
   .strict();
 
@@ -22,9 +25,13 @@ const invokeBodySchema = z
  * Where a function runs, always as an object: in this Worker, or in an app behind a service
  * binding (and the path it serves at) or a URL.
  */
-function runsIn(remote: AppTarget | undefined): { kind: "embedded" } | { kind: "binding"; binding: string; path: string } | { kind: "url"; url: string } {
+function runsIn(
+  remote: AppTarget | undefined,
+): { kind: "embedded" } | { kind: "binding"; binding: string; path: string } | { kind: "url"; url: string } {
   if (!remote) return { kind: "embedded" };
-  return "url" in remote ? { kind: "url", url: remote.url } : { kind: "binding", binding: remote.binding, path: remote.path ?? "/" };
+  return "url" in remote
+    ? { kind: "url", url: remote.url }
+    : { kind: "binding", binding: remote.binding, path: remote.path ?? "/" };
 }
 
 export const functionsApi = new Hono<{ Bindings: Env }>()
@@ -42,7 +49,8 @@ export const functionsApi = new Hono<{ Bindings: Env }>()
   )
   .post("/:id/invoke", async (c) => {
     const functionId = c.req.param("id");
-    if (!(await getFunction(c.env, functionId))) return errorResponse(c, 404, "function_not_found", `No function "${functionId}" is registered`);
+    if (!(await getFunction(c.env, functionId)))
+      return errorResponse(c, 404, "function_not_found", `No function "${functionId}" is registered`);
     const body = await readBody(c, invokeBodySchema);
     if (!body.ok) return body.response;
     const tooLarge = oversizedData(body.value.data, maxEventBytes(c.env));

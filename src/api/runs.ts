@@ -56,7 +56,9 @@ export const runsApi = new Hono<{ Bindings: Env }>()
     const target = runStub(c);
     if ("response" in target) return target.response;
     const history = await target.stub.getHistory();
-    return history ? c.json({ history: history.map((entry) => ({ ...entry, at: new Date(entry.at).toISOString() })) }) : notFound(c);
+    return history
+      ? c.json({ history: history.map((entry) => ({ ...entry, at: new Date(entry.at).toISOString() })) })
+      : notFound(c);
   })
   .post("/:id/cancel", async (c) => {
     const target = runStub(c);

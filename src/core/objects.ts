@@ -47,7 +47,11 @@ export function cronScheduler(env: Env, target: { functionId: string; cron: stri
  * The ConcurrencyLimiter of one limit and key value: per function and limit (by its index in the
  * function's config), or per key expression across functions for an `env`-scoped limit.
  */
-export function concurrencyLimiter(env: Env, limit: { scope: "env"; key: string } | { scope: "fn"; functionId: string; index: number }, keyValue: string) {
+export function concurrencyLimiter(
+  env: Env,
+  limit: { scope: "env"; key: string } | { scope: "fn"; functionId: string; index: number },
+  keyValue: string,
+) {
   const name = limit.scope === "env" ? ["env", limit.key, keyValue] : [limit.functionId, limit.index, keyValue];
   return env.LIMITS.get(env.LIMITS.idFromName(JSON.stringify(name)));
 }

@@ -84,10 +84,17 @@ export const requireSession: MiddlewareHandler<{ Bindings: Env }> = async (c, ne
   const mode = accessMode(c.env);
   if (mode === "open") return next();
   if (mode === "refused") {
-    return c.text("The dashboard needs STEPWISE_API_KEYS to be set (wrangler secret put STEPWISE_API_KEYS); without keys it opens only when STEPWISE_ENV=development.", 503);
+    return c.text(
+      "The dashboard needs STEPWISE_API_KEYS to be set (wrangler secret put STEPWISE_API_KEYS); without keys it opens only when STEPWISE_ENV=development.",
+      503,
+    );
   }
   if (await sessionValid(getCookie(c, SESSION_COOKIE), keysOf(c.env.STEPWISE_API_KEYS), Date.now())) return next();
-  if (c.req.method === "GET" && c.req.header("upgrade") === undefined && c.req.header("x-stepwise-fragment") === undefined) {
+  if (
+    c.req.method === "GET" &&
+    c.req.header("upgrade") === undefined &&
+    c.req.header("x-stepwise-fragment") === undefined
+  ) {
     const url = new URL(c.req.url);
     return c.redirect(`/dashboard/login?next=${encodeURIComponent(url.pathname + url.search)}`, 303);
   }

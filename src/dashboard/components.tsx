@@ -41,16 +41,28 @@ export const Time: FC<{ at: number | string | null | undefined }> = ({ at }) => 
 };
 
 /** A JSON value, pretty-printed. */
-export const Json: FC<{ value: unknown }> = ({ value }) => <pre>{value === undefined ? "—" : JSON.stringify(value, null, 2)}</pre>;
+export const Json: FC<{ value: unknown }> = ({ value }) => (
+  <pre>{value === undefined ? "—" : JSON.stringify(value, null, 2)}</pre>
+);
 
 /** An error as stored (name, message, stack), stack and all. */
-export const ErrorBlock: FC<{ error: { name?: string; message?: string; stack?: string } | undefined | null }> = ({ error }) =>
+export const ErrorBlock: FC<{ error: { name?: string; message?: string; stack?: string } | undefined | null }> = ({
+  error,
+}) =>
   error ? (
-    <pre class="err">{error.stack && error.stack.includes(error.message ?? "") ? error.stack : `${error.name ?? "Error"}: ${error.message ?? ""}${error.stack ? `\n${error.stack}` : ""}`}</pre>
+    <pre class="err">
+      {error.stack && error.stack.includes(error.message ?? "")
+        ? error.stack
+        : `${error.name ?? "Error"}: ${error.message ?? ""}${error.stack ? `\n${error.stack}` : ""}`}
+    </pre>
   ) : null;
 
 /** A notice at the top of a page: what an action did, or why it was refused. */
-export const Notice: FC<{ text: string | undefined; error?: boolean; issues?: string[] | undefined }> = ({ text, error, issues }) =>
+export const Notice: FC<{ text: string | undefined; error?: boolean; issues?: string[] | undefined }> = ({
+  text,
+  error,
+  issues,
+}) =>
   text ? (
     <div class={error ? "notice error" : "notice"} role={error ? "alert" : "status"}>
       {text}
@@ -65,13 +77,13 @@ export const Notice: FC<{ text: string | undefined; error?: boolean; issues?: st
   ) : null;
 
 /** A button that posts a form to `action`, with optional hidden fields and a confirmation. */
-export const ActionButton: FC<{ action: string; label: string; fields?: Record<string, string>; confirm?: string; kind?: "danger" | "plain" }> = ({
-  action,
-  label,
-  fields,
-  confirm,
-  kind,
-}) => (
+export const ActionButton: FC<{
+  action: string;
+  label: string;
+  fields?: Record<string, string>;
+  confirm?: string;
+  kind?: "danger" | "plain";
+}> = ({ action, label, fields, confirm, kind }) => (
   <form method="post" action={action} data-confirm={confirm}>
     {Object.entries(fields ?? {}).map(([name, value]) => (
       <input type="hidden" name={name} value={value} />

@@ -19,7 +19,9 @@ import { INDEX_BUFFER_SHARDS, indexBufferShard, runObject } from "../core/object
 
 /** A Durable Object's answer made ours to add headers to (its own are immutable), a WebSocket kept. */
 const relay = (response: Response): Response =>
-  response.webSocket ? new Response(null, { status: 101, webSocket: response.webSocket }) : new Response(response.body, response);
+  response.webSocket
+    ? new Response(null, { status: 101, webSocket: response.webSocket })
+    : new Response(response.body, response);
 
 const asset = (body: string, type: string) => () =>
   new Response(body, { headers: { "content-type": `${type}; charset=utf-8`, "cache-control": "public, max-age=300" } });
@@ -43,7 +45,13 @@ export const dashboard = new Hono<{ Bindings: Env }>()
   )
   .use(
     "*",
-    sameOriginOnly(true, (reason) => new Response(`Refused: ${reason}. Dashboard actions are taken from the dashboard's own pages.`, { status: 403 })),
+    sameOriginOnly(
+      true,
+      (reason) =>
+        new Response(`Refused: ${reason}. Dashboard actions are taken from the dashboard's own pages.`, {
+          status: 403,
+        }),
+    ),
   )
   .get("/assets/app.css", asset(STYLES, "text/css"))
   .get("/assets/app.js", asset(CLIENT_SCRIPT, "text/javascript"))
@@ -58,7 +66,8 @@ export const dashboard = new Hono<{ Bindings: Env }>()
   })
   .get("/live/index/:shard", async (c) => {
     const shard = Number(c.req.param("shard"));
-    if (!Number.isInteger(shard) || shard < 0 || shard >= INDEX_BUFFER_SHARDS) return c.text(`No index shard "${c.req.param("shard")}"`, 404);
+    if (!Number.isInteger(shard) || shard < 0 || shard >= INDEX_BUFFER_SHARDS)
+      return c.text(`No index shard "${c.req.param("shard")}"`, 404);
     return relay(await indexBufferShard(c.env, shard).fetch(c.req.raw));
   })
   .route("/", pageRoutes)

@@ -42,11 +42,21 @@ const Shell: FC<PropsWithChildren<ShellProps>> = ({ title, section, live, head, 
           Stepwise
         </a>
         <nav>
-          <NavLink href="/dashboard/runs" here={section === "runs"}>Runs</NavLink>
-          <NavLink href="/dashboard/events" here={section === "events"}>Events</NavLink>
-          <NavLink href="/dashboard/functions" here={section === "functions"}>Functions</NavLink>
+          <NavLink href="/dashboard/runs" here={section === "runs"}>
+            Runs
+          </NavLink>
+          <NavLink href="/dashboard/events" here={section === "events"}>
+            Events
+          </NavLink>
+          <NavLink href="/dashboard/functions" here={section === "functions"}>
+            Functions
+          </NavLink>
         </nav>
-        {live && live.length > 0 ? <span id="live-indicator" class="live off">connecting</span> : null}
+        {live && live.length > 0 ? (
+          <span id="live-indicator" class="live off">
+            connecting
+          </span>
+        ) : null}
         <button id="theme-toggle" class="plain" type="button" title="Switch between light and dark">
           ◐
         </button>
@@ -67,7 +77,12 @@ const Shell: FC<PropsWithChildren<ShellProps>> = ({ title, section, live, head, 
 );
 
 /** Renders a dashboard page, or only its live region when the live script asks. */
-export function page(c: Context, props: ShellProps, body: Child, status: ContentfulStatusCode = 200): Response | Promise<Response> {
+export function page(
+  c: Context,
+  props: ShellProps,
+  body: Child,
+  status: ContentfulStatusCode = 200,
+): Response | Promise<Response> {
   if (c.req.header("x-stepwise-fragment") === "1") return c.html(<>{body}</>, status, { "cache-control": "no-store" });
   return c.html(
     <>

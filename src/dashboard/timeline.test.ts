@@ -4,7 +4,12 @@ import { buildTimeline } from "./timeline.ts";
 
 let seq = 0;
 const at = (ms: number, event: HistoryEvent): HistoryEntry => ({ ...event, seq: ++seq, at: ms });
-const created = at(0, { type: "run.created", runId: "r", functionId: "f", events: [{ id: "e", name: "x", data: {}, ts: 0 }] });
+const created = at(0, {
+  type: "run.created",
+  runId: "r",
+  functionId: "f",
+  events: [{ id: "e", name: "x", data: {}, ts: 0 }],
+});
 const error = { name: "Error", message: "boom" };
 
 describe("buildTimeline", () => {
@@ -14,7 +19,15 @@ describe("buildTimeline", () => {
         created,
         at(10, { type: "step.scheduled", stepId: "a", name: "a", op: "run" }),
         at(30, { type: "step.retrying", stepId: "a", name: "a", attempt: 0, startedAt: 12, error, retryAt: 1_030 }),
-        at(1_050, { type: "step.completed", stepId: "a", name: "a", op: "run", attempt: 1, startedAt: 1_040, output: 1 }),
+        at(1_050, {
+          type: "step.completed",
+          stepId: "a",
+          name: "a",
+          op: "run",
+          attempt: 1,
+          startedAt: 1_040,
+          output: 1,
+        }),
         at(1_060, { type: "run.completed", output: 1 }),
       ],
       5_000,
@@ -30,12 +43,13 @@ describe("buildTimeline", () => {
   });
 
   it("draws a sleep still going up to now, and a woken sleep up to its waking", () => {
-    const sleeping = [
-      created,
-      at(5, { type: "step.sleeping", stepId: "s", name: "nap", until: 100_000 }),
-    ];
+    const sleeping = [created, at(5, { type: "step.sleeping", stepId: "s", name: "nap", until: 100_000 })];
     expect(buildTimeline(sleeping, 2_000).rows[0]?.segments).toMatchObject([{ kind: "sleep", from: 5, to: 2_000 }]);
-    const woken = [...sleeping, at(900, { type: "step.woken", stepId: "s", name: "nap", early: true }), at(950, { type: "step.completed", stepId: "s", name: "nap", op: "sleep", attempt: 0, output: null })];
+    const woken = [
+      ...sleeping,
+      at(900, { type: "step.woken", stepId: "s", name: "nap", early: true }),
+      at(950, { type: "step.completed", stepId: "s", name: "nap", op: "sleep", attempt: 0, output: null }),
+    ];
     const row = buildTimeline(woken, 2_000).rows[0];
     expect(row?.segments).toMatchObject([{ kind: "sleep", from: 5, to: 900 }]);
     expect(row?.segments[0]?.label).toContain("woken early");

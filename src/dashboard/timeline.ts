@@ -55,10 +55,15 @@ export function buildTimeline(history: HistoryEntry[], now: number): Timeline {
     switch (entry.type) {
       case "step.scheduled":
         rowFor(rows, entry.stepId, entry.name, entry.at);
-        if (entry.op === "run" || entry.op === "send") open.set(entry.stepId, { kind: "running", from: entry.at, label: "running" });
+        if (entry.op === "run" || entry.op === "send")
+          open.set(entry.stepId, { kind: "running", from: entry.at, label: "running" });
         break;
       case "step.sleeping":
-        open.set(entry.stepId, { kind: "sleep", from: entry.at, label: `sleeping until ${new Date(entry.until).toISOString()}` });
+        open.set(entry.stepId, {
+          kind: "sleep",
+          from: entry.at,
+          label: `sleeping until ${new Date(entry.until).toISOString()}`,
+        });
         rowFor(rows, entry.stepId, entry.name, entry.at);
         break;
       case "step.waiting":
@@ -66,20 +71,39 @@ export function buildTimeline(history: HistoryEntry[], now: number): Timeline {
         rowFor(rows, entry.stepId, entry.name, entry.at);
         break;
       case "step.invoking":
-        open.set(entry.stepId, { kind: "wait", from: entry.at, label: `waiting for ${entry.childRunIds.length} child run(s)` });
+        open.set(entry.stepId, {
+          kind: "wait",
+          from: entry.at,
+          label: `waiting for ${entry.childRunIds.length} child run(s)`,
+        });
         rowFor(rows, entry.stepId, entry.name, entry.at);
         break;
       case "step.woken": {
         const sleep = open.get(entry.stepId);
         open.delete(entry.stepId);
-        if (sleep) add(rowFor(rows, entry.stepId, entry.name, sleep.from), { ...sleep, to: entry.at, label: entry.early ? `${sleep.label} (woken early)` : sleep.label });
+        if (sleep)
+          add(rowFor(rows, entry.stepId, entry.name, sleep.from), {
+            ...sleep,
+            to: entry.at,
+            label: entry.early ? `${sleep.label} (woken early)` : sleep.label,
+          });
         break;
       }
       case "step.retrying": {
         open.delete(entry.stepId);
         const row = rowFor(rows, entry.stepId, entry.name, entry.startedAt);
-        add(row, { kind: "failed", from: entry.startedAt, to: entry.at, label: `attempt ${entry.attempt + 1}: ${entry.error.message}` });
-        add(row, { kind: "backoff", from: entry.at, to: entry.retryAt, label: `backoff, retry at ${new Date(entry.retryAt).toISOString()}` });
+        add(row, {
+          kind: "failed",
+          from: entry.startedAt,
+          to: entry.at,
+          label: `attempt ${entry.attempt + 1}: ${entry.error.message}`,
+        });
+        add(row, {
+          kind: "backoff",
+          from: entry.at,
+          to: entry.retryAt,
+          label: `backoff, retry at ${new Date(entry.retryAt).toISOString()}`,
+        });
         break;
       }
       case "step.completed":
@@ -90,8 +114,12 @@ export function buildTimeline(history: HistoryEntry[], now: number): Timeline {
         if (waiting && waiting.kind !== "running") add(row, { ...waiting, to: entry.at });
         const from = entry.startedAt ?? (waiting?.kind === "running" ? waiting.from : entry.at);
         const kind = entry.type === "step.completed" ? "ok" : "failed";
-        const label = entry.type === "step.failed" ? `attempt ${entry.attempt + 1} failed: ${entry.error.message}` : `attempt ${entry.attempt + 1}`;
-        if (entry.type === "step.failed" || entry.op === "run" || entry.op === "send") add(row, { kind, from, to: entry.at, label });
+        const label =
+          entry.type === "step.failed"
+            ? `attempt ${entry.attempt + 1} failed: ${entry.error.message}`
+            : `attempt ${entry.attempt + 1}`;
+        if (entry.type === "step.failed" || entry.op === "run" || entry.op === "send")
+          add(row, { kind, from, to: entry.at, label });
         break;
       }
       case "run.completed":
@@ -107,7 +135,12 @@ export function buildTimeline(history: HistoryEntry[], now: number): Timeline {
   const end = ended ?? now;
   for (const [stepId, stretch] of open) {
     const row = rows.get(stepId);
-    if (row) add(row, { ...stretch, to: Math.max(stretch.from, end), label: ended === undefined ? stretch.label : `${stretch.label} (run ended)` });
+    if (row)
+      add(row, {
+        ...stretch,
+        to: Math.max(stretch.from, end),
+        label: ended === undefined ? stretch.label : `${stretch.label} (run ended)`,
+      });
   }
   const rowList = [...rows.values()];
   const last = Math.max(end, ...rowList.map((row) => row.to));

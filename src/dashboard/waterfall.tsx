@@ -30,12 +30,23 @@ export const Waterfall: FC<{ timeline: Timeline }> = ({ timeline }) => {
             <div class="name mono" title={row.name}>
               {row.name}
             </div>
-            <svg role="listitem" aria-label={`${row.name}: ${row.segments.map((segment) => segment.label).join("; ")}`} preserveAspectRatio="none">
+            <svg
+              role="listitem"
+              aria-label={`${row.name}: ${row.segments.map((segment) => segment.label).join("; ")}`}
+              preserveAspectRatio="none"
+            >
               {row.segments.map((segment) => {
                 const from = Math.min(segment.from, timeline.to);
                 const to = Math.min(segment.to, timeline.to);
                 return (
-                  <rect class={`seg-${segment.kind}`} x={percent(x(from))} width={percent(Math.max(0.4, x(to) - x(from)))} y="2" height="12" rx="2">
+                  <rect
+                    class={`seg-${segment.kind}`}
+                    x={percent(x(from))}
+                    width={percent(Math.max(0.4, x(to) - x(from)))}
+                    y="2"
+                    height="12"
+                    rx="2"
+                  >
                     <title>{`${segment.label} · ${formatDuration(segment.to - segment.from)}`}</title>
                   </rect>
                 );

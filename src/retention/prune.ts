@@ -41,9 +41,13 @@ export async function pruneOnce(env: Env, now = Date.now()): Promise<PruneResult
     env.DB.prepare(
       "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ?1 AND routed_at IS NOT NULL ORDER BY received_at LIMIT ?2)",
     ).bind(cutoff, PRUNE_BATCH),
-    env.DB.prepare("DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at < ?1 LIMIT ?2)").bind(now, PRUNE_BATCH),
+    env.DB.prepare(
+      "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at < ?1 LIMIT ?2)",
+    ).bind(now, PRUNE_BATCH),
   ]);
-  const ended = await env.DB.prepare("SELECT id FROM runs WHERE ended_at IS NOT NULL AND ended_at < ?1 ORDER BY ended_at LIMIT ?2")
+  const ended = await env.DB.prepare(
+    "SELECT id FROM runs WHERE ended_at IS NOT NULL AND ended_at < ?1 ORDER BY ended_at LIMIT ?2",
+  )
     .bind(cutoff, PURGE_RUNS_BATCH)
     .all<{ id: string }>();
   const purged: string[] = [];
@@ -56,6 +60,9 @@ export async function pruneOnce(env: Env, now = Date.now()): Promise<PruneResult
       }
     }),
   );
-  if (purged.length > 0) await env.DB.prepare("DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?1))").bind(JSON.stringify(purged)).run();
+  if (purged.length > 0)
+    await env.DB.prepare("DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?1))")
+      .bind(JSON.stringify(purged))
+      .run();
   return { events: events?.meta.changes ?? 0, runs: purged.length, idempotencyKeys: keys?.meta.changes ?? 0 };
 }

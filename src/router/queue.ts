@@ -24,12 +24,19 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
     try {
       const { events, unreadable } = await readEvents(env.DB, ids);
       for (const bad of unreadable) await markRouteFailed(env.DB, [bad.id], bad.error, true);
-      if (events.length + unreadable.length < ids.length) console.error(`stepwise: ${ids.length - events.length - unreadable.length} queued event(s) are not in the events table`);
+      if (events.length + unreadable.length < ids.length)
+        console.error(
+          `stepwise: ${ids.length - events.length - unreadable.length} queued event(s) are not in the events table`,
+        );
       await routeEvents(env, events);
       message.ack();
     } catch (error) {
       console.error(`stepwise: routing message ${message.id} failed; the queue retries it`, error);
-      await markRouteFailed(env.DB, ids, error instanceof Error ? `${error.name}: ${error.message}` : String(error)).catch(() => undefined);
+      await markRouteFailed(
+        env.DB,
+        ids,
+        error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      ).catch(() => undefined);
       message.retry();
     }
   }

@@ -29,7 +29,6 @@ interface PlannedRun {
   idempotencyKey?: string;
 }
 
-
 /**
  * Hands events to the WaitIndex of their name, which resumes the runs waiting for them. Names no
  * run waits for (most traffic) cost one D1 read per batch and no call (see db/wait-names.ts).
@@ -37,16 +36,29 @@ interface PlannedRun {
 async function deliverToWaits(env: Env, events: StoredEvent[]): Promise<void> {
   const listened = await listenedNames(env.DB, [...new Set(events.map((event) => event.name))]);
   const byName = new Map<string, StoredEvent[]>();
-  for (const event of events) if (listened.has(event.name)) byName.set(event.name, [...(byName.get(event.name) ?? []), event]);
+  for (const event of events)
+    if (listened.has(event.name)) byName.set(event.name, [...(byName.get(event.name) ?? []), event]);
   await Promise.all(
-    [...byName].map(([name, named]) => waitIndex(env, name).deliver(named.map((event) => ({ event: toRunEvent(event), receivedAt: event.receivedAt })))),
+    [...byName].map(([name, named]) =>
+      waitIndex(env, name).deliver(named.map((event) => ({ event: toRunEvent(event), receivedAt: event.receivedAt }))),
+    ),
   );
 }
 
 /** For a function that debounces or batches its events, the EventCollector that holds this one. */
-function collectorFor(env: Env, functionId: string, config: FunctionConfig, event: StoredEvent): { stub: DurableObjectStub<EventCollector>; spec: CollectorSpec } | undefined {
+function collectorFor(
+  env: Env,
+  functionId: string,
+  config: FunctionConfig,
+  event: StoredEvent,
+): { stub: DurableObjectStub<EventCollector>; spec: CollectorSpec } | undefined {
   const spec: CollectorSpec | undefined = config?.debounce
-    ? { kind: "debounce", functionId, periodMs: toMs(config.debounce.period), ...(config.debounce.timeout !== undefined ? { timeoutMs: toMs(config.debounce.timeout) } : {}) }
+    ? {
+        kind: "debounce",
+        functionId,
+        periodMs: toMs(config.debounce.period),
+        ...(config.debounce.timeout !== undefined ? { timeoutMs: toMs(config.debounce.timeout) } : {}),
+      }
     : config?.batchEvents
       ? { kind: "batch", functionId, maxSize: config.batchEvents.maxSize, timeoutMs: toMs(config.batchEvents.timeout) }
       : undefined;
@@ -67,7 +79,13 @@ async function plan(env: Env, events: StoredEvent[]): Promise<PlannedRun[]> {
   for (const event of events) {
     for (const match of matchFunctions(functions, event)) {
       const runId = await runIdFor(match.fn.id, event);
-      planned.push({ runId, functionId: match.fn.id, config: match.fn.config, event, ...(match.idempotencyKey !== undefined ? { idempotencyKey: match.idempotencyKey } : {}) });
+      planned.push({
+        runId,
+        functionId: match.fn.id,
+        config: match.fn.config,
+        event,
+        ...(match.idempotencyKey !== undefined ? { idempotencyKey: match.idempotencyKey } : {}),
+      });
     }
   }
   return planned;

@@ -26,7 +26,13 @@ import { registerApp } from "../core/apps/register.ts";
 import { runObject } from "../core/objects.ts";
 
 const runIdSchema = z.string().regex(RUN_ID_PATTERN, "not a run id");
-const invokeSchema = z.object({ functionId: z.string().min(1), data: z.record(z.string(), z.unknown()).refine(shallowEnough.check, { error: `the data ${shallowEnough.error}` }).default({}) });
+const invokeSchema = z.object({
+  functionId: z.string().min(1),
+  data: z
+    .record(z.string(), z.unknown())
+    .refine(shallowEnough.check, { error: `the data ${shallowEnough.error}` })
+    .default({}),
+});
 const listRunsSchema = z
   .object({
     functionId: z.string().min(1).optional(),
@@ -59,7 +65,8 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> implements StepwiseBindin
   async invoke(functionId: string, data?: Record<string, unknown>): Promise<RpcAnswer<{ runId: string }>> {
     return answering(async () => {
       const input = parseInput(invokeSchema, { functionId, data }, "invoke arguments");
-      if (!(await getFunction(this.env, input.functionId))) throw functionNotFound(`No function "${input.functionId}" is registered`);
+      if (!(await getFunction(this.env, input.functionId)))
+        throw functionNotFound(`No function "${input.functionId}" is registered`);
       const tooLarge = oversizedData(input.data, maxEventBytes(this.env));
       if (tooLarge) throw payloadTooLarge(tooLarge, "payload_too_large");
       return { runId: await invokeFunction(this.env, input.functionId, input.data) };
@@ -79,7 +86,8 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> implements StepwiseBindin
     return answering(async () => {
       const input = parseInput(listRunsSchema, filter, "run filter");
       const cursor = input.cursor ? decodeCursor(input.cursor) : undefined;
-      if (input.cursor && !cursor) throw invalidInput(`Invalid run filter: cursor "${input.cursor}" is not one this API gave out`);
+      if (input.cursor && !cursor)
+        throw invalidInput(`Invalid run filter: cursor "${input.cursor}" is not one this API gave out`);
       const page = await listRuns(this.env.DB, { ...input, cursor });
       return { runs: page.items.map(runSummary), ...(page.next ? { nextCursor: encodeCursor(page.next) } : {}) };
     });

@@ -16,13 +16,17 @@ class RpcRefusal extends Error {
 }
 
 /** An argument failed its schema; the message lists the zod issues. */
-export const invalidInput = (message: string): RpcRefusal => new RpcRefusal({ code: "invalid_request", status: 400, message });
+export const invalidInput = (message: string): RpcRefusal =>
+  new RpcRefusal({ code: "invalid_request", status: 400, message });
 /** The function named does not exist in this Stepwise. */
-export const functionNotFound = (message: string): RpcRefusal => new RpcRefusal({ code: "function_not_found", status: 404, message });
+export const functionNotFound = (message: string): RpcRefusal =>
+  new RpcRefusal({ code: "function_not_found", status: 404, message });
 /** An event (or invoked data) is larger than the configured limit; nothing in the call was accepted. */
-export const payloadTooLarge = (message: string, code: "event_too_large" | "payload_too_large"): RpcRefusal => new RpcRefusal({ code, status: 413, message });
+export const payloadTooLarge = (message: string, code: "event_too_large" | "payload_too_large"): RpcRefusal =>
+  new RpcRefusal({ code, status: 413, message });
 /** The app could not be registered: unreachable, invalid functions, or ids another app owns. */
-export const appRegistrationFailed = (code: string, status: number, message: string): RpcRefusal => new RpcRefusal({ code, status, message });
+export const appRegistrationFailed = (code: string, status: number, message: string): RpcRefusal =>
+  new RpcRefusal({ code, status, message });
 
 /**
  * Runs an RPC method's body and answers with its value, or with the refusal it threw (a schema

@@ -20,7 +20,9 @@ export async function relistenOnce(env: Env): Promise<{ asked: number; done: boo
   const cursor = await env.DB.prepare("SELECT after FROM wait_names_upgrade WHERE id = 1").first();
   if (!cursor) return { asked: 0, done: true };
   const { after } = cursorSchema.parse(cursor);
-  const page = await env.DB.prepare("SELECT id FROM runs WHERE ended_at IS NULL AND id > ?1 ORDER BY id LIMIT ?2").bind(after, RELISTEN_PAGE).all();
+  const page = await env.DB.prepare("SELECT id FROM runs WHERE ended_at IS NULL AND id > ?1 ORDER BY id LIMIT ?2")
+    .bind(after, RELISTEN_PAGE)
+    .all();
   const ids = page.results.map((row) => idSchema.parse(row).id);
   if (ids.length === 0) {
     await env.DB.prepare("DELETE FROM wait_names_upgrade").run();
@@ -29,8 +31,13 @@ export async function relistenOnce(env: Env): Promise<{ asked: number; done: boo
   const asked = await Promise.allSettled(ids.map((id) => runObject(env, id).relisten()));
   // The page goes as far as the first run that did not answer; the next tick asks it again.
   const failed = asked.findIndex((result) => result.status === "rejected");
-  if (failed !== -1) console.error(`stepwise: run ${ids[failed]} could not register its waits again; the next tick asks again`, (asked[failed] as PromiseRejectedResult).reason);
+  if (failed !== -1)
+    console.error(
+      `stepwise: run ${ids[failed]} could not register its waits again; the next tick asks again`,
+      (asked[failed] as PromiseRejectedResult).reason,
+    );
   const reached = failed === -1 ? ids.at(-1) : failed > 0 ? ids[failed - 1] : undefined;
-  if (reached !== undefined) await env.DB.prepare("UPDATE wait_names_upgrade SET after = ?1 WHERE id = 1").bind(reached).run();
+  if (reached !== undefined)
+    await env.DB.prepare("UPDATE wait_names_upgrade SET after = ?1 WHERE id = 1").bind(reached).run();
   return { asked: ids.length, done: false };
 }

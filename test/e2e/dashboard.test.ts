@@ -12,7 +12,14 @@ import { chromiumPath, hasChromium } from "./browser.ts";
 import { freePort, startDevServer, type DevServer } from "./dev-server.ts";
 
 const KEY = "e2e-dashboard-key";
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--no-first-run",
+];
 const SEND_FORM = "form[action='/dashboard/events/send']";
 const shots = process.env.STEPWISE_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), "stepwise-shots-"));
 
@@ -56,7 +63,10 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     await page.click("button[type=submit]");
     await page.getByRole("heading", { name: "Runs" }).waitFor();
     const cookies = await page.context().cookies();
-    expect(cookies.find((cookie) => cookie.name === "stepwise_session")).toMatchObject({ httpOnly: true, sameSite: "Strict" });
+    expect(cookies.find((cookie) => cookie.name === "stepwise_session")).toMatchObject({
+      httpOnly: true,
+      sameSite: "Strict",
+    });
   });
 
   it("sends an event from the form and shows its run appear and complete live", async () => {
@@ -78,7 +88,10 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     await page.goto(`${server.url}/dashboard/events`);
     await page.click("summary:has-text('Send a test event')");
     await page.fill(`${SEND_FORM} input[name=name]`, `xss/<img src=x onerror="window.__xss=1">`);
-    await page.fill(`${SEND_FORM} textarea[name=data]`, JSON.stringify({ html: "<script>window.__xss=2;alert('xss')</script>" }));
+    await page.fill(
+      `${SEND_FORM} textarea[name=data]`,
+      JSON.stringify({ html: "<script>window.__xss=2;alert('xss')</script>" }),
+    );
     await page.click("button:has-text('Send event')");
     await page.waitForURL(/\/dashboard\/events\/[0-9A-Z]{26}$/);
     await page.getByText(`<script>window.__xss=2;alert('xss')</script>`).waitFor();
@@ -91,7 +104,10 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
 
   it("opens a failed run, shows its retries, and replays it", async () => {
     await page.goto(`${server.url}/dashboard/functions/analyze-document`);
-    await page.fill("textarea[name=data]", JSON.stringify({ documentId: "doc-7", text: "quarterly report draft", failLlmTimes: 9 }));
+    await page.fill(
+      "textarea[name=data]",
+      JSON.stringify({ documentId: "doc-7", text: "quarterly report draft", failLlmTimes: 9 }),
+    );
     await page.click("button:has-text('Invoke')");
     await page.waitForURL(/\/dashboard\/runs\/[0-9A-Z]{26}\?done=invoked$/);
     const failedUrl = page.url().replace(/\?.*$/, "");
@@ -122,7 +138,8 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
 
   it("lists the runs with their statuses, in light and dark", async () => {
     await page.goto(`${server.url}/dashboard/runs`);
-    for (const status of ["completed", "failed", "cancelled"]) await page.locator(`.counts .badge.s-${status}`).waitFor();
+    for (const status of ["completed", "failed", "cancelled"])
+      await page.locator(`.counts .badge.s-${status}`).waitFor();
     await page.screenshot({ path: join(shots, "runs.png") });
     await page.emulateMedia({ colorScheme: "dark" });
     await page.goto(`${server.url}/dashboard/runs`);

@@ -14,10 +14,14 @@ const outdir = mkdtempSync(join(tmpdir(), "stepwise-dry-run-"));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 function dryRun(): { output: string; bundle: string } {
-  const result = spawnSync(process.execPath, ["node_modules/wrangler/bin/wrangler.js", "deploy", "--dry-run", "--outdir", outdir], {
-    encoding: "utf8",
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
-  });
+  const result = spawnSync(
+    process.execPath,
+    ["node_modules/wrangler/bin/wrangler.js", "deploy", "--dry-run", "--outdir", outdir],
+    {
+      encoding: "utf8",
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
+    },
+  );
   const output = `${result.stdout}${result.stderr}`;
   if (result.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${output}`);
   return { output, bundle: readFileSync(join(outdir, "index.js"), "utf8") };
@@ -32,7 +36,20 @@ describe("the deployable Worker", () => {
   });
 
   it("binds every object, the queue and the database", () => {
-    for (const binding of ["RUN", "RUN_INDEX", "SWEEPER", "CRON", "WAITS", "BULK", "LIMITS", "GATES", "COLLECTORS", "EVENTS", "DB"]) expect(output).toContain(`env.${binding} `);
+    for (const binding of [
+      "RUN",
+      "RUN_INDEX",
+      "SWEEPER",
+      "CRON",
+      "WAITS",
+      "BULK",
+      "LIMITS",
+      "GATES",
+      "COLLECTORS",
+      "EVENTS",
+      "DB",
+    ])
+      expect(output).toContain(`env.${binding} `);
   });
 
   it("carries none of the example functions", () => {

@@ -14,24 +14,56 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const PLACEHOLDER = "00000000-0000-0000-0000-000000000000";
 
-function stepwise(args: string[], fake?: Record<string, string>, edit = (toml: string) => toml): { status: number; output: string; calls: string[][]; config: string } {
+function stepwise(
+  args: string[],
+  fake?: Record<string, string>,
+  edit = (toml: string) => toml,
+): { status: number; output: string; calls: string[][]; config: string } {
   const config = join(dir, `wrangler-${Math.random().toString(36).slice(2)}.toml`);
   writeFileSync(config, edit(readFileSync("wrangler.toml", "utf8")));
   const log = `${config}.calls`;
-  const env = { ...process.env, WRANGLER_SEND_METRICS: "false", ...(fake ? { STEPWISE_WRANGLER: resolve("test/e2e/fixtures/fake-wrangler.mjs"), FAKE_WRANGLER_LOG: log, ...fake } : {}) };
-  const result = spawnSync(process.execPath, ["cli/stepwise.mjs", ...args, ...(fake ? ["-c", config] : [])], { encoding: "utf8", env });
-  const calls = fake ? readFileSync(log, { encoding: "utf8", flag: "a+" }).split("\n").filter(Boolean).map((line) => JSON.parse(line) as string[]) : [];
-  return { status: result.status ?? 1, output: `${result.stdout}${result.stderr}`, calls, config: readFileSync(config, "utf8") };
+  const env = {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    ...(fake
+      ? { STEPWISE_WRANGLER: resolve("test/e2e/fixtures/fake-wrangler.mjs"), FAKE_WRANGLER_LOG: log, ...fake }
+      : {}),
+  };
+  const result = spawnSync(process.execPath, ["cli/stepwise.mjs", ...args, ...(fake ? ["-c", config] : [])], {
+    encoding: "utf8",
+    env,
+  });
+  const calls = fake
+    ? readFileSync(log, { encoding: "utf8", flag: "a+" })
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as string[])
+    : [];
+  return {
+    status: result.status ?? 1,
+    output: `${result.stdout}${result.stderr}`,
+    calls,
+    config: readFileSync(config, "utf8"),
+  };
 }
 
 const KEYS = "STEPWISE_API_KEYS,STEPWISE_EVENT_KEYS";
-const verbs = (calls: string[][]) => calls.map((call) => call.filter((arg) => !arg.startsWith("-") && !arg.endsWith(".toml")).join(" "));
+const verbs = (calls: string[][]) =>
+  calls.map((call) => call.filter((arg) => !arg.startsWith("-") && !arg.endsWith(".toml")).join(" "));
 
 describe("stepwise deploy", () => {
   it("--dry-run prints every step and runs only wrangler deploy --dry-run", () => {
     const { status, output } = stepwise(["deploy", "--dry-run"]);
     expect(status).toBe(0);
-    for (const step of ["secret list", "d1 list", "d1 create stepwise", "queues info stepwise-events", "d1 migrations apply DB --remote", "deploy -c"]) expect(output).toContain(`wrangler ${step}`);
+    for (const step of [
+      "secret list",
+      "d1 list",
+      "d1 create stepwise",
+      "queues info stepwise-events",
+      "d1 migrations apply DB --remote",
+      "deploy -c",
+    ])
+      expect(output).toContain(`wrangler ${step}`);
     expect(output).toContain("--dry-run: exiting now.");
     expect(output).toContain("nothing was created, migrated or deployed");
   });
@@ -47,7 +79,15 @@ describe("stepwise deploy", () => {
   it("creates the database and the queue when missing, writes the database id, migrates, deploys", () => {
     const { status, output, calls, config } = stepwise(["deploy"], { FAKE_SECRETS: KEYS });
     expect(status, output).toBe(0);
-    expect(verbs(calls)).toEqual(["secret list json", "d1 list", "d1 create stepwise", "queues info stepwise-events", "queues create stepwise-events", "d1 migrations apply DB", "deploy"]);
+    expect(verbs(calls)).toEqual([
+      "secret list json",
+      "d1 list",
+      "d1 create stepwise",
+      "queues info stepwise-events",
+      "queues create stepwise-events",
+      "d1 migrations apply DB",
+      "deploy",
+    ]);
     expect(calls.find((call) => call[1] === "migrations")).toContain("--remote");
     expect(config).toContain('database_id = "5f0c1c5e-1111-4222-8333-944455556666"');
     expect(config).not.toContain(PLACEHOLDER);
@@ -55,14 +95,26 @@ describe("stepwise deploy", () => {
 
   it("uses what exists and creates nothing", () => {
     const databases = JSON.stringify([{ uuid: "0a0b0c0d-0000-4000-8000-000000000001", name: "stepwise" }]);
-    const { status, calls, config } = stepwise(["deploy"], { FAKE_SECRETS: KEYS, FAKE_DATABASES: databases, FAKE_QUEUES: "stepwise-events" });
+    const { status, calls, config } = stepwise(["deploy"], {
+      FAKE_SECRETS: KEYS,
+      FAKE_DATABASES: databases,
+      FAKE_QUEUES: "stepwise-events",
+    });
     expect(status).toBe(0);
-    expect(verbs(calls)).toEqual(["secret list json", "d1 list", "queues info stepwise-events", "d1 migrations apply DB", "deploy"]);
+    expect(verbs(calls)).toEqual([
+      "secret list json",
+      "d1 list",
+      "queues info stepwise-events",
+      "d1 migrations apply DB",
+      "deploy",
+    ]);
     expect(config).toContain('database_id = "0a0b0c0d-0000-4000-8000-000000000001"');
   });
 
   it("refuses a config that would deploy the open development mode", () => {
-    const { status, output, calls } = stepwise(["deploy"], { FAKE_SECRETS: KEYS }, (toml) => toml.replace('STEPWISE_ENV = "production"', 'STEPWISE_ENV = "development"'));
+    const { status, output, calls } = stepwise(["deploy"], { FAKE_SECRETS: KEYS }, (toml) =>
+      toml.replace('STEPWISE_ENV = "production"', 'STEPWISE_ENV = "development"'),
+    );
     expect(status).toBe(1);
     expect(output).toContain('STEPWISE_ENV = "development", which leaves the API open');
     expect(calls).toEqual([]);

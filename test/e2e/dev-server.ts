@@ -11,7 +11,9 @@ export async function freePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -23,11 +25,15 @@ export interface DevServer {
 
 /** Starts the dev server (extra arguments go to wrangler dev) and resolves once it answers. */
 export async function startDevServer(stateDir: string, port: number, extraArgs: string[] = []): Promise<DevServer> {
-  const child: ChildProcess = spawn(process.execPath, ["scripts/dev.mjs", "--port", String(port), "--ip", "127.0.0.1", ...extraArgs], {
-    env: { ...process.env, STEPWISE_STATE_DIR: stateDir, WRANGLER_SEND_METRICS: "false" },
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["scripts/dev.mjs", "--port", String(port), "--ip", "127.0.0.1", ...extraArgs],
+    {
+      env: { ...process.env, STEPWISE_STATE_DIR: stateDir, WRANGLER_SEND_METRICS: "false" },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));

@@ -28,7 +28,9 @@ async function allRuns(url: string, functionId: string): Promise<RunRow[]> {
   const runs: RunRow[] = [];
   let cursor = "";
   do {
-    const page = await getJson<{ runs: RunRow[]; nextCursor?: string }>(`${url}/v1/runs?function=${functionId}&limit=200${cursor ? `&cursor=${cursor}` : ""}`);
+    const page = await getJson<{ runs: RunRow[]; nextCursor?: string }>(
+      `${url}/v1/runs?function=${functionId}&limit=200${cursor ? `&cursor=${cursor}` : ""}`,
+    );
     runs.push(...page.runs);
     cursor = page.nextCursor ?? "";
   } while (cursor);
@@ -44,7 +46,11 @@ describe("events across a restart", () => {
       name: "user/signed-up",
       data: { userId: `bulk-${i}`, email: `bulk-${i}@example.com`, followUpAfter: "30 days" },
     }));
-    const response = await fetch(`${server.url}/v1/events`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(events) });
+    const response = await fetch(`${server.url}/v1/events`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(events),
+    });
     expect(response.status).toBe(202);
     const { ids } = (await response.json()) as { ids: string[] };
     expect(new Set(ids).size).toBe(5_000);
@@ -70,13 +76,19 @@ describe("the official inngest client", () => {
     const inngest = new Inngest({ id: "legacy-app", eventKey: "local-dev-key", baseUrl: `${server!.url}/` });
     const { ids } = await inngest.send([
       { name: "user/signed-up", data: { userId: "inngest-1", email: "i1@example.com", followUpAfter: "30 days" } },
-      { name: "user/signed-up", data: { userId: "inngest-2", email: "i2@example.com", followUpAfter: "30 days" }, id: "inngest-dedup-2" },
+      {
+        name: "user/signed-up",
+        data: { userId: "inngest-2", email: "i2@example.com", followUpAfter: "30 days" },
+        id: "inngest-dedup-2",
+      },
     ]);
     expect(ids).toHaveLength(2);
     expect(ids[1]).toBe("inngest-dedup-2");
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const started = await Promise.all(ids.map(async (id) => (await getJson<{ runs: unknown[] }>(`${server!.url}/v1/events/${id}`)).runs.length));
+      const started = await Promise.all(
+        ids.map(async (id) => (await getJson<{ runs: unknown[] }>(`${server!.url}/v1/events/${id}`)).runs.length),
+      );
       if (started.every((n) => n === 1)) break;
       if (Date.now() > deadline) throw new Error(`runs started per event: ${started.join(", ")}`);
       await new Promise((resolve) => setTimeout(resolve, 250));

@@ -20,7 +20,11 @@ let appPort: number;
 let client: TestClient;
 
 const post = async (name: string, data: Record<string, unknown>): Promise<string[]> => {
-  const response = await fetch(`${stepwise.url}/v1/events`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name, data }) });
+  const response = await fetch(`${stepwise.url}/v1/events`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name, data }),
+  });
   return ((await response.json()) as { ids: string[] }).ids;
 };
 /** Sends an event and returns the run it started. */
@@ -28,7 +32,12 @@ const send = async (name: string, data: Record<string, unknown>): Promise<string
   const ids = await post(name, data);
   let runId: string | undefined;
   await expect
-    .poll(async () => (runId = ((await (await fetch(`${stepwise.url}/v1/events/${ids[0]}`)).json()) as { runs: { id: string }[] }).runs[0]?.id), { timeout: 15_000 })
+    .poll(
+      async () =>
+        (runId = ((await (await fetch(`${stepwise.url}/v1/events/${ids[0]}`)).json()) as { runs: { id: string }[] })
+          .runs[0]?.id),
+      { timeout: 15_000 },
+    )
     .toBeDefined();
   return runId!;
 };
@@ -51,7 +60,13 @@ describe("functions on a Node HTTP server", () => {
   it("the app registers itself on PUT: Stepwise reads its signed manifest", async () => {
     const response = await fetch(app!.url, { method: "PUT" });
     expect(response.status).toBe(201);
-    expect(await response.json()).toMatchObject({ app: { id: "node-app", target: { url: app!.url }, functions: ["node-parallel", "node-waiter", "node-invoker", "node-resilient"] } });
+    expect(await response.json()).toMatchObject({
+      app: {
+        id: "node-app",
+        target: { url: app!.url },
+        functions: ["node-parallel", "node-waiter", "node-invoker", "node-resilient"],
+      },
+    });
   });
 
   it("runs parallel steps, waits for an event and invokes an embedded function", async () => {
@@ -68,7 +83,13 @@ describe("functions on a Node HTTP server", () => {
   it("answers an unsigned or wrongly signed call with 401", async () => {
     const body = JSON.stringify({ version: 1 });
     expect((await fetch(app!.url, { method: "POST", body })).status).toBe(401);
-    const forged = await fetch(app!.url, { method: "POST", body, headers: { [SIGNATURE_HEADER]: await sign(body, "someone-elses-key-0123456789", Date.now(), { request: "POST" }) } });
+    const forged = await fetch(app!.url, {
+      method: "POST",
+      body,
+      headers: {
+        [SIGNATURE_HEADER]: await sign(body, "someone-elses-key-0123456789", Date.now(), { request: "POST" }),
+      },
+    });
     expect(forged.status).toBe(401);
   });
 
@@ -80,9 +101,12 @@ describe("functions on a Node HTTP server", () => {
     await expect
       .poll(
         async () => {
-          const { history } = (await (await fetch(`${stepwise.url}/v1/runs/${runId}/history`)).json()) as { history: { type: string; error?: { message: string } }[] };
+          const { history } = (await (await fetch(`${stepwise.url}/v1/runs/${runId}/history`)).json()) as {
+            history: { type: string; error?: { message: string } }[];
+          };
           // The call after the sleep replays the function, which would run "second" in it: that attempt fails.
-          return history.find((entry) => entry.type === "run.retrying" || entry.type === "step.retrying")?.error?.message;
+          return history.find((entry) => entry.type === "run.retrying" || entry.type === "step.retrying")?.error
+            ?.message;
         },
         { timeout: 20_000, interval: 200 },
       )

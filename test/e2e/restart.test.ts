@@ -55,7 +55,9 @@ describe("restart of the dev server", () => {
     // Under the 1,000 steps a run may take, and enough that the kill finds it mid-way.
     const itemIds = Array.from({ length: 900 }, (_, i) => `item-${i}`);
     const runId = await client.invoke("process-items", { batchId: "mid-drive", itemIds });
-    await client.waitUntil(runId, (run) => run.steps.some((step) => step.status === "completed"), { timeoutMs: 60_000 });
+    await client.waitUntil(runId, (run) => run.steps.some((step) => step.status === "completed"), {
+      timeoutMs: 60_000,
+    });
 
     await server.stop();
     server = await startDevServer(stateDir, port);

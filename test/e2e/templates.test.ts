@@ -19,12 +19,23 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const quiet = { WRANGLER_SEND_METRICS: "false", npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false" };
+const quiet = {
+  WRANGLER_SEND_METRICS: "false",
+  npm_config_update_notifier: "false",
+  npm_config_fund: "false",
+  npm_config_audit: "false",
+};
 
 function run(command: string, args: string[], cwd: string): string {
   try {
     // Without colour codes, so the output can be read.
-    const output = execFileSync(command, args, { cwd, encoding: "utf8", stdio: "pipe", env: { ...process.env, ...quiet }, maxBuffer: 64 * 1024 * 1024 });
+    const output = execFileSync(command, args, {
+      cwd,
+      encoding: "utf8",
+      stdio: "pipe",
+      env: { ...process.env, ...quiet },
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return output.replace(/\x1b\[[0-9;]*m/g, "");
   } catch (error) {
     const failed = error as { stdout?: string; stderr?: string };
@@ -35,8 +46,13 @@ function run(command: string, args: string[], cwd: string): string {
 /** Copies a template out of the tree and installs the packed Stepwise into it. */
 function install(template: string): string {
   const dir = join(work, template);
-  cpSync(resolve("templates", template), dir, { recursive: true, filter: (path) => !/(^|\/)(node_modules|\.wrangler)(\/|$)/.test(path) });
-  const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+  cpSync(resolve("templates", template), dir, {
+    recursive: true,
+    filter: (path) => !/(^|\/)(node_modules|\.wrangler)(\/|$)/.test(path),
+  });
+  const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+    dependencies: Record<string, string>;
+  };
   manifest.dependencies.stepwise = `file:${tarball}`;
   writeFileSync(join(dir, "package.json"), JSON.stringify(manifest, null, 2));
   run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], dir);
@@ -46,7 +62,12 @@ function install(template: string): string {
 /** `npm run dev` of a template on a free port; resolves once it answers. */
 async function dev(dir: string): Promise<string> {
   const port = await freePort();
-  const child = spawn("npm", ["run", "dev", "--", "--port", String(port), "--ip", "127.0.0.1"], { cwd: dir, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...quiet } });
+  const child = spawn("npm", ["run", "dev", "--", "--port", String(port), "--ip", "127.0.0.1"], {
+    cwd: dir,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...quiet },
+  });
   servers.push(child);
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -55,7 +76,13 @@ async function dev(dir: string): Promise<string> {
   const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`npm run dev exited:\n${output}`);
-    if (await fetch(url).then(() => true, () => false)) return url;
+    if (
+      await fetch(url).then(
+        () => true,
+        () => false,
+      )
+    )
+      return url;
     if (Date.now() > deadline) throw new Error(`npm run dev did not answer in 90 s:\n${output}`);
     await new Promise((done) => setTimeout(done, 250));
   }
@@ -81,10 +108,20 @@ beforeAll(() => {
 describe("the packed package", () => {
   it("ships compiled JavaScript, types, the migrations and the command, and no sources or tests", () => {
     const files = run("tar", ["tzf", tarball], work).split("\n");
-    for (const file of ["package/dist/sdk/index.js", "package/dist/sdk/index.d.ts", "package/dist/src/worker.js", "package/dist/sdk/testing/index.js", "package/dist/sdk/node.js", "package/cli/stepwise.mjs", "package/migrations/0001_runs.sql"]) {
+    for (const file of [
+      "package/dist/sdk/index.js",
+      "package/dist/sdk/index.d.ts",
+      "package/dist/src/worker.js",
+      "package/dist/sdk/testing/index.js",
+      "package/dist/sdk/node.js",
+      "package/cli/stepwise.mjs",
+      "package/migrations/0001_runs.sql",
+    ]) {
       expect(files).toContain(file);
     }
-    expect(files.filter((file) => /\.test\.|\/examples\/|dist\/src\/dev\.|\.ts$/.test(file) && !file.endsWith(".d.ts"))).toEqual([]);
+    expect(
+      files.filter((file) => /\.test\.|\/examples\/|dist\/src\/dev\.|\.ts$/.test(file) && !file.endsWith(".d.ts")),
+    ).toEqual([]);
   });
 });
 
@@ -106,9 +143,24 @@ describe("templates/embedded, installed from the tarball", () => {
 
   it("npm run dev runs hello: an app/hello event greets after the sleep", async () => {
     const url = await dev(dir);
-    const sent = (await (await fetch(`${url}/v1/events`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "app/hello", data: { name: "Ada" } }) })).json()) as { ids: string[] };
-    const event = await poll(async () => (await (await fetch(`${url}/v1/events/${sent.ids[0]}`)).json()) as { runs: { id: string }[] }, (answer) => answer.runs.length === 1, "the event's run");
-    const run = await poll(async () => (await (await fetch(`${url}/v1/runs/${event.runs[0]!.id}`)).json()) as { status: string; output?: unknown }, (answer) => answer.status === "completed", "the run");
+    const sent = (await (
+      await fetch(`${url}/v1/events`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "app/hello", data: { name: "Ada" } }),
+      })
+    ).json()) as { ids: string[] };
+    const event = await poll(
+      async () => (await (await fetch(`${url}/v1/events/${sent.ids[0]}`)).json()) as { runs: { id: string }[] },
+      (answer) => answer.runs.length === 1,
+      "the event's run",
+    );
+    const run = await poll(
+      async () =>
+        (await (await fetch(`${url}/v1/runs/${event.runs[0]!.id}`)).json()) as { status: string; output?: unknown },
+      (answer) => answer.status === "completed",
+      "the run",
+    );
     expect(run.output).toEqual({ greeting: "Hello, Ada" });
   }, 150_000);
 });
@@ -139,7 +191,11 @@ describe("templates/app, installed from the tarball", () => {
     expect(registered.status).toBe(200);
     expect(await registered.json()).toMatchObject({ app: { id: "my-app", functions: ["send-welcome"] } });
     expect((await fetch(`${url}/signup?email=ada@example.com`, { method: "POST" })).status).toBe(202);
-    const { runs } = await poll(async () => (await (await fetch(`${url}/runs`)).json()) as { runs: { status: string; createdAt: string }[] }, (page) => page.runs[0]?.status === "completed", "the app's run");
+    const { runs } = await poll(
+      async () => (await (await fetch(`${url}/runs`)).json()) as { runs: { status: string; createdAt: string }[] },
+      (page) => page.runs[0]?.status === "completed",
+      "the app's run",
+    );
     expect(runs[0]?.createdAt).toMatch(/^\d{4}-\d\d-\d\dT/);
   }, 150_000);
 });

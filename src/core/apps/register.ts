@@ -20,19 +20,35 @@ export type RegisterResult =
   | { ok: true; app: RegisteredApp["app"] }
   | { ok: false; status: 400 | 409 | 502 | 503; code: string; message: string; issues?: z.core.$ZodIssue[] };
 
-const refuse = (status: 400 | 409 | 502 | 503, code: string, message: string, issues?: z.core.$ZodIssue[]): RegisterResult => ({ ok: false, status, code, message, ...(issues ? { issues } : {}) });
+const refuse = (
+  status: 400 | 409 | 502 | 503,
+  code: string,
+  message: string,
+  issues?: z.core.$ZodIssue[],
+): RegisterResult => ({ ok: false, status, code, message, ...(issues ? { issues } : {}) });
 
 /** Each function of a manifest validated, or the issues, their paths naming the function. */
-function validateFunctions(manifest: z.infer<typeof appManifestSchema>): { functions: { id: string; config: FunctionConfig; triggers: Trigger[] }[]; issues: z.core.$ZodIssue[] } {
+function validateFunctions(manifest: z.infer<typeof appManifestSchema>): {
+  functions: { id: string; config: FunctionConfig; triggers: Trigger[] }[];
+  issues: z.core.$ZodIssue[];
+} {
   const issues: z.core.$ZodIssue[] = [];
   const functions: { id: string; config: FunctionConfig; triggers: Trigger[] }[] = [];
   manifest.functions.forEach((fn, index) => {
     const config = functionConfigSchema.safeParse(fn.config);
     const triggers = z.array(triggerSchema).safeParse(fn.triggers);
     const at = (path: PropertyKey[]) => ["functions", index, ...path];
-    if (!config.success) issues.push(...config.error.issues.map((issue) => ({ ...issue, path: at(["config", ...issue.path]) })));
-    if (!triggers.success) issues.push(...triggers.error.issues.map((issue) => ({ ...issue, path: at(["triggers", ...issue.path]) })));
-    if (config.success && config.data.id !== fn.id) issues.push({ code: "custom", message: `config.id "${config.data.id}" differs from the function's id "${fn.id}"`, path: at(["id"]), input: fn.id });
+    if (!config.success)
+      issues.push(...config.error.issues.map((issue) => ({ ...issue, path: at(["config", ...issue.path]) })));
+    if (!triggers.success)
+      issues.push(...triggers.error.issues.map((issue) => ({ ...issue, path: at(["triggers", ...issue.path]) })));
+    if (config.success && config.data.id !== fn.id)
+      issues.push({
+        code: "custom",
+        message: `config.id "${config.data.id}" differs from the function's id "${fn.id}"`,
+        path: at(["id"]),
+        input: fn.id,
+      });
     if (config.success && triggers.success) functions.push({ id: fn.id, config: config.data, triggers: triggers.data });
   });
   return { functions, issues };
@@ -41,30 +57,66 @@ function validateFunctions(manifest: z.infer<typeof appManifestSchema>): { funct
 /** Reads, validates and stores the app at `target`. */
 export async function registerApp(env: Env, target: AppTarget, now = Date.now()): Promise<RegisterResult> {
   const unsafe = "url" in target && env.STEPWISE_ENV !== "development" ? unsafeAppUrl(target.url) : null;
-  if (unsafe && "url" in target) return refuse(400, "app_url_refused", `Stepwise will not call ${target.url.slice(0, 300)}: ${unsafe}`);
+  if (unsafe && "url" in target)
+    return refuse(400, "app_url_refused", `Stepwise will not call ${target.url.slice(0, 300)}: ${unsafe}`);
   if ("binding" in target && !bindingNamed(env, target.binding)) {
-    return refuse(400, "unknown_binding", `This Stepwise Worker has no service binding "${target.binding}": add it under [[services]] in wrangler.toml`);
+    return refuse(
+      400,
+      "unknown_binding",
+      `This Stepwise Worker has no service binding "${target.binding}": add it under [[services]] in wrangler.toml`,
+    );
   }
   let answer: { status: number; json: unknown };
   try {
     answer = await callApp(env, target, "GET");
   } catch (error) {
     const notConfigured = error instanceof AppCallError && error.kind === "not_configured";
-    return refuse(notConfigured ? 503 : 502, notConfigured ? "signing_key_not_configured" : "app_unreachable", error instanceof Error ? error.message : String(error));
+    return refuse(
+      notConfigured ? 503 : 502,
+      notConfigured ? "signing_key_not_configured" : "app_unreachable",
+      error instanceof Error ? error.message : String(error),
+    );
   }
-  if (answer.status !== 200) return refuse(502, "app_refused", `The app answered ${answer.status} to Stepwise's signed GET: ${JSON.stringify(answer.json).slice(0, 300)}`);
+  if (answer.status !== 200)
+    return refuse(
+      502,
+      "app_refused",
+      `The app answered ${answer.status} to Stepwise's signed GET: ${JSON.stringify(answer.json).slice(0, 300)}`,
+    );
   const manifest = appManifestSchema.safeParse(answer.json);
-  if (!manifest.success) return refuse(502, "app_malformed", `The app's manifest is malformed: ${z.prettifyError(manifest.error)}`, manifest.error.issues);
+  if (!manifest.success)
+    return refuse(
+      502,
+      "app_malformed",
+      `The app's manifest is malformed: ${z.prettifyError(manifest.error)}`,
+      manifest.error.issues,
+    );
   const { functions, issues } = validateFunctions(manifest.data);
-  if (issues.length > 0) return refuse(400, "invalid_function", `The app serves invalid functions: ${z.prettifyError(new z.ZodError(issues))}`, issues);
+  if (issues.length > 0)
+    return refuse(
+      400,
+      "invalid_function",
+      `The app serves invalid functions: ${z.prettifyError(new z.ZodError(issues))}`,
+      issues,
+    );
 
   const appId = manifest.data.appId;
-  if (registry.list().some((fn) => fn.appId === appId)) return refuse(409, "app_id_taken", `App id "${appId}" is the Stepwise Worker's own app`);
+  if (registry.list().some((fn) => fn.appId === appId))
+    return refuse(409, "app_id_taken", `App id "${appId}" is the Stepwise Worker's own app`);
   const embedded = functions.filter((fn) => registry.get(fn.id));
-  if (embedded.length > 0) return refuse(409, "function_id_taken", `Function id(s) ${embedded.map((fn) => `"${fn.id}"`).join(", ")} belong to functions embedded in the Stepwise Worker`);
+  if (embedded.length > 0)
+    return refuse(
+      409,
+      "function_id_taken",
+      `Function id(s) ${embedded.map((fn) => `"${fn.id}"`).join(", ")} belong to functions embedded in the Stepwise Worker`,
+    );
   const ids = functions.map((fn) => fn.id);
   const taken = (found: { id: string; appId: string }[]) =>
-    refuse(409, "function_id_taken", `Function id(s) already served by another app: ${found.map((row) => `"${row.id}" (app "${row.appId}")`).join(", ")}`);
+    refuse(
+      409,
+      "function_id_taken",
+      `Function id(s) already served by another app: ${found.map((row) => `"${row.id}" (app "${row.appId}")`).join(", ")}`,
+    );
   const before = await takenFunctionIds(env.DB, ids, appId);
   if (before.length > 0) return taken(before);
 
@@ -74,5 +126,8 @@ export async function registerApp(env: Env, target: AppTarget, now = Date.now())
   if (after.length > 0) return taken(after);
   forgetRemoteFunctions();
   await Promise.all(cronTargets(functions).map((cron) => ensureOne(env, cron)));
-  return { ok: true, app: { id: appId, target, functions: functions.map((fn) => fn.id), syncedAt: new Date(now).toISOString() } };
+  return {
+    ok: true,
+    app: { id: appId, target, functions: functions.map((fn) => fn.id), syncedAt: new Date(now).toISOString() },
+  };
 }

@@ -33,41 +33,84 @@ WHERE functions.app_id = excluded.app_id`;
  * Stores `app` with exactly `functions`: new and changed ones written, ones it no longer serves
  * deleted. A function id another app holds is never taken over (see {@link takenFunctionIds}).
  */
-export async function saveApp(db: D1Database, app: Omit<StoredApp, "functions">, functions: { id: string; config: FunctionConfig; triggers: Trigger[] }[]): Promise<void> {
+export async function saveApp(
+  db: D1Database,
+  app: Omit<StoredApp, "functions">,
+  functions: { id: string; config: FunctionConfig; triggers: Trigger[] }[],
+): Promise<void> {
   await db.batch([
     db
-      .prepare(`INSERT INTO apps (id, target, sdk, synced_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET target = excluded.target, sdk = excluded.sdk, synced_at = excluded.synced_at`)
+      .prepare(
+        `INSERT INTO apps (id, target, sdk, synced_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET target = excluded.target, sdk = excluded.sdk, synced_at = excluded.synced_at`,
+      )
       .bind(app.id, JSON.stringify(app.target), app.sdk, app.syncedAt),
-    db.prepare(`DELETE FROM functions WHERE app_id = ?1 AND id NOT IN (SELECT value FROM json_each(?2))`).bind(app.id, JSON.stringify(functions.map((fn) => fn.id))),
-    ...functions.map((fn) => db.prepare(FUNCTION_UPSERT).bind(fn.id, app.id, fn.config.name ?? fn.id, JSON.stringify(fn.triggers), JSON.stringify(fn.config), app.syncedAt)),
+    db
+      .prepare(`DELETE FROM functions WHERE app_id = ?1 AND id NOT IN (SELECT value FROM json_each(?2))`)
+      .bind(app.id, JSON.stringify(functions.map((fn) => fn.id))),
+    ...functions.map((fn) =>
+      db
+        .prepare(FUNCTION_UPSERT)
+        .bind(
+          fn.id,
+          app.id,
+          fn.config.name ?? fn.id,
+          JSON.stringify(fn.triggers),
+          JSON.stringify(fn.config),
+          app.syncedAt,
+        ),
+    ),
   ]);
 }
 
-const appRowSchema = z.object({ id: z.string(), target: z.string(), sdk: z.string(), synced_at: z.number(), functions: z.string() });
+const appRowSchema = z.object({
+  id: z.string(),
+  target: z.string(),
+  sdk: z.string(),
+  synced_at: z.number(),
+  functions: z.string(),
+});
 
 /** Every remote app, with its functions' ids. */
 export async function listApps(db: D1Database): Promise<StoredApp[]> {
   const { results } = await db
-    .prepare(`SELECT a.id, a.target, a.sdk, a.synced_at, (SELECT json_group_array(f.id) FROM functions f WHERE f.app_id = a.id) AS functions FROM apps a ORDER BY a.id`)
+    .prepare(
+      `SELECT a.id, a.target, a.sdk, a.synced_at, (SELECT json_group_array(f.id) FROM functions f WHERE f.app_id = a.id) AS functions FROM apps a ORDER BY a.id`,
+    )
     .all();
   return results.map((raw) => {
     const row = appRowSchema.parse(raw);
-    return { id: row.id, target: appTargetSchema.parse(JSON.parse(row.target)), sdk: row.sdk, syncedAt: row.synced_at, functions: z.array(z.string()).parse(JSON.parse(row.functions)) };
+    return {
+      id: row.id,
+      target: appTargetSchema.parse(JSON.parse(row.target)),
+      sdk: row.sdk,
+      syncedAt: row.synced_at,
+      functions: z.array(z.string()).parse(JSON.parse(row.functions)),
+    };
   });
 }
 
-const functionRowSchema = z.object({ id: z.string(), app_id: z.string(), triggers: z.string(), config: z.string(), target: z.string() });
+const functionRowSchema = z.object({
+  id: z.string(),
+  app_id: z.string(),
+  triggers: z.string(),
+  config: z.string(),
+  target: z.string(),
+});
 
 /** Every remote function; a row that no longer validates is left out and logged. */
 export async function listRemoteFunctions(db: D1Database): Promise<RemoteFunction[]> {
-  const { results } = await db.prepare(`SELECT f.id, f.app_id, f.triggers, f.config, a.target FROM functions f JOIN apps a ON a.id = f.app_id`).all();
+  const { results } = await db
+    .prepare(`SELECT f.id, f.app_id, f.triggers, f.config, a.target FROM functions f JOIN apps a ON a.id = f.app_id`)
+    .all();
   return results.flatMap((raw) => {
     const row = functionRowSchema.parse(raw);
     const config = functionConfigSchema.safeParse(JSON.parse(row.config));
     const triggers = z.array(triggerSchema).safeParse(JSON.parse(row.triggers));
     const target = appTargetSchema.safeParse(JSON.parse(row.target));
     if (!config.success || !triggers.success || !target.success) {
-      console.error(`stepwise: stored function "${row.id}" of app "${row.app_id}" no longer validates; it is skipped until the app syncs again`);
+      console.error(
+        `stepwise: stored function "${row.id}" of app "${row.app_id}" no longer validates; it is skipped until the app syncs again`,
+      );
       return [];
     }
     return [{ id: row.id, appId: row.app_id, config: config.data, triggers: triggers.data, target: target.data }];
@@ -75,7 +118,11 @@ export async function listRemoteFunctions(db: D1Database): Promise<RemoteFunctio
 }
 
 /** Which of `ids` belong to an app other than `appId` (or to the Stepwise Worker's own functions). */
-export async function takenFunctionIds(db: D1Database, ids: string[], appId: string): Promise<{ id: string; appId: string }[]> {
+export async function takenFunctionIds(
+  db: D1Database,
+  ids: string[],
+  appId: string,
+): Promise<{ id: string; appId: string }[]> {
   const { results } = await db
     .prepare(`SELECT id, app_id FROM functions WHERE id IN (SELECT value FROM json_each(?1)) AND app_id != ?2`)
     .bind(JSON.stringify(ids), appId)

@@ -14,7 +14,10 @@ export interface Cursor {
 
 /** Encodes the position after `row` as an opaque string. */
 export function encodeCursor(cursor: Cursor): string {
-  return btoa(JSON.stringify([cursor.at, cursor.id])).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return btoa(JSON.stringify([cursor.at, cursor.id]))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replace(/=+$/, "");
 }
 
 /** Decodes a cursor from a client, or undefined when it is not one of ours. */
@@ -65,7 +68,10 @@ export function pageSql(spec: PageSpec): { sql: string; params: unknown[] } {
     clause = clause ? `${clause} AND ${after}` : `WHERE ${after}`;
   }
   params.push(spec.limit + 1);
-  return { sql: `SELECT ${spec.columns} FROM ${spec.table} ${clause} ORDER BY ${spec.timeColumn} DESC, id DESC LIMIT ?${params.length}`, params };
+  return {
+    sql: `SELECT ${spec.columns} FROM ${spec.table} ${clause} ORDER BY ${spec.timeColumn} DESC, id DESC LIMIT ?${params.length}`,
+    params,
+  };
 }
 
 /** The statement of {@link pageSql}. */

@@ -72,7 +72,9 @@ export async function recordEvents(db: D1Database, events: NewEvent[], receivedA
     chunks.at(-1)!.push(event);
     bytes += size;
   }
-  const statements = chunks.map((chunk) => db.prepare(INSERT).bind(JSON.stringify(chunk), receivedAt, receivedAt - EVENT_DEDUP_MS));
+  const statements = chunks.map((chunk) =>
+    db.prepare(INSERT).bind(JSON.stringify(chunk), receivedAt, receivedAt - EVENT_DEDUP_MS),
+  );
   const results = await db.batch<{ id: string }>(statements);
   return new Set(results.flatMap((result) => result.results.map((row) => row.id)));
 }
@@ -86,15 +88,27 @@ export async function getEvents(db: D1Database, ids: string[]): Promise<StoredEv
  * Reads events by id for routing: rows that no longer read back as events (corrupted) are
  * returned apart, so one bad row cannot hold up the others.
  */
-export async function readEvents(db: D1Database, ids: string[]): Promise<{ events: StoredEvent[]; unreadable: { id: string; error: string }[] }> {
-  const { results } = await db.prepare(`SELECT ${COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?1))`).bind(JSON.stringify(ids)).all();
+export async function readEvents(
+  db: D1Database,
+  ids: string[],
+): Promise<{ events: StoredEvent[]; unreadable: { id: string; error: string }[] }> {
+  const { results } = await db
+    .prepare(`SELECT ${COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?1))`)
+    .bind(JSON.stringify(ids))
+    .all();
   const events: StoredEvent[] = [];
   const unreadable: { id: string; error: string }[] = [];
   for (const row of results) {
     try {
       events.push(eventFromRow(row));
     } catch (error) {
-      unreadable.push({ id: String((row as { id?: unknown }).id), error: `the stored event cannot be read: ${error instanceof Error ? error.message : String(error)}`.slice(0, 1_000) });
+      unreadable.push({
+        id: String((row as { id?: unknown }).id),
+        error: `the stored event cannot be read: ${error instanceof Error ? error.message : String(error)}`.slice(
+          0,
+          1_000,
+        ),
+      });
     }
   }
   return { events, unreadable };
@@ -103,20 +117,28 @@ export async function readEvents(db: D1Database, ids: string[]): Promise<{ event
 /** Notes why routing these events failed; `abandon` also stops the sweeper from re-queuing them. */
 export async function markRouteFailed(db: D1Database, ids: string[], error: string, abandon = false): Promise<void> {
   await db
-    .prepare(`UPDATE events SET route_error = ?2, sweeps = CASE WHEN ?3 THEN max(sweeps, ?4) ELSE sweeps END WHERE id IN (SELECT value FROM json_each(?1)) AND routed_at IS NULL`)
+    .prepare(
+      `UPDATE events SET route_error = ?2, sweeps = CASE WHEN ?3 THEN max(sweeps, ?4) ELSE sweeps END WHERE id IN (SELECT value FROM json_each(?1)) AND routed_at IS NULL`,
+    )
     .bind(JSON.stringify(ids), error.slice(0, 1_000), abandon ? 1 : 0, MAX_SWEEPS)
     .run();
 }
 
 /** Makes an unrouted event the sweeper gave up on eligible again; true when there was one. */
 export async function resetRouting(db: D1Database, id: string): Promise<boolean> {
-  const result = await db.prepare(`UPDATE events SET sweeps = 0, queued_at = NULL, route_error = NULL WHERE id = ?1 AND routed_at IS NULL`).bind(id).run();
+  const result = await db
+    .prepare(`UPDATE events SET sweeps = 0, queued_at = NULL, route_error = NULL WHERE id = ?1 AND routed_at IS NULL`)
+    .bind(id)
+    .run();
   return result.meta.changes > 0;
 }
 
 /** Marks events routed: every run they match has been started. */
 export async function markRouted(db: D1Database, ids: string[], at: number): Promise<void> {
-  await db.prepare(`UPDATE events SET routed_at = ?2 WHERE id IN (SELECT value FROM json_each(?1)) AND routed_at IS NULL`).bind(JSON.stringify(ids), at).run();
+  await db
+    .prepare(`UPDATE events SET routed_at = ?2 WHERE id IN (SELECT value FROM json_each(?1)) AND routed_at IS NULL`)
+    .bind(JSON.stringify(ids), at)
+    .run();
 }
 
 /** Sweeps after which the wait between re-queues of one event stops doubling (2^5 grace periods). */
@@ -130,7 +152,13 @@ const BACKOFF_DOUBLINGS = 5;
  * routing keeps failing costs less and less while routing is behind. Events swept
  * {@link MAX_SWEEPS} times are left alone.
  */
-export async function claimUnrouted(db: D1Database, before: number, now: number, limit: number, backoffMs = 0): Promise<string[]> {
+export async function claimUnrouted(
+  db: D1Database,
+  before: number,
+  now: number,
+  limit: number,
+  backoffMs = 0,
+): Promise<string[]> {
   const { results } = await db
     .prepare(
       `UPDATE events SET queued_at = ?2, sweeps = sweeps + 1 WHERE id IN (
@@ -150,7 +178,12 @@ export async function routedSince(db: D1Database, since: number): Promise<boolea
 
 /** Whether any accepted event is still unrouted (and not given up on). */
 export async function hasUnrouted(db: D1Database): Promise<boolean> {
-  return (await db.prepare(`SELECT 1 FROM events WHERE routed_at IS NULL AND sweeps < ?1 LIMIT 1`).bind(MAX_SWEEPS).first()) !== null;
+  return (
+    (await db
+      .prepare(`SELECT 1 FROM events WHERE routed_at IS NULL AND sweeps < ?1 LIMIT 1`)
+      .bind(MAX_SWEEPS)
+      .first()) !== null
+  );
 }
 
 /** A page of events, newest first, optionally of one name. */
@@ -159,12 +192,22 @@ export async function listEvents(
   filter: { name?: string | undefined; cursor?: Cursor | undefined; limit: number },
 ): Promise<{ items: EventSummary[]; next?: Cursor }> {
   const conditions: Condition[] = filter.name === undefined ? [] : [["name = ?", filter.name]];
-  const query = pageQuery(db, { table: "events", columns: SUMMARY_COLUMNS, timeColumn: "received_at", conditions, cursor: filter.cursor, limit: filter.limit });
+  const query = pageQuery(db, {
+    table: "events",
+    columns: SUMMARY_COLUMNS,
+    timeColumn: "received_at",
+    conditions,
+    cursor: filter.cursor,
+    limit: filter.limit,
+  });
   const { results } = await query.all();
   // A row that no longer reads back is left out of listings (the router has set it aside with the reason).
   const rows = results.map((row) => ({ key: rowKeySchema.parse(row), event: readable(row, summaryFromRow) }));
   const page = toPage(rows, filter.limit, ({ key }) => ({ at: key.received_at, id: key.id }));
-  return { items: page.items.flatMap(({ event }) => (event ? [event] : [])), ...(page.next ? { next: page.next } : {}) };
+  return {
+    items: page.items.flatMap(({ event }) => (event ? [event] : [])),
+    ...(page.next ? { next: page.next } : {}),
+  };
 }
 
 /**
@@ -197,7 +240,9 @@ function summaryFromRow(row: unknown): EventSummary {
   return {
     ...rest,
     dataBytes: r.data_bytes,
-    ...(r.data === null ? { payloadOmitted: true as const } : { data: storedEventSchema.shape.data.parse(JSON.parse(r.data)) }),
+    ...(r.data === null
+      ? { payloadOmitted: true as const }
+      : { data: storedEventSchema.shape.data.parse(JSON.parse(r.data)) }),
     ...(r.user ? { user: z.record(z.string(), z.unknown()).parse(JSON.parse(r.user)) } : {}),
   };
 }
@@ -223,7 +268,9 @@ const LOOKBACK_READ_LIMIT = 1_000;
  */
 export async function eventsNamedSince(db: D1Database, name: string, from: number): Promise<StoredEvent[]> {
   const { results } = await db
-    .prepare(`SELECT ${COLUMNS} FROM events WHERE name = ?1 AND received_at >= ?2 ORDER BY received_at DESC, id DESC LIMIT ?3`)
+    .prepare(
+      `SELECT ${COLUMNS} FROM events WHERE name = ?1 AND received_at >= ?2 ORDER BY received_at DESC, id DESC LIMIT ?3`,
+    )
     .bind(name, from, LOOKBACK_READ_LIMIT)
     .all();
   return results.map(eventFromRow).reverse();

@@ -14,8 +14,14 @@ WHERE functions.triggers IS NOT excluded.triggers OR functions.config IS NOT exc
 /** Makes the table hold exactly `functions` besides remote apps' ones: changed rows rewritten, removed ones deleted. */
 export async function syncFunctions(db: D1Database, functions: StepwiseFunction[], now: number): Promise<void> {
   const upserts = functions.map((fn) =>
-    db.prepare(UPSERT).bind(fn.id, fn.appId, fn.config.name ?? fn.id, JSON.stringify(fn.triggers), JSON.stringify(fn.config), now),
+    db
+      .prepare(UPSERT)
+      .bind(fn.id, fn.appId, fn.config.name ?? fn.id, JSON.stringify(fn.triggers), JSON.stringify(fn.config), now),
   );
-  const prune = db.prepare(`DELETE FROM functions WHERE id NOT IN (SELECT value FROM json_each(?1)) AND app_id NOT IN (SELECT id FROM apps)`).bind(JSON.stringify(functions.map((fn) => fn.id)));
+  const prune = db
+    .prepare(
+      `DELETE FROM functions WHERE id NOT IN (SELECT value FROM json_each(?1)) AND app_id NOT IN (SELECT id FROM apps)`,
+    )
+    .bind(JSON.stringify(functions.map((fn) => fn.id)));
   await db.batch([...upserts, prune]);
 }

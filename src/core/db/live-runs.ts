@@ -15,7 +15,10 @@ export async function resumableRunIds(db: D1Database, limit: number): Promise<st
   for (const status of RESUMABLE_STATUSES) {
     if (ids.length >= limit) break;
     // One status at a time, so each query walks runs_by_status (status, created_at DESC) and stops at its limit.
-    const { results } = await db.prepare("SELECT id FROM runs WHERE status = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2").bind(status, limit - ids.length).all();
+    const { results } = await db
+      .prepare("SELECT id FROM runs WHERE status = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2")
+      .bind(status, limit - ids.length)
+      .all();
     ids.push(...results.map((row) => idRowSchema.parse(row).id));
   }
   return ids;

@@ -12,7 +12,11 @@ export function d1ReplayGuard(db: D1Database, now: () => number = Date.now): Rep
   return {
     async claim(nonce, expiresAt) {
       const [, inserted] = await db.batch([
-        db.prepare("DELETE FROM signature_nonces WHERE nonce IN (SELECT nonce FROM signature_nonces WHERE expires_at < ?1 LIMIT ?2)").bind(now(), PRUNE_BATCH),
+        db
+          .prepare(
+            "DELETE FROM signature_nonces WHERE nonce IN (SELECT nonce FROM signature_nonces WHERE expires_at < ?1 LIMIT ?2)",
+          )
+          .bind(now(), PRUNE_BATCH),
         db.prepare("INSERT OR IGNORE INTO signature_nonces (nonce, expires_at) VALUES (?1, ?2)").bind(nonce, expiresAt),
       ]);
       return (inserted?.meta.changes ?? 0) === 1;

@@ -27,7 +27,8 @@ export const timeSchema = z.union([
   z.string().transform((text, ctx) => {
     const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
     if (Number.isNaN(ms)) ctx.addIssue({ code: "custom", message: "expected epoch milliseconds or an ISO 8601 date" });
-    else if (!epochMsSchema.safeParse(ms).success) ctx.addIssue({ code: "custom", message: "a time between 1970 and what a date can hold" });
+    else if (!epochMsSchema.safeParse(ms).success)
+      ctx.addIssue({ code: "custom", message: "a time between 1970 and what a date can hold" });
     return ms;
   }),
 ]);

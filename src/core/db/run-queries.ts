@@ -68,7 +68,14 @@ export function runConditions(filter: Omit<RunFilter, "cursor" | "limit">): Cond
 /** A page of runs, newest first, and the cursor of the next page when there is one. */
 export async function listRuns(db: D1Database, filter: RunFilter): Promise<{ items: RunIndexRow[]; next?: Cursor }> {
   const conditions = runConditions(filter);
-  const query = pageQuery(db, { table: "runs", columns: "*", timeColumn: "created_at", conditions, cursor: filter.cursor, limit: filter.limit });
+  const query = pageQuery(db, {
+    table: "runs",
+    columns: "*",
+    timeColumn: "created_at",
+    conditions,
+    cursor: filter.cursor,
+    limit: filter.limit,
+  });
   const { results } = await query.all();
   return toPage(results.map(runFromRow), filter.limit, (run) => ({ at: run.createdAt, id: run.id }));
 }
@@ -79,7 +86,11 @@ export async function runExists(db: D1Database, id: string): Promise<boolean> {
 }
 
 /** The runs each of `eventIds` started (at most `perEvent` each, oldest first), by event id. */
-export async function runsForEvents(db: D1Database, eventIds: string[], perEvent = 20): Promise<Map<string, RunIndexRow[]>> {
+export async function runsForEvents(
+  db: D1Database,
+  eventIds: string[],
+  perEvent = 20,
+): Promise<Map<string, RunIndexRow[]>> {
   const byEvent = new Map<string, RunIndexRow[]>();
   if (eventIds.length === 0) return byEvent;
   const { results } = await db

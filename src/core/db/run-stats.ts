@@ -10,9 +10,15 @@ import { runConditions, type RunFilter } from "./run-queries.ts";
 const countRowSchema = z.object({ status: z.string(), n: z.number().int() });
 
 /** How many runs match the filter (its status aside), per status. */
-export async function countByStatus(db: D1Database, filter: Omit<RunFilter, "cursor" | "limit" | "status">): Promise<Record<string, number>> {
+export async function countByStatus(
+  db: D1Database,
+  filter: Omit<RunFilter, "cursor" | "limit" | "status">,
+): Promise<Record<string, number>> {
   const { where, params } = whereOf(runConditions(filter));
-  const { results } = await db.prepare(`SELECT status, count(*) AS n FROM runs ${where} GROUP BY status`).bind(...params).all();
+  const { results } = await db
+    .prepare(`SELECT status, count(*) AS n FROM runs ${where} GROUP BY status`)
+    .bind(...params)
+    .all();
   return Object.fromEntries(results.map((row) => countRowSchema.parse(row)).map((row) => [row.status, row.n]));
 }
 
@@ -28,21 +34,40 @@ export interface FunctionStats {
 }
 
 const statusRowSchema = z.object({ function_id: z.string(), status: z.string(), n: z.number().int() });
-const rankRowSchema = z.object({ function_id: z.string(), d: z.number(), rn: z.number().int(), total: z.number().int() });
+const rankRowSchema = z.object({
+  function_id: z.string(),
+  d: z.number(),
+  rn: z.number().int(),
+  total: z.number().int(),
+});
 
 /** The figures of a function with no runs in the window. */
-export const emptyStats = (): FunctionStats => ({ byStatus: {}, total: 0, failureRate: null, p50Ms: null, p95Ms: null });
+export const emptyStats = (): FunctionStats => ({
+  byStatus: {},
+  total: 0,
+  failureRate: null,
+  p50Ms: null,
+  p95Ms: null,
+});
 
 /**
  * Every function's runs since `since` (or just `functionId`'s), in two queries whatever the
  * number of functions: counts per status, and the p50/p95 duration of completed runs by nearest
  * rank (the smallest duration with at least that share of runs at or below it).
  */
-export async function statsByFunction(db: D1Database, since: number, functionId?: string): Promise<Map<string, FunctionStats>> {
+export async function statsByFunction(
+  db: D1Database,
+  since: number,
+  functionId?: string,
+): Promise<Map<string, FunctionStats>> {
   const only = functionId === undefined ? "" : "AND function_id = ?2";
   const params = functionId === undefined ? [since] : [since, functionId];
   const [counts, ranks] = await db.batch([
-    db.prepare(`SELECT function_id, status, count(*) AS n FROM runs WHERE created_at >= ?1 ${only} GROUP BY function_id, status`).bind(...params),
+    db
+      .prepare(
+        `SELECT function_id, status, count(*) AS n FROM runs WHERE created_at >= ?1 ${only} GROUP BY function_id, status`,
+      )
+      .bind(...params),
     db
       .prepare(
         `SELECT function_id, d, rn, total FROM (

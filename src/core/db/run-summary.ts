@@ -8,5 +8,10 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 
 /** The public shape of a run in listings. */
 export function runSummary(row: RunIndexRow): RunSummary {
-  return { ...row, createdAt: new Date(row.createdAt).toISOString(), endedAt: iso(row.endedAt), updatedAt: new Date(row.updatedAt).toISOString() };
+  return {
+    ...row,
+    createdAt: new Date(row.createdAt).toISOString(),
+    endedAt: iso(row.endedAt),
+    updatedAt: new Date(row.updatedAt).toISOString(),
+  };
 }

@@ -29,5 +29,17 @@ WHERE excluded.updated_at >= runs.updated_at`;
 export function upsertRun(db: D1Database, row: RunIndexRow): D1PreparedStatement {
   return db
     .prepare(UPSERT)
-    .bind(row.id, row.functionId, row.status, row.eventId, row.eventName, row.attempt, row.parentRunId, row.error, row.createdAt, row.endedAt, row.updatedAt);
+    .bind(
+      row.id,
+      row.functionId,
+      row.status,
+      row.eventId,
+      row.eventName,
+      row.attempt,
+      row.parentRunId,
+      row.error,
+      row.createdAt,
+      row.endedAt,
+      row.updatedAt,
+    );
 }

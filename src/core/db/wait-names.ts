@@ -14,7 +14,9 @@ const nameRow = z.object({ name: z.string() });
 export async function listenedNames(db: D1Database, names: string[]): Promise<Set<string>> {
   if (names.length === 0) return new Set();
   const { results } = await db
-    .prepare("SELECT name FROM wait_names WHERE name IN (SELECT value FROM json_each(?1)) UNION ALL SELECT '*' AS name FROM wait_names_upgrade")
+    .prepare(
+      "SELECT name FROM wait_names WHERE name IN (SELECT value FROM json_each(?1)) UNION ALL SELECT '*' AS name FROM wait_names_upgrade",
+    )
     .bind(JSON.stringify(names))
     .all();
   const listened = new Set(results.map((row) => nameRow.parse(row).name));
@@ -23,7 +25,12 @@ export async function listenedNames(db: D1Database, names: string[]): Promise<Se
 
 /** The WaitIndex of `name` listens from now on (`since` tells this listening apart from a later one). */
 export async function listenFor(db: D1Database, name: string, since: number): Promise<void> {
-  await db.prepare("INSERT INTO wait_names (name, since) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET since = excluded.since").bind(name, since).run();
+  await db
+    .prepare(
+      "INSERT INTO wait_names (name, since) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET since = excluded.since",
+    )
+    .bind(name, since)
+    .run();
 }
 
 /** The WaitIndex stops listening, unless it began listening again since (a newer `since`). */

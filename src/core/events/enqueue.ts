@@ -12,8 +12,10 @@ const MESSAGES_PER_SEND = 100;
 /** Puts event ids on the queue for routing. */
 export async function enqueueEvents(queue: Queue<EventsMessage>, ids: string[]): Promise<void> {
   const messages: MessageSendRequest<EventsMessage>[] = [];
-  for (let i = 0; i < ids.length; i += IDS_PER_MESSAGE) messages.push({ body: { eventIds: ids.slice(i, i + IDS_PER_MESSAGE) }, contentType: "json" });
+  for (let i = 0; i < ids.length; i += IDS_PER_MESSAGE)
+    messages.push({ body: { eventIds: ids.slice(i, i + IDS_PER_MESSAGE) }, contentType: "json" });
   const sends: Promise<unknown>[] = [];
-  for (let i = 0; i < messages.length; i += MESSAGES_PER_SEND) sends.push(queue.sendBatch(messages.slice(i, i + MESSAGES_PER_SEND)));
+  for (let i = 0; i < messages.length; i += MESSAGES_PER_SEND)
+    sends.push(queue.sendBatch(messages.slice(i, i + MESSAGES_PER_SEND)));
   await Promise.all(sends);
 }

@@ -21,12 +21,31 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 /** An event as sent: only `name` is required; Stepwise assigns `id` and `ts` when absent. */
 export const eventInputSchema = z.object({
-  name: z.string().min(1, "an event needs a name").max(256).refine((name) => !LONE_SURROGATE.test(name), { error: "the name holds a lone UTF-16 surrogate (not valid Unicode text)" }),
-  data: z.record(z.string(), z.unknown()).refine(shallowEnough.check, { error: `the data ${shallowEnough.error}` }).default({}),
-  id: z.string().min(1).max(256).refine((id) => !LONE_SURROGATE.test(id), { error: "the id holds a lone UTF-16 surrogate (not valid Unicode text)" }).optional(),
+  name: z
+    .string()
+    .min(1, "an event needs a name")
+    .max(256)
+    .refine((name) => !LONE_SURROGATE.test(name), {
+      error: "the name holds a lone UTF-16 surrogate (not valid Unicode text)",
+    }),
+  data: z
+    .record(z.string(), z.unknown())
+    .refine(shallowEnough.check, { error: `the data ${shallowEnough.error}` })
+    .default({}),
+  id: z
+    .string()
+    .min(1)
+    .max(256)
+    .refine((id) => !LONE_SURROGATE.test(id), {
+      error: "the id holds a lone UTF-16 surrogate (not valid Unicode text)",
+    })
+    .optional(),
   ts: epochMsSchema.optional(),
   v: z.string().max(64).optional(),
-  user: z.record(z.string(), z.unknown()).refine(shallowEnough.check, { error: `user ${shallowEnough.error}` }).optional(),
+  user: z
+    .record(z.string(), z.unknown())
+    .refine(shallowEnough.check, { error: `user ${shallowEnough.error}` })
+    .optional(),
 });
 export type EventInput = z.input<typeof eventInputSchema>;
 
@@ -57,7 +76,13 @@ export const storedEventSchema = z.object({
 export type StoredEvent = z.infer<typeof storedEventSchema>;
 
 /** A stored event as a run sees it (its trigger, a waited-for event). */
-export const toRunEvent = (event: StoredEvent): RunEvent => ({ id: event.id, name: event.name, data: event.data, ts: event.ts, ...(event.user ? { user: event.user } : {}) });
+export const toRunEvent = (event: StoredEvent): RunEvent => ({
+  id: event.id,
+  name: event.name,
+  data: event.data,
+  ts: event.ts,
+  ...(event.user ? { user: event.user } : {}),
+});
 
 /** What goes on the EVENTS queue: ids of recorded events (bodies stay in D1, queue messages are small). */
 export const eventsMessageSchema = z.object({ eventIds: z.array(z.string()).min(1) });

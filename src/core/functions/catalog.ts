@@ -38,8 +38,20 @@ let remote: { at: number; byId: Map<string, RemoteFunction> } | undefined;
 /** Bumped by a sync, so a read begun before it cannot store what it read. */
 let generation = 0;
 
-const fromEmbedded = (fn: StepwiseFunction): CatalogFunction => ({ id: fn.id, appId: fn.appId, config: fn.config, triggers: fn.triggers, embedded: fn });
-const fromRemote = (fn: RemoteFunction): CatalogFunction => ({ id: fn.id, appId: fn.appId, config: fn.config, triggers: fn.triggers, remote: fn.target });
+const fromEmbedded = (fn: StepwiseFunction): CatalogFunction => ({
+  id: fn.id,
+  appId: fn.appId,
+  config: fn.config,
+  triggers: fn.triggers,
+  embedded: fn,
+});
+const fromRemote = (fn: RemoteFunction): CatalogFunction => ({
+  id: fn.id,
+  appId: fn.appId,
+  config: fn.config,
+  triggers: fn.triggers,
+  remote: fn.target,
+});
 
 async function remoteFunctions(env: Env): Promise<Map<string, RemoteFunction>> {
   if (remote && Date.now() - remote.at < REMOTE_TTL_MS) return remote.byId;

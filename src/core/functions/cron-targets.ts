@@ -23,5 +23,11 @@ export async function ensureOne(env: Env, target: CronTarget): Promise<void> {
 
 /** The cron triggers of `functions`, as schedules to keep. */
 export function cronTargets(functions: { id: string; triggers: Trigger[] }[]): CronTarget[] {
-  return functions.flatMap((fn) => fn.triggers.flatMap((trigger) => ("cron" in trigger ? [{ functionId: fn.id, cron: trigger.cron, ...(trigger.timezone ? { timezone: trigger.timezone } : {}) }] : [])));
+  return functions.flatMap((fn) =>
+    fn.triggers.flatMap((trigger) =>
+      "cron" in trigger
+        ? [{ functionId: fn.id, cron: trigger.cron, ...(trigger.timezone ? { timezone: trigger.timezone } : {}) }]
+        : [],
+    ),
+  );
 }

@@ -3,7 +3,13 @@ import { unsafeAppUrl } from "./app-url.ts";
 
 describe("app URLs a deployed Stepwise may call", () => {
   it("allows https:// to public names and addresses", () => {
-    for (const url of ["https://billing.example.com/api/stepwise", "https://8.8.8.8/x", "https://[2606:4700::1111]/x", "https://172.32.0.1/"]) expect(unsafeAppUrl(url), url).toBeNull();
+    for (const url of [
+      "https://billing.example.com/api/stepwise",
+      "https://8.8.8.8/x",
+      "https://[2606:4700::1111]/x",
+      "https://172.32.0.1/",
+    ])
+      expect(unsafeAppUrl(url), url).toBeNull();
   });
 
   it("refuses plain http, local names, and private, loopback and link-local addresses however written", () => {

@@ -28,7 +28,8 @@ function ipv4(host: string): number | undefined {
   return parts.reduce((value, part) => value * 256 + Number(part), 0);
 }
 
-const inRange = (address: number, [base, bits]: [number, number]): boolean => Math.floor(address / 2 ** (32 - bits)) === Math.floor(base / 2 ** (32 - bits));
+const inRange = (address: number, [base, bits]: [number, number]): boolean =>
+  Math.floor(address / 2 ** (32 - bits)) === Math.floor(base / 2 ** (32 - bits));
 
 /** Why an IPv6 literal (without brackets) is not public, or null. */
 function blockedV6(host: string): string | null {
@@ -36,9 +37,13 @@ function blockedV6(host: string): string | null {
   if (lower === "::" || lower === "::1") return "a loopback or unspecified address";
   if (/^f[cd]/.test(lower)) return "a private (unique local) address";
   if (/^fe[89ab]/.test(lower)) return "a link-local address";
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower)?.[1] ?? /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower)?.slice(1).join(":");
+  const mapped =
+    /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower)?.[1] ??
+    /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower)?.slice(1).join(":");
   if (mapped !== undefined) {
-    const v4 = mapped.includes(".") ? ipv4(mapped) : mapped.split(":").reduce((value, hex) => value * 65536 + parseInt(hex, 16), 0);
+    const v4 = mapped.includes(".")
+      ? ipv4(mapped)
+      : mapped.split(":").reduce((value, hex) => value * 65536 + parseInt(hex, 16), 0);
     if (v4 !== undefined && BLOCKED_V4.some((range) => inRange(v4, range))) return "a private address (IPv4-mapped)";
   }
   return null;
@@ -59,7 +64,8 @@ export function unsafeAppUrl(url: string): string | null {
     return reason ? `${host} is ${reason}` : null;
   }
   const v4 = ipv4(host);
-  if (v4 !== undefined) return BLOCKED_V4.some((range) => inRange(v4, range)) ? `${host} is not a public address` : null;
+  if (v4 !== undefined)
+    return BLOCKED_V4.some((range) => inRange(v4, range)) ? `${host} is not a public address` : null;
   if (BLOCKED_NAMES.test(host) || !host.includes(".")) return `${host} is a local name`;
   return null;
 }

@@ -18,13 +18,17 @@ export function deeperThan(value: unknown, limit = MAX_JSON_DEPTH): boolean {
     const [item, depth] = stack.pop()!;
     if (item === null || typeof item !== "object") continue;
     if (depth + 1 > limit) return true;
-    for (const child of Array.isArray(item) ? item : Object.values(item)) if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
+    for (const child of Array.isArray(item) ? item : Object.values(item))
+      if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
   }
   return false;
 }
 
 /** A zod check for JSON values: at most {@link MAX_JSON_DEPTH} levels. */
-export const shallowEnough = { check: (value: unknown) => !deeperThan(value), error: `nests deeper than ${MAX_JSON_DEPTH} levels` } as const;
+export const shallowEnough = {
+  check: (value: unknown) => !deeperThan(value),
+  error: `nests deeper than ${MAX_JSON_DEPTH} levels`,
+} as const;
 
 /** Epoch milliseconds a Date can hold. */
 export const epochMsSchema = z.number().int().min(0).max(MAX_DATE_MS, "a time past what a date can hold");

@@ -8,7 +8,10 @@ const encoder = new TextEncoder();
 
 /** The keys in a comma-separated list (blanks dropped). */
 export function keysOf(list: string | undefined): string[] {
-  return (list ?? "").split(",").map((key) => key.trim()).filter((key) => key !== "");
+  return (list ?? "")
+    .split(",")
+    .map((key) => key.trim())
+    .filter((key) => key !== "");
 }
 
 async function digest(text: string): Promise<ArrayBuffer> {

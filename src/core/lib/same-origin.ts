@@ -15,10 +15,13 @@ const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 function crossSiteReason(request: Request, requireOrigin: boolean): string | null {
   if (SAFE.has(request.method)) return null;
   const origin = request.headers.get("origin");
-  if (origin !== null) return origin === new URL(request.url).origin ? null : `it comes from another origin (${origin.slice(0, 200)})`;
+  if (origin !== null)
+    return origin === new URL(request.url).origin ? null : `it comes from another origin (${origin.slice(0, 200)})`;
   const site = request.headers.get("sec-fetch-site");
   if (site === "same-origin" || (site === null && !requireOrigin) || (site === "none" && !requireOrigin)) return null;
-  return site ? `it comes from another site (Sec-Fetch-Site: ${site.slice(0, 40)})` : "it names no origin (no Origin or Sec-Fetch-Site header)";
+  return site
+    ? `it comes from another site (Sec-Fetch-Site: ${site.slice(0, 40)})`
+    : "it names no origin (no Origin or Sec-Fetch-Site header)";
 }
 
 /** Answers 403 to a state-changing request from another site (see {@link crossSiteReason}). */

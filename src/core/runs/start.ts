@@ -11,7 +11,12 @@ import type { Env } from "../env.ts";
 import { runObject } from "../objects.ts";
 
 /** A step a replay starts with, as completed by the run it replays. */
-export const seededStepSchema = z.object({ stepId: z.string(), name: z.string(), op: stepOpSchema, output: z.unknown() });
+export const seededStepSchema = z.object({
+  stepId: z.string(),
+  name: z.string(),
+  op: stepOpSchema,
+  output: z.unknown(),
+});
 export type SeededStep = z.infer<typeof seededStepSchema>;
 
 /** What a run starts with; the RunObject checks it on arrival. */

@@ -5,17 +5,37 @@
  * that it has no such function fails the run for good.
  */
 import { appErrorSchema, type AppTarget } from "../../../sdk/app-protocol.ts";
-import { executionResponseSchema, type ExecutionRequest, type ExecutionResponse, type SerializedError } from "../../../sdk/protocol.ts";
+import {
+  executionResponseSchema,
+  type ExecutionRequest,
+  type ExecutionResponse,
+  type SerializedError,
+} from "../../../sdk/protocol.ts";
 import type { Env } from "../env.ts";
 import { AppCallError, callApp } from "./app-call.ts";
 import { namedError } from "../../../sdk/error-names.ts";
 
 /** A failed attempt for `request`: the asked-for step's, or the body's. */
-function failedAttempt(request: ExecutionRequest, error: SerializedError, stepName: (id: string) => string, startedAt: number, retriable = true): ExecutionResponse {
+function failedAttempt(
+  request: ExecutionRequest,
+  error: SerializedError,
+  stepName: (id: string) => string,
+  startedAt: number,
+  retriable = true,
+): ExecutionResponse {
   if (request.runStep === undefined) return { type: "failed", error, retriable };
   return {
     type: "steps",
-    steps: [{ type: "errored", id: request.runStep, name: stepName(request.runStep), error, retriable, timing: { startedAt, endedAt: Date.now() } }],
+    steps: [
+      {
+        type: "errored",
+        id: request.runStep,
+        name: stepName(request.runStep),
+        error,
+        retriable,
+        timing: { startedAt, endedAt: Date.now() },
+      },
+    ],
   };
 }
 
@@ -25,31 +45,67 @@ const DEFAULT_REMOTE_BATCH_MS = 50;
 /** The batching budget this Stepwise gives remote calls (0: one step per call). */
 function batchBudget(env: Env): number {
   const configured = Number(env.STEPWISE_REMOTE_BATCH_MS);
-  return env.STEPWISE_REMOTE_BATCH_MS !== undefined && Number.isInteger(configured) && configured >= 0 ? Math.min(configured, 60_000) : DEFAULT_REMOTE_BATCH_MS;
+  return env.STEPWISE_REMOTE_BATCH_MS !== undefined && Number.isInteger(configured) && configured >= 0
+    ? Math.min(configured, 60_000)
+    : DEFAULT_REMOTE_BATCH_MS;
 }
 
 /** Executes one protocol request in the app at `target`; `stepName` names a step by id for the history. */
-export async function executeRemote(env: Env, target: AppTarget, appId: string, request: ExecutionRequest, stepName: (id: string) => string): Promise<ExecutionResponse> {
+export async function executeRemote(
+  env: Env,
+  target: AppTarget,
+  appId: string,
+  request: ExecutionRequest,
+  stepName: (id: string) => string,
+): Promise<ExecutionResponse> {
   const startedAt = Date.now();
   let answer: { status: number; json: unknown };
   try {
     // A call that may run a new step at once may also run the ones after it (one round trip for many).
-    const batched = request.allowImmediate && request.runStep === undefined ? { ...request, immediateBudgetMs: batchBudget(env) } : request;
+    const batched =
+      request.allowImmediate && request.runStep === undefined
+        ? { ...request, immediateBudgetMs: batchBudget(env) }
+        : request;
     answer = await callApp(env, target, "POST", JSON.stringify(batched));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return failedAttempt(request, { name: error instanceof AppCallError ? error.name : "Error", message }, stepName, startedAt);
+    return failedAttempt(
+      request,
+      { name: error instanceof AppCallError ? error.name : "Error", message },
+      stepName,
+      startedAt,
+    );
   }
   if (answer.status === 200) {
     const parsed = executionResponseSchema.safeParse(answer.json);
     if (parsed.success) return parsed.data;
-    return failedAttempt(request, namedError("ProtocolError", `App "${appId}" answered with a malformed execution response: ${parsed.error.message.slice(0, 500)}`), stepName, startedAt);
+    return failedAttempt(
+      request,
+      namedError(
+        "ProtocolError",
+        `App "${appId}" answered with a malformed execution response: ${parsed.error.message.slice(0, 500)}`,
+      ),
+      stepName,
+      startedAt,
+    );
   }
   const refusal = appErrorSchema.safeParse(answer.json);
   const code = refusal.success ? refusal.data.error.code : "unknown";
   const message = refusal.success ? refusal.data.error.message : `status ${answer.status}`;
   if (code === "function_not_found") {
-    return { type: "failed", error: namedError("FunctionNotFoundError", `App "${appId}" no longer has function "${request.functionId}": ${message}`), retriable: false };
+    return {
+      type: "failed",
+      error: namedError(
+        "FunctionNotFoundError",
+        `App "${appId}" no longer has function "${request.functionId}": ${message}`,
+      ),
+      retriable: false,
+    };
   }
-  return failedAttempt(request, namedError("AppRefusedError", `App "${appId}" refused the call (${answer.status} ${code}): ${message}`), stepName, startedAt);
+  return failedAttempt(
+    request,
+    namedError("AppRefusedError", `App "${appId}" refused the call (${answer.status} ${code}): ${message}`),
+    stepName,
+    startedAt,
+  );
 }

@@ -19,7 +19,11 @@ export interface SendForm {
 }
 
 /** The form that sends a test event through the same path as `POST /v1/events`. */
-export const SendEventForm: FC<{ form?: SendForm | undefined; error?: string | undefined; issues?: string[] | undefined }> = ({ form, error, issues }) => (
+export const SendEventForm: FC<{
+  form?: SendForm | undefined;
+  error?: string | undefined;
+  issues?: string[] | undefined;
+}> = ({ form, error, issues }) => (
   <details class="panel" open={error !== undefined}>
     <summary>
       <strong>Send a test event</strong>
@@ -40,13 +44,23 @@ export const SendEventForm: FC<{ form?: SendForm | undefined; error?: string | u
 );
 
 /** The live part of the events list. */
-export const EventsBody: FC<{ events: EventSummary[]; runs: Map<string, RunIndexRow[]>; next: Cursor | undefined; name: string | undefined }> = ({ events, runs, next, name }) => (
+export const EventsBody: FC<{
+  events: EventSummary[];
+  runs: Map<string, RunIndexRow[]>;
+  next: Cursor | undefined;
+  name: string | undefined;
+}> = ({ events, runs, next, name }) => (
   <>
     {events.length === 0 ? <p class="panel muted">No events yet.</p> : null}
     {events.length > 0 ? (
       <table>
         <thead>
-          <tr><th>Event</th><th>Id</th><th>Received (UTC)</th><th>Runs</th></tr>
+          <tr>
+            <th>Event</th>
+            <th>Id</th>
+            <th>Received (UTC)</th>
+            <th>Runs</th>
+          </tr>
         </thead>
         <tbody>
           {events.map((event) => (
@@ -55,21 +69,37 @@ export const EventsBody: FC<{ events: EventSummary[]; runs: Map<string, RunIndex
                 <details id={`payload-${event.id}`}>
                   <summary class="mono">{event.name}</summary>
                   {event.payloadOmitted ? (
-                    <p class="muted">{formatBytes(event.dataBytes)} of data: <a href={`/dashboard/events/${encodeURIComponent(event.id)}`}>open the event</a></p>
+                    <p class="muted">
+                      {formatBytes(event.dataBytes)} of data:{" "}
+                      <a href={`/dashboard/events/${encodeURIComponent(event.id)}`}>open the event</a>
+                    </p>
                   ) : (
                     <Json value={event.data} />
                   )}
                 </details>
               </td>
-              <td><a class="mono" href={`/dashboard/events/${encodeURIComponent(event.id)}`}>{event.id}</a></td>
-              <td><Time at={event.receivedAt} /></td>
+              <td>
+                <a class="mono" href={`/dashboard/events/${encodeURIComponent(event.id)}`}>
+                  {event.id}
+                </a>
+              </td>
+              <td>
+                <Time at={event.receivedAt} />
+              </td>
               <td>
                 {(runs.get(event.id) ?? []).map((run) => (
                   <div>
-                    <Status status={run.status} /> <a class="mono" href={`/dashboard/runs/${encodeURIComponent(run.id)}`}>{run.functionId}</a>
+                    <Status status={run.status} />{" "}
+                    <a class="mono" href={`/dashboard/runs/${encodeURIComponent(run.id)}`}>
+                      {run.functionId}
+                    </a>
                   </div>
                 ))}
-                {event.routedAt === undefined ? <span class="muted">routing…</span> : (runs.get(event.id) ?? []).length === 0 ? <span class="muted">none</span> : null}
+                {event.routedAt === undefined ? (
+                  <span class="muted">routing…</span>
+                ) : (runs.get(event.id) ?? []).length === 0 ? (
+                  <span class="muted">none</span>
+                ) : null}
               </td>
             </tr>
           ))}
@@ -77,7 +107,13 @@ export const EventsBody: FC<{ events: EventSummary[]; runs: Map<string, RunIndex
       </table>
     ) : null}
     <div class="pager">
-      {next ? <a href={`/dashboard/events?${new URLSearchParams({ ...(name ? { name } : {}), cursor: encodeCursor(next) }).toString()}`}>Older →</a> : null}
+      {next ? (
+        <a
+          href={`/dashboard/events?${new URLSearchParams({ ...(name ? { name } : {}), cursor: encodeCursor(next) }).toString()}`}
+        >
+          Older →
+        </a>
+      ) : null}
     </div>
   </>
 );
@@ -91,22 +127,48 @@ export const EventBody: FC<{ event: StoredEvent; runs: RunIndexRow[]; now: numbe
           {event.routingAbandoned ? `Routing was given up after ${MAX_SWEEPS} tries` : "Routing failed; it is retried"}
           {event.routeError ? `: ${event.routeError}` : "."}
         </span>
-        <ActionButton action={`/dashboard/events/${encodeURIComponent(event.id)}/reroute`} label="Route again" kind="plain" />
+        <ActionButton
+          action={`/dashboard/events/${encodeURIComponent(event.id)}/reroute`}
+          label="Route again"
+          kind="plain"
+        />
       </div>
     ) : null}
     <div class="panel">
       <h1 class="mono">{event.name}</h1>
       <p class="sub mono">{event.id}</p>
       <dl class="meta">
-        <div><dt>Received</dt><dd><Time at={event.receivedAt} /></dd></div>
-        <div><dt>Event time</dt><dd><Time at={event.ts} /></dd></div>
-        <div><dt>Routed</dt><dd>{event.routedAt === undefined ? "not yet" : <Time at={event.routedAt} />}</dd></div>
+        <div>
+          <dt>Received</dt>
+          <dd>
+            <Time at={event.receivedAt} />
+          </dd>
+        </div>
+        <div>
+          <dt>Event time</dt>
+          <dd>
+            <Time at={event.ts} />
+          </dd>
+        </div>
+        <div>
+          <dt>Routed</dt>
+          <dd>{event.routedAt === undefined ? "not yet" : <Time at={event.routedAt} />}</dd>
+        </div>
       </dl>
       <h2>Data</h2>
       <Json value={event.data} />
-      {event.user ? <><h2>User</h2><Json value={event.user} /></> : null}
+      {event.user ? (
+        <>
+          <h2>User</h2>
+          <Json value={event.user} />
+        </>
+      ) : null}
     </div>
     <h2>{`Runs it started (${runs.length})`}</h2>
-    <RunTable runs={runs} now={now} empty={event.routedAt === undefined ? "Routing the event…" : "This event started no runs."} />
+    <RunTable
+      runs={runs}
+      now={now}
+      empty={event.routedAt === undefined ? "Routing the event…" : "This event started no runs."}
+    />
   </>
 );

@@ -10,13 +10,34 @@ import type { RunIndexRow } from "../../core/db/runs.ts";
 import { formatDuration, Json, Notice, Status } from "../components.tsx";
 import { RunTable } from "./runs.tsx";
 
-const FLOW_KEYS = ["concurrency", "throttle", "rateLimit", "debounce", "batchEvents", "singleton", "priority", "idempotency", "timeouts", "cancelOn"] as const;
+const FLOW_KEYS = [
+  "concurrency",
+  "throttle",
+  "rateLimit",
+  "debounce",
+  "batchEvents",
+  "singleton",
+  "priority",
+  "idempotency",
+  "timeouts",
+  "cancelOn",
+] as const;
 
 const triggerText = (trigger: Trigger): string =>
-  "cron" in trigger ? `cron ${trigger.cron}${trigger.timezone ? ` (${trigger.timezone})` : ""}` : `${trigger.event}${trigger.if ? ` if ${trigger.if}` : ""}`;
+  "cron" in trigger
+    ? `cron ${trigger.cron}${trigger.timezone ? ` (${trigger.timezone})` : ""}`
+    : `${trigger.event}${trigger.if ? ` if ${trigger.if}` : ""}`;
 
 const Triggers: FC<{ fn: CatalogFunction }> = ({ fn }) =>
-  fn.triggers.length === 0 ? <span class="muted">invoke only</span> : <>{fn.triggers.map((trigger) => <div class="mono">{triggerText(trigger)}</div>)}</>;
+  fn.triggers.length === 0 ? (
+    <span class="muted">invoke only</span>
+  ) : (
+    <>
+      {fn.triggers.map((trigger) => (
+        <div class="mono">{triggerText(trigger)}</div>
+      ))}
+    </>
+  );
 
 const percent = (rate: number | null): string => (rate === null ? "—" : `${(rate * 100).toFixed(1)}%`);
 const ms = (value: number | null): string => (value === null ? "—" : formatDuration(value));
@@ -36,24 +57,42 @@ const StatusCounts: FC<{ fnId: string; stats: FunctionStats }> = ({ fnId, stats 
 export const FunctionsBody: FC<{ functions: { fn: CatalogFunction; stats: FunctionStats }[] }> = ({ functions }) => (
   <table>
     <thead>
-      <tr><th>Function</th><th>Triggers</th><th>Retries · flow control</th><th>Runs, last 24 h</th><th class="num">Failure rate</th><th class="num">p50</th><th class="num">p95</th></tr>
+      <tr>
+        <th>Function</th>
+        <th>Triggers</th>
+        <th>Retries · flow control</th>
+        <th>Runs, last 24 h</th>
+        <th class="num">Failure rate</th>
+        <th class="num">p50</th>
+        <th class="num">p95</th>
+      </tr>
     </thead>
     <tbody>
       {functions.map(({ fn, stats }) => (
         <tr>
           <td>
-            <a href={`/dashboard/functions/${encodeURIComponent(fn.id)}`} class="mono">{fn.id}</a>
+            <a href={`/dashboard/functions/${encodeURIComponent(fn.id)}`} class="mono">
+              {fn.id}
+            </a>
             {fn.config.name && fn.config.name !== fn.id ? <div class="muted">{fn.config.name}</div> : null}
           </td>
           <td>
             <Triggers fn={fn} />
-            <div class="muted">{fn.remote ? `app ${fn.appId}: ${"binding" in fn.remote ? `binding ${fn.remote.binding}` : fn.remote.url}` : "embedded"}</div>
+            <div class="muted">
+              {fn.remote
+                ? `app ${fn.appId}: ${"binding" in fn.remote ? `binding ${fn.remote.binding}` : fn.remote.url}`
+                : "embedded"}
+            </div>
           </td>
           <td>
             {`${fn.config.retries} retries`}
-            {FLOW_KEYS.filter((key) => fn.config[key] !== undefined).map((key) => <div class="muted">{key}</div>)}
+            {FLOW_KEYS.filter((key) => fn.config[key] !== undefined).map((key) => (
+              <div class="muted">{key}</div>
+            ))}
           </td>
-          <td><StatusCounts fnId={fn.id} stats={stats} /></td>
+          <td>
+            <StatusCounts fnId={fn.id} stats={stats} />
+          </td>
           <td class="num">{percent(stats.failureRate)}</td>
           <td class="num">{ms(stats.p50Ms)}</td>
           <td class="num">{ms(stats.p95Ms)}</td>
@@ -92,17 +131,26 @@ export const FunctionForms: FC<{ fn: CatalogFunction; forms: FunctionForms }> = 
         </form>
       </div>
       <div class="panel actions">
-        <form method="post" action={`${base}/replay-failed`} data-confirm={`Replay every failed run of ${fn.id} in this range?`} class="actions">
+        <form
+          method="post"
+          action={`${base}/replay-failed`}
+          data-confirm={`Replay every failed run of ${fn.id} in this range?`}
+          class="actions"
+        >
           <label>
             Replay failed runs from the
             <select name="range">
               <option value="1h">last hour</option>
-              <option value="24h" selected>last 24 hours</option>
+              <option value="24h" selected>
+                last 24 hours
+              </option>
               <option value="7d">last 7 days</option>
               <option value="30d">last 30 days</option>
             </select>
           </label>
-          <button type="submit" class="plain">Bulk replay failed runs</button>
+          <button type="submit" class="plain">
+            Bulk replay failed runs
+          </button>
         </form>
       </div>
     </>
@@ -110,20 +158,39 @@ export const FunctionForms: FC<{ fn: CatalogFunction; forms: FunctionForms }> = 
 };
 
 /** The live part of a function's page. */
-export const FunctionBody: FC<{ fn: CatalogFunction; stats: FunctionStats; runs: RunIndexRow[]; now: number }> = ({ fn, stats, runs, now }) => (
+export const FunctionBody: FC<{ fn: CatalogFunction; stats: FunctionStats; runs: RunIndexRow[]; now: number }> = ({
+  fn,
+  stats,
+  runs,
+  now,
+}) => (
   <>
     <h2>Last 24 hours</h2>
     <div class="panel">
       <StatusCounts fnId={fn.id} stats={stats} />
       <dl class="meta">
-        <div><dt>Runs</dt><dd>{stats.total}</dd></div>
-        <div><dt>Failure rate</dt><dd>{percent(stats.failureRate)}</dd></div>
-        <div><dt>p50 duration</dt><dd>{ms(stats.p50Ms)}</dd></div>
-        <div><dt>p95 duration</dt><dd>{ms(stats.p95Ms)}</dd></div>
+        <div>
+          <dt>Runs</dt>
+          <dd>{stats.total}</dd>
+        </div>
+        <div>
+          <dt>Failure rate</dt>
+          <dd>{percent(stats.failureRate)}</dd>
+        </div>
+        <div>
+          <dt>p50 duration</dt>
+          <dd>{ms(stats.p50Ms)}</dd>
+        </div>
+        <div>
+          <dt>p95 duration</dt>
+          <dd>{ms(stats.p95Ms)}</dd>
+        </div>
       </dl>
     </div>
     <h2>Triggers</h2>
-    <div class="panel"><Triggers fn={fn} /></div>
+    <div class="panel">
+      <Triggers fn={fn} />
+    </div>
     <h2>Config</h2>
     <Json value={fn.config} />
     <h2>

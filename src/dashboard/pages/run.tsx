@@ -10,12 +10,22 @@ import { buildTimeline } from "../timeline.ts";
 import { Waterfall } from "../waterfall.tsx";
 import { isEnded, isReplayable } from "../../../sdk/run-status.ts";
 
-
-const runLink = (id: string) => <a href={`/dashboard/runs/${encodeURIComponent(id)}`} class="mono">{id}</a>;
+const runLink = (id: string) => (
+  <a href={`/dashboard/runs/${encodeURIComponent(id)}`} class="mono">
+    {id}
+  </a>
+);
 
 /** What the history entry says beyond its type, seq and time. */
 function entryDetail(entry: HistoryEntry): string {
-  const { type: _type, seq: _seq, at: _at, stepId: _stepId, name: _name, ...rest } = entry as HistoryEntry & { stepId?: string; name?: string };
+  const {
+    type: _type,
+    seq: _seq,
+    at: _at,
+    stepId: _stepId,
+    name: _name,
+    ...rest
+  } = entry as HistoryEntry & { stepId?: string; name?: string };
   const text = JSON.stringify(rest);
   return text === "{}" ? "" : text.length > 400 ? `${text.slice(0, 400)}…` : text;
 }
@@ -29,12 +39,19 @@ const Actions: FC<{ run: RunView }> = ({ run }) => {
   const terminal = isEnded(run.status);
   return (
     <div class="actions">
-      {!terminal ? <ActionButton action={`${base}/cancel`} label="Cancel" kind="danger" confirm="Cancel this run?" /> : null}
+      {!terminal ? (
+        <ActionButton action={`${base}/cancel`} label="Cancel" kind="danger" confirm="Cancel this run?" />
+      ) : null}
       {!terminal && run.nextWakeAt ? <ActionButton action={`${base}/wake`} label="Wake now" kind="plain" /> : null}
       {isReplayable(run.status) ? (
         <>
           <ActionButton action={`${base}/replay`} label="Replay" />
-          <ActionButton action={`${base}/replay`} label="Replay from start" fields={{ fromStart: "true" }} kind="plain" />
+          <ActionButton
+            action={`${base}/replay`}
+            label="Replay from start"
+            fields={{ fromStart: "true" }}
+            kind="plain"
+          />
         </>
       ) : null}
     </div>
@@ -42,7 +59,12 @@ const Actions: FC<{ run: RunView }> = ({ run }) => {
 };
 
 /** The live part of the run page. */
-export const RunBody: FC<{ run: RunView; history: HistoryEntry[]; now: number; notice?: { text: string; error: boolean } | undefined }> = ({ run, history, now, notice }) => {
+export const RunBody: FC<{
+  run: RunView;
+  history: HistoryEntry[];
+  now: number;
+  notice?: { text: string; error: boolean } | undefined;
+}> = ({ run, history, now, notice }) => {
   const created = run.createdAt ? Date.parse(run.createdAt) : now;
   const ended = run.endedAt ? Date.parse(run.endedAt) : undefined;
   const children = childRuns(history);
@@ -57,22 +79,86 @@ export const RunBody: FC<{ run: RunView; history: HistoryEntry[]; now: number; n
         </div>
         <p class="sub mono">{run.id}</p>
         <dl class="meta">
-          <div><dt>Started</dt><dd><Time at={run.createdAt} /></dd></div>
-          <div><dt>Ended</dt><dd><Time at={run.endedAt} /></dd></div>
-          <div><dt>Duration</dt><dd>{formatDuration((ended ?? now) - created)}{ended ? "" : " so far"}</dd></div>
-          <div><dt>Attempt</dt><dd>{run.attempt + 1}</dd></div>
-          {run.nextWakeAt ? <div><dt>Next wake-up</dt><dd><Time at={run.nextWakeAt} /></dd></div> : null}
-          {run.parentRunId ? <div><dt>Parent run</dt><dd>{runLink(run.parentRunId)}</dd></div> : null}
-          {run.replayOf ? <div><dt>Replay of</dt><dd>{runLink(run.replayOf)}</dd></div> : null}
-          {run.failureRunId ? <div><dt>onFailure run</dt><dd>{runLink(run.failureRunId)}</dd></div> : null}
-          {children.length > 0 ? <div><dt>Child runs</dt><dd>{children.map((id) => <div>{runLink(id)}</div>)}</dd></div> : null}
+          <div>
+            <dt>Started</dt>
+            <dd>
+              <Time at={run.createdAt} />
+            </dd>
+          </div>
+          <div>
+            <dt>Ended</dt>
+            <dd>
+              <Time at={run.endedAt} />
+            </dd>
+          </div>
+          <div>
+            <dt>Duration</dt>
+            <dd>
+              {formatDuration((ended ?? now) - created)}
+              {ended ? "" : " so far"}
+            </dd>
+          </div>
+          <div>
+            <dt>Attempt</dt>
+            <dd>{run.attempt + 1}</dd>
+          </div>
+          {run.nextWakeAt ? (
+            <div>
+              <dt>Next wake-up</dt>
+              <dd>
+                <Time at={run.nextWakeAt} />
+              </dd>
+            </div>
+          ) : null}
+          {run.parentRunId ? (
+            <div>
+              <dt>Parent run</dt>
+              <dd>{runLink(run.parentRunId)}</dd>
+            </div>
+          ) : null}
+          {run.replayOf ? (
+            <div>
+              <dt>Replay of</dt>
+              <dd>{runLink(run.replayOf)}</dd>
+            </div>
+          ) : null}
+          {run.failureRunId ? (
+            <div>
+              <dt>onFailure run</dt>
+              <dd>{runLink(run.failureRunId)}</dd>
+            </div>
+          ) : null}
+          {children.length > 0 ? (
+            <div>
+              <dt>Child runs</dt>
+              <dd>
+                {children.map((id) => (
+                  <div>{runLink(id)}</div>
+                ))}
+              </dd>
+            </div>
+          ) : null}
         </dl>
-        <div class="actions"><Actions run={run} /></div>
+        <div class="actions">
+          <Actions run={run} />
+        </div>
       </div>
       <h2>Timeline</h2>
-      <div class="panel"><Waterfall timeline={buildTimeline(history, now)} /></div>
-      {run.error ? <><h2>Error</h2><ErrorBlock error={run.error} /></> : null}
-      {run.status === "completed" ? <><h2>Output</h2><Json value={run.output} /></> : null}
+      <div class="panel">
+        <Waterfall timeline={buildTimeline(history, now)} />
+      </div>
+      {run.error ? (
+        <>
+          <h2>Error</h2>
+          <ErrorBlock error={run.error} />
+        </>
+      ) : null}
+      {run.status === "completed" ? (
+        <>
+          <h2>Output</h2>
+          <Json value={run.output} />
+        </>
+      ) : null}
       <h2>Steps</h2>
       <div class="panel">
         {run.steps.length === 0 ? <p class="muted">No steps yet.</p> : null}
@@ -82,8 +168,16 @@ export const RunBody: FC<{ run: RunView; history: HistoryEntry[]; now: number; n
               <span class="mono">{step.name}</span> <span class="muted">{step.op}</span> <Status status={step.status} />{" "}
               <span class="muted">{`${step.attempts} attempt${step.attempts === 1 ? "" : "s"}${step.durationMs !== undefined ? ` · ${formatDuration(step.durationMs)}` : ""}`}</span>
             </summary>
-            {step.sleepUntil ? <p>Sleeps until <Time at={step.sleepUntil} /></p> : null}
-            {step.retryAt ? <p>Retries at <Time at={step.retryAt} /></p> : null}
+            {step.sleepUntil ? (
+              <p>
+                Sleeps until <Time at={step.sleepUntil} />
+              </p>
+            ) : null}
+            {step.retryAt ? (
+              <p>
+                Retries at <Time at={step.retryAt} />
+              </p>
+            ) : null}
             {step.error ? <ErrorBlock error={step.error} /> : null}
             {step.status === "completed" ? <Json value={step.output} /> : null}
           </details>
@@ -93,14 +187,25 @@ export const RunBody: FC<{ run: RunView; history: HistoryEntry[]; now: number; n
       {run.events.map((event) => (
         <details class="panel" id={`event-${event.id}`} open={run.events.length === 1}>
           <summary>
-            <span class="mono">{event.name}</span> <a href={`/dashboard/events/${encodeURIComponent(event.id)}`} class="mono">{event.id}</a>
+            <span class="mono">{event.name}</span>{" "}
+            <a href={`/dashboard/events/${encodeURIComponent(event.id)}`} class="mono">
+              {event.id}
+            </a>
           </summary>
           <Json value={event.data} />
         </details>
       ))}
       <h2>History</h2>
       <table>
-        <thead><tr><th class="num">#</th><th>At (+ms)</th><th>Event</th><th>Step</th><th>Detail</th></tr></thead>
+        <thead>
+          <tr>
+            <th class="num">#</th>
+            <th>At (+ms)</th>
+            <th>Event</th>
+            <th>Step</th>
+            <th>Detail</th>
+          </tr>
+        </thead>
         <tbody>
           {history.map((entry) => (
             <tr>

@@ -35,7 +35,8 @@ export type RunsQuery = z.output<typeof runsQuerySchema>;
 /** The query string for the same filter with some fields changed (undefined drops a field). */
 function withQuery(raw: Record<string, string>, changes: Record<string, string | undefined>): string {
   const params = new URLSearchParams();
-  for (const [key, value] of Object.entries({ ...raw, ...changes })) if (value !== undefined && value !== "") params.set(key, value);
+  for (const [key, value] of Object.entries({ ...raw, ...changes }))
+    if (value !== undefined && value !== "") params.set(key, value);
   const text = params.toString();
   return text ? `?${text}` : "";
 }
@@ -43,7 +44,11 @@ function withQuery(raw: Record<string, string>, changes: Record<string, string |
 const toInput = (ms: number | undefined): string => (ms === undefined ? "" : new Date(ms).toISOString().slice(0, 16));
 
 /** The filter form; it sits outside the live region so typing survives a refresh. */
-export const RunFilters: FC<{ query: RunsQuery; functions: string[]; raw: Record<string, string> }> = ({ query, functions, raw }) => (
+export const RunFilters: FC<{ query: RunsQuery; functions: string[]; raw: Record<string, string> }> = ({
+  query,
+  functions,
+  raw,
+}) => (
   <form class="filters" method="get" action="/dashboard/runs">
     <label>
       Search
@@ -54,7 +59,9 @@ export const RunFilters: FC<{ query: RunsQuery; functions: string[]; raw: Record
       <select name="function">
         <option value="">all</option>
         {functions.map((id) => (
-          <option value={id} selected={query.function === id}>{id}</option>
+          <option value={id} selected={query.function === id}>
+            {id}
+          </option>
         ))}
       </select>
     </label>
@@ -63,7 +70,9 @@ export const RunFilters: FC<{ query: RunsQuery; functions: string[]; raw: Record
       <select name="status">
         <option value="">all</option>
         {RUN_STATUSES.map((status) => (
-          <option value={status} selected={query.status === status}>{status}</option>
+          <option value={status} selected={query.status === status}>
+            {status}
+          </option>
         ))}
       </select>
     </label>
@@ -100,17 +109,35 @@ export const RunTable: FC<{ runs: RunIndexRow[]; now: number; empty: string }> =
   ) : (
     <table>
       <thead>
-        <tr><th>Status</th><th>Run</th><th>Function</th><th>Event</th><th>Started (UTC)</th><th class="num">Duration</th></tr>
+        <tr>
+          <th>Status</th>
+          <th>Run</th>
+          <th>Function</th>
+          <th>Event</th>
+          <th>Started (UTC)</th>
+          <th class="num">Duration</th>
+        </tr>
       </thead>
       <tbody>
         {runs.map((run) => (
           <tr>
-            <td><Status status={run.status} /></td>
-            <td><a class="mono" href={`/dashboard/runs/${encodeURIComponent(run.id)}`}>{run.id}</a></td>
+            <td>
+              <Status status={run.status} />
+            </td>
+            <td>
+              <a class="mono" href={`/dashboard/runs/${encodeURIComponent(run.id)}`}>
+                {run.id}
+              </a>
+            </td>
             <td class="mono">{run.functionId}</td>
             <td class="mono">{run.eventName}</td>
-            <td><Time at={run.createdAt} /></td>
-            <td class="num">{formatDuration((run.endedAt ?? now) - run.createdAt)}{run.endedAt === null ? "…" : ""}</td>
+            <td>
+              <Time at={run.createdAt} />
+            </td>
+            <td class="num">
+              {formatDuration((run.endedAt ?? now) - run.createdAt)}
+              {run.endedAt === null ? "…" : ""}
+            </td>
           </tr>
         ))}
       </tbody>
@@ -118,23 +145,29 @@ export const RunTable: FC<{ runs: RunIndexRow[]; now: number; empty: string }> =
   );
 
 /** The live part of the runs page: counts per status, the page of runs, the pager. */
-export const RunsBody: FC<{ raw: Record<string, string>; query: RunsQuery; counts: Record<string, number>; runs: RunIndexRow[]; next: Cursor | undefined; now: number }> = ({
-  raw,
-  query,
-  counts,
-  runs,
-  next,
-  now,
-}) => {
+export const RunsBody: FC<{
+  raw: Record<string, string>;
+  query: RunsQuery;
+  counts: Record<string, number>;
+  runs: RunIndexRow[];
+  next: Cursor | undefined;
+  now: number;
+}> = ({ raw, query, counts, runs, next, now }) => {
   const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
   return (
     <>
       <div class="counts" aria-label="Runs per status">
-        <a href={`/dashboard/runs${withQuery(raw, { status: undefined, cursor: undefined })}`} class={query.status ? undefined : "on"}>
+        <a
+          href={`/dashboard/runs${withQuery(raw, { status: undefined, cursor: undefined })}`}
+          class={query.status ? undefined : "on"}
+        >
           all <strong>{total}</strong>
         </a>
         {RUN_STATUSES.filter((status) => counts[status]).map((status) => (
-          <a href={`/dashboard/runs${withQuery(raw, { status, cursor: undefined })}`} class={query.status === status ? "on" : undefined}>
+          <a
+            href={`/dashboard/runs${withQuery(raw, { status, cursor: undefined })}`}
+            class={query.status === status ? "on" : undefined}
+          >
             <Status status={status} /> <strong>{counts[status]}</strong>
           </a>
         ))}

@@ -64,9 +64,16 @@ export const actionRoutes = new Hono<{ Bindings: Env }>()
     const fn = await getFunction(c.env, c.req.param("id"));
     if (!fn) return problemPage(c, 404, "No such function", `No function "${c.req.param("id")}" is registered`);
     const form = bulkFormSchema.safeParse(await formFields(c));
-    if (!form.success) return functionPage(c, fn.id, { error: "The bulk replay form is invalid", issues: zodIssues(form.error) }, 400);
+    if (!form.success)
+      return functionPage(c, fn.id, { error: "The bulk replay form is invalid", issues: zodIssues(form.error) }, 400);
     const jobId = newId();
-    await bulkJob(c.env, jobId).begin({ action: "replay", functionId: fn.id, from: Date.now() - RANGES[form.data.range], status: "failed", fromStart: false });
+    await bulkJob(c.env, jobId).begin({
+      action: "replay",
+      functionId: fn.id,
+      from: Date.now() - RANGES[form.data.range],
+      status: "failed",
+      fromStart: false,
+    });
     return c.redirect(`/dashboard/functions/${encodeURIComponent(fn.id)}?job=${jobId}`, 303);
   })
   .post("/events/:id/reroute", async (c) => {
@@ -81,7 +88,8 @@ export const actionRoutes = new Hono<{ Bindings: Env }>()
     const data = parseJsonObject(form.data);
     if (!data.ok) return eventsPage(c, { ...form, error: data.error }, 400);
     const event = eventInputSchema.safeParse({ name: form.name, data: data.value });
-    if (!event.success) return eventsPage(c, { ...form, error: "The event is invalid", issues: zodIssues(event.error) }, 400);
+    if (!event.success)
+      return eventsPage(c, { ...form, error: "The event is invalid", issues: zodIssues(event.error) }, 400);
     const tooLarge = oversizedEvent([event.data], maxEventBytes(c.env));
     if (tooLarge) return eventsPage(c, { ...form, error: tooLarge }, 413);
     const [id] = await acceptEvents(c.env, [event.data]);

@@ -7,7 +7,10 @@ const NOTICES: Record<string, { text: string; error: boolean }> = {
   "already-ended": { text: "The run had already ended; nothing was cancelled.", error: true },
   woken: { text: "Woken: the run's timer fired now.", error: false },
   "not-sleeping": { text: "The run had no timer to fire.", error: true },
-  replayed: { text: "Replay started: this run begins with the original run's results up to its first failed step.", error: false },
+  replayed: {
+    text: "Replay started: this run begins with the original run's results up to its first failed step.",
+    error: false,
+  },
   "replayed-from-start": { text: "Replay started from the first step.", error: false },
   invoked: { text: "Function invoked.", error: false },
 };

@@ -33,38 +33,79 @@ const INDEX_FEEDS = Array.from({ length: INDEX_BUFFER_SHARDS }, (_, shard) => `/
 const DAY_MS = 86_400_000;
 
 /** A page saying what is missing or wrong, with the right status. */
-export function problemPage(c: DashboardContext, status: 400 | 404 | 409, title: string, message: string, issues?: string[]): Response | Promise<Response> {
+export function problemPage(
+  c: DashboardContext,
+  status: 400 | 404 | 409,
+  title: string,
+  message: string,
+  issues?: string[],
+): Response | Promise<Response> {
   return page(c, { title, section: "none" }, <Notice text={message} error issues={issues} />, status);
 }
 
 /** A run's page; `notice` says what an action did. */
-export async function runPage(c: DashboardContext, runId: string, notice?: { text: string; error: boolean }, status: 200 | 409 = 200): Promise<Response> {
+export async function runPage(
+  c: DashboardContext,
+  runId: string,
+  notice?: { text: string; error: boolean },
+  status: 200 | 409 = 200,
+): Promise<Response> {
   if (!RUN_ID_PATTERN.test(runId)) return problemPage(c, 400, "Not a run id", `"${runId}" is not a run id`);
   const stub = runObject(c.env, runId);
   const [run, history] = await Promise.all([stub.getRun(), stub.getHistory()]);
   const detail = run && history ? { run: runViewSchema.parse(run), history } : undefined;
   if (!detail) return problemPage(c, 404, "No such run", `No run "${runId}"`);
   const live = isEnded(detail.run.status) ? [] : [`/dashboard/runs/${encodeURIComponent(runId)}/live`];
-  return page(c, { title: `${detail.run.functionId} · ${runId}`, section: "runs", live, src: `/dashboard/runs/${encodeURIComponent(runId)}` }, <RunBody {...detail} now={Date.now()} notice={notice} />, status);
+  return page(
+    c,
+    {
+      title: `${detail.run.functionId} · ${runId}`,
+      section: "runs",
+      live,
+      src: `/dashboard/runs/${encodeURIComponent(runId)}`,
+    },
+    <RunBody {...detail} now={Date.now()} notice={notice} />,
+    status,
+  );
 }
 
 /** A function's page, with the state of its forms. */
-export async function functionPage(c: DashboardContext, functionId: string, forms: FunctionForms, status: 200 | 400 = 200): Promise<Response> {
+export async function functionPage(
+  c: DashboardContext,
+  functionId: string,
+  forms: FunctionForms,
+  status: 200 | 400 = 200,
+): Promise<Response> {
   const fn = await getFunction(c.env, functionId);
   if (!fn) return problemPage(c, 404, "No such function", `No function "${functionId}" is registered`);
   const now = Date.now();
-  const [stats, runs] = await Promise.all([functionStats(c.env.DB, fn.id, now - DAY_MS), listRuns(c.env.DB, { functionId: fn.id, limit: 20 })]);
+  const [stats, runs] = await Promise.all([
+    functionStats(c.env.DB, fn.id, now - DAY_MS),
+    listRuns(c.env.DB, { functionId: fn.id, limit: 20 }),
+  ]);
   const src = `/dashboard/functions/${encodeURIComponent(fn.id)}`;
-  return page(c, { title: fn.id, section: "functions", live: INDEX_FEEDS, src, head: <FunctionForms fn={fn} forms={forms} /> }, <FunctionBody fn={fn} stats={stats} runs={runs.items} now={now} />, status);
+  return page(
+    c,
+    { title: fn.id, section: "functions", live: INDEX_FEEDS, src, head: <FunctionForms fn={fn} forms={forms} /> },
+    <FunctionBody fn={fn} stats={stats} runs={runs.items} now={now} />,
+    status,
+  );
 }
 
 /** The events page, with the state of its send form. */
-export async function eventsPage(c: DashboardContext, form?: { name: string; data: string; error: string; issues?: string[] }, status: 200 | 400 | 413 = 200): Promise<Response> {
+export async function eventsPage(
+  c: DashboardContext,
+  form?: { name: string; data: string; error: string; issues?: string[] },
+  status: 200 | 400 | 413 = 200,
+): Promise<Response> {
   const query = pagingSchema.extend({ name: z.string().max(256).optional() }).safeParse(c.req.query());
   if (!query.success) return problemPage(c, 400, "Bad filter", "The query string is invalid", zodIssues(query.error));
   const name = query.data.name || undefined;
   const events = await listEvents(c.env.DB, { name, cursor: query.data.cursor, limit: query.data.limit });
-  const runs = await runsForEvents(c.env.DB, events.items.map((event) => event.id));
+  const runs = await runsForEvents(
+    c.env.DB,
+    events.items.map((event) => event.id),
+  );
   const head = (
     <>
       <h1>Events</h1>
@@ -78,7 +119,12 @@ export async function eventsPage(c: DashboardContext, form?: { name: string; dat
       <SendEventForm form={form} error={form?.error} issues={form?.issues} />
     </>
   );
-  return page(c, { title: "Events", section: "events", live: query.data.cursor ? [] : INDEX_FEEDS, src: "/dashboard/events", head }, <EventsBody events={events.items} runs={runs} next={events.next} name={name} />, status);
+  return page(
+    c,
+    { title: "Events", section: "events", live: query.data.cursor ? [] : INDEX_FEEDS, src: "/dashboard/events", head },
+    <EventsBody events={events.items} runs={runs} next={events.next} name={name} />,
+    status,
+  );
 }
 
 export const pageRoutes = new Hono<{ Bindings: Env }>()
@@ -88,7 +134,8 @@ export const pageRoutes = new Hono<{ Bindings: Env }>()
     const parsed = runsQuerySchema.safeParse(raw);
     if (!parsed.success) return problemPage(c, 400, "Bad filter", "The filter is invalid", zodIssues(parsed.error));
     const query = parsed.data;
-    if (query.q && RUN_ID_PATTERN.test(query.q) && (await runExists(c.env.DB, query.q))) return c.redirect(`/dashboard/runs/${encodeURIComponent(query.q)}`, 303);
+    if (query.q && RUN_ID_PATTERN.test(query.q) && (await runExists(c.env.DB, query.q)))
+      return c.redirect(`/dashboard/runs/${encodeURIComponent(query.q)}`, 303);
     const now = Date.now();
     const filter = {
       functionId: query.function,
@@ -97,7 +144,10 @@ export const pageRoutes = new Hono<{ Bindings: Env }>()
       after: query.range ? now - RANGES[query.range] : query.from,
       before: query.to,
     };
-    const [runs, counts] = await Promise.all([listRuns(c.env.DB, { ...filter, status: query.status, cursor: query.cursor, limit: query.limit }), countByStatus(c.env.DB, filter)]);
+    const [runs, counts] = await Promise.all([
+      listRuns(c.env.DB, { ...filter, status: query.status, cursor: query.cursor, limit: query.limit }),
+      countByStatus(c.env.DB, filter),
+    ]);
     const functions = (await listFunctions(c.env)).map((fn) => fn.id);
     const head = (
       <>
@@ -115,12 +165,20 @@ export const pageRoutes = new Hono<{ Bindings: Env }>()
     const event = await getEvent(c.env.DB, c.req.param("id"));
     if (!event) return problemPage(c, 404, "No such event", `No event "${c.req.param("id")}"`);
     const runs = await listRuns(c.env.DB, { eventId: event.id, limit: 200 });
-    return page(c, { title: event.name, section: "events", live: INDEX_FEEDS }, <EventBody event={event} runs={runs.items} now={Date.now()} />);
+    return page(
+      c,
+      { title: event.name, section: "events", live: INDEX_FEEDS },
+      <EventBody event={event} runs={runs.items} now={Date.now()} />,
+    );
   })
   .get("/functions", async (c) => {
     const [catalog, stats] = await Promise.all([listFunctions(c.env), statsByFunction(c.env.DB, Date.now() - DAY_MS)]);
     const functions = catalog.map((fn) => ({ fn, stats: stats.get(fn.id) ?? emptyStats() }));
-    return page(c, { title: "Functions", section: "functions", live: INDEX_FEEDS, head: <h1>Functions</h1> }, <FunctionsBody functions={functions} />);
+    return page(
+      c,
+      { title: "Functions", section: "functions", live: INDEX_FEEDS, head: <h1>Functions</h1> },
+      <FunctionsBody functions={functions} />,
+    );
   })
   .get("/functions/:id", async (c) => {
     const jobId = c.req.query("job");

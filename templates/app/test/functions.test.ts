@@ -13,7 +13,11 @@ describe("send-welcome", () => {
   });
 
   it("refuses an unsigned call from anyone but Stepwise", async () => {
-    const handler = serve({ client: new Stepwise({ id: "my-app" }), functions, signingKey: "a-test-signing-key-0123456789" });
+    const handler = serve({
+      client: new Stepwise({ id: "my-app" }),
+      functions,
+      signingKey: "a-test-signing-key-0123456789",
+    });
     const response = await handler(new Request("http://my-app/api/stepwise", { method: "POST", body: "{}" }));
     expect(response.status).toBe(401);
   });

@@ -3,6 +3,17 @@ import { createStepwise } from "stepwise/worker";
 import { hello } from "./hello.ts";
 
 // Stepwise's Durable Objects and RPC entrypoint live in this Worker, so it exports them.
-export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, EventSweeper, FlowGate, RunIndexBuffer, RunObject, StepwiseRpc, WaitIndex } from "stepwise/worker";
+export {
+  BulkJob,
+  ConcurrencyLimiter,
+  CronScheduler,
+  EventCollector,
+  EventSweeper,
+  FlowGate,
+  RunIndexBuffer,
+  RunObject,
+  StepwiseRpc,
+  WaitIndex,
+} from "stepwise/worker";
 
 export default createStepwise({ functions: [hello] });

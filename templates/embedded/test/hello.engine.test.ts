@@ -8,7 +8,10 @@ describe("hello, in memory", () => {
     const engine = new TestEngine(hello, { events: [{ name: "app/hello", data: { name: "Grace" } }] });
     const { result, steps } = await engine.execute();
     expect(result).toEqual({ greeting: "Hello, Grace" });
-    expect(steps.map((step) => [step.id, step.op])).toEqual([["compose-greeting", "run"], ["pause", "sleep"]]);
+    expect(steps.map((step) => [step.id, step.op])).toEqual([
+      ["compose-greeting", "run"],
+      ["pause", "sleep"],
+    ]);
   });
 
   it("uses a mocked step's result", async () => {
