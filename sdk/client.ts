@@ -38,7 +38,22 @@ export type CreateFunctionConfig<TData> = FunctionConfigInput & { onFailure?: Fa
 /** Where each client sends (internal: `serve()` syncs through it; not exported from index.ts). */
 export const clientTargets = new WeakMap<Stepwise, StepwiseTarget>();
 
-/** An app's entry point to Stepwise. */
+/**
+ * An app's entry point to Stepwise: define functions, send events, start and read runs. Reaches
+ * Stepwise through a service binding (`binding`) or over HTTPS (`baseUrl` with keys).
+ *
+ * @example
+ * ```ts
+ * import { Stepwise } from "stepwise";
+ *
+ * const stepwise = new Stepwise({ id: "shop", binding: env.STEPWISE });
+ * const welcome = stepwise.createFunction({ id: "welcome" }, { event: "user.created" }, async ({ event, step }) => {
+ *   await step.sleep("settle", "1h");
+ *   return step.run("email", () => sendWelcome(event.data.email));
+ * });
+ * await stepwise.send({ name: "user.created", data: { email: "ada@example.com" } });
+ * ```
+ */
 export class Stepwise {
   readonly id: string;
   private readonly target: StepwiseTarget | undefined;
@@ -46,23 +61,41 @@ export class Stepwise {
   constructor(options: StepwiseOptions) {
     const { binding, fetch, ...rest } = options;
     const parsed = clientOptionsSchema.safeParse(rest);
-    if (!parsed.success) throw new InvalidFunctionError(`Invalid Stepwise options: ${z.prettifyError(parsed.error)}`, parsed.error.issues);
+    if (!parsed.success)
+      throw new InvalidFunctionError(`Invalid Stepwise options: ${z.prettifyError(parsed.error)}`, parsed.error.issues);
     this.id = parsed.data.id;
     if (binding) this.target = { binding };
-    else if (parsed.data.baseUrl) this.target = { baseUrl: parsed.data.baseUrl, eventKey: parsed.data.eventKey, apiKey: parsed.data.apiKey, fetch };
+    else if (parsed.data.baseUrl)
+      this.target = { baseUrl: parsed.data.baseUrl, eventKey: parsed.data.eventKey, apiKey: parsed.data.apiKey, fetch };
     if (this.target) clientTargets.set(this, this.target);
   }
 
   /**
    * Sends one event or many; resolves with their ids once Stepwise has accepted them (it then
    * starts every function that listens). Throws {@link SendEventsError} when they are refused.
+   *
+   * @example
+   * ```ts
+   * const { ids } = await stepwise.send([{ name: "order.placed", data: { orderId: "o-1" }, id: "order-o-1" }]);
+   * ```
    */
   async send(events: SendableEvent | SendableEvent[]): Promise<{ ids: string[] }> {
-    if (!this.target) throw new SendEventsError(`Stepwise client "${this.id}" cannot send events: give it a \`binding\` or a \`baseUrl\``);
+    if (!this.target)
+      throw new SendEventsError(
+        `Stepwise client "${this.id}" cannot send events: give it a \`binding\` or a \`baseUrl\``,
+      );
     return sendEvents(this.target, events);
   }
 
-  /** Starts a run of `functionId` with `data` as its event data. Refusals throw {@link StepwiseRefusedError}. */
+  /**
+   * Starts a run of `functionId` with `data` as its event data. Refusals throw {@link StepwiseRefusedError}.
+   *
+   * @example
+   * ```ts
+   * const { runId } = await stepwise.invoke("generate-report", { month: "2026-11" });
+   * const run = await stepwise.getRun(runId);
+   * ```
+   */
   async invoke(functionId: string, data: Record<string, unknown> = {}): Promise<{ runId: string }> {
     return calls.invoke(this.reach("start a run"), functionId, data);
   }
@@ -83,7 +116,8 @@ export class Stepwise {
   }
 
   private reach(what: string): StepwiseTarget {
-    if (!this.target) throw new StepwiseError(`Stepwise client "${this.id}" cannot ${what}: give it a \`binding\` or a \`baseUrl\``);
+    if (!this.target)
+      throw new StepwiseError(`Stepwise client "${this.id}" cannot ${what}: give it a \`binding\` or a \`baseUrl\``);
     return this.target;
   }
 
@@ -91,6 +125,19 @@ export class Stepwise {
    * Defines a durable function: its config (`id`, `retries`, `backoff`, `onFailure`), what
    * triggers it (an event, a cron, or several; none for invoke-only), and its handler.
    * Throws {@link InvalidFunctionError} with the zod issues when the config or trigger is invalid.
+   *
+   * @example
+   * ```ts
+   * const charge = stepwise.createFunction<{ orderId: string }>(
+   *   { id: "charge", retries: 5, concurrency: { limit: 10, key: "event.data.accountId" } },
+   *   { event: "order.placed" },
+   *   async ({ event, step }) => {
+   *     const payment = await step.run("charge card", () => payments.charge(event.data.orderId));
+   *     await step.sendEvent("notify", { name: "order.charged", data: { orderId: event.data.orderId, payment } });
+   *     return payment;
+   *   },
+   * );
+   * ```
    */
   createFunction<TData = Record<string, unknown>, TOutput = unknown>(
     config: CreateFunctionConfig<TData>,

@@ -5,7 +5,13 @@
  * (ask Stepwise to register it). Every call from Stepwise must be signed; every answer is.
  */
 import { z } from "zod";
-import { appManifestSchema, appTargetSchema, type AppErrorCode, type AppManifest, type AppTarget } from "./app-protocol.ts";
+import {
+  appManifestSchema,
+  appTargetSchema,
+  type AppErrorCode,
+  type AppManifest,
+  type AppTarget,
+} from "./app-protocol.ts";
 import { clientTargets, type Stepwise } from "./client.ts";
 import { InvalidFunctionError } from "./errors.ts";
 import { execute } from "./execution.ts";
@@ -48,8 +54,14 @@ const isolateGuard = new MemoryReplayGuard();
 /** A fetch handler: Request in, Response out. */
 export type ServeHandler = (request: Request) => Promise<Response>;
 
-const keySchema = z.string().min(MIN_SIGNING_KEY_LENGTH, `a signing key of at least ${MIN_SIGNING_KEY_LENGTH} characters`);
-const optionsSchema = z.object({ signingKey: keySchema, signingKeyFallback: keySchema.optional(), serveUrl: z.url({ protocol: /^https?$/ }).optional() });
+const keySchema = z
+  .string()
+  .min(MIN_SIGNING_KEY_LENGTH, `a signing key of at least ${MIN_SIGNING_KEY_LENGTH} characters`);
+const optionsSchema = z.object({
+  signingKey: keySchema,
+  signingKeyFallback: keySchema.optional(),
+  serveUrl: z.url({ protocol: /^https?$/ }).optional(),
+});
 
 /** The functions `serve()` answers for: each one, and its onFailure companion. */
 function byId(functions: StepwiseFunction[]): Map<string, StepwiseFunction> {
@@ -71,10 +83,24 @@ function manifestOf(appId: string, functions: Iterable<StepwiseFunction>): AppMa
   });
 }
 
-/** Returns the fetch handler that serves `functions` to Stepwise. Throws on invalid options. */
+/**
+ * Returns the fetch handler that serves `functions` to Stepwise from an app of their own (a Worker,
+ * or Node through {@link toNodeListener}). Every request must carry Stepwise's signature, made with
+ * the `signingKey` both share. Throws on invalid options.
+ *
+ * @example
+ * ```ts
+ * import { serve, Stepwise } from "stepwise";
+ *
+ * const stepwise = new Stepwise({ id: "billing", binding: env.STEPWISE });
+ * const handler = serve({ client: stepwise, functions: [charge, refund], signingKey: env.STEPWISE_SIGNING_KEY });
+ * export default { fetch: (request: Request) => handler(request) };
+ * ```
+ */
 export function serve(options: ServeOptions): ServeHandler {
   const checked = optionsSchema.safeParse(options);
-  if (!checked.success) throw new InvalidFunctionError(`Invalid serve() options: ${z.prettifyError(checked.error)}`, checked.error.issues);
+  if (!checked.success)
+    throw new InvalidFunctionError(`Invalid serve() options: ${z.prettifyError(checked.error)}`, checked.error.issues);
   const functions = byId(options.functions);
   const keys = [options.signingKey, options.signingKeyFallback];
   const manifest = JSON.stringify(manifestOf(options.client.id, functions.values()));
@@ -85,14 +111,21 @@ export function serve(options: ServeOptions): ServeHandler {
     const answer = async (status: number, body: unknown): Promise<Response> => {
       const text = JSON.stringify(body);
       const signature = await sign(text, options.signingKey, Date.now(), { answerTo });
-      return new Response(text, { status, headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signature } });
+      return new Response(text, {
+        status,
+        headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signature },
+      });
     };
-    const refuse = (status: number, code: AppErrorCode, message: string) => answer(status, { error: { code, message } });
+    const refuse = (status: number, code: AppErrorCode, message: string) =>
+      answer(status, { error: { code, message } });
 
     if (request.method === "PUT") return register(options, request, refuse, answer);
-    if (request.method !== "GET" && request.method !== "POST") return refuse(405, "method_not_allowed", `${request.method} is not served here (GET, POST, PUT)`);
+    if (request.method !== "GET" && request.method !== "POST")
+      return refuse(405, "method_not_allowed", `${request.method} is not served here (GET, POST, PUT)`);
     const body = request.method === "POST" ? await request.text() : "";
-    const checked = await checkSignature(request.headers.get(SIGNATURE_HEADER), body, keys, Date.now(), { request: request.method });
+    const checked = await checkSignature(request.headers.get(SIGNATURE_HEADER), body, keys, Date.now(), {
+      request: request.method,
+    });
     if ("refused" in checked) return refuse(401, "unauthorized", `Refused: ${checked.refused}`);
     if (checked.nonce && !(await (options.replayGuard ?? isolateGuard).claim(checked.nonce, checked.expiresAt))) {
       return refuse(401, "unauthorized", "Refused: this signed request was already received (a replay)");
@@ -105,9 +138,15 @@ export function serve(options: ServeOptions): ServeHandler {
       return refuse(400, "invalid_request", "The body is not JSON");
     }
     const parsed = executionRequestSchema.safeParse(json);
-    if (!parsed.success) return refuse(400, "invalid_request", `Not an execution request: ${z.prettifyError(parsed.error)}`);
+    if (!parsed.success)
+      return refuse(400, "invalid_request", `Not an execution request: ${z.prettifyError(parsed.error)}`);
     const fn = functions.get(parsed.data.functionId);
-    if (!fn) return refuse(404, "function_not_found", `App "${options.client.id}" has no function "${parsed.data.functionId}"`);
+    if (!fn)
+      return refuse(
+        404,
+        "function_not_found",
+        `App "${options.client.id}" has no function "${parsed.data.functionId}"`,
+      );
     return answer(200, await execute(fn, parsed.data));
   };
 }
@@ -120,11 +159,22 @@ async function register(
   answer: (status: number, body: unknown) => Promise<Response>,
 ): Promise<Response> {
   const eventTarget = clientTargets.get(options.client);
-  if (!eventTarget) return refuse(500, "not_configured", `Stepwise client "${options.client.id}" has no binding or baseUrl to register through`);
+  if (!eventTarget)
+    return refuse(
+      500,
+      "not_configured",
+      `Stepwise client "${options.client.id}" has no binding or baseUrl to register through`,
+    );
   let target: AppTarget;
-  if (options.bindingName) target = appTargetSchema.parse({ binding: options.bindingName, path: new URL(request.url).pathname });
+  if (options.bindingName)
+    target = appTargetSchema.parse({ binding: options.bindingName, path: new URL(request.url).pathname });
   else if (options.serveUrl) target = appTargetSchema.parse({ url: options.serveUrl });
-  else return refuse(400, "not_configured", "serve() registers on PUT only with `serveUrl` (this handler's public URL) or `bindingName`; the request's own Host is not trusted");
+  else
+    return refuse(
+      400,
+      "not_configured",
+      "serve() registers on PUT only with `serveUrl` (this handler's public URL) or `bindingName`; the request's own Host is not trusted",
+    );
   const result = await syncApp(eventTarget, target, options.signingKey);
   return answer(result.status, result.body);
 }

@@ -47,6 +47,16 @@ let created = false;
  * Runs Stepwise inside this Worker with `functions`. Call it once, at the top level of the
  * Worker's entry module; a second call in the same isolate is refused, since both would share
  * one registry and one set of Durable Objects.
+ *
+ * @example
+ * ```ts
+ * import { createStepwise } from "stepwise/worker";
+ * import { functions } from "./functions";
+ *
+ * // Stepwise's objects and RPC entrypoint live in this Worker, so it exports them.
+ * export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, EventSweeper, FlowGate, RunIndexBuffer, RunObject, StepwiseRpc, WaitIndex } from "stepwise/worker";
+ * export default createStepwise({ functions });
+ * ```
  */
 export function createStepwise(options: CreateStepwiseOptions = {}): StepwiseHandlers {
   if (created) throw new Error("createStepwise() was called twice in one Worker: call it once, with every function");
@@ -69,12 +79,17 @@ export function createStepwise(options: CreateStepwiseOptions = {}): StepwiseHan
       ctx.waitUntil(
         pruneOnce(env).then(
           (pruned) => {
-            if (pruned.events + pruned.runs + pruned.idempotencyKeys > 0) console.log("stepwise: retention pruned", pruned);
+            if (pruned.events + pruned.runs + pruned.idempotencyKeys > 0)
+              console.log("stepwise: retention pruned", pruned);
           },
           (error: unknown) => console.error("stepwise: retention pass failed; the next tick tries again", error),
         ),
       );
-      ctx.waitUntil(relistenOnce(env).catch((error: unknown) => console.error("stepwise: the waits upgrade pass failed; the next tick tries again", error)));
+      ctx.waitUntil(
+        relistenOnce(env).catch((error: unknown) =>
+          console.error("stepwise: the waits upgrade pass failed; the next tick tries again", error),
+        ),
+      );
     },
   };
 }

@@ -49,14 +49,28 @@ const eventRunsSchema = z.object({ runs: z.array(z.looseObject({ id: z.string() 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const path = (runId: string, action = ""): string => `/v1/runs/${encodeURIComponent(runId)}${action}`;
 
-/** Drives runs through the public HTTP API. */
+/**
+ * Drives runs through the public HTTP API of a running Stepwise, skipping their sleeps and backoffs.
+ *
+ * @example
+ * ```ts
+ * import { SELF } from "cloudflare:test";
+ * import { TestClient } from "stepwise/testing";
+ *
+ * const client = new TestClient(SELF);
+ * const run = await client.run("welcome", { email: "ada@example.com" });
+ * expect(run.status).toBe("completed");
+ * ```
+ */
 export class TestClient {
   private readonly fetcher: FetchLike;
 
   /** `target`: the Worker's base URL, or a fetch-like function such as `SELF.fetch`. */
   constructor(target: FetchLike | string) {
     this.fetcher =
-      typeof target === "string" ? (path, init) => fetch(new URL(path, target), init) : (path, init) => target(`http://stepwise${path}`, init);
+      typeof target === "string"
+        ? (path, init) => fetch(new URL(path, target), init)
+        : (path, init) => target(`http://stepwise${path}`, init);
   }
 
   private async call(method: string, path: string, body?: unknown): Promise<unknown> {
@@ -64,13 +78,16 @@ export class TestClient {
     if (body !== undefined) init.body = JSON.stringify(body);
     const response = await this.fetcher(path, init);
     const json: unknown = await response.json();
-    if (!response.ok) throw new TestClientError(`${method} ${path} answered ${response.status}: ${JSON.stringify(json)}`);
+    if (!response.ok)
+      throw new TestClientError(`${method} ${path} answered ${response.status}: ${JSON.stringify(json)}`);
     return json;
   }
 
   /** Starts a run of `functionId` with `data`; resolves to its run id. */
   async invoke(functionId: string, data: Record<string, unknown> = {}): Promise<string> {
-    const answer = z.object({ runId: z.string() }).parse(await this.call("POST", `/v1/functions/${encodeURIComponent(functionId)}/invoke`, { data }));
+    const answer = z
+      .object({ runId: z.string() })
+      .parse(await this.call("POST", `/v1/functions/${encodeURIComponent(functionId)}/invoke`, { data }));
     return answer.runId;
   }
 
@@ -90,7 +107,8 @@ export class TestClient {
       const answer = eventRunsSchema.parse(await this.call("GET", `/v1/events/${encodeURIComponent(eventId)}`));
       const ids = answer.runs.map((run) => run.id);
       if (ids.length >= want) return ids;
-      if (Date.now() > deadline) throw new TestClientError(`Event ${eventId} started ${ids.length} run(s), not ${want}, within the wait`);
+      if (Date.now() > deadline)
+        throw new TestClientError(`Event ${eventId} started ${ids.length} run(s), not ${want}, within the wait`);
       await pause(5);
     }
   }
@@ -118,8 +136,12 @@ export class TestClient {
     for (;;) {
       const run = await this.getRun(runId);
       if (done(run)) return run;
-      if (Date.now() > deadline) throw new TestClientError(`Run ${runId} is still ${run.status} after waiting: ${JSON.stringify(run)}`);
-      const woke = skip !== false && run.nextWakeAt !== undefined && (await this.skipTime(runId, skip === "sleeps" ? { only: "sleeps" } : {}));
+      if (Date.now() > deadline)
+        throw new TestClientError(`Run ${runId} is still ${run.status} after waiting: ${JSON.stringify(run)}`);
+      const woke =
+        skip !== false &&
+        run.nextWakeAt !== undefined &&
+        (await this.skipTime(runId, skip === "sleeps" ? { only: "sleeps" } : {}));
       if (!woke) await pause(5);
     }
   }

@@ -9,8 +9,22 @@ import { z } from "zod";
 import { execute } from "../execution.ts";
 import type { StepwiseFunction } from "../function.ts";
 import { INVOKED_EVENT } from "../system-events.ts";
-import { PROTOCOL_VERSION, runEventSchema, type ExecutionRequest, type MemoStep, type RunEvent, type SerializedError } from "../protocol.ts";
-import { defaultAttempt, mockAttempt, opOf, type AttemptContext, type AttemptOutcome, type PendingStep } from "./engine-steps.ts";
+import {
+  PROTOCOL_VERSION,
+  runEventSchema,
+  type ExecutionRequest,
+  type MemoStep,
+  type RunEvent,
+  type SerializedError,
+} from "../protocol.ts";
+import {
+  defaultAttempt,
+  mockAttempt,
+  opOf,
+  type AttemptContext,
+  type AttemptOutcome,
+  type PendingStep,
+} from "./engine-steps.ts";
 import {
   TestEngineError,
   type StepMock,
@@ -41,13 +55,30 @@ type StepEnd = { step: TestStep } | { abort: SerializedError };
 function runEvents(given: TestEngineOptions["events"], runId: string, now: number): RunEvent[] {
   const list = given?.length ? given : [{ name: INVOKED_EVENT, data: {} }];
   return list.map((event, index) => {
-    const parsed = runEventSchema.safeParse({ data: {}, id: `${runId}:event:${index}`, ts: now, ...JSON.parse(JSON.stringify(event)) });
-    if (!parsed.success) throw new TestEngineError(`Test event ${index} is not an event: ${z.prettifyError(parsed.error)}`);
+    const parsed = runEventSchema.safeParse({
+      data: {},
+      id: `${runId}:event:${index}`,
+      ts: now,
+      ...JSON.parse(JSON.stringify(event)),
+    });
+    if (!parsed.success)
+      throw new TestEngineError(`Test event ${index} is not an event: ${z.prettifyError(parsed.error)}`);
     return parsed.data;
   });
 }
 
-/** Runs one function in memory: `execute()` to its end, or `executeStep(id)` up to one step. */
+/**
+ * Runs one function in memory: `execute()` to its end, or `executeStep(id)` up to one step.
+ *
+ * @example
+ * ```ts
+ * import { TestEngine } from "stepwise/testing";
+ *
+ * const engine = new TestEngine(charge, { events: [{ name: "order.placed", data: { orderId: "o-1" } }] });
+ * const { result, state } = await engine.execute({ steps: [{ id: "charge card", handler: () => ({ ok: true }) }] });
+ * expect(result).toEqual({ ok: true });
+ * ```
+ */
 export class TestEngine {
   /** `options` apply to every execution; each `execute(options)` may add mocks or replace the rest. */
   constructor(
@@ -72,7 +103,10 @@ export class TestEngine {
     const run = this.start(options);
     const execution = await this.drive(run, stepId);
     const step = execution.state[stepId];
-    if (!step) throw new TestEngineError(`The function ${execution.status} without reaching step "${stepId}" (steps: ${execution.steps.map((s) => s.id).join(", ") || "none"})`);
+    if (!step)
+      throw new TestEngineError(
+        `The function ${execution.status} without reaching step "${stepId}" (steps: ${execution.steps.map((s) => s.id).join(", ") || "none"})`,
+      );
     return { ...execution, step };
   }
 
@@ -82,15 +116,30 @@ export class TestEngine {
     const events = runEvents(merged.events, runId, Date.now());
     const mocks = new Map<string, StepMock>();
     // A mock given to execute() wins over the engine's own for the same step.
-    for (const mock of [...(options.steps ?? []), ...(this.options.steps ?? [])]) if (!mocks.has(mock.id)) mocks.set(mock.id, mock);
+    for (const mock of [...(options.steps ?? []), ...(this.options.steps ?? [])])
+      if (!mocks.has(mock.id)) mocks.set(mock.id, mock);
     const [event] = events as [RunEvent, ...RunEvent[]];
     const ctx = { event, events, runId, attempt: 0 };
-    return { runId, event, events, mocks, memo: {}, steps: [], sent: [], attempt: 0, executions: 0, maxExecutions: merged.maxExecutions ?? 1_000, ctx, now: Date.now };
+    return {
+      runId,
+      event,
+      events,
+      mocks,
+      memo: {},
+      steps: [],
+      sent: [],
+      attempt: 0,
+      executions: 0,
+      maxExecutions: merged.maxExecutions ?? 1_000,
+      ctx,
+      now: Date.now,
+    };
   }
 
   /** One replay of the handler; with `runStep`, it also runs that step's code (attempt `attempt`). */
   private replay(run: Run, runStep: string | undefined, attempt: number): ReturnType<typeof execute> {
-    if (++run.executions > run.maxExecutions) throw new TestEngineError(`Function "${this.fn.id}" did not end within ${run.maxExecutions} executions`);
+    if (++run.executions > run.maxExecutions)
+      throw new TestEngineError(`Function "${this.fn.id}" did not end within ${run.maxExecutions} executions`);
     const request: ExecutionRequest = {
       version: PROTOCOL_VERSION,
       functionId: this.fn.id,
@@ -119,7 +168,8 @@ export class TestEngine {
         return this.outcome(run, { status: "failed", error: response.error });
       }
       const pending = response.steps.map((step) => {
-        if (step.type === "ran" || step.type === "errored") throw new TestEngineError(`Step "${step.id}" ran without being asked to`);
+        if (step.type === "ran" || step.type === "errored")
+          throw new TestEngineError(`Step "${step.id}" ran without being asked to`);
         return step;
       });
       // Steps reached together (Promise.all) are carried out together, as Stepwise does.
@@ -128,7 +178,9 @@ export class TestEngine {
         if ("abort" in end) return this.outcome(run, { status: "failed", error: end.abort });
         run.steps.push(end.step);
         run.memo[end.step.id] =
-          end.step.status === "completed" ? { status: "completed", op: end.step.op, output: end.step.output } : { status: "failed", op: end.step.op, error: end.step.error! };
+          end.step.status === "completed"
+            ? { status: "completed", op: end.step.op, output: end.step.output }
+            : { status: "failed", op: end.step.op, error: end.step.error! };
       }
       if (stopAt !== undefined && run.memo[stopAt]) return this.outcome(run, { status: "paused" });
     }
@@ -139,23 +191,44 @@ export class TestEngine {
     const mock = run.mocks.get(step.id);
     const errors: SerializedError[] = [];
     for (let attempt = 0; ; attempt++) {
-      const outcome = mock ? await mockAttempt(mock, step, attempt, run) : step.type === "planned" ? await this.runCode(run, step.id, attempt) : defaultAttempt(step, run);
+      const outcome = mock
+        ? await mockAttempt(mock, step, attempt, run)
+        : step.type === "planned"
+          ? await this.runCode(run, step.id, attempt)
+          : defaultAttempt(step, run);
       if ("abort" in outcome) return outcome;
       const base = { id: step.id, name: step.name, op: opOf(step), mocked: mock !== undefined };
-      if (outcome.ok) return { step: { ...base, status: "completed", output: outcome.output, attempts: attempt + 1, errors, ...outcome.details } };
+      if (outcome.ok)
+        return {
+          step: {
+            ...base,
+            status: "completed",
+            output: outcome.output,
+            attempts: attempt + 1,
+            errors,
+            ...outcome.details,
+          },
+        };
       errors.push(outcome.error);
-      if (!outcome.retriable || attempt >= this.fn.config.retries) return { step: { ...base, status: "failed", error: outcome.error, attempts: attempt + 1, errors } };
+      if (!outcome.retriable || attempt >= this.fn.config.retries)
+        return { step: { ...base, status: "failed", error: outcome.error, attempts: attempt + 1, errors } };
     }
   }
 
   /** Runs a step's real code through the function, as Stepwise asks for a planned step. */
-  private async runCode(run: Run, stepId: string, attempt: number): Promise<AttemptOutcome | { abort: SerializedError }> {
+  private async runCode(
+    run: Run,
+    stepId: string,
+    attempt: number,
+  ): Promise<AttemptOutcome | { abort: SerializedError }> {
     const response = await this.replay(run, stepId, attempt);
     if (response.type === "failed") return { abort: response.error };
     const [step] = response.type === "steps" ? response.steps : [];
     if (step?.type === "ran") return { ok: true, output: step.output, details: {} };
     if (step?.type === "errored") return { ok: false, error: step.error, retriable: step.retriable };
-    throw new TestEngineError(`Step "${stepId}" was asked to run but the function answered ${JSON.stringify(response)}`);
+    throw new TestEngineError(
+      `Step "${stepId}" was asked to run but the function answered ${JSON.stringify(response)}`,
+    );
   }
 
   private outcome(run: Run, end: Pick<TestExecution, "status" | "result" | "error">): TestExecution {
