@@ -250,6 +250,7 @@ async function fanOut(items) {
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ data: { itemIds: Array.from({ length: items }, (_, i) => `bench-${i}`) } }),
   });
+  if (!response.ok) throw new Error(`invoking process-items: ${response.status} ${await response.text()}`);
   const { runId } = await response.json();
   for (;;) {
     // A status poll can stall while the run's object is busy with 1,000 steps; ask again rather than wait.

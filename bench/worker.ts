@@ -11,6 +11,7 @@ import { newId } from "../src/core/lib/ids.ts";
 import { runObject } from "../src/core/objects.ts";
 import { startRun } from "../src/core/runs/start.ts";
 import { createStepwise } from "../src/worker.ts";
+import { processItems } from "../examples/process-items.ts";
 import { benchFunctions } from "./functions.ts";
 import { EFFECTS_TABLE, limitedInFlight, soakFunctions, useEffectsDb } from "./soak-functions.ts";
 import type { RawCeiling } from "./raw-ceiling.ts";
@@ -29,7 +30,8 @@ export {
 export { RawCeiling } from "./raw-ceiling.ts";
 export { SequentialWorkflow, SleepWorkflow, ThreeStepWorkflow } from "./functions.ts";
 
-const stepwiseWorker = createStepwise({ functions: [...benchFunctions, ...soakFunctions] });
+// process-items is the examples' fan-out, measured as the headline pattern (bench/run.mjs).
+const stepwiseWorker = createStepwise({ functions: [...benchFunctions, ...soakFunctions, processItems] });
 
 interface BenchEnv extends Env {
   RAW: DurableObjectNamespace<RawCeiling>;
