@@ -48,6 +48,7 @@ export default defineConfig({
             "sdk/**/*.test.ts",
             "durable-objects/**/*.test.ts",
             "src/core/lib/**/*.test.ts",
+            "src/core/inngest/**/*.test.ts",
             "src/router/**/*.test.ts",
             "src/dashboard/**/*.test.ts",
             "docs/**/*.test.ts",
