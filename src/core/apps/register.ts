@@ -1,31 +1,17 @@
 /**
  * Registering (syncing) a remote app: Stepwise reads the app's manifest through the app's own
  * transport, validates every function exactly as `createFunction` validates an embedded one,
- * refuses ids another app owns, then stores the app with exactly the functions it serves now and
- * arms their cron triggers. Syncing again is how an app adds, changes or drops functions.
+ * then stores it (store.ts). Syncing again is how an app adds, changes or drops functions.
  */
 import { z } from "zod";
 import { appManifestSchema, type AppTarget, type RegisteredApp } from "../../../sdk/app-protocol.ts";
 import { functionConfigSchema, triggerSchema, type FunctionConfig, type Trigger } from "../../../sdk/function.ts";
-import { saveApp, takenFunctionIds } from "../db/apps.ts";
 import type { Env } from "../env.ts";
-import { forgetRemoteFunctions } from "../functions/catalog.ts";
-import { cronTargets, ensureOne } from "../functions/cron-targets.ts";
 import { unsafeAppUrl } from "../lib/app-url.ts";
-import { registry } from "../functions/registry.ts";
 import { AppCallError, bindingNamed, callApp } from "../transport/app-call.ts";
+import { refuse, storeApp, type RegisterResult } from "./store.ts";
 
-/** The registered app, or why not (an HTTP status, a code and a message, maybe zod issues). */
-export type RegisterResult =
-  | { ok: true; app: RegisteredApp["app"] }
-  | { ok: false; status: 400 | 409 | 502 | 503; code: string; message: string; issues?: z.core.$ZodIssue[] };
-
-const refuse = (
-  status: 400 | 409 | 502 | 503,
-  code: string,
-  message: string,
-  issues?: z.core.$ZodIssue[],
-): RegisterResult => ({ ok: false, status, code, message, ...(issues ? { issues } : {}) });
+export type { RegisterResult };
 
 /** Each function of a manifest validated, or the issues, their paths naming the function. */
 function validateFunctions(manifest: z.infer<typeof appManifestSchema>): {
@@ -100,34 +86,5 @@ export async function registerApp(env: Env, target: AppTarget, now = Date.now())
       issues,
     );
 
-  const appId = manifest.data.appId;
-  if (registry.list().some((fn) => fn.appId === appId))
-    return refuse(409, "app_id_taken", `App id "${appId}" is the Stepwise Worker's own app`);
-  const embedded = functions.filter((fn) => registry.get(fn.id));
-  if (embedded.length > 0)
-    return refuse(
-      409,
-      "function_id_taken",
-      `Function id(s) ${embedded.map((fn) => `"${fn.id}"`).join(", ")} belong to functions embedded in the Stepwise Worker`,
-    );
-  const ids = functions.map((fn) => fn.id);
-  const taken = (found: { id: string; appId: string }[]) =>
-    refuse(
-      409,
-      "function_id_taken",
-      `Function id(s) already served by another app: ${found.map((row) => `"${row.id}" (app "${row.appId}")`).join(", ")}`,
-    );
-  const before = await takenFunctionIds(env.DB, ids, appId);
-  if (before.length > 0) return taken(before);
-
-  await saveApp(env.DB, { id: appId, target, sdk: manifest.data.sdk, syncedAt: now }, functions);
-  // Two apps syncing the same id at once: the store keeps the first; the second hears so.
-  const after = await takenFunctionIds(env.DB, ids, appId);
-  if (after.length > 0) return taken(after);
-  forgetRemoteFunctions();
-  await Promise.all(cronTargets(functions).map((cron) => ensureOne(env, cron)));
-  return {
-    ok: true,
-    app: { id: appId, target, functions: functions.map((fn) => fn.id), syncedAt: new Date(now).toISOString() },
-  };
+  return storeApp(env, { id: manifest.data.appId, target, sdk: manifest.data.sdk }, functions, now);
 }
