@@ -51,6 +51,45 @@ export function bindingNamed(env: Env, name: string): Fetcher | undefined {
 const describe = (target: AppTarget): string =>
   "binding" in target ? `binding ${target.binding}${target.path ?? ""}` : target.url;
 
+/**
+ * Sends `init` to the app at `target` (its service binding, or its URL), with the call's timeout.
+ * A deployed Stepwise still refuses a URL that is not public https. Fails with an
+ * {@link AppCallError} when there is no answer; any answer, whatever its status, is returned.
+ */
+export async function fetchApp(env: Env, target: AppTarget, init: RequestInit): Promise<Response> {
+  // An app registered in development keeps its URL; a deployed Stepwise still refuses to call it.
+  const unsafe = "url" in target && env.STEPWISE_ENV !== "development" ? unsafeAppUrl(target.url) : null;
+  if (unsafe && "url" in target)
+    throw new AppCallError(`Stepwise will not call ${target.url.slice(0, 300)}: ${unsafe}`, "not_configured");
+  const timed: RequestInit = { ...init, signal: AbortSignal.timeout(APP_CALL_TIMEOUT_MS) };
+  try {
+    if ("binding" in target) {
+      const fetcher = bindingNamed(env, target.binding);
+      if (!fetcher)
+        throw new AppCallError(`This Stepwise Worker has no service binding "${target.binding}"`, "not_configured");
+      return await fetcher.fetch(appUrl(target), timed);
+    }
+    return await fetch(target.url, timed);
+  } catch (error) {
+    if (error instanceof AppCallError) throw error;
+    const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+    const message = timedOut
+      ? `no answer within ${APP_CALL_TIMEOUT_MS / 1000} s`
+      : error instanceof Error
+        ? error.message
+        : String(error);
+    throw new AppCallError(
+      `App at ${describe(target)} ${timedOut ? "timed out" : "is unreachable"}: ${message}`,
+      timedOut ? "timeout" : "unreachable",
+    );
+  }
+}
+
+/** The URL the app is called at: its own, or (through a binding) its path on a placeholder host. */
+export function appUrl(target: AppTarget): string {
+  return "binding" in target ? new URL(target.path ?? "/", "https://app.internal").toString() : target.url;
+}
+
 /** Sends a signed request to the app and returns its verified JSON answer (any status). */
 export async function callApp(
   env: Env,
@@ -65,41 +104,12 @@ export async function callApp(
       "not_configured",
     );
   }
-  // An app registered in development keeps its URL; a deployed Stepwise still refuses to call it.
-  const unsafe = "url" in target && env.STEPWISE_ENV !== "development" ? unsafeAppUrl(target.url) : null;
-  if (unsafe && "url" in target)
-    throw new AppCallError(`Stepwise will not call ${target.url.slice(0, 300)}: ${unsafe}`, "not_configured");
   const signature = await sign(body, keys.current, Date.now(), { request: method });
-  const headers = { "content-type": "application/json", [SIGNATURE_HEADER]: signature };
-  const init: RequestInit = {
+  const response = await fetchApp(env, target, {
     method,
-    headers,
-    signal: AbortSignal.timeout(APP_CALL_TIMEOUT_MS),
+    headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signature },
     ...(method === "POST" ? { body } : {}),
-  };
-  let response: Response;
-  try {
-    if ("binding" in target) {
-      const fetcher = bindingNamed(env, target.binding);
-      if (!fetcher)
-        throw new AppCallError(`This Stepwise Worker has no service binding "${target.binding}"`, "not_configured");
-      response = await fetcher.fetch(new URL(target.path ?? "/", "https://app.internal").toString(), init);
-    } else {
-      response = await fetch(target.url, init);
-    }
-  } catch (error) {
-    if (error instanceof AppCallError) throw error;
-    const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
-    const message = timedOut
-      ? `no answer within ${APP_CALL_TIMEOUT_MS / 1000} s`
-      : error instanceof Error
-        ? error.message
-        : String(error);
-    throw new AppCallError(
-      `App at ${describe(target)} ${timedOut ? "timed out" : "is unreachable"}: ${message}`,
-      timedOut ? "timeout" : "unreachable",
-    );
-  }
+  });
   const text = await response.text();
   if (response.status >= 500)
     throw new AppCallError(
