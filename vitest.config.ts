@@ -33,6 +33,17 @@ buildSync({
   target: "es2022",
   logLevel: "warning",
 });
+// The Inngest app is a Worker of its own built with the real `inngest` package.
+buildSync({
+  entryPoints: ["./test/fixtures/inngest-app.ts"],
+  outfile: "./.test-build/inngest-app.js",
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  conditions: ["workerd", "worker", "browser"],
+  target: "es2022",
+  logLevel: "warning",
+});
 
 /** The key Stepwise and the remote test app sign with. */
 const SIGNING_KEY = "test-signing-key-0123456789";
@@ -73,7 +84,7 @@ export default defineConfig({
             wrangler: { configPath: testWranglerConfig() },
             miniflare: {
               bindings: { TEST_MIGRATIONS: migrations, STEPWISE_SIGNING_KEY: SIGNING_KEY },
-              serviceBindings: { CALLER: "caller", REMOTE_APP: "remote-app" },
+              serviceBindings: { CALLER: "caller", REMOTE_APP: "remote-app", INNGEST_APP: "inngest-app" },
               workers: [
                 {
                   // A second Worker bound to Stepwise's RPC entrypoint, as a user's app would be.
@@ -84,6 +95,17 @@ export default defineConfig({
                   serviceBindings: {
                     STEPWISE: { name: "vitest-pool-workers-runner-workers", entrypoint: "StepwiseRpc" },
                   },
+                },
+                {
+                  // An app served by the official inngest SDK, reached by Stepwise as INNGEST_APP; it
+                  // reaches Stepwise's HTTP API (its own sync) through STEPWISE.
+                  name: "inngest-app",
+                  modules: true,
+                  scriptPath: "./.test-build/inngest-app.js",
+                  compatibilityDate: "2026-04-20",
+                  // The inngest package imports node:async_hooks, as on Cloudflare with nodejs_compat.
+                  compatibilityFlags: ["nodejs_compat"],
+                  serviceBindings: { STEPWISE: "vitest-pool-workers-runner-workers" },
                 },
                 {
                   // A user's app with functions served by serve(), reached by Stepwise as REMOTE_APP.

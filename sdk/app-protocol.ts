@@ -26,9 +26,12 @@ export const appManifestSchema = z.object({
 });
 export type AppManifest = z.infer<typeof appManifestSchema>;
 
+/** An app served by the official `inngest` SDK: Stepwise speaks Inngest's protocol to it. */
+const protocolSchema = z.literal("inngest").optional();
+
 /**
  * Where Stepwise reaches an app: a service binding of the Stepwise Worker (and the path the app
- * serves at, "/" when absent), or an HTTP(S) URL.
+ * serves at, "/" when absent), or an HTTP(S) URL; `protocol: "inngest"` for an Inngest app.
  */
 export const appTargetSchema = z.union([
   z
@@ -39,9 +42,15 @@ export const appTargetSchema = z.union([
         .regex(/^\/[\w\-./~%]*$/, 'a path like "/api/stepwise"')
         .max(512)
         .optional(),
+      protocol: protocolSchema,
     })
     .strict(),
-  z.object({ url: z.url({ protocol: /^https?$/, error: "an http:// or https:// URL" }).max(2048) }).strict(),
+  z
+    .object({
+      url: z.url({ protocol: /^https?$/, error: "an http:// or https:// URL" }).max(2048),
+      protocol: protocolSchema,
+    })
+    .strict(),
 ]);
 export type AppTarget = z.infer<typeof appTargetSchema>;
 

@@ -15,6 +15,8 @@ declare global {
       CALLER: Fetcher & { call(method: string, args: unknown[]): Promise<CallResult> };
       /** test/fixtures/remote-app.ts: a user's app serving functions with serve(). */
       REMOTE_APP: Fetcher;
+      /** test/fixtures/inngest-app.ts: an app served by the official inngest SDK (dev mode). */
+      INNGEST_APP: Fetcher;
     }
   }
 }

@@ -21,6 +21,17 @@ export function executorFor(
     const embedded = fn.embedded;
     return (request) => executeInProcess(embedded, request);
   }
+  if (fn?.remote?.protocol === "inngest") {
+    // Inngest apps sync today; running their functions is the next step of issue 14.
+    return async () => ({
+      type: "failed",
+      error: namedError(
+        "ProtocolError",
+        `Function "${functionId}" is served by an Inngest app: this Stepwise syncs Inngest apps but does not run their functions yet`,
+      ),
+      retriable: false,
+    });
+  }
   if (fn?.remote) {
     const target = fn.remote;
     return (request) => executeRemote(env, target, fn.appId, request, stepName);

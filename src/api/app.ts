@@ -10,7 +10,7 @@ import { requireKey } from "./auth.ts";
 import { errorResponse } from "./errors.ts";
 import { eventsApi } from "./events.ts";
 import { functionsApi } from "./functions.ts";
-import { inngestApi } from "./inngest.ts";
+import { inngestApi, inngestRegisterApi } from "./inngest.ts";
 import { appsApi } from "./apps.ts";
 import { bulkApi } from "./bulk.ts";
 import { dashboard } from "../dashboard/index.ts";
@@ -42,6 +42,7 @@ export const app = new Hono<{ Bindings: Env }>()
       : requireKey("api")(c, next),
   )
   .route("/e", inngestApi)
+  .route("/fn", inngestRegisterApi)
   .route("/v1/events", eventsApi)
   .route("/v1/functions", functionsApi)
   .route("/v1/runs", runsApi)

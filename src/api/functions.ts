@@ -23,15 +23,19 @@ const invokeBodySchema = z
 
 /**
  * Where a function runs, always as an object: in this Worker, or in an app behind a service
- * binding (and the path it serves at) or a URL.
+ * binding (and the path it serves at) or a URL; `protocol: "inngest"` for an Inngest app's.
  */
 function runsIn(
   remote: AppTarget | undefined,
-): { kind: "embedded" } | { kind: "binding"; binding: string; path: string } | { kind: "url"; url: string } {
+):
+  | { kind: "embedded" }
+  | { kind: "binding"; binding: string; path: string; protocol?: "inngest" }
+  | { kind: "url"; url: string; protocol?: "inngest" } {
   if (!remote) return { kind: "embedded" };
+  const protocol = remote.protocol ? { protocol: remote.protocol } : {};
   return "url" in remote
-    ? { kind: "url", url: remote.url }
-    : { kind: "binding", binding: remote.binding, path: remote.path ?? "/" };
+    ? { kind: "url", url: remote.url, ...protocol }
+    : { kind: "binding", binding: remote.binding, path: remote.path ?? "/", ...protocol };
 }
 
 export const functionsApi = new Hono<{ Bindings: Env }>()

@@ -1,13 +1,34 @@
 /**
- * Inngest's event API, so its official clients send to Stepwise unchanged: `POST /e/:eventKey`
- * with an event or an array, answered `{ ids, status: 200 }`. The key in the path is checked by
- * the auth middleware.
+ * Inngest's own routes, so its official SDK talks to Stepwise unchanged:
+ * - `POST /e/:eventKey`: events from `inngest.send` and `step.sendEvent`, an event or an array,
+ *   answered `{ ids, status: 200 }`. The key in the path is checked by the auth middleware.
+ * - `POST /fn/register`: an Inngest app's own sync (see src/core/inngest/sync.ts), authenticated
+ *   by its Bearer token, not an API key. Its answers carry `status` and a string `error`, the
+ *   shape the SDK reads: an error in any other shape is reported to the app's caller as a success.
  */
 import { Hono } from "hono";
+import { z } from "zod";
 import type { Env } from "../core/env.ts";
+import { registerInngestApp } from "../core/inngest/sync.ts";
+import { readBody } from "./body.ts";
 import { ingest } from "./ingest.ts";
 
 export const inngestApi = new Hono<{ Bindings: Env }>().post("/:eventKey", async (c) => {
   const result = await ingest(c);
   return result.ok ? c.json({ ids: result.ids, status: 200 }) : result.response;
+});
+
+const errorBodySchema = z.object({ error: z.object({ message: z.string() }) });
+
+export const inngestRegisterApi = new Hono<{ Bindings: Env }>().post("/register", async (c) => {
+  const body = await readBody(c, z.unknown());
+  if (!body.ok) {
+    // The body reader's refusal, in Inngest's shape.
+    const parsed = errorBodySchema.safeParse(await body.response.json());
+    const error = parsed.success ? parsed.data.error.message : "The sync's body could not be read";
+    return c.json({ status: body.response.status, error }, body.response.status as 400);
+  }
+  const result = await registerInngestApp(c.env, c.req.header("authorization") ?? null, body.value);
+  if (!result.ok) return c.json({ status: result.status, error: result.message }, result.status);
+  return c.json({ ok: true, modified: true });
 });

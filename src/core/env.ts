@@ -27,6 +27,13 @@ export interface Env {
   STEPWISE_SIGNING_KEY?: string;
   /** The previous signing key, still accepted on answers and syncs while apps rotate to the new one. */
   STEPWISE_SIGNING_KEY_FALLBACK?: string;
+  /**
+   * The signing key Inngest apps hold (`signkey-<env>-<hex>`, as their INNGEST_SIGNING_KEY): calls
+   * to them are signed with it and their syncs prove it. Unset in development: Inngest's dev mode.
+   */
+  INNGEST_SIGNING_KEY?: string;
+  /** The previous Inngest signing key, still accepted while apps rotate to the new one. */
+  INNGEST_SIGNING_KEY_FALLBACK?: string;
   /** How long (ms) a remote app may run consecutive steps in one call before answering; 0: one step per call (default 50). */
   STEPWISE_REMOTE_BATCH_MS?: string;
   /** Largest accepted event in bytes (default 512 KiB). */

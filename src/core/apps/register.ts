@@ -9,6 +9,7 @@ import { functionConfigSchema, triggerSchema, type FunctionConfig, type Trigger 
 import type { Env } from "../env.ts";
 import { unsafeAppUrl } from "../lib/app-url.ts";
 import { AppCallError, bindingNamed, callApp } from "../transport/app-call.ts";
+import { syncInngestApp } from "../inngest/sync.ts";
 import { refuse, storeApp, type RegisterResult } from "./store.ts";
 
 export type { RegisterResult };
@@ -42,6 +43,7 @@ function validateFunctions(manifest: z.infer<typeof appManifestSchema>): {
 
 /** Reads, validates and stores the app at `target`. */
 export async function registerApp(env: Env, target: AppTarget, now = Date.now()): Promise<RegisterResult> {
+  if (target.protocol === "inngest") return syncInngestApp(env, target, now);
   const unsafe = "url" in target && env.STEPWISE_ENV !== "development" ? unsafeAppUrl(target.url) : null;
   if (unsafe && "url" in target)
     return refuse(400, "app_url_refused", `Stepwise will not call ${target.url.slice(0, 300)}: ${unsafe}`);

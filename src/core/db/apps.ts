@@ -89,6 +89,12 @@ export async function listApps(db: D1Database): Promise<StoredApp[]> {
   });
 }
 
+/** Where app `id` is reached, if it is registered. */
+export async function appTarget(db: D1Database, id: string): Promise<AppTarget | undefined> {
+  const row = await db.prepare("SELECT target FROM apps WHERE id = ?1").bind(id).first<{ target: string }>();
+  return row ? appTargetSchema.parse(JSON.parse(row.target)) : undefined;
+}
+
 const functionRowSchema = z.object({
   id: z.string(),
   app_id: z.string(),

@@ -80,7 +80,7 @@ export const FunctionsBody: FC<{ functions: { fn: CatalogFunction; stats: Functi
             <Triggers fn={fn} />
             <div class="muted">
               {fn.remote
-                ? `app ${fn.appId}: ${"binding" in fn.remote ? `binding ${fn.remote.binding}` : fn.remote.url}`
+                ? `${fn.remote.protocol === "inngest" ? "Inngest app" : "app"} ${fn.appId}: ${"binding" in fn.remote ? `binding ${fn.remote.binding}` : fn.remote.url}`
                 : "embedded"}
             </div>
           </td>
