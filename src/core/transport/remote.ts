@@ -13,31 +13,8 @@ import {
 } from "../../../sdk/protocol.ts";
 import type { Env } from "../env.ts";
 import { AppCallError, callApp } from "./app-call.ts";
+import { failedAttempt } from "./failed-attempt.ts";
 import { namedError } from "../../../sdk/error-names.ts";
-
-/** A failed attempt for `request`: the asked-for step's, or the body's. */
-function failedAttempt(
-  request: ExecutionRequest,
-  error: SerializedError,
-  stepName: (id: string) => string,
-  startedAt: number,
-  retriable = true,
-): ExecutionResponse {
-  if (request.runStep === undefined) return { type: "failed", error, retriable };
-  return {
-    type: "steps",
-    steps: [
-      {
-        type: "errored",
-        id: request.runStep,
-        name: stepName(request.runStep),
-        error,
-        retriable,
-        timing: { startedAt, endedAt: Date.now() },
-      },
-    ],
-  };
-}
 
 /** How long an app may go on running consecutive steps in one call, unless STEPWISE_REMOTE_BATCH_MS says otherwise. */
 const DEFAULT_REMOTE_BATCH_MS = 50;
