@@ -123,13 +123,13 @@ describe("Inngest apps sync with Stepwise", () => {
     });
   });
 
-  it("refuses to run an Inngest function for now, saying why, rather than failing obscurely", async () => {
-    const runId = await client.invoke("inngest-fixture-hello", { user: "ada" });
-    const run = await client.waitForEnd(runId);
-    expect(run.status).toBe("failed");
-    expect(run.error).toMatchObject({
-      name: "ProtocolError",
-      message: expect.stringContaining("does not run their functions yet"),
-    });
+  it("runs the app's function: invoked, and triggered by an event, step by step through the binding", async () => {
+    const invoked = await client.waitForEnd(await client.invoke("inngest-fixture-hello", { user: "ada" }));
+    expect(invoked).toMatchObject({ status: "completed", output: "hi ada" });
+    const [eventId] = await client.send({ name: "fixture/hello", data: { user: "grace" } });
+    const [runId] = await client.runsOf(eventId!);
+    const routed = await client.waitForEnd(runId!);
+    expect(routed).toMatchObject({ status: "completed", output: "hi grace" });
+    expect(routed.steps.map((step) => step.status)).toEqual(["completed"]);
   });
 });

@@ -7,6 +7,7 @@ import type { ExecutionRequest, ExecutionResponse } from "../../sdk/protocol.ts"
 import type { Env } from "../../src/core/env.ts";
 import type { CatalogFunction } from "../../src/core/functions/catalog.ts";
 import { executeInProcess } from "../../src/core/transport/in-process.ts";
+import { executeInngest } from "../../src/core/transport/inngest.ts";
 import { executeRemote } from "../../src/core/transport/remote.ts";
 import { namedError } from "../../sdk/error-names.ts";
 
@@ -22,15 +23,8 @@ export function executorFor(
     return (request) => executeInProcess(embedded, request);
   }
   if (fn?.remote?.protocol === "inngest") {
-    // Inngest apps sync today; running their functions is the next step of issue 14.
-    return async () => ({
-      type: "failed",
-      error: namedError(
-        "ProtocolError",
-        `Function "${functionId}" is served by an Inngest app: this Stepwise syncs Inngest apps but does not run their functions yet`,
-      ),
-      retriable: false,
-    });
+    const inngest = { ...fn, remote: fn.remote };
+    return (request) => executeInngest(env, inngest, request, stepName);
   }
   if (fn?.remote) {
     const target = fn.remote;
