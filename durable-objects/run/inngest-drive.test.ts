@@ -40,6 +40,15 @@ const appFunctions = (inngest: Inngest) => [
     await step.sleep("nap", "1h");
     return step.run("after", () => "awake");
   }),
+  inngest.createFunction({ id: "fan", triggers: [{ event: "demo/go" }] }, async ({ step }) =>
+    Promise.all(["a", "b", "c"].map((id) => step.run(`part-${id}`, () => (count(`part-${id}`), id.toUpperCase())))),
+  ),
+  inngest.createFunction({ id: "race", triggers: [{ event: "demo/go" }] }, async ({ step }) =>
+    Promise.race([
+      step.run("slow", () => new Promise((resolve) => setTimeout(() => resolve("slow"), 60))),
+      step.run("fast", () => "fast"),
+    ]),
+  ),
   inngest.createFunction({ id: "loop", triggers: [{ event: "demo/go" }] }, async ({ step }) => {
     const out: number[] = [];
     for (let i = 0; i < 3; i++) out.push(await step.run("item", () => i));
@@ -149,6 +158,19 @@ describe("the engine running functions of the real inngest SDK", () => {
     expect((nap?.until ?? 0) - Date.now()).toBeGreaterThan(3_500_000);
     await run.toEnd();
     expect(run.state.output).toBe("awake");
+  });
+
+  it("runs parallel steps, each once", async () => {
+    const run = inngestRun("drive-fan", 4);
+    await run.toEnd();
+    expect(run.state.output).toEqual(["A", "B", "C"]);
+    expect(seen.calls).toMatchObject({ "part-a": 1, "part-b": 1, "part-c": 1 });
+  });
+
+  it("lets the step that finished first win a Promise.race, as Inngest does", async () => {
+    const run = inngestRun("drive-race", 4);
+    await run.toEnd();
+    expect(run.state.output).toBe("fast");
   });
 
   it("gives a repeated step id a step of its own each time", async () => {

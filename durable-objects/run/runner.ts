@@ -212,11 +212,12 @@ async function driveWith(
         ...sends.map((step) => sendStep(ports, step)),
         ...code.map((step) => ports.execute(request(current, step.id, step.failures, false))),
       ];
-      const [, responses] = await Promise.all([
+      // Each outcome is recorded as it arrives, so the history holds steps in the order they ended:
+      // a replay resolves them in that order, and a Promise.race is won by the step that ended first.
+      await Promise.all([
         Promise.all(invokes.map((step) => invokeStep(ports, step))),
-        Promise.all(calls),
+        Promise.all(calls.map((call) => call.then((response) => decideAll([response])))),
       ]);
-      decideAll(responses);
       continue;
     }
     if (current.retryAt !== undefined && current.retryAt > now) break;
