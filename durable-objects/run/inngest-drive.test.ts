@@ -8,7 +8,7 @@ import { serve } from "inngest/cloudflare";
 import { describe, expect, it } from "vitest";
 import { inngestExecutor, type InngestSend } from "../../src/core/transport/inngest.ts";
 import type { InngestMode } from "../../src/core/inngest/sync.ts";
-import type { EngineConfig } from "./engine.ts";
+import { decideWaitEvent, type EngineConfig } from "./engine.ts";
 import type { HistoryEntry } from "./history.ts";
 import { drive, type RunPorts } from "./runner.ts";
 import { apply, foldHistory, type RunState } from "./state.ts";
@@ -49,6 +49,14 @@ const appFunctions = (inngest: Inngest) => [
       step.run("fast", () => "fast"),
     ]),
   ),
+  inngest.createFunction({ id: "approval", triggers: [{ event: "demo/go" }] }, async ({ step }) => {
+    const approved = await step.waitForEvent("approval", {
+      event: "demo/approved",
+      timeout: "1h",
+      if: "async.data.ok == true",
+    });
+    return approved ? approved.data : "timed out";
+  }),
   inngest.createFunction({ id: "loop", triggers: [{ event: "demo/go" }] }, async ({ step }) => {
     const out: number[] = [];
     for (let i = 0; i < 3; i++) out.push(await step.run("item", () => i));
@@ -116,10 +124,16 @@ function inngestRun(
   };
   /** Drives until the run ends (skipping to each wake), at most `rounds` drives. */
   const toEnd = async (rounds = 10) => {
-    for (let i = 0; i < rounds && !state.terminal; i++)
+    for (let i = 0; i < rounds && !state.terminal; i++) {
       await drive(ports, config, { budgetMs: 10_000, skipTo: wakes.at(-1) ?? 0 });
+      // As the RunObject does after a drive: a new wait is registered (here, with no event there yet).
+      for (const step of state.steps.values()) {
+        if (step.status === "waiting" && step.registered === false)
+          ports.record([{ type: "step.wait-registered", stepId: step.id, name: step.name }]);
+      }
+    }
   };
-  return { history, state, toEnd };
+  return { history, state, toEnd, record: ports.record };
 }
 const types = (history: HistoryEntry[]) => history.map((entry) => entry.type);
 
@@ -171,6 +185,29 @@ describe("the engine running functions of the real inngest SDK", () => {
     const run = inngestRun("drive-race", 4);
     await run.toEnd();
     expect(run.state.output).toBe("fast");
+  });
+
+  it("waits for an event with Inngest's condition, and resumes with the event that matched", async () => {
+    const run = inngestRun("drive-approval", 4);
+    await run.toEnd(1);
+    const [waiting] = [...run.state.steps.values()];
+    expect(waiting).toMatchObject({
+      name: "approval",
+      status: "waiting",
+      wait: { event: "demo/approved", if: "async.data.ok == true" },
+    });
+    expect((waiting?.wait?.until ?? 0) - Date.now()).toBeGreaterThan(3_500_000);
+    run.record(
+      decideWaitEvent(run.state, waiting!.id, 0, { id: "e2", name: "demo/approved", data: { ok: true }, ts: 1 }),
+    );
+    await run.toEnd();
+    expect(run.state.output).toEqual({ ok: true });
+  });
+
+  it("resumes a wait that timed out with null", async () => {
+    const run = inngestRun("drive-approval", 4);
+    await run.toEnd();
+    expect(run.state.output).toBe("timed out");
   });
 
   it("gives a repeated step id a step of its own each time", async () => {
