@@ -54,6 +54,28 @@ describe("step.invoke and step.invokeMany", () => {
     );
   });
 
+  it("cancelling the child a parent waits for tells the parent's invoke step at once", async () => {
+    const parentId = await runFor(await send1({ name: "test/sleepy-parent", data: { userId: crypto.randomUUID() } }));
+    const parentHistory = async () =>
+      (
+        (await (await SELF.fetch(`http://stepwise/v1/runs/${parentId}/history`)).json()) as {
+          history: { type: string; childRunIds?: string[]; outcome?: { ok: boolean; error?: { name: string } } }[];
+        }
+      ).history;
+    let childId: string | undefined;
+    await expect
+      .poll(
+        async () =>
+          (childId = (await parentHistory()).find((entry) => entry.type === "step.invoking")?.childRunIds?.[0]),
+      )
+      .toBeDefined();
+    await client.waitUntil(childId!, (run) => run.status === "sleeping");
+    await SELF.fetch(`http://stepwise/v1/runs/${childId}/cancel`, { method: "POST" });
+    await expect
+      .poll(async () => (await parentHistory()).find((entry) => entry.type === "step.child-ended")?.outcome)
+      .toMatchObject({ ok: false, error: { name: "RunCancelledError" } });
+  });
+
   it("invoke returns the child's output; a failed child is the parent's step error", async () => {
     const ok = await client.waitForEnd(await runFor(await send1({ name: "test/invoke", data: {} })));
     expect(ok.output).toBe("section 42");

@@ -181,6 +181,8 @@ export class RunObject extends DurableObject<Env> {
       await forgetWaits(this.env, this.load() ?? state);
       // A run cancelled while queued leaves the line now (a drive under way does this as it ends).
       await slotPorts(this.env, state, (await getFunction(this.env, state.functionId))?.config).releaseSlots();
+      // A child run tells the parent waiting on it: the alarm's drive of the ended run does, and retries.
+      if (state.parentRunId && state.parentStepId) await this.ctx.storage.setAlarm(Date.now());
     }
     return { cancelled: true, status: "cancelled" };
   }
