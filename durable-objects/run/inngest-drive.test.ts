@@ -14,7 +14,11 @@ import { drive, type RunPorts } from "./runner.ts";
 import { apply, foldHistory, type RunState } from "./state.ts";
 
 const KEY = "signkey-test-0123456789abcdef0123456789abcdef";
-const seen: { attempts: number[]; calls: Record<string, number> } = { attempts: [], calls: {} };
+const seen: { attempts: number[]; afterAttempts: number[]; calls: Record<string, number> } = {
+  attempts: [],
+  afterAttempts: [],
+  calls: {},
+};
 const count = (name: string) => (seen.calls[name] = (seen.calls[name] ?? 0) + 1);
 
 /** The app's functions, on a client of their own (the SDK's client keeps the mode, dev or cloud, it first saw). */
@@ -57,6 +61,14 @@ const appFunctions = (inngest: Inngest) => [
     });
     return approved ? approved.data : "timed out";
   }),
+  inngest.createFunction(
+    { id: "body-retry", retries: 2, triggers: [{ event: "demo/go" }] },
+    async ({ step, attempt }) => {
+      // A transient failure outside any step (on its first call only), then a step.
+      if (count("body") === 1) throw new Error("the body fails its first call");
+      return step.run("after", () => (seen.afterAttempts.push(attempt), "done"));
+    },
+  ),
   inngest.createFunction({ id: "loop", triggers: [{ event: "demo/go" }] }, async ({ step }) => {
     const out: number[] = [];
     for (let i = 0; i < 3; i++) out.push(await step.run("item", () => i));
@@ -208,6 +220,14 @@ describe("the engine running functions of the real inngest SDK", () => {
     const run = inngestRun("drive-approval", 4);
     await run.toEnd();
     expect(run.state.output).toBe("timed out");
+  });
+
+  it("runs a step reached after the body's retry at the step's own first attempt", async () => {
+    const run = inngestRun("drive-body-retry", 2);
+    await run.toEnd();
+    expect(run.state.output).toBe("done");
+    expect(types(run.history)).toContain("run.retrying");
+    expect(seen.afterAttempts).toEqual([0]);
   });
 
   it("gives a repeated step id a step of its own each time", async () => {
