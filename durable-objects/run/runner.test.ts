@@ -64,6 +64,20 @@ function memoryRun(fn: StepwiseFunction) {
 }
 
 describe("drive", () => {
+  it("runs parallel steps of a handler that awaits before them, each call seeing the memo as its batch began", async () => {
+    const fn = client.createFunction({ id: "await-then-parallel" }, [], async ({ step }) => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return Promise.all([
+        step.run("a", () => "A"),
+        step.run("b", () => new Promise((resolve) => setTimeout(() => resolve("B"), 40))),
+      ]);
+    });
+    const run = memoryRun(fn);
+    await drive(run.ports, config, { budgetMs: 10_000 });
+    expect(run.state.terminal).toBe("completed");
+    expect(run.state.output).toEqual(["A", "B"]);
+  });
+
   it("runs sequential steps in one drive, one SDK call per step, then clears the wake", async () => {
     const fn = client.createFunction({ id: "seq" }, [], async ({ step }) => {
       const a = await step.run("a", () => 1);

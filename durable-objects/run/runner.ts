@@ -208,16 +208,22 @@ async function driveWith(
         due.filter((step) => step.op === "run"),
       );
       if (invokes.length + sends.length + code.length === 0) return queued(ports);
+      // Every call of the batch sees the memo as it was when the batch began: outcomes recorded
+      // while siblings still run must not change what an in-process replay counts mid-call.
+      const asked = { ...current, memo: { ...current.memo } };
       const calls = [
         ...sends.map((step) => sendStep(ports, step)),
-        ...code.map((step) => ports.execute(request(current, step.id, step.failures, false))),
+        ...code.map((step) => ports.execute(request(asked, step.id, step.failures, false))),
       ];
       // Each outcome is recorded as it arrives, so the history holds steps in the order they ended:
       // a replay resolves them in that order, and a Promise.race is won by the step that ended first.
-      await Promise.all([
-        Promise.all(invokes.map((step) => invokeStep(ports, step))),
-        Promise.all(calls.map((call) => call.then((response) => decideAll([response])))),
+      // The drive waits for all of them even when one fails, so none is recorded after it ends.
+      const settled = await Promise.allSettled([
+        ...invokes.map((step) => invokeStep(ports, step)),
+        ...calls.map((call) => call.then((response) => decideAll([response]))),
       ]);
+      const failed = settled.find((result) => result.status === "rejected");
+      if (failed) throw failed.reason;
       continue;
     }
     if (current.retryAt !== undefined && current.retryAt > now) break;
