@@ -176,13 +176,14 @@ export class RunObject extends DurableObject<Env> {
     if (state.terminal) return { cancelled: false, status: state.terminal };
     this.record([{ type: "run.cancelled", reason: reason.slice(0, 1_000) }]);
     if (!this.driving) {
-      await this.ctx.storage.deleteAlarm();
+      // A child run tells the parent waiting on it: the alarm's drive of the ended run does, and
+      // retries. Armed first, so a failure in the clean-up below cannot lose it.
+      if (state.parentRunId && state.parentStepId) await this.ctx.storage.setAlarm(Date.now());
+      else await this.ctx.storage.deleteAlarm();
       await cancelOpenChildren(this.env, this.load() ?? state);
       await forgetWaits(this.env, this.load() ?? state);
       // A run cancelled while queued leaves the line now (a drive under way does this as it ends).
       await slotPorts(this.env, state, (await getFunction(this.env, state.functionId))?.config).releaseSlots();
-      // A child run tells the parent waiting on it: the alarm's drive of the ended run does, and retries.
-      if (state.parentRunId && state.parentStepId) await this.ctx.storage.setAlarm(Date.now());
     }
     return { cancelled: true, status: "cancelled" };
   }
