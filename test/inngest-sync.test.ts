@@ -102,6 +102,27 @@ describe("Inngest apps sync with Stepwise", () => {
     expect(result).toMatchObject({ ok: false, status: 503, code: "signing_key_not_configured" });
   });
 
+  it("never lets an Inngest sync take over an app of Stepwise's own protocol, and refuses a key that is not Inngest's", async () => {
+    const keyed = { ...env, INNGEST_SIGNING_KEY: KEY };
+    await env.DB.prepare(
+      "INSERT OR REPLACE INTO apps (id, target, sdk, synced_at) VALUES ('own-app', ?1, 'stepwise', 0)",
+    )
+      .bind(JSON.stringify({ url: "https://own.example/api/stepwise" }))
+      .run();
+    const body = { url: "https://evil.example/api/inngest", appName: "own-app", functions: [registered("own-app-fn")] };
+    expect(await registerInngestApp(keyed, `Bearer ${await hashSigningKey(KEY)}`, body)).toMatchObject({
+      ok: false,
+      status: 409,
+      code: "app_id_taken",
+    });
+    for (const bad of ["signkey-prod-", "signkey-prod-xyz", "short"]) {
+      expect(await registerInngestApp({ ...env, INNGEST_SIGNING_KEY: bad }, "Bearer signkey-x-", body)).toMatchObject({
+        ok: false,
+        status: 503,
+      });
+    }
+  });
+
   it("with a signing key, takes only a sync whose Bearer token proves it", async () => {
     const keyed = { ...env, INNGEST_SIGNING_KEY: KEY };
     const body = {

@@ -22,6 +22,9 @@ import { AppCallError, appUrl, bindingNamed, fetchApp } from "../transport/app-c
 import { mapInngestFunction, type MappedFunction } from "./config.ts";
 import { bearerAccepted, canonicalJson, signInngest, verifyInngest } from "./signing.ts";
 
+/** An Inngest signing key: its prefix, then hex (even, at least 128 bits), as Inngest issues them. */
+const INNGEST_KEY = /^(signkey-\w+-)?([0-9a-fA-F]{2}){16,}$/;
+
 /** How Stepwise speaks to Inngest apps: signed with its keys, unsigned (dev), or not at all. */
 export type InngestMode = { kind: "cloud"; keys: string[] } | { kind: "dev" } | { kind: "unconfigured"; why: string };
 
@@ -30,7 +33,16 @@ export function inngestMode(env: Env): InngestMode {
   const keys = [env.INNGEST_SIGNING_KEY, env.INNGEST_SIGNING_KEY_FALLBACK].filter(
     (key): key is string => key !== undefined && key.trim() !== "",
   );
-  if (env.INNGEST_SIGNING_KEY?.trim()) return { kind: "cloud", keys };
+  if (env.INNGEST_SIGNING_KEY?.trim()) {
+    const bad = keys.find((key) => !INNGEST_KEY.test(key));
+    if (bad !== undefined) {
+      return {
+        kind: "unconfigured",
+        why: "INNGEST_SIGNING_KEY (or its fallback) is not an Inngest signing key: signkey-<env>- followed by at least 32 hex digits, an even number",
+      };
+    }
+    return { kind: "cloud", keys };
+  }
   if (env.STEPWISE_ENV === "development") return { kind: "dev" };
   return {
     kind: "unconfigured",
@@ -172,6 +184,10 @@ export async function registerInngestApp(
   if (!mapped.ok) return refuse(400, "invalid_function", mapped.message);
   // An app Stepwise reaches through a binding keeps it: the URL it reports is the one it was called at.
   const known = await appTarget(env.DB, parsed.data.appName);
+  // The Inngest key speaks for Inngest apps only: it never re-points an app of Stepwise's own protocol.
+  if (known && known.protocol !== "inngest") {
+    return refuse(409, "app_id_taken", `App id "${parsed.data.appName}" belongs to an app that is not an Inngest app`);
+  }
   const target: AppTarget =
     known && "binding" in known && known.protocol === "inngest" ? known : { url, protocol: "inngest" };
   return storeApp(env, { id: parsed.data.appName, target, sdk: parsed.data.sdk }, mapped.functions, now);
