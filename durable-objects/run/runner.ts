@@ -209,8 +209,9 @@ async function driveWith(
       );
       if (invokes.length + sends.length + code.length === 0) return queued(ports);
       // Every call of the batch sees the memo as it was when the batch began: outcomes recorded
-      // while siblings still run must not change what an in-process replay counts mid-call.
-      const asked = { ...current, memo: { ...current.memo } };
+      // while siblings (steps or sends) still run must not change what an in-process replay counts
+      // mid-call. A lone call has no sibling, so the sequential path keeps the memo as it is.
+      const asked = code.length + sends.length > 1 ? { ...current, memo: { ...current.memo } } : current;
       const calls = [
         ...sends.map((step) => sendStep(ports, step)),
         ...code.map((step) => ports.execute(request(asked, step.id, step.failures, false))),
