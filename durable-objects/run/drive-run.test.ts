@@ -4,9 +4,8 @@ import { execute } from "../../sdk/execution.ts";
 import type { StepwiseFunction } from "../../sdk/function.ts";
 import type { RunEvent } from "../../sdk/protocol.ts";
 import type { EngineConfig } from "./engine.ts";
-import type { HistoryEntry } from "./history.ts";
 import { driveRun, WATCHDOG_MS, type HostPorts } from "./runner.ts";
-import { apply, foldHistory, type RunState } from "./state.ts";
+import { memoryJournal } from "./memory-journal.test-support.ts";
 
 const config: EngineConfig = {
   retries: 0,
@@ -18,26 +17,9 @@ const client = new Stepwise({ id: "unit" });
 
 /** A run in memory with every host port recorded, so a test sees what one drive asked of its host. */
 function hostedRun(fn: StepwiseFunction, host: { early?: RunEvent; parentFails?: boolean } = {}) {
-  const history: HistoryEntry[] = [
-    {
-      type: "run.created",
-      runId: "r",
-      functionId: fn.id,
-      events: [{ id: "e", name: "t", data: {}, ts: 0 }],
-      seq: 1,
-      at: 0,
-    },
-  ];
-  const state = foldHistory(history) as RunState;
+  const { history, state, record } = memoryJournal(fn.id);
   const asked: string[] = [];
   const wakes: (number | undefined)[] = [];
-  const record = (events: Parameters<HostPorts["record"]>[0]) => {
-    for (const event of events) {
-      const entry = { ...event, seq: state.lastSeq + 1, at: Date.now() };
-      history.push(entry);
-      apply(state, entry);
-    }
-  };
   const ports: HostPorts = {
     state: () => state,
     record,

@@ -11,7 +11,7 @@ import type { InngestMode } from "../../src/core/inngest/sync.ts";
 import { decideWaitEvent, type EngineConfig } from "./engine.ts";
 import type { HistoryEntry } from "./history.ts";
 import { drive, type RunPorts } from "./runner.ts";
-import { apply, foldHistory, type RunState } from "./state.ts";
+import { memoryJournal } from "./memory-journal.test-support.ts";
 
 const KEY = "signkey-test-0123456789abcdef0123456789abcdef";
 const seen: { attempts: number[]; afterAttempts: number[]; calls: Record<string, number> } = {
@@ -95,28 +95,16 @@ function inngestRun(
   mode: InngestMode = { kind: "dev" },
   appEnv: Record<string, string> = { INNGEST_DEV: "1" },
 ) {
-  const history: HistoryEntry[] = [
-    {
-      type: "run.created",
-      runId: "r1",
-      functionId,
-      events: [{ id: "e1", name: "demo/go", data: { n: 2 }, ts: 0 }],
-      seq: 1,
-      at: 0,
-    },
-  ];
-  const state = foldHistory(history) as RunState;
+  const { history, state, record } = memoryJournal(
+    functionId,
+    { id: "e1", name: "demo/go", data: { n: 2 }, ts: 0 },
+    "r1",
+  );
   const wakes: (number | undefined)[] = [];
   const stepName = (id: string) => state.steps.get(id)?.name ?? id;
   const ports: RunPorts = {
     state: () => state,
-    record: (events) => {
-      for (const event of events) {
-        const entry = { ...event, seq: state.lastSeq + 1, at: Date.now() };
-        history.push(entry);
-        apply(state, entry);
-      }
-    },
+    record,
     execute: inngestExecutor(sendTo(appEnv), mode, retries, stepName),
     sendEvents: async () => ({ ok: true, ids: [] }),
     childRunIds: async () => [],

@@ -3,10 +3,10 @@ import { Stepwise } from "../../sdk/client.ts";
 import { execute } from "../../sdk/execution.ts";
 import type { StepwiseFunction } from "../../sdk/function.ts";
 import { decideChildren, type EngineConfig } from "./engine.ts";
-import type { HistoryEntry } from "./history.ts";
 import { drive, type RunPorts } from "./runner.ts";
 import { SLOT_RENEW_MS } from "./slot-lanes.ts";
-import { apply, foldHistory, runStatus, type RunState } from "./state.ts";
+import { memoryJournal } from "./memory-journal.test-support.ts";
+import { runStatus } from "./state.ts";
 
 const config: EngineConfig = {
   retries: 2,
@@ -18,17 +18,7 @@ const client = new Stepwise({ id: "unit" });
 
 /** A run held in memory: the history as a list, the state folded from it, the SDK called directly. */
 function memoryRun(fn: StepwiseFunction) {
-  const history: HistoryEntry[] = [
-    {
-      type: "run.created",
-      runId: "r",
-      functionId: fn.id,
-      events: [{ id: "e", name: "t", data: {}, ts: 0 }],
-      seq: 1,
-      at: 0,
-    },
-  ];
-  const state = foldHistory(history) as RunState;
+  const { history, state, record } = memoryJournal(fn.id);
   const wakes: (number | undefined)[] = [];
   const sent: unknown[][] = [];
   const started: string[] = [];
@@ -37,13 +27,7 @@ function memoryRun(fn: StepwiseFunction) {
   let calls = 0;
   const ports: RunPorts = {
     state: () => state,
-    record: (events) => {
-      for (const event of events) {
-        const entry = { ...event, seq: state.lastSeq + 1, at: Date.now() };
-        history.push(entry);
-        apply(state, entry);
-      }
-    },
+    record,
     execute: (request) => (calls++, execute(fn, request)),
     sendEvents: async (step) => {
       if (sendFailures.left-- > 0)
