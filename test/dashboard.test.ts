@@ -41,8 +41,11 @@ describe("dashboard pages", () => {
     await indexed(failed, "failed");
     await indexed(sleeping, "sleeping");
     const all = await page("/dashboard/runs");
-    expect(all.html.indexOf(sleeping)).toBeGreaterThan(-1);
-    expect(all.html.indexOf(sleeping)).toBeLessThan(all.html.indexOf(failed));
+    // The exact link: the failed run's onFailure run (`<id>.failure`) contains its id and starts later.
+    const row = (runId: string) => all.html.indexOf(`href="/dashboard/runs/${runId}"`);
+    expect(row(sleeping)).toBeGreaterThan(-1);
+    expect(row(failed)).toBeGreaterThan(-1);
+    expect(row(sleeping)).toBeLessThan(row(failed));
     const onlyFailed = await page("/dashboard/runs?status=failed&function=test-non-retriable&range=1h");
     expect(onlyFailed.html).toContain(failed);
     expect(onlyFailed.html).not.toContain(sleeping);
