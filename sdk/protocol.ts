@@ -111,7 +111,7 @@ export type ChildOutcome = z.infer<typeof childOutcomeSchema>;
 const timingSchema = z.object({ startedAt: z.number(), endedAt: z.number() });
 
 /** One step the function reached, as reported back to the engine. */
-const reachedStepSchema = z.discriminatedUnion("type", [
+export const reachedStepSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("ran"), id: z.string(), name: z.string(), output: z.unknown(), timing: timingSchema }),
   z.object({
     type: z.literal("errored"),

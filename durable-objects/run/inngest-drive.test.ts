@@ -225,6 +225,17 @@ describe("the engine running functions of the real inngest SDK", () => {
     expect(new Set(run.state.steps.keys()).size).toBe(3);
   });
 
+  it("reads a streamed answer (201) in cloud mode, checking the signature of the answer it wraps", async () => {
+    const streamed = inngestRun(
+      "drive-serial",
+      0,
+      { kind: "cloud", keys: [KEY] },
+      { INNGEST_SIGNING_KEY: KEY, INNGEST_STREAMING: "true" },
+    );
+    await streamed.toEnd();
+    expect(streamed.state.output).toEqual({ total: 6 });
+  });
+
   it("signs its calls in cloud mode, and a run whose app holds another key fails its attempt, saying so", async () => {
     const signed = inngestRun("drive-serial", 0, { kind: "cloud", keys: [KEY] }, { INNGEST_SIGNING_KEY: KEY });
     await signed.toEnd();

@@ -14,7 +14,7 @@ import { z } from "zod";
 import { namedError } from "../../../sdk/error-names.ts";
 import { toMs } from "../../../sdk/duration.ts";
 import type { ExecutionRequest, ExecutionResponse, MemoStep, ReachedStep, RunEvent } from "../../../sdk/protocol.ts";
-import { serializedErrorSchema } from "../../../sdk/protocol.ts";
+import { reachedStepSchema, serializedErrorSchema } from "../../../sdk/protocol.ts";
 import { CRON_EVENT, INVOKED_EVENT } from "../../../sdk/system-events.ts";
 
 /** Stepwise's system events under the names an Inngest function expects (its triggers are checked). */
@@ -28,8 +28,16 @@ export function inngestEvent(event: RunEvent): RunEvent {
   return { ...event, name: INNGEST_NAMES[event.name] ?? event.name };
 }
 
+/** Stepwise's invoke timeout under the name and message Inngest's SDK and users look for. */
+const INVOKE_TIMEOUT = {
+  name: "InngestInvokeTimeoutError",
+  message: "Timed out waiting for invoked function to complete",
+};
+
 /** A recorded step's outcome in Inngest's encoding: `{ data }`, `{ error }`, the matched event, or null. */
 export function encodeMemo(step: MemoStep): unknown {
+  if (step.status === "failed" && step.op === "invoke" && step.error.name === "InvokeTimeoutError")
+    return { error: { ...INVOKE_TIMEOUT, error: `${INVOKE_TIMEOUT.name}: ${INVOKE_TIMEOUT.message}` } };
   if (step.status === "failed") return { error: step.error };
   if (step.op === "sleep") return null;
   // A wait resolves with the event itself (null when it timed out), as Inngest's server stores it.
@@ -111,8 +119,35 @@ function sleepUntil(name: string | undefined, now: number): number {
   return now + toMs(name);
 }
 
-/** One op of a 206, as the engine's reached step; undefined for `RunComplete` (handled apart). */
-function reached(op: Op, headers: Headers, now: number, timing: { startedAt: number; endedAt: number }): ReachedStep {
+/**
+ * One op of a 206 as the engine's reached step, checked against the engine's schema: an op the
+ * engine cannot act on (an invoke naming no function, a wait with no event, a sleep of no known
+ * length) fails its step for good with a ProtocolError naming what is wrong, instead of leaving
+ * the run stuck on a step it can never start.
+ */
+function reachedChecked(op: Op, headers: Headers, now: number, timing: Timing): ReachedStep {
+  let why: string;
+  try {
+    const step = reachedStepSchema.safeParse(reached(op, headers, now, timing));
+    if (step.success) return step.data;
+    why = z.prettifyError(step.error);
+  } catch (error) {
+    why = error instanceof Error ? error.message : String(error);
+  }
+  return {
+    type: "errored",
+    id: op.id,
+    name: label(op),
+    error: namedError("ProtocolError", `Step "${label(op)}" (${op.op}) cannot run: ${why}`),
+    retriable: false,
+    timing,
+  };
+}
+
+type Timing = { startedAt: number; endedAt: number };
+
+/** One op of a 206, as the engine's reached step (`RunComplete` is handled apart). */
+function reached(op: Op, headers: Headers, now: number, timing: Timing): ReachedStep {
   const named = { id: op.id, name: label(op) };
   const noRetry = headers.get("x-inngest-no-retry") === "true";
   switch (op.op) {
@@ -146,9 +181,8 @@ function reached(op: Op, headers: Headers, now: number, timing: { startedAt: num
       const opts = op.opts ?? {};
       const payload = z.looseObject({ data: z.record(z.string(), z.unknown()).optional() }).safeParse(opts.payload);
       const timeout = typeof opts.timeout === "string" ? { until: now + toMs(opts.timeout) } : {};
-      const children = [
-        { functionId: String(opts.function_id ?? ""), data: payload.success ? (payload.data.data ?? {}) : {} },
-      ];
+      const functionId = typeof opts.function_id === "string" ? opts.function_id : "";
+      const children = [{ functionId, data: payload.success ? (payload.data.data ?? {}) : {} }];
       return { type: "invoke", ...named, invoke: { children, many: false, ...timeout } };
     }
     default:
@@ -195,7 +229,10 @@ export function readAnswer(
     const done = ops.find((op) => op.op === "RunComplete");
     const steps = ops.filter((op) => op.op !== "RunComplete");
     if (steps.length === 0 && done) return { type: "completed", output: done.data ?? null };
-    return { type: "steps", steps: steps.map((op) => reached(op, headers, now, timing)) };
+    // RunComplete beside other ops comes only from a checkpointing SDK (Stepwise never sends the
+    // `fn_id` that turns it on). The steps are recorded; the next call replays them and the SDK
+    // reports the completion again, so nothing is lost.
+    return { type: "steps", steps: steps.map((op) => reachedChecked(op, headers, now, timing)) };
   }
   const noRetry = headers.get("x-inngest-no-retry");
   if ((status === 400 || status === 500) && noRetry !== null) {

@@ -49,11 +49,14 @@ export function inngestExecutor(
       if (!response.headers.has("x-inngest-sdk")) {
         throw new Error(`The answer (${response.status}) did not come from the Inngest SDK: ${text.slice(0, 200)}`);
       }
+      // A streamed 201 signs nothing itself: the answer it wraps carries its own signature.
+      const answer = unwrapAnswer(response.status, response.headers, text);
       if (mode.kind === "cloud") {
-        const refused = await verifyInngest(response.headers.get("x-inngest-signature"), text, mode.keys, Date.now());
+        const signature = answer.headers.get("x-inngest-signature");
+        const refused = await verifyInngest(signature, answer.text, mode.keys, Date.now());
         if (refused) throw new Error(`The Inngest app's answer is not signed with this Stepwise's key: ${refused}`);
       }
-      return readAnswer(unwrapAnswer(response.status, response.headers, text), { startedAt, endedAt: Date.now() });
+      return readAnswer(answer, { startedAt, endedAt: Date.now() });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       return failedAttempt(request, namedError("ProtocolError", message), stepName, startedAt);
