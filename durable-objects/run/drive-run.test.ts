@@ -16,7 +16,10 @@ const config: EngineConfig = {
 const client = new Stepwise({ id: "unit" });
 
 /** A run in memory with every host port recorded, so a test sees what one drive asked of its host. */
-function hostedRun(fn: StepwiseFunction, host: { early?: RunEvent; parentFails?: boolean } = {}) {
+function hostedRun(
+  fn: StepwiseFunction,
+  host: { early?: RunEvent; parentFails?: boolean; announces?: "yes" | "fails" } = {},
+) {
   const { history, state, record } = memoryJournal(fn.id);
   const asked: string[] = [];
   const wakes: (number | undefined)[] = [];
@@ -49,6 +52,11 @@ function hostedRun(fn: StepwiseFunction, host: { early?: RunEvent; parentFails?:
       if (host.parentFails) throw new Error("parent unreachable");
       return false;
     },
+    announceEnd: async () => {
+      asked.push("announceEnd");
+      if (host.announces === "fails") throw new Error("D1 unreachable");
+      return host.announces === "yes";
+    },
   };
   return { history, state, asked, wakes, ports };
 }
@@ -60,11 +68,31 @@ describe("driveRun", () => {
     await driveRun(run.ports, config, { watchdog: true });
     expect(run.state.terminal).toBe("completed");
     expect(run.wakes[0]! - Date.now()).toBeGreaterThan(WATCHDOG_MS - 5_000);
-    expect(run.asked).toEqual(["releaseSlots", "flushIndex", "cancelChildren", "forgetWaits", "notifyParent"]);
+    expect(run.asked).toEqual([
+      "releaseSlots",
+      "flushIndex",
+      "cancelChildren",
+      "forgetWaits",
+      "notifyParent",
+      "announceEnd",
+    ]);
     // A drive of a run already ended only settles what it still owes: no second cancel of children.
     run.asked.length = 0;
     await driveRun(run.ports, config, { watchdog: true });
-    expect(run.asked).toEqual(["flushIndex", "notifyParent"]);
+    expect(run.asked).toEqual(["flushIndex", "notifyParent", "announceEnd"]);
+  });
+
+  it("announces an ended run's end once, and when the announcement fails, wakes to try again", async () => {
+    const fn = client.createFunction({ id: "announced" }, [], async ({ step }) => step.run("a", () => 1));
+    const run = hostedRun(fn, { announces: "yes" });
+    await driveRun(run.ports, config, { watchdog: false });
+    await driveRun(run.ports, config, { watchdog: false });
+    expect(run.asked.filter((port) => port === "announceEnd")).toHaveLength(1);
+    expect(run.history.filter((entry) => entry.type === "run.end-announced")).toHaveLength(1);
+    const failing = hostedRun(fn, { announces: "fails" });
+    await driveRun(failing.ports, config, { watchdog: false });
+    expect(failing.state.endAnnounced).toBeUndefined();
+    expect(failing.wakes.at(-1)! - Date.now()).toBeGreaterThan(1_000);
   });
 
   it("registers a wait after the drive, and an event already there resumes the run in the same drive", async () => {

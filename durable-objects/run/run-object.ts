@@ -25,6 +25,7 @@ import { forgetWaits, registerCancelOn, registerWaits, sendStepEvents } from "./
 import { keptSteps, replayRefusal } from "./replay.ts";
 import { slotPorts } from "./slot-ports.ts";
 import { admitRun } from "./admission.ts";
+import { announceEnd, announcesEnd } from "./announce.ts";
 import { Journal } from "./journal.ts";
 import { closeWatcher, LiveFeed } from "../live/live-feed.ts";
 import { kvAckStore, RunIndexWriter } from "./run-index.ts";
@@ -176,14 +177,15 @@ export class RunObject extends DurableObject<Env> {
     if (state.terminal) return { cancelled: false, status: state.terminal };
     this.record([{ type: "run.cancelled", reason: reason.slice(0, 1_000) }]);
     if (!this.driving) {
-      // A child run tells the parent waiting on it: the alarm's drive of the ended run does, and
-      // retries. Armed first, so a failure in the clean-up below cannot lose it.
-      if (state.parentRunId && state.parentStepId) await this.ctx.storage.setAlarm(Date.now());
+      const fn = await getFunction(this.env, state.functionId);
+      // What the ended run still owes (telling a waiting parent, announcing the end) the alarm's
+      // drive does, and retries. Armed first, so a failure in the clean-up below cannot lose it.
+      if ((state.parentRunId && state.parentStepId) || announcesEnd(fn)) await this.ctx.storage.setAlarm(Date.now());
       else await this.ctx.storage.deleteAlarm();
       await cancelOpenChildren(this.env, this.load() ?? state);
       await forgetWaits(this.env, this.load() ?? state);
       // A run cancelled while queued leaves the line now (a drive under way does this as it ends).
-      await slotPorts(this.env, state, (await getFunction(this.env, state.functionId))?.config).releaseSlots();
+      await slotPorts(this.env, state, fn?.config).releaseSlots();
     }
     return { cancelled: true, status: "cancelled" };
   }
@@ -396,6 +398,7 @@ export class RunObject extends DurableObject<Env> {
       forgetWaits: () => forgetWaits(this.env, current()),
       startFailureRun: () => this.startFailureRun(fn),
       notifyParent: () => notifyParent(this.env, current()),
+      announceEnd: () => announceEnd(this.env, current(), fn),
     };
     await driveRun(ports, engineConfig(fn?.config), request);
     // Between drives the history in SQLite is all the run needs: a sleeping run keeps nothing in memory.

@@ -58,6 +58,8 @@ export interface HostPorts extends RunPorts {
   startFailureRun(): Promise<string | undefined>;
   /** Tells the parent run that this child ended; true once the parent has it, false when there is nothing to tell. */
   notifyParent(): Promise<boolean>;
+  /** Sends the events announcing the run's end (Inngest functions); true once sent, false when it has none. */
+  announceEnd(): Promise<boolean>;
 }
 
 /** Flow control's answer for a new run. */
@@ -274,6 +276,7 @@ export async function driveRun(
   }
   await startFailureRun(ports);
   await reportToParent(ports);
+  await announceEnd(ports);
 }
 
 /** Registers the run's `cancelOn` events once; one that already arrived cancels the run now. */
@@ -313,6 +316,18 @@ async function startFailureRun(ports: HostPorts): Promise<void> {
   if (state.terminal !== "failed" || state.failureRunId || !state.error) return;
   const failureRunId = await ports.startFailureRun();
   if (failureRunId !== undefined) ports.record([{ type: "run.failure-handler", failureRunId }]);
+}
+
+/** An ended run announces its end once; if the events cannot be recorded, the alarm tries again. */
+async function announceEnd(ports: HostPorts): Promise<void> {
+  const state = ports.state();
+  if (!state.terminal || state.endAnnounced) return;
+  try {
+    if (await ports.announceEnd()) ports.record([{ type: "run.end-announced" }]);
+  } catch (error) {
+    console.error(`stepwise: run ${state.runId} could not announce its end; retrying`, error);
+    await ports.setWake(ports.now() + PARENT_RETRY_MS);
+  }
 }
 
 /** A child run that has ended tells its parent; if the parent cannot be reached, the alarm tries again. */

@@ -56,6 +56,8 @@ export interface RunState {
   /** A child run: the parent's step awaiting it, and whether its end has been reported there. */
   parentStepId?: string;
   parentNotified?: boolean;
+  /** The events announcing the run's end have been recorded. */
+  endAnnounced?: boolean;
   /** Why the run is queued (a concurrency slot, a throttle), while it is. */
   queuedReason?: string;
   /** Since when the run waits for a concurrency slot, while it does. */
@@ -184,6 +186,9 @@ export function apply(state: RunState, entry: HistoryEntry): void {
     }
     case "run.parent-notified":
       state.parentNotified = true;
+      return;
+    case "run.end-announced":
+      state.endAnnounced = true;
       return;
     case "step.waiting": {
       const step = upsertStep(state, entry.stepId, entry.name, "wait", entry.at);
