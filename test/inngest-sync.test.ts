@@ -42,7 +42,12 @@ describe("Inngest apps sync with Stepwise", () => {
     expect(body.app).toMatchObject({
       id: "inngest-fixture",
       target: { binding: "INNGEST_APP", path: "/api/inngest", protocol: "inngest" },
-      functions: ["inngest-fixture-hello", "inngest-fixture-nightly"],
+      functions: expect.arrayContaining([
+        "inngest-fixture-hello",
+        "inngest-fixture-nightly",
+        "inngest-fixture-doomed",
+        "inngest-fixture-doomed-failure",
+      ]),
     });
     const listed = await functionsList();
     const hello = listed.find((fn) => fn.id === "inngest-fixture-hello");

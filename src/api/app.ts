@@ -10,7 +10,7 @@ import { requireKey } from "./auth.ts";
 import { errorResponse } from "./errors.ts";
 import { eventsApi } from "./events.ts";
 import { functionsApi } from "./functions.ts";
-import { inngestApi, inngestRegisterApi } from "./inngest.ts";
+import { inngestApi, inngestEventErrors, inngestRegisterApi } from "./inngest.ts";
 import { appsApi } from "./apps.ts";
 import { bulkApi } from "./bulk.ts";
 import { dashboard } from "../dashboard/index.ts";
@@ -27,6 +27,7 @@ export const app = new Hono<{ Bindings: Env }>()
       Response.json({ error: { code: "cross_site", message: `Refused: ${reason}` } }, { status: 403 }),
     ),
   )
+  .use("/e/*", inngestEventErrors)
   .use(
     "/e/*",
     sameOriginOnly(false, (reason) =>

@@ -14,11 +14,19 @@ import { errorResponse } from "./errors.ts";
 /** The accepted ids, or the error response to send. */
 export type IngestResult = { ok: true; ids: string[] } | { ok: false; response: Response };
 
-/** Reads, checks and accepts the events in the request body. */
-export async function ingest(c: Context<{ Bindings: Env }>): Promise<IngestResult> {
+/**
+ * Reads, checks and accepts the events in the request body. `idsFor` names the events sent
+ * without an id (the Inngest SDK's seeded ids), so a retried request records nothing twice.
+ */
+export async function ingest(
+  c: Context<{ Bindings: Env }>,
+  idsFor?: (count: number) => string[] | undefined,
+): Promise<IngestResult> {
   const body = await readBody(c, eventBatchSchema);
   if (!body.ok) return body;
   const tooLarge = oversizedEvent(body.value, maxEventBytes(c.env));
   if (tooLarge) return { ok: false, response: errorResponse(c, 413, "event_too_large", tooLarge) };
-  return { ok: true, ids: await acceptEvents(c.env, body.value) };
+  const ids = idsFor?.(body.value.length);
+  const events = ids ? body.value.map((event, index) => ({ ...event, id: event.id ?? ids[index] })) : body.value;
+  return { ok: true, ids: await acceptEvents(c.env, events) };
 }

@@ -1,22 +1,47 @@
 /**
  * Inngest's own routes, so its official SDK talks to Stepwise unchanged:
  * - `POST /e/:eventKey`: events from `inngest.send` and `step.sendEvent`, an event or an array,
- *   answered `{ ids, status: 200 }`. The key in the path is checked by the auth middleware.
+ *   answered `{ ids, status: 200 }`, and refused as `{ ids: [], status, error }`. Events sent
+ *   without an id get the ids the SDK's `x-inngest-event-id-seed` names, so a retried send is
+ *   recorded once. The key in the path is checked by the auth middleware.
  * - `POST /fn/register`: an Inngest app's own sync (see src/core/inngest/sync.ts), authenticated
  *   by its Bearer token, not an API key. Its answers carry `status` and a string `error`, the
  *   shape the SDK reads: an error in any other shape is reported to the app's caller as a success.
  */
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import type { Env } from "../core/env.ts";
+import { seededEventIds } from "../core/inngest/event-ids.ts";
 import { registerInngestApp } from "../core/inngest/sync.ts";
 import { readBody } from "./body.ts";
 import { ingest } from "./ingest.ts";
 
 export const inngestApi = new Hono<{ Bindings: Env }>().post("/:eventKey", async (c) => {
-  const result = await ingest(c);
+  const seed = c.req.header("x-inngest-event-id-seed");
+  const result = await ingest(c, (count) => seededEventIds(seed, count));
   return result.ok ? c.json({ ids: result.ids, status: 200 }) : result.response;
 });
+
+const stepwiseErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+/**
+ * Answers every refusal on `/e/*` (a bad key, a bad body, a cross-site request) in the shape of
+ * Inngest's event API, `{ ids: [], status, error }`, so the SDK's `send` reports the message
+ * instead of an unreadable object.
+ */
+export const inngestEventErrors: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
+  await next();
+  if (c.res.status < 400) return;
+  const parsed = stepwiseErrorSchema.safeParse(
+    await c.res
+      .clone()
+      .json()
+      .catch(() => null),
+  );
+  const error = parsed.success ? `${parsed.data.error.code}: ${parsed.data.error.message}` : c.res.statusText;
+  c.res = c.json({ ids: [], status: c.res.status, error }, c.res.status as ContentfulStatusCode);
+};
 
 const errorBodySchema = z.object({ error: z.object({ message: z.string() }) });
 
