@@ -16,10 +16,21 @@ const port = 8790 + Math.floor(Math.random() * 100);
 const stateDir = mkdtempSync(join(tmpdir(), "stepwise-bench-"));
 const base = `http://127.0.0.1:${port}`;
 
-// The remote app (bench/app.wrangler.toml) runs in the same wrangler dev, bound as BENCH_APP.
+// The remote apps (bench/app.wrangler.toml, bench/inngest-app.wrangler.toml) run in the same
+// wrangler dev, bound as BENCH_APP and BENCH_INNGEST_APP.
 const server = spawn(
   process.execPath,
-  ["scripts/dev.mjs", "--port", String(port), "--ip", "127.0.0.1", "-c", "bench/app.wrangler.toml"],
+  [
+    "scripts/dev.mjs",
+    "--port",
+    String(port),
+    "--ip",
+    "127.0.0.1",
+    "-c",
+    "bench/app.wrangler.toml",
+    "-c",
+    "bench/inngest-app.wrangler.toml",
+  ],
   {
     env: {
       ...process.env,
@@ -110,19 +121,32 @@ if (only) {
  */
 async function measureRemote() {
   const { buildSync } = await import("esbuild");
-  const outfile = "bench/.out/node-app.mjs";
-  buildSync({
-    entryPoints: ["bench/node-app.ts"],
-    outfile,
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    logLevel: "warning",
-  });
-  const { startNodeApp } = await import(join(process.cwd(), outfile));
+  const bundle = (name) => {
+    const outfile = `bench/.out/${name}.mjs`;
+    buildSync({
+      entryPoints: [`bench/${name}.ts`],
+      outfile,
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      logLevel: "warning",
+      // The inngest package stays a package: bundled, its CommonJS dependencies cannot require Node's.
+      packages: "external",
+    });
+    return import(join(process.cwd(), outfile));
+  };
+  const { startNodeApp } = await bundle("node-app");
+  const { startInngestNodeApp } = await bundle("inngest-node-app");
   const nodeApp = await startNodeApp(port + 1000, "bench-signing-key-not-a-secret");
-  for (const target of [{ binding: "BENCH_APP" }, { url: nodeApp.url }]) {
+  const inngestNodeApp = await startInngestNodeApp(port + 1001, base);
+  for (const target of [
+    { binding: "BENCH_APP" },
+    { url: nodeApp.url },
+    // The Inngest apps reach Stepwise, so their SDKs checkpoint, as after their own sync.
+    { binding: "BENCH_INNGEST_APP", path: "/api/inngest", protocol: "inngest", checkpoint: true },
+    { url: inngestNodeApp.url, protocol: "inngest", checkpoint: true },
+  ]) {
     const response = await fetch(`${base}/v1/apps`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -138,16 +162,27 @@ async function measureRemote() {
       "(d) embedded: 200 sequential steps, steps/s",
       "(d) remote app via service binding, steps/s",
       "(d) remote app via HTTP on loopback (Node), steps/s",
+      "(e) Inngest app via service binding (inngest/cloudflare), steps/s",
+      "(e) Inngest app via HTTP on loopback (inngest/node), steps/s",
     ],
     [
       "/bench/stepwise/sequential?steps=200",
       "/bench/stepwise/sequential?steps=200&function=bench-binding-sequential",
       "/bench/stepwise/sequential?steps=200&function=bench-http-sequential",
+      "/bench/stepwise/sequential?steps=200&function=bench-inngest-binding-sequential",
+      "/bench/stepwise/sequential?steps=200&function=bench-inngest-http-sequential",
     ],
     perSecond,
   );
   nodeApp.stop();
-  return { embedded: results[0], binding: results[1], http: results[2] };
+  inngestNodeApp.stop();
+  return {
+    embedded: results[0],
+    binding: results[1],
+    http: results[2],
+    inngestBinding: results[3],
+    inngestHttp: results[4],
+  };
 }
 if (process.argv.includes("--remote-only")) {
   await measureRemote();

@@ -28,30 +28,45 @@ export type AppManifest = z.infer<typeof appManifestSchema>;
 
 /** An app served by the official `inngest` SDK: Stepwise speaks Inngest's protocol to it. */
 const protocolSchema = z.literal("inngest").optional();
+/**
+ * An Inngest app that reaches this Stepwise at its INNGEST_BASE_URL: its SDK may then checkpoint,
+ * running step after step in one call and reporting each to `POST /v1/checkpoint/:runId/async`.
+ * An app's own sync (`/fn/register`) proves it and sets it; give it for an app synced in band.
+ */
+const checkpointSchema = z.boolean().optional();
 
 /**
  * Where Stepwise reaches an app: a service binding of the Stepwise Worker (and the path the app
  * serves at, "/" when absent), or an HTTP(S) URL; `protocol: "inngest"` for an Inngest app.
  */
-export const appTargetSchema = z.union([
-  z
-    .object({
-      binding: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "a binding name from wrangler.toml, like APP_WORKER"),
-      path: z
-        .string()
-        .regex(/^\/[\w\-./~%]*$/, 'a path like "/api/stepwise"')
-        .max(512)
-        .optional(),
-      protocol: protocolSchema,
-    })
-    .strict(),
-  z
-    .object({
-      url: z.url({ protocol: /^https?$/, error: "an http:// or https:// URL" }).max(2048),
-      protocol: protocolSchema,
-    })
-    .strict(),
-]);
+export const appTargetSchema = z
+  .union([
+    z
+      .object({
+        binding: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "a binding name from wrangler.toml, like APP_WORKER"),
+        path: z
+          .string()
+          .regex(/^\/[\w\-./~%]*$/, 'a path like "/api/stepwise"')
+          .max(512)
+          .optional(),
+        protocol: protocolSchema,
+        checkpoint: checkpointSchema,
+      })
+      .strict(),
+    z
+      .object({
+        url: z.url({ protocol: /^https?$/, error: "an http:// or https:// URL" }).max(2048),
+        protocol: protocolSchema,
+        checkpoint: checkpointSchema,
+      })
+      .strict(),
+  ])
+  .refine((target) => !target.checkpoint || target.protocol === "inngest", {
+    error: 'checkpoint is for Inngest apps (protocol: "inngest")',
+    path: ["checkpoint"],
+  });
 export type AppTarget = z.infer<typeof appTargetSchema>;
 
 /** Codes an app answers with when it cannot run a request. */

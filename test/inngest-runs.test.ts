@@ -5,9 +5,11 @@
  * `step.sendEvent` and `inngest.send` fan-out through `/e/:key`, and `cancelOn`. Side effects are
  * counted in the app and read back from it.
  */
-import { env, SELF } from "cloudflare:test";
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import { hashSigningKey } from "../src/core/inngest/signing.ts";
 import { client } from "./helpers.ts";
+import worker from "./worker.ts";
 
 const counts = async (): Promise<Record<string, number>> =>
   (await (await env.INNGEST_APP.fetch("https://app.internal/counts")).json()) as Record<string, number>;
@@ -33,9 +35,36 @@ beforeAll(async () => {
     body: JSON.stringify({ binding: "INNGEST_APP", path: "/api/inngest", protocol: "inngest" }),
   });
   expect(synced.status).toBe(201);
+  // Then the app's own sync, as its deploy would: it proves the app reaches Stepwise, so its SDK
+  // checkpoints (runs step after step in one call, reporting each to /v1/checkpoint).
+  const own = await env.INNGEST_APP.fetch("https://app.internal/api/inngest", {
+    method: "PUT",
+    headers: { host: "app.internal" },
+  });
+  expect(own.status).toBe(200);
+  const { apps } = (await (await SELF.fetch("http://stepwise/v1/apps")).json()) as { apps: { id: string }[] };
+  expect(apps.find((app) => app.id === "inngest-fixture")).toMatchObject({
+    target: { binding: "INNGEST_APP", protocol: "inngest", checkpoint: true },
+  });
 });
 
 describe("an Inngest app's functions on Stepwise", () => {
+  it("lets the SDK checkpoint: five steps in one call, each recorded as it ran, none run twice", async () => {
+    const before = await counts();
+    const run = await client.waitForEnd(await runOf("fixture/serial", {}));
+    expect(run).toMatchObject({ status: "completed", output: 15 });
+    expect(run.steps.map((step) => [step.name, step.status])).toEqual([
+      ["add", "completed"],
+      ["add", "completed"],
+      ["add", "completed"],
+      ["add", "completed"],
+      ["add", "completed"],
+    ]);
+    const after = await counts();
+    expect((after["serial:add"] ?? 0) - (before["serial:add"] ?? 0)).toBe(5);
+    expect((after["call:inngest-fixture-serial"] ?? 0) - (before["call:inngest-fixture-serial"] ?? 0)).toBe(1);
+  });
+
   it("runs onFailure once after a NonRetriableError, started by inngest/function.failed", async () => {
     const key = crypto.randomUUID();
     const failed = await client.waitForEnd(await runOf("fixture/doomed", { key }));
@@ -69,6 +98,53 @@ describe("an Inngest app's functions on Stepwise", () => {
     await client.send({ name: "fixture/stop", data: { key } });
     expect(await client.waitForEnd(runId)).toMatchObject({ status: "cancelled" });
     await counted(`inngest/function.cancelled:${key}`, 1);
+  });
+});
+
+/** POST /v1/checkpoint/:runId/async as the SDK sends it, to a Stepwise with `vars` changed. */
+async function checkpoint(runId: string, body: unknown, vars: Partial<typeof env> = {}, authorization = "Bearer ") {
+  const ctx = createExecutionContext();
+  const request = new Request(`http://stepwise/v1/checkpoint/${runId}/async`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization },
+    body: JSON.stringify(body),
+  }) as Request<unknown, IncomingRequestCfProperties>;
+  const response = await worker.fetch(request, { ...env, ...vars }, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+const stepRun = (id: string, data: unknown) => ({ op: "StepRun", id, displayName: id, data });
+
+describe("Inngest's checkpoint API", () => {
+  it("records checkpointed steps of a live run, once each, and answers 409 once the run has ended", async () => {
+    const runId = await runOf("fixture/long", { key: crypto.randomUUID() });
+    await client.waitUntil(runId, (run) => run.status === "sleeping");
+    const body = {
+      run_id: runId,
+      steps: [stepRun("extra-a", 1), { op: "StepPlanned", id: "p" }, stepRun("extra-b", 2)],
+    };
+    expect((await checkpoint(runId, body)).status).toBe(200);
+    expect((await checkpoint(runId, body)).status).toBe(200);
+    const run = await client.getRun(runId);
+    expect(run.steps.filter((step) => String(step.name).startsWith("extra-")).map((step) => step.status)).toEqual([
+      "completed",
+      "completed",
+    ]);
+    const cancelled = await SELF.fetch(`http://stepwise/v1/runs/${runId}/cancel`, { method: "POST" });
+    expect(cancelled.status).toBe(200);
+    expect((await checkpoint(runId, { steps: [stepRun("late", 3)] })).status).toBe(409);
+    expect((await checkpoint("01NOSUCHRUN0000000000000000", { steps: [stepRun("x", 1)] })).status).toBe(404);
+  });
+
+  it("takes only a Bearer token proving the signing key, in cloud mode, and refuses a malformed body", async () => {
+    const KEY = "signkey-test-0123456789abcdef0123456789abcdef";
+    const cloud = { INNGEST_SIGNING_KEY: KEY, STEPWISE_ENV: "production" };
+    const runId = await runOf("fixture/long", { key: crypto.randomUUID() });
+    const body = { steps: [stepRun("signed", 1)] };
+    expect((await checkpoint(runId, body, cloud)).status).toBe(401);
+    expect((await checkpoint(runId, body, cloud, `Bearer ${await hashSigningKey(KEY)}`)).status).toBe(200);
+    const bad = await checkpoint(runId, { steps: "none" });
+    expect(bad.status).toBe(400);
   });
 });
 

@@ -6,8 +6,10 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import {
   childOutcomeSchema,
+  reachedStepSchema,
   runEventSchema,
   type ChildOutcome,
+  type ReachedStep,
   type StepOp,
   type RunEvent,
   type SerializedError,
@@ -20,7 +22,7 @@ import { executorFor } from "./executor.ts";
 import { engineConfig } from "./engine-config.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
 import { cancelOpenChildren, childRunIds, notifyParent, startChildRuns } from "./children.ts";
-import { decideChildren, decideWaitEvent } from "./engine.ts";
+import { decide, decideChildren, decideWaitEvent } from "./engine.ts";
 import { forgetWaits, registerCancelOn, registerWaits, sendStepEvents } from "./event-steps.ts";
 import { keptSteps, replayRefusal } from "./replay.ts";
 import { slotPorts } from "./slot-ports.ts";
@@ -235,6 +237,22 @@ export class RunObject extends DurableObject<Env> {
       );
     }
     return { accepted: true };
+  }
+
+  /**
+   * Steps an Inngest app ran inside a call still under way (its SDK checkpointing), recorded as if
+   * the call had answered with them. Refused once the run has ended: the SDK then stops the call,
+   * whose answer would be ignored anyway.
+   */
+  async checkpoint(steps: ReachedStep[]): Promise<{ accepted: boolean } | null> {
+    const reached = parseInput(z.array(reachedStepSchema).min(1).max(1_000), steps, "checkpointed steps");
+    const state = this.load();
+    if (!state) return null;
+    if (state.terminal) return { accepted: false };
+    const config = engineConfig((await getFunction(this.env, state.functionId))?.config);
+    const now = this.load() ?? state;
+    this.record(decide(now, { type: "steps", steps: reached }, config, { now: Date.now(), random: Math.random }));
+    return { accepted: !now.terminal };
   }
 
   /** A `cancelOn` event arrived: the run is cancelled, as by {@link cancel}. */

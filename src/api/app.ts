@@ -10,7 +10,7 @@ import { requireKey } from "./auth.ts";
 import { errorResponse } from "./errors.ts";
 import { eventsApi } from "./events.ts";
 import { functionsApi } from "./functions.ts";
-import { inngestApi, inngestEventErrors, inngestRegisterApi } from "./inngest.ts";
+import { inngestApi, inngestCheckpointApi, inngestEventErrors, inngestRegisterApi } from "./inngest.ts";
 import { appsApi } from "./apps.ts";
 import { bulkApi } from "./bulk.ts";
 import { dashboard } from "../dashboard/index.ts";
@@ -36,14 +36,17 @@ export const app = new Hono<{ Bindings: Env }>()
   )
   .post("/v1/events", requireKey("event"))
   .post("/e/:eventKey", requireKey("event", "eventKey"))
-  // Ingestion takes event keys, and an app's sync its signature; everything else an API key.
+  // Ingestion takes event keys, an app's sync its signature, an Inngest checkpoint its Bearer token;
+  // everything else an API key.
   .use("/v1/*", async (c, next) =>
-    c.req.method === "POST" && (c.req.path === "/v1/events" || c.req.path === "/v1/apps/sync")
+    c.req.method === "POST" &&
+    (c.req.path === "/v1/events" || c.req.path === "/v1/apps/sync" || c.req.path.startsWith("/v1/checkpoint/"))
       ? next()
       : requireKey("api")(c, next),
   )
   .route("/e", inngestApi)
   .route("/fn", inngestRegisterApi)
+  .route("/v1/checkpoint", inngestCheckpointApi)
   .route("/v1/events", eventsApi)
   .route("/v1/functions", functionsApi)
   .route("/v1/runs", runsApi)

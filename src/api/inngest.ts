@@ -13,7 +13,11 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import type { Env } from "../core/env.ts";
 import { seededEventIds } from "../core/inngest/event-ids.ts";
-import { registerInngestApp } from "../core/inngest/sync.ts";
+import { inngestMode, registerInngestApp } from "../core/inngest/sync.ts";
+import { bearerAccepted } from "../core/inngest/signing.ts";
+import { checkpointBodySchema, checkpointedSteps } from "../core/inngest/translate.ts";
+import { RUN_ID_PATTERN } from "../core/lib/ids.ts";
+import { runObject } from "../core/objects.ts";
 import { readBody } from "./body.ts";
 import { ingest } from "./ingest.ts";
 
@@ -56,4 +60,28 @@ export const inngestRegisterApi = new Hono<{ Bindings: Env }>().post("/register"
   const result = await registerInngestApp(c.env, c.req.header("authorization") ?? null, body.value);
   if (!result.ok) return c.json({ status: result.status, error: result.message }, result.status);
   return c.json({ ok: true, modified: true });
+});
+
+/**
+ * `POST /v1/checkpoint/:runId/async`: an Inngest app's SDK reports the steps it ran inside a call
+ * that is still under way (../shared/INNGEST-PROTOCOL.md §6.1), authenticated like its sync. Each
+ * is recorded at once, so the call can go on to the next step without Stepwise replaying the
+ * function. A run that has ended answers 409, which stops the call.
+ */
+export const inngestCheckpointApi = new Hono<{ Bindings: Env }>().post("/:runId/async", async (c) => {
+  const mode = inngestMode(c.env);
+  if (mode.kind === "unconfigured") return c.json({ status: 503, error: mode.why }, 503);
+  if (mode.kind === "cloud" && !(await bearerAccepted(c.req.header("authorization") ?? null, mode.keys)))
+    return c.json({ status: 401, error: "The Bearer token does not prove this Stepwise's INNGEST_SIGNING_KEY" }, 401);
+  const body = await readBody(c, checkpointBodySchema);
+  if (!body.ok) return body.response;
+  const steps = checkpointedSteps(body.value, Date.now());
+  const runId = c.req.param("runId");
+  if (!RUN_ID_PATTERN.test(runId))
+    return c.json({ status: 400, error: `"${runId.slice(0, 200)}" is not a run id` }, 400);
+  if (steps.length === 0) return c.json({ status: 200 });
+  const result = await runObject(c.env, runId).checkpoint(steps);
+  if (!result) return c.json({ status: 404, error: `No run ${runId}` }, 404);
+  if (!result.accepted) return c.json({ status: 409, error: `Run ${runId} has ended` }, 409);
+  return c.json({ status: 200 });
 });

@@ -188,7 +188,10 @@ export async function registerInngestApp(
   if (known && known.protocol !== "inngest") {
     return refuse(409, "app_id_taken", `App id "${parsed.data.appName}" belongs to an app that is not an Inngest app`);
   }
+  // It reached Stepwise to sync, at the base URL its checkpoints go to: it may checkpoint.
   const target: AppTarget =
-    known && "binding" in known && known.protocol === "inngest" ? known : { url, protocol: "inngest" };
+    known && "binding" in known && known.protocol === "inngest"
+      ? { ...known, checkpoint: true }
+      : { url, protocol: "inngest", checkpoint: true };
   return storeApp(env, { id: parsed.data.appName, target, sdk: parsed.data.sdk }, mapped.functions, now);
 }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { encodeMemo, inngestCall, readAnswer, retryAt, unwrapAnswer } from "./translate.ts";
+import {
+  checkpointBodySchema,
+  checkpointedSteps,
+  encodeMemo,
+  inngestCall,
+  readAnswer,
+  retryAt,
+  unwrapAnswer,
+} from "./translate.ts";
 
 const timing = { startedAt: 1_000, endedAt: 2_000 };
 const answer206 = (ops: unknown[], headers: Record<string, string> = {}) =>
@@ -104,7 +112,37 @@ describe("memo in Inngest's encoding", () => {
     expect(encodeMemo({ status: "completed", op: "sleep", output: null })).toBeNull();
   });
 
-  it("never sends fn_id, so the SDK does not checkpoint to an API Stepwise does not serve", () => {
+  it("sends fn_id and qi_id only to an app that reaches Stepwise, so only it checkpoints", () => {
+    const request = {
+      version: 1 as const,
+      functionId: "app-fn",
+      runId: "r1",
+      attempt: 0,
+      event: { id: "e1", name: "shop/order", data: {}, ts: 1 },
+      events: [{ id: "e1", name: "shop/order", data: {}, ts: 1 }],
+      steps: {},
+      allowImmediate: true,
+    };
+    expect(inngestCall(request, 5, true).body.ctx).toMatchObject({ fn_id: "app-fn", qi_id: "r1/0" });
+    expect(inngestCall(request, 5).body.ctx).not.toHaveProperty("qi_id");
+  });
+
+  it("reads a checkpoint's StepRun ops as steps run, with the SDK's timing, and nothing else", () => {
+    const body = checkpointBodySchema.parse({
+      run_id: "r1",
+      steps: [
+        { op: "StepRun", id: "h1", displayName: "a", data: 1, timing: { a: 5_000_000_000, b: 2_000_000 } },
+        { op: "StepPlanned", id: "h2", displayName: "b" },
+        { op: "StepRun", id: "h3", userland: { id: "c", index: 1 } },
+      ],
+    });
+    expect(checkpointedSteps(body, 42)).toEqual([
+      { type: "ran", id: "h1", name: "a", output: 1, timing: { startedAt: 5_000, endedAt: 5_002 } },
+      { type: "ran", id: "h3", name: "c#1", output: null, timing: { startedAt: 42, endedAt: 42 } },
+    ]);
+  });
+
+  it("never sends fn_id by default, so the SDK does not checkpoint to a Stepwise it may not reach", () => {
     const call = inngestCall(
       {
         version: 1,

@@ -3,8 +3,9 @@
  * drives an Inngest function exactly as it drives its own (../shared/INNGEST-PROTOCOL.md §2, §3):
  *
  * - the request: `?fnId=&stepId=`, a body whose `steps` hold the memo in Inngest's encoding and
- *   whose `ctx` carries the attempt, `max_attempts` and the completion order (`stack`), but never
- *   `fn_id` (which would make the SDK checkpoint to an API Stepwise does not serve);
+ *   whose `ctx` carries the attempt, `max_attempts` and the completion order (`stack`); `fn_id`
+ *   only for an app known to reach Stepwise, since it makes the SDK checkpoint there;
+ * - the checkpoints such an app sends while a call runs: the steps it ran, in order;
  * - the answer: `200` (done), `206` with the ops reached or run, `4xx/5xx` with
  *   `x-inngest-no-retry` and `retry-after`, or a streamed `201` wrapping one of those.
  *
@@ -46,15 +47,21 @@ export function encodeMemo(step: MemoStep): unknown {
   return { data: step.output ?? null };
 }
 
-/** The call for `request`: its query, headers and (unsigned, canonical later) body. */
+/**
+ * The call for `request`: its query, headers and (unsigned, canonical later) body. With
+ * `checkpoint` (an app that reaches Stepwise), `ctx` carries `fn_id` and `qi_id`, which let the
+ * SDK run step after step in this one call, reporting each to `/v1/checkpoint/:runId/async`.
+ */
 export function inngestCall(
   request: ExecutionRequest,
   maxAttempts: number,
+  checkpoint = false,
 ): { query: string; headers: Record<string, string>; body: Record<string, unknown> } {
   const stepId = request.runStep ?? "step";
   const stack = Object.keys(request.steps);
   const body = {
     ctx: {
+      ...(checkpoint ? { fn_id: request.functionId, qi_id: `${request.runId}/${stack.length}` } : {}),
       attempt: request.attempt,
       // After a retry of the body, a new step must come back planned so it runs at its own attempt 0.
       disable_immediate_execution: !request.allowImmediate || (request.runStep === undefined && request.attempt > 0),
@@ -252,4 +259,35 @@ export function readAnswer(
     };
   }
   throw new Error(`The Inngest app answered ${status}: ${text.slice(0, 300)}`);
+}
+
+/** A checkpoint's body (`POST /v1/checkpoint/:runId/async`), read leniently but for its steps. */
+export const checkpointBodySchema = z.looseObject({
+  run_id: z.string().optional(),
+  qi_id: z.string().optional(),
+  steps: z.array(opSchema).min(1).max(1_000),
+});
+
+/**
+ * The steps a checkpoint reports as run, in order, as the engine records them. Only `StepRun` is
+ * a result: the SDK reports planned steps as telemetry, and everything else in its answer.
+ */
+export function checkpointedSteps(body: z.infer<typeof checkpointBodySchema>, now: number): ReachedStep[] {
+  return body.steps
+    .filter((op) => op.op === "StepRun")
+    .map((op) => ({
+      type: "ran",
+      id: op.id,
+      name: label(op),
+      output: op.data ?? null,
+      timing: timingOf(op, now),
+    }));
+}
+
+/** An op's timing as the SDK reports it (Go's interval: start and length in nanoseconds), or the moment it arrived. */
+function timingOf(op: Op, now: number): Timing {
+  const interval = z.looseObject({ a: z.number().min(0), b: z.number().min(0) }).safeParse(op["timing"]);
+  if (!interval.success) return { startedAt: now, endedAt: now };
+  const startedAt = Math.round(interval.data.a / 1e6);
+  return { startedAt, endedAt: startedAt + Math.round(interval.data.b / 1e6) };
 }

@@ -21,19 +21,23 @@ export type InngestSend = (
   init: { method: "POST"; headers: Record<string, string>; body: string },
 ) => Promise<Response>;
 
-/** An executor for an Inngest function, over `send`; `retries` is the function's (its `max_attempts` less one). */
+/**
+ * An executor for an Inngest function, over `send`; `retries` is the function's (its
+ * `max_attempts` less one); `checkpoint` lets the SDK checkpoint (an app that reaches Stepwise).
+ */
 export function inngestExecutor(
   send: InngestSend,
   mode: InngestMode,
   retries: number,
   stepName: (id: string) => string,
+  checkpoint = false,
 ): (request: ExecutionRequest) => Promise<ExecutionResponse> {
   return async (request) => {
     const startedAt = Date.now();
     if (mode.kind === "unconfigured")
       return failedAttempt(request, namedError("ProtocolError", mode.why), stepName, startedAt);
     try {
-      const call = inngestCall(request, retries + 1);
+      const call = inngestCall(request, retries + 1, checkpoint);
       const body = canonicalJson(call.body);
       const [key] = mode.kind === "cloud" ? mode.keys : [];
       const headers = key
@@ -82,5 +86,5 @@ export function executeInngest(
   const host = new URL(appUrl(target)).host;
   const send: InngestSend = (query, init) =>
     fetchApp(env, withQuery(target, query), { ...init, headers: { ...init.headers, host } });
-  return inngestExecutor(send, inngestMode(env), fn.config.retries, stepName)(request);
+  return inngestExecutor(send, inngestMode(env), fn.config.retries, stepName, target.checkpoint === true)(request);
 }
