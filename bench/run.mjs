@@ -336,6 +336,8 @@ ${row("(c) Cloudflare Workflows: same", sleep.workflows, "ms", 1)}
 ${row("(d) one run of 200 sequential steps, function embedded", remote.embedded, "steps/s")}
 ${row("(d) same, function in another Worker behind a service binding", remote.binding, "steps/s")}
 ${row("(d) same, function on a Node server over HTTP on loopback", remote.http, "steps/s")}
+${row("(e) same, written with the inngest SDK, inngest/cloudflare behind a service binding", remote.inngestBinding, "steps/s")}
+${row("(e) same, written with the inngest SDK, inngest/node over HTTP on loopback", remote.inngestHttp, "steps/s")}
 ${row("events accepted per second, batches of 100 (4 clients)", ingestBatches, "events/s")}
 ${row("process-items: 1,000 items in parallel steps, concurrency 100, until complete", fanOutResult, "ms")}
 ${row("events accepted per second, single events (8 clients)", ingestSingles, "events/s")}
@@ -351,6 +353,8 @@ Accept to first step, ${latencies.length} events sent one at a time: **p50 ${p50
 | (b) >= 2x faster than Cloudflare Workflows | ${ratio(fan.workflows.median, fan.stepwise.median)}x | ${fan.workflows.median >= 2 * fan.stepwise.median ? "yes" : "no"} |
 | (c) <= 10 ms late | ${sleep.stepwise.median.toFixed(1)} ms | ${sleep.stepwise.median <= 10 ? "yes" : "no"} |
 | (d) service binding within 2x of embedded | ${ratio(remote.embedded.median, remote.binding.median)}x slower | ${remote.binding.median * 2 >= remote.embedded.median ? "yes" : "no"} |
+| (e) Inngest app within 2x of Stepwise's app, service binding | ${ratio(remote.binding.median, remote.inngestBinding.median)}x slower | ${remote.inngestBinding.median * 2 >= remote.binding.median ? "yes" : "no"} |
+| (e) Inngest app within 2x of Stepwise's app, HTTP | ${ratio(remote.http.median, remote.inngestHttp.median)}x slower | ${remote.inngestHttp.median * 2 >= remote.http.median ? "yes" : "no"} |
 | accept to first step, p50 < 20 ms | ${p50} ms | ${p50 < 20 ? "yes" : "no"} |
 
 How each is measured: (a), (b) and the raw ceiling are the wall time, on Node's clock, of one
@@ -385,6 +389,18 @@ per batch rather than per step. One step per call (\`STEPWISE_REMOTE_BATCH_MS=0\
 with curl on 2026-11-29, not by this script) gave about 620 steps/s through the service binding,
 an order of magnitude below embedded: each round trip, with the output gate's wait for the
 previous step's write, costs about 1.5 ms locally.
+
+(e) Inngest apps: the same 200 steps written with the official \`inngest\` SDK (bench/inngest-functions.ts),
+served unchanged by \`inngest/cloudflare\` in a third Worker (bench/inngest-app.wrangler.toml, reached
+through a service binding) and by \`inngest/node\` on loopback (bench/inngest-node-app.ts), in cloud
+mode (every call signed and checked both ways). Both reach Stepwise, so their SDKs checkpoint: a
+call runs step after step, and the SDK reports each to \`POST /v1/checkpoint/:runId/async\` and
+waits for it to be recorded (its default, one step per checkpoint) before the next. Without
+checkpointing (an app synced in band without \`checkpoint: true\`) every step is a call of its own in
+which the SDK replays every step before it, so 200 steps cost 200 calls and about 20,000 replayed
+steps: 44 and 37 steps/s on 2026-12-04. The SDK itself, in Node with checkpoints answered at once,
+runs the 200 steps in about 90 ms (2,200 steps/s): that and one round trip per step bound this
+figure. A user who wants more sets Inngest's own \`checkpointing: { bufferedSteps: N }\` option.
 
 process-items (the fan-out example): one run whose 1,000 items are parallel steps under
 \`concurrency: 100\`, timed from the invoke to \`completed\`. Each time the run's drive loops it asks
