@@ -5,8 +5,17 @@
  * `step.sendEvent` and `inngest.send` fan-out through `/e/:key`, and `cancelOn`. Side effects are
  * counted in the app and read back from it.
  */
-import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
-import { beforeAll, describe, expect, it } from "vitest";
+import {
+  createExecutionContext,
+  env,
+  runDurableObjectAlarm,
+  runInDurableObject,
+  SELF,
+  waitOnExecutionContext,
+} from "cloudflare:test";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import type { Schedule } from "../durable-objects/schedule/cron-plan.ts";
+import { cronScheduler } from "../src/core/objects.ts";
 import { hashSigningKey } from "../src/core/inngest/signing.ts";
 import { client } from "./helpers.ts";
 import worker from "./worker.ts";
@@ -98,6 +107,112 @@ describe("an Inngest app's functions on Stepwise", () => {
     await client.send({ name: "fixture/stop", data: { key } });
     expect(await client.waitForEnd(runId)).toMatchObject({ status: "cancelled" });
     await counted(`inngest/function.cancelled:${key}`, 1);
+  });
+});
+
+describe("what Stepwise gives its own functions, for an Inngest app's", () => {
+  it("replays a failed run from its failed step once the bug is fixed, keeping the steps before it", async () => {
+    const key = crypto.randomUUID();
+    const failed = await client.waitForEnd(await runOf("fixture/fragile", { key }));
+    expect(failed).toMatchObject({ status: "failed", error: { name: "NonRetriableError" } });
+    await env.INNGEST_APP.fetch(`https://app.internal/fix?key=${key}`);
+    const replay = await SELF.fetch(`http://stepwise/v1/runs/${failed.id}/replay`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(replay.status).toBe(201);
+    const { runId } = (await replay.json()) as { runId: string };
+    expect(await client.waitForEnd(runId)).toMatchObject({ status: "completed", output: "ready and done" });
+    expect((await counts())[`prepare:${key}`]).toBe(1);
+  });
+
+  it("shows the run on the dashboard with its steps, and the function as an Inngest app's", async () => {
+    const run = await client.waitForEnd(await runOf("fixture/serial", {}));
+    const page = await (await SELF.fetch(`http://stepwise/dashboard/runs/${run.id}`)).text();
+    expect(page).toContain("inngest-fixture-serial");
+    expect(page).toContain(">add<");
+    expect(page).toContain("run.completed");
+    const fn = await (await SELF.fetch("http://stepwise/dashboard/functions/inngest-fixture-serial")).text();
+    expect(fn).toContain("Inngest app inngest-fixture");
+  });
+});
+
+describe("an Inngest app's flow control and schedules on Stepwise", () => {
+  it("holds a concurrency key to one run at a time", async () => {
+    const key = crypto.randomUUID();
+    const ids = await client.send([1, 2, 3].map(() => ({ name: "fixture/limited", data: { key } })));
+    for (const id of ids) {
+      const [runId] = await client.runsOf(id);
+      expect(await client.waitForEnd(runId!)).toMatchObject({ status: "completed" });
+    }
+    const after = await counts();
+    expect(after[`limited:${key}`]).toBe(3);
+    expect(after[`limited:most:${key}`]).toBe(1);
+  });
+
+  it("debounces to the last event, batches events, and starts one run per idempotency key", async () => {
+    const key = crypto.randomUUID();
+    for (const text of ["h", "he", "hel"]) await client.send({ name: "fixture/typed", data: { key, text } });
+    await counted(`debounced:${key}`, 1);
+    const debouncedRuns = await env.DB.prepare(
+      "SELECT id FROM runs WHERE function_id = 'inngest-fixture-debounced' ORDER BY created_at DESC LIMIT 1",
+    ).first<{ id: string }>();
+    expect(await client.waitForEnd(debouncedRuns!.id)).toMatchObject({ output: "hel" });
+
+    const items = await client.send([1, 2, 3].map((n) => ({ name: "fixture/item", data: { n } })));
+    const [batchRun] = await client.runsOf(items[0]!);
+    expect(await client.waitForEnd(batchRun!)).toMatchObject({ status: "completed", output: [1, 2, 3] });
+
+    const order = crypto.randomUUID();
+    const charges = await client.send([0, 1].map(() => ({ name: "fixture/charge", data: { order } })));
+    const [chargeRun] = await client.runsOf(charges[0]!);
+    await client.waitForEnd(chargeRun!);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await counts())[`charged:${order}`]).toBe(1);
+  });
+
+  it("waits as long as a RetryAfterError says before the step's next attempt", async () => {
+    const key = crypto.randomUUID();
+    const run = await client.waitForEnd(await runOf("fixture/patient", { key }), { timeoutMs: 20_000 });
+    expect(run).toMatchObject({ status: "completed", output: 1 });
+    expect((await counts())[`patient:${key}`]).toBe(2);
+    const history = (await (await SELF.fetch(`http://stepwise/v1/runs/${run.id}/history`)).json()) as {
+      history: { type: string; at: string; retryAt?: number }[];
+    };
+    const retrying = history.history.find((entry) => entry.type === "step.retrying");
+    expect(retrying!.retryAt! - Date.parse(retrying!.at)).toBeGreaterThanOrEqual(1_900);
+  });
+
+  it("runs a cron function on its tick with inngest/scheduled.timer", async () => {
+    const stub = cronScheduler(env, {
+      functionId: "inngest-fixture-nightly",
+      cron: "0 3 * * *",
+      timezone: "Europe/Paris",
+    });
+    expect(await stub.describe()).not.toBeNull();
+    // Its tick is due now, as if the night had come.
+    const due = Date.now() - 1_000;
+    await runInDurableObject(stub, async (_instance, state) => {
+      const stored = (await state.storage.get<Schedule>("schedule"))!;
+      await state.storage.put("schedule", { ...stored, nextTick: due });
+      await state.storage.setAlarm(due);
+    });
+    await runDurableObjectAlarm(stub);
+    const tick = await vi.waitFor(
+      async () => {
+        const row = await env.DB.prepare(
+          "SELECT id FROM runs WHERE function_id = 'inngest-fixture-nightly' LIMIT 1",
+        ).first<{ id: string }>();
+        if (!row) throw new Error("no run of the cron function yet");
+        return row.id;
+      },
+      { timeout: 10_000 },
+    );
+    expect(await client.waitForEnd(tick)).toMatchObject({
+      status: "completed",
+      output: { done: "inngest/scheduled.timer" },
+    });
   });
 });
 

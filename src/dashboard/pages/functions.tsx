@@ -54,6 +54,13 @@ const StatusCounts: FC<{ fnId: string; stats: FunctionStats }> = ({ fnId, stats 
 );
 
 /** The live part of the functions list. */
+/** Where a function runs: embedded, or the app (an Inngest app, named so) and how Stepwise reaches it. */
+function runsIn(fn: CatalogFunction): string {
+  if (!fn.remote) return "embedded";
+  const kind = fn.remote.protocol === "inngest" ? "Inngest app" : "app";
+  return `${kind} ${fn.appId}: ${"binding" in fn.remote ? `binding ${fn.remote.binding}` : fn.remote.url}`;
+}
+
 export const FunctionsBody: FC<{ functions: { fn: CatalogFunction; stats: FunctionStats }[] }> = ({ functions }) => (
   <table>
     <thead>
@@ -78,11 +85,7 @@ export const FunctionsBody: FC<{ functions: { fn: CatalogFunction; stats: Functi
           </td>
           <td>
             <Triggers fn={fn} />
-            <div class="muted">
-              {fn.remote
-                ? `${fn.remote.protocol === "inngest" ? "Inngest app" : "app"} ${fn.appId}: ${"binding" in fn.remote ? `binding ${fn.remote.binding}` : fn.remote.url}`
-                : "embedded"}
-            </div>
+            <div class="muted">{runsIn(fn)}</div>
           </td>
           <td>
             {`${fn.config.retries} retries`}
@@ -119,7 +122,10 @@ export const FunctionForms: FC<{ fn: CatalogFunction; forms: FunctionForms }> = 
       <Notice text={forms.error} error issues={forms.issues} />
       <div class="panel">
         <h1 class="mono">{fn.id}</h1>
-        <p class="sub">{fn.config.name ?? ""}</p>
+        <p class="sub">
+          {fn.config.name ? `${fn.config.name} · ` : ""}
+          {runsIn(fn)}
+        </p>
         <form method="post" action={`${base}/invoke`}>
           <label>
             Invoke with data (a JSON object)
