@@ -99,6 +99,15 @@ describe("an Inngest app's functions on Stepwise", () => {
     await counted(`fanned:${key}`, 3);
   });
 
+  it("waits for the event whose field matches (waitForEvent's match), not another", async () => {
+    const key = crypto.randomUUID();
+    const runId = await runOf("fixture/order", { key });
+    await client.waitUntil(runId, (run) => run.status === "waiting");
+    await client.send({ name: "fixture/confirmed", data: { key: "someone else", n: 1 } });
+    await client.send({ name: "fixture/confirmed", data: { key, n: 2 } });
+    expect(await client.waitForEnd(runId)).toMatchObject({ status: "completed", output: 2 });
+  });
+
   it("cancels a run on its cancelOn event, and announces it with inngest/function.cancelled", async () => {
     const key = crypto.randomUUID();
     const runId = await runOf("fixture/long", { key });

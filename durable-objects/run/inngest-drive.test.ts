@@ -53,6 +53,14 @@ const appFunctions = (inngest: Inngest) => [
       step.run("fast", () => "fast"),
     ]),
   ),
+  inngest.createFunction({ id: "grouped-race", triggers: [{ event: "demo/go" }] }, async ({ step, group }) =>
+    group.parallel(async () =>
+      Promise.race([
+        step.run("slow", () => new Promise((resolve) => setTimeout(() => resolve("slow"), 60))),
+        step.run("fast", () => "fast"),
+      ]),
+    ),
+  ),
   inngest.createFunction({ id: "approval", triggers: [{ event: "demo/go" }] }, async ({ step }) => {
     const approved = await step.waitForEvent("approval", {
       event: "demo/approved",
@@ -185,6 +193,13 @@ describe("the engine running functions of the real inngest SDK", () => {
     const run = inngestRun("drive-race", 4);
     await run.toEnd();
     expect(run.state.output).toBe("fast");
+  });
+
+  it("lets the first step win a race in group.parallel (race mode), both steps recorded", async () => {
+    const run = inngestRun("drive-grouped-race", 4);
+    await run.toEnd();
+    expect(run.state.output).toBe("fast");
+    expect([...run.state.steps.values()].map((step) => step.status)).toEqual(["completed", "completed"]);
   });
 
   it("waits for an event with Inngest's condition, and resumes with the event that matched", async () => {
