@@ -14,14 +14,14 @@ interface AppEnv {
 /** The binding of the request being served. */
 let stepwise: Fetcher | undefined;
 
-const { inngest, fn } = inngestSequential("bench-inngest-binding", {
+const { inngest, fns } = inngestSequential("bench-inngest-binding", {
   baseUrl: "https://stepwise.internal",
   fetch: ((input: RequestInfo | URL, init?: RequestInit) => {
     if (!stepwise) throw new Error("no Stepwise binding yet");
     return stepwise.fetch(new Request(input, init));
   }) as typeof fetch,
 });
-const handler = serve({ client: inngest, functions: [fn] }) as unknown as (
+const handler = serve({ client: inngest, functions: fns }) as unknown as (
   request: Request,
   env: Record<string, unknown>,
 ) => Promise<Response>;

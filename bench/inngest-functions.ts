@@ -8,18 +8,28 @@ import { Inngest } from "inngest";
 export const BENCH_INNGEST_KEY = "signkey-bench-0123456789abcdef0123456789abcdef";
 
 /**
- * The app `appId` with its one function, `sequential` (registered as `<appId>-sequential`);
- * `baseUrl` (and `fetch`) are where it reaches Stepwise, as INNGEST_BASE_URL would say.
+ * The app `appId` with the workload twice: `sequential` as written by default, and `buffered`,
+ * the same with Inngest's own `checkpointing: { bufferedSteps: 50 }` (one checkpoint per 50
+ * steps). `baseUrl` (and `fetch`) are where it reaches Stepwise, as INNGEST_BASE_URL would say.
  */
 export function inngestSequential(appId: string, options: { baseUrl: string; fetch?: typeof fetch }) {
   const inngest = new Inngest({ id: appId, signingKey: BENCH_INNGEST_KEY, ...options });
-  const fn = inngest.createFunction(
-    { id: "sequential", triggers: [{ event: "bench/sequential" }] },
-    async ({ event, step }) => {
-      let last = 0;
-      for (let i = 0; i < Number(event.data.steps); i++) last = await step.run("step", () => Date.now());
-      return last;
-    },
-  );
-  return { inngest, fn };
+  const handler = async ({ event, step }: { event: { data: Record<string, unknown> }; step: StepTools }) => {
+    let last = 0;
+    for (let i = 0; i < Number(event.data.steps); i++) last = await step.run("step", () => Date.now());
+    return last;
+  };
+  const fns = [
+    inngest.createFunction({ id: "sequential", triggers: [{ event: "bench/sequential" }] }, handler),
+    inngest.createFunction(
+      { id: "buffered", triggers: [{ event: "bench/buffered" }], checkpointing: { bufferedSteps: 50 } },
+      handler,
+    ),
+  ];
+  return { inngest, fns };
+}
+
+/** The one step tool the workload uses. */
+interface StepTools {
+  run: (id: string, fn: () => number) => Promise<number>;
 }

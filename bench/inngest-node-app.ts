@@ -11,8 +11,8 @@ export async function startInngestNodeApp(
   port: number,
   stepwiseUrl: string,
 ): Promise<{ url: string; stop: () => void }> {
-  const { inngest, fn } = inngestSequential("bench-inngest-http", { baseUrl: stepwiseUrl });
-  const server = createServer(serve({ client: inngest, functions: [fn] }));
+  const { inngest, fns } = inngestSequential("bench-inngest-http", { baseUrl: stepwiseUrl });
+  const server = createServer(serve({ client: inngest, functions: fns }));
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   return { url: `http://127.0.0.1:${port}/api/inngest`, stop: () => server.close() };
 }

@@ -164,6 +164,8 @@ async function measureRemote() {
       "(d) remote app via HTTP on loopback (Node), steps/s",
       "(e) Inngest app via service binding (inngest/cloudflare), steps/s",
       "(e) Inngest app via HTTP on loopback (inngest/node), steps/s",
+      "(e) Inngest app via service binding, bufferedSteps: 50, steps/s",
+      "(e) Inngest app via HTTP on loopback, bufferedSteps: 50, steps/s",
     ],
     [
       "/bench/stepwise/sequential?steps=200",
@@ -171,6 +173,8 @@ async function measureRemote() {
       "/bench/stepwise/sequential?steps=200&function=bench-http-sequential",
       "/bench/stepwise/sequential?steps=200&function=bench-inngest-binding-sequential",
       "/bench/stepwise/sequential?steps=200&function=bench-inngest-http-sequential",
+      "/bench/stepwise/sequential?steps=200&function=bench-inngest-binding-buffered",
+      "/bench/stepwise/sequential?steps=200&function=bench-inngest-http-buffered",
     ],
     perSecond,
   );
@@ -182,6 +186,8 @@ async function measureRemote() {
     http: results[2],
     inngestBinding: results[3],
     inngestHttp: results[4],
+    inngestBindingBuffered: results[5],
+    inngestHttpBuffered: results[6],
   };
 }
 if (process.argv.includes("--remote-only")) {
@@ -338,6 +344,8 @@ ${row("(d) same, function in another Worker behind a service binding", remote.bi
 ${row("(d) same, function on a Node server over HTTP on loopback", remote.http, "steps/s")}
 ${row("(e) same, written with the inngest SDK, inngest/cloudflare behind a service binding", remote.inngestBinding, "steps/s")}
 ${row("(e) same, written with the inngest SDK, inngest/node over HTTP on loopback", remote.inngestHttp, "steps/s")}
+${row("(e) same, inngest/cloudflare, the function's checkpointing: { bufferedSteps: 50 }", remote.inngestBindingBuffered, "steps/s")}
+${row("(e) same, inngest/node, the function's checkpointing: { bufferedSteps: 50 }", remote.inngestHttpBuffered, "steps/s")}
 ${row("events accepted per second, batches of 100 (4 clients)", ingestBatches, "events/s")}
 ${row("process-items: 1,000 items in parallel steps, concurrency 100, until complete", fanOutResult, "ms")}
 ${row("events accepted per second, single events (8 clients)", ingestSingles, "events/s")}
@@ -400,7 +408,8 @@ checkpointing (an app synced in band without \`checkpoint: true\`) every step is
 which the SDK replays every step before it, so 200 steps cost 200 calls and about 20,000 replayed
 steps: 44 and 37 steps/s on 2026-12-04. The SDK itself, in Node with checkpoints answered at once,
 runs the 200 steps in about 90 ms (2,200 steps/s): that and one round trip per step bound this
-figure. A user who wants more sets Inngest's own \`checkpointing: { bufferedSteps: N }\` option.
+figure. The last two (e) rows are the same function with Inngest's own option
+\`checkpointing: { bufferedSteps: 50 }\` (a changed line in the app): one checkpoint per 50 steps.
 
 process-items (the fan-out example): one run whose 1,000 items are parallel steps under
 \`concurrency: 100\`, timed from the invoke to \`completed\`. Each time the run's drive loops it asks
