@@ -5,6 +5,7 @@
  * nothing: their onFailure runs start directly, with no event to record and route per run.
  */
 import { acceptEvents } from "../../src/core/events/accept.ts";
+import { maxEventBytes } from "../../src/core/events/limits.ts";
 import type { Env } from "../../src/core/env.ts";
 import type { CatalogFunction } from "../../src/core/functions/catalog.ts";
 import { lifecycleEvents } from "../../src/core/inngest/lifecycle.ts";
@@ -26,6 +27,7 @@ export async function announceEnd(env: Env, state: RunState, fn: CatalogFunction
       error: state.error,
     },
     state.endedAt ?? Date.now(),
+    maxEventBytes(env),
   );
   if (events.length === 0) return false;
   await acceptEvents(env, events);

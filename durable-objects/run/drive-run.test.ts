@@ -93,6 +93,10 @@ describe("driveRun", () => {
     await driveRun(failing.ports, config, { watchdog: false });
     expect(failing.state.endAnnounced).toBeUndefined();
     expect(failing.wakes.at(-1)! - Date.now()).toBeGreaterThan(1_000);
+    // A day after the end it gives up, and says so.
+    const later = Date.now() + 25 * 3_600_000;
+    await driveRun({ ...failing.ports, now: () => later }, config, { watchdog: false });
+    expect(failing.history.at(-1)).toMatchObject({ type: "run.end-announced", abandoned: "D1 unreachable" });
   });
 
   it("registers a wait after the drive, and an event already there resumes the run in the same drive", async () => {

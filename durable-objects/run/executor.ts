@@ -7,16 +7,20 @@ import type { ExecutionRequest, ExecutionResponse } from "../../sdk/protocol.ts"
 import type { Env } from "../../src/core/env.ts";
 import type { CatalogFunction } from "../../src/core/functions/catalog.ts";
 import { executeInProcess } from "../../src/core/transport/in-process.ts";
-import { executeInngest } from "../../src/core/transport/inngest.ts";
+import { executeInngest, type OpenCalls } from "../../src/core/transport/inngest.ts";
 import { executeRemote } from "../../src/core/transport/remote.ts";
 import { namedError } from "../../sdk/error-names.ts";
 
-/** Executes protocol requests for runs of `fn`; `stepName` names a step for the history. */
+/**
+ * Executes protocol requests for runs of `fn`; `stepName` names a step for the history; `calls`
+ * are the run's calls an Inngest app may checkpoint into.
+ */
 export function executorFor(
   env: Env,
   functionId: string,
   fn: CatalogFunction | undefined,
   stepName: (id: string) => string,
+  calls: OpenCalls,
 ): (request: ExecutionRequest) => Promise<ExecutionResponse> {
   if (fn?.embedded) {
     const embedded = fn.embedded;
@@ -24,7 +28,7 @@ export function executorFor(
   }
   if (fn?.remote?.protocol === "inngest") {
     const inngest = { ...fn, remote: fn.remote };
-    return (request) => executeInngest(env, inngest, request, stepName);
+    return (request) => executeInngest(env, inngest, request, stepName, calls);
   }
   if (fn?.remote) {
     const target = fn.remote;

@@ -56,8 +56,11 @@ export const historyEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("step.child-ended"), ...step, outcome: childOutcomeSchema }),
   /** This child run's end was reported to its parent. */
   z.object({ type: z.literal("run.parent-notified") }),
-  /** The events announcing the run's end (an Inngest function's lifecycle events) are recorded. */
-  z.object({ type: z.literal("run.end-announced") }),
+  /**
+   * The events announcing the run's end (an Inngest function's lifecycle events) are recorded,
+   * or, with `abandoned`, were given up after a day of failures (why).
+   */
+  z.object({ type: z.literal("run.end-announced"), abandoned: z.string().optional() }),
   z.object({ type: z.literal("step.waiting"), ...step, wait: waitSpecSchema }),
   /** One of a multi-event wait's events arrived. */
   z.object({ type: z.literal("step.wait-part"), ...step, part: z.number().int().min(0), event: runEventSchema }),

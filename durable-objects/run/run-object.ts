@@ -6,10 +6,8 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import {
   childOutcomeSchema,
-  reachedStepSchema,
   runEventSchema,
   type ChildOutcome,
-  type ReachedStep,
   type StepOp,
   type RunEvent,
   type SerializedError,
@@ -28,6 +26,7 @@ import { keptSteps, replayRefusal } from "./replay.ts";
 import { slotPorts } from "./slot-ports.ts";
 import { admitRun } from "./admission.ts";
 import { announceEnd, announcesEnd } from "./announce.ts";
+import { checkpointInputSchema, checkpointRefusal, type CheckpointInput } from "./checkpoint.ts";
 import { Journal } from "./journal.ts";
 import { closeWatcher, LiveFeed } from "../live/live-feed.ts";
 import { kvAckStore, RunIndexWriter } from "./run-index.ts";
@@ -71,6 +70,8 @@ export class RunObject extends DurableObject<Env> {
   private readonly index: RunIndexWriter;
   private readonly live: LiveFeed;
   private cached: RunState | undefined;
+  /** The ids of this run's calls under way that an Inngest app may checkpoint into (memory only: a restart ends them). */
+  private readonly openCalls = new Set<string>();
   private driving: Promise<void> | undefined;
   /** The drive waiting for the current one to end, which later plain requests join. */
   private queuedDrive: { request: DriveRequest; done: Promise<void> } | undefined;
@@ -179,11 +180,12 @@ export class RunObject extends DurableObject<Env> {
     if (state.terminal) return { cancelled: false, status: state.terminal };
     this.record([{ type: "run.cancelled", reason: reason.slice(0, 1_000) }]);
     if (!this.driving) {
+      // What the ended run may still owe (telling a waiting parent, announcing the end) the alarm's
+      // drive does, and retries. Armed first, so no failure below can lose it; dropped again when
+      // it owes nothing.
+      await this.ctx.storage.setAlarm(Date.now());
       const fn = await getFunction(this.env, state.functionId);
-      // What the ended run still owes (telling a waiting parent, announcing the end) the alarm's
-      // drive does, and retries. Armed first, so a failure in the clean-up below cannot lose it.
-      if ((state.parentRunId && state.parentStepId) || announcesEnd(fn)) await this.ctx.storage.setAlarm(Date.now());
-      else await this.ctx.storage.deleteAlarm();
+      if (!(state.parentRunId && state.parentStepId) && !announcesEnd(fn)) await this.ctx.storage.deleteAlarm();
       await cancelOpenChildren(this.env, this.load() ?? state);
       await forgetWaits(this.env, this.load() ?? state);
       // A run cancelled while queued leaves the line now (a drive under way does this as it ends).
@@ -241,18 +243,22 @@ export class RunObject extends DurableObject<Env> {
 
   /**
    * Steps an Inngest app ran inside a call still under way (its SDK checkpointing), recorded as if
-   * the call had answered with them. Refused once the run has ended: the SDK then stops the call,
-   * whose answer would be ignored anyway.
+   * the call had answered with them. Only for a call this object has open, of this run's
+   * function, with steps that are new (or already recorded, when the SDK sends one again):
+   * anything else is stale and refused, and the SDK stops that call.
    */
-  async checkpoint(steps: ReachedStep[]): Promise<{ accepted: boolean } | null> {
-    const reached = parseInput(z.array(reachedStepSchema).min(1).max(1_000), steps, "checkpointed steps");
+  async checkpoint(input: CheckpointInput): Promise<{ accepted: boolean; why?: string } | null> {
+    const { callId, functionId, steps } = parseInput(checkpointInputSchema, input, "checkpoint");
     const state = this.load();
     if (!state) return null;
-    if (state.terminal) return { accepted: false };
+    const why = checkpointRefusal(state, this.openCalls.has(callId), functionId, steps);
+    if (why) return { accepted: false, why };
     const config = engineConfig((await getFunction(this.env, state.functionId))?.config);
     const now = this.load() ?? state;
-    this.record(decide(now, { type: "steps", steps: reached }, config, { now: Date.now(), random: Math.random }));
-    return { accepted: !now.terminal };
+    const fresh = steps.filter((step) => !now.steps.has(step.id));
+    if (fresh.length > 0 && this.openCalls.has(callId))
+      this.record(decide(now, { type: "steps", steps: fresh }, config, { now: Date.now(), random: Math.random }));
+    return { accepted: true };
   }
 
   /** A `cancelOn` event arrived: the run is cancelled, as by {@link cancel}. */
@@ -399,7 +405,14 @@ export class RunObject extends DurableObject<Env> {
     const ports: HostPorts = {
       state: current,
       record: (events) => void this.record(events),
-      execute: executorFor(this.env, state.functionId, fn, (id) => this.load()?.steps.get(id)?.name ?? id),
+      execute: executorFor(this.env, state.functionId, fn, (id) => this.load()?.steps.get(id)?.name ?? id, {
+        open: () => {
+          const callId = crypto.randomUUID();
+          this.openCalls.add(callId);
+          return callId;
+        },
+        close: (callId) => void this.openCalls.delete(callId),
+      }),
       sendEvents: (step) => sendStepEvents(this.env, current(), step),
       childRunIds: (step) => childRunIds(current(), step),
       ...slotPorts(this.env, state, fn?.config),

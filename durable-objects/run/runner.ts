@@ -318,15 +318,29 @@ async function startFailureRun(ports: HostPorts): Promise<void> {
   if (failureRunId !== undefined) ports.record([{ type: "run.failure-handler", failureRunId }]);
 }
 
-/** An ended run announces its end once; if the events cannot be recorded, the alarm tries again. */
+/** How long after its end a run keeps trying to announce it, before it records that it gave up. */
+const ANNOUNCE_FOR_MS = 24 * 3_600_000;
+
+/**
+ * An ended run announces its end once. If the events cannot be recorded, the alarm tries again,
+ * ever less often (half the time since the end, 5 s to 1 h), and gives up after a day, saying so
+ * in the history.
+ */
 async function announceEnd(ports: HostPorts): Promise<void> {
   const state = ports.state();
   if (!state.terminal || state.endAnnounced) return;
   try {
     if (await ports.announceEnd()) ports.record([{ type: "run.end-announced" }]);
   } catch (error) {
+    const since = ports.now() - (state.endedAt ?? ports.now());
+    const message = error instanceof Error ? error.message : String(error);
+    if (since > ANNOUNCE_FOR_MS) {
+      console.error(`stepwise: run ${state.runId} gave up announcing its end`, error);
+      ports.record([{ type: "run.end-announced", abandoned: message.slice(0, 1_000) }]);
+      return;
+    }
     console.error(`stepwise: run ${state.runId} could not announce its end; retrying`, error);
-    await ports.setWake(ports.now() + PARENT_RETRY_MS);
+    await ports.setWake(ports.now() + Math.min(3_600_000, Math.max(PARENT_RETRY_MS, since / 2)));
   }
 }
 

@@ -9,7 +9,6 @@
  *   shape the SDK reads: an error in any other shape is reported to the app's caller as a success.
  */
 import { Hono, type MiddlewareHandler } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import type { Env } from "../core/env.ts";
 import { seededEventIds } from "../core/inngest/event-ids.ts";
@@ -44,7 +43,13 @@ export const inngestEventErrors: MiddlewareHandler<{ Bindings: Env }> = async (c
       .catch(() => null),
   );
   const error = parsed.success ? `${parsed.data.error.code}: ${parsed.data.error.message}` : c.res.statusText;
-  c.res = c.json({ ids: [], status: c.res.status, error }, c.res.status as ContentfulStatusCode);
+  // The refusal's own headers (retry-after, www-authenticate) stay; only the body changes shape.
+  const headers = new Headers(c.res.headers);
+  headers.set("content-type", "application/json");
+  headers.delete("content-length");
+  const status = c.res.status;
+  c.res = undefined;
+  c.res = new Response(JSON.stringify({ ids: [], status, error }), { status, headers });
 };
 
 const errorBodySchema = z.object({ error: z.object({ message: z.string() }) });
@@ -64,9 +69,11 @@ export const inngestRegisterApi = new Hono<{ Bindings: Env }>().post("/register"
 
 /**
  * `POST /v1/checkpoint/:runId/async`: an Inngest app's SDK reports the steps it ran inside a call
- * that is still under way (../shared/INNGEST-PROTOCOL.md §6.1), authenticated like its sync. Each
- * is recorded at once, so the call can go on to the next step without Stepwise replaying the
- * function. A run that has ended answers 409, which stops the call.
+ * that is still under way (../shared/INNGEST-PROTOCOL.md §6.1). Each is recorded at once, so the
+ * call can go on to the next step without Stepwise replaying the function. The call's id
+ * (`qi_id`, unguessable, valid while the call is under way) is what admits a checkpoint; in cloud
+ * mode the Bearer token must also prove the signing key, as for a sync. Anything stale answers
+ * 409, which stops that call.
  */
 export const inngestCheckpointApi = new Hono<{ Bindings: Env }>().post("/:runId/async", async (c) => {
   const mode = inngestMode(c.env);
@@ -80,8 +87,13 @@ export const inngestCheckpointApi = new Hono<{ Bindings: Env }>().post("/:runId/
   if (!RUN_ID_PATTERN.test(runId))
     return c.json({ status: 400, error: `"${runId.slice(0, 200)}" is not a run id` }, 400);
   if (steps.length === 0) return c.json({ status: 200 });
-  const result = await runObject(c.env, runId).checkpoint(steps);
+  const result = await runObject(c.env, runId).checkpoint({
+    callId: body.value.qi_id,
+    functionId: body.value.fn_id,
+    steps,
+  });
   if (!result) return c.json({ status: 404, error: `No run ${runId}` }, 404);
-  if (!result.accepted) return c.json({ status: 409, error: `Run ${runId} has ended` }, 409);
+  if (!result.accepted)
+    return c.json({ status: 409, error: `Run ${runId} refused the checkpoint: ${result.why}` }, 409);
   return c.json({ status: 200 });
 });

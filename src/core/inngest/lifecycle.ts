@@ -11,6 +11,7 @@
  */
 import type { EndedStatus } from "../../../sdk/run-status.ts";
 import type { RunEvent, SerializedError } from "../../../sdk/protocol.ts";
+import { jsonBytes } from "../lib/json-size.ts";
 import { inngestEvent } from "./translate.ts";
 
 export const FINISHED_EVENT = "inngest/function.finished";
@@ -37,16 +38,44 @@ export interface LifecycleEvent {
 
 /** Inngest's error shape: the serialized error plus `error`, its one-line form. */
 function inngestError(error: SerializedError): Record<string, unknown> {
-  return { ...error, error: `${error.name}: ${error.message}` };
+  const stack = error.stack !== undefined ? { stack: error.stack.slice(0, MAX_STACK) } : {};
+  return {
+    ...error,
+    ...stack,
+    message: error.message.slice(0, MAX_STACK),
+    error: `${error.name}: ${error.message}`.slice(0, MAX_STACK),
+  };
 }
 
 const CANCELLED_ERROR: SerializedError = { name: "Error", message: "function cancelled" };
 
 /**
- * The events announcing `run`'s end. None for a skipped run (it never began), and none for a run
- * started by a finished or failed event: announcing those ends would start them again, forever.
+ * `data` within `maxBytes` of JSON: a run's events, result and triggering event can each be as
+ * large as Stepwise allows, so the announcement gives up, in order, the events after the first,
+ * the result, then the triggering event's data, each replaced by a note of its size.
  */
-export function lifecycleEvents(run: EndedRun, now: number): LifecycleEvent[] {
+function bounded(data: Record<string, unknown>, maxBytes: number): Record<string, unknown> {
+  const cut = (value: unknown) => ({ truncated: true, bytes: jsonBytes(value) });
+  let out = data;
+  if (jsonBytes(out) <= maxBytes) return out;
+  out = { ...out, events: [out.event] };
+  if (jsonBytes(out) <= maxBytes) return out;
+  if ("result" in out) out = { ...out, result: cut(out.result) };
+  if (jsonBytes(out) <= maxBytes) return out;
+  const event = out.event as RunEvent;
+  const small = { ...event, data: cut(event.data) };
+  return { ...out, event: small, events: [small] };
+}
+
+/** An error's stack, which can run to any length, kept to its first lines. */
+const MAX_STACK = 4_096;
+
+/**
+ * The events announcing `run`'s end, each within `maxBytes`. None for a skipped run (it never
+ * began), and none for a run started by a finished or failed event: announcing those ends would
+ * start them again, forever.
+ */
+export function lifecycleEvents(run: EndedRun, now: number, maxBytes: number): LifecycleEvent[] {
   const [first] = run.events;
   if (!first || run.status === "skipped") return [];
   if (first.name === FINISHED_EVENT || first.name === FAILED_EVENT) return [];
@@ -59,7 +88,7 @@ export function lifecycleEvents(run: EndedRun, now: number): LifecycleEvent[] {
   const event = (name: string, suffix: string, data: Record<string, unknown>): LifecycleEvent => ({
     id: `${run.runId}.${suffix}`,
     name,
-    data,
+    data: bounded(data, maxBytes),
     ts: now,
   });
   if (run.status === "completed")

@@ -123,13 +123,15 @@ describe("memo in Inngest's encoding", () => {
       steps: {},
       allowImmediate: true,
     };
-    expect(inngestCall(request, 5, true).body.ctx).toMatchObject({ fn_id: "app-fn", qi_id: "r1/0" });
+    expect(inngestCall(request, 5, "call-1").body.ctx).toMatchObject({ fn_id: "app-fn", qi_id: "call-1" });
     expect(inngestCall(request, 5).body.ctx).not.toHaveProperty("qi_id");
   });
 
   it("reads a checkpoint's StepRun ops as steps run, with the SDK's timing, and nothing else", () => {
     const body = checkpointBodySchema.parse({
       run_id: "r1",
+      fn_id: "app-fn",
+      qi_id: "call-1",
       steps: [
         { op: "StepRun", id: "h1", displayName: "a", data: 1, timing: { a: 5_000_000_000, b: 2_000_000 } },
         { op: "StepPlanned", id: "h2", displayName: "b" },

@@ -49,19 +49,20 @@ export function encodeMemo(step: MemoStep): unknown {
 
 /**
  * The call for `request`: its query, headers and (unsigned, canonical later) body. With
- * `checkpoint` (an app that reaches Stepwise), `ctx` carries `fn_id` and `qi_id`, which let the
- * SDK run step after step in this one call, reporting each to `/v1/checkpoint/:runId/async`.
+ * `callId` (an app that reaches Stepwise), `ctx` carries `fn_id` and `qi_id` (the call's id),
+ * which let the SDK run step after step in this one call, reporting each to
+ * `/v1/checkpoint/:runId/async` under that id.
  */
 export function inngestCall(
   request: ExecutionRequest,
   maxAttempts: number,
-  checkpoint = false,
+  callId?: string,
 ): { query: string; headers: Record<string, string>; body: Record<string, unknown> } {
   const stepId = request.runStep ?? "step";
   const stack = Object.keys(request.steps);
   const body = {
     ctx: {
-      ...(checkpoint ? { fn_id: request.functionId, qi_id: `${request.runId}/${stack.length}` } : {}),
+      ...(callId !== undefined ? { fn_id: request.functionId, qi_id: callId } : {}),
       attempt: request.attempt,
       // After a retry of the body, a new step must come back planned so it runs at its own attempt 0.
       disable_immediate_execution: !request.allowImmediate || (request.runStep === undefined && request.attempt > 0),
@@ -236,9 +237,9 @@ export function readAnswer(
     const done = ops.find((op) => op.op === "RunComplete");
     const steps = ops.filter((op) => op.op !== "RunComplete");
     if (steps.length === 0 && done) return { type: "completed", output: done.data ?? null };
-    // RunComplete beside other ops comes only from a checkpointing SDK (Stepwise never sends the
-    // `fn_id` that turns it on). The steps are recorded; the next call replays them and the SDK
-    // reports the completion again, so nothing is lost.
+    // RunComplete beside other ops comes only from a checkpointing SDK whose checkpoints failed
+    // (it then reports the buffered steps here). The steps are recorded; the next call replays
+    // them and the SDK reports the completion again, so nothing is lost.
     return { type: "steps", steps: steps.map((op) => reachedChecked(op, headers, now, timing)) };
   }
   const noRetry = headers.get("x-inngest-no-retry");
@@ -261,10 +262,14 @@ export function readAnswer(
   throw new Error(`The Inngest app answered ${status}: ${text.slice(0, 300)}`);
 }
 
-/** A checkpoint's body (`POST /v1/checkpoint/:runId/async`), read leniently but for its steps. */
+/**
+ * A checkpoint's body (`POST /v1/checkpoint/:runId/async`), read leniently but for its steps and
+ * the ids of the call it belongs to (echoed from the call's `ctx`).
+ */
 export const checkpointBodySchema = z.looseObject({
   run_id: z.string().optional(),
-  qi_id: z.string().optional(),
+  fn_id: z.string().min(1).max(200),
+  qi_id: z.string().min(1).max(200),
   steps: z.array(opSchema).min(1).max(1_000),
 });
 

@@ -22,22 +22,33 @@ export type InngestSend = (
 ) => Promise<Response>;
 
 /**
+ * The calls of a run under way that its app may checkpoint into. Each call gets an id no one can
+ * guess, valid only until its answer arrives or it is given up: a checkpoint naming any other id
+ * (a call abandoned after its timeout, one from before a restart, a forgery) is refused.
+ */
+export interface OpenCalls {
+  open(): string;
+  close(callId: string): void;
+}
+
+/**
  * An executor for an Inngest function, over `send`; `retries` is the function's (its
- * `max_attempts` less one); `checkpoint` lets the SDK checkpoint (an app that reaches Stepwise).
+ * `max_attempts` less one); with `calls` the SDK may checkpoint (an app that reaches Stepwise).
  */
 export function inngestExecutor(
   send: InngestSend,
   mode: InngestMode,
   retries: number,
   stepName: (id: string) => string,
-  checkpoint = false,
+  calls?: OpenCalls,
 ): (request: ExecutionRequest) => Promise<ExecutionResponse> {
   return async (request) => {
     const startedAt = Date.now();
     if (mode.kind === "unconfigured")
       return failedAttempt(request, namedError("ProtocolError", mode.why), stepName, startedAt);
+    const callId = calls?.open();
     try {
-      const call = inngestCall(request, retries + 1, checkpoint);
+      const call = inngestCall(request, retries + 1, callId);
       const body = canonicalJson(call.body);
       const [key] = mode.kind === "cloud" ? mode.keys : [];
       const headers = key
@@ -64,6 +75,8 @@ export function inngestExecutor(
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       return failedAttempt(request, namedError("ProtocolError", message), stepName, startedAt);
+    } finally {
+      if (callId !== undefined) calls?.close(callId);
     }
   };
 }
@@ -74,17 +87,22 @@ function withQuery(target: AppTarget, query: string): AppTarget {
   return { ...target, url: `${target.url}${target.url.includes("?") ? "&" : "?"}${query}` };
 }
 
-/** Executes one request of a run of `fn`, an Inngest app's function. */
+/**
+ * Executes one request of a run of `fn`, an Inngest app's function; `calls` holds the run's
+ * calls open to checkpoints, used when the app may checkpoint.
+ */
 export function executeInngest(
   env: Env,
   fn: CatalogFunction & { remote: AppTarget },
   request: ExecutionRequest,
   stepName: (id: string) => string,
+  calls: OpenCalls,
 ): Promise<ExecutionResponse> {
   const target = fn.remote;
   // The SDK's Cloudflare adapter reads its URL against the Host header, which a binding omits.
   const host = new URL(appUrl(target)).host;
   const send: InngestSend = (query, init) =>
     fetchApp(env, withQuery(target, query), { ...init, headers: { ...init.headers, host } });
-  return inngestExecutor(send, inngestMode(env), fn.config.retries, stepName, target.checkpoint === true)(request);
+  const open = target.checkpoint === true ? calls : undefined;
+  return inngestExecutor(send, inngestMode(env), fn.config.retries, stepName, open)(request);
 }
