@@ -4,10 +4,12 @@
  * INNGEST_SIGNING_KEY, INNGEST_EVENT_KEY): it syncs itself, sends events with `inngest.send`, and
  * its functions run, every call signed both ways.
  */
+import { createHmac } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import canonicalize from "canonicalize";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestClient } from "../../sdk/testing/index.ts";
 import { freePort, startDevServer, type DevServer } from "./dev-server.ts";
@@ -20,6 +22,14 @@ let appUrl: string;
 let client: TestClient;
 let inngest: import("inngest").Inngest;
 const effects: Record<string, number> = {};
+
+/** Inngest's request signature: HMAC-SHA256 of the canonical (RFC 8785) body and the time, keyed by the key's text. */
+function sign(body: string, at: number): string {
+  const seconds = String(Math.floor(at / 1000));
+  const canonical = canonicalize(JSON.parse(body)) ?? "";
+  const hmac = createHmac("sha256", KEY.replace(/^signkey-\w+-/, "")).update(canonical + seconds);
+  return `t=${seconds}&s=${hmac.digest("hex")}`;
+}
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), "stepwise-inngest-node-"));
@@ -114,5 +124,27 @@ describe("an inngest/node app on Stepwise", () => {
       body,
     });
     expect(answer.status).toBe(401);
+  });
+
+  it("is refused by the app when a call is signed rightly but more than 5 minutes ago", async () => {
+    const body = JSON.stringify({
+      ctx: { attempt: 0, run_id: "x", stack: { current: 0, stack: [] } },
+      event: { name: "inode/hello", data: {} },
+      events: [{ name: "inode/hello", data: {} }],
+      steps: {},
+      version: -1,
+    });
+    const call = async (at: number) =>
+      fetch(`${appUrl}?fnId=inngest-node-greet&stepId=step`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-inngest-signature": sign(body, at),
+        },
+        body,
+      });
+    expect((await call(Date.now() - 6 * 60_000)).status).toBe(401);
+    // The same call signed now is taken (it runs the step it names).
+    expect((await call(Date.now())).status).not.toBe(401);
   });
 });
