@@ -199,6 +199,12 @@ describe("an Inngest app's flow control and schedules on Stepwise", () => {
     expect(retrying!.retryAt! - Date.parse(retrying!.at)).toBeGreaterThanOrEqual(1_900);
   });
 
+  it("cancels a run past its timeouts.finish, as Inngest does, rather than failing it", async () => {
+    const runId = await runOf("fixture/overdue", {});
+    const run = await client.waitForEnd(runId, { timeoutMs: 10_000 });
+    expect(run).toMatchObject({ status: "cancelled" });
+  });
+
   it("runs a cron function on its tick with inngest/scheduled.timer", async () => {
     const stub = cronScheduler(env, {
       functionId: "inngest-fixture-nightly",

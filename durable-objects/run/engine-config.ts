@@ -4,11 +4,16 @@
 import { toMs, type Duration } from "../../sdk/duration.ts";
 import { DEFAULT_BACKOFF } from "../../src/core/lib/backoff.ts";
 import type { FunctionConfig } from "../../sdk/function.ts";
+import type { CatalogFunction } from "../../src/core/functions/catalog.ts";
 import type { EngineConfig } from "./engine.ts";
 import { MAX_STEP_OUTPUT_BYTES, MAX_STEPS_PER_RUN } from "../../src/core/limits.ts";
 
-/** Retries, backoff, timeouts, cancelOn and limits for runs of a function with `config` (none: defaults, no retries). */
-export function engineConfig(config: FunctionConfig | undefined): EngineConfig {
+/**
+ * Retries, backoff, timeouts, cancelOn and limits for runs of a function with `config` (none:
+ * defaults, no retries); `rules: "inngest"` for an Inngest app's function, whose runs past
+ * `timeouts.finish` are cancelled, as on Inngest.
+ */
+export function engineConfig(config: FunctionConfig | undefined, rules?: "inngest"): EngineConfig {
   const backoff = config?.backoff;
   const ms = (duration: Duration | undefined): number | undefined =>
     duration === undefined ? undefined : toMs(duration);
@@ -16,6 +21,7 @@ export function engineConfig(config: FunctionConfig | undefined): EngineConfig {
     retries: config?.retries ?? 0,
     startTimeoutMs: ms(config?.timeouts?.start),
     finishTimeoutMs: ms(config?.timeouts?.finish),
+    ...(rules === "inngest" ? { finishCancels: true } : {}),
     cancelOn: config?.cancelOn?.map((c) => ({
       event: c.event,
       if: c.match !== undefined ? `event.${c.match} == async.${c.match}` : c.if,
@@ -28,3 +34,7 @@ export function engineConfig(config: FunctionConfig | undefined): EngineConfig {
     maxOutputBytes: MAX_STEP_OUTPUT_BYTES,
   };
 }
+
+/** The rules a function's runs follow: Inngest's for an Inngest app's function. */
+export const rulesOf = (fn: CatalogFunction | undefined): "inngest" | undefined =>
+  fn?.remote?.protocol === "inngest" ? "inngest" : undefined;

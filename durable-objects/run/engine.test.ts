@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ExecutionResponse } from "../../sdk/protocol.ts";
 import { decide, decideStart, type EngineConfig } from "./engine.ts";
+import { engineConfig } from "./engine-config.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
 import { apply, foldHistory, runStatus, type RunState } from "./state.ts";
 import { dueSteps, nextWake, wakeEvents } from "./timers.ts";
@@ -149,5 +150,16 @@ describe("decideStart", () => {
     apply(state, { type: "run.started", finishBy: 64_000, seq: 2, at: 4_000 });
     expect(nextWake(state, 10_000)).toBe(64_000);
     expect(wakeEvents(state, 64_000)).toMatchObject([{ type: "run.failed", error: { name: "FunctionTimeoutError" } }]);
+  });
+
+  it("cancels instead, under Inngest's rules, once the finish deadline passes", () => {
+    const config = engineConfig({ id: "f", retries: 0, timeouts: { finish: "1m" } }, "inngest");
+    const [started] = decideStart(newRun(), config, 4_000);
+    expect(started).toEqual({ type: "run.started", finishBy: 64_000, finishCancels: true });
+    const state = newRun();
+    apply(state, { ...started!, seq: 2, at: 4_000 } as HistoryEntry);
+    expect(wakeEvents(state, 64_000)).toMatchObject([
+      { type: "run.cancelled", reason: expect.stringContaining("finish") },
+    ]);
   });
 });

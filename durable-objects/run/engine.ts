@@ -15,6 +15,8 @@ export interface EngineConfig {
   /** `timeouts.start` and `timeouts.finish`, in milliseconds. */
   startTimeoutMs?: number | undefined;
   finishTimeoutMs?: number | undefined;
+  /** A run past `timeouts.finish` is cancelled (Inngest's rule) instead of failed (Stepwise's). */
+  finishCancels?: boolean | undefined;
   /** `cancelOn`, as waits measured from the run's start. */
   cancelOn?: { event: string; if?: string | undefined; timeoutMs?: number | undefined }[] | undefined;
   backoff: BackoffPolicy;
@@ -165,6 +167,7 @@ export function decideStart(state: RunState, config: EngineConfig, now: number):
     {
       type: "run.started",
       ...(config.finishTimeoutMs !== undefined ? { finishBy: now + config.finishTimeoutMs } : {}),
+      ...(config.finishTimeoutMs !== undefined && config.finishCancels ? { finishCancels: true } : {}),
       ...(cancelOn.length ? { cancelOn } : {}),
     },
   ];

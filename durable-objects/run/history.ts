@@ -30,6 +30,8 @@ export const historyEventSchema = z.discriminatedUnion("type", [
     type: z.literal("run.started"),
     /** The function's `timeouts.finish`, as a moment: the run fails if it has not finished by then. */
     finishBy: z.number().optional(),
+    /** Past `finishBy` the run is cancelled, not failed (an Inngest function). */
+    finishCancels: z.literal(true).optional(),
     /** The function's `cancelOn`, as waits for cancelling events. */
     cancelOn: z.array(waitSpecSchema).optional(),
   }),

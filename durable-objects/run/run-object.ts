@@ -17,7 +17,7 @@ import { failureEventId, failureFunctionId, failureRunId, FUNCTION_FAILED_EVENT 
 import { parseInput } from "../../src/core/lib/parse.ts";
 import { getFunction, type CatalogFunction } from "../../src/core/functions/catalog.ts";
 import { executorFor } from "./executor.ts";
-import { engineConfig } from "./engine-config.ts";
+import { engineConfig, rulesOf } from "./engine-config.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
 import { cancelOpenChildren, childRunIds, notifyParent, startChildRuns } from "./children.ts";
 import { decide, decideChildren, decideWaitEvent } from "./engine.ts";
@@ -228,7 +228,7 @@ export class RunObject extends DurableObject<Env> {
     }
     this.record([{ type: "step.child-ended", stepId, name: step.name, outcome: ended }]);
     const fn = await getFunction(this.env, state.functionId);
-    const decided = decideChildren(this.load() ?? state, stepId, engineConfig(fn?.config), {
+    const decided = decideChildren(this.load() ?? state, stepId, engineConfig(fn?.config, rulesOf(fn)), {
       now: Date.now(),
       random: Math.random,
     });
@@ -253,7 +253,8 @@ export class RunObject extends DurableObject<Env> {
     if (!state) return null;
     const why = checkpointRefusal(state, this.openCalls.has(callId), functionId, steps);
     if (why) return { accepted: false, why };
-    const config = engineConfig((await getFunction(this.env, state.functionId))?.config);
+    const fn = await getFunction(this.env, state.functionId);
+    const config = engineConfig(fn?.config, rulesOf(fn));
     const now = this.load() ?? state;
     const fresh = steps.filter((step) => !now.steps.has(step.id));
     if (fresh.length > 0 && this.openCalls.has(callId))
@@ -431,7 +432,7 @@ export class RunObject extends DurableObject<Env> {
       notifyParent: () => notifyParent(this.env, current()),
       announceEnd: () => announceEnd(this.env, current(), fn),
     };
-    await driveRun(ports, engineConfig(fn?.config), request);
+    await driveRun(ports, engineConfig(fn?.config, rulesOf(fn)), request);
     // Between drives the history in SQLite is all the run needs: a sleeping run keeps nothing in memory.
     this.cached = undefined;
   }

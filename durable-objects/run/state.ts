@@ -66,6 +66,8 @@ export interface RunState {
   replayOf?: string;
   /** From `timeouts.finish`: the run fails if it has not finished by then. */
   finishBy?: number;
+  /** Past `finishBy` the run is cancelled, not failed. */
+  finishCancels?: boolean;
   /** From `cancelOn`: events that cancel the run, and whether they are registered yet. */
   cancelOn?: WaitSpec[];
   cancelRegistered?: boolean;
@@ -128,6 +130,7 @@ export function apply(state: RunState, entry: HistoryEntry): void {
     case "run.started":
       state.started = true;
       if (entry.finishBy !== undefined) state.finishBy = entry.finishBy;
+      if (entry.finishCancels) state.finishCancels = true;
       if (entry.cancelOn?.length) Object.assign(state, { cancelOn: entry.cancelOn, cancelRegistered: false });
       return;
     case "run.admitted":

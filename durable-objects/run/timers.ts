@@ -40,13 +40,13 @@ export function nextWake(state: RunState, now: number): number | undefined {
  */
 export function wakeEvents(state: RunState, now: number, realNow: number = now): HistoryEvent[] {
   if (state.finishBy !== undefined && state.finishBy <= now && !state.terminal) {
+    const by = new Date(state.finishBy).toISOString();
+    if (state.finishCancels)
+      return [{ type: "run.cancelled", reason: `not finished within its timeouts.finish (by ${by})` }];
     return [
       {
         type: "run.failed",
-        error: namedError(
-          "FunctionTimeoutError",
-          `The run did not finish within its timeouts.finish (by ${new Date(state.finishBy).toISOString()})`,
-        ),
+        error: namedError("FunctionTimeoutError", `The run did not finish within its timeouts.finish (by ${by})`),
       },
     ];
   }
