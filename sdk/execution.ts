@@ -137,35 +137,67 @@ function onlyExecuted(response: ExecutionResponse): Reported | undefined {
 }
 
 /**
- * Executes `fn` for one protocol request and answers with one protocol response. With an
- * `immediateBudgetMs`, a step run immediately is followed by the next one while each call reaches
- * exactly one new `run` step and the budget lasts; the answer then reports every step that ran.
- * Whatever else the last replay reached (a sleep, parallel steps, the return) is left for the
- * engine's next call to reach again.
+ * Live execution (functions embedded in the engine's own Worker): each step that ran is recorded
+ * by `ran` as it finishes, and the same handler goes on to its next step, with no replay, while
+ * `proceed` allows. The engine's journal write happens inside `ran`, before the next step's code
+ * can send anything out.
  */
-export async function execute(fn: StepwiseFunction, request: ExecutionRequest): Promise<ExecutionResponse> {
-  // A replay's log lines are printed only if its answer is sent: the last replay of a batch is
+export interface LiveHooks {
+  /** Records a step that ran; called before the handler is let go on. */
+  ran(step: Reported): void;
+  /** Whether the handler may go on (false once the run ended or its drive spent its budget). */
+  proceed(): boolean;
+}
+
+/**
+ * Executes `fn` for one protocol request and answers with one protocol response. After a step
+ * run immediately, the same handler may go on to its next step with that step's output, and the
+ * next, while each round reaches exactly one new `run` step:
+ * - with `live`, each step is recorded through it as it finishes, and the answer is whatever the
+ *   last round reached (a sleep, parallel steps, the return, or a step that failed);
+ * - with an `immediateBudgetMs` (remote apps), until the budget is spent; the answer reports
+ *   every step that ran, and whatever else the last round reached is left for the engine's next
+ *   call to reach again.
+ */
+export async function execute(
+  fn: StepwiseFunction,
+  request: ExecutionRequest,
+  live?: LiveHooks,
+): Promise<ExecutionResponse> {
+  // A replay's log lines are printed only if its answer is sent: the last round of a batch is
   // dropped when it reached something other than a step to run, and the engine's next call
-  // replays that part again, printing its lines then (once).
-  let lines = new LogLines();
-  let response = await executeOnce(fn, request, lines);
+  // reaches that part again, printing its lines then (once).
+  const lines = new LogLines();
+  const execution = new Execution(fn, request, lines);
+  let response = await execution.first();
   lines.goLive();
   const budget = request.immediateBudgetMs ?? 0;
-  if (budget <= 0 || request.runStep !== undefined || !request.allowImmediate) return response;
+  if ((!live && budget <= 0) || request.runStep !== undefined || !request.allowImmediate) return response;
   const deadline = Date.now() + budget;
   const ran: Reported[] = [];
-  let steps = request.steps;
   let bytes = 0;
   for (let step = onlyExecuted(response); step?.type === "ran"; step = onlyExecuted(response)) {
-    ran.push(step);
     const size = JSON.stringify(step.output ?? null).length;
-    bytes += size;
     // A step over the output limit will be recorded as failed: nothing after it may run.
-    if (Date.now() >= deadline || bytes >= MAX_BATCH_BYTES || size > MAX_STEP_OUTPUT_BYTES)
-      return { type: "steps", steps: ran };
-    steps = { ...steps, [step.id]: { status: "completed", op: "run", output: step.output } };
-    lines = new LogLines();
-    response = await executeOnce(fn, { ...request, steps }, lines);
+    if (size > MAX_STEP_OUTPUT_BYTES) break;
+    if (live) {
+      // Told to stop, the step is the answer, recorded by the engine like any other.
+      if (!live.proceed()) break;
+      live.ran(step);
+    } else {
+      ran.push(step);
+      bytes += size;
+      if (Date.now() >= deadline || bytes >= MAX_BATCH_BYTES) return { type: "steps", steps: ran };
+    }
+    lines.startRound();
+    response = await execution.next(step.output);
+  }
+  if (live) {
+    // Lines of a round that reached a sleep, a wait or parallel steps are logged again when the
+    // next call reaches them; an ending is not reached again, so its lines are kept.
+    if (response.type === "steps" && !onlyExecuted(response)) lines.drop();
+    else lines.goLive();
+    return response;
   }
   if (ran.length === 0) return response;
   const last = onlyExecuted(response);
@@ -173,54 +205,86 @@ export async function execute(fn: StepwiseFunction, request: ExecutionRequest): 
   return { type: "steps", steps: last ? [...ran, last] : ran };
 }
 
-async function executeOnce(
-  fn: StepwiseFunction,
-  request: ExecutionRequest,
-  lines: LogLines,
-): Promise<ExecutionResponse> {
-  const session = new ExecutionSession(request);
-  // A call that runs one planned step logs only from inside that step: the handler code around
-  // it was logged by the call that planned it.
-  let inTarget = false;
-  const quietNow = () => session.isReplaying() || (request.runStep !== undefined && !inTarget);
-  let outcome: Outcome | undefined;
-  const context = {
-    event: request.event,
-    events: request.events,
-    step: createStepTools(session),
-    runId: request.runId,
-    attempt: request.attempt,
-    logger: replayAwareLogger(request.runId, quietNow, lines),
-  };
-  const settled = Promise.resolve()
-    .then(() => fn.handler(context))
-    .then(
-      (value) => void (outcome = { ok: true, value }),
-      (error: unknown) => void (outcome = { ok: false, error }),
-    );
-  await Promise.race([settled, session.firstReached]);
-  await quiet(session, () => outcome !== undefined);
+/** One handler invocation: its first replay, then rounds that go on from the step it just ran. */
+class Execution {
+  private readonly session: ExecutionSession;
+  private outcome: Outcome | undefined;
+  private readonly settled: Promise<void>;
+  /** The run step the last round executed, which the next round resolves. */
+  private executed: ReachedStep | undefined;
+  private inTarget = false;
 
-  const mismatch = session.checkHistoryMatches();
-  if (mismatch) return { type: "failed", error: serializeError(mismatch), retriable: false };
-  const reached = session.reached;
-  if (reached.length === 0)
-    return finish(outcome ?? { ok: false, error: new Error("The handler stopped without finishing") });
+  constructor(
+    fn: StepwiseFunction,
+    private readonly request: ExecutionRequest,
+    private readonly lines: LogLines,
+  ) {
+    this.session = new ExecutionSession(request);
+    const session = this.session;
+    // A call that runs one planned step logs only from inside that step: the handler code around
+    // it was logged by the call that planned it.
+    const quietNow = () => session.isReplaying() || (request.runStep !== undefined && !this.inTarget);
+    const context = {
+      event: request.event,
+      events: request.events,
+      step: createStepTools(session),
+      runId: request.runId,
+      attempt: request.attempt,
+      logger: replayAwareLogger(request.runId, quietNow, lines),
+    };
+    this.settled = Promise.resolve()
+      .then(() => fn.handler(context))
+      .then(
+        (value) => void (this.outcome = { ok: true, value }),
+        (error: unknown) => void (this.outcome = { ok: false, error }),
+      );
+  }
 
-  if (request.runStep !== undefined) {
-    const target = reached.find((step) => step.id === request.runStep);
-    if (!target || target.op !== "run") {
-      const message = `Planned step "${request.runStep}" is no longer reached by the function; the code changed under a running run`;
-      return { type: "failed", error: namedError("NonDeterminismError", message), retriable: false };
+  /** The first round: the replay of the memoized steps up to what the handler reaches new. */
+  async first(): Promise<ExecutionResponse> {
+    await this.untilQuiet();
+    const mismatch = this.session.checkHistoryMatches();
+    if (mismatch) return { type: "failed", error: serializeError(mismatch), retriable: false };
+    const reached = this.session.reached;
+    if (reached.length > 0 && this.request.runStep !== undefined) {
+      const target = reached.find((step) => step.id === this.request.runStep);
+      if (!target || target.op !== "run") {
+        const message = `Planned step "${this.request.runStep}" is no longer reached by the function; the code changed under a running run`;
+        return { type: "failed", error: namedError("NonDeterminismError", message), retriable: false };
+      }
+      this.inTarget = true;
+      this.lines.goLive();
+      return runReached(target);
     }
-    inTarget = true;
-    lines.goLive();
-    return runReached(target);
+    return this.answer();
   }
-  const only = reached[0];
-  if (request.allowImmediate && reached.length === 1 && only?.op === "run") {
-    lines.goLive();
-    return runReached(only);
+
+  /** A further round: the same handler goes on with `output`, the last executed step's. */
+  async next(output: unknown): Promise<ExecutionResponse> {
+    const step = this.executed;
+    if (!step) throw new Error("Execution.next without a step executed");
+    this.executed = undefined;
+    this.session.continueWith(step, output);
+    await this.untilQuiet();
+    return this.answer();
   }
-  return { type: "steps", steps: reached.map(report) };
+
+  private async untilQuiet(): Promise<void> {
+    await Promise.race([this.settled, this.session.firstReached]);
+    await quiet(this.session, () => this.outcome !== undefined);
+  }
+
+  /** What the round reached: the return, one step run now, or the steps for the engine to plan. */
+  private answer(): Promise<ExecutionResponse> | ExecutionResponse {
+    const reached = this.session.reached;
+    if (reached.length === 0)
+      return finish(this.outcome ?? { ok: false, error: new Error("The handler stopped without finishing") });
+    const only = reached[0];
+    if (this.request.allowImmediate && reached.length === 1 && only?.op === "run") {
+      this.executed = only;
+      this.lines.goLive();
+      return runReached(only);
+    }
+    return { type: "steps", steps: reached.map(report) };
+  }
 }

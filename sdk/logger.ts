@@ -39,6 +39,11 @@ export class LogLines {
   drop(): void {
     this.held = [];
   }
+
+  /** Holds lines again: a new round of the same handler, printed only if its answer is kept. */
+  startRound(): void {
+    this.live = false;
+  }
 }
 
 /** A logger that logs with the run's id as prefix, and only while `quiet()` is false. */

@@ -17,9 +17,11 @@ export interface ReachedStep {
   invoke?: InvokeSpec;
   /** A run step's own time limit: an attempt that takes longer fails with StepTimeoutError. */
   timeoutMs?: number;
+  /** Resolves the handler's pending call with the step's output, so the same handler goes on (live execution). */
+  resolve: (output: unknown) => void;
 }
 
-type Reach = Omit<ReachedStep, "id"> & { name: string };
+type Reach = Omit<ReachedStep, "id" | "resolve"> & { name: string };
 
 const never = (): Promise<never> => new Promise<never>(() => undefined);
 
@@ -34,7 +36,7 @@ export class ExecutionSession {
   private readonly memoCount: number;
   private signalReached: () => void = () => undefined;
   /** Resolves when the first new step is reached (or the history is found not to match). */
-  readonly firstReached = new Promise<void>((resolve) => (this.signalReached = resolve));
+  firstReached = new Promise<void>((resolve) => (this.signalReached = resolve));
 
   constructor(private readonly request: ExecutionRequest) {
     this.memoCount = Object.keys(request.steps).length;
@@ -69,9 +71,23 @@ export class ExecutionSession {
       return memo.status === "completed" ? Promise.resolve(memo.output) : Promise.reject(new StepError(id, memo.error));
     }
     const { name: _name, ...reached } = step;
-    this.reached.push({ id, ...reached });
+    // Pending until the execution goes on with this step's output, which most never do: a
+    // replay reports what it reached and is dropped.
+    let resolve: (output: unknown) => void = () => undefined;
+    const pending = new Promise<unknown>((settle) => (resolve = settle));
+    this.reached.push({ id, ...reached, resolve });
     this.signalReached();
-    return never();
+    return pending;
+  }
+
+  /**
+   * Goes on with the same handler: `step`, the one step it reached, ran with `output`; the
+   * steps it reaches next are reported as a new round. No replay: the handler never stopped.
+   */
+  continueWith(step: ReachedStep, output: unknown): void {
+    this.reached.length = 0;
+    this.firstReached = new Promise<void>((resolve) => (this.signalReached = resolve));
+    step.resolve(output);
   }
 
   /** Memoized steps this replay did not reach: the code no longer matches the history. */

@@ -4,6 +4,7 @@ import { execute } from "../../sdk/execution.ts";
 import type { StepwiseFunction } from "../../sdk/function.ts";
 import type { RunEvent } from "../../sdk/protocol.ts";
 import type { EngineConfig } from "./engine.ts";
+import type { HistoryEvent } from "./history.ts";
 import { driveRun, WATCHDOG_MS, type HostPorts } from "./runner.ts";
 import { memoryJournal } from "./memory-journal.test-support.ts";
 
@@ -26,7 +27,7 @@ function hostedRun(
   const ports: HostPorts = {
     state: () => state,
     record,
-    execute: (request) => execute(fn, request),
+    execute: (request, live) => execute(fn, request, live),
     sendEvents: async () => ({ ok: true, ids: [] }),
     childRunIds: async () => [],
     startChildren: async () => undefined,
@@ -97,6 +98,45 @@ describe("driveRun", () => {
     const later = Date.now() + 25 * 3_600_000;
     await driveRun({ ...failing.ports, now: () => later }, config, { watchdog: false });
     expect(failing.history.at(-1)).toMatchObject({ type: "run.end-announced", abandoned: "D1 unreachable" });
+  });
+
+  it("drives an embedded function live: its handler runs once, each step recorded in order as it ends", async () => {
+    let entered = 0;
+    const fn = client.createFunction({ id: "live" }, [], async ({ step }) => {
+      entered++;
+      let last = 0;
+      for (let i = 0; i < 20; i++) last = await step.run("step", () => i);
+      return last;
+    });
+    const run = hostedRun(fn);
+    await driveRun(run.ports, config, { watchdog: false });
+    expect(run.state.output).toBe(19);
+    // Once for the steps, once more only if the drive had to reach the return again.
+    expect(entered).toBe(1);
+    const completed = run.history.filter((entry) => entry.type === "step.completed");
+    expect(completed.map((entry) => entry.type === "step.completed" && entry.output)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i),
+    );
+  });
+
+  it("stops a live handler at the next step once the run is cancelled from outside", async () => {
+    let record: ((events: HistoryEvent[]) => void) | undefined;
+    const ran: number[] = [];
+    const fn = client.createFunction({ id: "cancelled-live" }, [], async ({ step }) => {
+      for (let i = 0; i < 10; i++)
+        await step.run("step", () => {
+          ran.push(i);
+          // A cancel arriving while step 3 runs (an RPC interleaved at the step's await).
+          if (i === 3) record?.([{ type: "run.cancelled", reason: "by hand" }]);
+          return i;
+        });
+      return "all";
+    });
+    const run = hostedRun(fn);
+    record = run.ports.record;
+    await driveRun(run.ports, config, { watchdog: false });
+    expect(run.state.terminal).toBe("cancelled");
+    expect(ran).toEqual([0, 1, 2, 3]);
   });
 
   it("registers a wait after the drive, and an event already there resumes the run in the same drive", async () => {

@@ -3,6 +3,7 @@
  * (a service binding or HTTPS, signed). Both carry the same protocol; a function no app serves
  * any more fails the run with a clear message.
  */
+import type { LiveHooks } from "../../sdk/execution.ts";
 import type { ExecutionRequest, ExecutionResponse } from "../../sdk/protocol.ts";
 import type { Env } from "../../src/core/env.ts";
 import type { CatalogFunction } from "../../src/core/functions/catalog.ts";
@@ -21,10 +22,10 @@ export function executorFor(
   fn: CatalogFunction | undefined,
   stepName: (id: string) => string,
   calls: OpenCalls,
-): (request: ExecutionRequest) => Promise<ExecutionResponse> {
+): (request: ExecutionRequest, live?: LiveHooks) => Promise<ExecutionResponse> {
   if (fn?.embedded) {
     const embedded = fn.embedded;
-    return (request) => executeInProcess(embedded, request);
+    return (request, live) => executeInProcess(embedded, request, live);
   }
   if (fn?.remote?.protocol === "inngest") {
     const inngest = { ...fn, remote: fn.remote };

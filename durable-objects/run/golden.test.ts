@@ -55,7 +55,7 @@ async function replay(history: HistoryEntry[], fn: ReturnType<typeof checkout>):
     state: () => state,
     record: (events) =>
       events.forEach((event) => apply(state, { ...event, seq: state.lastSeq + 1, at: Date.now() } as HistoryEntry)),
-    execute: (request) => execute(fn, request),
+    execute: (request, live) => execute(fn, request, live),
     sendEvents: async () => ({ ok: true, ids: [] }),
     childRunIds: async () => [],
     startChildren: async () => undefined,

@@ -7,6 +7,7 @@
  */
 import type { ExecutionRequest, ExecutionResponse, RunEvent, SerializedError } from "../../sdk/protocol.ts";
 import { PROTOCOL_VERSION } from "../../sdk/protocol.ts";
+import type { LiveHooks } from "../../sdk/execution.ts";
 import { decide, decideStart, decideWaitEvent, type EngineConfig } from "./engine.ts";
 import type { HistoryEvent } from "./history.ts";
 import type { RunState, StepState } from "./state.ts";
@@ -18,7 +19,12 @@ export interface RunPorts {
   state(): RunState;
   /** Persists events (one transaction) and applies them to the state. */
   record(events: HistoryEvent[]): void;
-  execute(request: ExecutionRequest): Promise<ExecutionResponse>;
+  /**
+   * Executes one protocol request. `live` lets an embedded function's handler go on from step to
+   * step in this one call, each step recorded through it as it finishes (no replay per step);
+   * other transports ignore it.
+   */
+  execute(request: ExecutionRequest, live?: LiveHooks): Promise<ExecutionResponse>;
   /** Sends a send step's events (ids derived from the run and step, so a retry is deduplicated). */
   sendEvents(step: StepState): Promise<SendOutcome>;
   /** The run ids of an invoke step's children for its current attempt (derived, the same every time). */
@@ -234,7 +240,11 @@ async function driveWith(
     // The function body may run a new step's code in this call, so it takes a slot like a step.
     if ((await withSlots(ports, lanes, [current])).length === 0) return queued(ports);
     const allowImmediate = !hasPendingSteps(current);
-    decideAll([await ports.execute(request(current, undefined, current.attempt, allowImmediate))]);
+    const live: LiveHooks = {
+      ran: (step) => decideAll([{ type: "steps", steps: [step] }]),
+      proceed: () => !ports.state().terminal && ports.now() - startedAt <= options.budgetMs,
+    };
+    decideAll([await ports.execute(request(current, undefined, current.attempt, allowImmediate), live)]);
     if (ports.state().lastSeq === lastSeq) break;
   }
   return ports.setWake(nextWake(ports.state(), clock()));

@@ -2,14 +2,30 @@
  * The in-process transport of the execution protocol, for functions embedded in this Worker.
  * The response is validated exactly as one from a remote app would be.
  */
-import { execute } from "../../../sdk/execution.ts";
+import { execute, type LiveHooks } from "../../../sdk/execution.ts";
 import type { StepwiseFunction } from "../../../sdk/function.ts";
-import { executionResponseSchema, type ExecutionRequest, type ExecutionResponse } from "../../../sdk/protocol.ts";
+import {
+  executionResponseSchema,
+  reachedStepSchema,
+  type ExecutionRequest,
+  type ExecutionResponse,
+} from "../../../sdk/protocol.ts";
 import { namedError } from "../../../sdk/error-names.ts";
 
-/** Executes an embedded function for one protocol request. */
-export async function executeInProcess(fn: StepwiseFunction, request: ExecutionRequest): Promise<ExecutionResponse> {
-  const response = executionResponseSchema.safeParse(await execute(fn, request));
+/**
+ * Executes an embedded function for one protocol request; with `live`, its handler goes on from
+ * step to step in this call, each step checked and recorded through `live` as it finishes.
+ */
+export async function executeInProcess(
+  fn: StepwiseFunction,
+  request: ExecutionRequest,
+  live?: LiveHooks,
+): Promise<ExecutionResponse> {
+  const checked: LiveHooks | undefined = live && {
+    ran: (step) => live.ran(reachedStepSchema.parse(step)),
+    proceed: () => live.proceed(),
+  };
+  const response = executionResponseSchema.safeParse(await execute(fn, request, checked));
   if (response.success) return response.data;
   return {
     type: "failed",

@@ -1,0 +1,103 @@
+import { describe, expect, it, vi } from "vitest";
+import { Stepwise } from "./client.ts";
+import { NonRetriableError } from "./errors.ts";
+import { execute, type LiveHooks } from "./execution.ts";
+import type { Handler } from "./function.ts";
+import type { ExecutionRequest, ReachedStep } from "./protocol.ts";
+
+const client = new Stepwise({ id: "unit" });
+const fnOf = (handler: Handler<Record<string, unknown>, unknown>) => client.createFunction({ id: "f" }, [], handler);
+const event = { id: "e1", name: "test/event", data: {}, ts: 0 };
+const request: ExecutionRequest = {
+  version: 1,
+  functionId: "f",
+  runId: "r1",
+  attempt: 0,
+  event,
+  events: [event],
+  steps: {},
+  allowImmediate: true,
+};
+
+/** Live hooks that keep what they record, going on while `more` says. */
+function hooks(more: (recorded: ReachedStep[]) => boolean = () => true) {
+  const recorded: ReachedStep[] = [];
+  const live: LiveHooks = { ran: (step) => void recorded.push(step), proceed: () => more(recorded) };
+  return { recorded, live };
+}
+
+describe("live execution (embedded functions)", () => {
+  it("runs the handler once, recording each step as it finishes, and answers with the return", async () => {
+    let entered = 0;
+    const fn = fnOf(async ({ step }) => {
+      entered++;
+      let total = 0;
+      for (let i = 1; i <= 5; i++) total += await step.run("add", () => i);
+      return total;
+    });
+    const { recorded, live } = hooks();
+    const response = await execute(fn, request, live);
+    expect(response).toEqual({ type: "completed", output: 15 });
+    expect(entered).toBe(1);
+    expect(recorded.map((step) => [step.id, step.type === "ran" && step.output])).toEqual([
+      ["add", 1],
+      ["add:1", 2],
+      ["add:2", 3],
+      ["add:3", 4],
+      ["add:4", 5],
+    ]);
+  });
+
+  it("hands a step that failed, a sleep or parallel steps back to the engine, unrecorded", async () => {
+    const failing = fnOf(async ({ step }) => {
+      await step.run("a", () => 1);
+      return step.run("b", () => {
+        throw new NonRetriableError("no");
+      });
+    });
+    const first = hooks();
+    expect(await execute(failing, request, first.live)).toMatchObject({
+      type: "steps",
+      steps: [{ type: "errored", id: "b", retriable: false }],
+    });
+    expect(first.recorded.map((step) => step.id)).toEqual(["a"]);
+
+    const sleepy = fnOf(async ({ step }) => {
+      await step.run("a", () => 1);
+      await step.sleep("nap", "1h");
+      return Promise.all([step.run("x", () => 1), step.run("y", () => 2)]);
+    });
+    const second = hooks();
+    expect(await execute(sleepy, request, second.live)).toMatchObject({ type: "steps", steps: [{ type: "sleep" }] });
+    expect(second.recorded.map((step) => step.id)).toEqual(["a"]);
+  });
+
+  it("stops going on when told (a cancelled run, a spent budget): the last step is the answer", async () => {
+    const fn = fnOf(async ({ step }) => {
+      for (let i = 0; i < 10; i++) await step.run("s", () => i);
+      return "all";
+    });
+    const { recorded, live } = hooks((steps) => steps.length < 3);
+    const response = await execute(fn, request, live);
+    expect(recorded).toHaveLength(3);
+    expect(response).toMatchObject({ type: "steps", steps: [{ type: "ran", id: "s:3", output: 3 }] });
+  });
+
+  it("logs each line once, as the handler runs", async () => {
+    const info = vi.spyOn(console, "info").mockImplementation(() => undefined);
+    try {
+      const fn = fnOf(async ({ step, logger }) => {
+        logger.info("start");
+        await step.run("a", () => 1);
+        logger.info("between");
+        await step.run("b", () => 2);
+        logger.info("end");
+        return "done";
+      });
+      await execute(fn, request, hooks().live);
+      expect(info.mock.calls.map((call) => call.at(-1))).toEqual(["start", "between", "end"]);
+    } finally {
+      info.mockRestore();
+    }
+  });
+});
