@@ -169,6 +169,7 @@ export async function execute(
   // reaches that part again, printing its lines then (once).
   const lines = new LogLines();
   const execution = new Execution(fn, request, lines);
+  if (request.runSteps !== undefined && live) return execution.runMany(request.runSteps, live);
   let response = await execution.first();
   lines.goLive();
   const budget = request.immediateBudgetMs ?? 0;
@@ -221,9 +222,10 @@ class Execution {
   ) {
     this.session = new ExecutionSession(request);
     const session = this.session;
-    // A call that runs one planned step logs only from inside that step: the handler code around
-    // it was logged by the call that planned it.
-    const quietNow = () => session.isReplaying() || (request.runStep !== undefined && !this.inTarget);
+    // A call that runs planned steps logs only from inside them: the handler code around them
+    // was logged by the call that planned them.
+    const planned = request.runStep !== undefined || request.runSteps !== undefined;
+    const quietNow = () => session.isReplaying() || (planned && !this.inTarget);
     const context = {
       event: request.event,
       events: request.events,
@@ -257,6 +259,35 @@ class Execution {
       return runReached(target);
     }
     return this.answer();
+  }
+
+  /**
+   * Runs the planned steps `ids` together: one replay reaches them all, their code runs at once,
+   * and each outcome is recorded through `live` as it ends, but the last, which is the answer.
+   */
+  async runMany(ids: string[], live: LiveHooks): Promise<ExecutionResponse> {
+    await this.untilQuiet();
+    const mismatch = this.session.checkHistoryMatches();
+    if (mismatch) return { type: "failed", error: serializeError(mismatch), retriable: false };
+    const targets = ids.map((id) => this.session.reached.find((step) => step.id === id));
+    const lost = ids.find((_, index) => targets[index]?.op !== "run");
+    if (lost !== undefined) {
+      const message = `Planned step "${lost}" is no longer reached by the function; the code changed under a running run`;
+      return { type: "failed", error: namedError("NonDeterminismError", message), retriable: false };
+    }
+    this.inTarget = true;
+    this.lines.goLive();
+    let running = ids.length;
+    let last: ExecutionResponse | undefined;
+    await Promise.all(
+      targets.map(async (target) => {
+        const response = await runReached(target as ReachedStep);
+        const [outcome] = response.type === "steps" ? response.steps : [];
+        if (--running > 0 && outcome) live.ran(outcome);
+        else last = response;
+      }),
+    );
+    return last ?? { type: "failed", error: namedError("ProtocolError", "no planned step ran"), retriable: true };
   }
 
   /** A further round: the same handler goes on with `output`, the last executed step's. */

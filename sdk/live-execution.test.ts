@@ -100,4 +100,35 @@ describe("live execution (embedded functions)", () => {
       info.mockRestore();
     }
   });
+
+  it("runs planned parallel steps together in one replay, recording each but the last as it ends", async () => {
+    let entered = 0;
+    const fn = fnOf(async ({ step }) => {
+      entered++;
+      return Promise.all(
+        [1, 2, 3].map((i) =>
+          step.run(`p${i}`, async () => {
+            await new Promise((resolve) => setTimeout(resolve, 10 * (4 - i)));
+            if (i === 2) throw new Error("flaky");
+            return i * 10;
+          }),
+        ),
+      );
+    });
+    const { recorded, live } = hooks();
+    const response = await execute(fn, { ...request, allowImmediate: false, runSteps: ["p1", "p2", "p3"] }, live);
+    expect(entered).toBe(1);
+    // p3 ends first, then p2 (which fails, retriably), then p1: the answer.
+    expect(recorded.map((step) => [step.id, step.type])).toEqual([
+      ["p3", "ran"],
+      ["p2", "errored"],
+    ]);
+    expect(response).toMatchObject({ type: "steps", steps: [{ type: "ran", id: "p1", output: 10 }] });
+  });
+
+  it("fails as non-deterministic when a planned step is no longer reached", async () => {
+    const fn = fnOf(async ({ step }) => Promise.all([step.run("p1", () => 1), step.run("p2", () => 2)]));
+    const response = await execute(fn, { ...request, allowImmediate: false, runSteps: ["p1", "gone"] }, hooks().live);
+    expect(response).toMatchObject({ type: "failed", error: { name: "NonDeterminismError" }, retriable: false });
+  });
 });

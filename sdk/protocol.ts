@@ -53,6 +53,12 @@ export const executionRequestSchema = z.object({
   steps: z.record(z.string(), memoStepSchema),
   /** Run exactly this planned step (reached by replay) and report its outcome. */
   runStep: z.string().optional(),
+  /**
+   * Run these planned steps, all at their first attempt, in this one call (one replay reaches
+   * them all): each outcome but the last is recorded live as it ends, the last is the answer.
+   * Only with live execution, so only for functions embedded in the engine's Worker.
+   */
+  runSteps: z.array(z.string()).min(2).max(1_000).optional(),
   /** May the SDK run a single newly reached step in this same call? False while others are pending. */
   allowImmediate: z.boolean(),
   /**

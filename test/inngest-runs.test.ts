@@ -170,10 +170,18 @@ describe("an Inngest app's flow control and schedules on Stepwise", () => {
     const key = crypto.randomUUID();
     for (const text of ["h", "he", "hel"]) await client.send({ name: "fixture/typed", data: { key, text } });
     await counted(`debounced:${key}`, 1);
-    const debouncedRuns = await env.DB.prepare(
-      "SELECT id FROM runs WHERE function_id = 'inngest-fixture-debounced' ORDER BY created_at DESC LIMIT 1",
-    ).first<{ id: string }>();
-    expect(await client.waitForEnd(debouncedRuns!.id)).toMatchObject({ output: "hel" });
+    // The run index is written a moment after the run: wait for its row.
+    const debounced = await vi.waitFor(
+      async () => {
+        const row = await env.DB.prepare(
+          "SELECT id FROM runs WHERE function_id = 'inngest-fixture-debounced' ORDER BY created_at DESC LIMIT 1",
+        ).first<{ id: string }>();
+        if (!row) throw new Error("no run of the debounced function indexed yet");
+        return row.id;
+      },
+      { timeout: 10_000 },
+    );
+    expect(await client.waitForEnd(debounced)).toMatchObject({ output: "hel" });
 
     const items = await client.send([1, 2, 3].map((n) => ({ name: "fixture/item", data: { n } })));
     const [batchRun] = await client.runsOf(items[0]!);

@@ -28,6 +28,7 @@ function hostedRun(
     state: () => state,
     record,
     execute: (request, live) => execute(fn, request, live),
+    runsManyPerCall: true,
     sendEvents: async () => ({ ok: true, ids: [] }),
     childRunIds: async () => [],
     startChildren: async () => undefined,
@@ -117,6 +118,21 @@ describe("driveRun", () => {
     expect(completed.map((entry) => entry.type === "step.completed" && entry.output)).toEqual(
       Array.from({ length: 20 }, (_, i) => i),
     );
+  });
+
+  it("runs a fan-out's planned steps together: three calls of the handler for fifty parallel steps", async () => {
+    let entered = 0;
+    const fn = client.createFunction({ id: "fan" }, [], async ({ step }) => {
+      entered++;
+      const parts = await Promise.all(Array.from({ length: 50 }, (_, i) => step.run(`part-${i}`, () => i)));
+      return parts.reduce((sum, part) => sum + part, 0);
+    });
+    const run = hostedRun(fn);
+    await driveRun(run.ports, config, { watchdog: false });
+    expect(run.state.output).toBe(1_225);
+    // Discovery, the batch, and the replay that returns: not one replay per step.
+    expect(entered).toBe(3);
+    expect(run.history.filter((entry) => entry.type === "step.completed")).toHaveLength(50);
   });
 
   it("stops a live handler at the next step once the run is cancelled from outside", async () => {

@@ -56,6 +56,7 @@ async function replay(history: HistoryEntry[], fn: ReturnType<typeof checkout>):
     record: (events) =>
       events.forEach((event) => apply(state, { ...event, seq: state.lastSeq + 1, at: Date.now() } as HistoryEntry)),
     execute: (request, live) => execute(fn, request, live),
+    runsManyPerCall: true,
     sendEvents: async () => ({ ok: true, ids: [] }),
     childRunIds: async () => [],
     startChildren: async () => undefined,

@@ -406,6 +406,7 @@ export class RunObject extends DurableObject<Env> {
     const ports: HostPorts = {
       state: current,
       record: (events) => void this.record(events),
+      runsManyPerCall: fn?.embedded !== undefined,
       execute: executorFor(this.env, state.functionId, fn, (id) => this.load()?.steps.get(id)?.name ?? id, {
         open: () => {
           const callId = crypto.randomUUID();

@@ -25,6 +25,11 @@ export interface RunPorts {
    * other transports ignore it.
    */
   execute(request: ExecutionRequest, live?: LiveHooks): Promise<ExecutionResponse>;
+  /**
+   * The executor runs several planned steps in one call (`runSteps`, live): an embedded
+   * function's. A fan-out then costs a replay per batch, not per step.
+   */
+  runsManyPerCall?: boolean;
   /** Sends a send step's events (ids derived from the run and step, so a retry is deduplicated). */
   sendEvents(step: StepState): Promise<SendOutcome>;
   /** The run ids of an invoke step's children for its current attempt (derived, the same every time). */
@@ -153,6 +158,26 @@ function request(
   };
 }
 
+/** Most planned steps one call runs together (the protocol's `runSteps` limit). */
+const MAX_STEPS_PER_CALL = 1_000;
+
+/** `items` in runs of at most `size`. */
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** The request that runs the planned steps `steps` together, at their first attempt. */
+function requestMany(state: RunState, steps: StepState[]): ExecutionRequest {
+  return { ...request(state, undefined, 0, false), runSteps: steps.map((step) => step.id) };
+}
+
+/** Live hooks that record each step's outcome as it ends; a batch is never cut short. */
+function recordAsItEnds(decideAll: (responses: ExecutionResponse[]) => void): LiveHooks {
+  return { ran: (step) => decideAll([{ type: "steps", steps: [step] }]), proceed: () => true };
+}
+
 /**
  * Runs `state` forward until it finishes, sleeps, waits for a slot or spends its budget; then arms
  * the next wake. Concurrency slots are held from the first step that needs one to the drive's end.
@@ -220,9 +245,19 @@ async function driveWith(
       // while siblings (steps or sends) still run must not change what an in-process replay counts
       // mid-call. A lone call has no sibling, so the sequential path keeps the memo as it is.
       const asked = code.length + sends.length > 1 ? { ...current, memo: { ...current.memo } } : current;
+      // Planned steps at their first attempt run together in one call where the executor can;
+      // a retry runs alone, at its own attempt.
+      const fresh = ports.runsManyPerCall ? code.filter((step) => step.failures === 0) : [];
+      const batches = fresh.length > 1 ? chunks(fresh, MAX_STEPS_PER_CALL) : [];
+      const alone = batches.length > 0 ? code.filter((step) => step.failures > 0) : code;
       const calls = [
         ...sends.map((step) => sendStep(ports, step)),
-        ...code.map((step) => ports.execute(request(asked, step.id, step.failures, false))),
+        ...batches.map((batch) =>
+          batch.length === 1
+            ? ports.execute(request(asked, batch[0]!.id, 0, false))
+            : ports.execute(requestMany(asked, batch), recordAsItEnds(decideAll)),
+        ),
+        ...alone.map((step) => ports.execute(request(asked, step.id, step.failures, false))),
       ];
       // Each outcome is recorded as it arrives, so the history holds steps in the order they ended:
       // a replay resolves them in that order, and a Promise.race is won by the step that ended first.
