@@ -114,13 +114,13 @@ describe("parallel steps", () => {
 });
 
 describe("limits", () => {
-  it("runs 1,000 steps and fails the 1,001st with the limit named", async () => {
-    const ok = await client.run("test-many-steps", { n: 1000 }, { timeoutMs: 60_000 });
+  it("runs 10,000 steps and fails the 10,001st with the limit named", async () => {
+    const ok = await client.run("test-many-steps", { n: 10_000 }, { timeoutMs: 60_000 });
     expect(ok.status).toBe("completed");
-    expect(ok.steps).toHaveLength(1000);
-    const over = await client.run("test-many-steps", { n: 1001 }, { timeoutMs: 60_000 });
+    expect(ok.steps).toHaveLength(10_000);
+    const over = await client.run("test-many-steps", { n: 10_001 }, { timeoutMs: 60_000 });
     expect(over.status).toBe("failed");
-    expect(over.error?.message).toBe('Run reached the limit of 1000 steps at step "step:1000"');
+    expect(over.error?.message).toBe('Run reached the limit of 10000 steps at step "step:10000"');
   }, 120_000);
 
   it("a step output over 1 MiB fails that step, without retries, naming step and limit", async () => {

@@ -52,7 +52,7 @@ describe("restart of the dev server", () => {
     await server?.stop();
     server = await startDevServer(stateDir, port);
     let client = new TestClient(server.url);
-    // Under the 1,000 steps a run may take, and enough that the kill finds it mid-way.
+    // Under the 10,000 steps a run may take, and enough that the kill finds it mid-way.
     const itemIds = Array.from({ length: 900 }, (_, i) => `item-${i}`);
     const runId = await client.invoke("process-items", { batchId: "mid-drive", itemIds });
     await client.waitUntil(runId, (run) => run.steps.some((step) => step.status === "completed"), {
