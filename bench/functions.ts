@@ -37,7 +37,19 @@ export const firstStep = stepwise.createFunction(
   async ({ step }) => step.run("first", () => Date.now()),
 );
 
-export const benchFunctions = [sequential, threeSteps, oneSecondSleep, firstStep];
+/** `steps` parallel steps of 20 ms each, at most 10 at once: the limiter's overhead is the wall time past steps / 10 × 20 ms. */
+export const limitedParallel = stepwise.createFunction<{ steps: number }>(
+  { id: "bench-limited", concurrency: 10 },
+  [],
+  async ({ event, step }) => {
+    const parts = Array.from({ length: event.data.steps }, () =>
+      step.run("part", () => new Promise<number>((resolve) => setTimeout(() => resolve(Date.now()), 20))),
+    );
+    return (await Promise.all(parts)).length;
+  },
+);
+
+export const benchFunctions = [sequential, threeSteps, oneSecondSleep, firstStep, limitedParallel];
 
 export class SequentialWorkflow extends WorkflowEntrypoint<unknown, { steps: number }> {
   override async run(event: WorkflowEvent<{ steps: number }>, step: WorkflowStep): Promise<number> {

@@ -40,7 +40,7 @@ interface BenchEnv extends Env {
   WF_SLEEP: Workflow;
 }
 
-type Scenario = "sequential" | "three" | "sleep";
+type Scenario = "sequential" | "three" | "sleep" | "limited";
 interface Outcome {
   done: boolean;
   failed: boolean;
@@ -54,6 +54,7 @@ const FUNCTION_IDS: Record<Scenario, string> = {
   sequential: "bench-sequential",
   three: "bench-three",
   sleep: "bench-sleep",
+  limited: "bench-limited",
 };
 
 /** Stepwise; `functionId` runs the scenario as another function (a remote app's copy of it). */
@@ -74,14 +75,17 @@ function stepwiseEngine(env: BenchEnv, functionId?: string): Engine {
 }
 
 function workflowsEngine(env: BenchEnv): Engine {
-  const bindings: Record<Scenario, Workflow<{ steps: number }> | Workflow> = {
+  // The limiter scenario is Stepwise's alone: a Workflow has no concurrency limit to measure.
+  const bindings: Partial<Record<Scenario, Workflow<{ steps: number }> | Workflow>> = {
     sequential: env.WF_SEQUENTIAL,
     three: env.WF_THREE,
     sleep: env.WF_SLEEP,
   };
   return {
     async start(scenario, params) {
-      const instance = await bindings[scenario].create({ params });
+      const binding = bindings[scenario];
+      if (!binding) throw new Error(`No Workflow for the "${scenario}" scenario`);
+      const instance = await binding.create({ params });
       return async () => {
         const status = await instance.status();
         const failed = status.status === "errored" || status.status === "terminated";

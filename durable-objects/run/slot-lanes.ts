@@ -14,6 +14,11 @@ export interface LanePorts {
   acquireSlots(names: string[]): Promise<string[]>;
   /** Gives back every slot the run holds and stops every wait it has. */
   releaseSlots(): Promise<void>;
+  /**
+   * Most lanes that could ever be held at once (the smallest limit): a fan-out of 10,000 steps
+   * under a limit of 100 asks for 100 lanes, not 10,000 (9,900 of them waiting on itself).
+   */
+  maxLanes?: number;
 }
 
 /**
@@ -34,9 +39,10 @@ export class SlotLanes {
 
   /** Makes up to `wanted` lanes ready, asking the limiters only for what is not held yet; returns how many are. */
   async take(wanted: number): Promise<number> {
-    if (wanted > this.held.size) {
+    const useful = Math.min(wanted, this.ports.maxLanes ?? wanted);
+    if (useful > this.held.size) {
       const missing: string[] = [];
-      for (let index = 0; missing.length < wanted - this.held.size; index++) {
+      for (let index = 0; missing.length < useful - this.held.size; index++) {
         if (!this.held.has(laneName(index))) missing.push(laneName(index));
       }
       this.asked = true;

@@ -57,5 +57,6 @@ export function slotPorts(env: Env, state: RunState, config: FunctionConfig | un
     async releaseSlots() {
       await Promise.all(limiters.map((limiter) => limiter.stub.releaseRun(state.runId)));
     },
+    maxLanes: Math.max(1, Math.min(...limiters.map((limiter) => limiter.limit))),
   };
 }
