@@ -293,8 +293,9 @@ async function fanOut(items) {
   });
   if (!response.ok) throw new Error(`invoking process-items: ${response.status} ${await response.text()}`);
   const { runId } = await response.json();
-  for (const deadline = Date.now() + 180_000; ; ) {
-    if (Date.now() > deadline) throw new Error(`process-items (${items} items) did not complete within 180 s: run ${runId}`);
+  for (const deadline = Date.now() + 180_000; ;) {
+    if (Date.now() > deadline)
+      throw new Error(`process-items (${items} items) did not complete within 180 s: run ${runId}`);
     // A status poll can stall while the run's object is busy with 1,000 steps; ask again rather than wait.
     const run = await fetch(`${base}/v1/runs/${runId}`, { signal: AbortSignal.timeout(2_000) })
       .then((response) => response.json())

@@ -143,8 +143,11 @@ function onlyExecuted(response: ExecutionResponse): Reported | undefined {
  * can send anything out.
  */
 export interface LiveHooks {
-  /** Records a step that ran; called before the handler is let go on. */
-  ran(step: Reported): void;
+  /**
+   * Records a step that ran, before the handler is let go on; true when it was recorded as
+   * completed and the run goes on (not when the engine failed it, as over a limit, or the run ended).
+   */
+  ran(step: Reported): boolean;
   /** Whether the handler may go on (false once the run ended or its drive spent its budget). */
   proceed(): boolean;
 }
@@ -178,13 +181,16 @@ export async function execute(
   const ran: Reported[] = [];
   let bytes = 0;
   for (let step = onlyExecuted(response); step?.type === "ran"; step = onlyExecuted(response)) {
-    const size = JSON.stringify(step.output ?? null).length;
+    // UTF-8 bytes, as the engine measures the limit.
+    const size = new TextEncoder().encode(JSON.stringify(step.output ?? null)).length;
     // A step over the output limit will be recorded as failed: nothing after it may run.
     if (size > MAX_STEP_OUTPUT_BYTES) break;
     if (live) {
       // Told to stop, the step is the answer, recorded by the engine like any other.
       if (!live.proceed()) break;
-      live.ran(step);
+      // A step the engine did not record as completed (a limit) ends the call: the handler must
+      // not go on with an output the history does not hold.
+      if (!live.ran(step)) return response;
     } else {
       ran.push(step);
       bytes += size;
@@ -269,7 +275,8 @@ class Execution {
     await this.untilQuiet();
     const mismatch = this.session.checkHistoryMatches();
     if (mismatch) return { type: "failed", error: serializeError(mismatch), retriable: false };
-    const targets = ids.map((id) => this.session.reached.find((step) => step.id === id));
+    const byId = new Map(this.session.reached.map((step) => [step.id, step]));
+    const targets = ids.map((id) => byId.get(id));
     const lost = ids.find((_, index) => targets[index]?.op !== "run");
     if (lost !== undefined) {
       const message = `Planned step "${lost}" is no longer reached by the function; the code changed under a running run`;
@@ -279,7 +286,9 @@ class Execution {
     this.lines.goLive();
     let running = ids.length;
     let last: ExecutionResponse | undefined;
-    await Promise.all(
+    // Every step ends before the call does, even when recording one failed: none may go on
+    // recording after the drive that asked for them has stopped.
+    const settled = await Promise.allSettled(
       targets.map(async (target) => {
         const response = await runReached(target as ReachedStep);
         const [outcome] = response.type === "steps" ? response.steps : [];
@@ -287,6 +296,8 @@ class Execution {
         else last = response;
       }),
     );
+    const failed = settled.find((result) => result.status === "rejected");
+    if (failed) throw failed.reason;
     return last ?? { type: "failed", error: namedError("ProtocolError", "no planned step ran"), retriable: true };
   }
 

@@ -20,9 +20,12 @@ const request: ExecutionRequest = {
 };
 
 /** Live hooks that keep what they record, going on while `more` says. */
-function hooks(more: (recorded: ReachedStep[]) => boolean = () => true) {
+function hooks(more: (recorded: ReachedStep[]) => boolean = () => true, kept = (_step: ReachedStep) => true) {
   const recorded: ReachedStep[] = [];
-  const live: LiveHooks = { ran: (step) => void recorded.push(step), proceed: () => more(recorded) };
+  const live: LiveHooks = {
+    ran: (step) => (recorded.push(step), kept(step)),
+    proceed: () => more(recorded),
+  };
   return { recorded, live };
 }
 
@@ -130,5 +133,34 @@ describe("live execution (embedded functions)", () => {
     const fn = fnOf(async ({ step }) => Promise.all([step.run("p1", () => 1), step.run("p2", () => 2)]));
     const response = await execute(fn, { ...request, allowImmediate: false, runSteps: ["p1", "gone"] }, hooks().live);
     expect(response).toMatchObject({ type: "failed", error: { name: "NonDeterminismError" }, retriable: false });
+  });
+
+  it("stops at once when the engine did not keep a step as completed (a limit), going on no further", async () => {
+    const ran: number[] = [];
+    const fn = fnOf(async ({ step }) => {
+      for (let i = 0; i < 5; i++) await step.run("s", () => (ran.push(i), i));
+      return "all";
+    });
+    const { recorded, live } = hooks(undefined, (step) => step.id !== "s:1");
+    const response = await execute(fn, request, live);
+    expect(ran).toEqual([0, 1]);
+    expect(recorded.map((step) => step.id)).toEqual(["s", "s:1"]);
+    expect(response).toMatchObject({ type: "steps", steps: [{ id: "s:1" }] });
+  });
+
+  it("runs a step another branch reached while the last one ran, instead of waiting for it forever", async () => {
+    const fn = fnOf(async ({ step }) =>
+      Promise.all([
+        step.run("a", () => new Promise((resolve) => setTimeout(() => resolve(1), 20))),
+        (async () => {
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          return step.run("b", () => 2);
+        })(),
+      ]),
+    );
+    const { recorded, live } = hooks();
+    const response = await execute(fn, request, live);
+    expect(response).toEqual({ type: "completed", output: [1, 2] });
+    expect(recorded.map((step) => step.id)).toEqual(["a", "b"]);
   });
 });

@@ -85,8 +85,11 @@ export class ExecutionSession {
    * steps it reaches next are reported as a new round. No replay: the handler never stopped.
    */
   continueWith(step: ReachedStep, output: unknown): void {
-    this.reached.length = 0;
+    // A step another branch reached while this one ran stays reached: the next round reports it.
+    const index = this.reached.indexOf(step);
+    if (index >= 0) this.reached.splice(index, 1);
     this.firstReached = new Promise<void>((resolve) => (this.signalReached = resolve));
+    if (this.reached.length > 0) this.signalReached();
     step.resolve(output);
   }
 

@@ -135,6 +135,28 @@ describe("driveRun", () => {
     expect(run.history.filter((entry) => entry.type === "step.completed")).toHaveLength(50);
   });
 
+  it("stops a live handler once a step passes the run's step limit, or its finish deadline", async () => {
+    const ran: number[] = [];
+    const fn = client.createFunction({ id: "long" }, [], async ({ step }) => {
+      for (let i = 0; i < 10; i++) await step.run("step", () => (ran.push(i), i));
+      return "all";
+    });
+    const limited = hostedRun(fn);
+    await driveRun(limited.ports, { ...config, maxSteps: 5 }, { watchdog: false });
+    expect(limited.state.terminal).toBe("failed");
+    expect(limited.state.error?.name).toBe("LimitExceededError");
+    // The sixth step's code ran (it is what went past the limit); nothing after it did.
+    expect(ran).toEqual([0, 1, 2, 3, 4, 5]);
+
+    ran.length = 0;
+    const timed = hostedRun(fn);
+    let clock = Date.now();
+    timed.ports.now = () => (clock += 1_000);
+    await driveRun(timed.ports, { ...config, finishTimeoutMs: 2_500 }, { watchdog: false });
+    expect(timed.state.error?.name).toBe("FunctionTimeoutError");
+    expect(ran.length).toBeLessThan(10);
+  });
+
   it("stops a live handler at the next step once the run is cancelled from outside", async () => {
     let record: ((events: HistoryEvent[]) => void) | undefined;
     const ran: number[] = [];

@@ -175,7 +175,10 @@ function requestMany(state: RunState, steps: StepState[]): ExecutionRequest {
 
 /** Live hooks that record each step's outcome as it ends; a batch is never cut short. */
 function recordAsItEnds(decideAll: (responses: ExecutionResponse[]) => void): LiveHooks {
-  return { ran: (step) => decideAll([{ type: "steps", steps: [step] }]), proceed: () => true };
+  return {
+    ran: (step) => (decideAll([{ type: "steps", steps: [step] }]), true),
+    proceed: () => true,
+  };
 }
 
 /**
@@ -276,8 +279,20 @@ async function driveWith(
     if ((await withSlots(ports, lanes, [current])).length === 0) return queued(ports);
     const allowImmediate = !hasPendingSteps(current);
     const live: LiveHooks = {
-      ran: (step) => decideAll([{ type: "steps", steps: [step] }]),
-      proceed: () => !ports.state().terminal && ports.now() - startedAt <= options.budgetMs,
+      ran: (step) => {
+        decideAll([{ type: "steps", steps: [step] }]);
+        const after = ports.state();
+        return !after.terminal && after.steps.get(step.id)?.status === "completed";
+      },
+      // Not past the drive's budget, nor the run's timeouts.finish (checked between steps, as a replay would).
+      proceed: () => {
+        const now = ports.state();
+        return (
+          !now.terminal &&
+          ports.now() - startedAt <= options.budgetMs &&
+          (now.finishBy === undefined || now.finishBy > clock())
+        );
+      },
     };
     decideAll([await ports.execute(request(current, undefined, current.attempt, allowImmediate), live)]);
     if (ports.state().lastSeq === lastSeq) break;

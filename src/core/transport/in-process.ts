@@ -22,7 +22,15 @@ export async function executeInProcess(
   live?: LiveHooks,
 ): Promise<ExecutionResponse> {
   const checked: LiveHooks | undefined = live && {
-    ran: (step) => live.ran(reachedStepSchema.parse(step)),
+    ran: (step) => {
+      const parsed = reachedStepSchema.safeParse(step);
+      if (parsed.success) return live.ran(parsed.data);
+      // Recorded as what it is, a step whose outcome the engine cannot read, never thrown.
+      const error = namedError("ProtocolError", `Malformed step outcome from the SDK: ${parsed.error.message}`);
+      const timing = { startedAt: Date.now(), endedAt: Date.now() };
+      live.ran({ type: "errored", id: step.id, name: step.name, error, retriable: true, timing });
+      return false;
+    },
     proceed: () => live.proceed(),
   };
   const response = executionResponseSchema.safeParse(await execute(fn, request, checked));
