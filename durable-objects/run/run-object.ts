@@ -13,9 +13,8 @@ import {
   type SerializedError,
 } from "../../sdk/protocol.ts";
 import type { Env } from "../../src/core/env.ts";
-import { failureEventId, failureFunctionId, failureRunId, FUNCTION_FAILED_EVENT } from "../../sdk/system-events.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
-import { getFunction, type CatalogFunction } from "../../src/core/functions/catalog.ts";
+import { getFunction } from "../../src/core/functions/catalog.ts";
 import { executorFor } from "./executor.ts";
 import { engineConfig, rulesOf } from "./engine-config.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
@@ -26,6 +25,7 @@ import { keptSteps, replayRefusal } from "./replay.ts";
 import { slotPorts } from "./slot-ports.ts";
 import { admitRun } from "./admission.ts";
 import { announceEnd, announcesEnd } from "./announce.ts";
+import { startFailureRun } from "./failure-run.ts";
 import { checkpointInputSchema, checkpointRefusal, type CheckpointInput } from "./checkpoint.ts";
 import { Journal } from "./journal.ts";
 import { closeWatcher, LiveFeed } from "../live/live-feed.ts";
@@ -36,7 +36,7 @@ import { resumeAt } from "./resume.ts";
 import { nextSleepWake, nextWake } from "./timers.ts";
 import { runView, type RunView } from "./view.ts";
 import { indexBufferFor } from "../../src/core/objects.ts";
-import { startRun, startRunSchema, type StartRun } from "../../src/core/runs/start.ts";
+import { startRunSchema, type StartRun } from "../../src/core/runs/start.ts";
 
 /** A stored output as it crosses RPC: any JSON value (typed shallowly, so RPC types stay finite). */
 type StoredJson = string | number | boolean | null | object;
@@ -429,28 +429,12 @@ export class RunObject extends DurableObject<Env> {
       flushIndex: async () => void (await this.index.flush()),
       cancelChildren: () => cancelOpenChildren(this.env, current()),
       forgetWaits: () => forgetWaits(this.env, current()),
-      startFailureRun: () => this.startFailureRun(fn),
+      startFailureRun: () => startFailureRun(this.env, current(), fn),
       notifyParent: () => notifyParent(this.env, current()),
       announceEnd: () => announceEnd(this.env, current(), fn),
     };
     await driveRun(ports, engineConfig(fn?.config, rulesOf(fn)), request);
     // Between drives the history in SQLite is all the run needs: a sleeping run keeps nothing in memory.
     this.cached = undefined;
-  }
-
-  /** Starts the run of the function's onFailure handler, if it has one; returns that run's id. */
-  private async startFailureRun(fn: CatalogFunction | undefined): Promise<string | undefined> {
-    const state = this.load();
-    const [event] = state?.events ?? [];
-    if (!state?.error || !event || !fn || !(await getFunction(this.env, failureFunctionId(fn.id)))) return undefined;
-    const runId = failureRunId(state.runId);
-    const data = { functionId: fn.id, runId: state.runId, error: state.error, event };
-    await startRun(this.env, {
-      runId,
-      functionId: failureFunctionId(fn.id),
-      events: [{ id: failureEventId(state.runId), name: FUNCTION_FAILED_EVENT, data, ts: Date.now() }],
-      parentRunId: state.runId,
-    });
-    return runId;
   }
 }

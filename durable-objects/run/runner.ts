@@ -6,12 +6,12 @@
  * an ended run owes others. No `cloudflare:` imports: the Durable Object supplies the ports.
  */
 import type { ExecutionRequest, ExecutionResponse, RunEvent, SerializedError } from "../../sdk/protocol.ts";
-import { PROTOCOL_VERSION } from "../../sdk/protocol.ts";
 import type { LiveHooks } from "../../sdk/execution.ts";
 import { decide, decideStart, decideWaitEvent, type EngineConfig } from "./engine.ts";
 import type { HistoryEvent } from "./history.ts";
 import type { RunState, StepState } from "./state.ts";
 import { SlotLanes } from "./slot-lanes.ts";
+import { chunks, MAX_STEPS_PER_CALL, recordAsItEnds, request, requestMany } from "./requests.ts";
 import { dueSteps, hasPendingSteps, nextWake, wakeEvents } from "./timers.ts";
 
 /** What the runner needs from its host. */
@@ -135,50 +135,6 @@ export interface DriveOptions {
   skipTo?: number;
   /** Hand control back (by re-arming the alarm) after this long, so no invocation runs unbounded. */
   budgetMs: number;
-}
-
-function request(
-  state: RunState,
-  runStep: string | undefined,
-  attempt: number,
-  allowImmediate: boolean,
-): ExecutionRequest {
-  const [event] = state.events;
-  if (!event) throw new Error(`Run ${state.runId} has no event`);
-  return {
-    version: PROTOCOL_VERSION,
-    functionId: state.functionId,
-    runId: state.runId,
-    attempt,
-    event,
-    events: state.events,
-    steps: state.memo,
-    allowImmediate,
-    ...(runStep !== undefined ? { runStep } : {}),
-  };
-}
-
-/** Most planned steps one call runs together (the protocol's `runSteps` limit). */
-const MAX_STEPS_PER_CALL = 1_000;
-
-/** `items` in runs of at most `size`. */
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-/** The request that runs the planned steps `steps` together, at their first attempt. */
-function requestMany(state: RunState, steps: StepState[]): ExecutionRequest {
-  return { ...request(state, undefined, 0, false), runSteps: steps.map((step) => step.id) };
-}
-
-/** Live hooks that record each step's outcome as it ends; a batch is never cut short. */
-function recordAsItEnds(decideAll: (responses: ExecutionResponse[]) => void): LiveHooks {
-  return {
-    ran: (step) => (decideAll([{ type: "steps", steps: [step] }]), true),
-    proceed: () => true,
-  };
 }
 
 /**

@@ -1,0 +1,53 @@
+/**
+ * The execution requests a drive sends: one call that replays the function (and may run the step
+ * it reaches), one planned step at its attempt, or planned steps together (`runSteps`); and the
+ * live hooks that record a batch's outcomes as they end. Pure: no ports, no I/O.
+ */
+import type { LiveHooks } from "../../sdk/execution.ts";
+import { PROTOCOL_VERSION, type ExecutionRequest, type ExecutionResponse } from "../../sdk/protocol.ts";
+import type { RunState, StepState } from "./state.ts";
+
+/** The request for `state`: a replay, or (with `runStep`) the run of that planned step at `attempt`. */
+export function request(
+  state: RunState,
+  runStep: string | undefined,
+  attempt: number,
+  allowImmediate: boolean,
+): ExecutionRequest {
+  const [event] = state.events;
+  if (!event) throw new Error(`Run ${state.runId} has no event`);
+  return {
+    version: PROTOCOL_VERSION,
+    functionId: state.functionId,
+    runId: state.runId,
+    attempt,
+    event,
+    events: state.events,
+    steps: state.memo,
+    allowImmediate,
+    ...(runStep !== undefined ? { runStep } : {}),
+  };
+}
+
+/** Most planned steps one call runs together (the protocol's `runSteps` limit). */
+export const MAX_STEPS_PER_CALL = 1_000;
+
+/** `items` in runs of at most `size`. */
+export function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** The request that runs the planned steps `steps` together, at their first attempt. */
+export function requestMany(state: RunState, steps: StepState[]): ExecutionRequest {
+  return { ...request(state, undefined, 0, false), runSteps: steps.map((step) => step.id) };
+}
+
+/** Live hooks that record each step's outcome as it ends; a batch is never cut short. */
+export function recordAsItEnds(decideAll: (responses: ExecutionResponse[]) => void): LiveHooks {
+  return {
+    ran: (step) => (decideAll([{ type: "steps", steps: [step] }]), true),
+    proceed: () => true,
+  };
+}
