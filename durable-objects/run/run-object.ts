@@ -30,7 +30,7 @@ import { checkpointInputSchema, checkpointRefusal, type CheckpointInput } from "
 import { Journal } from "./journal.ts";
 import { closeWatcher, LiveFeed } from "../live/live-feed.ts";
 import { kvAckStore, RunIndexWriter } from "./run-index.ts";
-import { driveRun, WATCHDOG_MS, type HostPorts } from "./runner.ts";
+import { driveRun, type HostPorts } from "./runner.ts";
 import { apply, foldHistory, initialState, runStatus, type RunState, type StepState } from "./state.ts";
 import { resumeAt } from "./resume.ts";
 import { nextSleepWake, nextWake } from "./timers.ts";
@@ -49,6 +49,9 @@ interface DriveRequest {
   skipTo?: number;
   watchdog: boolean;
 }
+/** A new run's first alarm: resumes it within seconds if the object dies before the run index has it. */
+const FIRST_WATCHDOG_MS = 5_000;
+
 /** History events after which the run's status may differ, so the index may need a write. */
 const STATUS_EVENTS = new Set<HistoryEvent["type"]>([
   "run.created",
@@ -125,7 +128,9 @@ export class RunObject extends DurableObject<Env> {
         replayedFrom: replay?.of,
       })),
     ]);
-    await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
+    // Sooner than a drive's watchdog: a run killed in its first moments may not be in the run
+    // index yet, where the start-up pass looks for live runs, so its own alarm must find it.
+    await this.ctx.storage.setAlarm(Date.now() + FIRST_WATCHDOG_MS);
     this.driveOnce({ watchdog: false }).catch((error: unknown) =>
       console.error(`stepwise: run ${run.runId} stopped; its alarm resumes it`, error),
     );
