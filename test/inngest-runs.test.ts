@@ -36,6 +36,20 @@ const postEvents = (body: unknown, headers: Record<string, string> = {}) =>
     headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify(body),
   });
+/** The newest run of `functionId` in the run index, which is written a moment after the run: waits for its row. */
+function newestRunOf(functionId: string): Promise<string> {
+  return vi.waitFor(
+    async () => {
+      const row = await env.DB.prepare("SELECT id FROM runs WHERE function_id = ?1 ORDER BY created_at DESC LIMIT 1")
+        .bind(functionId)
+        .first<{ id: string }>();
+      if (!row) throw new Error(`no run of ${functionId} indexed yet`);
+      return row.id;
+    },
+    { timeout: 10_000 },
+  );
+}
+
 /** The one run `name` with `data` started. */
 async function runOf(name: string, data: Record<string, unknown>): Promise<string> {
   const [eventId] = await client.send({ name, data });
@@ -170,17 +184,7 @@ describe("an Inngest app's flow control and schedules on Stepwise", () => {
     const key = crypto.randomUUID();
     for (const text of ["h", "he", "hel"]) await client.send({ name: "fixture/typed", data: { key, text } });
     await counted(`debounced:${key}`, 1);
-    // The run index is written a moment after the run: wait for its row.
-    const debounced = await vi.waitFor(
-      async () => {
-        const row = await env.DB.prepare(
-          "SELECT id FROM runs WHERE function_id = 'inngest-fixture-debounced' ORDER BY created_at DESC LIMIT 1",
-        ).first<{ id: string }>();
-        if (!row) throw new Error("no run of the debounced function indexed yet");
-        return row.id;
-      },
-      { timeout: 10_000 },
-    );
+    const debounced = await newestRunOf("inngest-fixture-debounced");
     expect(await client.waitForEnd(debounced)).toMatchObject({ output: "hel" });
 
     const items = await client.send([1, 2, 3].map((n) => ({ name: "fixture/item", data: { n } })));
@@ -228,16 +232,7 @@ describe("an Inngest app's flow control and schedules on Stepwise", () => {
       await state.storage.setAlarm(due);
     });
     await runDurableObjectAlarm(stub);
-    const tick = await vi.waitFor(
-      async () => {
-        const row = await env.DB.prepare(
-          "SELECT id FROM runs WHERE function_id = 'inngest-fixture-nightly' LIMIT 1",
-        ).first<{ id: string }>();
-        if (!row) throw new Error("no run of the cron function yet");
-        return row.id;
-      },
-      { timeout: 10_000 },
-    );
+    const tick = await newestRunOf("inngest-fixture-nightly");
     expect(await client.waitForEnd(tick)).toMatchObject({
       status: "completed",
       output: { done: "inngest/scheduled.timer" },
