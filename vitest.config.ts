@@ -22,28 +22,23 @@ function testWranglerConfig(): string {
   return "./.test-build/wrangler.test.json";
 }
 
-// The remote app is a Worker of its own built from TypeScript with the SDK: bundle it for miniflare.
-buildSync({
-  entryPoints: ["./test/fixtures/remote-app.ts"],
-  outfile: "./.test-build/remote-app.js",
-  bundle: true,
-  format: "esm",
-  platform: "browser",
-  conditions: ["workerd", "worker", "browser"],
-  target: "es2022",
-  logLevel: "warning",
-});
+/** Bundles the fixture Worker `name` (test/fixtures/<name>.ts) for miniflare, as wrangler would for workerd. */
+function bundleFixture(name: string): void {
+  buildSync({
+    entryPoints: [`./test/fixtures/${name}.ts`],
+    outfile: `./.test-build/${name}.js`,
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    conditions: ["workerd", "worker", "browser"],
+    target: "es2022",
+    logLevel: "warning",
+  });
+}
+// The remote app is a Worker of its own built from TypeScript with the SDK.
+bundleFixture("remote-app");
 // The Inngest app is a Worker of its own built with the real `inngest` package.
-buildSync({
-  entryPoints: ["./test/fixtures/inngest-app.ts"],
-  outfile: "./.test-build/inngest-app.js",
-  bundle: true,
-  format: "esm",
-  platform: "browser",
-  conditions: ["workerd", "worker", "browser"],
-  target: "es2022",
-  logLevel: "warning",
-});
+bundleFixture("inngest-app");
 
 /** The key Stepwise and the remote test app sign with. */
 const SIGNING_KEY = "test-signing-key-0123456789";

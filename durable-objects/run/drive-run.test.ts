@@ -6,7 +6,7 @@ import type { RunEvent } from "../../sdk/protocol.ts";
 import type { EngineConfig } from "./engine.ts";
 import type { HistoryEvent } from "./history.ts";
 import { driveRun, WATCHDOG_MS, type HostPorts } from "./runner.ts";
-import { memoryJournal } from "./memory-journal.test-support.ts";
+import { memoryJournal, memoryPorts } from "./memory-journal.test-support.ts";
 
 const config: EngineConfig = {
   retries: 0,
@@ -25,19 +25,10 @@ function hostedRun(
   const asked: string[] = [];
   const wakes: (number | undefined)[] = [];
   const ports: HostPorts = {
-    state: () => state,
-    record,
-    execute: (request, live) => execute(fn, request, live),
+    ...memoryPorts(state, record, (request, live) => execute(fn, request, live)),
     runsManyPerCall: true,
-    sendEvents: async () => ({ ok: true, ids: [] }),
-    childRunIds: async () => [],
-    startChildren: async () => undefined,
-    admit: async () => undefined,
-    acquireSlots: async (names) => names,
     releaseSlots: async () => void asked.push("releaseSlots"),
     setWake: async (at) => void wakes.push(at),
-    now: () => Date.now(),
-    random: () => 0.5,
     registerCancelOn: async () => (asked.push("registerCancelOn"), null),
     cancel: async (reason) => void record([{ type: "run.cancelled", reason }]),
     registerWaits: async (take) => {

@@ -9,7 +9,8 @@ import { Stepwise } from "../../sdk/client.ts";
 import { execute } from "../../sdk/execution.ts";
 import type { EngineConfig } from "./engine.ts";
 import checkoutAsleep from "./golden/checkout-asleep.json";
-import { historyEventSchema, type HistoryEntry } from "./history.ts";
+import { historyEventSchema, type HistoryEntry, type HistoryEvent } from "./history.ts";
+import { memoryPorts } from "./memory-journal.test-support.ts";
 import { drive, type RunPorts } from "./runner.ts";
 import { apply, foldHistory, type RunState } from "./state.ts";
 
@@ -51,21 +52,11 @@ function checkout(executed: string[], reorder = false) {
 /** Replays `history` with `fn` as the RunObject would after its alarm: past the sleep. */
 async function replay(history: HistoryEntry[], fn: ReturnType<typeof checkout>): Promise<RunState> {
   const state = foldHistory(history) as RunState;
+  const record = (events: HistoryEvent[]) =>
+    events.forEach((event) => apply(state, { ...event, seq: state.lastSeq + 1, at: Date.now() } as HistoryEntry));
   const ports: RunPorts = {
-    state: () => state,
-    record: (events) =>
-      events.forEach((event) => apply(state, { ...event, seq: state.lastSeq + 1, at: Date.now() } as HistoryEntry)),
-    execute: (request, live) => execute(fn, request, live),
+    ...memoryPorts(state, record, (request, live) => execute(fn, request, live)),
     runsManyPerCall: true,
-    sendEvents: async () => ({ ok: true, ids: [] }),
-    childRunIds: async () => [],
-    startChildren: async () => undefined,
-    admit: async () => undefined,
-    acquireSlots: async (names) => names,
-    releaseSlots: async () => undefined,
-    setWake: async () => undefined,
-    now: () => Date.now(),
-    random: () => 0.5,
   };
   const wake = [...state.steps.values()].find((step) => step.status === "sleeping")?.until ?? 0;
   await drive(ports, config, { budgetMs: 10_000, skipTo: wake + 1 });

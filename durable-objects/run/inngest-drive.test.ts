@@ -11,7 +11,7 @@ import type { InngestMode } from "../../src/core/inngest/sync.ts";
 import { decideWaitEvent, type EngineConfig } from "./engine.ts";
 import type { HistoryEntry } from "./history.ts";
 import { drive, type RunPorts } from "./runner.ts";
-import { memoryJournal } from "./memory-journal.test-support.ts";
+import { memoryJournal, memoryPorts } from "./memory-journal.test-support.ts";
 
 const KEY = "signkey-test-0123456789abcdef0123456789abcdef";
 const seen: { attempts: number[]; afterAttempts: number[]; calls: Record<string, number> } = {
@@ -111,18 +111,8 @@ function inngestRun(
   const wakes: (number | undefined)[] = [];
   const stepName = (id: string) => state.steps.get(id)?.name ?? id;
   const ports: RunPorts = {
-    state: () => state,
-    record,
-    execute: inngestExecutor(sendTo(appEnv), mode, retries, stepName),
-    sendEvents: async () => ({ ok: true, ids: [] }),
-    childRunIds: async () => [],
-    startChildren: async () => undefined,
-    admit: async () => undefined,
-    acquireSlots: async (names) => names,
-    releaseSlots: async () => undefined,
+    ...memoryPorts(state, record, inngestExecutor(sendTo(appEnv), mode, retries, stepName)),
     setWake: async (at) => void wakes.push(at),
-    now: () => Date.now(),
-    random: () => 0.5,
   };
   const config: EngineConfig = {
     retries,

@@ -82,21 +82,22 @@ describe("against the real inngest SDK (cloud mode)", () => {
   ) => Promise<Response>;
   // The SDK's Cloudflare adapter resolves the URL against the Host header, which workerd always sets.
   const url = "https://app.test/api/inngest";
-
-  it("takes an in-band sync signed by Stepwise, and its signed answer checks out", async () => {
-    const body = canonicalJson({ url });
-    const now = Date.now();
-    const request = new Request(url, {
+  /** Stepwise's in-band sync PUT, carrying `body` under `signature`. */
+  const inBandSync = (body: string, signature: string) =>
+    new Request(url, {
       method: "PUT",
       headers: {
         host: "app.test",
         "content-type": "application/json",
         "x-inngest-sync-kind": "in_band",
-        "x-inngest-signature": await signInngest(body, KEY, now),
+        "x-inngest-signature": signature,
       },
       body,
     });
-    const answer = await handler(request, env);
+
+  it("takes an in-band sync signed by Stepwise, and its signed answer checks out", async () => {
+    const body = canonicalJson({ url });
+    const answer = await handler(inBandSync(body, await signInngest(body, KEY, Date.now())), env);
     const text = await answer.text();
     expect(answer.status).toBe(200);
     expect(answer.headers.get("x-inngest-sync-kind")).toBe("in_band");
@@ -106,17 +107,8 @@ describe("against the real inngest SDK (cloud mode)", () => {
 
   it("refuses an in-band sync whose body was changed after signing", async () => {
     const signature = await signInngest(canonicalJson({ url }), KEY, Date.now());
-    const request = new Request(url, {
-      method: "PUT",
-      headers: {
-        host: "app.test",
-        "content-type": "application/json",
-        "x-inngest-sync-kind": "in_band",
-        "x-inngest-signature": signature,
-      },
-      body: JSON.stringify({ url: "https://evil.test/api/inngest" }),
-    });
-    expect((await handler(request, env)).status).toBe(401);
+    const tampered = inBandSync(JSON.stringify({ url: "https://evil.test/api/inngest" }), signature);
+    expect((await handler(tampered, env)).status).toBe(401);
   });
 
   it("proves its key on its own sync with a Bearer token Stepwise accepts", async () => {
