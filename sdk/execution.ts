@@ -181,17 +181,17 @@ export async function execute(
   const ran: Reported[] = [];
   let bytes = 0;
   for (let step = onlyExecuted(response); step?.type === "ran"; step = onlyExecuted(response)) {
-    // UTF-8 bytes, as the engine measures the limit.
-    const size = new TextEncoder().encode(JSON.stringify(step.output ?? null)).length;
-    // A step over the output limit will be recorded as failed: nothing after it may run.
-    if (size > MAX_STEP_OUTPUT_BYTES) break;
     if (live) {
       // Told to stop, the step is the answer, recorded by the engine like any other.
       if (!live.proceed()) break;
-      // A step the engine did not record as completed (a limit) ends the call: the handler must
-      // not go on with an output the history does not hold.
+      // A step the engine did not record as completed (over a limit, its output size included)
+      // ends the call: the handler must not go on with an output the history does not hold.
       if (!live.ran(step)) return response;
     } else {
+      // UTF-8 bytes, as the engine measures the limit.
+      const size = new TextEncoder().encode(JSON.stringify(step.output ?? null)).length;
+      // A step over the output limit will be recorded as failed: nothing after it may run.
+      if (size > MAX_STEP_OUTPUT_BYTES) break;
       ran.push(step);
       bytes += size;
       if (Date.now() >= deadline || bytes >= MAX_BATCH_BYTES) return { type: "steps", steps: ran };

@@ -7,12 +7,12 @@
 import { acceptEvents } from "../../src/core/events/accept.ts";
 import { maxEventBytes } from "../../src/core/events/limits.ts";
 import type { Env } from "../../src/core/env.ts";
-import type { CatalogFunction } from "../../src/core/functions/catalog.ts";
+import { isInngestFunction, type CatalogFunction } from "../../src/core/functions/catalog.ts";
 import { lifecycleEvents } from "../../src/core/inngest/lifecycle.ts";
 import type { RunState } from "./state.ts";
 
 /** Whether runs of `fn` announce their end. */
-export const announcesEnd = (fn: CatalogFunction | undefined): boolean => fn?.remote?.protocol === "inngest";
+export const announcesEnd = isInngestFunction;
 
 /** Records the events announcing the end of `state`'s run; false when it has none to announce. */
 export async function announceEnd(env: Env, state: RunState, fn: CatalogFunction | undefined): Promise<boolean> {

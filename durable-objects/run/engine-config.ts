@@ -4,7 +4,7 @@
 import { toMs, type Duration } from "../../sdk/duration.ts";
 import { DEFAULT_BACKOFF } from "../../src/core/lib/backoff.ts";
 import type { FunctionConfig } from "../../sdk/function.ts";
-import type { CatalogFunction } from "../../src/core/functions/catalog.ts";
+import { isInngestFunction, type CatalogFunction } from "../../src/core/functions/catalog.ts";
 import type { EngineConfig } from "./engine.ts";
 import { MAX_STEP_OUTPUT_BYTES, MAX_STEPS_PER_RUN } from "../../src/core/limits.ts";
 
@@ -37,4 +37,4 @@ export function engineConfig(config: FunctionConfig | undefined, rules?: "innges
 
 /** The rules a function's runs follow: Inngest's for an Inngest app's function. */
 export const rulesOf = (fn: CatalogFunction | undefined): "inngest" | undefined =>
-  fn?.remote?.protocol === "inngest" ? "inngest" : undefined;
+  isInngestFunction(fn) ? "inngest" : undefined;

@@ -13,6 +13,9 @@ import { registry } from "./registry.ts";
 /** How long an isolate trusts its copy of the remote functions. */
 const REMOTE_TTL_MS = 2_000;
 
+/** Whether `fn` is a function of an app served by the official `inngest` SDK (Inngest's protocol and rules). */
+export const isInngestFunction = (fn: CatalogFunction | undefined): boolean => fn?.remote?.protocol === "inngest";
+
 /** A function and where it runs. */
 export interface CatalogFunction {
   id: string;
