@@ -55,7 +55,7 @@ export default defineConfig({
             "durable-objects/**/*.test.ts",
             "src/core/lib/**/*.test.ts",
             "src/core/inngest/**/*.test.ts",
-            "src/router/**/*.test.ts",
+            "src/core/events/**/*.test.ts",
             "src/dashboard/**/*.test.ts",
             "docs/**/*.test.ts",
           ],

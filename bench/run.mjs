@@ -2,7 +2,7 @@
 // `npm run bench`: starts the benchmark Worker (bench/wrangler.toml) in one `wrangler dev`, runs
 // each scenario on Stepwise and on Cloudflare Workflows several times, and writes the medians to
 // bench/RESULTS.md; then the events scenarios (ingestion rate, accept to first step) on Stepwise.
-// Options: --repeat N (default 5).
+// Options: --repeat N (default 5); --only <path>, --remote-only and --events-only run a part and write nothing.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, cpus } from "node:os";
@@ -194,6 +194,16 @@ if (process.argv.includes("--remote-only")) {
   await measureRemote();
   process.exit(0);
 }
+// --events-only: ingestion rates and accept to first step, printed, nothing written.
+if (process.argv.includes("--events-only")) {
+  await measureIngest("events accepted/s, batches of 100, 4 clients", 100, 50, 4);
+  await measureIngest("events accepted/s, single events, 8 clients", 1, 500, 8);
+  const latencies = await firstStepLatencies(Math.max(100, repeat * 40));
+  console.log(
+    `accept to first step: p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms over ${latencies.length} events`,
+  );
+  process.exit(0);
+}
 
 const [seqStepwise, seqWorkflows] = await measureSet(
   ["(a) Stepwise 200 sequential steps, steps/s", "(a) Workflows 200 sequential steps, steps/s"],
@@ -256,8 +266,9 @@ async function measureIngest(label, batchSize, requests, concurrency) {
   return result;
 }
 
-const percentile = (values, p) =>
-  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)];
+function percentile(values, p) {
+  return [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)];
+}
 
 /**
  * Accept to first step, one event at a time: from just before the POST (Node's clock) to the

@@ -1,7 +1,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { getEvents } from "../src/core/db/events.ts";
-import { routeEvents } from "../src/router/route.ts";
+import { routeEvents } from "../src/core/events/route.ts";
 import { executions } from "./functions.ts";
 
 const send = (body: unknown, init: RequestInit = {}) =>

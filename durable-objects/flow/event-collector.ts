@@ -13,28 +13,12 @@ import type { Env } from "../../src/core/env.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
 import { derivedId } from "../../src/core/lib/ids.ts";
 import { startRun } from "../../src/core/runs/start.ts";
-
-const specSchema = z.discriminatedUnion("kind", [
-  z.object({
-    kind: z.literal("debounce"),
-    functionId: z.string(),
-    periodMs: z.number().int().min(1),
-    timeoutMs: z.number().int().min(1).optional(),
-  }),
-  z.object({
-    kind: z.literal("batch"),
-    functionId: z.string(),
-    maxSize: z.number().int().min(1).max(1_000),
-    timeoutMs: z.number().int().min(1),
-  }),
-]);
-/** What the collector does with the events it holds. */
-export type CollectorSpec = z.infer<typeof specSchema>;
+import { collectorSpecSchema, type CollectorSpec } from "../../src/core/events/collector-spec.ts";
 
 /** Prefix of the records of runs being started, one per run: `flushing:<runId>`. */
 const FLUSHING = "flushing:";
 
-const pendingSchema = z.object({ spec: specSchema, events: z.array(runEventSchema), firstAt: z.number() });
+const pendingSchema = z.object({ spec: collectorSpecSchema, events: z.array(runEventSchema), firstAt: z.number() });
 type Pending = z.infer<typeof pendingSchema>;
 
 export class EventCollector extends DurableObject<Env> {
@@ -45,7 +29,7 @@ export class EventCollector extends DurableObject<Env> {
 
   /** Holds an event; starts the run at once when a batch is full. */
   async add(specInput: CollectorSpec, eventInput: RunEvent): Promise<void> {
-    const spec = parseInput(specSchema, specInput, "collector spec");
+    const spec = parseInput(collectorSpecSchema, specInput, "collector spec");
     const event = parseInput(runEventSchema, eventInput, "event");
     const now = Date.now();
     const current = (await this.pending()) ?? { spec, events: [], firstAt: now };

@@ -4,7 +4,7 @@
  * either accepted whole or refused whole.
  */
 import type { Context } from "hono";
-import { acceptEvents } from "../core/events/accept.ts";
+import { acceptEvents, type AcceptOptions } from "../core/events/accept.ts";
 import { maxEventBytes, oversizedEvent } from "../core/events/limits.ts";
 import { eventBatchSchema } from "../core/events/schema.ts";
 import type { Env } from "../core/env.ts";
@@ -28,5 +28,16 @@ export async function ingest(
   if (tooLarge) return { ok: false, response: errorResponse(c, 413, "event_too_large", tooLarge) };
   const ids = idsFor?.(body.value.length);
   const events = ids ? body.value.map((event, index) => ({ ...event, id: event.id ?? ids[index] })) : body.value;
-  return { ok: true, ids: await acceptEvents(c.env, events) };
+  return { ok: true, ids: await acceptEvents(c.env, events, waitUntilOf(c)) };
+}
+
+/** The request's `waitUntil`, so routing goes on after the answer; none when served without one. */
+function waitUntilOf(c: Context<{ Bindings: Env }>): AcceptOptions {
+  let ctx: ExecutionContext;
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    return {}; // app.request() in a test gives no context: accepting then waits for routing
+  }
+  return { waitUntil: (routing) => ctx.waitUntil(routing) };
 }

@@ -6,7 +6,7 @@
 import { markRouteFailed, readEvents } from "../core/db/events.ts";
 import type { Env } from "../core/env.ts";
 import { eventsMessageSchema } from "../core/events/schema.ts";
-import { routeEvents } from "./route.ts";
+import { routeEvents } from "../core/events/route.ts";
 
 /**
  * The queue consumer: routes each message's events, one message after another, acknowledging each

@@ -57,7 +57,7 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> implements StepwiseBindin
       const batch = parseInput(eventBatchSchema, events, "events");
       const tooLarge = oversizedEvent(batch, maxEventBytes(this.env));
       if (tooLarge) throw payloadTooLarge(tooLarge, "event_too_large");
-      return { ids: await acceptEvents(this.env, batch) };
+      return { ids: await acceptEvents(this.env, batch, { waitUntil: (routing) => this.ctx.waitUntil(routing) }) };
     });
   }
 

@@ -1,6 +1,6 @@
 /**
- * The producer side of the EVENTS queue: accepted event ids, in few small messages. The consumer,
- * which routes them, is a door (src/router/queue.ts).
+ * The producer side of the EVENTS queue: accepted event ids, in few small messages. The consumer
+ * is a door (src/router/queue.ts) that routes them with ./route.ts.
  */
 import type { EventsMessage } from "./schema.ts";
 

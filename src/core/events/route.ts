@@ -5,20 +5,19 @@
  * redelivery, the sweeper) starts nothing new. An event is marked routed only after all its runs
  * have started.
  */
-import { toRunEvent, type StoredEvent } from "../core/events/schema.ts";
-import type { Env } from "../core/env.ts";
-import { claimKeys, type KeyClaim } from "../core/db/idempotency.ts";
-import { markRouted } from "../core/db/events.ts";
-import { listenedNames } from "../core/db/wait-names.ts";
-import { derivedId } from "../core/lib/ids.ts";
-import { listFunctions } from "../core/functions/catalog.ts";
-import type { CollectorSpec, EventCollector } from "../../durable-objects/flow/event-collector.ts";
-import { toMs } from "../../sdk/duration.ts";
-import { compileExpression, keyOf } from "../../sdk/expression.ts";
-import type { FunctionConfig } from "../../sdk/function.ts";
+import { toRunEvent, type StoredEvent } from "./schema.ts";
+import type { Env } from "../env.ts";
+import { claimKeys, type KeyClaim } from "../db/idempotency.ts";
+import { markRouted } from "../db/events.ts";
+import { listenedNames } from "../db/wait-names.ts";
+import { derivedId } from "../lib/ids.ts";
+import { listFunctions } from "../functions/catalog.ts";
+import { compileExpression, keyOf } from "../../../sdk/expression.ts";
+import type { FunctionConfig } from "../../../sdk/function.ts";
+import { collectorSpecOf } from "./collector-spec.ts";
 import { matchFunctions } from "./match.ts";
-import { startRun } from "../core/runs/start.ts";
-import { eventCollector, waitIndex } from "../core/objects.ts";
+import { startRun } from "../runs/start.ts";
+import { eventCollector, waitIndex } from "../objects.ts";
 
 /** A run the router decided to start. */
 interface PlannedRun {
@@ -46,22 +45,8 @@ async function deliverToWaits(env: Env, events: StoredEvent[]): Promise<void> {
 }
 
 /** For a function that debounces or batches its events, the EventCollector that holds this one. */
-function collectorFor(
-  env: Env,
-  functionId: string,
-  config: FunctionConfig,
-  event: StoredEvent,
-): { stub: DurableObjectStub<EventCollector>; spec: CollectorSpec } | undefined {
-  const spec: CollectorSpec | undefined = config?.debounce
-    ? {
-        kind: "debounce",
-        functionId,
-        periodMs: toMs(config.debounce.period),
-        ...(config.debounce.timeout !== undefined ? { timeoutMs: toMs(config.debounce.timeout) } : {}),
-      }
-    : config?.batchEvents
-      ? { kind: "batch", functionId, maxSize: config.batchEvents.maxSize, timeoutMs: toMs(config.batchEvents.timeout) }
-      : undefined;
+function collectorFor(env: Env, functionId: string, config: FunctionConfig, event: StoredEvent) {
+  const spec = collectorSpecOf(functionId, config);
   if (!spec) return undefined;
   const keyExpression = config?.debounce?.key ?? config?.batchEvents?.key;
   const key = keyExpression === undefined ? "" : (keyOf(compileExpression(keyExpression), { event }) ?? "");

@@ -3,8 +3,8 @@
  * (exact, or a prefix ending in `*`) and by its optional `if` expression; a function's
  * `idempotency` expression gives the key that limits it to one run per key value.
  */
-import { compileExpression, holds, keyOf } from "../../sdk/expression.ts";
-import type { FunctionConfig, Trigger } from "../../sdk/function.ts";
+import { compileExpression, holds, keyOf } from "../../../sdk/expression.ts";
+import type { FunctionConfig, Trigger } from "../../../sdk/function.ts";
 
 /** What matching needs of a function: its id, triggers and idempotency expression. */
 export interface MatchableFunction {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InvalidFunctionError, Stepwise } from "../../sdk/index.ts";
+import { InvalidFunctionError, Stepwise } from "../../../sdk/index.ts";
 import { matchFunctions, nameMatches } from "./match.ts";
 
 const app = new Stepwise({ id: "match-tests" });
