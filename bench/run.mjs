@@ -337,11 +337,15 @@ const [longStepwise, longWorkflows] = await measureSet(
   ["/bench/stepwise/sequential?steps=1000", "/bench/workflows/sequential?steps=1000"],
   perSecond,
 );
+// Each answer also carries the run's own time (run.created to run.completed in its history).
+const limitedRunMs = [];
 const limited = await measure(
   "200 parallel 20 ms steps at concurrency 10, ms",
   "/bench/stepwise/limited?steps=200",
-  (_r, ms) => ms,
+  (answer, ms) => (limitedRunMs.push(answer.runMs), ms),
 );
+const limitedRun = { median: median(limitedRunMs), values: limitedRunMs };
+console.log(`the same runs' own time: median ${limitedRun.median} (${limitedRunMs.join(", ")})`);
 
 const ingestBatches = await measureIngest("events accepted/s, batches of 100, 4 clients", 100, 50, 4);
 const ingestSingles = await measureIngest("events accepted/s, single events, 8 clients", 1, 500, 8);
@@ -384,7 +388,8 @@ ${row("process-items: 1,000 items, same", fanOutResult, "ms")}
 ${row("process-items: 10,000 items, same", fanOutLarge, "ms")}
 ${row("one run of 1,000 sequential steps: Stepwise", longStepwise, "steps/s")}
 ${row("one run of 1,000 sequential steps: Cloudflare Workflows", longWorkflows, "steps/s")}
-${row("200 parallel steps of 20 ms at concurrency 10 (ideal 400 ms)", limited, "ms")}
+${row("200 parallel steps of 20 ms at concurrency 10 (ideal 400 ms), request to answer", limited, "ms")}
+${row("same, the run's own time (run.created to run.completed in its history)", limitedRun, "ms")}
 ${row("events accepted per second, single events (8 clients)", ingestSingles, "events/s")}
 
 Accept to first step, ${latencies.length} events sent one at a time: **p50 ${p50} ms, p99 ${p99} ms**.
@@ -406,7 +411,8 @@ Accept to first step, ${latencies.length} events sent one at a time: **p50 ${p50
 | process-items, time per item flat from 100 to 10,000 items | ${[fanOutSmall, fanOutResult, fanOutLarge].map((r) => (r.median / r.items).toFixed(2)).join(" / ")} ms per item | ${fanOutLarge.median / fanOutLarge.items <= 1.25 * (fanOutResult.median / fanOutResult.items) ? "yes" : "no"} |
 | 1,000 sequential steps >= 10,000 steps/s | ${longStepwise.median.toFixed(0)} steps/s | ${longStepwise.median >= 10_000 ? "yes" : "no"} |
 | 1,000 sequential steps no slower per step than 200 | ${longStepwise.median.toFixed(0)} vs ${seq.stepwise.median.toFixed(0)} steps/s | ${longStepwise.median >= seq.stepwise.median ? "yes" : "no"} |
-| 200 x 20 ms at concurrency 10 within 10% of 400 ms | ${limited.median.toFixed(0)} ms | ${limited.median <= 440 ? "yes" : "no"} |
+| 200 x 20 ms at concurrency 10 within 10% of 400 ms, the run's own time | ${limitedRun.median.toFixed(0)} ms | ${limitedRun.median <= 440 ? "yes" : "no"} |
+| same, request to answer (the run's start and 1 ms status polls included) | ${limited.median.toFixed(0)} ms | ${limited.median <= 440 ? "yes" : "no"} |
 
 How each is measured: (a), (b) and the raw ceiling are the wall time, on Node's clock, of one
 HTTP request to the benchmark Worker that starts the run(s) and answers once all have finished
@@ -456,12 +462,16 @@ figure. The last two (e) rows are the same function with Inngest's own option
 
 process-items (the fan-out example): one run whose 100, 1,000 or 10,000 items are parallel steps
 under \`concurrency: 100\`, each waiting 5 ms and recording its effect in D1, timed from the invoke to
-\`completed\`. Each time the run's drive loops it asks the ConcurrencyLimiter for all its runnable
-steps in one call; the steps it gets run together in one call of the handler (one replay per
-batch, each outcome recorded as it ends). Sequential steps of an embedded function run live: the
+\`completed\`. The run asks the ConcurrencyLimiter once for as many slots as its limit allows and
+keeps them for the drive; its planned steps then run in one call of the handler (one replay),
+as a sliding window: each step that ends is recorded and its slot goes at once to the next
+planned step, in the same call. Sequential steps of an embedded function run live: the
 handler runs once and goes on from step to step, each recorded as it ends, so a run's cost is
-linear in its steps (1,000-step rows). The limiter row is 200 steps of 20 ms under
-\`concurrency: 10\`: its ideal is 20 rounds of 20 ms.
+linear in its steps (1,000-step rows). The limiter rows are 200 steps of 20 ms under
+\`concurrency: 10\`, ideally 400 ms: the request's time (the benchmark Worker starts the run and
+polls its status every 1 ms until it completes, so the new object's start and the last poll are
+in it) and the run's own (run.created to run.completed in its history). A 20 ms timer in workerd
+fires about 21 ms after it is set, which alone makes each lane's 20 steps take about 420 ms.
 
 Why Stepwise can pass the "ceiling": it does not await \`storage.sync()\` per step. A step's
 result is written in the same synchronous block that records it, and the Durable Object's output

@@ -45,6 +45,8 @@ interface Outcome {
   done: boolean;
   failed: boolean;
   output?: unknown;
+  /** Stepwise's limiter scenario: the run's own time, from run.created to its end in its history. */
+  runMs?: number;
 }
 interface Engine {
   start(scenario: Scenario, params: { steps: number }): Promise<() => Promise<Outcome>>;
@@ -68,7 +70,14 @@ function stepwiseEngine(env: BenchEnv, functionId?: string): Engine {
       return async () => {
         const status = await stub.getStatus();
         const done = status?.status === "completed" || status?.status === "failed";
-        return { done, failed: status?.status === "failed", output: status?.output };
+        const history = done && scenario === "limited" ? await stub.getHistory() : null;
+        const runMs = history ? history.at(-1)!.at - history[0]!.at : undefined;
+        return {
+          done,
+          failed: status?.status === "failed",
+          output: status?.output,
+          ...(runMs !== undefined ? { runMs } : {}),
+        };
       };
     },
   };
@@ -167,7 +176,8 @@ app.get("/bench/:engine/:scenario", async (c) => {
     });
     return c.json({ lateMs: Math.max(...late) });
   }
-  return c.json({ runs, steps, completed: outcomes.length });
+  const runMs = outcomes[0]?.runMs;
+  return c.json({ runs, steps, completed: outcomes.length, ...(runMs !== undefined ? { runMs } : {}) });
 });
 
 export default {

@@ -150,6 +150,12 @@ export interface LiveHooks {
   ran(step: Reported): boolean;
   /** Whether the handler may go on (false once the run ended or its drive spent its budget). */
   proceed(): boolean;
+  /**
+   * Planned steps of {@link Execution.runMany} to start now, asked each time one of its steps
+   * ends: the engine's sliding window, so a freed concurrency slot is used at once, in the same
+   * call, instead of when the whole batch is done. Ids this call did not reach are ignored.
+   */
+  more?(): string[];
 }
 
 /**
@@ -270,6 +276,7 @@ class Execution {
   /**
    * Runs the planned steps `ids` together: one replay reaches them all, their code runs at once,
    * and each outcome is recorded through `live` as it ends, but the last, which is the answer.
+   * As each ends, `live.more()` may name further planned steps to start in the same call.
    */
   async runMany(ids: string[], live: LiveHooks): Promise<ExecutionResponse> {
     await this.untilQuiet();
@@ -284,19 +291,40 @@ class Execution {
     }
     this.inTarget = true;
     this.lines.goLive();
-    let running = ids.length;
+    const started = new Set(ids);
+    const calls: Promise<void>[] = [];
+    let running = 0;
     let last: ExecutionResponse | undefined;
+    const start = (target: ReachedStep): void => {
+      running++;
+      calls.push(
+        runReached(target).then((response) => {
+          running--;
+          const [outcome] = response.type === "steps" ? response.steps : [];
+          const next: ReachedStep[] = [];
+          for (const id of outcome ? (live.more?.() ?? []) : []) {
+            const step = byId.get(id);
+            if (step?.op !== "run" || started.has(id)) continue;
+            started.add(id);
+            next.push(step);
+          }
+          // The step that ends with nothing left to run is the answer; every other is recorded now.
+          if (outcome && (running > 0 || next.length > 0)) live.ran(outcome);
+          else last = response;
+          next.forEach(start);
+        }),
+      );
+    };
+    (targets as ReachedStep[]).forEach(start);
     // Every step ends before the call does, even when recording one failed: none may go on
-    // recording after the drive that asked for them has stopped.
-    const settled = await Promise.allSettled(
-      targets.map(async (target) => {
-        const response = await runReached(target as ReachedStep);
-        const [outcome] = response.type === "steps" ? response.steps : [];
-        if (--running > 0 && outcome) live.ran(outcome);
-        else last = response;
-      }),
-    );
-    const failed = settled.find((result) => result.status === "rejected");
+    // recording after the drive that asked for them has stopped. Steps started as others ended
+    // join the list while it is awaited, so it is awaited until nothing new was added.
+    let failed: PromiseRejectedResult | undefined;
+    for (let awaited = 0; awaited < calls.length;) {
+      const round = calls.slice(awaited);
+      awaited = calls.length;
+      for (const result of await Promise.allSettled(round)) if (result.status === "rejected") failed ??= result;
+    }
     if (failed) throw failed.reason;
     return last ?? { type: "failed", error: namedError("ProtocolError", "no planned step ran"), retriable: true };
   }

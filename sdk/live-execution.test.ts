@@ -129,6 +129,46 @@ describe("live execution (embedded functions)", () => {
     expect(response).toMatchObject({ type: "steps", steps: [{ type: "ran", id: "p1", output: 10 }] });
   });
 
+  it("starts the steps the engine hands it as others end, never more at once than it was told", async () => {
+    let running = 0;
+    let most = 0;
+    const fn = fnOf(async ({ step }) =>
+      Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          step.run(`p${i}`, async () => {
+            most = Math.max(most, ++running);
+            await new Promise((resolve) => setTimeout(resolve, 2 + (i % 3)));
+            running--;
+            return i;
+          }),
+        ),
+      ),
+    );
+    // A window of two: each step that ends frees its lane for the next (one unknown id is ignored).
+    const queue = ["p2", "p3", "nowhere", "p4", "p5", "p6", "p7"];
+    const recorded: ReachedStep[] = [];
+    const live: LiveHooks = {
+      ran: (step) => (recorded.push(step), true),
+      proceed: () => true,
+      more: () => (queue[0] === "nowhere" ? queue.splice(0, 2) : queue.splice(0, 1)),
+    };
+    const response = await execute(fn, { ...request, allowImmediate: false, runSteps: ["p0", "p1"] }, live);
+    expect(most).toBe(2);
+    expect(queue).toEqual([]);
+    const answered = response.type === "steps" ? response.steps : [];
+    expect([...recorded, ...answered].map((step) => step.id).sort()).toEqual([
+      "p0",
+      "p1",
+      "p2",
+      "p3",
+      "p4",
+      "p5",
+      "p6",
+      "p7",
+    ]);
+    expect(answered).toHaveLength(1);
+  });
+
   it("fails as non-deterministic when a planned step is no longer reached", async () => {
     const fn = fnOf(async ({ step }) => Promise.all([step.run("p1", () => 1), step.run("p2", () => 2)]));
     const response = await execute(fn, { ...request, allowImmediate: false, runSteps: ["p1", "gone"] }, hooks().live);

@@ -126,6 +126,43 @@ describe("driveRun", () => {
     expect(run.history.filter((entry) => entry.type === "step.completed")).toHaveLength(50);
   });
 
+  it("keeps every lane of a limited fan-out busy: a freed slot takes the next step in the same call", async () => {
+    let entered = 0;
+    let running = 0;
+    let most = 0;
+    const fn = client.createFunction({ id: "limited-fan" }, [], async ({ step }) => {
+      entered++;
+      const parts = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          step.run(`part-${i}`, async () => {
+            most = Math.max(most, ++running);
+            await new Promise((resolve) => setTimeout(resolve, 1 + (i % 4)));
+            running--;
+            return i;
+          }),
+        ),
+      );
+      return parts.reduce((sum, part) => sum + part, 0);
+    });
+    const run = hostedRun(fn);
+    const asked: number[] = [];
+    // Three slots, as a concurrency limit of 3 grants them.
+    const held = new Set<string>();
+    run.ports.maxLanes = 3;
+    run.ports.acquireSlots = async (names) => {
+      asked.push(names.length);
+      for (const name of names) if (held.size < 3) held.add(name);
+      return names.filter((name) => held.has(name));
+    };
+    await driveRun(run.ports, config, { watchdog: false });
+    expect(run.state.output).toBe(435);
+    expect(most).toBe(3);
+    // Discovery, one call for all thirty steps three at a time, and the replay that returns.
+    expect(entered).toBe(3);
+    expect(asked).toEqual([1, 2]);
+    expect(run.history.filter((entry) => entry.type === "step.completed")).toHaveLength(30);
+  });
+
   it("stops a live handler once a step passes the run's step limit, or its finish deadline", async () => {
     const ran: number[] = [];
     const fn = client.createFunction({ id: "long" }, [], async ({ step }) => {

@@ -44,10 +44,42 @@ export function requestMany(state: RunState, steps: StepState[]): ExecutionReque
   return { ...request(state, undefined, 0, false), runSteps: steps.map((step) => step.id) };
 }
 
-/** Live hooks that record each step's outcome as it ends; a batch is never cut short. */
-export function recordAsItEnds(decideAll: (responses: ExecutionResponse[]) => void): LiveHooks {
+/**
+ * Live hooks that record each step's outcome as it ends, and hand the call the next planned
+ * steps as lanes free up (`more`); a batch is never cut short.
+ */
+export function recordAsItEnds(decideAll: (responses: ExecutionResponse[]) => void, more?: () => string[]): LiveHooks {
   return {
     ran: (step) => (decideAll([{ type: "steps", steps: [step] }]), true),
     proceed: () => true,
+    ...(more ? { more } : {}),
+  };
+}
+
+/**
+ * The sliding window of one batch call: each time one of its steps ends, the next `waiting`
+ * steps go into the lanes that are free (`lanes()` held, less `reserved` for the round's other
+ * calls, less those still running), while `goOn()` holds. Each waiting step is looked at once and
+ * skipped unless still planned, so a fan-out of n steps costs O(n) here, not a scan per step.
+ */
+export function slidingWindow(
+  batch: StepState[],
+  waiting: StepState[],
+  window: { lanes: () => number; reserved: number; goOn: () => boolean; state: () => RunState },
+): () => string[] {
+  let running = batch.length;
+  let nextIndex = 0;
+  return () => {
+    running--;
+    if (!window.goOn()) return [];
+    const steps = window.state().steps;
+    const started: string[] = [];
+    while (nextIndex < waiting.length && running < window.lanes() - window.reserved) {
+      const step = waiting[nextIndex++]!;
+      if (steps.get(step.id)?.status !== "planned") continue;
+      started.push(step.id);
+      running++;
+    }
+    return started;
   };
 }

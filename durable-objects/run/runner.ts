@@ -11,7 +11,7 @@ import { decide, decideStart, decideWaitEvent, type EngineConfig } from "./engin
 import type { HistoryEvent } from "./history.ts";
 import type { RunState, StepState } from "./state.ts";
 import { SlotLanes } from "./slot-lanes.ts";
-import { chunks, MAX_STEPS_PER_CALL, recordAsItEnds, request, requestMany } from "./requests.ts";
+import { chunks, MAX_STEPS_PER_CALL, recordAsItEnds, request, requestMany, slidingWindow } from "./requests.ts";
 import { dueSteps, hasPendingSteps, nextWake, wakeEvents } from "./timers.ts";
 
 /** What the runner needs from its host. */
@@ -45,6 +45,8 @@ export interface RunPorts {
   acquireSlots(names: string[]): Promise<string[]>;
   /** Gives back every concurrency slot the run holds and stops every wait for one. */
   releaseSlots(): Promise<void>;
+  /** Most slots the run can ever hold at once (its smallest concurrency limit); none: unlimited. */
+  maxLanes?: number;
   /** Arms the host's single alarm at `at`, or clears it. */
   setWake(at: number | undefined): Promise<void>;
   now(): number;
@@ -165,6 +167,16 @@ async function driveWith(
       ports.record(decide(state, response, config, { now: clock(), random: ports.random }));
     }
   };
+  // Whether a call may start more work: not once the run ended, past the drive's budget, or past
+  // the run's timeouts.finish (checked between steps, as a replay would).
+  const goOn = (): boolean => {
+    const now = ports.state();
+    return (
+      !now.terminal &&
+      ports.now() - startedAt <= options.budgetMs &&
+      (now.finishBy === undefined || now.finishBy > clock())
+    );
+  };
   const state = ports.state();
   if (!state.terminal && !state.started && !state.admitted) {
     const admission = await ports.admit();
@@ -200,22 +212,38 @@ async function driveWith(
         due.filter((step) => step.op === "run"),
       );
       if (invokes.length + sends.length + code.length === 0) return queued(ports);
+      // Planned steps at their first attempt run together in one call where the executor can;
+      // a retry runs alone, at its own attempt. Those without a lane yet join that call as its
+      // steps end and free their lanes (a sliding window, not a round at a time).
+      const fresh = ports.runsManyPerCall ? code.filter((step) => step.failures === 0) : [];
+      const laned = new Set(code);
+      const waiting = ports.runsManyPerCall
+        ? due.filter((step) => step.op === "run" && step.failures === 0 && !laned.has(step))
+        : [];
+      const batches =
+        fresh.length > 1 || (fresh.length === 1 && waiting.length > 0) ? chunks(fresh, MAX_STEPS_PER_CALL) : [];
+      const alone = batches.length > 0 ? code.filter((step) => step.failures > 0) : code;
+      const windowed = batches.length === 1 && waiting.length > 0 ? batches[0] : undefined;
       // Every call of the batch sees the memo as it was when the batch began: outcomes recorded
       // while siblings (steps or sends) still run must not change what an in-process replay counts
       // mid-call. A lone call has no sibling, so the sequential path keeps the memo as it is.
-      const asked = code.length + sends.length > 1 ? { ...current, memo: { ...current.memo } } : current;
-      // Planned steps at their first attempt run together in one call where the executor can;
-      // a retry runs alone, at its own attempt.
-      const fresh = ports.runsManyPerCall ? code.filter((step) => step.failures === 0) : [];
-      const batches = fresh.length > 1 ? chunks(fresh, MAX_STEPS_PER_CALL) : [];
-      const alone = batches.length > 0 ? code.filter((step) => step.failures > 0) : code;
+      const asked = code.length + sends.length > 1 || windowed ? { ...current, memo: { ...current.memo } } : current;
       const calls = [
         ...sends.map((step) => sendStep(ports, step)),
-        ...batches.map((batch) =>
-          batch.length === 1
+        ...batches.map((batch) => {
+          const more =
+            batch === windowed
+              ? slidingWindow(batch, waiting, {
+                  lanes: () => lanes.size,
+                  reserved: alone.length,
+                  goOn,
+                  state: ports.state,
+                })
+              : undefined;
+          return batch.length === 1 && !more
             ? ports.execute(request(asked, batch[0]!.id, 0, false))
-            : ports.execute(requestMany(asked, batch), recordAsItEnds(decideAll)),
-        ),
+            : ports.execute(requestMany(asked, batch), recordAsItEnds(decideAll, more));
+        }),
         ...alone.map((step) => ports.execute(request(asked, step.id, step.failures, false))),
       ];
       // Each outcome is recorded as it arrives, so the history holds steps in the order they ended:
@@ -240,15 +268,7 @@ async function driveWith(
         const after = ports.state();
         return !after.terminal && after.steps.get(step.id)?.status === "completed";
       },
-      // Not past the drive's budget, nor the run's timeouts.finish (checked between steps, as a replay would).
-      proceed: () => {
-        const now = ports.state();
-        return (
-          !now.terminal &&
-          ports.now() - startedAt <= options.budgetMs &&
-          (now.finishBy === undefined || now.finishBy > clock())
-        );
-      },
+      proceed: goOn,
     };
     decideAll([await ports.execute(request(current, undefined, current.attempt, allowImmediate), live)]);
     if (ports.state().lastSeq === lastSeq) break;

@@ -37,6 +37,11 @@ export class SlotLanes {
 
   constructor(private readonly ports: LanePorts) {}
 
+  /** How many lanes the drive holds now. */
+  get size(): number {
+    return this.held.size;
+  }
+
   /** Makes up to `wanted` lanes ready, asking the limiters only for what is not held yet; returns how many are. */
   async take(wanted: number): Promise<number> {
     const useful = Math.min(wanted, this.ports.maxLanes ?? wanted);

@@ -21,6 +21,7 @@ export async function executeInProcess(
   request: ExecutionRequest,
   live?: LiveHooks,
 ): Promise<ExecutionResponse> {
+  const more = live?.more;
   const checked: LiveHooks | undefined = live && {
     ran: (step) => {
       const parsed = reachedStepSchema.safeParse(step);
@@ -32,6 +33,7 @@ export async function executeInProcess(
       return false;
     },
     proceed: () => live.proceed(),
+    ...(more ? { more: () => more.call(live) } : {}),
   };
   const response = executionResponseSchema.safeParse(await execute(fn, request, checked));
   if (response.success) return response.data;
