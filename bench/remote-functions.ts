@@ -14,3 +14,11 @@ export function remoteSequential(appId: string, functionId: string): { client: S
   });
   return { client, fn };
 }
+
+/** `n` parallel steps of `client`'s app, each returning its index: a remote fan-out. */
+export function remoteFanOut(client: Stepwise, functionId: string): StepwiseFunction {
+  return client.createFunction<{ n: number }>({ id: functionId }, [], async ({ event, step }) => {
+    const parts = await Promise.all(Array.from({ length: event.data.n }, (_, i) => step.run(`item-${i}`, () => i)));
+    return parts.length;
+  });
+}

@@ -190,8 +190,45 @@ async function measureRemote() {
     inngestHttpBuffered: results[6],
   };
 }
+/**
+ * A remote fan-out (bench/app-worker.ts behind the service binding): `n` parallel steps, timed
+ * from the invoke to completed; the app counts the bytes of every call and answer of the run.
+ */
+async function remoteFanOut(n) {
+  const started = performance.now();
+  const response = await fetch(`${base}/v1/functions/bench-binding-fanout/invoke`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ data: { n } }),
+  });
+  if (!response.ok) throw new Error(`invoking bench-binding-fanout: ${response.status} ${await response.text()}`);
+  const { runId } = await response.json();
+  for (let run = await get(`/v1/runs/${runId}`); run.status !== "completed"; run = await get(`/v1/runs/${runId}`)) {
+    if (run.status === "failed") throw new Error(`remote fan-out ${runId} failed: ${JSON.stringify(run.error)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const ms = performance.now() - started;
+  const bytes = await get(`/bench/app-bytes?runId=${runId}`);
+  return { n, ms, ...bytes, sentPerStep: bytes.sent / n, answeredPerStep: bytes.answered / n };
+}
+
+/** The remote fan-out at 20, 200 and 2,000 steps (the app is registered by measureRemote). */
+async function measureRemoteFanOut() {
+  const results = [];
+  for (const n of [20, 200, 2_000]) {
+    await remoteFanOut(n); // warm-up
+    const result = await remoteFanOut(n);
+    console.log(
+      `remote fan-out of ${n}: ${result.ms.toFixed(0)} ms, ${result.calls} calls, ${result.sentPerStep.toFixed(0)} bytes sent and ${result.answeredPerStep.toFixed(0)} answered per step`,
+    );
+    results.push(result);
+  }
+  return results;
+}
+
 if (process.argv.includes("--remote-only")) {
   await measureRemote();
+  await measureRemoteFanOut();
   process.exit(0);
 }
 // --events-only: ingestion rates and accept to first step, printed, nothing written.
@@ -228,6 +265,7 @@ const [sleepStepwise, sleepWorkflows] = await measureSet(
 );
 const sleep = { stepwise: sleepStepwise, workflows: sleepWorkflows };
 const remote = await measureRemote();
+const remoteFan = await measureRemoteFanOut();
 
 async function postEvents(events) {
   const response = await fetch(`${base}/v1/events`, {
@@ -394,6 +432,13 @@ ${row("events accepted per second, single events (8 clients)", ingestSingles, "e
 
 Accept to first step, ${latencies.length} events sent one at a time: **p50 ${p50} ms, p99 ${p99} ms**.
 
+A remote fan-out: n parallel steps of an app behind the service binding (bench/app-worker.ts),
+one run each after a warm-up, the bytes counted by the app:
+
+| steps | time | calls | bytes sent per step | bytes answered per step |
+|---|---|---|---|---|
+${remoteFan.map((r) => `| ${r.n} | ${r.ms.toFixed(0)} ms | ${r.calls} | ${r.sentPerStep.toFixed(0)} | ${r.answeredPerStep.toFixed(0)} |`).join("\n")}
+
 ## Against the targets
 
 | target | measured | met |
@@ -409,6 +454,7 @@ Accept to first step, ${latencies.length} events sent one at a time: **p50 ${p50
 | process-items, 1,000 items <= 1 s | ${fanOutResult.median.toFixed(0)} ms | ${fanOutResult.median <= 1_000 ? "yes" : "no"} |
 | process-items, 10,000 items <= 10 s | ${fanOutLarge.median.toFixed(0)} ms | ${fanOutLarge.median <= 10_000 ? "yes" : "no"} |
 | process-items, time per item flat from 100 to 10,000 items | ${[fanOutSmall, fanOutResult, fanOutLarge].map((r) => (r.median / r.items).toFixed(2)).join(" / ")} ms per item | ${fanOutLarge.median / fanOutLarge.items <= 1.25 * (fanOutResult.median / fanOutResult.items) ? "yes" : "no"} |
+| remote fan-out, bytes sent per step flat (2,000 steps within 25% of 200) | ${remoteFan.map((r) => r.sentPerStep.toFixed(0)).join(" / ")} bytes per step | ${remoteFan[2].sentPerStep <= 1.25 * remoteFan[1].sentPerStep ? "yes" : "no"} |
 | 1,000 sequential steps >= 10,000 steps/s | ${longStepwise.median.toFixed(0)} steps/s | ${longStepwise.median >= 10_000 ? "yes" : "no"} |
 | 1,000 sequential steps no slower per step than 200 | ${longStepwise.median.toFixed(0)} vs ${seq.stepwise.median.toFixed(0)} steps/s | ${longStepwise.median >= seq.stepwise.median ? "yes" : "no"} |
 | 200 x 20 ms at concurrency 10 within 10% of 400 ms, the run's own time | ${limitedRun.median.toFixed(0)} ms | ${limitedRun.median <= 440 ? "yes" : "no"} |

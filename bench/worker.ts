@@ -35,6 +35,8 @@ const stepwiseWorker = createStepwise({ functions: [...benchFunctions, ...soakFu
 
 interface BenchEnv extends Env {
   RAW: DurableObjectNamespace<RawCeiling>;
+  /** The remote app (bench/app-worker.ts), asked for the bytes of a run's calls. */
+  BENCH_APP: Fetcher;
   WF_SEQUENTIAL: Workflow<{ steps: number }>;
   WF_THREE: Workflow;
   WF_SLEEP: Workflow;
@@ -160,6 +162,11 @@ app.get("/bench/soak/stats", async (c) => {
     runsByStatus: Object.fromEntries(runs.results.map((row) => [row.status, row.n])),
   });
 });
+
+// What a remote run's calls carried (counted by the app, bench/app-worker.ts).
+app.get("/bench/app-bytes", async (c) =>
+  c.json(await (await c.env.BENCH_APP.fetch(`http://app/bytes?runId=${c.req.query("runId") ?? ""}`)).json()),
+);
 
 app.get("/bench/:engine/:scenario", async (c) => {
   const engine =

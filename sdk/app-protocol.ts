@@ -17,11 +17,24 @@ const functionManifestSchema = z.object({
 });
 export type FunctionManifest = z.infer<typeof functionManifestSchema>;
 
-/** What an app answers to GET: who it is and what it serves. */
+/**
+ * What an app's SDK can do beyond the protocol's base, named in its manifest. `run-steps`: it
+ * runs the planned steps of a request's `runSteps` together and answers with every outcome.
+ */
+export const APP_FEATURES = ["run-steps"] as const;
+export type AppFeature = (typeof APP_FEATURES)[number];
+/** Features a newer SDK names that this Stepwise does not know are ignored, not refused. */
+const featuresSchema = z
+  .array(z.string().max(64))
+  .max(32)
+  .transform((names) => names.filter((name): name is AppFeature => (APP_FEATURES as readonly string[]).includes(name)));
+
+/** What an app answers to GET: who it is, what it serves and what its SDK can do. */
 export const appManifestSchema = z.object({
   protocol: z.literal(PROTOCOL_VERSION),
   appId: z.string().min(1).max(128),
   sdk: z.string().max(64),
+  features: featuresSchema.optional(),
   functions: z.array(functionManifestSchema).max(MAX_APP_FUNCTIONS),
 });
 export type AppManifest = z.infer<typeof appManifestSchema>;

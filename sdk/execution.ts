@@ -178,7 +178,16 @@ export async function execute(
   // reaches that part again, printing its lines then (once).
   const lines = new LogLines();
   const execution = new Execution(fn, request, lines);
-  if (request.runSteps !== undefined && live) return execution.runMany(request.runSteps, live);
+  if (request.runSteps !== undefined) {
+    if (live) return execution.runMany(request.runSteps, live);
+    // A remote app's batch: every outcome in the answer, in the order the steps ended.
+    const ended: Reported[] = [];
+    const answer = await execution.runMany(request.runSteps, {
+      ran: (step) => (ended.push(step), true),
+      proceed: () => true,
+    });
+    return answer.type === "steps" ? { type: "steps", steps: [...ended, ...answer.steps] } : answer;
+  }
   let response = await execution.first();
   lines.goLive();
   const budget = request.immediateBudgetMs ?? 0;

@@ -204,3 +204,28 @@ describe("live execution (embedded functions)", () => {
     expect(recorded.map((step) => step.id)).toEqual(["a", "b"]);
   });
 });
+
+describe("a batch of planned steps for a remote app (no live hooks)", () => {
+  it("runs them together and answers with every outcome, in the order they ended", async () => {
+    let entered = 0;
+    const fn = fnOf(async ({ step }) => {
+      entered++;
+      return Promise.all(
+        [1, 2, 3].map((i) =>
+          step.run(`p${i}`, async () => {
+            await new Promise((resolve) => setTimeout(resolve, 10 * (4 - i)));
+            if (i === 2) throw new Error("flaky");
+            return i * 10;
+          }),
+        ),
+      );
+    });
+    const response = await execute(fn, { ...request, allowImmediate: false, runSteps: ["p1", "p2", "p3"] });
+    expect(entered).toBe(1);
+    expect(response.type === "steps" ? response.steps.map((step) => [step.id, step.type]) : response).toEqual([
+      ["p3", "ran"],
+      ["p2", "errored"],
+      ["p1", "ran"],
+    ]);
+  });
+});

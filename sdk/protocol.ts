@@ -55,8 +55,10 @@ export const executionRequestSchema = z.object({
   runStep: z.string().optional(),
   /**
    * Run these planned steps, all at their first attempt, in this one call (one replay reaches
-   * them all): each outcome but the last is recorded live as it ends, the last is the answer.
-   * Only with live execution, so only for functions embedded in the engine's Worker.
+   * them all). Embedded in the engine's Worker (live execution), each outcome but the last is
+   * recorded as it ends and the last is the answer; served by an app (the `run-steps` feature),
+   * the answer reports every outcome, in the order the steps ended. `steps` then need only hold
+   * what the replay must resolve to reach them, not the outcomes of steps that ended since.
    */
   runSteps: z.array(z.string()).min(2).max(1_000).optional(),
   /** May the SDK run a single newly reached step in this same call? False while others are pending. */

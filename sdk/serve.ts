@@ -79,6 +79,7 @@ function manifestOf(appId: string, functions: Iterable<StepwiseFunction>): AppMa
     protocol: PROTOCOL_VERSION,
     appId,
     sdk: SDK_NAME,
+    features: ["run-steps"],
     functions: [...functions].map((fn) => ({ id: fn.id, config: fn.config, triggers: fn.triggers })),
   });
 }

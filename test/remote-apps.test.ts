@@ -51,6 +51,23 @@ describe("functions served by another Worker through a service binding", () => {
     expect(run.steps.map((step) => step.id).sort()).toEqual(["part-0", "part-1", "part-2", "part-3", "sum"]);
   });
 
+  it("runs a fan-out in batches of planned steps, each call carrying only the memo its replay needs", async () => {
+    const runId = await runOf("remote/parallel", { n: 60 });
+    const run = await client.waitUntil(runId, (r) => r.status === "completed");
+    expect(run.output).toBe(3_540);
+    const calls = (await (await env.REMOTE_APP.fetch(`http://app/probe/calls?runId=${runId}`)).json()) as {
+      bytes: number;
+      memo: number;
+      runSteps: number;
+    }[];
+    const batches = calls.filter((call) => call.runSteps > 0);
+    // 60 steps, 25 a call: three batch calls instead of sixty, none resending outcomes of its siblings.
+    expect(batches.map((call) => call.runSteps).sort()).toEqual([10, 25, 25]);
+    expect(batches.every((call) => call.memo === 0)).toBe(true);
+    // Finding the steps, the three batches, and the replay that goes on to "sum" and returns.
+    expect(calls.length).toBeLessThanOrEqual(6);
+  });
+
   it("sleeps between steps and resumes in the app", async () => {
     const runId = await runOf("remote/sleep", { key: "k1" });
     await client.waitUntil(runId, (r) => r.status === "sleeping");

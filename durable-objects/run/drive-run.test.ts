@@ -6,6 +6,7 @@ import type { RunEvent } from "../../sdk/protocol.ts";
 import type { EngineConfig } from "./engine.ts";
 import type { HistoryEvent } from "./history.ts";
 import { driveRun, WATCHDOG_MS, type HostPorts } from "./runner.ts";
+import { MAX_STEPS_PER_CALL } from "./requests.ts";
 import { memoryJournal, memoryPorts } from "./memory-journal.test-support.ts";
 
 const config: EngineConfig = {
@@ -26,7 +27,7 @@ function hostedRun(
   const wakes: (number | undefined)[] = [];
   const ports: HostPorts = {
     ...memoryPorts(state, record, (request, live) => execute(fn, request, live)),
-    runsManyPerCall: true,
+    batches: { max: MAX_STEPS_PER_CALL, live: true },
     releaseSlots: async () => void asked.push("releaseSlots"),
     setWake: async (at) => void wakes.push(at),
     registerCancelOn: async () => (asked.push("registerCancelOn"), null),

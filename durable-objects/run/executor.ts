@@ -11,6 +11,22 @@ import { executeInProcess } from "../../src/core/transport/in-process.ts";
 import { executeInngest, type OpenCalls } from "../../src/core/transport/inngest.ts";
 import { executeRemote } from "../../src/core/transport/remote.ts";
 import { namedError } from "../../sdk/error-names.ts";
+import { MAX_STEPS_PER_CALL } from "./requests.ts";
+
+/** Most planned steps one call to a remote app runs: each answer carries all their outputs. */
+export const REMOTE_STEPS_PER_CALL = 25;
+
+/**
+ * How runs of `fn` run planned steps several per call (see RunPorts.batches): an embedded
+ * function live, up to the protocol's limit; a remote app whose SDK has the `run-steps` feature,
+ * {@link REMOTE_STEPS_PER_CALL} at a time; others (Inngest apps, older SDKs) one per call.
+ */
+export function batchesFor(fn: CatalogFunction | undefined): { max: number; live: boolean } | undefined {
+  if (fn?.embedded) return { max: MAX_STEPS_PER_CALL, live: true };
+  if (fn?.remote && fn.remote.protocol !== "inngest" && fn.features?.includes("run-steps"))
+    return { max: REMOTE_STEPS_PER_CALL, live: false };
+  return undefined;
+}
 
 /**
  * Executes protocol requests for runs of `fn`; `stepName` names a step for the history; `calls`

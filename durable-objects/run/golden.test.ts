@@ -12,6 +12,7 @@ import checkoutAsleep from "./golden/checkout-asleep.json";
 import { historyEventSchema, type HistoryEntry, type HistoryEvent } from "./history.ts";
 import { memoryPorts } from "./memory-journal.test-support.ts";
 import { drive, type RunPorts } from "./runner.ts";
+import { MAX_STEPS_PER_CALL } from "./requests.ts";
 import { apply, foldHistory, type RunState } from "./state.ts";
 
 const config: EngineConfig = {
@@ -56,7 +57,7 @@ async function replay(history: HistoryEntry[], fn: ReturnType<typeof checkout>):
     events.forEach((event) => apply(state, { ...event, seq: state.lastSeq + 1, at: Date.now() } as HistoryEntry));
   const ports: RunPorts = {
     ...memoryPorts(state, record, (request, live) => execute(fn, request, live)),
-    runsManyPerCall: true,
+    batches: { max: MAX_STEPS_PER_CALL, live: true },
   };
   const wake = [...state.steps.values()].find((step) => step.status === "sleeping")?.until ?? 0;
   await drive(ports, config, { budgetMs: 10_000, skipTo: wake + 1 });

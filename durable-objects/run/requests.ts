@@ -39,9 +39,30 @@ export function chunks<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-/** The request that runs the planned steps `steps` together, at their first attempt. */
-export function requestMany(state: RunState, steps: StepState[]): ExecutionRequest {
-  return { ...request(state, undefined, 0, false), runSteps: steps.map((step) => step.id) };
+/**
+ * The request that runs the planned steps `steps` together, at their first attempt. With
+ * `atPlan`, it carries only the memo as it stood when they were planned (see {@link memoAtPlan}).
+ */
+export function requestMany(state: RunState, steps: StepState[], atPlan = false): ExecutionRequest {
+  const base = request(state, undefined, 0, false);
+  return { ...base, ...(atPlan ? { steps: memoAtPlan(state, steps) } : {}), runSteps: steps.map((step) => step.id) };
+}
+
+/**
+ * The memo as it stood when the last of `steps` was planned: enough for a replay to reach them
+ * all again (the replay that planned the last of them did, with this memo), without the outcomes
+ * of steps that ended since, which a call running them does not need. This keeps each call of a
+ * remote fan-out the same size however many of its steps have ended.
+ */
+export function memoAtPlan(state: RunState, steps: StepState[]): RunState["memo"] {
+  let plannedAt = 0;
+  for (const step of steps) plannedAt = Math.max(plannedAt, step.seenSeq);
+  const memo: RunState["memo"] = {};
+  for (const [id, entry] of Object.entries(state.memo)) {
+    const endedSeq = state.steps.get(id)?.endedSeq;
+    if (endedSeq !== undefined && endedSeq < plannedAt) memo[id] = entry;
+  }
+  return memo;
 }
 
 /**

@@ -15,7 +15,7 @@ import {
 import type { Env } from "../../src/core/env.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
 import { getFunction } from "../../src/core/functions/catalog.ts";
-import { executorFor } from "./executor.ts";
+import { batchesFor, executorFor } from "./executor.ts";
 import { engineConfig, rulesOf } from "./engine-config.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
 import { cancelOpenChildren, childRunIds, notifyParent, startChildRuns } from "./children.ts";
@@ -408,10 +408,11 @@ export class RunObject extends DurableObject<Env> {
     const fn = await getFunction(this.env, state.functionId);
     // `state` is the live copy the drive updates; between drives it is reloaded from the history.
     const current = () => this.load() ?? state;
+    const batches = batchesFor(fn);
     const ports: HostPorts = {
       state: current,
       record: (events) => void this.record(events),
-      runsManyPerCall: fn?.embedded !== undefined,
+      ...(batches ? { batches } : {}),
       execute: executorFor(this.env, state.functionId, fn, (id) => this.load()?.steps.get(id)?.name ?? id, {
         open: () => {
           const callId = crypto.randomUUID();

@@ -26,10 +26,12 @@ export interface RunPorts {
    */
   execute(request: ExecutionRequest, live?: LiveHooks): Promise<ExecutionResponse>;
   /**
-   * The executor runs several planned steps in one call (`runSteps`, live): an embedded
-   * function's. A fan-out then costs a replay per batch, not per step.
+   * The executor runs several planned steps in one call (`runSteps`), so a fan-out costs a replay
+   * per batch, not per step: an embedded function's live (`live`: each outcome recorded as it
+   * ends, and a freed slot taken at once by the next step), a remote app's in calls of at most
+   * `max` steps, each answered with every outcome. Absent: one step per call.
    */
-  runsManyPerCall?: boolean;
+  batches?: { max: number; live: boolean };
   /** Sends a send step's events (ids derived from the run and step, so a retry is deduplicated). */
   sendEvents(step: StepState): Promise<SendOutcome>;
   /** The run ids of an invoke step's children for its current attempt (derived, the same every time). */
@@ -215,13 +217,16 @@ async function driveWith(
       // Planned steps at their first attempt run together in one call where the executor can;
       // a retry runs alone, at its own attempt. Those without a lane yet join that call as its
       // steps end and free their lanes (a sliding window, not a round at a time).
-      const fresh = ports.runsManyPerCall ? code.filter((step) => step.failures === 0) : [];
+      const batching = ports.batches;
+      const fresh = batching ? code.filter((step) => step.failures === 0) : [];
       const laned = new Set(code);
-      const waiting = ports.runsManyPerCall
+      const waiting = batching?.live
         ? due.filter((step) => step.op === "run" && step.failures === 0 && !laned.has(step))
         : [];
       const batches =
-        fresh.length > 1 || (fresh.length === 1 && waiting.length > 0) ? chunks(fresh, MAX_STEPS_PER_CALL) : [];
+        batching && (fresh.length > 1 || (fresh.length === 1 && waiting.length > 0))
+          ? chunks(fresh, Math.min(batching.max, MAX_STEPS_PER_CALL))
+          : [];
       const alone = batches.length > 0 ? code.filter((step) => step.failures > 0) : code;
       const windowed = batches.length === 1 && waiting.length > 0 ? batches[0] : undefined;
       // Every call of the batch sees the memo as it was when the batch began: outcomes recorded
@@ -242,7 +247,7 @@ async function driveWith(
               : undefined;
           return batch.length === 1 && !more
             ? ports.execute(request(asked, batch[0]!.id, 0, false))
-            : ports.execute(requestMany(asked, batch), recordAsItEnds(decideAll, more));
+            : ports.execute(requestMany(asked, batch, !batching?.live), recordAsItEnds(decideAll, more));
         }),
         ...alone.map((step) => ports.execute(request(asked, step.id, step.failures, false))),
       ];

@@ -27,6 +27,10 @@ export interface StepState {
   /** Attempts that failed so far; the next attempt's number (0-based). */
   failures: number;
   firstSeenAt: number;
+  /** The history entry that first named the step (for a planned step, its plan). */
+  seenSeq: number;
+  /** The entry that put the step in the memo (completed, failed or woken). */
+  endedSeq?: number;
   startedAt?: number;
   endedAt?: number;
   output?: unknown;
@@ -114,7 +118,7 @@ export function initialState(entry: HistoryEntry): RunState {
 function upsertStep(state: RunState, id: string, name: string, op: StepOp, at: number): StepState {
   let step = state.steps.get(id);
   if (!step) {
-    step = { id, name, op, status: "planned", failures: 0, firstSeenAt: at };
+    step = { id, name, op, status: "planned", failures: 0, firstSeenAt: at, seenSeq: state.lastSeq };
     state.steps.set(id, step);
   }
   return step;
@@ -218,14 +222,26 @@ export function apply(state: RunState, entry: HistoryEntry): void {
     }
     case "step.completed": {
       const step = upsertStep(state, entry.stepId, entry.name, entry.op, entry.at);
-      Object.assign(step, { status: "completed", output: entry.output, endedAt: entry.at, retryAt: undefined });
+      Object.assign(step, {
+        status: "completed",
+        output: entry.output,
+        endedAt: entry.at,
+        endedSeq: entry.seq,
+        retryAt: undefined,
+      });
       step.startedAt ??= entry.startedAt ?? entry.at;
       state.memo[entry.stepId] = { status: "completed", op: entry.op, output: entry.output };
       return;
     }
     case "step.failed": {
       const step = upsertStep(state, entry.stepId, entry.name, entry.op, entry.at);
-      Object.assign(step, { status: "failed", error: entry.error, endedAt: entry.at, retryAt: undefined });
+      Object.assign(step, {
+        status: "failed",
+        error: entry.error,
+        endedAt: entry.at,
+        endedSeq: entry.seq,
+        retryAt: undefined,
+      });
       step.failures = entry.attempt + 1;
       step.startedAt ??= entry.startedAt ?? entry.at;
       state.memo[entry.stepId] = { status: "failed", op: entry.op, error: entry.error };
@@ -249,7 +265,7 @@ export function apply(state: RunState, entry: HistoryEntry): void {
     }
     case "step.woken": {
       const step = upsertStep(state, entry.stepId, entry.name, "sleep", entry.at);
-      Object.assign(step, { status: "completed", output: null, endedAt: entry.at });
+      Object.assign(step, { status: "completed", output: null, endedAt: entry.at, endedSeq: entry.seq });
       state.memo[entry.stepId] = { status: "completed", op: "sleep", output: null };
       return;
     }

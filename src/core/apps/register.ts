@@ -88,5 +88,6 @@ export async function registerApp(env: Env, target: AppTarget, now = Date.now())
       issues,
     );
 
-  return storeApp(env, { id: manifest.data.appId, target, sdk: manifest.data.sdk }, functions, now);
+  const { appId, sdk, features } = manifest.data;
+  return storeApp(env, { id: appId, target, sdk, ...(features ? { features } : {}) }, functions, now);
 }

@@ -5,7 +5,7 @@
  * or drops functions.
  */
 import type { z } from "zod";
-import type { AppTarget, RegisteredApp } from "../../../sdk/app-protocol.ts";
+import type { AppFeature, AppTarget, RegisteredApp } from "../../../sdk/app-protocol.ts";
 import type { FunctionConfig, Trigger } from "../../../sdk/function.ts";
 import { saveApp, takenFunctionIds } from "../db/apps.ts";
 import type { Env } from "../env.ts";
@@ -28,7 +28,7 @@ export const refuse = (
 /** Stores app `app` with `functions` (each validated by Stepwise's schemas), unless an id is taken. */
 export async function storeApp(
   env: Env,
-  app: { id: string; target: AppTarget; sdk: string },
+  app: { id: string; target: AppTarget; sdk: string; features?: AppFeature[] },
   functions: { id: string; config: FunctionConfig; triggers: Trigger[] }[],
   now: number,
 ): Promise<RegisterResult> {
@@ -52,7 +52,7 @@ export async function storeApp(
   const before = await takenFunctionIds(env.DB, ids, appId);
   if (before.length > 0) return taken(before);
 
-  await saveApp(env.DB, { id: appId, target, sdk: app.sdk, syncedAt: now }, functions);
+  await saveApp(env.DB, { id: appId, target, sdk: app.sdk, features: app.features ?? [], syncedAt: now }, functions);
   // Two apps syncing the same id at once: the store keeps the first; the second hears so.
   const after = await takenFunctionIds(env.DB, ids, appId);
   if (after.length > 0) return taken(after);

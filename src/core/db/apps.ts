@@ -3,7 +3,7 @@
  * together when the app syncs, and read back, validated, to run and route them.
  */
 import { z } from "zod";
-import { appTargetSchema, type AppTarget } from "../../../sdk/app-protocol.ts";
+import { APP_FEATURES, appTargetSchema, type AppFeature, type AppTarget } from "../../../sdk/app-protocol.ts";
 import { functionConfigSchema, triggerSchema, type FunctionConfig, type Trigger } from "../../../sdk/function.ts";
 
 /** A remote app as stored. */
@@ -11,6 +11,8 @@ export interface StoredApp {
   id: string;
   target: AppTarget;
   sdk: string;
+  /** What its SDK can do beyond the protocol's base (the manifest's `features`). */
+  features: AppFeature[];
   syncedAt: number;
   functions: string[];
 }
@@ -22,7 +24,26 @@ export interface RemoteFunction {
   config: FunctionConfig;
   triggers: Trigger[];
   target: AppTarget;
+  /** Its app's SDK features. */
+  features: AppFeature[];
 }
+
+/**
+ * Stored features, read back: unknown names (a newer Stepwise wrote them) are left out, and an
+ * unreadable value counts as none (features only make calls cheaper, never possible).
+ */
+const storedFeaturesSchema = z.string().transform((text): AppFeature[] => {
+  let stored: unknown;
+  try {
+    stored = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const names = z.array(z.string()).safeParse(stored);
+  return names.success
+    ? names.data.filter((name): name is AppFeature => (APP_FEATURES as readonly string[]).includes(name))
+    : [];
+});
 
 const FUNCTION_UPSERT = `INSERT INTO functions (id, app_id, name, triggers, config, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
 ON CONFLICT (id) DO UPDATE SET app_id = excluded.app_id, name = excluded.name, triggers = excluded.triggers,
@@ -41,9 +62,9 @@ export async function saveApp(
   await db.batch([
     db
       .prepare(
-        `INSERT INTO apps (id, target, sdk, synced_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET target = excluded.target, sdk = excluded.sdk, synced_at = excluded.synced_at`,
+        `INSERT INTO apps (id, target, sdk, features, synced_at) VALUES (?1, ?2, ?3, ?5, ?4) ON CONFLICT (id) DO UPDATE SET target = excluded.target, sdk = excluded.sdk, features = excluded.features, synced_at = excluded.synced_at`,
       )
-      .bind(app.id, JSON.stringify(app.target), app.sdk, app.syncedAt),
+      .bind(app.id, JSON.stringify(app.target), app.sdk, app.syncedAt, JSON.stringify(app.features)),
     db
       .prepare(`DELETE FROM functions WHERE app_id = ?1 AND id NOT IN (SELECT value FROM json_each(?2))`)
       .bind(app.id, JSON.stringify(functions.map((fn) => fn.id))),
@@ -66,6 +87,7 @@ const appRowSchema = z.object({
   id: z.string(),
   target: z.string(),
   sdk: z.string(),
+  features: storedFeaturesSchema,
   synced_at: z.number(),
   functions: z.string(),
 });
@@ -74,7 +96,7 @@ const appRowSchema = z.object({
 export async function listApps(db: D1Database): Promise<StoredApp[]> {
   const { results } = await db
     .prepare(
-      `SELECT a.id, a.target, a.sdk, a.synced_at, (SELECT json_group_array(f.id) FROM functions f WHERE f.app_id = a.id) AS functions FROM apps a ORDER BY a.id`,
+      `SELECT a.id, a.target, a.sdk, a.features, a.synced_at, (SELECT json_group_array(f.id) FROM functions f WHERE f.app_id = a.id) AS functions FROM apps a ORDER BY a.id`,
     )
     .all();
   return results.map((raw) => {
@@ -83,6 +105,7 @@ export async function listApps(db: D1Database): Promise<StoredApp[]> {
       id: row.id,
       target: appTargetSchema.parse(JSON.parse(row.target)),
       sdk: row.sdk,
+      features: row.features,
       syncedAt: row.synced_at,
       functions: z.array(z.string()).parse(JSON.parse(row.functions)),
     };
@@ -101,12 +124,15 @@ const functionRowSchema = z.object({
   triggers: z.string(),
   config: z.string(),
   target: z.string(),
+  features: storedFeaturesSchema,
 });
 
 /** Every remote function; a row that no longer validates is left out and logged. */
 export async function listRemoteFunctions(db: D1Database): Promise<RemoteFunction[]> {
   const { results } = await db
-    .prepare(`SELECT f.id, f.app_id, f.triggers, f.config, a.target FROM functions f JOIN apps a ON a.id = f.app_id`)
+    .prepare(
+      `SELECT f.id, f.app_id, f.triggers, f.config, a.target, a.features FROM functions f JOIN apps a ON a.id = f.app_id`,
+    )
     .all();
   return results.flatMap((raw) => {
     const row = functionRowSchema.parse(raw);
@@ -119,7 +145,16 @@ export async function listRemoteFunctions(db: D1Database): Promise<RemoteFunctio
       );
       return [];
     }
-    return [{ id: row.id, appId: row.app_id, config: config.data, triggers: triggers.data, target: target.data }];
+    return [
+      {
+        id: row.id,
+        appId: row.app_id,
+        config: config.data,
+        triggers: triggers.data,
+        target: target.data,
+        features: row.features,
+      },
+    ];
   });
 }
 

@@ -4,7 +4,7 @@
  * once in the isolate that handled a sync). Routing, runs, the API and the dashboard all look
  * functions up here, so a remote function is routed, limited and retried like an embedded one.
  */
-import type { AppTarget } from "../../../sdk/app-protocol.ts";
+import type { AppFeature, AppTarget } from "../../../sdk/app-protocol.ts";
 import type { FunctionConfig, StepwiseFunction, Trigger } from "../../../sdk/function.ts";
 import { listRemoteFunctions, type RemoteFunction } from "../db/apps.ts";
 import type { Env } from "../env.ts";
@@ -26,6 +26,8 @@ export interface CatalogFunction {
   embedded?: StepwiseFunction;
   /** In an app of its own: where to reach it. */
   remote?: AppTarget;
+  /** In an app of its own: what the app's SDK can do beyond the protocol's base. */
+  features?: AppFeature[];
 }
 
 /**
@@ -54,6 +56,7 @@ const fromRemote = (fn: RemoteFunction): CatalogFunction => ({
   config: fn.config,
   triggers: fn.triggers,
   remote: fn.target,
+  features: fn.features,
 });
 
 async function remoteFunctions(env: Env): Promise<Map<string, RemoteFunction>> {
