@@ -4,7 +4,7 @@
 // bench/RESULTS.md; then the events scenarios (ingestion rate, accept to first step) on Stepwise.
 // Options: --repeat N (default 5); --only <path>, --remote-only and --events-only run a part and write nothing.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir, cpus } from "node:os";
 import { join } from "node:path";
 
@@ -226,6 +226,11 @@ async function measureRemoteFanOut() {
   return results;
 }
 
+// --long-only: the 10,000-step run alone, printed, nothing written.
+if (process.argv.includes("--long-only")) {
+  await measureLongRun();
+  process.exit(0);
+}
 if (process.argv.includes("--remote-only")) {
   await measureRemote();
   await measureRemoteFanOut();
@@ -332,6 +337,53 @@ async function firstStepLatencies(count) {
   return latencies;
 }
 
+/** Resident memory of the workerd processes serving the benchmark, in bytes (Linux /proc). */
+function workerdRss() {
+  let total = 0;
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("workerd")) continue;
+      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+      total += rss ? Number(rss[1]) * 1024 : 0;
+    } catch {
+      // The process ended while it was read.
+    }
+  }
+  return total;
+}
+
+/** The newest RunObject's SQLite storage on disk (database and its WAL), in bytes. */
+function newestRunStorage() {
+  const root = join(stateDir, "v3", "do");
+  const dir = readdirSync(root).find((name) => name.endsWith("-RunObject"));
+  if (!dir) throw new Error(`no RunObject storage under ${root}`);
+  const files = readdirSync(join(root, dir)).map((name) => ({ name, stat: statSync(join(root, dir, name)) }));
+  const newest = files.filter((f) => f.name.endsWith(".sqlite")).sort((a, b) => b.stat.mtimeMs - a.stat.mtimeMs)[0];
+  if (!newest) throw new Error(`no RunObject database in ${dir}`);
+  return files.filter((f) => f.name.startsWith(newest.name)).reduce((sum, f) => sum + f.stat.size, 0);
+}
+
+/**
+ * One run of 10,000 sequential steps (the steps-per-run limit): its speed, its object's SQLite
+ * storage on disk afterwards, and how much the workerd processes' resident memory grew across it
+ * (the run's object stays in memory with its history folded into state; a coarse upper bound).
+ */
+async function measureLongRun() {
+  const rssBefore = workerdRss();
+  const started = performance.now();
+  const answer = await get("/bench/stepwise/sequential?steps=10000");
+  const ms = performance.now() - started;
+  const result = {
+    stepsPerSecond: (answer.steps / ms) * 1000,
+    storage: newestRunStorage(),
+    rssGrowth: workerdRss() - rssBefore,
+  };
+  console.log(
+    `10,000 sequential steps: ${result.stepsPerSecond.toFixed(0)} steps/s, storage ${(result.storage / 1e6).toFixed(1)} MB, workerd RSS +${(result.rssGrowth / 1e6).toFixed(1)} MB`,
+  );
+  return result;
+}
+
 /** Fan-out: the process-items example with 1,000 items (concurrency 100), from invoke to completed. */
 async function fanOut(items) {
   const started = performance.now();
@@ -385,6 +437,8 @@ const limited = await measure(
 const limitedRun = { median: median(limitedRunMs), values: limitedRunMs };
 console.log(`the same runs' own time: median ${limitedRun.median} (${limitedRunMs.join(", ")})`);
 
+const longRun = await measureLongRun();
+
 const ingestBatches = await measureIngest("events accepted/s, batches of 100, 4 clients", 100, 50, 4);
 const ingestSingles = await measureIngest("events accepted/s, single events, 8 clients", 1, 500, 8);
 const latencies = await firstStepLatencies(Math.max(100, repeat * 40));
@@ -431,6 +485,12 @@ ${row("same, the run's own time (run.created to run.completed in its history)", 
 ${row("events accepted per second, single events (8 clients)", ingestSingles, "events/s")}
 
 Accept to first step, ${latencies.length} events sent one at a time: **p50 ${p50} ms, p99 ${p99} ms**.
+
+One run of 10,000 sequential steps (the steps-per-run limit), once: ${longRun.stepsPerSecond.toFixed(0)} steps/s;
+its object's SQLite storage on disk afterwards (database and WAL) ${(longRun.storage / 1e6).toFixed(1)} MB, about
+${Math.round(longRun.storage / 10_000)} bytes per step; the workerd processes' resident memory grew by
+${(longRun.rssGrowth / 1e6).toFixed(1)} MB across it (workerd gives a script no heap figures; this is the whole process,
+so a coarse upper bound for the run's object, which holds its history folded into state while it lives).
 
 A remote fan-out: n parallel steps of an app behind the service binding (bench/app-worker.ts),
 one run each after a warm-up, the bytes counted by the app:

@@ -9,10 +9,30 @@
  */
 import { z } from "zod";
 import type { RunIndexRow } from "../../src/core/db/runs.ts";
+import type { HistoryEvent } from "./history.ts";
 import { RUN_STATUSES, runStatus, type RunState } from "./state.ts";
 
 /** How long a status change may wait to be sent together with the next one. */
 const INDEX_DELAY_MS = 50;
+/** History events after which the run's status may differ, so the index may need a write. */
+const STATUS_EVENTS = new Set<HistoryEvent["type"]>([
+  "run.created",
+  "run.started",
+  "run.completed",
+  "run.failed",
+  "run.cancelled",
+  "step.sleeping",
+  "step.woken",
+  "step.waiting",
+  "run.slot-waiting",
+  "run.slot-granted",
+  "run.admitted",
+  "run.skipped",
+]);
+
+/** Whether `events` may change the run's status, so that its index row may need a write. */
+export const changesStatus = (events: HistoryEvent[]): boolean => events.some((event) => STATUS_EVENTS.has(event.type));
+
 /** After a failed delivery, the first retry waits this long; each further one twice as long. */
 export const INDEX_RETRY_MS = 2_000;
 /** Retries are never further apart than this. */

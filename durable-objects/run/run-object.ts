@@ -15,22 +15,21 @@ import {
 import type { Env } from "../../src/core/env.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
 import { getFunction } from "../../src/core/functions/catalog.ts";
-import { batchesFor, executorFor } from "./executor.ts";
 import { engineConfig, rulesOf } from "./engine-config.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
-import { cancelOpenChildren, childRunIds, notifyParent, startChildRuns } from "./children.ts";
+import { cancelOpenChildren } from "./children.ts";
 import { decide, decideChildren, decideWaitEvent } from "./engine.ts";
-import { forgetWaits, registerCancelOn, registerWaits, sendStepEvents } from "./event-steps.ts";
+import { forgetWaits, registerCancelOn, registerWaits } from "./event-steps.ts";
 import { keptSteps, replayRefusal } from "./replay.ts";
 import { slotPorts } from "./slot-ports.ts";
-import { admitRun } from "./admission.ts";
-import { announceEnd, announcesEnd } from "./announce.ts";
-import { startFailureRun } from "./failure-run.ts";
+import { announcesEnd } from "./announce.ts";
 import { checkpointInputSchema, checkpointRefusal, type CheckpointInput } from "./checkpoint.ts";
 import { Journal } from "./journal.ts";
 import { closeWatcher, LiveFeed } from "../live/live-feed.ts";
-import { kvAckStore, RunIndexWriter } from "./run-index.ts";
-import { driveRun, type HostPorts } from "./runner.ts";
+import { changesStatus, kvAckStore, RunIndexWriter } from "./run-index.ts";
+import { driveRun } from "./runner.ts";
+import { DriveQueue, type DriveRequest } from "./drive-queue.ts";
+import { hostPorts, openCallsIn, type RunHost } from "./host-ports.ts";
 import { apply, foldHistory, initialState, runStatus, type RunState, type StepState } from "./state.ts";
 import { resumeAt } from "./resume.ts";
 import { nextSleepWake, nextWake } from "./timers.ts";
@@ -44,29 +43,8 @@ type StoredJson = string | number | boolean | null | object;
 /** An alarm this close after the run's due time is left as it is (not re-armed for nothing). */
 const RESUME_SLACK_MS = 1_000;
 
-/** A drive, and whether it needs a watchdog alarm (it does unless an alarm already covers it). */
-interface DriveRequest {
-  skipTo?: number;
-  watchdog: boolean;
-}
 /** A new run's first alarm: resumes it within seconds if the object dies before the run index has it. */
 const FIRST_WATCHDOG_MS = 5_000;
-
-/** History events after which the run's status may differ, so the index may need a write. */
-const STATUS_EVENTS = new Set<HistoryEvent["type"]>([
-  "run.created",
-  "run.started",
-  "run.completed",
-  "run.failed",
-  "run.cancelled",
-  "step.sleeping",
-  "step.woken",
-  "step.waiting",
-  "run.slot-waiting",
-  "run.slot-granted",
-  "run.admitted",
-  "run.skipped",
-]);
 
 export class RunObject extends DurableObject<Env> {
   private readonly journal: Journal;
@@ -75,9 +53,8 @@ export class RunObject extends DurableObject<Env> {
   private cached: RunState | undefined;
   /** The ids of this run's calls under way that an Inngest app may checkpoint into (memory only: a restart ends them). */
   private readonly openCalls = new Set<string>();
-  private driving: Promise<void> | undefined;
-  /** The drive waiting for the current one to end, which later plain requests join. */
-  private queuedDrive: { request: DriveRequest; done: Promise<void> } | undefined;
+  /** One drive at a time (see drive-queue.ts). */
+  private readonly drives = new DriveQueue((request) => this.driveRun(request));
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -103,7 +80,7 @@ export class RunObject extends DurableObject<Env> {
       if (this.cached) apply(this.cached, entry);
       else this.cached = initialState(entry);
     }
-    if (events.some((event) => STATUS_EVENTS.has(event.type))) this.syncIndex();
+    if (changesStatus(events)) this.syncIndex();
     const last = entries.at(-1);
     if (last) this.live.changed({ type: "changed", seq: last.seq });
     return entries;
@@ -131,15 +108,15 @@ export class RunObject extends DurableObject<Env> {
     // Sooner than a drive's watchdog: a run killed in its first moments may not be in the run
     // index yet, where the start-up pass looks for live runs, so its own alarm must find it.
     await this.ctx.storage.setAlarm(Date.now() + FIRST_WATCHDOG_MS);
-    this.driveOnce({ watchdog: false }).catch((error: unknown) =>
-      console.error(`stepwise: run ${run.runId} stopped; its alarm resumes it`, error),
-    );
+    this.drives
+      .request({ watchdog: false })
+      .catch((error: unknown) => console.error(`stepwise: run ${run.runId} stopped; its alarm resumes it`, error));
     return { runId: run.runId, created: true };
   }
 
   /** The runtime retries an alarm whose handler did not finish, so no watchdog is needed here. */
   override async alarm(): Promise<void> {
-    await this.driveOnce({ watchdog: false });
+    await this.drives.request({ watchdog: false });
   }
 
   /**
@@ -150,7 +127,7 @@ export class RunObject extends DurableObject<Env> {
   async wake(only?: "sleeps"): Promise<{ woke: boolean; status: RunView["status"] | undefined }> {
     const state = this.load();
     const at = !state ? undefined : only === "sleeps" ? nextSleepWake(state, Date.now()) : nextWake(state, Date.now());
-    if (at !== undefined) await this.driveOnce({ skipTo: at, watchdog: true });
+    if (at !== undefined) await this.drives.request({ skipTo: at, watchdog: true });
     const after = this.load();
     return { woke: at !== undefined, status: after ? runView(after, Date.now()).status : undefined };
   }
@@ -165,7 +142,7 @@ export class RunObject extends DurableObject<Env> {
     const state = this.load();
     const armed = await this.ctx.storage.getAlarm();
     // A drive under way owns the alarm; between drives the object keeps nothing in memory.
-    if (this.driving) return { at: armed, rearmed: false };
+    if (this.drives.busy) return { at: armed, rearmed: false };
     // A row the index never took (an ended run it still lists as live) is owed now.
     const at = state ? (this.index.owed() ? Date.now() : resumeAt(state, Date.now())) : undefined;
     this.cached = undefined;
@@ -184,7 +161,7 @@ export class RunObject extends DurableObject<Env> {
     if (!state) return null;
     if (state.terminal) return { cancelled: false, status: state.terminal };
     this.record([{ type: "run.cancelled", reason: reason.slice(0, 1_000) }]);
-    if (!this.driving) {
+    if (!this.drives.busy) {
       // What the ended run may still owe (telling a waiting parent, announcing the end) the alarm's
       // drive does, and retries. Armed first, so no failure below can lose it; dropped again when
       // it owes nothing.
@@ -210,9 +187,9 @@ export class RunObject extends DurableObject<Env> {
     if (events.length === 0) return { resumed: false, stillWaiting: false };
     this.record(events);
     if (state.steps.get(stepId)?.status === "completed") {
-      this.driveOnce({ watchdog: true }).catch((error: unknown) =>
-        console.error(`stepwise: run ${state.runId} stopped; its alarm resumes it`, error),
-      );
+      this.drives
+        .request({ watchdog: true })
+        .catch((error: unknown) => console.error(`stepwise: run ${state.runId} stopped; its alarm resumes it`, error));
     }
     return { resumed: true, stillWaiting: false };
   }
@@ -239,9 +216,9 @@ export class RunObject extends DurableObject<Env> {
     });
     if (decided.length > 0) {
       this.record(decided);
-      this.driveOnce({ watchdog: true }).catch((error: unknown) =>
-        console.error(`stepwise: run ${state.runId} stopped; its alarm resumes it`, error),
-      );
+      this.drives
+        .request({ watchdog: true })
+        .catch((error: unknown) => console.error(`stepwise: run ${state.runId} stopped; its alarm resumes it`, error));
     }
     return { accepted: true };
   }
@@ -291,16 +268,18 @@ export class RunObject extends DurableObject<Env> {
     };
     await registerWaits(this.env, state, take, { again: true });
     if (resumed)
-      this.driveOnce({ watchdog: true }).catch((error: unknown) =>
-        console.error(`stepwise: run ${state.runId} stopped; its alarm resumes it`, error),
-      );
+      this.drives
+        .request({ watchdog: true })
+        .catch((error: unknown) => console.error(`stepwise: run ${state.runId} stopped; its alarm resumes it`, error));
   }
 
   /** A concurrency slot this run waited for is now its: the run goes on. */
   async slotGranted(): Promise<void> {
-    this.driveOnce({ watchdog: true }).catch((error: unknown) =>
-      console.error("stepwise: run stopped after a slot was granted; its alarm resumes it", error),
-    );
+    this.drives
+      .request({ watchdog: true })
+      .catch((error: unknown) =>
+        console.error("stepwise: run stopped after a slot was granted; its alarm resumes it", error),
+      );
   }
 
   /** What a replay of this run starts with; refused unless the run failed or was cancelled. */
@@ -342,7 +321,7 @@ export class RunObject extends DurableObject<Env> {
    */
   async purge(endedBefore: number): Promise<{ purged: boolean }> {
     const cutoff = parseInput(z.number().int().nonnegative(), endedBefore, "retention cutoff");
-    if (this.driving) return { purged: false };
+    if (this.drives.busy) return { purged: false };
     const state = this.load();
     if (state && (!state.terminal || state.endedAt === undefined || state.endedAt >= cutoff)) return { purged: false };
     await this.ctx.storage.deleteAlarm();
@@ -373,72 +352,22 @@ export class RunObject extends DurableObject<Env> {
     if (armed === null || armed > at) await this.ctx.storage.setAlarm(at);
   }
 
-  /**
-   * Drives the run once no other drive is under way. Plain requests made during a drive share
-   * the one drive queued after it: each drive goes as far as the run can, so a second would find
-   * nothing to do, and a run of 900 parallel steps is called back by its limiter once per step.
-   */
-  private driveOnce(options: DriveRequest): Promise<void> {
-    const queued = this.queuedDrive;
-    if (queued && options.skipTo === undefined && queued.request.skipTo === undefined) {
-      queued.request.watchdog ||= options.watchdog;
-      return queued.done;
-    }
-    if (!this.driving) return this.startDrive(options);
-    const request = { ...options };
-    const done = (async () => {
-      // A drive that failed is the alarm's to resume; this one goes on regardless.
-      while (this.driving) await this.driving.catch(() => undefined);
-      if (this.queuedDrive?.request === request) this.queuedDrive = undefined;
-      return this.startDrive(request);
-    })();
-    this.queuedDrive ??= { request, done };
-    return done;
-  }
-
-  private startDrive(options: DriveRequest): Promise<void> {
-    this.driving = this.driveRun(options).finally(() => (this.driving = undefined));
-    return this.driving;
-  }
-
   /** One drive (see runner.ts), with this object's ports. */
   private async driveRun(request: DriveRequest): Promise<void> {
     const state = this.load();
     if (!state) return;
     const fn = await getFunction(this.env, state.functionId);
     // `state` is the live copy the drive updates; between drives it is reloaded from the history.
-    const current = () => this.load() ?? state;
-    const batches = batchesFor(fn);
-    const ports: HostPorts = {
-      state: current,
+    const host: RunHost = {
+      env: this.env,
+      storage: this.ctx.storage,
+      current: () => this.load() ?? state,
       record: (events) => void this.record(events),
-      ...(batches ? { batches } : {}),
-      execute: executorFor(this.env, state.functionId, fn, (id) => this.load()?.steps.get(id)?.name ?? id, {
-        open: () => {
-          const callId = crypto.randomUUID();
-          this.openCalls.add(callId);
-          return callId;
-        },
-        close: (callId) => void this.openCalls.delete(callId),
-      }),
-      sendEvents: (step) => sendStepEvents(this.env, current(), step),
-      childRunIds: (step) => childRunIds(current(), step),
-      ...slotPorts(this.env, state, fn?.config),
-      admit: () => admitRun(this.env, state, fn?.config),
-      startChildren: (step) => startChildRuns(this.env, current(), step),
-      setWake: async (at) => (at === undefined ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at)),
-      now: () => Date.now(),
-      random: Math.random,
-      registerCancelOn: () => registerCancelOn(this.env, current()),
+      calls: openCallsIn(this.openCalls),
       cancel: async (reason) => void (await this.cancel(reason)),
-      registerWaits: (take) => registerWaits(this.env, current(), take),
       flushIndex: async () => void (await this.index.flush()),
-      cancelChildren: () => cancelOpenChildren(this.env, current()),
-      forgetWaits: () => forgetWaits(this.env, current()),
-      startFailureRun: () => startFailureRun(this.env, current(), fn),
-      notifyParent: () => notifyParent(this.env, current()),
-      announceEnd: () => announceEnd(this.env, current(), fn),
     };
+    const ports = hostPorts(host, state, fn);
     await driveRun(ports, engineConfig(fn?.config, rulesOf(fn)), request);
     // Between drives the history in SQLite is all the run needs: a sleeping run keeps nothing in memory.
     this.cached = undefined;

@@ -1,0 +1,73 @@
+/**
+ * The ports a RunObject gives its drive (runner.ts HostPorts): where each of the drive's needs is
+ * met, by this object's storage, the run's function (in process or in its app), flow control,
+ * waits, children and the run's parent. Kept apart from the object so that the object stays the
+ * shell that RPC and the alarm come into.
+ */
+import type { CatalogFunction } from "../../src/core/functions/catalog.ts";
+import type { Env } from "../../src/core/env.ts";
+import type { OpenCalls } from "../../src/core/transport/inngest.ts";
+import { admitRun } from "./admission.ts";
+import { announceEnd } from "./announce.ts";
+import { cancelOpenChildren, childRunIds, notifyParent, startChildRuns } from "./children.ts";
+import { forgetWaits, registerCancelOn, registerWaits, sendStepEvents } from "./event-steps.ts";
+import { batchesFor, executorFor } from "./executor.ts";
+import { startFailureRun } from "./failure-run.ts";
+import type { HistoryEvent } from "./history.ts";
+import type { HostPorts } from "./runner.ts";
+import { slotPorts } from "./slot-ports.ts";
+import type { RunState } from "./state.ts";
+
+/** What the ports need of the RunObject itself. */
+export interface RunHost {
+  env: Env;
+  storage: DurableObjectStorage;
+  /** The run's state as the drive updates it. */
+  current(): RunState;
+  record(events: HistoryEvent[]): void;
+  /** The run's calls an Inngest app may checkpoint into. */
+  calls: OpenCalls;
+  cancel(reason: string): Promise<void>;
+  flushIndex(): Promise<void>;
+}
+
+/** Open calls kept in `ids`: each call gets an unguessable id, forgotten when it closes. */
+export function openCallsIn(ids: Set<string>): OpenCalls {
+  return {
+    open: () => {
+      const callId = crypto.randomUUID();
+      ids.add(callId);
+      return callId;
+    },
+    close: (callId) => void ids.delete(callId),
+  };
+}
+
+/** The ports of one drive of the run in `state`, a run of `fn`. */
+export function hostPorts(host: RunHost, state: RunState, fn: CatalogFunction | undefined): HostPorts {
+  const { env, current } = host;
+  const batches = batchesFor(fn);
+  return {
+    state: current,
+    record: (events) => host.record(events),
+    ...(batches ? { batches } : {}),
+    execute: executorFor(env, state.functionId, fn, (id) => current().steps.get(id)?.name ?? id, host.calls),
+    sendEvents: (step) => sendStepEvents(env, current(), step),
+    childRunIds: (step) => childRunIds(current(), step),
+    ...slotPorts(env, state, fn?.config),
+    admit: () => admitRun(env, state, fn?.config),
+    startChildren: (step) => startChildRuns(env, current(), step),
+    setWake: async (at) => (at === undefined ? host.storage.deleteAlarm() : host.storage.setAlarm(at)),
+    now: () => Date.now(),
+    random: Math.random,
+    registerCancelOn: () => registerCancelOn(env, current()),
+    cancel: (reason) => host.cancel(reason),
+    registerWaits: (take) => registerWaits(env, current(), take),
+    flushIndex: () => host.flushIndex(),
+    cancelChildren: () => cancelOpenChildren(env, current()),
+    forgetWaits: () => forgetWaits(env, current()),
+    startFailureRun: () => startFailureRun(env, current(), fn),
+    notifyParent: () => notifyParent(env, current()),
+    announceEnd: () => announceEnd(env, current(), fn),
+  };
+}
