@@ -1,4 +1,4 @@
-import { abortAllDurableObjects, env, runDurableObjectAlarm } from "cloudflare:test";
+import { abortAllDurableObjects, env, runDurableObjectAlarm, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { codeVersion, executions, gates } from "./functions.ts";
 import { client } from "./helpers.ts";
@@ -122,6 +122,30 @@ describe("limits", () => {
     expect(over.status).toBe("failed");
     expect(over.error?.message).toBe('Run reached the limit of 10000 steps at step "step:10000"');
   }, 120_000);
+
+  it("reads a long run's history a page at a time, and refuses a page over 1,000 entries", async () => {
+    const run = await client.run("test-many-steps", { n: 30 });
+    const page = async (query: string) => {
+      const response = await SELF.fetch(`http://stepwise/v1/runs/${run.id}/history${query}`);
+      return {
+        status: response.status,
+        body: (await response.json()) as { history: { seq: number }[]; nextAfterSeq?: number },
+      };
+    };
+    const whole = await page("");
+    expect(whole.body.nextAfterSeq).toBeUndefined();
+    const seqs: number[] = [];
+    for (let query = "?limit=25", pages = 0; pages < 10; pages++) {
+      const { body } = await page(query);
+      seqs.push(...body.history.map((entry) => entry.seq));
+      if (body.nextAfterSeq === undefined) break;
+      query = `?limit=25&afterSeq=${body.nextAfterSeq}`;
+    }
+    expect(seqs).toEqual(whole.body.history.map((entry) => entry.seq));
+    expect(seqs.length).toBeGreaterThan(25);
+    expect((await page("?limit=1001")).status).toBe(400);
+    expect((await page("?afterSeq=-1")).status).toBe(400);
+  });
 
   it("a step output over 1 MiB fails that step, without retries, naming step and limit", async () => {
     const run = await client.run("test-big-output", { bytes: 1_500_000 });

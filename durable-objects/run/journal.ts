@@ -12,6 +12,9 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS history (
   body TEXT NOT NULL
 )`;
 
+/** A history row as stored. */
+type Row = { seq: number; at: number; body: string };
+
 /** A run's history log in SQLite. */
 export class Journal {
   constructor(private readonly sql: SqlStorage) {
@@ -25,9 +28,16 @@ export class Journal {
 
   /** Every entry, oldest first, each checked against the schema. */
   readAll(): HistoryEntry[] {
-    const rows = this.sql
-      .exec<{ seq: number; at: number; body: string }>("SELECT seq, at, body FROM history ORDER BY seq")
-      .toArray();
+    return this.parse(this.sql.exec<Row>("SELECT seq, at, body FROM history ORDER BY seq").toArray());
+  }
+
+  /** Up to `limit` entries after entry `afterSeq`, oldest first. */
+  readPage(afterSeq: number, limit: number): HistoryEntry[] {
+    const query = "SELECT seq, at, body FROM history WHERE seq > ? ORDER BY seq LIMIT ?";
+    return this.parse(this.sql.exec<Row>(query, afterSeq, limit).toArray());
+  }
+
+  private parse(rows: Row[]): HistoryEntry[] {
     return rows.map((row) => {
       const parsed = historyEventSchema.safeParse(JSON.parse(row.body));
       if (!parsed.success) throw new Error(`History entry ${row.seq} is corrupt: ${parsed.error.message}`);

@@ -43,6 +43,12 @@ type StoredJson = string | number | boolean | null | object;
 /** An alarm this close after the run's due time is left as it is (not re-armed for nothing). */
 const RESUME_SLACK_MS = 1_000;
 
+/** A page of a run's history: entries after `afterSeq`, at most `limit`. */
+const historyPageSchema = z.object({
+  afterSeq: z.number().int().min(0),
+  limit: z.number().int().min(1).max(1_001),
+});
+
 /** A new run's first alarm: resumes it within seconds if the object dies before the run index has it. */
 const FIRST_WATCHDOG_MS = 5_000;
 
@@ -310,8 +316,15 @@ export class RunObject extends DurableObject<Env> {
     return { status: runStatus(state), output: state.output as StoredJson, error: state.error };
   }
 
-  async getHistory(): Promise<HistoryEntry[] | null> {
-    return this.load() ? this.journal.readAll() : null;
+  /**
+   * The run's history, oldest first: all of it, or (with `page`) up to `limit` entries after
+   * entry `afterSeq`, so a long run's history is read a page at a time.
+   */
+  async getHistory(page?: { afterSeq: number; limit: number }): Promise<HistoryEntry[] | null> {
+    if (!this.load()) return null;
+    if (!page) return this.journal.readAll();
+    const { afterSeq, limit } = parseInput(historyPageSchema, page, "history page");
+    return this.journal.readPage(afterSeq, limit);
   }
 
   /**

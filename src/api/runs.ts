@@ -20,6 +20,12 @@ const replayBodySchema = z.object({ fromStart: z.boolean().default(false) }).str
 /** `only: "sleeps"` fires the next timer only if it is a sleep or a retry backoff (tests of approvals). */
 const cancelBodySchema = z.object({ reason: z.string().min(1).max(1_000).optional() }).strict();
 const wakeBodySchema = z.object({ only: z.literal("sleeps").optional() }).strict();
+/** Most history entries one page holds; a run of 10,000 steps has about 20,000. */
+const MAX_HISTORY_PAGE = 1_000;
+const historyQuerySchema = z.object({
+  afterSeq: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(MAX_HISTORY_PAGE).default(MAX_HISTORY_PAGE),
+});
 
 const listQuerySchema = pagingSchema.extend({
   function: z.string().min(1).optional(),
@@ -55,10 +61,17 @@ export const runsApi = new Hono<{ Bindings: Env }>()
   .get("/:id/history", async (c) => {
     const target = runStub(c);
     if ("response" in target) return target.response;
-    const history = await target.stub.getHistory();
-    return history
-      ? c.json({ history: history.map((entry) => ({ ...entry, at: new Date(entry.at).toISOString() })) })
-      : notFound(c);
+    const query = readQuery(c, historyQuerySchema);
+    if (!query.ok) return query.response;
+    // One more than asked for says whether there is a next page.
+    const history = await target.stub.getHistory({ afterSeq: query.value.afterSeq, limit: query.value.limit + 1 });
+    if (!history) return notFound(c);
+    const page = history.slice(0, query.value.limit);
+    const last = page.at(-1);
+    return c.json({
+      history: page.map((entry) => ({ ...entry, at: new Date(entry.at).toISOString() })),
+      ...(history.length > page.length && last ? { nextAfterSeq: last.seq } : {}),
+    });
   })
   .post("/:id/cancel", async (c) => {
     const target = runStub(c);
