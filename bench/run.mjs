@@ -529,18 +529,35 @@ does, so its Date.now() is the moment the wake-up began. The raw ceiling writes 
 \`storage.sync()\` per step.
 
 Events: throughput is events accepted (answered 202) per second of wall time, with no function
-listening, so it measures ingestion alone (validation, the D1 insert, the queue send). Accept to
-first step is measured one event at a time, from just before the POST on Node's clock to the
-Date.now() read by the first step of the run it starts (workerd's clock; both read this machine's
-wall clock, and workerd's advances at each I/O, here the RPC that starts the run). It covers the
-API, the D1 write, the queue hop (max_batch_timeout 0), routing and the start of the run.
+listening, so it measures ingestion alone (validation, the D1 insert, and for a batch of 100 the
+queue send; a single event is routed by the accepting Worker after its answer, which the same
+two cores also serve). Accept to first step is measured one event at a time, from just before
+the POST on Node's clock to the Date.now() read by the first step of the run it starts (workerd's
+clock; both read this machine's wall clock, and workerd's advances at each I/O, here the RPC that
+starts the run). Since 2026-12-04 a request of at most 10 events is routed by the Worker that
+accepted it, without the queue hop (through the queue it was p50 10 ms, p99 20 ms).
+Timed by hand with log lines on 2026-12-04, one event's path here is: about 2 ms from Node into
+the Worker (wrangler's local proxy), 3 to 6 ms for the D1 insert (a bare \`SELECT 1\` takes 2 ms
+on local D1), under 1 ms to plan, then 4 to 10 ms until the new run's object first runs code:
+making a new Durable Object's SQLite database on this machine's disk is the largest single cost,
+and with the object's storage left unmade (no table), its call took 1 ms. Making the run's
+object while the event was being written (tried the same day) made both slower, as they share
+the disk: p50 12 ms. So the target is not met here; the two writes that bound it (the event, then
+the run's first) are the durability the design asks for.
 
 Single events: on 2026-11-24, with the same 8 clients, skipping the queue send gave
 about 215 events/s and skipping the D1 write about 118 events/s against 127 with both (measured
 by hand), so each request's \`EVENTS.send\` and the consumer running in the same two-core workerd
 were most of the cost. Since then the router also hands every event to its WaitIndex (one more
-object call per event, for \`waitForEvent\`), which brought single events to the figure above.
-Send batches where you can: a batch of 100 costs one D1 transaction and one \`sendBatch\`.
+object call per event, for \`waitForEvent\`), and single events are routed by the accepting
+Worker, in the same workerd. Send batches where you can: a batch of 100 costs one D1 transaction
+and one \`sendBatch\`.
+
+Remote fan-out: an app whose SDK names the \`run-steps\` feature runs planned parallel steps 25 to
+a call, and each call carries the memo as it stood when its steps were planned, not the outcomes
+of the siblings that ended since; so the bytes sent per step do not grow with n. Before
+2026-12-04 each planned step was a call of its own carrying every outcome so far (about
+n² / 2 outcomes sent for n steps).
 
 (d) remote apps: the same 200-step function served with \`serve()\` by a second Worker in the
 same wrangler dev (bench/app.wrangler.toml, reached through a service binding) and by a Node HTTP
