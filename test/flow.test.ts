@@ -164,6 +164,33 @@ describe("a collector's flushes", () => {
   });
 });
 
+describe("a collector's order", () => {
+  it("keeps the newest event for a debounce and time order for a batch, whatever order they arrive in", async () => {
+    const key = crypto.randomUUID();
+    const event = (n: number, ts: number) => ({ id: `${key}-${n}`, name: "test/order", data: { n }, ts });
+    const held = async (name: string) =>
+      runInDurableObject(env.COLLECTORS.get(env.COLLECTORS.idFromName(`${name}-${key}`)), async (_instance, state) =>
+        ((await state.storage.get("pending")) as { events: { id: string }[] }).events.map((e) => e.id),
+      );
+    const debounce = env.COLLECTORS.get(env.COLLECTORS.idFromName(`debounce-order-${key}`));
+    const debounceSpec = { kind: "debounce" as const, functionId: "debounced", periodMs: 60_000 };
+    await debounce.add(debounceSpec, event(2, 2_000));
+    await debounce.add(debounceSpec, event(1, 1_000));
+    expect(await held("debounce-order")).toEqual([`${key}-2`]);
+    const batch = env.COLLECTORS.get(env.COLLECTORS.idFromName(`batch-order-${key}`));
+    const batchSpec = { kind: "batch" as const, functionId: "batched", maxSize: 10, timeoutMs: 60_000 };
+    for (const [n, ts] of [
+      [3, 3_000],
+      [1, 1_000],
+      [2, 2_000],
+    ] as const)
+      await batch.add(batchSpec, event(n, ts));
+    expect(await held("batch-order")).toEqual([`${key}-1`, `${key}-2`, `${key}-3`]);
+    for (const stub of [debounce, batch])
+      await runInDurableObject(stub, async (_instance, state) => state.storage.deleteAll());
+  });
+});
+
 describe("debounce and batching", () => {
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   const runsFor = (fn: string, key: string) => collected.filter((c) => c.fn === fn && c.keys[0]?.startsWith(`${key}:`));

@@ -1,8 +1,8 @@
 /**
  * EventCollector: one Durable Object per (function, mechanism, key value) that holds events back
- * instead of starting a run for each. Debounce starts one run with the last event once `period`
- * passes without a new one (or `timeout` after the first); batching starts one run with all the
- * events once `maxSize` are in or `timeout` after the first. Adding an event twice is harmless,
+ * instead of starting a run for each. Debounce starts one run with the last event (the newest by
+ * its time) once `period` passes without a new one (or `timeout` after the first); batching starts
+ * one run with all the events, in time order, once `maxSize` are in or `timeout` after the first. Adding an event twice is harmless,
  * and the run id is derived from the events, so a retried start starts nothing twice. A collector
  * with nothing held deletes its storage.
  */
@@ -35,7 +35,15 @@ export class EventCollector extends DurableObject<Env> {
     const current = (await this.pending()) ?? { spec, events: [], firstAt: now };
     current.spec = spec;
     if (!current.events.some((held) => held.id === event.id)) {
-      current.events = current.spec.kind === "debounce" ? [event] : [...current.events, event];
+      // Events routed apart (separate requests) may arrive out of order: a debounce keeps the
+      // newest by time (the later arrival on a tie), a batch holds them in time order.
+      const [held] = current.events;
+      current.events =
+        current.spec.kind === "debounce"
+          ? held && held.ts > event.ts
+            ? [held]
+            : [event]
+          : [...current.events, event].sort((a, b) => a.ts - b.ts);
     }
     if (current.spec.kind === "batch" && current.events.length >= current.spec.maxSize) return this.flush(current);
     await this.ctx.storage.put("pending", current);

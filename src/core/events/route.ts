@@ -50,7 +50,11 @@ function collectorFor(env: Env, functionId: string, config: FunctionConfig, even
   if (!spec) return undefined;
   const keyExpression = config?.debounce?.key ?? config?.batchEvents?.key;
   const key = keyExpression === undefined ? "" : (keyOf(compileExpression(keyExpression), { event }) ?? "");
-  return { stub: eventCollector(env, functionId, spec.kind, key), spec };
+  return {
+    stub: eventCollector(env, functionId, spec.kind, key),
+    spec,
+    name: JSON.stringify([functionId, spec.kind, key]),
+  };
 }
 
 /** The run id an event gives a function: the same every time the same event is routed. */
@@ -84,12 +88,19 @@ export async function routeEvents(env: Env, events: StoredEvent[], now = Date.no
   );
   const held = new Set((await claimKeys(env.DB, claims, now)).map((claim) => claim.runId));
   const toStart = planned.filter((run) => run.idempotencyKey === undefined || held.has(run.runId));
+  // Events for one collector are handed over one after another, in the order given, so a batch
+  // holds them in that order and a debounce ends with the last; different collectors in parallel.
+  const collecting = new Map<string, Promise<void>>();
   await Promise.all([
     deliverToWaits(env, events),
     ...toStart.map(({ runId, functionId, config, event }) => {
       const collector = collectorFor(env, functionId, config, event);
-      if (collector) return collector.stub.add(collector.spec, toRunEvent(event));
-      return startRun(env, { runId, functionId, events: [toRunEvent(event)] });
+      if (!collector) return startRun(env, { runId, functionId, events: [toRunEvent(event)] });
+      const added = (collecting.get(collector.name) ?? Promise.resolve()).then(() =>
+        collector.stub.add(collector.spec, toRunEvent(event)),
+      );
+      collecting.set(collector.name, added);
+      return added;
     }),
   ]);
   await markRouted(
