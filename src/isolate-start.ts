@@ -1,7 +1,8 @@
 /**
  * What an isolate does when it first serves (a request, a queue batch or a cron tick): hand every
  * cron trigger of a registered function to its CronScheduler (which keeps it or re-plans it),
- * bring the D1 function catalogue in line with the registry, and ask the EventSweeper for its
+ * bring the D1 function catalogue in line with the registry (one row read when another isolate of
+ * the same deployment already did), and ask the EventSweeper for its
  * start-up pass, so that after a restart events accepted before it are routed and runs cut off
  * mid-drive go on within seconds, not a grace period or a watchdog later. A failure is logged and
  * retried by a later request.

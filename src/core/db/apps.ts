@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { APP_FEATURES, appTargetSchema, type AppFeature, type AppTarget } from "../../../sdk/app-protocol.ts";
 import { functionConfigSchema, triggerSchema, type FunctionConfig, type Trigger } from "../../../sdk/function.ts";
+import { bumpGeneration } from "./catalog-state.ts";
 
 /** A remote app as stored. */
 export interface StoredApp {
@@ -80,6 +81,8 @@ export async function saveApp(
           app.syncedAt,
         ),
     ),
+    // In the same batch, so an isolate that sees the new generation reads the new functions.
+    bumpGeneration(db),
   ]);
 }
 

@@ -1,16 +1,18 @@
 /**
  * Every function Stepwise runs, wherever it lives: embedded ones (the registry, in this Worker)
- * and remote apps' ones (D1, refreshed at most every {@link REMOTE_TTL_MS} per isolate, and at
- * once in the isolate that handled a sync). Routing, runs, the API and the dashboard all look
+ * and remote apps' ones (D1, checked at most every {@link REMOTE_TTL_MS} per isolate by reading
+ * the catalogue's generation, and read again only when an app synced; at once in the isolate
+ * that handled the sync). Routing, runs, the API and the dashboard all look
  * functions up here, so a remote function is routed, limited and retried like an embedded one.
  */
 import type { AppFeature, AppTarget } from "../../../sdk/app-protocol.ts";
 import type { FunctionConfig, StepwiseFunction, Trigger } from "../../../sdk/function.ts";
 import { listRemoteFunctions, type RemoteFunction } from "../db/apps.ts";
+import { readCatalogState } from "../db/catalog-state.ts";
 import type { Env } from "../env.ts";
 import { registry } from "./registry.ts";
 
-/** How long an isolate trusts its copy of the remote functions. */
+/** How long an isolate trusts its copy of the remote functions before it checks the generation. */
 const REMOTE_TTL_MS = 2_000;
 
 /** Whether `fn` is a function of an app served by the official `inngest` SDK (Inngest's protocol and rules). */
@@ -39,7 +41,7 @@ export interface CatalogFunction {
  * crossing objects is what workerd refuses with "Cannot perform I/O on behalf of a different
  * Durable Object". So each caller that finds the copy stale reads D1 itself.
  */
-let remote: { at: number; byId: Map<string, RemoteFunction> } | undefined;
+let remote: { at: number; generation: number; byId: Map<string, RemoteFunction> } | undefined;
 /** Bumped by a sync, so a read begun before it cannot store what it read. */
 let generation = 0;
 
@@ -63,9 +65,17 @@ async function remoteFunctions(env: Env): Promise<Map<string, RemoteFunction>> {
   if (remote && Date.now() - remote.at < REMOTE_TTL_MS) return remote.byId;
   const started = generation;
   const readAt = Date.now();
+  // One row says whether any app synced since the copy was read; only then is it read again.
+  const current = (await readCatalogState(env.DB)).generation;
+  const kept = remote;
+  if (kept && kept.generation === current) {
+    if (started === generation && kept === remote) remote = { ...kept, at: readAt };
+    return kept.byId;
+  }
   const byId = new Map((await listRemoteFunctions(env.DB)).map((fn) => [fn.id, fn]));
-  // Reads overlap when several callers found the copy stale: a slower, older one keeps out.
-  if (started === generation && (!remote || remote.at <= readAt)) remote = { at: readAt, byId };
+  // Reads overlap when several callers found the copy stale: a slower, older one keeps out. A
+  // sync between the two reads leaves a newer list under an older generation, read again next time.
+  if (started === generation && (!remote || remote.at <= readAt)) remote = { at: readAt, generation: current, byId };
   return byId;
 }
 

@@ -1,0 +1,65 @@
+/**
+ * Isolates re-read the remote functions only when an app synced: a stale copy costs one row read
+ * of the catalogue's generation, and the full read of functions and apps happens on a change.
+ */
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { saveApp } from "../src/core/db/apps.ts";
+import { syncFunctions } from "../src/core/db/functions.ts";
+import type { Env } from "../src/core/env.ts";
+import { forgetRemoteFunctions, getFunction, listFunctions } from "../src/core/functions/catalog.ts";
+import { registry } from "../src/core/functions/registry.ts";
+
+/** The real database, noting the SQL of every statement prepared on it. */
+function countingDb(): { db: D1Database; sql: string[] } {
+  const sql: string[] = [];
+  const db = new Proxy(env.DB, {
+    get(target, key) {
+      if (key === "prepare")
+        return (query: string) => {
+          sql.push(query);
+          return target.prepare(query);
+        };
+      const value = Reflect.get(target, key) as unknown;
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { db, sql };
+}
+
+const scans = (sql: string[]) => sql.filter((query) => query.includes("JOIN apps")).length;
+const ttlPasses = () => new Promise((resolve) => setTimeout(resolve, 2_100));
+
+describe("the remote catalogue, by generation", () => {
+  it("reads one row while no app syncs, and everything once one does", { timeout: 15_000 }, async () => {
+    forgetRemoteFunctions();
+    const { db, sql } = countingDb();
+    const counted = { ...env, DB: db } as Env;
+    await listFunctions(counted);
+    expect(scans(sql)).toBe(1);
+    await ttlPasses();
+    await listFunctions(counted);
+    expect(scans(sql)).toBe(1);
+    expect(sql.filter((query) => query.includes("FROM catalog_state")).length).toBe(2);
+
+    // Another isolate syncs an app (nothing here forgets the copy): the next refresh sees it.
+    const id = `gen-${crypto.randomUUID().slice(0, 8)}`;
+    await saveApp(
+      env.DB,
+      { id, target: { url: "https://gen.example.com/api" }, sdk: "test", features: [], syncedAt: Date.now() },
+      [{ id: `${id}-fn`, config: { id: `${id}-fn`, retries: 3 }, triggers: [{ event: `${id}/go` }] }],
+    );
+    expect(await getFunction(counted, `${id}-fn`)).toBeUndefined();
+    await ttlPasses();
+    expect((await getFunction(counted, `${id}-fn`))?.remote).toEqual({ url: "https://gen.example.com/api" });
+    expect(scans(sql)).toBe(2);
+  });
+
+  it("writes the embedded functions once per change of them, not once per isolate", async () => {
+    const functions = registry.list();
+    await syncFunctions(env.DB, functions, Date.now());
+    expect(await syncFunctions(env.DB, functions, Date.now())).toBe(false);
+    expect(await syncFunctions(env.DB, functions.slice(1), Date.now())).toBe(true);
+    expect(await syncFunctions(env.DB, functions, Date.now())).toBe(true);
+  });
+});
