@@ -19,6 +19,27 @@ const request: ExecutionRequest = {
   allowImmediate: true,
 };
 
+/**
+ * Three parallel steps that end in reverse order (p3 first); p2 fails, retriably. `entries`
+ * counts how often the handler was entered.
+ */
+function threeParallel() {
+  let entered = 0;
+  const fn = fnOf(async ({ step }) => {
+    entered++;
+    return Promise.all(
+      [1, 2, 3].map((i) =>
+        step.run(`p${i}`, async () => {
+          await new Promise((resolve) => setTimeout(resolve, 10 * (4 - i)));
+          if (i === 2) throw new Error("flaky");
+          return i * 10;
+        }),
+      ),
+    );
+  });
+  return { fn, entries: () => entered };
+}
+
 /** Live hooks that keep what they record, going on while `more` says. */
 function hooks(more: (recorded: ReachedStep[]) => boolean = () => true, kept = (_step: ReachedStep) => true) {
   const recorded: ReachedStep[] = [];
@@ -105,22 +126,10 @@ describe("live execution (embedded functions)", () => {
   });
 
   it("runs planned parallel steps together in one replay, recording each but the last as it ends", async () => {
-    let entered = 0;
-    const fn = fnOf(async ({ step }) => {
-      entered++;
-      return Promise.all(
-        [1, 2, 3].map((i) =>
-          step.run(`p${i}`, async () => {
-            await new Promise((resolve) => setTimeout(resolve, 10 * (4 - i)));
-            if (i === 2) throw new Error("flaky");
-            return i * 10;
-          }),
-        ),
-      );
-    });
+    const { fn, entries } = threeParallel();
     const { recorded, live } = hooks();
     const response = await execute(fn, { ...request, allowImmediate: false, runSteps: ["p1", "p2", "p3"] }, live);
-    expect(entered).toBe(1);
+    expect(entries()).toBe(1);
     // p3 ends first, then p2 (which fails, retriably), then p1: the answer.
     expect(recorded.map((step) => [step.id, step.type])).toEqual([
       ["p3", "ran"],
@@ -207,21 +216,9 @@ describe("live execution (embedded functions)", () => {
 
 describe("a batch of planned steps for a remote app (no live hooks)", () => {
   it("runs them together and answers with every outcome, in the order they ended", async () => {
-    let entered = 0;
-    const fn = fnOf(async ({ step }) => {
-      entered++;
-      return Promise.all(
-        [1, 2, 3].map((i) =>
-          step.run(`p${i}`, async () => {
-            await new Promise((resolve) => setTimeout(resolve, 10 * (4 - i)));
-            if (i === 2) throw new Error("flaky");
-            return i * 10;
-          }),
-        ),
-      );
-    });
+    const { fn, entries } = threeParallel();
     const response = await execute(fn, { ...request, allowImmediate: false, runSteps: ["p1", "p2", "p3"] });
-    expect(entered).toBe(1);
+    expect(entries()).toBe(1);
     expect(response.type === "steps" ? response.steps.map((step) => [step.id, step.type]) : response).toEqual([
       ["p3", "ran"],
       ["p2", "errored"],
