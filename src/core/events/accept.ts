@@ -74,16 +74,16 @@ function asRecorded(events: NewEvent[], fresh: Set<string>, receivedAt: number):
   return recorded;
 }
 
-/** Routes recorded events here and now; on failure, queues them so the queue retries. */
-async function routeNow(env: Env, events: StoredEvent[]): Promise<void> {
+/**
+ * Routes the fresh events here and now; on any failure, queues them so the queue retries. Once
+ * the events are recorded nothing here may throw: the caller has accepted them.
+ */
+async function routeNow(env: Env, events: NewEvent[], fresh: Set<string>, receivedAt: number): Promise<void> {
   try {
-    await routeEvents(env, events);
+    await routeEvents(env, asRecorded(events, fresh, receivedAt));
   } catch (error) {
     console.error("stepwise: routing accepted events failed; they go on the queue", error);
-    await queue(
-      env,
-      events.map((event) => event.id),
-    );
+    await queue(env, [...fresh]);
   }
 }
 
@@ -103,9 +103,14 @@ export async function acceptEvents(env: Env, events: ValidEvent[], options: Acce
   const [fresh] = await Promise.all([recordEvents(env.DB, complete, now), armSweeper(env, now)]);
   if (fresh.size > DIRECT_ROUTE_MAX_EVENTS) await queue(env, [...fresh]);
   else if (fresh.size > 0) {
-    const routing = routeNow(env, asRecorded(complete, fresh, now));
-    if (options.waitUntil) options.waitUntil(routing);
-    else await routing;
+    const routing = routeNow(env, complete, fresh, now);
+    if (!options.waitUntil) await routing;
+    else
+      try {
+        options.waitUntil(routing);
+      } catch {
+        await routing; // no context to outlive the answer in: route before answering
+      }
   }
   return complete.map((event) => event.id);
 }
