@@ -1,34 +1,16 @@
 import { describe, expect, it, vi } from "vitest";
-import { Stepwise } from "./client.ts";
 import { NonRetriableError, RetryAfterError } from "./errors.ts";
 import { execute } from "./execution.ts";
-import type { Handler } from "./function.ts";
-import type { ExecutionRequest, MemoStep } from "./protocol.ts";
+import type { MemoStep } from "./protocol.ts";
+import { fnOf, requestWith } from "./execution.test-support.ts";
 
-const client = new Stepwise({ id: "unit" });
-const fnOf = (handler: Handler<Record<string, unknown>, unknown>) => client.createFunction({ id: "f" }, [], handler);
-
-function request(steps: Record<string, MemoStep> = {}, extra: Partial<ExecutionRequest> = {}): ExecutionRequest {
-  const event = { id: "e1", name: "test/event", data: { n: 1 }, ts: 0 };
-  return {
-    version: 1,
-    functionId: "f",
-    runId: "r1",
-    attempt: 0,
-    event,
-    events: [event],
-    steps,
-    allowImmediate: true,
-    ...extra,
-  };
-}
 const done = (output: unknown): MemoStep => ({ status: "completed", op: "run", output });
 
 describe("execute", () => {
   it("runs a single new step in the same call and reports its result", async () => {
     let runs = 0;
     const fn = fnOf(async ({ step }) => step.run("a", () => (runs++, { x: 1 })));
-    const response = await execute(fn, request());
+    const response = await execute(fn, requestWith());
     expect(response).toMatchObject({ type: "steps", steps: [{ type: "ran", id: "a", output: { x: 1 } }] });
     expect(runs).toBe(1);
   });
@@ -40,7 +22,7 @@ describe("execute", () => {
       const b = await step.run("b", () => (runs++, 2));
       return (a as number) + (b as number);
     });
-    expect(await execute(fn, request({ a: done(1), b: done(2) }))).toEqual({ type: "completed", output: 3 });
+    expect(await execute(fn, requestWith({ a: done(1), b: done(2) }))).toEqual({ type: "completed", output: 3 });
     expect(runs).toBe(0);
   });
 
@@ -48,7 +30,7 @@ describe("execute", () => {
     const fn = fnOf(async ({ step }) => {
       for (let i = 0; i < 3; i++) await step.run("same", () => i);
     });
-    const response = await execute(fn, request({ same: done(0), "same:1": done(1) }));
+    const response = await execute(fn, requestWith({ same: done(0), "same:1": done(1) }));
     expect(response).toMatchObject({ type: "steps", steps: [{ type: "ran", id: "same:2", output: 2 }] });
   });
 
@@ -57,13 +39,13 @@ describe("execute", () => {
     const fn = fnOf(async ({ step }) =>
       Promise.all(["a", "b", "c"].map((id) => step.run(id, () => (ran.push(id), id)))),
     );
-    const planned = await execute(fn, request());
+    const planned = await execute(fn, requestWith());
     expect(planned).toEqual({
       type: "steps",
       steps: ["a", "b", "c"].map((id) => ({ type: "planned", id, name: id, op: "run" })),
     });
     expect(ran).toEqual([]);
-    expect(await execute(fn, request({}, { runStep: "b", allowImmediate: false }))).toMatchObject({
+    expect(await execute(fn, requestWith({}, { runStep: "b", allowImmediate: false }))).toMatchObject({
       steps: [{ type: "ran", id: "b" }],
     });
     expect(ran).toEqual(["b"]);
@@ -71,7 +53,7 @@ describe("execute", () => {
 
   it("does not run a lone new step while others are pending", async () => {
     const fn = fnOf(async ({ step }) => step.run("a", () => 1));
-    expect(await execute(fn, request({}, { allowImmediate: false }))).toEqual({
+    expect(await execute(fn, requestWith({}, { allowImmediate: false }))).toEqual({
       type: "steps",
       steps: [{ type: "planned", id: "a", name: "a", op: "run" }],
     });
@@ -102,7 +84,7 @@ describe("execute", () => {
     for (const [body, expected] of cases) {
       const response = await execute(
         fnOf(async ({ step }) => step.run("s", body)),
-        request(),
+        requestWith(),
       );
       expect(response).toMatchObject({ type: "steps", steps: [{ type: "errored", id: "s", ...expected }] });
     }
@@ -117,7 +99,7 @@ describe("execute", () => {
         return (error as Error).message;
       }
     });
-    expect(await execute(fn, request({ s: failed }))).toEqual({
+    expect(await execute(fn, requestWith({ s: failed }))).toEqual({
       type: "completed",
       output: 'Step "s" failed: Error: gone',
     });
@@ -126,7 +108,7 @@ describe("execute", () => {
   it("reports a sleep with its wake time", async () => {
     const fn = fnOf(async ({ step }) => step.sleep("nap", "2h"));
     const before = Date.now();
-    const response = await execute(fn, request());
+    const response = await execute(fn, requestWith());
     expect(response.type).toBe("steps");
     const reached = response.type === "steps" ? response.steps[0] : undefined;
     expect(reached).toMatchObject({ type: "sleep", id: "nap" });
@@ -135,21 +117,21 @@ describe("execute", () => {
 
   it("fails clearly when the code no longer reaches a recorded step", async () => {
     const fn = fnOf(async ({ step }) => step.run("renamed", () => 1));
-    const response = await execute(fn, request({ original: done(1) }));
+    const response = await execute(fn, requestWith({ original: done(1) }));
     expect(response).toMatchObject({ type: "failed", retriable: false, error: { name: "NonDeterminismError" } });
     expect(response.type === "failed" && response.error.message).toContain('"original"');
   });
 
   it("fails clearly when a recorded step changed kind", async () => {
     const fn = fnOf(async ({ step }) => step.sleep("s", "1s"));
-    const response = await execute(fn, request({ s: done(1) }));
+    const response = await execute(fn, requestWith({ s: done(1) }));
     expect(response).toMatchObject({ type: "failed", retriable: false, error: { name: "NonDeterminismError" } });
   });
 
   it("rejects bad step arguments as non-retriable", async () => {
     const response = await execute(
       fnOf(async ({ step }) => step.sleep("s", "whenever")),
-      request(),
+      requestWith(),
     );
     expect(response).toMatchObject({ type: "failed", retriable: false, error: { name: "InvalidDurationError" } });
   });
@@ -162,7 +144,7 @@ describe("execute", () => {
       logger.info("after a");
       await step.run("b", () => 2);
     });
-    await execute(fn, request({ a: done(1) }));
+    await execute(fn, requestWith({ a: done(1) }));
     expect(info.mock.calls.map((call) => call[1])).toEqual(["after a"]);
     info.mockRestore();
   });
@@ -181,21 +163,24 @@ describe("execute", () => {
     // As the engine calls: a batch (runs a, then replays into the sleep and drops that replay), the
     // sleep's own call, the call that plans p and q, one call per planned step, and the last call.
     const memo: Record<string, MemoStep> = {};
-    const batched = await execute(fn, request(memo, { immediateBudgetMs: 1_000 }));
+    const batched = await execute(fn, requestWith(memo, { immediateBudgetMs: 1_000 }));
     expect(batched).toMatchObject({ type: "steps", steps: [{ type: "ran", id: "a" }] });
     memo.a = done(1);
-    expect(await execute(fn, request(memo))).toMatchObject({ type: "steps", steps: [{ type: "sleep", id: "nap" }] });
+    expect(await execute(fn, requestWith(memo))).toMatchObject({
+      type: "steps",
+      steps: [{ type: "sleep", id: "nap" }],
+    });
     memo.nap = { status: "completed", op: "sleep", output: null };
-    expect(await execute(fn, request(memo))).toMatchObject({ type: "steps", steps: [{ id: "p" }, { id: "q" }] });
+    expect(await execute(fn, requestWith(memo))).toMatchObject({ type: "steps", steps: [{ id: "p" }, { id: "q" }] });
     for (const id of ["p", "q"]) {
-      expect(await execute(fn, request(memo, { runStep: id }))).toMatchObject({
+      expect(await execute(fn, requestWith(memo, { runStep: id }))).toMatchObject({
         type: "steps",
         steps: [{ type: "ran", id }],
       });
     }
     memo.p = done("p");
     memo.q = done("q");
-    expect(await execute(fn, request(memo))).toMatchObject({ type: "completed" });
+    expect(await execute(fn, requestWith(memo))).toMatchObject({ type: "completed" });
     expect(info.mock.calls.map((call) => call[1])).toEqual([
       "start",
       "in a",
@@ -214,7 +199,7 @@ describe("step timeouts", () => {
     const fn = fnOf(async ({ step }) =>
       step.run("slow", () => new Promise((resolve) => setTimeout(() => resolve("late"), 200)), { timeout: 20 }),
     );
-    const response = await execute(fn, request());
+    const response = await execute(fn, requestWith());
     expect(response).toMatchObject({
       type: "steps",
       steps: [{ type: "errored", id: "slow", retriable: true, error: { name: "StepTimeoutError" } }],
@@ -228,7 +213,7 @@ describe("step timeouts", () => {
       await step.sleep("nap", "1h");
       return step.run("d", () => runs.push("d"));
     });
-    const response = await execute(fn, request({}, { immediateBudgetMs: 1_000 }));
+    const response = await execute(fn, requestWith({}, { immediateBudgetMs: 1_000 }));
     expect(response).toMatchObject({
       type: "steps",
       steps: [
@@ -239,7 +224,7 @@ describe("step timeouts", () => {
     });
     expect(response.type === "steps" && response.steps.every((step) => step.type === "ran")).toBe(true);
     expect(runs).toEqual(["a", "b", "c"]);
-    expect(await execute(fn, request())).toMatchObject({ type: "steps", steps: [{ id: "a" }] });
+    expect(await execute(fn, requestWith())).toMatchObject({ type: "steps", steps: [{ id: "a" }] });
   });
 
   it("a batch ends with the step that failed, and never runs past it", async () => {
@@ -252,7 +237,7 @@ describe("step timeouts", () => {
       });
       await step.run("c", () => runs.push("c"));
     });
-    const response = await execute(fn, request({}, { immediateBudgetMs: 1_000 }));
+    const response = await execute(fn, requestWith({}, { immediateBudgetMs: 1_000 }));
     expect(response).toMatchObject({
       type: "steps",
       steps: [

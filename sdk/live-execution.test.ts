@@ -1,23 +1,10 @@
 import { describe, expect, it, vi } from "vitest";
-import { Stepwise } from "./client.ts";
 import { NonRetriableError } from "./errors.ts";
 import { execute, type LiveHooks } from "./execution.ts";
-import type { Handler } from "./function.ts";
-import type { ExecutionRequest, ReachedStep } from "./protocol.ts";
+import type { ReachedStep } from "./protocol.ts";
+import { fnOf, requestWith } from "./execution.test-support.ts";
 
-const client = new Stepwise({ id: "unit" });
-const fnOf = (handler: Handler<Record<string, unknown>, unknown>) => client.createFunction({ id: "f" }, [], handler);
-const event = { id: "e1", name: "test/event", data: {}, ts: 0 };
-const request: ExecutionRequest = {
-  version: 1,
-  functionId: "f",
-  runId: "r1",
-  attempt: 0,
-  event,
-  events: [event],
-  steps: {},
-  allowImmediate: true,
-};
+const request = requestWith();
 
 /**
  * Three parallel steps that end in reverse order (p3 first); p2 fails, retriably. `entries`
