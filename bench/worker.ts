@@ -22,6 +22,7 @@ export {
   CronScheduler,
   EventCollector,
   FlowGate,
+  EventShard,
   EventSweeper,
   RunIndexBuffer,
   RunObject,

@@ -13,6 +13,7 @@ export {
   ConcurrencyLimiter,
   CronScheduler,
   EventCollector,
+  EventShard,
   EventSweeper,
   FlowGate,
   RunIndexBuffer,

@@ -10,6 +10,7 @@ export {
   ConcurrencyLimiter,
   CronScheduler,
   EventCollector,
+  EventShard,
   EventSweeper,
   FlowGate,
   RunIndexBuffer,

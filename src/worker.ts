@@ -5,7 +5,7 @@
  * re-export them in one line:
  *
  * ```ts
- * export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, EventSweeper, FlowGate, RunIndexBuffer, RunObject, StepwiseRpc, WaitIndex } from "stepwise/worker";
+ * export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, EventShard, EventSweeper, FlowGate, RunIndexBuffer, RunObject, StepwiseRpc, WaitIndex } from "stepwise/worker";
  * ```
  *
  * Functions are registered once per isolate, when the module is loaded: every Durable Object of
@@ -17,12 +17,14 @@ import type { Env } from "./core/env.ts";
 import { startIsolate } from "./isolate-start.ts";
 import { registry } from "./core/functions/registry.ts";
 import { pruneOnce } from "./retention/prune.ts";
+import { moveLegacyEvents } from "./retention/legacy-events.ts";
 import { relistenOnce } from "./waits/relisten.ts";
 import { consumeEvents } from "./router/queue.ts";
 
 export { RunObject } from "../durable-objects/run/run-object.ts";
 export { RunIndexBuffer } from "../durable-objects/run-index/run-index-buffer.ts";
 export { EventSweeper } from "../durable-objects/sweeper/event-sweeper.ts";
+export { EventShard } from "../durable-objects/events/event-shard.ts";
 export { CronScheduler } from "../durable-objects/schedule/cron-scheduler.ts";
 export { WaitIndex } from "../durable-objects/waits/wait-index.ts";
 export { BulkJob } from "../durable-objects/bulk/bulk-job.ts";
@@ -54,7 +56,7 @@ let created = false;
  * import { functions } from "./functions";
  *
  * // Stepwise's objects and RPC entrypoint live in this Worker, so it exports them.
- * export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, EventSweeper, FlowGate, RunIndexBuffer, RunObject, StepwiseRpc, WaitIndex } from "stepwise/worker";
+ * export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, EventShard, EventSweeper, FlowGate, RunIndexBuffer, RunObject, StepwiseRpc, WaitIndex } from "stepwise/worker";
  * export default createStepwise({ functions });
  * ```
  */
@@ -79,10 +81,18 @@ export function createStepwise(options: CreateStepwiseOptions = {}): StepwiseHan
       ctx.waitUntil(
         pruneOnce(env).then(
           (pruned) => {
-            if (pruned.events + pruned.runs + pruned.idempotencyKeys > 0)
-              console.log("stepwise: retention pruned", pruned);
+            if (pruned.runs + pruned.idempotencyKeys > 0) console.log("stepwise: retention pruned", pruned);
           },
           (error: unknown) => console.error("stepwise: retention pass failed; the next tick tries again", error),
+        ),
+      );
+      ctx.waitUntil(
+        moveLegacyEvents(env).then(
+          (moved) => {
+            if (moved > 0) console.log(`stepwise: moved ${moved} event(s) recorded in D1 into their EventShards`);
+          },
+          (error: unknown) =>
+            console.error("stepwise: moving D1 events into shards failed; the next tick tries again", error),
         ),
       );
       ctx.waitUntil(

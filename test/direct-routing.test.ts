@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { acceptEvents, DIRECT_ROUTE_MAX_EVENTS } from "../src/core/events/accept.ts";
 import type { Env } from "../src/core/env.ts";
 import type { EventsMessage } from "../src/core/events/schema.ts";
+import { storedEvent } from "./event-shards.ts";
 import { executions } from "./functions.ts";
 
 /** The real EVENTS queue, noting the ids sent through it. */
@@ -26,9 +27,7 @@ function countingQueue(): { queue: Queue<EventsMessage>; sent: string[] } {
   return { queue, sent };
 }
 
-const routedAt = async (id: string) =>
-  (await env.DB.prepare("SELECT routed_at FROM events WHERE id = ?1").bind(id).first<{ routed_at: number | null }>())
-    ?.routed_at ?? null;
+const routedAt = async (id: string) => (await storedEvent(id))?.routedAt ?? null;
 
 describe("routing at accept time", () => {
   it("routes a single event before accepting resolves, and queues nothing", async () => {

@@ -1,6 +1,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { getEvents } from "../src/core/db/events.ts";
+import { listEvents } from "../src/core/events/store.ts";
+import { shardNumberOf, storedEvent } from "./event-shards.ts";
 import { routeEvents } from "../src/core/events/route.ts";
 import { executions } from "./functions.ts";
 
@@ -73,7 +74,7 @@ describe("POST /v1/events", () => {
     expect(second.ids).toEqual([id, id]);
     await expect.poll(() => executions(`fan-a:${key}`)).toBe(1);
     // A redelivered queue message routes the same event again: same run ids, nothing new starts.
-    await routeEvents(env, await getEvents(env.DB, [id]));
+    await routeEvents(env, shardNumberOf(id), [(await storedEvent(id))!]);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(["fan-a", "fan-b", "fan-c"].map((fn) => executions(`${fn}:${key}`))).toEqual([1, 1, 1]);
     await expect.poll(async () => (await runsOf(id)).length).toBe(3);
@@ -89,7 +90,8 @@ describe("POST /v1/events", () => {
     );
     await send({ name: "test/idem", data: { key, userId: `u-${key}` } });
     await expect.poll(() => executions(`idem:${key}`)).toBe(1);
-    await routeEvents(env, await getEvents(env.DB, ids));
+    const stored = await Promise.all(ids.map(async (eventId) => (await storedEvent(eventId))!));
+    await routeEvents(env, shardNumberOf(ids[0]!), stored);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(executions(`idem:${key}`)).toBe(1);
     const other = uniqueKey();
@@ -111,8 +113,7 @@ describe("POST /v1/events", () => {
 });
 
 describe("POST /v1/events refuses bad input whole", () => {
-  const countEvents = async (name: string) =>
-    (await env.DB.prepare("SELECT count(*) AS n FROM events WHERE name = ?").bind(name).first<{ n: number }>())?.n;
+  const countEvents = async (name: string) => (await listEvents(env, { name, limit: 200 })).items.length;
 
   it("malformed JSON: 400", async () => {
     const response = await send("[{");

@@ -6,8 +6,9 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { eventSweeper as sweeper } from "../src/core/objects.ts";
-import { RECOVER_EVERY_MS, SWEEP_GRACE_MS } from "../durable-objects/sweeper/event-sweeper.ts";
-import { getEvents, recordEvents } from "../src/core/db/events.ts";
+import { RECOVER_EVERY_MS } from "../durable-objects/sweeper/event-sweeper.ts";
+import { SWEEP_GRACE_MS } from "../durable-objects/events/event-shard.ts";
+import { recordAt, shardOf, shardSql, storedEvent } from "./event-shards.ts";
 import { executions } from "./functions.ts";
 import { client } from "./helpers.ts";
 
@@ -19,7 +20,7 @@ async function startUpPass(startedAt: number): Promise<void> {
   // The pass runs in the sweeper's alarm, armed for now: it is done once its record is gone.
   await runDurableObjectAlarm(stub);
   await expect
-    .poll(() => runInDurableObject(stub, (_instance, state) => state.storage.get("recovery")))
+    .poll(() => runInDurableObject(stub, (_instance, state) => state.storage.get("recovery")), { timeout: 5_000 })
     .toBeUndefined();
 }
 
@@ -31,26 +32,30 @@ describe("the start-up pass", () => {
     const key = crypto.randomUUID();
     const id = `before-restart-${key}`;
     // Accepted three seconds before the restart; the local queue's copy of it died with the server.
-    await recordEvents(env.DB, [{ id, name: "test/fanout", data: { key }, ts: Date.now() }], Date.now() - 3_000);
-    expect(await sweeper(env).sweep()).toBe(0); // the grace-period sweep leaves it for another 29 s
+    await recordAt({ id, name: "test/fanout", data: { key } }, Date.now() - 3_000);
+    // The grace-period sweep leaves it for another 29 s.
+    await runInDurableObject(shardOf(id), (_instance, state) => state.storage.setAlarm(Date.now()));
+    await runDurableObjectAlarm(shardOf(id));
+    expect((await shardSql(id, "SELECT sweeps FROM events WHERE id = ?1", id))[0]?.sweeps).toBe(0);
     await startUpPass(Date.now());
+    // The pass asked every shard for its own pass, which runs in the shard's alarm.
+    await runDurableObjectAlarm(shardOf(id));
     await expect
       .poll(() => ["fan-a", "fan-b", "fan-c"].map((fn) => executions(`${fn}:${key}`)), { timeout: 5_000 })
       .toEqual([1, 1, 1]);
-    await expect.poll(async () => (await getEvents(env.DB, [id]))[0]?.routedAt).toBeTypeOf("number");
+    await expect.poll(async () => (await storedEvent(id))?.routedAt).toBeTypeOf("number");
     // Events accepted after the isolate started, or just before (their message is likely on its
     // way), are the queue's: the pass leaves them alone.
     const later = `after-start-${key}`;
     const justBefore = `just-before-start-${key}`;
-    await recordEvents(env.DB, [{ id: later, name: "test/none", data: {}, ts: Date.now() }], Date.now());
-    await recordEvents(env.DB, [{ id: justBefore, name: "test/none", data: {}, ts: Date.now() }], Date.now() - 500);
+    await recordAt({ id: later, name: "test/none" }, Date.now());
+    await recordAt({ id: justBefore, name: "test/none" }, Date.now() - 500);
     await startUpPass(Date.now() - SWEEP_GRACE_MS);
     await startUpPass(Date.now());
-    for (const left of [later, justBefore])
-      expect(
-        (await env.DB.prepare("SELECT sweeps FROM events WHERE id = ?1").bind(left).first<{ sweeps: number }>())
-          ?.sweeps,
-      ).toBe(0);
+    for (const left of [later, justBefore]) {
+      await runDurableObjectAlarm(shardOf(left));
+      expect((await shardSql(left, "SELECT sweeps FROM events WHERE id = ?1", left))[0]?.sweeps).toBe(0);
+    }
   });
 
   it("a restart soon after a pass still gets one, deferred to the pace of one per 10 s", async () => {

@@ -13,6 +13,7 @@ export {
   CronScheduler,
   EventCollector,
   FlowGate,
+  EventShard,
   EventSweeper,
   RunIndexBuffer,
   RunObject,

@@ -12,7 +12,7 @@ import { MAX_LOOKBACK_MS } from "../../sdk/event-steps.ts";
 import { runEventSchema, type RunEvent } from "../../sdk/protocol.ts";
 import type { Env } from "../../src/core/env.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
-import { eventsNamedSince } from "../../src/core/db/events.ts";
+import { eventsNamedSince } from "../../src/core/events/store.ts";
 import { listenFor, stopListening } from "../../src/core/db/wait-names.ts";
 import { toRunEvent } from "../../src/core/events/schema.ts";
 import { LazyTables } from "../lib/lazy-tables.ts";
@@ -95,7 +95,7 @@ export class WaitIndex extends DurableObject<Env> {
   /**
    * Makes sure every arrival from `from` on is here. The first wait on a name writes the name in
    * D1's `wait_names`, so the router delivers its events from then on, and only then reads from
-   * `events` what came before; so does a wait whose lookback reaches before what is held. Takes
+   * the EventShards what came before; so does a wait whose lookback reaches before what is held. Takes
    * turns, so the name is written once per listening.
    */
   private async cover(from: number): Promise<void> {
@@ -109,7 +109,7 @@ export class WaitIndex extends DurableObject<Env> {
         await listenFor(this.env.DB, this.name, since);
         this.ctx.storage.kv.put("since", since);
       }
-      for (const event of await eventsNamedSince(this.env.DB, this.name, from))
+      for (const event of await eventsNamedSince(this.env, this.name, from))
         this.arrive({ event: toRunEvent(event), receivedAt: event.receivedAt });
       this.ctx.storage.kv.put("covered", Math.min(from, this.covered() ?? from));
     });
@@ -257,7 +257,7 @@ export class WaitIndex extends DurableObject<Env> {
     this.sql.exec(`DELETE FROM arrived WHERE received_at < ?`, horizon);
     this.sql.exec(`DELETE FROM consumed WHERE received_at < ?`, horizon);
     this.sql.exec(`DELETE FROM waiters WHERE until_at < ?`, now - EXPIRED_GRACE_MS);
-    // What is pruned is no longer held: a wait looking back before it reads it from D1.
+    // What is pruned is no longer held: a wait looking back before it reads it from the EventShards.
     const covered = this.covered();
     if (covered !== undefined && covered < horizon) this.ctx.storage.kv.put("covered", horizon);
     for (const arrived of events) this.arrive(arrived);

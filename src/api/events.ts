@@ -4,10 +4,10 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { getEvent, listEvents, type EventSummary } from "../core/db/events.ts";
+import { getEvent, listEvents } from "../core/events/store.ts";
 import { rerouteEvent } from "../core/events/reroute.ts";
 import { listRuns } from "../core/db/run-queries.ts";
-import type { StoredEvent } from "../core/events/schema.ts";
+import type { EventSummary, StoredEvent } from "../core/events/schema.ts";
 import type { Env } from "../core/env.ts";
 import { readQuery } from "./body.ts";
 import { errorResponse } from "./errors.ts";
@@ -35,12 +35,12 @@ export const eventsApi = new Hono<{ Bindings: Env }>()
   .get("/", async (c) => {
     const query = readQuery(c, listQuerySchema);
     if (!query.ok) return query.response;
-    const page = await listEvents(c.env.DB, query.value);
+    const page = await listEvents(c.env, query.value);
     return c.json({ events: page.items.map(eventView), ...nextCursor(page.next) });
   })
   .get("/:id", async (c) => {
     const id = c.req.param("id");
-    const event = await getEvent(c.env.DB, id);
+    const event = await getEvent(c.env, id);
     if (!event) return errorResponse(c, 404, "event_not_found", `No event "${id}"`);
     const runs = await listRuns(c.env.DB, { eventId: id, limit: 200 });
     return c.json({ event: eventView(event), runs: runs.items.map(runSummary) });

@@ -9,6 +9,7 @@ export interface Env {
   RUN: DurableObjectNamespace<import("../../durable-objects/run/run-object.ts").RunObject>;
   RUN_INDEX: DurableObjectNamespace<import("../../durable-objects/run-index/run-index-buffer.ts").RunIndexBuffer>;
   SWEEPER: DurableObjectNamespace<import("../../durable-objects/sweeper/event-sweeper.ts").EventSweeper>;
+  EVENT_SHARDS: DurableObjectNamespace<import("../../durable-objects/events/event-shard.ts").EventShard>;
   CRON: DurableObjectNamespace<import("../../durable-objects/schedule/cron-scheduler.ts").CronScheduler>;
   WAITS: DurableObjectNamespace<import("../../durable-objects/waits/wait-index.ts").WaitIndex>;
   BULK: DurableObjectNamespace<import("../../durable-objects/bulk/bulk-job.ts").BulkJob>;
@@ -38,6 +39,8 @@ export interface Env {
   STEPWISE_REMOTE_BATCH_MS?: string;
   /** Largest accepted event in bytes (default 512 KiB). */
   STEPWISE_MAX_EVENT_BYTES?: string;
+  /** EventShards events are spread over (default 16, at most 256; raise it, never lower it: docs/scale.md). */
+  STEPWISE_EVENT_SHARDS?: string;
   /** Days events and ended runs are kept (default 30; see src/retention/prune.ts). */
   STEPWISE_RETENTION_DAYS?: string;
 }

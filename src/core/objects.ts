@@ -13,9 +13,20 @@ export function runObject(env: Env, runId: string) {
   return env.RUN.get(env.RUN.idFromName(runId));
 }
 
-/** The one EventSweeper. */
+/**
+ * The one EventSweeper: it runs the start-up pass an isolate asks for (once per 10 s at most,
+ * never on an event's path).
+ */
 export function eventSweeper(env: Env) {
   return env.SWEEPER.get(env.SWEEPER.idFromName("events"));
+}
+
+/**
+ * EventShard number `shard` (0 to the shard count − 1, see src/core/events/shards.ts), holding the
+ * events whose ids hash to it. The number is in the name, so a shard knows itself.
+ */
+export function eventShard(env: Env, shard: number) {
+  return env.EVENT_SHARDS.get(env.EVENT_SHARDS.idFromName(`events-${shard}`));
 }
 
 /** The WaitIndex of waits for events named `eventName`. */

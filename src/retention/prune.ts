@@ -1,7 +1,7 @@
 /**
- * Retention: what Stepwise keeps is bounded in time. Events and ended runs (their index rows and
- * their RunObjects' storage) are deleted once older than the retention period, and idempotency
- * keys once expired. Each pass deletes a bounded batch of each, oldest first, so a backlog drains
+ * Retention: what Stepwise keeps is bounded in time. Ended runs (their index rows and their
+ * RunObjects' storage) are deleted once older than the retention period, and idempotency keys
+ * once expired; events are pruned by their EventShards (durable-objects/events/event-shard.ts). Each pass deletes a bounded batch of each, oldest first, so a backlog drains
  * over a few passes without a long request; the Worker's cron tick runs a pass.
  *
  * Windows this must stay above: event-id dedup and idempotency keys (24 hours), a wait's lookback
@@ -9,42 +9,33 @@
  */
 import type { Env } from "../core/env.ts";
 import { runObject } from "../core/objects.ts";
+import { retentionMs } from "../core/lib/retention.ts";
 
-/** Days kept when STEPWISE_RETENTION_DAYS is not set. */
-const DEFAULT_RETENTION_DAYS = 30;
-const DAY_MS = 24 * 60 * 60 * 1000;
+export { retentionMs };
+
 /** Rows of each kind one pass deletes at most. */
 const PRUNE_BATCH = 500;
 /** Runs one pass purges at most (each is a call to its object). */
 const PURGE_RUNS_BATCH = 200;
 
-/** The retention period in ms: STEPWISE_RETENTION_DAYS (at least 2, so dedup windows hold), or 30 days. */
-export function retentionMs(env: Env): number {
-  const days = Number(env.STEPWISE_RETENTION_DAYS);
-  return (Number.isFinite(days) && days >= 2 ? days : DEFAULT_RETENTION_DAYS) * DAY_MS;
-}
-
 /** What one pass deleted. */
 export interface PruneResult {
-  events: number;
   runs: number;
   idempotencyKeys: number;
 }
 
 /**
- * One retention pass at `now`. Unrouted events are kept whatever their age (nothing accepted is
- * dropped before it has started its runs); runs whose object refuses (still going) are kept.
+ * One retention pass at `now` over what D1 and the runs hold; runs whose object refuses (still
+ * going) are kept. Events are pruned by their own EventShard's alarm (unrouted ones are kept
+ * whatever their age: nothing accepted is dropped before it has started its runs).
  */
 export async function pruneOnce(env: Env, now = Date.now()): Promise<PruneResult> {
   const cutoff = now - retentionMs(env);
-  const [events, keys] = await env.DB.batch([
-    env.DB.prepare(
-      "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ?1 AND routed_at IS NOT NULL ORDER BY received_at LIMIT ?2)",
-    ).bind(cutoff, PRUNE_BATCH),
-    env.DB.prepare(
-      "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at < ?1 LIMIT ?2)",
-    ).bind(now, PRUNE_BATCH),
-  ]);
+  const keys = await env.DB.prepare(
+    "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at < ?1 LIMIT ?2)",
+  )
+    .bind(now, PRUNE_BATCH)
+    .run();
   const ended = await env.DB.prepare(
     "SELECT id FROM runs WHERE ended_at IS NOT NULL AND ended_at < ?1 ORDER BY ended_at LIMIT ?2",
   )
@@ -64,5 +55,5 @@ export async function pruneOnce(env: Env, now = Date.now()): Promise<PruneResult
     await env.DB.prepare("DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?1))")
       .bind(JSON.stringify(purged))
       .run();
-  return { events: events?.meta.changes ?? 0, runs: purged.length, idempotencyKeys: keys?.meta.changes ?? 0 };
+  return { runs: purged.length, idempotencyKeys: keys.meta.changes };
 }

@@ -40,6 +40,7 @@ describe("the deployable Worker", () => {
       "RUN",
       "RUN_INDEX",
       "SWEEPER",
+      "EVENT_SHARDS",
       "CRON",
       "WAITS",
       "BULK",

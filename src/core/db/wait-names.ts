@@ -2,8 +2,8 @@
  * The event names some run waits for (D1 `wait_names`, migration 0008). A WaitIndex writes its
  * name when it starts listening and removes it after it has been idle; the router asks, per batch,
  * which of its names are listened for, and hands only those to their WaitIndex. The order of the
- * two sides makes this safe: an event is in `events` before it is routed, and a WaitIndex writes
- * its name before it looks in `events` for what it missed, so each event is either routed to the
+ * two sides makes this safe: an event is in its EventShard before it is routed, and a WaitIndex
+ * writes its name before it looks in the EventShards for what it missed, so each event is either routed to the
  * index or found there.
  */
 import { z } from "zod";

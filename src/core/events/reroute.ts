@@ -1,20 +1,18 @@
 /**
- * Routing an event again: one that is still unrouted (its routing failed, and the sweeper may
- * have given up on it after MAX_SWEEPS tries) goes back on the queue, and the sweeper watches
+ * Routing an event again: one that is still unrouted (its routing failed, and its shard's sweep
+ * may have given up on it after MAX_SWEEPS tries) goes back on the queue, and the sweep watches
  * it again. Routing is idempotent, so this never starts a run twice.
  */
-import { eventSweeper } from "../objects.ts";
-import { getEvent, resetRouting } from "../db/events.ts";
+import { z } from "zod";
+import { eventShard } from "../objects.ts";
 import type { Env } from "../env.ts";
-import { enqueueEvents } from "./enqueue.ts";
+import { shardHolding } from "./store.ts";
+
+const outcomeSchema = z.enum(["requeued", "not_found", "already_routed"]);
 
 /** Re-queues event `id` for routing, or says why not. */
-export async function rerouteEvent(env: Env, id: string): Promise<"requeued" | "not_found" | "already_routed"> {
-  const event = await getEvent(env.DB, id).catch(() => null);
-  if (!event && !(await resetRouting(env.DB, id))) return "not_found";
-  if (event?.routedAt !== undefined) return "already_routed";
-  if (event) await resetRouting(env.DB, id);
-  await eventSweeper(env).arm();
-  await enqueueEvents(env.EVENTS, [id]);
-  return "requeued";
+export async function rerouteEvent(env: Env, id: string): Promise<z.infer<typeof outcomeSchema>> {
+  const shard = await shardHolding(env, id);
+  if (shard === undefined) return "not_found";
+  return outcomeSchema.parse(await eventShard(env, shard).reroute(id));
 }

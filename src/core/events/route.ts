@@ -3,12 +3,12 @@
  * for it (their WaitIndex). Run ids are derived from the function,
  * the event id and when the event was accepted, so routing the same event twice (a queue
  * redelivery, the sweeper) starts nothing new. An event is marked routed only after all its runs
- * have started.
+ * have started (in the EventShard that holds it).
  */
 import { toRunEvent, type StoredEvent } from "./schema.ts";
 import type { Env } from "../env.ts";
 import { claimKeys, type KeyClaim } from "../db/idempotency.ts";
-import { markRouted } from "../db/events.ts";
+import { markRouted } from "./store.ts";
 import { listenedNames } from "../db/wait-names.ts";
 import { derivedId } from "../lib/ids.ts";
 import { listFunctions } from "../functions/catalog.ts";
@@ -80,8 +80,11 @@ async function plan(env: Env, events: StoredEvent[]): Promise<PlannedRun[]> {
   return planned;
 }
 
-/** Routes recorded events: starts their runs, then marks them routed. Returns the runs started. */
-export async function routeEvents(env: Env, events: StoredEvent[], now = Date.now()): Promise<string[]> {
+/**
+ * Routes recorded events of EventShard `shard`: starts their runs, then marks them routed there.
+ * Returns the runs started.
+ */
+export async function routeEvents(env: Env, shard: number, events: StoredEvent[], now = Date.now()): Promise<string[]> {
   const planned = await plan(env, events);
   const claims: KeyClaim[] = planned.flatMap((run) =>
     run.idempotencyKey === undefined ? [] : [{ functionId: run.functionId, key: run.idempotencyKey, runId: run.runId }],
@@ -104,9 +107,9 @@ export async function routeEvents(env: Env, events: StoredEvent[], now = Date.no
     }),
   ]);
   await markRouted(
-    env.DB,
+    env,
+    shard,
     events.map((event) => event.id),
-    Date.now(),
   );
   return toStart.map((run) => run.runId);
 }

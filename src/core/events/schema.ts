@@ -84,6 +84,30 @@ export const toRunEvent = (event: StoredEvent): RunEvent => ({
   ...(event.user ? { user: event.user } : {}),
 });
 
-/** What goes on the EVENTS queue: ids of recorded events (bodies stay in D1, queue messages are small). */
-export const eventsMessageSchema = z.object({ eventIds: z.array(z.string()).min(1) });
+/**
+ * An event in a listing: its payload only when it is small (an EventShard leaves a large one out,
+ * says its size, and the event itself is read for it).
+ */
+export const eventSummarySchema = storedEventSchema.omit({ data: true, user: true }).extend({
+  data: storedEventSchema.shape.data.optional(),
+  user: storedEventSchema.shape.user,
+  /** Bytes of the data's JSON, whether or not it is carried. */
+  dataBytes: z.number().int(),
+  /** The payload was left out for its size: GET the event for it. */
+  payloadOmitted: z.literal(true).optional(),
+});
+export type EventSummary = z.infer<typeof eventSummarySchema>;
+
+/** Most event ids in one queue message (small next to the 128 KB message limit). */
+export const MAX_IDS_PER_MESSAGE = 100;
+
+/**
+ * What goes on the EVENTS queue: ids of recorded events and the EventShard that holds them
+ * (bodies stay in the shard, so messages are small). A message without a shard, from before
+ * events were sharded, finds each event by its id.
+ */
+export const eventsMessageSchema = z.object({
+  shard: z.number().int().min(0).optional(),
+  eventIds: z.array(z.string()).min(1).max(MAX_IDS_PER_MESSAGE),
+});
 export type EventsMessage = z.infer<typeof eventsMessageSchema>;

@@ -4,7 +4,7 @@
  */
 import type { FC } from "hono/jsx";
 import { encodeCursor, type Cursor } from "../../core/db/cursor.ts";
-import type { EventSummary } from "../../core/db/events.ts";
+import type { EventSummary } from "../../core/events/schema.ts";
 import type { RunIndexRow } from "../../core/db/runs.ts";
 import type { StoredEvent } from "../../core/events/schema.ts";
 import { MAX_SWEEPS } from "../../core/events/schema.ts";

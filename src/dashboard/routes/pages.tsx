@@ -6,7 +6,7 @@
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { runViewSchema } from "../../../durable-objects/run/view.ts";
-import { getEvent, listEvents } from "../../core/db/events.ts";
+import { getEvent, listEvents } from "../../core/events/store.ts";
 import { emptyStats, functionStats, statsByFunction } from "../../core/db/run-stats.ts";
 import { countByStatus } from "../../core/db/run-stats.ts";
 import { listRuns, runExists, runsForEvents } from "../../core/db/run-queries.ts";
@@ -101,7 +101,7 @@ export async function eventsPage(
   const query = pagingSchema.extend({ name: z.string().max(256).optional() }).safeParse(c.req.query());
   if (!query.success) return problemPage(c, 400, "Bad filter", "The query string is invalid", zodIssues(query.error));
   const name = query.data.name || undefined;
-  const events = await listEvents(c.env.DB, { name, cursor: query.data.cursor, limit: query.data.limit });
+  const events = await listEvents(c.env, { name, cursor: query.data.cursor, limit: query.data.limit });
   const runs = await runsForEvents(
     c.env.DB,
     events.items.map((event) => event.id),
@@ -162,7 +162,7 @@ export const pageRoutes = new Hono<{ Bindings: Env }>()
   .get("/runs/:id", (c) => runPage(c, c.req.param("id"), doneNotice(c.req.query("done"))))
   .get("/events", (c) => eventsPage(c))
   .get("/events/:id", async (c) => {
-    const event = await getEvent(c.env.DB, c.req.param("id"));
+    const event = await getEvent(c.env, c.req.param("id"));
     if (!event) return problemPage(c, 404, "No such event", `No event "${c.req.param("id")}"`);
     const runs = await listRuns(c.env.DB, { eventId: event.id, limit: 200 });
     return page(

@@ -8,6 +8,7 @@ export {
   ConcurrencyLimiter,
   CronScheduler,
   EventCollector,
+  EventShard,
   EventSweeper,
   FlowGate,
   RunIndexBuffer,

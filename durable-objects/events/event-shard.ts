@@ -1,0 +1,267 @@
+/**
+ * EventShard: one of the Durable Objects that hold accepted events, and the safety net under
+ * their routing (src/core/events/shards.ts says which shard holds which event). An event is
+ * recorded here before the API answers and stays unrouted until the router has started every run
+ * it matches; the shard's own alarm re-queues what stays unrouted past a grace period (the queue
+ * lost it, or the Worker stopped between accept and route), each time twice as late, and gives up
+ * after MAX_SWEEPS tries, leaving the event for a person to reroute. While routing makes progress
+ * here, an unrouted event is taken to be behind in the queue, not lost, until it is
+ * {@link SWEEP_BEHIND_MS} old. Routing is idempotent, so a needless re-queue starts nothing twice.
+ *
+ * The same alarm prunes routed events past the retention period, so a shard holds at most
+ * retention × its share of the event rate. Ids repeated within 24 hours are not routed again:
+ * a client id always hashes to the same shard, so that check is local.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
+import type { Env } from "../../src/core/env.ts";
+import { pageSql } from "../../src/core/db/cursor.ts";
+import { enqueueEvents } from "../../src/core/events/enqueue.ts";
+import { newEventSchema, pageRequestSchema, type EventPageRow } from "../../src/core/events/shard-protocol.ts";
+import { MAX_SWEEPS, storedEventSchema, type StoredEvent } from "../../src/core/events/schema.ts";
+import { parseInput } from "../../src/core/lib/parse.ts";
+import { retentionMs } from "../../src/core/lib/retention.ts";
+import { LazyTables } from "../lib/lazy-tables.ts";
+import {
+  COLUMNS,
+  createEventTables,
+  eventFromRow,
+  readable,
+  SUMMARY_COLUMNS,
+  summaryFromRow,
+  unreadableReason,
+} from "./event-table.ts";
+import { claimUnrouted, hasUnrouted, routedSince } from "./sweep.ts";
+
+/** An event id seen within this window is not routed again. */
+const EVENT_DEDUP_MS = 24 * 60 * 60 * 1000;
+/** An event unrouted this long after it was accepted (or last re-queued) is presumed lost by the queue. */
+export const SWEEP_GRACE_MS = 30_000;
+/** While routing makes progress, an unrouted event is presumed behind, not lost, until this old. */
+export const SWEEP_BEHIND_MS = 10 * 60_000;
+/** Events re-queued per alarm; the alarm comes back at once for the rest. */
+const SWEEP_LIMIT = 5_000;
+/**
+ * Events accepted this shortly before an isolate started are left to their queue message (or
+ * their direct route), most likely still on its way; what a crash lost is older than this.
+ */
+const IN_FLIGHT_MS = 2_000;
+/** How often the alarm prunes, and how many events one pass deletes at most. */
+const PRUNE_EVERY_MS = 60 * 60_000;
+const PRUNE_BATCH = 5_000;
+
+const INSERT = `INSERT INTO events (id, name, data, ts, user, v, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data, ts = excluded.ts, user = excluded.user,
+  v = excluded.v, received_at = excluded.received_at, queued_at = NULL, routed_at = NULL, sweeps = 0, route_error = NULL
+WHERE events.received_at < ?8
+RETURNING id`;
+const BY_IDS = "id IN (SELECT value FROM json_each(?1))";
+
+const recordSchema = z.object({ events: z.array(newEventSchema).min(1), receivedAt: z.number().int() });
+const idsSchema = z.array(z.string()).min(1);
+
+export class EventShard extends DurableObject<Env> {
+  private readonly tables = new LazyTables(this.ctx.storage.sql, createEventTables);
+
+  private get sql(): SqlStorage {
+    return this.tables.sql;
+  }
+
+  /** This shard's number (from its name, see eventShard), which its queue messages carry. */
+  private get shard(): number {
+    const match = /^events-(\d+)$/.exec(this.ctx.id.name ?? "");
+    if (!match) throw new Error("an EventShard must be reached by its number (see eventShard)");
+    return Number(match[1]);
+  }
+
+  /**
+   * Records events accepted at `receivedAt` in one transaction and returns the ids that need
+   * routing: new ones, and ones last seen more than a day ago (repeats are not returned).
+   */
+  async record(input: { events: unknown[]; receivedAt: number }): Promise<string[]> {
+    const { events, receivedAt } = parseInput(recordSchema, input, "events to record");
+    const fresh: string[] = [];
+    this.ctx.storage.transactionSync(() => {
+      for (const e of events) {
+        const user = e.user === undefined ? null : JSON.stringify(e.user);
+        const args = [e.id, e.name, JSON.stringify(e.data), e.ts, user, e.v ?? null, receivedAt];
+        for (const row of this.sql.exec(INSERT, ...args, receivedAt - EVENT_DEDUP_MS)) fresh.push(String(row.id));
+      }
+    });
+    if (fresh.length > 0) await this.armBy(Date.now() + SWEEP_GRACE_MS);
+    return fresh;
+  }
+
+  /**
+   * Takes in events recorded elsewhere (D1, before events were sharded) as they were: the same
+   * ids, times and routing state, so an unrouted one is swept here and starts the runs (by their
+   * derived ids) it would have. An id already here is left as it is. Returns how many were new.
+   */
+  async adopt(input: unknown[]): Promise<number> {
+    const events = parseInput(z.array(storedEventSchema), input, "events to adopt");
+    let adopted = 0;
+    this.ctx.storage.transactionSync(() => {
+      for (const e of events) {
+        const user = e.user === undefined ? null : JSON.stringify(e.user);
+        adopted += this.sql
+          .exec(
+            `INSERT INTO events (id, name, data, ts, user, v, received_at, routed_at, sweeps, route_error)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING RETURNING id`,
+            ...[e.id, e.name, JSON.stringify(e.data), e.ts, user, e.v ?? null, e.receivedAt, e.routedAt ?? null],
+            e.routingAbandoned ? MAX_SWEEPS : 0,
+            e.routeError ?? null,
+          )
+          .toArray().length;
+      }
+    });
+    await this.armBy(Date.now() + SWEEP_GRACE_MS);
+    return adopted;
+  }
+
+  /** Events by id for routing; rows that no longer read back are returned apart, with why. */
+  async read(ids: string[]): Promise<{ events: StoredEvent[]; unreadable: { id: string; error: string }[] }> {
+    const wanted = parseInput(idsSchema, ids, "event ids");
+    const events: StoredEvent[] = [];
+    const unreadable: { id: string; error: string }[] = [];
+    for (const row of this.sql.exec(`SELECT ${COLUMNS} FROM events WHERE ${BY_IDS}`, JSON.stringify(wanted)))
+      try {
+        events.push(eventFromRow(row));
+      } catch (error) {
+        unreadable.push({ id: String(row.id), error: unreadableReason(error) });
+      }
+    return { events, unreadable };
+  }
+
+  /** One event, or null. */
+  async get(id: string): Promise<StoredEvent | null> {
+    const [row] = this.sql.exec(`SELECT ${COLUMNS} FROM events WHERE id = ?1`, z.string().parse(id)).toArray();
+    return row ? (readable(row, eventFromRow) ?? null) : null;
+  }
+
+  /** Marks events routed: every run they match has been started. */
+  async routed(ids: string[], at: number): Promise<void> {
+    const wanted = parseInput(idsSchema, ids, "event ids");
+    this.sql.exec(`UPDATE events SET routed_at = ?2 WHERE ${BY_IDS} AND routed_at IS NULL`, JSON.stringify(wanted), at);
+  }
+
+  /** Notes why routing these events failed; `abandon` also stops the sweep from re-queuing them. */
+  async routeFailed(ids: string[], error: string, abandon = false): Promise<void> {
+    const wanted = parseInput(idsSchema, ids, "event ids");
+    this.sql.exec(
+      `UPDATE events SET route_error = ?2, sweeps = CASE WHEN ?3 THEN max(sweeps, ?4) ELSE sweeps END
+       WHERE ${BY_IDS} AND routed_at IS NULL`,
+      JSON.stringify(wanted),
+      z.string().parse(error).slice(0, 1_000),
+      abandon ? 1 : 0,
+      MAX_SWEEPS,
+    );
+  }
+
+  /** Queues an unrouted event again, watched by the sweep again (even one it gave up on). */
+  async reroute(id: string): Promise<"requeued" | "not_found" | "already_routed"> {
+    const [row] = this.sql.exec(`SELECT routed_at FROM events WHERE id = ?1`, z.string().parse(id)).toArray();
+    if (!row) return "not_found";
+    if (row.routed_at !== null) return "already_routed";
+    this.sql.exec(`UPDATE events SET sweeps = 0, queued_at = NULL, route_error = NULL WHERE id = ?1`, id);
+    await this.armBy(Date.now() + SWEEP_GRACE_MS);
+    await enqueueEvents(this.env.EVENTS, this.shard, [id]);
+    return "requeued";
+  }
+
+  /** A newest-first keyset page of this shard's events (one more row than asked, to tell if more exist). */
+  async page(request: unknown): Promise<EventPageRow[]> {
+    const { name, cursor, limit } = parseInput(pageRequestSchema, request, "event page");
+    const { sql, params } = pageSql({
+      table: "events",
+      columns: SUMMARY_COLUMNS,
+      timeColumn: "received_at",
+      conditions: name === undefined ? [] : [["name = ?", name]],
+      cursor,
+      limit,
+    });
+    return this.sql
+      .exec(sql, ...params)
+      .toArray()
+      .map((row) => ({
+        at: Number(row.received_at),
+        id: String(row.id),
+        event: readable(row, summaryFromRow) ?? null,
+      }));
+  }
+
+  /** The newest `limit` events of `name` accepted at or after `from`, oldest first (a wait's lookback). */
+  async namedSince(name: string, from: number, limit: number): Promise<StoredEvent[]> {
+    const rows = this.sql.exec(
+      `SELECT ${COLUMNS} FROM events WHERE name = ?1 AND received_at >= ?2 ORDER BY received_at DESC, id DESC LIMIT ?3`,
+      z.string().parse(name),
+      z.number().parse(from),
+      z.number().int().positive().parse(limit),
+    );
+    return rows
+      .toArray()
+      .flatMap((row) => readable(row, eventFromRow) ?? [])
+      .reverse();
+  }
+
+  /**
+   * An isolate started serving at `before`: events accepted before then and not re-queued since
+   * are re-queued now, not a grace period later (a restart lost the local queue's messages).
+   */
+  async recover(before: number): Promise<void> {
+    const asked = z.number().optional().parse(this.ctx.storage.kv.get("recoverBefore"));
+    this.ctx.storage.kv.put("recoverBefore", Math.max(asked ?? 0, z.number().parse(before)));
+    await this.armBy(Date.now());
+  }
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    let more = false;
+    const recovery = z.number().optional().parse(this.ctx.storage.kv.get("recoverBefore"));
+    if (recovery !== undefined) {
+      const ids = claimUnrouted(this.sql, Math.min(recovery, now - IN_FLIGHT_MS), now, SWEEP_LIMIT);
+      await this.requeue(ids);
+      if (ids.length === SWEEP_LIMIT) more = true;
+      else if (this.ctx.storage.kv.get("recoverBefore") === recovery) this.ctx.storage.kv.delete("recoverBefore");
+    }
+    const behind = routedSince(this.sql, now - SWEEP_GRACE_MS);
+    const before = now - (behind ? SWEEP_BEHIND_MS : SWEEP_GRACE_MS);
+    const swept = claimUnrouted(this.sql, before, now, SWEEP_LIMIT, SWEEP_GRACE_MS);
+    await this.requeue(swept);
+    if (swept.length === SWEEP_LIMIT) more = true;
+    if (this.prune(now) === PRUNE_BATCH) more = true;
+    const pruneAt = z.number().parse(this.ctx.storage.kv.get("prunedAt") ?? now) + PRUNE_EVERY_MS;
+    const holds = this.sql.exec(`SELECT 1 FROM events LIMIT 1`).toArray().length > 0;
+    const next = more
+      ? now
+      : Math.min(hasUnrouted(this.sql) ? now + SWEEP_GRACE_MS : Infinity, holds ? pruneAt : Infinity);
+    if (Number.isFinite(next)) await this.ctx.storage.setAlarm(next);
+  }
+
+  /** Deletes routed events past retention, oldest first, once per {@link PRUNE_EVERY_MS}; returns how many. */
+  private prune(now: number): number {
+    const prunedAt = z.number().optional().parse(this.ctx.storage.kv.get("prunedAt"));
+    if (prunedAt !== undefined && now - prunedAt < PRUNE_EVERY_MS) return 0;
+    const deleted = this.sql
+      .exec(
+        `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ?1 AND routed_at IS NOT NULL
+         ORDER BY received_at LIMIT ?2) RETURNING id`,
+        now - retentionMs(this.env),
+        PRUNE_BATCH,
+      )
+      .toArray().length;
+    if (deleted < PRUNE_BATCH) this.ctx.storage.kv.put("prunedAt", now);
+    return deleted;
+  }
+
+  private async requeue(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    console.warn(`stepwise: re-queuing ${ids.length} event(s) accepted but not routed (shard ${this.shard})`);
+    await enqueueEvents(this.env.EVENTS, this.shard, ids);
+  }
+
+  /** Makes sure the alarm fires by `at`. */
+  private async armBy(at: number): Promise<void> {
+    const armed = await this.ctx.storage.getAlarm();
+    if (armed === null || armed > at) await this.ctx.storage.setAlarm(at);
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The event store as the rest of Stepwise sees it: events recorded in, read from and listed across
+ * the EventShards (src/core/events/shards.ts picks the shard). No event is on D1's path: recording
+ * a request is one call per shard its events live in (one, for a batch without client ids).
+ */
+import { z } from "zod";
+import type { Env } from "../env.ts";
+import { eventShard } from "../objects.ts";
+import { toPage, type Cursor } from "../db/cursor.ts";
+import { eventPageRowSchema, type NewEvent } from "./shard-protocol.ts";
+import { eventSummarySchema, storedEventSchema, type EventSummary, type StoredEvent } from "./schema.ts";
+import { eventShardCount, shardOfId } from "./shards.ts";
+
+export type { NewEvent };
+
+/** The fresh (to be routed) events of one shard after recording. */
+export interface RecordedShard {
+  shard: number;
+  fresh: Set<string>;
+}
+
+const idsSchema = z.array(z.string());
+const readSchema = z.object({
+  events: z.array(storedEventSchema),
+  unreadable: z.array(z.object({ id: z.string(), error: z.string() })),
+});
+
+/** All shard numbers of this deployment. */
+function allShards(env: Env): number[] {
+  return Array.from({ length: eventShardCount(env) }, (_, shard) => shard);
+}
+
+/**
+ * Records events accepted at `receivedAt`, each in the shard its id names, and returns per shard
+ * the ids that need routing (repeats within 24 hours left out).
+ */
+export async function recordEvents(env: Env, events: NewEvent[], receivedAt: number): Promise<RecordedShard[]> {
+  const count = eventShardCount(env);
+  const byShard = new Map<number, NewEvent[]>();
+  for (const event of events) {
+    const shard = shardOfId(event.id, count);
+    byShard.set(shard, [...(byShard.get(shard) ?? []), event]);
+  }
+  return Promise.all(
+    [...byShard].map(async ([shard, held]) => ({
+      shard,
+      fresh: new Set(idsSchema.parse(await eventShard(env, shard).record({ events: held, receivedAt }))),
+    })),
+  );
+}
+
+/** Events of shard `shard` by id for routing; unreadable rows apart, with why. */
+export async function readShardEvents(env: Env, shard: number, ids: string[]) {
+  return readSchema.parse(await eventShard(env, shard).read(ids));
+}
+
+/** Marks a shard's events routed. */
+export async function markRouted(env: Env, shard: number, ids: string[], at = Date.now()): Promise<void> {
+  if (ids.length > 0) await eventShard(env, shard).routed(ids, at);
+}
+
+/** Notes why routing a shard's events failed; `abandon` stops its sweep re-queuing them. */
+export async function markRouteFailed(env: Env, shard: number, ids: string[], error: string, abandon = false) {
+  if (ids.length > 0) await eventShard(env, shard).routeFailed(ids, error, abandon);
+}
+
+/**
+ * One event by id, or null: from the shard its id names, or, when it is not there (recorded
+ * before the shard count was raised), from whichever shard holds it.
+ */
+export async function getEvent(env: Env, id: string): Promise<StoredEvent | null> {
+  const home = shardOfId(id, eventShardCount(env));
+  const found = await eventShard(env, home).get(id);
+  if (found) return storedEventSchema.parse(found);
+  const elsewhere = await Promise.all(
+    allShards(env)
+      .filter((shard) => shard !== home)
+      .map((shard) => eventShard(env, shard).get(id)),
+  );
+  const event = elsewhere.find((candidate) => candidate !== null);
+  return event ? storedEventSchema.parse(event) : null;
+}
+
+/** The shard that holds event `id`, found as {@link getEvent} finds it; undefined when none does. */
+export async function shardHolding(env: Env, id: string): Promise<number | undefined> {
+  const home = shardOfId(id, eventShardCount(env));
+  if (await eventShard(env, home).get(id)) return home;
+  for (const shard of allShards(env)) if (shard !== home && (await eventShard(env, shard).get(id))) return shard;
+  return undefined;
+}
+
+/**
+ * A newest-first page of events (optionally of one name), merged from every shard's own page by
+ * (time, id): each shard reads at most `limit + 1` rows through its index.
+ */
+export async function listEvents(
+  env: Env,
+  filter: { name?: string | undefined; cursor?: Cursor | undefined; limit: number },
+): Promise<{ items: EventSummary[]; next?: Cursor }> {
+  const request = {
+    ...(filter.name !== undefined ? { name: filter.name } : {}),
+    ...(filter.cursor ? { cursor: filter.cursor } : {}),
+    limit: filter.limit,
+  };
+  const pages = await Promise.all(allShards(env).map((shard) => eventShard(env, shard).page(request)));
+  const rows = pages
+    .flatMap((page) => z.array(eventPageRowSchema).parse(page))
+    .sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+    .slice(0, filter.limit + 1);
+  const page = toPage(rows, filter.limit, (row) => ({ at: row.at, id: row.id }));
+  // A row that no longer reads back is left out of listings (its shard logged why).
+  return {
+    items: page.items.flatMap((row) => (row.event ? [eventSummarySchema.parse(row.event)] : [])),
+    ...(page.next ? { next: page.next } : {}),
+  };
+}
+
+/** A wait's lookback reads at most this many of the name's events. */
+const LOOKBACK_READ_LIMIT = 1_000;
+
+/**
+ * The events of `name` accepted at or after `from`, oldest first: the newest
+ * {@link LOOKBACK_READ_LIMIT} of them across the shards, as those nearest a wait's start matter most.
+ */
+export async function eventsNamedSince(env: Env, name: string, from: number): Promise<StoredEvent[]> {
+  const found = await Promise.all(
+    allShards(env).map((shard) => eventShard(env, shard).namedSince(name, from, LOOKBACK_READ_LIMIT)),
+  );
+  return z
+    .array(storedEventSchema)
+    .parse(found.flat())
+    .sort((a, b) => a.receivedAt - b.receivedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .slice(-LOOKBACK_READ_LIMIT);
+}
+
+/** Asks every shard for its start-up pass: events accepted before `before` and still unrouted go on the queue. */
+export async function recoverShards(env: Env, before: number): Promise<void> {
+  await Promise.all(allShards(env).map((shard) => eventShard(env, shard).recover(before)));
+}
