@@ -8,9 +8,16 @@ import { eventsMessageSchema } from "../core/events/schema.ts";
 import { routeEvents } from "../core/events/route.ts";
 import { eventShardCount, shardOfId } from "../core/events/shards.ts";
 import { markRouteFailed, readShardEvents } from "../core/events/store.ts";
+import { pool, type Pool } from "../core/lib/pool.ts";
+
+/**
+ * Run starts in flight across one batch (up to 10 messages of 100 events, routed at once): enough
+ * to keep routing busy, few enough for one invocation's connections and memory.
+ */
+const STARTS_IN_FLIGHT = 100;
 
 /** Routes the events `ids` of one shard; unreadable ones are set aside with the reason. */
-async function routeShard(env: Env, shard: number, ids: string[]): Promise<void> {
+async function routeShard(env: Env, shard: number, ids: string[], calls: Pool): Promise<void> {
   try {
     const { events, unreadable } = await readShardEvents(env, shard, ids);
     for (const bad of unreadable) await markRouteFailed(env, shard, [bad.id], bad.error, true);
@@ -18,7 +25,7 @@ async function routeShard(env: Env, shard: number, ids: string[]): Promise<void>
       console.error(
         `stepwise: ${ids.length - events.length - unreadable.length} queued event(s) are not in shard ${shard}`,
       );
-    await routeEvents(env, shard, events);
+    await routeEvents(env, shard, events, calls);
   } catch (error) {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     await markRouteFailed(env, shard, ids, reason).catch(() => undefined);
@@ -40,6 +47,7 @@ function byShard(env: Env, shard: number | undefined, ids: string[]): Map<number
  * are routed. A message that fails is retried alone; progress made is kept.
  */
 export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const calls = pool(STARTS_IN_FLIGHT);
   await Promise.all(
     batch.messages.map(async (message) => {
       const parsed = eventsMessageSchema.safeParse(message.body);
@@ -50,7 +58,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
       }
       try {
         const groups = byShard(env, parsed.data.shard, [...new Set(parsed.data.eventIds)]);
-        await Promise.all([...groups].map(([shard, ids]) => routeShard(env, shard, ids)));
+        await Promise.all([...groups].map(([shard, ids]) => routeShard(env, shard, ids, calls)));
         message.ack();
       } catch (error) {
         console.error(`stepwise: routing message ${message.id} failed; the queue retries it`, error);

@@ -17,6 +17,7 @@ import type { FunctionConfig } from "../../../sdk/function.ts";
 import { collectorSpecOf } from "./collector-spec.ts";
 import { matchFunctions } from "./match.ts";
 import { startRun } from "../runs/start.ts";
+import { pool, type Pool } from "../lib/pool.ts";
 import { eventCollector, waitIndex } from "../objects.ts";
 
 /** A run the router decided to start. */
@@ -80,11 +81,21 @@ async function plan(env: Env, events: StoredEvent[]): Promise<PlannedRun[]> {
   return planned;
 }
 
+/** Run starts (and collector adds) one routing keeps in flight, unless its caller shares a pool. */
+const STARTS_IN_FLIGHT = 50;
+
 /**
  * Routes recorded events of EventShard `shard`: starts their runs, then marks them routed there.
- * Returns the runs started.
+ * Returns the runs started. Calls go through `calls`, so a caller routing many messages at once
+ * bounds them all together.
  */
-export async function routeEvents(env: Env, shard: number, events: StoredEvent[], now = Date.now()): Promise<string[]> {
+export async function routeEvents(
+  env: Env,
+  shard: number,
+  events: StoredEvent[],
+  calls: Pool = pool(STARTS_IN_FLIGHT),
+  now = Date.now(),
+): Promise<string[]> {
   const planned = await plan(env, events);
   const claims: KeyClaim[] = planned.flatMap((run) =>
     run.idempotencyKey === undefined ? [] : [{ functionId: run.functionId, key: run.idempotencyKey, runId: run.runId }],
@@ -98,9 +109,9 @@ export async function routeEvents(env: Env, shard: number, events: StoredEvent[]
     deliverToWaits(env, events),
     ...toStart.map(({ runId, functionId, config, event }) => {
       const collector = collectorFor(env, functionId, config, event);
-      if (!collector) return startRun(env, { runId, functionId, events: [toRunEvent(event)] });
+      if (!collector) return calls(() => startRun(env, { runId, functionId, events: [toRunEvent(event)] }));
       const added = (collecting.get(collector.name) ?? Promise.resolve()).then(() =>
-        collector.stub.add(collector.spec, toRunEvent(event)),
+        calls(() => collector.stub.add(collector.spec, toRunEvent(event))),
       );
       collecting.set(collector.name, added);
       return added;
