@@ -22,6 +22,7 @@ export {
   CronScheduler,
   EventCollector,
   FlowGate,
+  IdempotencyShard,
   EventShard,
   EventSweeper,
   RunIndexBuffer,

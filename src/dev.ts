@@ -16,6 +16,7 @@ export {
   EventShard,
   EventSweeper,
   FlowGate,
+  IdempotencyShard,
   RunIndexBuffer,
   RunObject,
   StepwiseRpc,

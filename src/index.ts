@@ -13,6 +13,7 @@ export {
   EventShard,
   EventSweeper,
   FlowGate,
+  IdempotencyShard,
   RunIndexBuffer,
   RunObject,
   StepwiseRpc,

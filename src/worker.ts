@@ -5,7 +5,7 @@
  * re-export them in one line:
  *
  * ```ts
- * export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, EventShard, EventSweeper, FlowGate, RunIndexBuffer, RunObject, StepwiseRpc, WaitIndex } from "stepwise/worker";
+ * export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, EventShard, EventSweeper, FlowGate, IdempotencyShard, RunIndexBuffer, RunObject, StepwiseRpc, WaitIndex } from "stepwise/worker";
  * ```
  *
  * Functions are registered once per isolate, when the module is loaded: every Durable Object of
@@ -17,7 +17,7 @@ import type { Env } from "./core/env.ts";
 import { startIsolate } from "./isolate-start.ts";
 import { registry } from "./core/functions/registry.ts";
 import { pruneOnce } from "./retention/prune.ts";
-import { moveLegacyEvents } from "./retention/legacy-events.ts";
+import { moveLegacyEvents, moveLegacyKeys } from "./retention/legacy-d1.ts";
 import { relistenOnce } from "./waits/relisten.ts";
 import { consumeEvents } from "./router/queue.ts";
 
@@ -25,6 +25,7 @@ export { RunObject } from "../durable-objects/run/run-object.ts";
 export { RunIndexBuffer } from "../durable-objects/run-index/run-index-buffer.ts";
 export { EventSweeper } from "../durable-objects/sweeper/event-sweeper.ts";
 export { EventShard } from "../durable-objects/events/event-shard.ts";
+export { IdempotencyShard } from "../durable-objects/keys/idempotency-shard.ts";
 export { CronScheduler } from "../durable-objects/schedule/cron-scheduler.ts";
 export { WaitIndex } from "../durable-objects/waits/wait-index.ts";
 export { BulkJob } from "../durable-objects/bulk/bulk-job.ts";
@@ -56,7 +57,7 @@ let created = false;
  * import { functions } from "./functions";
  *
  * // Stepwise's objects and RPC entrypoint live in this Worker, so it exports them.
- * export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, EventShard, EventSweeper, FlowGate, RunIndexBuffer, RunObject, StepwiseRpc, WaitIndex } from "stepwise/worker";
+ * export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, EventShard, EventSweeper, FlowGate, IdempotencyShard, RunIndexBuffer, RunObject, StepwiseRpc, WaitIndex } from "stepwise/worker";
  * export default createStepwise({ functions });
  * ```
  */
@@ -87,9 +88,12 @@ export function createStepwise(options: CreateStepwiseOptions = {}): StepwiseHan
         ),
       );
       ctx.waitUntil(
-        moveLegacyEvents(env).then(
-          (moved) => {
-            if (moved > 0) console.log(`stepwise: moved ${moved} event(s) recorded in D1 into their EventShards`);
+        Promise.all([moveLegacyEvents(env), moveLegacyKeys(env)]).then(
+          ([events, keys]) => {
+            if (events + keys > 0)
+              console.log(
+                `stepwise: moved ${events} event(s) and ${keys} idempotency key(s) from D1 into their shards`,
+              );
           },
           (error: unknown) =>
             console.error("stepwise: moving D1 events into shards failed; the next tick tries again", error),

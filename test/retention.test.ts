@@ -7,7 +7,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { pruneOnce, retentionMs } from "../src/retention/prune.ts";
-import { moveLegacyEvents } from "../src/retention/legacy-events.ts";
+import { moveLegacyEvents } from "../src/retention/legacy-d1.ts";
 import { shardOf, storedEvent } from "./event-shards.ts";
 import { executions } from "./functions.ts";
 import { client } from "./helpers.ts";

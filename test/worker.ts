@@ -13,6 +13,7 @@ export {
   CronScheduler,
   EventCollector,
   FlowGate,
+  IdempotencyShard,
   EventShard,
   EventSweeper,
   RunIndexBuffer,

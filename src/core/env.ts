@@ -10,6 +10,7 @@ export interface Env {
   RUN_INDEX: DurableObjectNamespace<import("../../durable-objects/run-index/run-index-buffer.ts").RunIndexBuffer>;
   SWEEPER: DurableObjectNamespace<import("../../durable-objects/sweeper/event-sweeper.ts").EventSweeper>;
   EVENT_SHARDS: DurableObjectNamespace<import("../../durable-objects/events/event-shard.ts").EventShard>;
+  IDEMPOTENCY: DurableObjectNamespace<import("../../durable-objects/keys/idempotency-shard.ts").IdempotencyShard>;
   CRON: DurableObjectNamespace<import("../../durable-objects/schedule/cron-scheduler.ts").CronScheduler>;
   WAITS: DurableObjectNamespace<import("../../durable-objects/waits/wait-index.ts").WaitIndex>;
   BULK: DurableObjectNamespace<import("../../durable-objects/bulk/bulk-job.ts").BulkJob>;

@@ -29,6 +29,11 @@ export function eventShard(env: Env, shard: number) {
   return env.EVENT_SHARDS.get(env.EVENT_SHARDS.idFromName(`events-${shard}`));
 }
 
+/** IdempotencyShard number `shard` (see src/core/events/idempotency.ts), holding the keys that hash to it. */
+export function idempotencyShard(env: Env, shard: number) {
+  return env.IDEMPOTENCY.get(env.IDEMPOTENCY.idFromName(`keys-${shard}`));
+}
+
 /** The WaitIndex of waits for events named `eventName`. */
 export function waitIndex(env: Env, eventName: string) {
   return env.WAITS.get(env.WAITS.idFromName(eventName));

@@ -41,6 +41,7 @@ describe("the deployable Worker", () => {
       "RUN_INDEX",
       "SWEEPER",
       "EVENT_SHARDS",
+      "IDEMPOTENCY",
       "CRON",
       "WAITS",
       "BULK",

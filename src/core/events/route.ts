@@ -7,7 +7,7 @@
  */
 import { toRunEvent, type StoredEvent } from "./schema.ts";
 import type { Env } from "../env.ts";
-import { claimKeys, type KeyClaim } from "../db/idempotency.ts";
+import { claimKeys, type KeyClaim } from "./idempotency.ts";
 import { markRouted } from "./store.ts";
 import { listenedNames } from "../db/wait-names.ts";
 import { derivedId } from "../lib/ids.ts";
@@ -100,7 +100,7 @@ export async function routeEvents(
   const claims: KeyClaim[] = planned.flatMap((run) =>
     run.idempotencyKey === undefined ? [] : [{ functionId: run.functionId, key: run.idempotencyKey, runId: run.runId }],
   );
-  const held = new Set((await claimKeys(env.DB, claims, now)).map((claim) => claim.runId));
+  const held = new Set((await claimKeys(env, claims, now)).map((claim) => claim.runId));
   const toStart = planned.filter((run) => run.idempotencyKey === undefined || held.has(run.runId));
   // Events for one collector are handed over one after another, in the order given, so a batch
   // holds them in that order and a debounce ends with the last; different collectors in parallel.

@@ -11,6 +11,7 @@ export {
   EventShard,
   EventSweeper,
   FlowGate,
+  IdempotencyShard,
   RunIndexBuffer,
   RunObject,
   StepwiseRpc,

@@ -1,5 +1,6 @@
 /**
- * Events recorded in D1 before events moved to EventShards. The `events` table stays until it is
+ * What D1 held before events and idempotency keys moved to their shards. Events recorded in D1
+ * before events moved to EventShards. The `events` table stays until it is
  * empty: each cron tick moves the oldest of it, a bounded batch at a time, into the shards their
  * ids name, as they were recorded (same ids, times and routing state), then deletes them from D1.
  * An unrouted one is then swept by its shard and starts the same runs it would have; a listing
@@ -9,7 +10,9 @@ import { eventFromRow } from "../../durable-objects/events/event-table.ts";
 import type { Env } from "../core/env.ts";
 import { eventShardCount, shardOfId } from "../core/events/shards.ts";
 import type { StoredEvent } from "../core/events/schema.ts";
-import { eventShard } from "../core/objects.ts";
+import { eventShard, idempotencyShard } from "../core/objects.ts";
+import { keyShardOf, type KeyClaim } from "../core/events/idempotency.ts";
+import { z } from "zod";
 
 /** Events moved per batch, and batches per tick (a tick moves at most 10,000). */
 const MOVE_BATCH = 500;
@@ -56,4 +59,45 @@ export async function moveLegacyEvents(env: Env): Promise<number> {
     if (n < MOVE_BATCH) break;
   }
   return moved;
+}
+
+const legacyKeySchema = z.object({
+  function_id: z.string(),
+  key: z.string(),
+  run_id: z.string(),
+  expires_at: z.number(),
+});
+
+/**
+ * Idempotency keys claimed in D1 before keys were sharded: each tick moves the unexpired ones (a
+ * bounded batch) into their IdempotencyShards, to expire there as they would have, and deletes
+ * them from D1; expired ones are pruned by retention. Returns how many moved.
+ */
+export async function moveLegacyKeys(env: Env, now = Date.now()): Promise<number> {
+  let rows: unknown[];
+  try {
+    ({ results: rows } = await env.DB.prepare(
+      "SELECT function_id, key, run_id, expires_at FROM idempotency_keys WHERE expires_at > ?1 LIMIT ?2",
+    )
+      .bind(now, MOVE_BATCH * BATCHES_PER_TICK)
+      .all());
+  } catch (error) {
+    if (String(error).includes("no such table")) return 0;
+    throw error;
+  }
+  const byShard = new Map<number, (KeyClaim & { expiresAt: number })[]>();
+  for (const row of rows.map((row) => legacyKeySchema.parse(row))) {
+    const shard = keyShardOf(row.function_id, row.key);
+    const key = { functionId: row.function_id, key: row.key, runId: row.run_id, expiresAt: row.expires_at };
+    byShard.set(shard, [...(byShard.get(shard) ?? []), key]);
+  }
+  await Promise.all([...byShard].map(([shard, keys]) => idempotencyShard(env, shard).adopt(keys)));
+  await env.DB.batch(
+    [...byShard.values()]
+      .flat()
+      .map((k) =>
+        env.DB.prepare("DELETE FROM idempotency_keys WHERE function_id = ?1 AND key = ?2").bind(k.functionId, k.key),
+      ),
+  );
+  return rows.length;
 }
