@@ -120,9 +120,27 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/e2e/**"],
+          exclude: ["test/e2e/**", "test/hotspots/**"],
           setupFiles: ["./test/setup.ts"],
           testTimeout: 20_000,
+        },
+      },
+      {
+        // The counting harness (SCALE.md §7): the same deployable config, a Worker whose objects
+        // count every call they make (test/hotspots/worker.ts), and one workload.
+        plugins: [
+          cloudflareTest({
+            main: "./test/hotspots/worker.ts",
+            wrangler: { configPath: testWranglerConfig() },
+            miniflare: { bindings: { TEST_MIGRATIONS: migrations } },
+          }),
+        ],
+        test: {
+          name: "hotspots",
+          include: ["test/hotspots/**/*.test.ts"],
+          setupFiles: ["./test/hotspots/setup.ts"],
+          testTimeout: 240_000,
+          hookTimeout: 240_000,
         },
       },
     ],

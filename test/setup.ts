@@ -27,6 +27,8 @@ afterAll(async () => {
   await clearAlarms(env.RUN);
   await clearAlarms(env.RUN_INDEX);
   await clearAlarms(env.SWEEPER);
+  await clearAlarms(env.EVENT_SHARDS);
+  await clearAlarms(env.IDEMPOTENCY);
   await clearAlarms(env.CRON);
   await clearAlarms(env.WAITS);
   await clearAlarms(env.BULK);

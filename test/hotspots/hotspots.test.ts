@@ -1,0 +1,202 @@
+/**
+ * The counting harness at CI size (SCALE.md §7): a deterministic workload of many event names
+ * (Zipf), tenants, waits with `match`, `cancelOn`, idempotency, keyed and unkeyed concurrency, a
+ * rate limit, batching and a fan-out, sent in batches of 100 and then as single events. Nothing is
+ * timed: every call to every object, every D1 statement and every queue message is counted, per
+ * event, and what the sharded intake promises is asserted. What is still hot (the run index
+ * buffers, one WaitIndex per name, unkeyed flow control) is reported, not asserted: docs/scale.md.
+ */
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_EVENT_SHARDS } from "../../src/core/events/shards.ts";
+import type { Counts } from "./counting.ts";
+import { SIM_NAMES } from "./functions.ts";
+
+/** A seeded generator (mulberry32), so every run of the harness sends the same events. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Draws index k of n with weight 1/(k+1)^s. */
+function zipf(n: number, s: number, next: () => number): () => number {
+  const weights = Array.from({ length: n }, (_, k) => 1 / (k + 1) ** s);
+  const total = weights.reduce((sum, w) => sum + w, 0);
+  return () => {
+    let x = next() * total;
+    for (let k = 0; k < n; k++) if ((x -= weights[k]!) <= 0) return k;
+    return n - 1;
+  };
+}
+
+interface SimEvent {
+  name: string;
+  data: Record<string, unknown>;
+  id?: string;
+}
+
+async function post(body: unknown): Promise<void> {
+  const response = await SELF.fetch("http://stepwise/v1/events", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  expect(response.status).toBe(202);
+}
+
+/** Sends `requests` from `clients` concurrent senders. */
+async function sendAll(requests: unknown[], clients: number): Promise<void> {
+  const queue = [...requests];
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let body = queue.shift(); body !== undefined; body = queue.shift()) await post(body);
+    }),
+  );
+}
+
+const counts = async (): Promise<Counts> => (await SELF.fetch("http://stepwise/__hotspots")).json();
+const reset = () => SELF.fetch("http://stepwise/__hotspots/reset", { method: "POST" });
+
+/** Waits until the runs stop changing: nothing queued or running, and the count steady. */
+async function drain(phase: string): Promise<void> {
+  let last = -1;
+  let seen = "";
+  for (let steady = 0, round = 0; steady < 3; round++) {
+    if (round > 300) throw new Error(`${phase}: the runs did not settle (${seen})`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const { runs, active } = (await (await SELF.fetch("http://stepwise/__hotspots/runs")).json()) as {
+      runs: number;
+      active: number;
+    };
+    seen = `${runs} runs, ${active} queued or running`;
+    steady = runs === last && active === 0 ? steady + 1 : 0;
+    last = runs;
+  }
+  console.log(`${phase}: settled at ${seen}`);
+}
+
+/** Events of the batched phase (in requests of 100) and of the single-event phase: CI size. */
+const BATCHED = 300;
+const SINGLES = 100;
+
+/** Object classes Stepwise itself names (not the user's keys): what must not be hot. */
+const SYSTEM = ["EventShard", "IdempotencyShard", "EventSweeper", "RunIndexBuffer", "WaitIndex"];
+
+/** Calls to a class's objects, summed by method. */
+function methodsOf(c: Counts, cls: string): Record<string, number> {
+  const methods: Record<string, number> = {};
+  for (const o of c.objects.filter((object) => object.cls === cls))
+    for (const [method, n] of Object.entries(o.methods)) methods[method] = (methods[method] ?? 0) + n;
+  return methods;
+}
+
+/** One phase's figures per object class: calls per event, and the busiest object's share. */
+function report(phase: string, events: number, c: Counts) {
+  const byClass = new Map<string, { objects: number; calls: number; busiest: { name: string; calls: number } }>();
+  for (const o of c.objects) {
+    const entry = byClass.get(o.cls) ?? { objects: 0, calls: 0, busiest: { name: "", calls: 0 } };
+    entry.objects++;
+    entry.calls += o.calls;
+    if (o.calls > entry.busiest.calls) entry.busiest = { name: o.name, calls: o.calls };
+    byClass.set(o.cls, entry);
+  }
+  const systemCalls = [...byClass].filter(([cls]) => SYSTEM.includes(cls)).reduce((n, [, e]) => n + e.calls, 0);
+  const rows = [...byClass].sort(([a], [b]) => a.localeCompare(b));
+  const d1 = Object.values(c.d1).reduce((n, k) => n + k, 0);
+  const lines = [
+    `### ${phase}: ${events} events`,
+    "| class | objects | calls/event | busiest object | its calls/event | its share of system calls | ceiling (1,000 rps ÷ its calls/event) |",
+    "|---|---|---|---|---|---|---|",
+    ...rows.map(([cls, e]) => {
+      const per = e.busiest.calls / events;
+      const share =
+        SYSTEM.includes(cls) && systemCalls > 0 ? `${((100 * e.busiest.calls) / systemCalls).toFixed(1)}%` : "–";
+      return `| ${cls} | ${e.objects} | ${(e.calls / events).toFixed(3)} | ${e.busiest.name.slice(0, 40)} | ${per.toFixed(4)} | ${share} | ${Math.round(1_000 / per).toLocaleString("en")} ev/s |`;
+    }),
+    ...rows
+      .filter(([cls]) => cls === "EventShard" || cls === "IdempotencyShard" || cls === "WaitIndex")
+      .map(([cls]) => `${cls} calls by method: ${JSON.stringify(methodsOf(c, cls))}`),
+    `D1 statements: ${d1} (${(d1 / events).toFixed(3)} per event) by origin ${JSON.stringify(c.d1ByOrigin)}`,
+    `D1 statement classes: ${JSON.stringify(c.d1)}`,
+    `Queue messages: ${c.queueMessages} (${(c.queueMessages / events).toFixed(4)} per event)`,
+  ];
+  console.log(lines.join("\n"));
+  return { byClass, d1, systemCalls };
+}
+
+describe("hot spots, counted (CI size)", () => {
+  it("the event path spreads over shards: no global sweeper, no D1 for events or keys, few queue messages", async () => {
+    const next = random(7);
+    const name = zipf(SIM_NAMES.length, 1.1, next);
+    const tenant = zipf(50, 1.1, next);
+    const orders = Array.from({ length: 40 }, (_, i) => `order-${i}`);
+    const users = Array.from({ length: 40 }, (_, i) => `user-${i}`);
+
+    // P1: runs that wait for a payment, and runs that a user's deletion cancels.
+    await sendAll(
+      [
+        orders.map((orderId) => ({ name: "order/created", data: { orderId } })),
+        users.map((userId) => ({ name: "user/created", data: { userId } })),
+      ],
+      2,
+    );
+    await drain("P1");
+    await reset();
+
+    // P2: events in batches of 100 from 3 clients.
+    const batched: SimEvent[] = [];
+    for (let i = 0; i < BATCHED; i++) {
+      if (i < orders.length) batched.push({ name: "payment/received", data: { orderId: orders[i] } });
+      else if (i < orders.length + users.length)
+        batched.push({ name: "user/deleted", data: { userId: users[i - orders.length] } });
+      else if (i % 50 === 0) batched.push({ name: "sim/fanout", data: { tenant: `t${tenant()}` } });
+      else if (i % 25 === 0) batched.push({ name: "sim/n04", data: { orderId: `dup-${i % 4}` } });
+      else batched.push({ name: SIM_NAMES[name()]!, data: { tenant: `t${tenant()}` } });
+    }
+    for (let i = batched.length - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      [batched[i], batched[j]] = [batched[j]!, batched[i]!];
+    }
+    await sendAll(
+      Array.from({ length: Math.ceil(batched.length / 100) }, (_, b) => batched.slice(b * 100, b * 100 + 100)),
+      3,
+    );
+    await drain("P2");
+    const p2 = await counts();
+    const r2 = report("P2 batches of 100", batched.length, p2);
+    await reset();
+
+    // P3: single-event requests from 6 clients.
+    const singles = Array.from({ length: SINGLES }, () => ({
+      name: SIM_NAMES[name()]!,
+      data: { tenant: `t${tenant()}` },
+    }));
+    await sendAll(singles, 6);
+    await drain("P3");
+    const p3 = await counts();
+    const r3 = report("P3 single events", singles.length, p3);
+
+    // No global sweeper on the event path: the start-up pass is not asked per event.
+    for (const r of [r2, r3]) expect(r.byClass.get("EventSweeper")?.calls ?? 0).toBeLessThanOrEqual(1);
+    // Events and keys never touch D1.
+    for (const c of [p2, p3])
+      expect(Object.keys(c.d1).filter((sql) => /\bevents\b|idempotency_keys/.test(sql))).toEqual([]);
+    // Few queue messages: batches go 100 ids a message, single events are routed where accepted.
+    expect(p2.queueMessages / batched.length).toBeLessThanOrEqual(0.04);
+    expect(p3.queueMessages / singles.length).toBeLessThanOrEqual(0.1);
+    // Event shards: batched, a few calls per request, so the busiest shard stays near 0.02 calls
+    // per event (SCALE.md H2: under the soft limit up to 50,000 events/s); single events cost two
+    // calls each (record, mark routed), spread evenly, so no shard takes much beyond its share.
+    expect(r2.byClass.get("EventShard")!.busiest.calls / batched.length).toBeLessThanOrEqual(0.03);
+    const shards3 = r3.byClass.get("EventShard")!;
+    expect(shards3.calls / singles.length).toBeLessThanOrEqual(2.1);
+    expect(shards3.busiest.calls / shards3.calls).toBeLessThanOrEqual(2.5 / DEFAULT_EVENT_SHARDS);
+    // Idempotency claims are per shard of keys, not one object.
+    expect(r2.byClass.get("IdempotencyShard")?.objects ?? 0).toBeGreaterThanOrEqual(1);
+  });
+});
