@@ -20,7 +20,7 @@ import { enqueueEvents } from "../../src/core/events/enqueue.ts";
 import { newEventSchema, pageRequestSchema, type EventPageRow } from "../../src/core/events/shard-protocol.ts";
 import { MAX_SWEEPS, storedEventSchema, type StoredEvent } from "../../src/core/events/schema.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
-import { retentionMs } from "../../src/core/lib/retention.ts";
+import { eventRetentionMs } from "../../src/core/lib/retention.ts";
 import { LazyTables } from "../lib/lazy-tables.ts";
 import {
   COLUMNS,
@@ -245,7 +245,7 @@ export class EventShard extends DurableObject<Env> {
       .exec(
         `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ?1 AND routed_at IS NOT NULL
          ORDER BY received_at LIMIT ?2) RETURNING id`,
-        now - retentionMs(this.env),
+        now - eventRetentionMs(this.env),
         PRUNE_BATCH,
       )
       .toArray().length;

@@ -42,6 +42,8 @@ export interface Env {
   STEPWISE_MAX_EVENT_BYTES?: string;
   /** EventShards events are spread over (default 16, at most 256; raise it, never lower it: docs/scale.md). */
   STEPWISE_EVENT_SHARDS?: string;
+  /** Days routed events are kept, when shorter than STEPWISE_RETENTION_DAYS (at least 2; docs/scale.md). */
+  STEPWISE_EVENT_RETENTION_DAYS?: string;
   /** Days events and ended runs are kept (default 30; see src/retention/prune.ts). */
   STEPWISE_RETENTION_DAYS?: string;
 }

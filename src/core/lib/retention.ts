@@ -13,3 +13,15 @@ export function retentionMs(env: Pick<Env, "STEPWISE_RETENTION_DAYS">): number {
   const days = Number(env.STEPWISE_RETENTION_DAYS);
   return (Number.isFinite(days) && days >= 2 ? days : DEFAULT_RETENTION_DAYS) * DAY_MS;
 }
+
+/**
+ * How long routed events are kept: STEPWISE_EVENT_RETENTION_DAYS (at least 2) when set, else the
+ * retention period. At high rates the event history is what fills the EventShards first
+ * (docs/scale.md), so it may be kept shorter than runs.
+ */
+export function eventRetentionMs(env: Pick<Env, "STEPWISE_RETENTION_DAYS" | "STEPWISE_EVENT_RETENTION_DAYS">): number {
+  const days = Number(env.STEPWISE_EVENT_RETENTION_DAYS);
+  return env.STEPWISE_EVENT_RETENTION_DAYS !== undefined && Number.isFinite(days) && days >= 2
+    ? days * DAY_MS
+    : retentionMs(env);
+}
