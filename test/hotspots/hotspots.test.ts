@@ -189,13 +189,14 @@ describe("hot spots, counted (CI size)", () => {
     // Few queue messages: batches go 100 ids a message, single events are routed where accepted.
     expect(p2.queueMessages / batched.length).toBeLessThanOrEqual(0.04);
     expect(p3.queueMessages / singles.length).toBeLessThanOrEqual(0.1);
-    // Event shards: batched, a few calls per request, so the busiest shard stays near 0.02 calls
-    // per event (SCALE.md H2: under the soft limit up to 50,000 events/s); single events cost two
-    // calls each (record, mark routed), spread evenly, so no shard takes much beyond its share.
-    expect(r2.byClass.get("EventShard")!.busiest.calls / batched.length).toBeLessThanOrEqual(0.03);
+    // Event shards: batched, a few calls per request of 100 (and two per group of events a run's
+    // send puts in one shard), not per event; single events cost two calls each (record, mark
+    // routed), spread over the shards so that none takes much beyond its share. (Which shard a
+    // request without ids lands in is random, so the bounds leave room for chance.)
+    expect(r2.byClass.get("EventShard")!.calls / batched.length).toBeLessThanOrEqual(0.3);
     const shards3 = r3.byClass.get("EventShard")!;
     expect(shards3.calls / singles.length).toBeLessThanOrEqual(2.1);
-    expect(shards3.busiest.calls / shards3.calls).toBeLessThanOrEqual(2.5 / DEFAULT_EVENT_SHARDS);
+    expect(shards3.busiest.calls / shards3.calls).toBeLessThanOrEqual(3 / DEFAULT_EVENT_SHARDS);
     // Idempotency claims are per shard of keys, not one object.
     expect(r2.byClass.get("IdempotencyShard")?.objects ?? 0).toBeGreaterThanOrEqual(1);
   });
