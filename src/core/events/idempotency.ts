@@ -8,6 +8,7 @@
 import { z } from "zod";
 import type { Env } from "../env.ts";
 import { idempotencyShard } from "../objects.ts";
+import { fnv1a } from "../lib/hash.ts";
 
 /** Shards the keys are spread over: 500 claims/s each at half the soft limit, 16k claims/s in all. */
 export const IDEMPOTENCY_SHARDS = 32;
@@ -16,16 +17,9 @@ export const IDEMPOTENCY_SHARDS = 32;
 export const keyClaimSchema = z.object({ functionId: z.string(), key: z.string(), runId: z.string() });
 export type KeyClaim = z.infer<typeof keyClaimSchema>;
 
-/** 32-bit FNV-1a: cheap and stable across isolates and deployments. */
-function hashOf(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return hash;
-}
-
 /** The shard that holds a function's key. */
 export function keyShardOf(functionId: string, key: string): number {
-  return hashOf(JSON.stringify([functionId, key])) % IDEMPOTENCY_SHARDS;
+  return fnv1a(JSON.stringify([functionId, key])) % IDEMPOTENCY_SHARDS;
 }
 
 /** Claims each key for its run (one call per shard) and returns the claims that hold their key. */

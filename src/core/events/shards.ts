@@ -10,6 +10,7 @@
  */
 import { ulid } from "ulid";
 import type { Env } from "../env.ts";
+import { fnv1a } from "../lib/hash.ts";
 
 /** Shards when STEPWISE_EVENT_SHARDS is not set: ~8,000 accept requests/s at half the soft limit. */
 export const DEFAULT_EVENT_SHARDS = 16;
@@ -28,12 +29,6 @@ export function eventShardCount(env: Pick<Env, "STEPWISE_EVENT_SHARDS">): number
   if (!Number.isInteger(count) || count < 1 || count > MAX_EVENT_SHARDS)
     throw new Error(`STEPWISE_EVENT_SHARDS must be a whole number from 1 to ${MAX_EVENT_SHARDS}, not "${raw}"`);
   return count;
-}
-
-/** 32-bit FNV-1a over UTF-16 code units, continued from `hash`: cheap, stable and well spread. */
-function fnv1a(text: string, hash = 0x811c9dc5): number {
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return hash;
 }
 
 /** The shard that holds event `id`. */
