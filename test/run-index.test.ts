@@ -96,9 +96,9 @@ describe("the run index when D1 refuses rows", () => {
       state.storage.kv.put("index-ack", { status: "running", updatedAt: 0 }),
     );
     // The start-up pass finds it listed as live and asks it to resume: the owed row is due now.
-    // (This file's own start-up pass may have asked first: then the alarm is due, or has run.)
-    const resumed = await run.resume();
-    expect(resumed.rearmed || resumed.at === null || resumed.at <= Date.now()).toBe(true);
+    // (This file's own start-up pass may have asked first and the row gone already: either way
+    // the index ends up with the final row, which is what is checked below.)
+    await run.resume();
     // Armed for now, the alarm may already have run; if not, it runs here.
     await runDurableObjectAlarm(run);
     await expect.poll(() => indexedStatus(runId)).toBe("completed");
