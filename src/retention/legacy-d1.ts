@@ -6,19 +6,18 @@
  * An unrouted one is then swept by its shard and starts the same runs it would have; a listing
  * shows the moved ones among the rest. Moving twice is harmless (a shard keeps the first copy).
  */
-import { eventFromRow } from "../../durable-objects/events/event-table.ts";
+import { COLUMNS, eventFromRow } from "../../durable-objects/events/event-table.ts";
+import { groupBy } from "../core/lib/group.ts";
 import type { Env } from "../core/env.ts";
 import { eventShardCount, shardOfId } from "../core/events/shards.ts";
 import type { StoredEvent } from "../core/events/schema.ts";
 import { eventShard, idempotencyShard } from "../core/objects.ts";
-import { keyShardOf, type KeyClaim } from "../core/events/idempotency.ts";
+import { keyShardOf } from "../core/events/idempotency.ts";
 import { z } from "zod";
 
 /** Events moved per batch, and batches per tick (a tick moves at most 10,000). */
 const MOVE_BATCH = 500;
 const BATCHES_PER_TICK = 20;
-
-const COLUMNS = "id, name, data, ts, user, v, received_at, routed_at, sweeps, route_error";
 
 /** Moves one batch; returns how many rows left D1 (0 when the table is empty or gone). */
 async function moveBatch(env: Env): Promise<number> {
@@ -33,16 +32,16 @@ async function moveBatch(env: Env): Promise<number> {
   }
   if (rows.length === 0) return 0;
   const count = eventShardCount(env);
-  const byShard = new Map<number, StoredEvent[]>();
-  for (const row of rows)
+  const events = rows.flatMap((row): StoredEvent[] => {
     try {
-      const event = eventFromRow(row);
-      const shard = shardOfId(event.id, count);
-      byShard.set(shard, [...(byShard.get(shard) ?? []), event]);
+      return [eventFromRow(row)];
     } catch (error) {
       // A row that does not read back could never be routed or shown; it is logged as it goes.
       console.error(`stepwise: legacy event ${String(row.id)} cannot be read and is dropped`, error, row);
+      return [];
     }
+  });
+  const byShard = groupBy(events, (event) => shardOfId(event.id, count));
   await Promise.all([...byShard].map(([shard, events]) => eventShard(env, shard).adopt(events)));
   await env.DB.prepare("DELETE FROM events WHERE id IN (SELECT value FROM json_each(?1))")
     .bind(JSON.stringify(rows.map((row) => String(row.id))))
@@ -85,19 +84,16 @@ export async function moveLegacyKeys(env: Env, now = Date.now()): Promise<number
     if (String(error).includes("no such table")) return 0;
     throw error;
   }
-  const byShard = new Map<number, (KeyClaim & { expiresAt: number })[]>();
-  for (const row of rows.map((row) => legacyKeySchema.parse(row))) {
-    const shard = keyShardOf(row.function_id, row.key);
-    const key = { functionId: row.function_id, key: row.key, runId: row.run_id, expiresAt: row.expires_at };
-    byShard.set(shard, [...(byShard.get(shard) ?? []), key]);
-  }
-  await Promise.all([...byShard].map(([shard, keys]) => idempotencyShard(env, shard).adopt(keys)));
+  const keys = rows.map((row) => {
+    const r = legacyKeySchema.parse(row);
+    return { functionId: r.function_id, key: r.key, runId: r.run_id, expiresAt: r.expires_at };
+  });
+  const byShard = groupBy(keys, (key) => keyShardOf(key.functionId, key.key));
+  await Promise.all([...byShard].map(([shard, held]) => idempotencyShard(env, shard).adopt(held)));
   await env.DB.batch(
-    [...byShard.values()]
-      .flat()
-      .map((k) =>
-        env.DB.prepare("DELETE FROM idempotency_keys WHERE function_id = ?1 AND key = ?2").bind(k.functionId, k.key),
-      ),
+    keys.map((k) =>
+      env.DB.prepare("DELETE FROM idempotency_keys WHERE function_id = ?1 AND key = ?2").bind(k.functionId, k.key),
+    ),
   );
   return rows.length;
 }

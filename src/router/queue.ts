@@ -9,6 +9,7 @@ import { routeEvents } from "../core/events/route.ts";
 import { eventShardCount, shardOfId } from "../core/events/shards.ts";
 import { markRouteFailed, readShardEvents } from "../core/events/store.ts";
 import { pool, type Pool } from "../core/lib/pool.ts";
+import { groupBy } from "../core/lib/group.ts";
 
 /**
  * Run starts in flight across one batch (up to 10 messages of 100 events, routed at once): enough
@@ -37,9 +38,7 @@ async function routeShard(env: Env, shard: number, ids: string[], calls: Pool): 
 function byShard(env: Env, shard: number | undefined, ids: string[]): Map<number, string[]> {
   if (shard !== undefined) return new Map([[shard, ids]]);
   const count = eventShardCount(env);
-  const groups = new Map<number, string[]>();
-  for (const id of ids) groups.set(shardOfId(id, count), [...(groups.get(shardOfId(id, count)) ?? []), id]);
-  return groups;
+  return groupBy(ids, (id) => shardOfId(id, count));
 }
 
 /**

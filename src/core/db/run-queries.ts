@@ -2,6 +2,7 @@
  * Reading the run index: filtered, newest-first pages with keyset cursors. Each filter
  * combination is served by one of the indexes in migrations/.
  */
+import { groupBy } from "../lib/group.ts";
 import { z } from "zod";
 import { pageQuery, toPage, type Condition, type Cursor } from "./cursor.ts";
 import type { RunIndexRow } from "./runs.ts";
@@ -91,8 +92,7 @@ export async function runsForEvents(
   eventIds: string[],
   perEvent = 20,
 ): Promise<Map<string, RunIndexRow[]>> {
-  const byEvent = new Map<string, RunIndexRow[]>();
-  if (eventIds.length === 0) return byEvent;
+  if (eventIds.length === 0) return new Map();
   const { results } = await db
     .prepare(
       `SELECT id, function_id, status, event_id, event_name, attempt, parent_run_id, error, created_at, ended_at, updated_at FROM (
@@ -101,6 +101,5 @@ export async function runsForEvents(
     )
     .bind(JSON.stringify(eventIds), perEvent)
     .all();
-  for (const run of results.map(runFromRow)) byEvent.set(run.eventId, [...(byEvent.get(run.eventId) ?? []), run]);
-  return byEvent;
+  return groupBy(results.map(runFromRow), (run) => run.eventId);
 }

@@ -9,6 +9,7 @@ import { z } from "zod";
 import type { Env } from "../env.ts";
 import { idempotencyShard } from "../objects.ts";
 import { fnv1a } from "../lib/hash.ts";
+import { groupBy } from "../lib/group.ts";
 
 /** Shards the keys are spread over: 500 claims/s each at half the soft limit, 16k claims/s in all. */
 export const IDEMPOTENCY_SHARDS = 32;
@@ -24,11 +25,7 @@ export function keyShardOf(functionId: string, key: string): number {
 
 /** Claims each key for its run (one call per shard) and returns the claims that hold their key. */
 export async function claimKeys(env: Env, claims: KeyClaim[], now: number): Promise<KeyClaim[]> {
-  const byShard = new Map<number, KeyClaim[]>();
-  for (const claim of claims) {
-    const shard = keyShardOf(claim.functionId, claim.key);
-    byShard.set(shard, [...(byShard.get(shard) ?? []), claim]);
-  }
+  const byShard = groupBy(claims, (claim) => keyShardOf(claim.functionId, claim.key));
   const held = await Promise.all(
     [...byShard].map(async ([shard, some]) =>
       z.array(keyClaimSchema).parse(await idempotencyShard(env, shard).claim(some, now)),

@@ -18,6 +18,7 @@ import { collectorSpecOf } from "./collector-spec.ts";
 import { matchFunctions } from "./match.ts";
 import { startRun } from "../runs/start.ts";
 import { pool, type Pool } from "../lib/pool.ts";
+import { groupBy } from "../lib/group.ts";
 import { eventCollector, waitIndex } from "../objects.ts";
 
 /** A run the router decided to start. */
@@ -35,9 +36,10 @@ interface PlannedRun {
  */
 async function deliverToWaits(env: Env, events: StoredEvent[]): Promise<void> {
   const listened = await listenedNames(env.DB, [...new Set(events.map((event) => event.name))]);
-  const byName = new Map<string, StoredEvent[]>();
-  for (const event of events)
-    if (listened.has(event.name)) byName.set(event.name, [...(byName.get(event.name) ?? []), event]);
+  const byName = groupBy(
+    events.filter((event) => listened.has(event.name)),
+    (event) => event.name,
+  );
   await Promise.all(
     [...byName].map(([name, named]) =>
       waitIndex(env, name).deliver(named.map((event) => ({ event: toRunEvent(event), receivedAt: event.receivedAt }))),

@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { Env } from "../env.ts";
 import { eventShard } from "../objects.ts";
 import { toPage, type Cursor } from "../db/cursor.ts";
+import { groupBy } from "../lib/group.ts";
 import { eventPageRowSchema, type NewEvent } from "./shard-protocol.ts";
 import { eventSummarySchema, storedEventSchema, type EventSummary, type StoredEvent } from "./schema.ts";
 import { eventShardCount, shardOfId } from "./shards.ts";
@@ -36,11 +37,7 @@ function allShards(env: Env): number[] {
  */
 export async function recordEvents(env: Env, events: NewEvent[], receivedAt: number): Promise<RecordedShard[]> {
   const count = eventShardCount(env);
-  const byShard = new Map<number, NewEvent[]>();
-  for (const event of events) {
-    const shard = shardOfId(event.id, count);
-    byShard.set(shard, [...(byShard.get(shard) ?? []), event]);
-  }
+  const byShard = groupBy(events, (event) => shardOfId(event.id, count));
   return Promise.all(
     [...byShard].map(async ([shard, held]) => ({
       shard,
@@ -65,28 +62,30 @@ export async function markRouteFailed(env: Env, shard: number, ids: string[], er
 }
 
 /**
- * One event by id, or null: from the shard its id names, or, when it is not there (recorded
- * before the shard count was raised), from whichever shard holds it.
+ * Event `id` and the shard that holds it: the shard its id names, or, when it is not there
+ * (recorded before the shard count was raised), whichever shard holds it.
  */
-export async function getEvent(env: Env, id: string): Promise<StoredEvent | null> {
+async function findEvent(env: Env, id: string): Promise<{ shard: number; event: StoredEvent } | undefined> {
   const home = shardOfId(id, eventShardCount(env));
   const found = await eventShard(env, home).get(id);
-  if (found) return storedEventSchema.parse(found);
+  if (found) return { shard: home, event: storedEventSchema.parse(found) };
   const elsewhere = await Promise.all(
     allShards(env)
       .filter((shard) => shard !== home)
-      .map((shard) => eventShard(env, shard).get(id)),
+      .map(async (shard) => ({ shard, event: await eventShard(env, shard).get(id) })),
   );
-  const event = elsewhere.find((candidate) => candidate !== null);
-  return event ? storedEventSchema.parse(event) : null;
+  const hit = elsewhere.find((candidate) => candidate.event !== null);
+  return hit ? { shard: hit.shard, event: storedEventSchema.parse(hit.event) } : undefined;
 }
 
-/** The shard that holds event `id`, found as {@link getEvent} finds it; undefined when none does. */
+/** One event by id, or null. */
+export async function getEvent(env: Env, id: string): Promise<StoredEvent | null> {
+  return (await findEvent(env, id))?.event ?? null;
+}
+
+/** The shard that holds event `id`; undefined when none does. */
 export async function shardHolding(env: Env, id: string): Promise<number | undefined> {
-  const home = shardOfId(id, eventShardCount(env));
-  if (await eventShard(env, home).get(id)) return home;
-  for (const shard of allShards(env)) if (shard !== home && (await eventShard(env, shard).get(id))) return shard;
-  return undefined;
+  return (await findEvent(env, id))?.shard;
 }
 
 /**
