@@ -84,6 +84,7 @@ export async function moveLegacyKeys(env: Env, now = Date.now()): Promise<number
     if (String(error).includes("no such table")) return 0;
     throw error;
   }
+  if (rows.length === 0) return 0;
   const keys = rows.map((row) => {
     const r = legacyKeySchema.parse(row);
     return { functionId: r.function_id, key: r.key, runId: r.run_id, expiresAt: r.expires_at };
