@@ -46,6 +46,20 @@ describe("an EventShard's sweep", () => {
     await markRouted(env, shardNumberOf(behind), [behind]);
   });
 
+  it("sweeps from an alarm that reaches a fresh instance without its name, as after a restart", async () => {
+    const key = crypto.randomUUID();
+    const id = `restart-${key}`;
+    expect(await recordAt({ id, name: "test/fanout", data: { key } }, Date.now() - SWEEP_GRACE_MS - 1_000)).toBe(true);
+    // The instance goes; the runtime's alarm then reaches the object by id alone, with no name.
+    await expect(runInDurableObject(shardOf(id), (_instance, state) => state.abort("restart"))).rejects.toThrow(
+      "restart",
+    );
+    const unnamed = env.EVENT_SHARDS.get(env.EVENT_SHARDS.idFromString(shardOf(id).id.toString()));
+    expect(await runInDurableObject(unnamed, (_instance, state) => state.id.name)).toBeUndefined();
+    expect(await runDurableObjectAlarm(unnamed)).toBe(true);
+    await expect.poll(() => ["fan-a", "fan-b", "fan-c"].map((fn) => executions(`${fn}:${key}`))).toEqual([1, 1, 1]);
+  });
+
   it("leaves recent unrouted events to the queue and re-arms until they are routed", async () => {
     const id = `recent-${crypto.randomUUID()}`;
     await recordAt({ id, name: "test/none" }, Date.now());

@@ -1,6 +1,6 @@
 /**
  * Routing by listened names: an event whose name no run waits for is not handed to a WaitIndex; a
- * wait on such a name finds in D1 what it missed; an index left idle lets go of its name and its
+ * wait on such a name finds in the EventShards what it missed; an index left idle lets go of its name and its
  * storage; and the upgrade pass has the runs of an older version register their waits again.
  */
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
@@ -49,7 +49,7 @@ describe("events of a name no run waits for", () => {
     expect(await listed(name)).toBe(0);
   });
 
-  it("are found in D1 by a wait that starts listening after them, and the name's later events are delivered", async () => {
+  it("are found in the EventShards by a wait that starts listening after them, and the name's later events are delivered", async () => {
     const name = `test/late-listener-${crypto.randomUUID()}`;
     const [before] = await send({ name, data: { n: 1 } });
     await routed(before!);
@@ -89,6 +89,18 @@ describe("an idle WaitIndex", () => {
     expect(await tables(name)).toEqual([]);
     expect(await index.register(waiter("next-run", 0))).toBeNull();
     expect(await listed(name)).toBe(1);
+  });
+
+  it("lets go of its name from an alarm that reaches a fresh instance without the name, as after a restart", async () => {
+    const name = `test/idle-restart-${crypto.randomUUID()}`;
+    const index = env.WAITS.get(env.WAITS.idFromName(name));
+    expect(await index.register(waiter("restart-run", 0))).toBeNull();
+    await index.forget("restart-run");
+    await expect(runInDurableObject(index, (_instance, state) => state.abort("restart"))).rejects.toThrow("restart");
+    const unnamed = env.WAITS.get(env.WAITS.idFromString(index.id.toString()));
+    expect(await runInDurableObject(unnamed, (_instance, state) => state.id.name)).toBeUndefined();
+    expect(await runDurableObjectAlarm(unnamed)).toBe(true);
+    expect(await listed(name)).toBe(0);
   });
 });
 

@@ -22,6 +22,7 @@ import { MAX_SWEEPS, storedEventSchema, type StoredEvent } from "../../src/core/
 import { parseInput } from "../../src/core/lib/parse.ts";
 import { eventRetentionMs } from "../../src/core/lib/retention.ts";
 import { LazyTables } from "../lib/lazy-tables.ts";
+import { keepName, objectName } from "../lib/object-name.ts";
 import {
   COLUMNS,
   createEventTables,
@@ -69,7 +70,7 @@ export class EventShard extends DurableObject<Env> {
 
   /** This shard's number (from its name, see eventShard), which its queue messages carry. */
   private get shard(): number {
-    const match = /^events-(\d+)$/.exec(this.ctx.id.name ?? "");
+    const match = /^events-(\d+)$/.exec(objectName(this.ctx) ?? "");
     if (!match) throw new Error("an EventShard must be reached by its number (see eventShard)");
     return Number(match[1]);
   }
@@ -214,19 +215,20 @@ export class EventShard extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    const shard = this.shard; // before anything is claimed: a shard that cannot say its number claims nothing
     const now = Date.now();
     let more = false;
     const recovery = z.number().optional().parse(this.ctx.storage.kv.get("recoverBefore"));
     if (recovery !== undefined) {
       const ids = claimUnrouted(this.sql, Math.min(recovery, now - IN_FLIGHT_MS), now, SWEEP_LIMIT);
-      await this.requeue(ids);
+      await this.requeue(shard, ids);
       if (ids.length === SWEEP_LIMIT) more = true;
       else if (this.ctx.storage.kv.get("recoverBefore") === recovery) this.ctx.storage.kv.delete("recoverBefore");
     }
     const behind = routedSince(this.sql, now - SWEEP_GRACE_MS);
     const before = now - (behind ? SWEEP_BEHIND_MS : SWEEP_GRACE_MS);
     const swept = claimUnrouted(this.sql, before, now, SWEEP_LIMIT, SWEEP_GRACE_MS);
-    await this.requeue(swept);
+    await this.requeue(shard, swept);
     if (swept.length === SWEEP_LIMIT) more = true;
     if (this.prune(now) === PRUNE_BATCH) more = true;
     const pruneAt = z.number().parse(this.ctx.storage.kv.get("prunedAt") ?? now) + PRUNE_EVERY_MS;
@@ -253,14 +255,15 @@ export class EventShard extends DurableObject<Env> {
     return deleted;
   }
 
-  private async requeue(ids: string[]): Promise<void> {
+  private async requeue(shard: number, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    console.warn(`stepwise: re-queuing ${ids.length} event(s) accepted but not routed (shard ${this.shard})`);
-    await enqueueEvents(this.env.EVENTS, this.shard, ids);
+    console.warn(`stepwise: re-queuing ${ids.length} event(s) accepted but not routed (shard ${shard})`);
+    await enqueueEvents(this.env.EVENTS, shard, ids);
   }
 
   /** Makes sure the alarm fires by `at`. */
   private async armBy(at: number): Promise<void> {
+    keepName(this.ctx);
     const armed = await this.ctx.storage.getAlarm();
     if (armed === null || armed > at) await this.ctx.storage.setAlarm(at);
   }

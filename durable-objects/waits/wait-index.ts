@@ -16,6 +16,7 @@ import { eventsNamedSince } from "../../src/core/events/store.ts";
 import { listenFor, stopListening } from "../../src/core/db/wait-names.ts";
 import { toRunEvent } from "../../src/core/events/schema.ts";
 import { LazyTables } from "../lib/lazy-tables.ts";
+import { keepName, objectName } from "../lib/object-name.ts";
 import { firstMatch, matches, RACE_WINDOW_MS, type ArrivedEvent, type Waiter } from "./wait-match.ts";
 import { runObject } from "../../src/core/objects.ts";
 
@@ -82,7 +83,7 @@ export class WaitIndex extends DurableObject<Env> {
 
   /** The event name this index is for (its object's name). */
   private get name(): string {
-    const name = this.ctx.id.name;
+    const name = objectName(this.ctx);
     if (name === undefined) throw new Error("a WaitIndex must be reached by its event name (see waitIndex)");
     return name;
   }
@@ -129,6 +130,7 @@ export class WaitIndex extends DurableObject<Env> {
   /** With no waiter left, the index comes back once it has been idle long enough to let go. */
   private async idleCheck(): Promise<void> {
     if (this.hasWaiters()) return;
+    keepName(this.ctx);
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + WAIT_INDEX_IDLE_MS);
   }
 

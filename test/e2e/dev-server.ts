@@ -21,6 +21,8 @@ export async function freePort(): Promise<number> {
 export interface DevServer {
   url: string;
   stop(): Promise<void>;
+  /** Everything the server printed so far (its last 200,000 characters), to show when a test fails. */
+  log(): string;
 }
 
 /** Starts the dev server (extra arguments go to wrangler dev) and resolves once it answers. */
@@ -35,8 +37,9 @@ export async function startDevServer(stateDir: string, port: number, extraArgs: 
     },
   );
   let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const append = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-200_000));
+  child.stdout?.on("data", append);
+  child.stderr?.on("data", append);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -52,6 +55,7 @@ export async function startDevServer(stateDir: string, port: number, extraArgs: 
   }
   return {
     url,
+    log: () => output,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || !child.pid) return resolve();

@@ -65,6 +65,7 @@ describe("events across a restart", () => {
       await new Promise((resolve) => setTimeout(resolve, 2_000));
     }
     expect(startedBeforeKill).toBeLessThan(5_000);
+    if (runs.length < 5_000) console.error(`dev server log after the restart:\n${server.log().slice(-20_000)}`);
     expect(runs).toHaveLength(5_000);
     expect(new Set(runs.map((run) => run.eventId))).toEqual(new Set(ids));
     expect(new Set(runs.map((run) => run.id)).size).toBe(5_000);
