@@ -10,13 +10,23 @@ const migrations = await readD1Migrations("./migrations");
 
 /**
  * The workers pool runs on a config of its own, derived from the deployable wrangler.toml: the
- * same objects, queue and database, but none of the service bindings an app owner adds there
+ * same objects and database, two events queues, but none of the service bindings an app owner adds there
  * (their Workers are not running here), and the development mode the tests exercise.
  */
 function testWranglerConfig(): string {
   const { rawConfig } = experimental_readRawConfig({ config: "wrangler.toml" });
   const { services: _services, main: _main, ...rest } = rawConfig;
-  const config = { ...rest, vars: { ...rest.vars, STEPWISE_ENV: "development" } };
+  // A second events queue (EVENTS_1), so that every test's events cross both: the EventShards pick
+  // their queue by number (src/core/events/queues.ts) and one consumer takes them all.
+  const [producer] = rest.queues?.producers ?? [];
+  const [consumer] = rest.queues?.consumers ?? [];
+  if (!producer || !consumer) throw new Error("wrangler.toml must bind the EVENTS queue and consume it");
+  const second = `${producer.queue}-1`;
+  const queues = {
+    producers: [producer, { ...producer, binding: "EVENTS_1", queue: second }],
+    consumers: [consumer, { ...consumer, queue: second }],
+  };
+  const config = { ...rest, queues, vars: { ...rest.vars, STEPWISE_ENV: "development" } };
   mkdirSync("./.test-build", { recursive: true });
   writeFileSync("./.test-build/wrangler.test.json", JSON.stringify(config, null, 2));
   return "./.test-build/wrangler.test.json";

@@ -38,6 +38,14 @@ export function deploy({ dryRun, config: configArg, log }) {
   ];
   if (queues.length === 0)
     throw new CliError(`${path} has no queue: Stepwise routes events through one (queues.producers binding EVENTS)`);
+  // Events sent to a queue nobody consumes would only ever be swept back onto it.
+  const consumed = new Set((config.queues?.consumers ?? []).map((queue) => queue.queue));
+  for (const producer of config.queues?.producers ?? []) {
+    if (/^EVENTS(_\d+)?$/.test(producer.binding ?? "") && !consumed.has(producer.queue))
+      throw new CliError(
+        `${path} sends events to the queue "${producer.queue}" (binding ${producer.binding}) but does not consume it: add [[queues.consumers]] queue = "${producer.queue}"`,
+      );
+  }
 
   // 1. Keys: a Worker deployed without them is locked (503), so refuse before creating anything.
   const secretArgs = ["secret", "list", "--format", "json", ...c];

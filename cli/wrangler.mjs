@@ -45,7 +45,7 @@ export function wrangler(args, options = {}) {
  * The parts of the Worker's config the command needs.
  * @typedef {{ binding: string, database_name?: string, database_id?: string, migrations_dir?: string }} D1Config
  * @typedef {{ name?: string, vars?: Record<string, unknown>, d1_databases?: D1Config[], services?: unknown[],
- *   queues?: { producers?: { queue: string }[], consumers?: { queue: string }[] } }} WorkerConfig
+ *   queues?: { producers?: { queue: string, binding?: string }[], consumers?: { queue: string }[] } }} WorkerConfig
  * @param {string | undefined} configPath
  * @returns {{ path: string, config: WorkerConfig }}
  */

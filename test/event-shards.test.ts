@@ -7,6 +7,8 @@ import { describe, expect, it } from "vitest";
 import { SWEEP_BEHIND_MS, SWEEP_GRACE_MS } from "../durable-objects/events/event-shard.ts";
 import { claimUnrouted } from "../durable-objects/events/sweep.ts";
 import { MAX_SWEEPS } from "../src/core/events/schema.ts";
+import { eventQueues, queueOfShard } from "../src/core/events/queues.ts";
+import { eventShardCount, idInShard } from "../src/core/events/shards.ts";
 import { enqueueEvents } from "../src/core/events/enqueue.ts";
 import { markRouted, markRouteFailed } from "../src/core/events/store.ts";
 import { idsInOneShard, recordAt, shardNumberOf, shardOf, shardSql, storedEvent } from "./event-shards.ts";
@@ -133,7 +135,7 @@ describe("events whose routing keeps failing", () => {
       bad,
       Date.now(),
     );
-    await enqueueEvents(env.EVENTS, shardNumberOf(good), [bad, good]);
+    await enqueueEvents(env, shardNumberOf(good), [bad, good]);
     await expect.poll(async () => (await storedEvent(good))?.routedAt).toBeTypeOf("number");
     await expect
       .poll(async () => (await shardSql(bad, "SELECT sweeps, route_error FROM events WHERE id = ?1", bad))[0])
@@ -190,5 +192,23 @@ describe("where events live", () => {
     const prunedAt = await runInDurableObject(shard, (_instance, state) => state.storage.kv.get("prunedAt"));
     expect(prunedAt).toBeGreaterThan(Date.now() - 60_000);
     expect(await runInDurableObject(shard, (_instance, state) => state.storage.getAlarm())).not.toBeNull();
+  });
+});
+
+describe("the events queues", () => {
+  it("carry each shard's messages on the shard's queue, and the one consumer routes them all", async () => {
+    // The tests bind two queues (vitest.config.ts): even shards send to EVENTS, odd ones to EVENTS_1.
+    const queues = eventQueues(env);
+    expect(queues).toHaveLength(2);
+    expect(queueOfShard(env, 0)).toBe(env.EVENTS);
+    expect(queueOfShard(env, 1)).toBe(env.EVENTS_1);
+    const key = crypto.randomUUID();
+    const ids = [0, 1].map((shard) => idInShard(shard, eventShardCount(env)));
+    await sendEvents(ids.map((id, n) => ({ id, name: "test/fanout", data: { key: `${key}-${n}` } })));
+    await expect
+      .poll(() => [0, 1].flatMap((n) => ["fan-a", "fan-b", "fan-c"].map((fn) => executions(`${fn}:${key}-${n}`))), {
+        timeout: 10_000,
+      })
+      .toEqual([1, 1, 1, 1, 1, 1]);
   });
 });

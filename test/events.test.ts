@@ -1,5 +1,6 @@
-import { env, SELF } from "cloudflare:test";
+import { createExecutionContext, env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { app } from "../src/api/app.ts";
 import { listEvents } from "../src/core/events/store.ts";
 import { shardNumberOf, storedEvent } from "./event-shards.ts";
 import { routeEvents } from "../src/core/events/route.ts";
@@ -152,6 +153,31 @@ describe("POST /v1/events refuses bad input whole", () => {
     expect(response.status).toBe(400);
     expect(JSON.stringify(await response.json())).toContain("at most 5000 events");
     expect(await countEvents("test/refused-3")).toBe(0);
+  });
+});
+
+describe("POST /v1/events on a misconfigured deployment", () => {
+  const post = (name: string, bindings: Record<string, unknown>) =>
+    app.request(
+      "/v1/events",
+      { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name }) },
+      { ...env, ...bindings },
+      createExecutionContext(),
+    );
+
+  it("answers 503 naming the setting, and records nothing: a shard count out of range, an events queue numbered with a gap", async () => {
+    for (const [bindings, message] of [
+      [{ STEPWISE_EVENT_SHARDS: "0" }, 'STEPWISE_EVENT_SHARDS must be a whole number from 1 to 256, not "0"'],
+      [{ EVENTS_3: env.EVENTS }, "EVENTS_3 is bound but EVENTS_2 is not"],
+    ] as const) {
+      const name = `test/misconfigured-${crypto.randomUUID()}`;
+      const response = await post(name, bindings);
+      expect(response.status).toBe(503);
+      const body = await json<{ error: { code: string; message: string } }>(response);
+      expect(body.error.code).toBe("misconfigured");
+      expect(body.error.message).toContain(message);
+      expect((await listEvents(env, { name, limit: 10 })).items).toEqual([]);
+    }
   });
 });
 

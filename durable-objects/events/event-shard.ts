@@ -165,7 +165,7 @@ export class EventShard extends DurableObject<Env> {
     if (row.routed_at !== null) return "already_routed";
     this.sql.exec(`UPDATE events SET sweeps = 0, queued_at = NULL, route_error = NULL WHERE id = ?1`, id);
     await this.armBy(Date.now() + SWEEP_GRACE_MS);
-    await enqueueEvents(this.env.EVENTS, this.shard, [id]);
+    await enqueueEvents(this.env, this.shard, [id]);
     return "requeued";
   }
 
@@ -258,7 +258,7 @@ export class EventShard extends DurableObject<Env> {
   private async requeue(shard: number, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     console.warn(`stepwise: re-queuing ${ids.length} event(s) accepted but not routed (shard ${shard})`);
-    await enqueueEvents(this.env.EVENTS, shard, ids);
+    await enqueueEvents(this.env, shard, ids);
   }
 
   /** Makes sure the alarm fires by `at`. */

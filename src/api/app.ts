@@ -16,6 +16,7 @@ import { bulkApi } from "./bulk.ts";
 import { dashboard } from "../dashboard/index.ts";
 import { runsApi } from "./runs.ts";
 import { sameOriginOnly } from "../core/lib/same-origin.ts";
+import { ConfigError } from "../core/lib/config-error.ts";
 
 export const app = new Hono<{ Bindings: Env }>()
   .get("/", (c) => c.redirect("/dashboard", 302))
@@ -56,6 +57,10 @@ export const app = new Hono<{ Bindings: Env }>()
   .onError((error, c) => {
     // Middleware refusals (a cross-site form post) carry their own answer.
     if (error instanceof HTTPException) return error.getResponse();
+    if (error instanceof ConfigError) {
+      console.error(`stepwise: misconfigured: ${error.message}`);
+      return errorResponse(c, 503, "misconfigured", `Stepwise is misconfigured: ${error.message}`);
+    }
     console.error("stepwise api error", error);
     return errorResponse(c, 500, "internal_error", "Stepwise failed to handle this request; it has been logged");
   });

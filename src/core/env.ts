@@ -18,6 +18,8 @@ export interface Env {
   GATES: DurableObjectNamespace<import("../../durable-objects/flow/flow-gate.ts").FlowGate>;
   COLLECTORS: DurableObjectNamespace<import("../../durable-objects/flow/event-collector.ts").EventCollector>;
   EVENTS: Queue<EventsMessage>;
+  /** Extra events queues, numbered from 1 without gaps (src/core/events/queues.ts). */
+  [extraQueue: `EVENTS_${number}`]: Queue<EventsMessage> | undefined;
   DB: D1Database;
   /** "development" may run without keys (open, and says so); anything else refuses to. */
   STEPWISE_ENV?: string;

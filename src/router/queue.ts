@@ -1,5 +1,6 @@
 /**
- * The consumer of the EVENTS queue: load each message's events from their EventShard, route them.
+ * The consumer of the events queues (EVENTS and any EVENTS_n: each message names its shard, so
+ * one handler serves them all): load each message's events from their EventShard, route them.
  * A message that is not ours is dropped with a log line rather than retried forever. The producer
  * side is in the core (src/core/events/enqueue.ts).
  */

@@ -111,6 +111,22 @@ describe("stepwise deploy", () => {
     expect(config).toContain('database_id = "0a0b0c0d-0000-4000-8000-000000000001"');
   });
 
+  it("creates every events queue, and refuses one that is sent to but not consumed", () => {
+    const second = `[[queues.producers]]\nbinding = "EVENTS_1"\nqueue = "stepwise-events-1"\n`;
+    const consumer = `[[queues.consumers]]\nqueue = "stepwise-events-1"\n`;
+    const both = stepwise(["deploy"], { FAKE_SECRETS: KEYS, FAKE_QUEUES: "stepwise-events" }, (toml) =>
+      toml.replace("[[d1_databases]]", `${second}\n${consumer}\n[[d1_databases]]`),
+    );
+    expect(both.status, both.output).toBe(0);
+    expect(verbs(both.calls)).toContain("queues create stepwise-events-1");
+    const unconsumed = stepwise(["deploy"], { FAKE_SECRETS: KEYS }, (toml) =>
+      toml.replace("[[d1_databases]]", `${second}\n[[d1_databases]]`),
+    );
+    expect(unconsumed.status).toBe(1);
+    expect(unconsumed.output).toContain('"stepwise-events-1" (binding EVENTS_1) but does not consume it');
+    expect(unconsumed.calls).toEqual([]);
+  });
+
   it("refuses a config that would deploy the open development mode", () => {
     const { status, output, calls } = stepwise(["deploy"], { FAKE_SECRETS: KEYS }, (toml) =>
       toml.replace('STEPWISE_ENV = "production"', 'STEPWISE_ENV = "development"'),

@@ -171,14 +171,14 @@ function countedQueue<Body>(queue: Queue<Body>): Queue<Body> {
   });
 }
 
-/** `env` with every object namespace, the database and the queue counted, calls made by `origin`. */
+/** `env` with every object namespace, the database and the events queues counted, calls made by `origin`. */
 export function counted<E extends object>(env: E, origin: string): E {
   const source = env as Record<string, unknown>;
   const out: Record<string, unknown> = { ...source };
   for (const [binding, value] of Object.entries(source)) {
     if (binding in CLASSES) out[binding] = countedNamespace(value as DurableObjectNamespace, CLASSES[binding]!);
     else if (binding === "DB") out[binding] = countedDatabase(value as D1Database, origin);
-    else if (binding === "EVENTS") out[binding] = countedQueue(value as Queue<unknown>);
+    else if (/^EVENTS(_\d+)?$/.test(binding)) out[binding] = countedQueue(value as Queue<unknown>);
   }
   return out as E;
 }

@@ -10,6 +10,7 @@
  */
 import type { Env } from "../env.ts";
 import { enqueueEvents } from "./enqueue.ts";
+import { eventQueues } from "./queues.ts";
 import { routeEvents } from "./route.ts";
 import { storedEventSchema, type eventInputSchema, type StoredEvent } from "./schema.ts";
 import { eventShardCount, idInShard, randomShard } from "./shards.ts";
@@ -82,7 +83,7 @@ async function routeNow(
 
 async function queue(env: Env, shard: number, ids: string[]): Promise<void> {
   try {
-    await enqueueEvents(env.EVENTS, shard, ids);
+    await enqueueEvents(env, shard, ids);
   } catch (error) {
     // Recorded and swept by their shard, so still safe; routing waits for its sweep instead.
     console.error("stepwise: events recorded but not queued; their shard's sweep will route them", error);
@@ -92,6 +93,8 @@ async function queue(env: Env, shard: number, ids: string[]): Promise<void> {
 /** Records and routes (or queues) events; returns their ids in the order given (repeats included). */
 export async function acceptEvents(env: Env, events: ValidEvent[], options: AcceptOptions = {}): Promise<string[]> {
   const now = options.now ?? Date.now();
+  // A deployment whose shards or queues are misconfigured refuses (ConfigError) before recording.
+  eventQueues(env);
   const complete = completeEvents(events, now, eventShardCount(env));
   const recorded = (await recordEvents(env, complete, now)).filter(({ fresh }) => fresh.size > 0);
   const fresh = recorded.reduce((sum, { fresh }) => sum + fresh.size, 0);

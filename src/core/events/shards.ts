@@ -10,6 +10,7 @@
  */
 import { ulid } from "ulid";
 import type { Env } from "../env.ts";
+import { ConfigError } from "../lib/config-error.ts";
 import { fnv1a } from "../lib/hash.ts";
 
 /** Shards when STEPWISE_EVENT_SHARDS is not set: ~8,000 accept requests/s at half the soft limit. */
@@ -27,7 +28,7 @@ export function eventShardCount(env: Pick<Env, "STEPWISE_EVENT_SHARDS">): number
   if (raw === undefined || raw === "") return DEFAULT_EVENT_SHARDS;
   const count = Number(raw);
   if (!Number.isInteger(count) || count < 1 || count > MAX_EVENT_SHARDS)
-    throw new Error(`STEPWISE_EVENT_SHARDS must be a whole number from 1 to ${MAX_EVENT_SHARDS}, not "${raw}"`);
+    throw new ConfigError(`STEPWISE_EVENT_SHARDS must be a whole number from 1 to ${MAX_EVENT_SHARDS}, not "${raw}"`);
   return count;
 }
 
