@@ -18,6 +18,7 @@ import { startIsolate } from "./isolate-start.ts";
 import { registry } from "./core/functions/registry.ts";
 import { pruneOnce } from "./retention/prune.ts";
 import { moveLegacyEvents, moveLegacyKeys } from "./retention/legacy-d1.ts";
+import { settleListening } from "./core/events/listening.ts";
 import { relistenOnce } from "./waits/relisten.ts";
 import { consumeEvents } from "./router/queue.ts";
 
@@ -100,9 +101,11 @@ export function createStepwise(options: CreateStepwiseOptions = {}): StepwiseHan
         ),
       );
       ctx.waitUntil(
-        relistenOnce(env).catch((error: unknown) =>
-          console.error("stepwise: the waits upgrade pass failed; the next tick tries again", error),
-        ),
+        relistenOnce(env)
+          .then(() => settleListening(env))
+          .catch((error: unknown) =>
+            console.error("stepwise: the waits upgrade pass failed; the next tick tries again", error),
+          ),
       );
     },
   };

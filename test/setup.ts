@@ -1,12 +1,17 @@
 /**
- * Runs before each workerd test file: applies the D1 migrations, as the dev command does. After
+ * Runs before each workerd test file: applies the D1 migrations, as the dev command does, and
+ * settles the EventShards' listened names, as the start-up pass does. After
  * the file, clears the alarms its runs left armed: in the Workers vitest pool alarms outlive
  * the test that set them.
  */
 import { applyD1Migrations, env, listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { afterAll } from "vitest";
+import { settleListening } from "../src/core/events/listening.ts";
 
 await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+// As a deployment's start-up pass does: the shards learn the listened names (none yet) and from
+// then on hand only listened names to their WaitIndex.
+await settleListening(env);
 
 /** Objects cleared at once: a file that made thousands of runs must not outlast the hook. */
 const CLEAR_CONCURRENCY = 16;

@@ -5,7 +5,13 @@
  */
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { listenedNames } from "../src/core/db/wait-names.ts";
+import { listenedIn, settleListening, unlistenInShards } from "../src/core/events/listening.ts";
+import { allShards } from "../src/core/events/shards.ts";
+import { eventShard } from "../src/core/objects.ts";
+import { storedEventSchema } from "../src/core/events/schema.ts";
+import { readShardEvents } from "../src/core/events/store.ts";
+import { z } from "zod";
+import { idsInOneShard, shardNumberOf } from "./event-shards.ts";
 import { relistenOnce } from "../src/waits/relisten.ts";
 import { client, runFor, sendEvents as send } from "./helpers.ts";
 
@@ -18,9 +24,17 @@ const tables = (name: string) =>
       .toArray()
       .map((row) => row.name),
   );
-const listed = async (name: string) =>
-  (await env.DB.prepare("SELECT count(*) AS n FROM wait_names WHERE name = ?1").bind(name).first<{ n: number }>())?.n ??
-  0;
+/** Whether `name` is listened for (1) or not (0): in D1's list, and then in every shard, or in none. */
+const listed = async (name: string) => {
+  const inD1 =
+    (await env.DB.prepare("SELECT count(*) AS n FROM wait_names WHERE name = ?1").bind(name).first<{ n: number }>())
+      ?.n ?? 0;
+  const inShards = await Promise.all(
+    allShards(env).map(async (shard) => (await listenedIn(env, shard, [name])).has(name)),
+  );
+  expect(inShards.filter(Boolean).length).toBe(inD1 === 1 ? allShards(env).length : 0);
+  return inD1;
+};
 const routed = async (id: string) => {
   for (let i = 0; i < 100; i++) {
     const body = (await (await SELF.fetch(`http://stepwise/v1/events/${id}`)).json()) as {
@@ -104,6 +118,37 @@ describe("an idle WaitIndex", () => {
   });
 });
 
+describe("the EventShards' listened names", () => {
+  it("close the race in each shard: an event recorded before the listening is in its answer, one after is named for routing", async () => {
+    const name = `test/shard-race-${crypto.randomUUID()}`;
+    const [first, second] = idsInOneShard(2) as [string, string];
+    const shard = eventShard(env, shardNumberOf(first));
+    const record = (id: string) =>
+      shard.record({ events: [{ id, name, data: {}, ts: Date.now() }], receivedAt: Date.now() });
+    expect(await record(first)).toEqual({ fresh: [first], listened: [] });
+    const since = Date.now();
+    const answered = z.array(storedEventSchema).parse(await shard.listen(name, since, since - 60_000, 10));
+    expect(answered.map((event) => event.id)).toEqual([first]);
+    expect(await record(second)).toEqual({ fresh: [second], listened: [name] });
+    const read = (ids: string[]) => readShardEvents(env, shardNumberOf(first), ids);
+    expect((await read([first, second])).listened).toEqual(new Set([name]));
+    await shard.unlisten(name, since);
+    expect((await read([second])).listened).toEqual(new Set());
+  });
+
+  it("a shard that does not know the names yet (a raised shard count) hands every name on until it is given them", async () => {
+    const name = `test/new-shard-${crypto.randomUUID()}`;
+    expect(await env.WAITS.get(env.WAITS.idFromName(name)).register(waiter("new-shard-run", 0))).toBeNull();
+    const shard = allShards(env).at(-1)!;
+    await eventShard(env, shard).unlisten(name);
+    await eventShard(env, shard).settleListening([], "all");
+    expect(await listenedIn(env, shard, ["test/anything", name])).toEqual(new Set(["test/anything", name]));
+    expect(await settleListening(env)).toBe(1);
+    expect(await listenedIn(env, shard, ["test/anything", name])).toEqual(new Set([name]));
+    expect(await settleListening(env)).toBe(0);
+  });
+});
+
 describe("the upgrade to listened names", () => {
   it("delivers every name while older runs register their waits again, a page per tick, then stops", async () => {
     const invoiceId = crypto.randomUUID();
@@ -111,21 +156,26 @@ describe("the upgrade to listened names", () => {
     const runId = await runFor(created!, "approval-flow");
     await client.waitUntil(runId, (run) => run.status === "waiting");
     // As a run of the older version left it: its wait is in the index, but the name is not listed.
-    await env.DB.prepare("DELETE FROM wait_names WHERE name = 'test/invoice.approved'").run();
+    await unlistenInShards(env, "test/invoice.approved");
     await runInDurableObject(env.WAITS.get(env.WAITS.idFromName("test/invoice.approved")), async (_instance, state) =>
       state.storage.kv.delete("covered"),
     );
     await env.DB.prepare("INSERT INTO wait_names_upgrade (id, after) VALUES (1, '')").run();
-    expect(await listenedNames(env.DB, ["test/anything"])).toEqual(new Set(["test/anything"]));
+    await settleListening(env);
+    for (const shard of allShards(env))
+      expect(await listenedIn(env, shard, ["test/anything"])).toEqual(new Set(["test/anything"]));
     let pass = await relistenOnce(env);
     expect(pass.asked).toBeGreaterThan(0);
     while (!pass.done) pass = await relistenOnce(env);
     expect(await env.DB.prepare("SELECT count(*) AS n FROM wait_names_upgrade").first<{ n: number }>()).toEqual({
       n: 0,
     });
-    expect(await listenedNames(env.DB, ["test/anything", "test/invoice.approved"])).toEqual(
-      new Set(["test/invoice.approved"]),
-    );
+    // The next start-up pass or tick has every shard deliver only listened names again.
+    expect(await settleListening(env)).toBe(allShards(env).length);
+    for (const shard of allShards(env))
+      expect(await listenedIn(env, shard, ["test/anything", "test/invoice.approved"])).toEqual(
+        new Set(["test/invoice.approved"]),
+      );
     await send({ name: "test/invoice.approved", data: { invoiceId, amount: 5 } });
     expect((await client.waitForEnd(runId)).output).toEqual({ paid: 5 });
   });

@@ -33,6 +33,15 @@ import {
   unreadableReason,
 } from "./event-table.ts";
 import { claimUnrouted, hasUnrouted, routedSince } from "./sweep.ts";
+import {
+  createListenedTable,
+  listen,
+  listenedOf,
+  listeningMode,
+  setListeningMode,
+  unlisten,
+  type ListeningMode,
+} from "./listened.ts";
 
 /** An event id seen within this window is not routed again. */
 const EVENT_DEDUP_MS = 24 * 60 * 60 * 1000;
@@ -62,7 +71,10 @@ const recordSchema = z.object({ events: z.array(newEventSchema).min(1), received
 const idsSchema = z.array(z.string()).min(1);
 
 export class EventShard extends DurableObject<Env> {
-  private readonly tables = new LazyTables(this.ctx.storage.sql, createEventTables);
+  private readonly tables = new LazyTables(this.ctx.storage.sql, (sql) => {
+    createEventTables(sql);
+    createListenedTable(sql);
+  });
 
   private get sql(): SqlStorage {
     return this.tables.sql;
@@ -77,20 +89,26 @@ export class EventShard extends DurableObject<Env> {
 
   /**
    * Records events accepted at `receivedAt` in one transaction and returns the ids that need
-   * routing: new ones, and ones last seen more than a day ago (repeats are not returned).
+   * routing (new ones, and ones last seen more than a day ago; repeats are not returned) and, from
+   * the same transaction, which of their names some run waits for (see ./listened.ts).
    */
-  async record(input: { events: unknown[]; receivedAt: number }): Promise<string[]> {
+  async record(input: { events: unknown[]; receivedAt: number }): Promise<{ fresh: string[]; listened: string[] }> {
     const { events, receivedAt } = parseInput(recordSchema, input, "events to record");
     const fresh: string[] = [];
-    this.ctx.storage.transactionSync(() => {
+    const names = new Set<string>();
+    const listened = this.ctx.storage.transactionSync(() => {
       for (const e of events) {
         const user = e.user === undefined ? null : JSON.stringify(e.user);
         const args = [e.id, e.name, JSON.stringify(e.data), e.ts, user, e.v ?? null, receivedAt];
-        for (const row of this.sql.exec(INSERT, ...args, receivedAt - EVENT_DEDUP_MS)) fresh.push(String(row.id));
+        for (const row of this.sql.exec(INSERT, ...args, receivedAt - EVENT_DEDUP_MS)) {
+          fresh.push(String(row.id));
+          names.add(e.name);
+        }
       }
+      return listenedOf(this.sql, this.ctx.storage.kv, names);
     });
     if (fresh.length > 0) await this.armBy(Date.now() + SWEEP_GRACE_MS);
-    return fresh;
+    return { fresh, listened };
   }
 
   /**
@@ -119,8 +137,13 @@ export class EventShard extends DurableObject<Env> {
     return adopted;
   }
 
-  /** Events by id for routing; rows that no longer read back are returned apart, with why. */
-  async read(ids: string[]): Promise<{ events: StoredEvent[]; unreadable: { id: string; error: string }[] }> {
+  /**
+   * Events by id for routing, and which of their names some run waits for now; rows that no
+   * longer read back are returned apart, with why.
+   */
+  async read(
+    ids: string[],
+  ): Promise<{ events: StoredEvent[]; unreadable: { id: string; error: string }[]; listened: string[] }> {
     const wanted = parseInput(idsSchema, ids, "event ids");
     const events: StoredEvent[] = [];
     const unreadable: { id: string; error: string }[] = [];
@@ -130,7 +153,50 @@ export class EventShard extends DurableObject<Env> {
       } catch (error) {
         unreadable.push({ id: String(row.id), error: unreadableReason(error) });
       }
-    return { events, unreadable };
+    const listened = listenedOf(
+      this.sql,
+      this.ctx.storage.kv,
+      events.map((event) => event.name),
+    );
+    return { events, unreadable, listened };
+  }
+
+  /** Which of `names` some run waits for now (see ./listened.ts). */
+  async listenedOf(names: string[]): Promise<string[]> {
+    return listenedOf(this.sql, this.ctx.storage.kv, parseInput(z.array(z.string()), names, "event names"));
+  }
+
+  /**
+   * The WaitIndex of `name` listens from `since` on: from now on this shard names it with every
+   * event of that name it records or reads for routing. Returns, from the same synchronous block,
+   * the newest `limit` events of `name` held here accepted at or after `from`, oldest first.
+   */
+  async listen(name: string, since: number, from: number, limit: number): Promise<StoredEvent[]> {
+    listen(this.sql, z.string().parse(name), z.number().parse(since));
+    return this.namedSince(name, from, limit);
+  }
+
+  /** The WaitIndex of `name` stopped listening (the listening begun at `since`, or any). */
+  async unlisten(name: string, since?: number): Promise<void> {
+    unlisten(this.sql, z.string().parse(name), z.number().optional().parse(since));
+  }
+
+  /** Whether this shard hands every name to its WaitIndex or only those listened for. */
+  async listening(): Promise<ListeningMode> {
+    return listeningMode(this.ctx.storage.kv);
+  }
+
+  /**
+   * Takes names already listened for (from D1's list of record), and with `final`, from then on
+   * hands only listened names to their WaitIndex; `all` puts it back to handing every name.
+   */
+  async settleListening(rows: { name: string; since: number }[], final: boolean | "all"): Promise<void> {
+    const listenedRows = parseInput(z.array(z.object({ name: z.string(), since: z.number() })), rows, "listened names");
+    this.ctx.storage.transactionSync(() => {
+      for (const row of listenedRows) listen(this.sql, row.name, row.since);
+      if (final === true) setListeningMode(this.ctx.storage.kv, "listed");
+      if (final === "all") setListeningMode(this.ctx.storage.kv, "all");
+    });
   }
 
   /** One event, or null. */

@@ -2,7 +2,8 @@
  * EventSweeper: the start-up pass. An isolate that starts serving asks for one
  * ({@link EventSweeper.recover}): every EventShard re-queues at once the events accepted before the
  * isolate started and still unrouted (a restart lost the local queue's messages), instead of a
- * grace period later, and live runs re-arm alarms a restart left late (see
+ * grace period later; shards that do not know the listened event names yet are given them (see
+ * src/core/events/listening.ts); and live runs re-arm alarms a restart left late (see
  * durable-objects/sweeper/resume-runs.ts). One object, asked at most once per isolate start and
  * running at most every {@link RECOVER_EVERY_MS}: never on an event's path. The sweeping of
  * unrouted events itself is each EventShard's own alarm (durable-objects/events/event-shard.ts).
@@ -11,6 +12,7 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import type { Env } from "../../src/core/env.ts";
 import { recoverShards } from "../../src/core/events/store.ts";
+import { settleListening } from "../../src/core/events/listening.ts";
 import { resumeRuns } from "./resume-runs.ts";
 
 /** Start-up passes run at most this often: every isolate asks when it starts, and there may be many. */
@@ -49,6 +51,8 @@ export class EventSweeper extends DurableObject<Env> {
    */
   private async recoverOnce(before: number): Promise<void> {
     await recoverShards(this.env, before);
+    const settled = await settleListening(this.env);
+    if (settled > 0) console.log(`stepwise: ${settled} event shard(s) now know the listened event names`);
     const runs = await resumeRuns(this.env);
     if (runs.rearmed > 0)
       console.warn(

@@ -13,7 +13,7 @@ import { runEventSchema, type RunEvent } from "../../sdk/protocol.ts";
 import type { Env } from "../../src/core/env.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
 import { eventsNamedSince } from "../../src/core/events/store.ts";
-import { listenFor, stopListening } from "../../src/core/db/wait-names.ts";
+import { listenInShards, unlistenInShards } from "../../src/core/events/listening.ts";
 import { toRunEvent } from "../../src/core/events/schema.ts";
 import { LazyTables } from "../lib/lazy-tables.ts";
 import { keepName, objectName } from "../lib/object-name.ts";
@@ -94,10 +94,11 @@ export class WaitIndex extends DurableObject<Env> {
   }
 
   /**
-   * Makes sure every arrival from `from` on is here. The first wait on a name writes the name in
-   * D1's `wait_names`, so the router delivers its events from then on, and only then reads from
-   * the EventShards what came before; so does a wait whose lookback reaches before what is held. Takes
-   * turns, so the name is written once per listening.
+   * Makes sure every arrival from `from` on is here. The first wait on a name writes the name into
+   * every EventShard, each answering in the same call with what it holds of the name since `from`
+   * (so each event is either in that answer or routed here later; see
+   * durable-objects/events/listened.ts); a wait whose lookback reaches before what is held reads
+   * the shards again. Takes turns, so the name is written once per listening.
    */
   private async cover(from: number): Promise<void> {
     const covered = this.covered();
@@ -105,13 +106,13 @@ export class WaitIndex extends DurableObject<Env> {
     const turn = this.covering.then(async () => {
       const now = this.covered();
       if (now !== undefined && now <= from) return;
+      let found;
       if (now === undefined) {
         const since = Date.now();
-        await listenFor(this.env.DB, this.name, since);
+        found = await listenInShards(this.env, this.name, since, from);
         this.ctx.storage.kv.put("since", since);
-      }
-      for (const event of await eventsNamedSince(this.env, this.name, from))
-        this.arrive({ event: toRunEvent(event), receivedAt: event.receivedAt });
+      } else found = await eventsNamedSince(this.env, this.name, from);
+      for (const event of found) this.arrive({ event: toRunEvent(event), receivedAt: event.receivedAt });
       this.ctx.storage.kv.put("covered", Math.min(from, this.covered() ?? from));
     });
     this.covering = turn.catch(() => undefined);
@@ -135,8 +136,9 @@ export class WaitIndex extends DurableObject<Env> {
   }
 
   /**
-   * Lets go of an index with no waiter: its name leaves `wait_names` (so the router stops
-   * delivering) and its storage is deleted. Takes its turn with {@link cover}: a wait that comes
+   * Lets go of an index with no waiter: its name leaves the EventShards and `wait_names` (so the
+   * router stops delivering; an index that no longer knows when it began listening takes out any
+   * listening of its name) and its storage is deleted. Takes its turn with {@link cover}: a wait that comes
    * meanwhile finds the index not listening and, after this, listens again.
    */
   override async alarm(): Promise<void> {
@@ -144,7 +146,7 @@ export class WaitIndex extends DurableObject<Env> {
       if (this.hasWaiters()) return;
       const since = z.number().optional().parse(this.ctx.storage.kv.get("since"));
       this.ctx.storage.kv.delete("covered");
-      if (since !== undefined) await stopListening(this.env.DB, this.name, since);
+      await unlistenInShards(this.env, this.name, since);
       this.tables.forget();
       await this.ctx.storage.deleteAll();
     });

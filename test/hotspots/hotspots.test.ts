@@ -130,7 +130,7 @@ function report(phase: string, events: number, c: Counts) {
 }
 
 describe("hot spots, counted (CI size)", () => {
-  it("the event path spreads over shards: no global sweeper, no D1 for events or keys, few queue messages", async () => {
+  it("the event path spreads over shards: no global sweeper, no D1 for events, keys or listened names, few queue messages", async () => {
     const next = random(7);
     const name = zipf(SIM_NAMES.length, 1.1, next);
     const tenant = zipf(50, 1.1, next);
@@ -183,9 +183,12 @@ describe("hot spots, counted (CI size)", () => {
 
     // No global sweeper on the event path: the start-up pass is not asked per event.
     for (const r of [r2, r3]) expect(r.byClass.get("EventSweeper")?.calls ?? 0).toBeLessThanOrEqual(1);
-    // Events and keys never touch D1.
-    for (const c of [p2, p3])
+    // Events and keys never touch D1, and routing does not read the listened names there (each
+    // EventShard answers them); D1's list is written only when a WaitIndex starts or stops listening.
+    for (const c of [p2, p3]) {
       expect(Object.keys(c.d1).filter((sql) => /\bevents\b|idempotency_keys/.test(sql))).toEqual([]);
+      expect(Object.keys(c.d1).filter((sql) => /SELECT[\s\S]*\bwait_names\b/.test(sql))).toEqual([]);
+    }
     // Few queue messages: batches go 100 ids a message, single events are routed where accepted.
     expect(p2.queueMessages / batched.length).toBeLessThanOrEqual(0.04);
     expect(p3.queueMessages / singles.length).toBeLessThanOrEqual(0.1);

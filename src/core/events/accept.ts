@@ -14,7 +14,7 @@ import { eventQueues } from "./queues.ts";
 import { routeEvents } from "./route.ts";
 import { storedEventSchema, type eventInputSchema, type StoredEvent } from "./schema.ts";
 import { eventShardCount, idInShard, randomShard } from "./shards.ts";
-import { recordEvents, type NewEvent } from "./store.ts";
+import { recordEvents, type NewEvent, type RecordedShard } from "./store.ts";
 import type { z } from "zod";
 
 /** An event after validation. */
@@ -66,15 +66,10 @@ function asRecorded(events: NewEvent[], fresh: Set<string>, receivedAt: number):
  * Routes the fresh events here and now; on any failure, queues them so the queue retries. Once
  * the events are recorded nothing here may throw: the caller has accepted them.
  */
-async function routeNow(
-  env: Env,
-  shard: number,
-  events: NewEvent[],
-  fresh: Set<string>,
-  receivedAt: number,
-): Promise<void> {
+async function routeNow(env: Env, events: NewEvent[], recorded: RecordedShard, receivedAt: number): Promise<void> {
+  const { shard, fresh, listened } = recorded;
   try {
-    await routeEvents(env, shard, asRecorded(events, fresh, receivedAt));
+    await routeEvents(env, shard, asRecorded(events, fresh, receivedAt), { listened });
   } catch (error) {
     console.error("stepwise: routing accepted events failed; they go on the queue", error);
     await queue(env, shard, [...fresh]);
@@ -101,7 +96,7 @@ export async function acceptEvents(env: Env, events: ValidEvent[], options: Acce
   if (fresh > DIRECT_ROUTE_MAX_EVENTS)
     await Promise.all(recorded.map(({ shard, fresh }) => queue(env, shard, [...fresh])));
   else if (fresh > 0) {
-    const routing = Promise.all(recorded.map(({ shard, fresh }) => routeNow(env, shard, complete, fresh, now)));
+    const routing = Promise.all(recorded.map((shard) => routeNow(env, complete, shard, now)));
     if (!options.waitUntil) await routing;
     else
       try {

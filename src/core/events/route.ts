@@ -9,7 +9,7 @@ import { toRunEvent, type StoredEvent } from "./schema.ts";
 import type { Env } from "../env.ts";
 import { claimKeys, type KeyClaim } from "./idempotency.ts";
 import { markRouted } from "./store.ts";
-import { listenedNames } from "../db/wait-names.ts";
+import { listenedIn } from "./listening.ts";
 import { derivedId } from "../lib/ids.ts";
 import { listFunctions } from "../functions/catalog.ts";
 import { compileExpression, keyOf } from "../../../sdk/expression.ts";
@@ -31,11 +31,11 @@ interface PlannedRun {
 }
 
 /**
- * Hands events to the WaitIndex of their name, which resumes the runs waiting for them. Names no
- * run waits for (most traffic) cost one D1 read per batch and no call (see db/wait-names.ts).
+ * Hands events to the WaitIndex of their name, which resumes the runs waiting for them. Only the
+ * names their shard said runs wait for, when it recorded or read them (see
+ * durable-objects/events/listened.ts): names no run waits for (most traffic) cost nothing here.
  */
-async function deliverToWaits(env: Env, events: StoredEvent[]): Promise<void> {
-  const listened = await listenedNames(env.DB, [...new Set(events.map((event) => event.name))]);
+async function deliverToWaits(env: Env, events: StoredEvent[], listened: ReadonlySet<string>): Promise<void> {
   const byName = groupBy(
     events.filter((event) => listened.has(event.name)),
     (event) => event.name,
@@ -86,18 +86,36 @@ async function plan(env: Env, events: StoredEvent[]): Promise<PlannedRun[]> {
 /** Run starts (and collector adds) one routing keeps in flight, unless its caller shares a pool. */
 const STARTS_IN_FLIGHT = 50;
 
+/** How one routing goes. */
+export interface RouteOptions {
+  /**
+   * The names of these events runs wait for, as their shard answered when it recorded or read
+   * them; without it the shard is asked.
+   */
+  listened?: ReadonlySet<string>;
+  /** Run starts go through it, so a caller routing many messages at once bounds them all together. */
+  calls?: Pool;
+  now?: number;
+}
+
 /**
- * Routes recorded events of EventShard `shard`: starts their runs, then marks them routed there.
- * Returns the runs started. Calls go through `calls`, so a caller routing many messages at once
- * bounds them all together.
+ * Routes recorded events of EventShard `shard`: starts their runs, hands them to the runs waiting,
+ * then marks them routed there. Returns the runs started.
  */
 export async function routeEvents(
   env: Env,
   shard: number,
   events: StoredEvent[],
-  calls: Pool = pool(STARTS_IN_FLIGHT),
-  now = Date.now(),
+  options: RouteOptions = {},
 ): Promise<string[]> {
+  const { calls = pool(STARTS_IN_FLIGHT), now = Date.now() } = options;
+  const listened =
+    options.listened ??
+    (await listenedIn(
+      env,
+      shard,
+      events.map((event) => event.name),
+    ));
   const planned = await plan(env, events);
   const claims: KeyClaim[] = planned.flatMap((run) =>
     run.idempotencyKey === undefined ? [] : [{ functionId: run.functionId, key: run.idempotencyKey, runId: run.runId }],
@@ -108,7 +126,7 @@ export async function routeEvents(
   // holds them in that order and a debounce ends with the last; different collectors in parallel.
   const collecting = new Map<string, Promise<void>>();
   await Promise.all([
-    deliverToWaits(env, events),
+    deliverToWaits(env, events, listened),
     ...toStart.map(({ runId, functionId, config, event }) => {
       const collector = collectorFor(env, functionId, config, event);
       if (!collector) return calls(() => startRun(env, { runId, functionId, events: [toRunEvent(event)] }));

@@ -32,6 +32,11 @@ export function eventShardCount(env: Pick<Env, "STEPWISE_EVENT_SHARDS">): number
   return count;
 }
 
+/** All shard numbers of this deployment. */
+export function allShards(env: Pick<Env, "STEPWISE_EVENT_SHARDS">): number[] {
+  return Array.from({ length: eventShardCount(env) }, (_, shard) => shard);
+}
+
 /** The shard that holds event `id`. */
 export function shardOfId(id: string, count: number): number {
   return fnv1a(id) % count;

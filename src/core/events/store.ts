@@ -10,43 +10,41 @@ import { toPage, type Cursor } from "../db/cursor.ts";
 import { groupBy } from "../lib/group.ts";
 import { eventPageRowSchema, type NewEvent } from "./shard-protocol.ts";
 import { eventSummarySchema, storedEventSchema, type EventSummary, type StoredEvent } from "./schema.ts";
-import { eventShardCount, shardOfId } from "./shards.ts";
+import { allShards, eventShardCount, shardOfId } from "./shards.ts";
 
 export type { NewEvent };
 
-/** The fresh (to be routed) events of one shard after recording. */
+/** The fresh (to be routed) events of one shard after recording, and which of their names runs wait for. */
 export interface RecordedShard {
   shard: number;
   fresh: Set<string>;
+  listened: Set<string>;
 }
 
-const idsSchema = z.array(z.string());
+const recordSchema = z.object({ fresh: z.array(z.string()), listened: z.array(z.string()) });
 const readSchema = z.object({
   events: z.array(storedEventSchema),
   unreadable: z.array(z.object({ id: z.string(), error: z.string() })),
+  listened: z.array(z.string()).transform((names) => new Set(names)),
 });
-
-/** All shard numbers of this deployment. */
-function allShards(env: Env): number[] {
-  return Array.from({ length: eventShardCount(env) }, (_, shard) => shard);
-}
 
 /**
  * Records events accepted at `receivedAt`, each in the shard its id names, and returns per shard
- * the ids that need routing (repeats within 24 hours left out).
+ * the ids that need routing (repeats within 24 hours left out) and the names of theirs that runs
+ * wait for, as the shard knew them when it recorded.
  */
 export async function recordEvents(env: Env, events: NewEvent[], receivedAt: number): Promise<RecordedShard[]> {
   const count = eventShardCount(env);
   const byShard = groupBy(events, (event) => shardOfId(event.id, count));
   return Promise.all(
-    [...byShard].map(async ([shard, held]) => ({
-      shard,
-      fresh: new Set(idsSchema.parse(await eventShard(env, shard).record({ events: held, receivedAt }))),
-    })),
+    [...byShard].map(async ([shard, held]) => {
+      const recorded = recordSchema.parse(await eventShard(env, shard).record({ events: held, receivedAt }));
+      return { shard, fresh: new Set(recorded.fresh), listened: new Set(recorded.listened) };
+    }),
   );
 }
 
-/** Events of shard `shard` by id for routing; unreadable rows apart, with why. */
+/** Events of shard `shard` by id for routing, and which of their names runs wait for; unreadable rows apart, with why. */
 export async function readShardEvents(env: Env, shard: number, ids: string[]) {
   return readSchema.parse(await eventShard(env, shard).read(ids));
 }
@@ -115,7 +113,16 @@ export async function listEvents(
 }
 
 /** A wait's lookback reads at most this many of the name's events. */
-const LOOKBACK_READ_LIMIT = 1_000;
+export const LOOKBACK_READ_LIMIT = 1_000;
+
+/** Merges shards' oldest-first event lists and keeps the newest {@link LOOKBACK_READ_LIMIT}. */
+export function newestAcross(lists: unknown[]): StoredEvent[] {
+  return z
+    .array(storedEventSchema)
+    .parse(lists.flat())
+    .sort((a, b) => a.receivedAt - b.receivedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .slice(-LOOKBACK_READ_LIMIT);
+}
 
 /**
  * The events of `name` accepted at or after `from`, oldest first: the newest
@@ -125,11 +132,7 @@ export async function eventsNamedSince(env: Env, name: string, from: number): Pr
   const found = await Promise.all(
     allShards(env).map((shard) => eventShard(env, shard).namedSince(name, from, LOOKBACK_READ_LIMIT)),
   );
-  return z
-    .array(storedEventSchema)
-    .parse(found.flat())
-    .sort((a, b) => a.receivedAt - b.receivedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .slice(-LOOKBACK_READ_LIMIT);
+  return newestAcross(found);
 }
 
 /** Asks every shard for its start-up pass: events accepted before `before` and still unrouted go on the queue. */

@@ -1,0 +1,68 @@
+/**
+ * Listened names across the EventShards (durable-objects/events/listened.ts holds one shard's
+ * part and says why the race is closed per shard). A WaitIndex starts listening with
+ * {@link listenInShards} and stops with {@link unlistenInShards}; D1's `wait_names` stays the list
+ * of record, written only then (once per name per listening, never per event), so that
+ * {@link settleListening} can give a shard that delivers every name (new, or of an older
+ * deployment) the names it must know before it delivers only those.
+ */
+import { z } from "zod";
+import type { Env } from "../env.ts";
+import { eventShard } from "../objects.ts";
+import { allListened, listenFor, stopListening, upgradeUnderWay } from "../db/wait-names.ts";
+import type { StoredEvent } from "./schema.ts";
+import { allShards } from "./shards.ts";
+import { LOOKBACK_READ_LIMIT, newestAcross } from "./store.ts";
+
+/**
+ * The WaitIndex of `name` listens from `since` on: written in D1's list and in every shard, each
+ * shard answering with its events of `name` accepted at or after `from`. Returns them merged,
+ * oldest first.
+ */
+export async function listenInShards(env: Env, name: string, since: number, from: number): Promise<StoredEvent[]> {
+  await listenFor(env.DB, name, since);
+  const found = await Promise.all(
+    allShards(env).map((shard) => eventShard(env, shard).listen(name, since, from, LOOKBACK_READ_LIMIT)),
+  );
+  return newestAcross(found);
+}
+
+/** The WaitIndex of `name` stops listening (the listening begun at `since`; without it, any). */
+export async function unlistenInShards(env: Env, name: string, since?: number): Promise<void> {
+  await Promise.all(allShards(env).map((shard) => eventShard(env, shard).unlisten(name, since)));
+  await stopListening(env.DB, name, since);
+}
+
+/** Which of `names` runs wait for, as shard `shard` knows them (for routing events read some other way). */
+export async function listenedIn(env: Env, shard: number, names: string[]): Promise<Set<string>> {
+  return new Set(z.array(z.string()).parse(await eventShard(env, shard).listenedOf(names)));
+}
+
+/** Names read from D1 per page while settling a shard. */
+const SETTLE_PAGE = 1_000;
+
+/**
+ * Brings every shard that still delivers every name to deliver only listened ones, once it has
+ * D1's list; while an upgrade of older waits is under way, every shard delivers every name.
+ * Runs in the start-up pass and on the cron tick. Returns the shards settled.
+ */
+export async function settleListening(env: Env): Promise<number> {
+  const shards = allShards(env);
+  if (await upgradeUnderWay(env.DB)) {
+    await Promise.all(shards.map((shard) => eventShard(env, shard).settleListening([], "all")));
+    return 0;
+  }
+  const modes = await Promise.all(
+    shards.map(async (shard) => ({ shard, mode: await eventShard(env, shard).listening() })),
+  );
+  const unsettled = modes.filter(({ mode }) => mode === "all").map(({ shard }) => shard);
+  if (unsettled.length === 0) return 0;
+  let after = "";
+  for (;;) {
+    const page = await allListened(env.DB, after, SETTLE_PAGE);
+    const final = page.length < SETTLE_PAGE;
+    await Promise.all(unsettled.map((shard) => eventShard(env, shard).settleListening(page, final)));
+    if (final) return unsettled.length;
+    after = page.at(-1)!.name;
+  }
+}
