@@ -36,7 +36,7 @@ export async function startIsolate(env: Env): Promise<void> {
     await Promise.all([
       ...cronTargets(registry.list()).map((target) => ensureOne(env, target)),
       syncFunctions(env.DB, registry.list(), now),
-      eventSweeper(env).recover(firstServedAt),
+      eventSweeper(env).recover(firstServedAt, env.CF_VERSION_METADATA?.id),
     ]);
     done = true;
   } catch (error) {

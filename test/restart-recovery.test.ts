@@ -74,6 +74,32 @@ describe("the start-up pass", () => {
     expect(await runInDurableObject(stub, (_instance, state) => state.storage.get("recovery"))).toBeUndefined();
   });
 
+  it("runs once per deployment version: later isolates of it ask for nothing, a new version gets its own", async () => {
+    const stub = sweeper(env);
+    const recovery = () => runInDurableObject(stub, (_instance, state) => state.storage.get("recovery"));
+    await runInDurableObject(stub, (_instance, state) => state.storage.delete("recoveredAt"));
+    const version = crypto.randomUUID();
+    const startedAt = Date.now() - 1_000;
+    expect(await stub.recover(startedAt, version)).toBeLessThanOrEqual(Date.now());
+    // Another isolate of the version starts before the pass ran: it joins, and does not move the
+    // pass's start (what it would presume lost is the queue's backlog).
+    await stub.recover(Date.now(), version);
+    expect(await recovery()).toEqual({ before: startedAt, version });
+    await runDurableObjectAlarm(stub);
+    expect(await recovery()).toBeUndefined();
+    // Every later isolate of that version: no pass, no alarm.
+    expect(await stub.recover(Date.now(), version)).toBeNull();
+    expect(await recovery()).toBeUndefined();
+    // A new version (a deploy) gets its pass, at the pace of one per 10 s, and then no more.
+    const next = crypto.randomUUID();
+    const nextStart = Date.now();
+    expect(await stub.recover(nextStart, next)).toBeGreaterThan(nextStart);
+    expect(await recovery()).toEqual({ before: nextStart, version: next });
+    await runDurableObjectAlarm(stub);
+    expect(await stub.recover(Date.now(), next)).toBeNull();
+    expect(await stub.recover(Date.now(), version)).toBeNull();
+  });
+
   it(
     "a sleeper whose wake-up passed with only the watchdog armed completes within seconds",
     { timeout: 30_000 },

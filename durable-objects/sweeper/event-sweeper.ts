@@ -5,7 +5,10 @@
  * grace period later; shards that do not know the listened event names yet are given them (see
  * src/core/events/listening.ts); and live runs re-arm alarms a restart left late (see
  * durable-objects/sweeper/resume-runs.ts). One object, asked at most once per isolate start and
- * running at most every {@link RECOVER_EVERY_MS}: never on an event's path. The sweeping of
+ * running at most every {@link RECOVER_EVERY_MS}: never on an event's path. With the Worker's
+ * version metadata bound, one pass per deployment version: isolates keep starting while a version
+ * serves (a pass per start would re-queue a queue's backlog every 10 s), and what a pass is for
+ * happens when a version starts (locally every start is a new version: miniflare makes up an id). The sweeping of
  * unrouted events itself is each EventShard's own alarm (durable-objects/events/event-shard.ts).
  */
 import { DurableObject } from "cloudflare:workers";
@@ -19,25 +22,40 @@ import { resumeRuns } from "./resume-runs.ts";
 export const RECOVER_EVERY_MS = 10_000;
 
 /** A start-up pass to do: events accepted before `before` (when the isolate started) are presumed lost. */
-const recoverySchema = z.object({ before: z.number() });
+const recoverySchema = z.object({ before: z.number(), version: z.string().optional() });
+
+/** Versions whose pass has run, newest last: enough to cover a gradual deployment's few versions. */
+const PASSED_VERSIONS_KEPT = 20;
+const passedSchema = z.array(z.string()).catch([]);
 
 export class EventSweeper extends DurableObject<Env> {
   /**
    * An isolate started serving at `startedAt`: schedules a start-up pass covering it, now, or
    * {@link RECOVER_EVERY_MS} after the last pass when one ran more recently (a restart soon after
    * another still gets its pass, a little later). The pass runs in the alarm, so a failure is
-   * retried by the runtime and the asking request does not wait for it. Returns when it will run.
+   * retried by the runtime and the asking request does not wait for it. Returns when it will run,
+   * or null when deployment version `version` has had its pass already.
    */
-  async recover(startedAt: number): Promise<number> {
+  async recover(startedAt: number, version?: string): Promise<number | null> {
     const now = Date.now();
     const before = Math.min(z.number().parse(startedAt), now);
+    const asking = z.string().optional().parse(version);
+    if (asking !== undefined && passedSchema.parse(await this.ctx.storage.get("passedVersions")).includes(asking))
+      return null;
     const last = z
       .number()
       .optional()
       .parse(await this.ctx.storage.get("recoveredAt"));
     const pending = recoverySchema.optional().parse(await this.ctx.storage.get("recovery"));
     const at = last === undefined ? now : Math.max(now, last + RECOVER_EVERY_MS);
-    if (!pending || pending.before < before) await this.ctx.storage.put("recovery", { before });
+    // Later isolates of a version whose pass is pending do not move its start: what they presume
+    // lost is the queue's backlog, not what a restart dropped.
+    const sameVersion = asking !== undefined && pending?.version === asking;
+    if (!pending || (!sameVersion && (pending.before < before || pending.version !== asking)))
+      await this.ctx.storage.put("recovery", {
+        before: Math.max(before, pending?.before ?? before),
+        ...(asking !== undefined ? { version: asking } : {}),
+      });
     const armed = await this.ctx.storage.getAlarm();
     if (armed !== null && armed <= at) return armed;
     await this.ctx.storage.setAlarm(at);
@@ -66,8 +84,16 @@ export class EventSweeper extends DurableObject<Env> {
     await this.recoverOnce(recovery.before);
     // A start that asked while this pass ran is covered by a later one.
     const asked = recoverySchema.optional().parse(await this.ctx.storage.get("recovery"));
-    if (asked && asked.before === recovery.before) await this.ctx.storage.delete("recovery");
+    if (asked && asked.before === recovery.before && asked.version === recovery.version)
+      await this.ctx.storage.delete("recovery");
     await this.ctx.storage.put("recoveredAt", Date.now());
-    if (asked && asked.before !== recovery.before) await this.ctx.storage.setAlarm(Date.now() + RECOVER_EVERY_MS);
+    if (recovery.version !== undefined) {
+      const passed = passedSchema
+        .parse(await this.ctx.storage.get("passedVersions"))
+        .filter((v) => v !== recovery.version);
+      await this.ctx.storage.put("passedVersions", [...passed, recovery.version].slice(-PASSED_VERSIONS_KEPT));
+    }
+    if (asked && (asked.before !== recovery.before || asked.version !== recovery.version))
+      await this.ctx.storage.setAlarm(Date.now() + RECOVER_EVERY_MS);
   }
 }

@@ -21,6 +21,11 @@ export interface Env {
   /** Extra events queues, numbered from 1 without gaps (src/core/events/queues.ts). */
   [extraQueue: `EVENTS_${number}`]: Queue<EventsMessage> | undefined;
   DB: D1Database;
+  /**
+   * The deployment version (wrangler.toml `[version_metadata]`): the start-up pass runs once per
+   * version rather than once per isolate. Optional: without it, once per isolate start.
+   */
+  CF_VERSION_METADATA?: WorkerVersionMetadata;
   /** "development" may run without keys (open, and says so); anything else refuses to. */
   STEPWISE_ENV?: string;
   /** API keys (comma-separated, so a key can be rotated): everything but ingestion needs one. */
