@@ -33,15 +33,7 @@ import {
   unreadableReason,
 } from "./event-table.ts";
 import { claimUnrouted, hasUnrouted, routedSince } from "./sweep.ts";
-import {
-  createListenedTable,
-  listen,
-  listenedOf,
-  listeningMode,
-  setListeningMode,
-  unlisten,
-  type ListeningMode,
-} from "./listened.ts";
+import * as listened from "./listened.ts";
 
 /** An event id seen within this window is not routed again. */
 const EVENT_DEDUP_MS = 24 * 60 * 60 * 1000;
@@ -73,7 +65,7 @@ const idsSchema = z.array(z.string()).min(1);
 export class EventShard extends DurableObject<Env> {
   private readonly tables = new LazyTables(this.ctx.storage.sql, (sql) => {
     createEventTables(sql);
-    createListenedTable(sql);
+    listened.createListenedTable(sql);
   });
 
   private get sql(): SqlStorage {
@@ -96,7 +88,7 @@ export class EventShard extends DurableObject<Env> {
     const { events, receivedAt } = parseInput(recordSchema, input, "events to record");
     const fresh: string[] = [];
     const names = new Set<string>();
-    const listened = this.ctx.storage.transactionSync(() => {
+    const waitedFor = this.ctx.storage.transactionSync(() => {
       for (const e of events) {
         const user = e.user === undefined ? null : JSON.stringify(e.user);
         const args = [e.id, e.name, JSON.stringify(e.data), e.ts, user, e.v ?? null, receivedAt];
@@ -105,10 +97,10 @@ export class EventShard extends DurableObject<Env> {
           names.add(e.name);
         }
       }
-      return listenedOf(this.sql, this.ctx.storage.kv, names);
+      return listened.listenedOf(this.sql, this.ctx.storage.kv, names);
     });
     if (fresh.length > 0) await this.armBy(Date.now() + SWEEP_GRACE_MS);
-    return { fresh, listened };
+    return { fresh, listened: waitedFor };
   }
 
   /**
@@ -153,17 +145,17 @@ export class EventShard extends DurableObject<Env> {
       } catch (error) {
         unreadable.push({ id: String(row.id), error: unreadableReason(error) });
       }
-    const listened = listenedOf(
+    const waitedFor = listened.listenedOf(
       this.sql,
       this.ctx.storage.kv,
       events.map((event) => event.name),
     );
-    return { events, unreadable, listened };
+    return { events, unreadable, listened: waitedFor };
   }
 
   /** Which of `names` some run waits for now (see ./listened.ts). */
   async listenedOf(names: string[]): Promise<string[]> {
-    return listenedOf(this.sql, this.ctx.storage.kv, parseInput(z.array(z.string()), names, "event names"));
+    return listened.listenedOf(this.sql, this.ctx.storage.kv, parseInput(z.array(z.string()), names, "event names"));
   }
 
   /**
@@ -172,18 +164,18 @@ export class EventShard extends DurableObject<Env> {
    * the newest `limit` events of `name` held here accepted at or after `from`, oldest first.
    */
   async listen(name: string, since: number, from: number, limit: number): Promise<StoredEvent[]> {
-    listen(this.sql, z.string().parse(name), z.number().parse(since));
+    listened.listen(this.sql, z.string().parse(name), z.number().parse(since));
     return this.namedSince(name, from, limit);
   }
 
   /** The WaitIndex of `name` stopped listening (the listening begun at `since`, or any). */
   async unlisten(name: string, since?: number): Promise<void> {
-    unlisten(this.sql, z.string().parse(name), z.number().optional().parse(since));
+    listened.unlisten(this.sql, z.string().parse(name), z.number().optional().parse(since));
   }
 
   /** Whether this shard hands every name to its WaitIndex or only those listened for. */
-  async listening(): Promise<ListeningMode> {
-    return listeningMode(this.ctx.storage.kv);
+  async listening(): Promise<listened.ListeningMode> {
+    return listened.listeningMode(this.ctx.storage.kv);
   }
 
   /**
@@ -193,9 +185,9 @@ export class EventShard extends DurableObject<Env> {
   async settleListening(rows: { name: string; since: number }[], final: boolean | "all"): Promise<void> {
     const listenedRows = parseInput(z.array(z.object({ name: z.string(), since: z.number() })), rows, "listened names");
     this.ctx.storage.transactionSync(() => {
-      for (const row of listenedRows) listen(this.sql, row.name, row.since);
-      if (final === true) setListeningMode(this.ctx.storage.kv, "listed");
-      if (final === "all") setListeningMode(this.ctx.storage.kv, "all");
+      for (const row of listenedRows) listened.listen(this.sql, row.name, row.since);
+      if (final === true) listened.setListeningMode(this.ctx.storage.kv, "listed");
+      if (final === "all") listened.setListeningMode(this.ctx.storage.kv, "all");
     });
   }
 
