@@ -105,6 +105,24 @@ describe("an idle WaitIndex", () => {
     expect(await listed(name)).toBe(1);
   });
 
+  it("does not let go while a wait is registering: the wait is kept and its name still listened", async () => {
+    const name = `test/idle-racing-${crypto.randomUUID()}`;
+    const index = env.WAITS.get(env.WAITS.idFromName(name));
+    expect(await index.register(waiter("first-run", 0))).toBeNull();
+    await index.forget("first-run");
+    // The idle alarm fires while a wait whose lookback reaches past what is held is reading the
+    // shards (its registration awaits them before it keeps the waiter).
+    const registering = index.register(waiter("racing-run", 60 * 60_000));
+    const alarm = runDurableObjectAlarm(index);
+    expect(await registering).toBeNull();
+    await alarm;
+    const kept = await runInDurableObject(index, (_instance, state) =>
+      state.storage.sql.exec<{ run_id: string }>("SELECT run_id FROM waiters").toArray(),
+    );
+    expect(kept.map((row) => row.run_id)).toEqual(["racing-run"]);
+    expect(await listed(name)).toBe(1);
+  });
+
   it("lets go of its name from an alarm that reaches a fresh instance without the name, as after a restart", async () => {
     const name = `test/idle-restart-${crypto.randomUUID()}`;
     const index = env.WAITS.get(env.WAITS.idFromName(name));

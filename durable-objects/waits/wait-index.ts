@@ -44,6 +44,8 @@ const EXPIRED_GRACE_MS = 60_000;
  * storage: past every lookback, so what it deletes no wait could still need.
  */
 const WAIT_INDEX_IDLE_MS = MAX_LOOKBACK_MS + RACE_WINDOW_MS + 60_000;
+/** An idle alarm that finds a registration or delivery under way looks again this much later. */
+const BUSY_RETRY_MS = 60_000;
 
 function createTables(sql: SqlStorage): void {
   sql.exec(
@@ -72,6 +74,21 @@ export class WaitIndex extends DurableObject<Env> {
   private readonly tables = new LazyTables(this.ctx.storage.sql, createTables);
   /** The listening being set up, if any: waits that need it wait for it (see {@link cover}). */
   private covering: Promise<void> = Promise.resolve();
+  /**
+   * Registrations and deliveries under way. Each may hold a waiter outside the table across an
+   * await (a registration until its cover is done, a delivery while the run answers), so the idle
+   * alarm does not let go while any is open.
+   */
+  private busy = 0;
+
+  private async busyWith<T>(work: () => Promise<T>): Promise<T> {
+    this.busy++;
+    try {
+      return await work();
+    } finally {
+      this.busy--;
+    }
+  }
 
   private get sql(): SqlStorage {
     return this.tables.sql;
@@ -144,6 +161,11 @@ export class WaitIndex extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const turn = this.covering.then(async () => {
       if (this.hasWaiters()) return;
+      // A registration or delivery under way may be about to keep a waiter: come back later.
+      if (this.busy > 0) {
+        await this.ctx.storage.setAlarm(Date.now() + BUSY_RETRY_MS);
+        return;
+      }
       const since = z.number().optional().parse(this.ctx.storage.kv.get("since"));
       this.ctx.storage.kv.delete("covered");
       await unlistenInShards(this.env, this.name, since);
@@ -222,6 +244,10 @@ export class WaitIndex extends DurableObject<Env> {
    */
   async register(input: Waiter): Promise<RunEvent | null> {
     const waiter = parseInput(waiterSchema, input, "waiter");
+    return this.busyWith(() => this.registerWaiter(waiter));
+  }
+
+  private async registerWaiter(waiter: Waiter): Promise<RunEvent | null> {
     const from = waiter.startedAt - waiter.lookbackMs - RACE_WINDOW_MS;
     await this.cover(from);
     const early = firstMatch(waiter, this.arrivals(from, waiter));
@@ -256,6 +282,10 @@ export class WaitIndex extends DurableObject<Env> {
   /** Records arriving events and resumes every wait each one satisfies, oldest event first. */
   async deliver(input: ArrivedEvent[]): Promise<number> {
     const events = parseInput(z.array(arrivedSchema), input, "arriving events");
+    return this.busyWith(() => this.deliverEvents(events));
+  }
+
+  private async deliverEvents(events: ArrivedEvent[]): Promise<number> {
     const now = Date.now();
     const horizon = now - MAX_LOOKBACK_MS - RACE_WINDOW_MS;
     this.sql.exec(`DELETE FROM arrived WHERE received_at < ?`, horizon);
