@@ -38,6 +38,17 @@ export function deploy({ dryRun, config: configArg, log }) {
   ];
   if (queues.length === 0)
     throw new CliError(`${path} has no queue: Stepwise routes events through one (queues.producers binding EVENTS)`);
+  // The extra events queues are numbered as the Worker reads them (src/core/events/queues.ts).
+  const extras = (config.queues?.producers ?? [])
+    .flatMap((producer) => /^EVENTS_(\d+)$/.exec(producer.binding ?? "")?.[1] ?? [])
+    .map(Number)
+    .sort((a, b) => a - b);
+  extras.forEach((n, i) => {
+    if (n !== i + 1 || n > 15)
+      throw new CliError(
+        `${path} binds the events queue EVENTS_${n}: extra events queues are EVENTS_1 to EVENTS_15, numbered from 1 without gaps`,
+      );
+  });
   // Events sent to a queue nobody consumes would only ever be swept back onto it.
   const consumed = new Set((config.queues?.consumers ?? []).map((queue) => queue.queue));
   for (const producer of config.queues?.producers ?? []) {

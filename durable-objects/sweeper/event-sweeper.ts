@@ -69,8 +69,14 @@ export class EventSweeper extends DurableObject<Env> {
    */
   private async recoverOnce(before: number): Promise<void> {
     await recoverShards(this.env, before);
-    const settled = await settleListening(this.env);
-    if (settled > 0) console.log(`stepwise: ${settled} event shard(s) now know the listened event names`);
+    // Settling has its own retry (every cron tick): a failure here must not hold up the runs' half.
+    await settleListening(this.env).then(
+      (settled) => {
+        if (settled > 0) console.log(`stepwise: ${settled} event shard(s) now know the listened event names`);
+      },
+      (error: unknown) =>
+        console.error("stepwise: the shards were not given the listened names; the tick tries again", error),
+    );
     const runs = await resumeRuns(this.env);
     if (runs.rearmed > 0)
       console.warn(

@@ -125,6 +125,12 @@ describe("stepwise deploy", () => {
     expect(unconsumed.status).toBe(1);
     expect(unconsumed.output).toContain('"stepwise-events-1" (binding EVENTS_1) but does not consume it');
     expect(unconsumed.calls).toEqual([]);
+    const gap = stepwise(["deploy"], { FAKE_SECRETS: KEYS }, (toml) =>
+      toml.replace("[[d1_databases]]", `${second.replaceAll("EVENTS_1", "EVENTS_2")}\n${consumer}\n[[d1_databases]]`),
+    );
+    expect(gap.status).toBe(1);
+    expect(gap.output).toContain("EVENTS_1 to EVENTS_15, numbered from 1 without gaps");
+    expect(gap.calls).toEqual([]);
   });
 
   it("refuses a config that would deploy the open development mode", () => {

@@ -42,9 +42,11 @@ export async function listenedIn(env: Env, shard: number, names: string[]): Prom
 const SETTLE_PAGE = 1_000;
 
 /**
- * Brings every shard that still delivers every name to deliver only listened ones, once it has
- * D1's list; while an upgrade of older waits is under way, every shard delivers every name.
- * Runs in the start-up pass and on the cron tick. Returns the shards settled.
+ * Gives every shard D1's list (which puts right a name a shard lacks, say one an index of the
+ * previous release wrote only to D1 during a deploy), and has a shard that still delivers every
+ * name deliver only listened ones once it holds the whole list; while an upgrade of older waits is
+ * under way, every shard delivers every name. Runs in the start-up pass and on the cron tick.
+ * Returns the shards switched to listened names.
  */
 export async function settleListening(env: Env): Promise<number> {
   const shards = allShards(env);
@@ -56,12 +58,14 @@ export async function settleListening(env: Env): Promise<number> {
     shards.map(async (shard) => ({ shard, mode: await eventShard(env, shard).listening() })),
   );
   const unsettled = modes.filter(({ mode }) => mode === "all").map(({ shard }) => shard);
-  if (unsettled.length === 0) return 0;
   let after = "";
   for (;;) {
     const page = await allListened(env.DB, after, SETTLE_PAGE);
     const final = page.length < SETTLE_PAGE;
-    await Promise.all(unsettled.map((shard) => eventShard(env, shard).settleListening(page, final)));
+    const given = page.length > 0 ? shards : unsettled;
+    await Promise.all(
+      given.map((shard) => eventShard(env, shard).settleListening(page, final && unsettled.includes(shard))),
+    );
     if (final) return unsettled.length;
     after = page.at(-1)!.name;
   }

@@ -21,11 +21,17 @@ export interface RecordedShard {
   listened: Set<string>;
 }
 
-const recordSchema = z.object({ fresh: z.array(z.string()), listened: z.array(z.string()) });
+// An EventShard of the release before listened names answered a record with its fresh ids alone,
+// and a read without `listened`: during a deploy either may answer, and then every name is handed
+// on (the safe side), rather than the accepted events failing their request.
+const recordSchema = z.union([
+  z.object({ fresh: z.array(z.string()), listened: z.array(z.string()).optional() }),
+  z.array(z.string()).transform((fresh) => ({ fresh, listened: undefined })),
+]);
 const readSchema = z.object({
   events: z.array(storedEventSchema),
   unreadable: z.array(z.object({ id: z.string(), error: z.string() })),
-  listened: z.array(z.string()).transform((names) => new Set(names)),
+  listened: z.array(z.string()).optional(),
 });
 
 /**
@@ -39,14 +45,19 @@ export async function recordEvents(env: Env, events: NewEvent[], receivedAt: num
   return Promise.all(
     [...byShard].map(async ([shard, held]) => {
       const recorded = recordSchema.parse(await eventShard(env, shard).record({ events: held, receivedAt }));
-      return { shard, fresh: new Set(recorded.fresh), listened: new Set(recorded.listened) };
+      return {
+        shard,
+        fresh: new Set(recorded.fresh),
+        listened: new Set(recorded.listened ?? held.map((event) => event.name)),
+      };
     }),
   );
 }
 
 /** Events of shard `shard` by id for routing, and which of their names runs wait for; unreadable rows apart, with why. */
 export async function readShardEvents(env: Env, shard: number, ids: string[]) {
-  return readSchema.parse(await eventShard(env, shard).read(ids));
+  const read = readSchema.parse(await eventShard(env, shard).read(ids));
+  return { ...read, listened: new Set(read.listened ?? read.events.map((event) => event.name)) };
 }
 
 /** Marks a shard's events routed. */
