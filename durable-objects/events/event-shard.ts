@@ -179,15 +179,15 @@ export class EventShard extends DurableObject<Env> {
   }
 
   /**
-   * Takes names already listened for (from D1's list of record), and with `final`, from then on
-   * hands only listened names to their WaitIndex; `all` puts it back to handing every name.
+   * Takes names already listened for (from D1's list of record) and, with `mode`, from then on
+   * hands only listened names to their WaitIndex ("listed") or every name ("all").
    */
-  async settleListening(rows: { name: string; since: number }[], final: boolean | "all"): Promise<void> {
+  async settleListening(rows: { name: string; since: number }[], mode?: listened.ListeningMode): Promise<void> {
     const listenedRows = parseInput(z.array(z.object({ name: z.string(), since: z.number() })), rows, "listened names");
+    const newMode = listened.listeningModeSchema.optional().parse(mode);
     this.ctx.storage.transactionSync(() => {
       for (const row of listenedRows) listened.listen(this.sql, row.name, row.since);
-      if (final === true) listened.setListeningMode(this.ctx.storage.kv, "listed");
-      if (final === "all") listened.setListeningMode(this.ctx.storage.kv, "all");
+      if (newMode !== undefined) listened.setListeningMode(this.ctx.storage.kv, newMode);
     });
   }
 

@@ -90,8 +90,8 @@ export class EventSweeper extends DurableObject<Env> {
     await this.recoverOnce(recovery.before);
     // A start that asked while this pass ran is covered by a later one.
     const asked = recoverySchema.optional().parse(await this.ctx.storage.get("recovery"));
-    if (asked && asked.before === recovery.before && asked.version === recovery.version)
-      await this.ctx.storage.delete("recovery");
+    const askedAgain = asked !== undefined && (asked.before !== recovery.before || asked.version !== recovery.version);
+    if (asked && !askedAgain) await this.ctx.storage.delete("recovery");
     await this.ctx.storage.put("recoveredAt", Date.now());
     if (recovery.version !== undefined) {
       const passed = passedSchema
@@ -99,7 +99,6 @@ export class EventSweeper extends DurableObject<Env> {
         .filter((v) => v !== recovery.version);
       await this.ctx.storage.put("passedVersions", [...passed, recovery.version].slice(-PASSED_VERSIONS_KEPT));
     }
-    if (asked && (asked.before !== recovery.before || asked.version !== recovery.version))
-      await this.ctx.storage.setAlarm(Date.now() + RECOVER_EVERY_MS);
+    if (askedAgain) await this.ctx.storage.setAlarm(Date.now() + RECOVER_EVERY_MS);
   }
 }

@@ -64,7 +64,9 @@ export async function settleListening(env: Env): Promise<number> {
     const final = page.length < SETTLE_PAGE;
     const given = page.length > 0 ? shards : unsettled;
     await Promise.all(
-      given.map((shard) => eventShard(env, shard).settleListening(page, final && unsettled.includes(shard))),
+      given.map((shard) =>
+        eventShard(env, shard).settleListening(page, final && unsettled.includes(shard) ? "listed" : undefined),
+      ),
     );
     if (final) return unsettled.length;
     after = page.at(-1)!.name;
