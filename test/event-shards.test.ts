@@ -14,6 +14,7 @@ import { markRouted, markRouteFailed } from "../src/core/events/store.ts";
 import { idsInOneShard, recordAt, shardNumberOf, shardOf, shardSql, storedEvent } from "./event-shards.ts";
 import { executions } from "./functions.ts";
 import { sendEvents } from "./helpers.ts";
+import { restartedWithoutName } from "./unnamed-restart.ts";
 
 const sweepsOf = async (id: string) => (await shardSql(id, "SELECT sweeps FROM events WHERE id = ?1", id))[0]?.sweeps;
 
@@ -55,11 +56,7 @@ describe("an EventShard's sweep", () => {
     // test's event may share it; the sweep would then take this one for behind, not lost).
     expect(await recordAt({ id, name: "test/fanout", data: { key } }, Date.now() - SWEEP_BEHIND_MS - 1_000)).toBe(true);
     // The instance goes; the runtime's alarm then reaches the object by id alone, with no name.
-    await expect(runInDurableObject(shardOf(id), (_instance, state) => state.abort("restart"))).rejects.toThrow(
-      "restart",
-    );
-    const unnamed = env.EVENT_SHARDS.get(env.EVENT_SHARDS.idFromString(shardOf(id).id.toString()));
-    expect(await runInDurableObject(unnamed, (_instance, state) => state.id.name)).toBeUndefined();
+    const unnamed = await restartedWithoutName(env.EVENT_SHARDS, shardOf(id));
     expect(await runDurableObjectAlarm(unnamed)).toBe(true);
     // Through the queue and its consumer: under a loaded machine that takes more than a second.
     await expect

@@ -14,6 +14,7 @@ import { z } from "zod";
 import { idsInOneShard, shardNumberOf } from "./event-shards.ts";
 import { relistenOnce } from "../src/waits/relisten.ts";
 import { client, runFor, sendEvents as send } from "./helpers.ts";
+import { restartedWithoutName } from "./unnamed-restart.ts";
 
 const tables = (name: string) =>
   runInDurableObject(env.WAITS.get(env.WAITS.idFromName(name)), async (_instance, state) =>
@@ -85,6 +86,15 @@ describe("events of a name no run waits for", () => {
   });
 });
 
+/** A WaitIndex of a new name that listened for one wait and has none left (its idle alarm armed). */
+async function leftIdle(prefix: string) {
+  const name = `${prefix}-${crypto.randomUUID()}`;
+  const index = env.WAITS.get(env.WAITS.idFromName(name));
+  expect(await index.register(waiter(`${prefix}-run`, 0))).toBeNull();
+  await index.forget(`${prefix}-run`);
+  return { name, index };
+}
+
 describe("an idle WaitIndex", () => {
   it("lets go of its name and its storage once no run has waited for an hour, and listens again for the next wait", async () => {
     const name = `test/idle-index-${crypto.randomUUID()}`;
@@ -106,10 +116,7 @@ describe("an idle WaitIndex", () => {
   });
 
   it("does not let go while a wait is registering: the wait is kept and its name still listened", async () => {
-    const name = `test/idle-racing-${crypto.randomUUID()}`;
-    const index = env.WAITS.get(env.WAITS.idFromName(name));
-    expect(await index.register(waiter("first-run", 0))).toBeNull();
-    await index.forget("first-run");
+    const { name, index } = await leftIdle("test/idle-racing");
     // The idle alarm fires while a wait whose lookback reaches past what is held is reading the
     // shards (its registration awaits them before it keeps the waiter).
     const registering = index.register(waiter("racing-run", 60 * 60_000));
@@ -124,13 +131,8 @@ describe("an idle WaitIndex", () => {
   });
 
   it("lets go of its name from an alarm that reaches a fresh instance without the name, as after a restart", async () => {
-    const name = `test/idle-restart-${crypto.randomUUID()}`;
-    const index = env.WAITS.get(env.WAITS.idFromName(name));
-    expect(await index.register(waiter("restart-run", 0))).toBeNull();
-    await index.forget("restart-run");
-    await expect(runInDurableObject(index, (_instance, state) => state.abort("restart"))).rejects.toThrow("restart");
-    const unnamed = env.WAITS.get(env.WAITS.idFromString(index.id.toString()));
-    expect(await runInDurableObject(unnamed, (_instance, state) => state.id.name)).toBeUndefined();
+    const { name, index } = await leftIdle("test/idle-restart");
+    const unnamed = await restartedWithoutName(env.WAITS, index);
     expect(await runDurableObjectAlarm(unnamed)).toBe(true);
     expect(await listed(name)).toBe(0);
   });
