@@ -133,8 +133,20 @@ describe("the WaitIndex's queries", () => {
         plan("DELETE FROM arrived WHERE received_at < ?", 1),
         plan("DELETE FROM consumed WHERE received_at < ?", 1),
         plan("DELETE FROM waiters WHERE until_at < ?", 1),
+        plan("DELETE FROM arrived_keys WHERE received_at < ?", 1),
+        plan("SELECT rowid, body FROM waiters WHERE match_path IS NULL"),
+        plan("SELECT rowid, body FROM waiters WHERE match_path = ? AND match_value = ?", "p", "v"),
         plan(
           "SELECT body FROM arrived WHERE received_at >= ? AND id NOT IN (SELECT event_id FROM consumed WHERE run_id = ? AND step_id != ?) ORDER BY received_at, id",
+          1,
+          "r",
+          "s",
+        ),
+        plan(
+          `SELECT a.body FROM arrived_keys k JOIN arrived a ON a.id = k.id
+            WHERE k.path = ? AND k.value = ? AND k.received_at >= ? AND k.id NOT IN (SELECT event_id FROM consumed WHERE run_id = ? AND step_id != ?) ORDER BY k.received_at, k.id`,
+          "p",
+          "v",
           1,
           "r",
           "s",
@@ -144,11 +156,76 @@ describe("the WaitIndex's queries", () => {
       ];
     });
     for (const detail of plans)
-      expect(detail).not.toMatch(/^SCAN (arrived|consumed|waiters)\b|; SCAN (arrived|consumed|waiters)\b/);
-    expect(
-      plans
-        .slice(0, 3)
-        .every((detail, i) => detail.includes(["arrived_by_time", "consumed_by_time", "waiters_by_expiry"][i]!)),
-    ).toBe(true);
+      expect(detail).not.toMatch(/^SCAN (arrived|consumed|waiters|arrived_keys)\b|; SCAN (\w+)\b/);
+    const expected = ["arrived_by_time", "consumed_by_time", "waiters_by_expiry", "arrived_keys_by_time"];
+    expect(plans.slice(0, 4).map((detail, i) => detail.includes(expected[i]!))).toEqual([true, true, true, true]);
+    expect(plans[4]).toContain("waiters_by_key");
+    expect(plans[5]).toContain("waiters_by_key");
+  });
+
+  it("read as much for a delivery or a registration whether the index holds a hundred waiters and arrivals or ten times as many", async () => {
+    const { env, runInDurableObject } = await import("cloudflare:test");
+    const { WaitStore, createWaitTables } = await import("../durable-objects/waits/wait-store.ts");
+    const index = env.WAITS.get(env.WAITS.idFromName(`growth-${crypto.randomUUID()}`));
+    await index.forget("nobody");
+    const reads = await runInDurableObject(index, async (_instance, state) => {
+      // A store over the index's own SQLite that adds up the rows each statement reads.
+      const cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
+      const counted = {
+        exec: (query: string, ...args: unknown[]) => {
+          const cursor = state.storage.sql.exec(query, ...args);
+          cursors.push(cursor);
+          return cursor;
+        },
+      } as SqlStorage;
+      createWaitTables(state.storage.sql);
+      const store = new WaitStore(() => counted);
+      const rowsRead = (work: () => void): number => {
+        cursors.length = 0;
+        work();
+        return cursors.reduce((sum, cursor) => sum + cursor.rowsRead, 0);
+      };
+      const now = Date.now();
+      const runEvent = (n: number) => ({
+        id: `start-${n}`,
+        name: "order/created",
+        data: { orderId: `o-${n}` },
+        ts: now,
+      });
+      const waiter = (n: number) => ({
+        runId: `run-${n}`,
+        stepId: "payment",
+        condition: "event.data.orderId == async.data.orderId",
+        runEvent: runEvent(n),
+        startedAt: now,
+        lookbackMs: 0,
+        until: now + 3_600_000,
+      });
+      const arrival = (n: number) => ({
+        event: { id: `pay-${n}`, name: "payment/received", data: { orderId: `o-${n}` }, ts: now },
+        receivedAt: now,
+      });
+      // Two waiters with no key: checked against every event, however many others there are.
+      for (const n of [1, 2]) store.keep({ ...waiter(-n), condition: "async.data.amount > 10" });
+      const measure = (held: number) => {
+        for (let n = 0; n < held; n++) store.keep(waiter(n));
+        store.arrive(Array.from({ length: held }, (_, n) => arrival(n)));
+        const probe = held * 10;
+        return {
+          deliver: rowsRead(() => expect(store.candidates(arrival(probe + 1)).length).toBe(2)),
+          register: rowsRead(() => expect(store.arrivals(now - 1_000, waiter(probe + 2))).toEqual([])),
+          match: store.candidates(arrival(7)).map((w) => w.runId),
+        };
+      };
+      return [measure(100), measure(1_000)];
+    });
+    const [small, large] = reads;
+    console.log(
+      `rows read per delivery ${small!.deliver} → ${large!.deliver}, per registration ${small!.register} → ${large!.register}`,
+    );
+    expect(large!.deliver).toBeLessThanOrEqual(small!.deliver * 1.5);
+    expect(large!.register).toBeLessThanOrEqual(small!.register * 1.5);
+    // The keyed waiter of the event's value is found, beside the unkeyed ones, oldest first.
+    expect(large!.match).toEqual(["run--1", "run--2", "run-7"]);
   });
 });

@@ -1,15 +1,16 @@
 /**
  * WaitIndex: one Durable Object per event name, holding the runs waiting for that name and the
- * events of that name that arrived recently. An arriving event finds its waiters in one call; a
- * wait that registers finds an event that arrived just before it (or within its lookback). Both
- * sides run in this one object, so whichever comes second sees the first: no event is missed by
- * arriving in the same instant the wait begins. The RunObject decides each resume, so an event
- * that races a timeout, or two events racing for one wait, resume it at most once.
+ * events of that name that arrived recently. An arriving event finds its waiters in one call, by
+ * the value they match (./wait-store.ts); a wait that registers finds an event that arrived just
+ * before it (or within its lookback). Both sides run in this one object, so whichever comes
+ * second sees the first: no event is missed by arriving in the same instant the wait begins. The
+ * RunObject decides each resume, so an event that races a timeout, or two events racing for one
+ * wait, resume it at most once.
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { MAX_LOOKBACK_MS } from "../../sdk/event-steps.ts";
-import { runEventSchema, type RunEvent } from "../../sdk/protocol.ts";
+import type { RunEvent } from "../../sdk/protocol.ts";
 import type { Env } from "../../src/core/env.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
 import { eventsNamedSince } from "../../src/core/events/store.ts";
@@ -18,23 +19,8 @@ import { toRunEvent } from "../../src/core/events/schema.ts";
 import { LazyTables } from "../lib/lazy-tables.ts";
 import { keepName, objectName } from "../lib/object-name.ts";
 import { firstMatch, matches, RACE_WINDOW_MS, type ArrivedEvent, type Waiter } from "./wait-match.ts";
+import { arrivedSchema, createWaitTables, waiterSchema, WaitStore } from "./wait-store.ts";
 import { runObject } from "../../src/core/objects.ts";
-
-const waiterSchema = z.object({
-  runId: z.string(),
-  stepId: z.string(),
-  kind: z.enum(["step", "cancel"]).optional(),
-  part: z.number().int().min(0).optional(),
-  condition: z.string().optional(),
-  runEvent: runEventSchema,
-  startedAt: z.number(),
-  lookbackMs: z.number(),
-  until: z.number(),
-});
-const arrivedSchema = z.object({ event: runEventSchema, receivedAt: z.number() });
-
-/** A waiter's key within its run: the step, and the event's position in a multi-event wait. */
-const key = (waiter: Waiter): string => (waiter.part ? `${waiter.stepId}#${waiter.part}` : waiter.stepId);
 
 /** How long past its timeout a waiter is kept (its run's alarm may fire a little late). */
 const EXPIRED_GRACE_MS = 60_000;
@@ -47,31 +33,10 @@ const WAIT_INDEX_IDLE_MS = MAX_LOOKBACK_MS + RACE_WINDOW_MS + 60_000;
 /** An idle alarm that finds a registration or delivery under way looks again this much later. */
 const BUSY_RETRY_MS = 60_000;
 
-function createTables(sql: SqlStorage): void {
-  sql.exec(
-    `CREATE TABLE IF NOT EXISTS waiters (run_id TEXT, step_id TEXT, body TEXT NOT NULL, until_at INTEGER, PRIMARY KEY (run_id, step_id))`,
-  );
-  // Objects made before waiters had their own expiry column get it (null: kept until their run ends).
-  const columns = sql.exec<{ name: string }>(`PRAGMA table_info(waiters)`).toArray();
-  if (!columns.some((column) => column.name === "until_at"))
-    sql.exec(`ALTER TABLE waiters ADD COLUMN until_at INTEGER`);
-  sql.exec(`CREATE INDEX IF NOT EXISTS waiters_by_expiry ON waiters (until_at)`);
-  sql.exec(
-    `CREATE TABLE IF NOT EXISTS arrived (id TEXT PRIMARY KEY, body TEXT NOT NULL, received_at INTEGER NOT NULL)`,
-  );
-  // Every read and prune of arrivals goes by time: without this each delivery scanned them all.
-  sql.exec(`CREATE INDEX IF NOT EXISTS arrived_by_time ON arrived (received_at)`);
-  // An event resumes at most one wait of a run: the next wait of that run looks past it. The step
-  // is kept so the same wait, registering again after a crash, finds its event again.
-  sql.exec(
-    `CREATE TABLE IF NOT EXISTS consumed (run_id TEXT, event_id TEXT, step_id TEXT NOT NULL, received_at INTEGER NOT NULL, PRIMARY KEY (run_id, event_id))`,
-  );
-  sql.exec(`CREATE INDEX IF NOT EXISTS consumed_by_time ON consumed (received_at)`);
-}
-
 export class WaitIndex extends DurableObject<Env> {
   /** The tables, made on first use (again after the index let go of its storage). */
-  private readonly tables = new LazyTables(this.ctx.storage.sql, createTables);
+  private readonly tables = new LazyTables(this.ctx.storage.sql, createWaitTables);
+  private readonly store = new WaitStore(() => this.tables.sql);
   /** The listening being set up, if any: waits that need it wait for it (see {@link cover}). */
   private covering: Promise<void> = Promise.resolve();
   /**
@@ -88,14 +53,6 @@ export class WaitIndex extends DurableObject<Env> {
     } finally {
       this.busy--;
     }
-  }
-
-  private get sql(): SqlStorage {
-    return this.tables.sql;
-  }
-
-  private hasWaiters(): boolean {
-    return this.sql.exec(`SELECT 1 FROM waiters LIMIT 1`).toArray().length > 0;
   }
 
   /** The event name this index is for (its object's name). */
@@ -129,25 +86,16 @@ export class WaitIndex extends DurableObject<Env> {
         found = await listenInShards(this.env, this.name, since, from);
         this.ctx.storage.kv.put("since", since);
       } else found = await eventsNamedSince(this.env, this.name, from);
-      for (const event of found) this.arrive({ event: toRunEvent(event), receivedAt: event.receivedAt });
+      this.store.arrive(found.map((event) => ({ event: toRunEvent(event), receivedAt: event.receivedAt })));
       this.ctx.storage.kv.put("covered", Math.min(from, this.covered() ?? from));
     });
     this.covering = turn.catch(() => undefined);
     await turn;
   }
 
-  private arrive(arrived: ArrivedEvent): void {
-    this.sql.exec(
-      `INSERT OR IGNORE INTO arrived (id, body, received_at) VALUES (?, ?, ?)`,
-      arrived.event.id,
-      JSON.stringify(arrived),
-      arrived.receivedAt,
-    );
-  }
-
   /** With no waiter left, the index comes back once it has been idle long enough to let go. */
   private async idleCheck(): Promise<void> {
-    if (this.hasWaiters()) return;
+    if (this.store.hasWaiters()) return;
     keepName(this.ctx);
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + WAIT_INDEX_IDLE_MS);
   }
@@ -160,7 +108,7 @@ export class WaitIndex extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     const turn = this.covering.then(async () => {
-      if (this.hasWaiters()) return;
+      if (this.store.hasWaiters()) return;
       // A registration or delivery under way may be about to keep a waiter: come back later.
       if (this.busy > 0) {
         await this.ctx.storage.setAlarm(Date.now() + BUSY_RETRY_MS);
@@ -176,68 +124,6 @@ export class WaitIndex extends DurableObject<Env> {
     await turn;
   }
 
-  private arrivals(since: number, waiter: Waiter): ArrivedEvent[] {
-    const rows = this.sql
-      .exec<{ body: string }>(
-        `SELECT body FROM arrived WHERE received_at >= ?
-          AND id NOT IN (SELECT event_id FROM consumed WHERE run_id = ? AND step_id != ?) ORDER BY received_at, id`,
-        since,
-        waiter.runId,
-        key(waiter),
-      )
-      .toArray();
-    return rows.map((row) => arrivedSchema.parse(JSON.parse(row.body)));
-  }
-
-  private consumedBy(runId: string, arrived: ArrivedEvent): boolean {
-    return (
-      this.sql.exec(`SELECT 1 FROM consumed WHERE run_id = ? AND event_id = ?`, runId, arrived.event.id).toArray()
-        .length > 0
-    );
-  }
-
-  private unconsume(runId: string, arrived: ArrivedEvent): void {
-    this.sql.exec(`DELETE FROM consumed WHERE run_id = ? AND event_id = ?`, runId, arrived.event.id);
-  }
-
-  private keep(waiter: Waiter): void {
-    this.sql.exec(
-      `INSERT OR REPLACE INTO waiters (run_id, step_id, body, until_at) VALUES (?, ?, ?, ?)`,
-      waiter.runId,
-      key(waiter),
-      JSON.stringify(waiter),
-      waiter.until,
-    );
-  }
-
-  private stillKept(waiter: Waiter): boolean {
-    return (
-      this.sql.exec(`SELECT 1 FROM waiters WHERE run_id = ? AND step_id = ?`, waiter.runId, key(waiter)).toArray()
-        .length > 0
-    );
-  }
-
-  private consume(waiter: Waiter, arrived: ArrivedEvent): void {
-    this.sql.exec(
-      `INSERT OR IGNORE INTO consumed (run_id, event_id, step_id, received_at) VALUES (?, ?, ?, ?)`,
-      waiter.runId,
-      arrived.event.id,
-      key(waiter),
-      arrived.receivedAt,
-    );
-  }
-
-  private waiters(): Waiter[] {
-    return this.sql
-      .exec<{ body: string }>(`SELECT body FROM waiters`)
-      .toArray()
-      .map((row) => waiterSchema.parse(JSON.parse(row.body)));
-  }
-
-  private drop(waiter: Waiter): void {
-    this.sql.exec(`DELETE FROM waiters WHERE run_id = ? AND step_id = ?`, waiter.runId, key(waiter));
-  }
-
   /**
    * Registers a wait. If an event that satisfies it already arrived, the wait is not kept and
    * the event is returned for the run to take at once.
@@ -250,14 +136,14 @@ export class WaitIndex extends DurableObject<Env> {
   private async registerWaiter(waiter: Waiter): Promise<RunEvent | null> {
     const from = waiter.startedAt - waiter.lookbackMs - RACE_WINDOW_MS;
     await this.cover(from);
-    const early = firstMatch(waiter, this.arrivals(from, waiter));
+    const early = firstMatch(waiter, this.store.arrivals(from, waiter));
     if (early) {
-      this.drop(waiter);
-      this.consume(waiter, early);
+      this.store.drop(waiter);
+      this.store.consume(waiter, early);
       await this.idleCheck();
       return early.event;
     }
-    this.keep(waiter);
+    this.store.keep(waiter);
     return null;
   }
 
@@ -268,14 +154,7 @@ export class WaitIndex extends DurableObject<Env> {
   async forget(run: string, steps?: string[]): Promise<void> {
     const runId = parseInput(z.string(), run, "run id");
     const stepIds = parseInput(z.array(z.string()).optional(), steps, "step ids");
-    if (!stepIds) this.sql.exec(`DELETE FROM waiters WHERE run_id = ?`, runId);
-    for (const stepId of stepIds ?? [])
-      this.sql.exec(
-        `DELETE FROM waiters WHERE run_id = ? AND (step_id = ? OR step_id LIKE ? || '#%')`,
-        runId,
-        stepId,
-        stepId,
-      );
+    this.store.forget(runId, stepIds);
     await this.idleCheck();
   }
 
@@ -288,24 +167,22 @@ export class WaitIndex extends DurableObject<Env> {
   private async deliverEvents(events: ArrivedEvent[]): Promise<number> {
     const now = Date.now();
     const horizon = now - MAX_LOOKBACK_MS - RACE_WINDOW_MS;
-    this.sql.exec(`DELETE FROM arrived WHERE received_at < ?`, horizon);
-    this.sql.exec(`DELETE FROM consumed WHERE received_at < ?`, horizon);
-    this.sql.exec(`DELETE FROM waiters WHERE until_at < ?`, now - EXPIRED_GRACE_MS);
+    this.store.prune(horizon, now - EXPIRED_GRACE_MS);
     // What is pruned is no longer held: a wait looking back before it reads it from the EventShards.
     const covered = this.covered();
     if (covered !== undefined && covered < horizon) this.ctx.storage.kv.put("covered", horizon);
-    for (const arrived of events) this.arrive(arrived);
+    this.store.arrive(events);
     let resumed = 0;
-    // Read once per delivery. A resume below awaits, and meanwhile waits come and go: each is
-    // checked to be still kept before it is taken, and one registering meanwhile finds the event
-    // among the arrivals itself.
-    const waiters = this.waiters();
     for (const arrived of events) {
-      for (const waiter of waiters) {
-        if (!matches(waiter, arrived) || !this.stillKept(waiter) || this.consumedBy(waiter.runId, arrived)) continue;
+      // Only the waiters this event can resume are read (see WaitStore). A resume below awaits,
+      // and meanwhile waits come and go: each is checked to be still kept before it is taken, and
+      // one registering meanwhile finds the event among the arrivals itself.
+      for (const waiter of this.store.candidates(arrived)) {
+        if (!matches(waiter, arrived) || !this.store.stillKept(waiter) || this.store.consumedBy(waiter.runId, arrived))
+          continue;
         // Claimed before the await, so neither a concurrent delivery nor the run's next wait takes it too.
-        this.drop(waiter);
-        this.consume(waiter, arrived);
+        this.store.drop(waiter);
+        this.store.consume(waiter, arrived);
         const run = runObject(this.env, waiter.runId);
         const result =
           waiter.kind === "cancel"
@@ -315,8 +192,8 @@ export class WaitIndex extends DurableObject<Env> {
           resumed++;
           continue;
         }
-        this.unconsume(waiter.runId, arrived);
-        if (result.stillWaiting) this.keep(waiter);
+        this.store.unconsume(waiter.runId, arrived);
+        if (result.stillWaiting) this.store.keep(waiter);
       }
     }
     await this.idleCheck();
