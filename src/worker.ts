@@ -19,6 +19,7 @@ import { registry } from "./core/functions/registry.ts";
 import { pruneOnce } from "./retention/prune.ts";
 import { moveLegacyEvents, moveLegacyKeys } from "./retention/legacy-d1.ts";
 import { settleListening } from "./core/events/listening.ts";
+import { announceCatalogOrLog } from "./core/functions/catalog-generation.ts";
 import { relistenOnce } from "./waits/relisten.ts";
 import { consumeEvents } from "./router/queue.ts";
 
@@ -103,6 +104,7 @@ export function createStepwise(options: CreateStepwiseOptions = {}): StepwiseHan
       ctx.waitUntil(
         relistenOnce(env)
           .then(() => settleListening(env))
+          .then(() => announceCatalogOrLog(env))
           .catch((error: unknown) =>
             console.error("stepwise: the waits upgrade pass failed; the next tick tries again", error),
           ),

@@ -30,7 +30,10 @@ describe("idempotency keys in shards", () => {
   it("the alarm deletes expired keys and empties a shard that holds none", async () => {
     const key = `expiring-${crypto.randomUUID()}`;
     const shard = idempotencyShard(env, keyShardOf("fn", key));
-    await claimKeys(env, [claim(key, "r")], Date.now() - IDEMPOTENCY_TTL_MS - 1_000);
+    // Claimed so that it expires in 1.5 s: claimed already expired, the shard's own alarm (armed at
+    // the expiry) could delete it before it is counted.
+    const expiresAt = Date.now() + 1_500;
+    await claimKeys(env, [claim(key, "r")], expiresAt - IDEMPOTENCY_TTL_MS);
     const count = () =>
       runInDurableObject(shard, (_instance, state) => {
         try {
@@ -40,6 +43,7 @@ describe("idempotency keys in shards", () => {
         }
       });
     expect(await count()).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now() + 50)));
     await runInDurableObject(shard, (_instance, state) => state.storage.setAlarm(Date.now()));
     await runDurableObjectAlarm(shard);
     expect(await count()).toBe(0);

@@ -20,7 +20,7 @@ async function startUpPass(startedAt: number): Promise<void> {
   // The pass runs in the sweeper's alarm, armed for now: it is done once its record is gone.
   await runDurableObjectAlarm(stub);
   await expect
-    .poll(() => runInDurableObject(stub, (_instance, state) => state.storage.get("recovery")), { timeout: 5_000 })
+    .poll(() => runInDurableObject(stub, (_instance, state) => state.storage.get("recovery")), { timeout: 15_000 })
     .toBeUndefined();
 }
 

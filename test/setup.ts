@@ -7,11 +7,14 @@
 import { applyD1Migrations, env, listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { afterAll } from "vitest";
 import { settleListening } from "../src/core/events/listening.ts";
+import { announceCatalog } from "../src/core/functions/catalog-generation.ts";
 
 await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
-// As a deployment's start-up pass does: the shards learn the listened names (none yet) and from
-// then on hand only listened names to their WaitIndex.
+// As a deployment's start-up pass does: the shards learn the listened names (none yet), so they
+// hand only listened names to their WaitIndex, and the catalogue's generation, which routing reads
+// from them instead of from D1.
 await settleListening(env);
+await announceCatalog(env);
 
 /** Objects cleared at once: a file that made thousands of runs must not outlast the hook. */
 const CLEAR_CONCURRENCY = 16;

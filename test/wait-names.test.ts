@@ -145,11 +145,11 @@ describe("the EventShards' listened names", () => {
     const shard = eventShard(env, shardNumberOf(first));
     const record = (id: string) =>
       shard.record({ events: [{ id, name, data: {}, ts: Date.now() }], receivedAt: Date.now() });
-    expect(await record(first)).toEqual({ fresh: [first], listened: [] });
+    expect(await record(first)).toEqual({ fresh: [first], listened: [], catalog: expect.any(Number) });
     const since = Date.now();
     const answered = z.array(storedEventSchema).parse(await shard.listen(name, since, since - 60_000, 10));
     expect(answered.map((event) => event.id)).toEqual([first]);
-    expect(await record(second)).toEqual({ fresh: [second], listened: [name] });
+    expect(await record(second)).toEqual({ fresh: [second], listened: [name], catalog: expect.any(Number) });
     const read = (ids: string[]) => readShardEvents(env, shardNumberOf(first), ids);
     expect((await read([first, second])).listened).toEqual(new Set([name]));
     await shard.unlisten(name, since);

@@ -34,6 +34,7 @@ import {
 } from "./event-table.ts";
 import { claimUnrouted, hasUnrouted, routedSince } from "./sweep.ts";
 import * as listened from "./listened.ts";
+import { catalogGeneration, noteCatalogGeneration } from "./catalog-generation.ts";
 
 /** An event id seen within this window is not routed again. */
 const EVENT_DEDUP_MS = 24 * 60 * 60 * 1000;
@@ -84,7 +85,10 @@ export class EventShard extends DurableObject<Env> {
    * routing (new ones, and ones last seen more than a day ago; repeats are not returned) and, from
    * the same transaction, which of their names some run waits for (see ./listened.ts).
    */
-  async record(input: { events: unknown[]; receivedAt: number }): Promise<{ fresh: string[]; listened: string[] }> {
+  async record(input: {
+    events: unknown[];
+    receivedAt: number;
+  }): Promise<{ fresh: string[]; listened: string[]; catalog?: number }> {
     const { events, receivedAt } = parseInput(recordSchema, input, "events to record");
     const fresh: string[] = [];
     const names = new Set<string>();
@@ -100,7 +104,7 @@ export class EventShard extends DurableObject<Env> {
       return listened.listenedOf(this.sql, this.ctx.storage.kv, names);
     });
     if (fresh.length > 0) await this.armBy(Date.now() + SWEEP_GRACE_MS);
-    return { fresh, listened: waitedFor };
+    return { fresh, listened: waitedFor, ...catalogGeneration(this.ctx.storage.kv) };
   }
 
   /**
@@ -133,9 +137,12 @@ export class EventShard extends DurableObject<Env> {
    * Events by id for routing, and which of their names some run waits for now; rows that no
    * longer read back are returned apart, with why.
    */
-  async read(
-    ids: string[],
-  ): Promise<{ events: StoredEvent[]; unreadable: { id: string; error: string }[]; listened: string[] }> {
+  async read(ids: string[]): Promise<{
+    events: StoredEvent[];
+    unreadable: { id: string; error: string }[];
+    listened: string[];
+    catalog?: number;
+  }> {
     const wanted = parseInput(idsSchema, ids, "event ids");
     const events: StoredEvent[] = [];
     const unreadable: { id: string; error: string }[] = [];
@@ -150,7 +157,16 @@ export class EventShard extends DurableObject<Env> {
       this.ctx.storage.kv,
       events.map((event) => event.name),
     );
-    return { events, unreadable, listened: waitedFor };
+    return { events, unreadable, listened: waitedFor, ...catalogGeneration(this.ctx.storage.kv) };
+  }
+
+  /**
+   * The function catalogue reached `generation` (an app synced): this shard names it with every
+   * record and read for routing, so the router re-reads the catalogue only when it changed (see
+   * ./catalog-generation.ts). An older generation arriving late is ignored.
+   */
+  async catalogChanged(generation: number): Promise<void> {
+    noteCatalogGeneration(this.ctx.storage.kv, parseInput(z.number().int().min(0), generation, "catalog generation"));
   }
 
   /** Which of `names` some run waits for now (see ./listened.ts). */

@@ -16,6 +16,7 @@ import { z } from "zod";
 import type { Env } from "../../src/core/env.ts";
 import { recoverShards } from "../../src/core/events/store.ts";
 import { settleListening } from "../../src/core/events/listening.ts";
+import { announceCatalogOrLog } from "../../src/core/functions/catalog-generation.ts";
 import { resumeRuns } from "./resume-runs.ts";
 
 /** Start-up passes run at most this often: every isolate asks when it starts, and there may be many. */
@@ -77,6 +78,7 @@ export class EventSweeper extends DurableObject<Env> {
       (error: unknown) =>
         console.error("stepwise: the shards were not given the listened names; the tick tries again", error),
     );
+    await announceCatalogOrLog(this.env);
     const runs = await resumeRuns(this.env);
     if (runs.rearmed > 0)
       console.warn(

@@ -10,6 +10,7 @@ import type { FunctionConfig, Trigger } from "../../../sdk/function.ts";
 import { saveApp, takenFunctionIds } from "../db/apps.ts";
 import type { Env } from "../env.ts";
 import { forgetRemoteFunctions } from "../functions/catalog.ts";
+import { announceCatalogOrLog } from "../functions/catalog-generation.ts";
 import { cronTargets, ensureOne } from "../functions/cron-targets.ts";
 import { registry } from "../functions/registry.ts";
 
@@ -57,6 +58,8 @@ export async function storeApp(
   const after = await takenFunctionIds(env.DB, ids, appId);
   if (after.length > 0) return taken(after);
   forgetRemoteFunctions();
+  // So other isolates' routing reads the new functions (it reads D1 only when a shard says so).
+  await announceCatalogOrLog(env);
   await Promise.all(cronTargets(functions).map((cron) => ensureOne(env, cron)));
   return {
     ok: true,

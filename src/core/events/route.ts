@@ -65,8 +65,8 @@ function runIdFor(functionId: string, event: StoredEvent): Promise<string> {
   return derivedId(event.receivedAt, functionId, event.id, String(event.receivedAt));
 }
 
-async function plan(env: Env, events: StoredEvent[]): Promise<PlannedRun[]> {
-  const functions = await listFunctions(env);
+async function plan(env: Env, events: StoredEvent[], catalog: number | undefined): Promise<PlannedRun[]> {
+  const functions = await listFunctions(env, catalog);
   const planned: PlannedRun[] = [];
   for (const event of events) {
     for (const match of matchFunctions(functions, event)) {
@@ -93,6 +93,11 @@ export interface RouteOptions {
    * them; without it the shard is asked.
    */
   listened?: ReadonlySet<string>;
+  /**
+   * The catalogue generation the shard named with these events, if it named one: the functions
+   * are read from D1 again only when the isolate's copy is older.
+   */
+  catalog?: number | undefined;
   /** Run starts go through it, so a caller routing many messages at once bounds them all together. */
   calls?: Pool;
   now?: number;
@@ -116,7 +121,7 @@ export async function routeEvents(
       shard,
       events.map((event) => event.name),
     ));
-  const planned = await plan(env, events);
+  const planned = await plan(env, events, options.catalog);
   const claims: KeyClaim[] = planned.flatMap((run) =>
     run.idempotencyKey === undefined ? [] : [{ functionId: run.functionId, key: run.idempotencyKey, runId: run.runId }],
   );

@@ -19,19 +19,26 @@ export interface RecordedShard {
   shard: number;
   fresh: Set<string>;
   listened: Set<string>;
+  /** The catalogue generation the shard knows (see durable-objects/events/catalog-generation.ts). */
+  catalog?: number | undefined;
 }
 
 // An EventShard of the release before listened names answered a record with its fresh ids alone,
 // and a read without `listened`: during a deploy either may answer, and then every name is handed
 // on (the safe side), rather than the accepted events failing their request.
 const recordSchema = z.union([
-  z.object({ fresh: z.array(z.string()), listened: z.array(z.string()).optional() }),
-  z.array(z.string()).transform((fresh) => ({ fresh, listened: undefined })),
+  z.object({
+    fresh: z.array(z.string()),
+    listened: z.array(z.string()).optional(),
+    catalog: z.number().int().optional(),
+  }),
+  z.array(z.string()).transform((fresh) => ({ fresh, listened: undefined, catalog: undefined })),
 ]);
 const readSchema = z.object({
   events: z.array(storedEventSchema),
   unreadable: z.array(z.object({ id: z.string(), error: z.string() })),
   listened: z.array(z.string()).optional(),
+  catalog: z.number().int().optional(),
 });
 
 /**
@@ -49,12 +56,16 @@ export async function recordEvents(env: Env, events: NewEvent[], receivedAt: num
         shard,
         fresh: new Set(recorded.fresh),
         listened: new Set(recorded.listened ?? held.map((event) => event.name)),
+        catalog: recorded.catalog,
       };
     }),
   );
 }
 
-/** Events of shard `shard` by id for routing, and which of their names runs wait for; unreadable rows apart, with why. */
+/**
+ * Events of shard `shard` by id for routing, which of their names runs wait for, and the catalogue
+ * generation the shard knows; unreadable rows apart, with why.
+ */
 export async function readShardEvents(env: Env, shard: number, ids: string[]) {
   const read = readSchema.parse(await eventShard(env, shard).read(ids));
   return { ...read, listened: new Set(read.listened ?? read.events.map((event) => event.name)) };

@@ -1,9 +1,11 @@
 /**
  * Every function Stepwise runs, wherever it lives: embedded ones (the registry, in this Worker)
- * and remote apps' ones (D1, checked at most every {@link REMOTE_TTL_MS} per isolate by reading
- * the catalogue's generation, and read again only when an app synced; at once in the isolate
- * that handled the sync). Routing, runs, the API and the dashboard all look
- * functions up here, so a remote function is routed, limited and retried like an embedded one.
+ * and remote apps' ones (D1, read again only when an app synced: at once in the isolate that
+ * handled the sync; elsewhere when the catalogue's generation moved). Routing learns the
+ * generation from the EventShard it routes from (durable-objects/events/catalog-generation.ts),
+ * so it asks D1 nothing while no app syncs; other callers check the generation in D1 at most every
+ * {@link REMOTE_TTL_MS} per isolate. Routing, runs, the API and the dashboard all look functions
+ * up here, so a remote function is routed, limited and retried like an embedded one.
  */
 import type { AppFeature, AppTarget } from "../../../sdk/app-protocol.ts";
 import type { FunctionConfig, StepwiseFunction, Trigger } from "../../../sdk/function.ts";
@@ -61,8 +63,13 @@ const fromRemote = (fn: RemoteFunction): CatalogFunction => ({
   features: fn.features,
 });
 
-async function remoteFunctions(env: Env): Promise<Map<string, RemoteFunction>> {
-  if (remote && Date.now() - remote.at < REMOTE_TTL_MS) return remote.byId;
+/**
+ * The remote functions. `known` is the generation an EventShard named: a copy at least as new is
+ * current (as of that shard's knowledge), so it is kept without asking D1.
+ */
+async function remoteFunctions(env: Env, known?: number): Promise<Map<string, RemoteFunction>> {
+  if (remote && known !== undefined && remote.generation >= known) return remote.byId;
+  if (remote && known === undefined && Date.now() - remote.at < REMOTE_TTL_MS) return remote.byId;
   const started = generation;
   const readAt = Date.now();
   // One row says whether any app synced since the copy was read; only then is it read again.
@@ -85,11 +92,14 @@ export function forgetRemoteFunctions(): void {
   remote = undefined;
 }
 
-/** Every function, embedded first. */
-export async function listFunctions(env: Env): Promise<CatalogFunction[]> {
+/**
+ * Every function, embedded first. `knownGeneration` is the catalogue generation an EventShard
+ * named while routing, if it named one: a copy that new is used without reading D1.
+ */
+export async function listFunctions(env: Env, knownGeneration?: number): Promise<CatalogFunction[]> {
   const embedded = registry.list();
   const ids = new Set(embedded.map((fn) => fn.id));
-  const others = [...(await remoteFunctions(env)).values()].filter((fn) => !ids.has(fn.id));
+  const others = [...(await remoteFunctions(env, knownGeneration)).values()].filter((fn) => !ids.has(fn.id));
   return [...embedded.map(fromEmbedded), ...others.map(fromRemote)];
 }
 
