@@ -66,6 +66,7 @@ export default defineConfig({
             "src/core/lib/**/*.test.ts",
             "src/core/inngest/**/*.test.ts",
             "src/core/events/**/*.test.ts",
+            "src/core/waits/**/*.test.ts",
             "src/dashboard/**/*.test.ts",
             "docs/**/*.test.ts",
           ],

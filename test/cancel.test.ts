@@ -2,6 +2,7 @@ import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { client, runFor, sendEvents } from "./helpers.ts";
 import { executions } from "./functions.ts";
+import { waitTarget } from "../src/core/waits/wait-targets.ts";
 
 /** Sends one event; returns its id. */
 const send1 = async (body: unknown): Promise<string> => (await sendEvents(body))[0]!;
@@ -59,9 +60,14 @@ describe("cancellation", () => {
 });
 
 describe("waits of ended runs", () => {
-  const waitersOf = (name: string, runId: string) =>
+  /** The run's waiters in the index its cancelOn (match on userId) registered with: the keyed shard of the user. */
+  const waitersOf = (name: string, runId: string, userId: string) =>
     runInDurableObject(
-      env.WAITS.get(env.WAITS.idFromName(name)),
+      env.WAITS.get(
+        env.WAITS.idFromName(
+          waitTarget(name, "event.data.userId == async.data.userId", { id: "e", name, data: { userId }, ts: 0 }).name,
+        ),
+      ),
       async (_instance, state) =>
         state.storage.sql.exec("SELECT step_id FROM waiters WHERE run_id = ?", runId).toArray().length,
     );
@@ -70,19 +76,19 @@ describe("waits of ended runs", () => {
     const userId = key();
     const runId = await runFor(await send1({ name: "test/cancellable.start", data: { userId } }));
     await client.waitUntil(runId, (run) => run.status === "sleeping");
-    await expect.poll(() => waitersOf("test/user.deleted", runId)).toBe(1);
+    await expect.poll(() => waitersOf("test/user.deleted", runId, userId)).toBe(1);
     await client.waitForEnd(runId, { skipTime: true });
     expect((await client.getRun(runId)).status).toBe("completed");
-    await expect.poll(() => waitersOf("test/user.deleted", runId)).toBe(0);
+    await expect.poll(() => waitersOf("test/user.deleted", runId, userId)).toBe(0);
   });
 
   it("a cancelled run's waits are removed too", async () => {
     const userId = key();
     const runId = await runFor(await send1({ name: "test/cancellable.start", data: { userId } }));
     await client.waitUntil(runId, (run) => run.status === "sleeping");
-    await expect.poll(() => waitersOf("test/user.deleted", runId)).toBe(1);
+    await expect.poll(() => waitersOf("test/user.deleted", runId, userId)).toBe(1);
     await cancel(runId);
-    await expect.poll(() => waitersOf("test/user.deleted", runId)).toBe(0);
+    await expect.poll(() => waitersOf("test/user.deleted", runId, userId)).toBe(0);
   });
 });
 

@@ -6,6 +6,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { listenedIn, settleListening, unlistenInShards } from "../src/core/events/listening.ts";
+import { waitTarget } from "../src/core/waits/wait-targets.ts";
 import { allShards } from "../src/core/events/shards.ts";
 import { eventShard } from "../src/core/objects.ts";
 import { storedEventSchema } from "../src/core/events/schema.ts";
@@ -31,7 +32,7 @@ const listed = async (name: string) => {
     (await env.DB.prepare("SELECT count(*) AS n FROM wait_names WHERE name = ?1").bind(name).first<{ n: number }>())
       ?.n ?? 0;
   const inShards = await Promise.all(
-    allShards(env).map(async (shard) => (await listenedIn(env, shard, [name])).has(name)),
+    allShards(env).map(async (shard) => (await listenedIn(env, shard, [name])).listened.includes(name)),
   );
   expect(inShards.filter(Boolean).length).toBe(inD1 === 1 ? allShards(env).length : 0);
   return inD1;
@@ -145,15 +146,16 @@ describe("the EventShards' listened names", () => {
     const shard = eventShard(env, shardNumberOf(first));
     const record = (id: string) =>
       shard.record({ events: [{ id, name, data: {}, ts: Date.now() }], receivedAt: Date.now() });
-    expect(await record(first)).toEqual({ fresh: [first], listened: [], catalog: expect.any(Number) });
+    const settled = { keyed: [], unsettled: false, catalog: expect.any(Number) };
+    expect(await record(first)).toEqual({ fresh: [first], listened: [], ...settled });
     const since = Date.now();
     const answered = z.array(storedEventSchema).parse(await shard.listen(name, since, since - 60_000, 10));
     expect(answered.map((event) => event.id)).toEqual([first]);
-    expect(await record(second)).toEqual({ fresh: [second], listened: [name], catalog: expect.any(Number) });
+    expect(await record(second)).toEqual({ fresh: [second], listened: [name], ...settled });
     const read = (ids: string[]) => readShardEvents(env, shardNumberOf(first), ids);
-    expect((await read([first, second])).listened).toEqual(new Set([name]));
+    expect((await read([first, second])).listening.listened).toEqual([name]);
     await shard.unlisten(name, since);
-    expect((await read([second])).listened).toEqual(new Set());
+    expect((await read([second])).listening.listened).toEqual([]);
   });
 
   it("a shard that does not know the names yet (a raised shard count) hands every name on until it is given them", async () => {
@@ -162,16 +164,100 @@ describe("the EventShards' listened names", () => {
     const shard = allShards(env).at(-1)!;
     await eventShard(env, shard).unlisten(name);
     await eventShard(env, shard).settleListening([], "all");
-    expect(await listenedIn(env, shard, ["test/anything", name])).toEqual(new Set(["test/anything", name]));
+    expect(await listenedIn(env, shard, ["test/anything", name])).toEqual({
+      listened: ["test/anything", name],
+      keyed: [],
+      unsettled: true,
+    });
     expect(await settleListening(env)).toBe(1);
-    expect(await listenedIn(env, shard, ["test/anything", name])).toEqual(new Set([name]));
+    expect(await listenedIn(env, shard, ["test/anything", name])).toEqual({
+      listened: [name],
+      keyed: [],
+      unsettled: false,
+    });
     expect(await settleListening(env)).toBe(0);
     // A name D1 lists that a shard lacks (written only to D1 by an index of the previous release
     // during a deploy) is given to it by the next settle, which every tick runs.
     await eventShard(env, 0).unlisten(name);
-    expect(await listenedIn(env, 0, [name])).toEqual(new Set());
+    expect((await listenedIn(env, 0, [name])).listened).toEqual([]);
     expect(await settleListening(env)).toBe(0);
-    expect(await listenedIn(env, 0, [name])).toEqual(new Set([name]));
+    expect((await listenedIn(env, 0, [name])).listened).toEqual([name]);
+  });
+});
+
+describe("keyed waits", () => {
+  it("spread one name's waits over shards of their values, each listening for itself, and each event reaches only its own", async () => {
+    const invoices = Array.from({ length: 12 }, () => crypto.randomUUID());
+    const started = await send(invoices.map((invoiceId) => ({ name: "test/invoice.created", data: { invoiceId } })));
+    const runIds = await Promise.all(started.map((id) => runFor(id, "approval-flow")));
+    await Promise.all(runIds.map((runId) => client.waitUntil(runId, (run) => run.status === "waiting")));
+    const targets = invoices.map(
+      (invoiceId, n) =>
+        waitTarget("test/invoice.approved", "event.data.invoiceId == async.data.invoiceId", {
+          id: started[n]!,
+          name: "test/invoice.created",
+          data: { invoiceId },
+          ts: 0,
+        }).keyed!,
+    );
+    const slots = new Set(targets.map((target) => target.slot));
+    expect(slots.size).toBeGreaterThan(4);
+    // Every shard names the keyed shards as listening, and no home index for the name.
+    const listening = await listenedIn(env, 0, ["test/invoice.approved"]);
+    expect(listening.listened).toEqual([]);
+    for (const target of targets) expect(listening.keyed).toContainEqual(target);
+    // Each approval resumes its own run only.
+    await send(invoices.map((invoiceId, n) => ({ name: "test/invoice.approved", data: { invoiceId, amount: n } })));
+    const outputs = await Promise.all(runIds.map(async (runId) => (await client.waitForEnd(runId)).output));
+    expect(outputs).toEqual(invoices.map((_, n) => ({ paid: n })));
+  });
+
+  it("a keyed shard lets go of its listening when idle, like a home, and takes its identity back with the next wait", async () => {
+    const runEvent = { id: "k-trigger", name: "test/keyed.start", data: { orderId: crypto.randomUUID() }, ts: 0 };
+    const target = waitTarget(
+      `test/keyed-idle-${crypto.randomUUID()}`,
+      "event.data.orderId == async.data.orderId",
+      runEvent,
+    );
+    const index = env.WAITS.get(env.WAITS.idFromName(target.name));
+    const keyedWaiter = { ...waiter("keyed-run", 0), runEvent, condition: "event.data.orderId == async.data.orderId" };
+    const d1Rows = async () =>
+      (await env.DB.prepare("SELECT event_name, path, slot FROM wait_names WHERE name = ?1").bind(target.name).all())
+        .results;
+    expect(await index.register(keyedWaiter, target.keyed)).toBeNull();
+    expect(await d1Rows()).toEqual([
+      { event_name: target.keyed!.event, path: target.keyed!.path, slot: target.keyed!.slot },
+    ]);
+    for (const shard of allShards(env))
+      expect((await listenedIn(env, shard, [target.keyed!.event])).keyed).toEqual([target.keyed]);
+    await index.forget("keyed-run");
+    expect(await runDurableObjectAlarm(index)).toBe(true);
+    expect(await d1Rows()).toEqual([]);
+    for (const shard of allShards(env)) expect((await listenedIn(env, shard, [target.keyed!.event])).keyed).toEqual([]);
+    expect(await index.register(keyedWaiter, target.keyed)).toBeNull();
+    expect((await listenedIn(env, 0, [target.keyed!.event])).keyed).toEqual([target.keyed]);
+  });
+
+  it("reach a keyed shard through a shard that does not know it (a raised shard count): D1's list is asked", async () => {
+    const invoiceId = crypto.randomUUID();
+    const [created] = await send({ name: "test/invoice.created", data: { invoiceId } });
+    const runId = await runFor(created!, "approval-flow");
+    await client.waitUntil(runId, (run) => run.status === "waiting");
+    const { name: index, keyed } = waitTarget("test/invoice.approved", "event.data.invoiceId == async.data.invoiceId", {
+      id: created!,
+      name: "test/invoice.created",
+      data: { invoiceId },
+      ts: 0,
+    });
+    // The approval goes to a shard that lost the keyed row and delivers every name (as a new one would).
+    const [id] = idsInOneShard(1) as [string];
+    const shard = eventShard(env, shardNumberOf(id));
+    await shard.unlisten(index);
+    await shard.settleListening([], "all");
+    expect((await listenedIn(env, shardNumberOf(id), ["test/invoice.approved"])).keyed).not.toContainEqual(keyed);
+    await send({ id, name: "test/invoice.approved", data: { invoiceId, amount: 3 } });
+    expect((await client.waitForEnd(runId)).output).toEqual({ paid: 3 });
+    await settleListening(env);
   });
 });
 
@@ -182,26 +268,35 @@ describe("the upgrade to listened names", () => {
     const runId = await runFor(created!, "approval-flow");
     await client.waitUntil(runId, (run) => run.status === "waiting");
     // As a run of the older version left it: its wait is in the index, but the name is not listed.
-    await unlistenInShards(env, "test/invoice.approved");
-    await runInDurableObject(env.WAITS.get(env.WAITS.idFromName("test/invoice.approved")), async (_instance, state) =>
+    // (The wait matches on invoiceId, so it is in the keyed shard of that value.)
+    const { name: index, keyed } = waitTarget("test/invoice.approved", "event.data.invoiceId == async.data.invoiceId", {
+      id: created!,
+      name: "test/invoice.created",
+      data: { invoiceId },
+      ts: 0,
+    });
+    expect(keyed).toBeDefined();
+    await unlistenInShards(env, index);
+    await runInDurableObject(env.WAITS.get(env.WAITS.idFromName(index)), async (_instance, state) =>
       state.storage.kv.delete("covered"),
     );
     await env.DB.prepare("INSERT INTO wait_names_upgrade (id, after) VALUES (1, '')").run();
     await settleListening(env);
     for (const shard of allShards(env))
-      expect(await listenedIn(env, shard, ["test/anything"])).toEqual(new Set(["test/anything"]));
+      expect((await listenedIn(env, shard, ["test/anything"])).listened).toEqual(["test/anything"]);
     let pass = await relistenOnce(env);
     expect(pass.asked).toBeGreaterThan(0);
     while (!pass.done) pass = await relistenOnce(env);
     expect(await env.DB.prepare("SELECT count(*) AS n FROM wait_names_upgrade").first<{ n: number }>()).toEqual({
       n: 0,
     });
-    // The next start-up pass or tick has every shard deliver only listened names again.
+    // The next start-up pass or tick has every shard deliver only to listening indexes again.
     expect(await settleListening(env)).toBe(allShards(env).length);
-    for (const shard of allShards(env))
-      expect(await listenedIn(env, shard, ["test/anything", "test/invoice.approved"])).toEqual(
-        new Set(["test/invoice.approved"]),
-      );
+    for (const shard of allShards(env)) {
+      const listening = await listenedIn(env, shard, ["test/anything", "test/invoice.approved"]);
+      expect(listening.listened).toEqual([]);
+      expect(listening.keyed).toContainEqual(keyed);
+    }
     await send({ name: "test/invoice.approved", data: { invoiceId, amount: 5 } });
     expect((await client.waitForEnd(runId)).output).toEqual({ paid: 5 });
   });

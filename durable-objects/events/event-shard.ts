@@ -34,6 +34,13 @@ import {
 } from "./event-table.ts";
 import { claimUnrouted, hasUnrouted, routedSince } from "./sweep.ts";
 import * as listened from "./listened.ts";
+import {
+  keyedListenerSchema,
+  listeningSchema,
+  type KeyedListener,
+  type Listening,
+  type ShardListening,
+} from "../../src/core/waits/wait-targets.ts";
 import { catalogGeneration, noteCatalogGeneration } from "./catalog-generation.ts";
 
 /** An event id seen within this window is not routed again. */
@@ -88,7 +95,7 @@ export class EventShard extends DurableObject<Env> {
   async record(input: {
     events: unknown[];
     receivedAt: number;
-  }): Promise<{ fresh: string[]; listened: string[]; catalog?: number }> {
+  }): Promise<ShardListening & { fresh: string[]; catalog?: number }> {
     const { events, receivedAt } = parseInput(recordSchema, input, "events to record");
     const fresh: string[] = [];
     const names = new Set<string>();
@@ -104,7 +111,7 @@ export class EventShard extends DurableObject<Env> {
       return listened.listenedOf(this.sql, this.ctx.storage.kv, names);
     });
     if (fresh.length > 0) await this.armBy(Date.now() + SWEEP_GRACE_MS);
-    return { fresh, listened: waitedFor, ...catalogGeneration(this.ctx.storage.kv) };
+    return { fresh, ...waitedFor, ...catalogGeneration(this.ctx.storage.kv) };
   }
 
   /**
@@ -137,12 +144,11 @@ export class EventShard extends DurableObject<Env> {
    * Events by id for routing, and which of their names some run waits for now; rows that no
    * longer read back are returned apart, with why.
    */
-  async read(ids: string[]): Promise<{
-    events: StoredEvent[];
-    unreadable: { id: string; error: string }[];
-    listened: string[];
-    catalog?: number;
-  }> {
+  async read(
+    ids: string[],
+  ): Promise<
+    ShardListening & { events: StoredEvent[]; unreadable: { id: string; error: string }[]; catalog?: number }
+  > {
     const wanted = parseInput(idsSchema, ids, "event ids");
     const events: StoredEvent[] = [];
     const unreadable: { id: string; error: string }[] = [];
@@ -157,7 +163,7 @@ export class EventShard extends DurableObject<Env> {
       this.ctx.storage.kv,
       events.map((event) => event.name),
     );
-    return { events, unreadable, listened: waitedFor, ...catalogGeneration(this.ctx.storage.kv) };
+    return { events, unreadable, ...waitedFor, ...catalogGeneration(this.ctx.storage.kv) };
   }
 
   /**
@@ -169,19 +175,27 @@ export class EventShard extends DurableObject<Env> {
     noteCatalogGeneration(this.ctx.storage.kv, parseInput(z.number().int().min(0), generation, "catalog generation"));
   }
 
-  /** Which of `names` some run waits for now (see ./listened.ts). */
-  async listenedOf(names: string[]): Promise<string[]> {
+  /** Who listens for `names` now (see ./listened.ts). */
+  async listenedOf(names: string[]): Promise<ShardListening> {
     return listened.listenedOf(this.sql, this.ctx.storage.kv, parseInput(z.array(z.string()), names, "event names"));
   }
 
   /**
-   * The WaitIndex of `name` listens from `since` on: from now on this shard names it with every
-   * event of that name it records or reads for routing. Returns, from the same synchronous block,
-   * the newest `limit` events of `name` held here accepted at or after `from`, oldest first.
+   * The WaitIndex `name` (a home, or the keyed shard `keyed`) listens from `since` on: from now
+   * on this shard names it with every event of its name it records or reads for routing. Returns,
+   * from the same synchronous block, the newest `limit` events of that name held here accepted at
+   * or after `from`, oldest first.
    */
-  async listen(name: string, since: number, from: number, limit: number): Promise<StoredEvent[]> {
-    listened.listen(this.sql, z.string().parse(name), z.number().parse(since));
-    return this.namedSince(name, from, limit);
+  async listen(
+    name: string,
+    since: number,
+    from: number,
+    limit: number,
+    keyed?: KeyedListener,
+  ): Promise<StoredEvent[]> {
+    const shard = parseInput(keyedListenerSchema.optional(), keyed, "keyed shard");
+    listened.listen(this.sql, z.string().parse(name), z.number().parse(since), shard);
+    return this.namedSince(shard?.event ?? name, from, limit);
   }
 
   /** The WaitIndex of `name` stopped listening (the listening begun at `since`, or any). */
@@ -198,11 +212,11 @@ export class EventShard extends DurableObject<Env> {
    * Takes names already listened for (from D1's list of record) and, with `mode`, from then on
    * hands only listened names to their WaitIndex ("listed") or every name ("all").
    */
-  async settleListening(rows: { name: string; since: number }[], mode?: listened.ListeningMode): Promise<void> {
-    const listenedRows = parseInput(z.array(z.object({ name: z.string(), since: z.number() })), rows, "listened names");
+  async settleListening(rows: Listening[], mode?: listened.ListeningMode): Promise<void> {
+    const listenedRows = parseInput(z.array(listeningSchema), rows, "listened names");
     const newMode = listened.listeningModeSchema.optional().parse(mode);
     this.ctx.storage.transactionSync(() => {
-      for (const row of listenedRows) listened.listen(this.sql, row.name, row.since);
+      for (const row of listenedRows) listened.listen(this.sql, row.name, row.since, row.keyed);
       if (newMode !== undefined) listened.setListeningMode(this.ctx.storage.kv, newMode);
     });
   }

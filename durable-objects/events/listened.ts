@@ -2,7 +2,8 @@
  * The event names some run waits for, as one EventShard knows them. A WaitIndex that starts
  * listening writes its name into every shard (and reads what the shard already holds, in the same
  * call); the shard answers, with each record or read for routing, which of the events' names are
- * listened for, so the router hands only those to their WaitIndex and asks D1 nothing.
+ * listened for, and by which indexes (the name's home, and its keyed shards: see
+ * src/core/waits/wait-targets.ts), so the router hands events only to those and asks D1 nothing.
  *
  * The race is closed in each shard, as it was in one object before: the name is written and the
  * shard's held events of that name are read in one synchronous block, and an event is recorded and
@@ -16,6 +17,7 @@
  * is under way (`wait_names_upgrade`), shards stay "all".
  */
 import { z } from "zod";
+import type { KeyedListener, ShardListening } from "../../src/core/waits/wait-targets.ts";
 
 /** How a shard decides which names to hand to their WaitIndex. */
 export const listeningModeSchema = z.enum(["all", "listed"]);
@@ -25,6 +27,20 @@ const MODE_KEY = "listening";
 
 export function createListenedTable(sql: SqlStorage): void {
   sql.exec(`CREATE TABLE IF NOT EXISTS listened (name TEXT PRIMARY KEY, since INTEGER NOT NULL)`);
+  // A keyed shard's row names its event, path and slot; a home index's row has none of them (its
+  // name is the event name). Rows of older shards are homes.
+  const columns = new Set(
+    sql
+      .exec<{ name: string }>(`PRAGMA table_info(listened)`)
+      .toArray()
+      .map((column) => column.name),
+  );
+  if (!columns.has("event")) {
+    sql.exec(`ALTER TABLE listened ADD COLUMN event TEXT`);
+    sql.exec(`ALTER TABLE listened ADD COLUMN path TEXT`);
+    sql.exec(`ALTER TABLE listened ADD COLUMN slot INTEGER`);
+  }
+  sql.exec(`CREATE INDEX IF NOT EXISTS listened_by_event ON listened (event)`);
 }
 
 export function listeningMode(kv: SyncKvStorage): ListeningMode {
@@ -35,26 +51,48 @@ export function setListeningMode(kv: SyncKvStorage, mode: ListeningMode): void {
   kv.put(MODE_KEY, mode);
 }
 
-/** Which of `names` are listened for here (all of them while the shard delivers every name). */
-export function listenedOf(sql: SqlStorage, kv: SyncKvStorage, names: Iterable<string>): string[] {
+const keyedRowSchema = z.object({ event: z.string(), path: z.string(), slot: z.number().int() });
+
+/**
+ * Who listens for `names` here: the names whose home index listens (every name while the shard
+ * delivers every name), and the keyed shards of those names that listen. `unsettled` says the
+ * shard does not know every listening yet ("all" mode), so the keyed shards it names may be
+ * fewer than there are (the router then asks D1's list of record).
+ */
+export function listenedOf(sql: SqlStorage, kv: SyncKvStorage, names: Iterable<string>): ShardListening {
   const unique = [...new Set(names)];
-  if (unique.length === 0) return [];
-  if (listeningMode(kv) === "all") return unique;
-  return sql
-    .exec<{ name: string }>(
-      `SELECT name FROM listened WHERE name IN (SELECT value FROM json_each(?1))`,
-      JSON.stringify(unique),
-    )
+  if (unique.length === 0) return { listened: [], keyed: [], unsettled: false };
+  const all = listeningMode(kv) === "all";
+  const json = JSON.stringify(unique);
+  const listened = all
+    ? unique
+    : sql
+        .exec<{ name: string }>(
+          `SELECT name FROM listened WHERE name IN (SELECT value FROM json_each(?1)) AND event IS NULL`,
+          json,
+        )
+        .toArray()
+        .map((row) => row.name);
+  const keyed = sql
+    .exec(`SELECT event, path, slot FROM listened WHERE event IN (SELECT value FROM json_each(?1))`, json)
     .toArray()
-    .map((row) => row.name);
+    .map((row) => keyedRowSchema.parse(row));
+  return { listened, keyed, unsettled: all };
 }
 
-/** Notes that `name` is listened for since `since` (a newer listening replaces an older one). */
-export function listen(sql: SqlStorage, name: string, since: number): void {
+/**
+ * Notes that the index `name` (a home, or the keyed shard `keyed`) listens since `since` (a newer
+ * listening replaces an older one).
+ */
+export function listen(sql: SqlStorage, name: string, since: number, keyed?: KeyedListener): void {
   sql.exec(
-    `INSERT INTO listened (name, since) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET since = max(since, excluded.since)`,
+    `INSERT INTO listened (name, since, event, path, slot) VALUES (?1, ?2, ?3, ?4, ?5)
+     ON CONFLICT (name) DO UPDATE SET since = max(since, excluded.since)`,
     name,
     since,
+    keyed?.event ?? null,
+    keyed?.path ?? null,
+    keyed?.slot ?? null,
   );
 }
 

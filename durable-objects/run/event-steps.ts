@@ -11,6 +11,7 @@ import { maxEventBytes, oversizedEvent } from "../../src/core/events/limits.ts";
 import { eventBatchSchema } from "../../src/core/events/schema.ts";
 import { derivedId } from "../../src/core/lib/ids.ts";
 import { waitIndex } from "../../src/core/objects.ts";
+import { waitTarget } from "../../src/core/waits/wait-targets.ts";
 import type { SendOutcome } from "./runner.ts";
 import type { RunState, StepState } from "./state.ts";
 import { namedError } from "../../sdk/error-names.ts";
@@ -54,18 +55,22 @@ export async function registerCancelOn(env: Env, state: RunState): Promise<RunEv
   const [runEvent] = state.events;
   if (!runEvent || !state.cancelOn) return null;
   const early = await Promise.all(
-    state.cancelOn.map((wait, index) =>
-      waitIndex(env, wait.event).register({
-        runId: state.runId,
-        stepId: `cancelOn:${index}`,
-        kind: "cancel",
-        condition: wait.if,
-        runEvent,
-        startedAt: state.createdAt,
-        lookbackMs: 0,
-        until: wait.until,
-      }),
-    ),
+    state.cancelOn.map((wait, index) => {
+      const target = waitTarget(wait.event, wait.if, runEvent);
+      return waitIndex(env, target.name).register(
+        {
+          runId: state.runId,
+          stepId: `cancelOn:${index}`,
+          kind: "cancel",
+          condition: wait.if,
+          runEvent,
+          startedAt: state.createdAt,
+          lookbackMs: 0,
+          until: wait.until,
+        },
+        target.keyed,
+      );
+    }),
   );
   return early.find((event) => event !== null) ?? null;
 }
@@ -91,16 +96,20 @@ export async function registerWaits(
     pending.flatMap((step) =>
       waitParts(step.wait!).map(async (part, index) => {
         const wait = step.wait!;
-        const early = await waitIndex(env, part.event).register({
-          runId: state.runId,
-          stepId: step.id,
-          part: index,
-          condition: part.if,
-          runEvent,
-          startedAt: step.startedAt ?? step.firstSeenAt,
-          lookbackMs: wait.lookbackMs ?? 0,
-          until: wait.until,
-        });
+        const target = waitTarget(part.event, part.if, runEvent);
+        const early = await waitIndex(env, target.name).register(
+          {
+            runId: state.runId,
+            stepId: step.id,
+            part: index,
+            condition: part.if,
+            runEvent,
+            startedAt: step.startedAt ?? step.firstSeenAt,
+            lookbackMs: wait.lookbackMs ?? 0,
+            until: wait.until,
+          },
+          target.keyed,
+        );
         record(step, index, early);
       }),
     ),
@@ -108,13 +117,33 @@ export async function registerWaits(
 }
 
 /**
- * Removes every wait of an ended run from its WaitIndexes: its `cancelOn` listeners and the
- * waits of its steps. Best effort: what is missed goes at its own timeout.
+ * The key in a RunObject's storage that says the run was created with keyed waits: it registered
+ * each wait with its {@link waitTarget}, never with a name's home index when a key applies.
  */
-export async function forgetWaits(env: Env, state: RunState): Promise<void> {
-  const names = new Set<string>((state.cancelOn ?? []).map((wait) => wait.event));
+const KEYED_FROM_START = "waits-keyed";
+
+/** Notes, as the run is created, that it registers its waits by {@link waitTarget}. */
+export const noteKeyedFromStart = (storage: DurableObjectStorage): void => storage.kv.put(KEYED_FROM_START, true);
+
+/** Whether the run was created with keyed waits (see {@link noteKeyedFromStart}). */
+export const keyedFromStart = (storage: DurableObjectStorage): boolean => storage.kv.get(KEYED_FROM_START) === true;
+
+/**
+ * Removes every wait of an ended run from its WaitIndexes: its `cancelOn` listeners and the
+ * waits of its steps, each from the index it registered with (the same {@link waitTarget}). A run
+ * created before waits were keyed (`keyedFromStart` false) may have registered with the home
+ * index of each name, so those are asked too. Best effort: what is missed goes at its own timeout.
+ */
+export async function forgetWaits(env: Env, state: RunState, keyedFromStart: boolean): Promise<void> {
+  const [runEvent] = state.events;
+  const waits = (state.cancelOn ?? []).map((wait) => ({ event: wait.event, condition: wait.if }));
   for (const step of state.steps.values())
-    if (step.wait) for (const part of waitParts(step.wait)) names.add(part.event);
+    if (step.wait) for (const part of waitParts(step.wait)) waits.push({ event: part.event, condition: part.if });
+  const names = new Set<string>();
+  for (const wait of waits) {
+    if (runEvent) names.add(waitTarget(wait.event, wait.condition, runEvent).name);
+    if (!keyedFromStart || !runEvent) names.add(wait.event);
+  }
   const results = await Promise.allSettled([...names].map((name) => waitIndex(env, name).forget(state.runId)));
   for (const result of results)
     if (result.status === "rejected")

@@ -10,7 +10,7 @@ import type { OpenCalls } from "../../src/core/transport/inngest.ts";
 import { admitRun } from "./admission.ts";
 import { announceEnd } from "./announce.ts";
 import { cancelOpenChildren, childRunIds, notifyParent, startChildRuns } from "./children.ts";
-import { forgetWaits, registerCancelOn, registerWaits, sendStepEvents } from "./event-steps.ts";
+import { forgetWaits, keyedFromStart, registerCancelOn, registerWaits, sendStepEvents } from "./event-steps.ts";
 import { batchesFor, executorFor } from "./executor.ts";
 import { startFailureRun } from "./failure-run.ts";
 import type { HistoryEvent } from "./history.ts";
@@ -65,7 +65,7 @@ export function hostPorts(host: RunHost, state: RunState, fn: CatalogFunction | 
     registerWaits: (take) => registerWaits(env, current(), take),
     flushIndex: () => host.flushIndex(),
     cancelChildren: () => cancelOpenChildren(env, current()),
-    forgetWaits: () => forgetWaits(env, current()),
+    forgetWaits: () => forgetWaits(env, current(), keyedFromStart(host.storage)),
     startFailureRun: () => startFailureRun(env, current(), fn),
     notifyParent: () => notifyParent(env, current()),
     announceEnd: () => announceEnd(env, current(), fn),

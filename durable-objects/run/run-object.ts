@@ -19,7 +19,7 @@ import { engineConfig, rulesOf } from "./engine-config.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
 import { cancelOpenChildren } from "./children.ts";
 import { decide, decideChildren, decideWaitEvent } from "./engine.ts";
-import { forgetWaits, registerCancelOn, registerWaits } from "./event-steps.ts";
+import { forgetWaits, keyedFromStart, noteKeyedFromStart, registerCancelOn, registerWaits } from "./event-steps.ts";
 import { keptSteps, replayRefusal } from "./replay.ts";
 import { slotPorts } from "./slot-ports.ts";
 import { announcesEnd } from "./announce.ts";
@@ -111,6 +111,7 @@ export class RunObject extends DurableObject<Env> {
         replayedFrom: replay?.of,
       })),
     ]);
+    noteKeyedFromStart(this.ctx.storage);
     // Sooner than a drive's watchdog: a run killed in its first moments may not be in the run
     // index yet, where the start-up pass looks for live runs, so its own alarm must find it.
     await this.ctx.storage.setAlarm(Date.now() + FIRST_WATCHDOG_MS);
@@ -175,7 +176,7 @@ export class RunObject extends DurableObject<Env> {
       const fn = await getFunction(this.env, state.functionId);
       if (!(state.parentRunId && state.parentStepId) && !announcesEnd(fn)) await this.ctx.storage.deleteAlarm();
       await cancelOpenChildren(this.env, this.load() ?? state);
-      await forgetWaits(this.env, this.load() ?? state);
+      await forgetWaits(this.env, this.load() ?? state, keyedFromStart(this.ctx.storage));
       // A run cancelled while queued leaves the line now (a drive under way does this as it ends).
       await slotPorts(this.env, state, fn?.config).releaseSlots();
     }

@@ -21,6 +21,7 @@ import { keepName, objectName } from "../lib/object-name.ts";
 import { firstMatch, matches, RACE_WINDOW_MS, type ArrivedEvent, type Waiter } from "./wait-match.ts";
 import { arrivedSchema, createWaitTables, waiterSchema, WaitStore } from "./wait-store.ts";
 import { runObject } from "../../src/core/objects.ts";
+import { keyedListenerSchema, reachesSlot, type KeyedListener } from "../../src/core/waits/wait-targets.ts";
 
 /** How long past its timeout a waiter is kept (its run's alarm may fire a little late). */
 const EXPIRED_GRACE_MS = 60_000;
@@ -55,11 +56,21 @@ export class WaitIndex extends DurableObject<Env> {
     }
   }
 
-  /** The event name this index is for (its object's name). */
+  /** This index's object name: its event name for a home index; see keyedTargetName for a keyed shard. */
   private get name(): string {
     const name = objectName(this.ctx);
-    if (name === undefined) throw new Error("a WaitIndex must be reached by its event name (see waitIndex)");
+    if (name === undefined) throw new Error("a WaitIndex must be reached by its name (see waitIndex)");
     return name;
+  }
+
+  /** For a keyed shard, its event name, path and slot (given with its first wait); undefined for a home. */
+  private keyed(): KeyedListener | undefined {
+    return keyedListenerSchema.optional().catch(undefined).parse(this.ctx.storage.kv.get("keyed"));
+  }
+
+  /** The event name whose arrivals this index holds. */
+  private eventName(): string {
+    return this.keyed()?.event ?? this.name;
   }
 
   /** From when on every arrival of the name is here; undefined while the index does not listen. */
@@ -74,19 +85,24 @@ export class WaitIndex extends DurableObject<Env> {
    * durable-objects/events/listened.ts); a wait whose lookback reaches before what is held reads
    * the shards again. Takes turns, so the name is written once per listening.
    */
-  private async cover(from: number): Promise<void> {
+  private async cover(from: number, keyed: KeyedListener | undefined): Promise<void> {
     const covered = this.covered();
     if (covered !== undefined && covered <= from) return;
     const turn = this.covering.then(async () => {
+      // Noted in the turn: an idle alarm's turn just before it deleted the storage.
+      if (keyed && this.keyed() === undefined) this.ctx.storage.kv.put("keyed", keyed);
       const now = this.covered();
       if (now !== undefined && now <= from) return;
       let found;
+      const listener = this.keyed();
       if (now === undefined) {
         const since = Date.now();
-        found = await listenInShards(this.env, this.name, since, from);
+        found = await listenInShards(this.env, this.name, since, from, listener);
         this.ctx.storage.kv.put("since", since);
-      } else found = await eventsNamedSince(this.env, this.name, from);
-      this.store.arrive(found.map((event) => ({ event: toRunEvent(event), receivedAt: event.receivedAt })));
+      } else found = await eventsNamedSince(this.env, this.eventName(), from);
+      // A keyed shard holds only the events of its slot: the router sends it no others.
+      const arrivals = found.map((event) => ({ event: toRunEvent(event), receivedAt: event.receivedAt }));
+      this.store.arrive(listener ? arrivals.filter(({ event }) => reachesSlot(event, listener)) : arrivals);
       this.ctx.storage.kv.put("covered", Math.min(from, this.covered() ?? from));
     });
     this.covering = turn.catch(() => undefined);
@@ -126,16 +142,18 @@ export class WaitIndex extends DurableObject<Env> {
 
   /**
    * Registers a wait. If an event that satisfies it already arrived, the wait is not kept and
-   * the event is returned for the run to take at once.
+   * the event is returned for the run to take at once. A keyed shard is told which it is
+   * (`keyed`, see src/core/waits/wait-targets.ts) with every wait; a home index is told nothing.
    */
-  async register(input: Waiter): Promise<RunEvent | null> {
+  async register(input: Waiter, keyed?: KeyedListener): Promise<RunEvent | null> {
     const waiter = parseInput(waiterSchema, input, "waiter");
-    return this.busyWith(() => this.registerWaiter(waiter));
+    const shard = parseInput(keyedListenerSchema.optional(), keyed, "keyed shard");
+    return this.busyWith(() => this.registerWaiter(waiter, shard));
   }
 
-  private async registerWaiter(waiter: Waiter): Promise<RunEvent | null> {
+  private async registerWaiter(waiter: Waiter, keyed: KeyedListener | undefined): Promise<RunEvent | null> {
     const from = waiter.startedAt - waiter.lookbackMs - RACE_WINDOW_MS;
-    await this.cover(from);
+    await this.cover(from, keyed);
     const early = firstMatch(waiter, this.store.arrivals(from, waiter));
     if (early) {
       this.store.drop(waiter);

@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { runEventSchema } from "../../sdk/protocol.ts";
-import { eventKey, waitKey, type WaitKey } from "./wait-key.ts";
+import { eventKey, waitKey, type WaitKey } from "../../src/core/waits/wait-key.ts";
 import type { ArrivedEvent, Waiter } from "./wait-match.ts";
 
 export const waiterSchema = z.object({

@@ -21,13 +21,13 @@ const STARTS_IN_FLIGHT = 100;
 /** Routes the events `ids` of one shard; unreadable ones are set aside with the reason. */
 async function routeShard(env: Env, shard: number, ids: string[], calls: Pool): Promise<void> {
   try {
-    const { events, unreadable, listened, catalog } = await readShardEvents(env, shard, ids);
+    const { events, unreadable, listening, catalog } = await readShardEvents(env, shard, ids);
     for (const bad of unreadable) await markRouteFailed(env, shard, [bad.id], bad.error, true);
     if (events.length + unreadable.length < ids.length)
       console.error(
         `stepwise: ${ids.length - events.length - unreadable.length} queued event(s) are not in shard ${shard}`,
       );
-    await routeEvents(env, shard, events, { listened, catalog, calls });
+    await routeEvents(env, shard, events, { listening, catalog, calls });
   } catch (error) {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     await markRouteFailed(env, shard, ids, reason).catch(() => undefined);

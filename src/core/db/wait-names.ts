@@ -1,19 +1,25 @@
 /**
- * D1's list of the event names some run waits for (`wait_names`, migration 0008): the list of
- * record, written when a WaitIndex starts listening and removed when it lets go. Routing does not
+ * D1's list of the WaitIndexes listening (`wait_names`, migrations 0008 and 0011: a home index by
+ * its event name, a keyed shard with its event, path and slot): the list of record, written when
+ * an index starts listening and removed when it lets go. Routing does not
  * read it: each EventShard knows the listened names itself (durable-objects/events/listened.ts) and
  * is given this list when it is new (src/core/events/listening.ts). While `wait_names_upgrade` has
  * its row (src/waits/relisten.ts), every name is delivered.
  */
 import { z } from "zod";
+import type { KeyedListener, Listening } from "../waits/wait-targets.ts";
 
-/** The WaitIndex of `name` listens from now on (`since` tells this listening apart from a later one). */
-export async function listenFor(db: D1Database, name: string, since: number): Promise<void> {
+/**
+ * The WaitIndex `name` (a home, or the keyed shard `keyed`) listens from now on (`since` tells this
+ * listening apart from a later one).
+ */
+export async function listenFor(db: D1Database, name: string, since: number, keyed?: KeyedListener): Promise<void> {
   await db
     .prepare(
-      "INSERT INTO wait_names (name, since) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET since = excluded.since",
+      `INSERT INTO wait_names (name, since, event_name, path, slot) VALUES (?1, ?2, ?3, ?4, ?5)
+       ON CONFLICT (name) DO UPDATE SET since = excluded.since`,
     )
-    .bind(name, since)
+    .bind(name, since, keyed?.event ?? null, keyed?.path ?? null, keyed?.slot ?? null)
     .run();
 }
 
@@ -31,17 +37,37 @@ export async function upgradeUnderWay(db: D1Database): Promise<boolean> {
   return (await db.prepare("SELECT 1 FROM wait_names_upgrade LIMIT 1").first()) !== null;
 }
 
-const listenedRow = z.object({ name: z.string(), since: z.number() });
+const listenedRow = z
+  .object({
+    name: z.string(),
+    since: z.number(),
+    event_name: z.string().nullable(),
+    path: z.string().nullable(),
+    slot: z.number().int().nullable(),
+  })
+  .transform(({ name, since, event_name, path, slot }): Listening => ({
+    name,
+    since,
+    ...(event_name !== null && path !== null && slot !== null ? { keyed: { event: event_name, path, slot } } : {}),
+  }));
 
-/** A page of the listened names (by name, after `after`), to give a shard the names it must know. */
-export async function allListened(
-  db: D1Database,
-  after: string,
-  limit: number,
-): Promise<{ name: string; since: number }[]> {
+/** A page of the listening indexes (by name, after `after`), to give a shard the ones it must know. */
+export async function allListened(db: D1Database, after: string, limit: number): Promise<Listening[]> {
   const { results } = await db
-    .prepare("SELECT name, since FROM wait_names WHERE name > ?1 ORDER BY name LIMIT ?2")
+    .prepare("SELECT name, since, event_name, path, slot FROM wait_names WHERE name > ?1 ORDER BY name LIMIT ?2")
     .bind(after, limit)
     .all();
   return results.map((row) => listenedRow.parse(row));
+}
+
+/** The keyed shards listening to any of `names`. */
+export async function keyedListenersOf(db: D1Database, names: string[]): Promise<KeyedListener[]> {
+  if (names.length === 0) return [];
+  const { results } = await db
+    .prepare(
+      "SELECT name, since, event_name, path, slot FROM wait_names WHERE event_name IN (SELECT value FROM json_each(?1))",
+    )
+    .bind(JSON.stringify(names))
+    .all();
+  return results.flatMap((row) => listenedRow.parse(row).keyed ?? []);
 }

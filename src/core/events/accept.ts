@@ -67,9 +67,9 @@ function asRecorded(events: NewEvent[], fresh: Set<string>, receivedAt: number):
  * the events are recorded nothing here may throw: the caller has accepted them.
  */
 async function routeNow(env: Env, events: NewEvent[], recorded: RecordedShard, receivedAt: number): Promise<void> {
-  const { shard, fresh, listened, catalog } = recorded;
+  const { shard, fresh, listening, catalog } = recorded;
   try {
-    await routeEvents(env, shard, asRecorded(events, fresh, receivedAt), { listened, catalog });
+    await routeEvents(env, shard, asRecorded(events, fresh, receivedAt), { listening, catalog });
   } catch (error) {
     console.error("stepwise: routing accepted events failed; they go on the queue", error);
     await queue(env, shard, [...fresh]);

@@ -9,20 +9,27 @@
 import { z } from "zod";
 import type { Env } from "../env.ts";
 import { eventShard } from "../objects.ts";
-import { allListened, listenFor, stopListening, upgradeUnderWay } from "../db/wait-names.ts";
+import { allListened, keyedListenersOf, listenFor, stopListening, upgradeUnderWay } from "../db/wait-names.ts";
+import { keyedTargetName, shardListening, type KeyedListener, type ShardListening } from "../waits/wait-targets.ts";
 import type { StoredEvent } from "./schema.ts";
 import { allShards } from "./shards.ts";
 import { LOOKBACK_READ_LIMIT, newestAcross } from "./store.ts";
 
 /**
- * The WaitIndex of `name` listens from `since` on: written in D1's list and in every shard, each
- * shard answering with its events of `name` accepted at or after `from`. Returns them merged,
- * oldest first.
+ * The WaitIndex `name` (a home, or the keyed shard `keyed`) listens from `since` on: written in
+ * D1's list and in every shard, each shard answering with its events of the name accepted at or
+ * after `from`. Returns them merged, oldest first.
  */
-export async function listenInShards(env: Env, name: string, since: number, from: number): Promise<StoredEvent[]> {
-  await listenFor(env.DB, name, since);
+export async function listenInShards(
+  env: Env,
+  name: string,
+  since: number,
+  from: number,
+  keyed?: KeyedListener,
+): Promise<StoredEvent[]> {
+  await listenFor(env.DB, name, since, keyed);
   const found = await Promise.all(
-    allShards(env).map((shard) => eventShard(env, shard).listen(name, since, from, LOOKBACK_READ_LIMIT)),
+    allShards(env).map((shard) => eventShard(env, shard).listen(name, since, from, LOOKBACK_READ_LIMIT, keyed)),
   );
   return newestAcross(found);
 }
@@ -33,9 +40,26 @@ export async function unlistenInShards(env: Env, name: string, since?: number): 
   await stopListening(env.DB, name, since);
 }
 
-/** Which of `names` runs wait for, as shard `shard` knows them (for routing events read some other way). */
-export async function listenedIn(env: Env, shard: number, names: string[]): Promise<Set<string>> {
-  return new Set(z.array(z.string()).parse(await eventShard(env, shard).listenedOf(names)));
+/** Who listens for `names`, as shard `shard` knows them (for routing events read some other way). */
+export async function listenedIn(env: Env, shard: number, names: string[]): Promise<ShardListening> {
+  const answer: unknown = await eventShard(env, shard).listenedOf(names);
+  // The release before keyed waits answered a list of names.
+  return Array.isArray(answer)
+    ? shardListening({ listened: answer }, names)
+    : shardListening(answer ?? undefined, names);
+}
+
+/**
+ * The keyed shards to hand events of `names` to: those the shard named, and, when the shard does
+ * not know every listening yet, those in D1's list of record (a keyed shard that began listening
+ * before this shard existed, say). D1 is read only then: a settled shard knows them all.
+ */
+export async function keyedListeners(env: Env, listening: ShardListening, names: string[]): Promise<KeyedListener[]> {
+  if (!listening.unsettled || names.length === 0) return listening.keyed;
+  const byName = new Map(listening.keyed.map((listener) => [keyedTargetName(listener), listener]));
+  for (const listener of await keyedListenersOf(env.DB, [...new Set(names)]))
+    byName.set(keyedTargetName(listener), listener);
+  return [...byName.values()];
 }
 
 /** Names read from D1 per page while settling a shard. */

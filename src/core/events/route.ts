@@ -9,7 +9,8 @@ import { toRunEvent, type StoredEvent } from "./schema.ts";
 import type { Env } from "../env.ts";
 import { claimKeys, type KeyClaim } from "./idempotency.ts";
 import { markRouted } from "./store.ts";
-import { listenedIn } from "./listening.ts";
+import { keyedListeners, listenedIn } from "./listening.ts";
+import { keyedDeliveries, type ShardListening } from "../waits/wait-targets.ts";
 import { derivedId } from "../lib/ids.ts";
 import { listFunctions } from "../functions/catalog.ts";
 import { compileExpression, keyOf } from "../../../sdk/expression.ts";
@@ -31,18 +32,27 @@ interface PlannedRun {
 }
 
 /**
- * Hands events to the WaitIndex of their name, which resumes the runs waiting for them. Only the
- * names their shard said runs wait for, when it recorded or read them (see
- * durable-objects/events/listened.ts): names no run waits for (most traffic) cost nothing here.
+ * Hands events to the WaitIndexes listening for them, which resume the runs waiting: the home
+ * index of each name whose home listens, and each listening keyed shard of the name the events
+ * whose value hashes to its slot (src/core/waits/wait-targets.ts). Only those the shard named when
+ * it recorded or read the events (see durable-objects/events/listened.ts): names no run waits
+ * for (most traffic) cost nothing here, and a popular name's events spread over its keyed shards.
  */
-async function deliverToWaits(env: Env, events: StoredEvent[], listened: ReadonlySet<string>): Promise<void> {
-  const byName = groupBy(
-    events.filter((event) => listened.has(event.name)),
+async function deliverToWaits(env: Env, events: StoredEvent[], listening: ShardListening): Promise<void> {
+  const homes = new Set(listening.listened);
+  const deliveries = groupBy(
+    events.filter((event) => homes.has(event.name)),
     (event) => event.name,
   );
+  const keyed = await keyedListeners(
+    env,
+    listening,
+    events.map((event) => event.name),
+  );
+  for (const [target, reached] of keyedDeliveries(events, keyed)) deliveries.set(target, reached);
   await Promise.all(
-    [...byName].map(([name, named]) =>
-      waitIndex(env, name).deliver(named.map((event) => ({ event: toRunEvent(event), receivedAt: event.receivedAt }))),
+    [...deliveries].map(([target, sent]) =>
+      waitIndex(env, target).deliver(sent.map((event) => ({ event: toRunEvent(event), receivedAt: event.receivedAt }))),
     ),
   );
 }
@@ -89,10 +99,10 @@ const STARTS_IN_FLIGHT = 50;
 /** How one routing goes. */
 export interface RouteOptions {
   /**
-   * The names of these events runs wait for, as their shard answered when it recorded or read
-   * them; without it the shard is asked.
+   * Who listens for these events' names, as their shard answered when it recorded or read them;
+   * without it the shard is asked.
    */
-  listened?: ReadonlySet<string>;
+  listening?: ShardListening;
   /**
    * The catalogue generation the shard named with these events, if it named one: the functions
    * are read from D1 again only when the isolate's copy is older.
@@ -114,8 +124,8 @@ export async function routeEvents(
   options: RouteOptions = {},
 ): Promise<string[]> {
   const { calls = pool(STARTS_IN_FLIGHT), now = Date.now() } = options;
-  const listened =
-    options.listened ??
+  const listening =
+    options.listening ??
     (await listenedIn(
       env,
       shard,
@@ -131,7 +141,7 @@ export async function routeEvents(
   // holds them in that order and a debounce ends with the last; different collectors in parallel.
   const collecting = new Map<string, Promise<void>>();
   await Promise.all([
-    deliverToWaits(env, events, listened),
+    deliverToWaits(env, events, listening),
     ...toStart.map(({ runId, functionId, config, event }) => {
       const collector = collectorFor(env, functionId, config, event);
       if (!collector) return calls(() => startRun(env, { runId, functionId, events: [toRunEvent(event)] }));

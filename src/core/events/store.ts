@@ -11,33 +11,30 @@ import { groupBy } from "../lib/group.ts";
 import { eventPageRowSchema, type NewEvent } from "./shard-protocol.ts";
 import { eventSummarySchema, storedEventSchema, type EventSummary, type StoredEvent } from "./schema.ts";
 import { allShards, eventShardCount, shardOfId } from "./shards.ts";
+import { shardListening, type ShardListening } from "../waits/wait-targets.ts";
 
 export type { NewEvent };
 
-/** The fresh (to be routed) events of one shard after recording, and which of their names runs wait for. */
+/** The fresh (to be routed) events of one shard after recording, and who listens for their names. */
 export interface RecordedShard {
   shard: number;
   fresh: Set<string>;
-  listened: Set<string>;
+  listening: ShardListening;
   /** The catalogue generation the shard knows (see durable-objects/events/catalog-generation.ts). */
   catalog?: number | undefined;
 }
 
 // An EventShard of the release before listened names answered a record with its fresh ids alone,
-// and a read without `listened`: during a deploy either may answer, and then every name is handed
-// on (the safe side), rather than the accepted events failing their request.
+// and a read without `listened`; one of the release before keyed waits, with names alone. During
+// a deploy any may answer, and then every name is handed on (the safe side: see shardListening),
+// rather than the accepted events failing their request.
 const recordSchema = z.union([
-  z.object({
-    fresh: z.array(z.string()),
-    listened: z.array(z.string()).optional(),
-    catalog: z.number().int().optional(),
-  }),
-  z.array(z.string()).transform((fresh) => ({ fresh, listened: undefined, catalog: undefined })),
+  z.looseObject({ fresh: z.array(z.string()), catalog: z.number().int().optional() }),
+  z.array(z.string()).transform((fresh) => ({ fresh, catalog: undefined })),
 ]);
-const readSchema = z.object({
+const readSchema = z.looseObject({
   events: z.array(storedEventSchema),
   unreadable: z.array(z.object({ id: z.string(), error: z.string() })),
-  listened: z.array(z.string()).optional(),
   catalog: z.number().int().optional(),
 });
 
@@ -51,11 +48,13 @@ export async function recordEvents(env: Env, events: NewEvent[], receivedAt: num
   const byShard = groupBy(events, (event) => shardOfId(event.id, count));
   return Promise.all(
     [...byShard].map(async ([shard, held]) => {
-      const recorded = recordSchema.parse(await eventShard(env, shard).record({ events: held, receivedAt }));
+      const answer: unknown = await eventShard(env, shard).record({ events: held, receivedAt });
+      const recorded = recordSchema.parse(answer);
+      const names = held.map((event) => event.name);
       return {
         shard,
         fresh: new Set(recorded.fresh),
-        listened: new Set(recorded.listened ?? held.map((event) => event.name)),
+        listening: shardListening(Array.isArray(answer) ? undefined : (answer as Record<string, unknown>), names),
         catalog: recorded.catalog,
       };
     }),
@@ -67,8 +66,13 @@ export async function recordEvents(env: Env, events: NewEvent[], receivedAt: num
  * generation the shard knows; unreadable rows apart, with why.
  */
 export async function readShardEvents(env: Env, shard: number, ids: string[]) {
-  const read = readSchema.parse(await eventShard(env, shard).read(ids));
-  return { ...read, listened: new Set(read.listened ?? read.events.map((event) => event.name)) };
+  const answer: unknown = await eventShard(env, shard).read(ids);
+  const read = readSchema.parse(answer);
+  const listening = shardListening(
+    read as { listened?: unknown },
+    read.events.map((event) => event.name),
+  );
+  return { events: read.events, unreadable: read.unreadable, catalog: read.catalog, listening };
 }
 
 /** Marks a shard's events routed. */

@@ -8,7 +8,7 @@
  * lifted only where a different key proves the condition false.
  */
 import { parse } from "@bufbuild/cel";
-import type { RunEvent } from "../../sdk/protocol.ts";
+import type { RunEvent } from "../../../sdk/protocol.ts";
 
 /** A waiter's key: the path into the incoming event (JSON of its segments) and the value (JSON). */
 export interface WaitKey {

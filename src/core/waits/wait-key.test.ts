@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { compileExpression, holds } from "../../sdk/expression.ts";
-import type { RunEvent } from "../../sdk/protocol.ts";
+import { compileExpression, holds } from "../../../sdk/expression.ts";
+import type { RunEvent } from "../../../sdk/protocol.ts";
 import { eventKey, waitKey } from "./wait-key.ts";
 
 const runEvent: RunEvent = {
