@@ -185,21 +185,31 @@ describe("the EventShards' listened names", () => {
   });
 });
 
+/** The WaitIndex the wait of an approval-flow run (a match on invoiceId) lives in: a keyed shard. */
+const approvalTarget = (created: string, invoiceId: string) =>
+  waitTarget("test/invoice.approved", "event.data.invoiceId == async.data.invoiceId", {
+    id: created,
+    name: "test/invoice.created",
+    data: { invoiceId },
+    ts: 0,
+  });
+
+/** An approval-flow run, started and waiting for its approval, and the index its wait is in. */
+async function waitingApproval() {
+  const invoiceId = crypto.randomUUID();
+  const [created] = await send({ name: "test/invoice.created", data: { invoiceId } });
+  const runId = await runFor(created!, "approval-flow");
+  await client.waitUntil(runId, (run) => run.status === "waiting");
+  return { invoiceId, runId, ...approvalTarget(created!, invoiceId) };
+}
+
 describe("keyed waits", () => {
   it("spread one name's waits over shards of their values, each listening for itself, and each event reaches only its own", async () => {
     const invoices = Array.from({ length: 12 }, () => crypto.randomUUID());
     const started = await send(invoices.map((invoiceId) => ({ name: "test/invoice.created", data: { invoiceId } })));
     const runIds = await Promise.all(started.map((id) => runFor(id, "approval-flow")));
     await Promise.all(runIds.map((runId) => client.waitUntil(runId, (run) => run.status === "waiting")));
-    const targets = invoices.map(
-      (invoiceId, n) =>
-        waitTarget("test/invoice.approved", "event.data.invoiceId == async.data.invoiceId", {
-          id: started[n]!,
-          name: "test/invoice.created",
-          data: { invoiceId },
-          ts: 0,
-        }).keyed!,
-    );
+    const targets = invoices.map((invoiceId, n) => approvalTarget(started[n]!, invoiceId).keyed!);
     const slots = new Set(targets.map((target) => target.slot));
     expect(slots.size).toBeGreaterThan(4);
     // Every shard names the keyed shards as listening, and no home index for the name.
@@ -239,16 +249,7 @@ describe("keyed waits", () => {
   });
 
   it("reach a keyed shard through a shard that does not know it (a raised shard count): D1's list is asked", async () => {
-    const invoiceId = crypto.randomUUID();
-    const [created] = await send({ name: "test/invoice.created", data: { invoiceId } });
-    const runId = await runFor(created!, "approval-flow");
-    await client.waitUntil(runId, (run) => run.status === "waiting");
-    const { name: index, keyed } = waitTarget("test/invoice.approved", "event.data.invoiceId == async.data.invoiceId", {
-      id: created!,
-      name: "test/invoice.created",
-      data: { invoiceId },
-      ts: 0,
-    });
+    const { invoiceId, runId, name: index, keyed } = await waitingApproval();
     // The approval goes to a shard that lost the keyed row and delivers every name (as a new one would).
     const [id] = idsInOneShard(1) as [string];
     const shard = eventShard(env, shardNumberOf(id));
@@ -263,18 +264,9 @@ describe("keyed waits", () => {
 
 describe("the upgrade to listened names", () => {
   it("delivers every name while older runs register their waits again, a page per tick, then stops", async () => {
-    const invoiceId = crypto.randomUUID();
-    const [created] = await send({ name: "test/invoice.created", data: { invoiceId } });
-    const runId = await runFor(created!, "approval-flow");
-    await client.waitUntil(runId, (run) => run.status === "waiting");
+    const { invoiceId, runId, name: index, keyed } = await waitingApproval();
     // As a run of the older version left it: its wait is in the index, but the name is not listed.
     // (The wait matches on invoiceId, so it is in the keyed shard of that value.)
-    const { name: index, keyed } = waitTarget("test/invoice.approved", "event.data.invoiceId == async.data.invoiceId", {
-      id: created!,
-      name: "test/invoice.created",
-      data: { invoiceId },
-      ts: 0,
-    });
     expect(keyed).toBeDefined();
     await unlistenInShards(env, index);
     await runInDurableObject(env.WAITS.get(env.WAITS.idFromName(index)), async (_instance, state) =>
