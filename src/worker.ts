@@ -104,11 +104,12 @@ export function createStepwise(options: CreateStepwiseOptions = {}): StepwiseHan
       ctx.waitUntil(
         relistenOnce(env)
           .then(() => settleListening(env))
-          .then(() => announceCatalogOrLog(env))
           .catch((error: unknown) =>
             console.error("stepwise: the waits upgrade pass failed; the next tick tries again", error),
           ),
       );
+      // On its own: a shard that missed an app sync's announcement is put right whatever else fails.
+      ctx.waitUntil(announceCatalogOrLog(env));
     },
   };
 }
