@@ -73,6 +73,9 @@ export const executionRequestSchema = z.object({
 });
 export type ExecutionRequest = z.infer<typeof executionRequestSchema>;
 
+/** Most events one multi-event wait waits for. */
+export const MAX_WAIT_PARTS = 10;
+
 /** What `step.waitForEvent` waits for: an event name, until when, and a CEL condition over `event` and `async`. */
 export const waitSpecSchema = z.object({
   event: z.string().min(1).max(256),
@@ -84,7 +87,7 @@ export const waitSpecSchema = z.object({
   /** Further events for a multi-event wait, each with its own condition. */
   more: z
     .array(z.object({ event: z.string().min(1).max(256), if: z.string().optional() }))
-    .max(9)
+    .max(MAX_WAIT_PARTS - 1)
     .optional(),
   /** A multi-event wait ends at the first event (`any`) or once each has arrived (`all`). */
   mode: z.enum(["any", "all"]).optional(),

@@ -212,6 +212,38 @@ eventFunctions.push(
   ),
 );
 
+/**
+ * Two waits of one run for the same name, one keyed by its match (a keyed shard) and one with a
+ * condition that lifts no key (the name's home index): one event may resume only one of them.
+ */
+eventFunctions.push(
+  stepwise.createFunction<{ key: string }>({ id: "twin-waits" }, { event: "test/twin.start" }, async ({ step }) => {
+    const [keyed, unkeyed] = await Promise.all([
+      step.waitForEvent("keyed", { event: "test/twin.signal", match: "data.key", timeout: "1 day" }),
+      step.waitForEvent("unkeyed", {
+        event: "test/twin.signal",
+        if: "async.data.key.startsWith(event.data.key)",
+        timeout: "1 day",
+      }),
+    ]);
+    return [keyed?.id ?? null, unkeyed?.id ?? null];
+  }),
+  stepwise.createFunction<{ key: string }>(
+    { id: "twin-parts" },
+    { event: "test/twin-parts.start" },
+    async ({ step }) => {
+      const parts = await step.waitForEvents("both", {
+        all: [
+          { event: "test/twin-parts.signal", match: "data.key" },
+          { event: "test/twin-parts.signal", if: "async.data.key.startsWith(event.data.key)" },
+        ],
+        timeout: "1 day",
+      });
+      return parts.map((part) => part?.id ?? null);
+    },
+  ),
+);
+
 /** When each step of a concurrency-limited function ran, to check the overlap. */
 export const spans: { fn: string; key: string; start: number; end: number }[] = [];
 

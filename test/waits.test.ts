@@ -116,6 +116,36 @@ describe("step.waitForEvents", () => {
   });
 });
 
+describe("one event resumes one wait of a run", () => {
+  it("waits in a keyed shard and in the home index: each takes its own event", async () => {
+    const k = key();
+    const runId = await runFor((await send({ name: "test/twin.start", data: { key: k } }))[0]!, "twin-waits");
+    await client.waitUntil(runId, (run) => run.status === "waiting");
+    const [first] = await send({ name: "test/twin.signal", data: { key: k } });
+    const completed = async () => (await client.getRun(runId)).steps.filter((step) => step.status === "completed");
+    await expect.poll(async () => (await completed()).length, { timeout: 10_000 }).toBe(1);
+    await pause(500);
+    expect(await completed()).toHaveLength(1);
+    expect((await client.getRun(runId)).status).toBe("waiting");
+    const [second] = await send({ name: "test/twin.signal", data: { key: k } });
+    const output = (await client.waitForEnd(runId)).output as string[];
+    expect([...output].sort()).toEqual([first, second].sort());
+  });
+
+  it("all: the parts of one multi-event wait, in different indexes, take different events", async () => {
+    const k = key();
+    const start = await send({ name: "test/twin-parts.start", data: { key: k } });
+    const runId = await runFor(start[0]!, "twin-parts");
+    await client.waitUntil(runId, (run) => run.status === "waiting");
+    const [first] = await send({ name: "test/twin-parts.signal", data: { key: k } });
+    await pause(500);
+    expect((await client.getRun(runId)).status).toBe("waiting");
+    const [second] = await send({ name: "test/twin-parts.signal", data: { key: k } });
+    const output = (await client.waitForEnd(runId)).output as string[];
+    expect([...output].sort()).toEqual([first, second].sort());
+  });
+});
+
 describe("the WaitIndex's queries", () => {
   it("go through indexes: no scan of arrivals, consumptions or waiters on a delivery or a registration", async () => {
     const { env, runInDurableObject } = await import("cloudflare:test");

@@ -6,7 +6,7 @@ import type { ExecutionResponse, ReachedStep, RunEvent, SerializedError } from "
 import { backoffDelay, type BackoffPolicy } from "../../src/core/lib/backoff.ts";
 import { formatBytes, jsonBytes } from "../../src/core/lib/json-size.ts";
 import type { HistoryEvent } from "./history.ts";
-import type { RunState } from "./state.ts";
+import { waitRef, type RunState } from "./state.ts";
 import { namedError } from "../../sdk/error-names.ts";
 
 /** The policies and limits a decision is made under. */
@@ -126,10 +126,14 @@ export function decideChildren(
 /**
  * An event for part `part` of a waiting step: the history events that record it, and the step's
  * end when that completes the wait (a single wait or `any`: this event; `all`: once each arrived).
+ * Nothing when another wait of the run already took the event.
  */
 export function decideWaitEvent(state: RunState, stepId: string, part: number, event: RunEvent): HistoryEvent[] {
   const step = state.steps.get(stepId);
   if (state.terminal || step?.status !== "waiting") return [];
+  // Its waits may sit in different WaitIndexes (keyed shards, a name's home), each offering it.
+  const takenBy = state.takenEvents.get(event.id);
+  if (takenBy !== undefined && takenBy.wait !== waitRef(stepId, part)) return [];
   const named = { stepId, name: step.name };
   const complete = (output: unknown): HistoryEvent => ({
     type: "step.completed",

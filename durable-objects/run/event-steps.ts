@@ -4,7 +4,8 @@
  * their event name.
  */
 import { z } from "zod";
-import { waitParts, type RunEvent } from "../../sdk/protocol.ts";
+import { runEventSchema, waitParts, type RunEvent } from "../../sdk/protocol.ts";
+import { parseInput } from "../../src/core/lib/parse.ts";
 import type { Env } from "../../src/core/env.ts";
 import { acceptEvents } from "../../src/core/events/accept.ts";
 import { maxEventBytes, oversizedEvent } from "../../src/core/events/limits.ts";
@@ -12,7 +13,8 @@ import { eventBatchSchema } from "../../src/core/events/schema.ts";
 import { derivedId } from "../../src/core/lib/ids.ts";
 import { waitIndex } from "../../src/core/objects.ts";
 import { waitTarget } from "../../src/core/waits/wait-targets.ts";
-import type { SendOutcome } from "./runner.ts";
+import type { SendOutcome, WaitTaker } from "./runner.ts";
+import type { Waiter } from "../waits/wait-match.ts";
 import type { RunState, StepState } from "./state.ts";
 import { namedError } from "../../sdk/error-names.ts";
 
@@ -75,16 +77,20 @@ export async function registerCancelOn(env: Env, state: RunState): Promise<RunEv
   return early.find((event) => event !== null) ?? null;
 }
 
+/** Most times one wait registers again because each event it found was taken by another wait of its run. */
+const MAX_REFUSED = 8;
+
 /**
  * Registers every waiting step not registered yet (or every waiting step, `again`; each event of
- * a multi-event wait on its own),
- * handing `record` each step and part with the event that already satisfies it (arrived just
- * before, or within its lookback), or null.
+ * a multi-event wait on its own), handing `take` each step and part with the event that already
+ * satisfies it (arrived just before, or within its lookback), or null. The index is told the
+ * events the run's other waits took; one taken meanwhile (`take` says the part still waits) is
+ * left out and the wait registered again, so it stays in its index.
  */
 export async function registerWaits(
   env: Env,
   state: RunState,
-  record: (step: StepState, part: number, early: RunEvent | null) => void,
+  take: WaitTaker,
   { again = false }: { again?: boolean } = {},
 ): Promise<void> {
   const [runEvent] = state.events;
@@ -97,20 +103,33 @@ export async function registerWaits(
       waitParts(step.wait!).map(async (part, index) => {
         const wait = step.wait!;
         const target = waitTarget(part.event, part.if, runEvent);
-        const early = await waitIndex(env, target.name).register(
-          {
-            runId: state.runId,
-            stepId: step.id,
-            part: index,
-            condition: part.if,
-            runEvent,
-            startedAt: step.startedAt ?? step.firstSeenAt,
-            lookbackMs: wait.lookbackMs ?? 0,
-            until: wait.until,
-          },
-          target.keyed,
-        );
-        record(step, index, early);
+        const waiter: Waiter = {
+          runId: state.runId,
+          stepId: step.id,
+          part: index,
+          condition: part.if,
+          runEvent,
+          startedAt: step.startedAt ?? step.firstSeenAt,
+          lookbackMs: wait.lookbackMs ?? 0,
+          until: wait.until,
+        };
+        const taken = [...state.takenEvents].filter(([, event]) => event.name === part.event).map(([id]) => id);
+        const takenBefore = taken.length;
+        const register = async () =>
+          parseInput(
+            runEventSchema.nullable(),
+            await waitIndex(env, target.name).register(waiter, target.keyed, taken),
+            "WaitIndex answer",
+          );
+        let early = await register();
+        while (early && take(step, index, early)) {
+          if (taken.length - takenBefore >= MAX_REFUSED) {
+            console.error(`stepwise: run ${state.runId} step ${step.id} left unregistered; it ends at its timeout`);
+            return;
+          }
+          taken.push(early.id);
+          early = await register();
+        }
       }),
     ),
   );

@@ -30,7 +30,7 @@ import { changesStatus, kvAckStore, RunIndexWriter } from "./run-index.ts";
 import { driveRun } from "./runner.ts";
 import { DriveQueue, type DriveRequest } from "./drive-queue.ts";
 import { hostPorts, openCallsIn, type RunHost } from "./host-ports.ts";
-import { apply, foldHistory, initialState, runStatus, type RunState, type StepState } from "./state.ts";
+import { apply, foldHistory, initialState, runStatus, waitPartOpen, type RunState, type StepState } from "./state.ts";
 import { resumeAt } from "./resume.ts";
 import { nextSleepWake, nextWake } from "./timers.ts";
 import { runView, type RunView } from "./view.ts";
@@ -191,7 +191,8 @@ export class RunObject extends DurableObject<Env> {
     const state = this.load();
     if (!state) return { resumed: false, stillWaiting: false };
     const events = decideWaitEvent(state, stepId, part, parseInput(runEventSchema, event, "event"));
-    if (events.length === 0) return { resumed: false, stillWaiting: false };
+    // Refused while the part still waits (another wait of the run took the event): the index keeps it.
+    if (events.length === 0) return { resumed: false, stillWaiting: waitPartOpen(state, stepId, part) };
     this.record(events);
     if (state.steps.get(stepId)?.status === "completed") {
       this.drives
@@ -271,7 +272,9 @@ export class RunObject extends DurableObject<Env> {
     let resumed = false;
     const take = (step: StepState, part: number, event: RunEvent | null) => {
       if (event) this.record(decideWaitEvent(this.load() ?? state, step.id, part, event));
-      resumed ||= this.load()?.steps.get(step.id)?.status === "completed";
+      const after = this.load() ?? state;
+      resumed ||= after.steps.get(step.id)?.status === "completed";
+      return waitPartOpen(after, step.id, part);
     };
     await registerWaits(this.env, state, take, { again: true });
     if (resumed)

@@ -9,7 +9,7 @@ import type { ExecutionRequest, ExecutionResponse, RunEvent, SerializedError } f
 import type { LiveHooks } from "../../sdk/execution.ts";
 import { decide, decideStart, decideWaitEvent, type EngineConfig } from "./engine.ts";
 import type { HistoryEvent } from "./history.ts";
-import type { RunState, StepState } from "./state.ts";
+import { waitPartOpen, type RunState, type StepState } from "./state.ts";
 import { SlotLanes } from "./slot-lanes.ts";
 import { chunks, MAX_STEPS_PER_CALL, recordAsItEnds, request, requestMany, slidingWindow } from "./requests.ts";
 import { dueSteps, hasPendingSteps, nextWake, wakeEvents } from "./timers.ts";
@@ -55,14 +55,23 @@ export interface RunPorts {
   random(): number;
 }
 
+/**
+ * Takes the event a wait found on registering (or null): records it, and says whether part `part`
+ * of the step still waits afterwards, which is when another wait of the run had taken that event.
+ */
+export type WaitTaker = (step: StepState, part: number, event: RunEvent | null) => boolean;
+
 /** What a whole drive needs from its host beyond the step loop: waits, and the run's end. */
 export interface HostPorts extends RunPorts {
   /** Puts the run's `cancelOn` events in their WaitIndexes; the one that already arrived, or null. */
   registerCancelOn(): Promise<RunEvent | null>;
   /** Cancels the run as the `cancel` RPC does. */
   cancel(reason: string): Promise<void>;
-  /** Puts the waiting steps' waits in their WaitIndexes; `take` gets each wait's event already there, or null. */
-  registerWaits(take: (step: StepState, part: number, event: RunEvent | null) => void): Promise<void>;
+  /**
+   * Puts the waiting steps' waits in their WaitIndexes; `take` gets each wait's event already
+   * there, or null, and says whether the wait still waits after it (see {@link registerWaits}).
+   */
+  registerWaits(take: WaitTaker): Promise<void>;
   /** Delivers the run's index row now, or leaves it to the alarm (the outbox). */
   flushIndex(): Promise<void>;
   /** Cancels the children of invoke steps that have not ended. */
@@ -339,9 +348,10 @@ async function listenForEvents(ports: HostPorts, config: EngineConfig): Promise<
   while (early && !ports.state().terminal) {
     early = false;
     await ports.registerWaits((step, part, event) => {
-      const current = ports.state();
-      if (event) ports.record(decideWaitEvent(current, step.id, part, event));
-      if (current.steps.get(step.id)?.status === "completed") early = true;
+      if (event) ports.record(decideWaitEvent(ports.state(), step.id, part, event));
+      const after = ports.state();
+      if (after.steps.get(step.id)?.status === "completed") early = true;
+      return waitPartOpen(after, step.id, part);
     });
     for (const step of ports.state().steps.values()) {
       if (step.status === "waiting" && step.registered === false)

@@ -2,6 +2,7 @@
  * The run's state as a fold over its history. Applying the same history always gives the same
  * state, which is how a run resumes after an eviction or a crash.
  */
+import { z } from "zod";
 import type {
   ChildOutcome,
   InvokeSpec,
@@ -17,6 +18,13 @@ import { namedError } from "../../sdk/error-names.ts";
 
 // The one list of statuses lives in the SDK, so that what users test against is what runs report.
 export { RUN_STATUSES, type RunStatus } from "../../sdk/run-status.ts";
+/** What a run notes of an event one of its waits took (see {@link RunState.takenEvents}). */
+export interface TakenEvent {
+  wait: string;
+  name: string;
+}
+const takenEventSchema = z.object({ id: z.string(), name: z.string() });
+
 export type StepStatus = "planned" | "completed" | "failed" | "retrying" | "sleeping" | "waiting" | "invoking";
 
 export interface StepState {
@@ -86,6 +94,12 @@ export interface RunState {
   steps: Map<string, StepState>;
   /** Outcomes handed to the SDK on replay; kept in step with `steps`. */
   memo: Record<string, MemoStep>;
+  /**
+   * The events that ended a wait of this run, by id: the wait each ended ({@link waitRef}) and its
+   * name. One event resumes at most one wait of a run, even when its waits live in different
+   * WaitIndexes.
+   */
+  takenEvents: Map<string, TakenEvent>;
   output?: unknown;
   error?: SerializedError;
   failureRunId?: string;
@@ -109,6 +123,7 @@ export function initialState(entry: HistoryEntry): RunState {
     attempt: 0,
     steps: new Map(),
     memo: {},
+    takenEvents: new Map(),
     createdAt: entry.at,
     updatedAt: entry.at,
     lastSeq: entry.seq,
@@ -213,6 +228,7 @@ export function apply(state: RunState, entry: HistoryEntry): void {
     case "step.wait-part": {
       const step = state.steps.get(entry.stepId);
       if (step?.arrived && entry.part < step.arrived.length) step.arrived[entry.part] = entry.event;
+      noteTaken(state, waitRef(entry.stepId, entry.part), entry.event);
       return;
     }
     case "step.wait-registered": {
@@ -231,6 +247,7 @@ export function apply(state: RunState, entry: HistoryEntry): void {
       });
       step.startedAt ??= entry.startedAt ?? entry.at;
       state.memo[entry.stepId] = { status: "completed", op: entry.op, output: entry.output };
+      if (entry.op === "wait") noteTaken(state, waitRef(entry.stepId, 0), entry.output);
       return;
     }
     case "step.failed": {
@@ -293,6 +310,29 @@ export function apply(state: RunState, entry: HistoryEntry): void {
       state.failureRunId = entry.failureRunId;
       return;
   }
+}
+
+/** A wait of a run, as {@link RunState.takenEvents} names it: a step, and a part of a multi-event wait. */
+export const waitRef = (stepId: string, part: number): string => `${stepId}#${part}`;
+
+/**
+ * Notes the event a wait took: a single wait's output (a multi-event wait's parts are noted as each
+ * arrives, and its output is their list; a timeout's null is no event).
+ */
+function noteTaken(state: RunState, wait: string, event: unknown): void {
+  const taken = takenEventSchema.safeParse(event);
+  if (taken.success && !state.takenEvents.has(taken.data.id))
+    state.takenEvents.set(taken.data.id, { wait, name: taken.data.name });
+}
+
+/**
+ * Whether part `part` of step `stepId` still waits for an event: an event it was offered and did
+ * not take (another wait of the run took it) must be looked for again.
+ */
+export function waitPartOpen(state: RunState, stepId: string, part: number): boolean {
+  const step = state.steps.get(stepId);
+  if (state.terminal || step?.status !== "waiting") return false;
+  return step.arrived ? step.arrived[part] === null : part === 0;
 }
 
 /** Folds a whole history into a state; undefined when the run does not exist. */

@@ -10,7 +10,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { MAX_LOOKBACK_MS } from "../../sdk/event-steps.ts";
-import type { RunEvent } from "../../sdk/protocol.ts";
+import { MAX_WAIT_PARTS, type RunEvent } from "../../sdk/protocol.ts";
+import { MAX_STEPS_PER_RUN } from "../../src/core/limits.ts";
 import type { Env } from "../../src/core/env.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
 import { eventsNamedSince } from "../../src/core/events/store.ts";
@@ -33,6 +34,16 @@ const EXPIRED_GRACE_MS = 60_000;
 const WAIT_INDEX_IDLE_MS = MAX_LOOKBACK_MS + RACE_WINDOW_MS + 60_000;
 /** An idle alarm that finds a registration or delivery under way looks again this much later. */
 const BUSY_RETRY_MS = 60_000;
+
+/**
+ * The events a registering wait's run already took for its other waits (one event resumes at most
+ * one wait of a run); bounded by what a run can hold.
+ */
+const takenSchema = z
+  .array(z.string())
+  .max(MAX_STEPS_PER_RUN * MAX_WAIT_PARTS)
+  .optional()
+  .default([]);
 
 export class WaitIndex extends DurableObject<Env> {
   /** The tables, made on first use (again after the index let go of its storage). */
@@ -145,16 +156,22 @@ export class WaitIndex extends DurableObject<Env> {
    * the event is returned for the run to take at once. A keyed shard is told which it is
    * (`keyed`, see src/core/waits/wait-targets.ts) with every wait; a home index is told nothing.
    */
-  async register(input: Waiter, keyed?: KeyedListener): Promise<RunEvent | null> {
+  async register(input: Waiter, keyed?: KeyedListener, taken?: string[]): Promise<RunEvent | null> {
     const waiter = parseInput(waiterSchema, input, "waiter");
     const shard = parseInput(keyedListenerSchema.optional(), keyed, "keyed shard");
-    return this.busyWith(() => this.registerWaiter(waiter, shard));
+    const takenIds = new Set(parseInput(takenSchema, taken, "taken event ids"));
+    return this.busyWith(() => this.registerWaiter(waiter, shard, takenIds));
   }
 
-  private async registerWaiter(waiter: Waiter, keyed: KeyedListener | undefined): Promise<RunEvent | null> {
+  private async registerWaiter(
+    waiter: Waiter,
+    keyed: KeyedListener | undefined,
+    taken: Set<string>,
+  ): Promise<RunEvent | null> {
     const from = waiter.startedAt - waiter.lookbackMs - RACE_WINDOW_MS;
     await this.cover(from, keyed);
-    const early = firstMatch(waiter, this.store.arrivals(from, waiter));
+    const arrivals = this.store.arrivals(from, waiter).filter((arrived) => !taken.has(arrived.event.id));
+    const early = firstMatch(waiter, arrivals);
     if (early) {
       this.store.drop(waiter);
       this.store.consume(waiter, early);
