@@ -262,6 +262,36 @@ describe("keyed waits", () => {
   });
 });
 
+describe("keyed shards during a gradual deployment", () => {
+  it("a keyed shard's listening written by the release before keyed shards is repaired by the next listening of it", async () => {
+    const { name: index, keyed } = await waitingApproval();
+    // The older release wrote the shard's name as if it were an event name: no event, path or slot.
+    await runInDurableObject(eventShard(env, 0), async (_instance, state) =>
+      state.storage.sql.exec("UPDATE listened SET event = NULL, path = NULL, slot = NULL WHERE name = ?1", index),
+    );
+    expect((await listenedIn(env, 0, ["test/invoice.approved"])).keyed).not.toContainEqual(keyed);
+    // An index of the older release names no keyed shard as it listens: the name says which it is.
+    await eventShard(env, 0).listen(index, Date.now(), Date.now(), 1);
+    expect((await listenedIn(env, 0, ["test/invoice.approved"])).keyed).toContainEqual(keyed);
+  });
+
+  it("a keyed shard that listened before keyed shards listens again with its next wait, and its held wait gets the event it missed", async () => {
+    const { invoiceId, runId, name: index } = await waitingApproval();
+    // As the older release left it: listening for its own name, which no event has.
+    await unlistenInShards(env, index);
+    const stub = env.WAITS.get(env.WAITS.idFromName(index));
+    await runInDurableObject(stub, async (_instance, state) => state.storage.kv.delete("keyed"));
+    const [approved] = await send({ name: "test/invoice.approved", data: { invoiceId, amount: 9 } });
+    await routed(approved!);
+    expect((await client.getRun(runId)).status).toBe("waiting");
+    // The next wait on the shard comes from the new release.
+    const runEvent = { id: `trigger-${crypto.randomUUID()}`, name: "test/invoice.created", data: { invoiceId }, ts: 0 };
+    const condition = "event.data.invoiceId == async.data.invoiceId";
+    await stub.register({ ...waiter(`late-${crypto.randomUUID()}`, 0), runEvent, condition });
+    expect((await client.waitForEnd(runId)).output).toEqual({ paid: 9 });
+  });
+});
+
 describe("the upgrade to listened names", () => {
   it("delivers every name while older runs register their waits again, a page per tick, then stops", async () => {
     const { invoiceId, runId, name: index, keyed } = await waitingApproval();

@@ -17,7 +17,7 @@
  * is under way (`wait_names_upgrade`), shards stay "all".
  */
 import { z } from "zod";
-import type { KeyedListener, ShardListening } from "../../src/core/waits/wait-targets.ts";
+import { keyedListenerOfName, type KeyedListener, type ShardListening } from "../../src/core/waits/wait-targets.ts";
 
 /** How a shard decides which names to hand to their WaitIndex. */
 export const listeningModeSchema = z.enum(["all", "listed"]);
@@ -41,6 +41,29 @@ export function createListenedTable(sql: SqlStorage): void {
     sql.exec(`ALTER TABLE listened ADD COLUMN slot INTEGER`);
   }
   sql.exec(`CREATE INDEX IF NOT EXISTS listened_by_event ON listened (event)`);
+  repairKeyedRows(sql);
+}
+
+/**
+ * Fills in the event, path and slot of keyed shards' rows written without them (by a release
+ * before keyed shards, during a gradual deployment): such a row names no event, so no event would
+ * reach its shard. Keyed names sort first (they start with a NUL), so this reads only those.
+ */
+function repairKeyedRows(sql: SqlStorage): void {
+  const rows = sql
+    .exec<{ name: string }>(`SELECT name FROM listened WHERE name < ?1 AND event IS NULL`, "\u0001")
+    .toArray();
+  for (const { name } of rows) {
+    const keyed = keyedListenerOfName(name);
+    if (keyed)
+      sql.exec(
+        `UPDATE listened SET event = ?2, path = ?3, slot = ?4 WHERE name = ?1`,
+        name,
+        keyed.event,
+        keyed.path,
+        keyed.slot,
+      );
+  }
 }
 
 export function listeningMode(kv: SyncKvStorage): ListeningMode {
@@ -85,14 +108,17 @@ export function listenedOf(sql: SqlStorage, kv: SyncKvStorage, names: Iterable<s
  * listening replaces an older one).
  */
 export function listen(sql: SqlStorage, name: string, since: number, keyed?: KeyedListener): void {
+  // An older WaitIndex names no keyed shard, even its own: its name says which it is.
+  const listener = keyed ?? keyedListenerOfName(name);
   sql.exec(
     `INSERT INTO listened (name, since, event, path, slot) VALUES (?1, ?2, ?3, ?4, ?5)
-     ON CONFLICT (name) DO UPDATE SET since = max(since, excluded.since)`,
+     ON CONFLICT (name) DO UPDATE SET since = max(since, excluded.since),
+       event = coalesce(excluded.event, event), path = coalesce(excluded.path, path), slot = coalesce(excluded.slot, slot)`,
     name,
     since,
-    keyed?.event ?? null,
-    keyed?.path ?? null,
-    keyed?.slot ?? null,
+    listener?.event ?? null,
+    listener?.path ?? null,
+    listener?.slot ?? null,
   );
 }
 

@@ -13,7 +13,7 @@ import { MAX_LOOKBACK_MS } from "../../sdk/event-steps.ts";
 import { MAX_WAIT_PARTS, type RunEvent } from "../../sdk/protocol.ts";
 import { MAX_STEPS_PER_RUN } from "../../src/core/limits.ts";
 import type { Env } from "../../src/core/env.ts";
-import { parseInput } from "../../src/core/lib/parse.ts";
+import { InvalidInputError, parseInput } from "../../src/core/lib/parse.ts";
 import { eventsNamedSince } from "../../src/core/events/store.ts";
 import { listenInShards, unlistenInShards } from "../../src/core/events/listening.ts";
 import { toRunEvent } from "../../src/core/events/schema.ts";
@@ -22,7 +22,13 @@ import { keepName, objectName } from "../lib/object-name.ts";
 import { firstMatch, matches, RACE_WINDOW_MS, type ArrivedEvent, type Waiter } from "./wait-match.ts";
 import { arrivedSchema, createWaitTables, waiterSchema, WaitStore } from "./wait-store.ts";
 import { runObject } from "../../src/core/objects.ts";
-import { keyedListenerSchema, reachesSlot, type KeyedListener } from "../../src/core/waits/wait-targets.ts";
+import {
+  keyedListenerOfName,
+  keyedListenerSchema,
+  keyedTargetName,
+  reachesSlot,
+  type KeyedListener,
+} from "../../src/core/waits/wait-targets.ts";
 
 /** How long past its timeout a waiter is kept (its run's alarm may fire a little late). */
 const EXPIRED_GRACE_MS = 60_000;
@@ -74,9 +80,9 @@ export class WaitIndex extends DurableObject<Env> {
     return name;
   }
 
-  /** For a keyed shard, its event name, path and slot (given with its first wait); undefined for a home. */
+  /** For a keyed shard, its event name, path and slot (its object name says them); undefined for a home. */
   private keyed(): KeyedListener | undefined {
-    return keyedListenerSchema.optional().catch(undefined).parse(this.ctx.storage.kv.get("keyed"));
+    return keyedListenerOfName(this.name);
   }
 
   /** The event name whose arrivals this index holds. */
@@ -90,31 +96,46 @@ export class WaitIndex extends DurableObject<Env> {
   }
 
   /**
+   * A keyed shard listening since a release before keyed shards (during a gradual deployment):
+   * that release took its name for an event name, so no event reached it. The mark is written as
+   * a keyed shard starts listening.
+   */
+  private listensBeforeKeyed(): boolean {
+    return this.keyed() !== undefined && this.covered() !== undefined && this.ctx.storage.kv.get("keyed") === undefined;
+  }
+
+  /**
    * Makes sure every arrival from `from` on is here. The first wait on a name writes the name into
    * every EventShard, each answering in the same call with what it holds of the name since `from`
    * (so each event is either in that answer or routed here later; see
    * durable-objects/events/listened.ts); a wait whose lookback reaches before what is held reads
-   * the shards again. Takes turns, so the name is written once per listening.
+   * the shards again. Takes turns, so the name is written once per listening. A keyed shard that
+   * listened before keyed shards existed listens again from its first wait's start, and its held
+   * waiters are offered what it missed.
    */
-  private async cover(from: number, keyed: KeyedListener | undefined): Promise<void> {
+  private async cover(from: number): Promise<void> {
     const covered = this.covered();
-    if (covered !== undefined && covered <= from) return;
+    if (covered !== undefined && covered <= from && !this.listensBeforeKeyed()) return;
     const turn = this.covering.then(async () => {
-      // Noted in the turn: an idle alarm's turn just before it deleted the storage.
-      if (keyed && this.keyed() === undefined) this.ctx.storage.kv.put("keyed", keyed);
-      const now = this.covered();
+      const stale = this.listensBeforeKeyed();
+      const now = stale ? undefined : this.covered();
       if (now !== undefined && now <= from) return;
+      const start = Math.min(from, (stale && this.covered()) || from);
       let found;
       const listener = this.keyed();
       if (now === undefined) {
         const since = Date.now();
-        found = await listenInShards(this.env, this.name, since, from, listener);
+        found = await listenInShards(this.env, this.name, since, start, listener);
         this.ctx.storage.kv.put("since", since);
-      } else found = await eventsNamedSince(this.env, this.eventName(), from);
+        if (listener) this.ctx.storage.kv.put("keyed", listener);
+      } else found = await eventsNamedSince(this.env, this.eventName(), start);
       // A keyed shard holds only the events of its slot: the router sends it no others.
-      const arrivals = found.map((event) => ({ event: toRunEvent(event), receivedAt: event.receivedAt }));
-      this.store.arrive(listener ? arrivals.filter(({ event }) => reachesSlot(event, listener)) : arrivals);
-      this.ctx.storage.kv.put("covered", Math.min(from, this.covered() ?? from));
+      const arrivals = found
+        .map((event) => ({ event: toRunEvent(event), receivedAt: event.receivedAt }))
+        .filter(({ event }) => !listener || reachesSlot(event, listener));
+      this.store.arrive(arrivals);
+      this.ctx.storage.kv.put("covered", stale ? start : Math.min(start, this.covered() ?? start));
+      if (stale) await this.resume(arrivals);
     });
     this.covering = turn.catch(() => undefined);
     await turn;
@@ -159,17 +180,17 @@ export class WaitIndex extends DurableObject<Env> {
   async register(input: Waiter, keyed?: KeyedListener, taken?: string[]): Promise<RunEvent | null> {
     const waiter = parseInput(waiterSchema, input, "waiter");
     const shard = parseInput(keyedListenerSchema.optional(), keyed, "keyed shard");
+    if (shard && keyedTargetName(shard) !== this.name)
+      throw new InvalidInputError(
+        `Invalid keyed shard: ${JSON.stringify(shard)} is not the shard ${JSON.stringify(this.name)}`,
+      );
     const takenIds = new Set(parseInput(takenSchema, taken, "taken event ids"));
-    return this.busyWith(() => this.registerWaiter(waiter, shard, takenIds));
+    return this.busyWith(() => this.registerWaiter(waiter, takenIds));
   }
 
-  private async registerWaiter(
-    waiter: Waiter,
-    keyed: KeyedListener | undefined,
-    taken: Set<string>,
-  ): Promise<RunEvent | null> {
+  private async registerWaiter(waiter: Waiter, taken: Set<string>): Promise<RunEvent | null> {
     const from = waiter.startedAt - waiter.lookbackMs - RACE_WINDOW_MS;
-    await this.cover(from, keyed);
+    await this.cover(from);
     const arrivals = this.store.arrivals(from, waiter).filter((arrived) => !taken.has(arrived.event.id));
     const early = firstMatch(waiter, arrivals);
     if (early) {
@@ -207,6 +228,13 @@ export class WaitIndex extends DurableObject<Env> {
     const covered = this.covered();
     if (covered !== undefined && covered < horizon) this.ctx.storage.kv.put("covered", horizon);
     this.store.arrive(events);
+    const resumed = await this.resume(events);
+    await this.idleCheck();
+    return resumed;
+  }
+
+  /** Resumes every held wait each of `events` (held already) satisfies, oldest event first. */
+  private async resume(events: ArrivedEvent[]): Promise<number> {
     let resumed = 0;
     for (const arrived of events) {
       // Only the waiters this event can resume are read (see WaitStore). A resume below awaits,
@@ -231,7 +259,6 @@ export class WaitIndex extends DurableObject<Env> {
         if (result.stillWaiting) this.store.keep(waiter);
       }
     }
-    await this.idleCheck();
     return resumed;
   }
 }

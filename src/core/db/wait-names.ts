@@ -7,20 +7,43 @@
  * its row (src/waits/relisten.ts), every name is delivered.
  */
 import { z } from "zod";
-import type { KeyedListener, Listening } from "../waits/wait-targets.ts";
+import { keyedListenerOfName, type KeyedListener, type Listening } from "../waits/wait-targets.ts";
 
 /**
  * The WaitIndex `name` (a home, or the keyed shard `keyed`) listens from now on (`since` tells this
  * listening apart from a later one).
  */
 export async function listenFor(db: D1Database, name: string, since: number, keyed?: KeyedListener): Promise<void> {
+  const listener = keyed ?? keyedListenerOfName(name);
   await db
     .prepare(
       `INSERT INTO wait_names (name, since, event_name, path, slot) VALUES (?1, ?2, ?3, ?4, ?5)
-       ON CONFLICT (name) DO UPDATE SET since = excluded.since`,
+       ON CONFLICT (name) DO UPDATE SET since = excluded.since, event_name = coalesce(excluded.event_name, event_name),
+         path = coalesce(excluded.path, path), slot = coalesce(excluded.slot, slot)`,
     )
-    .bind(name, since, keyed?.event ?? null, keyed?.path ?? null, keyed?.slot ?? null)
+    .bind(name, since, listener?.event ?? null, listener?.path ?? null, listener?.slot ?? null)
     .run();
+}
+
+/**
+ * Fills in the keyed shards in `page` that D1 holds without their event, path and slot (written by
+ * a release before keyed shards, during a gradual deployment), so {@link keyedListenersOf} finds them.
+ */
+export async function repairKeyedListenings(db: D1Database, page: Listening[]): Promise<Listening[]> {
+  const repaired = page.map((listening) => {
+    const keyed = listening.keyed ?? keyedListenerOfName(listening.name);
+    return keyed && !listening.keyed ? { ...listening, keyed } : listening;
+  });
+  const updates = repaired.filter((listening, i) => listening.keyed && !page[i]!.keyed);
+  if (updates.length > 0)
+    await db.batch(
+      updates.map(({ name, keyed }) =>
+        db
+          .prepare("UPDATE wait_names SET event_name = ?2, path = ?3, slot = ?4 WHERE name = ?1")
+          .bind(name, keyed!.event, keyed!.path, keyed!.slot),
+      ),
+    );
+  return repaired;
 }
 
 /**

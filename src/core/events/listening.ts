@@ -9,7 +9,14 @@
 import { z } from "zod";
 import type { Env } from "../env.ts";
 import { eventShard } from "../objects.ts";
-import { allListened, keyedListenersOf, listenFor, stopListening, upgradeUnderWay } from "../db/wait-names.ts";
+import {
+  allListened,
+  keyedListenersOf,
+  listenFor,
+  repairKeyedListenings,
+  stopListening,
+  upgradeUnderWay,
+} from "../db/wait-names.ts";
 import { keyedTargetName, shardListening, type KeyedListener, type ShardListening } from "../waits/wait-targets.ts";
 import type { StoredEvent } from "./schema.ts";
 import { allShards } from "./shards.ts";
@@ -84,7 +91,7 @@ export async function settleListening(env: Env): Promise<number> {
   const unsettled = modes.filter(({ mode }) => mode === "all").map(({ shard }) => shard);
   let after = "";
   for (;;) {
-    const page = await allListened(env.DB, after, SETTLE_PAGE);
+    const page = await repairKeyedListenings(env.DB, await allListened(env.DB, after, SETTLE_PAGE));
     const final = page.length < SETTLE_PAGE;
     const given = page.length > 0 ? shards : unsettled;
     await Promise.all(

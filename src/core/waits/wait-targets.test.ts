@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { RunEvent } from "../../../sdk/protocol.ts";
-import { keyedDeliveries, keyedTargetName, reachesSlot, WAIT_SLOTS, waitTarget } from "./wait-targets.ts";
+import {
+  keyedDeliveries,
+  keyedListenerOfName,
+  keyedTargetName,
+  reachesSlot,
+  WAIT_SLOTS,
+  waitTarget,
+} from "./wait-targets.ts";
 
 const runEvent = (orderId: string): RunEvent => ({
   id: `o-${orderId}`,
@@ -33,6 +40,16 @@ describe("waitTarget", () => {
       Array.from({ length: 400 }, (_, n) => waitTarget("payment/received", MATCH, runEvent(`order-${n}`)).keyed!.slot),
     );
     expect(slots.size).toBe(WAIT_SLOTS);
+  });
+});
+
+describe("keyedListenerOfName", () => {
+  it("reads a keyed shard back from its name, and nothing from a home's or a malformed name", () => {
+    const keyed = waitTarget("payment/received", MATCH, runEvent("a")).keyed!;
+    expect(keyedListenerOfName(keyedTargetName(keyed))).toEqual(keyed);
+    expect(keyedListenerOfName("payment/received")).toBeUndefined();
+    expect(keyedListenerOfName("\u0000not json")).toBeUndefined();
+    expect(keyedListenerOfName('\u0000["a","b",-1]')).toBeUndefined();
   });
 });
 

@@ -34,6 +34,23 @@ export type KeyedListener = z.infer<typeof keyedListenerSchema>;
 export const keyedTargetName = (listener: KeyedListener): string =>
   `\u0000${JSON.stringify([listener.event, listener.path, listener.slot])}`;
 
+/** A tuple in a keyed shard's name, as {@link keyedTargetName} writes it. */
+const keyedNameSchema = z.tuple([z.string(), z.string(), z.number().int().min(0)]);
+
+/**
+ * The keyed shard an object name names, or undefined for a home index's name. A listening written
+ * by a release before keyed shards (which took every name for a home) is repaired with it.
+ */
+export function keyedListenerOfName(name: string): KeyedListener | undefined {
+  if (!name.startsWith("\u0000")) return undefined;
+  try {
+    const [event, path, slot] = keyedNameSchema.parse(JSON.parse(name.slice(1)));
+    return { event, path, slot };
+  } catch {
+    return undefined;
+  }
+}
+
 /** The slot of a key's value. */
 export const slotOf = (value: string): number => fnv1a(value) % WAIT_SLOTS;
 
