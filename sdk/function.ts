@@ -7,7 +7,7 @@ import { InvalidFunctionError } from "./errors.ts";
 import { cronError } from "./cron.ts";
 import { expressionError } from "./expression.ts";
 import type { Logger } from "./logger.ts";
-import type { Event, SerializedError } from "./protocol.ts";
+import { eventNameSchema, type Event, type SerializedError } from "./protocol.ts";
 import type { StepTools } from "./step-tools.ts";
 
 const durationSchema = z.custom<Duration>(isDuration, {
@@ -113,7 +113,7 @@ export const functionConfigSchema = z
       .array(
         z
           .object({
-            event: z.string().min(1).max(256),
+            event: eventNameSchema,
             match: z
               .string()
               .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'a dotted path like "data.userId"')

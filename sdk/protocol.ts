@@ -19,6 +19,18 @@ export const serializedErrorSchema = z.object({
 });
 export type SerializedError = z.infer<typeof serializedErrorSchema>;
 
+/**
+ * An event name a function, a wait or a `cancelOn` may name. A leading NUL is refused: Stepwise
+ * names the keyed shards of waits so, apart from every event name.
+ */
+export const eventNameSchema = z
+  .string()
+  .min(1, "an event needs a name")
+  .max(256)
+  .refine((name) => !name.startsWith("\u0000"), {
+    error: "an event name may not start with a NUL character (Stepwise keeps such names for itself)",
+  });
+
 /** An event as a run receives it: always with an id and a timestamp. */
 export const runEventSchema = z.object({
   id: z.string().min(1),
@@ -78,7 +90,7 @@ export const MAX_WAIT_PARTS = 10;
 
 /** What `step.waitForEvent` waits for: an event name, until when, and a CEL condition over `event` and `async`. */
 export const waitSpecSchema = z.object({
-  event: z.string().min(1).max(256),
+  event: eventNameSchema,
   until: z.number(),
   /** CEL over `event` (the run's event) and `async` (the incoming one); absent: any event of that name. */
   if: z.string().optional(),
@@ -86,7 +98,7 @@ export const waitSpecSchema = z.object({
   lookbackMs: z.number().int().min(0).optional(),
   /** Further events for a multi-event wait, each with its own condition. */
   more: z
-    .array(z.object({ event: z.string().min(1).max(256), if: z.string().optional() }))
+    .array(z.object({ event: eventNameSchema, if: z.string().optional() }))
     .max(MAX_WAIT_PARTS - 1)
     .optional(),
   /** A multi-event wait ends at the first event (`any`) or once each has arrived (`all`). */

@@ -80,6 +80,16 @@ describe("the API refuses", () => {
     expect((await SELF.fetch(`http://stepwise/v1/runs/${runId}/cancel`, { method: "POST" })).status).toBe(200);
   });
 
+  it("an event name starting with a NUL (400): such names are the keyed wait shards'", async () => {
+    const response = await SELF.fetch("http://stepwise/v1/events", {
+      method: "POST",
+      headers: json,
+      body: '{"name":"\\u0000[\\"guards/x\\",\\"[]\\",0]"}',
+    });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain("may not start with a NUL");
+  });
+
   it("an event name or id holding a lone surrogate (400), instead of storing it changed", async () => {
     for (const body of [
       '{"name":"guards/\\ud800x"}',

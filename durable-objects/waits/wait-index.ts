@@ -217,7 +217,12 @@ export class WaitIndex extends DurableObject<Env> {
   /** Records arriving events and resumes every wait each one satisfies, oldest event first. */
   async deliver(input: ArrivedEvent[]): Promise<number> {
     const events = parseInput(z.array(arrivedSchema), input, "arriving events");
-    return this.busyWith(() => this.deliverEvents(events));
+    // Only events this index may hold: of its name, and for a keyed shard of its slot.
+    const listener = this.keyed();
+    const own = events.filter(
+      ({ event }) => event.name === this.eventName() && (!listener || reachesSlot(event, listener)),
+    );
+    return this.busyWith(() => this.deliverEvents(own));
   }
 
   private async deliverEvents(events: ArrivedEvent[]): Promise<number> {

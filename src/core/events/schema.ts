@@ -3,7 +3,7 @@
  * its clients work unchanged. Validated here, before anything is recorded.
  */
 import { z } from "zod";
-import type { RunEvent } from "../../../sdk/protocol.ts";
+import { eventNameSchema, type RunEvent } from "../../../sdk/protocol.ts";
 import { epochMsSchema, shallowEnough } from "../lib/json-shape.ts";
 
 /** Re-queues of an unrouted event by the sweeper before it leaves the event for a person to look at. */
@@ -21,13 +21,9 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 /** An event as sent: only `name` is required; Stepwise assigns `id` and `ts` when absent. */
 export const eventInputSchema = z.object({
-  name: z
-    .string()
-    .min(1, "an event needs a name")
-    .max(256)
-    .refine((name) => !LONE_SURROGATE.test(name), {
-      error: "the name holds a lone UTF-16 surrogate (not valid Unicode text)",
-    }),
+  name: eventNameSchema.refine((name) => !LONE_SURROGATE.test(name), {
+    error: "the name holds a lone UTF-16 surrogate (not valid Unicode text)",
+  }),
   data: z
     .record(z.string(), z.unknown())
     .refine(shallowEnough.check, { error: `the data ${shallowEnough.error}` })
