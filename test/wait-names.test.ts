@@ -12,7 +12,7 @@ import { eventShard } from "../src/core/objects.ts";
 import { storedEventSchema } from "../src/core/events/schema.ts";
 import { readShardEvents } from "../src/core/events/store.ts";
 import { z } from "zod";
-import { idsInOneShard, shardNumberOf } from "./event-shards.ts";
+import { idsInOneShard, recordAt, shardNumberOf } from "./event-shards.ts";
 import { relistenOnce } from "../src/waits/relisten.ts";
 import { client, runFor, sendEvents as send } from "./helpers.ts";
 import { restartedWithoutName } from "./unnamed-restart.ts";
@@ -259,6 +259,27 @@ describe("keyed waits", () => {
     await send({ id, name: "test/invoice.approved", data: { invoiceId, amount: 3 } });
     expect((await client.waitForEnd(runId)).output).toEqual({ paid: 3 });
     await settleListening(env);
+  });
+});
+
+describe("a keyed shard's lookback", () => {
+  it("finds the events of its own slot, however many newer events of the name are of other slots", async () => {
+    const name = `test/lookback-slots-${crypto.randomUUID()}`;
+    const condition = "event.data.orderId == async.data.orderId";
+    const target = (orderId: string) =>
+      waitTarget(name, condition, { id: "t", name: "test/start", data: { orderId }, ts: 0 }).keyed!;
+    const mine = target("order-mine");
+    const others = Array.from({ length: 40 }, (_, n) => `order-${n}`).filter((id) => target(id).slot !== mine.slot);
+    const ids = idsInOneShard(others.length + 1);
+    const start = Date.now() - 60_000;
+    // The slot's event is the oldest; the newer ones are all of other slots.
+    await recordAt({ id: ids[0]!, name, data: { orderId: "order-mine" } }, start);
+    for (const [n, orderId] of others.entries())
+      await recordAt({ id: ids[n + 1]!, name, data: { orderId } }, start + n + 1);
+    const found = z
+      .array(storedEventSchema)
+      .parse(await eventShard(env, shardNumberOf(ids[0]!)).namedSince(name, start, 5, mine));
+    expect(found.map((event) => event.id)).toEqual([ids[0]]);
   });
 });
 

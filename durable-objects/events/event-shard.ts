@@ -19,6 +19,7 @@ import { pageSql } from "../../src/core/db/cursor.ts";
 import { enqueueEvents } from "../../src/core/events/enqueue.ts";
 import { newEventSchema, pageRequestSchema, type EventPageRow } from "../../src/core/events/shard-protocol.ts";
 import { MAX_SWEEPS, storedEventSchema, type StoredEvent } from "../../src/core/events/schema.ts";
+import { LOOKBACK_READ_LIMIT } from "../../src/core/events/store.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
 import { eventRetentionMs } from "../../src/core/lib/retention.ts";
 import { LazyTables } from "../lib/lazy-tables.ts";
@@ -37,11 +38,15 @@ import * as listened from "./listened.ts";
 import {
   keyedListenerSchema,
   listeningSchema,
+  reachesSlot,
   type KeyedListener,
   type Listening,
   type ShardListening,
 } from "../../src/core/waits/wait-targets.ts";
 import { catalogGeneration, noteCatalogGeneration } from "./catalog-generation.ts";
+
+/** Most of a name's events a keyed shard's lookback reads in one EventShard to find those of its slot. */
+const LOOKBACK_SCAN_ROWS = 16 * LOOKBACK_READ_LIMIT;
 
 /** An event id seen within this window is not routed again. */
 const EVENT_DEDUP_MS = 24 * 60 * 60 * 1000;
@@ -195,7 +200,7 @@ export class EventShard extends DurableObject<Env> {
   ): Promise<StoredEvent[]> {
     const shard = parseInput(keyedListenerSchema.optional(), keyed, "keyed shard");
     listened.listen(this.sql, z.string().parse(name), z.number().parse(since), shard);
-    return this.namedSince(shard?.event ?? name, from, limit);
+    return this.namedSince(shard?.event ?? name, from, limit, shard);
   }
 
   /** The WaitIndex of `name` stopped listening (the listening begun at `since`, or any). */
@@ -278,18 +283,27 @@ export class EventShard extends DurableObject<Env> {
       }));
   }
 
-  /** The newest `limit` events of `name` accepted at or after `from`, oldest first (a wait's lookback). */
-  async namedSince(name: string, from: number, limit: number): Promise<StoredEvent[]> {
+  /**
+   * The newest `limit` events of `name` accepted at or after `from`, oldest first (a wait's
+   * lookback); for a keyed shard (`keyed`), only those of its slot, reading at most
+   * {@link LOOKBACK_SCAN_ROWS} of the name's events to find them.
+   */
+  async namedSince(name: string, from: number, limit: number, keyed?: KeyedListener): Promise<StoredEvent[]> {
+    const count = z.number().int().positive().parse(limit);
+    const slot = parseInput(keyedListenerSchema.optional(), keyed, "keyed shard");
     const rows = this.sql.exec(
       `SELECT ${COLUMNS} FROM events WHERE name = ?1 AND received_at >= ?2 ORDER BY received_at DESC, id DESC LIMIT ?3`,
       z.string().parse(name),
       z.number().parse(from),
-      z.number().int().positive().parse(limit),
+      slot ? LOOKBACK_SCAN_ROWS : count,
     );
-    return rows
-      .toArray()
-      .flatMap((row) => readable(row, eventFromRow) ?? [])
-      .reverse();
+    const found: StoredEvent[] = [];
+    for (const row of rows) {
+      const event = readable(row, eventFromRow);
+      if (event && (!slot || reachesSlot(event, slot))) found.push(event);
+      if (found.length >= count) break;
+    }
+    return found.reverse();
   }
 
   /**

@@ -128,7 +128,7 @@ export class WaitIndex extends DurableObject<Env> {
         found = await listenInShards(this.env, this.name, since, start, listener);
         this.ctx.storage.kv.put("since", since);
         if (listener) this.ctx.storage.kv.put("keyed", listener);
-      } else found = await eventsNamedSince(this.env, this.eventName(), start);
+      } else found = await eventsNamedSince(this.env, this.eventName(), start, listener);
       // A keyed shard holds only the events of its slot: the router sends it no others.
       const arrivals = found
         .map((event) => ({ event: toRunEvent(event), receivedAt: event.receivedAt }))

@@ -11,7 +11,7 @@ import { groupBy } from "../lib/group.ts";
 import { eventPageRowSchema, type NewEvent } from "./shard-protocol.ts";
 import { eventSummarySchema, storedEventSchema, type EventSummary, type StoredEvent } from "./schema.ts";
 import { allShards, eventShardCount, shardOfId } from "./shards.ts";
-import { shardListening, type ShardListening } from "../waits/wait-targets.ts";
+import { shardListening, type KeyedListener, type ShardListening } from "../waits/wait-targets.ts";
 
 export type { NewEvent };
 
@@ -153,10 +153,16 @@ export function newestAcross(lists: unknown[]): StoredEvent[] {
 /**
  * The events of `name` accepted at or after `from`, oldest first: the newest
  * {@link LOOKBACK_READ_LIMIT} of them across the shards, as those nearest a wait's start matter most.
+ * For a keyed shard (`keyed`), only those of its slot.
  */
-export async function eventsNamedSince(env: Env, name: string, from: number): Promise<StoredEvent[]> {
+export async function eventsNamedSince(
+  env: Env,
+  name: string,
+  from: number,
+  keyed?: KeyedListener,
+): Promise<StoredEvent[]> {
   const found = await Promise.all(
-    allShards(env).map((shard) => eventShard(env, shard).namedSince(name, from, LOOKBACK_READ_LIMIT)),
+    allShards(env).map((shard) => eventShard(env, shard).namedSince(name, from, LOOKBACK_READ_LIMIT, keyed)),
   );
   return newestAcross(found);
 }
