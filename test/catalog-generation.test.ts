@@ -93,5 +93,13 @@ describe("the remote catalogue, by generation", () => {
     const functions = await listFunctions(counted, read.catalog);
     expect(functions.find((fn) => fn.id === `${id}-fn`)?.triggers).toEqual([{ event: `${id}/go` }]);
     expect(scans(sql)).toBe(2);
+
+    // A shard naming another generation than the copy's, even an older one (it missed the
+    // announcement, or D1 was restored to an earlier state), has D1's generation read.
+    const generationReads = () => sql.filter((query) => query.includes("FROM catalog_state")).length;
+    const before = generationReads();
+    await listFunctions(counted, generation);
+    expect(generationReads()).toBe(before + 1);
+    expect(scans(sql)).toBe(2);
   });
 });

@@ -54,12 +54,13 @@ export async function storeApp(
   if (before.length > 0) return taken(before);
 
   await saveApp(env.DB, { id: appId, target, sdk: app.sdk, features: app.features ?? [], syncedAt: now }, functions);
+  // The save bumped the generation whatever follows: so other isolates' routing reads the new
+  // functions (it reads D1 only when a shard names another generation).
+  forgetRemoteFunctions();
+  await announceCatalogOrLog(env);
   // Two apps syncing the same id at once: the store keeps the first; the second hears so.
   const after = await takenFunctionIds(env.DB, ids, appId);
   if (after.length > 0) return taken(after);
-  forgetRemoteFunctions();
-  // So other isolates' routing reads the new functions (it reads D1 only when a shard says so).
-  await announceCatalogOrLog(env);
   await Promise.all(cronTargets(functions).map((cron) => ensureOne(env, cron)));
   return {
     ok: true,

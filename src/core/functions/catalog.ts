@@ -16,6 +16,12 @@ import { registry } from "./registry.ts";
 
 /** How long an isolate trusts its copy of the remote functions before it checks the generation. */
 const REMOTE_TTL_MS = 2_000;
+/**
+ * How long a copy whose generation an EventShard confirmed is trusted before D1 is asked anyway:
+ * it bounds how late routing sees a sync whose announcement a shard missed (the cron tick repeats
+ * the announcement too).
+ */
+const CONFIRMED_TTL_MS = 5 * 60_000;
 
 /** Whether `fn` is a function of an app served by the official `inngest` SDK (Inngest's protocol and rules). */
 export const isInngestFunction = (fn: CatalogFunction | undefined): boolean => fn?.remote?.protocol === "inngest";
@@ -64,12 +70,15 @@ const fromRemote = (fn: RemoteFunction): CatalogFunction => ({
 });
 
 /**
- * The remote functions. `known` is the generation an EventShard named: a copy at least as new is
- * current (as of that shard's knowledge), so it is kept without asking D1.
+ * The remote functions. `known` is the generation an EventShard named: a copy of that generation
+ * is current (as of that shard's knowledge), so it is kept without asking D1 for a while. Any other
+ * generation (newer, or older: a shard that missed an announcement, or a D1 restored to an earlier
+ * state) has D1 asked.
  */
 async function remoteFunctions(env: Env, known?: number): Promise<Map<string, RemoteFunction>> {
-  if (remote && known !== undefined && remote.generation >= known) return remote.byId;
-  if (remote && known === undefined && Date.now() - remote.at < REMOTE_TTL_MS) return remote.byId;
+  const age = remote ? Date.now() - remote.at : Infinity;
+  if (remote && known !== undefined && remote.generation === known && age < CONFIRMED_TTL_MS) return remote.byId;
+  if (remote && known === undefined && age < REMOTE_TTL_MS) return remote.byId;
   const started = generation;
   const readAt = Date.now();
   // One row says whether any app synced since the copy was read; only then is it read again.
