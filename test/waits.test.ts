@@ -147,6 +147,40 @@ describe("one event resumes one wait of a run", () => {
 });
 
 describe("the WaitIndex's queries", () => {
+  it("key at most 16 paths, and a path no waiter is kept under any more makes room for another", async () => {
+    const { env, runInDurableObject } = await import("cloudflare:test");
+    const index = env.WAITS.get(env.WAITS.idFromName(`paths-${crypto.randomUUID()}`));
+    const waiterOf = (n: number) => ({
+      runId: `run-${n}`,
+      stepId: "wait",
+      runEvent: { id: "trigger", name: "test/paths", data: { v: "a" }, ts: 0 },
+      condition: `async.data.p${n} == event.data.v`,
+      startedAt: Date.now(),
+      lookbackMs: 0,
+      until: Date.now() + 60_000,
+    });
+    for (let n = 0; n <= 16; n++) expect(await index.register(waiterOf(n))).toBeNull();
+    const keyed = () =>
+      runInDurableObject(index, async (_instance, state) => ({
+        waiters: Object.fromEntries(
+          state.storage.sql
+            .exec<{ run_id: string; match_path: string | null }>("SELECT run_id, match_path FROM waiters")
+            .toArray()
+            .map((row) => [row.run_id, row.match_path]),
+        ),
+        paths: state.storage.sql.exec("SELECT count(*) AS n FROM keyed_paths").one().n,
+      }));
+    let seen = await keyed();
+    expect(seen.paths).toBe(16);
+    expect(seen.waiters["run-15"]).toBe('["data","p15"]');
+    expect(seen.waiters["run-16"]).toBeNull();
+    await index.forget("run-0");
+    expect(await index.register(waiterOf(17))).toBeNull();
+    seen = await keyed();
+    expect(seen.paths).toBe(16);
+    expect(seen.waiters["run-17"]).toBe('["data","p17"]');
+  });
+
   it("go through indexes: no scan of arrivals, consumptions or waiters on a delivery or a registration", async () => {
     const { env, runInDurableObject } = await import("cloudflare:test");
     const index = env.WAITS.get(env.WAITS.idFromName(`plans-${crypto.randomUUID()}`));

@@ -1,6 +1,7 @@
 /**
- * WaitIndex: one Durable Object per event name, holding the runs waiting for that name and the
- * events of that name that arrived recently. An arriving event finds its waiters in one call, by
+ * WaitIndex: one Durable Object per event name (its home, for waits no value pins) and per keyed
+ * shard of a name (src/core/waits/wait-targets.ts), holding the runs waiting there and the events
+ * of that name (of that slot) that arrived recently. An arriving event finds its waiters in one call, by
  * the value they match (./wait-store.ts); a wait that registers finds an event that arrived just
  * before it (or within its lookback). Both sides run in this one object, so whichever comes
  * second sees the first: no event is missed by arriving in the same instant the wait begins. The

@@ -98,11 +98,27 @@ export class WaitStore {
     if (!key) return undefined;
     const sql = this.sql();
     if (sql.exec(`SELECT 1 FROM keyed_paths WHERE path = ?`, key.path).toArray().length > 0) return key;
-    if (this.paths().length >= MAX_KEYED_PATHS) return undefined;
+    if (this.paths().length >= MAX_KEYED_PATHS && this.releaseUnusedPaths() === 0) return undefined;
     sql.exec(`INSERT INTO keyed_paths (path) VALUES (?)`, key.path);
     for (const row of sql.exec(`SELECT body FROM arrived`).toArray())
       this.keyArrival(arrivedSchema.parse(JSON.parse(bodyRowSchema.parse(row).body)), [key.path]);
     return key;
+  }
+
+  /**
+   * Stops keying the paths no waiter is kept under any more (checked when the paths are full, so
+   * a path once used costs nothing after its waiters are gone); returns how many went.
+   */
+  private releaseUnusedPaths(): number {
+    const sql = this.sql();
+    const unused = this.paths().filter(
+      (path) => sql.exec(`SELECT 1 FROM waiters WHERE match_path = ? LIMIT 1`, path).toArray().length === 0,
+    );
+    for (const path of unused) {
+      sql.exec(`DELETE FROM keyed_paths WHERE path = ?`, path);
+      sql.exec(`DELETE FROM arrived_keys WHERE path = ?`, path);
+    }
+    return unused.length;
   }
 
   private keyArrival(arrived: ArrivedEvent, paths: string[]): void {

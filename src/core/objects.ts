@@ -34,9 +34,12 @@ export function idempotencyShard(env: Env, shard: number) {
   return env.IDEMPOTENCY.get(env.IDEMPOTENCY.idFromName(`keys-${shard}`));
 }
 
-/** The WaitIndex of waits for events named `eventName`. */
-export function waitIndex(env: Env, eventName: string) {
-  return env.WAITS.get(env.WAITS.idFromName(eventName));
+/**
+ * The WaitIndex named `name`: an event name's home index, or a keyed shard (its name from
+ * `waitTarget`, src/core/waits/wait-targets.ts).
+ */
+export function waitIndex(env: Env, name: string) {
+  return env.WAITS.get(env.WAITS.idFromName(name));
 }
 
 /** The run-index buffer of shard `shard` (0 to {@link INDEX_BUFFER_SHARDS} - 1). */

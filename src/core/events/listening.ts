@@ -51,9 +51,7 @@ export async function unlistenInShards(env: Env, name: string, since?: number): 
 export async function listenedIn(env: Env, shard: number, names: string[]): Promise<ShardListening> {
   const answer: unknown = await eventShard(env, shard).listenedOf(names);
   // The release before keyed waits answered a list of names.
-  return Array.isArray(answer)
-    ? shardListening({ listened: answer }, names)
-    : shardListening(answer ?? undefined, names);
+  return shardListening(Array.isArray(answer) ? { listened: answer } : answer, names);
 }
 
 /**

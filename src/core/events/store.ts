@@ -54,7 +54,8 @@ export async function recordEvents(env: Env, events: NewEvent[], receivedAt: num
       return {
         shard,
         fresh: new Set(recorded.fresh),
-        listening: shardListening(Array.isArray(answer) ? undefined : (answer as Record<string, unknown>), names),
+        // The release before listened names answered a list of fresh ids: no listening in it.
+        listening: shardListening(Array.isArray(answer) ? undefined : answer, names),
         catalog: recorded.catalog,
       };
     }),

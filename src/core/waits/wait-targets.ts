@@ -108,12 +108,9 @@ export type ShardListening = z.infer<typeof shardListeningSchema>;
  * then, without keyed shards named, every name is handed to its home and the shard counts as
  * unsettled (the router asks D1 for the keyed shards).
  */
-export function shardListening(
-  answer: { listened?: unknown; keyed?: unknown; unsettled?: unknown } | undefined,
-  names: Iterable<string>,
-): ShardListening {
+export function shardListening(answer: unknown, names: Iterable<string>): ShardListening {
   const parsed = shardListeningSchema.safeParse(answer);
   if (parsed.success) return parsed.data;
-  const listened = z.array(z.string()).safeParse(answer?.listened);
-  return { listened: listened.success ? listened.data : [...new Set(names)], keyed: [], unsettled: true };
+  const named = z.object({ listened: z.array(z.string()) }).safeParse(answer);
+  return { listened: named.success ? named.data.listened : [...new Set(names)], keyed: [], unsettled: true };
 }
