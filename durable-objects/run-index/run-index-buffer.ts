@@ -3,6 +3,11 @@
  * D1 has a single writer per database, so one batch of a hundred rows costs far less than a
  * hundred writes. Rows wait in this object's SQLite storage, not in memory, so an eviction loses
  * none; an alarm flushes whatever a timer did not.
+ *
+ * The same class is the run-index shard of a function (objects named by `runIndexShard`, see
+ * src/core/objects.ts): it keeps the rows of the runs that hash to it in its own SQLite, with
+ * counters per status and hour and duration histograms (./index-store.ts), and answers pages,
+ * counts and figures from them. The index moves from D1 into these shards (docs/scale.md).
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
@@ -10,6 +15,17 @@ import { runIndexRowSchema, upsertRun, type RunIndexRow } from "../../src/core/d
 import type { Env } from "../../src/core/env.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
 import { closeWatcher, LiveFeed } from "../live/live-feed.ts";
+import { LazyTables } from "../lib/lazy-tables.ts";
+import { createIndexTables, RunIndexStore } from "./index-store.ts";
+import {
+  indexRowsSchema,
+  pageLimitSchema,
+  shardCursorSchema,
+  shardFilterSchema,
+  type ShardFilter,
+} from "../../src/core/run-index/shard-protocol.ts";
+import type { ShardStats } from "../../src/core/run-index/histogram.ts";
+import type { Cursor } from "../../src/core/db/cursor.ts";
 
 /** How long a row may wait for others to share its batch. */
 const FLUSH_DELAY_MS = 25;
@@ -29,6 +45,9 @@ export class RunIndexBuffer extends DurableObject<Env> {
   /** Alarms in a row that found rows D1 would not take: the next one waits longer. */
   private failures = 0;
   private readonly live: LiveFeed;
+  /** The index-shard tables, made on first use: an object that only buffers has none. */
+  private readonly indexTables = new LazyTables(this.ctx.storage.sql, createIndexTables);
+  private readonly index = new RunIndexStore(() => this.indexTables.sql);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -156,6 +175,31 @@ export class RunIndexBuffer extends DurableObject<Env> {
       }
       return done;
     }
+  }
+
+  /** As an index shard: keeps run rows (a row older than the one held for its run changes nothing). */
+  async indexRows(rows: RunIndexRow[]): Promise<void> {
+    this.index.put(parseInput(indexRowsSchema, rows, "run index rows"));
+    this.live.changed({ type: "changed" });
+  }
+
+  /** As an index shard: a newest-first page of its rows matching `filter`, one more than `limit` when there is more. */
+  async page(filter: ShardFilter, cursor: Cursor | undefined, limit: number): Promise<RunIndexRow[]> {
+    return this.index.list(
+      parseInput(shardFilterSchema, filter, "run filter"),
+      parseInput(shardCursorSchema, cursor, "cursor"),
+      parseInput(pageLimitSchema, limit, "page size"),
+    );
+  }
+
+  /** As an index shard: its runs matching `filter` (status aside), per status. */
+  async counts(filter: ShardFilter): Promise<Record<string, number>> {
+    return this.index.countByStatus(parseInput(shardFilterSchema.omit({ status: true }), filter, "run filter"));
+  }
+
+  /** As an index shard: its runs created since `since`, per status, and the completed ones' durations. */
+  async stats(since: number): Promise<ShardStats> {
+    return this.index.stats(parseInput(z.number().int(), since, "since"));
   }
 
   /** A dashboard page watching the index: hears when rows it may show were written. */

@@ -55,6 +55,17 @@ export function indexBufferFor(env: Env, runId: string) {
 }
 
 /**
+ * Run-index shards per function: each run's rows go to one, picked by a hash of its id, so a busy
+ * function's index writes spread over this many objects (see docs/scale.md for the figures).
+ */
+export const RUN_INDEX_SHARDS_PER_FUNCTION = 8;
+
+/** Run-index shard `shard` of function `functionId` (a RunIndexBuffer in its index-shard role). */
+export function runIndexShard(env: Env, functionId: string, shard: number) {
+  return env.RUN_INDEX.get(env.RUN_INDEX.idFromName(`index:${JSON.stringify([functionId, shard])}`));
+}
+
+/**
  * The CronScheduler of one cron trigger. Named by the trigger itself, so a changed expression gets
  * a fresh scheduler and the old one removes itself at its next alarm.
  */

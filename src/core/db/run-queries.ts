@@ -37,7 +37,7 @@ const rowSchema = z.object({
 });
 
 /** Reads a stored row back, validated. */
-function runFromRow(row: unknown): RunIndexRow {
+export function runFromRow(row: unknown): RunIndexRow {
   const r = rowSchema.parse(row);
   return {
     id: r.id,

@@ -1,0 +1,200 @@
+/**
+ * The tables of one run-index shard: the row of each run the shard holds, the number of runs per
+ * creation hour and status, and a histogram of completed runs' durations per creation hour. The
+ * counters are kept in the same write as the row, so a count or a percentile over a window reads
+ * one counter row per hour (and the rows of the window's partial edge hours), not every run.
+ */
+import { z } from "zod";
+import { pageSql, type Cursor } from "../../src/core/db/cursor.ts";
+import { runConditions, runFromRow, type RunFilter } from "../../src/core/db/run-queries.ts";
+import type { RunIndexRow } from "../../src/core/db/runs.ts";
+import { bucketOf, HOUR_MS, type DurationBucket, type ShardStats } from "../../src/core/run-index/histogram.ts";
+
+/** Makes the tables (each read below goes by one of these indexes). */
+export function createIndexTables(sql: SqlStorage): void {
+  sql.exec(`CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, function_id TEXT NOT NULL, status TEXT NOT NULL, event_id TEXT NOT NULL,
+    event_name TEXT NOT NULL, attempt INTEGER NOT NULL, parent_run_id TEXT, error TEXT,
+    created_at INTEGER NOT NULL, ended_at INTEGER, updated_at INTEGER NOT NULL)`);
+  sql.exec(`CREATE INDEX IF NOT EXISTS runs_by_time ON runs (created_at, id)`);
+  sql.exec(`CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, created_at, id)`);
+  sql.exec(`CREATE INDEX IF NOT EXISTS runs_by_event_name ON runs (event_name, created_at, id)`);
+  sql.exec(`CREATE INDEX IF NOT EXISTS runs_by_event ON runs (event_id, created_at, id)`);
+  sql.exec(`CREATE INDEX IF NOT EXISTS runs_by_end ON runs (ended_at)`);
+  sql.exec(
+    `CREATE TABLE IF NOT EXISTS run_counts (hour INTEGER, status TEXT, n INTEGER NOT NULL, PRIMARY KEY (hour, status))`,
+  );
+  sql.exec(
+    `CREATE TABLE IF NOT EXISTS run_durations (hour INTEGER, bucket INTEGER, n INTEGER NOT NULL, PRIMARY KEY (hour, bucket))`,
+  );
+}
+
+const storedSchema = z.object({
+  status: z.string(),
+  created_at: z.number().int(),
+  ended_at: z.number().int().nullable(),
+  updated_at: z.number().int(),
+});
+type Stored = z.infer<typeof storedSchema>;
+const countSchema = z.object({ status: z.string(), n: z.number().int() });
+const bucketSchema = z.object({ bucket: z.number().int(), n: z.number().int() });
+const durationSchema = z.object({ d: z.number() });
+
+const hourOf = (at: number): number => Math.floor(at / HOUR_MS);
+/** A completed run's duration, creation to end; undefined for any other. */
+const durationOf = (run: { status: string; createdAt: number; endedAt: number | null }): number | undefined =>
+  run.status === "completed" && run.endedAt !== null ? Math.max(0, run.endedAt - run.createdAt) : undefined;
+
+/** A time window `[after, before)`: the whole hours in it, and its partial edges. */
+function split(after: number | undefined, before: number | undefined) {
+  const from = after === undefined ? undefined : Math.ceil(after / HOUR_MS);
+  const to = before === undefined ? undefined : Math.floor(before / HOUR_MS);
+  // A window inside one hour has no whole hour: all of it is an edge.
+  if (from !== undefined && to !== undefined && from >= to) return { hours: undefined, edges: [[after, before]] };
+  const edges: [number | undefined, number | undefined][] = [];
+  if (after !== undefined && after < from! * HOUR_MS) edges.push([after, from! * HOUR_MS]);
+  if (before !== undefined && to! * HOUR_MS < before) edges.push([to! * HOUR_MS, before]);
+  return { hours: { from, to }, edges };
+}
+
+/** One shard's run rows and counters (see the module comment). */
+export class RunIndexStore {
+  constructor(private readonly sql: () => SqlStorage) {}
+
+  /** Writes each row, unless the shard holds a newer one of its run; counters follow. */
+  put(rows: RunIndexRow[]): void {
+    const sql = this.sql();
+    for (const row of rows) {
+      const [found] = sql
+        .exec(`SELECT status, created_at, ended_at, updated_at FROM runs WHERE id = ?`, row.id)
+        .toArray()
+        .map((stored) => storedSchema.parse(stored));
+      if (found && found.updated_at > row.updatedAt) continue;
+      sql.exec(
+        `INSERT OR REPLACE INTO runs (id, function_id, status, event_id, event_name, attempt, parent_run_id, error, created_at, ended_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        row.id,
+        row.functionId,
+        row.status,
+        row.eventId,
+        row.eventName,
+        row.attempt,
+        row.parentRunId,
+        row.error,
+        row.createdAt,
+        row.endedAt,
+        row.updatedAt,
+      );
+      if (found) this.count(found, -1);
+      this.count({ status: row.status, created_at: row.createdAt, ended_at: row.endedAt, updated_at: 0 }, 1);
+    }
+  }
+
+  private count(run: Stored, by: 1 | -1): void {
+    const sql = this.sql();
+    const hour = hourOf(run.created_at);
+    sql.exec(
+      `INSERT INTO run_counts (hour, status, n) VALUES (?, ?, ?) ON CONFLICT (hour, status) DO UPDATE SET n = n + excluded.n`,
+      hour,
+      run.status,
+      by,
+    );
+    if (by < 0) sql.exec(`DELETE FROM run_counts WHERE hour = ? AND status = ? AND n <= 0`, hour, run.status);
+    const duration = durationOf({ status: run.status, createdAt: run.created_at, endedAt: run.ended_at });
+    if (duration === undefined) return;
+    const bucket = bucketOf(duration);
+    sql.exec(
+      `INSERT INTO run_durations (hour, bucket, n) VALUES (?, ?, ?) ON CONFLICT (hour, bucket) DO UPDATE SET n = n + excluded.n`,
+      hour,
+      bucket,
+      by,
+    );
+    if (by < 0) sql.exec(`DELETE FROM run_durations WHERE hour = ? AND bucket = ? AND n <= 0`, hour, bucket);
+  }
+
+  /** A newest-first page of the rows matching `filter`, one more than `limit` when there is more. */
+  list(filter: Omit<RunFilter, "limit" | "cursor">, cursor: Cursor | undefined, limit: number): RunIndexRow[] {
+    const { sql, params } = pageSql({
+      table: "runs",
+      columns: "*",
+      timeColumn: "created_at",
+      conditions: runConditions(filter),
+      cursor,
+      limit,
+    });
+    return this.sql()
+      .exec(sql, ...params)
+      .toArray()
+      .map((row) => runFromRow(row));
+  }
+
+  /**
+   * How many runs match `filter` (its status aside), per status. Without an event filter, whole
+   * hours are read from the counters and only the window's partial edge hours from the rows.
+   */
+  countByStatus(filter: Omit<RunFilter, "limit" | "cursor" | "status">): Record<string, number> {
+    const counts: Record<string, number> = {};
+    const add = (rows: Iterable<Record<string, SqlStorageValue>>) => {
+      for (const row of rows) {
+        const { status, n } = countSchema.parse(row);
+        counts[status] = (counts[status] ?? 0) + n;
+      }
+    };
+    const sql = this.sql();
+    const byRows = (after: number | undefined, before: number | undefined) => {
+      const { where, params } = whereClause(runConditions({ ...filter, after, before }));
+      return sql.exec(`SELECT status, count(*) AS n FROM runs ${where} GROUP BY status`, ...params);
+    };
+    if (filter.eventId !== undefined || filter.eventName !== undefined) {
+      add(byRows(filter.after, filter.before));
+      return counts;
+    }
+    const { hours, edges } = split(filter.after, filter.before);
+    if (hours) {
+      const { where, params } = hourClause(hours);
+      add(sql.exec(`SELECT status, sum(n) AS n FROM run_counts ${where} GROUP BY status`, ...params));
+    }
+    for (const [after, before] of edges) add(byRows(after, before));
+    return counts;
+  }
+
+  /** The runs created since `since`, per status, and the duration histogram of the completed ones. */
+  stats(since: number): ShardStats {
+    const byStatus = this.countByStatus({ after: since });
+    const buckets = new Map<number, number>();
+    const sql = this.sql();
+    const { hours, edges } = split(since, undefined);
+    const { where, params } = hourClause(hours!);
+    for (const row of sql.exec(`SELECT bucket, sum(n) AS n FROM run_durations ${where} GROUP BY bucket`, ...params)) {
+      const { bucket, n } = bucketSchema.parse(row);
+      buckets.set(bucket, (buckets.get(bucket) ?? 0) + n);
+    }
+    for (const [after, before] of edges) {
+      const rows = sql.exec(
+        `SELECT ended_at - created_at AS d FROM runs WHERE status = 'completed' AND ended_at IS NOT NULL AND created_at >= ? AND created_at < ?`,
+        after,
+        before,
+      );
+      for (const row of rows) {
+        const bucket = bucketOf(Math.max(0, durationSchema.parse(row).d));
+        buckets.set(bucket, (buckets.get(bucket) ?? 0) + 1);
+      }
+    }
+    const durations: DurationBucket[] = [...buckets].map(([bucket, n]) => ({ bucket, n }));
+    return { byStatus, durations };
+  }
+}
+
+/** `whereOf` for this store's numbered-free SQL (SqlStorage binds `?` in order). */
+function whereClause(conditions: [string, unknown][]): { where: string; params: unknown[] } {
+  return conditions.length === 0
+    ? { where: "", params: [] }
+    : { where: `WHERE ${conditions.map(([clause]) => clause).join(" AND ")}`, params: conditions.map(([, v]) => v) };
+}
+
+function hourClause(hours: { from: number | undefined; to: number | undefined }): { where: string; params: unknown[] } {
+  const conditions: [string, unknown][] = [];
+  if (hours.from !== undefined) conditions.push(["hour >= ?", hours.from]);
+  if (hours.to !== undefined) conditions.push(["hour < ?", hours.to]);
+  return whereClause(conditions);
+}

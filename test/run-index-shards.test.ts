@@ -1,0 +1,180 @@
+/**
+ * The run index in shards per function: rows spread over a function's shards by run id, pages
+ * merged by keyset exactly as one table would give them, counts from per-hour counters equal to
+ * counting the rows, and p50/p95 from merged histograms within 2% of the exact figures.
+ */
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { RunIndexRow } from "../src/core/db/runs.ts";
+import { RUN_INDEX_SHARDS_PER_FUNCTION, runIndexShard } from "../src/core/objects.ts";
+import { countIndexedRuns, indexedStats, listIndexedRuns } from "../src/core/run-index/read.ts";
+import { indexRuns, indexShardOf } from "../src/core/run-index/write.ts";
+import { HOUR_MS } from "../src/core/run-index/histogram.ts";
+import type { RunFilter } from "../src/core/db/run-queries.ts";
+
+const STATUSES = ["completed", "completed", "completed", "failed", "running", "waiting", "cancelled"] as const;
+
+/** A deterministic spread of runs over `hours` hours before `end`, several events and statuses. */
+function runsOf(functionId: string, count: number, end: number, hours: number): RunIndexRow[] {
+  let seed = 7;
+  const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  return Array.from({ length: count }, (_, n) => {
+    const createdAt = Math.floor(end - next() * hours * HOUR_MS);
+    const status = STATUSES[Math.floor(next() * STATUSES.length)]!;
+    const ended = status === "completed" || status === "failed" || status === "cancelled";
+    return {
+      id: `${functionId}-run-${String(n).padStart(5, "0")}`,
+      functionId,
+      status,
+      eventId: `evt-${n % 50}`,
+      eventName: n % 3 === 0 ? "shop/order.placed" : "shop/order.paid",
+      attempt: 0,
+      parentRunId: null,
+      error: status === "failed" ? "Error: boom" : null,
+      createdAt,
+      endedAt: ended ? createdAt + Math.floor(10 + next() * 60_000) : null,
+      updatedAt: createdAt + 100_000,
+    };
+  });
+}
+
+/** The runs matching `filter` in one list, newest first, as one table would answer. */
+function reference(rows: RunIndexRow[], filter: Omit<RunFilter, "cursor" | "limit">): RunIndexRow[] {
+  return rows
+    .filter(
+      (row) =>
+        (filter.status === undefined || row.status === filter.status) &&
+        (filter.eventId === undefined || row.eventId === filter.eventId) &&
+        (filter.eventName === undefined || row.eventName === filter.eventName) &&
+        (filter.after === undefined || row.createdAt >= filter.after) &&
+        (filter.before === undefined || row.createdAt < filter.before),
+    )
+    .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+}
+
+function countsOf(rows: RunIndexRow[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const row of rows) counts[row.status] = (counts[row.status] ?? 0) + 1;
+  return counts;
+}
+
+/** Every page of a listing, following its cursors. */
+async function allPages(functionIds: string[], filter: Omit<RunFilter, "cursor" | "limit">, limit: number) {
+  const seen: RunIndexRow[] = [];
+  let cursor: RunFilter["cursor"];
+  for (;;) {
+    const page = await listIndexedRuns(env, functionIds, { ...filter, cursor, limit });
+    seen.push(...page.items);
+    if (!page.next) return seen;
+    cursor = page.next;
+  }
+}
+
+describe("run index shards", () => {
+  const end = Date.UTC(2026, 11, 4, 12, 30);
+  const fn = `shop-${crypto.randomUUID().slice(0, 8)}`;
+  const other = `mail-${crypto.randomUUID().slice(0, 8)}`;
+  const rows = runsOf(fn, 600, end, 30);
+  const otherRows = runsOf(other, 150, end, 30);
+
+  it("spread a function's runs over its shards and list them merged, page by page, as one table would", async () => {
+    await indexRuns(env, [...rows, ...otherRows]);
+    const used = new Set(rows.map((row) => indexShardOf(row.id)));
+    expect(used.size).toBe(RUN_INDEX_SHARDS_PER_FUNCTION);
+    for (const filter of [
+      {},
+      { status: "failed" },
+      { eventName: "shop/order.placed" },
+      { eventId: "evt-7" },
+      { after: end - 24 * HOUR_MS },
+      { after: end - 7 * HOUR_MS - 123_456, before: end - 2 * HOUR_MS + 7 },
+      { status: "completed", after: end - 10 * HOUR_MS },
+    ]) {
+      const expected = reference(rows, filter).map((row) => row.id);
+      expect(
+        (await allPages([fn], filter, 37)).map((row) => row.id),
+        JSON.stringify(filter),
+      ).toEqual(expected);
+    }
+    // Several functions' shards merge the same way.
+    const both = reference([...rows, ...otherRows], { status: "waiting" }).map((row) => row.id);
+    expect((await allPages([fn, other], { status: "waiting" }, 50)).map((row) => row.id)).toEqual(both);
+  });
+
+  it("count per status from their counters, equal to counting the rows, whatever the window's edges", async () => {
+    for (const filter of [
+      {},
+      { after: end - 24 * HOUR_MS },
+      { after: end - 5 * HOUR_MS - 1, before: end - HOUR_MS + 1 },
+      { after: end - 30 * 60_000, before: end - 10 * 60_000 },
+      { before: end - 3 * HOUR_MS },
+      { eventName: "shop/order.paid", after: end - 12 * HOUR_MS },
+    ])
+      expect(await countIndexedRuns(env, [fn], filter), JSON.stringify(filter)).toEqual(
+        countsOf(reference(rows, filter)),
+      );
+  });
+
+  it("keep a run's newest row, and their counters follow its status", async () => {
+    const run = rows.find((row) => row.status === "running")!;
+    const done = { ...run, status: "completed", endedAt: run.createdAt + 5_000, updatedAt: run.updatedAt + 10 };
+    await indexRuns(env, [done]);
+    // A late delivery of the older row changes nothing.
+    await indexRuns(env, [run]);
+    const updated = rows.map((row) => (row.id === run.id ? done : row));
+    expect(await countIndexedRuns(env, [fn], {})).toEqual(countsOf(updated));
+    const [listed] = (await listIndexedRuns(env, [fn], { eventId: run.eventId, limit: 100 })).items.filter(
+      (row) => row.id === run.id,
+    );
+    expect(listed).toEqual(done);
+    rows.splice(rows.indexOf(run), 1, done);
+  });
+
+  it("give a function's figures from merged histograms: exact counts, p50 and p95 within 2%", async () => {
+    const since = end - 20 * HOUR_MS - 17_000;
+    const stats = (await indexedStats(env, [fn, "nothing-here"], since)).get(fn)!;
+    const window = reference(rows, { after: since });
+    expect(stats.byStatus).toEqual(countsOf(window));
+    expect(stats.total).toBe(window.length);
+    const byStatus = countsOf(window);
+    const ended = (byStatus.completed ?? 0) + (byStatus.failed ?? 0) + (byStatus.cancelled ?? 0);
+    expect(stats.failureRate).toBeCloseTo((byStatus.failed ?? 0) / ended, 10);
+    const durations = window
+      .filter((row) => row.status === "completed")
+      .map((row) => row.endedAt! - row.createdAt)
+      .sort((a, b) => a - b);
+    const rank = (r: number) => durations[r - 1]!;
+    const p50 = rank(Math.floor((durations.length + 1) / 2));
+    const p95 = rank(Math.floor((durations.length * 19 + 19) / 20));
+    expect(Math.abs(stats.p50Ms! - p50) / p50).toBeLessThanOrEqual(0.02);
+    expect(Math.abs(stats.p95Ms! - p95) / p95).toBeLessThanOrEqual(0.02);
+    expect((await indexedStats(env, ["nothing-here"], since)).size).toBe(0);
+  });
+
+  it("answer every page and count by an index, never a scan of the runs", async () => {
+    const shard = runIndexShard(env, fn, 0);
+    // The tables are made when the shard is first used.
+    await shard.counts({});
+    const plans = await runInDurableObject(shard, async (_instance, state) => {
+      const plan = (query: string, ...args: unknown[]) =>
+        state.storage.sql
+          .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${query}`, ...args)
+          .toArray()
+          .map((row) => row.detail)
+          .join("; ");
+      const page = "ORDER BY created_at DESC, id DESC LIMIT 51";
+      return [
+        plan(`SELECT * FROM runs ${page}`),
+        plan(`SELECT * FROM runs WHERE status = ?1 ${page}`, "failed"),
+        plan(`SELECT * FROM runs WHERE event_name = ?1 ${page}`, "x"),
+        plan(`SELECT * FROM runs WHERE event_id = ?1 ${page}`, "x"),
+        plan(`SELECT * FROM runs WHERE created_at >= ?1 AND (created_at, id) < (?2, ?3) ${page}`, 1, 2, "x"),
+        plan(`SELECT status, count(*) AS n FROM runs WHERE created_at >= ? AND created_at < ? GROUP BY status`, 1, 2),
+        plan(`SELECT status, sum(n) AS n FROM run_counts WHERE hour >= ? GROUP BY status`, 1),
+        plan(`SELECT bucket, sum(n) AS n FROM run_durations WHERE hour >= ? GROUP BY bucket`, 1),
+      ];
+    });
+    for (const plan of plans) expect(plan).not.toMatch(/SCAN runs\b(?! USING)/);
+    for (const plan of plans.slice(6)) expect(plan).toMatch(/USING (INDEX|PRIMARY KEY)|SEARCH/);
+  });
+});
