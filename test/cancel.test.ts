@@ -17,7 +17,8 @@ describe("cancellation", () => {
     const runId = await runFor(await send1({ name: "test/held", data: { key: k } }));
     await expect.poll(() => executions(`held-start:${k}`)).toBe(1);
     expect(await cancel(runId)).toEqual({ cancelled: true, status: "cancelled" });
-    await pause(500);
+    // Past the end of the step in flight (1 s), when the next one would have started.
+    await pause(1_500);
     const run = await client.getRun(runId);
     expect(run.status).toBe("cancelled");
     expect(executions(`held-next:${k}`)).toBe(0);

@@ -157,7 +157,7 @@ eventFunctions.push(
     // code in the test's context, where it may not touch the object's storage).
     await step.run("held", async () => {
       count(`held-start:${event.data.key}`);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
     });
     return step.run("next", () => count(`held-next:${event.data.key}`));
   }),
@@ -307,7 +307,7 @@ eventFunctions.push(
   stepwise.createFunction<{ batch: string; key: string; pro?: boolean }>(
     { id: "prioritized", concurrency: 1, priority: { run: "has(event.data.pro) && event.data.pro ? 120 : 0" } },
     { event: "test/prioritized" },
-    async ({ event, step }) => step.run("work", timedWork("prioritized", `${event.data.batch}:${event.data.key}`, 100)),
+    async ({ event, step }) => step.run("work", timedWork("prioritized", `${event.data.batch}:${event.data.key}`, 400)),
   ),
 );
 
