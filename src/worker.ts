@@ -18,6 +18,7 @@ import { startIsolate } from "./isolate-start.ts";
 import { registry } from "./core/functions/registry.ts";
 import { pruneOnce } from "./retention/prune.ts";
 import { moveLegacyEvents, moveLegacyKeys } from "./retention/legacy-d1.ts";
+import { moveLegacyRuns } from "./core/run-index/legacy-d1-runs.ts";
 import { settleListening } from "./core/events/listening.ts";
 import { announceCatalogOrLog } from "./core/functions/catalog-generation.ts";
 import { relistenOnce } from "./waits/relisten.ts";
@@ -90,11 +91,11 @@ export function createStepwise(options: CreateStepwiseOptions = {}): StepwiseHan
         ),
       );
       ctx.waitUntil(
-        Promise.all([moveLegacyEvents(env), moveLegacyKeys(env)]).then(
-          ([events, keys]) => {
-            if (events + keys > 0)
+        Promise.all([moveLegacyEvents(env), moveLegacyKeys(env), moveLegacyRuns(env)]).then(
+          ([events, keys, runs]) => {
+            if (events + keys + runs > 0)
               console.log(
-                `stepwise: moved ${events} event(s) and ${keys} idempotency key(s) from D1 into their shards`,
+                `stepwise: moved ${events} event(s), ${keys} idempotency key(s) and ${runs} run index row(s) from D1 into their shards`,
               );
           },
           (error: unknown) =>

@@ -1,5 +1,6 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { indexedRun } from "./indexed.ts";
 
 const post = (path: string, body: string) =>
   SELF.fetch(`http://stepwise${path}`, { method: "POST", body, headers: { "content-type": "application/json" } });
@@ -62,11 +63,13 @@ describe("run index", () => {
     const { runId } = (await invoked.json()) as { runId: string };
     const { client } = await import("./helpers.ts");
     await client.waitUntil(runId, (run) => run.status === "sleeping");
-    const row = async () =>
-      env.DB.prepare("SELECT status, function_id, event_name FROM runs WHERE id = ?").bind(runId).first();
+    const row = async () => {
+      const found = await indexedRun(runId);
+      return found && { status: found.status, functionId: found.functionId, eventName: found.eventName };
+    };
     await expect
       .poll(row)
-      .toEqual({ status: "sleeping", function_id: "onboard-user", event_name: "stepwise/function.invoked" });
+      .toEqual({ status: "sleeping", functionId: "onboard-user", eventName: "stepwise/function.invoked" });
     await client.waitForEnd(runId, { skipTime: true });
     await expect.poll(row).toMatchObject({ status: "completed" });
   });

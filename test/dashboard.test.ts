@@ -1,6 +1,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { client, runFor, sendEvents } from "./helpers.ts";
+import { indexedRun } from "./indexed.ts";
 
 const page = async (path: string) => {
   const response = await SELF.fetch(`http://stepwise${path}`, { redirect: "manual" });
@@ -14,12 +15,7 @@ const post = (path: string, fields: Record<string, string> = {}) =>
     body: new URLSearchParams(fields).toString(),
   });
 const indexed = (runId: string, status: string) =>
-  expect
-    .poll(
-      async () =>
-        (await env.DB.prepare("SELECT status FROM runs WHERE id = ?").bind(runId).first<{ status: string }>())?.status,
-    )
-    .toBe(status);
+  expect.poll(async () => (await indexedRun(runId))?.status).toBe(status);
 
 describe("dashboard pages", () => {
   it("escapes what users send: a <script> in an event name or payload is shown as text, never run", async () => {

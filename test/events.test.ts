@@ -5,6 +5,7 @@ import { listEvents } from "../src/core/events/store.ts";
 import { shardNumberOf, storedEvent } from "./event-shards.ts";
 import { routeEvents } from "../src/core/events/route.ts";
 import { executions } from "./functions.ts";
+import { indexedRuns } from "./indexed.ts";
 
 const send = (body: unknown, init: RequestInit = {}) =>
   SELF.fetch("http://stepwise/v1/events", {
@@ -15,11 +16,9 @@ const send = (body: unknown, init: RequestInit = {}) =>
   });
 const json = async <T>(response: Response): Promise<T> => (await response.json()) as T;
 const runsOf = async (eventId: string) =>
-  (
-    await env.DB.prepare("SELECT function_id, status FROM runs WHERE event_id = ? ORDER BY function_id")
-      .bind(eventId)
-      .all()
-  ).results;
+  (await indexedRuns({ eventId }))
+    .map((run) => ({ function_id: run.functionId, status: run.status }))
+    .sort((a, b) => (a.function_id < b.function_id ? -1 : a.function_id > b.function_id ? 1 : 0));
 const uniqueKey = (): string => crypto.randomUUID();
 
 describe("POST /v1/events", () => {

@@ -1,6 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { collected, started } from "./event-functions.ts";
+import { indexedRuns } from "./indexed.ts";
 
 const send = async (body: unknown): Promise<string[]> => {
   const response = await SELF.fetch("http://stepwise/v1/events", {
@@ -11,13 +12,9 @@ const send = async (body: unknown): Promise<string[]> => {
   return ((await response.json()) as { ids: string[] }).ids;
 };
 const runsOf = async (functionId: string, eventIds: string[]) =>
-  (
-    await env.DB.prepare(
-      `SELECT id, status, error FROM runs WHERE function_id = ? AND event_id IN (SELECT value FROM json_each(?))`,
-    )
-      .bind(functionId, JSON.stringify(eventIds))
-      .all<{ id: string; status: string; error: string | null }>()
-  ).results;
+  (await indexedRuns({ functionId }))
+    .filter((run) => eventIds.includes(run.eventId))
+    .map((run) => ({ id: run.id, status: run.status, error: run.error }));
 const startsOf = (fn: string, key: string) => started.filter((s) => s.fn === fn && s.key === key);
 
 describe("throttle", () => {

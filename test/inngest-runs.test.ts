@@ -20,6 +20,7 @@ import { hashSigningKey } from "../src/core/inngest/signing.ts";
 import { storedEvent } from "./event-shards.ts";
 import { client } from "./helpers.ts";
 import worker from "./worker.ts";
+import { listRuns } from "../src/core/run-index/read.ts";
 
 const counts = async (): Promise<Record<string, number>> =>
   (await (await env.INNGEST_APP.fetch("https://app.internal/counts")).json()) as Record<string, number>;
@@ -41,9 +42,7 @@ const postEvents = (body: unknown, headers: Record<string, string> = {}) =>
 function newestRunOf(functionId: string): Promise<string> {
   return vi.waitFor(
     async () => {
-      const row = await env.DB.prepare("SELECT id FROM runs WHERE function_id = ?1 ORDER BY created_at DESC LIMIT 1")
-        .bind(functionId)
-        .first<{ id: string }>();
+      const [row] = (await listRuns(env, { functionId, limit: 1 })).items;
       if (!row) throw new Error(`no run of ${functionId} indexed yet`);
       return row.id;
     },

@@ -1,6 +1,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { client, runFor, sendEvents } from "./helpers.ts";
+import { indexedRuns } from "./indexed.ts";
 
 /** Sends one event; returns its id. */
 const send1 = async (body: unknown): Promise<string> => (await sendEvents(body))[0]!;
@@ -15,20 +16,9 @@ describe("step.invoke and step.invokeMany", () => {
     );
     expect(run.output).toEqual(expected);
     // Parent and children are linked in the index.
-    await expect
-      .poll(
-        async () =>
-          (
-            await env.DB.prepare("SELECT count(*) AS n FROM runs WHERE parent_run_id = ?")
-              .bind(runId)
-              .first<{ n: number }>()
-          )?.n,
-      )
-      .toBe(10);
-    const failed = await env.DB.prepare("SELECT status FROM runs WHERE parent_run_id = ? AND status = 'failed'")
-      .bind(runId)
-      .all();
-    expect(failed.results).toHaveLength(1);
+    await expect.poll(async () => (await indexedRuns()).filter((run) => run.parentRunId === runId).length).toBe(10);
+    const failed = (await indexedRuns({ status: "failed" })).filter((run) => run.parentRunId === runId);
+    expect(failed).toHaveLength(1);
   });
 
   it("cancelling a parent cancels the child it waits for, and the child's history says why", async () => {

@@ -1,6 +1,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { upsertRun, type RunIndexRow } from "../src/core/db/runs.ts";
+import { indexRuns } from "../src/core/run-index/write.ts";
+import type { RunIndexRow } from "../src/core/db/runs.ts";
 
 const get = async <T>(path: string): Promise<{ status: number; body: T }> => {
   const response = await SELF.fetch(`http://stepwise${path}`);
@@ -30,7 +31,7 @@ describe("GET /v1/runs", () => {
     const rows = Array.from({ length: 25 }, (_, i) =>
       row(i, i % 2 ? "list-odd" : "list-even", i % 5 === 0 ? "failed" : "completed"),
     );
-    await env.DB.batch(rows.map((r) => upsertRun(env.DB, r)));
+    await indexRuns(env, rows);
     const seen: string[] = [];
     let cursor: string | undefined;
     do {

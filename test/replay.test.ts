@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { broken } from "./event-functions.ts";
 import { client } from "./helpers.ts";
 import { executions } from "./functions.ts";
+import { indexedRuns } from "./indexed.ts";
 
 const post = (path: string, body?: unknown) =>
   SELF.fetch(`http://stepwise${path}`, {
@@ -75,13 +76,8 @@ describe("bulk actions", () => {
     const keys = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
     const failed = await Promise.all(keys.map((k) => failedRun(k)));
     for (const k of keys) broken.delete(k);
-    const indexed = () =>
-      env.DB.prepare(
-        "SELECT count(*) AS n FROM runs WHERE function_id = 'replayable' AND status = 'failed' AND created_at >= ?",
-      )
-        .bind(from)
-        .first<{ n: number }>();
-    await expect.poll(async () => (await indexed())?.n).toBe(3);
+    const indexed = async () => (await indexedRuns({ functionId: "replayable", status: "failed", after: from })).length;
+    await expect.poll(indexed).toBe(3);
     const response = await post("/v1/bulk/replay", { function: "replayable", from: new Date(from).toISOString() });
     expect(response.status).toBe(202);
     const { jobId } = (await response.json()) as { jobId: string };
@@ -114,16 +110,7 @@ describe("bulk actions", () => {
     );
     for (const id of ids) await client.waitUntil(id, (run) => run.status === "sleeping");
     await expect
-      .poll(
-        async () =>
-          (
-            await env.DB.prepare(
-              "SELECT count(*) AS n FROM runs WHERE function_id = 'onboard-user' AND created_at >= ? AND status = 'sleeping'",
-            )
-              .bind(from)
-              .first<{ n: number }>()
-          )?.n,
-      )
+      .poll(async () => (await indexedRuns({ functionId: "onboard-user", status: "sleeping", after: from })).length)
       .toBe(2);
     const { jobId } = (await (await post("/v1/bulk/cancel", { function: "onboard-user", from })).json()) as {
       jobId: string;

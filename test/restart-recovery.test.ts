@@ -11,6 +11,7 @@ import { SWEEP_GRACE_MS } from "../durable-objects/events/event-shard.ts";
 import { recordAt, shardOf, shardSql, storedEvent } from "./event-shards.ts";
 import { executions } from "./functions.ts";
 import { client } from "./helpers.ts";
+import { indexedRun } from "./indexed.ts";
 
 /** A start-up pass, as an isolate's first request asks for it (the once-per-10-s guard reset, as after a restart). */
 async function startUpPass(startedAt: number): Promise<void> {
@@ -24,8 +25,7 @@ async function startUpPass(startedAt: number): Promise<void> {
     .toBeUndefined();
 }
 
-const indexedStatus = async (runId: string) =>
-  (await env.DB.prepare("SELECT status FROM runs WHERE id = ?1").bind(runId).first<{ status: string }>())?.status;
+const indexedStatus = async (runId: string) => (await indexedRun(runId))?.status;
 
 describe("the start-up pass", () => {
   it("re-queues at once events accepted before the isolate started, well inside the grace period", async () => {

@@ -7,10 +7,10 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { RunIndexRow } from "../src/core/db/runs.ts";
 import { RUN_INDEX_SHARDS_PER_FUNCTION, runIndexShard } from "../src/core/objects.ts";
-import { countIndexedRuns, indexedStats, listIndexedRuns } from "../src/core/run-index/read.ts";
+import { countRuns, listRuns, runStats, runsForEvents } from "../src/core/run-index/read.ts";
 import { indexRuns, indexShardOf } from "../src/core/run-index/write.ts";
 import { HOUR_MS } from "../src/core/run-index/histogram.ts";
-import type { RunFilter } from "../src/core/db/run-queries.ts";
+import type { RunFilter } from "../src/core/run-index/filter.ts";
 
 const STATUSES = ["completed", "completed", "completed", "failed", "running", "waiting", "cancelled"] as const;
 
@@ -59,11 +59,11 @@ function countsOf(rows: RunIndexRow[]): Record<string, number> {
 }
 
 /** Every page of a listing, following its cursors. */
-async function allPages(functionIds: string[], filter: Omit<RunFilter, "cursor" | "limit">, limit: number) {
+async function allPages(filter: Omit<RunFilter, "cursor" | "limit">, limit: number) {
   const seen: RunIndexRow[] = [];
   let cursor: RunFilter["cursor"];
   for (;;) {
-    const page = await listIndexedRuns(env, functionIds, { ...filter, cursor, limit });
+    const page = await listRuns(env, { ...filter, cursor, limit });
     seen.push(...page.items);
     if (!page.next) return seen;
     cursor = page.next;
@@ -92,13 +92,23 @@ describe("run index shards", () => {
     ]) {
       const expected = reference(rows, filter).map((row) => row.id);
       expect(
-        (await allPages([fn], filter, 37)).map((row) => row.id),
+        (await allPages({ ...filter, functionId: fn }, 37)).map((row) => row.id),
         JSON.stringify(filter),
       ).toEqual(expected);
     }
-    // Several functions' shards merge the same way.
+    // Without a function, every function's shards merge the same way.
     const both = reference([...rows, ...otherRows], { status: "waiting" }).map((row) => row.id);
-    expect((await allPages([fn, other], { status: "waiting" }, 50)).map((row) => row.id)).toEqual(both);
+    expect((await allPages({ status: "waiting" }, 50)).map((row) => row.id)).toEqual(both);
+    // And the runs of some events, at most a few each, oldest first.
+    const byEvent = await runsForEvents(env, ["evt-3", "evt-4", "evt-none"], 5);
+    for (const id of ["evt-3", "evt-4"])
+      expect(byEvent.get(id)?.map((row) => row.id)).toEqual(
+        reference([...rows, ...otherRows], { eventId: id })
+          .reverse()
+          .slice(0, 5)
+          .map((row) => row.id),
+      );
+    expect(byEvent.has("evt-none")).toBe(false);
   });
 
   it("count per status from their counters, equal to counting the rows, whatever the window's edges", async () => {
@@ -110,7 +120,7 @@ describe("run index shards", () => {
       { before: end - 3 * HOUR_MS },
       { eventName: "shop/order.paid", after: end - 12 * HOUR_MS },
     ])
-      expect(await countIndexedRuns(env, [fn], filter), JSON.stringify(filter)).toEqual(
+      expect(await countRuns(env, { ...filter, functionId: fn }), JSON.stringify(filter)).toEqual(
         countsOf(reference(rows, filter)),
       );
   });
@@ -122,8 +132,8 @@ describe("run index shards", () => {
     // A late delivery of the older row changes nothing.
     await indexRuns(env, [run]);
     const updated = rows.map((row) => (row.id === run.id ? done : row));
-    expect(await countIndexedRuns(env, [fn], {})).toEqual(countsOf(updated));
-    const [listed] = (await listIndexedRuns(env, [fn], { eventId: run.eventId, limit: 100 })).items.filter(
+    expect(await countRuns(env, { functionId: fn })).toEqual(countsOf(updated));
+    const [listed] = (await listRuns(env, { functionId: fn, eventId: run.eventId, limit: 100 })).items.filter(
       (row) => row.id === run.id,
     );
     expect(listed).toEqual(done);
@@ -132,7 +142,9 @@ describe("run index shards", () => {
 
   it("give a function's figures from merged histograms: exact counts, p50 and p95 within 2%", async () => {
     const since = end - 20 * HOUR_MS - 17_000;
-    const stats = (await indexedStats(env, [fn, "nothing-here"], since)).get(fn)!;
+    const all = await runStats(env, since);
+    expect([...all.keys()].sort()).toEqual([fn, other].sort());
+    const stats = (await runStats(env, since, fn)).get(fn)!;
     const window = reference(rows, { after: since });
     expect(stats.byStatus).toEqual(countsOf(window));
     expect(stats.total).toBe(window.length);
@@ -148,7 +160,7 @@ describe("run index shards", () => {
     const p95 = rank(Math.floor((durations.length * 19 + 19) / 20));
     expect(Math.abs(stats.p50Ms! - p50) / p50).toBeLessThanOrEqual(0.02);
     expect(Math.abs(stats.p95Ms! - p95) / p95).toBeLessThanOrEqual(0.02);
-    expect((await indexedStats(env, ["nothing-here"], since)).size).toBe(0);
+    expect((await runStats(env, since, "nothing-here")).size).toBe(0);
   });
 
   it("answer every page and count by an index, never a scan of the runs", async () => {

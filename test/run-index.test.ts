@@ -1,11 +1,17 @@
 /**
- * The run index: the RunIndexBuffer batches rows into D1 and keeps what D1 refuses until it takes
- * it; each RunObject keeps an outbox (the status the index acknowledged) and sends what is owed
- * again, by its alarm, until the index has it.
+ * The run index: each RunObject keeps an outbox (the status the index acknowledged) and sends
+ * what is owed to its run-index shard again, by its alarm, until the index has it. The legacy
+ * path (a RunObject of the release before index shards, during a gradual deployment) goes through
+ * a RunIndexBuffer into D1, which keeps what D1 refuses until it takes it; D1's rows then move
+ * into the shards.
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import type { RunIndexRow } from "../src/core/db/runs.ts";
+import { upsertRun, type RunIndexRow } from "../src/core/db/runs.ts";
+import { runIndexShard } from "../src/core/objects.ts";
+import { moveLegacyRuns } from "../src/core/run-index/legacy-d1-runs.ts";
+import { indexShardOf } from "../src/core/run-index/write.ts";
+import { indexedRun, indexedRuns } from "./indexed.ts";
 import { client } from "./helpers.ts";
 
 const row = (id: string, status: string, updatedAt: number): RunIndexRow => ({
@@ -22,7 +28,7 @@ const row = (id: string, status: string, updatedAt: number): RunIndexRow => ({
   updatedAt,
 });
 
-describe("RunIndexBuffer", () => {
+describe("RunIndexBuffer (the legacy path into D1)", () => {
   it("writes rows to D1 in batches; a late, older row never replaces a newer one", async () => {
     const buffer = env.RUN_INDEX.get(env.RUN_INDEX.idFromName("test-shard"));
     await buffer.put(row("ix-1", "completed", 200));
@@ -42,8 +48,9 @@ describe("RunIndexBuffer", () => {
   });
 });
 
-const indexedStatus = async (runId: string) =>
+const d1Status = async (runId: string) =>
   (await env.DB.prepare("SELECT status FROM runs WHERE id = ?1").bind(runId).first<{ status: string }>())?.status;
+const indexedStatus = async (runId: string) => (await indexedRun(runId))?.status;
 const pendingIds = (buffer: DurableObjectStub) =>
   runInDurableObject(buffer, (_instance, state) =>
     state.storage.sql
@@ -64,7 +71,7 @@ describe("the run index when D1 refuses rows", () => {
       await buffer.put(row("refused-1", "completed", 10));
       await buffer.put(row("taken-1", "completed", 10));
       expect(await buffer.flush()).toEqual({ waiting: 1 });
-      expect(await indexedStatus("taken-1")).toBe("completed");
+      expect(await d1Status("taken-1")).toBe("completed");
       expect(await pendingIds(buffer)).toEqual(["refused-1"]);
       // An alarm that finds D1 still refusing arms the next one itself.
       await runDurableObjectAlarm(buffer);
@@ -77,8 +84,22 @@ describe("the run index when D1 refuses rows", () => {
       vi.restoreAllMocks();
     }
     expect(await runDurableObjectAlarm(buffer)).toBe(true);
-    expect(await indexedStatus("refused-1")).toBe("completed");
+    expect(await d1Status("refused-1")).toBe("completed");
     expect(await pendingIds(buffer)).toEqual([]);
+  });
+
+  it("rows the legacy path wrote to D1 move into the run-index shards, and leave D1", async () => {
+    const rows = Array.from({ length: 30 }, (_, i) => ({
+      ...row(`legacy-${i}`, "completed", 10),
+      functionId: "legacy-fn",
+    }));
+    await env.DB.batch(rows.map((legacy) => upsertRun(env.DB, legacy)));
+    expect(await moveLegacyRuns(env)).toBeGreaterThanOrEqual(30);
+    expect(await d1Status("legacy-7")).toBeUndefined();
+    expect((await indexedRuns({ functionId: "legacy-fn" })).map((run) => run.id).sort()).toEqual(
+      rows.map((legacy) => legacy.id).sort(),
+    );
+    expect(await moveLegacyRuns(env)).toBe(0);
   });
 
   it("a run whose final row never reached the index sends it again by its alarm", async () => {
@@ -89,9 +110,10 @@ describe("the run index when D1 refuses rows", () => {
     expect(await runInDurableObject(run, (_instance, state) => state.storage.kv.get("index-ack"))).toMatchObject({
       status: "completed",
     });
-    // As if the last delivery had been lost with the object: the index still says running and
-    // the outbox has no acknowledgement of the end.
-    await env.DB.prepare("UPDATE runs SET status = 'running' WHERE id = ?1").bind(runId).run();
+    // As if the last delivery had been lost with the object: the index lacks the run and the
+    // outbox has no acknowledgement of the end.
+    await runIndexShard(env, "test-parallel", indexShardOf(runId)).forget([runId]);
+    expect(await indexedStatus(runId)).toBeUndefined();
     await runInDurableObject(run, (_instance, state) =>
       state.storage.kv.put("index-ack", { status: "running", updatedAt: 0 }),
     );

@@ -4,7 +4,7 @@
  * storage; and the upgrade pass has the runs of an older version register their waits again.
  */
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { listenedIn, settleListening, unlistenInShards } from "../src/core/events/listening.ts";
 import { waitTarget } from "../src/core/waits/wait-targets.ts";
 import { allShards } from "../src/core/events/shards.ts";
@@ -16,6 +16,8 @@ import { idsInOneShard, recordAt, shardNumberOf } from "./event-shards.ts";
 import { relistenOnce } from "../src/waits/relisten.ts";
 import { client, runFor, sendEvents as send } from "./helpers.ts";
 import { restartedWithoutName } from "./unnamed-restart.ts";
+import { indexedRun } from "./indexed.ts";
+import { upsertRun } from "../src/core/db/runs.ts";
 
 const tables = (name: string) =>
   runInDurableObject(env.WAITS.get(env.WAITS.idFromName(name)), async (_instance, state) =>
@@ -316,9 +318,12 @@ describe("keyed shards during a gradual deployment", () => {
 describe("the upgrade to listened names", () => {
   it("delivers every name while older runs register their waits again, a page per tick, then stops", async () => {
     const { invoiceId, runId, name: index, keyed } = await waitingApproval();
-    // As a run of the older version left it: its wait is in the index, but the name is not listed.
+    // As a run of the older version left it: its wait is in the index, but the name is not listed,
+    // and its run is indexed in D1 (the older versions' run index).
     // (The wait matches on invoiceId, so it is in the keyed shard of that value.)
     expect(keyed).toBeDefined();
+    const row = await vi.waitFor(async () => (await indexedRun(runId)) ?? Promise.reject(new Error("not indexed")));
+    await upsertRun(env.DB, row).run();
     await unlistenInShards(env, index);
     await runInDurableObject(env.WAITS.get(env.WAITS.idFromName(index)), async (_instance, state) =>
       state.storage.kv.delete("covered"),

@@ -7,7 +7,7 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { RUN_STATUSES } from "../run/state.ts";
 import { decodeCursor, encodeCursor } from "../../src/core/db/cursor.ts";
-import { listRuns } from "../../src/core/db/run-queries.ts";
+import { listRuns } from "../../src/core/run-index/read.ts";
 import type { Env } from "../../src/core/env.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
 import { replayRun } from "../../src/core/runs/replay.ts";
@@ -68,7 +68,7 @@ export class BulkJob extends DurableObject<Env> {
     const progress = await this.progress();
     if (!progress || progress.done) return;
     const { spec } = progress;
-    const page = await listRuns(this.env.DB, {
+    const page = await listRuns(this.env, {
       functionId: spec.functionId,
       status: spec.status,
       after: spec.from,

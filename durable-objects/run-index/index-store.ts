@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { pageSql, type Cursor } from "../../src/core/db/cursor.ts";
-import { runConditions, runFromRow, type RunFilter } from "../../src/core/db/run-queries.ts";
+import { runConditions, runFromRow, type RunFilter } from "../../src/core/run-index/filter.ts";
 import type { RunIndexRow } from "../../src/core/db/runs.ts";
 import { bucketOf, HOUR_MS, type DurationBucket, type ShardStats } from "../../src/core/run-index/histogram.ts";
 
@@ -39,6 +39,7 @@ type Stored = z.infer<typeof storedSchema>;
 const countSchema = z.object({ status: z.string(), n: z.number().int() });
 const bucketSchema = z.object({ bucket: z.number().int(), n: z.number().int() });
 const durationSchema = z.object({ d: z.number() });
+const idSchema = z.object({ id: z.string() });
 
 const hourOf = (at: number): number => Math.floor(at / HOUR_MS);
 /** A completed run's duration, creation to end; undefined for any other. */
@@ -156,6 +157,49 @@ export class RunIndexStore {
     }
     for (const [after, before] of edges) add(byRows(after, before));
     return counts;
+  }
+
+  /** The row of run `id`, if this shard holds it. */
+  row(id: string): RunIndexRow | undefined {
+    const [found] = this.sql().exec(`SELECT * FROM runs WHERE id = ?`, id).toArray();
+    return found === undefined ? undefined : runFromRow(found);
+  }
+
+  /** The runs each of `eventIds` started (at most `perEvent` each, oldest first). */
+  forEvents(eventIds: string[], perEvent: number): RunIndexRow[] {
+    return this.sql()
+      .exec(
+        `SELECT * FROM (
+          SELECT *, ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY created_at, id) AS n
+          FROM runs WHERE event_id IN (SELECT value FROM json_each(?))
+        ) WHERE n <= ? ORDER BY created_at, id`,
+        JSON.stringify(eventIds),
+        perEvent,
+      )
+      .toArray()
+      .map((row) => runFromRow(row));
+  }
+
+  /** Up to `limit` runs that ended before `before`, oldest end first (for retention). */
+  endedBefore(before: number, limit: number): string[] {
+    return this.sql()
+      .exec(`SELECT id FROM runs WHERE ended_at < ? ORDER BY ended_at LIMIT ?`, before, limit)
+      .toArray()
+      .map((row) => idSchema.parse(row).id);
+  }
+
+  /** Drops the rows of `ids` (purged runs), and takes them out of the counters. */
+  forget(ids: string[]): void {
+    const sql = this.sql();
+    for (const id of ids) {
+      const [found] = sql
+        .exec(`SELECT status, created_at, ended_at, updated_at FROM runs WHERE id = ?`, id)
+        .toArray()
+        .map((stored) => storedSchema.parse(stored));
+      if (!found) continue;
+      sql.exec(`DELETE FROM runs WHERE id = ?`, id);
+      this.count(found, -1);
+    }
   }
 
   /** The runs created since `since`, per status, and the duration histogram of the completed ones. */

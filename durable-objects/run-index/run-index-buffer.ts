@@ -14,10 +14,11 @@ import { z } from "zod";
 import { runIndexRowSchema, upsertRun, type RunIndexRow } from "../../src/core/db/runs.ts";
 import type { Env } from "../../src/core/env.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
-import { closeWatcher, LiveFeed } from "../live/live-feed.ts";
 import { LazyTables } from "../lib/lazy-tables.ts";
 import { createIndexTables, RunIndexStore } from "./index-store.ts";
+import { noteIndexedFunction } from "../../src/core/run-index/functions.ts";
 import {
+  MAX_PAGE_ROWS,
   indexRowsSchema,
   pageLimitSchema,
   shardCursorSchema,
@@ -35,23 +36,25 @@ const BATCH_SIZE = 200;
 const SAFETY_FLUSH_MS = 5_000;
 /** While D1 refuses rows, the alarm tries again at most this far apart. */
 const RETRY_MAX_MS = 5 * 60_000;
+/** Set once an index shard has noted its function in D1's `indexed_functions`. */
+const INDEXED_KEY = "indexed-function";
 
 const storedSchema = z.object({ id: z.string(), updated_at: z.number(), row: z.string() });
 
 export class RunIndexBuffer extends DurableObject<Env> {
+  /** An index shard's note of its function in D1, while under way. */
+  private noting: Promise<void> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private alarmArmed = false;
   private flushing: Promise<void> | undefined;
   /** Alarms in a row that found rows D1 would not take: the next one waits longer. */
   private failures = 0;
-  private readonly live: LiveFeed;
   /** The index-shard tables, made on first use: an object that only buffers has none. */
   private readonly indexTables = new LazyTables(this.ctx.storage.sql, createIndexTables);
   private readonly index = new RunIndexStore(() => this.indexTables.sql);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.live = new LiveFeed(ctx);
     ctx.storage.sql.exec(
       "CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, updated_at INTEGER NOT NULL, row TEXT NOT NULL)",
     );
@@ -141,7 +144,6 @@ export class RunIndexBuffer extends DurableObject<Env> {
         sql.exec("DELETE FROM pending WHERE id = ? AND updated_at = ?", entry.id, entry.updated_at);
       written += done.length;
       refused += stored.length - done.length;
-      if (done.length > 0) this.live.changed({ type: "changed" });
     }
   }
 
@@ -179,8 +181,44 @@ export class RunIndexBuffer extends DurableObject<Env> {
 
   /** As an index shard: keeps run rows (a row older than the one held for its run changes nothing). */
   async indexRows(rows: RunIndexRow[]): Promise<void> {
-    this.index.put(parseInput(indexRowsSchema, rows, "run index rows"));
-    this.live.changed({ type: "changed" });
+    const parsed = parseInput(indexRowsSchema, rows, "run index rows");
+    this.index.put(parsed);
+    const [first] = parsed;
+    if (!first) return;
+    // Once per shard: D1 learns its function has runs here, so listings of every function read it.
+    // Calls that come while the note is under way wait for the same note.
+    if (this.ctx.storage.kv.get(INDEXED_KEY) === undefined) {
+      this.noting ??= noteIndexedFunction(this.env.DB, first.functionId, Date.now())
+        .then(() => this.ctx.storage.kv.put(INDEXED_KEY, true))
+        .finally(() => (this.noting = undefined));
+      await this.noting;
+    }
+  }
+
+  /** As an index shard: the row of run `id`, or null when this shard does not hold it. */
+  async row(id: string): Promise<RunIndexRow | null> {
+    return this.index.row(parseInput(z.string(), id, "run id")) ?? null;
+  }
+
+  /** As an index shard: the runs each of `eventIds` started, at most `perEvent` each, oldest first. */
+  async forEvents(eventIds: string[], perEvent: number): Promise<RunIndexRow[]> {
+    return this.index.forEvents(
+      parseInput(z.array(z.string()).max(MAX_PAGE_ROWS), eventIds, "event ids"),
+      parseInput(pageLimitSchema, perEvent, "runs per event"),
+    );
+  }
+
+  /** As an index shard: up to `limit` runs ended before `before`, oldest end first. */
+  async endedBefore(before: number, limit: number): Promise<string[]> {
+    return this.index.endedBefore(
+      parseInput(z.number().int(), before, "time"),
+      parseInput(pageLimitSchema, limit, "limit"),
+    );
+  }
+
+  /** As an index shard: drops the rows of purged runs. */
+  async forget(ids: string[]): Promise<void> {
+    this.index.forget(parseInput(z.array(z.string()).max(MAX_PAGE_ROWS), ids, "run ids"));
   }
 
   /** As an index shard: a newest-first page of its rows matching `filter`, one more than `limit` when there is more. */
@@ -200,14 +238,5 @@ export class RunIndexBuffer extends DurableObject<Env> {
   /** As an index shard: its runs created since `since`, per status, and the completed ones' durations. */
   async stats(since: number): Promise<ShardStats> {
     return this.index.stats(parseInput(z.number().int(), since, "since"));
-  }
-
-  /** A dashboard page watching the index: hears when rows it may show were written. */
-  override async fetch(request: Request): Promise<Response> {
-    return this.live.accept(request);
-  }
-
-  override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
-    closeWatcher(socket, code, reason);
   }
 }

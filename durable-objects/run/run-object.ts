@@ -19,6 +19,7 @@ import { engineConfig, rulesOf } from "./engine-config.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
 import { cancelOpenChildren } from "./children.ts";
 import { decide, decideChildren, decideWaitEvent } from "./engine.ts";
+import { indexRuns } from "../../src/core/run-index/write.ts";
 import { forgetWaits, keyedFromStart, noteKeyedFromStart, registerCancelOn, registerWaits } from "./event-steps.ts";
 import { keptSteps, replayRefusal } from "./replay.ts";
 import { slotPorts } from "./slot-ports.ts";
@@ -34,7 +35,6 @@ import { apply, foldHistory, initialState, runStatus, waitPartOpen, type RunStat
 import { resumeAt } from "./resume.ts";
 import { nextSleepWake, nextWake } from "./timers.ts";
 import { runView, type RunView } from "./view.ts";
-import { indexBufferFor } from "../../src/core/objects.ts";
 import { startRunSchema, type StartRun } from "../../src/core/runs/start.ts";
 
 /** A stored output as it crosses RPC: any JSON value (typed shallowly, so RPC types stay finite). */
@@ -67,7 +67,7 @@ export class RunObject extends DurableObject<Env> {
     this.journal = new Journal(ctx.storage.sql);
     this.live = new LiveFeed(ctx);
     this.index = new RunIndexWriter(
-      (row) => indexBufferFor(env, row.id).put(row),
+      (row) => indexRuns(env, [row]),
       () => this.load(),
       kvAckStore(ctx.storage.kv),
       (at) => this.alarmBy(at),

@@ -18,6 +18,7 @@ import { recoverShards } from "../../src/core/events/store.ts";
 import { settleListening } from "../../src/core/events/listening.ts";
 import { announceCatalogOrLog } from "../../src/core/functions/catalog-generation.ts";
 import { resumeRuns } from "./resume-runs.ts";
+import { moveLegacyRuns } from "../../src/core/run-index/legacy-d1-runs.ts";
 
 /** Start-up passes run at most this often: every isolate asks when it starts, and there may be many. */
 export const RECOVER_EVERY_MS = 10_000;
@@ -79,6 +80,14 @@ export class EventSweeper extends DurableObject<Env> {
         console.error("stepwise: the shards were not given the listened names; the tick tries again", error),
     );
     await announceCatalogOrLog(this.env);
+    // Runs D1 still indexes (from before the index shards) are moved first, so their live ones resume.
+    await moveLegacyRuns(this.env).then(
+      (moved) => {
+        if (moved > 0) console.log(`stepwise: moved ${moved} run(s) from D1's index into the run-index shards`);
+      },
+      (error: unknown) =>
+        console.error("stepwise: moving D1's run index into the shards failed; the tick goes on", error),
+    );
     const runs = await resumeRuns(this.env);
     if (runs.rearmed > 0)
       console.warn(

@@ -3,7 +3,7 @@
  * alarm when it is late or missing (see RunObject.resume). Bounded per pass, and a few calls at a
  * time, so a Stepwise with a million sleeping runs pays for a few hundred calls, not a million.
  */
-import { resumableRunIds } from "../../src/core/db/live-runs.ts";
+import { resumableRunIds } from "../../src/core/run-index/live-runs.ts";
 import type { Env } from "../../src/core/env.ts";
 import { runObject } from "../../src/core/objects.ts";
 
@@ -21,7 +21,7 @@ export interface ResumePass {
 
 /** Asks up to `limit` live runs to resume. */
 export async function resumeRuns(env: Env, limit = RESUME_RUNS_LIMIT): Promise<ResumePass> {
-  const ids = await resumableRunIds(env.DB, limit);
+  const ids = await resumableRunIds(env, limit);
   const pass: ResumePass = { asked: ids.length, rearmed: 0, failed: 0 };
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -6,7 +6,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { getEvent, listEvents } from "../core/events/store.ts";
 import { rerouteEvent } from "../core/events/reroute.ts";
-import { listRuns } from "../core/db/run-queries.ts";
+import { listRuns } from "../core/run-index/read.ts";
 import type { EventSummary, StoredEvent } from "../core/events/schema.ts";
 import type { Env } from "../core/env.ts";
 import { readQuery } from "./body.ts";
@@ -42,7 +42,7 @@ export const eventsApi = new Hono<{ Bindings: Env }>()
     const id = c.req.param("id");
     const event = await getEvent(c.env, id);
     if (!event) return errorResponse(c, 404, "event_not_found", `No event "${id}"`);
-    const runs = await listRuns(c.env.DB, { eventId: id, limit: 200 });
+    const runs = await listRuns(c.env, { eventId: id, limit: 200 });
     return c.json({ event: eventView(event), runs: runs.items.map(runSummary) });
   })
   .post("/:id/reroute", async (c) => {

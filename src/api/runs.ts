@@ -6,7 +6,7 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { RunObject } from "../../durable-objects/run/run-object.ts";
 import { RUN_STATUSES } from "../../durable-objects/run/state.ts";
-import { listRuns } from "../core/db/run-queries.ts";
+import { listRuns } from "../core/run-index/read.ts";
 import type { Env } from "../core/env.ts";
 import { RUN_ID_PATTERN } from "../core/lib/ids.ts";
 import { replayRun } from "../core/runs/replay.ts";
@@ -49,7 +49,7 @@ export const runsApi = new Hono<{ Bindings: Env }>()
     const query = readQuery(c, listQuerySchema);
     if (!query.ok) return query.response;
     const { function: functionId, event: eventId, ...rest } = query.value;
-    const page = await listRuns(c.env.DB, { functionId, eventId, ...rest });
+    const page = await listRuns(c.env, { functionId, eventId, ...rest });
     return c.json({ runs: page.items.map(runSummary), ...nextCursor(page.next) });
   })
   .get("/:id", async (c) => {

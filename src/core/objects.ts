@@ -5,9 +5,6 @@
  */
 import type { Env } from "./env.ts";
 
-/** Run-index buffers the run rows are spread over (each a RunIndexBuffer feeding D1). */
-export const INDEX_BUFFER_SHARDS = 4;
-
 /** The RunObject of run `runId` (named by the run id, so a derived id finds the same run twice). */
 export function runObject(env: Env, runId: string) {
   return env.RUN.get(env.RUN.idFromName(runId));
@@ -40,18 +37,6 @@ export function idempotencyShard(env: Env, shard: number) {
  */
 export function waitIndex(env: Env, name: string) {
   return env.WAITS.get(env.WAITS.idFromName(name));
-}
-
-/** The run-index buffer of shard `shard` (0 to {@link INDEX_BUFFER_SHARDS} - 1). */
-export function indexBufferShard(env: Env, shard: number) {
-  return env.RUN_INDEX.get(env.RUN_INDEX.idFromName(`shard-${shard}`));
-}
-
-/** The run-index buffer that takes `runId`'s rows: a stable hash of the id picks the shard. */
-export function indexBufferFor(env: Env, runId: string) {
-  let hash = 0;
-  for (let i = 0; i < runId.length; i++) hash = (hash * 31 + runId.charCodeAt(i)) >>> 0;
-  return indexBufferShard(env, hash % INDEX_BUFFER_SHARDS);
 }
 
 /**

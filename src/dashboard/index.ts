@@ -15,7 +15,7 @@ import { STYLES } from "./assets/styles.ts";
 import { logIn, logOut, requireSession, showLogin } from "./auth.tsx";
 import { actionRoutes } from "./routes/actions.tsx";
 import { pageRoutes } from "./routes/pages.tsx";
-import { INDEX_BUFFER_SHARDS, indexBufferShard, runObject } from "../core/objects.ts";
+import { runObject } from "../core/objects.ts";
 
 /** A Durable Object's answer made ours to add headers to (its own are immutable), a WebSocket kept. */
 const relay = (response: Response): Response =>
@@ -63,12 +63,6 @@ export const dashboard = new Hono<{ Bindings: Env }>()
     const id = c.req.param("id");
     if (!RUN_ID_PATTERN.test(id)) return c.text(`"${id}" is not a run id`, 400);
     return relay(await runObject(c.env, id).fetch(c.req.raw));
-  })
-  .get("/live/index/:shard", async (c) => {
-    const shard = Number(c.req.param("shard"));
-    if (!Number.isInteger(shard) || shard < 0 || shard >= INDEX_BUFFER_SHARDS)
-      return c.text(`No index shard "${c.req.param("shard")}"`, 404);
-    return relay(await indexBufferShard(c.env, shard).fetch(c.req.raw));
   })
   .route("/", pageRoutes)
   .route("/", actionRoutes);

@@ -13,8 +13,13 @@ export type Section = "runs" | "events" | "functions" | "none";
 interface ShellProps {
   title: string;
   section: Section;
-  /** WebSocket paths the live region listens on; none leaves the page static. */
+  /** WebSocket paths the live region listens on (a run's page: its RunObject). */
   live?: string[] | undefined;
+  /**
+   * How often a list page's live region fetches itself again, in ms: lists read the run-index
+   * shards, which tell no one of writes (a notice per write would cost more than the reads).
+   */
+  poll?: number | undefined;
   /** Content above the live region (forms keep what is typed in them while the region refreshes). */
   head?: Child;
   /** Where the live region refetches itself: the page's GET URL, when this answer is to a form's POST. */
@@ -27,7 +32,7 @@ const NavLink: FC<{ href: string; here: boolean; children: string }> = ({ href, 
   </a>
 );
 
-const Shell: FC<PropsWithChildren<ShellProps>> = ({ title, section, live, head, src, children }) => (
+const Shell: FC<PropsWithChildren<ShellProps>> = ({ title, section, live, poll, head, src, children }) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
@@ -52,7 +57,7 @@ const Shell: FC<PropsWithChildren<ShellProps>> = ({ title, section, live, head, 
             Functions
           </NavLink>
         </nav>
-        {live && live.length > 0 ? (
+        {(live && live.length > 0) || poll ? (
           <span id="live-indicator" class="live off">
             connecting
           </span>
@@ -68,7 +73,12 @@ const Shell: FC<PropsWithChildren<ShellProps>> = ({ title, section, live, head, 
       </header>
       <main>
         {head}
-        <div id="live-region" data-live={live && live.length > 0 ? JSON.stringify(live) : undefined} data-src={src}>
+        <div
+          id="live-region"
+          data-live={live && live.length > 0 ? JSON.stringify(live) : undefined}
+          data-poll={poll ? String(poll) : undefined}
+          data-src={src}
+        >
           {children}
         </div>
       </main>

@@ -7,7 +7,9 @@
  * Windows this must stay above: event-id dedup and idempotency keys (24 hours), a wait's lookback
  * (1 hour). A run older than the period cannot be replayed, its history being gone.
  */
+import { z } from "zod";
 import type { Env } from "../core/env.ts";
+import { allIndexShards } from "../core/run-index/read.ts";
 import { runObject } from "../core/objects.ts";
 import { retentionMs } from "../core/lib/retention.ts";
 
@@ -36,24 +38,31 @@ export async function pruneOnce(env: Env, now = Date.now()): Promise<PruneResult
   )
     .bind(now, PRUNE_BATCH)
     .run();
-  const ended = await env.DB.prepare(
-    "SELECT id FROM runs WHERE ended_at IS NOT NULL AND ended_at < ?1 ORDER BY ended_at LIMIT ?2",
-  )
-    .bind(cutoff, PURGE_RUNS_BATCH)
-    .all<{ id: string }>();
-  const purged: string[] = [];
-  await Promise.all(
-    ended.results.map(async ({ id }) => {
-      try {
-        if ((await runObject(env, id).purge(cutoff)).purged) purged.push(id);
-      } catch (error) {
-        console.error(`stepwise: retention could not purge run ${id}; the next pass tries again`, error);
-      }
-    }),
-  );
-  if (purged.length > 0)
-    await env.DB.prepare("DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?1))")
-      .bind(JSON.stringify(purged))
-      .run();
-  return { runs: purged.length, idempotencyKeys: keys.meta.changes };
+  const purged = await purgeEndedRuns(env, cutoff);
+  return { runs: purged, idempotencyKeys: keys.meta.changes };
+}
+
+/**
+ * Purges up to {@link PURGE_RUNS_BATCH} runs ended before `cutoff`: each index shard names its
+ * oldest ended runs, each run's object deletes its storage, and the shard drops their rows.
+ */
+async function purgeEndedRuns(env: Env, cutoff: number): Promise<number> {
+  let purged = 0;
+  for (const shard of await allIndexShards(env)) {
+    if (purged >= PURGE_RUNS_BATCH) break;
+    const ended = z.array(z.string()).parse(await shard.endedBefore(cutoff, PURGE_RUNS_BATCH - purged));
+    const done: string[] = [];
+    await Promise.all(
+      ended.map(async (id) => {
+        try {
+          if ((await runObject(env, id).purge(cutoff)).purged) done.push(id);
+        } catch (error) {
+          console.error(`stepwise: retention could not purge run ${id}; the next pass tries again`, error);
+        }
+      }),
+    );
+    if (done.length > 0) await shard.forget(done);
+    purged += done.length;
+  }
+  return purged;
 }

@@ -10,7 +10,7 @@ import { RUN_STATUSES } from "../../sdk/run-status.ts";
 import type { RunPage, RunView } from "../../sdk/runs.ts";
 import { runSummary } from "../core/db/run-summary.ts";
 import { decodeCursor, encodeCursor } from "../core/db/cursor.ts";
-import { listRuns } from "../core/db/run-queries.ts";
+import { listRuns } from "../core/run-index/read.ts";
 import type { Env } from "../core/env.ts";
 import { acceptEvents } from "../core/events/accept.ts";
 import { maxEventBytes, oversizedData, oversizedEvent } from "../core/events/limits.ts";
@@ -88,7 +88,7 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> implements StepwiseBindin
       const cursor = input.cursor ? decodeCursor(input.cursor) : undefined;
       if (input.cursor && !cursor)
         throw invalidInput(`Invalid run filter: cursor "${input.cursor}" is not one this API gave out`);
-      const page = await listRuns(this.env.DB, { ...input, cursor });
+      const page = await listRuns(this.env, { ...input, cursor });
       return { runs: page.items.map(runSummary), ...(page.next ? { nextCursor: encodeCursor(page.next) } : {}) };
     });
   }

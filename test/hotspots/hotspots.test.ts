@@ -190,9 +190,21 @@ describe("hot spots, counted (CI size)", () => {
       expect(Object.keys(c.d1).filter((sql) => /\bevents\b|idempotency_keys/.test(sql))).toEqual([]);
       expect(Object.keys(c.d1).filter((sql) => /SELECT[\s\S]*\bwait_names\b/.test(sql))).toEqual([]);
       // Nor the function catalogue: the shard names its generation. So accepting and routing (the
-      // Worker's part) make no D1 statement at all; what is left is the run index, written by its buffers.
+      // Worker's part) make no D1 statement at all.
       expect(c.d1ByOrigin.worker ?? 0).toBe(0);
+      // Nor the run index: it lives in its shards, and each notes its function in D1 once in its life.
+      expect(Object.keys(c.d1).filter((sql) => !sql.includes("indexed_functions"))).toEqual([]);
     }
+    for (const [c, r] of [
+      [p2, r2],
+      [p3, r3],
+    ] as const)
+      expect(Object.values(c.d1).reduce((sum, n) => sum + n, 0)).toBeLessThanOrEqual(
+        r.byClass.get("RunIndexBuffer")?.objects ?? 0,
+      );
+    // The run index is spread over shards per function: none takes more than a small share.
+    for (const r of [r2, r3])
+      expect(r.byClass.get("RunIndexBuffer")!.busiest.calls / r.systemCalls).toBeLessThanOrEqual(0.03);
     // Few queue messages: batches go 100 ids a message, single events are routed where accepted.
     expect(p2.queueMessages / batched.length).toBeLessThanOrEqual(0.04);
     expect(p3.queueMessages / singles.length).toBeLessThanOrEqual(0.1);

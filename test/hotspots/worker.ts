@@ -7,6 +7,7 @@ import * as stepwise from "../../src/worker.ts";
 import { counted, resetCounts, snapshot } from "./counting.ts";
 import { hotspotFunctions } from "./functions.ts";
 import type { Env } from "../../src/core/env.ts";
+import { countRuns } from "../../src/core/run-index/read.ts";
 
 export { StepwiseRpc } from "../../src/worker.ts";
 
@@ -77,12 +78,11 @@ async function counters(request: Request, env: Env): Promise<Response | undefine
   if (pathname === "/__hotspots") return Response.json(snapshot());
   // How many runs the index holds and how many are still queued or running: read past the
   // counting env, so watching the workload does not count as its load.
-  if (pathname === "/__hotspots/runs")
-    return Response.json(
-      await env.DB.prepare(
-        "SELECT count(*) AS runs, coalesce(sum(status IN ('queued', 'running')), 0) AS active FROM runs",
-      ).first(),
-    );
+  if (pathname === "/__hotspots/runs") {
+    const counts = await countRuns(env, {});
+    const runs = Object.values(counts).reduce((sum, n) => sum + n, 0);
+    return Response.json({ runs, active: (counts.queued ?? 0) + (counts.running ?? 0) });
+  }
   if (pathname === "/__hotspots/reset") {
     resetCounts();
     return new Response(null, { status: 204 });

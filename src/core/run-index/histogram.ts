@@ -6,7 +6,26 @@
  * bucket).
  */
 import { z } from "zod";
-import type { FunctionStats } from "../db/run-stats.ts";
+
+/** One function's runs over a window. */
+export interface FunctionStats {
+  byStatus: Record<string, number>;
+  total: number;
+  /** Failed runs over ended ones (completed, failed, cancelled); null before any has ended. */
+  failureRate: number | null;
+  /** Durations of completed runs, creation to end, in ms; null when none completed. */
+  p50Ms: number | null;
+  p95Ms: number | null;
+}
+
+/** The figures of a function with no runs in the window. */
+export const emptyStats = (): FunctionStats => ({
+  byStatus: {},
+  total: 0,
+  failureRate: null,
+  p50Ms: null,
+  p95Ms: null,
+});
 
 /** The counters' time grain: runs are counted by the hour they were created in. */
 export const HOUR_MS = 3_600_000;

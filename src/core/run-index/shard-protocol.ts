@@ -12,9 +12,8 @@ export const MAX_PAGE_ROWS = 1_000;
 
 export const indexRowsSchema = z.array(runIndexRowSchema).max(MAX_ROWS_PER_PUT);
 
-/** A listing's filter, as one shard applies it (the shard's function is implied, but checked if given). */
+/** A listing's filter, as one shard applies it (every run of a shard is of its function). */
 export const shardFilterSchema = z.object({
-  functionId: z.string().optional(),
   status: z.string().optional(),
   eventId: z.string().optional(),
   eventName: z.string().optional(),

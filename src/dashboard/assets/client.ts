@@ -1,8 +1,9 @@
 /**
  * The dashboard's only script, served as a file (the Content-Security-Policy allows no inline
  * script). Pages work without it; it adds the theme toggle, confirmations, and live updates:
- * a live region listens on WebSockets (a RunObject, or the run index buffers) and, when told of
- * a change, fetches its own HTML again from the server, which renders and escapes everything.
+ * a run page's live region listens on its RunObject's WebSocket and, when told of a change,
+ * fetches its own HTML again from the server, which renders and escapes everything; a list page's
+ * region fetches itself every few seconds while the page is visible.
  */
 export const CLIENT_SCRIPT = `
 (function () {
@@ -21,10 +22,11 @@ export const CLIENT_SCRIPT = `
     if (message && !confirm(message)) event.preventDefault();
   });
 
-  var region = document.querySelector("[data-live]");
+  var region = document.querySelector("[data-live], [data-poll]");
   if (!region) return;
   var indicator = document.getElementById("live-indicator");
   var sockets = JSON.parse(region.getAttribute("data-live") || "[]");
+  var poll = Number(region.getAttribute("data-poll") || 0);
   var pending = false, busy = false, lastAt = 0, open = 0;
 
   function setState() {
@@ -67,6 +69,10 @@ export const CLIENT_SCRIPT = `
     };
   }
   sockets.forEach(function (path) { connect(path, 1000); });
+  if (poll > 0) {
+    open++;
+    setInterval(function () { if (!document.hidden) schedule(); }, poll);
+  }
   setState();
 })();
 `;

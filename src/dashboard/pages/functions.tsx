@@ -5,7 +5,7 @@
 import type { FC } from "hono/jsx";
 import type { Trigger } from "../../../sdk/function.ts";
 import type { CatalogFunction } from "../../core/functions/catalog.ts";
-import type { FunctionStats } from "../../core/db/run-stats.ts";
+import type { FunctionStats } from "../../core/run-index/histogram.ts";
 import type { RunIndexRow } from "../../core/db/runs.ts";
 import { formatDuration, Json, Notice, Status } from "../components.tsx";
 import { RunTable } from "./runs.tsx";

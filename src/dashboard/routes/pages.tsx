@@ -1,15 +1,14 @@
 /**
- * The dashboard's pages (GET): runs, a run, events, an event, functions, a function. Each page
- * names the WebSockets its live region listens on: a run's own RunObject, or the run index
- * buffers for pages that list runs.
+ * The dashboard's pages (GET): runs, a run, events, an event, functions, a function. A run's
+ * page listens on its RunObject's WebSocket; a page that lists runs refreshes itself every
+ * {@link LIST_REFRESH_MS}.
  */
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { runViewSchema } from "../../../durable-objects/run/view.ts";
 import { getEvent, listEvents } from "../../core/events/store.ts";
-import { emptyStats, functionStats, statsByFunction } from "../../core/db/run-stats.ts";
-import { countByStatus } from "../../core/db/run-stats.ts";
-import { listRuns, runExists, runsForEvents } from "../../core/db/run-queries.ts";
+import { emptyStats } from "../../core/run-index/histogram.ts";
+import { countRuns, listRuns, runStats, runsForEvents } from "../../core/run-index/read.ts";
 import { pagingSchema } from "../../core/db/paging.ts";
 import type { Env } from "../../core/env.ts";
 import { RUN_ID_PATTERN } from "../../core/lib/ids.ts";
@@ -23,12 +22,13 @@ import { RunBody } from "../pages/run.tsx";
 import { RANGES, RunFilters, RunsBody, runsQuerySchema } from "../pages/runs.tsx";
 import { doneNotice } from "./notices.ts";
 import { zodIssues } from "./forms.ts";
-import { bulkJob, INDEX_BUFFER_SHARDS, runObject } from "../../core/objects.ts";
+import { bulkJob, runObject } from "../../core/objects.ts";
 
 type DashboardContext = Context<{ Bindings: Env }>;
 
 /** The run index buffers' feeds: every page listing runs hears of index writes. */
-const INDEX_FEEDS = Array.from({ length: INDEX_BUFFER_SHARDS }, (_, shard) => `/dashboard/live/index/${shard}`);
+/** How often a list page refreshes itself (as Temporal's visibility, not faster than every 2 s). */
+const LIST_REFRESH_MS = 2_000;
 
 const DAY_MS = 86_400_000;
 
@@ -80,13 +80,13 @@ export async function functionPage(
   if (!fn) return problemPage(c, 404, "No such function", `No function "${functionId}" is registered`);
   const now = Date.now();
   const [stats, runs] = await Promise.all([
-    functionStats(c.env.DB, fn.id, now - DAY_MS),
-    listRuns(c.env.DB, { functionId: fn.id, limit: 20 }),
+    runStats(c.env, now - DAY_MS, fn.id).then((stats) => stats.get(fn.id) ?? emptyStats()),
+    listRuns(c.env, { functionId: fn.id, limit: 20 }),
   ]);
   const src = `/dashboard/functions/${encodeURIComponent(fn.id)}`;
   return page(
     c,
-    { title: fn.id, section: "functions", live: INDEX_FEEDS, src, head: <FunctionForms fn={fn} forms={forms} /> },
+    { title: fn.id, section: "functions", poll: LIST_REFRESH_MS, src, head: <FunctionForms fn={fn} forms={forms} /> },
     <FunctionBody fn={fn} stats={stats} runs={runs.items} now={now} />,
     status,
   );
@@ -103,7 +103,7 @@ export async function eventsPage(
   const name = query.data.name || undefined;
   const events = await listEvents(c.env, { name, cursor: query.data.cursor, limit: query.data.limit });
   const runs = await runsForEvents(
-    c.env.DB,
+    c.env,
     events.items.map((event) => event.id),
   );
   const head = (
@@ -121,7 +121,13 @@ export async function eventsPage(
   );
   return page(
     c,
-    { title: "Events", section: "events", live: query.data.cursor ? [] : INDEX_FEEDS, src: "/dashboard/events", head },
+    {
+      title: "Events",
+      section: "events",
+      poll: query.data.cursor ? undefined : LIST_REFRESH_MS,
+      src: "/dashboard/events",
+      head,
+    },
     <EventsBody events={events.items} runs={runs} next={events.next} name={name} />,
     status,
   );
@@ -134,7 +140,7 @@ export const pageRoutes = new Hono<{ Bindings: Env }>()
     const parsed = runsQuerySchema.safeParse(raw);
     if (!parsed.success) return problemPage(c, 400, "Bad filter", "The filter is invalid", zodIssues(parsed.error));
     const query = parsed.data;
-    if (query.q && RUN_ID_PATTERN.test(query.q) && (await runExists(c.env.DB, query.q)))
+    if (query.q && RUN_ID_PATTERN.test(query.q) && (await runObject(c.env, query.q).getStatus()) !== null)
       return c.redirect(`/dashboard/runs/${encodeURIComponent(query.q)}`, 303);
     const now = Date.now();
     const filter = {
@@ -145,8 +151,8 @@ export const pageRoutes = new Hono<{ Bindings: Env }>()
       before: query.to,
     };
     const [runs, counts] = await Promise.all([
-      listRuns(c.env.DB, { ...filter, status: query.status, cursor: query.cursor, limit: query.limit }),
-      countByStatus(c.env.DB, filter),
+      listRuns(c.env, { ...filter, status: query.status, cursor: query.cursor, limit: query.limit }),
+      countRuns(c.env, filter),
     ]);
     const functions = (await listFunctions(c.env)).map((fn) => fn.id);
     const head = (
@@ -157,26 +163,26 @@ export const pageRoutes = new Hono<{ Bindings: Env }>()
       </>
     );
     const body = <RunsBody raw={raw} query={query} counts={counts} runs={runs.items} next={runs.next} now={now} />;
-    return page(c, { title: "Runs", section: "runs", live: query.cursor ? [] : INDEX_FEEDS, head }, body);
+    return page(c, { title: "Runs", section: "runs", poll: query.cursor ? undefined : LIST_REFRESH_MS, head }, body);
   })
   .get("/runs/:id", (c) => runPage(c, c.req.param("id"), doneNotice(c.req.query("done"))))
   .get("/events", (c) => eventsPage(c))
   .get("/events/:id", async (c) => {
     const event = await getEvent(c.env, c.req.param("id"));
     if (!event) return problemPage(c, 404, "No such event", `No event "${c.req.param("id")}"`);
-    const runs = await listRuns(c.env.DB, { eventId: event.id, limit: 200 });
+    const runs = await listRuns(c.env, { eventId: event.id, limit: 200 });
     return page(
       c,
-      { title: event.name, section: "events", live: INDEX_FEEDS },
+      { title: event.name, section: "events", poll: LIST_REFRESH_MS },
       <EventBody event={event} runs={runs.items} now={Date.now()} />,
     );
   })
   .get("/functions", async (c) => {
-    const [catalog, stats] = await Promise.all([listFunctions(c.env), statsByFunction(c.env.DB, Date.now() - DAY_MS)]);
+    const [catalog, stats] = await Promise.all([listFunctions(c.env), runStats(c.env, Date.now() - DAY_MS)]);
     const functions = catalog.map((fn) => ({ fn, stats: stats.get(fn.id) ?? emptyStats() }));
     return page(
       c,
-      { title: "Functions", section: "functions", live: INDEX_FEEDS, head: <h1>Functions</h1> },
+      { title: "Functions", section: "functions", poll: LIST_REFRESH_MS, head: <h1>Functions</h1> },
       <FunctionsBody functions={functions} />,
     );
   })
