@@ -15,6 +15,9 @@ import { processItems } from "../examples/process-items.ts";
 import { benchFunctions } from "./functions.ts";
 import { EFFECTS_TABLE, limitedInFlight, soakFunctions, useEffectsDb } from "./soak-functions.ts";
 import type { RawCeiling } from "./raw-ceiling.ts";
+import type { Cursor } from "../src/core/db/cursor.ts";
+import { indexedFunctionIds } from "../src/core/run-index/functions.ts";
+import { listRuns } from "../src/core/run-index/read.ts";
 
 export {
   BulkJob,
@@ -151,17 +154,27 @@ app.get("/bench/soak/stats", async (c) => {
     "SELECT kind, count(*) AS total, count(DISTINCT key) AS keys FROM soak_effects GROUP BY kind",
   ).all<{ kind: string; total: number; keys: number }>();
   // Events that started more than one run of one function: none, if routing is idempotent.
-  const twice = await c.env.DB.prepare(
-    "SELECT count(*) AS n FROM (SELECT 1 FROM runs WHERE function_id LIKE 'soak-%' GROUP BY function_id, event_id HAVING count(*) > 1)",
-  ).first<{ n: number }>();
-  const runs = await c.env.DB.prepare(
-    "SELECT status, count(*) AS n FROM runs WHERE function_id LIKE 'soak-%' GROUP BY status",
-  ).all<{ status: string; n: number }>();
+  // Read from the run index's shards: every soak function's runs, page by page.
+  const soak = (await indexedFunctionIds(c.env.DB)).filter((id) => id.startsWith("soak-"));
+  const seen = new Map<string, number>();
+  const byStatus: Record<string, number> = {};
+  for (const functionId of soak) {
+    let cursor: Cursor | undefined;
+    do {
+      const page = await listRuns(c.env, { functionId, cursor, limit: 1_000 });
+      for (const run of page.items) {
+        const key = `${run.functionId}\u0000${run.eventId}`;
+        seen.set(key, (seen.get(key) ?? 0) + 1);
+        byStatus[run.status] = (byStatus[run.status] ?? 0) + 1;
+      }
+      cursor = page.next;
+    } while (cursor);
+  }
   return c.json({
     maxLimitedInFlight: limitedInFlight.max,
     effects: Object.fromEntries(results.map((row) => [row.kind, { total: row.total, keys: row.keys }])),
-    eventsWithTwoRuns: twice?.n ?? 0,
-    runsByStatus: Object.fromEntries(runs.results.map((row) => [row.status, row.n])),
+    eventsWithTwoRuns: [...seen.values()].filter((n) => n > 1).length,
+    runsByStatus: byStatus,
   });
 });
 

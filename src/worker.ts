@@ -99,7 +99,10 @@ export function createStepwise(options: CreateStepwiseOptions = {}): StepwiseHan
               );
           },
           (error: unknown) =>
-            console.error("stepwise: moving D1 events into shards failed; the next tick tries again", error),
+            console.error(
+              "stepwise: moving D1's events, keys or runs into their shards failed; the next tick tries again",
+              error,
+            ),
         ),
       );
       ctx.waitUntil(

@@ -18,6 +18,7 @@ import { client, runFor, sendEvents as send } from "./helpers.ts";
 import { restartedWithoutName } from "./unnamed-restart.ts";
 import { indexedRun } from "./indexed.ts";
 import { upsertRun } from "../src/core/db/runs.ts";
+import { moveLegacyRuns } from "../src/core/run-index/legacy-d1-runs.ts";
 
 const tables = (name: string) =>
   runInDurableObject(env.WAITS.get(env.WAITS.idFromName(name)), async (_instance, state) =>
@@ -318,12 +319,10 @@ describe("keyed shards during a gradual deployment", () => {
 describe("the upgrade to listened names", () => {
   it("delivers every name while older runs register their waits again, a page per tick, then stops", async () => {
     const { invoiceId, runId, name: index, keyed } = await waitingApproval();
-    // As a run of the older version left it: its wait is in the index, but the name is not listed,
-    // and its run is indexed in D1 (the older versions' run index).
+    // As a run of the older version left it: its wait is in the index, but the name is not listed.
     // (The wait matches on invoiceId, so it is in the keyed shard of that value.)
     expect(keyed).toBeDefined();
-    const row = await vi.waitFor(async () => (await indexedRun(runId)) ?? Promise.reject(new Error("not indexed")));
-    await upsertRun(env.DB, row).run();
+    await vi.waitFor(async () => (await indexedRun(runId)) ?? Promise.reject(new Error("not indexed yet")));
     await unlistenInShards(env, index);
     await runInDurableObject(env.WAITS.get(env.WAITS.idFromName(index)), async (_instance, state) =>
       state.storage.kv.delete("covered"),
@@ -332,6 +331,22 @@ describe("the upgrade to listened names", () => {
     await settleListening(env);
     for (const shard of allShards(env))
       expect((await listenedIn(env, shard, ["test/anything"])).listened).toEqual(["test/anything"]);
+    // Runs still in D1's old index are moved into the shards first: the pass waits for them.
+    await upsertRun(env.DB, {
+      id: `legacy-${crypto.randomUUID()}`,
+      functionId: "approval-flow",
+      status: "completed",
+      eventId: "e",
+      eventName: "test/invoice.created",
+      attempt: 0,
+      parentRunId: null,
+      error: null,
+      createdAt: 1,
+      endedAt: 2,
+      updatedAt: 2,
+    }).run();
+    expect(await relistenOnce(env)).toEqual({ asked: 0, done: false });
+    expect(await moveLegacyRuns(env)).toBeGreaterThan(0);
     let pass = await relistenOnce(env);
     expect(pass.asked).toBeGreaterThan(0);
     while (!pass.done) pass = await relistenOnce(env);

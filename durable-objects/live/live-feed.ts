@@ -32,11 +32,6 @@ export class LiveFeed {
   }
 
   /** Notes a change; watchers hear of it now, or once the gap since the last message has passed. */
-  /** Whether any page watches this object now. */
-  watched(): boolean {
-    return this.ctx.getWebSockets().length > 0;
-  }
-
   changed(message: LiveMessage): void {
     if (this.ctx.getWebSockets().length === 0) return;
     this.latest = message;

@@ -5,6 +5,7 @@
  * one counter row per hour (and the rows of the window's partial edge hours), not every run.
  */
 import { z } from "zod";
+import { isEnded } from "../../sdk/run-status.ts";
 import { pageSql, type Cursor } from "../../src/core/db/cursor.ts";
 import { runConditions, runFromRow, type RunFilter } from "../../src/core/run-index/filter.ts";
 import type { RunIndexRow } from "../../src/core/db/runs.ts";
@@ -70,7 +71,13 @@ export class RunIndexStore {
         .exec(`SELECT status, created_at, ended_at, updated_at FROM runs WHERE id = ?`, row.id)
         .toArray()
         .map((stored) => storedSchema.parse(stored));
-      if (found && found.updated_at > row.updatedAt) continue;
+      // Two status changes in one millisecond: an ended run's row is not replaced by one that is not.
+      if (
+        found &&
+        (found.updated_at > row.updatedAt ||
+          (found.updated_at === row.updatedAt && isEnded(found.status) && !isEnded(row.status)))
+      )
+        continue;
       sql.exec(
         `INSERT OR REPLACE INTO runs (id, function_id, status, event_id, event_name, attempt, parent_run_id, error, created_at, ended_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

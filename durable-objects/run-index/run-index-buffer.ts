@@ -13,7 +13,7 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { runIndexRowSchema, upsertRun, type RunIndexRow } from "../../src/core/db/runs.ts";
 import type { Env } from "../../src/core/env.ts";
-import { parseInput } from "../../src/core/lib/parse.ts";
+import { InvalidInputError, parseInput } from "../../src/core/lib/parse.ts";
 import { LazyTables } from "../lib/lazy-tables.ts";
 import { createIndexTables, RunIndexStore } from "./index-store.ts";
 import { noteIndexedFunction } from "../../src/core/run-index/functions.ts";
@@ -36,6 +36,8 @@ const BATCH_SIZE = 200;
 const SAFETY_FLUSH_MS = 5_000;
 /** While D1 refuses rows, the alarm tries again at most this far apart. */
 const RETRY_MAX_MS = 5 * 60_000;
+/** The function an index shard holds the runs of (named by its first row). */
+const FUNCTION_KEY = "index-function";
 /** Set once an index shard has noted its function in D1's `indexed_functions`. */
 const INDEXED_KEY = "indexed-function";
 
@@ -182,9 +184,17 @@ export class RunIndexBuffer extends DurableObject<Env> {
   /** As an index shard: keeps run rows (a row older than the one held for its run changes nothing). */
   async indexRows(rows: RunIndexRow[]): Promise<void> {
     const parsed = parseInput(indexRowsSchema, rows, "run index rows");
-    this.index.put(parsed);
     const [first] = parsed;
     if (!first) return;
+    // A shard holds one function's runs: the first row names it, and every later row must match.
+    const held = z.string().optional().parse(this.ctx.storage.kv.get(FUNCTION_KEY)) ?? first.functionId;
+    const stray = parsed.find((row) => row.functionId !== held);
+    if (stray)
+      throw new InvalidInputError(
+        `Invalid run index rows: run ${stray.id} is of function "${stray.functionId}", this shard holds "${held}"'s`,
+      );
+    this.ctx.storage.kv.put(FUNCTION_KEY, held);
+    this.index.put(parsed);
     // Once per shard: D1 learns its function has runs here, so listings of every function read it.
     // Calls that come while the note is under way wait for the same note.
     if (this.ctx.storage.kv.get(INDEXED_KEY) === undefined) {

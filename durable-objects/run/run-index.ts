@@ -1,11 +1,11 @@
 /**
- * Keeps the run's row in the D1 run index current, through an outbox in the run's own storage:
+ * Keeps the run's row in the run index current, through an outbox in the run's own storage:
  * the status the index last acknowledged is stored beside the history, so a row that could not
  * be delivered is known to be owed, and is sent again at the end of every drive and by the
  * alarm until the index takes it. Rows are sent on status changes only, never per step, and
  * coalesced: changes within {@link INDEX_DELAY_MS} become one row (a short run, queued, running
- * and completed in a few milliseconds, sends one). Rows go through a RunIndexBuffer, which
- * writes them to D1 in batches.
+ * and completed in a few milliseconds, sends one). Rows go to the run-index shard of the run's
+ * function that its id hashes to (src/core/run-index/write.ts).
  */
 import { z } from "zod";
 import type { RunIndexRow } from "../../src/core/db/runs.ts";
@@ -38,7 +38,7 @@ export const INDEX_RETRY_MS = 2_000;
 /** Retries are never further apart than this. */
 const INDEX_RETRY_MAX_MS = 5 * 60_000;
 
-/** Where rows go: the RunIndexBuffer shard for the run, in the Worker. */
+/** Where rows go: the run's run-index shard. */
 export type RunIndexSink = (row: RunIndexRow) => Promise<void>;
 
 /** What the index last acknowledged for the run: its status, as of the state's `updatedAt`. */

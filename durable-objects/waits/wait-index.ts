@@ -39,6 +39,9 @@ const EXPIRED_GRACE_MS = 60_000;
  * storage: past every lookback, so what it deletes no wait could still need.
  */
 const WAIT_INDEX_IDLE_MS = MAX_LOOKBACK_MS + RACE_WINDOW_MS + 60_000;
+/** A run's answer to an event for one of its waits: taken, or whether the wait is still open. */
+const resumeAnswerSchema = z.object({ resumed: z.boolean(), stillWaiting: z.boolean() });
+
 /** An idle alarm that finds a registration or delivery under way looks again this much later. */
 const BUSY_RETRY_MS = 60_000;
 
@@ -253,10 +256,11 @@ export class WaitIndex extends DurableObject<Env> {
         this.store.drop(waiter);
         this.store.consume(waiter, arrived);
         const run = runObject(this.env, waiter.runId);
-        const result =
+        const result = resumeAnswerSchema.parse(
           waiter.kind === "cancel"
             ? await run.cancelByEvent(arrived.event)
-            : await run.resumeWait(waiter.stepId, arrived.event, waiter.part ?? 0);
+            : await run.resumeWait(waiter.stepId, arrived.event, waiter.part ?? 0),
+        );
         if (result.resumed) {
           resumed++;
           continue;

@@ -48,7 +48,10 @@ export async function pruneOnce(env: Env, now = Date.now()): Promise<PruneResult
  */
 async function purgeEndedRuns(env: Env, cutoff: number): Promise<number> {
   let purged = 0;
-  for (const shard of await allIndexShards(env)) {
+  // From a random shard on, so a few functions with many old runs cannot keep the rest unpurged.
+  const shards = await allIndexShards(env);
+  const start = Math.floor(Math.random() * shards.length);
+  for (const shard of [...shards.slice(start), ...shards.slice(0, start)]) {
     if (purged >= PURGE_RUNS_BATCH) break;
     const ended = z.array(z.string()).parse(await shard.endedBefore(cutoff, PURGE_RUNS_BATCH - purged));
     const done: string[] = [];

@@ -3,12 +3,11 @@
  * it is empty: the start-up pass and each cron tick move a bounded batch at a time into the
  * shards of their functions, as they were, then delete them from D1 (unless a newer row of the run
  * came meanwhile, from a RunObject of the older release during a gradual deployment: that one is
- * moved by the next batch). While the waits upgrade pass (src/waits/relisten.ts) still reads D1's
- * runs, nothing moves.
+ * moved by the next batch). The waits upgrade pass (src/waits/relisten.ts) reads the runs from
+ * the shards once this is done.
  */
 import { z } from "zod";
 import { runFromRow } from "./filter.ts";
-import { upgradeUnderWay } from "../db/wait-names.ts";
 import type { Env } from "../env.ts";
 import { indexRuns } from "./write.ts";
 
@@ -51,7 +50,6 @@ async function moveBatch(env: Env): Promise<number> {
 
 /** One pass of moving; returns how many runs left D1. */
 export async function moveLegacyRuns(env: Env): Promise<number> {
-  if (await upgradeUnderWay(env.DB)) return 0;
   let moved = 0;
   for (let batch = 0; batch < BATCHES_PER_PASS; batch++) {
     const n = await moveBatch(env);

@@ -33,9 +33,14 @@ function shardFilter(filter: Omit<RunFilter, "cursor" | "limit">): ShardFilter {
 const newestFirst = (a: RunIndexRow, b: RunIndexRow): number =>
   b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
-/** The functions a read covers: the one it names, or every one with runs in the index. */
-const functionsOf = async (env: Env, functionId: string | undefined): Promise<string[]> =>
-  functionId !== undefined ? [functionId] : indexedFunctionIds(env.DB);
+/**
+ * The functions a read covers: the one it names, or every one with runs in the index. A function
+ * with no runs there is not asked (asking would make its shards).
+ */
+async function functionsOf(env: Env, functionId: string | undefined): Promise<string[]> {
+  const indexed = await indexedFunctionIds(env.DB);
+  return functionId === undefined ? indexed : indexed.filter((id) => id === functionId);
+}
 
 /**
  * A newest-first page of the runs matching `filter`, and the next page's cursor. Each shard

@@ -26,7 +26,6 @@ import { bulkJob, runObject } from "../../core/objects.ts";
 
 type DashboardContext = Context<{ Bindings: Env }>;
 
-/** The run index buffers' feeds: every page listing runs hears of index writes. */
 /** How often a list page refreshes itself (as Temporal's visibility, not faster than every 2 s). */
 const LIST_REFRESH_MS = 2_000;
 
