@@ -6,6 +6,7 @@ import { runStats } from "../src/core/run-index/read.ts";
 import { indexRuns } from "../src/core/run-index/write.ts";
 import { pageSql, whereOf } from "../src/core/db/cursor.ts";
 import { client } from "./helpers.ts";
+import { queryPlan } from "./query-plan.ts";
 
 /** Opens a dashboard WebSocket and collects what it hears. */
 async function watch(path: string): Promise<{ messages: unknown[]; close: () => void }> {
@@ -63,12 +64,7 @@ describe("dashboard queries use the indexes", () => {
     expect(await shard.counts({})).toEqual({});
     const plans = await runInDurableObject(shard, async (_instance, state) =>
       filters.map((filter) => {
-        const plan = (sql: string, params: unknown[]) =>
-          state.storage.sql
-            .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, ...params)
-            .toArray()
-            .map((row) => row.detail)
-            .join("\n");
+        const plan = (sql: string, params: unknown[]) => queryPlan(state.storage.sql, sql, ...params);
         const page = pageSql({
           table: "runs",
           columns: "*",

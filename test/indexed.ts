@@ -19,12 +19,15 @@ export async function indexedRun(id: string): Promise<RunIndexRow | undefined> {
   );
 }
 
-/** Every indexed run matching `filter`, newest first. */
-export async function indexedRuns(filter: Omit<RunFilter, "cursor" | "limit"> = {}): Promise<RunIndexRow[]> {
+/** Every indexed run matching `filter`, newest first, read `pageSize` at a time. */
+export async function indexedRuns(
+  filter: Omit<RunFilter, "cursor" | "limit"> = {},
+  pageSize = 1_000,
+): Promise<RunIndexRow[]> {
   const rows: RunIndexRow[] = [];
   let cursor: RunFilter["cursor"];
   for (;;) {
-    const page = await listRuns(env, { ...filter, cursor, limit: 1_000 });
+    const page = await listRuns(env, { ...filter, cursor, limit: pageSize });
     rows.push(...page.items);
     if (!page.next) return rows;
     cursor = page.next;

@@ -11,6 +11,8 @@ import { countRuns, listRuns, runStats, runsForEvents } from "../src/core/run-in
 import { indexRuns, indexShardOf } from "../src/core/run-index/write.ts";
 import { HOUR_MS } from "../src/core/run-index/histogram.ts";
 import type { RunFilter } from "../src/core/run-index/filter.ts";
+import { queryPlan } from "./query-plan.ts";
+import { indexedRuns } from "./indexed.ts";
 
 const STATUSES = ["completed", "completed", "completed", "failed", "running", "waiting", "cancelled"] as const;
 
@@ -58,18 +60,6 @@ function countsOf(rows: RunIndexRow[]): Record<string, number> {
   return counts;
 }
 
-/** Every page of a listing, following its cursors. */
-async function allPages(filter: Omit<RunFilter, "cursor" | "limit">, limit: number) {
-  const seen: RunIndexRow[] = [];
-  let cursor: RunFilter["cursor"];
-  for (;;) {
-    const page = await listRuns(env, { ...filter, cursor, limit });
-    seen.push(...page.items);
-    if (!page.next) return seen;
-    cursor = page.next;
-  }
-}
-
 describe("run index shards", () => {
   const end = Date.UTC(2026, 11, 4, 12, 30);
   const fn = `shop-${crypto.randomUUID().slice(0, 8)}`;
@@ -92,13 +82,13 @@ describe("run index shards", () => {
     ]) {
       const expected = reference(rows, filter).map((row) => row.id);
       expect(
-        (await allPages({ ...filter, functionId: fn }, 37)).map((row) => row.id),
+        (await indexedRuns({ ...filter, functionId: fn }, 37)).map((row) => row.id),
         JSON.stringify(filter),
       ).toEqual(expected);
     }
     // Without a function, every function's shards merge the same way.
     const both = reference([...rows, ...otherRows], { status: "waiting" }).map((row) => row.id);
-    expect((await allPages({ status: "waiting" }, 50)).map((row) => row.id)).toEqual(both);
+    expect((await indexedRuns({ status: "waiting" }, 50)).map((row) => row.id)).toEqual(both);
     // And the runs of some events, at most a few each, oldest first.
     const byEvent = await runsForEvents(env, ["evt-3", "evt-4", "evt-none"], 5);
     for (const id of ["evt-3", "evt-4"])
@@ -168,12 +158,7 @@ describe("run index shards", () => {
     // The tables are made when the shard is first used.
     await shard.counts({});
     const plans = await runInDurableObject(shard, async (_instance, state) => {
-      const plan = (query: string, ...args: unknown[]) =>
-        state.storage.sql
-          .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${query}`, ...args)
-          .toArray()
-          .map((row) => row.detail)
-          .join("; ");
+      const plan = (query: string, ...args: unknown[]) => queryPlan(state.storage.sql, query, ...args);
       const page = "ORDER BY created_at DESC, id DESC LIMIT 51";
       return [
         plan(`SELECT * FROM runs ${page}`),

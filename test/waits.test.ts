@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { client, runFor, sendEvents as send } from "./helpers.ts";
 import { executions } from "./functions.ts";
+import { queryPlan } from "./query-plan.ts";
 
 const key = (): string => crypto.randomUUID();
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -187,12 +188,7 @@ describe("the WaitIndex's queries", () => {
     // The tables are made when the index is first used.
     await index.forget("nobody");
     const plans = await runInDurableObject(index, async (_instance, state) => {
-      const plan = (query: string, ...args: unknown[]) =>
-        state.storage.sql
-          .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${query}`, ...args)
-          .toArray()
-          .map((row) => row.detail)
-          .join("; ");
+      const plan = (query: string, ...args: unknown[]) => queryPlan(state.storage.sql, query, ...args);
       return [
         plan("DELETE FROM arrived WHERE received_at < ?", 1),
         plan("DELETE FROM consumed WHERE received_at < ?", 1),

@@ -6,9 +6,9 @@
  */
 import { z } from "zod";
 import { isEnded } from "../../sdk/run-status.ts";
-import { pageSql, type Cursor } from "../../src/core/db/cursor.ts";
+import { pageSql, whereOf, type Condition, type Cursor } from "../../src/core/db/cursor.ts";
 import { runConditions, runFromRow, type RunFilter } from "../../src/core/run-index/filter.ts";
-import type { RunIndexRow } from "../../src/core/db/runs.ts";
+import { RUN_ROW_COLUMNS, runRowValues, type RunIndexRow } from "../../src/core/db/runs.ts";
 import { bucketOf, HOUR_MS, type DurationBucket, type ShardStats } from "../../src/core/run-index/histogram.ts";
 
 /** Makes the tables (each read below goes by one of these indexes). */
@@ -67,10 +67,7 @@ export class RunIndexStore {
   put(rows: RunIndexRow[]): void {
     const sql = this.sql();
     for (const row of rows) {
-      const [found] = sql
-        .exec(`SELECT status, created_at, ended_at, updated_at FROM runs WHERE id = ?`, row.id)
-        .toArray()
-        .map((stored) => storedSchema.parse(stored));
+      const found = this.stored(row.id);
       // Two status changes in one millisecond: an ended run's row is not replaced by one that is not.
       if (
         found &&
@@ -79,23 +76,20 @@ export class RunIndexStore {
       )
         continue;
       sql.exec(
-        `INSERT OR REPLACE INTO runs (id, function_id, status, event_id, event_name, attempt, parent_run_id, error, created_at, ended_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        row.id,
-        row.functionId,
-        row.status,
-        row.eventId,
-        row.eventName,
-        row.attempt,
-        row.parentRunId,
-        row.error,
-        row.createdAt,
-        row.endedAt,
-        row.updatedAt,
+        `INSERT OR REPLACE INTO runs (${RUN_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ...runRowValues(row),
       );
       if (found) this.count(found, -1);
       this.count({ status: row.status, created_at: row.createdAt, ended_at: row.endedAt, updated_at: 0 }, 1);
     }
+  }
+
+  /** What the counters hold of run `id`, if the shard holds it. */
+  private stored(id: string): Stored | undefined {
+    const [found] = this.sql()
+      .exec(`SELECT status, created_at, ended_at, updated_at FROM runs WHERE id = ?`, id)
+      .toArray();
+    return found === undefined ? undefined : storedSchema.parse(found);
   }
 
   private count(run: Stored, by: 1 | -1): void {
@@ -150,7 +144,7 @@ export class RunIndexStore {
     };
     const sql = this.sql();
     const byRows = (after: number | undefined, before: number | undefined) => {
-      const { where, params } = whereClause(runConditions({ ...filter, after, before }));
+      const { where, params } = whereOf(runConditions({ ...filter, after, before }));
       return sql.exec(`SELECT status, count(*) AS n FROM runs ${where} GROUP BY status`, ...params);
     };
     if (filter.eventId !== undefined || filter.eventName !== undefined) {
@@ -199,10 +193,7 @@ export class RunIndexStore {
   forget(ids: string[]): void {
     const sql = this.sql();
     for (const id of ids) {
-      const [found] = sql
-        .exec(`SELECT status, created_at, ended_at, updated_at FROM runs WHERE id = ?`, id)
-        .toArray()
-        .map((stored) => storedSchema.parse(stored));
+      const found = this.stored(id);
       if (!found) continue;
       sql.exec(`DELETE FROM runs WHERE id = ?`, id);
       this.count(found, -1);
@@ -236,16 +227,10 @@ export class RunIndexStore {
   }
 }
 
-/** `whereOf` for this store's numbered-free SQL (SqlStorage binds `?` in order). */
-function whereClause(conditions: [string, unknown][]): { where: string; params: unknown[] } {
-  return conditions.length === 0
-    ? { where: "", params: [] }
-    : { where: `WHERE ${conditions.map(([clause]) => clause).join(" AND ")}`, params: conditions.map(([, v]) => v) };
-}
-
+/** The condition on the counters' `hour` for the whole hours of a window. */
 function hourClause(hours: { from: number | undefined; to: number | undefined }): { where: string; params: unknown[] } {
-  const conditions: [string, unknown][] = [];
+  const conditions: Condition[] = [];
   if (hours.from !== undefined) conditions.push(["hour >= ?", hours.from]);
   if (hours.to !== undefined) conditions.push(["hour < ?", hours.to]);
-  return whereClause(conditions);
+  return whereOf(conditions);
 }

@@ -55,17 +55,17 @@ export class RunIndexBuffer extends DurableObject<Env> {
   private readonly indexTables = new LazyTables(this.ctx.storage.sql, createIndexTables);
   private readonly index = new RunIndexStore(() => this.indexTables.sql);
 
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    ctx.storage.sql.exec(
+  /** The rows waiting for D1, made on first use: an index shard never has any. */
+  private readonly pendingTables = new LazyTables(this.ctx.storage.sql, (sql) =>
+    sql.exec(
       "CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, updated_at INTEGER NOT NULL, row TEXT NOT NULL)",
-    );
-  }
+    ),
+  );
 
   /** Queues `row` for D1; a newer row for the same run replaces an older one still waiting. */
   async put(row: RunIndexRow): Promise<void> {
     const parsed = parseInput(runIndexRowSchema, row, "run index row");
-    this.ctx.storage.sql.exec(
+    this.pendingTables.sql.exec(
       `INSERT INTO pending (id, updated_at, row) VALUES (?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, row = excluded.row WHERE excluded.updated_at >= pending.updated_at`,
       parsed.id,
@@ -108,7 +108,7 @@ export class RunIndexBuffer extends DurableObject<Env> {
     await this.drain().catch((error: unknown) =>
       console.error("stepwise: run index rows not written yet; the alarm tries again", error),
     );
-    return { waiting: z.number().parse(this.ctx.storage.sql.exec("SELECT COUNT(*) AS n FROM pending").one().n) };
+    return { waiting: z.number().parse(this.pendingTables.sql.exec("SELECT COUNT(*) AS n FROM pending").one().n) };
   }
 
   /** Writes every waiting row to D1 (one drain at a time); rejects, keeping them, if D1 refused some. */
@@ -129,7 +129,7 @@ export class RunIndexBuffer extends DurableObject<Env> {
 
   /** One pass over the waiting rows, in id order, a batch at a time. */
   private async pass(): Promise<{ written: number; refused: number }> {
-    const sql = this.ctx.storage.sql;
+    const sql = this.pendingTables.sql;
     let after = "";
     let written = 0;
     let refused = 0;

@@ -14,6 +14,7 @@ import type { StoredEvent } from "../core/events/schema.ts";
 import { eventShard, idempotencyShard } from "../core/objects.ts";
 import { keyShardOf } from "../core/events/idempotency.ts";
 import { z } from "zod";
+import { legacyRows } from "../core/db/legacy-rows.ts";
 
 /** Events moved per batch, and batches per tick (a tick moves at most 10,000). */
 const MOVE_BATCH = 500;
@@ -21,15 +22,9 @@ const BATCHES_PER_TICK = 20;
 
 /** Moves one batch; returns how many rows left D1 (0 when the table is empty or gone). */
 async function moveBatch(env: Env): Promise<number> {
-  let rows: Record<string, unknown>[];
-  try {
-    ({ results: rows } = await env.DB.prepare(`SELECT ${COLUMNS} FROM events ORDER BY received_at LIMIT ?1`)
-      .bind(MOVE_BATCH)
-      .all());
-  } catch (error) {
-    if (String(error).includes("no such table")) return 0;
-    throw error;
-  }
+  const rows = await legacyRows(
+    env.DB.prepare(`SELECT ${COLUMNS} FROM events ORDER BY received_at LIMIT ?1`).bind(MOVE_BATCH),
+  );
   if (rows.length === 0) return 0;
   const count = eventShardCount(env);
   const events = rows.flatMap((row): StoredEvent[] => {
@@ -73,17 +68,11 @@ const legacyKeySchema = z.object({
  * them from D1; expired ones are pruned by retention. Returns how many moved.
  */
 export async function moveLegacyKeys(env: Env, now = Date.now()): Promise<number> {
-  let rows: unknown[];
-  try {
-    ({ results: rows } = await env.DB.prepare(
+  const rows = await legacyRows(
+    env.DB.prepare(
       "SELECT function_id, key, run_id, expires_at FROM idempotency_keys WHERE expires_at > ?1 LIMIT ?2",
-    )
-      .bind(now, MOVE_BATCH * BATCHES_PER_TICK)
-      .all());
-  } catch (error) {
-    if (String(error).includes("no such table")) return 0;
-    throw error;
-  }
+    ).bind(now, MOVE_BATCH * BATCHES_PER_TICK),
+  );
   if (rows.length === 0) return 0;
   const keys = rows.map((row) => {
     const r = legacyKeySchema.parse(row);

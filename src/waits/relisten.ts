@@ -10,6 +10,7 @@ import { z } from "zod";
 import type { Env } from "../core/env.ts";
 import { runObject } from "../core/objects.ts";
 import { listRuns } from "../core/run-index/read.ts";
+import { legacyRows } from "../core/db/legacy-rows.ts";
 
 /** Runs asked per tick. */
 const RELISTEN_PAGE = 100;
@@ -33,12 +34,7 @@ function readProgress(after: string): Progress {
 
 /** Whether D1's old run index still holds rows (they are moving into the shards; the pass waits for them). */
 async function legacyRunsLeft(db: D1Database): Promise<boolean> {
-  try {
-    return (await db.prepare("SELECT 1 FROM runs LIMIT 1").first()) !== null;
-  } catch (error) {
-    if (String(error).includes("no such table")) return false;
-    throw error;
-  }
+  return (await legacyRows(db.prepare("SELECT 1 FROM runs LIMIT 1"))).length > 0;
 }
 
 /**

@@ -19,7 +19,26 @@ export const runIndexRowSchema = z.object({
 });
 export type RunIndexRow = z.infer<typeof runIndexRowSchema>;
 
-const UPSERT = `INSERT INTO runs (id, function_id, status, event_id, event_name, attempt, parent_run_id, error, created_at, ended_at, updated_at)
+/** The columns of a run index row, in the order of {@link runRowValues}. */
+export const RUN_ROW_COLUMNS =
+  "id, function_id, status, event_id, event_name, attempt, parent_run_id, error, created_at, ended_at, updated_at";
+
+/** A row's values in the order of {@link RUN_ROW_COLUMNS}, to bind to an insert of them. */
+export const runRowValues = (row: RunIndexRow): (string | number | null)[] => [
+  row.id,
+  row.functionId,
+  row.status,
+  row.eventId,
+  row.eventName,
+  row.attempt,
+  row.parentRunId,
+  row.error,
+  row.createdAt,
+  row.endedAt,
+  row.updatedAt,
+];
+
+const UPSERT = `INSERT INTO runs (${RUN_ROW_COLUMNS})
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
 ON CONFLICT (id) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, error = excluded.error,
   ended_at = excluded.ended_at, updated_at = excluded.updated_at
@@ -27,19 +46,5 @@ WHERE excluded.updated_at >= runs.updated_at`;
 
 /** The statement that writes `row` into the index, unless the index already holds a newer one. */
 export function upsertRun(db: D1Database, row: RunIndexRow): D1PreparedStatement {
-  return db
-    .prepare(UPSERT)
-    .bind(
-      row.id,
-      row.functionId,
-      row.status,
-      row.eventId,
-      row.eventName,
-      row.attempt,
-      row.parentRunId,
-      row.error,
-      row.createdAt,
-      row.endedAt,
-      row.updatedAt,
-    );
+  return db.prepare(UPSERT).bind(...runRowValues(row));
 }

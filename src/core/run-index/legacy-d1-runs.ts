@@ -10,6 +10,7 @@ import { z } from "zod";
 import { runFromRow } from "./filter.ts";
 import type { Env } from "../env.ts";
 import { indexRuns } from "./write.ts";
+import { legacyRows } from "../db/legacy-rows.ts";
 
 /** Runs moved per batch, and batches per pass (a pass moves at most 10,000). */
 const MOVE_BATCH = 500;
@@ -19,13 +20,7 @@ const keySchema = z.object({ id: z.string(), updated_at: z.number() });
 
 /** Moves one batch; returns how many rows left D1 (0 when the table is empty or gone). */
 async function moveBatch(env: Env): Promise<number> {
-  let rows: Record<string, unknown>[];
-  try {
-    ({ results: rows } = await env.DB.prepare("SELECT * FROM runs ORDER BY id LIMIT ?1").bind(MOVE_BATCH).all());
-  } catch (error) {
-    if (String(error).includes("no such table")) return 0;
-    throw error;
-  }
+  const rows = await legacyRows(env.DB.prepare("SELECT * FROM runs ORDER BY id LIMIT ?1").bind(MOVE_BATCH));
   if (rows.length === 0) return 0;
   const readable = rows.flatMap((row) => {
     try {
