@@ -12,7 +12,7 @@ import { indexRuns, indexShardOf } from "../src/core/run-index/write.ts";
 import { HOUR_MS } from "../src/core/run-index/histogram.ts";
 import type { RunFilter } from "../src/core/run-index/filter.ts";
 import { queryPlan } from "./query-plan.ts";
-import { indexedRuns } from "./indexed.ts";
+import { indexedRun, indexedRuns } from "./indexed.ts";
 
 const STATUSES = ["completed", "completed", "completed", "failed", "running", "waiting", "cancelled"] as const;
 
@@ -128,6 +128,22 @@ describe("run index shards", () => {
     );
     expect(listed).toEqual(done);
     rows.splice(rows.indexOf(run), 1, done);
+  });
+
+  it("keep an ended row over one of the same moment that is not, and refuse another function's rows", async () => {
+    const id = `${fn}-tie`;
+    const running = { ...rows[0]!, id, status: "running", endedAt: null, updatedAt: end };
+    const done = { ...running, status: "completed", endedAt: end };
+    await indexRuns(env, [done]);
+    await indexRuns(env, [running]);
+    expect((await indexedRun(id))?.status).toBe("completed");
+    const shard = runIndexShard(env, fn, indexShardOf(id));
+    const refused = await shard.indexRows([{ ...running, id: `${other}-stray`, functionId: other }]).then(
+      () => "taken",
+      (error: unknown) => String(error),
+    );
+    expect(refused).toMatch(/this shard holds/);
+    await shard.forget([id]);
   });
 
   it("give a function's figures from merged histograms: exact counts, p50 and p95 within 2%", async () => {
