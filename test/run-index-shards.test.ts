@@ -12,6 +12,7 @@ import { indexRuns, indexShardOf } from "../src/core/run-index/write.ts";
 import { HOUR_MS } from "../src/core/run-index/histogram.ts";
 import type { RunFilter } from "../src/core/run-index/filter.ts";
 import { queryPlan } from "./query-plan.ts";
+import { createIndexTables } from "../durable-objects/run-index/index-store.ts";
 import { indexedRun, indexedRuns } from "./indexed.ts";
 
 const STATUSES = ["completed", "completed", "completed", "failed", "running", "waiting", "cancelled"] as const;
@@ -109,6 +110,10 @@ describe("run index shards", () => {
       { after: end - 30 * 60_000, before: end - 10 * 60_000 },
       { before: end - 3 * HOUR_MS },
       { eventName: "shop/order.paid", after: end - 12 * HOUR_MS },
+      { eventName: "shop/order.placed" },
+      { eventName: "shop/order.placed", after: end - 5 * HOUR_MS - 1, before: end - HOUR_MS + 1 },
+      { eventName: "shop/order.paid", after: end - 30 * 60_000, before: end - 10 * 60_000 },
+      { eventName: "no/such-event" },
     ])
       expect(await countRuns(env, { ...filter, functionId: fn }), JSON.stringify(filter)).toEqual(
         countsOf(reference(rows, filter)),
@@ -123,6 +128,8 @@ describe("run index shards", () => {
     await indexRuns(env, [run]);
     const updated = rows.map((row) => (row.id === run.id ? done : row));
     expect(await countRuns(env, { functionId: fn })).toEqual(countsOf(updated));
+    const byName = { eventName: run.eventName };
+    expect(await countRuns(env, { functionId: fn, ...byName })).toEqual(countsOf(reference(updated, byName)));
     const [listed] = (await listRuns(env, { functionId: fn, eventId: run.eventId, limit: 100 })).items.filter(
       (row) => row.id === run.id,
     );
@@ -169,6 +176,20 @@ describe("run index shards", () => {
     expect((await runStats(env, since, "nothing-here")).size).toBe(0);
   });
 
+  it("fill the per-event counters from the rows of a shard an earlier release made without them", async () => {
+    const shard = runIndexShard(env, fn, indexShardOf(rows[0]!.id));
+    const placed = { functionId: fn, eventName: "shop/order.placed" };
+    const before = await countRuns(env, placed);
+    await runInDurableObject(shard, async (_instance, state) => {
+      state.storage.sql.exec("DROP TABLE run_event_counts");
+      createIndexTables(state.storage.sql);
+      // Made once: a second start does not count the rows again.
+      createIndexTables(state.storage.sql);
+    });
+    expect(await countRuns(env, placed)).toEqual(before);
+    expect(before).toEqual(countsOf(reference(rows, placed)));
+  });
+
   it("answer every page and count by an index, never a scan of the runs", async () => {
     const shard = runIndexShard(env, fn, 0);
     // The tables are made when the shard is first used.
@@ -185,6 +206,11 @@ describe("run index shards", () => {
         plan(`SELECT status, count(*) AS n FROM runs WHERE created_at >= ? AND created_at < ? GROUP BY status`, 1, 2),
         plan(`SELECT status, sum(n) AS n FROM run_counts WHERE hour >= ? GROUP BY status`, 1),
         plan(`SELECT bucket, sum(n) AS n FROM run_durations WHERE hour >= ? GROUP BY bucket`, 1),
+        plan(
+          `SELECT status, sum(n) AS n FROM run_event_counts WHERE event_name = ? AND hour >= ? GROUP BY status`,
+          "x",
+          1,
+        ),
       ];
     });
     for (const plan of plans) expect(plan).not.toMatch(/SCAN runs\b(?! USING)/);

@@ -1,6 +1,6 @@
 /**
  * The tables of one run-index shard: the row of each run the shard holds, the number of runs per
- * creation hour and status, and a histogram of completed runs' durations per creation hour. The
+ * creation hour and status (and per event name), and a histogram of completed runs' durations per creation hour. The
  * counters are kept in the same write as the row, so a count or a percentile over a window reads
  * one counter row per hour (and the rows of the window's partial edge hours), not every run.
  */
@@ -28,10 +28,26 @@ export function createIndexTables(sql: SqlStorage): void {
   sql.exec(
     `CREATE TABLE IF NOT EXISTS run_durations (hour INTEGER, bucket INTEGER, n INTEGER NOT NULL, PRIMARY KEY (hour, bucket))`,
   );
+  // Per event name too, so the dashboard's event filter counts from counters as well. A shard an
+  // earlier release made has rows but not this table: it is filled from them once, in the same
+  // synchronous block, before any write can count twice.
+  const made = sql
+    .exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'run_event_counts'`)
+    .toArray().length;
+  sql.exec(
+    `CREATE TABLE IF NOT EXISTS run_event_counts (event_name TEXT, hour INTEGER, status TEXT, n INTEGER NOT NULL, PRIMARY KEY (event_name, hour, status))`,
+  );
+  if (made === 0)
+    sql.exec(
+      `INSERT INTO run_event_counts (event_name, hour, status, n)
+       SELECT event_name, created_at / ?, status, count(*) FROM runs GROUP BY 1, 2, 3`,
+      HOUR_MS,
+    );
 }
 
 const storedSchema = z.object({
   status: z.string(),
+  event_name: z.string(),
   created_at: z.number().int(),
   ended_at: z.number().int().nullable(),
   updated_at: z.number().int(),
@@ -80,14 +96,15 @@ export class RunIndexStore {
         ...runRowValues(row),
       );
       if (found) this.count(found, -1);
-      this.count({ status: row.status, created_at: row.createdAt, ended_at: row.endedAt, updated_at: 0 }, 1);
+      const counted = { status: row.status, event_name: row.eventName, created_at: row.createdAt };
+      this.count({ ...counted, ended_at: row.endedAt, updated_at: 0 }, 1);
     }
   }
 
   /** What the counters hold of run `id`, if the shard holds it. */
   private stored(id: string): Stored | undefined {
     const [found] = this.sql()
-      .exec(`SELECT status, created_at, ended_at, updated_at FROM runs WHERE id = ?`, id)
+      .exec(`SELECT status, event_name, created_at, ended_at, updated_at FROM runs WHERE id = ?`, id)
       .toArray();
     return found === undefined ? undefined : storedSchema.parse(found);
   }
@@ -102,6 +119,21 @@ export class RunIndexStore {
       by,
     );
     if (by < 0) sql.exec(`DELETE FROM run_counts WHERE hour = ? AND status = ? AND n <= 0`, hour, run.status);
+    sql.exec(
+      `INSERT INTO run_event_counts (event_name, hour, status, n) VALUES (?, ?, ?, ?)
+       ON CONFLICT (event_name, hour, status) DO UPDATE SET n = n + excluded.n`,
+      run.event_name,
+      hour,
+      run.status,
+      by,
+    );
+    if (by < 0)
+      sql.exec(
+        `DELETE FROM run_event_counts WHERE event_name = ? AND hour = ? AND status = ? AND n <= 0`,
+        run.event_name,
+        hour,
+        run.status,
+      );
     const duration = durationOf({ status: run.status, createdAt: run.created_at, endedAt: run.ended_at });
     if (duration === undefined) return;
     const bucket = bucketOf(duration);
@@ -131,8 +163,9 @@ export class RunIndexStore {
   }
 
   /**
-   * How many runs match `filter` (its status aside), per status. Without an event filter, whole
-   * hours are read from the counters and only the window's partial edge hours from the rows.
+   * How many runs match `filter` (its status aside), per status. Whole hours are read from the
+   * counters (per event name when it names one) and only the window's partial edge hours from the
+   * rows; a filter by event id reads its few rows.
    */
   countByStatus(filter: Omit<RunFilter, "limit" | "cursor" | "status">): Record<string, number> {
     const counts: Record<string, number> = {};
@@ -147,14 +180,15 @@ export class RunIndexStore {
       const { where, params } = whereOf(runConditions({ ...filter, after, before }));
       return sql.exec(`SELECT status, count(*) AS n FROM runs ${where} GROUP BY status`, ...params);
     };
-    if (filter.eventId !== undefined || filter.eventName !== undefined) {
+    if (filter.eventId !== undefined) {
       add(byRows(filter.after, filter.before));
       return counts;
     }
     const { hours, edges } = split(filter.after, filter.before);
     if (hours) {
-      const { where, params } = hourClause(hours);
-      add(sql.exec(`SELECT status, sum(n) AS n FROM run_counts ${where} GROUP BY status`, ...params));
+      const { where, params } = hourClause(hours, filter.eventName);
+      const table = filter.eventName === undefined ? "run_counts" : "run_event_counts";
+      add(sql.exec(`SELECT status, sum(n) AS n FROM ${table} ${where} GROUP BY status`, ...params));
     }
     for (const [after, before] of edges) add(byRows(after, before));
     return counts;
@@ -227,9 +261,12 @@ export class RunIndexStore {
   }
 }
 
-/** The condition on the counters' `hour` for the whole hours of a window. */
-function hourClause(hours: { from: number | undefined; to: number | undefined }): { where: string; params: unknown[] } {
-  const conditions: Condition[] = [];
+/** The condition on the counters' `hour` for the whole hours of a window (and the event name, if any). */
+function hourClause(
+  hours: { from: number | undefined; to: number | undefined },
+  eventName?: string,
+): { where: string; params: unknown[] } {
+  const conditions: Condition[] = eventName === undefined ? [] : [["event_name = ?", eventName]];
   if (hours.from !== undefined) conditions.push(["hour >= ?", hours.from]);
   if (hours.to !== undefined) conditions.push(["hour < ?", hours.to]);
   return whereOf(conditions);
