@@ -263,6 +263,12 @@ eventFunctions.push(
       return step.run("more", timedWork("limited", event.data.key, 10));
     },
   ),
+  // A limit high enough to be split over shards that lease slots from it (two shards of 8 here).
+  stepwise.createFunction<{ key: string }>(
+    { id: "wide-limited", concurrency: 16 },
+    { event: "test/wide-limited" },
+    async ({ event, step }) => step.run("work", timedWork("wide-limited", event.data.key, 150)),
+  ),
   stepwise.createFunction<{ tenant: string; key: string }>(
     { id: "per-tenant", concurrency: { limit: 1, key: "event.data.tenant" } },
     { event: "test/tenant" },

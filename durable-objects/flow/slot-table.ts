@@ -49,7 +49,13 @@ const CALL_RETRY_MAX_MS = 60_000;
 export class SlotTable {
   private readonly tables: LazyTables;
 
-  constructor(storage: SqlStorage) {
+  /**
+   * @param lent slots of the limit lent to the limiter's shards (lease-table.ts): not free here.
+   */
+  constructor(
+    storage: SqlStorage,
+    private readonly lent: () => number = () => 0,
+  ) {
     this.tables = new LazyTables(storage, (sql) => {
       for (const statement of SCHEMA) sql.exec(statement);
     });
@@ -124,7 +130,7 @@ export class SlotTable {
   /** Grants free slots to waiters, fairly; returns the ones granted. */
   grant(now: number, leaseMs: number): SlotRequest[] {
     const granted: SlotRequest[] = [];
-    let free = this.limit - this.holding();
+    let free = this.limit - this.holding() - this.lent();
     while (free > 0) {
       const turn = this.sql
         .exec<{ key: string }>("SELECT key FROM slot_keys WHERE waiting > 0 ORDER BY last_served LIMIT 1")

@@ -5,7 +5,8 @@
 import { compileExpression, keyOf } from "../../sdk/expression.ts";
 import type { FunctionConfig } from "../../sdk/function.ts";
 import type { Env } from "../../src/core/env.ts";
-import { concurrencyLimiter } from "../../src/core/objects.ts";
+import { fnv1a } from "../../src/core/lib/hash.ts";
+import { concurrencyLimiter, limiterShards } from "../../src/core/objects.ts";
 import type { LanePorts } from "./slot-lanes.ts";
 import type { RunState } from "./state.ts";
 
@@ -26,16 +27,20 @@ export function slotPorts(env: Env, state: RunState, config: FunctionConfig | un
   const priority = config?.priority ? compileExpression(config.priority.run).evaluate({ event }) : undefined;
   const seconds =
     priority?.ok && typeof priority.value === "number" ? Math.max(-600, Math.min(600, priority.value)) : 0;
-  const limiters = limits.map((limit, index) => {
+  const limiters = limits.map((limit, position) => {
     const key = keyValue(limit.key);
     const named =
       limit.scope === "env"
         ? ({ scope: "env", key: limit.key ?? "" } as const)
-        : ({ scope: "fn", functionId: state.functionId, index } as const);
+        : ({ scope: "fn", functionId: state.functionId, index: position } as const);
+    // A split limit: this run always counts against the same shard of it (see objects.ts).
+    const shards = limiterShards(limit.limit);
+    const index = shards > 1 ? fnv1a(state.runId) % shards : undefined;
     return {
-      stub: concurrencyLimiter(env, named, key),
+      stub: concurrencyLimiter(env, named, key, index),
       key: limit.key === undefined ? fairness : key,
       limit: limit.limit,
+      shard: index === undefined ? undefined : { index, of: shards, parent: named, keyValue: key },
     };
   });
   return {
@@ -50,6 +55,7 @@ export function slotPorts(env: Env, state: RunState, config: FunctionConfig | un
           key: limiter.key,
           limit: limiter.limit,
           priorityMs: seconds * 1000,
+          shard: limiter.shard,
         });
       }
       return granted;

@@ -62,14 +62,24 @@ export function cronScheduler(env: Env, target: { functionId: string; cron: stri
  * The ConcurrencyLimiter of one limit and key value: per function and limit (by its index in the
  * function's config), or per key expression across functions for an `env`-scoped limit.
  */
-export function concurrencyLimiter(
-  env: Env,
-  limit: { scope: "env"; key: string } | { scope: "fn"; functionId: string; index: number },
-  keyValue: string,
-) {
+export function concurrencyLimiter(env: Env, limit: NamedLimit, keyValue: string, shard?: number) {
   const name = limit.scope === "env" ? ["env", limit.key, keyValue] : [limit.functionId, limit.index, keyValue];
-  return env.LIMITS.get(env.LIMITS.idFromName(JSON.stringify(name)));
+  return env.LIMITS.get(env.LIMITS.idFromName(JSON.stringify(shard === undefined ? name : [...name, shard])));
 }
+
+/** Which limit a ConcurrencyLimiter counts: an `env`-scoped key expression, or a function's limit by index. */
+export type NamedLimit = { scope: "env"; key: string } | { scope: "fn"; functionId: string; index: number };
+
+/**
+ * Limits this high are split over shards of their limiter, each granting slots it leases in
+ * blocks from the limiter itself (durable-objects/flow/lease-table.ts), so one limit is not one
+ * object called per drive. Lower limits pass few drives at a time and stay one object.
+ */
+export const LEASED_LIMIT_MIN = 16;
+
+/** How many shards a limit of `limit` is split over (1: not split): one per 8 slots, at most 8. */
+export const limiterShards = (limit: number): number =>
+  limit < LEASED_LIMIT_MIN ? 1 : Math.min(8, Math.floor(limit / 8));
 
 /** The FlowGate of one start-time control (`rateLimit`, `singleton`, `throttle`) of a function, per key value. */
 export function flowGate(env: Env, functionId: string, kind: string, keyValue: string) {
