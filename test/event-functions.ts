@@ -291,6 +291,12 @@ eventFunctions.push(
     { event: "test/rate-limited" },
     async ({ event, step }) => step.run("start", noteStart("rate-limited", event.data.batch)),
   ),
+  // Unkeyed: split over gate shards that admit from tokens their parent lends (see objects.ts).
+  stepwise.createFunction<{ batch: string }>(
+    { id: "rate-limited-global", rateLimit: { limit: 4, period: "1h" } },
+    { event: "test/rate-limited-global" },
+    async ({ event, step }) => step.run("start", noteStart("rate-limited-global", event.data.batch)),
+  ),
   stepwise.createFunction<{ user: string }>(
     { id: "singleton-skip", singleton: { key: "event.data.user", mode: "skip" } },
     { event: "test/singleton" },

@@ -81,10 +81,27 @@ export const LEASED_LIMIT_MIN = 16;
 export const limiterShards = (limit: number): number =>
   limit < LEASED_LIMIT_MIN ? 1 : Math.min(8, Math.floor(limit / 8));
 
-/** The FlowGate of one start-time control (`rateLimit`, `singleton`, `throttle`) of a function, per key value. */
-export function flowGate(env: Env, functionId: string, kind: string, keyValue: string) {
-  return env.GATES.get(env.GATES.idFromName(JSON.stringify([functionId, kind, keyValue])));
+/**
+ * The FlowGate of one start-time control (`rateLimit`, `singleton`, `throttle`) of a function, per
+ * key value; with `shard`, that shard of a split rate (see {@link gateShards}).
+ */
+export function flowGate(env: Env, functionId: string, kind: string, keyValue: string, shard?: number) {
+  const name = [functionId, kind, keyValue];
+  return env.GATES.get(env.GATES.idFromName(JSON.stringify(shard === undefined ? name : [...name, shard])));
 }
+
+/**
+ * How many shards a rate's gate is split over (1: not split). Each admits from blocks its parent
+ * gate lends it (durable-objects/flow/gate-lease.ts). An unkeyed rate limit is split whatever its
+ * rate: its shards refuse locally while the parent has no token, so a function's candidates are
+ * not one object's calls. A throttle, or a keyed rate limit, is split from 160 per second, where
+ * a block (a tenth of a second of the rate over the shards) holds at least two.
+ */
+export function gateShards(kind: "rateLimit" | "throttle", rate: { limit: number; periodMs: number }, keyed: boolean) {
+  if (kind === "rateLimit" && !keyed) return GATE_SHARDS;
+  return (rate.limit * 1_000) / rate.periodMs >= 160 ? GATE_SHARDS : 1;
+}
+const GATE_SHARDS = 8;
 
 /** The EventCollector that debounces or batches a function's events (`kind`), per key value. */
 export function eventCollector(env: Env, functionId: string, kind: string, keyValue: string) {
