@@ -16,17 +16,52 @@ export interface ObjectCalls {
 
 interface Counters {
   objects: Map<string, ObjectCalls>;
+  /** Index deliveries made to fail (./worker.ts), and all of them. */
+  indexFaults: number;
+  indexDeliveries: number;
   /** D1 statements by the first words of their SQL, and by origin. */
   d1: Map<string, number>;
   d1ByOrigin: Map<string, number>;
   queueMessages: number;
 }
 
-const counters: Counters = { objects: new Map(), d1: new Map(), d1ByOrigin: new Map(), queueMessages: 0 };
+const counters: Counters = {
+  objects: new Map(),
+  indexFaults: 0,
+  indexDeliveries: 0,
+  d1: new Map(),
+  d1ByOrigin: new Map(),
+  queueMessages: 0,
+};
+
+/** The newest index row each run sent (delivered or made to fail), never cleared: what the index must hold. */
+const sentRows = new Map<string, { status: string; updatedAt: number }>();
+
+/** Notes the rows of one index delivery, before it may be made to fail. */
+export function noteSentRows(rows: { id: string; status: string; updatedAt: number }[]): void {
+  for (const row of rows) {
+    const known = sentRows.get(row.id);
+    if (!known || known.updatedAt <= row.updatedAt)
+      sentRows.set(row.id, { status: row.status, updatedAt: row.updatedAt });
+  }
+}
+
+/** The newest row each run sent, by run id. */
+export const sentIndexRows = (): Record<string, { status: string; updatedAt: number }> => Object.fromEntries(sentRows);
+
+/** Whether this index delivery is one of the 1 in 20 made to fail (deterministic: every 20th). */
+export function indexFault(): boolean {
+  counters.indexDeliveries++;
+  const fault = counters.indexDeliveries % 20 === 0;
+  if (fault) counters.indexFaults++;
+  return fault;
+}
 
 /** Clears every counter (between phases). */
 export function resetCounts(): void {
   counters.objects.clear();
+  counters.indexFaults = 0;
+  counters.indexDeliveries = 0;
   counters.d1.clear();
   counters.d1ByOrigin.clear();
   counters.queueMessages = 0;
@@ -36,6 +71,8 @@ export function resetCounts(): void {
 export function snapshot() {
   return {
     objects: [...counters.objects.values()].map((o) => ({ ...o, methods: { ...o.methods } })),
+    indexFaults: counters.indexFaults,
+    indexDeliveries: counters.indexDeliveries,
     d1: Object.fromEntries(counters.d1),
     d1ByOrigin: Object.fromEntries(counters.d1ByOrigin),
     queueMessages: counters.queueMessages,
@@ -44,7 +81,7 @@ export function snapshot() {
 export type Counts = ReturnType<typeof snapshot>;
 
 /** The class each binding holds (as wrangler.toml binds them). */
-const CLASSES: Record<string, string> = {
+export const CLASSES: Record<string, string> = {
   RUN: "RunObject",
   RUN_INDEX: "RunIndexBuffer",
   SWEEPER: "EventSweeper",

@@ -4,7 +4,7 @@
  * own handlers given a counting env too. Stepwise itself is unchanged.
  */
 import * as stepwise from "../../src/worker.ts";
-import { counted, resetCounts, snapshot } from "./counting.ts";
+import { counted, indexFault, noteSentRows, resetCounts, sentIndexRows, snapshot } from "./counting.ts";
 import { hotspotFunctions } from "./functions.ts";
 import type { Env } from "../../src/core/env.ts";
 import { countRuns } from "../../src/core/run-index/read.ts";
@@ -16,9 +16,19 @@ export class RunObject extends stepwise.RunObject {
     super(ctx, counted(env, "RunObject"));
   }
 }
+/**
+ * One index delivery in 20 fails (SCALE.md H8: 5% of index puts faulted), before the shard writes
+ * anything; the run's outbox must deliver the row again, so no run ends missing from the index.
+ */
 export class RunIndexBuffer extends stepwise.RunIndexBuffer {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, counted(env, "RunIndexBuffer"));
+  }
+
+  override async indexRows(rows: Parameters<stepwise.RunIndexBuffer["indexRows"]>[0]): Promise<void> {
+    noteSentRows(rows);
+    if (indexFault()) throw new Error("injected fault: the hotspots harness fails 1 index delivery in 20");
+    return super.indexRows(rows);
   }
 }
 export class EventSweeper extends stepwise.EventSweeper {
@@ -83,6 +93,7 @@ async function counters(request: Request, env: Env): Promise<Response | undefine
     const runs = Object.values(counts).reduce((sum, n) => sum + n, 0);
     return Response.json({ runs, active: (counts.queued ?? 0) + (counts.running ?? 0) });
   }
+  if (pathname === "/__hotspots/sent-rows") return Response.json(sentIndexRows());
   if (pathname === "/__hotspots/reset") {
     resetCounts();
     return new Response(null, { status: 204 });
