@@ -54,11 +54,15 @@ FROM n`);
 const seeded = d1("SELECT count(*) AS n FROM runs")[0].results[0].n;
 console.log(`seeded ${seeded} runs in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
 
-const server = spawn(process.execPath, ["scripts/dev.mjs", "--port", String(port), "--ip", "127.0.0.1", "--test-scheduled"], {
-  env: { ...process.env, STEPWISE_STATE_DIR: stateDir, WRANGLER_SEND_METRICS: "false" },
-  detached: true,
-  stdio: ["ignore", "pipe", "pipe"],
-});
+const server = spawn(
+  process.execPath,
+  ["scripts/dev.mjs", "--port", String(port), "--ip", "127.0.0.1", "--test-scheduled"],
+  {
+    env: { ...process.env, STEPWISE_STATE_DIR: stateDir, WRANGLER_SEND_METRICS: "false" },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  },
+);
 let log = "";
 server.stdout.on("data", (chunk) => (log += chunk));
 server.stderr.on("data", (chunk) => (log += chunk));
@@ -97,8 +101,9 @@ for (let ticks = 0; ; ticks++) {
     (error) => console.log(`a tick was not answered (${error}); asking again`),
   );
   if (tick === undefined) continue;
-  for (const deadline = Date.now() + 120_000; movedSoFar() === before; ) {
-    if (/moving D1's (events, keys or )?run/.test(log.slice(lines))) throw new Error(`moving failed:\n${log.slice(lines)}`);
+  for (const deadline = Date.now() + 120_000; movedSoFar() === before;) {
+    if (/moving D1's (events, keys or )?run/.test(log.slice(lines)))
+      throw new Error(`moving failed:\n${log.slice(lines)}`);
     if (Date.now() > deadline) throw new Error(`a tick moved nothing in 120 s:\n${log.slice(-3000)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
