@@ -1,22 +1,10 @@
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { maxOverlap } from "./overlap.ts";
 import { spans } from "./event-functions.ts";
 
 /** A limiter by its name parts (src/core/objects.ts names them). */
 const limiterNamed = (...name: (string | number)[]) => env.LIMITS.get(env.LIMITS.idFromName(JSON.stringify(name)));
-
-/** The most spans that were open at one moment. */
-function maxOverlap(list: { start: number; end: number }[]): number {
-  const edges = list.flatMap((span) => [
-    { at: span.start, delta: 1 },
-    { at: span.end, delta: -1 },
-  ]);
-  edges.sort((a, b) => a.at - b.at || a.delta - b.delta);
-  let open = 0;
-  let max = 0;
-  for (const edge of edges) max = Math.max(max, (open += edge.delta));
-  return max;
-}
 
 /** Moves a shard's last use back past its linger (rather than waiting), so its alarm gives spare slots back. */
 const ageShard = (shard: ReturnType<typeof limiterNamed>) =>

@@ -1,5 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { maxOverlap } from "./overlap.ts";
 import { spans } from "./event-functions.ts";
 import { executions } from "./functions.ts";
 import { client, runFor } from "./helpers.ts";
@@ -12,19 +13,6 @@ const send = async (body: unknown): Promise<string[]> => {
   });
   return ((await response.json()) as { ids: string[] }).ids;
 };
-
-/** The most spans that were open at one moment. */
-function maxOverlap(list: { start: number; end: number }[]): number {
-  const edges = list.flatMap((span) => [
-    { at: span.start, delta: 1 },
-    { at: span.end, delta: -1 },
-  ]);
-  edges.sort((a, b) => a.at - b.at || a.delta - b.delta);
-  let open = 0;
-  let max = 0;
-  for (const edge of edges) max = Math.max(max, (open += edge.delta));
-  return max;
-}
 
 describe("concurrency", () => {
   it(
