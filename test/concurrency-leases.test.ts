@@ -97,6 +97,17 @@ describe("shards leasing from one limit", () => {
     expect(await lentInAll()).toBeLessThanOrEqual(16);
   });
 
+  it("a shard whose ask is pending asks again when the limit is raised", async () => {
+    const name = `raise-${crypto.randomUUID()}`;
+    const first = limiterNamed(name, 0, "", 0);
+    for (let i = 0; i < 18; i++) await ask(first, { name, index: 0 }, `r${i}`);
+    expect(await first.describe()).toMatchObject({ limit: 16, holding: 16, waiting: 2 });
+    const shard = { index: 0, of: 2, parent: { scope: "fn" as const, functionId: name, index: 0 }, keyValue: "" };
+    const late = await first.acquire({ runId: "late", stepIds: ["~lane-0"], key: "", limit: 24, shard });
+    expect(late).toEqual(["~lane-0"]);
+    expect(await first.describe()).toMatchObject({ holding: 19, waiting: 0 });
+  });
+
   it("a report older than the one recorded changes nothing, so a lost answer never lends a slot twice", async () => {
     const name = `seq-${crypto.randomUUID()}`;
     const parent = limiterNamed(name, 0, "");
@@ -112,15 +123,17 @@ describe("shards leasing from one limit", () => {
     // A late report (seq 2) saying it held 10 is ignored: the record stays 4.
     await parent.lease({ ...report, holds: 10, seq: 2 });
     expect((await parent.describe()).shards).toEqual([{ child: 0, leased: 4, wanting: 0 }]);
-    // Another shard asking 16 is lent its fair part of the limit (8) while the two want more than is free.
-    expect(await parent.lease({ ...report, child: 1, holds: 0, seq: 1, want: 16 })).toEqual({ granted: 8, quota: 8 });
-    expect(await parent.lease({ ...report, holds: 4, seq: 4, want: 5 })).toEqual({ granted: 4, quota: 8 });
+    // Another shard asking 16 while the first holds 4: the max-min share leaves the first its 4
+    // and lends the other the remaining 12.
+    expect(await parent.lease({ ...report, child: 1, holds: 0, seq: 1, want: 16 })).toEqual({ granted: 12, quota: 12 });
+    // Now the first wants 5 more: both want more than is left, and each one's part is 8.
+    expect(await parent.lease({ ...report, holds: 4, seq: 4, want: 5 })).toEqual({ granted: 0, quota: 8 });
     expect((await parent.describe()).shards).toEqual([
-      { child: 0, leased: 8, wanting: 1 },
-      { child: 1, leased: 8, wanting: 8 },
+      { child: 0, leased: 4, wanting: 5 },
+      { child: 1, leased: 12, wanting: 4 },
     ]);
-    // Nothing is left to lend.
-    expect(await parent.lease({ ...report, child: 1, holds: 8, seq: 2, want: 8 })).toEqual({ granted: 0, quota: 8 });
+    // The second, above its part, is lent nothing more.
+    expect(await parent.lease({ ...report, child: 1, holds: 12, seq: 2, want: 8 })).toEqual({ granted: 0, quota: 8 });
   });
 
   it("refuses a lease report that does not parse, naming the field", async () => {

@@ -117,18 +117,25 @@ export class LeaseTable {
   }
 
   /**
-   * Each shard's fair part while shards want more than is free (null when they do not): the limit
-   * less the parent's own holders, over the shards that hold or want slots.
+   * Each shard's fair part while shards want more than is free (null when they do not): the
+   * max-min share of the limit (less the parent's own holders) over what each shard holds and
+   * wants, so a shard that needs little keeps what it needs and the rest is shared evenly.
    */
   private quota(limit: number, ownHolders: number): number | null {
-    const row = this.sql
-      .exec<{ wanting: number | null; players: number }>(
-        "SELECT sum(wanting) AS wanting, count(*) AS players FROM leases WHERE leased > 0 OR wanting > 0",
+    const demands = this.sql
+      .exec<{ demand: number }>(
+        "SELECT leased + wanting AS demand FROM leases WHERE leased > 0 OR wanting > 0 ORDER BY demand",
       )
-      .one();
-    const free = limit - ownHolders - this.lent();
-    if (Number(row.wanting ?? 0) <= Math.max(0, free)) return null;
-    return Math.max(1, Math.ceil(Math.max(0, limit - ownHolders) / Math.max(1, Number(row.players))));
+      .toArray()
+      .map((row) => Number(row.demand));
+    let capacity = Math.max(0, limit - ownHolders);
+    if (demands.reduce((sum, demand) => sum + demand, 0) <= capacity) return null;
+    for (let i = 0; i < demands.length; i++) {
+      const share = capacity / (demands.length - i);
+      if (demands[i]! > share) return Math.max(1, Math.ceil(share));
+      capacity -= demands[i]!;
+    }
+    return null;
   }
 
   /**

@@ -58,7 +58,18 @@ export class ShardLease {
   /** A request reached the shard: it learns (or relearns) what it is a shard of. */
   reached(shard: ShardOf, limit: number, now: number): ShardState {
     const known = this.state;
-    const state = { seq: 0, target: null, asked: false, ...known, ...shard, limit, lastUse: now };
+    // A changed limit may free slots the parent has not called about, and changes every fair
+    // part: the shard asks again, and learns its part from the answer.
+    const same = known !== undefined && known.limit === limit;
+    const state = {
+      seq: 0,
+      ...known,
+      ...shard,
+      asked: same && known.asked,
+      target: same ? known.target : null,
+      limit,
+      lastUse: now,
+    };
     this.save(state);
     return state;
   }
