@@ -50,6 +50,10 @@ export interface ListRunsFilter {
 const cancelResultSchema = z.object({ cancelled: z.boolean(), status: z.enum(RUN_STATUSES) });
 export type CancelResult = z.infer<typeof cancelResultSchema>;
 
+/** A wait token completion that was taken, and whether a step waiting for it resumed. */
+const tokenCompletedSchema = z.object({ tokenId: z.string(), runId: z.string(), resumed: z.boolean() });
+export type TokenCompleted = z.infer<typeof tokenCompletedSchema>;
+
 /** The schemas of the values each method answers with. */
 export const bindingValueSchemas = {
   send: z.object({ ids: z.array(z.string()) }),
@@ -58,6 +62,7 @@ export const bindingValueSchemas = {
   listRuns: runPageSchema,
   syncApp: registeredAppSchema,
   cancel: cancelResultSchema.nullable(),
+  completeToken: tokenCompletedSchema,
 };
 
 /**
@@ -85,4 +90,9 @@ export interface StepwiseBinding {
   syncApp(target: AppTarget): Promise<RpcAnswer<RegisteredApp>>;
   /** Cancels a run; null when there is no such run. */
   cancel(runId: string, reason?: string): Promise<RpcAnswer<CancelResult | null>>;
+  /**
+   * Completes a wait token with `data` (any JSON value), once. A trusted door: a token's secret
+   * is not asked for. Refused when the token is unknown (404), completed (409) or expired (410).
+   */
+  completeToken(tokenId: string, data?: unknown): Promise<RpcAnswer<TokenCompleted>>;
 }

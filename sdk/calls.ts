@@ -4,11 +4,18 @@
  * Both answer the same shapes and refuse with the same codes ({@link StepwiseRefusedError}).
  */
 import type { z } from "zod";
-import { bindingValueSchemas, type CancelResult, type ListRunsFilter, type RpcAnswer } from "./binding.ts";
+import {
+  bindingValueSchemas,
+  type CancelResult,
+  type ListRunsFilter,
+  type RpcAnswer,
+  type TokenCompleted,
+} from "./binding.ts";
 import { StepwiseError } from "./errors.ts";
 import { StepwiseRefusedError, unwrapAnswer, unwrapResponse } from "./refusal.ts";
 import type { RunPage, RunView } from "./runs.ts";
 import type { StepwiseTarget } from "./send.ts";
+import { runOfToken } from "./wait-tokens.ts";
 
 type HttpTarget = Exclude<StepwiseTarget, { binding: unknown }>;
 
@@ -100,5 +107,17 @@ export async function cancel(target: StepwiseTarget, runId: string, reason?: str
   return orNull(
     await overHttp(target, "POST", runPath(runId, "/cancel"), reason === undefined ? {} : { reason }),
     bindingValueSchemas.cancel.unwrap(),
+  );
+}
+
+/** Completes a wait token with `data` (an operator's call: a token's secret is not asked for). */
+export async function completeToken(target: StepwiseTarget, tokenId: string, data: unknown): Promise<TokenCompleted> {
+  if ("binding" in target)
+    return overBinding(() => target.binding.completeToken(tokenId, data), bindingValueSchemas.completeToken);
+  const runId = runOfToken(tokenId);
+  if (runId === undefined) throw new StepwiseError(`"${tokenId.slice(0, 300)}" is not a wait token id`);
+  return unwrapResponse(
+    await overHttp(target, "POST", runPath(runId, `/tokens/${encodeURIComponent(tokenId)}/complete`), data ?? null),
+    bindingValueSchemas.completeToken,
   );
 }

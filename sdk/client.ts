@@ -4,7 +4,8 @@
  * lists and cancels runs.
  */
 import { z } from "zod";
-import type { CancelResult, ListRunsFilter, StepwiseBinding } from "./binding.ts";
+import type { CancelResult, ListRunsFilter, StepwiseBinding, TokenCompleted } from "./binding.ts";
+import type { WaitToken } from "./wait-tokens.ts";
 import * as calls from "./calls.ts";
 import { InvalidFunctionError, StepwiseError } from "./errors.ts";
 import type { RunPage, RunView } from "./runs.ts";
@@ -113,6 +114,20 @@ export class Stepwise {
   /** Cancels a run (and the child runs it waits for); null when there is no such run. */
   async cancel(runId: string, reason?: string): Promise<CancelResult | null> {
     return calls.cancel(this.reach("cancel a run"), runId, reason);
+  }
+
+  /**
+   * Completes a wait token (its id, or the token a step returned) with `data`, once; the step
+   * waiting for it resumes. Refusals (unknown, completed, expired) throw {@link StepwiseRefusedError}.
+   *
+   * @example
+   * ```ts
+   * await stepwise.completeToken(tokenId, { approved: true, by: "ada" });
+   * ```
+   */
+  async completeToken(token: string | WaitToken, data: unknown = null): Promise<TokenCompleted> {
+    const tokenId = typeof token === "string" ? token : token.id;
+    return calls.completeToken(this.reach("complete a wait token"), tokenId, data);
   }
 
   private reach(what: string): StepwiseTarget {

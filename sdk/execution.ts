@@ -109,7 +109,9 @@ async function runReached(step: ReachedStep): Promise<ExecutionResponse> {
 function report(step: ReachedStep): Reported {
   const named = { id: step.id, name: step.label };
   if (step.op === "sleep") return { type: "sleep", ...named, until: step.until ?? Date.now() };
+  if (step.op === "wait" && step.token) return { type: "token-wait", ...named, token: step.token };
   if (step.op === "wait" && step.wait) return { type: "wait", ...named, wait: step.wait };
+  if (step.op === "token" && step.token) return { type: "token", ...named, token: step.token };
   if (step.op === "send" && step.events) return { type: "send", ...named, events: step.events };
   if (step.op === "invoke" && step.invoke) return { type: "invoke", ...named, invoke: step.invoke };
   return { type: "planned", ...named, op: "run" };

@@ -16,8 +16,8 @@ export {
 export { InvalidDurationError, toMs } from "./duration.ts";
 export { SendEventsError } from "./send.ts";
 export { StepwiseRefusedError } from "./refusal.ts";
-export type { StepwiseBinding, ListRunsFilter, RpcAnswer, Refusal, CancelResult } from "./binding.ts";
-export type { RunView, StepView, RunSummary, RunPage } from "./runs.ts";
+export type { StepwiseBinding, ListRunsFilter, RpcAnswer, Refusal, CancelResult, TokenCompleted } from "./binding.ts";
+export type { RunView, StepView, RunSummary, RunPage, TokenView } from "./runs.ts";
 export { RUN_STATUSES, ENDED_STATUSES, isEnded } from "./run-status.ts";
 export type { RunStatus, EndedStatus } from "./run-status.ts";
 export { INVOKED_EVENT, CRON_EVENT, FUNCTION_FAILED_EVENT } from "./system-events.ts";
@@ -48,6 +48,8 @@ export type {
   WaitResult,
 } from "./event-steps.ts";
 export type { InvokeOptions, InvokeManyResult, InvokeTarget } from "./invoke-steps.ts";
+export { signTokenCompletion, MAX_TOKEN_DATA_BYTES } from "./wait-tokens.ts";
+export type { WaitToken, TokenCompletion, CreateTokenOptions } from "./wait-tokens.ts";
 export type { Logger } from "./logger.ts";
 export { serve } from "./serve.ts";
 export type { ServeOptions, ServeHandler } from "./serve.ts";

@@ -4,6 +4,7 @@
  * in-process (embedded functions), a service binding or HTTPS.
  */
 import { z } from "zod";
+import { tokenSpecSchema } from "./wait-tokens.ts";
 
 /** Bumped on any change a peer on the old version would misread. */
 export const PROTOCOL_VERSION = 1;
@@ -44,7 +45,7 @@ export type RunEvent = z.infer<typeof runEventSchema>;
 export type Event<TData = Record<string, unknown>> = Omit<RunEvent, "data"> & { data: TData };
 
 /** The kinds of step the SDK can report. */
-export const stepOpSchema = z.enum(["run", "sleep", "wait", "send", "invoke"]);
+export const stepOpSchema = z.enum(["run", "sleep", "wait", "send", "invoke", "token"]);
 export type StepOp = z.infer<typeof stepOpSchema>;
 
 /** A step with a recorded outcome, handed back on every replay instead of running it again. */
@@ -155,6 +156,10 @@ export const reachedStepSchema = z.discriminatedUnion("type", [
     events: z.array(z.record(z.string(), z.unknown())).min(1),
   }),
   z.object({ type: z.literal("invoke"), id: z.string(), name: z.string(), invoke: invokeSpecSchema }),
+  /** `step.createToken`: the engine creates the token and completes the step with it. */
+  z.object({ type: z.literal("token"), id: z.string(), name: z.string(), token: tokenSpecSchema }),
+  /** `step.waitForToken`: a wait for a token created earlier (`tokenId`), or for one it creates. */
+  z.object({ type: z.literal("token-wait"), id: z.string(), name: z.string(), token: tokenSpecSchema }),
 ]);
 export type ReachedStep = z.infer<typeof reachedStepSchema>;
 

@@ -23,8 +23,25 @@ const stepViewSchema = z.object({
   error: serializedErrorSchema.optional(),
   sleepUntil: isoTime,
   retryAt: isoTime,
+  /** A `waitForToken` step's token (see the run's `tokens`). */
+  tokenId: z.string().optional(),
 });
 export type StepView = z.infer<typeof stepViewSchema>;
+
+/**
+ * A wait token of a run: `POST` to `url` completes it (signed, when `signed`, with its secret).
+ * `expired` also covers a token whose run has ended.
+ */
+const tokenViewSchema = z.object({
+  id: z.string(),
+  url: z.string(),
+  stepId: z.string(),
+  status: z.enum(["open", "completed", "expired"]),
+  expiresAt: z.string(),
+  completedAt: isoTime,
+  signed: z.boolean(),
+});
+export type TokenView = z.infer<typeof tokenViewSchema>;
 
 /** A run with its steps, in the order the function reached them (`GET /v1/runs/:id`, `getRun`). */
 export const runViewSchema = z.object({
@@ -46,6 +63,8 @@ export const runViewSchema = z.object({
   endedAt: isoTime,
   nextWakeAt: isoTime,
   steps: z.array(stepViewSchema),
+  /** The run's wait tokens, oldest first (absent when it has none). */
+  tokens: z.array(tokenViewSchema).optional(),
 });
 export type RunView = z.infer<typeof runViewSchema>;
 

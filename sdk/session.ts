@@ -4,6 +4,7 @@
  */
 import { NonDeterminismError, StepError } from "./errors.ts";
 import type { ExecutionRequest, InvokeSpec, StepOp, WaitSpec } from "./protocol.ts";
+import type { TokenSpec } from "./wait-tokens.ts";
 
 /** A step the handler reached that has no recorded outcome yet. */
 export interface ReachedStep {
@@ -15,6 +16,8 @@ export interface ReachedStep {
   wait?: WaitSpec;
   events?: Record<string, unknown>[];
   invoke?: InvokeSpec;
+  /** A token to create (`op: "token"`), or a token to wait for (`op: "wait"`). */
+  token?: TokenSpec;
   /** A run step's own time limit: an attempt that takes longer fails with StepTimeoutError. */
   timeoutMs?: number;
   /** Resolves the handler's pending call with the step's output, so the same handler goes on (live execution). */

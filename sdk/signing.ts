@@ -14,11 +14,18 @@ export const SIGNATURE_HEADER = "x-stepwise-signature";
 /** Shortest signing key either side accepts. */
 export const MIN_SIGNING_KEY_LENGTH = 16;
 
-/** What a signature is for: a request by its method, or the answer to the request signed `v1`. */
-export type SignaturePurpose = { request: string } | { answerTo: string };
+/**
+ * What a signature is for: a request by its method, the answer to the request signed `v1`, or the
+ * completion of a wait token (by its id).
+ */
+export type SignaturePurpose = { request: string } | { answerTo: string } | { token: string };
 
 const purposeText = (purpose: SignaturePurpose): string =>
-  "request" in purpose ? `req:${purpose.request.toUpperCase()}` : `res:${purpose.answerTo}`;
+  "request" in purpose
+    ? `req:${purpose.request.toUpperCase()}`
+    : "answerTo" in purpose
+      ? `res:${purpose.answerTo}`
+      : `tok:${purpose.token}`;
 
 /** The hex HMAC part of a signature header, which an answer's purpose names. */
 export function signatureValue(header: string | null | undefined): string {

@@ -16,6 +16,13 @@ import {
 } from "./event-steps.ts";
 import { invokeManySpec, invokeSpec, type InvokeManyResult, type InvokeOptions } from "./invoke-steps.ts";
 import type { SendableEvent } from "./send.ts";
+import {
+  newTokenSpec,
+  tokenWaitSpec,
+  type CreateTokenOptions,
+  type TokenCompletion,
+  type WaitToken,
+} from "./wait-tokens.ts";
 import type { ExecutionSession } from "./session.ts";
 
 /** A step's id, or options naming it; `name` is a label for people and defaults to the id. */
@@ -60,6 +67,21 @@ export interface StepTools {
     children: InvokeOptions[],
     options?: { timeout?: Duration },
   ): Promise<InvokeManyResult<T>>;
+  /**
+   * Creates a wait token: an id and a URL that completes it (`POST` a JSON body; no API key, the
+   * URL is the capability). Hand the URL out in a later step, then `waitForToken` it; a token
+   * completed before the wait begins is kept for it.
+   */
+  createToken(id: StepId, options: CreateTokenOptions): Promise<WaitToken>;
+  /**
+   * Waits until a token is completed and resolves with its body, or with null once the token
+   * expires. Given options instead of a token, the step creates its own token, which the run's
+   * view (API, dashboard, realtime) shows while it waits.
+   */
+  waitForToken<TData = unknown>(
+    id: StepId,
+    token: WaitToken | CreateTokenOptions,
+  ): Promise<TokenCompletion<TData> | null>;
 }
 
 function readId(id: StepId): { id: string; name: string } {
@@ -157,6 +179,21 @@ export function createStepTools(session: ExecutionSession): StepTools {
           op: "invoke",
           invoke: invokeManySpec(name, children, options, Date.now()),
         }) as Promise<InvokeManyResult<T>>;
+      }),
+    createToken: (id, options) =>
+      guard(() => {
+        const { id: name, name: label } = readId(id);
+        const token = newTokenSpec(name, options, Date.now());
+        return session.reach({ name, label, op: "token", token }) as Promise<WaitToken>;
+      }),
+    waitForToken: <TData>(id: StepId, token: WaitToken | CreateTokenOptions) =>
+      guard(() => {
+        const { id: name, name: label } = readId(id);
+        const spec =
+          typeof token === "object" && token !== null && "id" in token
+            ? tokenWaitSpec(name, token)
+            : newTokenSpec(name, token, Date.now());
+        return session.reach({ name, label, op: "wait", token: spec }) as Promise<TokenCompletion<TData> | null>;
       }),
   };
 }

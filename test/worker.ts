@@ -6,6 +6,7 @@ import { examples } from "../examples/index.ts";
 import { createStepwise } from "../src/worker.ts";
 import { eventFunctions } from "./event-functions.ts";
 import { testFunctions } from "./functions.ts";
+import { tokenFunctions } from "./token-functions.ts";
 
 export {
   BulkJob,
@@ -22,4 +23,4 @@ export {
   WaitIndex,
 } from "../src/worker.ts";
 
-export default createStepwise({ functions: [...examples, ...testFunctions, ...eventFunctions] });
+export default createStepwise({ functions: [...examples, ...testFunctions, ...eventFunctions, ...tokenFunctions] });

@@ -11,9 +11,9 @@ import { MAX_STEP_OUTPUT_BYTES, MAX_STEPS_PER_RUN } from "../../src/core/limits.
 /**
  * Retries, backoff, timeouts, cancelOn and limits for runs of a function with `config` (none:
  * defaults, no retries); `rules: "inngest"` for an Inngest app's function, whose runs past
- * `timeouts.finish` are cancelled, as on Inngest.
+ * `timeouts.finish` are cancelled, as on Inngest; `publicUrl` starts wait token URLs.
  */
-export function engineConfig(config: FunctionConfig | undefined, rules?: "inngest"): EngineConfig {
+export function engineConfig(config: FunctionConfig | undefined, rules?: "inngest", publicUrl?: string): EngineConfig {
   const backoff = config?.backoff;
   const ms = (duration: Duration | undefined): number | undefined =>
     duration === undefined ? undefined : toMs(duration);
@@ -32,6 +32,7 @@ export function engineConfig(config: FunctionConfig | undefined, rules?: "innges
       : DEFAULT_BACKOFF,
     maxSteps: MAX_STEPS_PER_RUN,
     maxOutputBytes: MAX_STEP_OUTPUT_BYTES,
+    ...(publicUrl ? { publicUrl } : {}),
   };
 }
 

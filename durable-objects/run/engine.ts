@@ -8,6 +8,7 @@ import { formatBytes, jsonBytes } from "../../src/core/lib/json-size.ts";
 import type { HistoryEvent } from "./history.ts";
 import { waitRef, type RunState } from "./state.ts";
 import { namedError } from "../../sdk/error-names.ts";
+import { decideToken } from "./tokens.ts";
 
 /** The policies and limits a decision is made under. */
 export interface EngineConfig {
@@ -22,6 +23,8 @@ export interface EngineConfig {
   backoff: BackoffPolicy;
   maxSteps: number;
   maxOutputBytes: number;
+  /** The deployment's public origin (STEPWISE_PUBLIC_URL), which wait token URLs start with. */
+  publicUrl?: string | undefined;
 }
 
 /** The moment and the randomness a decision uses, passed in so decisions are reproducible. */
@@ -207,6 +210,10 @@ export function decide(
         if (!state.steps.has(reached.id) && ++count > config.maxSteps) {
           const message = `Run reached the limit of ${config.maxSteps} steps at step "${reached.id}"`;
           return [...events, { type: "run.failed", error: limitError(message) }];
+        }
+        if (reached.type === "token" || reached.type === "token-wait") {
+          events.push(...decideToken(state, reached, ctx.now, config.publicUrl));
+          continue;
         }
         const event = decideStep(state, reached, config, ctx);
         if (event) events.push(event);

@@ -15,8 +15,10 @@ import { waitIndex } from "../../src/core/objects.ts";
 import { waitTarget } from "../../src/core/waits/wait-targets.ts";
 import type { SendOutcome, WaitTaker } from "./runner.ts";
 import type { Waiter } from "../waits/wait-match.ts";
-import type { RunState, StepState } from "./state.ts";
+import { waitPartOpen, type RunState, type StepState } from "./state.ts";
 import { namedError } from "../../sdk/error-names.ts";
+import { decideWaitEvent } from "./engine.ts";
+import type { HistoryEvent } from "./history.ts";
 
 /** Sends a send step's events; a malformed or oversized event fails the step without retries. */
 export async function sendStepEvents(env: Env, state: RunState, step: StepState): Promise<SendOutcome> {
@@ -167,4 +169,34 @@ export async function forgetWaits(env: Env, state: RunState, keyedFromStart: boo
   for (const result of results)
     if (result.status === "rejected")
       console.error(`stepwise: run ${state.runId} could not remove a wait; it goes at its timeout`, result.reason);
+}
+
+/** What {@link listenAgain} needs of the RunObject. */
+export interface ListenHost {
+  current(): RunState;
+  record(events: HistoryEvent[]): void;
+  cancel(reason: string): Promise<void>;
+}
+
+/**
+ * Registers a live run's waits again (its `cancelOn` listeners and waiting steps): after the upgrade
+ * that made the router deliver only the names a WaitIndex listens for (see src/waits/relisten.ts).
+ * An event already there is taken as at any registration; answers whether a step resumed.
+ */
+export async function listenAgain(env: Env, host: ListenHost): Promise<boolean> {
+  const state = host.current();
+  const early = state.cancelRegistered ? await registerCancelOn(env, state) : null;
+  if (early) {
+    await host.cancel(`cancelled by event "${early.name}" (${early.id})`);
+    return false;
+  }
+  let resumed = false;
+  const take = (step: StepState, part: number, event: RunEvent | null) => {
+    if (event) host.record(decideWaitEvent(host.current(), step.id, part, event));
+    const after = host.current();
+    resumed ||= after.steps.get(step.id)?.status === "completed";
+    return waitPartOpen(after, step.id, part);
+  };
+  await registerWaits(env, state, take, { again: true });
+  return resumed;
 }

@@ -115,6 +115,21 @@ export const historyEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("run.admitted"), notBefore: z.number().optional(), reason: z.string().optional() }),
   /** Flow control turned the run away (rate limit, singleton). */
   z.object({ type: z.literal("run.skipped"), reason: z.string() }),
+  /**
+   * A wait token, made by `step.createToken` or by a token wait of its own (`stepId`): its id
+   * (the capability), when it expires, and the secret its completions must be signed with.
+   */
+  z.object({
+    type: z.literal("token.created"),
+    ...step,
+    tokenId: z.string(),
+    until: z.number(),
+    secret: z.string().optional(),
+  }),
+  /** The token was completed, once, with this body. */
+  z.object({ type: z.literal("token.completed"), tokenId: z.string(), data: z.unknown() }),
+  /** The step waits until the token is completed, or until `until` (it then returns null). */
+  z.object({ type: z.literal("step.token-waiting"), ...step, tokenId: z.string(), until: z.number() }),
 ]);
 export type HistoryEvent = z.infer<typeof historyEventSchema>;
 

@@ -2,7 +2,14 @@
  * The run's history in the Durable Object's SQLite storage: append-only, one row per event.
  * Rows are validated with the history schema when read back.
  */
+import { z } from "zod";
 import { historyEventSchema, type HistoryEntry, type HistoryEvent } from "./history.ts";
+
+/** A page of a run's history: entries after `afterSeq`, at most `limit`. */
+export const historyPageSchema = z.object({
+  afterSeq: z.number().int().min(0),
+  limit: z.number().int().min(1).max(1_001),
+});
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS history (
   seq INTEGER PRIMARY KEY,

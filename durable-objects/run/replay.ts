@@ -5,6 +5,7 @@
  */
 import { isReplayable } from "../../sdk/run-status.ts";
 import type { SeededStep } from "../../src/core/runs/start.ts";
+import type { StepOp } from "../../sdk/protocol.ts";
 import type { RunState } from "./state.ts";
 
 /** Why a run cannot be replayed, or undefined when it can. */
@@ -23,8 +24,28 @@ export function keptSteps(state: RunState, fromStart: boolean): SeededStep[] {
   const kept: SeededStep[] = [];
   const ordered = [...state.steps.values()].sort((a, b) => a.firstSeenAt - b.firstSeenAt);
   for (const step of ordered) {
-    if (step.status !== "completed") break;
+    // A token belongs to the run that made it (its id names that run): a replay makes its own.
+    if (step.status !== "completed" || step.op === "token" || step.tokenId !== undefined) break;
     kept.push({ stepId: step.id, name: step.name, op: step.op, output: step.output ?? null });
   }
   return kept;
+}
+
+/** A stored output as it crosses RPC: any JSON value (typed shallowly, so RPC types stay finite). */
+export type StoredJson = string | number | boolean | null | object;
+
+/** What a replay of a run starts with (see RunObject.replayPlan). */
+export interface ReplayPlan {
+  refused: string | null;
+  functionId: string;
+  events: StoredJson[];
+  steps: { stepId: string; name: string; op: StepOp; output: StoredJson }[];
+}
+
+/** The plan for replaying `state`: refused unless the run failed or was cancelled. */
+export function replayPlanOf(state: RunState, fromStart: boolean): ReplayPlan {
+  const refused = replayRefusal(state) ?? null;
+  // Outputs are stored as JSON, so they are JSON values when read back.
+  const steps = keptSteps(state, fromStart).map((step) => ({ ...step, output: step.output as StoredJson }));
+  return { refused, functionId: state.functionId, events: state.events, steps: refused ? [] : steps };
 }

@@ -8,7 +8,6 @@ import {
   childOutcomeSchema,
   runEventSchema,
   type ChildOutcome,
-  type StepOp,
   type RunEvent,
   type SerializedError,
 } from "../../sdk/protocol.ts";
@@ -20,34 +19,27 @@ import type { HistoryEntry, HistoryEvent } from "./history.ts";
 import { cancelOpenChildren } from "./children.ts";
 import { decide, decideChildren, decideWaitEvent } from "./engine.ts";
 import { indexRuns } from "../../src/core/run-index/write.ts";
-import { forgetWaits, keyedFromStart, noteKeyedFromStart, registerCancelOn, registerWaits } from "./event-steps.ts";
-import { keptSteps, replayRefusal } from "./replay.ts";
+import { forgetWaits, keyedFromStart, listenAgain, noteKeyedFromStart } from "./event-steps.ts";
+import { replayPlanOf, type ReplayPlan, type StoredJson } from "./replay.ts";
 import { slotPorts } from "./slot-ports.ts";
 import { announcesEnd } from "./announce.ts";
 import { checkpointInputSchema, checkpointRefusal, type CheckpointInput } from "./checkpoint.ts";
-import { Journal } from "./journal.ts";
+import { historyPageSchema, Journal } from "./journal.ts";
 import { closeWatcher, LiveFeed } from "../live/live-feed.ts";
 import { changesStatus, kvAckStore, RunIndexWriter } from "./run-index.ts";
 import { driveRun } from "./runner.ts";
 import { DriveQueue, type DriveRequest } from "./drive-queue.ts";
 import { hostPorts, openCallsIn, type RunHost } from "./host-ports.ts";
-import { apply, foldHistory, initialState, runStatus, waitPartOpen, type RunState, type StepState } from "./state.ts";
+import { apply, foldHistory, initialState, runStatus, waitPartOpen, type RunState } from "./state.ts";
 import { resumeAt } from "./resume.ts";
 import { nextSleepWake, nextWake } from "./timers.ts";
 import { runView, type RunView } from "./view.ts";
 import { startRunSchema, type StartRun } from "../../src/core/runs/start.ts";
-
-/** A stored output as it crosses RPC: any JSON value (typed shallowly, so RPC types stay finite). */
-type StoredJson = string | number | boolean | null | object;
+import { tokenViews, type TokenView } from "./tokens.ts";
+import { takeCompletion, type TokenCompletionAnswer, type TokenCompletionInput } from "./token-intake.ts";
 
 /** An alarm this close after the run's due time is left as it is (not re-armed for nothing). */
 const RESUME_SLACK_MS = 1_000;
-
-/** A page of a run's history: entries after `afterSeq`, at most `limit`. */
-const historyPageSchema = z.object({
-  afterSeq: z.number().int().min(0),
-  limit: z.number().int().min(1).max(1_001),
-});
 
 /** A new run's first alarm: resumes it within seconds if the object dies before the run index has it. */
 const FIRST_WATCHDOG_MS = 5_000;
@@ -195,9 +187,7 @@ export class RunObject extends DurableObject<Env> {
     if (events.length === 0) return { resumed: false, stillWaiting: waitPartOpen(state, stepId, part) };
     this.record(events);
     if (state.steps.get(stepId)?.status === "completed") {
-      this.drives
-        .request({ watchdog: true })
-        .catch((error: unknown) => console.error(`stepwise: run ${state.runId} stopped; its alarm resumes it`, error));
+      this.driveNow(state.runId);
     }
     return { resumed: true, stillWaiting: false };
   }
@@ -218,15 +208,18 @@ export class RunObject extends DurableObject<Env> {
     }
     this.record([{ type: "step.child-ended", stepId, name: step.name, outcome: ended }]);
     const fn = await getFunction(this.env, state.functionId);
-    const decided = decideChildren(this.load() ?? state, stepId, engineConfig(fn?.config, rulesOf(fn)), {
-      now: Date.now(),
-      random: Math.random,
-    });
+    const decided = decideChildren(
+      this.load() ?? state,
+      stepId,
+      engineConfig(fn?.config, rulesOf(fn), this.env.STEPWISE_PUBLIC_URL),
+      {
+        now: Date.now(),
+        random: Math.random,
+      },
+    );
     if (decided.length > 0) {
       this.record(decided);
-      this.drives
-        .request({ watchdog: true })
-        .catch((error: unknown) => console.error(`stepwise: run ${state.runId} stopped; its alarm resumes it`, error));
+      this.driveNow(state.runId);
     }
     return { accepted: true };
   }
@@ -244,12 +237,27 @@ export class RunObject extends DurableObject<Env> {
     const why = checkpointRefusal(state, this.openCalls.has(callId), functionId, steps);
     if (why) return { accepted: false, why };
     const fn = await getFunction(this.env, state.functionId);
-    const config = engineConfig(fn?.config, rulesOf(fn));
+    const config = engineConfig(fn?.config, rulesOf(fn), this.env.STEPWISE_PUBLIC_URL);
     const now = this.load() ?? state;
     const fresh = steps.filter((step) => !now.steps.has(step.id));
     if (fresh.length > 0 && this.openCalls.has(callId))
       this.record(decide(now, { type: "steps", steps: fresh }, config, { now: Date.now(), random: Math.random }));
     return { accepted: true };
+  }
+
+  /**
+   * Completes one of this run's wait tokens with the body sent (`text`, JSON), once: a token
+   * already completed, expired, or of an ended run is refused, and a token made with a secret takes
+   * only a completion signed with it (unless `trusted`: an operator with an API key). The step
+   * waiting for it, if any, ends, and the run goes on at once.
+   */
+  async completeToken(input: TokenCompletionInput): Promise<TokenCompletionAnswer> {
+    const taken = await takeCompletion(() => this.load(), input);
+    if ("refusal" in taken) return { ok: false, refusal: taken.refusal };
+    this.record(taken.events);
+    const resumed = taken.events.length > 1;
+    if (resumed) this.driveNow(taken.runId);
+    return { ok: true, value: { tokenId: taken.tokenId, runId: taken.runId, resumed } };
   }
 
   /** A `cancelOn` event arrived: the run is cancelled, as by {@link cancel}. */
@@ -267,49 +275,35 @@ export class RunObject extends DurableObject<Env> {
   async relisten(): Promise<void> {
     const state = this.load();
     if (!state || state.terminal) return;
-    const early = state.cancelRegistered ? await registerCancelOn(this.env, state) : null;
-    if (early) return void (await this.cancel(`cancelled by event "${early.name}" (${early.id})`));
-    let resumed = false;
-    const take = (step: StepState, part: number, event: RunEvent | null) => {
-      if (event) this.record(decideWaitEvent(this.load() ?? state, step.id, part, event));
-      const after = this.load() ?? state;
-      resumed ||= after.steps.get(step.id)?.status === "completed";
-      return waitPartOpen(after, step.id, part);
+    const host = {
+      current: () => this.load() ?? state,
+      record: (events: HistoryEvent[]) => void this.record(events),
+      cancel: async (reason: string) => void (await this.cancel(reason)),
     };
-    await registerWaits(this.env, state, take, { again: true });
-    if (resumed)
-      this.drives
-        .request({ watchdog: true })
-        .catch((error: unknown) => console.error(`stepwise: run ${state.runId} stopped; its alarm resumes it`, error));
+    if (await listenAgain(this.env, host)) this.driveNow(state.runId);
   }
 
   /** A concurrency slot this run waited for is now its: the run goes on. */
   async slotGranted(): Promise<void> {
-    this.drives
-      .request({ watchdog: true })
-      .catch((error: unknown) =>
-        console.error("stepwise: run stopped after a slot was granted; its alarm resumes it", error),
-      );
+    this.driveNow(this.load()?.runId ?? "");
   }
 
   /** What a replay of this run starts with; refused unless the run failed or was cancelled. */
-  async replayPlan(fromStart: boolean): Promise<{
-    refused: string | null;
-    functionId: string;
-    events: StoredJson[];
-    steps: { stepId: string; name: string; op: StepOp; output: StoredJson }[];
-  } | null> {
+  async replayPlan(fromStart: boolean): Promise<ReplayPlan | null> {
     const state = this.load();
-    if (!state) return null;
-    const refused = replayRefusal(state) ?? null;
-    // Outputs are stored as JSON, so they are JSON values when read back.
-    const steps = keptSteps(state, fromStart).map((step) => ({ ...step, output: step.output as StoredJson }));
-    return { refused, functionId: state.functionId, events: state.events, steps: refused ? [] : steps };
+    return state ? replayPlanOf(state, fromStart) : null;
   }
 
   async getRun(): Promise<RunView | null> {
     const state = this.load();
-    return state ? runView(state, Date.now()) : null;
+    return state ? runView(state, Date.now(), this.env.STEPWISE_PUBLIC_URL) : null;
+  }
+
+  /** One wait token as the run's view shows it; null when the run has no such token. */
+  async getToken(tokenId: string): Promise<TokenView | null> {
+    const state = this.load();
+    const id = parseInput(z.string().max(300), tokenId, "token id");
+    return (state && tokenViews(state, Date.now(), this.env.STEPWISE_PUBLIC_URL).find((t) => t.id === id)) ?? null;
   }
 
   /** Just the status and result: cheaper than {@link getRun} for callers that poll. */
@@ -358,6 +352,13 @@ export class RunObject extends DurableObject<Env> {
     closeWatcher(socket, code, reason);
   }
 
+  /** Drives the run now, without waiting: if the object dies first, the watchdog alarm resumes it. */
+  private driveNow(runId: string): void {
+    this.drives
+      .request({ watchdog: true })
+      .catch((error: unknown) => console.error(`stepwise: run ${runId} stopped; its alarm resumes it`, error));
+  }
+
   /** Updates the run index off the step path: the write is not awaited by the run. */
   private syncIndex(): void {
     this.index.changed();
@@ -385,7 +386,7 @@ export class RunObject extends DurableObject<Env> {
       flushIndex: async () => void (await this.index.flush()),
     };
     const ports = hostPorts(host, state, fn);
-    await driveRun(ports, engineConfig(fn?.config, rulesOf(fn)), request);
+    await driveRun(ports, engineConfig(fn?.config, rulesOf(fn), this.env.STEPWISE_PUBLIC_URL), request);
     // Between drives the history in SQLite is all the run needs: a sleeping run keeps nothing in memory.
     this.cached = undefined;
   }

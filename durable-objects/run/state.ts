@@ -58,6 +58,18 @@ export interface StepState {
   childRunIds?: string[];
   childOutcomes?: Record<string, ChildOutcome>;
   childrenStarted?: boolean;
+  /** A token wait's token. */
+  tokenId?: string;
+}
+
+/** A wait token of the run (see tokens.ts). */
+export interface TokenState {
+  id: string;
+  /** The step that created it: a `createToken` step, or a token wait that made its own. */
+  stepId: string;
+  until: number;
+  secret?: string;
+  completed?: { data: unknown; at: number };
 }
 
 export interface RunState {
@@ -100,6 +112,8 @@ export interface RunState {
    * WaitIndexes.
    */
   takenEvents: Map<string, TakenEvent>;
+  /** The run's wait tokens, by id, in the order they were made. */
+  tokens: Map<string, TokenState>;
   output?: unknown;
   error?: SerializedError;
   failureRunId?: string;
@@ -124,6 +138,7 @@ export function initialState(entry: HistoryEntry): RunState {
     steps: new Map(),
     memo: {},
     takenEvents: new Map(),
+    tokens: new Map(),
     createdAt: entry.at,
     updatedAt: entry.at,
     lastSeq: entry.seq,
@@ -309,6 +324,31 @@ export function apply(state: RunState, entry: HistoryEntry): void {
     case "run.failure-handler":
       state.failureRunId = entry.failureRunId;
       return;
+    case "token.created":
+      state.tokens.set(entry.tokenId, {
+        id: entry.tokenId,
+        stepId: entry.stepId,
+        until: entry.until,
+        ...(entry.secret !== undefined ? { secret: entry.secret } : {}),
+      });
+      return;
+    case "token.completed": {
+      const token = state.tokens.get(entry.tokenId);
+      if (token) token.completed = { data: entry.data, at: entry.at };
+      return;
+    }
+    case "step.token-waiting": {
+      const step = upsertStep(state, entry.stepId, entry.name, "wait", entry.at);
+      // Nothing to register: a completion names the run in the token's id.
+      Object.assign(step, {
+        status: "waiting",
+        tokenId: entry.tokenId,
+        until: entry.until,
+        startedAt: entry.at,
+        registered: true,
+      });
+      return;
+    }
   }
 }
 

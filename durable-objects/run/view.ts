@@ -6,6 +6,7 @@ import { runViewSchema, type RunView, type StepView } from "../../sdk/runs.ts";
 import type { RunState, StepState } from "./state.ts";
 import { runStatus } from "./state.ts";
 import { nextWake } from "./timers.ts";
+import { tokenViews } from "./tokens.ts";
 
 export { runViewSchema, type RunView };
 
@@ -25,11 +26,12 @@ function stepView(step: StepState): StepView {
     error: step.error,
     sleepUntil: iso(step.until),
     retryAt: step.status === "retrying" ? iso(step.retryAt) : undefined,
+    tokenId: step.tokenId,
   };
 }
 
-/** A run with its steps, in the order the function reached them. */
-export function runView(state: RunState, now: number): RunView {
+/** A run with its steps, in the order the function reached them; `publicUrl` starts token URLs. */
+export function runView(state: RunState, now: number, publicUrl?: string): RunView {
   return {
     id: state.runId,
     functionId: state.functionId,
@@ -49,5 +51,6 @@ export function runView(state: RunState, now: number): RunView {
     endedAt: iso(state.endedAt),
     nextWakeAt: iso(nextWake(state, now)),
     steps: [...state.steps.values()].map(stepView),
+    ...(state.tokens.size > 0 ? { tokens: tokenViews(state, now, publicUrl) } : {}),
   };
 }

@@ -20,6 +20,10 @@ export const testRunSchema = z.looseObject({
   nextWakeAt: z.string().optional(),
   failureRunId: z.string().optional(),
   steps: z.array(z.looseObject({ id: z.string(), status: z.string(), attempts: z.number() })),
+  /** The run's wait tokens: a test completes one by `POST`ing to its `url`. */
+  tokens: z
+    .array(z.looseObject({ id: z.string(), url: z.string(), stepId: z.string(), status: z.string() }))
+    .optional(),
 });
 /** A run as {@link TestClient} reads it: status, output or error, next wake-up, steps. */
 export type TestRun = z.infer<typeof testRunSchema>;

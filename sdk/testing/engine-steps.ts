@@ -9,6 +9,7 @@ import { compileExpression, holds } from "../expression.ts";
 import { runEventSchema, serializeError, type ReachedStep, type RunEvent, type SerializedError } from "../protocol.ts";
 import { TestEngineError, type StepCall, type StepMock, type TestStep } from "./engine-types.ts";
 import { namedError } from "../error-names.ts";
+import { tokenPath } from "../wait-tokens.ts";
 
 /** A step the SDK reported as reached but not run: what the engine carries out. */
 export type PendingStep = Exclude<ReachedStep, { type: "ran" } | { type: "errored" }>;
@@ -42,7 +43,15 @@ function isRetriable(error: unknown): boolean {
   return !(error instanceof Error && FINAL.has(error.name));
 }
 
-const OP = { planned: "run", sleep: "sleep", wait: "wait", send: "send", invoke: "invoke" } as const;
+const OP = {
+  planned: "run",
+  sleep: "sleep",
+  wait: "wait",
+  send: "send",
+  invoke: "invoke",
+  token: "token",
+  "token-wait": "wait",
+} as const;
 
 /** The op of a reached step, as history and mocks name it. */
 export const opOf = (step: PendingStep): StepCall["op"] => OP[step.type];
@@ -128,6 +137,25 @@ function sendOutput(step: Extract<PendingStep, { type: "send" }>, ctx: AttemptCo
   return { ok: true, output: { ids: events.map((event) => event.id) }, details: { events } };
 }
 
+/** A token as the engine would create it: its random part is zeros here, so tests see the same id each run. */
+function tokenOutput(step: Extract<PendingStep, { type: "token" }>, ctx: AttemptContext): AttemptOutcome {
+  const id = `wt_${"0".repeat(32)}_${ctx.runId}`;
+  const output = { id, url: tokenPath(id), expiresAt: new Date(step.token.until).toISOString() };
+  return { ok: true, output, details: { until: step.token.until } };
+}
+
+/** A token wait's output: the mock's value as the completion's body, or null (the token expired). */
+function tokenWaitOutput(
+  step: Extract<PendingStep, { type: "token-wait" }>,
+  value: unknown,
+  ctx: AttemptContext,
+): AttemptOutcome {
+  const details = { until: step.token.until, ...(value === null ? { timedOut: true } : {}) };
+  if (value === null) return { ok: true, output: null, details };
+  const tokenId = step.token.tokenId ?? `wt_${"0".repeat(32)}_${ctx.runId}`;
+  return { ok: true, output: { tokenId, data: value, completedAt: new Date(ctx.now()).toISOString() }, details };
+}
+
 /** What Stepwise does with an unmocked step it carries out; run steps are not handled here. */
 export function defaultAttempt(step: PendingStep, ctx: AttemptContext): AttemptOutcome {
   switch (step.type) {
@@ -135,6 +163,10 @@ export function defaultAttempt(step: PendingStep, ctx: AttemptContext): AttemptO
       return { ok: true, output: null, details: { until: step.until } };
     case "wait":
       return waitOutput(step, null, ctx);
+    case "token":
+      return tokenOutput(step, ctx);
+    case "token-wait":
+      return tokenWaitOutput(step, null, ctx);
     case "send":
       return sendOutput(step, ctx);
     case "invoke": {
@@ -180,6 +212,10 @@ export async function mockAttempt(
       return { ok: true, output: null, details: { until: step.until } };
     case "wait":
       return waitOutput(step, value, ctx);
+    case "token":
+      return { ok: true, output: value, details: { until: step.token.until } };
+    case "token-wait":
+      return tokenWaitOutput(step, value ?? null, ctx);
     case "send":
       return { ok: true, output: value, details: { events: step.events } };
     case "invoke":

@@ -15,12 +15,15 @@ import { appsApi } from "./apps.ts";
 import { bulkApi } from "./bulk.ts";
 import { dashboard } from "../dashboard/index.ts";
 import { runsApi } from "./runs.ts";
+import { tokensApi } from "./tokens.ts";
 import { sameOriginOnly } from "../core/lib/same-origin.ts";
 import { ConfigError } from "../core/lib/config-error.ts";
 
 export const app = new Hono<{ Bindings: Env }>()
   .get("/", (c) => c.redirect("/dashboard", 302))
   .route("/dashboard", dashboard)
+  // A wait token's URL is its own capability, for any origin: before the API's key and origin checks.
+  .route("/v1/tokens", tokensApi)
   // A web page may not drive the API from a browser (open in development, its cookies elsewhere).
   .use(
     "/v1/*",

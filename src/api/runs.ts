@@ -15,6 +15,8 @@ import { errorResponse } from "./errors.ts";
 import { nextCursor, pagingSchema, timeSchema } from "../core/db/paging.ts";
 import { runSummary } from "../core/db/run-summary.ts";
 import { runObject } from "../core/objects.ts";
+import { runOfToken } from "../../sdk/wait-tokens.ts";
+import { completeFromRequest } from "./tokens.ts";
 
 const replayBodySchema = z.object({ fromStart: z.boolean().default(false) }).strict();
 /** `only: "sleeps"` fires the next timer only if it is a sleep or a retry backoff (tests of approvals). */
@@ -89,6 +91,15 @@ export const runsApi = new Hono<{ Bindings: Env }>()
     const result = await replayRun(c.env, c.req.param("id"), body.value.fromStart);
     if (result.ok) return c.json({ runId: result.runId, replayOf: c.req.param("id") }, 201);
     return result.notFound ? notFound(c) : errorResponse(c, 409, "not_replayable", result.message);
+  })
+  // An operator's completion (API key): a token's secret is not asked for.
+  .post("/:id/tokens/:token/complete", async (c) => {
+    const target = runStub(c);
+    if ("response" in target) return target.response;
+    const tokenId = c.req.param("token");
+    if (runOfToken(tokenId) !== c.req.param("id"))
+      return errorResponse(c, 404, "token_not_found", `Run "${c.req.param("id")}" has no wait token ${tokenId}`);
+    return completeFromRequest(c, tokenId, true);
   })
   .post("/:id/wake", async (c) => {
     const target = runStub(c);

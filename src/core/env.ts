@@ -45,6 +45,8 @@ export interface Env {
   INNGEST_SIGNING_KEY_FALLBACK?: string;
   /** How long (ms) a remote app may run consecutive steps in one call before answering; 0: one step per call (default 50). */
   STEPWISE_REMOTE_BATCH_MS?: string;
+  /** The deployment's public origin (`https://stepwise.example.com`): wait token URLs start with it. */
+  STEPWISE_PUBLIC_URL?: string;
   /** Largest accepted event in bytes (default 512 KiB). */
   STEPWISE_MAX_EVENT_BYTES?: string;
   /** EventShards events are spread over (default 16, at most 256; raise it, never lower it: docs/scale.md). */

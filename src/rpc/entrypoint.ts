@@ -1,11 +1,12 @@
 /**
  * StepwiseRpc: what a Worker bound to Stepwise by a service binding calls over Workers RPC,
- * `env.STEPWISE.send(...)`, `invoke`, `getRun`, `listRuns` and `cancel`. Every argument is
+ * `env.STEPWISE.send(...)`, `invoke`, `getRun`, `listRuns`, `cancel` and `completeToken`. Every argument is
  * validated as the HTTP API validates it; a refusal is answered (./errors.ts), never thrown.
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { z } from "zod";
-import type { CancelResult, ListRunsFilter, RpcAnswer, StepwiseBinding } from "../../sdk/binding.ts";
+import type { CancelResult, ListRunsFilter, RpcAnswer, StepwiseBinding, TokenCompleted } from "../../sdk/binding.ts";
+import { completeToken } from "../core/runs/token-completion.ts";
 import { RUN_STATUSES } from "../../sdk/run-status.ts";
 import type { RunPage, RunView } from "../../sdk/runs.ts";
 import { runSummary } from "../core/db/run-summary.ts";
@@ -111,5 +112,19 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> implements StepwiseBindin
       const id = parseInput(runIdSchema, runId, "run id");
       return runObject(this.env, id).cancel(reason ?? "cancelled over RPC");
     });
+  }
+
+  async completeToken(tokenId: string, data?: unknown): Promise<RpcAnswer<TokenCompleted>> {
+    const refuse = (message: string) => ({ ok: false as const, refusal: invalidInput(message).refusal });
+    if (typeof tokenId !== "string") return refuse("A wait token id must be a string");
+    let text: string;
+    try {
+      text = JSON.stringify(data ?? null);
+    } catch (error) {
+      return refuse(
+        `A token completion's data must be JSON: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    return completeToken(this.env, tokenId, text, null, true);
   }
 }
