@@ -1,7 +1,8 @@
 /** The example functions, registered when Stepwise runs locally. */
 import { analyzeDocument } from "./analyze-document.ts";
+import { approveExpense } from "./approve-expense.ts";
 import { onboardUser } from "./onboard-user.ts";
 import { onboardingRetryPolicy } from "./onboarding-retry-policy.ts";
 import { processItems } from "./process-items.ts";
 
-export const examples = [onboardUser, analyzeDocument, onboardingRetryPolicy, processItems];
+export const examples = [onboardUser, analyzeDocument, onboardingRetryPolicy, processItems, approveExpense];

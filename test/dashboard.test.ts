@@ -106,6 +106,27 @@ describe("dashboard pages", () => {
     expect(await notARun.text()).toContain("is not a run id");
   });
 
+  it("shows a run's open wait token and completes it from the form; bad JSON and a second completion are refused", async () => {
+    const runId = await client.invoke("token-inline", {});
+    const waiting = await client.waitUntil(runId, (run) => (run.tokens ?? []).length === 1);
+    const tokenId = waiting.tokens?.[0]?.id ?? "";
+    const detail = await page(`/dashboard/runs/${runId}`);
+    expect(detail.html).toContain("Wait tokens");
+    expect(detail.html).toContain(`/v1/tokens/${tokenId}/complete`);
+    const action = `/dashboard/runs/${runId}/tokens/${tokenId}/complete`;
+    expect(detail.html).toContain(`action="${action}"`);
+    const bad = await post(action, { data: "{nope" });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain("must be JSON");
+    const done = await post(action, { data: JSON.stringify({ approved: true }) });
+    expect(done.headers.get("location")).toBe(`/dashboard/runs/${runId}?done=token-resumed`);
+    expect((await client.waitForEnd(runId)).output).toEqual({ approved: true });
+    const again = await post(action, { data: "{}" });
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain("already completed");
+    expect((await page(`/dashboard/runs/${runId}`)).html).not.toContain(`action="${action}"`);
+  });
+
   it("the event form sends through the real path, and refuses bad input with the reasons", async () => {
     const sent = await post("/dashboard/events/send", {
       name: "user/signed-up",

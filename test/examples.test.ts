@@ -1,3 +1,4 @@
+import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { effectsFor } from "../examples/effects.ts";
 import { inFlight } from "../examples/process-items.ts";
@@ -22,6 +23,27 @@ describe("examples, end to end through the HTTP API", () => {
     expect(done.status).toBe("completed");
     expect(done.output).toEqual({ userId: "u1", workspaceId: "ws_u1" });
     expect(kinds("u1")).toEqual(["workspace.created", "email.welcome", "email.follow-up"]);
+  });
+
+  it("approve-expense emails a token link; POSTing a decision to it pays once, and a second POST is refused", async () => {
+    const runId = await client.invoke("approve-expense", {
+      expenseId: "x1",
+      amount: 120,
+      approver: "boss@example.com",
+    });
+    await client.waitUntil(runId, (run) => run.status === "waiting");
+    const [email] = effectsFor("x1");
+    const link = (email?.detail as { link: string }).link;
+    const post = () =>
+      SELF.fetch(new URL(link, "http://stepwise"), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ approved: true }),
+      });
+    expect((await post()).status).toBe(200);
+    expect((await client.waitForEnd(runId)).output).toEqual({ expenseId: "x1", outcome: "paid" });
+    expect((await post()).status).toBe(409);
+    expect(kinds("x1")).toEqual(["email.approval-request", "expense.paid"]);
   });
 
   it("analyze-document retries only the LLM step", async () => {

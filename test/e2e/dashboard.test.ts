@@ -10,6 +10,22 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromiumPath, hasChromium } from "./browser.ts";
 import { freePort, startDevServer, type DevServer } from "./dev-server.ts";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** An approver's page on another origin: its button POSTs a decision to the token URL it is given. */
+const APPROVAL_PAGE = `<!doctype html><button id="approve">Approve</button><pre id="out"></pre>
+<script>
+const url = new URLSearchParams(location.search).get("token");
+document.getElementById("approve").onclick = async () => {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ approved: true, note: "from the browser" }),
+  });
+  document.getElementById("out").textContent = response.status + " " + (await response.text());
+};
+</script>`;
 
 const KEY = "e2e-dashboard-key";
 const FLAGS = [
@@ -36,7 +52,14 @@ beforeAll(async () => {
   if (!hasChromium) return;
   stateDir = mkdtempSync(join(tmpdir(), "stepwise-dashboard-"));
   mkdirSync(shots, { recursive: true });
-  server = await startDevServer(stateDir, await freePort(), ["--var", `STEPWISE_API_KEYS:${KEY}`]);
+  const port = await freePort();
+  // Token URLs are absolute when the deployment's public URL is set, as it is here.
+  server = await startDevServer(stateDir, port, [
+    "--var",
+    `STEPWISE_API_KEYS:${KEY}`,
+    "--var",
+    `STEPWISE_PUBLIC_URL:http://127.0.0.1:${port}`,
+  ]);
   browser = await chromium.launch({ executablePath: chromiumPath, args: FLAGS });
   page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
   // Confirmations are accepted; anything else (an alert from injected script) is recorded.
@@ -122,6 +145,67 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     expect(page.url().replace(/\?.*$/, "")).not.toBe(failedUrl);
     await page.getByText("Replay of").waitFor();
     expect(await page.locator(`a[href="${new URL(failedUrl).pathname}"]`).count()).toBe(1);
+  });
+
+  it("completes a run's open wait token from its page", async () => {
+    await page.goto(`${server.url}/dashboard/functions/approve-expense`);
+    await page.fill(
+      "textarea[name=data]",
+      JSON.stringify({ expenseId: "e-dash", amount: 80, approver: "a@example.com" }),
+    );
+    await page.click("button:has-text('Invoke')");
+    await page.waitForURL(/\?done=invoked$/);
+    await badge("waiting").waitFor({ timeout: 15_000 });
+    await page.getByText("Wait tokens").waitFor();
+    expect(await page.locator(".token-url").textContent()).toMatch(
+      new RegExp(`^${server.url}/v1/tokens/wt_[0-9a-f]{32}_[0-9A-Z]{26}/complete$`),
+    );
+    await page.fill(".token-form textarea[name=data]", JSON.stringify({ approved: false, note: "over budget" }));
+    await page.click("button:has-text('Complete token')");
+    await page.waitForURL(/\?done=token-resumed$/);
+    await badge("completed").waitFor({ timeout: 15_000 });
+    await page.getByText("over budget").first().waitFor();
+    expect(await page.locator(".token-form").count()).toBe(0);
+  });
+
+  it("a page on another origin completes a token through its URL, once, with no API key", async () => {
+    const auth = { authorization: `Bearer ${KEY}`, "content-type": "application/json" };
+    const invoked = await fetch(`${server.url}/v1/functions/approve-expense/invoke`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ data: { expenseId: "e-web", amount: 35, approver: "b@example.com" } }),
+    });
+    const { runId } = (await invoked.json()) as { runId: string };
+    const runOf = async () =>
+      (await (await fetch(`${server.url}/v1/runs/${runId}`, { headers: auth })).json()) as {
+        status: string;
+        output?: unknown;
+        tokens?: { url: string }[];
+      };
+    await expect.poll(async () => (await runOf()).status, { timeout: 15_000 }).toBe("waiting");
+    const tokenUrl = (await runOf()).tokens?.[0]?.url ?? "";
+    // The approver's page, served from another origin: its POST needs the token's CORS answer.
+    const other = createServer((_, response) => {
+      response.writeHead(200, { "content-type": "text/html" });
+      response.end(APPROVAL_PAGE);
+    });
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+    const { port } = other.address() as AddressInfo;
+    try {
+      await page.goto(`http://localhost:${port}/?token=${encodeURIComponent(tokenUrl)}`);
+      await page.click("#approve");
+      await expect.poll(() => page.locator("#out").textContent()).toMatch(/^200 /);
+      await expect
+        .poll(async () => (await runOf()).output, { timeout: 15_000 })
+        .toEqual({
+          expenseId: "e-web",
+          outcome: "paid",
+        });
+      await page.click("#approve");
+      await expect.poll(() => page.locator("#out").textContent()).toMatch(/^409 .*already completed/);
+    } finally {
+      other.close();
+    }
   });
 
   it("cancels a sleeping run", async () => {

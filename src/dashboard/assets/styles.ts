@@ -31,8 +31,10 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 code,.mono{font-family:var(--mono);font-size:12.5px}
 pre{font-family:var(--mono);font-size:12.5px;background:var(--code);padding:10px 12px;border-radius:6px;overflow:auto;max-height:420px;margin:6px 0;white-space:pre-wrap;word-break:break-word}
 .badge{display:inline-block;padding:1px 8px;border-radius:999px;font-size:12px;font-weight:600;border:1px solid currentColor;white-space:nowrap}
-.s-completed{color:var(--ok)}.s-failed{color:var(--bad)}.s-cancelled,.s-skipped{color:var(--idle)}
-.s-running,.s-queued{color:var(--info)}.s-sleeping,.s-waiting,.s-retrying{color:var(--warn)}
+.s-completed{color:var(--ok)}.s-failed{color:var(--bad)}.s-cancelled,.s-skipped,.s-expired{color:var(--idle)}
+.s-running,.s-queued{color:var(--info)}.s-sleeping,.s-waiting,.s-retrying,.s-open{color:var(--warn)}
+.token-form{display:flex;gap:8px;align-items:flex-end;flex-wrap:wrap}.token-form textarea{min-width:280px}
+.token-url{word-break:break-all}
 .counts{display:flex;flex-wrap:wrap;gap:8px;margin:0 0 12px}
 .counts a{display:flex;gap:6px;align-items:center;padding:4px 10px;border:1px solid var(--line);border-radius:6px;background:var(--panel);color:var(--text)}
 .counts a.on{border-color:var(--accent)}

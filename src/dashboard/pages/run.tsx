@@ -8,6 +8,7 @@ import type { RunView } from "../../../durable-objects/run/view.ts";
 import { ActionButton, ErrorBlock, formatDuration, Json, Notice, Status, Time } from "../components.tsx";
 import { buildTimeline } from "../timeline.ts";
 import { Waterfall } from "../waterfall.tsx";
+import { RunTokens } from "./run-tokens.tsx";
 import { isEnded, isReplayable } from "../../../sdk/run-status.ts";
 
 const runLink = (id: string) => (
@@ -178,11 +179,17 @@ export const RunBody: FC<{
                 Retries at <Time at={step.retryAt} />
               </p>
             ) : null}
+            {step.tokenId && step.status === "waiting" ? (
+              <p>
+                Waits for <a href={`#token-${step.tokenId}`}>its wait token</a> until <Time at={step.sleepUntil} />
+              </p>
+            ) : null}
             {step.error ? <ErrorBlock error={step.error} /> : null}
             {step.status === "completed" ? <Json value={step.output} /> : null}
           </details>
         ))}
       </div>
+      <RunTokens run={run} />
       <h2>{run.events.length > 1 ? `Events (${run.events.length})` : "Event"}</h2>
       {run.events.map((event) => (
         <details class="panel" id={`event-${event.id}`} open={run.events.length === 1}>

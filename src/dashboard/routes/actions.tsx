@@ -1,5 +1,6 @@
 /**
- * The dashboard's actions (POST, from its forms): cancel, wake and replay a run, invoke a
+ * The dashboard's actions (POST, from its forms): cancel, wake and replay a run, complete its
+ * wait tokens, invoke a
  * function, bulk replay its failed runs, send a test event. They go through the same code as the
  * HTTP API. A refused form is shown again with why (4xx); a done action redirects (303).
  */
@@ -14,6 +15,8 @@ import { newId, RUN_ID_PATTERN } from "../../core/lib/ids.ts";
 import { getFunction } from "../../core/functions/catalog.ts";
 import { invokeFunction } from "../../core/runs/invoke.ts";
 import { replayRun } from "../../core/runs/replay.ts";
+import { completeToken } from "../../core/runs/token-completion.ts";
+import { runOfToken } from "../../../sdk/wait-tokens.ts";
 import { RANGES } from "../pages/runs.tsx";
 import { formFields, parseJsonObject, zodIssues } from "./forms.ts";
 import { eventsPage, functionPage, problemPage, runPage } from "./pages.tsx";
@@ -49,6 +52,17 @@ export const actionRoutes = new Hono<{ Bindings: Env }>()
     if (result.ok) return c.redirect(runUrl(result.runId, fromStart ? "replayed-from-start" : "replayed"), 303);
     if (result.notFound) return problemPage(c, 404, "No such run", result.message);
     return runPage(c, id, { text: result.message, error: true }, 409);
+  })
+  .post("/runs/:id/tokens/:token/complete", async (c) => {
+    const id = c.req.param("id");
+    const tokenId = c.req.param("token");
+    if (runOfToken(tokenId) !== id)
+      return problemPage(c, 404, "No such token", `Run "${id}" has no wait token ${tokenId}`);
+    const text = (await formFields(c)).data ?? "";
+    const answer = await completeToken(c.env, tokenId, text, null, true);
+    if (answer.ok) return c.redirect(runUrl(id, answer.value.resumed ? "token-resumed" : "token-completed"), 303);
+    const status = answer.refusal.status === 400 || answer.refusal.status === 413 ? 400 : 409;
+    return runPage(c, id, { text: answer.refusal.message, error: true }, status);
   })
   .post("/functions/:id/invoke", async (c) => {
     const fn = await getFunction(c.env, c.req.param("id"));

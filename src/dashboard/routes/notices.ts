@@ -13,6 +13,8 @@ const NOTICES: Record<string, { text: string; error: boolean }> = {
   },
   "replayed-from-start": { text: "Replay started from the first step.", error: false },
   invoked: { text: "Function invoked.", error: false },
+  "token-resumed": { text: "Wait token completed: the waiting step resumed.", error: false },
+  "token-completed": { text: "Wait token completed: it is kept for the step that will wait for it.", error: false },
 };
 
 /** The notice for `code`, or none for a code this dashboard did not give out. */

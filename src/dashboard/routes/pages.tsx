@@ -47,7 +47,7 @@ export async function runPage(
   c: DashboardContext,
   runId: string,
   notice?: { text: string; error: boolean },
-  status: 200 | 409 = 200,
+  status: 200 | 400 | 409 = 200,
 ): Promise<Response> {
   if (!RUN_ID_PATTERN.test(runId)) return problemPage(c, 400, "Not a run id", `"${runId}" is not a run id`);
   const stub = runObject(c.env, runId);
