@@ -21,6 +21,7 @@ export const ERROR_NAMES = {
   AppRefusedError: "A remote app refused the call (its signature check, or an error answer)",
   NonRetriableError: "User code threw `NonRetriableError`: the step or run failed at once",
   NonDeterminismError: "The function's code no longer matches the run's recorded history",
+  InvalidMetadataError: "A step's metadata change cannot apply (an increment of a value that is not a number)",
   UnknownTokenError: "`step.waitForToken` was given a token that this run did not create",
 } as const;
 

@@ -13,6 +13,7 @@ import {
   type ReachedStep as Reported,
 } from "./protocol.ts";
 import { ExecutionSession, type ReachedStep } from "./session.ts";
+import { metadataRecorder, type StepContext } from "./metadata.ts";
 import { createStepTools } from "./step-tools.ts";
 import { namedError } from "./error-names.ts";
 
@@ -61,8 +62,8 @@ function classify(error: unknown): { retriable: boolean; retryAt?: number } {
 }
 
 /** Runs a step's code, failing the attempt if it outlasts the step's `timeout`. */
-async function attempt(step: ReachedStep): Promise<unknown> {
-  const running = Promise.resolve().then(() => step.fn?.());
+async function attempt(step: ReachedStep, context: StepContext): Promise<unknown> {
+  const running = Promise.resolve().then(() => step.fn?.(context));
   const timeoutMs = step.timeoutMs;
   if (timeoutMs === undefined) return running;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -82,8 +83,9 @@ async function attempt(step: ReachedStep): Promise<unknown> {
 async function runReached(step: ReachedStep): Promise<ExecutionResponse> {
   const startedAt = Date.now();
   let reported: Reported;
+  const changes = metadataRecorder(step.id);
   try {
-    const value = await attempt(step);
+    const value = await attempt(step, { metadata: changes.writer });
     let output: unknown;
     try {
       output = toJson(value);
@@ -92,7 +94,16 @@ async function runReached(step: ReachedStep): Promise<ExecutionResponse> {
         `Step "${step.id}" returned a value that is not JSON: ${serializeError(error).message}`,
       );
     }
-    reported = { type: "ran", id: step.id, name: step.label, output, timing: { startedAt, endedAt: Date.now() } };
+    // Only a successful attempt's metadata changes count: a retry makes them again.
+    const metadata = changes.ops.length > 0 ? { metadata: [...changes.ops] } : {};
+    reported = {
+      type: "ran",
+      id: step.id,
+      name: step.label,
+      output,
+      ...metadata,
+      timing: { startedAt, endedAt: Date.now() },
+    };
   } catch (error) {
     reported = {
       type: "errored",

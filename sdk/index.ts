@@ -49,6 +49,8 @@ export type {
 } from "./event-steps.ts";
 export type { InvokeOptions, InvokeManyResult, InvokeTarget } from "./invoke-steps.ts";
 export { signTokenCompletion, MAX_TOKEN_DATA_BYTES } from "./wait-tokens.ts";
+export { MAX_METADATA_BYTES } from "./metadata.ts";
+export type { Metadata, MetadataWriter, StepContext } from "./metadata.ts";
 export type { WaitToken, TokenCompletion, CreateTokenOptions } from "./wait-tokens.ts";
 export type { Logger } from "./logger.ts";
 export { serve } from "./serve.ts";

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { tokenSpecSchema } from "./wait-tokens.ts";
+import { MAX_METADATA_OPS, metadataOpSchema } from "./metadata.ts";
 
 /** Bumped on any change a peer on the old version would misread. */
 export const PROTOCOL_VERSION = 1;
@@ -136,7 +137,15 @@ const timingSchema = z.object({ startedAt: z.number(), endedAt: z.number() });
 
 /** One step the function reached, as reported back to the engine. */
 export const reachedStepSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("ran"), id: z.string(), name: z.string(), output: z.unknown(), timing: timingSchema }),
+  z.object({
+    type: z.literal("ran"),
+    id: z.string(),
+    name: z.string(),
+    output: z.unknown(),
+    /** The attempt's changes to the run's metadata, in the order it made them. */
+    metadata: z.array(metadataOpSchema).max(MAX_METADATA_OPS).optional(),
+    timing: timingSchema,
+  }),
   z.object({
     type: z.literal("errored"),
     id: z.string(),

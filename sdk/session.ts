@@ -5,13 +5,14 @@
 import { NonDeterminismError, StepError } from "./errors.ts";
 import type { ExecutionRequest, InvokeSpec, StepOp, WaitSpec } from "./protocol.ts";
 import type { TokenSpec } from "./wait-tokens.ts";
+import type { StepContext } from "./metadata.ts";
 
 /** A step the handler reached that has no recorded outcome yet. */
 export interface ReachedStep {
   id: string;
   label: string;
   op: StepOp;
-  fn?: () => unknown;
+  fn?: (context: StepContext) => unknown;
   until?: number;
   wait?: WaitSpec;
   events?: Record<string, unknown>[];

@@ -16,6 +16,7 @@ import {
 } from "./event-steps.ts";
 import { invokeManySpec, invokeSpec, type InvokeManyResult, type InvokeOptions } from "./invoke-steps.ts";
 import type { SendableEvent } from "./send.ts";
+import type { StepContext } from "./metadata.ts";
 import {
   newTokenSpec,
   tokenWaitSpec,
@@ -35,9 +36,14 @@ const MAX_SLEEP_MS = 10 * 365 * 86_400_000;
 export interface StepTools {
   /**
    * Runs `fn` once for this run; its JSON result is stored and returned on every replay. With
-   * `timeout`, an attempt that takes longer fails (and is retried like any failure).
+   * `timeout`, an attempt that takes longer fails (and is retried like any failure). `fn` gets the
+   * step's context: `metadata` changes the run's metadata when the attempt succeeds.
    */
-  run<T>(id: StepId, fn: () => T | Promise<T>, options?: { timeout?: Duration }): Promise<Awaited<T>>;
+  run<T>(
+    id: StepId,
+    fn: (context: StepContext) => T | Promise<T>,
+    options?: { timeout?: Duration },
+  ): Promise<Awaited<T>>;
   /** Pauses the run for a duration (`"30s"`, `"3 days"`, milliseconds); costs nothing while asleep. */
   sleep(id: StepId, duration: Duration): Promise<void>;
   /** Pauses the run until a point in time; a time in the past continues at once. */
@@ -117,7 +123,7 @@ export function createStepTools(session: ExecutionSession): StepTools {
     }
   };
   return {
-    run: <T>(id: StepId, fn: () => T | Promise<T>, options?: { timeout?: Duration }) =>
+    run: <T>(id: StepId, fn: (context: StepContext) => T | Promise<T>, options?: { timeout?: Duration }) =>
       guard(() => {
         if (typeof fn !== "function") throw new InvalidStepError(`step.run(${JSON.stringify(id)}) needs a function`);
         const { id: name, name: label } = readId(id);

@@ -111,7 +111,51 @@ export const bigOutput = stepwise.createFunction<{ bytes: number }>(
   },
 );
 
-export const testFunctions = [failingTwice, nonRetriable, retryAfter, parallel, abortable, manySteps, bigOutput];
+/**
+ * Progress in metadata: parallel steps each count one file done; the first attempt of one fails
+ * after counting, so its change must not count; the phase is set and then removed.
+ */
+export const progress = stepwise.createFunction<{ key: string; n: number }>(
+  { id: "test-progress", retries: 2 },
+  [],
+  async ({ event, step }) => {
+    const { key, n } = event.data;
+    await step.run("start", ({ metadata }) => {
+      metadata.set("phase", "files");
+      metadata.set("total", n);
+    });
+    await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        step.run(`file-${i}`, ({ metadata }) => {
+          metadata.increment("done");
+          metadata.append("files", i);
+          if (i === 0 && count(`progress-flaky:${key}`) === 1) throw new Error("flaky once, after counting");
+          return i;
+        }),
+      ),
+    );
+    await step.run("finish", ({ metadata }) => metadata.set("phase", null));
+    return "done";
+  },
+);
+
+/** A step whose metadata change clashes with what the run holds: its step fails, not retried. */
+export const badMetadata = stepwise.createFunction({ id: "test-bad-metadata", retries: 3 }, [], async ({ step }) => {
+  await step.run("label", ({ metadata }) => metadata.set("count", "many"));
+  await step.run("count", ({ metadata }) => metadata.increment("count"));
+});
+
+export const testFunctions = [
+  failingTwice,
+  nonRetriable,
+  retryAfter,
+  parallel,
+  abortable,
+  manySteps,
+  bigOutput,
+  progress,
+  badMetadata,
+];
 
 /** Which version of `test-changing-code` is "deployed"; a test flips it under a sleeping run. */
 export const codeVersion = { current: 1 };

@@ -9,6 +9,7 @@ import type { HistoryEvent } from "./history.ts";
 import { waitRef, type RunState } from "./state.ts";
 import { namedError } from "../../sdk/error-names.ts";
 import { decideToken } from "./tokens.ts";
+import { applyMetadata, MAX_METADATA_BYTES, type MetadataOp } from "../../sdk/metadata.ts";
 
 /** The policies and limits a decision is made under. */
 export interface EngineConfig {
@@ -43,6 +44,17 @@ function oversized(what: string, output: unknown, config: EngineConfig): Seriali
   );
 }
 
+/** Why a step's metadata changes cannot apply to the run's metadata (a type clash, or over the limit). */
+function metadataRefusal(state: RunState, stepId: string, ops: MetadataOp[]): SerializedError | undefined {
+  const applied = applyMetadata(state.metadata, ops);
+  if (!applied.ok) return namedError("InvalidMetadataError", `Step "${stepId}": ${applied.error}`);
+  const bytes = jsonBytes(applied.value);
+  if (bytes <= MAX_METADATA_BYTES) return undefined;
+  return limitError(
+    `Step "${stepId}" would make the run's metadata ${formatBytes(bytes)} of JSON; the limit is ${formatBytes(MAX_METADATA_BYTES)}`,
+  );
+}
+
 function decideStep(
   state: RunState,
   reached: ReachedStep,
@@ -72,7 +84,10 @@ function decideStep(
       const tooBig = oversized(`Step "${reached.id}"`, reached.output, config);
       const startedAt = reached.timing.startedAt;
       if (tooBig) return { type: "step.failed", ...step, op, attempt, startedAt, error: tooBig };
-      return { type: "step.completed", ...step, op, attempt, startedAt, output: reached.output };
+      const changes = reached.metadata?.length ? metadataRefusal(state, reached.id, reached.metadata) : undefined;
+      if (changes) return { type: "step.failed", ...step, op, attempt, startedAt, error: changes };
+      const metadata = reached.metadata?.length ? { metadata: reached.metadata } : {};
+      return { type: "step.completed", ...step, op, attempt, startedAt, output: reached.output, ...metadata };
     }
     case "errored": {
       const startedAt = reached.timing.startedAt;
@@ -205,6 +220,7 @@ export function decide(
     }
     case "steps": {
       const events: HistoryEvent[] = [];
+      let seen = state;
       let count = state.steps.size;
       for (const reached of response.steps) {
         if (!state.steps.has(reached.id) && ++count > config.maxSteps) {
@@ -215,8 +231,13 @@ export function decide(
           events.push(...decideToken(state, reached, ctx.now, config.publicUrl));
           continue;
         }
-        const event = decideStep(state, reached, config, ctx);
+        const event = decideStep(seen, reached, config, ctx);
         if (event) events.push(event);
+        // Steps of one answer count against the metadata limit together.
+        if (event?.type === "step.completed" && event.metadata) {
+          const applied = applyMetadata(seen.metadata, event.metadata);
+          if (applied.ok) seen = { ...seen, metadata: applied.value };
+        }
       }
       return events;
     }

@@ -11,6 +11,7 @@ import {
   stepOpSchema,
   waitSpecSchema,
 } from "../../sdk/protocol.ts";
+import { metadataOpSchema } from "../../sdk/metadata.ts";
 
 const step = { stepId: z.string(), name: z.string() };
 
@@ -79,6 +80,8 @@ export const historyEventSchema = z.discriminatedUnion("type", [
     timedOut: z.boolean().optional(),
     /** Kept from the run this one replays, not run again. */
     replayedFrom: z.string().optional(),
+    /** The attempt's changes to the run's metadata, applied as the step completes. */
+    metadata: z.array(metadataOpSchema).optional(),
   }),
   z.object({
     type: z.literal("step.retrying"),

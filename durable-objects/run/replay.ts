@@ -26,7 +26,13 @@ export function keptSteps(state: RunState, fromStart: boolean): SeededStep[] {
   for (const step of ordered) {
     // A token belongs to the run that made it (its id names that run): a replay makes its own.
     if (step.status !== "completed" || step.op === "token" || step.tokenId !== undefined) break;
-    kept.push({ stepId: step.id, name: step.name, op: step.op, output: step.output ?? null });
+    kept.push({
+      stepId: step.id,
+      name: step.name,
+      op: step.op,
+      output: step.output ?? null,
+      ...(step.metadata ? { metadata: step.metadata } : {}),
+    });
   }
   return kept;
 }
@@ -39,13 +45,18 @@ export interface ReplayPlan {
   refused: string | null;
   functionId: string;
   events: StoredJson[];
-  steps: { stepId: string; name: string; op: StepOp; output: StoredJson }[];
+  /** Typed shallowly (metadata changes as JSON), so the RPC type stays finite; the replay parses them. */
+  steps: { stepId: string; name: string; op: StepOp; output: StoredJson; metadata?: StoredJson[] }[];
 }
 
 /** The plan for replaying `state`: refused unless the run failed or was cancelled. */
 export function replayPlanOf(state: RunState, fromStart: boolean): ReplayPlan {
   const refused = replayRefusal(state) ?? null;
   // Outputs are stored as JSON, so they are JSON values when read back.
-  const steps = keptSteps(state, fromStart).map((step) => ({ ...step, output: step.output as StoredJson }));
+  const steps = keptSteps(state, fromStart).map(({ metadata, ...step }) => ({
+    ...step,
+    output: step.output as StoredJson,
+    ...(metadata ? { metadata: metadata as StoredJson[] } : {}),
+  }));
   return { refused, functionId: state.functionId, events: state.events, steps: refused ? [] : steps };
 }

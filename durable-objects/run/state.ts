@@ -15,6 +15,7 @@ import type {
 import type { EndedStatus, RunStatus } from "../../sdk/run-status.ts";
 import type { HistoryEntry } from "./history.ts";
 import { namedError } from "../../sdk/error-names.ts";
+import { applyMetadata, type Metadata, type MetadataOp } from "../../sdk/metadata.ts";
 
 // The one list of statuses lives in the SDK, so that what users test against is what runs report.
 export { RUN_STATUSES, type RunStatus } from "../../sdk/run-status.ts";
@@ -60,6 +61,8 @@ export interface StepState {
   childrenStarted?: boolean;
   /** A token wait's token. */
   tokenId?: string;
+  /** The completed attempt's changes to the run's metadata. */
+  metadata?: MetadataOp[];
 }
 
 /** A wait token of the run (see tokens.ts). */
@@ -112,6 +115,8 @@ export interface RunState {
    * WaitIndexes.
    */
   takenEvents: Map<string, TakenEvent>;
+  /** What the run's steps wrote to its metadata (see sdk/metadata.ts). */
+  metadata: Metadata;
   /** The run's wait tokens, by id, in the order they were made. */
   tokens: Map<string, TokenState>;
   output?: unknown;
@@ -139,6 +144,7 @@ export function initialState(entry: HistoryEntry): RunState {
     memo: {},
     takenEvents: new Map(),
     tokens: new Map(),
+    metadata: {},
     createdAt: entry.at,
     updatedAt: entry.at,
     lastSeq: entry.seq,
@@ -263,6 +269,12 @@ export function apply(state: RunState, entry: HistoryEntry): void {
       step.startedAt ??= entry.startedAt ?? entry.at;
       state.memo[entry.stepId] = { status: "completed", op: entry.op, output: entry.output };
       if (entry.op === "wait") noteTaken(state, waitRef(entry.stepId, 0), entry.output);
+      if (entry.metadata) {
+        step.metadata = entry.metadata;
+        // The engine checked the changes before recording them, so they apply.
+        const applied = applyMetadata(state.metadata, entry.metadata);
+        if (applied.ok) state.metadata = applied.value;
+      }
       return;
     }
     case "step.failed": {

@@ -109,6 +109,8 @@ export interface TestExecution {
   /** Attempts of the function body: 1, plus one per retry of an error thrown outside steps. */
   attempts: number;
   ctx: TestContext;
+  /** The run's metadata, as its steps' successful attempts changed it. */
+  metadata: Record<string, unknown>;
 }
 
 /** What `executeStep(id)` gives: the run so far, and the step it stopped at. */

@@ -9,6 +9,8 @@ import { z } from "zod";
 import { execute } from "../execution.ts";
 import type { StepwiseFunction } from "../function.ts";
 import { INVOKED_EVENT } from "../system-events.ts";
+import { applyMetadata, type Metadata } from "../metadata.ts";
+import { namedError } from "../error-names.ts";
 import {
   PROTOCOL_VERSION,
   runEventSchema,
@@ -47,6 +49,8 @@ interface Run extends AttemptContext {
   executions: number;
   maxExecutions: number;
   ctx: TestContext;
+  /** The run's metadata, as its steps' successful attempts changed it. */
+  metadata: Metadata;
 }
 
 /** A step's end, or the function's failure found while running it (its code no longer matches). */
@@ -131,6 +135,7 @@ export class TestEngine {
       attempt: 0,
       executions: 0,
       maxExecutions: merged.maxExecutions ?? 1_000,
+      metadata: {},
       ctx,
       now: Date.now,
     };
@@ -224,7 +229,17 @@ export class TestEngine {
     const response = await this.replay(run, stepId, attempt);
     if (response.type === "failed") return { abort: response.error };
     const [step] = response.type === "steps" ? response.steps : [];
-    if (step?.type === "ran") return { ok: true, output: step.output, details: {} };
+    if (step?.type === "ran") {
+      const applied = applyMetadata(run.metadata, step.metadata ?? []);
+      if (!applied.ok)
+        return {
+          ok: false,
+          error: namedError("InvalidMetadataError", `Step "${stepId}": ${applied.error}`),
+          retriable: false,
+        };
+      run.metadata = applied.value;
+      return { ok: true, output: step.output, details: {} };
+    }
     if (step?.type === "errored") return { ok: false, error: step.error, retriable: step.retriable };
     throw new TestEngineError(
       `Step "${stepId}" was asked to run but the function answered ${JSON.stringify(response)}`,
@@ -233,6 +248,14 @@ export class TestEngine {
 
   private outcome(run: Run, end: Pick<TestExecution, "status" | "result" | "error">): TestExecution {
     const state = Object.fromEntries(run.steps.map((step) => [step.id, step]));
-    return { ...end, steps: run.steps, state, sent: run.sent, attempts: run.attempt + 1, ctx: run.ctx };
+    return {
+      ...end,
+      steps: run.steps,
+      state,
+      sent: run.sent,
+      attempts: run.attempt + 1,
+      ctx: run.ctx,
+      metadata: run.metadata,
+    };
   }
 }

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { runEventSchema, stepOpSchema } from "../../../sdk/protocol.ts";
 import type { Env } from "../env.ts";
+import { metadataOpSchema } from "../../../sdk/metadata.ts";
 import { runObject } from "../objects.ts";
 
 /** A step a replay starts with, as completed by the run it replays. */
@@ -16,6 +17,8 @@ export const seededStepSchema = z.object({
   name: z.string(),
   op: stepOpSchema,
   output: z.unknown(),
+  /** Its changes to the run's metadata, so the replay's metadata starts where the original's was. */
+  metadata: z.array(metadataOpSchema).optional(),
 });
 export type SeededStep = z.infer<typeof seededStepSchema>;
 
