@@ -194,7 +194,12 @@ describe("debounce and batching", () => {
 
   it("debounce: 20 events in quick succession give one run, with the last event", { timeout: 20_000 }, async () => {
     const key = crypto.randomUUID();
-    for (let n = 0; n < 20; n++) await send({ name: "test/debounced", data: { key, n } });
+    // Sent together, each its own request, well within the debounce's 1 s timeout even on a busy
+    // machine (one at a time they took over 1 s there); `ts` says which is the last.
+    const ts = Date.now();
+    await Promise.all(
+      Array.from({ length: 20 }, (_, n) => send({ name: "test/debounced", data: { key, n }, ts: ts + n })),
+    );
     await expect.poll(() => runsFor("debounced", key).length, { timeout: 5_000 }).toBe(1);
     await pause(500);
     expect(runsFor("debounced", key)).toEqual([{ fn: "debounced", keys: [`${key}:19`] }]);
