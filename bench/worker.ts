@@ -28,6 +28,7 @@ export {
   IdempotencyShard,
   EventShard,
   EventSweeper,
+  RealtimeStream,
   RunIndexBuffer,
   RunObject,
   WaitIndex,

@@ -14,6 +14,7 @@ import {
 } from "./protocol.ts";
 import { ExecutionSession, type ReachedStep } from "./session.ts";
 import { metadataRecorder, type StepContext } from "./metadata.ts";
+import { streamWriter, type Publisher } from "./realtime/publisher.ts";
 import { createStepTools } from "./step-tools.ts";
 import { namedError } from "./error-names.ts";
 
@@ -80,12 +81,18 @@ async function attempt(step: ReachedStep, context: StepContext): Promise<unknown
   }
 }
 
-async function runReached(step: ReachedStep): Promise<ExecutionResponse> {
+async function runReached(step: ReachedStep, session: ExecutionSession, attemptNo: number): Promise<ExecutionResponse> {
   const startedAt = Date.now();
   let reported: Reported;
   const changes = metadataRecorder(step.id);
   try {
-    const value = await attempt(step, { metadata: changes.writer });
+    const context = {
+      stepId: step.id,
+      attempt: attemptNo,
+      metadata: changes.writer,
+      ...streamWriter(session.publisher),
+    };
+    const value = await attempt(step, context);
     let output: unknown;
     try {
       output = toJson(value);
@@ -185,12 +192,13 @@ export async function execute(
   fn: StepwiseFunction,
   request: ExecutionRequest,
   live?: LiveHooks,
+  publisher?: Publisher,
 ): Promise<ExecutionResponse> {
   // A replay's log lines are printed only if its answer is sent: the last round of a batch is
   // dropped when it reached something other than a step to run, and the engine's next call
   // reaches that part again, printing its lines then (once).
   const lines = new LogLines();
-  const execution = new Execution(fn, request, lines);
+  const execution = new Execution(fn, request, lines, publisher);
   if (request.runSteps !== undefined) {
     if (live) return execution.runMany(request.runSteps, live);
     // A remote app's batch: every outcome in the answer, in the order the steps ended.
@@ -253,8 +261,9 @@ class Execution {
     fn: StepwiseFunction,
     private readonly request: ExecutionRequest,
     private readonly lines: LogLines,
+    publisher?: Publisher,
   ) {
-    this.session = new ExecutionSession(request);
+    this.session = new ExecutionSession(request, publisher);
     const session = this.session;
     // A call that runs planned steps logs only from inside them: the handler code around them
     // was logged by the call that planned them.
@@ -290,7 +299,7 @@ class Execution {
       }
       this.inTarget = true;
       this.lines.goLive();
-      return runReached(target);
+      return runReached(target, this.session, this.request.attempt);
     }
     return this.answer();
   }
@@ -320,7 +329,7 @@ class Execution {
     const start = (target: ReachedStep): void => {
       running++;
       calls.push(
-        runReached(target).then((response) => {
+        runReached(target, this.session, 0).then((response) => {
           running--;
           const [outcome] = response.type === "steps" ? response.steps : [];
           const next: ReachedStep[] = [];
@@ -375,7 +384,8 @@ class Execution {
     if (this.request.allowImmediate && reached.length === 1 && only?.op === "run") {
       this.executed = only;
       this.lines.goLive();
-      return runReached(only);
+      // A step run as soon as it is reached is new: its first attempt.
+      return runReached(only, this.session, 0);
     }
     return { type: "steps", steps: reached.map(report) };
   }

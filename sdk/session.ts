@@ -6,6 +6,7 @@ import { NonDeterminismError, StepError } from "./errors.ts";
 import type { ExecutionRequest, InvokeSpec, StepOp, WaitSpec } from "./protocol.ts";
 import type { TokenSpec } from "./wait-tokens.ts";
 import type { StepContext } from "./metadata.ts";
+import { noPublisher, type Publisher } from "./realtime/publisher.ts";
 
 /** A step the handler reached that has no recorded outcome yet. */
 export interface ReachedStep {
@@ -42,8 +43,16 @@ export class ExecutionSession {
   /** Resolves when the first new step is reached (or the history is found not to match). */
   firstReached = new Promise<void>((resolve) => (this.signalReached = resolve));
 
-  constructor(private readonly request: ExecutionRequest) {
+  constructor(
+    private readonly request: ExecutionRequest,
+    /** Where the function's realtime messages go. */
+    readonly publisher: Publisher = noPublisher,
+  ) {
     this.memoCount = Object.keys(request.steps).length;
+  }
+
+  get runId(): string {
+    return this.request.runId;
   }
 
   /** True while the handler is still walking through steps that already ran. */

@@ -17,6 +17,7 @@ import {
 import { invokeManySpec, invokeSpec, type InvokeManyResult, type InvokeOptions } from "./invoke-steps.ts";
 import type { SendableEvent } from "./send.ts";
 import type { StepContext } from "./metadata.ts";
+import { checkOutgoing } from "./realtime/publisher.ts";
 import {
   newTokenSpec,
   tokenWaitSpec,
@@ -73,6 +74,12 @@ export interface StepTools {
     children: InvokeOptions[],
     options?: { timeout?: Duration },
   ): Promise<InvokeManyResult<T>>;
+  /**
+   * Publishes `data` to a realtime stream, durably: the message's id derives from the run and the
+   * step, so a retry or a crash never repeats it, and the step's result records its place
+   * (`{ seq }`). For many fast messages (an LLM's tokens), use `publish` or `pipe` in a step's context.
+   */
+  publish(id: StepId, stream: string, data: unknown): Promise<{ seq: number }>;
   /**
    * Creates a wait token: an id and a URL that completes it (`POST` a JSON body; no API key, the
    * URL is the capability). Hand the URL out in a later step, then `waitForToken` it; a token
@@ -185,6 +192,16 @@ export function createStepTools(session: ExecutionSession): StepTools {
           op: "invoke",
           invoke: invokeManySpec(name, children, options, Date.now()),
         }) as Promise<InvokeManyResult<T>>;
+      }),
+    publish: (id, stream, data) =>
+      guard(() => {
+        const { id: name, name: label } = readId(id);
+        checkOutgoing(stream, [{ data }]);
+        const publish = async ({ stepId }: StepContext) => {
+          const { seqs } = await session.publisher.publish(stream, [{ id: `${session.runId}/${stepId}`, data }]);
+          return { seq: seqs[0] ?? 0 };
+        };
+        return session.reach({ name, label, op: "run", fn: publish }) as Promise<{ seq: number }>;
       }),
     createToken: (id, options) =>
       guard(() => {

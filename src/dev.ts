@@ -17,6 +17,7 @@ export {
   EventSweeper,
   FlowGate,
   IdempotencyShard,
+  RealtimeStream,
   RunIndexBuffer,
   RunObject,
   StepwiseRpc,

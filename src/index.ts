@@ -14,6 +14,7 @@ export {
   EventSweeper,
   FlowGate,
   IdempotencyShard,
+  RealtimeStream,
   RunIndexBuffer,
   RunObject,
   StepwiseRpc,

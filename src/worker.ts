@@ -5,7 +5,7 @@
  * re-export them in one line:
  *
  * ```ts
- * export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, EventShard, EventSweeper, FlowGate, IdempotencyShard, RunIndexBuffer, RunObject, StepwiseRpc, WaitIndex } from "stepwise/worker";
+ * export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, EventShard, EventSweeper, FlowGate, IdempotencyShard, RealtimeStream, RunIndexBuffer, RunObject, StepwiseRpc, WaitIndex } from "stepwise/worker";
  * ```
  *
  * Functions are registered once per isolate, when the module is loaded: every Durable Object of
@@ -35,6 +35,7 @@ export { BulkJob } from "../durable-objects/bulk/bulk-job.ts";
 export { ConcurrencyLimiter } from "../durable-objects/flow/concurrency-limiter.ts";
 export { FlowGate } from "../durable-objects/flow/flow-gate.ts";
 export { EventCollector } from "../durable-objects/flow/event-collector.ts";
+export { RealtimeStream } from "../durable-objects/realtime/realtime-stream.ts";
 export { StepwiseRpc } from "./rpc/entrypoint.ts";
 export type { Env as StepwiseEnv } from "./core/env.ts";
 
@@ -60,7 +61,7 @@ let created = false;
  * import { functions } from "./functions";
  *
  * // Stepwise's objects and RPC entrypoint live in this Worker, so it exports them.
- * export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, EventShard, EventSweeper, FlowGate, IdempotencyShard, RunIndexBuffer, RunObject, StepwiseRpc, WaitIndex } from "stepwise/worker";
+ * export { BulkJob, ConcurrencyLimiter, CronScheduler, EventCollector, EventShard, EventSweeper, FlowGate, IdempotencyShard, RealtimeStream, RunIndexBuffer, RunObject, StepwiseRpc, WaitIndex } from "stepwise/worker";
  * export default createStepwise({ functions });
  * ```
  */

@@ -52,3 +52,32 @@ export const tokenForeign = stepwise.createFunction<{ tokenId: string }>(
 );
 
 export const tokenFunctions = [tokenApproval, tokenInline, tokenForeign];
+
+/** Words of a made-up answer, one every `gapMs`, as an LLM's token stream would come. */
+async function* words(text: string, gapMs: number): AsyncGenerator<string> {
+  for (const word of text.split(/(?<= )/)) {
+    await new Promise((resolve) => setTimeout(resolve, gapMs));
+    yield word;
+  }
+}
+
+/**
+ * Streams an answer to a realtime stream word by word (best-effort, in its step), then publishes a
+ * durable "done"; with `hold`, sleeps first, so a test can subscribe before anything happens.
+ */
+export const realtimeReply = stepwise.createFunction<{ stream: string; text: string; gapMs?: number; hold?: boolean }>(
+  { id: "realtime-reply" },
+  [],
+  async ({ event, step }) => {
+    if (event.data.hold) await step.sleep("hold", "1h");
+    await step.run("think", ({ metadata }) => metadata.set("phase", "answering"));
+    const text = await step.run("answer", ({ pipe }) =>
+      pipe(event.data.stream, words(event.data.text, event.data.gapMs ?? 5)),
+    );
+    await step.publish("done", event.data.stream, { done: true });
+    await step.run("finish", ({ metadata }) => metadata.set("phase", "done"));
+    return { text };
+  },
+);
+
+tokenFunctions.push(realtimeReply);

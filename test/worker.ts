@@ -17,6 +17,7 @@ export {
   IdempotencyShard,
   EventShard,
   EventSweeper,
+  RealtimeStream,
   RunIndexBuffer,
   RunObject,
   StepwiseRpc,

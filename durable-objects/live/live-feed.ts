@@ -33,7 +33,7 @@ export class LiveFeed {
 
   /** Notes a change; watchers hear of it now, or once the gap since the last message has passed. */
   changed(message: LiveMessage): void {
-    if (this.ctx.getWebSockets().length === 0) return;
+    if (this.ctx.getWebSockets().every((socket) => this.ctx.getTags(socket).length > 0)) return;
     this.latest = message;
     if (this.timer) return;
     const wait = Math.max(0, this.lastSentAt + LIVE_MIN_GAP_MS - Date.now());
@@ -51,6 +51,8 @@ export class LiveFeed {
     this.lastSentAt = Date.now();
     const text = JSON.stringify(message);
     for (const socket of this.ctx.getWebSockets()) {
+      // Realtime subscribers (tagged) hear the run's own messages instead.
+      if (this.ctx.getTags(socket).length > 0) continue;
       try {
         socket.send(text);
       } catch {

@@ -10,6 +10,7 @@ import type { CatalogFunction } from "../../src/core/functions/catalog.ts";
 import { executeInProcess } from "../../src/core/transport/in-process.ts";
 import { executeInngest, type OpenCalls } from "../../src/core/transport/inngest.ts";
 import { executeRemote } from "../../src/core/transport/remote.ts";
+import { enginePublisher } from "../../src/core/realtime/publish.ts";
 import { namedError } from "../../sdk/error-names.ts";
 import { MAX_STEPS_PER_CALL } from "./requests.ts";
 
@@ -41,7 +42,8 @@ export function executorFor(
 ): (request: ExecutionRequest, live?: LiveHooks) => Promise<ExecutionResponse> {
   if (fn?.embedded) {
     const embedded = fn.embedded;
-    return (request, live) => executeInProcess(embedded, request, live);
+    const publisher = enginePublisher(env);
+    return (request, live) => executeInProcess(embedded, request, live, publisher);
   }
   if (fn?.remote?.protocol === "inngest") {
     const inngest = { ...fn, remote: fn.remote };

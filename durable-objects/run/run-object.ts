@@ -37,6 +37,8 @@ import { runView, type RunView } from "./view.ts";
 import { startRunSchema, type StartRun } from "../../src/core/runs/start.ts";
 import { tokenViews, type TokenView } from "./tokens.ts";
 import { takeCompletion, type TokenCompletionAnswer, type TokenCompletionInput } from "./token-intake.ts";
+import { acceptSubscriber, broadcast, hasSubscribers } from "../realtime/subscribers.ts";
+import { runBefore, runMessages, snapshotMessage } from "./realtime-feed.ts";
 
 /** An alarm this close after the run's due time is left as it is (not re-armed for nothing). */
 const RESUME_SLACK_MS = 1_000;
@@ -73,11 +75,13 @@ export class RunObject extends DurableObject<Env> {
 
   private record(events: HistoryEvent[]): HistoryEntry[] {
     const state = this.load();
+    const before = hasSubscribers(this.ctx) ? runBefore(state) : undefined;
     const entries = this.journal.append(events, state?.lastSeq ?? 0, Date.now());
     for (const entry of entries) {
       if (this.cached) apply(this.cached, entry);
       else this.cached = initialState(entry);
     }
+    if (before && this.cached) broadcast(this.ctx, runMessages(before, this.cached, entries));
     if (changesStatus(events)) this.syncIndex();
     const last = entries.at(-1);
     if (last) this.live.changed({ type: "changed", seq: last.seq });
@@ -343,9 +347,17 @@ export class RunObject extends DurableObject<Env> {
     return { purged: true };
   }
 
-  /** A dashboard watching the run: a WebSocket that hears of every change (see LiveFeed). */
+  /**
+   * A WebSocket that hears of every change: a realtime subscriber (`/subscribe`, its token checked
+   * by the Worker: the run, then each change) or a dashboard watching the run (see LiveFeed).
+   */
   override async fetch(request: Request): Promise<Response> {
-    return this.live.accept(request);
+    if (new URL(request.url).pathname !== "/subscribe") return this.live.accept(request);
+    const state = this.load();
+    if (!state) return Response.json({ error: { code: "run_not_found", message: "No such run" } }, { status: 404 });
+    return acceptSubscriber(this.ctx, request, () => [
+      snapshotMessage(state, Date.now(), this.env.STEPWISE_PUBLIC_URL),
+    ]);
   }
 
   override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {

@@ -12,7 +12,7 @@ export { runViewSchema, type RunView };
 
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-function stepView(step: StepState): StepView {
+export function stepView(step: StepState): StepView {
   return {
     id: step.id,
     name: step.name,

@@ -16,6 +16,7 @@ import { bulkApi } from "./bulk.ts";
 import { dashboard } from "../dashboard/index.ts";
 import { runsApi } from "./runs.ts";
 import { tokensApi } from "./tokens.ts";
+import { realtimeApi, subscribeApi } from "./realtime.ts";
 import { sameOriginOnly } from "../core/lib/same-origin.ts";
 import { ConfigError } from "../core/lib/config-error.ts";
 
@@ -24,6 +25,8 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/dashboard", dashboard)
   // A wait token's URL is its own capability, for any origin: before the API's key and origin checks.
   .route("/v1/tokens", tokensApi)
+  // A subscription's token is its own permission: before the API's key check as well.
+  .route("/v1/realtime/subscribe", subscribeApi)
   // A web page may not drive the API from a browser (open in development, its cookies elsewhere).
   .use(
     "/v1/*",
@@ -56,6 +59,7 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/v1/runs", runsApi)
   .route("/v1/bulk", bulkApi)
   .route("/v1/apps", appsApi)
+  .route("/v1/realtime", realtimeApi)
   .notFound((c) => errorResponse(c, 404, "not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`))
   .onError((error, c) => {
     // Middleware refusals (a cross-site form post) carry their own answer.

@@ -17,6 +17,7 @@ export interface Env {
   LIMITS: DurableObjectNamespace<import("../../durable-objects/flow/concurrency-limiter.ts").ConcurrencyLimiter>;
   GATES: DurableObjectNamespace<import("../../durable-objects/flow/flow-gate.ts").FlowGate>;
   COLLECTORS: DurableObjectNamespace<import("../../durable-objects/flow/event-collector.ts").EventCollector>;
+  STREAMS: DurableObjectNamespace<import("../../durable-objects/realtime/realtime-stream.ts").RealtimeStream>;
   EVENTS: Queue<EventsMessage>;
   /** Extra events queues, numbered from 1 without gaps (src/core/events/queues.ts). */
   [extraQueue: `EVENTS_${number}`]: Queue<EventsMessage> | undefined;

@@ -112,3 +112,8 @@ export function eventCollector(env: Env, functionId: string, kind: string, keyVa
 export function bulkJob(env: Env, jobId: string) {
   return env.BULK.get(env.BULK.idFromName(jobId));
 }
+
+/** The RealtimeStream named `stream` (a stream name, docs/realtime.md): its messages and subscribers. */
+export function realtimeStream(env: Env, stream: string) {
+  return env.STREAMS.get(env.STREAMS.idFromName(`stream:${stream}`));
+}

@@ -11,6 +11,7 @@ import {
   type ExecutionResponse,
 } from "../../../sdk/protocol.ts";
 import { namedError } from "../../../sdk/error-names.ts";
+import type { Publisher } from "../../../sdk/realtime/publisher.ts";
 
 /**
  * Executes an embedded function for one protocol request; with `live`, its handler goes on from
@@ -20,6 +21,7 @@ export async function executeInProcess(
   fn: StepwiseFunction,
   request: ExecutionRequest,
   live?: LiveHooks,
+  publisher?: Publisher,
 ): Promise<ExecutionResponse> {
   const more = live?.more;
   const checked: LiveHooks | undefined = live && {
@@ -35,7 +37,7 @@ export async function executeInProcess(
     proceed: () => live.proceed(),
     ...(more ? { more: () => more.call(live) } : {}),
   };
-  const response = executionResponseSchema.safeParse(await execute(fn, request, checked));
+  const response = executionResponseSchema.safeParse(await execute(fn, request, checked, publisher));
   if (response.success) return response.data;
   return {
     type: "failed",

@@ -12,6 +12,7 @@ export {
   EventSweeper,
   FlowGate,
   IdempotencyShard,
+  RealtimeStream,
   RunIndexBuffer,
   RunObject,
   StepwiseRpc,

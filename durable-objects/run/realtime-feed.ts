@@ -1,0 +1,48 @@
+/**
+ * What a run's realtime subscribers hear: the run as it is when they join, then, as entries are
+ * recorded, each step they touched (as the run's view shows it), a changed status (with the output
+ * or error once ended) and changed metadata. Pure: the RunObject sends what this answers.
+ */
+import type { RunMessage } from "../../sdk/realtime/messages.ts";
+import type { Metadata } from "../../sdk/metadata.ts";
+import type { HistoryEntry } from "./history.ts";
+import { runStatus, type RunState, type RunStatus } from "./state.ts";
+import { runView, stepView } from "./view.ts";
+
+/** What a change is measured against: the status and metadata before the entries. */
+export interface RunBefore {
+  status: RunStatus | undefined;
+  metadata: Metadata | undefined;
+}
+
+export const runBefore = (state: RunState | undefined): RunBefore => ({
+  status: state ? runStatus(state) : undefined,
+  metadata: state?.metadata,
+});
+
+/** The message a subscriber gets first. */
+export const snapshotMessage = (state: RunState, now: number, publicUrl?: string): RunMessage => ({
+  type: "snapshot",
+  run: runView(state, now, publicUrl),
+});
+
+/** The messages `entries` make, given the run before them and the state after. */
+export function runMessages(before: RunBefore, state: RunState, entries: HistoryEntry[]): RunMessage[] {
+  const messages: RunMessage[] = [];
+  const touched = new Set<string>();
+  for (const entry of entries) if ("stepId" in entry && typeof entry.stepId === "string") touched.add(entry.stepId);
+  for (const id of touched) {
+    const step = state.steps.get(id);
+    if (step) messages.push({ type: "step", step: stepView(step) });
+  }
+  if (state.metadata !== before.metadata) messages.push({ type: "metadata", metadata: state.metadata });
+  const status = runStatus(state);
+  if (status !== before.status)
+    messages.push({
+      type: "status",
+      status,
+      ...(state.terminal === "completed" ? { output: state.output } : {}),
+      ...(state.error && state.terminal ? { error: { name: state.error.name, message: state.error.message } } : {}),
+    });
+  return messages;
+}

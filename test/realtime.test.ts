@@ -1,0 +1,143 @@
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { client } from "./helpers.ts";
+
+const post = async (path: string, body: unknown) =>
+  SELF.fetch(`http://stepwise${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+
+async function mint(scope: { run: string } | { stream: string }, ttlSeconds?: number): Promise<string> {
+  const response = await post("/v1/realtime/tokens", { ...scope, ...(ttlSeconds ? { ttlSeconds } : {}) });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { token: string }).token;
+}
+
+type Message = { type: string; [key: string]: unknown };
+
+/** Opens a WebSocket subscription and collects what arrives. */
+async function subscribe(query: string): Promise<{ messages: Message[]; close: () => void; status: number }> {
+  const response = await SELF.fetch(`http://stepwise/v1/realtime/subscribe?${query}`, {
+    headers: { upgrade: "websocket" },
+  });
+  const messages: Message[] = [];
+  const socket = response.webSocket;
+  if (!socket) return { messages, close: () => undefined, status: response.status };
+  socket.accept();
+  socket.addEventListener("message", (event) => messages.push(JSON.parse(String(event.data)) as Message));
+  return { messages, close: () => socket.close(1000, "done"), status: response.status };
+}
+
+const errorOf = async (query: string): Promise<[number, string]> => {
+  const response = await SELF.fetch(`http://stepwise/v1/realtime/subscribe?${query}`, {
+    headers: { upgrade: "websocket" },
+  });
+  return [response.status, ((await response.json()) as { error: { code: string } }).error.code];
+};
+
+describe("realtime", () => {
+  it("a run's subscriber gets the run, then each step as it ends, metadata changes and the end", async () => {
+    const stream = `chat/${crypto.randomUUID()}`;
+    const runId = await client.invoke("realtime-reply", { stream, text: "one two three", hold: true });
+    await client.waitUntil(runId, (run) => run.status === "sleeping");
+    const sub = await subscribe(`token=${await mint({ run: runId })}&run=${runId}`);
+    expect(sub.status).toBe(101);
+    await expect.poll(() => sub.messages[0]?.type).toBe("snapshot");
+    expect(sub.messages[0]).toMatchObject({ run: { id: runId, status: "sleeping" } });
+    await client.skipTime(runId);
+    await expect
+      .poll(() => sub.messages.at(-1), { timeout: 10_000 })
+      .toMatchObject({
+        type: "status",
+        status: "completed",
+        output: { text: "one two three" },
+      });
+    const steps = sub.messages.filter((m) => m.type === "step").map((m) => m.step as { id: string; status: string });
+    expect(steps.filter((s) => s.status === "completed").map((s) => s.id)).toEqual([
+      "hold",
+      "think",
+      "answer",
+      "done",
+      "finish",
+    ]);
+    const metadata = sub.messages.filter((m) => m.type === "metadata").map((m) => m.metadata);
+    expect(metadata).toEqual([{ phase: "answering" }, { phase: "done" }]);
+    sub.close();
+  });
+
+  it("a stream's subscriber gets a token stream word by word, live; a late one gets the replay, then live", async () => {
+    const stream = `chat/${crypto.randomUUID()}`;
+    const live = await subscribe(`token=${await mint({ stream })}&stream=${encodeURIComponent(stream)}`);
+    await expect.poll(() => live.messages[0]).toEqual({ type: "live", seq: 0 });
+    const runId = await client.invoke("realtime-reply", { stream, text: "the quick brown fox", gapMs: 20 });
+    await client.waitForEnd(runId);
+    await expect.poll(() => live.messages.at(-1)).toMatchObject({ type: "message", data: { done: true } });
+    const data = live.messages.filter((m) => m.type === "message").map((m) => m.data);
+    expect(data).toEqual(["the ", "quick ", "brown ", "fox", { done: true }]);
+    const seqs = live.messages.filter((m) => m.type === "message").map((m) => m.seq as number);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+
+    const late = await subscribe(`token=${await mint({ stream })}&after=2`);
+    await expect.poll(() => late.messages.at(-1)).toEqual({ type: "live", seq: seqs.at(-1) });
+    expect(late.messages.filter((m) => m.type === "message").map((m) => m.data)).toEqual([
+      "brown ",
+      "fox",
+      { done: true },
+    ]);
+    // The durable message carries the id derived from its run and step.
+    expect(late.messages.find((m) => (m.data as { done?: boolean })?.done)).toMatchObject({ id: `${runId}/done` });
+    live.close();
+    late.close();
+  });
+
+  it("refuses a token used twice, an expired one, a forged one, and one for another run", async () => {
+    const runId = await client.invoke("realtime-reply", { stream: "chat/refusals", text: "x", hold: true });
+    const token = await mint({ run: runId });
+    const first = await subscribe(`token=${token}`);
+    expect(first.status).toBe(101);
+    expect(await errorOf(`token=${token}`)).toEqual([403, "token_used"]);
+    const other = await client.invoke("realtime-reply", { stream: "chat/refusals", text: "y", hold: true });
+    expect(await errorOf(`token=${await mint({ run: runId })}&run=${other}`)).toEqual([403, "token_scope"]);
+    const forged = `${token.split(".")[0]}.${"0".repeat(64)}`;
+    expect(await errorOf(`token=${forged}`)).toEqual([401, "invalid_token"]);
+    expect(await errorOf("token=")).toEqual([401, "invalid_token"]);
+    const short = await mint({ run: runId }, 1);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await errorOf(`token=${short}`)).toEqual([401, "invalid_token"]);
+    expect(await errorOf(`token=${await mint({ run: "no-such-run" })}`)).toEqual([404, "run_not_found"]);
+    first.close();
+  });
+
+  it("serves Server-Sent Events to a subscriber that does not upgrade", async () => {
+    const stream = `sse/${crypto.randomUUID()}`;
+    await post("/v1/realtime/publish", { stream, messages: [{ data: "a" }, { data: { b: 2 } }] });
+    const response = await SELF.fetch(`http://stepwise/v1/realtime/subscribe?token=${await mint({ stream })}`, {
+      headers: { accept: "text/event-stream", origin: "https://app.example.com" },
+    });
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
+    expect(response.headers.get("access-control-allow-origin")).toBe("*");
+    const reader = response.body!.getReader();
+    let text = "";
+    while (!text.includes('"type":"live"')) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    const events = text
+      .split("\n\n")
+      .filter(Boolean)
+      .map((frame) => JSON.parse(frame.replace(/^data: /, "")) as Message);
+    expect(events.map((e) => e.data ?? e.type)).toEqual(["a", { b: 2 }, "live"]);
+  });
+
+  it("publishing over the API: an id is published once; a bad stream name or an oversized message is refused", async () => {
+    const stream = `api/${crypto.randomUUID()}`;
+    const first = await post("/v1/realtime/publish", { stream, messages: [{ id: "m1", data: 1 }] });
+    const again = await post("/v1/realtime/publish", { stream, messages: [{ id: "m1", data: 1 }, { data: 2 }] });
+    expect(await first.json()).toEqual({ seqs: [1] });
+    expect(await again.json()).toEqual({ seqs: [1, 2] });
+    expect((await post("/v1/realtime/publish", { stream: "bad name!", messages: [{ data: 1 }] })).status).toBe(400);
+    const big = await post("/v1/realtime/publish", { stream, messages: [{ data: "x".repeat(70_000) }] });
+    expect(big.status).toBe(413);
+    expect((await post("/v1/realtime/tokens", { run: "a", stream: "b" })).status).toBe(400);
+  });
+});
