@@ -13,6 +13,8 @@ import { registeredAppSchema, type AppTarget, type RegisteredApp } from "./app-p
 import { RUN_STATUSES, type RunStatus } from "./run-status.ts";
 import { runPageSchema, runViewSchema, type RunPage, type RunView } from "./runs.ts";
 import type { SendableEvent } from "./sendable.ts";
+import { realtimeTokenSchema, type RealtimeScope, type RealtimeToken } from "./realtime/messages.ts";
+import type { OutgoingMessage } from "./realtime/publisher.ts";
 
 /** Why Stepwise refused a call: the code and status the HTTP API answers with, and a message. */
 const refusalSchema = z.object({
@@ -63,6 +65,8 @@ export const bindingValueSchemas = {
   syncApp: registeredAppSchema,
   cancel: cancelResultSchema.nullable(),
   completeToken: tokenCompletedSchema,
+  realtimeToken: realtimeTokenSchema,
+  publish: z.object({ seqs: z.array(z.number().int()) }),
 };
 
 /**
@@ -95,4 +99,13 @@ export interface StepwiseBinding {
    * is not asked for. Refused when the token is unknown (404), completed (409) or expired (410).
    */
   completeToken(tokenId: string, data?: unknown): Promise<RpcAnswer<TokenCompleted>>;
+  /** Mints a subscription token for a browser: one run or one stream, once, for `ttlSeconds` (60; at most 3,600). */
+  realtimeToken(scope: RealtimeScope, ttlSeconds?: number): Promise<RpcAnswer<RealtimeToken>>;
+  /** Publishes messages to a realtime stream; a message with an id already there is not added again. */
+  publish(stream: string, messages: OutgoingMessage[]): Promise<RpcAnswer<{ seqs: number[] }>>;
+  /**
+   * Subscribes to a run or a stream from a Worker: newline-delimited JSON messages (see
+   * `RealtimeMessage`), until the stream is cancelled. `after` skips a stream's messages up to that `seq`.
+   */
+  subscribe(scope: RealtimeScope, after?: number): Promise<RpcAnswer<ReadableStream<Uint8Array>>>;
 }

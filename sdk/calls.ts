@@ -3,7 +3,7 @@
  * over whichever door the client has: the binding's RPC methods, or the HTTP API with an API key.
  * Both answer the same shapes and refuse with the same codes ({@link StepwiseRefusedError}).
  */
-import type { z } from "zod";
+import { z } from "zod";
 import {
   bindingValueSchemas,
   type CancelResult,
@@ -16,6 +16,9 @@ import { StepwiseRefusedError, unwrapAnswer, unwrapResponse } from "./refusal.ts
 import type { RunPage, RunView } from "./runs.ts";
 import type { StepwiseTarget } from "./send.ts";
 import { runOfToken } from "./wait-tokens.ts";
+import type { RealtimeMessage, RealtimeScope, RealtimeToken } from "./realtime/messages.ts";
+import { checkOutgoing, type OutgoingMessage, type Publisher } from "./realtime/publisher.ts";
+import { ndjsonMessages, sseMessages } from "./realtime/reader.ts";
 
 type HttpTarget = Exclude<StepwiseTarget, { binding: unknown }>;
 
@@ -121,3 +124,63 @@ export async function completeToken(target: StepwiseTarget, tokenId: string, dat
     bindingValueSchemas.completeToken,
   );
 }
+
+/** Mints a subscription token for one run or one stream. */
+export async function realtimeToken(
+  target: StepwiseTarget,
+  scope: RealtimeScope,
+  ttlSeconds?: number,
+): Promise<RealtimeToken> {
+  if ("binding" in target)
+    return overBinding(() => target.binding.realtimeToken(scope, ttlSeconds), bindingValueSchemas.realtimeToken);
+  const body = { ...scope, ...(ttlSeconds === undefined ? {} : { ttlSeconds }) };
+  return unwrapResponse(await overHttp(target, "POST", "/v1/realtime/tokens", body), bindingValueSchemas.realtimeToken);
+}
+
+/** Publishes messages to a stream. */
+export async function publish(
+  target: StepwiseTarget,
+  stream: string,
+  messages: OutgoingMessage[],
+): Promise<{ seqs: number[] }> {
+  checkOutgoing(stream, messages);
+  if ("binding" in target)
+    return overBinding(() => target.binding.publish(stream, messages), bindingValueSchemas.publish);
+  return unwrapResponse(
+    await overHttp(target, "POST", "/v1/realtime/publish", { stream, messages }),
+    bindingValueSchemas.publish,
+  );
+}
+
+/** A subscription's messages: over the binding directly, over HTTPS with a token minted first. */
+export async function subscribe(
+  target: StepwiseTarget,
+  scope: RealtimeScope,
+  after?: number,
+): Promise<AsyncGenerator<RealtimeMessage>> {
+  if ("binding" in target) {
+    const stream = await overBinding(
+      () => target.binding.subscribe(scope, after),
+      z.instanceof(ReadableStream<Uint8Array>),
+    );
+    return ndjsonMessages(stream);
+  }
+  const { token } = await realtimeToken(target, scope);
+  const query = new URLSearchParams({ token, ...(after === undefined ? {} : { after: String(after) }) });
+  let response: Response;
+  try {
+    response = await (target.fetch ?? fetch)(new URL(`/v1/realtime/subscribe?${query}`, target.baseUrl).toString(), {
+      headers: { accept: "text/event-stream" },
+    });
+  } catch (cause) {
+    throw new StepwiseError(`Could not reach Stepwise at ${target.baseUrl}: ${describe(cause)}`);
+  }
+  if (!response.ok || !response.body) await unwrapResponse(response, bindingValueSchemas.publish);
+  if (!response.body) throw new StepwiseError("Stepwise answered a subscription without a body");
+  return sseMessages(response.body);
+}
+
+/** The publisher of a remote app's functions: its client's door to Stepwise. */
+export const clientPublisher = (target: StepwiseTarget): Publisher => ({
+  publish: (stream, messages) => publish(target, stream, messages),
+});

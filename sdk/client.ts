@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { CancelResult, ListRunsFilter, StepwiseBinding, TokenCompleted } from "./binding.ts";
 import type { WaitToken } from "./wait-tokens.ts";
+import type { RealtimeMessage, RealtimeScope, RealtimeToken } from "./realtime/messages.ts";
 import * as calls from "./calls.ts";
 import { InvalidFunctionError, StepwiseError } from "./errors.ts";
 import type { RunPage, RunView } from "./runs.ts";
@@ -128,6 +129,33 @@ export class Stepwise {
   async completeToken(token: string | WaitToken, data: unknown = null): Promise<TokenCompleted> {
     const tokenId = typeof token === "string" ? token : token.id;
     return calls.completeToken(this.reach("complete a wait token"), tokenId, data);
+  }
+
+  /**
+   * Mints a subscription token your backend hands a browser: it opens one realtime subscription,
+   * once, to one run or one stream, within `ttlSeconds` (60 by default, at most 3,600).
+   *
+   * @example
+   * ```ts
+   * const { token } = await stepwise.realtimeToken({ run: runId });
+   * return Response.json({ token }); // the page subscribes with it (stepwise/realtime)
+   * ```
+   */
+  async realtimeToken(scope: RealtimeScope, options: { ttlSeconds?: number } = {}): Promise<RealtimeToken> {
+    return calls.realtimeToken(this.reach("mint a realtime token"), scope, options.ttlSeconds);
+  }
+
+  /** Publishes one message (or several, `{ messages }`) to a realtime stream from your backend. */
+  async publish(stream: string, data: unknown): Promise<{ seqs: number[] }> {
+    return calls.publish(this.reach("publish"), stream, [{ data }]);
+  }
+
+  /**
+   * Subscribes to a run or a stream from a server: its messages as they come (a run's snapshot,
+   * then each change; a stream's kept messages after `after`, then live). Break out to stop.
+   */
+  async subscribe(scope: RealtimeScope, options: { after?: number } = {}): Promise<AsyncGenerator<RealtimeMessage>> {
+    return calls.subscribe(this.reach("subscribe"), scope, options.after);
   }
 
   private reach(what: string): StepwiseTarget {

@@ -13,7 +13,8 @@ import {
   type ReachedStep as Reported,
 } from "./protocol.ts";
 import { ExecutionSession, type ReachedStep } from "./session.ts";
-import { metadataRecorder, type StepContext } from "./metadata.ts";
+import { metadataRecorder } from "./metadata.ts";
+import type { StepContext } from "./step-context.ts";
 import { streamWriter, type Publisher } from "./realtime/publisher.ts";
 import { createStepTools } from "./step-tools.ts";
 import { namedError } from "./error-names.ts";

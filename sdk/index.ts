@@ -50,7 +50,10 @@ export type {
 export type { InvokeOptions, InvokeManyResult, InvokeTarget } from "./invoke-steps.ts";
 export { signTokenCompletion, MAX_TOKEN_DATA_BYTES } from "./wait-tokens.ts";
 export { MAX_METADATA_BYTES } from "./metadata.ts";
-export type { Metadata, MetadataWriter, StepContext } from "./metadata.ts";
+export type { Metadata, MetadataWriter } from "./metadata.ts";
+export type { StepContext } from "./step-context.ts";
+export type { RealtimeMessage, RealtimeScope, RealtimeToken, RunMessage, StreamMessage } from "./realtime/messages.ts";
+export type { StreamWriter, OutgoingMessage } from "./realtime/publisher.ts";
 export type { WaitToken, TokenCompletion, CreateTokenOptions } from "./wait-tokens.ts";
 export type { Logger } from "./logger.ts";
 export { serve } from "./serve.ts";

@@ -6,7 +6,6 @@
  */
 import { z } from "zod";
 import { InvalidStepError } from "./errors.ts";
-import type { StreamWriter } from "./realtime/publisher.ts";
 
 /** Largest a run's metadata may grow, as JSON. */
 export const MAX_METADATA_BYTES = 64 * 1024;
@@ -34,15 +33,6 @@ export interface MetadataWriter {
   append(key: string, value: unknown): void;
   /** Adds `by` (default 1, may be negative) to the number at `key` (a missing key counts as 0). */
   increment(key: string, by?: number): void;
-}
-
-/** What a step's code receives: `step.run("id", ({ metadata, publish }) => …)`. */
-export interface StepContext extends StreamWriter {
-  /** The step's id (with its counter, `item:2`), the same on every attempt: a key for idempotent calls. */
-  stepId: string;
-  /** 0 for the first attempt, 1 for the first retry… */
-  attempt: number;
-  metadata: MetadataWriter;
 }
 
 /** A writer that collects one attempt's changes, checked as they are made. */

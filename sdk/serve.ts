@@ -21,6 +21,7 @@ import { executionRequestSchema, PROTOCOL_VERSION } from "./protocol.ts";
 import { MemoryReplayGuard, type ReplayGuard } from "./replay-guard.ts";
 import { checkSignature, MIN_SIGNING_KEY_LENGTH, sign, SIGNATURE_HEADER, signatureValue } from "./signing.ts";
 import { syncApp } from "./sync.ts";
+import { clientPublisher } from "./calls.ts";
 
 /** Name and version this SDK reports in its manifest. */
 const SDK_NAME = "stepwise-ts/0.1.0";
@@ -105,6 +106,9 @@ export function serve(options: ServeOptions): ServeHandler {
   const functions = byId(options.functions);
   const keys = [options.signingKey, options.signingKeyFallback];
   const manifest = JSON.stringify(manifestOf(options.client.id, functions.values()));
+  // Functions publish through the client's own door (its binding, or HTTPS with its API key).
+  const target = clientTargets.get(options.client);
+  const publisher = target ? clientPublisher(target) : undefined;
 
   return async (request) => {
     // Every answer is signed as the answer to this very request, so it cannot be replayed for another.
@@ -148,7 +152,7 @@ export function serve(options: ServeOptions): ServeHandler {
         "function_not_found",
         `App "${options.client.id}" has no function "${parsed.data.functionId}"`,
       );
-    return answer(200, await execute(fn, parsed.data));
+    return answer(200, await execute(fn, parsed.data, undefined, publisher));
   };
 }
 

@@ -5,7 +5,7 @@
 import { NonDeterminismError, StepError } from "./errors.ts";
 import type { ExecutionRequest, InvokeSpec, StepOp, WaitSpec } from "./protocol.ts";
 import type { TokenSpec } from "./wait-tokens.ts";
-import type { StepContext } from "./metadata.ts";
+import type { StepContext } from "./step-context.ts";
 import { noPublisher, type Publisher } from "./realtime/publisher.ts";
 
 /** A step the handler reached that has no recorded outcome yet. */

@@ -16,7 +16,7 @@ import {
 } from "./event-steps.ts";
 import { invokeManySpec, invokeSpec, type InvokeManyResult, type InvokeOptions } from "./invoke-steps.ts";
 import type { SendableEvent } from "./send.ts";
-import type { StepContext } from "./metadata.ts";
+import type { StepContext } from "./step-context.ts";
 import { checkOutgoing } from "./realtime/publisher.ts";
 import {
   newTokenSpec,

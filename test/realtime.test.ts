@@ -1,4 +1,4 @@
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { client } from "./helpers.ts";
 
@@ -139,5 +139,41 @@ describe("realtime", () => {
     const big = await post("/v1/realtime/publish", { stream, messages: [{ data: "x".repeat(70_000) }] });
     expect(big.status).toBe(413);
     expect((await post("/v1/realtime/tokens", { run: "a", stream: "b" })).status).toBe(400);
+  });
+
+  it("over the binding: a Worker mints tokens, publishes, and subscribes (newline-delimited JSON)", async () => {
+    const stream = `rpc/${crypto.randomUUID()}`;
+    const published = await env.CALLER.call("publish", [stream, [{ data: "hello" }, { id: "x", data: 2 }]]);
+    expect(published).toEqual({ ok: true, value: { seqs: [1, 2] } });
+    const minted = await env.CALLER.call("realtimeToken", [{ stream }, 30]);
+    expect(minted).toMatchObject({ ok: true, value: { token: expect.any(String) } });
+    expect(await env.CALLER.call("realtimeToken", [{ run: "a", stream: "b" }])).toMatchObject({
+      ok: false,
+      status: 400,
+    });
+    const opened = await env.CALLER.call("subscribe", [{ stream }]);
+    if (!opened.ok) throw new Error(JSON.stringify(opened));
+    const reader = (opened.value as ReadableStream<Uint8Array>).getReader();
+    let text = "";
+    while (!text.includes('"type":"live"')) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    const lines = text
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Message);
+    expect(lines.map((m) => m.data ?? m.type)).toEqual(["hello", 2, "live"]);
+    expect(await env.CALLER.call("subscribe", [{ run: "no-such-run" }])).toMatchObject({ ok: false, status: 404 });
+  });
+
+  it("a remote app's function publishes through its client's binding", async () => {
+    expect((await env.REMOTE_APP.fetch("https://remote-app.example/api/stepwise", { method: "PUT" })).status).toBe(200);
+    const stream = `remote/${crypto.randomUUID()}`;
+    const sub = await subscribe(`token=${await mint({ stream })}`);
+    const runId = await client.invoke("remote-publisher", { stream });
+    expect((await client.waitForEnd(runId)).output).toBe("from an app");
+    await expect
+      .poll(() => sub.messages.filter((m) => m.type === "message").map((m) => m.data))
+      .toEqual(["from ", "an app", { done: "from an app" }]);
+    sub.close();
   });
 });

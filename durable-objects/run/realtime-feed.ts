@@ -1,13 +1,14 @@
 /**
  * What a run's realtime subscribers hear: the run as it is when they join, then, as entries are
  * recorded, each step they touched (as the run's view shows it), a changed status (with the output
- * or error once ended) and changed metadata. Pure: the RunObject sends what this answers.
+ * or error once ended) and changed metadata. The RunObject sends what `runMessages` answers.
  */
 import type { RunMessage } from "../../sdk/realtime/messages.ts";
 import type { Metadata } from "../../sdk/metadata.ts";
 import type { HistoryEntry } from "./history.ts";
 import { runStatus, type RunState, type RunStatus } from "./state.ts";
 import { runView, stepView } from "./view.ts";
+import { acceptSubscriber } from "../realtime/subscribers.ts";
 
 /** What a change is measured against: the status and metadata before the entries. */
 export interface RunBefore {
@@ -20,11 +21,17 @@ export const runBefore = (state: RunState | undefined): RunBefore => ({
   metadata: state?.metadata,
 });
 
-/** The message a subscriber gets first. */
-export const snapshotMessage = (state: RunState, now: number, publicUrl?: string): RunMessage => ({
-  type: "snapshot",
-  run: runView(state, now, publicUrl),
-});
+/** Accepts a subscriber of the run (its token checked by the Worker): it gets the run as it is first. */
+export function subscribeToRun(
+  ctx: DurableObjectState,
+  request: Request,
+  state: RunState | undefined,
+  publicUrl: string | undefined,
+): Response {
+  if (!state) return Response.json({ error: { code: "run_not_found", message: "No such run" } }, { status: 404 });
+  const snapshot: RunMessage = { type: "snapshot", run: runView(state, Date.now(), publicUrl) };
+  return acceptSubscriber(ctx, request, () => [snapshot]);
+}
 
 /** The messages `entries` make, given the run before them and the state after. */
 export function runMessages(before: RunBefore, state: RunState, entries: HistoryEntry[]): RunMessage[] {

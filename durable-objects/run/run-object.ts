@@ -37,8 +37,8 @@ import { runView, type RunView } from "./view.ts";
 import { startRunSchema, type StartRun } from "../../src/core/runs/start.ts";
 import { tokenViews, type TokenView } from "./tokens.ts";
 import { takeCompletion, type TokenCompletionAnswer, type TokenCompletionInput } from "./token-intake.ts";
-import { acceptSubscriber, broadcast, hasSubscribers } from "../realtime/subscribers.ts";
-import { runBefore, runMessages, snapshotMessage } from "./realtime-feed.ts";
+import { broadcast, hasSubscribers } from "../realtime/subscribers.ts";
+import { runBefore, runMessages, subscribeToRun } from "./realtime-feed.ts";
 
 /** An alarm this close after the run's due time is left as it is (not re-armed for nothing). */
 const RESUME_SLACK_MS = 1_000;
@@ -190,9 +190,7 @@ export class RunObject extends DurableObject<Env> {
     // Refused while the part still waits (another wait of the run took the event): the index keeps it.
     if (events.length === 0) return { resumed: false, stillWaiting: waitPartOpen(state, stepId, part) };
     this.record(events);
-    if (state.steps.get(stepId)?.status === "completed") {
-      this.driveNow(state.runId);
-    }
+    if (state.steps.get(stepId)?.status === "completed") this.driveNow(state.runId);
     return { resumed: true, stillWaiting: false };
   }
 
@@ -353,11 +351,7 @@ export class RunObject extends DurableObject<Env> {
    */
   override async fetch(request: Request): Promise<Response> {
     if (new URL(request.url).pathname !== "/subscribe") return this.live.accept(request);
-    const state = this.load();
-    if (!state) return Response.json({ error: { code: "run_not_found", message: "No such run" } }, { status: 404 });
-    return acceptSubscriber(this.ctx, request, () => [
-      snapshotMessage(state, Date.now(), this.env.STEPWISE_PUBLIC_URL),
-    ]);
+    return subscribeToRun(this.ctx, request, this.load(), this.env.STEPWISE_PUBLIC_URL);
   }
 
   override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {

@@ -7,6 +7,20 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { z } from "zod";
 import type { CancelResult, ListRunsFilter, RpcAnswer, StepwiseBinding, TokenCompleted } from "../../sdk/binding.ts";
 import { completeToken } from "../core/runs/token-completion.ts";
+import {
+  MAX_MESSAGE_BYTES,
+  MAX_MESSAGES_PER_PUBLISH,
+  realtimeScopeSchema,
+  streamNameSchema,
+  TOKEN_TTL,
+  type RealtimeScope,
+  type RealtimeToken,
+} from "../../sdk/realtime/messages.ts";
+import type { OutgoingMessage } from "../../sdk/realtime/publisher.ts";
+import { jsonBytes } from "../core/lib/json-size.ts";
+import { publishMessages } from "../core/realtime/publish.ts";
+import { ndjsonFrame, openSubscription, relay } from "../core/realtime/subscribe.ts";
+import { mintToken } from "../core/realtime/tokens.ts";
 import { RUN_STATUSES } from "../../sdk/run-status.ts";
 import type { RunPage, RunView } from "../../sdk/runs.ts";
 import { runSummary } from "../core/db/run-summary.ts";
@@ -21,7 +35,14 @@ import { epochMsSchema, shallowEnough } from "../core/lib/json-shape.ts";
 import { parseInput } from "../core/lib/parse.ts";
 import { getFunction } from "../core/functions/catalog.ts";
 import { invokeFunction } from "../core/runs/invoke.ts";
-import { appRegistrationFailed, functionNotFound, invalidInput, payloadTooLarge, answering } from "./errors.ts";
+import {
+  appRegistrationFailed,
+  functionNotFound,
+  invalidInput,
+  payloadTooLarge,
+  answering,
+  subscriptionRefused,
+} from "./errors.ts";
 import { appTargetSchema, type AppTarget, type RegisteredApp } from "../../sdk/app-protocol.ts";
 import { registerApp } from "../core/apps/register.ts";
 import { runObject } from "../core/objects.ts";
@@ -127,4 +148,39 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> implements StepwiseBindin
     }
     return completeToken(this.env, tokenId, text, null, true);
   }
+
+  async realtimeToken(scope: RealtimeScope, ttlSeconds?: number): Promise<RpcAnswer<RealtimeToken>> {
+    return answering(async () => {
+      const checked = parseInput(realtimeScopeSchema, scope, "realtime scope");
+      const ttl = parseInput(z.number().int().min(1).max(TOKEN_TTL.max).optional(), ttlSeconds, "ttlSeconds");
+      return mintToken(this.env, checked, ttl);
+    });
+  }
+
+  async publish(stream: string, messages: OutgoingMessage[]): Promise<RpcAnswer<{ seqs: number[] }>> {
+    return answering(async () => {
+      const name = parseInput(streamNameSchema, stream, "stream name");
+      const list = parseInput(outgoingSchema, messages, "messages");
+      const big = list.find((message) => jsonBytes(message.data ?? null) > MAX_MESSAGE_BYTES);
+      if (big) throw payloadTooLarge(`A message is over ${MAX_MESSAGE_BYTES} bytes of JSON`, "payload_too_large");
+      return publishMessages(this.env, name, list);
+    });
+  }
+
+  async subscribe(scope: RealtimeScope, after?: number): Promise<RpcAnswer<ReadableStream<Uint8Array>>> {
+    return answering(async () => {
+      const checked = parseInput(realtimeScopeSchema, scope, "realtime scope");
+      const from = parseInput(z.number().int().min(0).optional(), after, "after");
+      // The binding is the permission: a nonce of its own, taken once like any token's.
+      const { nonce, expiresAt } = { nonce: crypto.randomUUID().replace(/-/g, ""), expiresAt: Date.now() + 60_000 };
+      const opened = await openSubscription(this.env, { scope: checked, nonce, expiresAt, after: from });
+      if (!opened.webSocket) throw subscriptionRefused(opened.status, await opened.text());
+      return relay(opened.webSocket, ndjsonFrame);
+    });
+  }
 }
+
+const outgoingSchema = z
+  .array(z.object({ id: z.string().min(1).max(300).optional(), data: z.unknown() }).strict())
+  .min(1)
+  .max(MAX_MESSAGES_PER_PUBLISH);

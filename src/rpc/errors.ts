@@ -28,6 +28,12 @@ export const payloadTooLarge = (message: string, code: "event_too_large" | "payl
 export const appRegistrationFailed = (code: string, status: number, message: string): RpcRefusal =>
   new RpcRefusal({ code, status, message });
 
+/** The object refused the subscription (no such run): its status and message. */
+export const subscriptionRefused = (status: number, body: string): RpcRefusal => {
+  const code = /"code":"([a-z_]+)"/.exec(body)?.[1] ?? "subscription_refused";
+  return new RpcRefusal({ code, status, message: body.slice(0, 500) });
+};
+
 /**
  * Runs an RPC method's body and answers with its value, or with the refusal it threw (a schema
  * failure, {@link InvalidInputError}, is one too). Anything else is a fault of Stepwise's and is
