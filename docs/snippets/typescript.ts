@@ -20,6 +20,8 @@ export const SUBPATHS: Record<string, string> = {
   "stepwise/worker": "src/worker.ts",
   "stepwise/testing": "sdk/testing/index.ts",
   "stepwise/node": "sdk/node.ts",
+  "stepwise/realtime": "sdk/realtime/browser.ts",
+  "stepwise/react": "sdk/realtime/react.ts",
 };
 
 export const TS_LANGS = new Set(["ts", "typescript", "tsx"]);
