@@ -49,7 +49,53 @@ export const limitedParallel = stepwise.createFunction<{ steps: number }>(
   },
 );
 
-export const benchFunctions = [sequential, threeSteps, oneSecondSleep, firstStep, limitedParallel];
+/**
+ * Realtime latency: `count` messages from one step, `gapMs` apart, each saying when it was sent
+ * (the subscriber's arrival time minus `sentAt` is the latency; workerd's clock moves on each I/O).
+ */
+export const publishPaced = stepwise.createFunction<{ stream: string; count: number; gapMs: number }>(
+  { id: "bench-publish-paced" },
+  [],
+  async ({ event, step }) =>
+    step.run("publish", async ({ publish }) => {
+      for (let i = 0; i < event.data.count; i++) {
+        await new Promise((resolve) => setTimeout(resolve, event.data.gapMs));
+        await publish(event.data.stream, { i, sentAt: Date.now() });
+      }
+      return event.data.count;
+    }),
+);
+
+/** One run publishing `count` messages: piped chunks, one publish at a time, durable steps, or none (the baseline). */
+export const publishMany = stepwise.createFunction<{
+  stream: string;
+  count: number;
+  how: "pipe" | "each" | "durable" | "none";
+}>({ id: "bench-publish-many" }, [], async ({ event, step }) => {
+  const { stream, count, how } = event.data;
+  async function* chunks() {
+    for (let i = 0; i < count; i++) yield `token-${i} `;
+  }
+  if (how === "durable") {
+    for (let i = 0; i < count; i++) await step.publish("message", stream, { i });
+    return count;
+  }
+  return step.run("publish", async ({ publish, pipe }) => {
+    if (how === "pipe") return (await pipe(stream, chunks())).length;
+    for (let i = 0; i < count; i++) if (how === "each") await publish(stream, { i });
+    return count;
+  });
+});
+
+export const benchFunctions = [
+  sequential,
+  threeSteps,
+  oneSecondSleep,
+  firstStep,
+  limitedParallel,
+  publishPaced,
+  publishMany,
+];
 
 export class SequentialWorkflow extends WorkflowEntrypoint<unknown, { steps: number }> {
   override async run(event: WorkflowEvent<{ steps: number }>, step: WorkflowStep): Promise<number> {
