@@ -12,6 +12,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer } from "node:http";
 import { build } from "esbuild";
 import { chromium } from "playwright-core";
 
@@ -110,12 +111,21 @@ try {
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
   });
-  const page = await browser.newPage();
-  await page.goto(`${base}/dashboard/assets/app.css`);
-  await page.addScriptTag({
-    type: "module",
-    content: `${clientSource.replace(/export\s*\{[^}]*\};?\s*$/, "")}\nwindow.subscribe = subscribe;`,
+  // A user's page on its own origin, loading the client as a module.
+  const site = createServer((request, response) => {
+    if (request.url === "/client.js") {
+      response.writeHead(200, { "content-type": "text/javascript" });
+      return response.end(`${clientSource}`);
+    }
+    response.writeHead(200, { "content-type": "text/html" });
+    response.end(
+      `<!doctype html><script type="module">import { subscribe } from "/client.js"; window.subscribe = subscribe;</script>`,
+    );
   });
+  await new Promise((resolve) => site.listen(0, "127.0.0.1", resolve));
+  const page = await browser.newPage();
+  await page.goto(`http://localhost:${site.address().port}/`);
+  await page.waitForFunction(() => typeof window.subscribe === "function");
 
   const latency = [];
   for (const transport of ["websocket", "sse"]) {

@@ -111,6 +111,16 @@ export interface TestExecution {
   ctx: TestContext;
   /** The run's metadata, as its steps' successful attempts changed it. */
   metadata: Record<string, unknown>;
+  /** What the function published to realtime streams, in order (a repeated id kept once). */
+  published: PublishedMessage[];
+}
+
+/** A message the function published, as the test engine's in-memory streams keep it. */
+export interface PublishedMessage {
+  stream: string;
+  seq: number;
+  id?: string;
+  data: unknown;
 }
 
 /** What `executeStep(id)` gives: the run so far, and the step it stopped at. */

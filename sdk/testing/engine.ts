@@ -11,6 +11,8 @@ import type { StepwiseFunction } from "../function.ts";
 import { INVOKED_EVENT } from "../system-events.ts";
 import { applyMetadata, type Metadata } from "../metadata.ts";
 import { namedError } from "../error-names.ts";
+import type { Publisher } from "../realtime/publisher.ts";
+import type { PublishedMessage } from "./engine-types.ts";
 import {
   PROTOCOL_VERSION,
   runEventSchema,
@@ -51,6 +53,9 @@ interface Run extends AttemptContext {
   ctx: TestContext;
   /** The run's metadata, as its steps' successful attempts changed it. */
   metadata: Metadata;
+  /** What the function published to realtime streams, in order (a repeated id kept once). */
+  published: PublishedMessage[];
+  publisher: Publisher;
 }
 
 /** A step's end, or the function's failure found while running it (its code no longer matches). */
@@ -124,6 +129,19 @@ export class TestEngine {
       if (!mocks.has(mock.id)) mocks.set(mock.id, mock);
     const [event] = events as [RunEvent, ...RunEvent[]];
     const ctx = { event, events, runId, attempt: 0 };
+    const published: PublishedMessage[] = [];
+    // Streams in memory: each message gets the next seq of its stream; a repeated id, its first.
+    const publisher: Publisher = {
+      publish: async (stream, messages) => ({
+        seqs: messages.map((message) => {
+          const known = published.find((p) => p.stream === stream && message.id !== undefined && p.id === message.id);
+          if (known) return known.seq;
+          const seq = published.filter((p) => p.stream === stream).length + 1;
+          published.push({ stream, seq, data: message.data ?? null, ...(message.id ? { id: message.id } : {}) });
+          return seq;
+        }),
+      }),
+    };
     return {
       runId,
       event,
@@ -132,6 +150,8 @@ export class TestEngine {
       memo: {},
       steps: [],
       sent: [],
+      published,
+      publisher,
       attempt: 0,
       executions: 0,
       maxExecutions: merged.maxExecutions ?? 1_000,
@@ -158,7 +178,7 @@ export class TestEngine {
       ...(runStep !== undefined ? { runStep } : {}),
     };
     run.ctx = { event: run.event, events: run.events, runId: run.runId, attempt };
-    return execute(this.fn, request);
+    return execute(this.fn, request, undefined, run.publisher);
   }
 
   private async drive(run: Run, stopAt?: string): Promise<TestExecution> {
@@ -253,6 +273,7 @@ export class TestEngine {
       steps: run.steps,
       state,
       sent: run.sent,
+      published: run.published,
       attempts: run.attempt + 1,
       ctx: run.ctx,
       metadata: run.metadata,

@@ -17,6 +17,7 @@ export type {
   TestExecution,
   TestStep,
   TestStepExecution,
+  PublishedMessage,
 } from "./engine-types.ts";
 export { TestClient, TestClientError, testRunSchema } from "./client.ts";
 export type { FetchLike, SkipTime, TestRun, WaitOptions } from "./client.ts";
