@@ -26,7 +26,9 @@ async function subscribe(query: string): Promise<{ messages: Message[]; close: (
   const socket = response.webSocket;
   if (!socket) return { messages, close: () => undefined, status: response.status };
   socket.accept();
-  socket.addEventListener("message", (event) => messages.push(JSON.parse(String(event.data)) as Message));
+  socket.addEventListener("message", (event) => {
+    messages.push(JSON.parse(String(event.data)) as Message);
+  });
   return { messages, close: () => socket.close(1000, "done"), status: response.status };
 }
 
