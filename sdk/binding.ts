@@ -35,6 +35,11 @@ export function answerSchema<S extends z.ZodType>(value: S) {
   ]);
 }
 
+/** Options of an invoke: the run's tags (up to 10; its child runs keep them). */
+export interface InvokeCallOptions {
+  tags?: string[];
+}
+
 /** Filters of {@link StepwiseBinding.listRuns}. */
 export interface ListRunsFilter {
   functionId?: string;
@@ -42,6 +47,10 @@ export interface ListRunsFilter {
   eventId?: string;
   /** Runs created at or after this time (epoch milliseconds). */
   after?: number;
+  /** Runs with this tag. */
+  tag?: string;
+  /** Runs whose metadata has this key. */
+  metadataKey?: string;
   /** The `nextCursor` of the previous page. */
   cursor?: string;
   /** 1 to 200; 50 when absent. */
@@ -84,8 +93,12 @@ export const bindingValueSchemas = {
 export interface StepwiseBinding {
   /** Sends one event or up to 5,000; answers their ids once they are safely accepted. */
   send(events: SendableEvent | SendableEvent[]): Promise<RpcAnswer<{ ids: string[] }>>;
-  /** Starts a run of `functionId` with `data` as its event data. */
-  invoke(functionId: string, data?: Record<string, unknown>): Promise<RpcAnswer<{ runId: string }>>;
+  /** Starts a run of `functionId` with `data` as its event data (and `tags`, up to 10). */
+  invoke(
+    functionId: string,
+    data?: Record<string, unknown>,
+    options?: InvokeCallOptions,
+  ): Promise<RpcAnswer<{ runId: string }>>;
   /** A run's status, steps and result; null when there is no such run. */
   getRun(runId: string): Promise<RpcAnswer<RunView | null>>;
   /** A page of the run index, newest first. */

@@ -7,6 +7,7 @@ import { z } from "zod";
 import {
   bindingValueSchemas,
   type CancelResult,
+  type InvokeCallOptions,
   type ListRunsFilter,
   type RpcAnswer,
   type TokenCompleted,
@@ -70,11 +71,13 @@ export async function invoke(
   target: StepwiseTarget,
   functionId: string,
   data: Record<string, unknown>,
+  options: InvokeCallOptions = {},
 ): Promise<{ runId: string }> {
   if ("binding" in target)
-    return overBinding(() => target.binding.invoke(functionId, data), bindingValueSchemas.invoke);
+    return overBinding(() => target.binding.invoke(functionId, data, options), bindingValueSchemas.invoke);
+  const tags = options.tags?.length ? { tags: options.tags } : {};
   return unwrapResponse(
-    await overHttp(target, "POST", `/v1/functions/${encodeURIComponent(functionId)}/invoke`, { data }),
+    await overHttp(target, "POST", `/v1/functions/${encodeURIComponent(functionId)}/invoke`, { data, ...tags }),
     bindingValueSchemas.invoke,
   );
 }
@@ -94,6 +97,8 @@ export async function listRuns(target: StepwiseTarget, filter: ListRunsFilter): 
     eventId: "event",
     status: "status",
     after: "after",
+    tag: "tag",
+    metadataKey: "metadataKey",
     cursor: "cursor",
     limit: "limit",
   };

@@ -4,7 +4,7 @@
  * lists and cancels runs.
  */
 import { z } from "zod";
-import type { CancelResult, ListRunsFilter, StepwiseBinding, TokenCompleted } from "./binding.ts";
+import type { CancelResult, InvokeCallOptions, ListRunsFilter, StepwiseBinding, TokenCompleted } from "./binding.ts";
 import type { WaitToken } from "./wait-tokens.ts";
 import type { RealtimeMessage, RealtimeScope, RealtimeToken } from "./realtime/messages.ts";
 import * as calls from "./calls.ts";
@@ -98,8 +98,12 @@ export class Stepwise {
    * const run = await stepwise.getRun(runId);
    * ```
    */
-  async invoke(functionId: string, data: Record<string, unknown> = {}): Promise<{ runId: string }> {
-    return calls.invoke(this.reach("start a run"), functionId, data);
+  async invoke(
+    functionId: string,
+    data: Record<string, unknown> = {},
+    options: InvokeCallOptions = {},
+  ): Promise<{ runId: string }> {
+    return calls.invoke(this.reach("start a run"), functionId, data, options);
   }
 
   /** A run's status, steps, output or error; null when there is no such run. */

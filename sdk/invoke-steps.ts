@@ -2,7 +2,9 @@
  * `step.invoke` and `step.invokeMany`: child runs started and awaited by the engine. The SDK
  * checks the call and reports it; the parent's step ends when its children have.
  */
+import { z } from "zod";
 import { toMs, type Duration } from "./duration.ts";
+import { tagsSchema } from "./tags.ts";
 import { InvalidStepError } from "./errors.ts";
 import type { InvokeSpec } from "./protocol.ts";
 
@@ -13,6 +15,8 @@ export type InvokeTarget = string | { id: string };
 export interface InvokeOptions {
   function: InvokeTarget;
   data?: Record<string, unknown>;
+  /** The child's tags (up to 10), beside this run's, which it keeps. */
+  tags?: string[];
 }
 
 /** What `step.invokeMany` resolves with: each child's outcome, in the order given. */
@@ -30,7 +34,13 @@ function child(stepId: string, options: InvokeOptions): InvokeSpec["children"][n
   const data = options.data ?? {};
   if (typeof data !== "object" || data === null || Array.isArray(data))
     throw new InvalidStepError(`step.invoke("${stepId}"): data must be an object`);
-  return { functionId, data: JSON.parse(JSON.stringify(data)) as Record<string, unknown> };
+  const tags = tagsSchema.safeParse(options.tags ?? []);
+  if (!tags.success) throw new InvalidStepError(`step.invoke("${stepId}"): ${z.prettifyError(tags.error)}`);
+  return {
+    functionId,
+    data: JSON.parse(JSON.stringify(data)) as Record<string, unknown>,
+    ...(tags.data.length > 0 ? { tags: tags.data } : {}),
+  };
 }
 
 /** The spec of one `step.invoke`. */

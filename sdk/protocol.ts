@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { tokenSpecSchema } from "./wait-tokens.ts";
 import { MAX_METADATA_OPS, metadataOpSchema } from "./metadata.ts";
+import { tagsSchema } from "./tags.ts";
 
 /** Bumped on any change a peer on the old version would misread. */
 export const PROTOCOL_VERSION = 1;
@@ -116,7 +117,14 @@ export function waitParts(spec: WaitSpec): { event: string; if?: string | undefi
 /** What `step.invoke` / `step.invokeMany` start: child runs, each a function and its data. */
 export const invokeSpecSchema = z.object({
   children: z
-    .array(z.object({ functionId: z.string().min(1), data: z.record(z.string(), z.unknown()) }))
+    .array(
+      z.object({
+        functionId: z.string().min(1),
+        data: z.record(z.string(), z.unknown()),
+        /** The child's own tags, beside those it gets from this run. */
+        tags: tagsSchema.optional(),
+      }),
+    )
     .min(1)
     .max(1_000),
   /** invokeMany: the step returns every child's outcome instead of failing with the first failure. */

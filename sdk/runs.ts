@@ -63,6 +63,8 @@ export const runViewSchema = z.object({
   endedAt: isoTime,
   nextWakeAt: isoTime,
   steps: z.array(stepViewSchema),
+  /** The run's tags, its parent's included (absent when it has none). */
+  tags: z.array(z.string()).optional(),
   /** What the run's steps wrote to its metadata (absent while empty). */
   metadata: z.record(z.string(), z.unknown()).optional(),
   /** The run's wait tokens, oldest first (absent when it has none). */

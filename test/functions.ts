@@ -145,7 +145,16 @@ export const badMetadata = stepwise.createFunction({ id: "test-bad-metadata", re
   await step.run("count", ({ metadata }) => metadata.increment("count"));
 });
 
+/** A parent whose child run keeps its tags and adds its own. */
+export const tagParent = stepwise.createFunction<{ key: string }>(
+  { id: "test-tag-parent" },
+  [],
+  async ({ event, step }) =>
+    step.invoke("child", { function: "test-parallel", data: { key: event.data.key, n: 1 }, tags: ["child-own"] }),
+);
+
 export const testFunctions = [
+  tagParent,
   failingTwice,
   nonRetriable,
   retryAfter,

@@ -37,6 +37,11 @@ export function createIndexTables(sql: SqlStorage): void {
   sql.exec(
     `CREATE TABLE IF NOT EXISTS run_event_counts (event_name TEXT, hour INTEGER, status TEXT, n INTEGER NOT NULL, PRIMARY KEY (event_name, hour, status))`,
   );
+  // Each run's tags ('t') and metadata keys ('m'), for the filters by them.
+  sql.exec(
+    `CREATE TABLE IF NOT EXISTS run_labels (kind TEXT NOT NULL, label TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (kind, label, id))`,
+  );
+  sql.exec(`CREATE INDEX IF NOT EXISTS run_labels_by_run ON run_labels (id)`);
   if (made === 0)
     sql.exec(
       `INSERT INTO run_event_counts (event_name, hour, status, n)
@@ -98,7 +103,18 @@ export class RunIndexStore {
       if (found) this.count(found, -1);
       const counted = { status: row.status, event_name: row.eventName, created_at: row.createdAt };
       this.count({ ...counted, ended_at: row.endedAt, updated_at: 0 }, 1);
+      // A row from a RunObject of an older release says nothing of labels: they stay as they are.
+      if (row.tags !== undefined || row.metadataKeys !== undefined) this.label(row.id, row.tags, row.metadataKeys);
     }
+  }
+
+  /** Replaces run `id`'s labels: its tags and metadata keys. */
+  private label(id: string, tags: string[] = [], metadataKeys: string[] = []): void {
+    const sql = this.sql();
+    sql.exec(`DELETE FROM run_labels WHERE id = ?`, id);
+    for (const tag of tags) sql.exec(`INSERT OR IGNORE INTO run_labels (kind, label, id) VALUES ('t', ?, ?)`, tag, id);
+    for (const key of metadataKeys)
+      sql.exec(`INSERT OR IGNORE INTO run_labels (kind, label, id) VALUES ('m', ?, ?)`, key, id);
   }
 
   /** What the counters hold of run `id`, if the shard holds it. */
@@ -180,7 +196,8 @@ export class RunIndexStore {
       const { where, params } = whereOf(runConditions({ ...filter, after, before }));
       return sql.exec(`SELECT status, count(*) AS n FROM runs ${where} GROUP BY status`, ...params);
     };
-    if (filter.eventId !== undefined) {
+    // By event id, tag or metadata key: their rows (an event's few; a label's, by its index).
+    if (filter.eventId !== undefined || filter.tag !== undefined || filter.metadataKey !== undefined) {
       add(byRows(filter.after, filter.before));
       return counts;
     }
@@ -230,6 +247,7 @@ export class RunIndexStore {
       const found = this.stored(id);
       if (!found) continue;
       sql.exec(`DELETE FROM runs WHERE id = ?`, id);
+      sql.exec(`DELETE FROM run_labels WHERE id = ?`, id);
       this.count(found, -1);
     }
   }

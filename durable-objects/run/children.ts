@@ -8,6 +8,7 @@ import type { Env } from "../../src/core/env.ts";
 import { derivedId } from "../../src/core/lib/ids.ts";
 import { INVOKED_EVENT } from "../../sdk/system-events.ts";
 import { startRun } from "../../src/core/runs/start.ts";
+import { mergeTags } from "../../sdk/tags.ts";
 import type { RunState, StepState } from "./state.ts";
 import { runObject } from "../../src/core/objects.ts";
 import { namedError } from "../../sdk/error-names.ts";
@@ -22,7 +23,9 @@ export function childRunIds(parent: RunState, step: StepState): Promise<string[]
   );
 }
 
-/** Starts the children named in `step.childRunIds`. */
+const tagsOf = (tags: string[]) => (tags.length > 0 ? { tags } : {});
+
+/** Starts the children named in `step.childRunIds`; each keeps its parent's tags. */
 export async function startChildRuns(env: Env, parent: RunState, step: StepState): Promise<void> {
   const children = step.invoke?.children ?? [];
   const ids = step.childRunIds ?? [];
@@ -36,6 +39,7 @@ export async function startChildRuns(env: Env, parent: RunState, step: StepState
         events: [{ id: runId, name: INVOKED_EVENT, data: child.data, ts: Date.now() }],
         parentRunId: parent.runId,
         parentStepId: step.id,
+        ...tagsOf(mergeTags(parent.tags, child.tags)),
       });
     }),
   );

@@ -26,6 +26,8 @@ export const historyEventSchema = z.discriminatedUnion("type", [
     parentStepId: z.string().optional(),
     /** A replay: the run it replays. */
     replayOf: z.string().optional(),
+    /** Its tags, its parent's included. */
+    tags: z.array(z.string()).optional(),
   }),
   z.object({
     type: z.literal("run.started"),

@@ -45,6 +45,8 @@ export interface ReplayPlan {
   refused: string | null;
   functionId: string;
   events: StoredJson[];
+  /** The replayed run's tags, which the replay keeps. */
+  tags: string[];
   /** Typed shallowly (metadata changes as JSON), so the RPC type stays finite; the replay parses them. */
   steps: { stepId: string; name: string; op: StepOp; output: StoredJson; metadata?: StoredJson[] }[];
 }
@@ -58,5 +60,6 @@ export function replayPlanOf(state: RunState, fromStart: boolean): ReplayPlan {
     output: step.output as StoredJson,
     ...(metadata ? { metadata: metadata as StoredJson[] } : {}),
   }));
-  return { refused, functionId: state.functionId, events: state.events, steps: refused ? [] : steps };
+  const kept = { functionId: state.functionId, events: state.events, tags: state.tags ?? [] };
+  return { refused, ...kept, steps: refused ? [] : steps };
 }

@@ -30,8 +30,15 @@ const STATUS_EVENTS = new Set<HistoryEvent["type"]>([
   "run.skipped",
 ]);
 
-/** Whether `events` may change the run's status, so that its index row may need a write. */
-export const changesStatus = (events: HistoryEvent[]): boolean => events.some((event) => STATUS_EVENTS.has(event.type));
+/**
+ * Whether `events` may change the run's status (or its metadata keys, which the index filters
+ * by), so that its index row may need a write.
+ */
+export const changesStatus = (events: HistoryEvent[]): boolean =>
+  events.some((event) => STATUS_EVENTS.has(event.type) || (event.type === "step.completed" && event.metadata));
+
+/** The run's metadata keys, as the index keeps them. */
+const keysOf = (state: RunState): string => Object.keys(state.metadata).sort().join(",");
 
 /** After a failed delivery, the first retry waits this long; each further one twice as long. */
 export const INDEX_RETRY_MS = 2_000;
@@ -42,7 +49,7 @@ const INDEX_RETRY_MAX_MS = 5 * 60_000;
 export type RunIndexSink = (row: RunIndexRow) => Promise<void>;
 
 /** What the index last acknowledged for the run: its status, as of the state's `updatedAt`. */
-const indexAckSchema = z.object({ status: z.enum(RUN_STATUSES), updatedAt: z.number() });
+const indexAckSchema = z.object({ status: z.enum(RUN_STATUSES), updatedAt: z.number(), keys: z.string().optional() });
 export type IndexAck = z.infer<typeof indexAckSchema>;
 
 /** The outbox's storage: the last acknowledgement, kept with the run's history. */
@@ -80,6 +87,8 @@ function indexRow(state: RunState): RunIndexRow {
     createdAt: state.createdAt,
     endedAt: state.endedAt ?? null,
     updatedAt: state.updatedAt,
+    tags: state.tags ?? [],
+    metadataKeys: Object.keys(state.metadata).sort(),
   };
 }
 
@@ -110,7 +119,8 @@ export class RunIndexWriter {
   /** Whether the index lacks the run's current status. */
   owed(): boolean {
     const state = this.current();
-    return state !== undefined && this.acks.read()?.status !== runStatus(state);
+    const ack = this.acks.read();
+    return state !== undefined && (ack?.status !== runStatus(state) || (ack.keys ?? "") !== keysOf(state));
   }
 
   /**
@@ -121,14 +131,17 @@ export class RunIndexWriter {
     const state = this.current();
     if (!state) return true;
     const status = runStatus(state);
-    if (status === this.acks.read()?.status) return true;
+    const keys = keysOf(state);
+    const ack = this.acks.read();
+    if (status === ack?.status && keys === (ack.keys ?? "")) return true;
     const row = indexRow(state);
     try {
       await this.send(row);
       this.failures = 0;
       // A slower delivery of an older row must not overwrite the acknowledgement of a newer one.
       const latest = this.acks.read();
-      if (!latest || latest.updatedAt <= row.updatedAt) this.acks.write({ status, updatedAt: row.updatedAt });
+      if (!latest || latest.updatedAt <= row.updatedAt)
+        this.acks.write({ status, updatedAt: row.updatedAt, ...(keys ? { keys } : {}) });
       return true;
     } catch (cause) {
       const delay = Math.min(INDEX_RETRY_MS * 2 ** this.failures, INDEX_RETRY_MAX_MS);

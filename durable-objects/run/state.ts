@@ -91,6 +91,8 @@ export interface RunState {
   queuedAt?: number;
   /** The run this one replays. */
   replayOf?: string;
+  /** Its tags, its parent's included. */
+  tags?: string[];
   /** From `timeouts.finish`: the run fails if it has not finished by then. */
   finishBy?: number;
   /** Past `finishBy` the run is cancelled, not failed. */
@@ -138,6 +140,7 @@ export function initialState(entry: HistoryEntry): RunState {
     ...(entry.parentRunId ? { parentRunId: entry.parentRunId } : {}),
     ...(entry.parentStepId ? { parentStepId: entry.parentStepId } : {}),
     ...(entry.replayOf ? { replayOf: entry.replayOf } : {}),
+    ...(entry.tags?.length ? { tags: entry.tags } : {}),
     started: false,
     attempt: 0,
     steps: new Map(),

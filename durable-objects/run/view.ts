@@ -53,5 +53,6 @@ export function runView(state: RunState, now: number, publicUrl?: string): RunVi
     steps: [...state.steps.values()].map(stepView),
     ...(state.tokens.size > 0 ? { tokens: tokenViews(state, now, publicUrl) } : {}),
     ...(Object.keys(state.metadata).length > 0 ? { metadata: state.metadata } : {}),
+    ...(state.tags?.length ? { tags: state.tags } : {}),
   };
 }

@@ -9,6 +9,7 @@ import { maxEventBytes, oversizedData } from "../core/events/limits.ts";
 import { shallowEnough } from "../core/lib/json-shape.ts";
 import { getFunction, listFunctions } from "../core/functions/catalog.ts";
 import { invokeFunction } from "../core/runs/invoke.ts";
+import { tagsSchema } from "../../sdk/tags.ts";
 import { readBody } from "./body.ts";
 import { errorResponse } from "./errors.ts";
 
@@ -18,6 +19,7 @@ const invokeBodySchema = z
       .record(z.string(), z.unknown())
       .refine(shallowEnough.check, { error: `the data ${shallowEnough.error}` })
       .default({}),
+    tags: tagsSchema.optional(),
   })
   .strict();
 
@@ -59,5 +61,5 @@ export const functionsApi = new Hono<{ Bindings: Env }>()
     if (!body.ok) return body.response;
     const tooLarge = oversizedData(body.value.data, maxEventBytes(c.env));
     if (tooLarge) return errorResponse(c, 413, "payload_too_large", tooLarge);
-    return c.json({ runId: await invokeFunction(c.env, functionId, body.value.data) }, 201);
+    return c.json({ runId: await invokeFunction(c.env, functionId, body.value.data, body.value.tags) }, 201);
   });

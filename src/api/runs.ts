@@ -34,6 +34,8 @@ const listQuerySchema = pagingSchema.extend({
   status: z.enum(RUN_STATUSES).optional(),
   event: z.string().min(1).optional(),
   after: timeSchema.optional(),
+  tag: z.string().min(1).max(128).optional(),
+  metadataKey: z.string().min(1).max(128).optional(),
 });
 
 type RunContext = Context<{ Bindings: Env }>;

@@ -5,8 +5,16 @@
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { z } from "zod";
-import type { CancelResult, ListRunsFilter, RpcAnswer, StepwiseBinding, TokenCompleted } from "../../sdk/binding.ts";
+import type {
+  CancelResult,
+  InvokeCallOptions,
+  ListRunsFilter,
+  RpcAnswer,
+  StepwiseBinding,
+  TokenCompleted,
+} from "../../sdk/binding.ts";
 import { completeToken } from "../core/runs/token-completion.ts";
+import { tagsSchema } from "../../sdk/tags.ts";
 import {
   MAX_MESSAGE_BYTES,
   MAX_MESSAGES_PER_PUBLISH,
@@ -54,6 +62,7 @@ const invokeSchema = z.object({
     .record(z.string(), z.unknown())
     .refine(shallowEnough.check, { error: `the data ${shallowEnough.error}` })
     .default({}),
+  tags: tagsSchema.optional(),
 });
 const listRunsSchema = z
   .object({
@@ -61,6 +70,8 @@ const listRunsSchema = z
     status: z.enum(RUN_STATUSES).optional(),
     eventId: z.string().min(1).optional(),
     after: epochMsSchema.optional(),
+    tag: z.string().min(1).max(128).optional(),
+    metadataKey: z.string().min(1).max(128).optional(),
     cursor: z.string().optional(),
     limit: z.number().int().min(1).max(200).default(50),
   })
@@ -84,14 +95,18 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> implements StepwiseBindin
   }
 
   /** Starts a run of `functionId` with `data` as its event data. */
-  async invoke(functionId: string, data?: Record<string, unknown>): Promise<RpcAnswer<{ runId: string }>> {
+  async invoke(
+    functionId: string,
+    data?: Record<string, unknown>,
+    options?: InvokeCallOptions,
+  ): Promise<RpcAnswer<{ runId: string }>> {
     return answering(async () => {
-      const input = parseInput(invokeSchema, { functionId, data }, "invoke arguments");
+      const input = parseInput(invokeSchema, { functionId, data, tags: options?.tags }, "invoke arguments");
       if (!(await getFunction(this.env, input.functionId)))
         throw functionNotFound(`No function "${input.functionId}" is registered`);
       const tooLarge = oversizedData(input.data, maxEventBytes(this.env));
       if (tooLarge) throw payloadTooLarge(tooLarge, "payload_too_large");
-      return { runId: await invokeFunction(this.env, input.functionId, input.data) };
+      return { runId: await invokeFunction(this.env, input.functionId, input.data, input.tags) };
     });
   }
 

@@ -16,6 +16,9 @@ export const runIndexRowSchema = z.object({
   createdAt: z.number().int(),
   endedAt: z.number().int().nullable(),
   updatedAt: z.number().int(),
+  /** The run's tags and the keys of its metadata, for filters (run-index shards only; absent from older RunObjects). */
+  tags: z.array(z.string()).optional(),
+  metadataKeys: z.array(z.string()).optional(),
 });
 export type RunIndexRow = z.infer<typeof runIndexRowSchema>;
 

@@ -17,6 +17,10 @@ export interface RunFilter {
   after?: number | undefined;
   /** Only runs created before this time (epoch ms). */
   before?: number | undefined;
+  /** Only runs with this tag. */
+  tag?: string | undefined;
+  /** Only runs whose metadata has this key. */
+  metadataKey?: string | undefined;
   cursor?: Cursor | undefined;
   limit: number;
 }
@@ -62,5 +66,10 @@ export function runConditions(filter: Omit<RunFilter, "cursor" | "limit">): Cond
   if (filter.eventName !== undefined) conditions.push(["event_name = ?", filter.eventName]);
   if (filter.after !== undefined) conditions.push(["created_at >= ?", filter.after]);
   if (filter.before !== undefined) conditions.push(["created_at < ?", filter.before]);
+  // A shard's labels (index-store.ts): the runs of one tag or metadata key, by its primary key.
+  if (filter.tag !== undefined)
+    conditions.push(["id IN (SELECT id FROM run_labels WHERE kind = 't' AND label = ?)", filter.tag]);
+  if (filter.metadataKey !== undefined)
+    conditions.push(["id IN (SELECT id FROM run_labels WHERE kind = 'm' AND label = ?)", filter.metadataKey]);
   return conditions;
 }

@@ -19,6 +19,8 @@ export const shardFilterSchema = z.object({
   eventName: z.string().optional(),
   after: z.number().int().optional(),
   before: z.number().int().optional(),
+  tag: z.string().max(128).optional(),
+  metadataKey: z.string().max(128).optional(),
 });
 export type ShardFilter = z.infer<typeof shardFilterSchema>;
 

@@ -8,9 +8,14 @@ import { newId } from "../lib/ids.ts";
 import { startRun } from "./start.ts";
 
 /** Starts a run of `functionId` (which the caller has checked exists) and returns its id. */
-export async function invokeFunction(env: Env, functionId: string, data: Record<string, unknown>): Promise<string> {
+export async function invokeFunction(
+  env: Env,
+  functionId: string,
+  data: Record<string, unknown>,
+  tags: string[] = [],
+): Promise<string> {
   const runId = newId();
   const event = { id: newId(), name: INVOKED_EVENT, data, ts: Date.now() };
-  await startRun(env, { runId, functionId, events: [event] });
+  await startRun(env, { runId, functionId, events: [event], ...(tags.length > 0 ? { tags } : {}) });
   return runId;
 }

@@ -23,6 +23,7 @@ export async function replayRun(env: Env, runId: string, fromStart: boolean): Pr
     functionId: plan.functionId,
     events: z.array(runEventSchema).parse(plan.events),
     replay: { of: runId, steps: z.array(seededStepSchema).parse(plan.steps) },
+    ...(plan.tags?.length ? { tags: plan.tags } : {}),
   });
   return { ok: true, runId: replayId };
 }

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { runEventSchema, stepOpSchema } from "../../../sdk/protocol.ts";
 import type { Env } from "../env.ts";
 import { metadataOpSchema } from "../../../sdk/metadata.ts";
+import { tagsSchema } from "../../../sdk/tags.ts";
 import { runObject } from "../objects.ts";
 
 /** A step a replay starts with, as completed by the run it replays. */
@@ -33,6 +34,8 @@ export const startRunSchema = z.object({
   parentStepId: z.string().optional(),
   /** A replay: the run replayed, and the steps kept from it. */
   replay: z.object({ of: z.string(), steps: z.array(seededStepSchema) }).optional(),
+  /** Its tags (a child's include its parent's). */
+  tags: tagsSchema.optional(),
 });
 export type StartRun = z.infer<typeof startRunSchema>;
 

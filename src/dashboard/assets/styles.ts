@@ -35,6 +35,7 @@ pre{font-family:var(--mono);font-size:12.5px;background:var(--code);padding:10px
 .s-running,.s-queued{color:var(--info)}.s-sleeping,.s-waiting,.s-retrying,.s-open{color:var(--warn)}
 .token-form{display:flex;gap:8px;align-items:flex-end;flex-wrap:wrap}.token-form textarea{min-width:280px}
 .token-url{word-break:break-all}
+.tag{display:inline-block;margin:0 4px 2px 0;padding:0 6px;border:1px solid var(--line,#ccc);border-radius:4px;font-size:12px}
 .counts{display:flex;flex-wrap:wrap;gap:8px;margin:0 0 12px}
 .counts a{display:flex;gap:6px;align-items:center;padding:4px 10px;border:1px solid var(--line);border-radius:6px;background:var(--panel);color:var(--text)}
 .counts a.on{border-color:var(--accent)}

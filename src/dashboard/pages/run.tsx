@@ -111,6 +111,18 @@ export const RunBody: FC<{
               </dd>
             </div>
           ) : null}
+          {run.tags?.length ? (
+            <div>
+              <dt>Tags</dt>
+              <dd>
+                {run.tags.map((tag) => (
+                  <a class="tag mono" href={`/dashboard/runs?tag=${encodeURIComponent(tag)}`}>
+                    {tag}
+                  </a>
+                ))}
+              </dd>
+            </div>
+          ) : null}
           {run.parentRunId ? (
             <div>
               <dt>Parent run</dt>
@@ -158,6 +170,12 @@ export const RunBody: FC<{
         <>
           <h2>Output</h2>
           <Json value={run.output} />
+        </>
+      ) : null}
+      {run.metadata ? (
+        <>
+          <h2>Metadata</h2>
+          <Json value={run.metadata} />
         </>
       ) : null}
       <h2>Steps</h2>

@@ -29,6 +29,8 @@ export const runsQuerySchema = pagingSchema.extend({
   from: z.preprocess(blankIsAbsent, utcTime.optional()),
   to: z.preprocess(blankIsAbsent, utcTime.optional()),
   q: z.preprocess(blankIsAbsent, z.string().trim().max(256).optional()),
+  tag: z.preprocess(blankIsAbsent, z.string().trim().max(128).optional()),
+  key: z.preprocess(blankIsAbsent, z.string().trim().max(128).optional()),
 });
 export type RunsQuery = z.output<typeof runsQuerySchema>;
 
@@ -79,6 +81,14 @@ export const RunFilters: FC<{ query: RunsQuery; functions: string[]; raw: Record
     <label>
       Event name
       <input name="event" value={query.event ?? ""} placeholder="e.g. order/placed" />
+    </label>
+    <label>
+      Tag
+      <input name="tag" value={query.tag ?? ""} placeholder="e.g. customer:42" size={14} />
+    </label>
+    <label>
+      Metadata key
+      <input name="key" value={query.key ?? ""} placeholder="e.g. progress" size={12} />
     </label>
     <label>
       Range

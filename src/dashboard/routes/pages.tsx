@@ -148,6 +148,8 @@ export const pageRoutes = new Hono<{ Bindings: Env }>()
       eventId: query.q,
       after: query.range ? now - RANGES[query.range] : query.from,
       before: query.to,
+      tag: query.tag,
+      metadataKey: query.key,
     };
     const [runs, counts] = await Promise.all([
       listRuns(c.env, { ...filter, status: query.status, cursor: query.cursor, limit: query.limit }),
