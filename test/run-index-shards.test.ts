@@ -216,4 +216,21 @@ describe("run index shards", () => {
     for (const plan of plans) expect(plan).not.toMatch(/SCAN runs\b(?! USING)/);
     for (const plan of plans.slice(6)) expect(plan).toMatch(/USING (INDEX|PRIMARY KEY)|SEARCH/);
   });
+
+  it("find a tag's or a metadata key's runs by their labels, not by walking every run", async () => {
+    const shard = runIndexShard(env, fn, 0);
+    await shard.counts({});
+    const plans = await runInDurableObject(shard, async (_instance, state) => {
+      const plan = (query: string, ...args: unknown[]) => queryPlan(state.storage.sql, query, ...args);
+      const labelled = "id IN (SELECT id FROM run_labels WHERE kind = 't' AND label = ?1)";
+      return [
+        plan(`SELECT * FROM runs WHERE ${labelled} ORDER BY created_at DESC, id DESC LIMIT 51`, "x"),
+        plan(`SELECT status, count(*) AS n FROM runs WHERE ${labelled} GROUP BY status`, "x"),
+      ];
+    });
+    for (const plan of plans) {
+      expect(plan).toMatch(/SEARCH run_labels USING (COVERING INDEX|PRIMARY KEY|INDEX) sqlite_autoindex_run_labels/);
+      expect(plan).toMatch(/SEARCH runs USING INDEX sqlite_autoindex_runs_1 \(id=\?\)/);
+    }
+  });
 });
