@@ -327,6 +327,7 @@ class Execution {
     const calls: Promise<void>[] = [];
     let running = 0;
     let last: ExecutionResponse | undefined;
+    const held: Reported[] = [];
     const start = (target: ReachedStep): void => {
       running++;
       calls.push(
@@ -340,9 +341,11 @@ class Execution {
             started.add(id);
             next.push(step);
           }
-          // The step that ends with nothing left to run is the answer; every other is recorded now.
-          if (outcome && (running > 0 || next.length > 0)) live.ran(outcome);
-          else last = response;
+          // The step that ends with nothing left to run is the answer; every other is recorded now,
+          // or, when the engine cannot take it as it ends (a result it must store first), answered too.
+          if (outcome && (running > 0 || next.length > 0)) {
+            if (!live.ran(outcome)) held.push(outcome);
+          } else last = response;
           next.forEach(start);
         }),
       );
@@ -358,7 +361,12 @@ class Execution {
       for (const result of await Promise.allSettled(round)) if (result.status === "rejected") failed ??= result;
     }
     if (failed) throw failed.reason;
-    return last ?? { type: "failed", error: namedError("ProtocolError", "no planned step ran"), retriable: true };
+    const answer: ExecutionResponse = last ?? {
+      type: "failed",
+      error: namedError("ProtocolError", "no planned step ran"),
+      retriable: true,
+    };
+    return held.length > 0 && answer.type === "steps" ? { type: "steps", steps: [...held, ...answer.steps] } : answer;
   }
 
   /** A further round: the same handler goes on with `output`, the last executed step's. */

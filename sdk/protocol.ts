@@ -11,8 +11,20 @@ import { tagsSchema } from "./tags.ts";
 /** Bumped on any change a peer on the old version would misread. */
 export const PROTOCOL_VERSION = 1;
 
-/** Largest JSON result a step (or the function) may return; the engine fails a step over it. */
-export const MAX_STEP_OUTPUT_BYTES = 1024 * 1024;
+/**
+ * Largest JSON result a step may return; the engine fails a step over it. Results above
+ * {@link MAX_INLINE_OUTPUT_BYTES} are kept in R2 (the PAYLOADS bucket), with a claim check in the
+ * history; a deployment without the bucket keeps {@link MAX_INLINE_OUTPUT_BYTES} as its limit.
+ */
+export const MAX_STEP_OUTPUT_BYTES = 100 * 1024 * 1024;
+/** Largest step result kept in the run's history itself, and the limit without an R2 bucket. */
+export const MAX_INLINE_OUTPUT_BYTES = 1024 * 1024;
+/** Largest JSON a function may return (kept in the history). */
+export const MAX_FUNCTION_RESULT_BYTES = 1024 * 1024;
+
+/** Where a large step result is kept (set by the engine only; what an app answers is never taken). */
+export const claimSchema = z.object({ key: z.string().min(1).max(512), bytes: z.number().int().min(0) });
+export type Claim = z.infer<typeof claimSchema>;
 
 /** An error after it has crossed the protocol: plain data, never a live Error. */
 export const serializedErrorSchema = z.object({
@@ -52,7 +64,7 @@ export type StepOp = z.infer<typeof stepOpSchema>;
 
 /** A step with a recorded outcome, handed back on every replay instead of running it again. */
 const memoStepSchema = z.discriminatedUnion("status", [
-  z.object({ status: z.literal("completed"), op: stepOpSchema, output: z.unknown() }),
+  z.object({ status: z.literal("completed"), op: stepOpSchema, output: z.unknown(), claim: claimSchema.optional() }),
   z.object({ status: z.literal("failed"), op: stepOpSchema, error: serializedErrorSchema }),
 ]);
 export type MemoStep = z.infer<typeof memoStepSchema>;
@@ -152,6 +164,8 @@ export const reachedStepSchema = z.discriminatedUnion("type", [
     output: z.unknown(),
     /** The attempt's changes to the run's metadata, in the order it made them. */
     metadata: z.array(metadataOpSchema).max(MAX_METADATA_OPS).optional(),
+    /** The engine's own: the output was stored in R2 (`output` is then null). */
+    claim: claimSchema.optional(),
     timing: timingSchema,
   }),
   z.object({

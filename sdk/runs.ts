@@ -23,6 +23,9 @@ const stepViewSchema = z.object({
   error: serializedErrorSchema.optional(),
   sleepUntil: isoTime,
   retryAt: isoTime,
+  /** A result kept in R2 (past 1 MiB): its size, and a signed link to it (an hour; `output` is absent). */
+  outputBytes: z.number().int().optional(),
+  outputUrl: z.string().optional(),
   /** A `waitForToken` step's token (see the run's `tokens`). */
   tokenId: z.string().optional(),
 });

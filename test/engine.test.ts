@@ -147,12 +147,10 @@ describe("limits", () => {
     expect((await page("?afterSeq=-1")).status).toBe(400);
   });
 
-  it("a step output over 1 MiB fails that step, without retries, naming step and limit", async () => {
+  it("a step output over 1 MiB is kept in R2 instead of the history, and the step completes", async () => {
     const run = await client.run("test-big-output", { bytes: 1_500_000 });
     expect(run.status).toBe("completed");
-    expect(run.output).toEqual({
-      caught: 'Step "too-big" failed: LimitExceededError: Step "too-big" returned 1.4 MiB of JSON; the limit is 1 MiB',
-    });
-    expect(run.steps[0]).toMatchObject({ status: "failed", attempts: 1 });
+    expect(run.output).toEqual({ caught: null });
+    expect(run.steps[0]).toMatchObject({ status: "completed", attempts: 1, outputBytes: 1_500_002 });
   });
 });

@@ -153,7 +153,19 @@ export const tagParent = stepwise.createFunction<{ key: string }>(
     step.invoke("child", { function: "test-parallel", data: { key: event.data.key, n: 1 }, tags: ["child-own"] }),
 );
 
+/** A large step result (kept in R2), read back by a later step after a sleep (a replay). */
+export const largeResult = stepwise.createFunction<{ bytes: number }>(
+  { id: "test-large-result" },
+  [],
+  async ({ event, step }) => {
+    const made = await step.run("make", () => "x".repeat(event.data.bytes));
+    await step.sleep("pause", "1h");
+    return step.run("measure", () => ({ length: made.length, head: made.slice(0, 3) }));
+  },
+);
+
 export const testFunctions = [
+  largeResult,
   tagParent,
   failingTwice,
   nonRetriable,

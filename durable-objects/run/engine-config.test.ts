@@ -29,4 +29,10 @@ describe("engineConfig", () => {
       cancelOn: [{ event: "order.cancelled", if: "event.data.orderId == async.data.orderId", timeoutMs: 86_400_000 }],
     });
   });
+
+  it("lifts the step result limit to 100 MiB only where an R2 bucket keeps large results", () => {
+    expect(engineConfig(undefined).maxOutputBytes).toBe(1024 * 1024);
+    expect(engineConfig(undefined, undefined, { payloads: true }).maxOutputBytes).toBe(100 * 1024 * 1024);
+    expect(engineConfig(undefined, undefined, { payloads: true }).maxResultBytes).toBe(1024 * 1024);
+  });
 });

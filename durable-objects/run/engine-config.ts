@@ -6,14 +6,20 @@ import { DEFAULT_BACKOFF } from "../../src/core/lib/backoff.ts";
 import type { FunctionConfig } from "../../sdk/function.ts";
 import { isInngestFunction, type CatalogFunction } from "../../src/core/functions/catalog.ts";
 import type { EngineConfig } from "./engine.ts";
-import { MAX_STEP_OUTPUT_BYTES, MAX_STEPS_PER_RUN } from "../../src/core/limits.ts";
+import { MAX_STEPS_PER_RUN } from "../../src/core/limits.ts";
+import { MAX_FUNCTION_RESULT_BYTES, MAX_INLINE_OUTPUT_BYTES, MAX_STEP_OUTPUT_BYTES } from "../../sdk/protocol.ts";
 
 /**
  * Retries, backoff, timeouts, cancelOn and limits for runs of a function with `config` (none:
  * defaults, no retries); `rules: "inngest"` for an Inngest app's function, whose runs past
- * `timeouts.finish` are cancelled, as on Inngest; `publicUrl` starts wait token URLs.
+ * `timeouts.finish` are cancelled, as on Inngest. `host`: the deployment's public URL (wait token
+ * URLs start with it) and whether it has an R2 bucket for large step results.
  */
-export function engineConfig(config: FunctionConfig | undefined, rules?: "inngest", publicUrl?: string): EngineConfig {
+export function engineConfig(
+  config: FunctionConfig | undefined,
+  rules?: "inngest",
+  host: { publicUrl?: string | undefined; payloads?: boolean } = {},
+): EngineConfig {
   const backoff = config?.backoff;
   const ms = (duration: Duration | undefined): number | undefined =>
     duration === undefined ? undefined : toMs(duration);
@@ -31,8 +37,10 @@ export function engineConfig(config: FunctionConfig | undefined, rules?: "innges
       ? { initialMs: toMs(backoff.initial), coefficient: backoff.coefficient, maxMs: toMs(backoff.max) }
       : DEFAULT_BACKOFF,
     maxSteps: MAX_STEPS_PER_RUN,
-    maxOutputBytes: MAX_STEP_OUTPUT_BYTES,
-    ...(publicUrl ? { publicUrl } : {}),
+    // Past the inline limit a step's result goes to R2: without the bucket, that is the limit.
+    maxOutputBytes: host.payloads ? MAX_STEP_OUTPUT_BYTES : MAX_INLINE_OUTPUT_BYTES,
+    maxResultBytes: MAX_FUNCTION_RESULT_BYTES,
+    ...(host.publicUrl ? { publicUrl: host.publicUrl } : {}),
   };
 }
 

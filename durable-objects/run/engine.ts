@@ -2,7 +2,7 @@
  * The run's state machine: given the state and what the SDK reported, which history events to
  * record. Pure: no I/O and no `cloudflare:` imports, so it is tested in plain Node.
  */
-import type { ExecutionResponse, ReachedStep, RunEvent, SerializedError } from "../../sdk/protocol.ts";
+import type { Claim, ExecutionResponse, ReachedStep, RunEvent, SerializedError } from "../../sdk/protocol.ts";
 import { backoffDelay, type BackoffPolicy } from "../../src/core/lib/backoff.ts";
 import { formatBytes, jsonBytes } from "../../src/core/lib/json-size.ts";
 import type { HistoryEvent } from "./history.ts";
@@ -23,7 +23,10 @@ export interface EngineConfig {
   cancelOn?: { event: string; if?: string | undefined; timeoutMs?: number | undefined }[] | undefined;
   backoff: BackoffPolicy;
   maxSteps: number;
+  /** Largest step result; past MAX_INLINE_OUTPUT_BYTES it arrives as a claim on R2 (`claim.bytes`). */
   maxOutputBytes: number;
+  /** Largest function result (kept in the history); `maxOutputBytes` when absent. */
+  maxResultBytes?: number;
   /** The deployment's public origin (STEPWISE_PUBLIC_URL), which wait token URLs start with. */
   publicUrl?: string | undefined;
 }
@@ -36,8 +39,8 @@ export interface DecisionContext {
 
 const limitError = (message: string): SerializedError => namedError("LimitExceededError", message);
 
-function oversized(what: string, output: unknown, config: EngineConfig): SerializedError | undefined {
-  const bytes = jsonBytes(output);
+function oversized(what: string, output: unknown, config: EngineConfig, claim?: Claim): SerializedError | undefined {
+  const bytes = claim?.bytes ?? jsonBytes(output);
   if (bytes <= config.maxOutputBytes) return undefined;
   return limitError(
     `${what} returned ${formatBytes(bytes)} of JSON; the limit is ${formatBytes(config.maxOutputBytes)}`,
@@ -81,13 +84,14 @@ function decideStep(
       if (reached.until <= ctx.now) return { type: "step.completed", ...step, op: "sleep", attempt: 0, output: null };
       return { type: "step.sleeping", ...step, until: reached.until };
     case "ran": {
-      const tooBig = oversized(`Step "${reached.id}"`, reached.output, config);
+      const tooBig = oversized(`Step "${reached.id}"`, reached.output, config, reached.claim);
       const startedAt = reached.timing.startedAt;
       if (tooBig) return { type: "step.failed", ...step, op, attempt, startedAt, error: tooBig };
       const changes = reached.metadata?.length ? metadataRefusal(state, reached.id, reached.metadata) : undefined;
       if (changes) return { type: "step.failed", ...step, op, attempt, startedAt, error: changes };
       const metadata = reached.metadata?.length ? { metadata: reached.metadata } : {};
-      return { type: "step.completed", ...step, op, attempt, startedAt, output: reached.output, ...metadata };
+      const claim = reached.claim ? { claim: reached.claim } : {};
+      return { type: "step.completed", ...step, op, attempt, startedAt, output: reached.output, ...metadata, ...claim };
     }
     case "errored": {
       const startedAt = reached.timing.startedAt;
@@ -205,7 +209,10 @@ export function decide(
   if (state.terminal) return [];
   switch (response.type) {
     case "completed": {
-      const tooBig = oversized(`Function "${state.functionId}"`, response.output, config);
+      const tooBig = oversized(`Function "${state.functionId}"`, response.output, {
+        ...config,
+        maxOutputBytes: config.maxResultBytes ?? config.maxOutputBytes,
+      });
       return [tooBig ? { type: "run.failed", error: tooBig } : { type: "run.completed", output: response.output }];
     }
     case "failed": {

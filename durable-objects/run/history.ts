@@ -5,6 +5,7 @@
 import { z } from "zod";
 import {
   childOutcomeSchema,
+  claimSchema,
   invokeSpecSchema,
   runEventSchema,
   serializedErrorSchema,
@@ -84,6 +85,8 @@ export const historyEventSchema = z.discriminatedUnion("type", [
     replayedFrom: z.string().optional(),
     /** The attempt's changes to the run's metadata, applied as the step completes. */
     metadata: z.array(metadataOpSchema).optional(),
+    /** A result past the inline limit: where it is kept in R2 (`output` is null). */
+    claim: claimSchema.optional(),
   }),
   z.object({
     type: z.literal("step.retrying"),

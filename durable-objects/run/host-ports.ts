@@ -17,6 +17,14 @@ import type { HistoryEvent } from "./history.ts";
 import type { HostPorts } from "./runner.ts";
 import { slotPorts } from "./slot-ports.ts";
 import type { RunState } from "./state.ts";
+import type { PayloadStore } from "./payloads.ts";
+import type { LiveHooks } from "../../sdk/execution.ts";
+import {
+  MAX_INLINE_OUTPUT_BYTES,
+  type ExecutionRequest,
+  type ExecutionResponse,
+  type ReachedStep,
+} from "../../sdk/protocol.ts";
 
 /** What the ports need of the RunObject itself. */
 export interface RunHost {
@@ -29,6 +37,8 @@ export interface RunHost {
   calls: OpenCalls;
   cancel(reason: string): Promise<void>;
   flushIndex(): Promise<void>;
+  /** The run's large results in R2. */
+  payloads: PayloadStore;
 }
 
 /** Open calls kept in `ids`: each call gets an unguessable id, forgotten when it closes. */
@@ -43,6 +53,28 @@ export function openCallsIn(ids: Set<string>): OpenCalls {
   };
 }
 
+type Executor = (request: ExecutionRequest, live?: LiveHooks) => Promise<ExecutionResponse>;
+
+/** Whether a step's result is past the inline limit, so it must go to R2 before it is recorded. */
+const pastInline = (step: ReachedStep): boolean =>
+  step.type === "ran" &&
+  new TextEncoder().encode(JSON.stringify(step.output ?? null)).byteLength > MAX_INLINE_OUTPUT_BYTES;
+
+/**
+ * Executions with large results in R2: a request's claimed results are read back first, and an
+ * answer's large results put there before the engine records them. Live, a large result is not
+ * recorded as it ends (that is synchronous): the call answers with it, and it is stashed then.
+ */
+function withPayloads(execute: Executor, payloads: PayloadStore): Executor {
+  return async (request, live) => {
+    const guarded: LiveHooks | undefined = live && {
+      ...live,
+      ran: (step) => (pastInline(step) ? false : live.ran(step)),
+    };
+    return payloads.stash(await execute(await payloads.resolve(request), guarded));
+  };
+}
+
 /** The ports of one drive of the run in `state`, a run of `fn`. */
 export function hostPorts(host: RunHost, state: RunState, fn: CatalogFunction | undefined): HostPorts {
   const { env, current } = host;
@@ -51,7 +83,10 @@ export function hostPorts(host: RunHost, state: RunState, fn: CatalogFunction | 
     state: current,
     record: (events) => host.record(events),
     ...(batches ? { batches } : {}),
-    execute: executorFor(env, state.functionId, fn, (id) => current().steps.get(id)?.name ?? id, host.calls),
+    execute: withPayloads(
+      executorFor(env, state.functionId, fn, (id) => current().steps.get(id)?.name ?? id, host.calls),
+      host.payloads,
+    ),
     sendEvents: (step) => sendStepEvents(env, current(), step),
     childRunIds: (step) => childRunIds(current(), step),
     ...slotPorts(env, state, fn?.config),

@@ -62,4 +62,28 @@ describe("run metadata in the engine", () => {
     record(state, events);
     expect(Object.keys(state.metadata)).toEqual(["a"]);
   });
+
+  it("a result kept in R2 is recorded as its claim, within the limit the claim states", () => {
+    const big = { ...config, maxOutputBytes: 100 * 1024 * 1024 };
+    const claimed = (bytes: number): ExecutionResponse => ({
+      type: "steps",
+      steps: [{ type: "ran", id: "a", name: "a", output: null, claim: { key: "runs/r/steps/a", bytes }, timing }],
+    });
+    const state = newRun();
+    const events = decide(state, claimed(20 * 1024 * 1024), big, ctx);
+    expect(events).toEqual([
+      expect.objectContaining({
+        type: "step.completed",
+        output: null,
+        claim: { key: "runs/r/steps/a", bytes: 20 * 1024 * 1024 },
+      }),
+    ]);
+    record(state, events);
+    expect(state.memo.a).toMatchObject({ status: "completed", claim: { key: "runs/r/steps/a" } });
+    const over = decide(newRun(), claimed(101 * 1024 * 1024), big, ctx);
+    expect(over[0]).toMatchObject({
+      type: "step.failed",
+      error: { name: "LimitExceededError", message: expect.stringContaining("101 MiB") },
+    });
+  });
 });

@@ -25,7 +25,8 @@ export function keptSteps(state: RunState, fromStart: boolean): SeededStep[] {
   const ordered = [...state.steps.values()].sort((a, b) => a.firstSeenAt - b.firstSeenAt);
   for (const step of ordered) {
     // A token belongs to the run that made it (its id names that run): a replay makes its own.
-    if (step.status !== "completed" || step.op === "token" || step.tokenId !== undefined) break;
+    // A result kept in R2 belongs to its run's prefix, deleted with it: the replay runs that step again.
+    if (step.status !== "completed" || step.op === "token" || step.tokenId !== undefined || step.claim) break;
     kept.push({
       stepId: step.id,
       name: step.name,

@@ -16,13 +16,10 @@ import { parseInput } from "../../src/core/lib/parse.ts";
 import { getFunction } from "../../src/core/functions/catalog.ts";
 import { engineConfig, rulesOf } from "./engine-config.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
-import { cancelOpenChildren } from "./children.ts";
 import { decide, decideChildren, decideWaitEvent } from "./engine.ts";
 import { indexRuns } from "../../src/core/run-index/write.ts";
-import { forgetWaits, keyedFromStart, listenAgain, noteKeyedFromStart } from "./event-steps.ts";
+import { listenAgain, noteKeyedFromStart } from "./event-steps.ts";
 import { replayPlanOf, type ReplayPlan, type StoredJson } from "./replay.ts";
-import { slotPorts } from "./slot-ports.ts";
-import { announcesEnd } from "./announce.ts";
 import { checkpointInputSchema, checkpointRefusal, type CheckpointInput } from "./checkpoint.ts";
 import { historyPageSchema, Journal } from "./journal.ts";
 import { closeWatcher, LiveFeed } from "../live/live-feed.ts";
@@ -36,6 +33,8 @@ import { nextSleepWake, nextWake } from "./timers.ts";
 import { runView, type RunView } from "./view.ts";
 import { startRunSchema, type StartRun } from "../../src/core/runs/start.ts";
 import { tokenViews, type TokenView } from "./tokens.ts";
+import { deletePayloads, linkClaims, PayloadStore } from "./payloads.ts";
+import { settleCancelled } from "./cancelled.ts";
 import { takeCompletion, type TokenCompletionAnswer, type TokenCompletionInput } from "./token-intake.ts";
 import { broadcast, hasSubscribers } from "../realtime/subscribers.ts";
 import { runBefore, runMessages, subscribeToRun } from "./realtime-feed.ts";
@@ -53,6 +52,7 @@ export class RunObject extends DurableObject<Env> {
   private cached: RunState | undefined;
   /** The ids of this run's calls under way that an Inngest app may checkpoint into (memory only: a restart ends them). */
   private readonly openCalls = new Set<string>();
+  private payloadStore: PayloadStore | undefined;
   /** One drive at a time (see drive-queue.ts). */
   private readonly drives = new DriveQueue((request) => this.driveRun(request));
 
@@ -164,18 +164,7 @@ export class RunObject extends DurableObject<Env> {
     if (!state) return null;
     if (state.terminal) return { cancelled: false, status: state.terminal };
     this.record([{ type: "run.cancelled", reason: reason.slice(0, 1_000) }]);
-    if (!this.drives.busy) {
-      // What the ended run may still owe (telling a waiting parent, announcing the end) the alarm's
-      // drive does, and retries. Armed first, so no failure below can lose it; dropped again when
-      // it owes nothing.
-      await this.ctx.storage.setAlarm(Date.now());
-      const fn = await getFunction(this.env, state.functionId);
-      if (!(state.parentRunId && state.parentStepId) && !announcesEnd(fn)) await this.ctx.storage.deleteAlarm();
-      await cancelOpenChildren(this.env, this.load() ?? state);
-      await forgetWaits(this.env, this.load() ?? state, keyedFromStart(this.ctx.storage));
-      // A run cancelled while queued leaves the line now (a drive under way does this as it ends).
-      await slotPorts(this.env, state, fn?.config).releaseSlots();
-    }
+    if (!this.drives.busy) await settleCancelled(this.env, this.ctx.storage, () => this.load() ?? state);
     return { cancelled: true, status: "cancelled" };
   }
 
@@ -213,7 +202,7 @@ export class RunObject extends DurableObject<Env> {
     const decided = decideChildren(
       this.load() ?? state,
       stepId,
-      engineConfig(fn?.config, rulesOf(fn), this.env.STEPWISE_PUBLIC_URL),
+      engineConfig(fn?.config, rulesOf(fn), this.hostConfig()),
       {
         now: Date.now(),
         random: Math.random,
@@ -239,7 +228,7 @@ export class RunObject extends DurableObject<Env> {
     const why = checkpointRefusal(state, this.openCalls.has(callId), functionId, steps);
     if (why) return { accepted: false, why };
     const fn = await getFunction(this.env, state.functionId);
-    const config = engineConfig(fn?.config, rulesOf(fn), this.env.STEPWISE_PUBLIC_URL);
+    const config = engineConfig(fn?.config, rulesOf(fn), this.hostConfig());
     const now = this.load() ?? state;
     const fresh = steps.filter((step) => !now.steps.has(step.id));
     if (fresh.length > 0 && this.openCalls.has(callId))
@@ -298,7 +287,7 @@ export class RunObject extends DurableObject<Env> {
 
   async getRun(): Promise<RunView | null> {
     const state = this.load();
-    return state ? runView(state, Date.now(), this.env.STEPWISE_PUBLIC_URL) : null;
+    return state ? linkClaims(this.env, runView(state, Date.now(), this.env.STEPWISE_PUBLIC_URL), state) : null;
   }
 
   /** One wait token as the run's view shows it; null when the run has no such token. */
@@ -338,6 +327,7 @@ export class RunObject extends DurableObject<Env> {
     const state = this.load();
     if (state && (!state.terminal || state.endedAt === undefined || state.endedAt >= cutoff)) return { purged: false };
     await this.ctx.storage.deleteAlarm();
+    if (state) await deletePayloads(this.env.PAYLOADS, state.runId);
     await this.ctx.storage.deleteAll();
     this.cached = undefined;
     // The same instance may be asked again (a late event, a page): it answers as a run that never was.
@@ -356,6 +346,11 @@ export class RunObject extends DurableObject<Env> {
 
   override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
     closeWatcher(socket, code, reason);
+  }
+
+  /** What the engine needs of the deployment: its public URL, and whether it has a payload bucket. */
+  private hostConfig(): { publicUrl?: string | undefined; payloads: boolean } {
+    return { publicUrl: this.env.STEPWISE_PUBLIC_URL, payloads: this.env.PAYLOADS !== undefined };
   }
 
   /** Drives the run now, without waiting: if the object dies first, the watchdog alarm resumes it. */
@@ -390,9 +385,11 @@ export class RunObject extends DurableObject<Env> {
       calls: openCallsIn(this.openCalls),
       cancel: async (reason) => void (await this.cancel(reason)),
       flushIndex: async () => void (await this.index.flush()),
+      // One store per object, so its cache of large results lasts across drives.
+      payloads: (this.payloadStore ??= new PayloadStore(this.env.PAYLOADS, state.runId)),
     };
     const ports = hostPorts(host, state, fn);
-    await driveRun(ports, engineConfig(fn?.config, rulesOf(fn), this.env.STEPWISE_PUBLIC_URL), request);
+    await driveRun(ports, engineConfig(fn?.config, rulesOf(fn), this.hostConfig()), request);
     // Between drives the history in SQLite is all the run needs: a sleeping run keeps nothing in memory.
     this.cached = undefined;
   }

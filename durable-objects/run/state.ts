@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type {
   ChildOutcome,
+  Claim,
   InvokeSpec,
   MemoStep,
   RunEvent,
@@ -63,6 +64,8 @@ export interface StepState {
   tokenId?: string;
   /** The completed attempt's changes to the run's metadata. */
   metadata?: MetadataOp[];
+  /** A result kept in R2 (see payloads.ts): `output` is null, the memo names where it is. */
+  claim?: Claim;
 }
 
 /** A wait token of the run (see tokens.ts). */
@@ -270,7 +273,13 @@ export function apply(state: RunState, entry: HistoryEntry): void {
         retryAt: undefined,
       });
       step.startedAt ??= entry.startedAt ?? entry.at;
-      state.memo[entry.stepId] = { status: "completed", op: entry.op, output: entry.output };
+      state.memo[entry.stepId] = {
+        status: "completed",
+        op: entry.op,
+        output: entry.output,
+        ...(entry.claim ? { claim: entry.claim } : {}),
+      };
+      if (entry.claim) step.claim = entry.claim;
       if (entry.op === "wait") noteTaken(state, waitRef(entry.stepId, 0), entry.output);
       if (entry.metadata) {
         step.metadata = entry.metadata;

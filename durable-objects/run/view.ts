@@ -27,6 +27,7 @@ export function stepView(step: StepState): StepView {
     sleepUntil: iso(step.until),
     retryAt: step.status === "retrying" ? iso(step.retryAt) : undefined,
     tokenId: step.tokenId,
+    ...(step.claim ? { output: undefined, outputBytes: step.claim.bytes } : {}),
   };
 }
 

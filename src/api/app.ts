@@ -17,6 +17,7 @@ import { dashboard } from "../dashboard/index.ts";
 import { runsApi } from "./runs.ts";
 import { tokensApi } from "./tokens.ts";
 import { realtimeApi, subscribeApi } from "./realtime.ts";
+import { payloadsApi } from "./payloads.ts";
 import { sameOriginOnly } from "../core/lib/same-origin.ts";
 import { ConfigError } from "../core/lib/config-error.ts";
 
@@ -27,6 +28,8 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/v1/tokens", tokensApi)
   // A subscription's token is its own permission: before the API's key check as well.
   .route("/v1/realtime/subscribe", subscribeApi)
+  // A large step result's signed link: its signature is the permission.
+  .route("/v1/payloads", payloadsApi)
   // A web page may not drive the API from a browser (open in development, its cookies elsewhere).
   .use(
     "/v1/*",

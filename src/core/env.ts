@@ -22,6 +22,8 @@ export interface Env {
   /** Extra events queues, numbered from 1 without gaps (src/core/events/queues.ts). */
   [extraQueue: `EVENTS_${number}`]: Queue<EventsMessage> | undefined;
   DB: D1Database;
+  /** Step results past the inline limit (1 MiB), up to 100 MiB each; without it, 1 MiB is the limit. */
+  PAYLOADS?: R2Bucket;
   /**
    * The deployment version (wrangler.toml `[version_metadata]`): the start-up pass runs once per
    * version rather than once per isolate. Optional: without it, once per isolate start.

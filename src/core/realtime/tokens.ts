@@ -21,8 +21,8 @@ const payloadSchema = z.object({ s: realtimeScopeSchema, e: z.number().int(), n:
 /** The key in development without API keys: tokens still expire and open once, but anyone could mint them. */
 const DEVELOPMENT_KEY = "stepwise-development-realtime-key";
 
-/** The keys tokens are signed with: the first signs, all check. */
-function signingKeys(env: Env): string[] {
+/** The keys tokens (and download links) are signed with: the first signs, all check. */
+export function signingKeys(env: Env): string[] {
   const keys = keysOf(env.STEPWISE_API_KEYS);
   if (keys.length > 0) return keys.map((key) => `realtime:${key}`);
   if (env.STEPWISE_ENV === "development") return [DEVELOPMENT_KEY];

@@ -10,6 +10,7 @@ import { buildTimeline } from "../timeline.ts";
 import { Waterfall } from "../waterfall.tsx";
 import { RunTokens } from "./run-tokens.tsx";
 import { isEnded, isReplayable } from "../../../sdk/run-status.ts";
+import { formatBytes } from "../../core/lib/json-size.ts";
 
 const runLink = (id: string) => (
   <a href={`/dashboard/runs/${encodeURIComponent(id)}`} class="mono">
@@ -203,7 +204,14 @@ export const RunBody: FC<{
               </p>
             ) : null}
             {step.error ? <ErrorBlock error={step.error} /> : null}
-            {step.status === "completed" ? <Json value={step.output} /> : null}
+            {step.outputUrl ? (
+              <p>
+                {`Its result, ${formatBytes(step.outputBytes ?? 0)} of JSON, is kept in R2: `}
+                <a href={step.outputUrl}>download it</a> (the link works for an hour).
+              </p>
+            ) : step.status === "completed" ? (
+              <Json value={step.output} />
+            ) : null}
           </details>
         ))}
       </div>

@@ -1,0 +1,130 @@
+/**
+ * Large step results in R2 (the PAYLOADS bucket): a result past the inline limit is put there
+ * before its step is recorded, and the history keeps a claim check (`{ key, bytes }`) instead.
+ * A replay's request gets the values back from R2; retention deletes them with their run.
+ */
+import type { Claim, ExecutionRequest, ExecutionResponse, ReachedStep } from "../../sdk/protocol.ts";
+import { MAX_INLINE_OUTPUT_BYTES, MAX_STEP_OUTPUT_BYTES } from "../../sdk/protocol.ts";
+import type { RunView } from "../../sdk/runs.ts";
+import type { Env } from "../../src/core/env.ts";
+import { downloadUrl } from "../../src/core/payloads/download.ts";
+import type { RunState } from "./state.ts";
+
+const encoder = new TextEncoder();
+
+/** Where run `runId`'s results are kept: one prefix per run, so retention deletes them together. */
+const prefixOf = (runId: string): string => `runs/${encodeURIComponent(runId)}/`;
+
+/** Values read back recently, so a run's drives do not fetch the same result on every replay. */
+class ClaimCache {
+  private readonly entries = new Map<string, unknown>();
+  private bytes = 0;
+  private readonly sizes = new Map<string, number>();
+  constructor(private readonly maxBytes: number) {}
+
+  get(key: string): unknown {
+    return this.entries.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
+  set(key: string, value: unknown, bytes: number): void {
+    if (bytes > this.maxBytes) return;
+    while (this.bytes + bytes > this.maxBytes && this.entries.size > 0) {
+      const [oldest] = this.entries.keys();
+      if (oldest === undefined) break;
+      this.bytes -= this.sizes.get(oldest) ?? 0;
+      this.entries.delete(oldest);
+      this.sizes.delete(oldest);
+    }
+    this.entries.set(key, value);
+    this.sizes.set(key, bytes);
+    this.bytes += bytes;
+  }
+}
+
+/** A run's large results: put before recording, read back for replays, deleted with the run. */
+export class PayloadStore {
+  private readonly cache = new ClaimCache(64 * 1024 * 1024);
+
+  constructor(
+    private readonly bucket: R2Bucket | undefined,
+    private readonly runId: string,
+  ) {}
+
+  /**
+   * `response` with each step result past the inline limit put in R2 and replaced by its claim.
+   * A claim an app sent is dropped (only the engine makes them); without a bucket, or past the
+   * limit, results stay as they are, for the engine to refuse with a clear error.
+   */
+  async stash(response: ExecutionResponse): Promise<ExecutionResponse> {
+    if (response.type !== "steps") return response;
+    const steps = await Promise.all(response.steps.map((step) => this.stashStep(step)));
+    return { ...response, steps };
+  }
+
+  private async stashStep(step: ReachedStep): Promise<ReachedStep> {
+    if (step.type !== "ran") return step;
+    const { claim: _forged, ...ran } = step;
+    if (!this.bucket) return ran;
+    const text = JSON.stringify(ran.output ?? null);
+    const bytes = encoder.encode(text).byteLength;
+    if (bytes <= MAX_INLINE_OUTPUT_BYTES || bytes > MAX_STEP_OUTPUT_BYTES) return ran;
+    // One key per step: a crash between the put and the record puts the same key again.
+    const key = `${prefixOf(this.runId)}steps/${encodeURIComponent(ran.id)}`;
+    await this.bucket.put(key, text, { httpMetadata: { contentType: "application/json" } });
+    this.cache.set(key, ran.output, bytes);
+    return { ...ran, output: null, claim: { key, bytes } };
+  }
+
+  /** `request` with every claimed result in its memo read back from R2. */
+  async resolve(request: ExecutionRequest): Promise<ExecutionRequest> {
+    const claimed = Object.entries(request.steps).filter(([, memo]) => memo.status === "completed" && memo.claim);
+    if (claimed.length === 0) return request;
+    const steps = { ...request.steps };
+    await Promise.all(
+      claimed.map(async ([id, memo]) => {
+        if (memo.status !== "completed" || !memo.claim) return;
+        const { claim: _claim, ...plain } = memo;
+        steps[id] = { ...plain, output: await this.read(memo.claim) };
+      }),
+    );
+    return { ...request, steps };
+  }
+
+  /** A claimed result's value. */
+  async read(claim: Claim): Promise<unknown> {
+    if (this.cache.has(claim.key)) return this.cache.get(claim.key);
+    if (!this.bucket) throw new Error(`A step result is kept in R2 (${claim.key}) but no PAYLOADS bucket is bound`);
+    const object = await this.bucket.get(claim.key);
+    if (!object) throw new Error(`A step result kept in R2 is missing: ${claim.key}`);
+    const value: unknown = await object.json();
+    this.cache.set(claim.key, value, claim.bytes);
+    return value;
+  }
+}
+
+/** Deletes every result run `runId` kept in R2 (retention, with the run). */
+export async function deletePayloads(bucket: R2Bucket | undefined, runId: string): Promise<void> {
+  if (!bucket) return;
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list({ prefix: prefixOf(runId), ...(cursor ? { cursor } : {}) });
+    if (page.objects.length > 0) await bucket.delete(page.objects.map((object) => object.key));
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+}
+
+/** `view` with a signed download link on each step whose result is kept in R2. */
+export async function linkClaims(env: Env, view: RunView, state: RunState): Promise<RunView> {
+  const now = Date.now();
+  const steps = await Promise.all(
+    view.steps.map(async (step) => {
+      const claim = state.steps.get(step.id)?.claim;
+      return claim && env.PAYLOADS ? { ...step, outputUrl: await downloadUrl(env, claim.key, now) } : step;
+    }),
+  );
+  return { ...view, steps };
+}
