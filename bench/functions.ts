@@ -87,7 +87,18 @@ export const publishMany = stepwise.createFunction<{
   });
 });
 
+/** A step returning `bytes` of JSON, then a step that reads it (a 20 MiB one goes to R2 and back). */
+export const largeResult = stepwise.createFunction<{ bytes: number }>(
+  { id: "bench-large-result" },
+  [],
+  async ({ event, step }) => {
+    const made = await step.run("make", () => "x".repeat(event.data.bytes));
+    return step.run("measure", () => made.length);
+  },
+);
+
 export const benchFunctions = [
+  largeResult,
   sequential,
   threeSteps,
   oneSecondSleep,
