@@ -105,9 +105,10 @@ the run's end as seen through the API, median of 5 after a warm-up.
 |---|---|---|---|
 ${rows.map((r) => `| ${r.label} | ${r.median.toFixed(0)} ms | ${r.min.toFixed(0)} ms | ${r.max.toFixed(0)} ms |`).join("\n")}
 
-A 20 MiB result adds **${added.toFixed(0)} ms** (${(added / 20).toFixed(1)} ms per MiB): serializing it, the R2 put
-before the step is recorded, and reading it back for the next step's replay (the RunObject keeps
-64 MiB of results it read or wrote in memory, so a replay in the same object skips the read).
+A 20 MiB result adds **${added.toFixed(0)} ms** (${(added / 20).toFixed(1)} ms per MiB): serializing and measuring it,
+the R2 put before the step is recorded, and handing it to the next step's replay, which takes it
+from the RunObject's memory (it keeps 64 MiB of the results it wrote or read); an evicted object
+reads it from R2 instead.
 <!-- /payloads -->`;
   const file = "bench/RESULTS.md";
   const existing = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmark results\n";
