@@ -89,7 +89,7 @@ export interface StepTools {
   /**
    * Waits until a token is completed and resolves with its body, or with null once the token
    * expires. Given options instead of a token, the step creates its own token, which the run's
-   * view (API, dashboard, realtime) shows while it waits.
+   * view (API, dashboard; not realtime subscribers) shows while it waits.
    */
   waitForToken<TData = unknown>(
     id: StepId,

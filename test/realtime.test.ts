@@ -94,6 +94,17 @@ describe("realtime", () => {
     late.close();
   });
 
+  it("a run's subscribers never see its open wait tokens' ids or URLs (the capability to complete them)", async () => {
+    const runId = await client.invoke("token-inline", {});
+    const run = await client.waitUntil(runId, (r) => (r.tokens ?? []).length === 1);
+    const tokenId = run.tokens?.[0]?.id ?? "";
+    const sub = await subscribe(`token=${await mint({ run: runId })}`);
+    await expect.poll(() => sub.messages[0]?.type).toBe("snapshot");
+    expect(JSON.stringify(sub.messages[0])).not.toContain(tokenId);
+    expect(JSON.stringify(sub.messages[0])).toContain('"status":"waiting"');
+    sub.close();
+  });
+
   it("refuses a token used twice, an expired one, a forged one, and one for another run", async () => {
     const runId = await client.invoke("realtime-reply", { stream: "chat/refusals", text: "x", hold: true });
     const token = await mint({ run: runId });

@@ -94,6 +94,13 @@ describe("wait tokens", () => {
     const signed = await complete(url, body, { "x-stepwise-signature": await signTokenCompletion(id, body, secret) });
     expect(signed.status).toBe(200);
     expect((await client.waitForEnd(runId)).output).toEqual({ approved: { paid: 42 } });
+    // The secret stays in the run's storage: its history shows only that the token is signed.
+    const { history } = (await (await SELF.fetch(`http://stepwise/v1/runs/${runId}/history`)).json()) as {
+      history: { type: string }[];
+    };
+    const created = history.find((entry) => entry.type === "token.created");
+    expect(created).toMatchObject({ signed: true });
+    expect(created).not.toHaveProperty("secret");
 
     const second = await handedOut({ secret });
     await client.waitUntil(second.runId, (run) => run.status === "waiting");

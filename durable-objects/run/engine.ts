@@ -2,7 +2,14 @@
  * The run's state machine: given the state and what the SDK reported, which history events to
  * record. Pure: no I/O and no `cloudflare:` imports, so it is tested in plain Node.
  */
-import type { Claim, ExecutionResponse, ReachedStep, RunEvent, SerializedError } from "../../sdk/protocol.ts";
+import {
+  MAX_INLINE_OUTPUT_BYTES,
+  type Claim,
+  type ExecutionResponse,
+  type ReachedStep,
+  type RunEvent,
+  type SerializedError,
+} from "../../sdk/protocol.ts";
 import { backoffDelay, type BackoffPolicy } from "../../src/core/lib/backoff.ts";
 import { formatBytes, jsonBytes } from "../../src/core/lib/json-size.ts";
 import type { HistoryEvent } from "./history.ts";
@@ -84,7 +91,11 @@ function decideStep(
       if (reached.until <= ctx.now) return { type: "step.completed", ...step, op: "sleep", attempt: 0, output: null };
       return { type: "step.sleeping", ...step, until: reached.until };
     case "ran": {
-      const tooBig = oversized(`Step "${reached.id}"`, reached.output, config, reached.claim);
+      // Only a result stored in R2 (a claim) may pass the inline limit: the history's rows cannot.
+      const limit = reached.claim
+        ? config
+        : { ...config, maxOutputBytes: Math.min(config.maxOutputBytes, MAX_INLINE_OUTPUT_BYTES) };
+      const tooBig = oversized(`Step "${reached.id}"`, reached.output, limit, reached.claim);
       const startedAt = reached.timing.startedAt;
       if (tooBig) return { type: "step.failed", ...step, op, attempt, startedAt, error: tooBig };
       const changes = reached.metadata?.length ? metadataRefusal(state, reached.id, reached.metadata) : undefined;

@@ -141,5 +141,12 @@ export const historyEventSchema = z.discriminatedUnion("type", [
 ]);
 export type HistoryEvent = z.infer<typeof historyEventSchema>;
 
+/** A history entry as callers see it (API, dashboard): a wait token's secret replaced by `signed`. */
+export function shownEntry<T extends HistoryEvent>(entry: T): T {
+  if (entry.type !== "token.created" || entry.secret === undefined) return entry;
+  const { secret: _secret, ...rest } = entry;
+  return { ...rest, signed: true } as unknown as T;
+}
+
 /** A history event as stored: its position and when it was recorded. */
 export type HistoryEntry = HistoryEvent & { seq: number; at: number };

@@ -8,6 +8,7 @@ import { MAX_INLINE_OUTPUT_BYTES, MAX_STEP_OUTPUT_BYTES } from "../../sdk/protoc
 import type { RunView } from "../../sdk/runs.ts";
 import type { Env } from "../../src/core/env.ts";
 import { downloadUrl } from "../../src/core/payloads/download.ts";
+import { keysOf } from "../../src/core/lib/keys.ts";
 import type { RunState } from "./state.ts";
 
 const encoder = new TextEncoder();
@@ -123,7 +124,9 @@ export async function linkClaims(env: Env, view: RunView, state: RunState): Prom
   const steps = await Promise.all(
     view.steps.map(async (step) => {
       const claim = state.steps.get(step.id)?.claim;
-      return claim && env.PAYLOADS ? { ...step, outputUrl: await downloadUrl(env, claim.key, now) } : step;
+      // Links are signed with the API keys: a deployment reached only over its binding has none.
+      const signable = keysOf(env.STEPWISE_API_KEYS).length > 0 || env.STEPWISE_ENV === "development";
+      return claim && env.PAYLOADS && signable ? { ...step, outputUrl: await downloadUrl(env, claim.key, now) } : step;
     }),
   );
   return { ...view, steps };

@@ -4,11 +4,22 @@
  * or error once ended) and changed metadata. The RunObject sends what `runMessages` answers.
  */
 import type { RunMessage } from "../../sdk/realtime/messages.ts";
+import type { StepView } from "../../sdk/runs.ts";
 import type { Metadata } from "../../sdk/metadata.ts";
 import type { HistoryEntry } from "./history.ts";
 import { runStatus, type RunState, type RunStatus } from "./state.ts";
 import { runView, stepView } from "./view.ts";
 import { acceptSubscriber } from "../realtime/subscribers.ts";
+
+/**
+ * A step as a subscriber sees it: without a wait token's id or URL. A subscription token is handed
+ * to a browser (often the run's own user), and a wait token's URL completes the wait: an approver's
+ * link must not reach the person whose request it approves.
+ */
+function withoutCapability(step: StepView): StepView {
+  const { tokenId: _tokenId, ...rest } = step;
+  return rest.op === "token" ? { ...rest, output: null } : rest;
+}
 
 /** What a change is measured against: the status and metadata before the entries. */
 export interface RunBefore {
@@ -29,7 +40,8 @@ export function subscribeToRun(
   publicUrl: string | undefined,
 ): Response {
   if (!state) return Response.json({ error: { code: "run_not_found", message: "No such run" } }, { status: 404 });
-  const snapshot: RunMessage = { type: "snapshot", run: runView(state, Date.now(), publicUrl) };
+  const { tokens: _tokens, ...run } = runView(state, Date.now(), publicUrl);
+  const snapshot: RunMessage = { type: "snapshot", run: { ...run, steps: run.steps.map(withoutCapability) } };
   return acceptSubscriber(ctx, request, () => [snapshot]);
 }
 
@@ -40,7 +52,7 @@ export function runMessages(before: RunBefore, state: RunState, entries: History
   for (const entry of entries) if ("stepId" in entry && typeof entry.stepId === "string") touched.add(entry.stepId);
   for (const id of touched) {
     const step = state.steps.get(id);
-    if (step) messages.push({ type: "step", step: stepView(step) });
+    if (step) messages.push({ type: "step", step: withoutCapability(stepView(step)) });
   }
   if (state.metadata !== before.metadata) messages.push({ type: "metadata", metadata: state.metadata });
   const status = runStatus(state);

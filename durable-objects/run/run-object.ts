@@ -15,7 +15,7 @@ import type { Env } from "../../src/core/env.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
 import { getFunction } from "../../src/core/functions/catalog.ts";
 import { engineConfig, rulesOf } from "./engine-config.ts";
-import type { HistoryEntry, HistoryEvent } from "./history.ts";
+import { shownEntry, type HistoryEntry, type HistoryEvent } from "./history.ts";
 import { decide, decideChildren, decideWaitEvent } from "./engine.ts";
 import { indexRuns } from "../../src/core/run-index/write.ts";
 import { listenAgain, noteKeyedFromStart } from "./event-steps.ts";
@@ -311,9 +311,9 @@ export class RunObject extends DurableObject<Env> {
    */
   async getHistory(page?: { afterSeq: number; limit: number }): Promise<HistoryEntry[] | null> {
     if (!this.load()) return null;
-    if (!page) return this.journal.readAll();
+    if (!page) return this.journal.readAll().map(shownEntry);
     const { afterSeq, limit } = parseInput(historyPageSchema, page, "history page");
-    return this.journal.readPage(afterSeq, limit);
+    return this.journal.readPage(afterSeq, limit).map(shownEntry);
   }
 
   /**
