@@ -37,8 +37,12 @@ const STATUS_EVENTS = new Set<HistoryEvent["type"]>([
 export const changesStatus = (events: HistoryEvent[]): boolean =>
   events.some((event) => STATUS_EVENTS.has(event.type) || (event.type === "step.completed" && event.metadata));
 
+/** How many of a run's metadata keys the index keeps (the first, in sorted order), so a run with thousands of keys costs a bounded write. */
+export const MAX_INDEXED_METADATA_KEYS = 32;
+
 /** The run's metadata keys, as the index keeps them. */
-const keysOf = (state: RunState): string => Object.keys(state.metadata).sort().join(",");
+const keysOf = (state: RunState): string =>
+  Object.keys(state.metadata).sort().slice(0, MAX_INDEXED_METADATA_KEYS).join(",");
 
 /** After a failed delivery, the first retry waits this long; each further one twice as long. */
 export const INDEX_RETRY_MS = 2_000;
@@ -88,7 +92,7 @@ function indexRow(state: RunState): RunIndexRow {
     endedAt: state.endedAt ?? null,
     updatedAt: state.updatedAt,
     tags: state.tags ?? [],
-    metadataKeys: Object.keys(state.metadata).sort(),
+    metadataKeys: Object.keys(state.metadata).sort().slice(0, MAX_INDEXED_METADATA_KEYS),
   };
 }
 
