@@ -70,6 +70,7 @@ export default defineConfig({
             "src/core/inngest/**/*.test.ts",
             "src/core/events/**/*.test.ts",
             "src/core/waits/**/*.test.ts",
+            "src/core/runs/**/*.test.ts",
             "src/dashboard/**/*.test.ts",
             "docs/**/*.test.ts",
           ],

@@ -1,7 +1,7 @@
 /**
  * Wait tokens: a run waits until someone completes a token, by `POST`ing to its URL (a button in
  * a browser, a third party's webhook) or through the client. The URL is the capability: it holds
- * 128 random bits and needs no API key. A token completes once; a token created with a `secret`
+ * 64 random bits and a 64-bit MAC only the deployment can make, and needs no API key. A token completes once; a token created with a `secret`
  * takes only completions signed with it (see {@link signTokenCompletion}).
  */
 import { z } from "zod";
@@ -15,8 +15,8 @@ const MAX_TOKEN_TIMEOUT_MS = 365 * 86_400_000;
 export const MAX_TOKEN_DATA_BYTES = 256 * 1024;
 
 /**
- * A token's id: `wt_`, 32 hex digits (128 random bits), `_`, and the id of the run that created
- * it, so a completion reaches its run without an index.
+ * A token's id: `wt_`, 32 hex digits (64 random bits, then a 64-bit MAC of the deployment's),
+ * `_`, and the id of the run that created it, so a completion reaches its run without an index.
  */
 export const TOKEN_ID_PATTERN = /^wt_[0-9a-f]{32}_([0-9A-Za-z][0-9A-Za-z._:-]{0,199})$/;
 

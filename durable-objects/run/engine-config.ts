@@ -13,12 +13,13 @@ import { MAX_FUNCTION_RESULT_BYTES, MAX_INLINE_OUTPUT_BYTES, MAX_STEP_OUTPUT_BYT
  * Retries, backoff, timeouts, cancelOn and limits for runs of a function with `config` (none:
  * defaults, no retries); `rules: "inngest"` for an Inngest app's function, whose runs past
  * `timeouts.finish` are cancelled, as on Inngest. `host`: the deployment's public URL (wait token
- * URLs start with it) and whether it has an R2 bucket for large step results.
+ * URLs start with it), whether it has an R2 bucket for large step results, and the key wait
+ * token ids are signed with.
  */
 export function engineConfig(
   config: FunctionConfig | undefined,
   rules?: "inngest",
-  host: { publicUrl?: string | undefined; payloads?: boolean } = {},
+  host: { publicUrl?: string | undefined; payloads?: boolean; tokenKey?: string | undefined } = {},
 ): EngineConfig {
   const backoff = config?.backoff;
   const ms = (duration: Duration | undefined): number | undefined =>
@@ -41,6 +42,7 @@ export function engineConfig(
     maxOutputBytes: host.payloads ? MAX_STEP_OUTPUT_BYTES : MAX_INLINE_OUTPUT_BYTES,
     maxResultBytes: MAX_FUNCTION_RESULT_BYTES,
     ...(host.publicUrl ? { publicUrl: host.publicUrl } : {}),
+    ...(host.tokenKey ? { tokenKey: host.tokenKey } : {}),
   };
 }
 

@@ -4,14 +4,13 @@
  */
 import {
   MAX_INLINE_OUTPUT_BYTES,
-  type Claim,
   type ExecutionResponse,
   type ReachedStep,
   type RunEvent,
   type SerializedError,
 } from "../../sdk/protocol.ts";
 import { backoffDelay, type BackoffPolicy } from "../../src/core/lib/backoff.ts";
-import { formatBytes, jsonBytes } from "../../src/core/lib/json-size.ts";
+import { formatBytes, jsonBytes, outputBytes } from "../../src/core/lib/json-size.ts";
 import type { HistoryEvent } from "./history.ts";
 import { waitRef, type RunState } from "./state.ts";
 import { namedError } from "../../sdk/error-names.ts";
@@ -36,6 +35,8 @@ export interface EngineConfig {
   maxResultBytes?: number;
   /** The deployment's public origin (STEPWISE_PUBLIC_URL), which wait token URLs start with. */
   publicUrl?: string | undefined;
+  /** The key new wait token ids are signed with (src/core/runs/token-ids.ts). */
+  tokenKey?: string | undefined;
 }
 
 /** The moment and the randomness a decision uses, passed in so decisions are reproducible. */
@@ -46,8 +47,7 @@ export interface DecisionContext {
 
 const limitError = (message: string): SerializedError => namedError("LimitExceededError", message);
 
-function oversized(what: string, output: unknown, config: EngineConfig, claim?: Claim): SerializedError | undefined {
-  const bytes = claim?.bytes ?? jsonBytes(output);
+function oversized(what: string, bytes: number, config: EngineConfig): SerializedError | undefined {
   if (bytes <= config.maxOutputBytes) return undefined;
   return limitError(
     `${what} returned ${formatBytes(bytes)} of JSON; the limit is ${formatBytes(config.maxOutputBytes)}`,
@@ -95,7 +95,7 @@ function decideStep(
       const limit = reached.claim
         ? config
         : { ...config, maxOutputBytes: Math.min(config.maxOutputBytes, MAX_INLINE_OUTPUT_BYTES) };
-      const tooBig = oversized(`Step "${reached.id}"`, reached.output, limit, reached.claim);
+      const tooBig = oversized(`Step "${reached.id}"`, reached.claim?.bytes ?? outputBytes(reached), limit);
       const startedAt = reached.timing.startedAt;
       if (tooBig) return { type: "step.failed", ...step, op, attempt, startedAt, error: tooBig };
       const changes = reached.metadata?.length ? metadataRefusal(state, reached.id, reached.metadata) : undefined;
@@ -220,7 +220,7 @@ export function decide(
   if (state.terminal) return [];
   switch (response.type) {
     case "completed": {
-      const tooBig = oversized(`Function "${state.functionId}"`, response.output, {
+      const tooBig = oversized(`Function "${state.functionId}"`, jsonBytes(response.output), {
         ...config,
         maxOutputBytes: config.maxResultBytes ?? config.maxOutputBytes,
       });
@@ -246,7 +246,7 @@ export function decide(
           return [...events, { type: "run.failed", error: limitError(message) }];
         }
         if (reached.type === "token" || reached.type === "token-wait") {
-          events.push(...decideToken(state, reached, ctx.now, config.publicUrl));
+          events.push(...decideToken(state, reached, ctx.now, config));
           continue;
         }
         const event = decideStep(seen, reached, config, ctx);

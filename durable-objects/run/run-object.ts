@@ -14,6 +14,7 @@ import {
 import type { Env } from "../../src/core/env.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
 import { getFunction } from "../../src/core/functions/catalog.ts";
+import { tokenKeys } from "../../src/core/runs/token-ids.ts";
 import { engineConfig, rulesOf } from "./engine-config.ts";
 import { shownEntry, type HistoryEntry, type HistoryEvent } from "./history.ts";
 import { decide, decideChildren, decideWaitEvent } from "./engine.ts";
@@ -348,9 +349,10 @@ export class RunObject extends DurableObject<Env> {
     closeWatcher(socket, code, reason);
   }
 
-  /** What the engine needs of the deployment: its public URL, and whether it has a payload bucket. */
-  private hostConfig(): { publicUrl?: string | undefined; payloads: boolean } {
-    return { publicUrl: this.env.STEPWISE_PUBLIC_URL, payloads: this.env.PAYLOADS !== undefined };
+  /** What the engine needs of the deployment: its public URL, a payload bucket, the token key. */
+  private hostConfig(): { publicUrl?: string | undefined; payloads: boolean; tokenKey?: string | undefined } {
+    const [tokenKey] = tokenKeys(this.env);
+    return { publicUrl: this.env.STEPWISE_PUBLIC_URL, payloads: this.env.PAYLOADS !== undefined, tokenKey };
   }
 
   /** Drives the run now, without waiting: if the object dies first, the watchdog alarm resumes it. */

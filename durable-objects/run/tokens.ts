@@ -11,12 +11,7 @@ import type { TokenView } from "../../sdk/runs.ts";
 export type { TokenView };
 import type { HistoryEvent } from "./history.ts";
 import type { RunState, TokenState } from "./state.ts";
-
-/** A new token id for `runId`: 128 bits from the platform's cryptographic source. */
-export function newTokenId(runId: string): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return `wt_${Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("")}_${runId}`;
-}
+import { mintTokenId, UNKEYED_TOKEN_KEY } from "../../src/core/runs/token-ids.ts";
 
 /** The token as its step returns it: the URL is absolute when the deployment's public URL is known. */
 export function publicToken(token: Pick<TokenState, "id" | "until">, publicUrl: string | undefined): WaitToken {
@@ -40,8 +35,10 @@ export function decideToken(
   state: RunState,
   reached: TokenStep,
   now: number,
-  publicUrl: string | undefined,
+  host: { publicUrl?: string | undefined; tokenKey?: string | undefined },
 ): HistoryEvent[] {
+  const { publicUrl } = host;
+  const newTokenId = (runId: string): string => mintTokenId(runId, host.tokenKey ?? UNKEYED_TOKEN_KEY);
   if (state.steps.has(reached.id)) return [];
   const named = { stepId: reached.id, name: reached.name };
   const { until, secret, tokenId } = reached.token;

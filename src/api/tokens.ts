@@ -8,10 +8,10 @@ import { Hono, type Context } from "hono";
 import { cors } from "hono/cors";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { SIGNATURE_HEADER } from "../../sdk/signing.ts";
-import { MAX_TOKEN_DATA_BYTES, runOfToken } from "../../sdk/wait-tokens.ts";
+import { MAX_TOKEN_DATA_BYTES } from "../../sdk/wait-tokens.ts";
 import type { Env } from "../core/env.ts";
 import { runObject } from "../core/objects.ts";
-import { completeToken, type TokenCompletionAnswer } from "../core/runs/token-completion.ts";
+import { completeToken, runOfPublicToken, type TokenCompletionAnswer } from "../core/runs/token-completion.ts";
 import { errorResponse } from "./errors.ts";
 import { formatBytes } from "../core/lib/json-size.ts";
 
@@ -55,7 +55,11 @@ export const tokensApi = new Hono<{ Bindings: Env }>()
   .post("/:id/complete", (c) => completeFromRequest(c, c.req.param("id"), false))
   .get("/:id", async (c) => {
     const tokenId = c.req.param("id");
-    const runId = runOfToken(tokenId);
-    const token = runId === undefined ? null : await runObject(c.env, runId).getToken(tokenId);
+    const door = runOfPublicToken(c.env, tokenId);
+    if ("refusal" in door) {
+      const { status, code, message } = door.refusal;
+      return errorResponse(c, status as ContentfulStatusCode, code, message);
+    }
+    const token = await runObject(c.env, door.runId).getToken(tokenId);
     return token ? c.json(token) : errorResponse(c, 404, "token_not_found", `No wait token ${tokenId.slice(0, 300)}`);
   });

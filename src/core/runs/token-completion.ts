@@ -8,6 +8,7 @@ import { MAX_TOKEN_DATA_BYTES, runOfToken, TOKEN_ID_PATTERN } from "../../../sdk
 import type { Env } from "../env.ts";
 import { formatBytes } from "../lib/json-size.ts";
 import { runObject } from "../objects.ts";
+import { tokenIdSigned, tokenKeys } from "./token-ids.ts";
 
 /** What a RunObject is asked to take: the body exactly as sent (a signature covers those bytes). */
 export const tokenCompletionInputSchema = z.object({
@@ -27,8 +28,29 @@ const refuse = (code: string, status: number, message: string): TokenCompletionA
 });
 
 /**
+ * The run behind a token id that came through the key-less door, or why it is refused: not a
+ * token id, or not one this deployment minted (404, before any RunObject is touched), or no key
+ * to check it with (503: a deployment must set STEPWISE_SIGNING_KEY or STEPWISE_API_KEYS).
+ */
+export function runOfPublicToken(
+  env: Env,
+  tokenId: string,
+): { runId: string } | { refusal: { code: string; status: number; message: string } } {
+  const runId = runOfToken(tokenId);
+  const keys = tokenKeys(env);
+  if (runId !== undefined && keys.length === 0) {
+    const message =
+      "Wait token URLs are checked with STEPWISE_SIGNING_KEY or STEPWISE_API_KEYS, and this deployment has neither: set one (wrangler secret put STEPWISE_SIGNING_KEY)";
+    return { refusal: { code: "config_error", status: 503, message } };
+  }
+  if (runId === undefined || !tokenIdSigned(tokenId, keys))
+    return { refusal: { code: "token_not_found", status: 404, message: `No wait token ${tokenId.slice(0, 300)}` } };
+  return { runId };
+}
+
+/**
  * Completes `tokenId` with `text` (a JSON body; empty means null). Refused with a clear reason:
- * not a token id (404), a body over the limit (413) or not JSON (400), and what the run refuses
+ * not a token id or, from the key-less door, one this deployment did not mint (404), a body over the limit (413) or not JSON (400), and what the run refuses
  * (completed 409, expired 410, a bad signature 401).
  */
 export async function completeToken(
@@ -40,6 +62,10 @@ export async function completeToken(
 ): Promise<TokenCompletionAnswer> {
   const runId = runOfToken(tokenId);
   if (runId === undefined) return refuse("token_not_found", 404, `"${tokenId.slice(0, 300)}" is not a wait token id`);
+  if (!trusted) {
+    const door = runOfPublicToken(env, tokenId);
+    if ("refusal" in door) return { ok: false, refusal: door.refusal };
+  }
   const bytes = new TextEncoder().encode(text).byteLength;
   if (bytes > MAX_TOKEN_DATA_BYTES)
     return refuse(
