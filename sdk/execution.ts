@@ -163,12 +163,17 @@ function onlyExecuted(response: ExecutionResponse): Reported | undefined {
  * `proceed` allows. The engine's journal write happens inside `ran`, before the next step's code
  * can send anything out.
  */
+/**
+ * What became of a step {@link LiveHooks.ran} was given: `recorded` as completed, so the handler
+ * goes on; `hold`: not recorded yet (a result the engine must store first), so the call answers
+ * with it; `stop`: the engine took it but the run does not go on with it (failed over a limit,
+ * malformed, or the run ended), so it is neither gone on from nor answered again.
+ */
+export type RanOutcome = "recorded" | "hold" | "stop";
+
 export interface LiveHooks {
-  /**
-   * Records a step that ran, before the handler is let go on; true when it was recorded as
-   * completed and the run goes on (not when the engine failed it, as over a limit, or the run ended).
-   */
-  ran(step: Reported): boolean;
+  /** Records a step that ran, before the handler is let go on. */
+  ran(step: Reported): RanOutcome;
   /** Whether the handler may go on (false once the run ended or its drive spent its budget). */
   proceed(): boolean;
   /**
@@ -205,7 +210,7 @@ export async function execute(
     // A remote app's batch: every outcome in the answer, in the order the steps ended.
     const ended: Reported[] = [];
     const answer = await execution.runMany(request.runSteps, {
-      ran: (step) => (ended.push(step), true),
+      ran: (step) => (ended.push(step), "recorded"),
       proceed: () => true,
     });
     return answer.type === "steps" ? { type: "steps", steps: [...ended, ...answer.steps] } : answer;
@@ -223,7 +228,7 @@ export async function execute(
       if (!live.proceed()) break;
       // A step the engine did not record as completed (over a limit, its output size included)
       // ends the call: the handler must not go on with an output the history does not hold.
-      if (!live.ran(step)) return response;
+      if (live.ran(step) !== "recorded") return response;
     } else {
       // UTF-8 bytes, as the engine measures the limit.
       const size = new TextEncoder().encode(JSON.stringify(step.output ?? null)).length;
@@ -344,7 +349,7 @@ class Execution {
           // The step that ends with nothing left to run is the answer; every other is recorded now,
           // or, when the engine cannot take it as it ends (a result it must store first), answered too.
           if (outcome && (running > 0 || next.length > 0)) {
-            if (!live.ran(outcome)) held.push(outcome);
+            if (live.ran(outcome) === "hold") held.push(outcome);
           } else last = response;
           next.forEach(start);
         }),

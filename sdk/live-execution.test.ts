@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { NonRetriableError } from "./errors.ts";
-import { execute, type LiveHooks } from "./execution.ts";
+import { execute, type LiveHooks, type RanOutcome } from "./execution.ts";
 import type { ReachedStep } from "./protocol.ts";
 import { fnOf, requestWith } from "./execution.test-support.ts";
 
@@ -28,7 +28,10 @@ function threeParallel() {
 }
 
 /** Live hooks that keep what they record, going on while `more` says. */
-function hooks(more: (recorded: ReachedStep[]) => boolean = () => true, kept = (_step: ReachedStep) => true) {
+function hooks(
+  more: (recorded: ReachedStep[]) => boolean = () => true,
+  kept = (_step: ReachedStep): RanOutcome => "recorded",
+) {
   const recorded: ReachedStep[] = [];
   const live: LiveHooks = {
     ran: (step) => (recorded.push(step), kept(step)),
@@ -144,7 +147,7 @@ describe("live execution (embedded functions)", () => {
     const queue = ["p2", "p3", "nowhere", "p4", "p5", "p6", "p7"];
     const recorded: ReachedStep[] = [];
     const live: LiveHooks = {
-      ran: (step) => (recorded.push(step), true),
+      ran: (step) => (recorded.push(step), "recorded"),
       proceed: () => true,
       more: () => (queue[0] === "nowhere" ? queue.splice(0, 2) : queue.splice(0, 1)),
     };
@@ -165,6 +168,20 @@ describe("live execution (embedded functions)", () => {
     expect(answered).toHaveLength(1);
   });
 
+  it("a batch answers the steps the engine holds for storage, and not those it took but stopped on", async () => {
+    const fn = fnOf(async ({ step }) =>
+      Promise.all(
+        [0, 1, 2, 3].map((i) => step.run(`p${i}`, () => new Promise((resolve) => setTimeout(() => resolve(i), 5 * i)))),
+      ),
+    );
+    // p0 is held (a result stored before it is recorded), p1 is refused by the engine (stop).
+    const outcomes: Record<string, RanOutcome> = { p0: "hold", p1: "stop" };
+    const { recorded, live } = hooks(undefined, (step) => outcomes[step.id] ?? "recorded");
+    const response = await execute(fn, { ...request, allowImmediate: false, runSteps: ["p0", "p1", "p2", "p3"] }, live);
+    expect(recorded.map((step) => step.id)).toEqual(["p0", "p1", "p2"]);
+    expect(response.type === "steps" ? response.steps.map((step) => step.id) : response).toEqual(["p0", "p3"]);
+  });
+
   it("fails as non-deterministic when a planned step is no longer reached", async () => {
     const fn = fnOf(async ({ step }) => Promise.all([step.run("p1", () => 1), step.run("p2", () => 2)]));
     const response = await execute(fn, { ...request, allowImmediate: false, runSteps: ["p1", "gone"] }, hooks().live);
@@ -177,7 +194,7 @@ describe("live execution (embedded functions)", () => {
       for (let i = 0; i < 5; i++) await step.run("s", () => (ran.push(i), i));
       return "all";
     });
-    const { recorded, live } = hooks(undefined, (step) => step.id !== "s:1");
+    const { recorded, live } = hooks(undefined, (step) => (step.id !== "s:1" ? "recorded" : "stop"));
     const response = await execute(fn, request, live);
     expect(ran).toEqual([0, 1]);
     expect(recorded.map((step) => step.id)).toEqual(["s", "s:1"]);

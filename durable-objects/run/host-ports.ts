@@ -4,6 +4,7 @@
  * waits, children and the run's parent. Kept apart from the object so that the object stays the
  * shell that RPC and the alarm come into.
  */
+import { outputBytes } from "../../src/core/lib/json-size.ts";
 import type { CatalogFunction } from "../../src/core/functions/catalog.ts";
 import type { Env } from "../../src/core/env.ts";
 import type { OpenCalls } from "../../src/core/transport/inngest.ts";
@@ -56,9 +57,7 @@ export function openCallsIn(ids: Set<string>): OpenCalls {
 type Executor = (request: ExecutionRequest, live?: LiveHooks) => Promise<ExecutionResponse>;
 
 /** Whether a step's result is past the inline limit, so it must go to R2 before it is recorded. */
-const pastInline = (step: ReachedStep): boolean =>
-  step.type === "ran" &&
-  new TextEncoder().encode(JSON.stringify(step.output ?? null)).byteLength > MAX_INLINE_OUTPUT_BYTES;
+const pastInline = (step: ReachedStep): boolean => step.type === "ran" && outputBytes(step) > MAX_INLINE_OUTPUT_BYTES;
 
 /**
  * Executions with large results in R2: a request's claimed results are read back first, and an
@@ -69,7 +68,7 @@ function withPayloads(execute: Executor, payloads: PayloadStore): Executor {
   return async (request, live) => {
     const guarded: LiveHooks | undefined = live && {
       ...live,
-      ran: (step) => (pastInline(step) ? false : live.ran(step)),
+      ran: (step) => (pastInline(step) ? "hold" : live.ran(step)),
     };
     return payloads.stash(await execute(await payloads.resolve(request), guarded));
   };

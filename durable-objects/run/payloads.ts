@@ -9,9 +9,8 @@ import type { RunView } from "../../sdk/runs.ts";
 import type { Env } from "../../src/core/env.ts";
 import { downloadUrl } from "../../src/core/payloads/download.ts";
 import { keysOf } from "../../src/core/lib/keys.ts";
+import { outputBytes } from "../../src/core/lib/json-size.ts";
 import type { RunState } from "./state.ts";
-
-const encoder = new TextEncoder();
 
 /** Where run `runId`'s results are kept: one prefix per run, so retention deletes them together. */
 const prefixOf = (runId: string): string => `runs/${encodeURIComponent(runId)}/`;
@@ -70,9 +69,9 @@ export class PayloadStore {
     if (step.type !== "ran") return step;
     const { claim: _forged, ...ran } = step;
     if (!this.bucket) return ran;
-    const text = JSON.stringify(ran.output ?? null);
-    const bytes = encoder.encode(text).byteLength;
+    const bytes = outputBytes(step);
     if (bytes <= MAX_INLINE_OUTPUT_BYTES || bytes > MAX_STEP_OUTPUT_BYTES) return ran;
+    const text = JSON.stringify(ran.output ?? null);
     // One key per step: a crash between the put and the record puts the same key again.
     const key = `${prefixOf(this.runId)}steps/${encodeURIComponent(ran.id)}`;
     await this.bucket.put(key, text, { httpMetadata: { contentType: "application/json" } });

@@ -71,7 +71,7 @@ export function memoAtPlan(state: RunState, steps: StepState[]): RunState["memo"
  */
 export function recordAsItEnds(decideAll: (responses: ExecutionResponse[]) => void, more?: () => string[]): LiveHooks {
   return {
-    ran: (step) => (decideAll([{ type: "steps", steps: [step] }]), true),
+    ran: (step) => (decideAll([{ type: "steps", steps: [step] }]), "recorded"),
     proceed: () => true,
     ...(more ? { more } : {}),
   };

@@ -280,7 +280,7 @@ async function driveWith(
       ran: (step) => {
         decideAll([{ type: "steps", steps: [step] }]);
         const after = ports.state();
-        return !after.terminal && after.steps.get(step.id)?.status === "completed";
+        return !after.terminal && after.steps.get(step.id)?.status === "completed" ? "recorded" : "stop";
       },
       proceed: goOn,
     };

@@ -32,7 +32,7 @@ export async function executeInProcess(
       const error = namedError("ProtocolError", `Malformed step outcome from the SDK: ${parsed.error.message}`);
       const timing = { startedAt: Date.now(), endedAt: Date.now() };
       live.ran({ type: "errored", id: step.id, name: step.name, error, retriable: true, timing });
-      return false;
+      return "stop";
     },
     proceed: () => live.proceed(),
     ...(more ? { more: () => more.call(live) } : {}),
