@@ -1,4 +1,4 @@
-import { env, SELF } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { client } from "./helpers.ts";
 
@@ -81,7 +81,7 @@ describe("realtime", () => {
     const seqs = live.messages.filter((m) => m.type === "message").map((m) => m.seq as number);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
 
-    const late = await subscribe(`token=${await mint({ stream })}&after=2`);
+    const late = await subscribe(`token=${await mint({ stream })}&after=${seqs[1]}`);
     await expect.poll(() => late.messages.at(-1)).toEqual({ type: "live", seq: seqs.at(-1) });
     expect(late.messages.filter((m) => m.type === "message").map((m) => m.data)).toEqual([
       "brown ",
@@ -146,18 +146,57 @@ describe("realtime", () => {
     const stream = `api/${crypto.randomUUID()}`;
     const first = await post("/v1/realtime/publish", { stream, messages: [{ id: "m1", data: 1 }] });
     const again = await post("/v1/realtime/publish", { stream, messages: [{ id: "m1", data: 1 }, { data: 2 }] });
-    expect(await first.json()).toEqual({ seqs: [1] });
-    expect(await again.json()).toEqual({ seqs: [1, 2] });
+    const {
+      seqs: [seq = 0],
+    } = (await first.json()) as { seqs: number[] };
+    expect(await again.json()).toEqual({ seqs: [seq, seq + 1] });
     expect((await post("/v1/realtime/publish", { stream: "bad name!", messages: [{ data: 1 }] })).status).toBe(400);
     const big = await post("/v1/realtime/publish", { stream, messages: [{ data: "x".repeat(70_000) }] });
     expect(big.status).toBe(413);
     expect((await post("/v1/realtime/tokens", { run: "a", stream: "b" })).status).toBe(400);
   });
 
+  it("a stream that deletes itself waits for its used tokens to expire, and comes back with higher seqs", async () => {
+    const name = `gone/${crypto.randomUUID()}`;
+    const stub = env.STREAMS.get(env.STREAMS.idFromName(`stream:${name}`));
+    const published = await post("/v1/realtime/publish", { stream: name, messages: [{ data: 1 }, { data: 2 }] });
+    const { seqs } = (await published.json()) as { seqs: number[] };
+    const token = await mint({ stream: name });
+    const first = await subscribe(`token=${token}`);
+    await expect.poll(() => first.messages.at(-1)).toEqual({ type: "live", seq: seqs[1] });
+    first.close();
+    // Past the replay window, with no subscriber left: the messages go, but the used token stays.
+    await runInDurableObject(stub, (_, state) => {
+      state.storage.sql.exec("UPDATE messages SET at = at - ?", 25 * 3_600_000);
+      for (const socket of state.getWebSockets()) socket.close(1000, "gone");
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await errorOf(`token=${token}`)).toEqual([403, "token_used"]);
+    const nonceAlarm = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
+    expect(nonceAlarm).toBeGreaterThan(Date.now());
+    // Once its tokens expired the stream deletes itself; published again, its seqs go on above.
+    await runInDurableObject(stub, (_, state) => void state.storage.sql.exec("UPDATE used_tokens SET expires_at = 0"));
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await runInDurableObject(stub, (_, state) => state.storage.getAlarm())).toBeNull();
+    const again = await post("/v1/realtime/publish", { stream: name, messages: [{ data: 3 }] });
+    const [next = 0] = ((await again.json()) as { seqs: number[] }).seqs;
+    expect(next).toBeGreaterThan(seqs[1] ?? Infinity);
+  });
+
+  it("a stream subscribed to but never published to still has an alarm to go by", async () => {
+    const name = `quiet/${crypto.randomUUID()}`;
+    const sub = await subscribe(`token=${await mint({ stream: name })}`);
+    await expect.poll(() => sub.messages[0]).toEqual({ type: "live", seq: 0 });
+    sub.close();
+    const stub = env.STREAMS.get(env.STREAMS.idFromName(`stream:${name}`));
+    expect(await runInDurableObject(stub, (_, state) => state.storage.getAlarm())).toBeGreaterThan(Date.now());
+  });
+
   it("over the binding: a Worker mints tokens, publishes, and subscribes (newline-delimited JSON)", async () => {
     const stream = `rpc/${crypto.randomUUID()}`;
     const published = await env.CALLER.call("publish", [stream, [{ data: "hello" }, { id: "x", data: 2 }]]);
-    expect(published).toEqual({ ok: true, value: { seqs: [1, 2] } });
+    const seq = (published as { value?: { seqs: number[] } }).value?.seqs[0] ?? 0;
+    expect(published).toEqual({ ok: true, value: { seqs: [seq, seq + 1] } });
     const minted = await env.CALLER.call("realtimeToken", [{ stream }, 30]);
     expect(minted).toMatchObject({ ok: true, value: { token: expect.any(String) } });
     expect(await env.CALLER.call("realtimeToken", [{ run: "a", stream: "b" }])).toMatchObject({

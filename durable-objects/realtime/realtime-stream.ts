@@ -2,7 +2,8 @@
  * RealtimeStream: one Durable Object per named stream. Publishers append messages (each gets the
  * next `seq`; a message with an id already here is not added again); subscribers, on hibernating
  * WebSockets, get the kept messages after the `seq` they name and then every new one. The last
- * 1,000 messages of the last 24 hours are kept; an idle stream deletes itself.
+ * 1,000 messages of the last 24 hours are kept; an idle stream deletes itself once the nonces of
+ * the tokens it took have expired, and its seqs go on above the old ones when it comes back.
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
@@ -16,7 +17,7 @@ import {
 } from "../../sdk/realtime/messages.ts";
 import { LazyTables } from "../lib/lazy-tables.ts";
 import { closeWatcher } from "../live/live-feed.ts";
-import { acceptSubscriber, broadcast, hasSubscribers } from "./subscribers.ts";
+import { acceptSubscriber, broadcast, hasSubscribers, lastNonceExpiry } from "./subscribers.ts";
 
 const publishSchema = z
   .array(z.object({ id: z.string().min(1).max(300).optional(), data: z.unknown() }))
@@ -57,7 +58,13 @@ export class RealtimeStream extends DurableObject<Env> {
         continue;
       }
       const [row] = sql
-        .exec("INSERT INTO messages (id, data, at) VALUES (?, ?, ?) RETURNING seq", message.id ?? null, data, now)
+        .exec(
+          "INSERT INTO messages (seq, id, data, at) VALUES (?, ?, ?, ?) RETURNING seq",
+          this.firstSeq(now),
+          message.id ?? null,
+          data,
+          now,
+        )
         .toArray();
       const seq = Number(row?.seq);
       seqs.push(seq);
@@ -78,6 +85,8 @@ export class RealtimeStream extends DurableObject<Env> {
   /** A subscriber (the Worker checked its token): the kept messages after `after`, then live. */
   override async fetch(request: Request): Promise<Response> {
     const after = Number(new URL(request.url).searchParams.get("after") ?? 0) || 0;
+    // A stream subscribed to but never published to still goes once its nonces expire.
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + STREAM_REPLAY.ms);
     return acceptSubscriber(this.ctx, request, () => {
       const rows = this.tables.sql
         .exec("SELECT seq, id, data, at FROM messages WHERE seq > ? ORDER BY seq", after)
@@ -101,12 +110,24 @@ export class RealtimeStream extends DurableObject<Env> {
     const left = this.tables.sql.exec("SELECT min(at) AS oldest FROM messages").one().oldest;
     if (typeof left === "number") return void (await this.ctx.storage.setAlarm(left + STREAM_REPLAY.ms));
     if (hasSubscribers(this.ctx)) return void (await this.ctx.storage.setAlarm(now + STREAM_REPLAY.ms));
+    const nonces = lastNonceExpiry(this.tables.sql, now);
+    if (nonces !== undefined) return void (await this.ctx.storage.setAlarm(nonces + 1));
     await this.ctx.storage.deleteAll();
     this.tables.forget();
   }
 
   override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
     closeWatcher(socket, code, reason);
+  }
+
+  /**
+   * The seq of a stream's first message: null (the next one) unless the stream holds none, then
+   * the time in µs, so a stream that deleted itself and came back never reuses a seq a subscriber
+   * resuming with `after` saw (its old seqs are below: it was idle a whole replay window).
+   */
+  private firstSeq(now: number): number | null {
+    const kept = this.tables.sql.exec("SELECT max(seq) AS last FROM messages").one().last;
+    return typeof kept === "number" ? null : now * 1000;
   }
 
   private prune(now: number): void {

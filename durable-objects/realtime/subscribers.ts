@@ -15,13 +15,28 @@ import {
 const refusal = (status: number, code: string, message: string): Response =>
   Response.json({ error: { code, message } }, { status });
 
+/** Makes the table of used nonces, dropping the expired ones. */
+function usedTokens(sql: SqlStorage, now: number): void {
+  sql.exec("CREATE TABLE IF NOT EXISTS used_tokens (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
+  sql.exec("DELETE FROM used_tokens WHERE expires_at < ?", now);
+}
+
+/**
+ * When the last nonce still kept expires (undefined: none is): an object that deletes itself
+ * must wait for it, or a used token would open a second subscription.
+ */
+export function lastNonceExpiry(sql: SqlStorage, now: number): number | undefined {
+  usedTokens(sql, now);
+  const last = sql.exec("SELECT max(expires_at) AS last FROM used_tokens").one().last;
+  return typeof last === "number" ? last : undefined;
+}
+
 /**
  * Takes a token's nonce once: refused when it was used before. Expired nonces are dropped as new
  * ones come, so the table holds at most the last hour's subscriptions.
  */
 export function takeNonce(sql: SqlStorage, nonce: string, expiresAt: number, now: number): boolean {
-  sql.exec("CREATE TABLE IF NOT EXISTS used_tokens (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
-  sql.exec("DELETE FROM used_tokens WHERE expires_at < ?", now);
+  usedTokens(sql, now);
   if (sql.exec("SELECT 1 FROM used_tokens WHERE nonce = ?", nonce).toArray().length > 0) return false;
   sql.exec("INSERT INTO used_tokens (nonce, expires_at) VALUES (?, ?)", nonce, expiresAt);
   return true;
