@@ -53,6 +53,8 @@ export const runEventSchema = z.object({
   data: z.record(z.string(), z.unknown()),
   ts: z.number().int(),
   user: z.record(z.string(), z.unknown()).optional(),
+  /** Tags for the runs the event starts (a Stepwise addition to Inngest's event). */
+  tags: tagsSchema.optional(),
 });
 export type RunEvent = z.infer<typeof runEventSchema>;
 /** An event a run received, with `data` typed as the function declares. */

@@ -7,4 +7,9 @@ export interface SendableEvent {
   id?: string;
   ts?: number;
   user?: Record<string, unknown>;
+  /**
+   * Tags (up to 10) for the runs this event starts; an event sent by `step.sendEvent` also
+   * carries its run's tags, first.
+   */
+  tags?: string[];
 }

@@ -153,6 +153,21 @@ export const tagParent = stepwise.createFunction<{ key: string }>(
     step.invoke("child", { function: "test-parallel", data: { key: event.data.key, n: 1 }, tags: ["child-own"] }),
 );
 
+/** Started by a tagged event, it sends one of its own: the run it starts has both tags. */
+export const tagRelay = stepwise.createFunction<{ key: string }>(
+  { id: "test-tag-relay" },
+  { event: "test/tag-relay" },
+  async ({ event, step }) =>
+    step.sendEvent("pass-on", { name: "test/tag-relayed", data: { key: event.data.key }, tags: ["relayed"] }),
+);
+
+/** Answers with the tags its event carried. */
+export const tagRelayed = stepwise.createFunction<{ key: string }>(
+  { id: "test-tag-relayed" },
+  { event: "test/tag-relayed" },
+  async ({ event }) => ({ tags: event.tags ?? [] }),
+);
+
 /** A large step result (kept in R2), read back by a later step after a sleep (a replay). */
 export const largeResult = stepwise.createFunction<{ bytes: number }>(
   { id: "test-large-result" },
@@ -167,6 +182,8 @@ export const largeResult = stepwise.createFunction<{ bytes: number }>(
 export const testFunctions = [
   largeResult,
   tagParent,
+  tagRelay,
+  tagRelayed,
   failingTwice,
   nonRetriable,
   retryAfter,

@@ -1,6 +1,6 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { client } from "./helpers.ts";
+import { client, sendEvents } from "./helpers.ts";
 
 const invoke = async (functionId: string, body: unknown) =>
   SELF.fetch(`http://stepwise/v1/functions/${functionId}/invoke`, {
@@ -60,6 +60,25 @@ describe("tags and metadata keys", () => {
     const detail = await (await SELF.fetch(`http://stepwise/dashboard/runs/${runId}`)).text();
     expect(detail).toContain(`href="/dashboard/runs?tag=${tag}"`);
     expect(detail).toContain("<h2>Metadata</h2>");
+  });
+
+  it("an event's tags go to the runs it starts; an event a run sends carries the run's tags first", async () => {
+    const tag = `order:${crypto.randomUUID().slice(0, 8)}`;
+    await sendEvents({ name: "test/tag-relay", data: { key: tag }, tags: [tag] });
+    await expect.poll(() => listed(`tag=${encodeURIComponent(tag)}`), { timeout: 10_000 }).toHaveLength(2);
+    const [relayId] = await listed(`tag=${encodeURIComponent(tag)}&function=test-tag-relay`);
+    const [relayedId] = await listed(`tag=relayed&function=test-tag-relayed`);
+    expect((await client.waitForEnd(relayId ?? "")).tags).toEqual([tag]);
+    const relayed = await client.waitForEnd(relayedId ?? "");
+    expect(relayed.tags).toEqual([tag, "relayed"]);
+    expect(relayed.output).toEqual({ tags: [tag, "relayed"] });
+    const refused = await SELF.fetch("http://stepwise/v1/events", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "test/tag-relay", tags: ["has space"] }),
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain("a tag has no spaces or commas");
   });
 
   it("refuses more than 10 tags, or a tag with a space, with the zod issues", async () => {

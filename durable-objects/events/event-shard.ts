@@ -65,9 +65,9 @@ const IN_FLIGHT_MS = 2_000;
 const PRUNE_EVERY_MS = 60 * 60_000;
 const PRUNE_BATCH = 5_000;
 
-const INSERT = `INSERT INTO events (id, name, data, ts, user, v, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+const INSERT = `INSERT INTO events (id, name, data, ts, user, v, received_at, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9)
 ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data, ts = excluded.ts, user = excluded.user,
-  v = excluded.v, received_at = excluded.received_at, queued_at = NULL, routed_at = NULL, sweeps = 0, route_error = NULL
+  v = excluded.v, tags = excluded.tags, received_at = excluded.received_at, queued_at = NULL, routed_at = NULL, sweeps = 0, route_error = NULL
 WHERE events.received_at < ?8
 RETURNING id`;
 const BY_IDS = "id IN (SELECT value FROM json_each(?1))";
@@ -108,7 +108,8 @@ export class EventShard extends DurableObject<Env> {
       for (const e of events) {
         const user = e.user === undefined ? null : JSON.stringify(e.user);
         const args = [e.id, e.name, JSON.stringify(e.data), e.ts, user, e.v ?? null, receivedAt];
-        for (const row of this.sql.exec(INSERT, ...args, receivedAt - EVENT_DEDUP_MS)) {
+        const tags = e.tags?.length ? JSON.stringify(e.tags) : null;
+        for (const row of this.sql.exec(INSERT, ...args, receivedAt - EVENT_DEDUP_MS, tags)) {
           fresh.push(String(row.id));
           names.add(e.name);
         }
@@ -132,11 +133,12 @@ export class EventShard extends DurableObject<Env> {
         const user = e.user === undefined ? null : JSON.stringify(e.user);
         adopted += this.sql
           .exec(
-            `INSERT INTO events (id, name, data, ts, user, v, received_at, routed_at, sweeps, route_error)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING RETURNING id`,
+            `INSERT INTO events (id, name, data, ts, user, v, received_at, routed_at, sweeps, route_error, tags)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING RETURNING id`,
             ...[e.id, e.name, JSON.stringify(e.data), e.ts, user, e.v ?? null, e.receivedAt, e.routedAt ?? null],
             e.routingAbandoned ? MAX_SWEEPS : 0,
             e.routeError ?? null,
+            e.tags?.length ? JSON.stringify(e.tags) : null,
           )
           .toArray().length;
       }

@@ -3,6 +3,7 @@
  * run and step, so a retried send is deduplicated), and registering waits with the WaitIndex of
  * their event name.
  */
+import { mergeTags } from "../../sdk/tags.ts";
 import { z } from "zod";
 import { runEventSchema, waitParts, type RunEvent } from "../../sdk/protocol.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
@@ -38,10 +39,15 @@ export async function sendStepEvents(env: Env, state: RunState, step: StepState)
       retriable: false,
     };
   const events = await Promise.all(
-    parsed.data.map(async (event, index) => ({
-      ...event,
-      id: event.id ?? (await derivedId(state.createdAt, state.runId, step.id, String(index))),
-    })),
+    parsed.data.map(async (event, index) => {
+      // An event a run sends starts runs under its tags too, the run's first.
+      const tags = mergeTags(state.tags, event.tags);
+      return {
+        ...event,
+        id: event.id ?? (await derivedId(state.createdAt, state.runId, step.id, String(index))),
+        ...(tags.length > 0 ? { tags } : {}),
+      };
+    }),
   );
   try {
     return { ok: true, ids: await acceptEvents(env, events) };

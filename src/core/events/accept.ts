@@ -33,6 +33,7 @@ function completeEvents(events: ValidEvent[], now: number, shardCount: number): 
     ts: event.ts ?? now,
     ...(event.v !== undefined ? { v: event.v } : {}),
     ...(event.user !== undefined ? { user: event.user } : {}),
+    ...(event.tags?.length ? { tags: event.tags } : {}),
   }));
 }
 

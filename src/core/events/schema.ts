@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { eventNameSchema, type RunEvent } from "../../../sdk/protocol.ts";
 import { epochMsSchema, shallowEnough } from "../lib/json-shape.ts";
+import { tagsSchema } from "../../../sdk/tags.ts";
 
 /** Re-queues of an unrouted event by the sweeper before it leaves the event for a person to look at. */
 export const MAX_SWEEPS = 20;
@@ -42,6 +43,8 @@ export const eventInputSchema = z.object({
     .record(z.string(), z.unknown())
     .refine(shallowEnough.check, { error: `user ${shallowEnough.error}` })
     .optional(),
+  /** Tags for the runs the event starts (up to 10). */
+  tags: tagsSchema.optional(),
 });
 export type EventInput = z.input<typeof eventInputSchema>;
 
@@ -62,6 +65,7 @@ export const storedEventSchema = z.object({
   ts: z.number().int(),
   v: z.string().optional(),
   user: z.record(z.string(), z.unknown()).optional(),
+  tags: z.array(z.string()).optional(),
   receivedAt: z.number().int(),
   routedAt: z.number().int().optional(),
   /** Why routing it last failed (while unrouted). */
@@ -78,6 +82,7 @@ export const toRunEvent = (event: StoredEvent): RunEvent => ({
   data: event.data,
   ts: event.ts,
   ...(event.user ? { user: event.user } : {}),
+  ...(event.tags?.length ? { tags: event.tags } : {}),
 });
 
 /**

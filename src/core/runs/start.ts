@@ -9,7 +9,7 @@ import { z } from "zod";
 import { runEventSchema, stepOpSchema } from "../../../sdk/protocol.ts";
 import type { Env } from "../env.ts";
 import { metadataOpSchema } from "../../../sdk/metadata.ts";
-import { tagsSchema } from "../../../sdk/tags.ts";
+import { mergeTags, tagsSchema } from "../../../sdk/tags.ts";
 import { runObject } from "../objects.ts";
 
 /** A step a replay starts with, as completed by the run it replays. */
@@ -39,7 +39,11 @@ export const startRunSchema = z.object({
 });
 export type StartRun = z.infer<typeof startRunSchema>;
 
-/** Starts run `input.runId` (or finds it, if it exists). */
+/**
+ * Starts run `input.runId` (or finds it, if it exists). Without tags of its own, a run takes its
+ * events' (a batch's, each once, the first events' first).
+ */
 export function startRun(env: Env, input: StartRun): Promise<{ runId: string; created: boolean }> {
-  return runObject(env, input.runId).start(input);
+  const tags = input.tags ?? input.events.reduce<string[]>((all, event) => mergeTags(all, event.tags), []);
+  return runObject(env, input.runId).start({ ...input, ...(tags.length > 0 ? { tags } : {}) });
 }
