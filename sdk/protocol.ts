@@ -19,8 +19,8 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_STEP_OUTPUT_BYTES = 100 * 1024 * 1024;
 /** Largest step result kept in the run's history itself, and the limit without an R2 bucket. */
 export const MAX_INLINE_OUTPUT_BYTES = 1024 * 1024;
-/** Largest JSON a function may return (kept in the history). */
-export const MAX_FUNCTION_RESULT_BYTES = 1024 * 1024;
+/** Largest JSON a function may return: as a step's, past the inline limit it is kept in R2. */
+export const MAX_FUNCTION_RESULT_BYTES = MAX_STEP_OUTPUT_BYTES;
 
 /** Where a large step result is kept (set by the engine only; what an app answers is never taken). */
 export const claimSchema = z.object({ key: z.string().min(1).max(512), bytes: z.number().int().min(0) });
@@ -150,7 +150,13 @@ export type InvokeSpec = z.infer<typeof invokeSpecSchema>;
 
 /** How a child run ended, as its parent's step sees it. */
 export const childOutcomeSchema = z.discriminatedUnion("ok", [
-  z.object({ ok: z.literal(true), runId: z.string(), output: z.unknown() }),
+  z.object({
+    ok: z.literal(true),
+    runId: z.string(),
+    output: z.unknown(),
+    /** The child's result is kept in R2 (past the inline limit): `output` is null. */
+    claim: claimSchema.optional(),
+  }),
   z.object({ ok: z.literal(false), runId: z.string(), error: serializedErrorSchema }),
 ]);
 export type ChildOutcome = z.infer<typeof childOutcomeSchema>;
@@ -197,7 +203,12 @@ export const reachedStepSchema = z.discriminatedUnion("type", [
 export type ReachedStep = z.infer<typeof reachedStepSchema>;
 
 export const executionResponseSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("completed"), output: z.unknown() }),
+  z.object({
+    type: z.literal("completed"),
+    output: z.unknown(),
+    /** Set by the engine only: the result was put in R2 and `output` is null. */
+    claim: claimSchema.optional(),
+  }),
   z.object({
     type: z.literal("failed"),
     error: serializedErrorSchema,

@@ -57,6 +57,9 @@ export const runViewSchema = z.object({
   event: runEventSchema.optional(),
   events: z.array(runEventSchema),
   output: z.unknown().optional(),
+  /** A result kept in R2 (past 1 MiB): its size, and a signed link to it (an hour; `output` is absent). */
+  outputBytes: z.number().int().optional(),
+  outputUrl: z.string().optional(),
   error: serializedErrorSchema.optional(),
   parentRunId: z.string().optional(),
   replayOf: z.string().optional(),

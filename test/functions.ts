@@ -153,6 +153,24 @@ export const tagParent = stepwise.createFunction<{ key: string }>(
     step.invoke("child", { function: "test-parallel", data: { key: event.data.key, n: 1 }, tags: ["child-own"] }),
 );
 
+/** Returns a large result of its own (kept in R2). */
+export const largeReturn = stepwise.createFunction<{ bytes: number }>(
+  { id: "test-large-return" },
+  [],
+  async ({ event }) => "y".repeat(event.data.bytes),
+);
+
+/** Invokes a child whose result is kept in R2, then reads it after a sleep (a replay). */
+export const largeChildParent = stepwise.createFunction<{ bytes: number }>(
+  { id: "test-large-child-parent" },
+  [],
+  async ({ event, step }) => {
+    const made = await step.invoke("child", { function: "test-large-return", data: { bytes: event.data.bytes } });
+    await step.sleep("pause", "1h");
+    return step.run("measure", () => ({ length: String(made).length }));
+  },
+);
+
 /** Started by a tagged event, it sends one of its own: the run it starts has both tags. */
 export const tagRelay = stepwise.createFunction<{ key: string }>(
   { id: "test-tag-relay" },
@@ -181,6 +199,8 @@ export const largeResult = stepwise.createFunction<{ bytes: number }>(
 
 export const testFunctions = [
   largeResult,
+  largeReturn,
+  largeChildParent,
   tagParent,
   tagRelay,
   tagRelayed,

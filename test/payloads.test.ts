@@ -40,4 +40,34 @@ describe("large step results in R2", () => {
     expect(purged).toEqual({ purged: true });
     expect((await env.PAYLOADS!.list({ prefix: `runs/${runId}/` })).objects).toEqual([]);
   });
+
+  it("a function's 5 MiB result is kept in R2: its run links it, and a parent's invoke step gets it", async () => {
+    const runId = await client.invoke("test-large-child-parent", { bytes: 5 * MiB });
+    const sleeping = await client.waitUntil(runId, (run) => run.status === "sleeping", { timeoutMs: 30_000 });
+    const invoked = sleeping.steps.find((step) => step.id === "child") as { outputBytes?: number; output?: unknown };
+    expect(invoked.output).toBeUndefined();
+    expect(invoked.outputBytes).toBe(5 * MiB + 2);
+    const children = async () =>
+      (
+        (await (await SELF.fetch("http://stepwise/v1/runs?function=test-large-return")).json()) as {
+          runs: { id: string }[];
+        }
+      ).runs;
+    await expect.poll(children).toHaveLength(1);
+    const childId = (await children())[0]?.id ?? "";
+    const child = (await client.getRun(childId)) as { output?: unknown; outputBytes?: number; outputUrl?: string };
+    expect(child.output).toBeUndefined();
+    expect(child.outputBytes).toBe(5 * MiB + 2);
+    const download = await SELF.fetch(new URL(child.outputUrl!, "http://stepwise"));
+    expect((await download.json()) as string).toHaveLength(5 * MiB);
+    // The parent keeps its own copy, so the child's retention cannot take it from the parent's replays.
+    expect((await env.PAYLOADS!.list({ prefix: `runs/${runId}/` })).objects.map((o) => o.key)).toEqual([
+      `runs/${runId}/steps/child`,
+    ]);
+    expect((await env.PAYLOADS!.list({ prefix: `runs/${childId}/` })).objects.map((o) => o.key)).toEqual([
+      `runs/${childId}/result`,
+    ]);
+    const done = await client.waitForEnd(runId, { skipTime: true, timeoutMs: 30_000 });
+    expect(done.output).toEqual({ length: 5 * MiB });
+  });
 });

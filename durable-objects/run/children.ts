@@ -10,6 +10,9 @@ import { INVOKED_EVENT } from "../../sdk/system-events.ts";
 import { startRun } from "../../src/core/runs/start.ts";
 import { mergeTags } from "../../sdk/tags.ts";
 import type { RunState, StepState } from "./state.ts";
+import { childrenReached, decideChildren, type EngineConfig } from "./engine.ts";
+import type { HistoryEvent } from "./history.ts";
+import type { PayloadStore } from "./payloads.ts";
 import { runObject } from "../../src/core/objects.ts";
 import { namedError } from "../../sdk/error-names.ts";
 
@@ -47,7 +50,10 @@ export async function startChildRuns(env: Env, parent: RunState, step: StepState
 
 /** How an ended child run reports itself to its parent, or undefined while it runs. */
 function childOutcome(state: RunState): ChildOutcome | undefined {
-  if (state.terminal === "completed") return { ok: true, runId: state.runId, output: state.output };
+  if (state.terminal === "completed")
+    return state.outputClaim
+      ? { ok: true, runId: state.runId, output: null, claim: state.outputClaim }
+      : { ok: true, runId: state.runId, output: state.output };
   if (state.terminal === "failed")
     return { ok: false, runId: state.runId, error: state.error ?? { name: "Error", message: "the child run failed" } };
   if (state.terminal === "cancelled")
@@ -63,6 +69,29 @@ function childOutcome(state: RunState): ChildOutcome | undefined {
       error: state.error ?? namedError("RunSkippedError", `Child run ${state.runId} was skipped`),
     };
   return undefined;
+}
+
+/**
+ * What an invoke step records once its children have all ended: their results kept in R2 read
+ * back, the step's own result stashed under this run when large (so the child's retention cannot
+ * take it from this run's replays), then decided on the run as it is after those awaits: it may
+ * have moved on meanwhile (cancelled, or the step ended through another child's report).
+ */
+export async function settleChildren(
+  load: () => RunState | undefined,
+  payloads: PayloadStore,
+  stepId: string,
+  config: EngineConfig,
+): Promise<HistoryEvent[]> {
+  const now = Date.now();
+  const current = load();
+  const outcomes = current?.steps.get(stepId)?.childOutcomes;
+  if (!current || !outcomes || !childrenReached(current, stepId, now)) return [];
+  const reached = childrenReached(current, stepId, now, await payloads.childValues(outcomes));
+  const stashed = reached && (await payloads.stashStep(reached));
+  const fresh = load();
+  if (!fresh || !childrenReached(fresh, stepId, now)) return [];
+  return decideChildren(fresh, stepId, config, { now, random: Math.random }, stashed);
 }
 
 /** Reports an ended child to its parent; true once the parent has it (or there is no parent step). */

@@ -33,6 +33,7 @@ describe("engineConfig", () => {
   it("lifts the step result limit to 100 MiB only where an R2 bucket keeps large results", () => {
     expect(engineConfig(undefined).maxOutputBytes).toBe(1024 * 1024);
     expect(engineConfig(undefined, undefined, { payloads: true }).maxOutputBytes).toBe(100 * 1024 * 1024);
-    expect(engineConfig(undefined, undefined, { payloads: true }).maxResultBytes).toBe(1024 * 1024);
+    expect(engineConfig(undefined, undefined, { payloads: true }).maxResultBytes).toBe(100 * 1024 * 1024);
+    expect(engineConfig(undefined).maxResultBytes).toBe(1024 * 1024);
   });
 });

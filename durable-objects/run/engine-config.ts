@@ -40,7 +40,7 @@ export function engineConfig(
     maxSteps: MAX_STEPS_PER_RUN,
     // Past the inline limit a step's result goes to R2: without the bucket, that is the limit.
     maxOutputBytes: host.payloads ? MAX_STEP_OUTPUT_BYTES : MAX_INLINE_OUTPUT_BYTES,
-    maxResultBytes: MAX_FUNCTION_RESULT_BYTES,
+    maxResultBytes: host.payloads ? MAX_FUNCTION_RESULT_BYTES : MAX_INLINE_OUTPUT_BYTES,
     ...(host.publicUrl ? { publicUrl: host.publicUrl } : {}),
     ...(host.tokenKey ? { tokenKey: host.tokenKey } : {}),
   };

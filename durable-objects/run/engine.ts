@@ -4,6 +4,7 @@
  */
 import {
   MAX_INLINE_OUTPUT_BYTES,
+  type ChildOutcome,
   type ExecutionResponse,
   type ReachedStep,
   type RunEvent,
@@ -119,40 +120,51 @@ function decideStep(
 }
 
 /**
- * Once every child of an invoke step's current attempt has ended: the step's outcome. invokeMany
- * completes with every outcome in order; a single invoke takes its child's output, or fails with
- * its child's error, retried (with a new child) under the function's policy.
+ * The step an invoke step's children make once every one has ended (undefined while one runs).
+ * invokeMany completes with every outcome in order; a single invoke takes its child's output, or
+ * fails with its child's error, retried (with a new child) under the function's policy. `outcomes`: the children's outcomes with the results
+ * kept in R2 read back (the RunObject's), else as recorded.
  */
+export function childrenReached(
+  state: RunState,
+  stepId: string,
+  now: number,
+  outcomes?: Record<string, ChildOutcome>,
+): ReachedStep | undefined {
+  const step = state.steps.get(stepId);
+  if (state.terminal || step?.status !== "invoking" || !step.childRunIds || !step.childOutcomes) return undefined;
+  const ended = outcomes ?? step.childOutcomes;
+  const all = step.childRunIds.map((runId) => ended[runId]);
+  if (all.some((outcome) => outcome === undefined)) return undefined;
+  const timing = { startedAt: step.startedAt ?? now, endedAt: now };
+  const [first] = all;
+  return step.invoke?.many || first?.ok
+    ? {
+        type: "ran",
+        id: step.id,
+        name: step.name,
+        output: step.invoke?.many ? all : first?.ok ? first.output : null,
+        timing,
+      }
+    : {
+        type: "errored",
+        id: step.id,
+        name: step.name,
+        error: first?.ok === false ? first.error : namedError("InvokeError", "no outcome"),
+        retriable: true,
+        timing,
+      };
+}
+
+/** What an invoke step records once its children have all ended (`reached`: as {@link childrenReached}). */
 export function decideChildren(
   state: RunState,
   stepId: string,
   config: EngineConfig,
   ctx: DecisionContext,
+  reached: ReachedStep | undefined = childrenReached(state, stepId, ctx.now),
 ): HistoryEvent[] {
-  const step = state.steps.get(stepId);
-  if (state.terminal || step?.status !== "invoking" || !step.childRunIds || !step.childOutcomes) return [];
-  const outcomes = step.childRunIds.map((runId) => step.childOutcomes?.[runId]);
-  if (outcomes.some((outcome) => outcome === undefined)) return [];
-  const timing = { startedAt: step.startedAt ?? ctx.now, endedAt: ctx.now };
-  const [first] = outcomes;
-  const reached: ReachedStep =
-    step.invoke?.many || first?.ok
-      ? {
-          type: "ran",
-          id: step.id,
-          name: step.name,
-          output: step.invoke?.many ? outcomes : first?.ok ? first.output : null,
-          timing,
-        }
-      : {
-          type: "errored",
-          id: step.id,
-          name: step.name,
-          error: first?.ok === false ? first.error : namedError("InvokeError", "no outcome"),
-          retriable: true,
-          timing,
-        };
-  const event = decideStep(state, reached, config, ctx);
+  const event = reached && decideStep(state, reached, config, ctx);
   return event ? [event] : [];
 }
 
@@ -220,11 +232,19 @@ export function decide(
   if (state.terminal) return [];
   switch (response.type) {
     case "completed": {
-      const tooBig = oversized(`Function "${state.functionId}"`, jsonBytes(response.output), {
+      // As a step's: only a result put in R2 (a claim) may pass the inline limit.
+      const max = config.maxResultBytes ?? config.maxOutputBytes;
+      const bytes = response.claim?.bytes ?? jsonBytes(response.output);
+      const tooBig = oversized(`Function "${state.functionId}"`, bytes, {
         ...config,
-        maxOutputBytes: config.maxResultBytes ?? config.maxOutputBytes,
+        maxOutputBytes: response.claim ? max : Math.min(max, MAX_INLINE_OUTPUT_BYTES),
       });
-      return [tooBig ? { type: "run.failed", error: tooBig } : { type: "run.completed", output: response.output }];
+      if (tooBig) return [{ type: "run.failed", error: tooBig }];
+      return [
+        response.claim
+          ? { type: "run.completed", output: null, claim: response.claim }
+          : { type: "run.completed", output: response.output },
+      ];
     }
     case "failed": {
       if (!response.retriable || state.attempt >= config.retries)

@@ -112,7 +112,7 @@ export const historyEventSchema = z.discriminatedUnion("type", [
     error: serializedErrorSchema,
     retryAt: z.number(),
   }),
-  z.object({ type: z.literal("run.completed"), output: z.unknown() }),
+  z.object({ type: z.literal("run.completed"), output: z.unknown(), claim: claimSchema.optional() }),
   z.object({ type: z.literal("run.failed"), error: serializedErrorSchema }),
   z.object({ type: z.literal("run.failure-handler"), failureRunId: z.string() }),
   z.object({ type: z.literal("run.cancelled"), reason: z.string() }),

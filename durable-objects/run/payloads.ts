@@ -3,7 +3,7 @@
  * before its step is recorded, and the history keeps a claim check (`{ key, bytes }`) instead.
  * A replay's request gets the values back from R2; retention deletes them with their run.
  */
-import type { Claim, ExecutionRequest, ExecutionResponse, ReachedStep } from "../../sdk/protocol.ts";
+import type { ChildOutcome, Claim, ExecutionRequest, ExecutionResponse, ReachedStep } from "../../sdk/protocol.ts";
 import { MAX_INLINE_OUTPUT_BYTES, MAX_STEP_OUTPUT_BYTES } from "../../sdk/protocol.ts";
 import type { RunView } from "../../sdk/runs.ts";
 import type { Env } from "../../src/core/env.ts";
@@ -60,23 +60,35 @@ export class PayloadStore {
    * limit, results stay as they are, for the engine to refuse with a clear error.
    */
   async stash(response: ExecutionResponse): Promise<ExecutionResponse> {
+    if (response.type === "completed") {
+      const { claim: _forged, ...completed } = response;
+      const claim = await this.put("result", completed.output, outputBytes(completed));
+      return claim ? { ...completed, output: null, claim } : completed;
+    }
     if (response.type !== "steps") return response;
     const steps = await Promise.all(response.steps.map((step) => this.stashStep(step)));
     return { ...response, steps };
   }
 
-  private async stashStep(step: ReachedStep): Promise<ReachedStep> {
+  /** A step as it is recorded: a result past the inline limit put in R2 and replaced by its claim. */
+  async stashStep(step: ReachedStep): Promise<ReachedStep> {
     if (step.type !== "ran") return step;
     const { claim: _forged, ...ran } = step;
-    if (!this.bucket) return ran;
-    const bytes = outputBytes(step);
-    if (bytes <= MAX_INLINE_OUTPUT_BYTES || bytes > MAX_STEP_OUTPUT_BYTES) return ran;
-    const text = JSON.stringify(ran.output ?? null);
-    // One key per step: a crash between the put and the record puts the same key again.
-    const key = `${prefixOf(this.runId)}steps/${encodeURIComponent(ran.id)}`;
-    await this.bucket.put(key, text, { httpMetadata: { contentType: "application/json" } });
-    this.cache.set(key, ran.output, bytes);
-    return { ...ran, output: null, claim: { key, bytes } };
+    const claim = await this.put(`steps/${encodeURIComponent(ran.id)}`, ran.output, outputBytes(step));
+    return claim ? { ...ran, output: null, claim } : ran;
+  }
+
+  /**
+   * Puts `value` at `name` under the run's prefix when it is past the inline limit (and within the
+   * limit, which the engine enforces): its claim, or undefined when it stays inline. One key per
+   * name, so a crash between the put and the record puts the same key again.
+   */
+  private async put(name: string, value: unknown, bytes: number): Promise<Claim | undefined> {
+    if (!this.bucket || bytes <= MAX_INLINE_OUTPUT_BYTES || bytes > MAX_STEP_OUTPUT_BYTES) return undefined;
+    const key = `${prefixOf(this.runId)}${name}`;
+    await this.bucket.put(key, JSON.stringify(value ?? null), { httpMetadata: { contentType: "application/json" } });
+    this.cache.set(key, value, bytes);
+    return { key, bytes };
   }
 
   /** `request` with every claimed result in its memo read back from R2. */
@@ -92,6 +104,21 @@ export class PayloadStore {
       }),
     );
     return { ...request, steps };
+  }
+
+  /**
+   * Children's outcomes with each result a child kept in R2 read back, so the invoke step's own
+   * result (then stashed under this run, if large) does not depend on the child's retention.
+   */
+  async childValues(outcomes: Record<string, ChildOutcome>): Promise<Record<string, ChildOutcome>> {
+    const entries = await Promise.all(
+      Object.entries(outcomes).map(async ([runId, outcome]): Promise<[string, ChildOutcome]> => {
+        if (!outcome.ok || !outcome.claim) return [runId, outcome];
+        const { claim, ...ended } = outcome;
+        return [runId, { ...ended, output: await this.read(claim) }];
+      }),
+    );
+    return Object.fromEntries(entries);
   }
 
   /** A claimed result's value. */
@@ -117,16 +144,15 @@ export async function deletePayloads(bucket: R2Bucket | undefined, runId: string
   } while (cursor);
 }
 
-/** `view` with a signed download link on each step whose result is kept in R2. */
+/** `view` with a signed download link on the run's result and each step's, when kept in R2. */
 export async function linkClaims(env: Env, view: RunView, state: RunState): Promise<RunView> {
   const now = Date.now();
+  // Links are signed with the API keys: a deployment reached only over its binding has none.
+  const signable = keysOf(env.STEPWISE_API_KEYS).length > 0 || env.STEPWISE_ENV === "development";
+  if (!env.PAYLOADS || !signable) return view;
+  const link = async (claim: Claim | undefined) => (claim ? { outputUrl: await downloadUrl(env, claim.key, now) } : {});
   const steps = await Promise.all(
-    view.steps.map(async (step) => {
-      const claim = state.steps.get(step.id)?.claim;
-      // Links are signed with the API keys: a deployment reached only over its binding has none.
-      const signable = keysOf(env.STEPWISE_API_KEYS).length > 0 || env.STEPWISE_ENV === "development";
-      return claim && env.PAYLOADS && signable ? { ...step, outputUrl: await downloadUrl(env, claim.key, now) } : step;
-    }),
+    view.steps.map(async (step) => ({ ...step, ...(await link(state.steps.get(step.id)?.claim)) })),
   );
-  return { ...view, steps };
+  return { ...view, ...(await link(state.outputClaim)), steps };
 }

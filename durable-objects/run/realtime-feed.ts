@@ -60,7 +60,12 @@ export function runMessages(before: RunBefore, state: RunState, entries: History
     messages.push({
       type: "status",
       status,
-      ...(state.terminal === "completed" ? { output: state.output } : {}),
+      // A result kept in R2 is too large for a message: its size says so, the run's view links it.
+      ...(state.terminal === "completed"
+        ? state.outputClaim
+          ? { outputBytes: state.outputClaim.bytes }
+          : { output: state.output }
+        : {}),
       ...(state.error && state.terminal ? { error: { name: state.error.name, message: state.error.message } } : {}),
     });
   return messages;

@@ -17,7 +17,8 @@ import { getFunction } from "../../src/core/functions/catalog.ts";
 import { tokenKeys } from "../../src/core/runs/token-ids.ts";
 import { engineConfig, rulesOf } from "./engine-config.ts";
 import { shownEntry, type HistoryEntry, type HistoryEvent } from "./history.ts";
-import { decide, decideChildren, decideWaitEvent } from "./engine.ts";
+import { decide, decideWaitEvent } from "./engine.ts";
+import { settleChildren } from "./children.ts";
 import { indexRuns } from "../../src/core/run-index/write.ts";
 import { listenAgain, noteKeyedFromStart } from "./event-steps.ts";
 import { replayPlanOf, type ReplayPlan, type StoredJson } from "./replay.ts";
@@ -54,6 +55,11 @@ export class RunObject extends DurableObject<Env> {
   /** The ids of this run's calls under way that an Inngest app may checkpoint into (memory only: a restart ends them). */
   private readonly openCalls = new Set<string>();
   private payloadStore: PayloadStore | undefined;
+
+  /** The run's large results in R2 (one store per object, so its cache lasts across drives). */
+  private payloadsOf(runId: string): PayloadStore {
+    return (this.payloadStore ??= new PayloadStore(this.env.PAYLOADS, runId));
+  }
   /** One drive at a time (see drive-queue.ts). */
   private readonly drives = new DriveQueue((request) => this.driveRun(request));
 
@@ -200,15 +206,8 @@ export class RunObject extends DurableObject<Env> {
     }
     this.record([{ type: "step.child-ended", stepId, name: step.name, outcome: ended }]);
     const fn = await getFunction(this.env, state.functionId);
-    const decided = decideChildren(
-      this.load() ?? state,
-      stepId,
-      engineConfig(fn?.config, rulesOf(fn), this.hostConfig()),
-      {
-        now: Date.now(),
-        random: Math.random,
-      },
-    );
+    const config = engineConfig(fn?.config, rulesOf(fn), this.hostConfig());
+    const decided = await settleChildren(() => this.load(), this.payloadsOf(state.runId), stepId, config);
     if (decided.length > 0) {
       this.record(decided);
       this.driveNow(state.runId);
@@ -388,7 +387,7 @@ export class RunObject extends DurableObject<Env> {
       cancel: async (reason) => void (await this.cancel(reason)),
       flushIndex: async () => void (await this.index.flush()),
       // One store per object, so its cache of large results lasts across drives.
-      payloads: (this.payloadStore ??= new PayloadStore(this.env.PAYLOADS, state.runId)),
+      payloads: this.payloadsOf(state.runId),
     };
     const ports = hostPorts(host, state, fn);
     await driveRun(ports, engineConfig(fn?.config, rulesOf(fn), this.hostConfig()), request);

@@ -125,6 +125,8 @@ export interface RunState {
   /** The run's wait tokens, by id, in the order they were made. */
   tokens: Map<string, TokenState>;
   output?: unknown;
+  /** The run's result is kept in R2 (payloads.ts): `output` is null, this names where. */
+  outputClaim?: Claim | undefined;
   error?: SerializedError;
   failureRunId?: string;
   createdAt: number;
@@ -334,6 +336,7 @@ export function apply(state: RunState, entry: HistoryEntry): void {
       Object.assign(state, {
         terminal: "completed",
         output: entry.output,
+        outputClaim: entry.claim,
         endedAt: entry.at,
         retryAt: undefined,
         error: undefined,

@@ -26,6 +26,7 @@ export function foldRun(run: RunView | undefined, message: RealtimeMessage): Run
           ...run,
           status: message.status,
           ...(message.output !== undefined ? { output: message.output } : {}),
+          ...(message.outputBytes !== undefined ? { outputBytes: message.outputBytes } : {}),
           ...(message.error ? { error: message.error } : {}),
         }
       );

@@ -37,6 +37,8 @@ export const runMessageSchema = z.discriminatedUnion("type", [
     type: z.literal("status"),
     status: z.enum(RUN_STATUSES),
     output: z.unknown().optional(),
+    /** The result is kept in R2 (too large for a message): its size; the run's view links it. */
+    outputBytes: z.number().int().optional(),
     error: z.object({ name: z.string(), message: z.string() }).optional(),
   }),
   z.object({ type: z.literal("step"), step: runViewSchema.shape.steps.element }),

@@ -170,7 +170,11 @@ export const RunBody: FC<{
       {run.status === "completed" ? (
         <>
           <h2>Output</h2>
-          <Json value={run.output} />
+          {run.outputBytes !== undefined ? (
+            <KeptInR2 bytes={run.outputBytes} url={run.outputUrl} />
+          ) : (
+            <Json value={run.output} />
+          )}
         </>
       ) : null}
       {run.metadata ? (
@@ -204,11 +208,8 @@ export const RunBody: FC<{
               </p>
             ) : null}
             {step.error ? <ErrorBlock error={step.error} /> : null}
-            {step.outputUrl ? (
-              <p>
-                {`Its result, ${formatBytes(step.outputBytes ?? 0)} of JSON, is kept in R2: `}
-                <a href={step.outputUrl}>download it</a> (the link works for an hour).
-              </p>
+            {step.outputBytes !== undefined ? (
+              <KeptInR2 bytes={step.outputBytes} url={step.outputUrl} />
             ) : step.status === "completed" ? (
               <Json value={step.output} />
             ) : null}
@@ -254,3 +255,20 @@ export const RunBody: FC<{
     </>
   );
 };
+
+/** A result too large for the page: its size, and its signed link when the deployment can sign one. */
+function KeptInR2({ bytes, url }: { bytes: number; url?: string | undefined }) {
+  return (
+    <p>
+      {`The result, ${formatBytes(bytes)} of JSON, is kept in R2`}
+      {url ? (
+        <>
+          {": "}
+          <a href={url}>download it</a> (the link works for an hour).
+        </>
+      ) : (
+        " (set API keys to download it from here)."
+      )}
+    </p>
+  );
+}
