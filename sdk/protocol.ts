@@ -55,6 +55,8 @@ export const runEventSchema = z.object({
   user: z.record(z.string(), z.unknown()).optional(),
   /** Tags for the runs the event starts (a Stepwise addition to Inngest's event). */
   tags: tagsSchema.optional(),
+  /** Set by the engine only: the data is kept in R2 (past the event size limit), and `data` is {}. */
+  claim: claimSchema.optional(),
 });
 export type RunEvent = z.infer<typeof runEventSchema>;
 /** An event a run received, with `data` typed as the function declares. */

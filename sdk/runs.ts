@@ -56,6 +56,8 @@ export const runViewSchema = z.object({
   attempt: z.number().int(),
   event: runEventSchema.optional(),
   events: z.array(runEventSchema),
+  /** Signed links (an hour) to the data of each event kept in R2 (`claim` set, `data` empty), by position. */
+  eventDataUrls: z.array(z.string().nullable()).optional(),
   output: z.unknown().optional(),
   /** A result kept in R2 (past 1 MiB): its size, and a signed link to it (an hour; `output` is absent). */
   outputBytes: z.number().int().optional(),

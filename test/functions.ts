@@ -171,6 +171,28 @@ export const largeChildParent = stepwise.createFunction<{ bytes: number }>(
   },
 );
 
+/**
+ * Started with data past the event limit (kept in R2): its singleton key and its wait's
+ * condition read that data, and its onFailure handler gets it too.
+ */
+export const largeInput = stepwise.createFunction<{ tenant: string; blob: string; fail?: boolean }>(
+  {
+    id: "test-large-input",
+    singleton: { key: "event.data.tenant", mode: "skip" },
+    onFailure: async ({ event }) => ({ length: event.data.blob.length }),
+  },
+  [],
+  async ({ event, step }) => {
+    const go = await step.waitForEvent("go", {
+      event: "test/large-input.go",
+      timeout: "1h",
+      if: "event.data.tenant == async.data.tenant",
+    });
+    if (event.data.fail) throw new NonRetriableError("asked to fail");
+    return { length: event.data.blob.length, tenant: event.data.tenant, go: go?.data ?? null };
+  },
+);
+
 /** Started by a tagged event, it sends one of its own: the run it starts has both tags. */
 export const tagRelay = stepwise.createFunction<{ key: string }>(
   { id: "test-tag-relay" },
@@ -201,6 +223,7 @@ export const testFunctions = [
   largeResult,
   largeReturn,
   largeChildParent,
+  largeInput,
   tagParent,
   tagRelay,
   tagRelayed,

@@ -70,4 +70,50 @@ describe("large step results in R2", () => {
     const done = await client.waitForEnd(runId, { skipTime: true, timeoutMs: 30_000 });
     expect(done.output).toEqual({ length: 5 * MiB });
   });
+
+  it("invoke data past the event limit is kept in R2: the function, its singleton key, its wait and its onFailure run read it", async () => {
+    const [tenant, other] = [`t-${crypto.randomUUID().slice(0, 8)}`, `u-${crypto.randomUUID().slice(0, 8)}`];
+    const dataOf = (who: string, fail: boolean) => ({ tenant: who, blob: "z".repeat(3 * MiB), fail });
+    const start = async (who: string, fail: boolean) => {
+      const response = await SELF.fetch("http://stepwise/v1/functions/test-large-input/invoke", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ data: dataOf(who, fail) }),
+      });
+      expect(response.status).toBe(201);
+      return ((await response.json()) as { runId: string }).runId;
+    };
+    // Two tenants, so two singletons: a key not read from R2 would be the same for both.
+    const [ok, failing] = [await start(tenant, false), await start(other, true)];
+    for (const [runId, who, fail] of [
+      [ok, tenant, false],
+      [failing, other, true],
+    ] as const) {
+      const waiting = await client.waitUntil(runId, (run) => run.status === "waiting", { timeoutMs: 30_000 });
+      const [event] = waiting.events as { data: unknown; claim?: unknown }[];
+      expect(event?.data).toEqual({});
+      expect(event?.claim).toEqual({ key: `runs/${runId}/events/0`, bytes: JSON.stringify(dataOf(who, fail)).length });
+      const link = (waiting as { eventDataUrls?: string[] }).eventDataUrls?.[0] ?? "";
+      const download = (await (await SELF.fetch(new URL(link, "http://stepwise"))).json()) as { tenant: string };
+      expect(download.tenant).toBe(who);
+    }
+    // A second run of the first tenant while its singleton waits is skipped.
+    expect((await client.waitForEnd(await start(tenant, false), { timeoutMs: 30_000 })).status).toBe("skipped");
+
+    // Each wait's condition reads its tenant from the data kept in R2.
+    for (const who of [tenant, other])
+      await SELF.fetch("http://stepwise/v1/events", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "test/large-input.go", data: { tenant: who, note: "go" } }),
+      });
+    const done = await client.waitForEnd(ok, { timeoutMs: 30_000 });
+    expect(done.output).toEqual({ length: 3 * MiB, tenant, go: { tenant, note: "go" } });
+    expect((await client.waitForEnd(failing, { timeoutMs: 30_000 })).status).toBe("failed");
+    const handled = await client.waitForEnd(`${failing}.failure`, { timeoutMs: 30_000 });
+    expect(handled.output).toEqual({ length: 3 * MiB });
+    // The onFailure run keeps its own copy, under its own prefix.
+    const copies = await env.PAYLOADS!.list({ prefix: `runs/${failing}.failure/` });
+    expect(copies.objects.map((object) => object.key)).toEqual([`runs/${failing}.failure/events/0`]);
+  }, 60_000);
 });

@@ -6,6 +6,8 @@ import { DEFAULT_BACKOFF } from "../../src/core/lib/backoff.ts";
 import type { FunctionConfig } from "../../sdk/function.ts";
 import { isInngestFunction, type CatalogFunction } from "../../src/core/functions/catalog.ts";
 import type { EngineConfig } from "./engine.ts";
+import type { Env } from "../../src/core/env.ts";
+import { tokenKeys } from "../../src/core/runs/token-ids.ts";
 import { MAX_STEPS_PER_RUN } from "../../src/core/limits.ts";
 import { MAX_FUNCTION_RESULT_BYTES, MAX_INLINE_OUTPUT_BYTES, MAX_STEP_OUTPUT_BYTES } from "../../sdk/protocol.ts";
 
@@ -44,6 +46,12 @@ export function engineConfig(
     ...(host.publicUrl ? { publicUrl: host.publicUrl } : {}),
     ...(host.tokenKey ? { tokenKey: host.tokenKey } : {}),
   };
+}
+
+/** What the engine needs of the deployment: its public URL, a payload bucket, the token key. */
+export function hostOf(env: Env): { publicUrl?: string | undefined; payloads: boolean; tokenKey?: string | undefined } {
+  const [tokenKey] = tokenKeys(env);
+  return { publicUrl: env.STEPWISE_PUBLIC_URL, payloads: env.PAYLOADS !== undefined, tokenKey };
 }
 
 /** The rules a function's runs follow: Inngest's for an Inngest app's function. */

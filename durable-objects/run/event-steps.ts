@@ -1,7 +1,8 @@
 /**
  * The RunObject's side of the event steps: sending a send step's events (ids derived from the
  * run and step, so a retried send is deduplicated), and registering waits with the WaitIndex of
- * their event name.
+ * their event name. A run whose event data is kept in R2 is handed here with it read back
+ * (`RunHost.trigger`), and each wait registers with only what its condition reads of it.
  */
 import { mergeTags } from "../../sdk/tags.ts";
 import { z } from "zod";
@@ -14,6 +15,7 @@ import { eventBatchSchema } from "../../src/core/events/schema.ts";
 import { derivedId } from "../../src/core/lib/ids.ts";
 import { waitIndex } from "../../src/core/objects.ts";
 import { waitTarget } from "../../src/core/waits/wait-targets.ts";
+import { waitTrigger } from "../../src/core/waits/wait-trigger.ts";
 import type { SendOutcome, WaitTaker } from "./runner.ts";
 import type { Waiter } from "../waits/wait-match.ts";
 import { waitPartOpen, type RunState, type StepState } from "./state.ts";
@@ -66,14 +68,15 @@ export async function registerCancelOn(env: Env, state: RunState): Promise<RunEv
   if (!runEvent || !state.cancelOn) return null;
   const early = await Promise.all(
     state.cancelOn.map((wait, index) => {
-      const target = waitTarget(wait.event, wait.if, runEvent);
+      const trigger = waitTrigger(runEvent, wait.if);
+      const target = waitTarget(wait.event, wait.if, trigger);
       return waitIndex(env, target.name).register(
         {
           runId: state.runId,
           stepId: `cancelOn:${index}`,
           kind: "cancel",
           condition: wait.if,
-          runEvent,
+          runEvent: trigger,
           startedAt: state.createdAt,
           lookbackMs: 0,
           until: wait.until,
@@ -110,13 +113,14 @@ export async function registerWaits(
     pending.flatMap((step) =>
       waitParts(step.wait!).map(async (part, index) => {
         const wait = step.wait!;
-        const target = waitTarget(part.event, part.if, runEvent);
+        const trigger = waitTrigger(runEvent, part.if);
+        const target = waitTarget(part.event, part.if, trigger);
         const waiter: Waiter = {
           runId: state.runId,
           stepId: step.id,
           part: index,
           condition: part.if,
-          runEvent,
+          runEvent: trigger,
           startedAt: step.startedAt ?? step.firstSeenAt,
           lookbackMs: wait.lookbackMs ?? 0,
           until: wait.until,
@@ -168,7 +172,7 @@ export async function forgetWaits(env: Env, state: RunState, keyedFromStart: boo
     if (step.wait) for (const part of waitParts(step.wait)) waits.push({ event: part.event, condition: part.if });
   const names = new Set<string>();
   for (const wait of waits) {
-    if (runEvent) names.add(waitTarget(wait.event, wait.condition, runEvent).name);
+    if (runEvent) names.add(waitTarget(wait.event, wait.condition, waitTrigger(runEvent, wait.condition)).name);
     if (!keyedFromStart || !runEvent) names.add(wait.event);
   }
   const results = await Promise.allSettled([...names].map((name) => waitIndex(env, name).forget(state.runId)));

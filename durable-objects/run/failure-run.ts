@@ -18,7 +18,9 @@ export async function startFailureRun(
   const [event] = state.events;
   if (!state.error || !event || !fn || !(await getFunction(env, failureFunctionId(fn.id)))) return undefined;
   const runId = failureRunId(state.runId);
-  const data = { functionId: fn.id, runId: state.runId, error: state.error, event };
+  // The failed run's event as its handler saw it (`state` has data kept in R2 read back).
+  const { claim: _claim, ...original } = event;
+  const data = { functionId: fn.id, runId: state.runId, error: state.error, event: original };
   await startRun(env, {
     runId,
     functionId: failureFunctionId(fn.id),

@@ -22,6 +22,7 @@ import type { PayloadStore } from "./payloads.ts";
 import type { LiveHooks } from "../../sdk/execution.ts";
 import {
   MAX_INLINE_OUTPUT_BYTES,
+  type RunEvent,
   type ExecutionRequest,
   type ExecutionResponse,
   type ReachedStep,
@@ -33,6 +34,11 @@ export interface RunHost {
   storage: DurableObjectStorage;
   /** The run's state as the drive updates it. */
   current(): RunState;
+  /**
+   * The run's events with any data kept in R2 read back (claims kept): what flow control keys and
+   * wait registrations read. The state itself keeps the claims, so what it hands on stays small.
+   */
+  trigger: RunEvent[];
   record(events: HistoryEvent[]): void;
   /** The run's calls an Inngest app may checkpoint into. */
   calls: OpenCalls;
@@ -77,6 +83,7 @@ function withPayloads(execute: Executor, payloads: PayloadStore): Executor {
 /** The ports of one drive of the run in `state`, a run of `fn`. */
 export function hostPorts(host: RunHost, state: RunState, fn: CatalogFunction | undefined): HostPorts {
   const { env, current } = host;
+  const triggered = (run: RunState): RunState => ({ ...run, events: host.trigger });
   const batches = batchesFor(fn);
   return {
     state: current,
@@ -88,19 +95,19 @@ export function hostPorts(host: RunHost, state: RunState, fn: CatalogFunction | 
     ),
     sendEvents: (step) => sendStepEvents(env, current(), step),
     childRunIds: (step) => childRunIds(current(), step),
-    ...slotPorts(env, state, fn?.config),
-    admit: () => admitRun(env, state, fn?.config),
+    ...slotPorts(env, triggered(state), fn?.config),
+    admit: () => admitRun(env, triggered(state), fn?.config),
     startChildren: (step) => startChildRuns(env, current(), step),
     setWake: async (at) => (at === undefined ? host.storage.deleteAlarm() : host.storage.setAlarm(at)),
     now: () => Date.now(),
     random: Math.random,
-    registerCancelOn: () => registerCancelOn(env, current()),
+    registerCancelOn: () => registerCancelOn(env, triggered(current())),
     cancel: (reason) => host.cancel(reason),
-    registerWaits: (take) => registerWaits(env, current(), take),
+    registerWaits: (take) => registerWaits(env, triggered(current()), take),
     flushIndex: () => host.flushIndex(),
     cancelChildren: () => cancelOpenChildren(env, current()),
-    forgetWaits: () => forgetWaits(env, current(), keyedFromStart(host.storage)),
-    startFailureRun: () => startFailureRun(env, current(), fn),
+    forgetWaits: () => forgetWaits(env, triggered(current()), keyedFromStart(host.storage)),
+    startFailureRun: () => startFailureRun(env, triggered(current()), fn),
     notifyParent: () => notifyParent(env, current()),
     announceEnd: () => announceEnd(env, current(), fn),
   };

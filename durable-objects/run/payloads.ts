@@ -3,6 +3,7 @@
  * before its step is recorded, and the history keeps a claim check (`{ key, bytes }`) instead.
  * A replay's request gets the values back from R2; retention deletes them with their run.
  */
+import { runEventSchema, type RunEvent } from "../../sdk/protocol.ts";
 import type { ChildOutcome, Claim, ExecutionRequest, ExecutionResponse, ReachedStep } from "../../sdk/protocol.ts";
 import { MAX_INLINE_OUTPUT_BYTES, MAX_STEP_OUTPUT_BYTES } from "../../sdk/protocol.ts";
 import type { RunView } from "../../sdk/runs.ts";
@@ -10,10 +11,8 @@ import type { Env } from "../../src/core/env.ts";
 import { downloadUrl } from "../../src/core/payloads/download.ts";
 import { keysOf } from "../../src/core/lib/keys.ts";
 import { outputBytes } from "../../src/core/lib/json-size.ts";
+import { runPrefix } from "../../src/core/payloads/keys.ts";
 import type { RunState } from "./state.ts";
-
-/** Where run `runId`'s results are kept: one prefix per run, so retention deletes them together. */
-const prefixOf = (runId: string): string => `runs/${encodeURIComponent(runId)}/`;
 
 /** Values read back recently, so a run's drives do not fetch the same result on every replay. */
 class ClaimCache {
@@ -85,14 +84,31 @@ export class PayloadStore {
    */
   private async put(name: string, value: unknown, bytes: number): Promise<Claim | undefined> {
     if (!this.bucket || bytes <= MAX_INLINE_OUTPUT_BYTES || bytes > MAX_STEP_OUTPUT_BYTES) return undefined;
-    const key = `${prefixOf(this.runId)}${name}`;
+    const key = `${runPrefix(this.runId)}${name}`;
     await this.bucket.put(key, JSON.stringify(value ?? null), { httpMetadata: { contentType: "application/json" } });
     this.cache.set(key, value, bytes);
     return { key, bytes };
   }
 
-  /** `request` with every claimed result in its memo read back from R2. */
+  /**
+   * The run's events with the data of each kept in R2 read back (the claim stays, so what is sent
+   * on, such as a WaitIndex's copy, can be cut to what it needs: event-steps.ts).
+   */
+  async events(events: RunEvent[]): Promise<RunEvent[]> {
+    if (!events.some((event) => event.claim)) return events;
+    return Promise.all(
+      events.map(async (event) =>
+        event.claim ? { ...event, data: runEventSchema.shape.data.parse(await this.read(event.claim)) } : event,
+      ),
+    );
+  }
+
+  /** `request` with its events' data and every claimed result in its memo read back from R2. */
   async resolve(request: ExecutionRequest): Promise<ExecutionRequest> {
+    if (request.events.some((event) => event.claim)) {
+      const plain = (await this.events(request.events)).map(({ claim: _claim, ...event }) => event);
+      request = { ...request, events: plain, event: plain[0] ?? request.event };
+    }
     const claimed = Object.entries(request.steps).filter(([, memo]) => memo.status === "completed" && memo.claim);
     if (claimed.length === 0) return request;
     const steps = { ...request.steps };
@@ -124,9 +140,10 @@ export class PayloadStore {
   /** A claimed result's value. */
   async read(claim: Claim): Promise<unknown> {
     if (this.cache.has(claim.key)) return this.cache.get(claim.key);
-    if (!this.bucket) throw new Error(`A step result is kept in R2 (${claim.key}) but no PAYLOADS bucket is bound`);
+    if (!this.bucket)
+      throw new Error(`A value of this run is kept in R2 (${claim.key}) but no PAYLOADS bucket is bound`);
     const object = await this.bucket.get(claim.key);
-    if (!object) throw new Error(`A step result kept in R2 is missing: ${claim.key}`);
+    if (!object) throw new Error(`A value of this run kept in R2 is missing: ${claim.key}`);
     const value: unknown = await object.json();
     this.cache.set(claim.key, value, claim.bytes);
     return value;
@@ -138,7 +155,7 @@ export async function deletePayloads(bucket: R2Bucket | undefined, runId: string
   if (!bucket) return;
   let cursor: string | undefined;
   do {
-    const page = await bucket.list({ prefix: prefixOf(runId), ...(cursor ? { cursor } : {}) });
+    const page = await bucket.list({ prefix: runPrefix(runId), ...(cursor ? { cursor } : {}) });
     if (page.objects.length > 0) await bucket.delete(page.objects.map((object) => object.key));
     cursor = page.truncated ? page.cursor : undefined;
   } while (cursor);
@@ -154,5 +171,8 @@ export async function linkClaims(env: Env, view: RunView, state: RunState): Prom
   const steps = await Promise.all(
     view.steps.map(async (step) => ({ ...step, ...(await link(state.steps.get(step.id)?.claim)) })),
   );
-  return { ...view, ...(await link(state.outputClaim)), steps };
+  const eventDataUrls = state.events.some((event) => event.claim)
+    ? await Promise.all(state.events.map(async (event) => (await link(event.claim)).outputUrl ?? null))
+    : undefined;
+  return { ...view, ...(await link(state.outputClaim)), ...(eventDataUrls ? { eventDataUrls } : {}), steps };
 }

@@ -14,8 +14,7 @@ import {
 import type { Env } from "../../src/core/env.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
 import { getFunction } from "../../src/core/functions/catalog.ts";
-import { tokenKeys } from "../../src/core/runs/token-ids.ts";
-import { engineConfig, rulesOf } from "./engine-config.ts";
+import { engineConfig, hostOf, rulesOf } from "./engine-config.ts";
 import { shownEntry, type HistoryEntry, type HistoryEvent } from "./history.ts";
 import { decide, decideWaitEvent } from "./engine.ts";
 import { settleChildren } from "./children.ts";
@@ -171,7 +170,10 @@ export class RunObject extends DurableObject<Env> {
     if (!state) return null;
     if (state.terminal) return { cancelled: false, status: state.terminal };
     this.record([{ type: "run.cancelled", reason: reason.slice(0, 1_000) }]);
-    if (!this.drives.busy) await settleCancelled(this.env, this.ctx.storage, () => this.load() ?? state);
+    // Its flow control keys and wait targets are read from its event, whose data may be in R2.
+    const trigger = await this.payloadsOf(state.runId).events(state.events);
+    const triggered = (): RunState => ({ ...(this.load() ?? state), events: trigger });
+    if (!this.drives.busy) await settleCancelled(this.env, this.ctx.storage, triggered);
     return { cancelled: true, status: "cancelled" };
   }
 
@@ -206,7 +208,7 @@ export class RunObject extends DurableObject<Env> {
     }
     this.record([{ type: "step.child-ended", stepId, name: step.name, outcome: ended }]);
     const fn = await getFunction(this.env, state.functionId);
-    const config = engineConfig(fn?.config, rulesOf(fn), this.hostConfig());
+    const config = engineConfig(fn?.config, rulesOf(fn), hostOf(this.env));
     const decided = await settleChildren(() => this.load(), this.payloadsOf(state.runId), stepId, config);
     if (decided.length > 0) {
       this.record(decided);
@@ -228,7 +230,7 @@ export class RunObject extends DurableObject<Env> {
     const why = checkpointRefusal(state, this.openCalls.has(callId), functionId, steps);
     if (why) return { accepted: false, why };
     const fn = await getFunction(this.env, state.functionId);
-    const config = engineConfig(fn?.config, rulesOf(fn), this.hostConfig());
+    const config = engineConfig(fn?.config, rulesOf(fn), hostOf(this.env));
     const now = this.load() ?? state;
     const fresh = steps.filter((step) => !now.steps.has(step.id));
     if (fresh.length > 0 && this.openCalls.has(callId))
@@ -348,12 +350,6 @@ export class RunObject extends DurableObject<Env> {
     closeWatcher(socket, code, reason);
   }
 
-  /** What the engine needs of the deployment: its public URL, a payload bucket, the token key. */
-  private hostConfig(): { publicUrl?: string | undefined; payloads: boolean; tokenKey?: string | undefined } {
-    const [tokenKey] = tokenKeys(this.env);
-    return { publicUrl: this.env.STEPWISE_PUBLIC_URL, payloads: this.env.PAYLOADS !== undefined, tokenKey };
-  }
-
   /** Drives the run now, without waiting: if the object dies first, the watchdog alarm resumes it. */
   private driveNow(runId: string): void {
     this.drives
@@ -388,9 +384,10 @@ export class RunObject extends DurableObject<Env> {
       flushIndex: async () => void (await this.index.flush()),
       // One store per object, so its cache of large results lasts across drives.
       payloads: this.payloadsOf(state.runId),
+      trigger: await this.payloadsOf(state.runId).events(state.events),
     };
     const ports = hostPorts(host, state, fn);
-    await driveRun(ports, engineConfig(fn?.config, rulesOf(fn), this.hostConfig()), request);
+    await driveRun(ports, engineConfig(fn?.config, rulesOf(fn), hostOf(this.env)), request);
     // Between drives the history in SQLite is all the run needs: a sleeping run keeps nothing in memory.
     this.cached = undefined;
   }

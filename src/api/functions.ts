@@ -5,7 +5,8 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppTarget } from "../../sdk/app-protocol.ts";
 import type { Env } from "../core/env.ts";
-import { maxEventBytes, oversizedData } from "../core/events/limits.ts";
+import { oversizedData } from "../core/events/limits.ts";
+import { maxInvokeDataBytes } from "../core/payloads/event-data.ts";
 import { shallowEnough } from "../core/lib/json-shape.ts";
 import { getFunction, listFunctions } from "../core/functions/catalog.ts";
 import { invokeFunction } from "../core/runs/invoke.ts";
@@ -59,7 +60,7 @@ export const functionsApi = new Hono<{ Bindings: Env }>()
       return errorResponse(c, 404, "function_not_found", `No function "${functionId}" is registered`);
     const body = await readBody(c, invokeBodySchema);
     if (!body.ok) return body.response;
-    const tooLarge = oversizedData(body.value.data, maxEventBytes(c.env));
+    const tooLarge = oversizedData(body.value.data, maxInvokeDataBytes(c.env));
     if (tooLarge) return errorResponse(c, 413, "payload_too_large", tooLarge);
     return c.json({ runId: await invokeFunction(c.env, functionId, body.value.data, body.value.tags) }, 201);
   });

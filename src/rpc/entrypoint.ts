@@ -37,6 +37,7 @@ import { listRuns } from "../core/run-index/read.ts";
 import type { Env } from "../core/env.ts";
 import { acceptEvents } from "../core/events/accept.ts";
 import { maxEventBytes, oversizedData, oversizedEvent } from "../core/events/limits.ts";
+import { maxInvokeDataBytes } from "../core/payloads/event-data.ts";
 import { eventBatchSchema, type EventInput } from "../core/events/schema.ts";
 import { RUN_ID_PATTERN } from "../core/lib/ids.ts";
 import { epochMsSchema, shallowEnough } from "../core/lib/json-shape.ts";
@@ -104,7 +105,7 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> implements StepwiseBindin
       const input = parseInput(invokeSchema, { functionId, data, tags: options?.tags }, "invoke arguments");
       if (!(await getFunction(this.env, input.functionId)))
         throw functionNotFound(`No function "${input.functionId}" is registered`);
-      const tooLarge = oversizedData(input.data, maxEventBytes(this.env));
+      const tooLarge = oversizedData(input.data, maxInvokeDataBytes(this.env));
       if (tooLarge) throw payloadTooLarge(tooLarge, "payload_too_large");
       return { runId: await invokeFunction(this.env, input.functionId, input.data, input.tags) };
     });

@@ -1,6 +1,6 @@
 /**
  * Invoking a function directly (HTTP and RPC): one run, started now, whose event is
- * `stepwise/function.invoked` carrying the given data.
+ * `stepwise/function.invoked` carrying the given data (in R2 past the event size limit).
  */
 import { INVOKED_EVENT } from "../../../sdk/system-events.ts";
 import type { Env } from "../env.ts";

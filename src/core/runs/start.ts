@@ -10,6 +10,7 @@ import { runEventSchema, stepOpSchema } from "../../../sdk/protocol.ts";
 import type { Env } from "../env.ts";
 import { metadataOpSchema } from "../../../sdk/metadata.ts";
 import { mergeTags, tagsSchema } from "../../../sdk/tags.ts";
+import { ownEventData } from "../payloads/event-data.ts";
 import { runObject } from "../objects.ts";
 
 /** A step a replay starts with, as completed by the run it replays. */
@@ -41,9 +42,11 @@ export type StartRun = z.infer<typeof startRunSchema>;
 
 /**
  * Starts run `input.runId` (or finds it, if it exists). Without tags of its own, a run takes its
- * events' (a batch's, each once, the first events' first).
+ * events' (a batch's, each once, the first events' first). Event data past the event limit goes
+ * to R2 first (payloads/event-data.ts).
  */
-export function startRun(env: Env, input: StartRun): Promise<{ runId: string; created: boolean }> {
+export async function startRun(env: Env, input: StartRun): Promise<{ runId: string; created: boolean }> {
   const tags = input.tags ?? input.events.reduce<string[]>((all, event) => mergeTags(all, event.tags), []);
-  return runObject(env, input.runId).start({ ...input, ...(tags.length > 0 ? { tags } : {}) });
+  const events = await Promise.all(input.events.map((event, index) => ownEventData(env, input.runId, event, index)));
+  return runObject(env, input.runId).start({ ...input, events, ...(tags.length > 0 ? { tags } : {}) });
 }

@@ -218,7 +218,7 @@ export const RunBody: FC<{
       </div>
       <RunTokens run={run} />
       <h2>{run.events.length > 1 ? `Events (${run.events.length})` : "Event"}</h2>
-      {run.events.map((event) => (
+      {run.events.map((event, index) => (
         <details class="panel" id={`event-${event.id}`} open={run.events.length === 1}>
           <summary>
             <span class="mono">{event.name}</span>{" "}
@@ -226,7 +226,11 @@ export const RunBody: FC<{
               {event.id}
             </a>
           </summary>
-          <Json value={event.data} />
+          {event.claim ? (
+            <KeptInR2 bytes={event.claim.bytes} url={run.eventDataUrls?.[index] ?? undefined} what="Its data" />
+          ) : (
+            <Json value={event.data} />
+          )}
         </details>
       ))}
       <h2>History</h2>
@@ -257,10 +261,10 @@ export const RunBody: FC<{
 };
 
 /** A result too large for the page: its size, and its signed link when the deployment can sign one. */
-function KeptInR2({ bytes, url }: { bytes: number; url?: string | undefined }) {
+function KeptInR2({ bytes, url, what = "The result" }: { bytes: number; url?: string | undefined; what?: string }) {
   return (
     <p>
-      {`The result, ${formatBytes(bytes)} of JSON, is kept in R2`}
+      {`${what}, ${formatBytes(bytes)} of JSON, is kept in R2`}
       {url ? (
         <>
           {": "}
