@@ -136,13 +136,33 @@ describe("POST /v1/events refuses bad input whole", () => {
   });
 
   it("an event over 512 KiB: 413 naming it, and nothing from the batch recorded", async () => {
+    // With the R2 bucket, data past the limit is kept there; the rest of an event must still fit.
     const response = await send([
       { name: "test/refused-2" },
-      { name: "test/big", data: { blob: "x".repeat(513 * 1024) } },
+      { name: "test/big", data: { blob: "x" }, user: { blob: "x".repeat(513 * 1024) } },
     ]);
     expect(response.status).toBe(413);
     expect(await response.json()).toMatchObject({
-      error: { code: "event_too_large", message: expect.stringContaining('Event 1 ("test/big")') },
+      error: { code: "event_too_large", message: expect.stringContaining('Event 1 ("test/big") without its data') },
+    });
+    expect(await countEvents("test/refused-2")).toBe(0);
+    // Without the bucket, the limit holds for the whole event.
+    const unbucketed = await app.request(
+      "/v1/events",
+      {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify([
+          { name: "test/refused-2" },
+          { name: "test/big", data: { blob: "x".repeat(513 * 1024) } },
+        ]),
+      },
+      { ...env, PAYLOADS: undefined },
+      createExecutionContext(),
+    );
+    expect(unbucketed.status).toBe(413);
+    expect(await unbucketed.json()).toMatchObject({
+      error: { code: "event_too_large", message: expect.stringContaining('Event 1 ("test/big") is 513') },
     });
     expect(await countEvents("test/refused-2")).toBe(0);
   });

@@ -193,6 +193,23 @@ export const largeInput = stepwise.createFunction<{ tenant: string; blob: string
   },
 );
 
+/**
+ * Triggered by an event whose data is kept in R2 (its trigger condition reads it), it waits for
+ * another such event by a key in both.
+ */
+export const largeEvent = stepwise.createFunction<{ kind: string; key: string; blob: string }>(
+  { id: "test-large-event" },
+  { event: "test/large-event", if: "event.data.kind == 'big'" },
+  async ({ event, step }) => {
+    const more = await step.waitForEvent<{ key: string; blob: string }>("more", {
+      event: "test/large-event.more",
+      match: "data.key",
+      timeout: "1h",
+    });
+    return { length: event.data.blob.length, more: more?.data.blob.length ?? null, key: more?.data.key ?? null };
+  },
+);
+
 /** Started by a tagged event, it sends one of its own: the run it starts has both tags. */
 export const tagRelay = stepwise.createFunction<{ key: string }>(
   { id: "test-tag-relay" },
@@ -224,6 +241,7 @@ export const testFunctions = [
   largeReturn,
   largeChildParent,
   largeInput,
+  largeEvent,
   tagParent,
   tagRelay,
   tagRelayed,

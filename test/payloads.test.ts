@@ -1,6 +1,7 @@
-import { env, runInDurableObject, SELF } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
+import { shardOf, shardSql } from "./event-shards.ts";
 import { describe, expect, it } from "vitest";
-import { client } from "./helpers.ts";
+import { client, sendEvents } from "./helpers.ts";
 
 const MiB = 1024 * 1024;
 
@@ -115,5 +116,45 @@ describe("large step results in R2", () => {
     // The onFailure run keeps its own copy, under its own prefix.
     const copies = await env.PAYLOADS!.list({ prefix: `runs/${failing}.failure/` });
     expect(copies.objects.map((object) => object.key)).toEqual([`runs/${failing}.failure/events/0`]);
+  }, 60_000);
+
+  it("an event past the event limit is kept in R2: its trigger condition, a keyed wait and the run read it", async () => {
+    const key = crypto.randomUUID();
+    const post = async (body: unknown) => (await sendEvents(body))[0] ?? "";
+    const eventId = await post({ name: "test/large-event", data: { kind: "big", key, blob: "b".repeat(2 * MiB) } });
+    const detail = (await (await SELF.fetch(`http://stepwise/v1/events/${eventId}`)).json()) as {
+      event: { data: unknown; claim?: { key: string; bytes: number }; dataUrl?: string };
+    };
+    expect(detail.event.data).toEqual({});
+    expect(detail.event.claim?.key).toBe(`events/${eventId}`);
+    const download = (await (await SELF.fetch(new URL(detail.event.dataUrl!, "http://stepwise"))).json()) as {
+      key: string;
+    };
+    expect(download.key).toBe(key);
+    const page = await (await SELF.fetch(`http://stepwise/dashboard/events/${eventId}`)).text();
+    expect(page).toContain("The data, 2 MiB of JSON, is kept in R2");
+
+    const [runId = ""] = await client.runsOf(eventId);
+    const waiting = await client.waitUntil(runId, (run) => run.status === "waiting", { timeoutMs: 30_000 });
+    expect((waiting.events as { claim?: { key: string } }[])[0]?.claim?.key).toBe(`runs/${runId}/events/0`);
+
+    const moreId = await post({ name: "test/large-event.more", data: { key, blob: "m".repeat(3 * MiB) } });
+    const done = await client.waitForEnd(runId, { timeoutMs: 30_000 });
+    expect(done.output).toEqual({ length: 2 * MiB, more: 3 * MiB, key });
+    // The run keeps its own copies: the event's retention cannot take them from its replays.
+    const kept = (await env.PAYLOADS!.list({ prefix: `runs/${runId}/` })).objects.map((object) => object.key).sort();
+    expect(kept).toEqual([`runs/${runId}/events/0`, `runs/${runId}/waits/${moreId}`]);
+
+    // Retention prunes the event from its shard, and its data from R2 with it.
+    await shardSql(eventId, "UPDATE events SET received_at = ?1 WHERE id = ?2", Date.now() - 40 * 86_400_000, eventId);
+    await runInDurableObject(shardOf(eventId), async (_instance, state) => {
+      state.storage.kv.delete("prunedAt");
+      await state.storage.setAlarm(Date.now());
+    });
+    // The alarm may already be running by itself: wait for its work rather than run it again.
+    await runDurableObjectAlarm(shardOf(eventId));
+    await expect.poll(() => env.PAYLOADS!.head(`events/${eventId}`)).toBeNull();
+    expect(await shardSql(eventId, "SELECT id FROM events WHERE id = ?1", eventId)).toEqual([]);
+    expect(await env.PAYLOADS!.head(`events/${moreId}`)).not.toBeNull();
   }, 60_000);
 });

@@ -190,7 +190,7 @@ describe("an app calling Stepwise over its typed binding", () => {
         message: expect.stringMatching(/^Invalid events.*name/s),
       },
     });
-    expect(await probe("/probe/send", { name: "big", data: { blob: "x".repeat(600 * 1024) } })).toMatchObject({
+    expect(await probe("/probe/send", { name: "big", user: { blob: "x".repeat(600 * 1024) } })).toMatchObject({
       error: { sendEventsError: true, code: "event_too_large", status: 413 },
     });
     expect(await probe("/probe/invoke", { functionId: "no-such-function", data: {} })).toMatchObject({

@@ -50,13 +50,14 @@ describe("RPC from a Worker bound to Stepwise", () => {
     expect(await rpc("send", [{ data: {} }])).toMatchObject(
       refused("invalid_request", 400, expect.stringMatching(/^Invalid events.*name/s)),
     );
-    expect(await rpc("invoke", "test-parallel", { blob: "x".repeat(600 * 1024) })).toMatchObject(
-      refused("payload_too_large", 413, "Event data is 600 KiB; the limit is 512 KiB"),
+    // Past the event limit invoke data is kept in R2, up to the request body limit.
+    expect(await rpc("invoke", "test-parallel", { blob: "x".repeat(10.5 * 1024 * 1024) })).toMatchObject(
+      refused("payload_too_large", 413, "Event data is 10.5 MiB; the limit is 10 MiB"),
     );
     expect(await rpc("invoke", "no-such-function", {})).toMatchObject(
       refused("function_not_found", 404, `No function "no-such-function" is registered`),
     );
-    expect(await rpc("send", { name: "big", data: { blob: "x".repeat(600 * 1024) } })).toMatchObject(
+    expect(await rpc("send", { name: "big", user: { blob: "x".repeat(600 * 1024) } })).toMatchObject(
       refused("event_too_large", 413, expect.stringContaining("the limit is 512 KiB")),
     );
     expect(await rpc("listRuns", { status: "sleepy" })).toMatchObject(

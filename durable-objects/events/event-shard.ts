@@ -12,6 +12,7 @@
  * retention × its share of the event rate. Ids repeated within 24 hours are not routed again:
  * a client id always hashes to the same shard, so that check is local.
  */
+import { claimSchema } from "../../sdk/protocol.ts";
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import type { Env } from "../../src/core/env.ts";
@@ -65,9 +66,10 @@ const IN_FLIGHT_MS = 2_000;
 const PRUNE_EVERY_MS = 60 * 60_000;
 const PRUNE_BATCH = 5_000;
 
-const INSERT = `INSERT INTO events (id, name, data, ts, user, v, received_at, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9)
+const INSERT = `INSERT INTO events (id, name, data, ts, user, v, received_at, tags, claim)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?10)
 ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data, ts = excluded.ts, user = excluded.user,
-  v = excluded.v, tags = excluded.tags, received_at = excluded.received_at, queued_at = NULL, routed_at = NULL, sweeps = 0, route_error = NULL
+  v = excluded.v, tags = excluded.tags, claim = excluded.claim, received_at = excluded.received_at, queued_at = NULL, routed_at = NULL, sweeps = 0, route_error = NULL
 WHERE events.received_at < ?8
 RETURNING id`;
 const BY_IDS = "id IN (SELECT value FROM json_each(?1))";
@@ -109,7 +111,8 @@ export class EventShard extends DurableObject<Env> {
         const user = e.user === undefined ? null : JSON.stringify(e.user);
         const args = [e.id, e.name, JSON.stringify(e.data), e.ts, user, e.v ?? null, receivedAt];
         const tags = e.tags?.length ? JSON.stringify(e.tags) : null;
-        for (const row of this.sql.exec(INSERT, ...args, receivedAt - EVENT_DEDUP_MS, tags)) {
+        const claim = e.claim ? JSON.stringify(e.claim) : null;
+        for (const row of this.sql.exec(INSERT, ...args, receivedAt - EVENT_DEDUP_MS, tags, claim)) {
           fresh.push(String(row.id));
           names.add(e.name);
         }
@@ -133,12 +136,13 @@ export class EventShard extends DurableObject<Env> {
         const user = e.user === undefined ? null : JSON.stringify(e.user);
         adopted += this.sql
           .exec(
-            `INSERT INTO events (id, name, data, ts, user, v, received_at, routed_at, sweeps, route_error, tags)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING RETURNING id`,
+            `INSERT INTO events (id, name, data, ts, user, v, received_at, routed_at, sweeps, route_error, tags, claim)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (id) DO NOTHING RETURNING id`,
             ...[e.id, e.name, JSON.stringify(e.data), e.ts, user, e.v ?? null, e.receivedAt, e.routedAt ?? null],
             e.routingAbandoned ? MAX_SWEEPS : 0,
             e.routeError ?? null,
             e.tags?.length ? JSON.stringify(e.tags) : null,
+            e.claim ? JSON.stringify(e.claim) : null,
           )
           .toArray().length;
       }
@@ -334,7 +338,7 @@ export class EventShard extends DurableObject<Env> {
     const swept = claimUnrouted(this.sql, before, now, SWEEP_LIMIT, SWEEP_GRACE_MS);
     await this.requeue(shard, swept);
     if (swept.length === SWEEP_LIMIT) more = true;
-    if (this.prune(now) === PRUNE_BATCH) more = true;
+    if ((await this.prune(now)) === PRUNE_BATCH) more = true;
     const pruneAt = z.number().parse(this.ctx.storage.kv.get("prunedAt") ?? now) + PRUNE_EVERY_MS;
     const holds = this.sql.exec(`SELECT 1 FROM events LIMIT 1`).toArray().length > 0;
     const next = more
@@ -343,18 +347,24 @@ export class EventShard extends DurableObject<Env> {
     if (Number.isFinite(next)) await this.ctx.storage.setAlarm(next);
   }
 
-  /** Deletes routed events past retention, oldest first, once per {@link PRUNE_EVERY_MS}; returns how many. */
-  private prune(now: number): number {
+  /**
+   * Deletes routed events past retention, oldest first, once per {@link PRUNE_EVERY_MS}; returns
+   * how many. Data kept in R2 goes first, so a failure leaves rows that say where it was.
+   */
+  private async prune(now: number): Promise<number> {
     const prunedAt = z.number().optional().parse(this.ctx.storage.kv.get("prunedAt"));
     if (prunedAt !== undefined && now - prunedAt < PRUNE_EVERY_MS) return 0;
-    const deleted = this.sql
-      .exec(
-        `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ?1 AND routed_at IS NOT NULL
-         ORDER BY received_at LIMIT ?2) RETURNING id`,
+    const rows = this.sql
+      .exec<{ id: string; claim: string | null }>(
+        `SELECT id, claim FROM events WHERE received_at < ?1 AND routed_at IS NOT NULL ORDER BY received_at LIMIT ?2`,
         now - eventRetentionMs(this.env),
         PRUNE_BATCH,
       )
-      .toArray().length;
+      .toArray();
+    const keys = rows.flatMap((row) => (row.claim ? [claimSchema.parse(JSON.parse(row.claim)).key] : []));
+    for (let at = 0; at < keys.length; at += 1_000) await this.env.PAYLOADS?.delete(keys.slice(at, at + 1_000));
+    const deleted = rows.length;
+    if (deleted > 0) this.sql.exec(`DELETE FROM events WHERE ${BY_IDS}`, JSON.stringify(rows.map((row) => row.id)));
     if (deleted < PRUNE_BATCH) this.ctx.storage.kv.put("prunedAt", now);
     return deleted;
   }

@@ -11,19 +11,22 @@ export function createEventTables(sql: SqlStorage): void {
     id TEXT PRIMARY KEY, name TEXT NOT NULL, data TEXT NOT NULL, ts INTEGER NOT NULL, user TEXT, v TEXT,
     received_at INTEGER NOT NULL, queued_at INTEGER, routed_at INTEGER,
     sweeps INTEGER NOT NULL DEFAULT 0, route_error TEXT)`);
-  // Shards made before events had tags get the column (null: no tags).
+  // Shards made before events had tags or claims get the columns (null: none).
   const columns = sql
     .exec<{ name: string }>(`PRAGMA table_info(events)`)
     .toArray()
     .map((column) => column.name);
   if (!columns.includes("tags")) sql.exec(`ALTER TABLE events ADD COLUMN tags TEXT`);
+  if (!columns.includes("claim")) sql.exec(`ALTER TABLE events ADD COLUMN claim TEXT`);
   sql.exec(`CREATE INDEX IF NOT EXISTS events_by_received ON events (received_at, id)`);
   sql.exec(`CREATE INDEX IF NOT EXISTS events_by_name ON events (name, received_at, id)`);
   sql.exec(`CREATE INDEX IF NOT EXISTS events_unrouted ON events (received_at) WHERE routed_at IS NULL`);
   sql.exec(`CREATE INDEX IF NOT EXISTS events_by_routed ON events (routed_at) WHERE routed_at IS NOT NULL`);
 }
 
-export const COLUMNS = "id, name, data, ts, user, v, received_at, routed_at, sweeps, route_error, tags";
+/** The columns D1's events table had before events were sharded (src/retention/legacy-d1.ts reads them). */
+export const LEGACY_COLUMNS = "id, name, data, ts, user, v, received_at, routed_at, sweeps, route_error";
+export const COLUMNS = `${LEGACY_COLUMNS}, tags, claim`;
 
 const eventRowSchema = z.object({
   id: z.string(),
@@ -36,7 +39,8 @@ const eventRowSchema = z.object({
   routed_at: z.number().nullable(),
   sweeps: z.number().int(),
   route_error: z.string().nullable(),
-  tags: z.string().nullable(),
+  tags: z.string().nullish(),
+  claim: z.string().nullish(),
 });
 
 /** Reads a stored row back into an event, validating it. */
@@ -50,6 +54,7 @@ export function eventFromRow(row: unknown): StoredEvent {
     ...(r.user ? { user: JSON.parse(r.user) } : {}),
     ...(r.v ? { v: r.v } : {}),
     ...(r.tags ? { tags: JSON.parse(r.tags) } : {}),
+    ...(r.claim ? { claim: JSON.parse(r.claim) } : {}),
     receivedAt: r.received_at,
     ...(r.routed_at !== null ? { routedAt: r.routed_at } : {}),
     ...(r.routed_at === null && r.route_error !== null ? { routeError: r.route_error } : {}),
@@ -65,7 +70,7 @@ export function eventFromRow(row: unknown): StoredEvent {
 const LISTED_PAYLOAD_BYTES = 4 * 1024;
 
 // SQLite cuts the payload in the query, so a large one is never read for a listing.
-export const SUMMARY_COLUMNS = `id, name, ts, v, received_at, routed_at, sweeps, route_error, tags, length(data) AS data_bytes,
+export const SUMMARY_COLUMNS = `id, name, ts, v, received_at, routed_at, sweeps, route_error, tags, claim, length(data) AS data_bytes,
   CASE WHEN length(data) + coalesce(length(user), 0) <= ${LISTED_PAYLOAD_BYTES} THEN data END AS data,
   CASE WHEN length(data) + coalesce(length(user), 0) <= ${LISTED_PAYLOAD_BYTES} THEN user END AS user`;
 

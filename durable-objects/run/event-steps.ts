@@ -10,7 +10,7 @@ import { runEventSchema, waitParts, type RunEvent } from "../../sdk/protocol.ts"
 import { parseInput } from "../../src/core/lib/parse.ts";
 import type { Env } from "../../src/core/env.ts";
 import { acceptEvents } from "../../src/core/events/accept.ts";
-import { maxEventBytes, oversizedEvent } from "../../src/core/events/limits.ts";
+import { oversizedEvent } from "../../src/core/events/limits.ts";
 import { eventBatchSchema } from "../../src/core/events/schema.ts";
 import { derivedId } from "../../src/core/lib/ids.ts";
 import { waitIndex } from "../../src/core/objects.ts";
@@ -33,7 +33,7 @@ export async function sendStepEvents(env: Env, state: RunState, step: StepState)
       retriable: false,
     };
   }
-  const tooLarge = oversizedEvent(parsed.data, maxEventBytes(env));
+  const tooLarge = oversizedEvent(parsed.data, env);
   if (tooLarge)
     return {
       ok: false,

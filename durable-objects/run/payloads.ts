@@ -12,6 +12,7 @@ import { downloadUrl } from "../../src/core/payloads/download.ts";
 import { keysOf } from "../../src/core/lib/keys.ts";
 import { outputBytes } from "../../src/core/lib/json-size.ts";
 import { runPrefix } from "../../src/core/payloads/keys.ts";
+import { copyClaim } from "../../src/core/payloads/event-data.ts";
 import type { RunState } from "./state.ts";
 
 /** Values read back recently, so a run's drives do not fetch the same result on every replay. */
@@ -109,6 +110,16 @@ export class PayloadStore {
       const plain = (await this.events(request.events)).map(({ claim: _claim, ...event }) => event);
       request = { ...request, events: plain, event: plain[0] ?? request.event };
     }
+    const waited = Object.entries(request.steps).filter(
+      ([, memo]) =>
+        memo.status === "completed" && memo.op === "wait" && JSON.stringify(memo.output).includes('"claim"'),
+    );
+    if (waited.length > 0) {
+      const steps = { ...request.steps };
+      for (const [id, memo] of waited)
+        if (memo.status === "completed") steps[id] = { ...memo, output: await this.eventsIn(memo.output) };
+      request = { ...request, steps };
+    }
     const claimed = Object.entries(request.steps).filter(([, memo]) => memo.status === "completed" && memo.claim);
     if (claimed.length === 0) return request;
     const steps = { ...request.steps };
@@ -135,6 +146,22 @@ export class PayloadStore {
       }),
     );
     return Object.fromEntries(entries);
+  }
+
+  /** An event a wait took, whose data is kept in R2, as this run keeps it: its own copy. */
+  async keepEvent(event: RunEvent): Promise<RunEvent> {
+    if (!event.claim) return event;
+    const key = `${runPrefix(this.runId)}waits/${encodeURIComponent(event.id)}`;
+    return { ...event, data: {}, claim: await copyClaim(this.bucket, event.claim, key) };
+  }
+
+  /** A wait's output (an event, a list of them, or null) with the data of each kept in R2 read back. */
+  private async eventsIn(value: unknown): Promise<unknown> {
+    if (Array.isArray(value)) return Promise.all(value.map((item) => this.eventsIn(item)));
+    const event = runEventSchema.safeParse(value);
+    if (!event.success || !event.data.claim) return value;
+    const { claim, ...rest } = event.data;
+    return { ...rest, data: runEventSchema.shape.data.parse(await this.read(claim)) };
   }
 
   /** A claimed result's value. */

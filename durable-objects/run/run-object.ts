@@ -182,9 +182,13 @@ export class RunObject extends DurableObject<Env> {
    * event racing the timeout, or a second event, changes nothing. The run goes on at once.
    */
   async resumeWait(stepId: string, event: RunEvent, part = 0): Promise<{ resumed: boolean; stillWaiting: boolean }> {
-    const state = this.load();
-    if (!state) return { resumed: false, stillWaiting: false };
-    const events = decideWaitEvent(state, stepId, part, parseInput(runEventSchema, event, "event"));
+    const arrived = parseInput(runEventSchema, event, "event");
+    // An event whose data is in R2 is copied under this run first, so the run keeps what it took.
+    const before = this.load();
+    if (!before) return { resumed: false, stillWaiting: false };
+    const kept = arrived.claim ? await this.payloadsOf(before.runId).keepEvent(arrived) : arrived;
+    const state = this.load() ?? before;
+    const events = decideWaitEvent(state, stepId, part, kept);
     // Refused while the part still waits (another wait of the run took the event): the index keeps it.
     if (events.length === 0) return { resumed: false, stillWaiting: waitPartOpen(state, stepId, part) };
     this.record(events);

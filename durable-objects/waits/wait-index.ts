@@ -8,6 +8,7 @@
  * RunObject decides each resume, so an event that races a timeout, or two events racing for one
  * wait, resume it at most once.
  */
+import { slimEvent } from "../../src/core/events/schema.ts";
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { MAX_LOOKBACK_MS } from "../../sdk/event-steps.ts";
@@ -236,7 +237,9 @@ export class WaitIndex extends DurableObject<Env> {
     // What is pruned is no longer held: a wait looking back before it reads it from the EventShards.
     const covered = this.covered();
     if (covered !== undefined && covered < horizon) this.ctx.storage.kv.put("covered", horizon);
-    this.store.arrive(events);
+    // Held and handed on without data kept in R2 (too large for a row or a run's history): only
+    // this delivery's matching reads it, so a wait registering later does not see it.
+    this.store.arrive(events.map(({ event, receivedAt }) => ({ event: slimEvent(event), receivedAt })));
     const resumed = await this.resume(events);
     await this.idleCheck();
     return resumed;
@@ -256,10 +259,11 @@ export class WaitIndex extends DurableObject<Env> {
         this.store.drop(waiter);
         this.store.consume(waiter, arrived);
         const run = runObject(this.env, waiter.runId);
+        const event = slimEvent(arrived.event);
         const result = resumeAnswerSchema.parse(
           waiter.kind === "cancel"
-            ? await run.cancelByEvent(arrived.event)
-            : await run.resumeWait(waiter.stepId, arrived.event, waiter.part ?? 0),
+            ? await run.cancelByEvent(event)
+            : await run.resumeWait(waiter.stepId, event, waiter.part ?? 0),
         );
         if (result.resumed) {
           resumed++;

@@ -14,6 +14,7 @@ import { errorResponse } from "./errors.ts";
 import { ingest } from "./ingest.ts";
 import { nextCursor, pagingSchema } from "../core/db/paging.ts";
 import { runSummary } from "../core/db/run-summary.ts";
+import { downloadUrl } from "../core/payloads/download.ts";
 
 const listQuerySchema = pagingSchema.extend({ name: z.string().min(1).max(256).optional() });
 
@@ -43,7 +44,9 @@ export const eventsApi = new Hono<{ Bindings: Env }>()
     const event = await getEvent(c.env, id);
     if (!event) return errorResponse(c, 404, "event_not_found", `No event "${id}"`);
     const runs = await listRuns(c.env, { eventId: id, limit: 200 });
-    return c.json({ event: eventView(event), runs: runs.items.map(runSummary) });
+    // Data kept in R2 is linked, not inlined: a signed link good for an hour.
+    const dataUrl = event.claim ? { dataUrl: await downloadUrl(c.env, event.claim.key, Date.now()) } : {};
+    return c.json({ event: { ...eventView(event), ...dataUrl }, runs: runs.items.map(runSummary) });
   })
   .post("/:id/reroute", async (c) => {
     const id = c.req.param("id");

@@ -5,7 +5,7 @@
  */
 import type { Context } from "hono";
 import { acceptEvents, type AcceptOptions } from "../core/events/accept.ts";
-import { maxEventBytes, oversizedEvent } from "../core/events/limits.ts";
+import { oversizedEvent } from "../core/events/limits.ts";
 import { eventBatchSchema } from "../core/events/schema.ts";
 import type { Env } from "../core/env.ts";
 import { readBody } from "./body.ts";
@@ -24,7 +24,7 @@ export async function ingest(
 ): Promise<IngestResult> {
   const body = await readBody(c, eventBatchSchema);
   if (!body.ok) return body;
-  const tooLarge = oversizedEvent(body.value, maxEventBytes(c.env));
+  const tooLarge = oversizedEvent(body.value, c.env);
   if (tooLarge) return { ok: false, response: errorResponse(c, 413, "event_too_large", tooLarge) };
   const ids = idsFor?.(body.value.length);
   const events = ids ? body.value.map((event, index) => ({ ...event, id: event.id ?? ids[index] })) : body.value;

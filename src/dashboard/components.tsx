@@ -3,6 +3,7 @@
  * user-supplied goes through JSX text, which escapes it.
  */
 import type { FC } from "hono/jsx";
+import { formatBytes } from "../core/lib/json-size.ts";
 
 /** A run or step status as a coloured badge. */
 export const Status: FC<{ status: string }> = ({ status }) => <span class={`badge s-${status}`}>{status}</span>;
@@ -93,3 +94,28 @@ export const ActionButton: FC<{
     </button>
   </form>
 );
+
+/** A result too large for the page: its size, and its signed link when the deployment can sign one. */
+export function KeptInR2({
+  bytes,
+  url,
+  what = "The result",
+}: {
+  bytes: number;
+  url?: string | undefined;
+  what?: string;
+}) {
+  return (
+    <p>
+      {`${what}, ${formatBytes(bytes)} of JSON, is kept in R2`}
+      {url ? (
+        <>
+          {": "}
+          <a href={url}>download it</a> (the link works for an hour).
+        </>
+      ) : (
+        " (set API keys to download it from here)."
+      )}
+    </p>
+  );
+}

@@ -6,7 +6,7 @@
  * An unrouted one is then swept by its shard and starts the same runs it would have; a listing
  * shows the moved ones among the rest. Moving twice is harmless (a shard keeps the first copy).
  */
-import { COLUMNS, eventFromRow } from "../../durable-objects/events/event-table.ts";
+import { LEGACY_COLUMNS, eventFromRow } from "../../durable-objects/events/event-table.ts";
 import { groupBy } from "../core/lib/group.ts";
 import type { Env } from "../core/env.ts";
 import { eventShardCount, shardOfId } from "../core/events/shards.ts";
@@ -23,7 +23,7 @@ const BATCHES_PER_TICK = 20;
 /** Moves one batch; returns how many rows left D1 (0 when the table is empty or gone). */
 async function moveBatch(env: Env): Promise<number> {
   const rows = await legacyRows(
-    env.DB.prepare(`SELECT ${COLUMNS} FROM events ORDER BY received_at LIMIT ?1`).bind(MOVE_BATCH),
+    env.DB.prepare(`SELECT ${LEGACY_COLUMNS} FROM events ORDER BY received_at LIMIT ?1`).bind(MOVE_BATCH),
   );
   if (rows.length === 0) return 0;
   const count = eventShardCount(env);

@@ -36,7 +36,7 @@ import { decodeCursor, encodeCursor } from "../core/db/cursor.ts";
 import { listRuns } from "../core/run-index/read.ts";
 import type { Env } from "../core/env.ts";
 import { acceptEvents } from "../core/events/accept.ts";
-import { maxEventBytes, oversizedData, oversizedEvent } from "../core/events/limits.ts";
+import { oversizedData, oversizedEvent } from "../core/events/limits.ts";
 import { maxInvokeDataBytes } from "../core/payloads/event-data.ts";
 import { eventBatchSchema, type EventInput } from "../core/events/schema.ts";
 import { RUN_ID_PATTERN } from "../core/lib/ids.ts";
@@ -89,7 +89,7 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> implements StepwiseBindin
   async send(events: EventInput | EventInput[]): Promise<RpcAnswer<{ ids: string[] }>> {
     return answering(async () => {
       const batch = parseInput(eventBatchSchema, events, "events");
-      const tooLarge = oversizedEvent(batch, maxEventBytes(this.env));
+      const tooLarge = oversizedEvent(batch, this.env);
       if (tooLarge) throw payloadTooLarge(tooLarge, "event_too_large");
       return { ids: await acceptEvents(this.env, batch, { waitUntil: (routing) => this.ctx.waitUntil(routing) }) };
     });

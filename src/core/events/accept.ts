@@ -8,6 +8,7 @@
  * queue, whose consumer routes it in batches. Routing the same event twice starts nothing twice
  * (run ids are derived from the event id and the time it was recorded, as here).
  */
+import { offloadEvents } from "../payloads/event-data.ts";
 import type { Env } from "../env.ts";
 import { enqueueEvents } from "./enqueue.ts";
 import { eventQueues } from "./queues.ts";
@@ -91,7 +92,7 @@ export async function acceptEvents(env: Env, events: ValidEvent[], options: Acce
   const now = options.now ?? Date.now();
   // A deployment whose shards or queues are misconfigured refuses (ConfigError) before recording.
   eventQueues(env);
-  const complete = completeEvents(events, now, eventShardCount(env));
+  const complete = await offloadEvents(env, completeEvents(events, now, eventShardCount(env)));
   const recorded = (await recordEvents(env, complete, now)).filter(({ fresh }) => fresh.size > 0);
   const fresh = recorded.reduce((sum, { fresh }) => sum + fresh.size, 0);
   if (fresh > DIRECT_ROUTE_MAX_EVENTS)

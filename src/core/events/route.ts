@@ -5,6 +5,7 @@
  * redelivery, the sweeper) starts nothing new. An event is marked routed only after all its runs
  * have started (in the EventShard that holds it).
  */
+import { withEventData } from "../payloads/event-data.ts";
 import { toRunEvent, type StoredEvent } from "./schema.ts";
 import type { Env } from "../env.ts";
 import { claimKeys, type KeyClaim } from "./idempotency.ts";
@@ -52,7 +53,10 @@ async function deliverToWaits(env: Env, events: StoredEvent[], listening: ShardL
   for (const [target, reached] of keyedDeliveries(events, keyed)) deliveries.set(target, reached);
   await Promise.all(
     [...deliveries].map(([target, sent]) =>
-      waitIndex(env, target).deliver(sent.map((event) => ({ event: toRunEvent(event), receivedAt: event.receivedAt }))),
+      waitIndex(env, target).deliver(
+        // Whole, so conditions read data kept in R2; the WaitIndex keeps and hands on only its claim.
+        sent.map((event) => ({ event: toRunEvent(event, { whole: true }), receivedAt: event.receivedAt })),
+      ),
     ),
   );
 }
@@ -124,6 +128,8 @@ export async function routeEvents(
   options: RouteOptions = {},
 ): Promise<string[]> {
   const { calls = pool(STARTS_IN_FLIGHT), now = Date.now() } = options;
+  // Triggers' conditions, keys and waits read the data of events kept in R2; runs get the claim.
+  events = await withEventData(env, events);
   const listening =
     options.listening ??
     (await listenedIn(

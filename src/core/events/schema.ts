@@ -3,7 +3,7 @@
  * its clients work unchanged. Validated here, before anything is recorded.
  */
 import { z } from "zod";
-import { eventNameSchema, type RunEvent } from "../../../sdk/protocol.ts";
+import { claimSchema, eventNameSchema, type RunEvent } from "../../../sdk/protocol.ts";
 import { epochMsSchema, shallowEnough } from "../lib/json-shape.ts";
 import { tagsSchema } from "../../../sdk/tags.ts";
 
@@ -66,6 +66,8 @@ export const storedEventSchema = z.object({
   v: z.string().optional(),
   user: z.record(z.string(), z.unknown()).optional(),
   tags: z.array(z.string()).optional(),
+  /** The data is kept in R2 (past the event size limit): `data` is {} as stored, until read back. */
+  claim: claimSchema.optional(),
   receivedAt: z.number().int(),
   routedAt: z.number().int().optional(),
   /** Why routing it last failed (while unrouted). */
@@ -75,15 +77,24 @@ export const storedEventSchema = z.object({
 });
 export type StoredEvent = z.infer<typeof storedEventSchema>;
 
-/** A stored event as a run sees it (its trigger, a waited-for event). */
-export const toRunEvent = (event: StoredEvent): RunEvent => ({
+/**
+ * A stored event as a run sees it (its trigger, a waited-for event). An event whose data is kept
+ * in R2 travels with its claim and empty data, unless `whole` (a WaitIndex matching it: it keeps
+ * and hands on only the claim, see {@link slimEvent}).
+ */
+export const toRunEvent = (event: StoredEvent, { whole = false }: { whole?: boolean } = {}): RunEvent => ({
   id: event.id,
   name: event.name,
-  data: event.data,
+  data: event.claim && !whole ? {} : event.data,
   ts: event.ts,
   ...(event.user ? { user: event.user } : {}),
   ...(event.tags?.length ? { tags: event.tags } : {}),
+  ...(event.claim ? { claim: event.claim } : {}),
 });
+
+/** `event` as it is kept and handed on: without its data when that is kept in R2 (its claim says where). */
+export const slimEvent = <E extends { data: Record<string, unknown>; claim?: unknown }>(event: E): E =>
+  event.claim ? { ...event, data: {} } : event;
 
 /**
  * An event in a listing: its payload only when it is small (an EventShard leaves a large one out,

@@ -9,7 +9,7 @@ import type { RunIndexRow } from "../../core/db/runs.ts";
 import type { StoredEvent } from "../../core/events/schema.ts";
 import { MAX_SWEEPS } from "../../core/events/schema.ts";
 import { formatBytes } from "../../core/lib/json-size.ts";
-import { ActionButton, Json, Notice, Status, Time } from "../components.tsx";
+import { ActionButton, Json, KeptInR2, Notice, Status, Time } from "../components.tsx";
 import { RunTable } from "./runs.tsx";
 
 /** What the send form held, to show it again when it was refused. */
@@ -119,7 +119,12 @@ export const EventsBody: FC<{
 );
 
 /** The live part of one event's page. */
-export const EventBody: FC<{ event: StoredEvent; runs: RunIndexRow[]; now: number }> = ({ event, runs, now }) => (
+export const EventBody: FC<{ event: StoredEvent; runs: RunIndexRow[]; now: number; dataUrl?: string | undefined }> = ({
+  event,
+  runs,
+  now,
+  dataUrl,
+}) => (
   <>
     {event.routeError !== undefined || event.routingAbandoned ? (
       <div class="notice error actions" role="alert">
@@ -156,7 +161,7 @@ export const EventBody: FC<{ event: StoredEvent; runs: RunIndexRow[]; now: numbe
         </div>
       </dl>
       <h2>Data</h2>
-      <Json value={event.data} />
+      {event.claim ? <KeptInR2 bytes={event.claim.bytes} url={dataUrl} what="The data" /> : <Json value={event.data} />}
       {event.user ? (
         <>
           <h2>User</h2>

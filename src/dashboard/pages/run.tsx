@@ -5,12 +5,11 @@
 import type { FC } from "hono/jsx";
 import type { HistoryEntry } from "../../../durable-objects/run/history.ts";
 import type { RunView } from "../../../durable-objects/run/view.ts";
-import { ActionButton, ErrorBlock, formatDuration, Json, Notice, Status, Time } from "../components.tsx";
+import { ActionButton, ErrorBlock, formatDuration, Json, KeptInR2, Notice, Status, Time } from "../components.tsx";
 import { buildTimeline } from "../timeline.ts";
 import { Waterfall } from "../waterfall.tsx";
 import { RunTokens } from "./run-tokens.tsx";
 import { isEnded, isReplayable } from "../../../sdk/run-status.ts";
-import { formatBytes } from "../../core/lib/json-size.ts";
 
 const runLink = (id: string) => (
   <a href={`/dashboard/runs/${encodeURIComponent(id)}`} class="mono">
@@ -259,20 +258,3 @@ export const RunBody: FC<{
     </>
   );
 };
-
-/** A result too large for the page: its size, and its signed link when the deployment can sign one. */
-function KeptInR2({ bytes, url, what = "The result" }: { bytes: number; url?: string | undefined; what?: string }) {
-  return (
-    <p>
-      {`${what}, ${formatBytes(bytes)} of JSON, is kept in R2`}
-      {url ? (
-        <>
-          {": "}
-          <a href={url}>download it</a> (the link works for an hour).
-        </>
-      ) : (
-        " (set API keys to download it from here)."
-      )}
-    </p>
-  );
-}

@@ -7,7 +7,8 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { acceptEvents } from "../../core/events/accept.ts";
-import { maxEventBytes, oversizedData, oversizedEvent } from "../../core/events/limits.ts";
+import { oversizedData, oversizedEvent } from "../../core/events/limits.ts";
+import { maxInvokeDataBytes } from "../../core/payloads/event-data.ts";
 import { rerouteEvent } from "../../core/events/reroute.ts";
 import { eventInputSchema } from "../../core/events/schema.ts";
 import type { Env } from "../../core/env.ts";
@@ -70,7 +71,7 @@ export const actionRoutes = new Hono<{ Bindings: Env }>()
     const text = (await formFields(c)).data ?? "{}";
     const data = parseJsonObject(text);
     if (!data.ok) return functionPage(c, fn.id, { invokeData: text, error: data.error }, 400);
-    const tooLarge = oversizedData(data.value, maxEventBytes(c.env));
+    const tooLarge = oversizedData(data.value, maxInvokeDataBytes(c.env));
     if (tooLarge) return functionPage(c, fn.id, { invokeData: text, error: tooLarge }, 400);
     return c.redirect(runUrl(await invokeFunction(c.env, fn.id, data.value), "invoked"), 303);
   })
@@ -104,7 +105,7 @@ export const actionRoutes = new Hono<{ Bindings: Env }>()
     const event = eventInputSchema.safeParse({ name: form.name, data: data.value });
     if (!event.success)
       return eventsPage(c, { ...form, error: "The event is invalid", issues: zodIssues(event.error) }, 400);
-    const tooLarge = oversizedEvent([event.data], maxEventBytes(c.env));
+    const tooLarge = oversizedEvent([event.data], c.env);
     if (tooLarge) return eventsPage(c, { ...form, error: tooLarge }, 413);
     const [id] = await acceptEvents(c.env, [event.data]);
     return c.redirect(`/dashboard/events/${encodeURIComponent(id ?? "")}`, 303);

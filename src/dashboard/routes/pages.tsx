@@ -3,6 +3,7 @@
  * page listens on its RunObject's WebSocket; a page that lists runs refreshes itself every
  * {@link LIST_REFRESH_MS}.
  */
+import { downloadUrl } from "../../core/payloads/download.ts";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { runViewSchema } from "../../../durable-objects/run/view.ts";
@@ -175,7 +176,12 @@ export const pageRoutes = new Hono<{ Bindings: Env }>()
     return page(
       c,
       { title: event.name, section: "events", poll: LIST_REFRESH_MS },
-      <EventBody event={event} runs={runs.items} now={Date.now()} />,
+      <EventBody
+        event={event}
+        runs={runs.items}
+        now={Date.now()}
+        dataUrl={event.claim ? await downloadUrl(c.env, event.claim.key, Date.now()) : undefined}
+      />,
     );
   })
   .get("/functions", async (c) => {
