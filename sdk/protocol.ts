@@ -19,6 +19,8 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_STEP_OUTPUT_BYTES = 100 * 1024 * 1024;
 /** Largest step result kept in the run's history itself, and the limit without an R2 bucket. */
 export const MAX_INLINE_OUTPUT_BYTES = 1024 * 1024;
+/** Most bytes of step results one run keeps in R2 together (a replay reads them all back). */
+export const MAX_RUN_KEPT_BYTES = 256 * 1024 * 1024;
 /** Largest JSON a function may return: as a step's, past the inline limit it is kept in R2. */
 export const MAX_FUNCTION_RESULT_BYTES = MAX_STEP_OUTPUT_BYTES;
 

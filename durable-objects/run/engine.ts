@@ -4,6 +4,7 @@
  */
 import {
   MAX_INLINE_OUTPUT_BYTES,
+  MAX_RUN_KEPT_BYTES,
   type ChildOutcome,
   type ExecutionResponse,
   type ReachedStep,
@@ -66,11 +67,19 @@ function metadataRefusal(state: RunState, stepId: string, ops: MetadataOp[]): Se
   );
 }
 
+/** Bytes of step results the run keeps in R2: all of them are read back for a replay. */
+export function keptBytes(state: RunState): number {
+  let bytes = 0;
+  for (const step of state.steps.values()) bytes += step.claim?.bytes ?? 0;
+  return bytes;
+}
+
 function decideStep(
   state: RunState,
   reached: ReachedStep,
   config: EngineConfig,
   ctx: DecisionContext,
+  kept: number = keptBytes(state),
 ): HistoryEvent | undefined {
   const known = state.steps.get(reached.id);
   if (known && (known.status === "completed" || known.status === "failed")) return undefined;
@@ -99,6 +108,10 @@ function decideStep(
       const tooBig = oversized(`Step "${reached.id}"`, reached.claim?.bytes ?? outputBytes(reached), limit);
       const startedAt = reached.timing.startedAt;
       if (tooBig) return { type: "step.failed", ...step, op, attempt, startedAt, error: tooBig };
+      if (reached.claim && kept + reached.claim.bytes > MAX_RUN_KEPT_BYTES) {
+        const message = `Step "${reached.id}" returned ${formatBytes(reached.claim.bytes)}, and the run keeps ${formatBytes(kept)} of results in R2 already; the limit per run is ${formatBytes(MAX_RUN_KEPT_BYTES)} (a replay reads them all)`;
+        return { type: "step.failed", ...step, op, attempt, startedAt, error: limitError(message) };
+      }
       const changes = reached.metadata?.length ? metadataRefusal(state, reached.id, reached.metadata) : undefined;
       if (changes) return { type: "step.failed", ...step, op, attempt, startedAt, error: changes };
       const metadata = reached.metadata?.length ? { metadata: reached.metadata } : {};
@@ -260,6 +273,7 @@ export function decide(
       const events: HistoryEvent[] = [];
       let seen = state;
       let count = state.steps.size;
+      let kept = keptBytes(state);
       for (const reached of response.steps) {
         if (!state.steps.has(reached.id) && ++count > config.maxSteps) {
           const message = `Run reached the limit of ${config.maxSteps} steps at step "${reached.id}"`;
@@ -269,8 +283,10 @@ export function decide(
           events.push(...decideToken(state, reached, ctx.now, config));
           continue;
         }
-        const event = decideStep(seen, reached, config, ctx);
+        const event = decideStep(seen, reached, config, ctx, kept);
         if (event) events.push(event);
+        // Steps of one answer count against the per-run R2 limit together, as for metadata.
+        if (event?.type === "step.completed" && event.claim) kept += event.claim.bytes;
         // Steps of one answer count against the metadata limit together.
         if (event?.type === "step.completed" && event.metadata) {
           const applied = applyMetadata(seen.metadata, event.metadata);
