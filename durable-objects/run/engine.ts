@@ -93,9 +93,20 @@ function decideStep(
     case "wait":
       return known ? undefined : { type: "step.waiting", ...step, wait: reached.wait };
     case "send":
-      return known ? undefined : { type: "step.scheduled", ...step, op: "send", events: reached.events };
-    case "invoke":
-      return known ? undefined : { type: "step.scheduled", ...step, op: "invoke", invoke: reached.invoke };
+    case "invoke": {
+      if (known) return undefined;
+      // What is scheduled is kept in the history's row until the step runs: it must fit one.
+      const payload = reached.type === "send" ? reached.events : reached.invoke;
+      const bytes = jsonBytes(payload);
+      if (bytes > MAX_INLINE_OUTPUT_BYTES) {
+        const what = reached.type === "send" ? "events to send" : "children's data";
+        const message = `Step "${reached.id}": its ${what} take ${formatBytes(bytes)} of JSON; the limit is ${formatBytes(MAX_INLINE_OUTPUT_BYTES)} (pass a reference, such as an R2 key, instead)`;
+        return { type: "step.failed", ...step, op: reached.type, attempt: 0, error: limitError(message) };
+      }
+      return reached.type === "send"
+        ? { type: "step.scheduled", ...step, op: "send", events: reached.events }
+        : { type: "step.scheduled", ...step, op: "invoke", invoke: reached.invoke };
+    }
     case "sleep":
       if (known) return undefined;
       if (reached.until <= ctx.now) return { type: "step.completed", ...step, op: "sleep", attempt: 0, output: null };

@@ -66,4 +66,28 @@ describe("results a run keeps in R2", () => {
       { type: "run.completed", output: null, claim },
     ]);
   });
+
+  it("events to send and children's data past the inline limit fail their step: the history's row holds them", () => {
+    const blob = "x".repeat(MiB + 10);
+    const send: ExecutionResponse = {
+      type: "steps",
+      steps: [{ type: "send", id: "s", name: "s", events: [{ name: "big", data: { blob } }] }],
+    };
+    const state = record(newRun(), decide(newRun(), send, config, ctx));
+    expect(state.steps.get("s")).toMatchObject({ status: "failed", error: { name: "LimitExceededError" } });
+    const invoke: ExecutionResponse = {
+      type: "steps",
+      steps: [
+        {
+          type: "invoke",
+          id: "i",
+          name: "i",
+          invoke: { children: [{ functionId: "g", data: { blob } }], many: false },
+        },
+      ],
+    };
+    expect(decide(newRun(), invoke, config, ctx)).toMatchObject([
+      { type: "step.failed", op: "invoke", error: { message: expect.stringContaining("children's data take 1 MiB") } },
+    ]);
+  });
 });
