@@ -8,6 +8,7 @@
  * The `Stepwise` client unwraps answers into values and typed errors; use it rather than the raw
  * binding: `new Stepwise({ id, binding: env.STEPWISE })`.
  */
+import type { DelayOptions } from "./delay.ts";
 import { z } from "zod";
 import { registeredAppSchema, type AppTarget, type RegisteredApp } from "./app-protocol.ts";
 import { RUN_STATUSES, type RunStatus } from "./run-status.ts";
@@ -35,8 +36,11 @@ export function answerSchema<S extends z.ZodType>(value: S) {
   ]);
 }
 
-/** Options of an invoke: the run's tags (up to 10; its child runs keep them). */
-export interface InvokeCallOptions {
+/**
+ * Options of an invoke: the run's tags (up to 10; its child runs keep them), and when it starts
+ * (`delay` or `runAt`, at most a year ahead: it waits as `scheduled` until then).
+ */
+export interface InvokeCallOptions extends DelayOptions {
   tags?: string[];
 }
 
@@ -61,6 +65,10 @@ export interface ListRunsFilter {
 const cancelResultSchema = z.object({ cancelled: z.boolean(), status: z.enum(RUN_STATUSES) });
 export type CancelResult = z.infer<typeof cancelResultSchema>;
 
+/** A scheduled run's new start time. */
+const rescheduleResultSchema = z.object({ runId: z.string(), startAt: z.string() });
+export type RescheduleResult = z.infer<typeof rescheduleResultSchema>;
+
 /** A wait token completion that was taken, and whether a step waiting for it resumed. */
 const tokenCompletedSchema = z.object({ tokenId: z.string(), runId: z.string(), resumed: z.boolean() });
 export type TokenCompleted = z.infer<typeof tokenCompletedSchema>;
@@ -73,6 +81,7 @@ export const bindingValueSchemas = {
   listRuns: runPageSchema,
   syncApp: registeredAppSchema,
   cancel: cancelResultSchema.nullable(),
+  reschedule: rescheduleResultSchema.nullable(),
   completeToken: tokenCompletedSchema,
   realtimeToken: realtimeTokenSchema,
   publish: z.object({ seqs: z.array(z.number().int()) }),
@@ -93,7 +102,7 @@ export const bindingValueSchemas = {
 export interface StepwiseBinding {
   /** Sends one event or up to 5,000; answers their ids once they are safely accepted. */
   send(events: SendableEvent | SendableEvent[]): Promise<RpcAnswer<{ ids: string[] }>>;
-  /** Starts a run of `functionId` with `data` as its event data (and `tags`, up to 10). */
+  /** Starts a run of `functionId` with `data` as its event data (`tags`, up to 10; `delay` or `runAt`). */
   invoke(
     functionId: string,
     data?: Record<string, unknown>,
@@ -107,6 +116,11 @@ export interface StepwiseBinding {
   syncApp(target: AppTarget): Promise<RpcAnswer<RegisteredApp>>;
   /** Cancels a run; null when there is no such run. */
   cancel(runId: string, reason?: string): Promise<RpcAnswer<CancelResult | null>>;
+  /**
+   * Moves a scheduled run's start (`delay` or `runAt`; neither: now). Refused (409 `run_started`)
+   * once it has started; null when there is no such run.
+   */
+  reschedule(runId: string, options?: DelayOptions): Promise<RpcAnswer<RescheduleResult | null>>;
   /**
    * Completes a wait token with `data` (any JSON value), once. A trusted door: a token's secret
    * is not asked for. Refused when the token is unknown (404), completed (409) or expired (410).

@@ -3,11 +3,13 @@
  * over whichever door the client has: the binding's RPC methods, or the HTTP API with an API key.
  * Both answer the same shapes and refuse with the same codes ({@link StepwiseRefusedError}).
  */
+import type { DelayOptions } from "./delay.ts";
 import { z } from "zod";
 import {
   bindingValueSchemas,
   type CancelResult,
   type InvokeCallOptions,
+  type RescheduleResult,
   type ListRunsFilter,
   type RpcAnswer,
   type TokenCompleted,
@@ -76,8 +78,16 @@ export async function invoke(
   if ("binding" in target)
     return overBinding(() => target.binding.invoke(functionId, data, options), bindingValueSchemas.invoke);
   const tags = options.tags?.length ? { tags: options.tags } : {};
+  const when = {
+    ...(options.delay !== undefined ? { delay: options.delay } : {}),
+    ...(options.runAt !== undefined ? { runAt: options.runAt } : {}),
+  };
   return unwrapResponse(
-    await overHttp(target, "POST", `/v1/functions/${encodeURIComponent(functionId)}/invoke`, { data, ...tags }),
+    await overHttp(target, "POST", `/v1/functions/${encodeURIComponent(functionId)}/invoke`, {
+      data,
+      ...tags,
+      ...when,
+    }),
     bindingValueSchemas.invoke,
   );
 }
@@ -115,6 +125,20 @@ export async function cancel(target: StepwiseTarget, runId: string, reason?: str
   return orNull(
     await overHttp(target, "POST", runPath(runId, "/cancel"), reason === undefined ? {} : { reason }),
     bindingValueSchemas.cancel.unwrap(),
+  );
+}
+
+/** Moves a scheduled run's start; null when there is no such run (a started run is refused, 409). */
+export async function reschedule(
+  target: StepwiseTarget,
+  runId: string,
+  options: DelayOptions = {},
+): Promise<RescheduleResult | null> {
+  if ("binding" in target)
+    return overBinding(() => target.binding.reschedule(runId, options), bindingValueSchemas.reschedule);
+  return orNull(
+    await overHttp(target, "POST", runPath(runId, "/reschedule"), options),
+    bindingValueSchemas.reschedule.unwrap(),
   );
 }
 

@@ -4,7 +4,15 @@
  * lists and cancels runs.
  */
 import { z } from "zod";
-import type { CancelResult, InvokeCallOptions, ListRunsFilter, StepwiseBinding, TokenCompleted } from "./binding.ts";
+import type {
+  CancelResult,
+  InvokeCallOptions,
+  ListRunsFilter,
+  RescheduleResult,
+  StepwiseBinding,
+  TokenCompleted,
+} from "./binding.ts";
+import type { DelayOptions } from "./delay.ts";
 import type { WaitToken } from "./wait-tokens.ts";
 import type { RealtimeMessage, RealtimeScope, RealtimeToken } from "./realtime/messages.ts";
 import * as calls from "./calls.ts";
@@ -119,6 +127,14 @@ export class Stepwise {
   /** Cancels a run (and the child runs it waits for); null when there is no such run. */
   async cancel(runId: string, reason?: string): Promise<CancelResult | null> {
     return calls.cancel(this.reach("cancel a run"), runId, reason);
+  }
+
+  /**
+   * Moves a scheduled run's start (`delay` or `runAt`; neither: now); null when there is no such
+   * run. Refused with a `RefusedError` (409 `run_started`) once the run has started.
+   */
+  async reschedule(runId: string, options: DelayOptions = {}): Promise<RescheduleResult | null> {
+    return calls.reschedule(this.reach("reschedule a run"), runId, options);
   }
 
   /**

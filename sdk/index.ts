@@ -16,7 +16,17 @@ export {
 export { InvalidDurationError, toMs } from "./duration.ts";
 export { SendEventsError } from "./send.ts";
 export { StepwiseRefusedError } from "./refusal.ts";
-export type { StepwiseBinding, ListRunsFilter, RpcAnswer, Refusal, CancelResult, TokenCompleted } from "./binding.ts";
+export type {
+  StepwiseBinding,
+  ListRunsFilter,
+  RpcAnswer,
+  Refusal,
+  CancelResult,
+  RescheduleResult,
+  TokenCompleted,
+  InvokeCallOptions,
+} from "./binding.ts";
+export { MAX_RUN_DELAY_MS, type DelayOptions } from "./delay.ts";
 export type { RunView, StepView, RunSummary, RunPage, TokenView } from "./runs.ts";
 export { RUN_STATUSES, ENDED_STATUSES, isEnded } from "./run-status.ts";
 export type { RunStatus, EndedStatus } from "./run-status.ts";

@@ -5,6 +5,7 @@
 
 /** Every status a run can have, in the order a run usually goes through them. */
 export const RUN_STATUSES = [
+  "scheduled",
   "queued",
   "running",
   "sleeping",

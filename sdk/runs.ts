@@ -67,6 +67,8 @@ export const runViewSchema = z.object({
   replayOf: z.string().optional(),
   failureRunId: z.string().optional(),
   createdAt: isoTime,
+  /** A delayed run: when it starts (`scheduled` until then). */
+  startAt: isoTime,
   updatedAt: isoTime,
   endedAt: isoTime,
   nextWakeAt: isoTime,

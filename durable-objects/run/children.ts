@@ -71,6 +71,18 @@ function childOutcome(state: RunState): ChildOutcome | undefined {
   return undefined;
 }
 
+/** What records a child's end, unless the step no longer awaits it (or has it already). */
+export function childEndedEvent(
+  state: RunState | undefined,
+  stepId: string,
+  outcome: ChildOutcome,
+): HistoryEvent | undefined {
+  const step = state?.steps.get(stepId);
+  if (!state || state.terminal || step?.status !== "invoking") return undefined;
+  if (!step.childRunIds?.includes(outcome.runId) || step.childOutcomes?.[outcome.runId]) return undefined;
+  return { type: "step.child-ended", stepId, name: step.name, outcome };
+}
+
 /**
  * What an invoke step records once its children have all ended: their results kept in R2 read
  * back, the step's own result stashed under this run when large (so the child's retention cannot

@@ -228,7 +228,9 @@ const CANCEL_ON_DEFAULT_MS = 365 * 86_400_000;
  */
 export function decideStart(state: RunState, config: EngineConfig, now: number): HistoryEvent[] {
   if (state.started || state.terminal) return [];
-  if (config.startTimeoutMs !== undefined && now - state.createdAt > config.startTimeoutMs) {
+  // A delayed run's start timeout counts from its start time.
+  const due = Math.max(state.createdAt, state.startAt ?? 0);
+  if (config.startTimeoutMs !== undefined && now - due > config.startTimeoutMs) {
     return [{ type: "run.cancelled", reason: `not started within its timeouts.start (${config.startTimeoutMs} ms)` }];
   }
   const cancelOn = (config.cancelOn ?? []).map((c) => ({

@@ -29,7 +29,11 @@ export const historyEventSchema = z.discriminatedUnion("type", [
     replayOf: z.string().optional(),
     /** Its tags, its parent's included. */
     tags: z.array(z.string()).optional(),
+    /** A delayed run: it starts no earlier than this (epoch ms). */
+    startAt: z.number().optional(),
   }),
+  /** A delayed run not started yet was given another start time. */
+  z.object({ type: z.literal("run.rescheduled"), startAt: z.number() }),
   z.object({
     type: z.literal("run.started"),
     /** The function's `timeouts.finish`, as a moment: the run fails if it has not finished by then. */

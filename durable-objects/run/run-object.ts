@@ -17,7 +17,8 @@ import { getFunction } from "../../src/core/functions/catalog.ts";
 import { engineConfig, hostOf, rulesOf } from "./engine-config.ts";
 import { shownEntry, type HistoryEntry, type HistoryEvent } from "./history.ts";
 import { decide, decideWaitEvent } from "./engine.ts";
-import { settleChildren } from "./children.ts";
+import { childEndedEvent, settleChildren } from "./children.ts";
+import { decideReschedule, type RescheduleAnswer } from "./reschedule.ts";
 import { indexRuns } from "../../src/core/run-index/write.ts";
 import { listenAgain, noteKeyedFromStart } from "./event-steps.ts";
 import { replayPlanOf, type ReplayPlan, type StoredJson } from "./replay.ts";
@@ -54,11 +55,9 @@ export class RunObject extends DurableObject<Env> {
   /** The ids of this run's calls under way that an Inngest app may checkpoint into (memory only: a restart ends them). */
   private readonly openCalls = new Set<string>();
   private payloadStore: PayloadStore | undefined;
+  /** The run's large values in R2 (one store per object, so its cache lasts across drives). */
+  private readonly payloadsOf = (runId: string) => (this.payloadStore ??= new PayloadStore(this.env.PAYLOADS, runId));
 
-  /** The run's large results in R2 (one store per object, so its cache lasts across drives). */
-  private payloadsOf(runId: string): PayloadStore {
-    return (this.payloadStore ??= new PayloadStore(this.env.PAYLOADS, runId));
-  }
   /** One drive at a time (see drive-queue.ts). */
   private readonly drives = new DriveQueue((request) => this.driveRun(request));
 
@@ -177,6 +176,17 @@ export class RunObject extends DurableObject<Env> {
     return { cancelled: true, status: "cancelled" };
   }
 
+  /** Moves a scheduled run's start (to now, when `startAt` has passed); refused once it started. */
+  async reschedule(startAt: number): Promise<RescheduleAnswer | null> {
+    const state = this.load();
+    if (!state) return null;
+    const decided = decideReschedule(state, parseInput(z.number().int(), startAt, "start time"), Date.now());
+    if (!decided.ok) return decided;
+    this.record(decided.events);
+    await this.alarmBy(decided.at);
+    return { ok: true, startAt: new Date(decided.at).toISOString() };
+  }
+
   /**
    * An event for a waiting step (from the WaitIndex). Taken only while the step still waits: an
    * event racing the timeout, or a second event, changes nothing. The run goes on at once.
@@ -199,18 +209,9 @@ export class RunObject extends DurableObject<Env> {
   /** A child run of an invoke step has ended; once all have, the step ends and the run goes on. */
   async childEnded(stepId: string, outcome: ChildOutcome): Promise<{ accepted: boolean }> {
     const state = this.load();
-    const ended = parseInput(childOutcomeSchema, outcome, "child outcome");
-    const step = state?.steps.get(stepId);
-    if (
-      !state ||
-      state.terminal ||
-      step?.status !== "invoking" ||
-      !step.childRunIds?.includes(ended.runId) ||
-      step.childOutcomes?.[ended.runId]
-    ) {
-      return { accepted: false };
-    }
-    this.record([{ type: "step.child-ended", stepId, name: step.name, outcome: ended }]);
+    const ended = childEndedEvent(state, stepId, parseInput(childOutcomeSchema, outcome, "child outcome"));
+    if (!state || !ended) return { accepted: false };
+    this.record([ended]);
     const fn = await getFunction(this.env, state.functionId);
     const config = engineConfig(fn?.config, rulesOf(fn), hostOf(this.env));
     const decided = await settleChildren(() => this.load(), this.payloadsOf(state.runId), stepId, config);

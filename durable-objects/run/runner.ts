@@ -189,6 +189,9 @@ async function driveWith(
     );
   };
   const state = ports.state();
+  // A delayed run sleeps until its start time; flow control admits it then.
+  if (!state.terminal && !state.started && !state.admitted && state.startAt !== undefined && state.startAt > clock())
+    return ports.setWake(state.startAt);
   if (!state.terminal && !state.started && !state.admitted) {
     const admission = await ports.admit();
     if (admission?.skip) ports.record([{ type: "run.skipped", reason: admission.skip }]);

@@ -130,6 +130,8 @@ export interface RunState {
   error?: SerializedError;
   failureRunId?: string;
   createdAt: number;
+  /** A delayed run: it starts no earlier than this. */
+  startAt?: number;
   endedAt?: number;
   updatedAt: number;
   lastSeq: number;
@@ -146,6 +148,7 @@ export function initialState(entry: HistoryEntry): RunState {
     ...(entry.parentStepId ? { parentStepId: entry.parentStepId } : {}),
     ...(entry.replayOf ? { replayOf: entry.replayOf } : {}),
     ...(entry.tags?.length ? { tags: entry.tags } : {}),
+    ...(entry.startAt !== undefined ? { startAt: entry.startAt } : {}),
     started: false,
     attempt: 0,
     steps: new Map(),
@@ -174,6 +177,9 @@ export function apply(state: RunState, entry: HistoryEntry): void {
   state.updatedAt = entry.at;
   switch (entry.type) {
     case "run.created":
+      return;
+    case "run.rescheduled":
+      state.startAt = entry.startAt;
       return;
     case "run.started":
       state.started = true;
@@ -414,6 +420,8 @@ export function foldHistory(entries: HistoryEntry[]): RunState | undefined {
 /** The status shown to users, derived from the state. */
 export function runStatus(state: RunState): RunStatus {
   if (state.terminal) return state.terminal;
+  // Delayed: until its drive at `startAt` admits or starts it.
+  if (!state.started && !state.admitted && !state.queuedReason && state.startAt !== undefined) return "scheduled";
   if (!state.started || state.queuedReason) return "queued";
   let sleeping = false;
   let waiting = false;

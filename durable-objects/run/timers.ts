@@ -11,6 +11,7 @@ import { namedError } from "../../sdk/error-names.ts";
 export function nextWake(state: RunState, now: number): number | undefined {
   if (state.terminal) return undefined;
   let next = state.retryAt !== undefined && state.retryAt > now ? state.retryAt : undefined;
+  if (!state.started && !state.admitted && state.startAt !== undefined) next = Math.max(now, state.startAt);
   if (state.cancelRegistered === false) next = now;
   if (state.finishBy !== undefined && (next === undefined || state.finishBy < next)) next = state.finishBy;
   for (const step of state.steps.values()) {

@@ -49,6 +49,7 @@ export function runView(state: RunState, now: number, publicUrl?: string): RunVi
     replayOf: state.replayOf,
     failureRunId: state.failureRunId,
     createdAt: iso(state.createdAt),
+    startAt: iso(state.startAt),
     updatedAt: iso(state.updatedAt),
     endedAt: iso(state.endedAt),
     nextWakeAt: iso(nextWake(state, now)),

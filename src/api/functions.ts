@@ -7,6 +7,7 @@ import type { AppTarget } from "../../sdk/app-protocol.ts";
 import type { Env } from "../core/env.ts";
 import { oversizedData } from "../core/events/limits.ts";
 import { maxInvokeDataBytes } from "../core/payloads/event-data.ts";
+import { delayFields, startAtFrom } from "../../sdk/delay.ts";
 import { shallowEnough } from "../core/lib/json-shape.ts";
 import { getFunction, listFunctions } from "../core/functions/catalog.ts";
 import { invokeFunction } from "../core/runs/invoke.ts";
@@ -21,6 +22,7 @@ const invokeBodySchema = z
       .refine(shallowEnough.check, { error: `the data ${shallowEnough.error}` })
       .default({}),
     tags: tagsSchema.optional(),
+    ...delayFields,
   })
   .strict();
 
@@ -62,5 +64,8 @@ export const functionsApi = new Hono<{ Bindings: Env }>()
     if (!body.ok) return body.response;
     const tooLarge = oversizedData(body.value.data, maxInvokeDataBytes(c.env));
     if (tooLarge) return errorResponse(c, 413, "payload_too_large", tooLarge);
-    return c.json({ runId: await invokeFunction(c.env, functionId, body.value.data, body.value.tags) }, 201);
+    const when = startAtFrom(body.value, Date.now());
+    if (!when.ok) return errorResponse(c, 400, "invalid_request", when.message);
+    const { data, tags } = body.value;
+    return c.json({ runId: await invokeFunction(c.env, functionId, data, tags, when.startAt) }, 201);
   });

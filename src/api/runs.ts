@@ -17,11 +17,14 @@ import { runSummary } from "../core/db/run-summary.ts";
 import { runObject } from "../core/objects.ts";
 import { runOfToken } from "../../sdk/wait-tokens.ts";
 import { completeFromRequest } from "./tokens.ts";
+import { delayFields, startAtFrom } from "../../sdk/delay.ts";
 
 const replayBodySchema = z.object({ fromStart: z.boolean().default(false) }).strict();
 /** `only: "sleeps"` fires the next timer only if it is a sleep or a retry backoff (tests of approvals). */
 const cancelBodySchema = z.object({ reason: z.string().min(1).max(1_000).optional() }).strict();
 const wakeBodySchema = z.object({ only: z.literal("sleeps").optional() }).strict();
+/** A new start for a scheduled run: `delay` or `runAt` (neither: start now). */
+const rescheduleBodySchema = z.object(delayFields).strict();
 /** Most history entries one page holds; a run of 10,000 steps has about 20,000. */
 const MAX_HISTORY_PAGE = 1_000;
 const historyQuerySchema = z.object({
@@ -84,6 +87,19 @@ export const runsApi = new Hono<{ Bindings: Env }>()
     if (!body.ok) return body.response;
     const result = await target.stub.cancel(body.value.reason ?? "cancelled through the API");
     return result ? c.json(result) : notFound(c);
+  })
+  .post("/:id/reschedule", async (c) => {
+    const target = runStub(c);
+    if ("response" in target) return target.response;
+    const body = await readBody(c, rescheduleBodySchema);
+    if (!body.ok) return body.response;
+    const now = Date.now();
+    const when = startAtFrom(body.value, now);
+    if (!when.ok) return errorResponse(c, 400, "invalid_request", when.message);
+    const result = await target.stub.reschedule(when.startAt ?? now);
+    if (!result) return notFound(c);
+    if (!result.ok) return errorResponse(c, 409, result.refusal.code, result.refusal.message);
+    return c.json({ runId: c.req.param("id"), startAt: result.startAt });
   })
   .post("/:id/replay", async (c) => {
     const target = runStub(c);

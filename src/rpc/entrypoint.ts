@@ -8,6 +8,7 @@ import { z } from "zod";
 import type {
   CancelResult,
   InvokeCallOptions,
+  RescheduleResult,
   ListRunsFilter,
   RpcAnswer,
   StepwiseBinding,
@@ -41,7 +42,8 @@ import { maxInvokeDataBytes } from "../core/payloads/event-data.ts";
 import { eventBatchSchema, type EventInput } from "../core/events/schema.ts";
 import { RUN_ID_PATTERN } from "../core/lib/ids.ts";
 import { epochMsSchema, shallowEnough } from "../core/lib/json-shape.ts";
-import { parseInput } from "../core/lib/parse.ts";
+import { InvalidInputError, parseInput } from "../core/lib/parse.ts";
+import { delayFields, startAtFrom, type DelayOptions } from "../../sdk/delay.ts";
 import { getFunction } from "../core/functions/catalog.ts";
 import { invokeFunction } from "../core/runs/invoke.ts";
 import {
@@ -50,6 +52,7 @@ import {
   invalidInput,
   payloadTooLarge,
   answering,
+  runConflict,
   subscriptionRefused,
 } from "./errors.ts";
 import { appTargetSchema, type AppTarget, type RegisteredApp } from "../../sdk/app-protocol.ts";
@@ -64,6 +67,7 @@ const invokeSchema = z.object({
     .refine(shallowEnough.check, { error: `the data ${shallowEnough.error}` })
     .default({}),
   tags: tagsSchema.optional(),
+  ...delayFields,
 });
 const listRunsSchema = z
   .object({
@@ -102,12 +106,18 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> implements StepwiseBindin
     options?: InvokeCallOptions,
   ): Promise<RpcAnswer<{ runId: string }>> {
     return answering(async () => {
-      const input = parseInput(invokeSchema, { functionId, data, tags: options?.tags }, "invoke arguments");
+      const input = parseInput(
+        invokeSchema,
+        { functionId, data, tags: options?.tags, delay: options?.delay, runAt: options?.runAt },
+        "invoke arguments",
+      );
+      const when = startAtFrom(input, Date.now());
+      if (!when.ok) throw new InvalidInputError(when.message);
       if (!(await getFunction(this.env, input.functionId)))
         throw functionNotFound(`No function "${input.functionId}" is registered`);
       const tooLarge = oversizedData(input.data, maxInvokeDataBytes(this.env));
       if (tooLarge) throw payloadTooLarge(tooLarge, "payload_too_large");
-      return { runId: await invokeFunction(this.env, input.functionId, input.data, input.tags) };
+      return { runId: await invokeFunction(this.env, input.functionId, input.data, input.tags, when.startAt) };
     });
   }
 
@@ -148,6 +158,19 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> implements StepwiseBindin
     return answering(async () => {
       const id = parseInput(runIdSchema, runId, "run id");
       return runObject(this.env, id).cancel(reason ?? "cancelled over RPC");
+    });
+  }
+
+  async reschedule(runId: string, options: DelayOptions = {}): Promise<RpcAnswer<RescheduleResult | null>> {
+    return answering(async () => {
+      const id = parseInput(runIdSchema, runId, "run id");
+      const now = Date.now();
+      const when = startAtFrom(parseInput(z.object(delayFields), options ?? {}, "reschedule options"), now);
+      if (!when.ok) throw new InvalidInputError(when.message);
+      const result = await runObject(this.env, id).reschedule(when.startAt ?? now);
+      if (!result) return null;
+      if (!result.ok) throw runConflict(result.refusal.code, result.refusal.message);
+      return { runId: id, startAt: result.startAt };
     });
   }
 

@@ -24,6 +24,9 @@ export const functionNotFound = (message: string): RpcRefusal =>
 /** An event (or invoked data) is larger than the configured limit; nothing in the call was accepted. */
 export const payloadTooLarge = (message: string, code: "event_too_large" | "payload_too_large"): RpcRefusal =>
   new RpcRefusal({ code, status: 413, message });
+/** The run has moved on from what was asked (a reschedule of a run that started). */
+export const runConflict = (code: string, message: string): RpcRefusal =>
+  new RpcRefusal({ code, status: 409, message });
 /** The app could not be registered: unreachable, invalid functions, or ids another app owns. */
 export const appRegistrationFailed = (code: string, status: number, message: string): RpcRefusal =>
   new RpcRefusal({ code, status, message });

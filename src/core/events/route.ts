@@ -5,6 +5,7 @@
  * redelivery, the sweeper) starts nothing new. An event is marked routed only after all its runs
  * have started (in the EventShard that holds it).
  */
+import { MAX_RUN_DELAY_MS } from "../../../sdk/delay.ts";
 import { withEventData } from "../payloads/event-data.ts";
 import { toRunEvent, type StoredEvent } from "./schema.ts";
 import type { Env } from "../env.ts";
@@ -150,7 +151,9 @@ export async function routeEvents(
     deliverToWaits(env, events, listening),
     ...toStart.map(({ runId, functionId, config, event }) => {
       const collector = collectorFor(env, functionId, config, event);
-      if (!collector) return calls(() => startRun(env, { runId, functionId, events: [toRunEvent(event)] }));
+      // An event timed in the future (within a year) starts its runs then, as on Inngest.
+      const startAt = event.ts > now && event.ts - now <= MAX_RUN_DELAY_MS ? { startAt: event.ts } : {};
+      if (!collector) return calls(() => startRun(env, { runId, functionId, events: [toRunEvent(event)], ...startAt }));
       const added = (collecting.get(collector.name) ?? Promise.resolve()).then(() =>
         calls(() => collector.stub.add(collector.spec, toRunEvent(event))),
       );

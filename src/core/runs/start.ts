@@ -37,6 +37,8 @@ export const startRunSchema = z.object({
   replay: z.object({ of: z.string(), steps: z.array(seededStepSchema) }).optional(),
   /** Its tags (a child's include its parent's). */
   tags: tagsSchema.optional(),
+  /** A delayed run: it starts no earlier than this (epoch ms). */
+  startAt: z.number().int().optional(),
 });
 export type StartRun = z.infer<typeof startRunSchema>;
 

@@ -43,7 +43,11 @@ const Actions: FC<{ run: RunView }> = ({ run }) => {
       {!terminal ? (
         <ActionButton action={`${base}/cancel`} label="Cancel" kind="danger" confirm="Cancel this run?" />
       ) : null}
-      {!terminal && run.nextWakeAt ? <ActionButton action={`${base}/wake`} label="Wake now" kind="plain" /> : null}
+      {run.status === "scheduled" ? (
+        <ActionButton action={`${base}/start-now`} label="Start now" kind="plain" confirm="Start this run now?" />
+      ) : !terminal && run.nextWakeAt ? (
+        <ActionButton action={`${base}/wake`} label="Wake now" kind="plain" />
+      ) : null}
       {isReplayable(run.status) ? (
         <>
           <ActionButton action={`${base}/replay`} label="Replay" />
@@ -81,11 +85,19 @@ export const RunBody: FC<{
         <p class="sub mono">{run.id}</p>
         <dl class="meta">
           <div>
-            <dt>Started</dt>
+            <dt>{run.startAt ? "Created" : "Started"}</dt>
             <dd>
               <Time at={run.createdAt} />
             </dd>
           </div>
+          {run.startAt ? (
+            <div>
+              <dt>{run.status === "scheduled" ? "Starts" : "Scheduled for"}</dt>
+              <dd>
+                <Time at={run.startAt} />
+              </dd>
+            </div>
+          ) : null}
           <div>
             <dt>Ended</dt>
             <dd>

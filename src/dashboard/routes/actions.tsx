@@ -38,6 +38,12 @@ export const actionRoutes = new Hono<{ Bindings: Env }>()
     if (!result) return problemPage(c, 404, "No such run", `No run "${id}"`);
     return c.redirect(runUrl(id, result.cancelled ? "cancelled" : "already-ended"), 303);
   })
+  .post("/runs/:id/start-now", async (c) => {
+    const id = c.req.param("id");
+    const result = await runObject(c.env, id).reschedule(Date.now());
+    if (!result) return problemPage(c, 404, "No such run", `No run "${id}"`);
+    return c.redirect(runUrl(id, result.ok ? "started-now" : "already-started"), 303);
+  })
   .post("/runs/:id/wake", async (c) => {
     const id = c.req.param("id");
     const result = await runObject(c.env, id).wake();

@@ -6,6 +6,8 @@ const NOTICES: Record<string, { text: string; error: boolean }> = {
   cancelled: { text: "Run cancelled.", error: false },
   "already-ended": { text: "The run had already ended; nothing was cancelled.", error: true },
   woken: { text: "Woken: the run's timer fired now.", error: false },
+  "started-now": { text: "The scheduled run starts now.", error: false },
+  "already-started": { text: "The run had already started; its start time stays.", error: true },
   "not-sleeping": { text: "The run had no timer to fire.", error: true },
   replayed: {
     text: "Replay started: this run begins with the original run's results up to its first failed step.",
