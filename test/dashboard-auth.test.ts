@@ -18,7 +18,10 @@ describe("dashboard access", () => {
     expect(runs.status).toBe(200);
     expect(runs.headers.get("content-type")).toContain("text/html");
     expect(runs.headers.get("content-security-policy")).toContain("script-src 'self'");
-    expect(await runs.text()).toContain("<h1>Runs</h1>");
+    const html = await runs.text();
+    expect(html).toContain("<h1>Runs</h1>");
+    // No session to end on an open dashboard: no "Log out".
+    expect(html).not.toContain("Log out");
   });
 
   it("with API keys, pages need a login; a wrong key is refused, a right one sets an HttpOnly cookie", async () => {
@@ -54,9 +57,9 @@ describe("dashboard access", () => {
     expect(cookie).not.toContain("dash-key");
 
     const session = cookie.split(";")[0]!;
-    expect(
-      (await app.request("http://stepwise/dashboard/events", { headers: { cookie: session } }, keyed)).status,
-    ).toBe(200);
+    const signedIn = await app.request("http://stepwise/dashboard/events", { headers: { cookie: session } }, keyed);
+    expect(signedIn.status).toBe(200);
+    expect(await signedIn.text()).toContain("Log out");
     // Rotating the key away ends its sessions.
     const rotated = { ...env, STEPWISE_API_KEYS: "new-key" };
     expect(

@@ -153,9 +153,9 @@ export const tagParent = stepwise.createFunction<{ key: string }>(
     step.invoke("child", { function: "test-parallel", data: { key: event.data.key, n: 1 }, tags: ["child-own"] }),
 );
 
-/** Returns a large result of its own (kept in R2). */
+/** Returns a large result of its own (kept in R2); one retry (the dashboard says "1 retry"). */
 export const largeReturn = stepwise.createFunction<{ bytes: number }>(
-  { id: "test-large-return" },
+  { id: "test-large-return", retries: 1 },
   [],
   async ({ event }) => "y".repeat(event.data.bytes),
 );

@@ -9,10 +9,10 @@ import { keyMatches, keysOf } from "../core/lib/keys.ts";
 import type { Env } from "../core/env.ts";
 import { Notice } from "./components.tsx";
 import { formFields } from "./routes/forms.ts";
-import { issueSession, safeNext, SESSION_MS, sessionValid } from "./session.ts";
+import { issueSession, safeNext, SESSION_COOKIE, SESSION_MS, sessionValid } from "./session.ts";
 
-/** The session cookie's name. */
-const SESSION_COOKIE = "stepwise_session";
+/** Whether the request carries a session (checked by {@link requireSession} before any page renders). */
+export const hasSession = (c: Context): boolean => getCookie(c, SESSION_COOKIE) !== undefined;
 
 type DashboardContext = Context<{ Bindings: Env }>;
 

@@ -5,6 +5,7 @@
  * its own pages are refused (lib/same-origin.ts), and everything but the assets and the login needs
  * a session.
  */
+import { FAVICON } from "./assets/favicon.ts";
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import type { Env } from "../core/env.ts";
@@ -55,6 +56,7 @@ export const dashboard = new Hono<{ Bindings: Env }>()
   )
   .get("/assets/app.css", asset(STYLES, "text/css"))
   .get("/assets/app.js", asset(CLIENT_SCRIPT, "text/javascript"))
+  .get("/assets/favicon.svg", asset(FAVICON, "image/svg+xml"))
   .get("/login", (c) => showLogin(c))
   .post("/login", (c) => logIn(c))
   .post("/logout", (c) => logOut(c))

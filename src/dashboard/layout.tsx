@@ -6,6 +6,7 @@ import type { Context } from "hono";
 import { raw } from "hono/html";
 import type { Child, FC, PropsWithChildren } from "hono/jsx";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { hasSession } from "./auth.tsx";
 
 /** Which top-level section a page belongs to. */
 export type Section = "runs" | "events" | "functions" | "none";
@@ -32,12 +33,22 @@ const NavLink: FC<{ href: string; here: boolean; children: string }> = ({ href, 
   </a>
 );
 
-const Shell: FC<PropsWithChildren<ShellProps>> = ({ title, section, live, poll, head, src, children }) => (
+const Shell: FC<PropsWithChildren<ShellProps & { signedIn: boolean }>> = ({
+  title,
+  section,
+  live,
+  poll,
+  head,
+  src,
+  signedIn,
+  children,
+}) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <title>{`${title} · Stepwise`}</title>
+      <link rel="icon" type="image/svg+xml" href="/dashboard/assets/favicon.svg" />
       <link rel="stylesheet" href="/dashboard/assets/app.css" />
       <script src="/dashboard/assets/app.js" defer></script>
     </head>
@@ -65,11 +76,13 @@ const Shell: FC<PropsWithChildren<ShellProps>> = ({ title, section, live, poll, 
         <button id="theme-toggle" class="plain" type="button" title="Switch between light and dark">
           ◐
         </button>
-        <form method="post" action="/dashboard/logout">
-          <button class="plain" type="submit">
-            Log out
-          </button>
-        </form>
+        {signedIn ? (
+          <form method="post" action="/dashboard/logout">
+            <button class="plain" type="submit">
+              Log out
+            </button>
+          </form>
+        ) : null}
       </header>
       <main>
         {head}
@@ -97,7 +110,10 @@ export function page(
   return c.html(
     <>
       {raw("<!doctype html>")}
-      <Shell {...props}>{body}</Shell>
+      {/* "Log out" only where there is a session to end (not on an open local dashboard). */}
+      <Shell {...props} signedIn={hasSession(c)}>
+        {body}
+      </Shell>
     </>,
     status,
     { "cache-control": "no-store" },

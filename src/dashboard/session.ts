@@ -7,6 +7,9 @@
 import { hmacHex, sameText } from "../../sdk/signing.ts";
 
 /** How long a login lasts. */
+/** The session cookie's name. */
+export const SESSION_COOKIE = "stepwise_session";
+
 export const SESSION_MS = 12 * 60 * 60 * 1000;
 
 const sign = (key: string, expires: number): Promise<string> => hmacHex(key, `stepwise-dashboard:${expires}`);

@@ -88,7 +88,7 @@ export const FunctionsBody: FC<{ functions: { fn: CatalogFunction; stats: Functi
             <div class="muted">{runsIn(fn)}</div>
           </td>
           <td>
-            {`${fn.config.retries} retries`}
+            {`${fn.config.retries} ${fn.config.retries === 1 ? "retry" : "retries"}`}
             {FLOW_KEYS.filter((key) => fn.config[key] !== undefined).map((key) => (
               <div class="muted">{key}</div>
             ))}

@@ -45,6 +45,14 @@ const Actions: FC<{ run: RunView }> = ({ run }) => {
       ) : null}
       {run.status === "scheduled" ? (
         <ActionButton action={`${base}/start-now`} label="Start now" kind="plain" confirm="Start this run now?" />
+      ) : run.status === "waiting" && run.nextWakeAt ? (
+        // Firing a wait's timer ends it as a timeout: its step gets null, not an event.
+        <ActionButton
+          action={`${base}/wake`}
+          label="Time out the wait"
+          kind="plain"
+          confirm="End the wait now as if it timed out? Its step gets null instead of an event or token."
+        />
       ) : !terminal && run.nextWakeAt ? (
         <ActionButton action={`${base}/wake`} label="Wake now" kind="plain" />
       ) : null}
