@@ -2,6 +2,7 @@
  * Replays a function against its memoized steps and reports what it reached: its return value,
  * its error, or the next step(s). This is the SDK side of the execution protocol.
  */
+import { prefixedConsole, StepLogRecorder } from "./step-logs.ts";
 import { NonRetriableError, RetryAfterError, StepError, StepTimeoutError } from "./errors.ts";
 import type { StepwiseFunction } from "./function.ts";
 import { LogLines, replayAwareLogger } from "./logger.ts";
@@ -86,11 +87,14 @@ async function runReached(step: ReachedStep, session: ExecutionSession, attemptN
   const startedAt = Date.now();
   let reported: Reported;
   const changes = metadataRecorder(step.id);
+  const logs = new StepLogRecorder(prefixedConsole(`[run ${session.runId}] [step ${step.id}]`));
+  session.running.add(logs);
   try {
     const context = {
       stepId: step.id,
       attempt: attemptNo,
       metadata: changes.writer,
+      logger: logs.logger,
       ...streamWriter(session.publisher),
     };
     const value = await attempt(step, context);
@@ -110,6 +114,7 @@ async function runReached(step: ReachedStep, session: ExecutionSession, attemptN
       name: step.label,
       output,
       ...metadata,
+      ...logs.lines(),
       timing: { startedAt, endedAt: Date.now() },
     };
   } catch (error) {
@@ -119,8 +124,11 @@ async function runReached(step: ReachedStep, session: ExecutionSession, attemptN
       name: step.label,
       error: serializeError(error),
       ...classify(error),
+      ...logs.lines(),
       timing: { startedAt, endedAt: Date.now() },
     };
+  } finally {
+    session.running.delete(logs);
   }
   return { type: "steps", steps: [reported] };
 }
@@ -281,7 +289,11 @@ class Execution {
       step: createStepTools(session),
       runId: request.runId,
       attempt: request.attempt,
-      logger: replayAwareLogger(request.runId, quietNow, lines),
+      // A line logged while one step runs is that step's too (with several, whose is not known).
+      logger: replayAwareLogger(request.runId, quietNow, lines, (level, args) => {
+        const [only] = session.running;
+        if (session.running.size === 1) only?.add(level, args, false);
+      }),
     };
     this.settled = Promise.resolve()
       .then(() => fn.handler(context))

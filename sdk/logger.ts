@@ -46,12 +46,19 @@ export class LogLines {
   }
 }
 
-/** A logger that logs with the run's id as prefix, and only while `quiet()` is false. */
-export function replayAwareLogger(runId: string, quiet: () => boolean, lines: LogLines): Logger {
+/** A logger that logs with the run's id as prefix, and only while `quiet()` is false; `tap` sees each line too. */
+export function replayAwareLogger(
+  runId: string,
+  quiet: () => boolean,
+  lines: LogLines,
+  tap?: (level: keyof Logger, args: unknown[]) => void,
+): Logger {
   const emit =
     (level: keyof Logger) =>
     (...args: unknown[]): void => {
-      if (!quiet()) lines.add(level, [`[run ${runId}]`, ...args]);
+      if (quiet()) return;
+      lines.add(level, [`[run ${runId}]`, ...args]);
+      tap?.(level, args);
     };
   return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
 }

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { tokenSpecSchema } from "./wait-tokens.ts";
 import { MAX_METADATA_OPS, metadataOpSchema } from "./metadata.ts";
 import { tagsSchema } from "./tags.ts";
+import { stepLogsSchema } from "./step-logs.ts";
 
 /** Bumped on any change a peer on the old version would misread. */
 export const PROTOCOL_VERSION = 1;
@@ -178,6 +179,8 @@ export const reachedStepSchema = z.discriminatedUnion("type", [
     metadata: z.array(metadataOpSchema).max(MAX_METADATA_OPS).optional(),
     /** The engine's own: the output was stored in R2 (`output` is then null). */
     claim: claimSchema.optional(),
+    /** What the attempt logged (sdk/step-logs.ts). */
+    logs: stepLogsSchema.optional(),
     timing: timingSchema,
   }),
   z.object({
@@ -187,6 +190,7 @@ export const reachedStepSchema = z.discriminatedUnion("type", [
     error: serializedErrorSchema,
     retriable: z.boolean(),
     retryAt: z.number().optional(),
+    logs: stepLogsSchema.optional(),
     timing: timingSchema,
   }),
   z.object({ type: z.literal("planned"), id: z.string(), name: z.string(), op: z.literal("run") }),

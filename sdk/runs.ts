@@ -4,6 +4,7 @@
  * everywhere, so a caller never has to know which door it came through.
  */
 import { z } from "zod";
+import { LOG_LEVELS } from "./step-logs.ts";
 import { runEventSchema, serializedErrorSchema, stepOpSchema } from "./protocol.ts";
 import { RUN_STATUSES } from "./run-status.ts";
 
@@ -28,6 +29,10 @@ const stepViewSchema = z.object({
   outputUrl: z.string().optional(),
   /** A `waitForToken` step's token (see the run's `tokens`). */
   tokenId: z.string().optional(),
+  /** What its attempts logged (its last 300 lines; each attempt keeps at most 100). */
+  logs: z
+    .array(z.object({ level: z.enum(LOG_LEVELS), at: z.string(), attempt: z.number().int(), message: z.string() }))
+    .optional(),
 });
 export type StepView = z.infer<typeof stepViewSchema>;
 

@@ -2,6 +2,7 @@
  * The state of one execution of a handler: which memoized steps it replayed, which new steps it
  * reached, and any sign that the code no longer matches the run's history.
  */
+import type { StepLogRecorder } from "./step-logs.ts";
 import { NonDeterminismError, StepError } from "./errors.ts";
 import type { ExecutionRequest, InvokeSpec, StepOp, WaitSpec } from "./protocol.ts";
 import type { TokenSpec } from "./wait-tokens.ts";
@@ -35,6 +36,8 @@ export class ExecutionSession {
   readonly reached: ReachedStep[] = [];
   readonly visited = new Set<string>();
   violation: NonDeterminismError | undefined;
+  /** The log recorders of the steps running now: the function's `logger` writes to a lone one. */
+  readonly running = new Set<StepLogRecorder>();
   /** Step calls so far, memoized or new; the execution watches it to know the handler is quiet. */
   calls = 0;
   private readonly counters = new Map<string, number>();

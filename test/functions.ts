@@ -210,6 +210,21 @@ export const largeEvent = stepwise.createFunction<{ kind: string; key: string; b
   },
 );
 
+/** Logs from a step (its own logger and the function's), over a failed attempt and a good one. */
+export const stepLogs = stepwise.createFunction<{ key: string }>(
+  { id: "test-step-logs", retries: 1 },
+  [],
+  async ({ event, step, logger }) => {
+    logger.info("outside any step");
+    return step.run("load", ({ logger: stepLogger, attempt }) => {
+      stepLogger.info("loading", { key: event.data.key, attempt });
+      logger.warn("through the function's logger");
+      if (attempt === 0) throw new Error("first try fails");
+      return "loaded";
+    });
+  },
+);
+
 /** Started by a tagged event, it sends one of its own: the run it starts has both tags. */
 export const tagRelay = stepwise.createFunction<{ key: string }>(
   { id: "test-tag-relay" },
@@ -242,6 +257,7 @@ export const testFunctions = [
   largeChildParent,
   largeInput,
   largeEvent,
+  stepLogs,
   tagParent,
   tagRelay,
   tagRelayed,

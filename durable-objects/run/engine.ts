@@ -112,33 +112,36 @@ function decideStep(
       if (reached.until <= ctx.now) return { type: "step.completed", ...step, op: "sleep", attempt: 0, output: null };
       return { type: "step.sleeping", ...step, until: reached.until };
     case "ran": {
+      const logs = reached.logs?.length ? { logs: reached.logs } : {};
       // Only a result stored in R2 (a claim) may pass the inline limit: the history's rows cannot.
       const limit = reached.claim
         ? config
         : { ...config, maxOutputBytes: Math.min(config.maxOutputBytes, MAX_INLINE_OUTPUT_BYTES) };
       const tooBig = oversized(`Step "${reached.id}"`, reached.claim?.bytes ?? outputBytes(reached), limit);
       const startedAt = reached.timing.startedAt;
-      if (tooBig) return { type: "step.failed", ...step, op, attempt, startedAt, error: tooBig };
+      if (tooBig) return { type: "step.failed", ...step, op, attempt, startedAt, error: tooBig, ...logs };
       if (reached.claim && kept + reached.claim.bytes > MAX_RUN_KEPT_BYTES) {
         const message = `Step "${reached.id}" returned ${formatBytes(reached.claim.bytes)}, and the run keeps ${formatBytes(kept)} of results in R2 already; the limit per run is ${formatBytes(MAX_RUN_KEPT_BYTES)} (a replay reads them all)`;
-        return { type: "step.failed", ...step, op, attempt, startedAt, error: limitError(message) };
+        return { type: "step.failed", ...step, op, attempt, startedAt, error: limitError(message), ...logs };
       }
       const changes = reached.metadata?.length ? metadataRefusal(state, reached.id, reached.metadata) : undefined;
-      if (changes) return { type: "step.failed", ...step, op, attempt, startedAt, error: changes };
+      if (changes) return { type: "step.failed", ...step, op, attempt, startedAt, error: changes, ...logs };
       const metadata = reached.metadata?.length ? { metadata: reached.metadata } : {};
       const claim = reached.claim ? { claim: reached.claim } : {};
-      return { type: "step.completed", ...step, op, attempt, startedAt, output: reached.output, ...metadata, ...claim };
+      const extras = { ...metadata, ...claim, ...logs };
+      return { type: "step.completed", ...step, op, attempt, startedAt, output: reached.output, ...extras };
     }
     case "errored": {
       const startedAt = reached.timing.startedAt;
+      const logs = reached.logs?.length ? { logs: reached.logs } : {};
       if (!reached.retriable || attempt >= config.retries) {
-        return { type: "step.failed", ...step, op, attempt, startedAt, error: reached.error };
+        return { type: "step.failed", ...step, op, attempt, startedAt, error: reached.error, ...logs };
       }
       const retryAt = Math.max(
         ctx.now,
         reached.retryAt ?? ctx.now + backoffDelay(attempt + 1, config.backoff, ctx.random),
       );
-      return { type: "step.retrying", ...step, attempt, startedAt, error: reached.error, retryAt };
+      return { type: "step.retrying", ...step, attempt, startedAt, error: reached.error, retryAt, ...logs };
     }
   }
 }

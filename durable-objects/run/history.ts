@@ -3,6 +3,7 @@
  * It is the source of truth; the run's state is a fold over it (see state.ts).
  */
 import { z } from "zod";
+import { stepLogsSchema } from "../../sdk/step-logs.ts";
 import {
   childOutcomeSchema,
   claimSchema,
@@ -91,6 +92,8 @@ export const historyEventSchema = z.discriminatedUnion("type", [
     metadata: z.array(metadataOpSchema).optional(),
     /** A result past the inline limit: where it is kept in R2 (`output` is null). */
     claim: claimSchema.optional(),
+    /** What the attempt logged. */
+    logs: stepLogsSchema.optional(),
   }),
   z.object({
     type: z.literal("step.retrying"),
@@ -99,6 +102,7 @@ export const historyEventSchema = z.discriminatedUnion("type", [
     startedAt: z.number(),
     error: serializedErrorSchema,
     retryAt: z.number(),
+    logs: stepLogsSchema.optional(),
   }),
   z.object({
     type: z.literal("step.failed"),
@@ -107,6 +111,7 @@ export const historyEventSchema = z.discriminatedUnion("type", [
     attempt: z.number().int(),
     startedAt: z.number().optional(),
     error: serializedErrorSchema,
+    logs: stepLogsSchema.optional(),
   }),
   z.object({ type: z.literal("step.sleeping"), ...step, until: z.number() }),
   z.object({ type: z.literal("step.woken"), ...step, early: z.boolean() }),

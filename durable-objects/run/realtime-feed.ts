@@ -12,12 +12,13 @@ import { runView, stepView } from "./view.ts";
 import { acceptSubscriber } from "../realtime/subscribers.ts";
 
 /**
- * A step as a subscriber sees it: without a wait token's id or URL. A subscription token is handed
- * to a browser (often the run's own user), and a wait token's URL completes the wait: an approver's
- * link must not reach the person whose request it approves.
+ * A step as a subscriber sees it: without a wait token's id or URL, nor its logs. A subscription
+ * token is handed to a browser (often the run's own user), and a wait token's URL completes the
+ * wait: an approver's link must not reach the person whose request it approves; logs are for
+ * the team that operates the function, not its users.
  */
 function withoutCapability(step: StepView): StepView {
-  const { tokenId: _tokenId, ...rest } = step;
+  const { tokenId: _tokenId, logs: _logs, ...rest } = step;
   return rest.op === "token" ? { ...rest, output: null } : rest;
 }
 

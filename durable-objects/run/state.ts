@@ -17,6 +17,7 @@ import type { EndedStatus, RunStatus } from "../../sdk/run-status.ts";
 import type { HistoryEntry } from "./history.ts";
 import { namedError } from "../../sdk/error-names.ts";
 import { applyMetadata, type Metadata, type MetadataOp } from "../../sdk/metadata.ts";
+import type { StepLogLine } from "../../sdk/step-logs.ts";
 
 // The one list of statuses lives in the SDK, so that what users test against is what runs report.
 export { RUN_STATUSES, type RunStatus } from "../../sdk/run-status.ts";
@@ -66,6 +67,17 @@ export interface StepState {
   metadata?: MetadataOp[];
   /** A result kept in R2 (see payloads.ts): `output` is null, the memo names where it is. */
   claim?: Claim;
+  /** What its attempts logged, oldest first, the last {@link MAX_KEPT_STEP_LOGS} lines. */
+  logs?: (StepLogLine & { attempt: number })[];
+}
+
+/** Most log lines a step keeps across its attempts (each attempt keeps at most 100 of its own). */
+export const MAX_KEPT_STEP_LOGS = 300;
+
+/** Adds an attempt's log lines to `step`'s. */
+function noteLogs(step: StepState, attempt: number, logs: StepLogLine[] | undefined): void {
+  if (!logs?.length) return;
+  step.logs = [...(step.logs ?? []), ...logs.map((line) => ({ ...line, attempt }))].slice(-MAX_KEPT_STEP_LOGS);
 }
 
 /** A wait token of the run (see tokens.ts). */
@@ -273,6 +285,7 @@ export function apply(state: RunState, entry: HistoryEntry): void {
     }
     case "step.completed": {
       const step = upsertStep(state, entry.stepId, entry.name, entry.op, entry.at);
+      noteLogs(step, entry.attempt, entry.logs);
       Object.assign(step, {
         status: "completed",
         output: entry.output,
@@ -299,6 +312,7 @@ export function apply(state: RunState, entry: HistoryEntry): void {
     }
     case "step.failed": {
       const step = upsertStep(state, entry.stepId, entry.name, entry.op, entry.at);
+      noteLogs(step, entry.attempt, entry.logs);
       Object.assign(step, {
         status: "failed",
         error: entry.error,
@@ -313,6 +327,7 @@ export function apply(state: RunState, entry: HistoryEntry): void {
     }
     case "step.retrying": {
       const step = upsertStep(state, entry.stepId, entry.name, "run", entry.at);
+      noteLogs(step, entry.attempt, entry.logs);
       Object.assign(step, {
         status: "retrying",
         error: entry.error,

@@ -28,6 +28,7 @@ export function stepView(step: StepState): StepView {
     retryAt: step.status === "retrying" ? iso(step.retryAt) : undefined,
     tokenId: step.tokenId,
     ...(step.claim ? { output: undefined, outputBytes: step.claim.bytes } : {}),
+    ...(step.logs?.length ? { logs: step.logs.map((line) => ({ ...line, at: new Date(line.at).toISOString() })) } : {}),
   };
 }
 

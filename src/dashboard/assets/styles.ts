@@ -61,5 +61,6 @@ button.danger{background:var(--bad);border-color:var(--bad)}
 .legend{display:flex;gap:14px;font-size:12px;color:var(--muted);margin-top:8px}.legend svg{width:10px;height:10px;vertical-align:-1px}
 details>summary{cursor:pointer}details.step{border-bottom:1px solid var(--line);padding:6px 0}
 .muted{color:var(--muted)}.err{color:var(--bad)}
+.logs{list-style:none;padding:0;margin:.25rem 0;font-size:.85rem}.logs li{padding:.1rem 0;overflow-wrap:anywhere}.log-warn .mono{color:var(--warn)}.log-error .mono{color:var(--bad)}
 .login{max-width:360px;margin:12vh auto}.login form{display:flex;flex-direction:column;gap:12px}
 `;

@@ -232,6 +232,7 @@ export const RunBody: FC<{
             ) : step.status === "completed" ? (
               <Json value={step.output} />
             ) : null}
+            {step.logs?.length ? <StepLogs logs={step.logs} /> : null}
           </details>
         ))}
       </div>
@@ -278,3 +279,21 @@ export const RunBody: FC<{
     </>
   );
 };
+
+/** A step's log lines, each with its attempt, level and time. */
+const StepLogs: FC<{ logs: NonNullable<RunView["steps"][number]["logs"]> }> = ({ logs }) => (
+  <>
+    <h3>Logs</h3>
+    <ol class="logs">
+      {logs.map((line) => (
+        <li class={`log-${line.level}`}>
+          <span class="muted">
+            <Time at={line.at} />
+            {` · attempt ${line.attempt + 1} · ${line.level}`}
+          </span>{" "}
+          <span class="mono">{line.message}</span>
+        </li>
+      ))}
+    </ol>
+  </>
+);
