@@ -111,6 +111,10 @@ describe("large step results in R2", () => {
     const done = await client.waitForEnd(ok, { timeoutMs: 30_000 });
     expect(done.output).toEqual({ length: 3 * MiB, tenant, go: { tenant, note: "go" } });
     expect((await client.waitForEnd(failing, { timeoutMs: 30_000 })).status).toBe("failed");
+    // The onFailure run starts as the failed run's drive ends: it may not be there yet.
+    await expect
+      .poll(async () => (await SELF.fetch(`http://stepwise/v1/runs/${failing}.failure`)).status, { timeout: 10_000 })
+      .toBe(200);
     const handled = await client.waitForEnd(`${failing}.failure`, { timeoutMs: 30_000 });
     expect(handled.output).toEqual({ length: 3 * MiB });
     // The onFailure run keeps its own copy, under its own prefix.
