@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { client } from "./helpers.ts";
+import { client, sendEvents } from "./helpers.ts";
 
 const html = async (path: string) => (await SELF.fetch(`http://stepwise${path}`)).text();
 
@@ -27,5 +27,17 @@ describe("a dashboard that explains", () => {
     expect(page).toContain("Time out the wait");
     expect(page).toContain("End the wait now as if it timed out?");
     expect(page).not.toContain("Wake now");
+  });
+
+  it("links a send step to the events it sent", async () => {
+    const [eventId = ""] = await sendEvents({ name: "test/send.start", data: { key: crypto.randomUUID() } });
+    const [runId = ""] = await client.runsOf(eventId);
+    const run = await client.waitForEnd(runId, { skipTime: true });
+    const announce = (run.steps as { id: string; output?: { ids?: string[] } }[]).find(
+      (step) => step.id === "announce",
+    );
+    const [sent = ""] = announce?.output?.ids ?? [];
+    expect(sent).not.toBe("");
+    expect(await html(`/dashboard/runs/${runId}`)).toContain(`href="/dashboard/events/${encodeURIComponent(sent)}"`);
   });
 });

@@ -2,6 +2,7 @@
  * A run's page: what it is, what it did (the waterfall and each step's output or error), the
  * event(s) that started it, its relatives, the history log, and what can be done to it.
  */
+import { z } from "zod";
 import type { FC } from "hono/jsx";
 import type { HistoryEntry } from "../../../durable-objects/run/history.ts";
 import type { RunView } from "../../../durable-objects/run/view.ts";
@@ -232,6 +233,7 @@ export const RunBody: FC<{
             ) : step.status === "completed" ? (
               <Json value={step.output} />
             ) : null}
+            <SentEvents step={step} />
             {step.logs?.length ? <StepLogs logs={step.logs} /> : null}
           </details>
         ))}
@@ -297,3 +299,24 @@ const StepLogs: FC<{ logs: NonNullable<RunView["steps"][number]["logs"]> }> = ({
     </ol>
   </>
 );
+
+const sentIdsSchema = z.object({ ids: z.array(z.string()).max(1_000) });
+
+/** A send step's events, each linked to its page (where the runs it started are listed). */
+const SentEvents: FC<{ step: RunView["steps"][number] }> = ({ step }) => {
+  const sent = step.op === "send" ? sentIdsSchema.safeParse(step.output) : undefined;
+  if (!sent?.success || sent.data.ids.length === 0) return null;
+  return (
+    <p>
+      {"Sent "}
+      {sent.data.ids.map((id, index) => (
+        <>
+          {index > 0 ? ", " : ""}
+          <a class="mono" href={`/dashboard/events/${encodeURIComponent(id)}`}>
+            {id}
+          </a>
+        </>
+      ))}
+    </p>
+  );
+};
