@@ -14,7 +14,8 @@ import {
 import { backoffDelay, type BackoffPolicy } from "../../src/core/lib/backoff.ts";
 import { formatBytes, jsonBytes, outputBytes } from "../../src/core/lib/json-size.ts";
 import type { HistoryEvent } from "./history.ts";
-import { waitRef, type RunState } from "./state.ts";
+import { MAX_RUN_LOG_LINES, waitRef, type RunState } from "./state.ts";
+import type { StepLogLine } from "../../sdk/step-logs.ts";
 import { namedError } from "../../sdk/error-names.ts";
 import { decideToken } from "./tokens.ts";
 import { applyMetadata, MAX_METADATA_BYTES, type MetadataOp } from "../../sdk/metadata.ts";
@@ -67,6 +68,12 @@ function metadataRefusal(state: RunState, stepId: string, ops: MetadataOp[]): Se
   );
 }
 
+/** An attempt's log lines as recorded: none once the run holds {@link MAX_RUN_LOG_LINES}. */
+function logsOf(state: RunState, logs: StepLogLine[] | undefined): { logs?: StepLogLine[] } {
+  if (!logs?.length || (state.logLines ?? 0) >= MAX_RUN_LOG_LINES) return {};
+  return { logs };
+}
+
 /** Bytes of step results the run keeps in R2: all of them are read back for a replay. */
 export function keptBytes(state: RunState): number {
   let bytes = 0;
@@ -112,7 +119,7 @@ function decideStep(
       if (reached.until <= ctx.now) return { type: "step.completed", ...step, op: "sleep", attempt: 0, output: null };
       return { type: "step.sleeping", ...step, until: reached.until };
     case "ran": {
-      const logs = reached.logs?.length ? { logs: reached.logs } : {};
+      const logs = logsOf(state, reached.logs);
       // Only a result stored in R2 (a claim) may pass the inline limit: the history's rows cannot.
       const limit = reached.claim
         ? config
@@ -133,7 +140,7 @@ function decideStep(
     }
     case "errored": {
       const startedAt = reached.timing.startedAt;
-      const logs = reached.logs?.length ? { logs: reached.logs } : {};
+      const logs = logsOf(state, reached.logs);
       if (!reached.retriable || attempt >= config.retries) {
         return { type: "step.failed", ...step, op, attempt, startedAt, error: reached.error, ...logs };
       }

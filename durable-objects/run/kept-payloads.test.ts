@@ -3,7 +3,7 @@ import { MAX_RUN_KEPT_BYTES, type ExecutionResponse } from "../../sdk/protocol.t
 import { decide, keptBytes } from "./engine.ts";
 import { engineConfig } from "./engine-config.ts";
 import type { HistoryEntry, HistoryEvent } from "./history.ts";
-import { apply, foldHistory, type RunState } from "./state.ts";
+import { apply, foldHistory, MAX_RUN_LOG_LINES, type RunState } from "./state.ts";
 
 const MiB = 1024 * 1024;
 const config = { ...engineConfig(undefined, undefined, { payloads: true }), maxSteps: 100 };
@@ -89,5 +89,19 @@ describe("results a run keeps in R2", () => {
     expect(decide(newRun(), invoke, config, ctx)).toMatchObject([
       { type: "step.failed", op: "invoke", error: { message: expect.stringContaining("children's data take 1 MiB") } },
     ]);
+  });
+
+  it("step logs stop being recorded once the run holds 5,000 lines", () => {
+    const line = { level: "info" as const, at: 1, message: "x" };
+    const logged = (id: string, count: number): ExecutionResponse => ({
+      type: "steps",
+      steps: [{ type: "ran", id, name: id, output: null, timing, logs: Array.from({ length: count }, () => line) }],
+    });
+    const state = newRun();
+    for (let i = 0; i < 50; i++) record(state, decide(state, logged(`s${i}`, 100), config, ctx));
+    expect(state.logLines).toBe(MAX_RUN_LOG_LINES);
+    const [over] = decide(state, logged("over", 10), config, ctx);
+    expect(over).toMatchObject({ type: "step.completed" });
+    expect(over && "logs" in over ? over.logs : undefined).toBeUndefined();
   });
 });

@@ -71,12 +71,16 @@ export interface StepState {
   logs?: (StepLogLine & { attempt: number })[];
 }
 
+/** Most step log lines one run records: the history, and the state in memory, stay bounded. */
+export const MAX_RUN_LOG_LINES = 5_000;
+
 /** Most log lines a step keeps across its attempts (each attempt keeps at most 100 of its own). */
 export const MAX_KEPT_STEP_LOGS = 300;
 
-/** Adds an attempt's log lines to `step`'s. */
-function noteLogs(step: StepState, attempt: number, logs: StepLogLine[] | undefined): void {
+/** Adds an attempt's log lines to `step`'s, and counts them for the run. */
+function noteLogs(state: RunState, step: StepState, attempt: number, logs: StepLogLine[] | undefined): void {
   if (!logs?.length) return;
+  state.logLines = (state.logLines ?? 0) + logs.length;
   step.logs = [...(step.logs ?? []), ...logs.map((line) => ({ ...line, attempt }))].slice(-MAX_KEPT_STEP_LOGS);
 }
 
@@ -144,6 +148,8 @@ export interface RunState {
   createdAt: number;
   /** A delayed run: it starts no earlier than this. */
   startAt?: number;
+  /** Step log lines its history holds (past {@link MAX_RUN_LOG_LINES} no more are recorded). */
+  logLines?: number;
   endedAt?: number;
   updatedAt: number;
   lastSeq: number;
@@ -285,7 +291,7 @@ export function apply(state: RunState, entry: HistoryEntry): void {
     }
     case "step.completed": {
       const step = upsertStep(state, entry.stepId, entry.name, entry.op, entry.at);
-      noteLogs(step, entry.attempt, entry.logs);
+      noteLogs(state, step, entry.attempt, entry.logs);
       Object.assign(step, {
         status: "completed",
         output: entry.output,
@@ -312,7 +318,7 @@ export function apply(state: RunState, entry: HistoryEntry): void {
     }
     case "step.failed": {
       const step = upsertStep(state, entry.stepId, entry.name, entry.op, entry.at);
-      noteLogs(step, entry.attempt, entry.logs);
+      noteLogs(state, step, entry.attempt, entry.logs);
       Object.assign(step, {
         status: "failed",
         error: entry.error,
@@ -327,7 +333,7 @@ export function apply(state: RunState, entry: HistoryEntry): void {
     }
     case "step.retrying": {
       const step = upsertStep(state, entry.stepId, entry.name, "run", entry.at);
-      noteLogs(step, entry.attempt, entry.logs);
+      noteLogs(state, step, entry.attempt, entry.logs);
       Object.assign(step, {
         status: "retrying",
         error: entry.error,
