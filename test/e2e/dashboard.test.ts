@@ -107,6 +107,22 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     expect(await page.evaluate(() => (window as unknown as { __stayed?: boolean }).__stayed)).toBe(true);
   });
 
+  it("shows times in the browser's zone with how long ago, the UTC time in the title", async () => {
+    const context = await browser.newContext({ timezoneId: "Asia/Tokyo", viewport: { width: 1360, height: 900 } });
+    await context.addCookies(await page.context().cookies());
+    const tokyo = await context.newPage();
+    await tokyo.goto(`${server.url}/dashboard/runs`);
+    const time = tokyo.locator("#live-region time").first();
+    await time.waitFor();
+    const iso = (await time.getAttribute("datetime")) ?? "";
+    const local = new Date(iso).toLocaleString("sv-SE", { timeZone: "Asia/Tokyo" });
+    await expect.poll(() => time.textContent()).toMatch(new RegExp(`^${local} · (now|\\d+ (seconds?|minutes?) ago)$`));
+    expect(await time.getAttribute("title")).toBe(iso);
+    // A session: "Log out" is there.
+    expect(await tokyo.locator("button:has-text('Log out')").count()).toBe(1);
+    await context.close();
+  });
+
   it("shows a payload holding <script> as text and runs nothing", async () => {
     await page.goto(`${server.url}/dashboard/events`);
     await page.click("summary:has-text('Send a test event')");

@@ -1,6 +1,7 @@
 /**
  * The dashboard's only script, served as a file (the Content-Security-Policy allows no inline
- * script). Pages work without it; it adds the theme toggle, confirmations, and live updates:
+ * script). Pages work without it; it adds the theme toggle, local and relative times,
+ * confirmations, and live updates:
  * a run page's live region listens on its RunObject's WebSocket and, when told of a change,
  * fetches its own HTML again from the server, which renders and escapes everything; a list page's
  * region fetches itself every few seconds while the page is visible.
@@ -16,6 +17,27 @@ export const CLIENT_SCRIPT = `
     root.dataset.theme = dark ? "light" : "dark";
     localStorage.setItem("stepwise-theme", root.dataset.theme);
   });
+
+  // Times arrive in UTC (and read so without this script): shown in the browser's zone, with how
+  // long ago (or how soon) they are; the exact UTC time stays in the title.
+  var relative = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
+  var UNITS = [["year", 31536000], ["month", 2592000], ["day", 86400], ["hour", 3600], ["minute", 60], ["second", 1]];
+  function ago(ms) {
+    var seconds = Math.round((ms - Date.now()) / 1000);
+    for (var i = 0; i < UNITS.length; i++) {
+      var size = UNITS[i][1];
+      if (Math.abs(seconds) >= size || size === 1) return relative.format(Math.round(seconds / size), UNITS[i][0]);
+    }
+  }
+  function localizeTimes(scope) {
+    Array.prototype.forEach.call(scope.querySelectorAll("time[datetime]"), function (el) {
+      var at = new Date(el.getAttribute("datetime"));
+      if (isNaN(at.getTime())) return;
+      el.textContent = at.toLocaleString("sv-SE") + " · " + ago(at.getTime());
+      el.title = at.toISOString();
+    });
+  }
+  localizeTimes(document);
 
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");
@@ -43,6 +65,7 @@ export const CLIENT_SCRIPT = `
       .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
       .then(function (html) {
         region.innerHTML = html;
+        localizeTimes(region);
         opened.forEach(function (id) { var d = document.getElementById(id); if (d) d.open = true; });
         region.dispatchEvent(new CustomEvent("stepwise:updated"));
       })
