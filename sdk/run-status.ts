@@ -7,6 +7,7 @@
 export const RUN_STATUSES = [
   "scheduled",
   "queued",
+  "paused",
   "running",
   "sleeping",
   "waiting",

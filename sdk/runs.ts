@@ -58,6 +58,9 @@ export const runViewSchema = z.object({
   status: z.enum(RUN_STATUSES),
   /** Why a queued run waits (a concurrency slot, a throttle). */
   queuedReason: z.string().optional(),
+  /** Why the run holds (its function is paused, or draining before the run started), and since when. */
+  heldReason: z.string().optional(),
+  heldSince: isoTime.optional(),
   attempt: z.number().int(),
   event: runEventSchema.optional(),
   events: z.array(runEventSchema),

@@ -251,7 +251,27 @@ export const largeResult = stepwise.createFunction<{ bytes: number }>(
   },
 );
 
+/** Two steps around an hour's sleep: paused by then, the run holds before "after". */
+export const pausable = stepwise.createFunction<{ key: string }>(
+  { id: "test-pausable" },
+  [],
+  async ({ event, step }) => {
+    await step.run("before", () => count(`pausable:${event.data.key}:before`));
+    await step.sleep("nap", "1h");
+    return step.run("after", () => count(`pausable:${event.data.key}:after`));
+  },
+);
+
+/** A daily schedule, for the ticks a paused function skips. */
+export const pausableCron = stepwise.createFunction(
+  { id: "test-pausable-cron" },
+  { cron: "0 6 * * *" },
+  async ({ step }) => step.run("tick", () => "ticked"),
+);
+
 export const testFunctions = [
+  pausable,
+  pausableCron,
   largeResult,
   largeReturn,
   largeChildParent,

@@ -1,7 +1,7 @@
 /**
- * BulkJob: cancels or replays the runs of a function in a time range, a page at a time, one page
- * per alarm tick, so a bulk replay of thousands of failed runs does not flood the system. One
- * object per job; its progress is readable while it works.
+ * BulkJob: cancels or replays the runs of a function in a time range, or releases its held runs
+ * once it is resumed, a page at a time, one page per alarm tick, so a bulk replay of thousands of
+ * failed runs does not flood the system. One object per job; its progress is readable while it works.
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
@@ -18,12 +18,14 @@ const BULK_PAGE = 50;
 const BULK_TICK_MS = 1_000;
 
 const bulkSpecSchema = z.object({
-  action: z.enum(["cancel", "replay"]),
+  action: z.enum(["cancel", "replay", "release"]),
   functionId: z.string().min(1),
   status: z.enum(RUN_STATUSES).optional(),
   from: z.number().int().optional(),
   to: z.number().int().optional(),
   fromStart: z.boolean().default(false),
+  /** The first page is not handled before this moment (epoch ms). */
+  notBefore: z.number().int().optional(),
 });
 export type BulkSpec = z.infer<typeof bulkSpecSchema>;
 
@@ -54,7 +56,7 @@ export class BulkJob extends DurableObject<Env> {
       newRunIds: [],
     };
     await this.ctx.storage.put("progress", progress);
-    await this.ctx.storage.setAlarm(Date.now());
+    await this.ctx.storage.setAlarm(Math.max(Date.now(), progress.spec.notBefore ?? 0));
     return progress;
   }
 
@@ -91,8 +93,9 @@ export class BulkJob extends DurableObject<Env> {
     if (!progress.done) await this.ctx.storage.setAlarm(Date.now() + BULK_TICK_MS);
   }
 
-  /** Cancels or replays one run: true or the new run's id when done, null when it did not apply. */
+  /** Cancels, replays or releases one run: true or the new run's id when done, null when it did not apply. */
   private async act(spec: BulkSpec, runId: string): Promise<true | string | null> {
+    if (spec.action === "release") return (await runObject(this.env, runId).nudge()) ? true : null;
     if (spec.action === "cancel") {
       const result = await runObject(this.env, runId).cancel("cancelled in bulk");
       return result?.cancelled ? true : null;

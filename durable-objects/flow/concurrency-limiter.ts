@@ -76,7 +76,7 @@ export class ConcurrencyLimiter extends DurableObject<Env> {
     await Promise.all([
       ...due.map(async (runId) => {
         try {
-          await runObject(this.env, runId).slotGranted();
+          await runObject(this.env, runId).nudge();
           this.slots.called(runId);
         } catch (error) {
           console.error(`stepwise: run ${runId} was granted a slot but did not answer; it is called again`, error);

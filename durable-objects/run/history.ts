@@ -2,6 +2,7 @@
  * The run's history: an append-only log of everything that happened to the run and its steps.
  * It is the source of truth; the run's state is a fold over it (see state.ts).
  */
+import { CONTROL_MODES } from "../../src/core/db/function-controls.ts";
 import { z } from "zod";
 import { stepLogsSchema } from "../../sdk/step-logs.ts";
 import {
@@ -128,6 +129,10 @@ export const historyEventSchema = z.discriminatedUnion("type", [
   /** Every step that could run waits for a concurrency slot: the run shows as queued, and why. */
   z.object({ type: z.literal("run.slot-waiting"), reason: z.string() }),
   z.object({ type: z.literal("run.slot-granted") }),
+  /** Its function is paused (or draining, before the run started): the run holds, and why. */
+  z.object({ type: z.literal("run.held"), mode: z.enum(CONTROL_MODES), reason: z.string() }),
+  /** Its function was resumed: the run goes on. */
+  z.object({ type: z.literal("run.released") }),
   /** Flow control let the run start, or start no earlier than `notBefore` (throttle). */
   z.object({ type: z.literal("run.admitted"), notBefore: z.number().optional(), reason: z.string().optional() }),
   /** Flow control turned the run away (rate limit, singleton). */

@@ -5,7 +5,7 @@
  * shell that RPC and the alarm come into.
  */
 import { outputBytes } from "../../src/core/lib/json-size.ts";
-import type { CatalogFunction } from "../../src/core/functions/catalog.ts";
+import { getFunction, type CatalogFunction } from "../../src/core/functions/catalog.ts";
 import type { Env } from "../../src/core/env.ts";
 import type { OpenCalls } from "../../src/core/transport/inngest.ts";
 import { admitRun } from "./admission.ts";
@@ -97,6 +97,7 @@ export function hostPorts(host: RunHost, state: RunState, fn: CatalogFunction | 
     childRunIds: (step) => childRunIds(current(), step),
     ...slotPorts(env, triggered(state), fn?.config),
     admit: () => admitRun(env, triggered(state), fn?.config),
+    control: async () => (await getFunction(env, state.functionId))?.control,
     startChildren: (step) => startChildRuns(env, current(), step),
     setWake: async (at) => (at === undefined ? host.storage.deleteAlarm() : host.storage.setAlarm(at)),
     now: () => Date.now(),

@@ -26,6 +26,8 @@ const STATUS_EVENTS = new Set<HistoryEvent["type"]>([
   "step.waiting",
   "run.slot-waiting",
   "run.slot-granted",
+  "run.held",
+  "run.released",
   "run.admitted",
   "run.skipped",
 ]);

@@ -281,9 +281,11 @@ export class RunObject extends DurableObject<Env> {
     if (await listenAgain(this.env, host)) this.driveNow(state.runId);
   }
 
-  /** A concurrency slot this run waited for is now its: the run goes on. */
-  async slotGranted(): Promise<void> {
-    this.driveNow(this.load()?.runId ?? "");
+  /** Drives a live run now (a slot it waited for is its, or its function resumed); false when it has ended or is unknown. */
+  async nudge(): Promise<boolean> {
+    const state = this.load();
+    if (state && !state.terminal) this.driveNow(state.runId);
+    return state !== undefined && !state.terminal;
   }
 
   /** What a replay of this run starts with; refused unless the run failed or was cancelled. */
@@ -312,10 +314,7 @@ export class RunObject extends DurableObject<Env> {
     return { status: runStatus(state), output: state.output as StoredJson, error: state.error };
   }
 
-  /**
-   * The run's history, oldest first: all of it, or (with `page`) up to `limit` entries after
-   * entry `afterSeq`, so a long run's history is read a page at a time.
-   */
+  /** The run's history, oldest first: all of it, or (with `page`) up to `limit` entries after `afterSeq`. */
   async getHistory(page?: { afterSeq: number; limit: number }): Promise<HistoryEntry[] | null> {
     if (!this.load()) return null;
     if (!page) return this.journal.readAll().map(shownEntry);

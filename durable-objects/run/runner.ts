@@ -13,6 +13,8 @@ import { waitPartOpen, type RunState, type StepState } from "./state.ts";
 import { SlotLanes } from "./slot-lanes.ts";
 import { chunks, MAX_STEPS_PER_CALL, recordAsItEnds, request, requestMany, slidingWindow } from "./requests.ts";
 import { dueSteps, hasPendingSteps, nextWake, wakeEvents } from "./timers.ts";
+import { holdDecision, holdEvents, holdRecheckAt, pauseWatch } from "./hold.ts";
+import type { FunctionControl } from "../../src/core/db/function-controls.ts";
 
 /** What the runner needs from its host. */
 export interface RunPorts {
@@ -49,6 +51,8 @@ export interface RunPorts {
   releaseSlots(): Promise<void>;
   /** Most slots the run can ever hold at once (its smallest concurrency limit); none: unlimited. */
   maxLanes?: number;
+  /** The function's control (paused or draining by an operator), read anew; absent: never held. */
+  control?(): Promise<FunctionControl | undefined>;
   /** Arms the host's single alarm at `at`, or clears it. */
   setWake(at: number | undefined): Promise<void>;
   now(): number;
@@ -143,6 +147,21 @@ async function queued(ports: RunPorts): Promise<"queued"> {
   return "queued";
 }
 
+/**
+ * Holds the run while its function is paused (or draining, before the run starts), re-checking on
+ * a growing timer; records the release once it may go on. True while it holds.
+ */
+async function held(ports: RunPorts): Promise<boolean> {
+  if (!ports.control) return false;
+  const control = await ports.control();
+  const decision = holdDecision(ports.state(), control);
+  const events = holdEvents(ports.state(), control, decision);
+  if (events.length > 0) ports.record(events);
+  if (decision !== "hold") return false;
+  await ports.setWake(holdRecheckAt(ports.now(), ports.state().heldAt));
+  return true;
+}
+
 export interface DriveOptions {
   /** Treat the clock as at least this moment (an operator's wake, or a test skipping time). */
   skipTo?: number;
@@ -180,10 +199,12 @@ async function driveWith(
   };
   // Whether a call may start more work: not once the run ended, past the drive's budget, or past
   // the run's timeouts.finish (checked between steps, as a replay would).
+  const paused = ports.control ? pauseWatch(ports.control, ports.now) : () => false;
   const goOn = (): boolean => {
     const now = ports.state();
     return (
       !now.terminal &&
+      !paused() &&
       ports.now() - startedAt <= options.budgetMs &&
       (now.finishBy === undefined || now.finishBy > clock())
     );
@@ -192,6 +213,8 @@ async function driveWith(
   // A delayed run sleeps until its start time; flow control admits it then.
   if (!state.terminal && !state.started && !state.admitted && state.startAt !== undefined && state.startAt > clock())
     return ports.setWake(state.startAt);
+  // A run not started yet holds here; a held one is released here once its function is resumed.
+  if ((!state.started || state.heldReason) && (await held(ports))) return;
   if (!state.terminal && !state.started && !state.admitted) {
     const admission = await ports.admit();
     if (admission?.skip) ports.record([{ type: "run.skipped", reason: admission.skip }]);
@@ -217,6 +240,10 @@ async function driveWith(
     if (ports.state().terminal) break;
 
     const due = dueSteps(current, now);
+    // A paused function's run holds before it would run code: a step, or its body (a sleeping
+    // run holds only once it wakes).
+    const retryLater = current.retryAt !== undefined && current.retryAt > now;
+    if ((due.length > 0 || !retryLater) && (await held(ports))) return;
     if (due.length > 0) {
       const invokes = due.filter((step) => step.op === "invoke");
       const sends = due.filter((step) => step.op === "send");
@@ -274,7 +301,7 @@ async function driveWith(
       if (failed) throw failed.reason;
       continue;
     }
-    if (current.retryAt !== undefined && current.retryAt > now) break;
+    if (retryLater) break;
     const lastSeq = current.lastSeq;
     // The function body may run a new step's code in this call, so it takes a slot like a step.
     if ((await withSlots(ports, lanes, [current])).length === 0) return queued(ports);

@@ -108,6 +108,9 @@ export interface RunState {
   queuedReason?: string;
   /** Since when the run waits for a concurrency slot, while it does. */
   queuedAt?: number;
+  /** Why the run holds (its function is paused or draining) and since when, while it does. */
+  heldReason?: string;
+  heldAt?: number;
   /** The run this one replays. */
   replayOf?: string;
   /** Its tags, its parent's included. */
@@ -225,6 +228,12 @@ export function apply(state: RunState, entry: HistoryEntry): void {
     case "run.slot-granted":
       state.queuedReason = undefined;
       state.queuedAt = undefined;
+      return;
+    case "run.held":
+      Object.assign(state, { heldReason: entry.reason, heldAt: entry.at });
+      return;
+    case "run.released":
+      Object.assign(state, { heldReason: undefined, heldAt: undefined });
       return;
     case "run.cancel-registered":
       state.cancelRegistered = true;
@@ -441,6 +450,7 @@ export function foldHistory(entries: HistoryEntry[]): RunState | undefined {
 /** The status shown to users, derived from the state. */
 export function runStatus(state: RunState): RunStatus {
   if (state.terminal) return state.terminal;
+  if (state.heldReason) return "paused";
   // Delayed: until its drive at `startAt` admits or starts it.
   if (!state.started && !state.admitted && !state.queuedReason && state.startAt !== undefined) return "scheduled";
   if (!state.started || state.queuedReason) return "queued";

@@ -40,6 +40,8 @@ export function runView(state: RunState, now: number, publicUrl?: string): RunVi
     status: runStatus(state),
     /** Why a queued run waits (a concurrency slot, a throttle). */
     queuedReason: state.queuedReason,
+    heldReason: state.heldReason,
+    heldSince: iso(state.heldAt),
     attempt: state.attempt,
     event: state.events[0],
     events: state.events,

@@ -1,5 +1,6 @@
 /**
- * `/v1/functions`: list the functions this Worker runs, and invoke one directly.
+ * `/v1/functions`: list the functions this Worker runs, invoke one directly, and pause, drain or
+ * resume one.
  */
 import { Hono } from "hono";
 import { z } from "zod";
@@ -12,6 +13,8 @@ import { shallowEnough } from "../core/lib/json-shape.ts";
 import { getFunction, listFunctions } from "../core/functions/catalog.ts";
 import { invokeFunction } from "../core/runs/invoke.ts";
 import { tagsSchema } from "../../sdk/tags.ts";
+import { controlFunction, resumeFunction } from "../core/functions/controls.ts";
+import { MAX_CONTROL_REASON, type FunctionControl } from "../core/db/function-controls.ts";
 import { readBody } from "./body.ts";
 import { errorResponse } from "./errors.ts";
 
@@ -25,6 +28,18 @@ const invokeBodySchema = z
     ...delayFields,
   })
   .strict();
+
+const pauseBodySchema = z
+  .object({
+    /** Drain: hold new runs but let running ones finish (pause holds those too, at their next step). */
+    drain: z.boolean().default(false),
+    reason: z.string().trim().min(1).max(MAX_CONTROL_REASON).optional(),
+  })
+  .strict();
+
+/** A function's control as the API shows it (null: runs as usual). */
+const controlView = (control: FunctionControl | undefined) =>
+  control ? { mode: control.mode, since: new Date(control.since).toISOString(), reason: control.reason ?? null } : null;
 
 /**
  * Where a function runs, always as an object: in this Worker, or in an app behind a service
@@ -53,6 +68,7 @@ export const functionsApi = new Hono<{ Bindings: Env }>()
         runsIn: runsIn(fn.remote),
         triggers: fn.triggers,
         config: fn.config,
+        control: controlView(fn.control),
       })),
     }),
   )
@@ -68,4 +84,24 @@ export const functionsApi = new Hono<{ Bindings: Env }>()
     if (!when.ok) return errorResponse(c, 400, "invalid_request", when.message);
     const { data, tags } = body.value;
     return c.json({ runId: await invokeFunction(c.env, functionId, data, tags, when.startAt) }, 201);
+  })
+  .post("/:id/pause", async (c) => {
+    const functionId = c.req.param("id");
+    if (!(await getFunction(c.env, functionId)))
+      return errorResponse(c, 404, "function_not_found", `No function "${functionId}" is registered`);
+    const body = await readBody(c, pauseBodySchema);
+    if (!body.ok) return body.response;
+    const control = await controlFunction(
+      c.env,
+      functionId,
+      body.value.drain ? "draining" : "paused",
+      body.value.reason,
+    );
+    return c.json({ functionId, control: controlView(control) });
+  })
+  .post("/:id/resume", async (c) => {
+    const functionId = c.req.param("id");
+    if (!(await getFunction(c.env, functionId)))
+      return errorResponse(c, 404, "function_not_found", `No function "${functionId}" is registered`);
+    return c.json({ functionId, ...(await resumeFunction(c.env, functionId)) });
   });

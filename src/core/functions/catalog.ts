@@ -11,6 +11,7 @@ import type { AppFeature, AppTarget } from "../../../sdk/app-protocol.ts";
 import type { FunctionConfig, StepwiseFunction, Trigger } from "../../../sdk/function.ts";
 import { listRemoteFunctions, type RemoteFunction } from "../db/apps.ts";
 import { readCatalogState } from "../db/catalog-state.ts";
+import { readControls, type FunctionControl } from "../db/function-controls.ts";
 import type { Env } from "../env.ts";
 import { registry } from "./registry.ts";
 
@@ -38,6 +39,8 @@ export interface CatalogFunction {
   remote?: AppTarget;
   /** In an app of its own: what the app's SDK can do beyond the protocol's base. */
   features?: AppFeature[];
+  /** Paused or draining by an operator (see db/function-controls.ts); absent: runs as usual. */
+  control?: FunctionControl;
 }
 
 /**
@@ -49,36 +52,45 @@ export interface CatalogFunction {
  * crossing objects is what workerd refuses with "Cannot perform I/O on behalf of a different
  * Durable Object". So each caller that finds the copy stale reads D1 itself.
  */
-let remote: { at: number; generation: number; byId: Map<string, RemoteFunction> } | undefined;
+let remote: { at: number; generation: number; byId: Map<string, RemoteFunction>; controls: Controls } | undefined;
+type Controls = Map<string, FunctionControl>;
+/** What the catalogue reads from D1: remote functions and every function's control. */
+interface Stored {
+  byId: Map<string, RemoteFunction>;
+  controls: Controls;
+}
 /** Bumped by a sync, so a read begun before it cannot store what it read. */
 let generation = 0;
 
-const fromEmbedded = (fn: StepwiseFunction): CatalogFunction => ({
+const controlled = (control: FunctionControl | undefined) => (control ? { control } : {});
+const fromEmbedded = (fn: StepwiseFunction, controls: Controls): CatalogFunction => ({
   id: fn.id,
   appId: fn.appId,
   config: fn.config,
   triggers: fn.triggers,
   embedded: fn,
+  ...controlled(controls.get(fn.id)),
 });
-const fromRemote = (fn: RemoteFunction): CatalogFunction => ({
+const fromRemote = (fn: RemoteFunction, controls: Controls): CatalogFunction => ({
   id: fn.id,
   appId: fn.appId,
   config: fn.config,
   triggers: fn.triggers,
   remote: fn.target,
   features: fn.features,
+  ...controlled(controls.get(fn.id)),
 });
 
 /**
- * The remote functions. `known` is the generation an EventShard named: a copy of that generation
+ * The remote functions and the controls. `known` is the generation an EventShard named: a copy of that generation
  * is current (as of that shard's knowledge), so it is kept without asking D1 for a while. Any other
  * generation (newer, or older: a shard that missed an announcement, or a D1 restored to an earlier
  * state) has D1 asked.
  */
-async function remoteFunctions(env: Env, known?: number): Promise<Map<string, RemoteFunction>> {
+async function stored(env: Env, known?: number): Promise<Stored> {
   const age = remote ? Date.now() - remote.at : Infinity;
-  if (remote && known !== undefined && remote.generation === known && age < CONFIRMED_TTL_MS) return remote.byId;
-  if (remote && known === undefined && age < REMOTE_TTL_MS) return remote.byId;
+  if (remote && known !== undefined && remote.generation === known && age < CONFIRMED_TTL_MS) return remote;
+  if (remote && known === undefined && age < REMOTE_TTL_MS) return remote;
   const started = generation;
   const readAt = Date.now();
   // One row says whether any app synced since the copy was read; only then is it read again.
@@ -86,13 +98,15 @@ async function remoteFunctions(env: Env, known?: number): Promise<Map<string, Re
   const kept = remote;
   if (kept && kept.generation === current) {
     if (started === generation && kept === remote) remote = { ...kept, at: readAt };
-    return kept.byId;
+    return kept;
   }
-  const byId = new Map((await listRemoteFunctions(env.DB)).map((fn) => [fn.id, fn]));
+  const [functions, controls] = await Promise.all([listRemoteFunctions(env.DB), readControls(env.DB)]);
+  const byId = new Map(functions.map((fn) => [fn.id, fn]));
   // Reads overlap when several callers found the copy stale: a slower, older one keeps out. A
   // sync between the two reads leaves a newer list under an older generation, read again next time.
-  if (started === generation && (!remote || remote.at <= readAt)) remote = { at: readAt, generation: current, byId };
-  return byId;
+  if (started === generation && (!remote || remote.at <= readAt))
+    remote = { at: readAt, generation: current, byId, controls };
+  return { byId, controls };
 }
 
 /** Forgets this isolate's copy of the remote functions (after a sync). */
@@ -108,14 +122,16 @@ export function forgetRemoteFunctions(): void {
 export async function listFunctions(env: Env, knownGeneration?: number): Promise<CatalogFunction[]> {
   const embedded = registry.list();
   const ids = new Set(embedded.map((fn) => fn.id));
-  const others = [...(await remoteFunctions(env, knownGeneration)).values()].filter((fn) => !ids.has(fn.id));
-  return [...embedded.map(fromEmbedded), ...others.map(fromRemote)];
+  const { byId, controls } = await stored(env, knownGeneration);
+  const others = [...byId.values()].filter((fn) => !ids.has(fn.id));
+  return [...embedded.map((fn) => fromEmbedded(fn, controls)), ...others.map((fn) => fromRemote(fn, controls))];
 }
 
 /** One function by id, or undefined when no app serves it. */
 export async function getFunction(env: Env, id: string): Promise<CatalogFunction | undefined> {
+  const { byId, controls } = await stored(env);
   const embedded = registry.get(id);
-  if (embedded) return fromEmbedded(embedded);
-  const found = (await remoteFunctions(env)).get(id);
-  return found ? fromRemote(found) : undefined;
+  if (embedded) return fromEmbedded(embedded, controls);
+  const found = byId.get(id);
+  return found ? fromRemote(found, controls) : undefined;
 }

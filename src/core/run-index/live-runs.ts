@@ -6,9 +6,9 @@ import type { Env } from "../env.ts";
 import { listRuns } from "./read.ts";
 
 /** Looked at first to last: a run cut off mid-drive is the likeliest to be stuck. */
-const RESUMABLE_STATUSES = ["running", "queued", "sleeping"] as const;
+const RESUMABLE_STATUSES = ["running", "queued", "sleeping", "paused"] as const;
 
-/** Up to `limit` run ids, running ones first, then queued, then sleeping; newest first within each. */
+/** Up to `limit` run ids, running ones first, then queued, sleeping and paused; newest first within each. */
 export async function resumableRunIds(env: Env, limit: number): Promise<string[]> {
   const ids: string[] = [];
   for (const status of RESUMABLE_STATUSES) {
