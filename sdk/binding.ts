@@ -8,6 +8,13 @@
  * The `Stepwise` client unwraps answers into values and typed errors; use it rather than the raw
  * binding: `new Stepwise({ id, binding: env.STEPWISE })`.
  */
+import {
+  pausedSchema,
+  resumedSchema,
+  type PauseOptions,
+  type PauseResult,
+  type ResumeResult,
+} from "./function-control.ts";
 import type { DelayOptions } from "./delay.ts";
 import { z } from "zod";
 import { registeredAppSchema, type AppTarget, type RegisteredApp } from "./app-protocol.ts";
@@ -82,6 +89,8 @@ export const bindingValueSchemas = {
   syncApp: registeredAppSchema,
   cancel: cancelResultSchema.nullable(),
   reschedule: rescheduleResultSchema.nullable(),
+  pauseFunction: pausedSchema,
+  resumeFunction: resumedSchema,
   completeToken: tokenCompletedSchema,
   realtimeToken: realtimeTokenSchema,
   publish: z.object({ seqs: z.array(z.number().int()) }),
@@ -121,6 +130,13 @@ export interface StepwiseBinding {
    * once it has started; null when there is no such run.
    */
   reschedule(runId: string, options?: DelayOptions): Promise<RpcAnswer<RescheduleResult | null>>;
+  /**
+   * Pauses a function (new runs held, running runs held at their next step), or with `drain`
+   * holds only new runs; `reason` is shown on held runs. Refused (404) for an unknown function.
+   */
+  pauseFunction(functionId: string, options?: PauseOptions): Promise<RpcAnswer<PauseResult>>;
+  /** Resumes a paused or draining function; its held runs are released in the background. */
+  resumeFunction(functionId: string): Promise<RpcAnswer<ResumeResult>>;
   /**
    * Completes a wait token with `data` (any JSON value), once. A trusted door: a token's secret
    * is not asked for. Refused when the token is unknown (404), completed (409) or expired (410).

@@ -3,6 +3,7 @@
  * over whichever door the client has: the binding's RPC methods, or the HTTP API with an API key.
  * Both answer the same shapes and refuse with the same codes ({@link StepwiseRefusedError}).
  */
+import type { PauseOptions, PauseResult, ResumeResult } from "./function-control.ts";
 import type { DelayOptions } from "./delay.ts";
 import { z } from "zod";
 import {
@@ -139,6 +140,30 @@ export async function reschedule(
   return orNull(
     await overHttp(target, "POST", runPath(runId, "/reschedule"), options),
     bindingValueSchemas.reschedule.unwrap(),
+  );
+}
+
+/** Pauses or drains a function. */
+export async function pauseFunction(
+  target: StepwiseTarget,
+  functionId: string,
+  options: PauseOptions = {},
+): Promise<PauseResult> {
+  if ("binding" in target)
+    return overBinding(() => target.binding.pauseFunction(functionId, options), bindingValueSchemas.pauseFunction);
+  return unwrapResponse(
+    await overHttp(target, "POST", `/v1/functions/${encodeURIComponent(functionId)}/pause`, options),
+    bindingValueSchemas.pauseFunction,
+  );
+}
+
+/** Resumes a paused or draining function. */
+export async function resumeFunction(target: StepwiseTarget, functionId: string): Promise<ResumeResult> {
+  if ("binding" in target)
+    return overBinding(() => target.binding.resumeFunction(functionId), bindingValueSchemas.resumeFunction);
+  return unwrapResponse(
+    await overHttp(target, "POST", `/v1/functions/${encodeURIComponent(functionId)}/resume`, {}),
+    bindingValueSchemas.resumeFunction,
   );
 }
 

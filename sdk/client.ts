@@ -3,6 +3,7 @@
  * function the app defines; with a binding or a base URL it also sends events and starts, reads,
  * lists and cancels runs.
  */
+import type { PauseOptions, PauseResult, ResumeResult } from "./function-control.ts";
 import { z } from "zod";
 import type {
   CancelResult,
@@ -135,6 +136,25 @@ export class Stepwise {
    */
   async reschedule(runId: string, options: DelayOptions = {}): Promise<RescheduleResult | null> {
     return calls.reschedule(this.reach("reschedule a run"), runId, options);
+  }
+
+  /**
+   * Pauses a function: new runs are held (status `paused`) and running runs hold at their next
+   * step, until {@link resumeFunction}. With `drain`, running runs finish and only new ones are
+   * held. A cron tick while paused or draining is skipped. Refused (404) for an unknown function.
+   *
+   * @example
+   * ```ts
+   * await stepwise.pauseFunction("sync-invoices", { reason: "the billing API is down" });
+   * ```
+   */
+  async pauseFunction(functionId: string, options: PauseOptions = {}): Promise<PauseResult> {
+    return calls.pauseFunction(this.reach("pause a function"), functionId, options);
+  }
+
+  /** Resumes a paused or draining function; its held runs are released in the background (`jobId` follows it). */
+  async resumeFunction(functionId: string): Promise<ResumeResult> {
+    return calls.resumeFunction(this.reach("resume a function"), functionId);
   }
 
   /**

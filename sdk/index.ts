@@ -27,6 +27,8 @@ export type {
   InvokeCallOptions,
 } from "./binding.ts";
 export { MAX_RUN_DELAY_MS, type DelayOptions } from "./delay.ts";
+export { CONTROL_MODES, MAX_CONTROL_REASON } from "./function-control.ts";
+export type { ControlMode, PauseOptions, PauseResult, ResumeResult, FunctionControlView } from "./function-control.ts";
 export type { RunView, StepView, RunSummary, RunPage, TokenView } from "./runs.ts";
 export { RUN_STATUSES, ENDED_STATUSES, isEnded } from "./run-status.ts";
 export type { RunStatus, EndedStatus } from "./run-status.ts";

@@ -5,6 +5,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { cronScheduler } from "../src/core/objects.ts";
+import { Stepwise, StepwiseRefusedError } from "../sdk/index.ts";
 import { executions } from "./functions.ts";
 import { client } from "./helpers.ts";
 
@@ -119,5 +120,33 @@ describe("pausing a function", () => {
     expect((await client.getRun(await client.invoke("test-parallel", { key: "not-paused", n: 1 }))).status).not.toBe(
       "paused",
     );
+  });
+
+  it("over the binding and the client: pause with drain, then resume; an unknown function is refused", async () => {
+    const paused = await env.CALLER.call("pauseFunction", ["test-pausable", { drain: true, reason: "rpc" }]);
+    expect(paused).toMatchObject({ ok: true, value: { functionId: "test-pausable", control: { mode: "draining" } } });
+    expect(await env.CALLER.call("pauseFunction", ["no-such-fn"])).toMatchObject({
+      ok: false,
+      code: "function_not_found",
+    });
+    expect(await env.CALLER.call("pauseFunction", ["test-pausable", { drain: 1 }])).toMatchObject({
+      ok: false,
+      code: "invalid_request",
+    });
+    expect(await env.CALLER.call("resumeFunction", ["test-pausable"])).toMatchObject({
+      ok: true,
+      value: { resumed: true },
+    });
+
+    const overHttps = new Stepwise({
+      id: "operator",
+      baseUrl: "http://stepwise",
+      fetch: (input, init) => SELF.fetch(input, init),
+    });
+    expect((await overHttps.pauseFunction("test-pausable")).control.mode).toBe("paused");
+    const resumed = await overHttps.resumeFunction("test-pausable");
+    expect(resumed.resumed).toBe(true);
+    expect(resumed.jobId).toBeTypeOf("string");
+    await expect(overHttps.pauseFunction("no-such-fn")).rejects.toBeInstanceOf(StepwiseRefusedError);
   });
 });

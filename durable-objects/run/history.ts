@@ -2,7 +2,7 @@
  * The run's history: an append-only log of everything that happened to the run and its steps.
  * It is the source of truth; the run's state is a fold over it (see state.ts).
  */
-import { CONTROL_MODES } from "../../src/core/db/function-controls.ts";
+import { CONTROL_MODES } from "../../sdk/function-control.ts";
 import { z } from "zod";
 import { stepLogsSchema } from "../../sdk/step-logs.ts";
 import {

@@ -14,7 +14,7 @@ import { getFunction, listFunctions } from "../core/functions/catalog.ts";
 import { invokeFunction } from "../core/runs/invoke.ts";
 import { tagsSchema } from "../../sdk/tags.ts";
 import { controlFunction, resumeFunction } from "../core/functions/controls.ts";
-import { MAX_CONTROL_REASON, type FunctionControl } from "../core/db/function-controls.ts";
+import { controlView, pauseOptionsSchema } from "../../sdk/function-control.ts";
 import { readBody } from "./body.ts";
 import { errorResponse } from "./errors.ts";
 
@@ -28,18 +28,6 @@ const invokeBodySchema = z
     ...delayFields,
   })
   .strict();
-
-const pauseBodySchema = z
-  .object({
-    /** Drain: hold new runs but let running ones finish (pause holds those too, at their next step). */
-    drain: z.boolean().default(false),
-    reason: z.string().trim().min(1).max(MAX_CONTROL_REASON).optional(),
-  })
-  .strict();
-
-/** A function's control as the API shows it (null: runs as usual). */
-const controlView = (control: FunctionControl | undefined) =>
-  control ? { mode: control.mode, since: new Date(control.since).toISOString(), reason: control.reason ?? null } : null;
 
 /**
  * Where a function runs, always as an object: in this Worker, or in an app behind a service
@@ -89,7 +77,7 @@ export const functionsApi = new Hono<{ Bindings: Env }>()
     const functionId = c.req.param("id");
     if (!(await getFunction(c.env, functionId)))
       return errorResponse(c, 404, "function_not_found", `No function "${functionId}" is registered`);
-    const body = await readBody(c, pauseBodySchema);
+    const body = await readBody(c, pauseOptionsSchema);
     if (!body.ok) return body.response;
     const control = await controlFunction(
       c.env,

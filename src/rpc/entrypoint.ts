@@ -17,6 +17,14 @@ import type {
 import { completeToken } from "../core/runs/token-completion.ts";
 import { tagsSchema } from "../../sdk/tags.ts";
 import {
+  controlView,
+  pauseOptionsSchema,
+  type PauseOptions,
+  type PauseResult,
+  type ResumeResult,
+} from "../../sdk/function-control.ts";
+import { controlFunction, resumeFunction } from "../core/functions/controls.ts";
+import {
   MAX_MESSAGE_BYTES,
   MAX_MESSAGES_PER_PUBLISH,
   realtimeScopeSchema,
@@ -60,6 +68,8 @@ import { registerApp } from "../core/apps/register.ts";
 import { runObject } from "../core/objects.ts";
 
 const runIdSchema = z.string().regex(RUN_ID_PATTERN, "not a run id");
+const functionIdSchema = z.string().min(1).max(256);
+
 const invokeSchema = z.object({
   functionId: z.string().min(1),
   data: z
@@ -171,6 +181,26 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> implements StepwiseBindin
       if (!result) return null;
       if (!result.ok) throw runConflict(result.refusal.code, result.refusal.message);
       return { runId: id, startAt: result.startAt };
+    });
+  }
+
+  async pauseFunction(functionId: string, options?: PauseOptions): Promise<RpcAnswer<PauseResult>> {
+    return answering(async () => {
+      const id = parseInput(functionIdSchema, functionId, "function id");
+      const { drain, reason } = parseInput(pauseOptionsSchema, options ?? {}, "pause options");
+      if (!(await getFunction(this.env, id))) throw functionNotFound(`No function "${id}" is registered`);
+      return {
+        functionId: id,
+        control: controlView(await controlFunction(this.env, id, drain ? "draining" : "paused", reason)),
+      };
+    });
+  }
+
+  async resumeFunction(functionId: string): Promise<RpcAnswer<ResumeResult>> {
+    return answering(async () => {
+      const id = parseInput(functionIdSchema, functionId, "function id");
+      if (!(await getFunction(this.env, id))) throw functionNotFound(`No function "${id}" is registered`);
+      return { functionId: id, ...(await resumeFunction(this.env, id)) };
     });
   }
 

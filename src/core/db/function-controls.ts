@@ -4,14 +4,8 @@
  * run asks D1 nothing per step to learn whether its function is paused.
  */
 import { z } from "zod";
+import { CONTROL_MODES, type ControlMode } from "../../../sdk/function-control.ts";
 import { bumpGeneration } from "./catalog-state.ts";
-
-/** `paused`: new runs are held and running runs hold at their next step. `draining`: new runs are held; running ones go on. */
-export const CONTROL_MODES = ["paused", "draining"] as const;
-export type ControlMode = (typeof CONTROL_MODES)[number];
-
-/** The longest reason an operator may give, in characters. */
-export const MAX_CONTROL_REASON = 500;
 
 const controlRowSchema = z.object({
   function_id: z.string(),

@@ -5,7 +5,8 @@
  * release the held runs, page by page.
  */
 import type { Env } from "../env.ts";
-import { clearControl, writeControl, type ControlMode, type FunctionControl } from "../db/function-controls.ts";
+import type { ControlMode } from "../../../sdk/function-control.ts";
+import { clearControl, writeControl, type FunctionControl } from "../db/function-controls.ts";
 import { newId } from "../lib/ids.ts";
 import { bulkJob } from "../objects.ts";
 import { announceCatalogOrLog } from "./catalog-generation.ts";
