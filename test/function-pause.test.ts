@@ -141,6 +141,7 @@ describe("pausing a function", () => {
     const overHttps = new Stepwise({
       id: "operator",
       baseUrl: "http://stepwise",
+      apiKey: "unused-in-dev",
       fetch: (input, init) => SELF.fetch(input, init),
     });
     expect((await overHttps.pauseFunction("test-pausable")).control.mode).toBe("paused");
