@@ -32,7 +32,7 @@ code,.mono{font-family:var(--mono);font-size:12.5px}
 pre{font-family:var(--mono);font-size:12.5px;background:var(--code);padding:10px 12px;border-radius:6px;overflow:auto;max-height:420px;margin:6px 0;white-space:pre-wrap;word-break:break-word}
 .badge{display:inline-block;padding:1px 8px;border-radius:999px;font-size:12px;font-weight:600;border:1px solid currentColor;white-space:nowrap}
 .s-completed{color:var(--ok)}.s-failed{color:var(--bad)}.s-cancelled,.s-skipped,.s-expired{color:var(--idle)}
-.s-running,.s-queued,.s-scheduled{color:var(--info)}.s-sleeping,.s-waiting,.s-retrying,.s-open,.s-paused{color:var(--warn)}
+.s-running,.s-queued,.s-scheduled{color:var(--info)}.s-sleeping,.s-waiting,.s-retrying,.s-open,.s-paused,.s-draining{color:var(--warn)}
 .token-form{display:flex;gap:8px;align-items:flex-end;flex-wrap:wrap}.token-form textarea{min-width:280px}
 .token-url{word-break:break-all}
 .tag{display:inline-block;margin:0 4px 2px 0;padding:0 6px;border:1px solid var(--line,#ccc);border-radius:4px;font-size:12px}

@@ -7,7 +7,8 @@ import type { Trigger } from "../../../sdk/function.ts";
 import type { CatalogFunction } from "../../core/functions/catalog.ts";
 import type { FunctionStats } from "../../core/run-index/histogram.ts";
 import type { RunIndexRow } from "../../core/db/runs.ts";
-import { formatDuration, Json, Notice, Status } from "../components.tsx";
+import { formatDuration, Json, Notice, Status, Time } from "../components.tsx";
+import { MAX_CONTROL_REASON } from "../../../sdk/function-control.ts";
 import { RunTable } from "./runs.tsx";
 
 const FLOW_KEYS = [
@@ -81,6 +82,12 @@ export const FunctionsBody: FC<{ functions: { fn: CatalogFunction; stats: Functi
             <a href={`/dashboard/functions/${encodeURIComponent(fn.id)}`} class="mono">
               {fn.id}
             </a>
+            {fn.control ? (
+              <>
+                {" "}
+                <Status status={fn.control.mode} />
+              </>
+            ) : null}
             {fn.config.name && fn.config.name !== fn.id ? <div class="muted">{fn.config.name}</div> : null}
           </td>
           <td>
@@ -113,6 +120,44 @@ export interface FunctionForms {
   notice?: string;
 }
 
+/** Whether the function is paused or draining, with the form that changes it. */
+const Control: FC<{ fn: CatalogFunction; base: string }> = ({ fn, base }) =>
+  fn.control ? (
+    <div class="panel actions">
+      <Status status={fn.control.mode} />
+      <span>
+        {fn.control.mode === "paused"
+          ? "New runs wait, and running runs hold at their next step"
+          : "New runs wait; running runs finish"}
+        {" since "}
+        <Time at={fn.control.since} />
+        {fn.control.reason ? ` (${fn.control.reason})` : ""}.
+      </span>
+      <form method="post" action={`${base}/resume`} class="actions">
+        <button type="submit">Resume</button>
+      </form>
+    </div>
+  ) : (
+    <div class="panel">
+      <form method="post" action={`${base}/pause`} data-confirm={`Stop ${fn.id} from starting runs?`} class="actions">
+        <label>
+          Reason (shown on held runs)
+          <input name="reason" maxlength={MAX_CONTROL_REASON} placeholder="optional" />
+        </label>
+        <button type="submit" name="mode" value="paused" class="plain">
+          Pause
+        </button>
+        <button type="submit" name="mode" value="draining" class="plain">
+          Drain
+        </button>
+      </form>
+      <p class="muted">
+        Pause: new runs wait and running runs hold at their next step. Drain: new runs wait; running runs finish. A cron
+        tick meanwhile is skipped. Resume releases every held run.
+      </p>
+    </div>
+  );
+
 /** The forms of a function's page, outside its live region. */
 export const FunctionForms: FC<{ fn: CatalogFunction; forms: FunctionForms }> = ({ fn, forms }) => {
   const base = `/dashboard/functions/${encodeURIComponent(fn.id)}`;
@@ -136,6 +181,7 @@ export const FunctionForms: FC<{ fn: CatalogFunction; forms: FunctionForms }> = 
           </div>
         </form>
       </div>
+      <Control fn={fn} base={base} />
       <div class="panel actions">
         <form
           method="post"

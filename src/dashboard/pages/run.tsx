@@ -90,6 +90,7 @@ export const RunBody: FC<{
           <h1 class="mono">{run.functionId}</h1>
           <Status status={run.status} />
           {run.queuedReason ? <span class="muted">{run.queuedReason}</span> : null}
+          {run.heldReason ? <span class="muted">{run.heldReason}: it goes on when the function is resumed</span> : null}
         </div>
         <p class="sub mono">{run.id}</p>
         <dl class="meta">

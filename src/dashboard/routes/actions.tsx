@@ -1,7 +1,7 @@
 /**
  * The dashboard's actions (POST, from its forms): cancel, wake and replay a run, complete its
- * wait tokens, invoke a
- * function, bulk replay its failed runs, send a test event. They go through the same code as the
+ * wait tokens; invoke a function, pause, drain or resume it, bulk replay its failed runs; send a
+ * test event. They go through the same code as the
  * HTTP API. A refused form is shown again with why (4xx); a done action redirects (303).
  */
 import { Hono } from "hono";
@@ -22,10 +22,17 @@ import { RANGES } from "../pages/runs.tsx";
 import { formFields, parseJsonObject, zodIssues } from "./forms.ts";
 import { eventsPage, functionPage, problemPage, runPage } from "./pages.tsx";
 import { bulkJob, runObject } from "../../core/objects.ts";
+import { CONTROL_MODES, MAX_CONTROL_REASON } from "../../../sdk/function-control.ts";
+import { controlFunction, resumeFunction } from "../../core/functions/controls.ts";
 
 const runUrl = (id: string, done: string): string => `/dashboard/runs/${encodeURIComponent(id)}?done=${done}`;
 const replayFormSchema = z.object({ fromStart: z.enum(["true", "false"]).default("false") });
 const bulkFormSchema = z.object({ range: z.enum(Object.keys(RANGES) as [keyof typeof RANGES]).default("24h") });
+const pauseFormSchema = z.object({
+  mode: z.enum(CONTROL_MODES),
+  reason: z.string().trim().max(MAX_CONTROL_REASON).optional(),
+});
+const functionUrl = (id: string, query: string): string => `/dashboard/functions/${encodeURIComponent(id)}?${query}`;
 
 export const actionRoutes = new Hono<{ Bindings: Env }>()
   .use("/runs/:id/*", async (c, next) => {
@@ -81,6 +88,21 @@ export const actionRoutes = new Hono<{ Bindings: Env }>()
     if (tooLarge) return functionPage(c, fn.id, { invokeData: text, error: tooLarge }, 400);
     return c.redirect(runUrl(await invokeFunction(c.env, fn.id, data.value), "invoked"), 303);
   })
+  .post("/functions/:id/pause", async (c) => {
+    const fn = await getFunction(c.env, c.req.param("id"));
+    if (!fn) return problemPage(c, 404, "No such function", `No function "${c.req.param("id")}" is registered`);
+    const form = pauseFormSchema.safeParse(await formFields(c));
+    if (!form.success)
+      return functionPage(c, fn.id, { error: "The pause form is invalid", issues: zodIssues(form.error) }, 400);
+    await controlFunction(c.env, fn.id, form.data.mode, form.data.reason || undefined);
+    return c.redirect(functionUrl(fn.id, `done=${form.data.mode}`), 303);
+  })
+  .post("/functions/:id/resume", async (c) => {
+    const fn = await getFunction(c.env, c.req.param("id"));
+    if (!fn) return problemPage(c, 404, "No such function", `No function "${c.req.param("id")}" is registered`);
+    const { jobId } = await resumeFunction(c.env, fn.id);
+    return c.redirect(functionUrl(fn.id, jobId ? `job=${jobId}` : "done=not-paused"), 303);
+  })
   .post("/functions/:id/replay-failed", async (c) => {
     const fn = await getFunction(c.env, c.req.param("id"));
     if (!fn) return problemPage(c, 404, "No such function", `No function "${c.req.param("id")}" is registered`);
@@ -95,7 +117,7 @@ export const actionRoutes = new Hono<{ Bindings: Env }>()
       status: "failed",
       fromStart: false,
     });
-    return c.redirect(`/dashboard/functions/${encodeURIComponent(fn.id)}?job=${jobId}`, 303);
+    return c.redirect(functionUrl(fn.id, `job=${jobId}`), 303);
   })
   .post("/events/:id/reroute", async (c) => {
     const id = c.req.param("id");

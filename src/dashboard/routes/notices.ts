@@ -15,6 +15,9 @@ const NOTICES: Record<string, { text: string; error: boolean }> = {
   },
   "replayed-from-start": { text: "Replay started from the first step.", error: false },
   invoked: { text: "Function invoked.", error: false },
+  paused: { text: "Paused: new runs wait, and running runs hold at their next step.", error: false },
+  draining: { text: "Draining: new runs wait; running runs finish.", error: false },
+  "not-paused": { text: "The function was not paused; nothing changed.", error: true },
   "token-resumed": { text: "Wait token completed: the waiting step resumed.", error: false },
   "token-completed": { text: "Wait token completed: it is kept for the step that will wait for it.", error: false },
 };

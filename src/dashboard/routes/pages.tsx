@@ -196,8 +196,11 @@ export const pageRoutes = new Hono<{ Bindings: Env }>()
   .get("/functions/:id", async (c) => {
     const jobId = c.req.query("job");
     const progress = jobId && /^[0-9A-Z]{26}$/.test(jobId) ? await bulkJob(c.env, jobId).progress() : null;
-    const notice = progress
-      ? `Bulk replay ${jobId}: ${progress.matched} failed run(s) found, ${progress.acted} replayed${progress.done ? ", done" : " so far (reload to follow)"}.`
-      : undefined;
+    const sofar = progress?.done ? ", done" : " so far (reload to follow)";
+    const notice = !progress
+      ? doneNotice(c.req.query("done"))?.text
+      : progress.spec.action === "release"
+        ? `Resumed. Releasing held runs (job ${jobId}): ${progress.matched} found, ${progress.acted} released${sofar}.`
+        : `Bulk replay ${jobId}: ${progress.matched} failed run(s) found, ${progress.acted} replayed${sofar}.`;
     return functionPage(c, c.req.param("id"), notice ? { notice } : {});
   });
