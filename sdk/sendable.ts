@@ -1,4 +1,5 @@
 /** The shape of an event a caller sends. */
+import type { Duration } from "./duration.ts";
 
 /** An event to send: only `name` is required; Stepwise assigns `id` and `ts` when absent. */
 export interface SendableEvent {
@@ -12,4 +13,9 @@ export interface SendableEvent {
    * carries its run's tags, first.
    */
   tags?: string[];
+  /**
+   * Starts the runs this event starts after this long (`"10m"`, `"2 days"`, milliseconds; at
+   * most a year): the event is recorded with a `ts` that far ahead. Not with `ts`.
+   */
+  delay?: Duration;
 }

@@ -95,6 +95,31 @@ describe("delayed runs", () => {
     expect((await post(`/v1/runs/${runId}/cancel`, {})).status).toBe(200);
   });
 
+  it("an event sent with a delay starts its runs that much later; delay with ts, or a bad delay, is a 400", async () => {
+    const before = Date.now();
+    const [eventId = ""] = await sendEvents({
+      name: "test/tag-relay",
+      data: { key: crypto.randomUUID() },
+      delay: "2h",
+    });
+    const [runId = ""] = await client.runsOf(eventId);
+    await client.waitUntil(runId, (run) => run.status === "scheduled");
+    const startAt = await startAtOf(runId);
+    expect(startAt).toBeGreaterThanOrEqual(before + 2 * 3_600_000);
+    expect(startAt).toBeLessThan(Date.now() + 2 * 3_600_000 + 1);
+    expect((await post(`/v1/runs/${runId}/cancel`, {})).status).toBe(200);
+
+    for (const [body, says] of [
+      [{ name: "test/tag-relay", delay: "1h", ts: Date.now() }, "not both"],
+      [{ name: "test/tag-relay", delay: "whenever" }, "whenever"],
+      [{ name: "test/tag-relay", delay: "400 days" }, "at most a year"],
+    ] as const) {
+      const refused = await post("/v1/events", body);
+      expect(refused.status).toBe(400);
+      expect(JSON.stringify(await refused.json())).toContain(says);
+    }
+  });
+
   it("the dashboard shows when a scheduled run starts, and starts it now", async () => {
     const { runId } = (await (
       await post("/v1/functions/test-parallel/invoke", { data: { key: "dash", n: 1 }, delay: "1h" })

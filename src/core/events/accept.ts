@@ -9,6 +9,7 @@
  * (run ids are derived from the event id and the time it was recorded, as here).
  */
 import { offloadEvents } from "../payloads/event-data.ts";
+import { toMs } from "../../../sdk/duration.ts";
 import type { Env } from "../env.ts";
 import { enqueueEvents } from "./enqueue.ts";
 import { eventQueues } from "./queues.ts";
@@ -31,7 +32,7 @@ function completeEvents(events: ValidEvent[], now: number, shardCount: number): 
     id: event.id ?? idInShard(shard, shardCount),
     name: event.name,
     data: event.data,
-    ts: event.ts ?? now,
+    ts: event.ts ?? (event.delay !== undefined ? now + toMs(event.delay) : now),
     ...(event.v !== undefined ? { v: event.v } : {}),
     ...(event.user !== undefined ? { user: event.user } : {}),
     ...(event.tags?.length ? { tags: event.tags } : {}),

@@ -6,6 +6,8 @@ import { z } from "zod";
 import { claimSchema, eventNameSchema, type RunEvent } from "../../../sdk/protocol.ts";
 import { epochMsSchema, shallowEnough } from "../lib/json-shape.ts";
 import { tagsSchema } from "../../../sdk/tags.ts";
+import { toMs } from "../../../sdk/duration.ts";
+import { MAX_RUN_DELAY_MS } from "../../../sdk/delay.ts";
 
 /** Re-queues of an unrouted event by the sweeper before it leaves the event for a person to look at. */
 export const MAX_SWEEPS = 20;
@@ -21,31 +23,44 @@ const MAX_EVENTS_PER_REQUEST = 5_000;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** An event as sent: only `name` is required; Stepwise assigns `id` and `ts` when absent. */
-export const eventInputSchema = z.object({
-  name: eventNameSchema.refine((name) => !LONE_SURROGATE.test(name), {
-    error: "the name holds a lone UTF-16 surrogate (not valid Unicode text)",
-  }),
-  data: z
-    .record(z.string(), z.unknown())
-    .refine(shallowEnough.check, { error: `the data ${shallowEnough.error}` })
-    .default({}),
-  id: z
-    .string()
-    .min(1)
-    .max(256)
-    .refine((id) => !LONE_SURROGATE.test(id), {
-      error: "the id holds a lone UTF-16 surrogate (not valid Unicode text)",
-    })
-    .optional(),
-  ts: epochMsSchema.optional(),
-  v: z.string().max(64).optional(),
-  user: z
-    .record(z.string(), z.unknown())
-    .refine(shallowEnough.check, { error: `user ${shallowEnough.error}` })
-    .optional(),
-  /** Tags for the runs the event starts (up to 10). */
-  tags: tagsSchema.optional(),
-});
+export const eventInputSchema = z
+  .object({
+    name: eventNameSchema.refine((name) => !LONE_SURROGATE.test(name), {
+      error: "the name holds a lone UTF-16 surrogate (not valid Unicode text)",
+    }),
+    data: z
+      .record(z.string(), z.unknown())
+      .refine(shallowEnough.check, { error: `the data ${shallowEnough.error}` })
+      .default({}),
+    id: z
+      .string()
+      .min(1)
+      .max(256)
+      .refine((id) => !LONE_SURROGATE.test(id), {
+        error: "the id holds a lone UTF-16 surrogate (not valid Unicode text)",
+      })
+      .optional(),
+    ts: epochMsSchema.optional(),
+    v: z.string().max(64).optional(),
+    user: z
+      .record(z.string(), z.unknown())
+      .refine(shallowEnough.check, { error: `user ${shallowEnough.error}` })
+      .optional(),
+    /** Tags for the runs the event starts (up to 10). */
+    tags: tagsSchema.optional(),
+    /** Delays the runs the event starts: recorded as a `ts` this far ahead (a duration, at most a year); not with `ts`. */
+    delay: z.union([z.number().int().min(0), z.string().min(1).max(64)]).optional(),
+  })
+  .superRefine((event, ctx) => {
+    if (event.delay === undefined) return;
+    const issue = (message: string) => ctx.addIssue({ code: "custom", path: ["delay"], message });
+    if (event.ts !== undefined) return issue("give `delay` or `ts`, not both");
+    try {
+      if (toMs(event.delay) > MAX_RUN_DELAY_MS) issue("an event's runs can be delayed at most a year");
+    } catch (error) {
+      issue(error instanceof Error ? error.message : String(error));
+    }
+  });
 export type EventInput = z.input<typeof eventInputSchema>;
 
 /** A request body: one event, or 1 to {@link MAX_EVENTS_PER_REQUEST} of them. */
