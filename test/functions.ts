@@ -269,7 +269,13 @@ export const pausableCron = stepwise.createFunction(
   async ({ step }) => step.run("tick", () => "ticked"),
 );
 
+/** Started by schedules made at run time: answers the tick's data. */
+export const scheduled = stepwise.createFunction({ id: "test-scheduled" }, [], async ({ event, step }) =>
+  step.run("tick", () => event.data),
+);
+
 export const testFunctions = [
+  scheduled,
   pausable,
   pausableCron,
   largeResult,

@@ -1,8 +1,10 @@
 /**
- * CronScheduler: one Durable Object per cron trigger of a function, keeping its schedule and an
- * alarm for the next tick. Adding or changing a cron function needs no wrangler config: the
- * Worker ensures each schedule when it starts serving. A due tick starts one run whose id is
- * derived from (function, tick), so an alarm retried after a crash starts nothing twice.
+ * CronScheduler: one Durable Object per cron trigger of a function, or per schedule made at run
+ * time (`/v1/schedules`), keeping its schedule and an alarm for the next tick. Adding or changing
+ * a cron function needs no wrangler config: the Worker ensures each schedule when it starts
+ * serving. A due tick starts one run whose id is derived from (function or schedule, tick), so an
+ * alarm retried after a crash starts nothing twice. Thousands of schedules are thousands of
+ * objects, each woken only by its own alarm.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../../src/core/env.ts";
@@ -13,8 +15,13 @@ import { cronTargetSchema, type CronTarget } from "../../src/core/functions/cron
 import { planAlarm, planEnsure, scheduleSchema, type Schedule } from "./cron-plan.ts";
 import { startRun } from "../../src/core/runs/start.ts";
 import { CRON_EVENT } from "../../sdk/system-events.ts";
+import type { ScheduleTickData } from "../../sdk/schedules.ts";
+import { planKeep, planTick } from "./schedule-plan.ts";
+import { keptScheduleSchema, type KeptSchedule, type ScheduleToKeep } from "../../src/core/schedules/kept.ts";
 
 const KEY = "schedule";
+/** Where a schedule made at run time is kept (an object keeps one or the other). */
+const KEPT = "kept";
 
 export class CronScheduler extends DurableObject<Env> {
   private async stored(): Promise<Schedule | undefined> {
@@ -47,8 +54,81 @@ export class CronScheduler extends DurableObject<Env> {
     return (await this.stored()) ?? null;
   }
 
+  /** Keeps a schedule made at run time (created, changed, paused or resumed); returns the tick it waits for. */
+  async keepSchedule(schedule: ScheduleToKeep): Promise<KeptSchedule> {
+    const input = parseInput(
+      keptScheduleSchema.omit({ nextTick: true, lastTick: true, lastRunId: true }),
+      schedule,
+      "schedule",
+    );
+    const kept = planKeep(await this.kept(), input, Date.now());
+    await this.ctx.storage.put(KEPT, kept);
+    await this.armFor(kept);
+    return kept;
+  }
+
+  /** The schedule made at run time, with its ticks; null when none is kept here. */
+  async keptSchedule(): Promise<KeptSchedule | null> {
+    return (await this.kept()) ?? null;
+  }
+
+  /** Forgets the schedule made at run time (deleted). */
+  async dropSchedule(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.delete(KEPT);
+  }
+
   override async alarm(): Promise<void> {
-    await this.fire(Date.now());
+    if (await this.kept()) await this.fireKept(Date.now());
+    else await this.fire(Date.now());
+  }
+
+  private async kept(): Promise<KeptSchedule | undefined> {
+    const value = await this.ctx.storage.get(KEPT);
+    return value === undefined ? undefined : keptScheduleSchema.parse(value);
+  }
+
+  private async armFor(kept: KeptSchedule): Promise<void> {
+    if (kept.nextTick === null) await this.ctx.storage.deleteAlarm();
+    else if ((await this.ctx.storage.getAlarm()) !== kept.nextTick) await this.ctx.storage.setAlarm(kept.nextTick);
+  }
+
+  /**
+   * A schedule's due tick: one run, started before the next tick is stored (so a crash re-runs the
+   * same derived run id). A tick of a function no longer registered starts nothing and is logged;
+   * the schedule keeps ticking, as the function may come back with the next deployment.
+   */
+  private async fireKept(now: number): Promise<string | undefined> {
+    const stored = await this.kept();
+    if (!stored) return undefined;
+    const plan = planTick(stored, now);
+    let runId: string | undefined;
+    if (plan.runTick !== undefined) {
+      if (await getFunction(this.env, stored.functionId)) runId = await this.startScheduled(stored, plan.runTick);
+      else console.error(`stepwise: schedule ${stored.id} ticked for "${stored.functionId}", which is not registered`);
+    }
+    const next = runId ? { ...plan.next, lastRunId: runId } : plan.next;
+    await this.ctx.storage.put(KEPT, next);
+    await this.armFor(next);
+    return runId;
+  }
+
+  private async startScheduled(schedule: KeptSchedule, tick: number): Promise<string> {
+    const runId = await derivedId(tick, "schedule", schedule.id, String(tick));
+    const data: ScheduleTickData = {
+      scheduleId: schedule.id,
+      scheduledAt: new Date(tick).toISOString(),
+      ...(schedule.cron !== undefined ? { cron: schedule.cron, timezone: schedule.timezone ?? "UTC" } : {}),
+      ...(schedule.interval !== undefined ? { interval: schedule.interval } : {}),
+      ...(schedule.tenant !== undefined ? { tenant: schedule.tenant } : {}),
+      data: schedule.data,
+    };
+    await startRun(this.env, {
+      runId,
+      functionId: schedule.functionId,
+      events: [{ id: `schedule-${schedule.id}-${tick}`, name: CRON_EVENT, data: { ...data }, ts: tick }],
+    });
+    return runId;
   }
 
   /**
@@ -56,6 +136,11 @@ export class CronScheduler extends DurableObject<Env> {
    * a 9:00-every-Monday schedule is walked week by week in milliseconds). Returns the run's id.
    */
   async skipToNextTick(): Promise<{ runId: string | null; nextTick: number | null }> {
+    const kept = await this.kept();
+    if (kept) {
+      const runId = kept.nextTick === null ? undefined : await this.fireKept(Math.max(Date.now(), kept.nextTick));
+      return { runId: runId ?? null, nextTick: (await this.kept())?.nextTick ?? null };
+    }
     const stored = await this.stored();
     if (!stored) return { runId: null, nextTick: null };
     const runId = await this.fire(Math.max(Date.now(), stored.nextTick));

@@ -13,6 +13,7 @@ import { functionsApi } from "./functions.ts";
 import { inngestApi, inngestCheckpointApi, inngestEventErrors, inngestRegisterApi } from "./inngest.ts";
 import { appsApi } from "./apps.ts";
 import { bulkApi } from "./bulk.ts";
+import { schedulesApi } from "./schedules.ts";
 import { dashboard } from "../dashboard/index.ts";
 import { runsApi } from "./runs.ts";
 import { tokensApi } from "./tokens.ts";
@@ -61,6 +62,7 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/v1/functions", functionsApi)
   .route("/v1/runs", runsApi)
   .route("/v1/bulk", bulkApi)
+  .route("/v1/schedules", schedulesApi)
   .route("/v1/apps", appsApi)
   .route("/v1/realtime", realtimeApi)
   .notFound((c) => errorResponse(c, 404, "not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`))

@@ -58,6 +58,11 @@ export function cronScheduler(env: Env, target: { functionId: string; cron: stri
   return env.CRON.get(env.CRON.idFromName(JSON.stringify([target.functionId, target.cron, target.timezone ?? "UTC"])));
 }
 
+/** The CronScheduler of a schedule made at run time (named apart from every trigger's). */
+export function scheduleObject(env: Env, scheduleId: string) {
+  return env.CRON.get(env.CRON.idFromName(JSON.stringify(["schedule", scheduleId])));
+}
+
 /**
  * The ConcurrencyLimiter of one limit and key value: per function and limit (by its index in the
  * function's config), or per key expression across functions for an `env`-scoped limit.
