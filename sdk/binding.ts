@@ -9,6 +9,15 @@
  * binding: `new Stepwise({ id, binding: env.STEPWISE })`.
  */
 import {
+  schedulePageSchema,
+  scheduleViewSchema,
+  type ScheduleFilter,
+  type ScheduleInput,
+  type SchedulePage,
+  type SchedulePatch,
+  type ScheduleView,
+} from "./schedules.ts";
+import {
   pausedSchema,
   resumedSchema,
   type PauseOptions,
@@ -90,6 +99,11 @@ export const bindingValueSchemas = {
   cancel: cancelResultSchema.nullable(),
   reschedule: rescheduleResultSchema.nullable(),
   pauseFunction: pausedSchema,
+  createSchedule: z.object({ schedule: scheduleViewSchema, created: z.boolean() }),
+  getSchedule: scheduleViewSchema.nullable(),
+  listSchedules: schedulePageSchema,
+  updateSchedule: scheduleViewSchema,
+  deleteSchedule: z.object({ id: z.string(), deleted: z.boolean() }),
   resumeFunction: resumedSchema,
   completeToken: tokenCompletedSchema,
   realtimeToken: realtimeTokenSchema,
@@ -137,6 +151,16 @@ export interface StepwiseBinding {
   pauseFunction(functionId: string, options?: PauseOptions): Promise<RpcAnswer<PauseResult>>;
   /** Resumes a paused or draining function; its held runs are released in the background. */
   resumeFunction(functionId: string): Promise<RpcAnswer<ResumeResult>>;
+  /** Creates a schedule (with a `key` already used: updates that one, `created: false`). */
+  createSchedule(input: ScheduleInput): Promise<RpcAnswer<{ schedule: ScheduleView; created: boolean }>>;
+  /** One schedule with its next and last ticks; null when there is no such schedule. */
+  getSchedule(id: string): Promise<RpcAnswer<ScheduleView | null>>;
+  /** A page of schedules by id, of a function and/or tenant. */
+  listSchedules(filter?: ScheduleFilter): Promise<RpcAnswer<SchedulePage>>;
+  /** Changes a schedule's timing, data or paused state; refused (404) for an unknown one. */
+  updateSchedule(id: string, patch: SchedulePatch): Promise<RpcAnswer<ScheduleView>>;
+  /** Deletes a schedule; `deleted: false` when there was none. */
+  deleteSchedule(id: string): Promise<RpcAnswer<{ id: string; deleted: boolean }>>;
   /**
    * Completes a wait token with `data` (any JSON value), once. A trusted door: a token's secret
    * is not asked for. Refused when the token is unknown (404), completed (409) or expired (410).

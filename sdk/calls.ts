@@ -24,11 +24,12 @@ import type { RealtimeMessage, RealtimeScope, RealtimeToken } from "./realtime/m
 import { checkOutgoing, type OutgoingMessage, type Publisher } from "./realtime/publisher.ts";
 import { ndjsonMessages, sseMessages } from "./realtime/reader.ts";
 
-type HttpTarget = Exclude<StepwiseTarget, { binding: unknown }>;
+export type HttpTarget = Exclude<StepwiseTarget, { binding: unknown }>;
 
 const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause));
 
-async function overBinding<S extends z.ZodType>(
+/** One binding call's answer, validated; a thrown call is a {@link StepwiseError}. */
+export async function overBinding<S extends z.ZodType>(
   call: () => Promise<RpcAnswer<unknown>>,
   schema: S,
 ): Promise<z.output<S>> {
@@ -41,7 +42,13 @@ async function overBinding<S extends z.ZodType>(
   return unwrapAnswer(answer, schema);
 }
 
-async function overHttp(target: HttpTarget, method: "GET" | "POST", path: string, body?: unknown): Promise<Response> {
+/** One HTTP API call with the client's API key. */
+export async function overHttp(
+  target: HttpTarget,
+  method: "GET" | "POST" | "PATCH" | "DELETE",
+  path: string,
+  body?: unknown,
+): Promise<Response> {
   if (!target.apiKey)
     throw new StepwiseError(`This call needs an API key over HTTPS: give the client \`apiKey\` (or a \`binding\`)`);
   const headers: Record<string, string> = { authorization: `Bearer ${target.apiKey}` };

@@ -3,6 +3,7 @@
  * function the app defines; with a binding or a base URL it also sends events and starts, reads,
  * lists and cancels runs.
  */
+import { Schedules } from "./schedule-calls.ts";
 import type { PauseOptions, PauseResult, ResumeResult } from "./function-control.ts";
 import { z } from "zod";
 import type {
@@ -68,6 +69,9 @@ export const clientTargets = new WeakMap<Stepwise, StepwiseTarget>();
 export class Stepwise {
   readonly id: string;
   private readonly target: StepwiseTarget | undefined;
+
+  /** Schedules made at run time, per user or tenant (see {@link Schedules}). */
+  readonly schedules: Schedules = new Schedules((what) => this.reach(what));
 
   constructor(options: StepwiseOptions) {
     const { binding, fetch, ...rest } = options;

@@ -28,6 +28,21 @@ export type {
 } from "./binding.ts";
 export { MAX_RUN_DELAY_MS, type DelayOptions } from "./delay.ts";
 export { CONTROL_MODES, MAX_CONTROL_REASON } from "./function-control.ts";
+export { Schedules } from "./schedule-calls.ts";
+export {
+  MAX_SCHEDULES_PER_FUNCTION,
+  MAX_SCHEDULE_DATA_BYTES,
+  MIN_SCHEDULE_INTERVAL_MS,
+  MAX_SCHEDULE_INTERVAL_MS,
+} from "./schedules.ts";
+export type {
+  ScheduleInput,
+  SchedulePatch,
+  ScheduleView,
+  SchedulePage,
+  ScheduleFilter,
+  ScheduleTickData,
+} from "./schedules.ts";
 export type { ControlMode, PauseOptions, PauseResult, ResumeResult, FunctionControlView } from "./function-control.ts";
 export type { RunView, StepView, RunSummary, RunPage, TokenView } from "./runs.ts";
 export { RUN_STATUSES, ENDED_STATUSES, isEnded } from "./run-status.ts";

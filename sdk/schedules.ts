@@ -38,7 +38,8 @@ function checkTiming(
   required: boolean,
 ): void {
   const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
-  if (value.cron !== undefined && value.interval !== undefined) issue("interval", "give `cron` or `interval`, not both");
+  if (value.cron !== undefined && value.interval !== undefined)
+    issue("interval", "give `cron` or `interval`, not both");
   else if (required && value.cron === undefined && value.interval === undefined)
     issue("cron", "give `cron` (with an optional `timezone`) or `interval`");
   if (value.timezone !== undefined && value.cron === undefined) issue("timezone", "a `timezone` goes with a `cron`");

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { ScheduleView } from "../sdk/schedules.ts";
 import { scheduleObject } from "../src/core/objects.ts";
 import { client } from "./helpers.ts";
+import { Stepwise } from "../sdk/index.ts";
 
 const call = async (method: string, path: string, body?: unknown) =>
   SELF.fetch(`http://stepwise/v1/schedules${path}`, {
@@ -124,5 +125,44 @@ describe("schedules made at run time", () => {
     expect((await call("GET", "/sch_nope")).status).toBe(404);
     expect((await call("PATCH", "/sch_01ARZ3NDEKTSV4RRFFQ69G5FAV", { paused: true })).status).toBe(404);
     expect((await call("PATCH", "/sch_01ARZ3NDEKTSV4RRFFQ69G5FAV", { paused: "yes" })).status).toBe(400);
+  });
+
+  it("over the binding and the client: create, list, pause, read and delete", async () => {
+    const tenant = `rpc-${crypto.randomUUID()}`;
+    const made = (await env.CALLER.call("createSchedule", [
+      { functionId: "test-scheduled", interval: "30m", tenant, key: tenant },
+    ])) as { ok: true; value: { schedule: ScheduleView; created: boolean } };
+    expect(made).toMatchObject({ ok: true, value: { created: true, schedule: { tenant, interval: 1_800_000 } } });
+    const id = made.value.schedule.id;
+    expect(await env.CALLER.call("createSchedule", [{ functionId: "test-scheduled", cron: "nope" }])).toMatchObject({
+      ok: false,
+      code: "invalid_request",
+    });
+    expect(await env.CALLER.call("updateSchedule", ["sch_missing", { paused: true }])).toMatchObject({
+      ok: false,
+      code: "schedule_not_found",
+      status: 404,
+    });
+
+    const overHttps = new Stepwise({
+      id: "operator",
+      baseUrl: "http://stepwise",
+      apiKey: "unused-in-dev",
+      fetch: (input, init) => SELF.fetch(input, init),
+    });
+    const again = await overHttps.schedules.create({
+      functionId: "test-scheduled",
+      interval: "30m",
+      tenant,
+      key: tenant,
+    });
+    expect(again).toMatchObject({ created: false, schedule: { id } });
+    expect((await overHttps.schedules.list({ tenant })).schedules.map((s) => s.id)).toEqual([id]);
+    expect((await overHttps.schedules.pause(id)).nextRunAt).toBeNull();
+    expect((await overHttps.schedules.get(id))?.paused).toBe(true);
+    expect(await overHttps.schedules.get("sch_01ARZ3NDEKTSV4RRFFQ69G5FAV")).toBeNull();
+    expect(await overHttps.schedules.delete(id)).toBe(true);
+    expect(await overHttps.schedules.delete(id)).toBe(false);
+    expect(await env.CALLER.call("getSchedule", [id])).toEqual({ ok: true, value: null });
   });
 });

@@ -25,6 +25,23 @@ import {
 } from "../../sdk/function-control.ts";
 import { controlFunction, resumeFunction } from "../core/functions/controls.ts";
 import {
+  scheduleFilterSchema,
+  scheduleInputSchema,
+  schedulePatchSchema,
+  type ScheduleFilter,
+  type ScheduleInput,
+  type SchedulePage,
+  type SchedulePatch,
+  type ScheduleView,
+} from "../../sdk/schedules.ts";
+import {
+  createSchedule,
+  deleteSchedule,
+  getSchedule,
+  listSchedules,
+  updateSchedule,
+} from "../core/schedules/manage.ts";
+import {
   MAX_MESSAGE_BYTES,
   MAX_MESSAGES_PER_PUBLISH,
   realtimeScopeSchema,
@@ -61,6 +78,7 @@ import {
   payloadTooLarge,
   answering,
   runConflict,
+  scheduleRefused,
   subscriptionRefused,
 } from "./errors.ts";
 import { appTargetSchema, type AppTarget, type RegisteredApp } from "../../sdk/app-protocol.ts";
@@ -69,6 +87,7 @@ import { runObject } from "../core/objects.ts";
 
 const runIdSchema = z.string().regex(RUN_ID_PATTERN, "not a run id");
 const functionIdSchema = z.string().min(1).max(256);
+const scheduleIdSchema = z.string().min(1).max(64);
 
 const invokeSchema = z.object({
   functionId: z.string().min(1),
@@ -201,6 +220,51 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> implements StepwiseBindin
       const id = parseInput(functionIdSchema, functionId, "function id");
       if (!(await getFunction(this.env, id))) throw functionNotFound(`No function "${id}" is registered`);
       return { functionId: id, ...(await resumeFunction(this.env, id)) };
+    });
+  }
+
+  async createSchedule(input: ScheduleInput): Promise<RpcAnswer<{ schedule: ScheduleView; created: boolean }>> {
+    return answering(async () => {
+      const schedule = parseInput(scheduleInputSchema, input, "schedule");
+      if (!(await getFunction(this.env, schedule.functionId)))
+        throw functionNotFound(`No function "${schedule.functionId}" is registered`);
+      const result = await createSchedule(this.env, schedule);
+      if (!result.ok) throw scheduleRefused(result.refusal);
+      return result.value;
+    });
+  }
+
+  async getSchedule(id: string): Promise<RpcAnswer<ScheduleView | null>> {
+    return answering(
+      async () => (await getSchedule(this.env, parseInput(scheduleIdSchema, id, "schedule id"))) ?? null,
+    );
+  }
+
+  async listSchedules(filter?: ScheduleFilter): Promise<RpcAnswer<SchedulePage>> {
+    return answering(async () => {
+      const { cursor, ...rest } = parseInput(scheduleFilterSchema, filter ?? {}, "schedule filter");
+      const page = await listSchedules(this.env, { ...rest, after: cursor });
+      return { schedules: page.schedules, ...(page.next ? { nextCursor: page.next } : {}) };
+    });
+  }
+
+  async updateSchedule(id: string, patch: SchedulePatch): Promise<RpcAnswer<ScheduleView>> {
+    return answering(async () => {
+      const scheduleId = parseInput(scheduleIdSchema, id, "schedule id");
+      const result = await updateSchedule(
+        this.env,
+        scheduleId,
+        parseInput(schedulePatchSchema, patch, "schedule change"),
+      );
+      if (!result.ok) throw scheduleRefused(result.refusal);
+      return result.value;
+    });
+  }
+
+  async deleteSchedule(id: string): Promise<RpcAnswer<{ id: string; deleted: boolean }>> {
+    return answering(async () => {
+      const scheduleId = parseInput(scheduleIdSchema, id, "schedule id");
+      return { id: scheduleId, deleted: await deleteSchedule(this.env, scheduleId) };
     });
   }
 

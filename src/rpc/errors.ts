@@ -31,6 +31,10 @@ export const runConflict = (code: string, message: string): RpcRefusal =>
 export const appRegistrationFailed = (code: string, status: number, message: string): RpcRefusal =>
   new RpcRefusal({ code, status, message });
 
+/** A schedule change refused by core/schedules/manage.ts (unknown schedule, a taken key, too many). */
+export const scheduleRefused = (refusal: { status: number; code: string; message: string }): RpcRefusal =>
+  new RpcRefusal(refusal);
+
 /** The object refused the subscription (no such run): its status and message. */
 export const subscriptionRefused = (status: number, body: string): RpcRefusal => {
   const code = /"code":"([a-z_]+)"/.exec(body)?.[1] ?? "subscription_refused";
