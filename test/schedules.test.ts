@@ -165,4 +165,31 @@ describe("schedules made at run time", () => {
     expect(await overHttps.schedules.delete(id)).toBe(false);
     expect(await env.CALLER.call("getSchedule", [id])).toEqual({ ok: true, value: null });
   });
+
+  it("the dashboard lists schedules by tenant, and pauses, resumes and deletes them", async () => {
+    const tenant = `dash-${crypto.randomUUID()}`;
+    const { id } = await json(await call("POST", "", { functionId: "test-scheduled", cron: "0 8 * * *", tenant }));
+    const html = async (path: string) => (await SELF.fetch(`http://stepwise${path}`)).text();
+    const form = (action: string) =>
+      SELF.fetch(`http://stepwise/dashboard/schedules/${id}/${action}`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://stepwise" },
+      });
+    const listed = await html(`/dashboard/schedules?tenant=${tenant}`);
+    expect(listed).toContain(id);
+    expect(listed).toContain("cron 0 8 * * * (UTC)");
+    expect(listed).toContain(`/dashboard/schedules/${id}/pause`);
+    expect(await html("/dashboard/runs")).toContain('href="/dashboard/schedules"');
+
+    const paused = await form("pause");
+    expect(paused.headers.get("location")).toBe("/dashboard/schedules?done=paused");
+    expect(await html(`/dashboard/schedules?tenant=${tenant}&done=paused`)).toContain("Schedule paused.");
+    expect((await json(await call("GET", `/${id}`))).paused).toBe(true);
+    await form("resume");
+    expect((await json(await call("GET", `/${id}`))).paused).toBe(false);
+    expect((await form("delete")).headers.get("location")).toBe("/dashboard/schedules?done=deleted");
+    expect(await html(`/dashboard/schedules?tenant=${tenant}`)).not.toContain(id);
+    expect((await form("delete")).status).toBe(404);
+  });
 });

@@ -16,6 +16,7 @@ import { STYLES } from "./assets/styles.ts";
 import { logIn, logOut, requireSession, showLogin } from "./auth.tsx";
 import { actionRoutes } from "./routes/actions.tsx";
 import { pageRoutes } from "./routes/pages.tsx";
+import { scheduleRoutes } from "./routes/schedules.tsx";
 import { runObject } from "../core/objects.ts";
 
 /** A Durable Object's answer made ours to add headers to (its own are immutable), a WebSocket kept. */
@@ -67,4 +68,5 @@ export const dashboard = new Hono<{ Bindings: Env }>()
     return relay(await runObject(c.env, id).fetch(c.req.raw));
   })
   .route("/", pageRoutes)
-  .route("/", actionRoutes);
+  .route("/", actionRoutes)
+  .route("/", scheduleRoutes);

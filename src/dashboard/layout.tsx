@@ -9,7 +9,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { hasSession } from "./auth.tsx";
 
 /** Which top-level section a page belongs to. */
-export type Section = "runs" | "events" | "functions" | "none";
+export type Section = "runs" | "events" | "functions" | "schedules" | "none";
 
 interface ShellProps {
   title: string;
@@ -66,6 +66,9 @@ const Shell: FC<PropsWithChildren<ShellProps & { signedIn: boolean }>> = ({
           </NavLink>
           <NavLink href="/dashboard/functions" here={section === "functions"}>
             Functions
+          </NavLink>
+          <NavLink href="/dashboard/schedules" here={section === "schedules"}>
+            Schedules
           </NavLink>
         </nav>
         {(live && live.length > 0) || poll ? (

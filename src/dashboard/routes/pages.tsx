@@ -28,7 +28,7 @@ import { bulkJob, runObject } from "../../core/objects.ts";
 type DashboardContext = Context<{ Bindings: Env }>;
 
 /** How often a list page refreshes itself (as Temporal's visibility, not faster than every 2 s). */
-const LIST_REFRESH_MS = 2_000;
+export const LIST_REFRESH_MS = 2_000;
 
 const DAY_MS = 86_400_000;
 
