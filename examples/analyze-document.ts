@@ -26,7 +26,9 @@ export const analyzeDocument = stepwise.createFunction<Uploaded>(
       recordEffect("text.extracted", documentId);
       return event.data.text ?? `Document ${documentId} has no text layer; OCR output stands in here.`;
     });
-    const summary = await step.run("call-llm", () => {
+    const summary = await step.run("call-llm", ({ logger }) => {
+      // Kept with this attempt in the run's history, shown beside the step and exported over OTLP.
+      logger.info("summarizing", { documentId, attempt, words: text.split(/\s+/).length });
       recordEffect("llm.called", documentId, { attempt });
       if (attempt < (event.data.failLlmTimes ?? 0)) throw new Error(`LLM unavailable (attempt ${attempt})`);
       return fakeLlmSummary(text);

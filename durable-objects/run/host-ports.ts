@@ -10,6 +10,7 @@ import type { Env } from "../../src/core/env.ts";
 import type { OpenCalls } from "../../src/core/transport/inngest.ts";
 import { admitRun } from "./admission.ts";
 import { announceEnd } from "./announce.ts";
+import { exportRunTelemetry } from "./telemetry-export.ts";
 import { cancelOpenChildren, childRunIds, notifyParent, startChildRuns } from "./children.ts";
 import { forgetWaits, keyedFromStart, registerCancelOn, registerWaits, sendStepEvents } from "./event-steps.ts";
 import { batchesFor, executorFor } from "./executor.ts";
@@ -111,5 +112,6 @@ export function hostPorts(host: RunHost, state: RunState, fn: CatalogFunction | 
     startFailureRun: () => startFailureRun(env, triggered(current()), fn),
     notifyParent: () => notifyParent(env, current()),
     announceEnd: () => announceEnd(env, current(), fn),
+    exportTelemetry: () => exportRunTelemetry(env, host.storage),
   };
 }

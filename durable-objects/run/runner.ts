@@ -88,6 +88,8 @@ export interface HostPorts extends RunPorts {
   notifyParent(): Promise<boolean>;
   /** Sends the events announcing the run's end (Inngest functions); true once sent, false when it has none. */
   announceEnd(): Promise<boolean>;
+  /** Exports the spans and logs that ended since the last export, when telemetry is configured; throws when it failed. */
+  exportTelemetry?(): Promise<unknown>;
 }
 
 /** Flow control's answer for a new run. */
@@ -357,6 +359,28 @@ export async function driveRun(
   await startFailureRun(ports);
   await reportToParent(ports);
   await announceEnd(ports);
+  await exportTelemetry(ports);
+}
+
+/** How long after its end a run keeps trying to export its telemetry. */
+const EXPORT_FOR_MS = 3_600_000;
+/** How soon an ended run tries its export again. */
+const EXPORT_RETRY_MS = 30_000;
+
+/**
+ * Telemetry after the drive, never in its way: a failed export is logged and tried again by the
+ * next drive, or for an ended run by the alarm, for an hour after its end.
+ */
+async function exportTelemetry(ports: HostPorts): Promise<void> {
+  if (!ports.exportTelemetry) return;
+  try {
+    await ports.exportTelemetry();
+  } catch (error) {
+    const state = ports.state();
+    console.error(`stepwise: run ${state.runId} could not export its telemetry`, error);
+    if (state.terminal && ports.now() - (state.endedAt ?? ports.now()) < EXPORT_FOR_MS)
+      await ports.setWake(ports.now() + EXPORT_RETRY_MS);
+  }
 }
 
 /** Registers the run's `cancelOn` events once; one that already arrived cancels the run now. */

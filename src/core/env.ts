@@ -58,4 +58,10 @@ export interface Env {
   STEPWISE_EVENT_RETENTION_DAYS?: string;
   /** Days events and ended runs are kept (default 30; see src/retention/prune.ts). */
   STEPWISE_RETENTION_DAYS?: string;
+  /** An OTLP/HTTP endpoint (`https://otel.example.com:4318`): runs' spans and step logs are exported there (core/telemetry). */
+  STEPWISE_OTLP_ENDPOINT?: string;
+  /** Headers for the OTLP endpoint, `name=value` pairs, comma-separated (a secret: an API key). */
+  STEPWISE_OTLP_HEADERS?: string;
+  /** The exported `service.name` (default "stepwise"). */
+  STEPWISE_OTLP_SERVICE_NAME?: string;
 }

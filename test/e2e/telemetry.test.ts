@@ -1,0 +1,139 @@
+/**
+ * OpenTelemetry export against a receiver on loopback: `npm run dev` with STEPWISE_OTLP_ENDPOINT
+ * set runs analyze-document (its LLM step failing once), and what arrives is decoded as
+ * OTLP/JSON: the run's spans in one trace with their step and attempt ids, the failed attempt an
+ * error, and the step's log line tied to its attempt's span. The header carrying an API key
+ * arrives too.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, getJson, startDevServer, type DevServer } from "./dev-server.ts";
+
+interface Received {
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Record<string, unknown>;
+}
+type Attribute = { key: string; value: Record<string, unknown> };
+type Span = {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  attributes: Attribute[];
+  status: { code: number; message?: string };
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+};
+type LogRecord = {
+  traceId: string;
+  spanId: string;
+  severityText: string;
+  body: { stringValue: string };
+  attributes: Attribute[];
+};
+
+let stateDir: string;
+let server: DevServer;
+let receiver: Server;
+const received: Received[] = [];
+
+beforeAll(async () => {
+  receiver = createServer((request, response) => {
+    let text = "";
+    request.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    request.on("end", () => {
+      received.push({
+        path: request.url ?? "",
+        headers: request.headers,
+        body: JSON.parse(text) as Record<string, unknown>,
+      });
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end("{}");
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  const { port } = receiver.address() as AddressInfo;
+  stateDir = mkdtempSync(join(tmpdir(), "stepwise-otel-"));
+  server = await startDevServer(stateDir, await freePort(), [
+    "--var",
+    `STEPWISE_OTLP_ENDPOINT:http://127.0.0.1:${port}`,
+    "--var",
+    "STEPWISE_OTLP_HEADERS:x-api-key=otel-secret",
+  ]);
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await new Promise((resolve) => receiver?.close(resolve));
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+});
+
+const attribute = (item: { attributes: Attribute[] }, key: string) => item.attributes.find((a) => a.key === key)?.value;
+const spansOf = (runId: string): Span[] =>
+  received
+    .filter((r) => r.path === "/v1/traces")
+    .flatMap((r) => (r.body as { resourceSpans: { scopeSpans: { spans: Span[] }[] }[] }).resourceSpans)
+    .flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans))
+    .filter((span) => attribute(span, "stepwise.run_id")?.stringValue === runId);
+const logsOf = (runId: string): LogRecord[] =>
+  received
+    .filter((r) => r.path === "/v1/logs")
+    .flatMap((r) => (r.body as { resourceLogs: { scopeLogs: { logRecords: LogRecord[] }[] }[] }).resourceLogs)
+    .flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords))
+    .filter((log) => attribute(log, "stepwise.run_id")?.stringValue === runId);
+
+describe("OpenTelemetry export", () => {
+  it("sends a run's spans and step logs over OTLP/HTTP, decoded here", async () => {
+    const sent = await fetch(`${server.url}/v1/events`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "doc/uploaded", data: { documentId: "otel-1", text: "a b c", failLlmTimes: 1 } }),
+    });
+    const { ids } = (await sent.json()) as { ids: string[] };
+    let runId = "";
+    await expect
+      .poll(
+        async () => {
+          const event = await getJson<{ runs: { id: string; status: string }[] }>(`${server.url}/v1/events/${ids[0]}`);
+          runId = event.runs[0]?.id ?? "";
+          return event.runs[0]?.status;
+        },
+        { timeout: 30_000, interval: 250 },
+      )
+      .toBe("completed");
+    await expect
+      .poll(() => spansOf(runId).some((span) => span.name === "run analyze-document"), { timeout: 30_000 })
+      .toBe(true);
+
+    const spans = spansOf(runId);
+    expect(spans.map((span) => span.name).sort()).toEqual(
+      ["run analyze-document", "step call-llm", "step call-llm", "step extract-text", "step save-result"].sort(),
+    );
+    expect(new Set(spans.map((span) => span.traceId)).size).toBe(1);
+    expect(spans[0]!.traceId).toMatch(/^[0-9a-f]{32}$/);
+    const run = spans.find((span) => span.name.startsWith("run "))!;
+    expect(spans.filter((span) => span !== run).every((span) => span.parentSpanId === run.spanId)).toBe(true);
+    const attempts = spans.filter((span) => span.name === "step call-llm");
+    const failed = attempts.find((span) => span.status.code === 2)!;
+    expect(failed.status.message).toContain("LLM unavailable");
+    expect(attempts.map((span) => attribute(span, "stepwise.attempt")?.intValue).sort()).toEqual(["0", "1"]);
+    expect(BigInt(run.endTimeUnixNano)).toBeGreaterThanOrEqual(BigInt(run.startTimeUnixNano));
+
+    const logs = logsOf(runId);
+    expect(logs.map((log) => log.body.stringValue)).toEqual([
+      expect.stringContaining("summarizing"),
+      expect.stringContaining("summarizing"),
+    ]);
+    expect(new Set(logs.map((log) => log.spanId))).toEqual(new Set(attempts.map((span) => span.spanId)));
+    expect(logs[0]!.severityText).toBe("INFO");
+    expect(received.every((r) => r.headers["x-api-key"] === "otel-secret")).toBe(true);
+    expect(received[0]!.body).toMatchObject({
+      resourceSpans: [{ resource: { attributes: [{ key: "service.name", value: { stringValue: "stepwise" } }] } }],
+    });
+  });
+});
