@@ -8,6 +8,7 @@
  * The `Stepwise` client unwraps answers into values and typed errors; use it rather than the raw
  * binding: `new Stepwise({ id, binding: env.STEPWISE })`.
  */
+import { replayResultSchema, type ReplayOptions, type ReplayResult } from "./replay.ts";
 import {
   schedulePageSchema,
   scheduleViewSchema,
@@ -99,6 +100,7 @@ export const bindingValueSchemas = {
   cancel: cancelResultSchema.nullable(),
   reschedule: rescheduleResultSchema.nullable(),
   pauseFunction: pausedSchema,
+  replay: replayResultSchema,
   createSchedule: z.object({ schedule: scheduleViewSchema, created: z.boolean() }),
   getSchedule: scheduleViewSchema.nullable(),
   listSchedules: schedulePageSchema,
@@ -144,6 +146,12 @@ export interface StepwiseBinding {
    * once it has started; null when there is no such run.
    */
   reschedule(runId: string, options?: DelayOptions): Promise<RpcAnswer<RescheduleResult | null>>;
+  /**
+   * Replays an ended run: from its first failed step, from the start, from a step (`fromStep`),
+   * or with new event data (`data`). Refused (409 `not_replayable`) for a run still going, a
+   * skipped one, or a completed one asked for neither `fromStep` nor `data`; 404 for no such run.
+   */
+  replay(runId: string, options?: ReplayOptions): Promise<RpcAnswer<ReplayResult>>;
   /**
    * Pauses a function (new runs held, running runs held at their next step), or with `drain`
    * holds only new runs; `reason` is shown on held runs. Refused (404) for an unknown function.

@@ -3,6 +3,7 @@
  * over whichever door the client has: the binding's RPC methods, or the HTTP API with an API key.
  * Both answer the same shapes and refuse with the same codes ({@link StepwiseRefusedError}).
  */
+import type { ReplayOptions, ReplayResult } from "./replay.ts";
 import type { PauseOptions, PauseResult, ResumeResult } from "./function-control.ts";
 import type { DelayOptions } from "./delay.ts";
 import { z } from "zod";
@@ -148,6 +149,16 @@ export async function reschedule(
     await overHttp(target, "POST", runPath(runId, "/reschedule"), options),
     bindingValueSchemas.reschedule.unwrap(),
   );
+}
+
+/** Replays an ended run as `options` ask. */
+export async function replay(
+  target: StepwiseTarget,
+  runId: string,
+  options: ReplayOptions = {},
+): Promise<ReplayResult> {
+  if ("binding" in target) return overBinding(() => target.binding.replay(runId, options), bindingValueSchemas.replay);
+  return unwrapResponse(await overHttp(target, "POST", runPath(runId, "/replay"), options), bindingValueSchemas.replay);
 }
 
 /** Pauses or drains a function. */

@@ -3,6 +3,7 @@
  * function the app defines; with a binding or a base URL it also sends events and starts, reads,
  * lists and cancels runs.
  */
+import type { ReplayOptions, ReplayResult } from "./replay.ts";
 import { Schedules } from "./schedule-calls.ts";
 import type { PauseOptions, PauseResult, ResumeResult } from "./function-control.ts";
 import { z } from "zod";
@@ -140,6 +141,19 @@ export class Stepwise {
    */
   async reschedule(runId: string, options: DelayOptions = {}): Promise<RescheduleResult | null> {
     return calls.reschedule(this.reach("reschedule a run"), runId, options);
+  }
+
+  /**
+   * Replays an ended run as a new one: from its first failed step (the default), `fromStart`, a
+   * step of your choice (`fromStep`: the steps before it are kept), or with edited event `data`.
+   *
+   * @example
+   * ```ts
+   * await stepwise.replay(runId, { fromStep: "charge-card", data: { ...order, amount: 1200 } });
+   * ```
+   */
+  async replay(runId: string, options: ReplayOptions = {}): Promise<ReplayResult> {
+    return calls.replay(this.reach("replay a run"), runId, options);
   }
 
   /**

@@ -29,6 +29,7 @@ export type {
 export { MAX_RUN_DELAY_MS, type DelayOptions } from "./delay.ts";
 export { CONTROL_MODES, MAX_CONTROL_REASON } from "./function-control.ts";
 export { Schedules } from "./schedule-calls.ts";
+export type { ReplayOptions, ReplayResult } from "./replay.ts";
 export {
   MAX_SCHEDULES_PER_FUNCTION,
   MAX_SCHEDULE_DATA_BYTES,

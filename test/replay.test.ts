@@ -70,6 +70,78 @@ describe("replay", () => {
   });
 });
 
+describe("replay from a step, and with edited data", () => {
+  it("fromStep runs that step and what follows again, keeping the steps before it, even for a completed run", async () => {
+    const k = crypto.randomUUID();
+    const failed = await failedRun(k);
+    broken.delete(k);
+    const { runId: fixed } = (await (await post(`/v1/runs/${failed}/replay`, {})).json()) as { runId: string };
+    expect((await client.waitForEnd(fixed)).status).toBe("completed");
+
+    const restarted = await post(`/v1/runs/${fixed}/replay`, { fromStep: "b" });
+    expect(restarted.status).toBe(201);
+    const { runId } = (await restarted.json()) as { runId: string };
+    expect(await client.waitForEnd(runId)).toMatchObject({ status: "completed", replayOf: fixed, output: { a: 1 } });
+    expect(["a", "b", "c", "d"].map((s) => executions(`replay-${s}:${k}`))).toEqual([1, 2, 3, 2]);
+
+    const unknown = await post(`/v1/runs/${fixed}/replay`, { fromStep: "nope" });
+    expect(unknown.status).toBe(409);
+    expect(await unknown.json()).toMatchObject({ error: { message: expect.stringContaining('has no step "nope"') } });
+    const both = await post(`/v1/runs/${fixed}/replay`, { fromStep: "b", fromStart: true });
+    expect(both.status).toBe(400);
+    expect(JSON.stringify(await both.json())).toContain("not both");
+  });
+
+  it("with new data every step runs again on it; data that is not an object is refused", async () => {
+    const k = crypto.randomUUID();
+    const failed = await failedRun(k);
+    const k2 = crypto.randomUUID();
+    const { runId } = (await (await post(`/v1/runs/${failed}/replay`, { data: { key: k2 } })).json()) as {
+      runId: string;
+    };
+    const run = await client.waitForEnd(runId);
+    expect(run).toMatchObject({ status: "completed", output: { a: 1 } });
+    expect((run.events as { data: unknown }[])[0]?.data).toEqual({ key: k2 });
+    expect(["a", "b", "c", "d"].map((s) => executions(`replay-${s}:${k2}`))).toEqual([1, 1, 1, 1]);
+    expect((await post(`/v1/runs/${failed}/replay`, { data: [1] })).status).toBe(400);
+  });
+
+  it("over the binding, and from the dashboard's step and data forms", async () => {
+    const k = crypto.randomUUID();
+    const failed = await failedRun(k);
+    broken.delete(k);
+    const answer = (await env.CALLER.call("replay", [failed, { fromStep: "c" }])) as {
+      ok: boolean;
+      value: { runId: string; replayOf: string };
+    };
+    expect(answer).toMatchObject({ ok: true, value: { replayOf: failed } });
+    const completed = answer.value.runId;
+    expect((await client.waitForEnd(completed)).status).toBe("completed");
+    expect(await env.CALLER.call("replay", [completed, {}])).toMatchObject({ ok: false, code: "not_replayable" });
+    expect(await env.CALLER.call("replay", ["01JNOTAREALRUN0000000000", {}])).toMatchObject({
+      ok: false,
+      code: "run_not_found",
+    });
+
+    const page = await (await SELF.fetch(`http://stepwise/dashboard/runs/${completed}`)).text();
+    expect(page).toContain("Replay from this step");
+    expect(page).toContain("Replay with edited data");
+    const form = (fields: Record<string, string>) =>
+      SELF.fetch(`http://stepwise/dashboard/runs/${completed}/replay`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://stepwise" },
+        body: new URLSearchParams(fields).toString(),
+      });
+    const fromStep = await form({ fromStep: "d" });
+    expect(fromStep.status).toBe(303);
+    expect(fromStep.headers.get("location")).toContain("done=replayed-from-step");
+    const withData = await form({ data: JSON.stringify({ key: crypto.randomUUID() }) });
+    expect(withData.headers.get("location")).toContain("done=replayed-with-data");
+    expect((await form({ data: "{oops" })).status).toBe(400);
+  });
+});
+
 describe("bulk actions", () => {
   it("replays a function's failed runs in a time range, paced, through a job that reports progress", async () => {
     const from = Date.now();

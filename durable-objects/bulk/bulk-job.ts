@@ -100,7 +100,7 @@ export class BulkJob extends DurableObject<Env> {
       const result = await runObject(this.env, runId).cancel("cancelled in bulk");
       return result?.cancelled ? true : null;
     }
-    const replay = await replayRun(this.env, runId, spec.fromStart);
+    const replay = await replayRun(this.env, runId, { fromStart: spec.fromStart });
     return replay.ok ? replay.runId : null;
   }
 }

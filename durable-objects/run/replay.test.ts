@@ -53,7 +53,15 @@ describe("replay", () => {
   it("is refused for a run that did not fail or get cancelled", () => {
     expect(replayRefusal(failedRun())).toBeUndefined();
     expect(replayRefusal(failedRun("completed"))).toBe(
-      "Run r is completed; only failed or cancelled runs can be replayed",
+      "Run r is completed; only failed or cancelled runs can be replayed (a completed one from a step, or with new data)",
     );
+  });
+
+  it("from a step: keeps the steps before it, on a completed run too; an unknown step is refused", () => {
+    expect(keptSteps(failedRun("completed"), { fromStart: false, fromStep: "b" }).map((s) => s.stepId)).toEqual(["a"]);
+    expect(keptSteps(failedRun(), { fromStart: false, fromStep: "a" })).toEqual([]);
+    expect(replayRefusal(failedRun("completed"), { fromStart: false, fromStep: "b" })).toBeUndefined();
+    expect(replayRefusal(failedRun("completed"), { fromStart: false, edited: true })).toBeUndefined();
+    expect(replayRefusal(failedRun(), { fromStart: false, fromStep: "zz" })).toBe('Run r has no step "zz"');
   });
 });

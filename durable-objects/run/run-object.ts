@@ -21,7 +21,7 @@ import { childEndedEvent, settleChildren } from "./children.ts";
 import { decideReschedule, type RescheduleAnswer } from "./reschedule.ts";
 import { indexRuns } from "../../src/core/run-index/write.ts";
 import { listenAgain, noteKeyedFromStart } from "./event-steps.ts";
-import { replayPlanOf, type ReplayPlan, type StoredJson } from "./replay.ts";
+import { replayFromSchema, replayPlanOf, type ReplayFrom, type ReplayPlan, type StoredJson } from "./replay.ts";
 import { checkpointInputSchema, checkpointRefusal, type CheckpointInput } from "./checkpoint.ts";
 import { historyPageSchema, Journal } from "./journal.ts";
 import { closeWatcher, LiveFeed } from "../live/live-feed.ts";
@@ -289,9 +289,9 @@ export class RunObject extends DurableObject<Env> {
   }
 
   /** What a replay of this run starts with; refused unless the run failed or was cancelled. */
-  async replayPlan(fromStart: boolean): Promise<ReplayPlan | null> {
+  async replayPlan(from: ReplayFrom): Promise<ReplayPlan | null> {
     const state = this.load();
-    return state ? replayPlanOf(state, fromStart) : null;
+    return state ? replayPlanOf(state, parseInput(replayFromSchema, from, "replay")) : null;
   }
 
   async getRun(): Promise<RunView | null> {

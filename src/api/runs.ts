@@ -2,6 +2,7 @@
  * `/v1/runs`: the run index, filtered and paged; and per run its status and steps, its history,
  * and waking it from a sleep (any timer, or with `{ "only": "sleeps" }` sleeps and backoffs only).
  */
+import { replayOptionsSchema } from "../../sdk/replay.ts";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { RunObject } from "../../durable-objects/run/run-object.ts";
@@ -19,7 +20,6 @@ import { runOfToken } from "../../sdk/wait-tokens.ts";
 import { completeFromRequest } from "./tokens.ts";
 import { delayFields, startAtFrom } from "../../sdk/delay.ts";
 
-const replayBodySchema = z.object({ fromStart: z.boolean().default(false) }).strict();
 /** `only: "sleeps"` fires the next timer only if it is a sleep or a retry backoff (tests of approvals). */
 const cancelBodySchema = z.object({ reason: z.string().min(1).max(1_000).optional() }).strict();
 const wakeBodySchema = z.object({ only: z.literal("sleeps").optional() }).strict();
@@ -104,10 +104,11 @@ export const runsApi = new Hono<{ Bindings: Env }>()
   .post("/:id/replay", async (c) => {
     const target = runStub(c);
     if ("response" in target) return target.response;
-    const body = await readBody(c, replayBodySchema);
+    const body = await readBody(c, replayOptionsSchema);
     if (!body.ok) return body.response;
-    const result = await replayRun(c.env, c.req.param("id"), body.value.fromStart);
+    const result = await replayRun(c.env, c.req.param("id"), body.value);
     if (result.ok) return c.json({ runId: result.runId, replayOf: c.req.param("id") }, 201);
+    if (result.invalid) return errorResponse(c, 400, "invalid_request", result.message);
     return result.notFound ? notFound(c) : errorResponse(c, 409, "not_replayable", result.message);
   })
   // An operator's completion (API key): a token's secret is not asked for.

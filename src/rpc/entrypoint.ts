@@ -24,6 +24,8 @@ import {
   type ResumeResult,
 } from "../../sdk/function-control.ts";
 import { controlFunction, resumeFunction } from "../core/functions/controls.ts";
+import { replayOptionsSchema, type ReplayOptions, type ReplayResult } from "../../sdk/replay.ts";
+import { replayRun } from "../core/runs/replay.ts";
 import {
   scheduleFilterSchema,
   scheduleInputSchema,
@@ -79,6 +81,7 @@ import {
   answering,
   runConflict,
   scheduleRefused,
+  runNotFound,
   subscriptionRefused,
 } from "./errors.ts";
 import { appTargetSchema, type AppTarget, type RegisteredApp } from "../../sdk/app-protocol.ts";
@@ -200,6 +203,17 @@ export class StepwiseRpc extends WorkerEntrypoint<Env> implements StepwiseBindin
       if (!result) return null;
       if (!result.ok) throw runConflict(result.refusal.code, result.refusal.message);
       return { runId: id, startAt: result.startAt };
+    });
+  }
+
+  async replay(runId: string, options?: ReplayOptions): Promise<RpcAnswer<ReplayResult>> {
+    return answering(async () => {
+      const id = parseInput(runIdSchema, runId, "run id");
+      const result = await replayRun(this.env, id, parseInput(replayOptionsSchema, options ?? {}, "replay options"));
+      if (result.ok) return { runId: result.runId, replayOf: id };
+      if (result.notFound) throw runNotFound(result.message);
+      if (result.invalid) throw invalidInput(result.message);
+      throw runConflict("not_replayable", result.message);
     });
   }
 

@@ -21,6 +21,9 @@ export const invalidInput = (message: string): RpcRefusal =>
 /** The function named does not exist in this Stepwise. */
 export const functionNotFound = (message: string): RpcRefusal =>
   new RpcRefusal({ code: "function_not_found", status: 404, message });
+/** The run named does not exist (where a missing run is a refusal, not a null answer). */
+export const runNotFound = (message: string): RpcRefusal =>
+  new RpcRefusal({ code: "run_not_found", status: 404, message });
 /** An event (or invoked data) is larger than the configured limit; nothing in the call was accepted. */
 export const payloadTooLarge = (message: string, code: "event_too_large" | "payload_too_large"): RpcRefusal =>
   new RpcRefusal({ code, status: 413, message });

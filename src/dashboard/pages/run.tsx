@@ -36,6 +36,9 @@ function childRuns(history: HistoryEntry[]): string[] {
   return history.flatMap((entry) => (entry.type === "step.invoking" ? entry.childRunIds : []));
 }
 
+/** Whether the run can be replayed from a chosen step or with new data: it ended, and was not skipped. */
+const restartable = (run: RunView): boolean => isEnded(run.status) && run.status !== "skipped";
+
 const Actions: FC<{ run: RunView }> = ({ run }) => {
   const base = `/dashboard/runs/${encodeURIComponent(run.id)}`;
   const terminal = isEnded(run.status);
@@ -236,6 +239,15 @@ export const RunBody: FC<{
             ) : null}
             <SentEvents step={step} />
             {step.logs?.length ? <StepLogs logs={step.logs} /> : null}
+            {restartable(run) ? (
+              <ActionButton
+                action={`/dashboard/runs/${encodeURIComponent(run.id)}/replay`}
+                label="Replay from this step"
+                fields={{ fromStep: step.id }}
+                kind="plain"
+                confirm={`Start a new run that keeps the steps before "${step.name}" and runs it and what follows again?`}
+              />
+            ) : null}
           </details>
         ))}
       </div>
@@ -254,6 +266,17 @@ export const RunBody: FC<{
           ) : (
             <Json value={event.data} />
           )}
+          {index === 0 && restartable(run) ? (
+            <form method="post" action={`/dashboard/runs/${encodeURIComponent(run.id)}/replay`}>
+              <label>
+                Replay with this data instead (every step runs again)
+                <textarea name="data">{event.claim ? "{}" : JSON.stringify(event.data, null, 2)}</textarea>
+              </label>
+              <button type="submit" class="plain">
+                Replay with edited data
+              </button>
+            </form>
+          ) : null}
         </details>
       ))}
       <h2>History</h2>

@@ -26,7 +26,11 @@ import { CONTROL_MODES, MAX_CONTROL_REASON } from "../../../sdk/function-control
 import { controlFunction, resumeFunction } from "../../core/functions/controls.ts";
 
 const runUrl = (id: string, done: string): string => `/dashboard/runs/${encodeURIComponent(id)}?done=${done}`;
-const replayFormSchema = z.object({ fromStart: z.enum(["true", "false"]).default("false") });
+const replayFormSchema = z.object({
+  fromStart: z.enum(["true", "false"]).default("false"),
+  fromStep: z.string().min(1).max(1_000).optional(),
+  data: z.string().optional(),
+});
 const bulkFormSchema = z.object({ range: z.enum(Object.keys(RANGES) as [keyof typeof RANGES]).default("24h") });
 const pauseFormSchema = z.object({
   mode: z.enum(CONTROL_MODES),
@@ -62,10 +66,20 @@ export const actionRoutes = new Hono<{ Bindings: Env }>()
     const form = replayFormSchema.safeParse(await formFields(c));
     if (!form.success) return problemPage(c, 400, "Bad form", "The replay form is invalid", zodIssues(form.error));
     const fromStart = form.data.fromStart === "true";
-    const result = await replayRun(c.env, id, fromStart);
-    if (result.ok) return c.redirect(runUrl(result.runId, fromStart ? "replayed-from-start" : "replayed"), 303);
+    const { fromStep } = form.data;
+    const data = form.data.data === undefined ? undefined : parseJsonObject(form.data.data);
+    if (data && !data.ok) return runPage(c, id, { text: data.error, error: true }, 400);
+    const result = await replayRun(c.env, id, { fromStart, fromStep, data: data?.value });
+    const done = data
+      ? "replayed-with-data"
+      : fromStep
+        ? "replayed-from-step"
+        : fromStart
+          ? "replayed-from-start"
+          : "replayed";
+    if (result.ok) return c.redirect(runUrl(result.runId, done), 303);
     if (result.notFound) return problemPage(c, 404, "No such run", result.message);
-    return runPage(c, id, { text: result.message, error: true }, 409);
+    return runPage(c, id, { text: result.message, error: true }, result.invalid ? 400 : 409);
   })
   .post("/runs/:id/tokens/:token/complete", async (c) => {
     const id = c.req.param("id");

@@ -14,6 +14,11 @@ const NOTICES: Record<string, { text: string; error: boolean }> = {
     error: false,
   },
   "replayed-from-start": { text: "Replay started from the first step.", error: false },
+  "replayed-from-step": {
+    text: "Replay started: this run begins with the original run's results up to the step you chose.",
+    error: false,
+  },
+  "replayed-with-data": { text: "Replay started with the edited data: every step runs again.", error: false },
   invoked: { text: "Function invoked.", error: false },
   paused: { text: "Paused: new runs wait, and running runs hold at their next step.", error: false },
   draining: { text: "Draining: new runs wait; running runs finish.", error: false },
