@@ -61,6 +61,8 @@ export const runViewSchema = z.object({
   /** Why the run holds (its function is paused, or draining before the run started), and since when. */
   heldReason: z.string().optional(),
   heldSince: isoTime.optional(),
+  /** The version of the code the run started on: the Worker's version id, or `<app>@<its last sync>` for a remote app's function. */
+  version: z.string().optional(),
   attempt: z.number().int(),
   event: runEventSchema.optional(),
   events: z.array(runEventSchema),

@@ -91,6 +91,10 @@ describe("durability", () => {
       expect(run.error?.name).toBe("NonDeterminismError");
       expect(run.error?.message).toContain('"charge-card"');
       expect(run.error?.message).toContain('"charge-customer"');
+      // The run names the Worker version it started on (the same here: no deployment happened).
+      const version = env.CF_VERSION_METADATA?.id;
+      expect(version).toBeTypeOf("string");
+      expect(run.version).toBe(version);
     } finally {
       codeVersion.current = 1;
     }

@@ -49,6 +49,8 @@ describe("functions served by another Worker through a service binding", () => {
     const run = await client.waitUntil(await runOf("remote/parallel", { n: 4 }), (r) => r.status === "completed");
     expect(run.output).toBe(12);
     expect(run.steps.map((step) => step.id).sort()).toEqual(["part-0", "part-1", "part-2", "part-3", "sum"]);
+    // A remote function's version is its app's deployment: the app, and when it last synced.
+    expect(run.version).toMatch(/^.+@\d{4}-\d\d-\d\dT[\d:.]+Z$/);
   });
 
   it("runs a fan-out in batches of planned steps, each call carrying only the memo its replay needs", async () => {

@@ -4,7 +4,7 @@
 import { toMs, type Duration } from "../../sdk/duration.ts";
 import { DEFAULT_BACKOFF } from "../../src/core/lib/backoff.ts";
 import type { FunctionConfig } from "../../sdk/function.ts";
-import { isInngestFunction, type CatalogFunction } from "../../src/core/functions/catalog.ts";
+import { codeVersion, isInngestFunction, type CatalogFunction } from "../../src/core/functions/catalog.ts";
 import type { EngineConfig } from "./engine.ts";
 import type { Env } from "../../src/core/env.ts";
 import { tokenKeys } from "../../src/core/runs/token-ids.ts";
@@ -21,7 +21,12 @@ import { MAX_FUNCTION_RESULT_BYTES, MAX_INLINE_OUTPUT_BYTES, MAX_STEP_OUTPUT_BYT
 export function engineConfig(
   config: FunctionConfig | undefined,
   rules?: "inngest",
-  host: { publicUrl?: string | undefined; payloads?: boolean; tokenKey?: string | undefined } = {},
+  host: {
+    publicUrl?: string | undefined;
+    payloads?: boolean;
+    tokenKey?: string | undefined;
+    version?: string | undefined;
+  } = {},
 ): EngineConfig {
   const backoff = config?.backoff;
   const ms = (duration: Duration | undefined): number | undefined =>
@@ -45,13 +50,25 @@ export function engineConfig(
     maxResultBytes: host.payloads ? MAX_FUNCTION_RESULT_BYTES : MAX_INLINE_OUTPUT_BYTES,
     ...(host.publicUrl ? { publicUrl: host.publicUrl } : {}),
     ...(host.tokenKey ? { tokenKey: host.tokenKey } : {}),
+    ...(host.version ? { version: host.version } : {}),
   };
 }
 
-/** What the engine needs of the deployment: its public URL, a payload bucket, the token key. */
-export function hostOf(env: Env): { publicUrl?: string | undefined; payloads: boolean; tokenKey?: string | undefined } {
+/**
+ * What the engine needs of the deployment: its public URL, a payload bucket, the token key, and
+ * the version of the code `fn` runs on here.
+ */
+export function hostOf(
+  env: Env,
+  fn?: CatalogFunction,
+): { publicUrl?: string | undefined; payloads: boolean; tokenKey?: string | undefined; version?: string | undefined } {
   const [tokenKey] = tokenKeys(env);
-  return { publicUrl: env.STEPWISE_PUBLIC_URL, payloads: env.PAYLOADS !== undefined, tokenKey };
+  return {
+    publicUrl: env.STEPWISE_PUBLIC_URL,
+    payloads: env.PAYLOADS !== undefined,
+    tokenKey,
+    version: codeVersion(env, fn),
+  };
 }
 
 /** The rules a function's runs follow: Inngest's for an Inngest app's function. */

@@ -163,3 +163,25 @@ describe("decideStart", () => {
     ]);
   });
 });
+
+describe("versions", () => {
+  it("records the version a run starts on, and names both when a changed one no longer matches", () => {
+    const state = newRun();
+    const [started] = decideStart(state, { ...config, version: "v1" }, ctx.now);
+    expect(started).toMatchObject({ type: "run.started", version: "v1" });
+    record(state, [started!]);
+    expect(state.version).toBe("v1");
+    const nonDeterministic: ExecutionResponse = {
+      type: "failed",
+      error: { name: "NonDeterminismError", message: 'step "a" is gone' },
+      retriable: false,
+    };
+    const [failed] = decide(state, nonDeterministic, { ...config, version: "v2" }, ctx);
+    expect(failed).toMatchObject({
+      type: "run.failed",
+      error: { message: 'step "a" is gone (the run started on version v1; this is version v2)' },
+    });
+    const [same] = decide(state, nonDeterministic, { ...config, version: "v1" }, ctx);
+    expect(same).toMatchObject({ error: { message: 'step "a" is gone' } });
+  });
+});

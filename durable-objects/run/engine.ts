@@ -40,6 +40,8 @@ export interface EngineConfig {
   publicUrl?: string | undefined;
   /** The key new wait token ids are signed with (src/core/runs/token-ids.ts). */
   tokenKey?: string | undefined;
+  /** The version of the code this drive runs (recorded when the run starts; named when it no longer matches). */
+  version?: string | undefined;
 }
 
 /** The moment and the randomness a decision uses, passed in so decisions are reproducible. */
@@ -254,8 +256,22 @@ export function decideStart(state: RunState, config: EngineConfig, now: number):
       ...(config.finishTimeoutMs !== undefined ? { finishBy: now + config.finishTimeoutMs } : {}),
       ...(config.finishTimeoutMs !== undefined && config.finishCancels ? { finishCancels: true } : {}),
       ...(cancelOn.length ? { cancelOn } : {}),
+      ...(config.version ? { version: config.version } : {}),
     },
   ];
+}
+
+/**
+ * A non-determinism failure names the versions when the code changed under the run: the one it
+ * started on and the one that found its history no longer matching.
+ */
+function withVersions(state: RunState, error: SerializedError, config: EngineConfig): SerializedError {
+  if (error.name !== "NonDeterminismError" || !state.version || !config.version || state.version === config.version)
+    return error;
+  return {
+    ...error,
+    message: `${error.message} (the run started on version ${state.version}; this is version ${config.version})`,
+  };
 }
 
 /** The history events that record one SDK response. An empty list means nothing new happened. */
@@ -284,7 +300,7 @@ export function decide(
     }
     case "failed": {
       if (!response.retriable || state.attempt >= config.retries)
-        return [{ type: "run.failed", error: response.error }];
+        return [{ type: "run.failed", error: withVersions(state, response.error, config) }];
       const attempt = state.attempt + 1;
       const retryAt = Math.max(
         ctx.now,

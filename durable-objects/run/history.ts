@@ -44,6 +44,8 @@ export const historyEventSchema = z.discriminatedUnion("type", [
     finishCancels: z.literal(true).optional(),
     /** The function's `cancelOn`, as waits for cancelling events. */
     cancelOn: z.array(waitSpecSchema).optional(),
+    /** The version of the code it started on (the Worker's version id, or the remote app's deployment). */
+    version: z.string().max(300).optional(),
   }),
   /** The cancelling events are in their WaitIndexes. */
   z.object({ type: z.literal("run.cancel-registered") }),

@@ -213,7 +213,7 @@ export class RunObject extends DurableObject<Env> {
     if (!state || !ended) return { accepted: false };
     this.record([ended]);
     const fn = await getFunction(this.env, state.functionId);
-    const config = engineConfig(fn?.config, rulesOf(fn), hostOf(this.env));
+    const config = engineConfig(fn?.config, rulesOf(fn), hostOf(this.env, fn));
     const decided = await settleChildren(() => this.load(), this.payloadsOf(state.runId), stepId, config);
     if (decided.length > 0) {
       this.record(decided);
@@ -235,7 +235,7 @@ export class RunObject extends DurableObject<Env> {
     const why = checkpointRefusal(state, this.openCalls.has(callId), functionId, steps);
     if (why) return { accepted: false, why };
     const fn = await getFunction(this.env, state.functionId);
-    const config = engineConfig(fn?.config, rulesOf(fn), hostOf(this.env));
+    const config = engineConfig(fn?.config, rulesOf(fn), hostOf(this.env, fn));
     const now = this.load() ?? state;
     const fresh = steps.filter((step) => !now.steps.has(step.id));
     if (fresh.length > 0 && this.openCalls.has(callId))
@@ -391,7 +391,7 @@ export class RunObject extends DurableObject<Env> {
       trigger: await this.payloadsOf(state.runId).events(state.events),
     };
     const ports = hostPorts(host, state, fn);
-    await driveRun(ports, engineConfig(fn?.config, rulesOf(fn), hostOf(this.env)), request);
+    await driveRun(ports, engineConfig(fn?.config, rulesOf(fn), hostOf(this.env, fn)), request);
     // Between drives the history in SQLite is all the run needs: a sleeping run keeps nothing in memory.
     this.cached = undefined;
   }

@@ -108,6 +108,8 @@ export interface RunState {
   queuedReason?: string;
   /** Since when the run waits for a concurrency slot, while it does. */
   queuedAt?: number;
+  /** The version of the code the run started on. */
+  version?: string;
   /** Why the run holds (its function is paused or draining) and since when, while it does. */
   heldReason?: string;
   heldAt?: number;
@@ -207,6 +209,7 @@ export function apply(state: RunState, entry: HistoryEntry): void {
       if (entry.finishBy !== undefined) state.finishBy = entry.finishBy;
       if (entry.finishCancels) state.finishCancels = true;
       if (entry.cancelOn?.length) Object.assign(state, { cancelOn: entry.cancelOn, cancelRegistered: false });
+      if (entry.version) state.version = entry.version;
       return;
     case "run.admitted":
       state.admitted = true;

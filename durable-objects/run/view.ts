@@ -41,6 +41,7 @@ export function runView(state: RunState, now: number, publicUrl?: string): RunVi
     /** Why a queued run waits (a concurrency slot, a throttle). */
     queuedReason: state.queuedReason,
     heldReason: state.heldReason,
+    version: state.version,
     heldSince: iso(state.heldAt),
     attempt: state.attempt,
     event: state.events[0],

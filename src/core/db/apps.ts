@@ -27,6 +27,8 @@ export interface RemoteFunction {
   target: AppTarget;
   /** Its app's SDK features. */
   features: AppFeature[];
+  /** When its app last synced: each deployment of an app syncs, so this names the deployment. */
+  syncedAt: number;
 }
 
 /**
@@ -128,13 +130,14 @@ const functionRowSchema = z.object({
   config: z.string(),
   target: z.string(),
   features: storedFeaturesSchema,
+  synced_at: z.number(),
 });
 
 /** Every remote function; a row that no longer validates is left out and logged. */
 export async function listRemoteFunctions(db: D1Database): Promise<RemoteFunction[]> {
   const { results } = await db
     .prepare(
-      `SELECT f.id, f.app_id, f.triggers, f.config, a.target, a.features FROM functions f JOIN apps a ON a.id = f.app_id`,
+      `SELECT f.id, f.app_id, f.triggers, f.config, a.target, a.features, a.synced_at FROM functions f JOIN apps a ON a.id = f.app_id`,
     )
     .all();
   return results.flatMap((raw) => {
@@ -156,6 +159,7 @@ export async function listRemoteFunctions(db: D1Database): Promise<RemoteFunctio
         triggers: triggers.data,
         target: target.data,
         features: row.features,
+        syncedAt: row.synced_at,
       },
     ];
   });

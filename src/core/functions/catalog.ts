@@ -41,6 +41,16 @@ export interface CatalogFunction {
   features?: AppFeature[];
   /** Paused or draining by an operator (see db/function-controls.ts); absent: runs as usual. */
   control?: FunctionControl;
+  /** A remote function's code version: its app and when that deployment synced. */
+  appVersion?: string;
+}
+
+/**
+ * The version of the code a run of `fn` executes: an embedded function's Worker version (its
+ * `[version_metadata]` binding), a remote one's app deployment; undefined when unknown.
+ */
+export function codeVersion(env: Env, fn: CatalogFunction | undefined): string | undefined {
+  return fn?.remote ? fn.appVersion : env.CF_VERSION_METADATA?.id || undefined;
 }
 
 /**
@@ -78,6 +88,7 @@ const fromRemote = (fn: RemoteFunction, controls: Controls): CatalogFunction => 
   triggers: fn.triggers,
   remote: fn.target,
   features: fn.features,
+  appVersion: `${fn.appId}@${new Date(fn.syncedAt).toISOString()}`,
   ...controlled(controls.get(fn.id)),
 });
 

@@ -128,6 +128,14 @@ export const RunBody: FC<{
             <dt>Attempt</dt>
             <dd>{run.attempt + 1}</dd>
           </div>
+          {run.version ? (
+            <div>
+              <dt>Version</dt>
+              <dd class="mono" title="The version of the code the run started on">
+                {run.version}
+              </dd>
+            </div>
+          ) : null}
           {run.nextWakeAt ? (
             <div>
               <dt>Next wake-up</dt>
