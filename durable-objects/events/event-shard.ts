@@ -77,6 +77,9 @@ const BY_IDS = "id IN (SELECT value FROM json_each(?1))";
 const recordSchema = z.object({ events: z.array(newEventSchema).min(1), receivedAt: z.number().int() });
 const idsSchema = z.array(z.string()).min(1);
 
+/** Where the count of events ever accepted is kept. */
+const ACCEPTED = "accepted-total";
+
 export class EventShard extends DurableObject<Env> {
   private readonly tables = new LazyTables(this.ctx.storage.sql, (sql) => {
     createEventTables(sql);
@@ -117,10 +120,28 @@ export class EventShard extends DurableObject<Env> {
           names.add(e.name);
         }
       }
+      // A counter that only grows (retention never lowers it): Prometheus's events accepted.
+      if (fresh.length > 0) this.ctx.storage.kv.put(ACCEPTED, this.accepted() + fresh.length);
       return listened.listenedOf(this.sql, this.ctx.storage.kv, names);
     });
     if (fresh.length > 0) await this.armBy(Date.now() + SWEEP_GRACE_MS);
     return { fresh, ...waitedFor, ...catalogGeneration(this.ctx.storage.kv) };
+  }
+
+  /** Events this shard ever accepted (a counter), and those not routed yet, or given up on. */
+  async figures(): Promise<{ accepted: number; unrouted: number; abandoned: number }> {
+    const row = this.sql
+      .exec<{ unrouted: number; abandoned: number }>(
+        `SELECT COUNT(*) AS unrouted, COALESCE(SUM(sweeps >= ?1), 0) AS abandoned FROM events WHERE routed_at IS NULL`,
+        MAX_SWEEPS,
+      )
+      .one();
+    return { accepted: this.accepted(), unrouted: row.unrouted, abandoned: row.abandoned };
+  }
+
+  private accepted(): number {
+    const stored = this.ctx.storage.kv.get(ACCEPTED);
+    return typeof stored === "number" ? stored : 0;
   }
 
   /**

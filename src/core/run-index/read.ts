@@ -12,7 +12,7 @@ import type { FunctionStats } from "./histogram.ts";
 import type { Env } from "../env.ts";
 import { RUN_INDEX_SHARDS_PER_FUNCTION, runIndexShard } from "../objects.ts";
 import { indexedFunctionIds } from "./functions.ts";
-import { mergeStats, shardStatsSchema } from "./histogram.ts";
+import { mergeStats, shardStatsSchema, type ShardStats } from "./histogram.ts";
 import type { ShardFilter } from "./shard-protocol.ts";
 
 /** Every shard of the functions `functionIds`. */
@@ -75,13 +75,21 @@ export async function countRuns(
  * status, failure rate, p50 and p95 duration.
  */
 export async function runStats(env: Env, since: number, functionId?: string): Promise<Map<string, FunctionStats>> {
+  const answers = await shardStats(env, since, functionId);
+  return new Map(
+    [...answers].map(([id, shards]) => [id, mergeStats(shards)] as const).filter(([, stats]) => stats.total > 0),
+  );
+}
+
+/** Each function's shards' raw figures (runs per status, duration buckets) for runs created since `since`. */
+export async function shardStats(env: Env, since: number, functionId?: string): Promise<Map<string, ShardStats[]>> {
   const figures = await Promise.all(
     (await functionsOf(env, functionId)).map(async (id) => {
       const answers = await Promise.all(shardsOf(env, [id]).map((shard) => shard.stats(since)));
-      return [id, mergeStats(z.array(shardStatsSchema).parse(answers))] as const;
+      return [id, z.array(shardStatsSchema).parse(answers)] as const;
     }),
   );
-  return new Map(figures.filter(([, stats]) => stats.total > 0));
+  return new Map(figures);
 }
 
 /** The runs each of `eventIds` started (at most `perEvent` each, oldest first), by event id. */

@@ -1,0 +1,99 @@
+/**
+ * Metrics in Prometheus's text format (`GET /v1/metrics`, behind the API key), read from what
+ * Stepwise already keeps, so a scrape adds no write to any run: the EventShards' counts of events
+ * accepted and not yet routed, the run-index shards' runs per function and status and their
+ * duration histograms (runs created in the last 24 hours), and which functions are paused.
+ * A scrape reads every shard, so its answer is kept for {@link METRICS_TTL_MS} per isolate.
+ */
+import type { Env } from "../env.ts";
+import { listFunctions } from "../functions/catalog.ts";
+import { allShards } from "../events/shards.ts";
+import { eventShard } from "../objects.ts";
+import { bucketValue, type ShardStats } from "../run-index/histogram.ts";
+import { shardStats } from "../run-index/read.ts";
+
+/** How long one isolate answers scrapes from its last reading. */
+export const METRICS_TTL_MS = 10_000;
+/** The window the run figures cover. */
+const WINDOW_MS = 24 * 3_600_000;
+/** Upper bounds of the run duration histogram's buckets, in seconds. */
+const LE_SECONDS = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3_600, 21_600, 86_400];
+
+let cached: { at: number; text: string } | undefined;
+
+/** Escapes a label value as the text format wants (backslash, quote, newline). */
+const label = (value: string): string => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+
+/** One metric family: its help, type and samples. */
+function family(name: string, type: "counter" | "gauge" | "histogram", help: string, samples: string[]): string {
+  return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples].join("\n");
+}
+
+/** A function's duration buckets merged over its shards, as cumulative counts per `le`. */
+function histogram(fn: string, answers: ShardStats[]): string[] {
+  const counts = LE_SECONDS.map(() => 0);
+  let count = 0;
+  let sum = 0;
+  for (const answer of answers)
+    for (const { bucket, n } of answer.durations) {
+      const ms = bucketValue(bucket);
+      count += n;
+      sum += (ms / 1_000) * n;
+      LE_SECONDS.forEach((le, index) => {
+        if (ms <= le * 1_000) counts[index]! += n;
+      });
+    }
+  const name = "stepwise_run_duration_seconds";
+  const fnLabel = `function="${label(fn)}"`;
+  return [
+    ...LE_SECONDS.map((le, index) => `${name}_bucket{${fnLabel},le="${le}"} ${counts[index]}`),
+    `${name}_bucket{${fnLabel},le="+Inf"} ${count}`,
+    `${name}_sum{${fnLabel}} ${sum.toFixed(3)}`,
+    `${name}_count{${fnLabel}} ${count}`,
+  ];
+}
+
+/** The metrics text, from the last reading when it is fresh. */
+export async function metricsText(env: Env, now = Date.now()): Promise<string> {
+  if (cached && now - cached.at < METRICS_TTL_MS) return cached.text;
+  const [events, runs, functions] = await Promise.all([
+    Promise.all(allShards(env).map((shard) => eventShard(env, shard).figures())),
+    shardStats(env, now - WINDOW_MS),
+    listFunctions(env),
+  ]);
+  const sum = (key: "accepted" | "unrouted" | "abandoned") => events.reduce((total, shard) => total + shard[key], 0);
+  const byStatus = [...runs].flatMap(([fn, answers]) => {
+    const totals = new Map<string, number>();
+    for (const answer of answers)
+      for (const [status, n] of Object.entries(answer.byStatus)) totals.set(status, (totals.get(status) ?? 0) + n);
+    return [...totals].map(([status, n]) => `stepwise_runs{function="${label(fn)}",status="${status}"} ${n}`);
+  });
+  const text = [
+    family("stepwise_events_accepted_total", "counter", "Events accepted (new ids), ever.", [
+      `stepwise_events_accepted_total ${sum("accepted")}`,
+    ]),
+    family("stepwise_events_unrouted", "gauge", "Events accepted and not routed yet.", [
+      `stepwise_events_unrouted ${sum("unrouted")}`,
+    ]),
+    family("stepwise_events_routing_abandoned", "gauge", "Events whose routing was given up, waiting for a reroute.", [
+      `stepwise_events_routing_abandoned ${sum("abandoned")}`,
+    ]),
+    family("stepwise_runs", "gauge", "Runs created in the last 24 hours, by function and current status.", byStatus),
+    family(
+      "stepwise_run_duration_seconds",
+      "histogram",
+      "Durations of completed runs created in the last 24 hours, creation to end.",
+      [...runs].flatMap(([fn, answers]) => histogram(fn, answers)),
+    ),
+    family(
+      "stepwise_function_paused",
+      "gauge",
+      "1 for a function an operator paused or is draining (mode label).",
+      functions.flatMap((fn) =>
+        fn.control ? [`stepwise_function_paused{function="${label(fn.id)}",mode="${fn.control.mode}"} 1`] : [],
+      ),
+    ),
+  ].join("\n\n");
+  cached = { at: now, text: `${text}\n` };
+  return cached.text;
+}
