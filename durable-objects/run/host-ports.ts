@@ -11,6 +11,7 @@ import type { OpenCalls } from "../../src/core/transport/inngest.ts";
 import { admitRun } from "./admission.ts";
 import { announceEnd } from "./announce.ts";
 import { exportRunTelemetry } from "./telemetry-export.ts";
+import { alertRunFailed } from "../../src/core/alerts/raise.ts";
 import { cancelOpenChildren, childRunIds, notifyParent, startChildRuns } from "./children.ts";
 import { forgetWaits, keyedFromStart, registerCancelOn, registerWaits, sendStepEvents } from "./event-steps.ts";
 import { batchesFor, executorFor } from "./executor.ts";
@@ -113,5 +114,6 @@ export function hostPorts(host: RunHost, state: RunState, fn: CatalogFunction | 
     notifyParent: () => notifyParent(env, current()),
     announceEnd: () => announceEnd(env, current(), fn),
     exportTelemetry: () => exportRunTelemetry(env, host.storage),
+    alertFailure: () => alertRunFailed(env, current()),
   };
 }

@@ -88,6 +88,8 @@ export interface HostPorts extends RunPorts {
   notifyParent(): Promise<boolean>;
   /** Sends the events announcing the run's end (Inngest functions); true once sent, false when it has none. */
   announceEnd(): Promise<boolean>;
+  /** Raises the alerts a final failure of the run calls for (alert rules); never throws at the run. */
+  alertFailure?(): Promise<void>;
   /** Exports the spans and logs that ended since the last export, when telemetry is configured; throws when it failed. */
   exportTelemetry?(): Promise<unknown>;
 }
@@ -359,6 +361,13 @@ export async function driveRun(
   await startFailureRun(ports);
   await reportToParent(ports);
   await announceEnd(ports);
+  // Last, so a slow alert channel delays nothing the run owes others.
+  if (!endedBefore && ports.state().terminal === "failed")
+    await ports
+      .alertFailure?.()
+      .catch((error: unknown) =>
+        console.error(`stepwise: run ${ports.state().runId} could not raise its alerts`, error),
+      );
   await exportTelemetry(ports);
 }
 

@@ -15,6 +15,7 @@ import { appsApi } from "./apps.ts";
 import { bulkApi } from "./bulk.ts";
 import { schedulesApi } from "./schedules.ts";
 import { metricsApi } from "./metrics.ts";
+import { alertsApi } from "./alerts.ts";
 import { dashboard } from "../dashboard/index.ts";
 import { runsApi } from "./runs.ts";
 import { tokensApi } from "./tokens.ts";
@@ -65,6 +66,7 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/v1/bulk", bulkApi)
   .route("/v1/schedules", schedulesApi)
   .route("/v1/metrics", metricsApi)
+  .route("/v1/alerts", alertsApi)
   .route("/v1/apps", appsApi)
   .route("/v1/realtime", realtimeApi)
   .notFound((c) => errorResponse(c, 404, "not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`))

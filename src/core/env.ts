@@ -64,4 +64,8 @@ export interface Env {
   STEPWISE_OTLP_HEADERS?: string;
   /** The exported `service.name` (default "stepwise"). */
   STEPWISE_OTLP_SERVICE_NAME?: string;
+  /** Email alerts: the provider's API key (a secret), the sender, and its Resend-compatible API (default Resend's). */
+  STEPWISE_EMAIL_API_KEY?: string;
+  STEPWISE_EMAIL_FROM?: string;
+  STEPWISE_EMAIL_API_URL?: string;
 }

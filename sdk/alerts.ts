@@ -1,0 +1,84 @@
+/**
+ * Alerts: rules that tell a team when runs go wrong, delivered to a signed webhook, a
+ * Slack-compatible incoming webhook, or email (through the deployment's email provider). Each rule
+ * raises an alert once per incident: a rule and the function it fired for make an incident,
+ * which stays open (its further alerts counted, not sent) for the rule's cooldown.
+ */
+import { z } from "zod";
+import { toMs } from "./duration.ts";
+
+/** The most rules a deployment may have. */
+export const MAX_ALERT_RULES = 200;
+
+const httpsUrl = z
+  .url()
+  .max(2_000)
+  .refine((url) => /^https?:\/\//.test(url), { error: "an http(s) URL" });
+const duration = z.union([z.number().int().min(0), z.string().min(1).max(64)]).refine(
+  (value) => {
+    try {
+      const ms = toMs(value);
+      return ms >= 60_000 && ms <= 7 * 86_400_000;
+    } catch {
+      return false;
+    }
+  },
+  { error: "a duration from a minute to 7 days (like \"10m\")" },
+);
+
+/** Where an alert goes. */
+export const alertChannelSchema = z.discriminatedUnion("type", [
+  /** A JSON POST signed `x-stepwise-signature: t=<unix s>,v1=<HMAC-SHA256 hex of "<t>.<body>">` with `secret`. */
+  z.object({ type: z.literal("webhook"), url: httpsUrl, secret: z.string().min(16).max(256) }).strict(),
+  /** A Slack (or Slack-compatible: Mattermost, Discord's /slack) incoming webhook. */
+  z.object({ type: z.literal("slack"), url: httpsUrl }).strict(),
+  /** Email through the deployment's provider (STEPWISE_EMAIL_API_KEY and STEPWISE_EMAIL_FROM). */
+  z.object({ type: z.literal("email"), to: z.array(z.email()).min(1).max(10) }).strict(),
+]);
+export type AlertChannel = z.infer<typeof alertChannelSchema>;
+
+const common = {
+  name: z.string().trim().min(1).max(200),
+  /** Only this function's runs; absent: every function's. */
+  functionId: z.string().min(1).max(256).optional(),
+  channel: alertChannelSchema,
+  /** How long an incident stays open after its last alert was sent: further alerts are counted, not sent. */
+  cooldown: duration.default("10m"),
+};
+
+/** A new rule (`POST /v1/alerts/rules`). */
+export const alertRuleInputSchema = z.discriminatedUnion("kind", [
+  /** A run failed after its last attempt. */
+  z.object({ kind: z.literal("run_failed"), ...common }).strict(),
+  /** A function's failed runs over its ended runs passed `threshold` percent in the last `window`, over at least `minRuns` ended runs. */
+  z
+    .object({
+      kind: z.literal("failure_rate"),
+      ...common,
+      threshold: z.number().min(0).max(100),
+      window: duration.default("15m"),
+      minRuns: z.number().int().min(1).max(100_000).default(10),
+    })
+    .strict(),
+]);
+export type AlertRuleInput = z.input<typeof alertRuleInputSchema>;
+export type AlertRuleSpec = z.output<typeof alertRuleInputSchema>;
+
+/** What a channel receives (a webhook's JSON body; Slack and email get `title` and `text`). */
+export interface AlertPayload {
+  /** Unique per alert sent. */
+  id: string;
+  rule: { id: string; name: string; kind: AlertRuleSpec["kind"] };
+  functionId: string;
+  title: string;
+  text: string;
+  /** ISO time. */
+  at: string;
+  /** The failed run (run_failed), and its dashboard page when STEPWISE_PUBLIC_URL is set. */
+  runId?: string;
+  runUrl?: string;
+  /** Alerts of this incident counted and not sent since the last one. */
+  suppressed?: number;
+  /** Sent from the dashboard or `POST /v1/alerts/rules/:id/test`, not by an incident. */
+  test?: boolean;
+}

@@ -1,0 +1,66 @@
+/**
+ * Delivering one alert to its channel: a webhook gets the payload as JSON, signed with the rule's
+ * secret (`x-stepwise-signature: t=<unix seconds>,v1=<HMAC-SHA256 hex of "<t>.<body>">`, so a
+ * receiver checks the time and the body); Slack gets a message; email goes through the
+ * deployment's provider, a Resend-compatible API (STEPWISE_EMAIL_API_URL, https://api.resend.com/emails
+ * by default; STEPWISE_EMAIL_API_KEY; STEPWISE_EMAIL_FROM). Throws with the reason when the channel
+ * refuses or cannot be reached in {@link DELIVERY_TIMEOUT_MS}.
+ */
+import type { AlertChannel, AlertPayload } from "../../../sdk/alerts.ts";
+import { hmacHex } from "../../../sdk/signing.ts";
+import type { Env } from "../env.ts";
+
+/** How long a channel has to answer. */
+export const DELIVERY_TIMEOUT_MS = 10_000;
+
+/** The signature header of a webhook alert with `body`, sent at `now`. */
+export async function alertSignature(secret: string, body: string, now: number): Promise<string> {
+  const t = Math.floor(now / 1_000);
+  return `t=${t},v1=${await hmacHex(secret, `${t}.${body}`)}`;
+}
+
+async function post(url: string, body: string, headers: Record<string, string>): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body,
+      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+    });
+  } catch (error) {
+    throw new Error(`could not reach ${new URL(url).host}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!response.ok)
+    throw new Error(`${new URL(url).host} answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+  await response.body?.cancel();
+}
+
+/** A message for people: the title, the text, and the run's page when there is one. */
+const message = (alert: AlertPayload): string =>
+  [
+    `${alert.test ? "[test] " : ""}${alert.title}`,
+    alert.text,
+    ...(alert.suppressed ? [`(${alert.suppressed} more alert(s) of this incident were not sent)`] : []),
+    ...(alert.runUrl ? [alert.runUrl] : []),
+  ].join("\n");
+
+/** Sends `alert` to `channel`. */
+export async function deliver(env: Env, channel: AlertChannel, alert: AlertPayload, now = Date.now()): Promise<void> {
+  switch (channel.type) {
+    case "webhook": {
+      const body = JSON.stringify(alert);
+      return post(channel.url, body, { "x-stepwise-signature": await alertSignature(channel.secret, body, now) });
+    }
+    case "slack":
+      return post(channel.url, JSON.stringify({ text: message(alert) }), {});
+    case "email": {
+      const key = env.STEPWISE_EMAIL_API_KEY;
+      const from = env.STEPWISE_EMAIL_FROM;
+      if (!key || !from) throw new Error("email alerts need STEPWISE_EMAIL_API_KEY and STEPWISE_EMAIL_FROM to be set");
+      const url = env.STEPWISE_EMAIL_API_URL || "https://api.resend.com/emails";
+      const body = JSON.stringify({ from, to: channel.to, subject: alert.title, text: message(alert) });
+      return post(url, body, { authorization: `Bearer ${key}` });
+    }
+  }
+}

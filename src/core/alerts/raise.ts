@@ -1,0 +1,104 @@
+/**
+ * When alerts are raised: a run failing after its last attempt checks its function's rules
+ * (`run_failed`, and `failure_rate` over the rule's window from the run index), and each alert
+ * due goes out once per incident (incidents.ts). Delivery failures are logged and kept with the
+ * incident, never thrown at the run.
+ */
+import type { AlertPayload } from "../../../sdk/alerts.ts";
+import { toMs } from "../../../sdk/duration.ts";
+import type { SerializedError } from "../../../sdk/protocol.ts";
+import type { Env } from "../env.ts";
+import { newId } from "../lib/ids.ts";
+import { runStats } from "../run-index/read.ts";
+import { deliver } from "./deliver.ts";
+import { claimAlert, noteDeliveryError } from "./incidents.ts";
+import { readRules, type AlertRule } from "./rules.ts";
+
+type Raised = Pick<AlertPayload, "title" | "text" | "runId" | "runUrl">;
+
+/** The payload of `rule`'s alert about `functionId`. */
+function payload(rule: AlertRule, functionId: string, raised: Raised, now: number): AlertPayload {
+  return {
+    id: `alt_${newId()}`,
+    rule: { id: rule.id, name: rule.name, kind: rule.kind },
+    functionId,
+    at: new Date(now).toISOString(),
+    ...raised,
+  };
+}
+
+/** Sends `rule`'s alert about `functionId` unless its incident is in its cooldown. Answers whether it went out. */
+export async function raise(
+  env: Env,
+  rule: AlertRule,
+  functionId: string,
+  raised: Raised,
+  now: number,
+): Promise<boolean> {
+  const claim = await claimAlert(env.DB, rule.id, functionId, raised.title, toMs(rule.cooldown), now);
+  if (!claim.send) return false;
+  const alert = {
+    ...payload(rule, functionId, raised, now),
+    ...(claim.suppressed ? { suppressed: claim.suppressed } : {}),
+  };
+  try {
+    await deliver(env, rule.channel, alert, now);
+    await noteDeliveryError(env.DB, rule.id, functionId, null);
+    return true;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    console.error(`stepwise: alert "${rule.name}" (${rule.id}) could not be delivered: ${reason}`);
+    await noteDeliveryError(env.DB, rule.id, functionId, reason);
+    return false;
+  }
+}
+
+/** Sends a test alert through `rule`'s channel at once (no incident); throws with why it failed. */
+export async function sendTestAlert(env: Env, rule: AlertRule, now = Date.now()): Promise<void> {
+  const title = `Test alert from rule "${rule.name}"`;
+  const text = "If you can read this, the rule's channel works.";
+  await deliver(env, rule.channel, { ...payload(rule, rule.functionId ?? "*", { title, text }, now), test: true }, now);
+}
+
+const percent = (rate: number): string => `${(rate * 100).toFixed(1)}%`;
+
+/** A run of `functionId` failed after its last attempt: the alerts its rules raise. */
+export async function alertRunFailed(
+  env: Env,
+  run: { runId: string; functionId: string; error?: SerializedError | undefined },
+  now = Date.now(),
+): Promise<void> {
+  const rules = (await readRules(env.DB)).filter(
+    (rule) => rule.functionId === undefined || rule.functionId === run.functionId,
+  );
+  if (rules.length === 0) return;
+  const runUrl = env.STEPWISE_PUBLIC_URL
+    ? `${env.STEPWISE_PUBLIC_URL.replace(/\/+$/, "")}/dashboard/runs/${encodeURIComponent(run.runId)}`
+    : undefined;
+  const failedText = `Run ${run.runId} failed after its last attempt${run.error ? `: ${run.error.name}: ${run.error.message.slice(0, 500)}` : ""}`;
+  await Promise.all(
+    rules.map(async (rule) => {
+      if (rule.kind === "run_failed")
+        return raise(
+          env,
+          rule,
+          run.functionId,
+          {
+            title: `${run.functionId}: a run failed`,
+            text: failedText,
+            runId: run.runId,
+            ...(runUrl ? { runUrl } : {}),
+          },
+          now,
+        );
+      const stats = (await runStats(env, now - toMs(rule.window), run.functionId)).get(run.functionId);
+      const ended = stats
+        ? (stats.byStatus.completed ?? 0) + (stats.byStatus.failed ?? 0) + (stats.byStatus.cancelled ?? 0)
+        : 0;
+      if (!stats?.failureRate || ended < rule.minRuns || stats.failureRate * 100 <= rule.threshold) return false;
+      const title = `${run.functionId}: ${percent(stats.failureRate)} of runs failed in the last ${String(rule.window)}`;
+      const text = `${stats.byStatus.failed ?? 0} of ${ended} ended runs failed (the rule's threshold is ${rule.threshold}%). Latest: ${failedText}`;
+      return raise(env, rule, run.functionId, { title, text, runId: run.runId, ...(runUrl ? { runUrl } : {}) }, now);
+    }),
+  );
+}

@@ -1,0 +1,88 @@
+/**
+ * Alert rules over the API, and incidents in D1: an alert goes out once per incident, its
+ * followers counted until the cooldown has passed. Delivery itself is tested end to end against
+ * receivers on loopback (test/e2e/alerts.test.ts).
+ */
+import { env, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { claimAlert } from "../src/core/alerts/incidents.ts";
+
+const call = (method: string, path: string, body?: unknown) =>
+  SELF.fetch(`http://stepwise/v1/alerts${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+describe("alert rules", () => {
+  it("are created, listed without their secrets, and deleted", async () => {
+    const created = await call("POST", "/rules", {
+      kind: "run_failed",
+      name: "payments failing",
+      functionId: "test-parallel",
+      channel: { type: "webhook", url: "https://hooks.example.com/stepwise", secret: "s".repeat(32) },
+    });
+    expect(created.status).toBe(201);
+    const rule = (await created.json()) as { id: string; cooldown: string; channel: Record<string, unknown> };
+    expect(rule).toMatchObject({ cooldown: "10m", channel: { type: "webhook", signed: true } });
+    expect(JSON.stringify(rule)).not.toContain("sssssssssss");
+    const listed = (await (await call("GET", "/rules")).json()) as { rules: { id: string }[] };
+    expect(listed.rules.map((r) => r.id)).toContain(rule.id);
+    expect(JSON.stringify(listed)).not.toContain("sssssssssss");
+    expect(await (await call("DELETE", `/rules/${rule.id}`)).json()).toEqual({ id: rule.id, deleted: true });
+    expect((await call("DELETE", `/rules/${rule.id}`)).status).toBe(404);
+    expect((await call("POST", `/rules/${rule.id}/test`)).status).toBe(404);
+  });
+
+  it("refuses malformed rules with the issues", async () => {
+    for (const [body, says] of [
+      [
+        { kind: "run_failed", name: "x", channel: { type: "webhook", url: "https://a.example", secret: "short" } },
+        "secret",
+      ],
+      [{ kind: "run_failed", name: "x", channel: { type: "slack", url: "ftp://a.example" } }, "url"],
+      [{ kind: "failure_rate", name: "x", channel: { type: "email", to: ["ops@example.com"] } }, "threshold"],
+      [
+        { kind: "failure_rate", name: "x", threshold: 150, channel: { type: "email", to: ["ops@example.com"] } },
+        "threshold",
+      ],
+      [
+        { kind: "run_failed", name: "x", cooldown: "5s", channel: { type: "email", to: ["ops@example.com"] } },
+        "a minute",
+      ],
+      [{ kind: "run_failed", name: "x", channel: { type: "email", to: ["not an email"] } }, "to"],
+      [{ kind: "page_me", name: "x", channel: { type: "slack", url: "https://a.example" } }, "kind"],
+    ] as const) {
+      const refused = await call("POST", "/rules", body);
+      expect(refused.status).toBe(400);
+      expect(JSON.stringify(await refused.json())).toContain(says);
+    }
+  });
+
+  it("a test alert to a channel that cannot be reached says why (502)", async () => {
+    const { id } = (await (
+      await call("POST", "/rules", {
+        kind: "run_failed",
+        name: "unreachable",
+        channel: { type: "slack", url: "http://127.0.0.1:9/hook" },
+      })
+    ).json()) as { id: string };
+    const sent = await call("POST", `/rules/${id}/test`);
+    expect(sent.status).toBe(502);
+    expect(await sent.json()).toMatchObject({ error: { code: "alert_not_delivered" } });
+    await call("DELETE", `/rules/${id}`);
+  });
+});
+
+describe("incidents", () => {
+  it("send the first alert, count the rest during the cooldown, then send with the count", async () => {
+    const rule = `alr_${crypto.randomUUID()}`;
+    const at = 1_000_000;
+    expect(await claimAlert(env.DB, rule, "fn", "first", 600_000, at)).toEqual({ send: true, suppressed: 0 });
+    expect(await claimAlert(env.DB, rule, "fn", "again", 600_000, at)).toMatchObject({ send: false });
+    expect(await claimAlert(env.DB, rule, "fn", "again", 600_000, at + 1_000)).toMatchObject({ send: false });
+    expect(await claimAlert(env.DB, rule, "other-fn", "first", 600_000, at)).toMatchObject({ send: true });
+    expect(await claimAlert(env.DB, rule, "fn", "later", 600_000, at + 600_000)).toEqual({ send: true, suppressed: 2 });
+    expect(await claimAlert(env.DB, rule, "fn", "later", 600_000, at + 600_001)).toMatchObject({ send: false });
+  });
+});
