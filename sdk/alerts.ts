@@ -23,7 +23,7 @@ const duration = z.union([z.number().int().min(0), z.string().min(1).max(64)]).r
       return false;
     }
   },
-  { error: "a duration from a minute to 7 days (like \"10m\")" },
+  { error: 'a duration from a minute to 7 days (like "10m")' },
 );
 
 /** Where an alert goes. */

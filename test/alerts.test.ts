@@ -74,6 +74,34 @@ describe("alert rules", () => {
   });
 });
 
+describe("the alerts page", () => {
+  it("lists rules with their channel, and sends a test alert or says why it could not", async () => {
+    const { id } = (await (
+      await call("POST", "/rules", {
+        kind: "failure_rate",
+        name: "imports degrading",
+        threshold: 20,
+        channel: { type: "slack", url: "http://127.0.0.1:9/hook" },
+      })
+    ).json()) as { id: string };
+    const html = await (await SELF.fetch("http://stepwise/dashboard/alerts")).text();
+    expect(html).toContain("imports degrading");
+    expect(html).toContain("over 20% of at least 10 ended runs failed in 15m");
+    expect(html).toContain(`/dashboard/alerts/${id}/test`);
+    const form = (action: string) =>
+      SELF.fetch(`http://stepwise/dashboard/alerts/${id}/${action}`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://stepwise" },
+      });
+    const tested = await form("test");
+    expect(tested.status).toBe(502);
+    expect(await tested.text()).toContain("The test alert was not delivered: could not reach 127.0.0.1:9");
+    expect((await form("delete")).headers.get("location")).toBe("/dashboard/alerts?done=deleted");
+    expect((await form("delete")).status).toBe(404);
+  });
+});
+
 describe("incidents", () => {
   it("send the first alert, count the rest during the cooldown, then send with the count", async () => {
     const rule = `alr_${crypto.randomUUID()}`;

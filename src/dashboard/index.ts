@@ -17,6 +17,7 @@ import { logIn, logOut, requireSession, showLogin } from "./auth.tsx";
 import { actionRoutes } from "./routes/actions.tsx";
 import { pageRoutes } from "./routes/pages.tsx";
 import { scheduleRoutes } from "./routes/schedules.tsx";
+import { alertRoutes } from "./routes/alerts.tsx";
 import { runObject } from "../core/objects.ts";
 
 /** A Durable Object's answer made ours to add headers to (its own are immutable), a WebSocket kept. */
@@ -69,4 +70,5 @@ export const dashboard = new Hono<{ Bindings: Env }>()
   })
   .route("/", pageRoutes)
   .route("/", actionRoutes)
-  .route("/", scheduleRoutes);
+  .route("/", scheduleRoutes)
+  .route("/", alertRoutes);

@@ -9,7 +9,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { hasSession } from "./auth.tsx";
 
 /** Which top-level section a page belongs to. */
-export type Section = "runs" | "events" | "functions" | "schedules" | "none";
+export type Section = "runs" | "events" | "functions" | "schedules" | "alerts" | "none";
 
 interface ShellProps {
   title: string;
@@ -69,6 +69,9 @@ const Shell: FC<PropsWithChildren<ShellProps & { signedIn: boolean }>> = ({
           </NavLink>
           <NavLink href="/dashboard/schedules" here={section === "schedules"}>
             Schedules
+          </NavLink>
+          <NavLink href="/dashboard/alerts" here={section === "alerts"}>
+            Alerts
           </NavLink>
         </nav>
         {(live && live.length > 0) || poll ? (
