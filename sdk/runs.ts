@@ -29,6 +29,19 @@ const stepViewSchema = z.object({
   outputUrl: z.string().optional(),
   /** A `waitForToken` step's token (see the run's `tokens`). */
   tokenId: z.string().optional(),
+  /**
+   * A `waitForEvent(s)` step: each event it waits for (with its condition, and whether it has
+   * arrived), whether any or all of them end the wait, and when it times out.
+   */
+  wait: z
+    .object({
+      events: z.array(z.object({ event: z.string(), if: z.string().optional(), arrived: z.boolean() })),
+      mode: z.enum(["any", "all"]),
+      until: z.string(),
+    })
+    .optional(),
+  /** An invoke step's child runs (of its current attempt). */
+  childRunIds: z.array(z.string()).optional(),
   /** What its attempts logged (its last 300 lines; each attempt keeps at most 100). */
   logs: z
     .array(z.object({ level: z.enum(LOG_LEVELS), at: z.string(), attempt: z.number().int(), message: z.string() }))

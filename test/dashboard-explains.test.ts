@@ -75,4 +75,43 @@ describe("a dashboard that explains", () => {
     await client.waitUntil(runId, (run) => run.status === "sleeping");
     expect(await html(base)).toContain('value="draining"');
   });
+
+  it("says what a waiting run waits for, and until when", async () => {
+    const [eventId = ""] = await sendEvents({ name: "test/invoice.created", data: { invoiceId: crypto.randomUUID() } });
+    const [runId = ""] = await client.runsOf(eventId);
+    await client.waitUntil(runId, (run) => run.status === "waiting");
+    const page = await html(`/dashboard/runs/${runId}`);
+    expect(page).toContain(
+      "waits for event &quot;test/invoice.approved&quot; where event.data.invoiceId == async.data.invoiceId",
+    );
+    expect(page).toContain("Waits for the event, until ");
+    expect(page).toContain("(then it times out with null)");
+    expect(page).toContain(" · not yet");
+    await SELF.fetch(`http://stepwise/v1/runs/${runId}/cancel`, { method: "POST" });
+  });
+
+  it("shows when a sleeping run wakes, its sleep projected, and history times as ISO, not epoch ms", async () => {
+    const runId = await client.invoke("test-pausable", { key: crypto.randomUUID() });
+    await client.waitUntil(runId, (run) => run.status === "sleeping");
+    const page = await html(`/dashboard/runs/${runId}`);
+    expect(page).toContain('<span class="muted">wakes <time');
+    expect(page).toContain("seg-sleep seg-projected");
+    expect(page).toContain("still to come");
+    expect(page).toMatch(/&quot;until&quot;:&quot;20\d\d-/);
+    expect(page).not.toMatch(/&quot;until&quot;:1\d{12}/);
+    await SELF.fetch(`http://stepwise/v1/runs/${runId}/cancel`, { method: "POST" });
+  });
+
+  it("links an invoke step to its child run, and counts every failed attempt in the header", async () => {
+    const parent = await client.invoke("test-tag-parent", { key: crypto.randomUUID() });
+    const run = await client.waitForEnd(parent);
+    const [child = ""] = (run.steps as { childRunIds?: string[] }[])[0]?.childRunIds ?? [];
+    expect(child).not.toBe("");
+    expect(await html(`/dashboard/runs/${parent}`)).toContain(`Child run <a href="/dashboard/runs/${child}"`);
+
+    const [eventId = ""] = await sendEvents({ name: "test/fails-twice", data: { key: crypto.randomUUID() } });
+    const [flaky = ""] = await client.runsOf(eventId);
+    await client.waitForEnd(flaky, { skipTime: true });
+    expect(await html(`/dashboard/runs/${flaky}`)).toMatch(/<dt>Failed attempts<\/dt><dd[^>]*>2<\/dd>/);
+  });
 });

@@ -7,6 +7,7 @@ import type { RunState, StepState } from "./state.ts";
 import { runStatus } from "./state.ts";
 import { nextWake } from "./timers.ts";
 import { tokenViews } from "./tokens.ts";
+import { waitParts } from "../../sdk/protocol.ts";
 
 export { runViewSchema, type RunView };
 
@@ -27,6 +28,23 @@ export function stepView(step: StepState): StepView {
     sleepUntil: iso(step.until),
     retryAt: step.status === "retrying" ? iso(step.retryAt) : undefined,
     tokenId: step.tokenId,
+    ...(step.wait && step.op === "wait"
+      ? {
+          wait: {
+            events: waitParts(step.wait).map((part, index) => ({
+              event: part.event,
+              ...(part.if !== undefined ? { if: part.if } : {}),
+              arrived:
+                step.arrived !== undefined
+                  ? (step.arrived[index] ?? null) !== null
+                  : step.status === "completed" && step.output !== null && step.output !== undefined,
+            })),
+            mode: step.wait.mode ?? "any",
+            until: new Date(step.wait.until).toISOString(),
+          },
+        }
+      : {}),
+    ...(step.childRunIds?.length ? { childRunIds: step.childRunIds } : {}),
     ...(step.claim ? { output: undefined, outputBytes: step.claim.bytes } : {}),
     ...(step.logs?.length ? { logs: step.logs.map((line) => ({ ...line, at: new Date(line.at).toISOString() })) } : {}),
   };

@@ -44,7 +44,14 @@ describe("buildTimeline", () => {
 
   it("draws a sleep still going up to now, and a woken sleep up to its waking", () => {
     const sleeping = [created, at(5, { type: "step.sleeping", stepId: "s", name: "nap", until: 100_000 })];
-    expect(buildTimeline(sleeping, 2_000).rows[0]?.segments).toMatchObject([{ kind: "sleep", from: 5, to: 2_000 }]);
+    const timeline = buildTimeline(sleeping, 2_000);
+    // What happened up to now, then the rest of the sleep projected, lighter, to its end.
+    expect(timeline.rows[0]?.segments).toMatchObject([
+      { kind: "sleep", from: 5, to: 2_000 },
+      { kind: "sleep", from: 2_000, to: 100_000, projected: true },
+    ]);
+    expect(timeline.rows[0]?.to).toBe(2_000);
+    expect(timeline.to).toBe(100_000);
     const woken = [
       ...sleeping,
       at(900, { type: "step.woken", stepId: "s", name: "nap", early: true }),

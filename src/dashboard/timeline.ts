@@ -14,6 +14,8 @@ export interface Segment {
   to: number;
   /** Shown on hover: the attempt, the error, the time slept. */
   label: string;
+  /** Still to come: the rest of a sleep (or a wait's deadline) the run has not reached yet. */
+  projected?: boolean;
 }
 
 export interface TimelineRow {
@@ -39,7 +41,8 @@ function rowFor(rows: Map<string, TimelineRow>, stepId: string, name: string, at
 function add(row: TimelineRow, segment: Segment): void {
   row.segments.push(segment);
   row.from = Math.min(row.from, segment.from);
-  row.to = Math.max(row.to, segment.to);
+  // A projected stretch has not happened: the row's duration is what did.
+  if (!segment.projected) row.to = Math.max(row.to, segment.to);
 }
 
 /**
@@ -48,7 +51,7 @@ function add(row: TimelineRow, segment: Segment): void {
  */
 export function buildTimeline(history: HistoryEntry[], now: number): Timeline {
   const rows = new Map<string, TimelineRow>();
-  const open = new Map<string, { kind: SegmentKind; from: number; label: string }>();
+  const open = new Map<string, { kind: SegmentKind; from: number; label: string; until?: number }>();
   const first = history[0]?.at ?? now;
   let ended: number | undefined;
   for (const entry of history) {
@@ -63,11 +66,17 @@ export function buildTimeline(history: HistoryEntry[], now: number): Timeline {
           kind: "sleep",
           from: entry.at,
           label: `sleeping until ${new Date(entry.until).toISOString()}`,
+          until: entry.until,
         });
         rowFor(rows, entry.stepId, entry.name, entry.at);
         break;
       case "step.waiting":
-        open.set(entry.stepId, { kind: "wait", from: entry.at, label: `waiting for "${entry.wait.event}"` });
+        open.set(entry.stepId, {
+          kind: "wait",
+          from: entry.at,
+          label: `waiting for "${entry.wait.event}" until ${new Date(entry.wait.until).toISOString()} at the latest`,
+          until: entry.wait.until,
+        });
         rowFor(rows, entry.stepId, entry.name, entry.at);
         break;
       case "step.invoking":
@@ -133,16 +142,19 @@ export function buildTimeline(history: HistoryEntry[], now: number): Timeline {
     }
   }
   const end = ended ?? now;
-  for (const [stepId, stretch] of open) {
+  for (const [stepId, { until, ...stretch }] of open) {
     const row = rows.get(stepId);
-    if (row)
-      add(row, {
-        ...stretch,
-        to: Math.max(stretch.from, end),
-        label: ended === undefined ? stretch.label : `${stretch.label} (run ended)`,
-      });
+    if (!row) continue;
+    add(row, {
+      ...stretch,
+      to: Math.max(stretch.from, end),
+      label: ended === undefined ? stretch.label : `${stretch.label} (run ended)`,
+    });
+    // An active run's sleep is drawn on to its end (a wait to its deadline), lighter: still to come.
+    if (ended === undefined && until !== undefined && until > end)
+      add(row, { ...stretch, from: end, to: until, label: `${stretch.label} (to come)`, projected: true });
   }
   const rowList = [...rows.values()];
-  const last = Math.max(end, ...rowList.map((row) => row.to));
+  const last = Math.max(end, ...rowList.flatMap((row) => [row.to, ...row.segments.map((segment) => segment.to)]));
   return { from: first, to: ended ?? Math.max(last, now), rows: rowList };
 }

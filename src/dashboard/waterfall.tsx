@@ -40,7 +40,7 @@ export const Waterfall: FC<{ timeline: Timeline }> = ({ timeline }) => {
                 const to = Math.min(segment.to, timeline.to);
                 return (
                   <rect
-                    class={`seg-${segment.kind}`}
+                    class={`seg-${segment.kind}${segment.projected ? " seg-projected" : ""}`}
                     x={percent(x(from))}
                     width={percent(Math.max(0.4, x(to) - x(from)))}
                     y="2"
@@ -65,6 +65,14 @@ export const Waterfall: FC<{ timeline: Timeline }> = ({ timeline }) => {
             {label}
           </span>
         ))}
+        {timeline.rows.some((row) => row.segments.some((segment) => segment.projected)) ? (
+          <span>
+            <svg viewBox="0 0 10 10">
+              <rect class="seg-sleep seg-projected" width="10" height="10" rx="2" />
+            </svg>{" "}
+            still to come
+          </span>
+        ) : null}
         <span>{`axis: ${formatDuration(span)}`}</span>
       </div>
     </div>

@@ -248,4 +248,42 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     await page.screenshot({ path: join(shots, "runs-dark.png") });
     await page.emulateMedia({ colorScheme: "light" });
   });
+
+  it("is usable 390 px wide: nothing wider than the screen, tables and the waterfall reflowed", async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    await context.addCookies(await page.context().cookies());
+    const phone = await context.newPage();
+    const { runs } = (await (
+      await fetch(`${server.url}/v1/runs?limit=1&status=failed`, { headers: { authorization: `Bearer ${KEY}` } })
+    ).json()) as {
+      runs: { id: string }[];
+    };
+    for (const path of [
+      "/dashboard/runs",
+      `/dashboard/runs/${runs[0]!.id}`,
+      "/dashboard/functions",
+      "/dashboard/functions/onboard-user",
+      "/dashboard/events",
+      "/dashboard/schedules",
+      "/dashboard/alerts",
+    ]) {
+      await phone.goto(`${server.url}${path}`);
+      const widths = await phone.evaluate(() => ({
+        page: document.documentElement.scrollWidth,
+        widest: Math.max(
+          ...Array.from(document.querySelectorAll("main *")).map((el) => el.getBoundingClientRect().right),
+        ),
+      }));
+      expect(widths.page, path).toBeLessThanOrEqual(390);
+      expect(widths.widest, path).toBeLessThanOrEqual(391);
+    }
+    // A table's header row is hidden and its rows are blocks; a waterfall row's bar is on its own line.
+    await phone.goto(`${server.url}/dashboard/runs/${runs[0]!.id}`);
+    expect(await phone.evaluate(() => getComputedStyle(document.querySelector("tr")!).display)).toBe("block");
+    const [name, bar] = await phone.evaluate(() =>
+      [".wf .name", ".wf svg"].map((selector) => document.querySelector(selector)!.getBoundingClientRect().top),
+    );
+    expect(bar!).toBeGreaterThan(name!);
+    await context.close();
+  });
 });

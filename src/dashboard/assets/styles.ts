@@ -63,4 +63,15 @@ details>summary{cursor:pointer}details.step{border-bottom:1px solid var(--line);
 .muted{color:var(--muted)}.err{color:var(--bad)}
 .logs{list-style:none;padding:0;margin:.25rem 0;font-size:.85rem}.logs li{padding:.1rem 0;overflow-wrap:anywhere}.log-warn .mono{color:var(--warn)}.log-error .mono{color:var(--bad)}
 .login{max-width:360px;margin:12vh auto}.login form{display:flex;flex-direction:column;gap:12px}
+.seg-projected{opacity:.18;stroke:currentColor;stroke-dasharray:3 2;stroke-width:.5}
+@media (max-width:640px){
+header.top{flex-wrap:wrap;gap:6px 16px;padding:8px 12px}header.top nav{flex-wrap:wrap;gap:6px 12px;flex-basis:100%;order:3}
+main{padding:12px 12px 32px}
+table,thead,tbody,tr,th,td{display:block}thead{display:none}table{border-radius:8px}
+tr{padding:8px 10px;border-bottom:1px solid var(--line)}tr:last-child{border-bottom:0}
+td{border:0;padding:2px 0;overflow-wrap:anywhere}td.num{text-align:left}
+.wf{grid-template-columns:1fr 64px;grid-auto-flow:row dense;gap:2px 8px}.wf svg{grid-column:1/-1;margin-bottom:6px}
+.meta{grid-template-columns:1fr 1fr}.token-form textarea{min-width:0}
+input,select,textarea{max-width:100%}
+}
 `;

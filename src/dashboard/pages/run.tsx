@@ -18,6 +18,24 @@ const runLink = (id: string) => (
   </a>
 );
 
+/** Every failed attempt of the run: its steps' (a completed step's attempts less the one that worked) and its body's. */
+const failedAttempts = (run: RunView): number =>
+  run.attempt +
+  run.steps.reduce((sum, step) => sum + (step.status === "completed" ? step.attempts - 1 : step.attempts), 0);
+
+/** Fields of history entries that hold a moment (epoch ms), shown as times. */
+const TIME_FIELDS = new Set([
+  "until",
+  "retryAt",
+  "startedAt",
+  "notBefore",
+  "startAt",
+  "finishBy",
+  "expiresAt",
+  "completedAt",
+  "ts",
+]);
+
 /** What the history entry says beyond its type, seq and time. */
 function entryDetail(entry: HistoryEntry): string {
   const {
@@ -28,13 +46,83 @@ function entryDetail(entry: HistoryEntry): string {
     name: _name,
     ...rest
   } = entry as HistoryEntry & { stepId?: string; name?: string };
-  const text = JSON.stringify(rest);
+  // Moments read as ISO times, not epoch milliseconds.
+  const text = JSON.stringify(rest, (key, value: unknown) =>
+    TIME_FIELDS.has(key) && typeof value === "number" && value > 0 ? new Date(value).toISOString() : value,
+  );
   return text === "{}" ? "" : text.length > 400 ? `${text.slice(0, 400)}…` : text;
 }
 
 function childRuns(history: HistoryEntry[]): string[] {
   return history.flatMap((entry) => (entry.type === "step.invoking" ? entry.childRunIds : []));
 }
+
+/** Why a sleeping or waiting run is not running, in a line beside its status. */
+const Why: FC<{ run: RunView }> = ({ run }) => {
+  if (run.status === "sleeping" && run.nextWakeAt)
+    return (
+      <span class="muted">
+        wakes <Time at={run.nextWakeAt} />
+      </span>
+    );
+  if (run.status !== "waiting") return null;
+  const waiting = run.steps.filter((step) => step.status === "waiting" || step.status === "invoking");
+  const what = waiting.map((step) =>
+    step.wait
+      ? `event ${step.wait.events.map((part) => `"${part.event}"${part.if ? ` where ${part.if}` : ""}`).join(step.wait.mode === "all" ? " and " : " or ")}`
+      : step.tokenId
+        ? "its wait token"
+        : step.op === "invoke"
+          ? `child run${(step.childRunIds?.length ?? 0) === 1 ? "" : "s"} of "${step.name}"`
+          : `"${step.name}"`,
+  );
+  return (
+    <span class="muted">
+      {`waits for ${what.join("; ")}`}
+      {run.nextWakeAt ? (
+        <>
+          {", times out "}
+          <Time at={run.nextWakeAt} />
+        </>
+      ) : null}
+    </span>
+  );
+};
+
+/** What a wait step waits for: each event with its condition and whether it came, and its deadline. */
+const WaitsFor: FC<{ step: RunView["steps"][number] }> = ({ step }) => {
+  const wait = step.wait!;
+  const open = step.status === "waiting";
+  return (
+    <div>
+      <p>
+        {open ? "Waits for " : "Waited for "}
+        {wait.events.length === 1
+          ? "the event"
+          : wait.mode === "all"
+            ? "all of these events"
+            : "the first of these events"}
+        {open ? ", until " : ", until at most "}
+        <Time at={wait.until} />
+        {open ? " (then it times out with null):" : ":"}
+      </p>
+      <ul>
+        {wait.events.map((part) => (
+          <li>
+            <span class="mono">{part.event}</span>
+            {part.if ? (
+              <>
+                {" where "}
+                <code>{part.if}</code>
+              </>
+            ) : null}
+            {part.arrived ? " · arrived" : open ? " · not yet" : " · did not arrive"}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+};
 
 /** Whether the run can be replayed from a chosen step or with new data: it ended, and was not skipped. */
 const restartable = (run: RunView): boolean => isEnded(run.status) && run.status !== "skipped";
@@ -94,6 +182,7 @@ export const RunBody: FC<{
           <Status status={run.status} />
           {run.queuedReason ? <span class="muted">{run.queuedReason}</span> : null}
           {run.heldReason ? <span class="muted">{run.heldReason}: it goes on when the function is resumed</span> : null}
+          <Why run={run} />
         </div>
         <p class="sub mono">{run.id}</p>
         <dl class="meta">
@@ -125,8 +214,10 @@ export const RunBody: FC<{
             </dd>
           </div>
           <div>
-            <dt>Attempt</dt>
-            <dd>{run.attempt + 1}</dd>
+            <dt>Failed attempts</dt>
+            <dd title="Attempts of its steps (and of its function's code between steps) that failed, each retried or final">
+              {failedAttempts(run)}
+            </dd>
           </div>
           {run.version ? (
             <div>
@@ -232,6 +323,18 @@ export const RunBody: FC<{
             {step.retryAt ? (
               <p>
                 Retries at <Time at={step.retryAt} />
+              </p>
+            ) : null}
+            {step.wait ? <WaitsFor step={step} /> : null}
+            {step.childRunIds?.length ? (
+              <p>
+                {step.childRunIds.length === 1 ? "Child run " : "Child runs "}
+                {step.childRunIds.map((id, index) => (
+                  <>
+                    {index > 0 ? ", " : ""}
+                    {runLink(id)}
+                  </>
+                ))}
               </p>
             ) : null}
             {step.tokenId && step.status === "waiting" ? (
