@@ -269,13 +269,18 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     ]) {
       await phone.goto(`${server.url}${path}`);
       const widths = await phone.evaluate(() => ({
+        over: Array.from(document.querySelectorAll("main *"))
+          .filter((el) => el.getBoundingClientRect().right > 391)
+          .slice(0, 6)
+          .map((el) => `${el.tagName.toLowerCase()}.${el.className}`)
+          .join(" "),
         page: document.documentElement.scrollWidth,
         widest: Math.max(
           ...Array.from(document.querySelectorAll("main *")).map((el) => el.getBoundingClientRect().right),
         ),
       }));
-      expect(widths.page, path).toBeLessThanOrEqual(390);
-      expect(widths.widest, path).toBeLessThanOrEqual(391);
+      expect(widths.page, `${path}: ${widths.over}`).toBeLessThanOrEqual(390);
+      expect(widths.widest, `${path}: ${widths.over}`).toBeLessThanOrEqual(391);
     }
     // A table's header row is hidden and its rows are blocks; a waterfall row's bar is on its own line.
     await phone.goto(`${server.url}/dashboard/runs/${runs[0]!.id}`);

@@ -58,7 +58,7 @@ button.danger{background:var(--bad);border-color:var(--bad)}
 .wf svg{width:100%;height:16px;display:block;background:var(--code);border-radius:3px}
 .seg-ok{fill:var(--ok)}.seg-failed{fill:var(--bad)}.seg-backoff{fill:var(--bad);opacity:.25}
 .seg-sleep{fill:var(--warn);opacity:.45}.seg-wait{fill:var(--info);opacity:.45}.seg-running{fill:var(--info)}.seg-queued{fill:var(--idle);opacity:.4}
-.legend{display:flex;gap:14px;font-size:12px;color:var(--muted);margin-top:8px}.legend svg{width:10px;height:10px;vertical-align:-1px}
+.legend{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:12px;color:var(--muted);margin-top:8px}.legend svg{width:10px;height:10px;vertical-align:-1px}
 details>summary{cursor:pointer}details.step{border-bottom:1px solid var(--line);padding:6px 0}
 .muted{color:var(--muted)}.err{color:var(--bad)}
 .logs{list-style:none;padding:0;margin:.25rem 0;font-size:.85rem}.logs li{padding:.1rem 0;overflow-wrap:anywhere}.log-warn .mono{color:var(--warn)}.log-error .mono{color:var(--bad)}
