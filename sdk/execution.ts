@@ -89,6 +89,7 @@ async function runReached(step: ReachedStep, session: ExecutionSession, attemptN
   const changes = metadataRecorder(step.id);
   const logs = new StepLogRecorder(prefixedConsole(`[run ${session.runId}] [step ${step.id}]`));
   session.running.add(logs);
+  logs.open();
   try {
     const context = {
       stepId: step.id,
@@ -129,6 +130,7 @@ async function runReached(step: ReachedStep, session: ExecutionSession, attemptN
     };
   } finally {
     session.running.delete(logs);
+    logs.close();
   }
   return { type: "steps", steps: [reported] };
 }

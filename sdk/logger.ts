@@ -4,6 +4,8 @@
  * until the execution knows whether its answer reports what produced them (see ./execution.ts).
  */
 
+import { uncaptured } from "./step-logs.ts";
+
 /** Logging methods available to function code. */
 export interface Logger {
   debug(...args: unknown[]): void;
@@ -24,13 +26,14 @@ export class LogLines {
   constructor(private readonly sink: Logger = console) {}
 
   add(level: keyof Logger, args: unknown[]): void {
-    if (this.live) this.sink[level](...args);
+    // The logger keeps a step's lines itself (see execution.ts): the console tap must not as well.
+    if (this.live) uncaptured(() => this.sink[level](...args));
     else this.held.push({ level, args });
   }
 
   /** Prints what was held, and every later line at once. */
   goLive(): void {
-    for (const line of this.held) this.sink[line.level](...line.args);
+    for (const line of this.held) uncaptured(() => this.sink[line.level](...line.args));
     this.held = [];
     this.live = true;
   }

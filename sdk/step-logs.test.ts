@@ -18,4 +18,25 @@ describe("a step's log recorder", () => {
     expect(printed).toHaveLength(2);
     expect(new StepLogRecorder().lines()).toEqual({});
   });
+
+  it("keeps console lines while its step is the only one running, and no line twice", () => {
+    const recorder = new StepLogRecorder({ debug: () => {}, info: console.info, warn: () => {}, error: () => {} });
+    console.log("before the step");
+    recorder.open();
+    console.log("plain", { n: 1 });
+    console.warn("careful");
+    recorder.logger.info("through its logger");
+    const other = new StepLogRecorder();
+    other.open();
+    console.log("two steps run: whose line this is cannot be known");
+    other.close();
+    recorder.close();
+    console.log("after the step");
+    expect(recorder.lines().logs?.map((line) => [line.level, line.message])).toEqual([
+      ["info", 'plain {"n":1}'],
+      ["warn", "careful"],
+      ["info", "through its logger"],
+    ]);
+    expect(other.lines()).toEqual({});
+  });
 });

@@ -219,6 +219,7 @@ export const stepLogs = stepwise.createFunction<{ key: string }>(
     return step.run("load", ({ logger: stepLogger, attempt }) => {
       stepLogger.info("loading", { key: event.data.key, attempt });
       logger.warn("through the function's logger");
+      console.error("straight to the console", attempt);
       if (attempt === 0) throw new Error("first try fails");
       return "loaded";
     });

@@ -14,8 +14,10 @@ describe("step logs", () => {
     expect(load?.logs?.map((line) => [line.attempt, line.level, line.message])).toEqual([
       [0, "info", `loading {"key":"${key}","attempt":0}`],
       [0, "warn", "through the function's logger"],
+      [0, "error", "straight to the console 0"],
       [1, "info", `loading {"key":"${key}","attempt":1}`],
       [1, "warn", "through the function's logger"],
+      [1, "error", "straight to the console 1"],
     ]);
     expect(Date.parse(load?.logs?.[0]?.at ?? "")).toBeGreaterThan(0);
     // A line logged outside any step belongs to no step: it is printed, not kept.
