@@ -114,4 +114,32 @@ describe("a dashboard that explains", () => {
     await client.waitForEnd(flaky, { skipTime: true });
     expect(await html(`/dashboard/runs/${flaky}`)).toMatch(/<dt>Failed attempts<\/dt><dd[^>]*>2<\/dd>/);
   });
+
+  it("an event's page lists the runs it resumed and those it cancelled, beside those it started", async () => {
+    const invoiceId = crypto.randomUUID();
+    const [created = ""] = await sendEvents({ name: "test/invoice.created", data: { invoiceId } });
+    const [waiting = ""] = await client.runsOf(created);
+    await client.waitUntil(waiting, (run) => run.status === "waiting");
+    const [approved = ""] = await sendEvents({ name: "test/invoice.approved", data: { invoiceId, amount: 5 } });
+    await client.waitForEnd(waiting);
+
+    const userId = crypto.randomUUID();
+    const [started = ""] = await sendEvents({ name: "test/cancellable.start", data: { userId } });
+    const [cancellable = ""] = await client.runsOf(started);
+    await client.waitUntil(cancellable, (run) => run.status === "sleeping");
+    const [deleted = ""] = await sendEvents({ name: "test/user.deleted", data: { userId } });
+    await client.waitUntil(cancellable, (run) => run.status === "cancelled");
+
+    const affected = async (eventId: string) =>
+      ((await (await SELF.fetch(`http://stepwise/v1/events/${eventId}`)).json()) as { affected: unknown[] }).affected;
+    await expect.poll(() => affected(approved)).toEqual([expect.objectContaining({ runId: waiting, kind: "resumed" })]);
+    await expect
+      .poll(() => affected(deleted))
+      .toEqual([expect.objectContaining({ runId: cancellable, kind: "cancelled" })]);
+    const page = await html(`/dashboard/events/${approved}`);
+    expect(page).toContain("Runs it resumed or cancelled (1)");
+    expect(page).toContain(`href="/dashboard/runs/${waiting}"`);
+    expect(page).toContain("resumed a step waiting for it");
+    expect(await html(`/dashboard/events/${deleted}`)).toContain("cancelled the run (cancelOn)");
+  });
 });

@@ -12,7 +12,8 @@
  * retention × its share of the event rate. Ids repeated within 24 hours are not routed again:
  * a client id always hashes to the same shard, so that check is local.
  */
-import { claimSchema } from "../../sdk/protocol.ts";
+import { PRUNE_BATCH, PRUNE_EVERY_MS, pruneRouted } from "./prune.ts";
+import { createEffectsTable, effectsOf, noteEffect, type EffectKind, type EventEffect } from "./event-effects.ts";
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import type { Env } from "../../src/core/env.ts";
@@ -22,12 +23,12 @@ import { newEventSchema, pageRequestSchema, type EventPageRow } from "../../src/
 import { MAX_SWEEPS, storedEventSchema, type StoredEvent } from "../../src/core/events/schema.ts";
 import { LOOKBACK_READ_LIMIT } from "../../src/core/events/store.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
-import { eventRetentionMs } from "../../src/core/lib/retention.ts";
 import { LazyTables } from "../lib/lazy-tables.ts";
 import { keepName, objectName } from "../lib/object-name.ts";
 import {
   COLUMNS,
   createEventTables,
+  unroutedCounts,
   eventFromRow,
   readable,
   SUMMARY_COLUMNS,
@@ -62,9 +63,6 @@ const SWEEP_LIMIT = 5_000;
  * their direct route), most likely still on its way; what a crash lost is older than this.
  */
 const IN_FLIGHT_MS = 2_000;
-/** How often the alarm prunes, and how many events one pass deletes at most. */
-const PRUNE_EVERY_MS = 60 * 60_000;
-const PRUNE_BATCH = 5_000;
 
 const INSERT = `INSERT INTO events (id, name, data, ts, user, v, received_at, tags, claim)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?10)
@@ -83,6 +81,7 @@ const ACCEPTED = "accepted-total";
 export class EventShard extends DurableObject<Env> {
   private readonly tables = new LazyTables(this.ctx.storage.sql, (sql) => {
     createEventTables(sql);
+    createEffectsTable(sql);
     listened.createListenedTable(sql);
   });
 
@@ -121,7 +120,10 @@ export class EventShard extends DurableObject<Env> {
         }
       }
       // A counter that only grows (retention never lowers it): Prometheus's events accepted.
-      if (fresh.length > 0) this.ctx.storage.kv.put(ACCEPTED, this.accepted() + fresh.length);
+      if (fresh.length > 0) {
+        const before = this.ctx.storage.kv.get(ACCEPTED);
+        this.ctx.storage.kv.put(ACCEPTED, (typeof before === "number" ? before : 0) + fresh.length);
+      }
       return listened.listenedOf(this.sql, this.ctx.storage.kv, names);
     });
     if (fresh.length > 0) await this.armBy(Date.now() + SWEEP_GRACE_MS);
@@ -130,18 +132,18 @@ export class EventShard extends DurableObject<Env> {
 
   /** Events this shard ever accepted (a counter), and those not routed yet, or given up on. */
   async figures(): Promise<{ accepted: number; unrouted: number; abandoned: number }> {
-    const row = this.sql
-      .exec<{ unrouted: number; abandoned: number }>(
-        `SELECT COUNT(*) AS unrouted, COALESCE(SUM(sweeps >= ?1), 0) AS abandoned FROM events WHERE routed_at IS NULL`,
-        MAX_SWEEPS,
-      )
-      .one();
-    return { accepted: this.accepted(), unrouted: row.unrouted, abandoned: row.abandoned };
+    const stored = this.ctx.storage.kv.get(ACCEPTED);
+    return { accepted: typeof stored === "number" ? stored : 0, ...unroutedCounts(this.sql) };
   }
 
-  private accepted(): number {
-    const stored = this.ctx.storage.kv.get(ACCEPTED);
-    return typeof stored === "number" ? stored : 0;
+  /** Notes a run this event resumed or cancelled (see ./event-effects.ts). */
+  async noteEffect(eventId: string, runId: string, kind: EffectKind): Promise<void> {
+    noteEffect(this.sql, eventId, runId, kind, Date.now());
+  }
+
+  /** The runs this event resumed or cancelled. */
+  async effects(eventId: string): Promise<EventEffect[]> {
+    return effectsOf(this.sql, eventId);
   }
 
   /**
@@ -359,35 +361,13 @@ export class EventShard extends DurableObject<Env> {
     const swept = claimUnrouted(this.sql, before, now, SWEEP_LIMIT, SWEEP_GRACE_MS);
     await this.requeue(shard, swept);
     if (swept.length === SWEEP_LIMIT) more = true;
-    if ((await this.prune(now)) === PRUNE_BATCH) more = true;
+    if ((await pruneRouted(this.sql, this.ctx.storage.kv, this.env, now)) === PRUNE_BATCH) more = true;
     const pruneAt = z.number().parse(this.ctx.storage.kv.get("prunedAt") ?? now) + PRUNE_EVERY_MS;
     const holds = this.sql.exec(`SELECT 1 FROM events LIMIT 1`).toArray().length > 0;
     const next = more
       ? now
       : Math.min(hasUnrouted(this.sql) ? now + SWEEP_GRACE_MS : Infinity, holds ? pruneAt : Infinity);
     if (Number.isFinite(next)) await this.ctx.storage.setAlarm(next);
-  }
-
-  /**
-   * Deletes routed events past retention, oldest first, once per {@link PRUNE_EVERY_MS}; returns
-   * how many. Data kept in R2 goes first, so a failure leaves rows that say where it was.
-   */
-  private async prune(now: number): Promise<number> {
-    const prunedAt = z.number().optional().parse(this.ctx.storage.kv.get("prunedAt"));
-    if (prunedAt !== undefined && now - prunedAt < PRUNE_EVERY_MS) return 0;
-    const rows = this.sql
-      .exec<{ id: string; claim: string | null }>(
-        `SELECT id, claim FROM events WHERE received_at < ?1 AND routed_at IS NOT NULL ORDER BY received_at LIMIT ?2`,
-        now - eventRetentionMs(this.env),
-        PRUNE_BATCH,
-      )
-      .toArray();
-    const keys = rows.flatMap((row) => (row.claim ? [claimSchema.parse(JSON.parse(row.claim)).key] : []));
-    for (let at = 0; at < keys.length; at += 1_000) await this.env.PAYLOADS?.delete(keys.slice(at, at + 1_000));
-    const deleted = rows.length;
-    if (deleted > 0) this.sql.exec(`DELETE FROM events WHERE ${BY_IDS}`, JSON.stringify(rows.map((row) => row.id)));
-    if (deleted < PRUNE_BATCH) this.ctx.storage.kv.put("prunedAt", now);
-    return deleted;
   }
 
   private async requeue(shard: number, ids: string[]): Promise<void> {

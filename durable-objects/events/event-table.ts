@@ -24,6 +24,16 @@ export function createEventTables(sql: SqlStorage): void {
   sql.exec(`CREATE INDEX IF NOT EXISTS events_by_routed ON events (routed_at) WHERE routed_at IS NOT NULL`);
 }
 
+/** Events not routed yet, and those among them whose routing was given up. */
+export function unroutedCounts(sql: SqlStorage): { unrouted: number; abandoned: number } {
+  return sql
+    .exec<{ unrouted: number; abandoned: number }>(
+      `SELECT COUNT(*) AS unrouted, COALESCE(SUM(sweeps >= ?1), 0) AS abandoned FROM events WHERE routed_at IS NULL`,
+      MAX_SWEEPS,
+    )
+    .one();
+}
+
 /** The columns D1's events table had before events were sharded (src/retention/legacy-d1.ts reads them). */
 export const LEGACY_COLUMNS = "id, name, data, ts, user, v, received_at, routed_at, sweeps, route_error";
 export const COLUMNS = `${LEGACY_COLUMNS}, tags, claim`;

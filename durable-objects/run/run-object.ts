@@ -37,6 +37,7 @@ import { startRunSchema, type StartRun } from "../../src/core/runs/start.ts";
 import { tokenViews, type TokenView } from "./tokens.ts";
 import { deletePayloads, linkClaims, PayloadStore } from "./payloads.ts";
 import { settleCancelled } from "./cancelled.ts";
+import { noteEventEffect } from "../../src/core/events/effects.ts";
 import { takeCompletion, type TokenCompletionAnswer, type TokenCompletionInput } from "./token-intake.ts";
 import { broadcast, hasSubscribers } from "../realtime/subscribers.ts";
 import { runBefore, runMessages, subscribeToRun } from "./realtime-feed.ts";
@@ -202,6 +203,7 @@ export class RunObject extends DurableObject<Env> {
     // Refused while the part still waits (another wait of the run took the event): the index keeps it.
     if (events.length === 0) return { resumed: false, stillWaiting: waitPartOpen(state, stepId, part) };
     this.record(events);
+    this.ctx.waitUntil(noteEventEffect(this.env, kept.id, state.runId, "resumed"));
     if (state.steps.get(stepId)?.status === "completed") this.driveNow(state.runId);
     return { resumed: true, stillWaiting: false };
   }
@@ -262,14 +264,12 @@ export class RunObject extends DurableObject<Env> {
   async cancelByEvent(event: RunEvent): Promise<{ resumed: boolean; stillWaiting: boolean }> {
     const arrived = parseInput(runEventSchema, event, "event");
     const result = await this.cancel(`cancelled by event "${arrived.name}" (${arrived.id})`);
+    const runId = this.load()?.runId;
+    if (result?.cancelled && runId) this.ctx.waitUntil(noteEventEffect(this.env, arrived.id, runId, "cancelled"));
     return { resumed: result?.cancelled ?? false, stillWaiting: false };
   }
 
-  /**
-   * Registers the run's waits again (its `cancelOn` listeners and waiting steps): after the upgrade
-   * that made the router deliver only the names a WaitIndex listens for (see src/waits/relisten.ts).
-   * An event already there is taken as at any registration.
-   */
+  /** Registers the run's waits and `cancelOn` again, as at any registration (src/waits/relisten.ts says why). */
   async relisten(): Promise<void> {
     const state = this.load();
     if (!state || state.terminal) return;

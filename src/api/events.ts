@@ -2,6 +2,7 @@
  * `/v1/events`: send events (one or up to 5,000), list recent ones, see one with the runs it
  * started, and route again one whose routing was given up.
  */
+import { eventEffects } from "../core/events/effects.ts";
 import { Hono } from "hono";
 import { z } from "zod";
 import { getEvent, listEvents } from "../core/events/store.ts";
@@ -43,10 +44,15 @@ export const eventsApi = new Hono<{ Bindings: Env }>()
     const id = c.req.param("id");
     const event = await getEvent(c.env, id);
     if (!event) return errorResponse(c, 404, "event_not_found", `No event "${id}"`);
-    const runs = await listRuns(c.env, { eventId: id, limit: 200 });
+    const [runs, effects] = await Promise.all([listRuns(c.env, { eventId: id, limit: 200 }), eventEffects(c.env, id)]);
     // Data kept in R2 is linked, not inlined: a signed link good for an hour.
     const dataUrl = event.claim ? { dataUrl: await downloadUrl(c.env, event.claim.key, Date.now()) } : {};
-    return c.json({ event: { ...eventView(event), ...dataUrl }, runs: runs.items.map(runSummary) });
+    return c.json({
+      event: { ...eventView(event), ...dataUrl },
+      runs: runs.items.map(runSummary),
+      // The runs whose waits it resumed, or that its `cancelOn` cancelled (at most 200).
+      affected: effects.map((effect) => ({ ...effect, at: new Date(effect.at).toISOString() })),
+    });
   })
   .post("/:id/reroute", async (c) => {
     const id = c.req.param("id");

@@ -119,12 +119,13 @@ export const EventsBody: FC<{
 );
 
 /** The live part of one event's page. */
-export const EventBody: FC<{ event: StoredEvent; runs: RunIndexRow[]; now: number; dataUrl?: string | undefined }> = ({
-  event,
-  runs,
-  now,
-  dataUrl,
-}) => (
+export const EventBody: FC<{
+  event: StoredEvent;
+  runs: RunIndexRow[];
+  effects: { runId: string; kind: "resumed" | "cancelled"; at: number }[];
+  now: number;
+  dataUrl?: string | undefined;
+}> = ({ event, runs, effects, now, dataUrl }) => (
   <>
     {event.routeError !== undefined || event.routingAbandoned ? (
       <div class="notice error actions" role="alert">
@@ -175,5 +176,34 @@ export const EventBody: FC<{ event: StoredEvent; runs: RunIndexRow[]; now: numbe
       now={now}
       empty={event.routedAt === undefined ? "Routing the event…" : "This event started no runs."}
     />
+    {effects.length > 0 ? (
+      <>
+        <h2>{`Runs it resumed or cancelled (${effects.length})`}</h2>
+        <table>
+          <thead>
+            <tr>
+              <th>Run</th>
+              <th>What the event did</th>
+              <th>When</th>
+            </tr>
+          </thead>
+          <tbody>
+            {effects.map((effect) => (
+              <tr>
+                <td>
+                  <a href={`/dashboard/runs/${encodeURIComponent(effect.runId)}`} class="mono">
+                    {effect.runId}
+                  </a>
+                </td>
+                <td>{effect.kind === "resumed" ? "resumed a step waiting for it" : "cancelled the run (cancelOn)"}</td>
+                <td>
+                  <Time at={effect.at} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </>
+    ) : null}
   </>
 );

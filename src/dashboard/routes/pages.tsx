@@ -8,6 +8,7 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { runViewSchema } from "../../../durable-objects/run/view.ts";
 import { getEvent, listEvents } from "../../core/events/store.ts";
+import { eventEffects } from "../../core/events/effects.ts";
 import { emptyStats } from "../../core/run-index/histogram.ts";
 import { countRuns, listRuns, runStats, runsForEvents } from "../../core/run-index/read.ts";
 import { pagingSchema } from "../../core/db/paging.ts";
@@ -172,13 +173,17 @@ export const pageRoutes = new Hono<{ Bindings: Env }>()
   .get("/events/:id", async (c) => {
     const event = await getEvent(c.env, c.req.param("id"));
     if (!event) return problemPage(c, 404, "No such event", `No event "${c.req.param("id")}"`);
-    const runs = await listRuns(c.env, { eventId: event.id, limit: 200 });
+    const [runs, effects] = await Promise.all([
+      listRuns(c.env, { eventId: event.id, limit: 200 }),
+      eventEffects(c.env, event.id),
+    ]);
     return page(
       c,
       { title: event.name, section: "events", poll: LIST_REFRESH_MS },
       <EventBody
         event={event}
         runs={runs.items}
+        effects={effects}
         now={Date.now()}
         dataUrl={event.claim ? await downloadUrl(c.env, event.claim.key, Date.now()) : undefined}
       />,
