@@ -3,6 +3,7 @@
  * import these schemas; they are the only definition of the wire format, whether the call is
  * in-process (embedded functions), a service binding or HTTPS.
  */
+import { traceparentSchema } from "./trace-context.ts";
 import { z } from "zod";
 import { tokenSpecSchema } from "./wait-tokens.ts";
 import { MAX_METADATA_OPS, metadataOpSchema } from "./metadata.ts";
@@ -60,6 +61,8 @@ export const runEventSchema = z.object({
   tags: tagsSchema.optional(),
   /** Set by the engine only: the data is kept in R2 (past the event size limit), and `data` is {}. */
   claim: claimSchema.optional(),
+  /** The W3C trace context of the span that sent it: its runs' spans join that trace. */
+  traceparent: traceparentSchema.optional(),
 });
 export type RunEvent = z.infer<typeof runEventSchema>;
 /** An event a run received, with `data` typed as the function declares. */

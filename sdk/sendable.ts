@@ -18,4 +18,6 @@ export interface SendableEvent {
    * most a year): the event is recorded with a `ts` that far ahead. Not with `ts`.
    */
   delay?: Duration;
+  /** The W3C trace context of the span sending it (`00-<trace>-<span>-01`): its runs' spans join that trace. */
+  traceparent?: string;
 }

@@ -64,10 +64,10 @@ const SWEEP_LIMIT = 5_000;
  */
 const IN_FLIGHT_MS = 2_000;
 
-const INSERT = `INSERT INTO events (id, name, data, ts, user, v, received_at, tags, claim)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?10)
+const INSERT = `INSERT INTO events (id, name, data, ts, user, v, received_at, tags, claim, traceparent)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?10, ?11)
 ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data, ts = excluded.ts, user = excluded.user,
-  v = excluded.v, tags = excluded.tags, claim = excluded.claim, received_at = excluded.received_at, queued_at = NULL, routed_at = NULL, sweeps = 0, route_error = NULL
+  v = excluded.v, tags = excluded.tags, claim = excluded.claim, traceparent = excluded.traceparent, received_at = excluded.received_at, queued_at = NULL, routed_at = NULL, sweeps = 0, route_error = NULL
 WHERE events.received_at < ?8
 RETURNING id`;
 const BY_IDS = "id IN (SELECT value FROM json_each(?1))";
@@ -114,7 +114,8 @@ export class EventShard extends DurableObject<Env> {
         const args = [e.id, e.name, JSON.stringify(e.data), e.ts, user, e.v ?? null, receivedAt];
         const tags = e.tags?.length ? JSON.stringify(e.tags) : null;
         const claim = e.claim ? JSON.stringify(e.claim) : null;
-        for (const row of this.sql.exec(INSERT, ...args, receivedAt - EVENT_DEDUP_MS, tags, claim)) {
+        const trace = e.traceparent ?? null;
+        for (const row of this.sql.exec(INSERT, ...args, receivedAt - EVENT_DEDUP_MS, tags, claim, trace)) {
           fresh.push(String(row.id));
           names.add(e.name);
         }

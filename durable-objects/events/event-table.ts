@@ -18,6 +18,7 @@ export function createEventTables(sql: SqlStorage): void {
     .map((column) => column.name);
   if (!columns.includes("tags")) sql.exec(`ALTER TABLE events ADD COLUMN tags TEXT`);
   if (!columns.includes("claim")) sql.exec(`ALTER TABLE events ADD COLUMN claim TEXT`);
+  if (!columns.includes("traceparent")) sql.exec(`ALTER TABLE events ADD COLUMN traceparent TEXT`);
   sql.exec(`CREATE INDEX IF NOT EXISTS events_by_received ON events (received_at, id)`);
   sql.exec(`CREATE INDEX IF NOT EXISTS events_by_name ON events (name, received_at, id)`);
   sql.exec(`CREATE INDEX IF NOT EXISTS events_unrouted ON events (received_at) WHERE routed_at IS NULL`);
@@ -36,7 +37,7 @@ export function unroutedCounts(sql: SqlStorage): { unrouted: number; abandoned: 
 
 /** The columns D1's events table had before events were sharded (src/retention/legacy-d1.ts reads them). */
 export const LEGACY_COLUMNS = "id, name, data, ts, user, v, received_at, routed_at, sweeps, route_error";
-export const COLUMNS = `${LEGACY_COLUMNS}, tags, claim`;
+export const COLUMNS = `${LEGACY_COLUMNS}, tags, claim, traceparent`;
 
 const eventRowSchema = z.object({
   id: z.string(),
@@ -51,6 +52,7 @@ const eventRowSchema = z.object({
   route_error: z.string().nullable(),
   tags: z.string().nullish(),
   claim: z.string().nullish(),
+  traceparent: z.string().nullish(),
 });
 
 /** Reads a stored row back into an event, validating it. */
@@ -65,6 +67,7 @@ export function eventFromRow(row: unknown): StoredEvent {
     ...(r.v ? { v: r.v } : {}),
     ...(r.tags ? { tags: JSON.parse(r.tags) } : {}),
     ...(r.claim ? { claim: JSON.parse(r.claim) } : {}),
+    ...(r.traceparent ? { traceparent: r.traceparent } : {}),
     receivedAt: r.received_at,
     ...(r.routed_at !== null ? { routedAt: r.routed_at } : {}),
     ...(r.routed_at === null && r.route_error !== null ? { routeError: r.route_error } : {}),

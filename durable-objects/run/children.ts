@@ -3,6 +3,8 @@
  * the step, the attempt and the position, so starting twice is harmless), and a child that has
  * ended reports how to the parent's step until the parent has it.
  */
+import { traceparentOf } from "../../sdk/trace-context.ts";
+import { runSpanIdOf, traceIdOfRun } from "./trace.ts";
 import type { ChildOutcome } from "../../sdk/protocol.ts";
 import type { Env } from "../../src/core/env.ts";
 import { derivedId } from "../../src/core/lib/ids.ts";
@@ -39,7 +41,16 @@ export async function startChildRuns(env: Env, parent: RunState, step: StepState
       await startRun(env, {
         runId,
         functionId: child.functionId,
-        events: [{ id: runId, name: INVOKED_EVENT, data: child.data, ts: Date.now() }],
+        events: [
+          {
+            id: runId,
+            name: INVOKED_EVENT,
+            data: child.data,
+            ts: Date.now(),
+            // The child's spans go under its parent run's span, in the parent's trace.
+            traceparent: traceparentOf(traceIdOfRun(parent), runSpanIdOf(parent.runId)),
+          },
+        ],
         parentRunId: parent.runId,
         parentStepId: step.id,
         ...tagsOf(mergeTags(parent.tags, child.tags)),

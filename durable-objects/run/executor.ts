@@ -31,7 +31,7 @@ export function batchesFor(fn: CatalogFunction | undefined): { max: number; live
 
 /**
  * Executes protocol requests for runs of `fn`; `stepName` names a step for the history; `calls`
- * are the run's calls an Inngest app may checkpoint into.
+ * are the run's calls an Inngest app may checkpoint into; `traceparent` is sent to remote apps.
  */
 export function executorFor(
   env: Env,
@@ -39,6 +39,7 @@ export function executorFor(
   fn: CatalogFunction | undefined,
   stepName: (id: string) => string,
   calls: OpenCalls,
+  traceparent?: string,
 ): (request: ExecutionRequest, live?: LiveHooks) => Promise<ExecutionResponse> {
   if (fn?.embedded) {
     const embedded = fn.embedded;
@@ -51,7 +52,7 @@ export function executorFor(
   }
   if (fn?.remote) {
     const target = fn.remote;
-    return (request) => executeRemote(env, target, fn.appId, request, stepName);
+    return (request) => executeRemote(env, target, fn.appId, request, stepName, traceparent);
   }
   return async () => ({
     type: "failed",

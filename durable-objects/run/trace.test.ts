@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { tracesBody, logsBody } from "../../src/core/telemetry/otlp.ts";
 import type { HistoryEntry } from "./history.ts";
-import { runSpanIdOf, runTelemetry, traceIdOf } from "./trace.ts";
+import { runSpanIdOf, runTelemetry, traceIdOf, traceIdOfRun } from "./trace.ts";
 
 const history: HistoryEntry[] = [
   {
@@ -76,9 +76,28 @@ describe("a run's history as spans and logs", () => {
     expect(runTelemetry(history, 0).spans.slice(0, 2)).toEqual(first.spans);
   });
 
+  it("joins the trace its event's traceparent names, under that span (a sender's, or a parent run's)", () => {
+    const traceparent = `00-${"ab".repeat(16)}-${"cd".repeat(8)}-01`;
+    const sent: HistoryEntry[] = [
+      { ...history[0]!, events: [{ id: "e", name: "n", data: {}, ts: 0, traceparent }] } as HistoryEntry,
+      { type: "run.completed", output: null, seq: 2, at: 2_000 },
+    ];
+    expect(runTelemetry(sent, 0).spans[0]).toMatchObject({ traceId: "ab".repeat(16), parentSpanId: "cd".repeat(8) });
+    expect(traceIdOfRun({ runId: "r1", events: [{ id: "e", name: "n", data: {}, ts: 0, traceparent }] })).toBe(
+      "ab".repeat(16),
+    );
+  });
+
   it("puts a child run in its parent's trace, under the parent's run span", () => {
     const child: HistoryEntry[] = [
-      { ...history[0]!, runId: "c1", parentRunId: "r1" } as HistoryEntry,
+      {
+        ...history[0]!,
+        runId: "c1",
+        parentRunId: "r1",
+        events: [
+          { id: "c1", name: "n", data: {}, ts: 0, traceparent: `00-${traceIdOf("r1")}-${runSpanIdOf("r1")}-01` },
+        ],
+      } as HistoryEntry,
       { type: "run.failed", error: { name: "Error", message: "boom" }, seq: 2, at: 2_000 },
     ];
     const [span] = runTelemetry(child, 0).spans;

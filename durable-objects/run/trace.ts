@@ -1,19 +1,32 @@
 /**
  * A run's history as OpenTelemetry spans and log records (core/telemetry/otlp.ts sends them): a
  * span for the run, one per step attempt, one per sleep and per wait, each with the run, step and
- * attempt ids; each step log line as a record of its attempt's span. Ids are derived from the run
- * (a child run joins its parent's trace, under the parent's run span), so exporting the same
- * history again names the same spans. Pure: the RunObject reads the history and sends the result.
+ * attempt ids; each step log line as a record of its attempt's span. A run joins the trace its
+ * event's `traceparent` names (the sender's; a child run's names its parent run), under that span;
+ * otherwise it makes its own. Span ids are derived from the run, so exporting the same history
+ * again names the same spans. Pure: the RunObject reads the history and sends the result.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import type { StepLogLine } from "../../sdk/step-logs.ts";
 import type { LogData, SpanData } from "../../src/core/telemetry/otlp.ts";
 import type { HistoryEntry } from "./history.ts";
+import type { RunEvent } from "../../sdk/protocol.ts";
+import { parseTraceparent } from "../../sdk/trace-context.ts";
 
 const digest = (...parts: string[]): string => bytesToHex(sha256(new TextEncoder().encode(JSON.stringify(parts))));
-/** The trace of a run: its own, or its parent's when it is a child. */
+/** The trace a run makes when nothing names one (derived from its id). */
 export const traceIdOf = (runId: string): string => digest("trace", runId).slice(0, 32);
+
+/** Where a run's spans go: the trace its event's traceparent names (a sender's, or the parent run's), else its own. */
+function traceOf(runId: string, events: RunEvent[]): { traceId: string; parentSpanId?: string } {
+  const context = parseTraceparent(events[0]?.traceparent);
+  return context ? { traceId: context.traceId, parentSpanId: context.spanId } : { traceId: traceIdOf(runId) };
+}
+
+/** The trace of run `state` (its children join it). */
+export const traceIdOfRun = (state: { runId: string; events: RunEvent[] }): string =>
+  traceOf(state.runId, state.events).traceId;
 const spanIdOf = (...parts: string[]): string => digest("span", ...parts).slice(0, 16);
 /** The span of the run itself. */
 export const runSpanIdOf = (runId: string): string => spanIdOf(runId);
@@ -31,7 +44,7 @@ export function runTelemetry(history: HistoryEntry[], afterSeq: number): RunTele
   const [created] = history;
   if (!created || created.type !== "run.created") return { spans: [], logs: [] };
   const { runId, functionId } = created;
-  const traceId = traceIdOf(created.parentRunId ?? runId);
+  const { traceId, parentSpanId } = traceOf(runId, created.events);
   const runSpanId = runSpanIdOf(runId);
   const base = { "stepwise.run_id": runId, "stepwise.function_id": functionId };
   const spans: SpanData[] = [];
@@ -100,7 +113,7 @@ export function runTelemetry(history: HistoryEntry[], afterSeq: number): RunTele
           spans.push({
             traceId,
             spanId: runSpanId,
-            ...(created.parentRunId ? { parentSpanId: runSpanIdOf(created.parentRunId) } : {}),
+            ...(parentSpanId ? { parentSpanId } : {}),
             name: `run ${functionId}`,
             startMs: created.at,
             endMs: entry.at,

@@ -3,6 +3,7 @@
  * the whole request, check every event's size, and only then accept all of it, so a request is
  * either accepted whole or refused whole.
  */
+import { parseTraceparent } from "../../sdk/trace-context.ts";
 import type { Context } from "hono";
 import { acceptEvents, type AcceptOptions } from "../core/events/accept.ts";
 import { oversizedEvent } from "../core/events/limits.ts";
@@ -27,7 +28,14 @@ export async function ingest(
   const tooLarge = oversizedEvent(body.value, c.env);
   if (tooLarge) return { ok: false, response: errorResponse(c, 413, "event_too_large", tooLarge) };
   const ids = idsFor?.(body.value.length);
-  const events = ids ? body.value.map((event, index) => ({ ...event, id: event.id ?? ids[index] })) : body.value;
+  // The request's own trace context (an instrumented client sends one) goes to events without theirs.
+  const header = c.req.header("traceparent")?.trim().toLowerCase();
+  const traceparent = header && parseTraceparent(header) ? header : undefined;
+  const events = body.value.map((event, index) => ({
+    ...event,
+    ...(ids ? { id: event.id ?? ids[index] } : {}),
+    ...(traceparent && !event.traceparent ? { traceparent } : {}),
+  }));
   return { ok: true, ids: await acceptEvents(c.env, events, waitUntilOf(c)) };
 }
 

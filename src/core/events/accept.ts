@@ -36,6 +36,7 @@ function completeEvents(events: ValidEvent[], now: number, shardCount: number): 
     ...(event.v !== undefined ? { v: event.v } : {}),
     ...(event.user !== undefined ? { user: event.user } : {}),
     ...(event.tags?.length ? { tags: event.tags } : {}),
+    ...(event.traceparent ? { traceparent: event.traceparent } : {}),
   }));
 }
 

@@ -2,6 +2,7 @@
  * Events as clients send them: one event or an array, in the shape Inngest's event API takes, so
  * its clients work unchanged. Validated here, before anything is recorded.
  */
+import { traceparentSchema } from "../../../sdk/trace-context.ts";
 import { z } from "zod";
 import { claimSchema, eventNameSchema, type RunEvent } from "../../../sdk/protocol.ts";
 import { epochMsSchema, shallowEnough } from "../lib/json-shape.ts";
@@ -48,6 +49,8 @@ export const eventInputSchema = z
       .optional(),
     /** Tags for the runs the event starts (up to 10). */
     tags: tagsSchema.optional(),
+    /** The W3C trace context of the span that sent it (else the request's `traceparent` header). */
+    traceparent: traceparentSchema.optional(),
     /** Delays the runs the event starts: recorded as a `ts` this far ahead (a duration, at most a year); not with `ts`. */
     delay: z.union([z.number().int().min(0), z.string().min(1).max(64)]).optional(),
   })
@@ -81,6 +84,7 @@ export const storedEventSchema = z.object({
   v: z.string().optional(),
   user: z.record(z.string(), z.unknown()).optional(),
   tags: z.array(z.string()).optional(),
+  traceparent: z.string().optional(),
   /** The data is kept in R2 (past the event size limit): `data` is {} as stored, until read back. */
   claim: claimSchema.optional(),
   receivedAt: z.number().int(),
@@ -105,6 +109,7 @@ export const toRunEvent = (event: StoredEvent, { whole = false }: { whole?: bool
   ...(event.user ? { user: event.user } : {}),
   ...(event.tags?.length ? { tags: event.tags } : {}),
   ...(event.claim ? { claim: event.claim } : {}),
+  ...(event.traceparent ? { traceparent: event.traceparent } : {}),
 });
 
 /** `event` as it is kept and handed on: without its data when that is kept in R2 (its claim says where). */

@@ -96,6 +96,7 @@ export async function callApp(
   target: AppTarget,
   method: "GET" | "POST",
   body = "",
+  extraHeaders: Record<string, string> = {},
 ): Promise<{ status: number; json: unknown }> {
   const keys = signingKeys(env);
   if (!keys.current) {
@@ -107,7 +108,7 @@ export async function callApp(
   const signature = await sign(body, keys.current, Date.now(), { request: method });
   const response = await fetchApp(env, target, {
     method,
-    headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signature },
+    headers: { ...extraHeaders, "content-type": "application/json", [SIGNATURE_HEADER]: signature },
     ...(method === "POST" ? { body } : {}),
   });
   const text = await response.text();

@@ -27,13 +27,17 @@ function batchBudget(env: Env): number {
     : DEFAULT_REMOTE_BATCH_MS;
 }
 
-/** Executes one protocol request in the app at `target`; `stepName` names a step by id for the history. */
+/**
+ * Executes one protocol request in the app at `target`; `stepName` names a step by id for the
+ * history; `traceparent` (the run's span) lets the app's own tracing put its work in the run's trace.
+ */
 export async function executeRemote(
   env: Env,
   target: AppTarget,
   appId: string,
   request: ExecutionRequest,
   stepName: (id: string) => string,
+  traceparent?: string,
 ): Promise<ExecutionResponse> {
   const startedAt = Date.now();
   let answer: { status: number; json: unknown };
@@ -43,7 +47,7 @@ export async function executeRemote(
       request.allowImmediate && request.runStep === undefined
         ? { ...request, immediateBudgetMs: batchBudget(env) }
         : request;
-    answer = await callApp(env, target, "POST", JSON.stringify(batched));
+    answer = await callApp(env, target, "POST", JSON.stringify(batched), traceparent ? { traceparent } : {});
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return failedAttempt(
