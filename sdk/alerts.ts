@@ -60,6 +60,22 @@ export const alertRuleInputSchema = z.discriminatedUnion("kind", [
       minRuns: z.number().int().min(1).max(100_000).default(10),
     })
     .strict(),
+  /**
+   * Events are not being routed: more than `threshold` wait to be routed, or any was given up on
+   * (checked on the Worker's cron tick; deployment-wide, so no `functionId`).
+   */
+  z
+    .object({
+      kind: z.literal("events_unrouted"),
+      ...common,
+      functionId: z.undefined().optional(),
+      threshold: z.number().int().min(0).max(10_000_000).default(1_000),
+    })
+    .strict(),
+  /** A cron tick (of a trigger or a schedule) started its run more than `tolerance` late: Stepwise was down or behind. */
+  z.object({ kind: z.literal("cron_missed"), ...common, tolerance: duration.default("5m") }).strict(),
+  /** A run has waited for a concurrency slot longer than `longerThan` (checked on the Worker's cron tick). */
+  z.object({ kind: z.literal("slot_wait"), ...common, longerThan: duration.default("15m") }).strict(),
 ]);
 export type AlertRuleInput = z.input<typeof alertRuleInputSchema>;
 export type AlertRuleSpec = z.output<typeof alertRuleInputSchema>;
@@ -74,7 +90,7 @@ export interface AlertPayload {
   text: string;
   /** ISO time. */
   at: string;
-  /** The failed run (run_failed), and its dashboard page when STEPWISE_PUBLIC_URL is set. */
+  /** The run concerned (a failed one, a late cron tick's, the longest waiting for a slot), and its dashboard page when STEPWISE_PUBLIC_URL is set. */
   runId?: string;
   runUrl?: string;
   /** Alerts of this incident counted and not sent since the last one. */

@@ -11,6 +11,7 @@
  * Functions are registered once per isolate, when the module is loaded: every Durable Object of
  * the same Worker sees them, whichever request reaches the isolate first.
  */
+import { checkAlertsOnTick } from "./core/alerts/checks.ts";
 import type { StepwiseFunction } from "../sdk/function.ts";
 import { app } from "./api/app.ts";
 import type { Env } from "./core/env.ts";
@@ -115,6 +116,11 @@ export function createStepwise(options: CreateStepwiseOptions = {}): StepwiseHan
       );
       // On its own: a shard that missed an app sync's announcement is put right whatever else fails.
       ctx.waitUntil(announceCatalogOrLog(env));
+      ctx.waitUntil(
+        checkAlertsOnTick(env).catch((error: unknown) =>
+          console.error("stepwise: the alert checks failed; the next tick tries again", error),
+        ),
+      );
     },
   };
 }

@@ -6,6 +6,7 @@
  * alarm retried after a crash starts nothing twice. Thousands of schedules are thousands of
  * objects, each woken only by its own alarm.
  */
+import { alertCronLate } from "../../src/core/alerts/checks.ts";
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../../src/core/env.ts";
 import { derivedId } from "../../src/core/lib/ids.ts";
@@ -20,6 +21,8 @@ import { planKeep, planTick } from "./schedule-plan.ts";
 import { keptScheduleSchema, type KeptSchedule, type ScheduleToKeep } from "../../src/core/schedules/kept.ts";
 
 const KEY = "schedule";
+/** A tick this late is one a `cron_missed` rule may care about (its tolerance is a minute at least). */
+const LATE_TICK_MS = 60_000;
 /** Where a schedule made at run time is kept (an object keeps one or the other). */
 const KEPT = "kept";
 
@@ -110,7 +113,17 @@ export class CronScheduler extends DurableObject<Env> {
     const next = runId ? { ...plan.next, lastRunId: runId } : plan.next;
     await this.ctx.storage.put(KEPT, next);
     await this.armFor(next);
+    if (runId && plan.runTick !== undefined)
+      await this.lateTick(stored.functionId, plan.runTick, runId, now, stored.id);
     return runId;
+  }
+
+  /** A tick that started its run a minute or more late may call for a `cron_missed` alert (never thrown). */
+  private async lateTick(functionId: string, tick: number, runId: string, now: number, scheduleId?: string) {
+    if (now - tick < LATE_TICK_MS) return;
+    await alertCronLate(this.env, { functionId, tick, runId, ...(scheduleId ? { scheduleId } : {}) }, now).catch(
+      (error: unknown) => console.error(`stepwise: the late tick of ${functionId} could not raise its alerts`, error),
+    );
   }
 
   private async startScheduled(schedule: KeptSchedule, tick: number): Promise<string> {
@@ -163,6 +176,7 @@ export class CronScheduler extends DurableObject<Env> {
     // starts the same derived run id again, harmlessly, instead of losing the tick.
     const runId = plan.runTick === undefined ? undefined : await this.startRun(stored, plan.runTick);
     await this.keep(plan.next);
+    if (runId && plan.runTick !== undefined) await this.lateTick(stored.functionId, plan.runTick, runId, now);
     return runId;
   }
 

@@ -62,6 +62,25 @@ export async function sendTestAlert(env: Env, rule: AlertRule, now = Date.now())
 
 const percent = (rate: number): string => `${(rate * 100).toFixed(1)}%`;
 
+/** A run's dashboard page, when STEPWISE_PUBLIC_URL says where the dashboard is. */
+export function runLink(env: Env, runId: string): { runUrl?: string } {
+  const base = env.STEPWISE_PUBLIC_URL?.replace(/\/+$/, "");
+  return base ? { runUrl: `${base}/dashboard/runs/${encodeURIComponent(runId)}` } : {};
+}
+
+/** The rules of `kind` that cover `functionId` (a rule without one covers every function); no `functionId`: all of them. */
+export async function rulesFor<K extends AlertRule["kind"]>(
+  env: Env,
+  kind: K,
+  functionId?: string,
+): Promise<Extract<AlertRule, { kind: K }>[]> {
+  return (await readRules(env.DB)).filter(
+    (rule): rule is Extract<AlertRule, { kind: K }> =>
+      rule.kind === kind &&
+      (functionId === undefined || rule.functionId === undefined || rule.functionId === functionId),
+  );
+}
+
 /** A run of `functionId` failed after its last attempt: the alerts its rules raise. */
 export async function alertRunFailed(
   env: Env,
@@ -72,9 +91,6 @@ export async function alertRunFailed(
     (rule) => rule.functionId === undefined || rule.functionId === run.functionId,
   );
   if (rules.length === 0) return;
-  const runUrl = env.STEPWISE_PUBLIC_URL
-    ? `${env.STEPWISE_PUBLIC_URL.replace(/\/+$/, "")}/dashboard/runs/${encodeURIComponent(run.runId)}`
-    : undefined;
   const failedText = `Run ${run.runId} failed after its last attempt${run.error ? `: ${run.error.name}: ${run.error.message.slice(0, 500)}` : ""}`;
   await Promise.all(
     rules.map(async (rule) => {
@@ -83,14 +99,10 @@ export async function alertRunFailed(
           env,
           rule,
           run.functionId,
-          {
-            title: `${run.functionId}: a run failed`,
-            text: failedText,
-            runId: run.runId,
-            ...(runUrl ? { runUrl } : {}),
-          },
+          { title: `${run.functionId}: a run failed`, text: failedText, runId: run.runId, ...runLink(env, run.runId) },
           now,
         );
+      if (rule.kind !== "failure_rate") return false;
       const stats = (await runStats(env, now - toMs(rule.window), run.functionId)).get(run.functionId);
       const ended = stats
         ? (stats.byStatus.completed ?? 0) + (stats.byStatus.failed ?? 0) + (stats.byStatus.cancelled ?? 0)
@@ -98,7 +110,7 @@ export async function alertRunFailed(
       if (!stats?.failureRate || ended < rule.minRuns || stats.failureRate * 100 <= rule.threshold) return false;
       const title = `${run.functionId}: ${percent(stats.failureRate)} of runs failed in the last ${String(rule.window)}`;
       const text = `${stats.byStatus.failed ?? 0} of ${ended} ended runs failed (the rule's threshold is ${rule.threshold}%). Latest: ${failedText}`;
-      return raise(env, rule, run.functionId, { title, text, runId: run.runId, ...(runUrl ? { runUrl } : {}) }, now);
+      return raise(env, rule, run.functionId, { title, text, runId: run.runId, ...runLink(env, run.runId) }, now);
     }),
   );
 }

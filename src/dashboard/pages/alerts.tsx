@@ -10,10 +10,20 @@ import { ActionButton, Time } from "../components.tsx";
 type RuleView = ReturnType<typeof ruleView>;
 type Incident = Awaited<ReturnType<typeof readIncidents>>[number];
 
-const when = (rule: RuleView): string =>
-  rule.kind === "run_failed"
-    ? "a run failed after its last attempt"
-    : `over ${rule.threshold}% of at least ${rule.minRuns} ended runs failed in ${String(rule.window)}`;
+function when(rule: RuleView): string {
+  switch (rule.kind) {
+    case "run_failed":
+      return "a run failed after its last attempt";
+    case "failure_rate":
+      return `over ${rule.threshold}% of at least ${rule.minRuns} ended runs failed in ${String(rule.window)}`;
+    case "events_unrouted":
+      return `over ${rule.threshold} events wait to be routed, or routing one was given up`;
+    case "cron_missed":
+      return `a cron tick ran more than ${String(rule.tolerance)} late`;
+    case "slot_wait":
+      return `a run waited for a concurrency slot over ${String(rule.longerThan)}`;
+  }
+}
 
 const where = (rule: RuleView): string =>
   rule.channel.type === "email" ? `email ${rule.channel.to.join(", ")}` : `${rule.channel.type} ${rule.channel.url}`;
