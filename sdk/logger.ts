@@ -4,7 +4,7 @@
  * until the execution knows whether its answer reports what produced them (see ./execution.ts).
  */
 
-import { uncaptured } from "./step-logs.ts";
+import { uncaptured } from "./console-tap.ts";
 
 /** Logging methods available to function code. */
 export interface Logger {

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import type { Logger } from "./logger.ts";
+import { captureConsoleInto, uncaptured } from "./console-tap.ts";
 
 /** Most lines one attempt of a step keeps; past it one line says how many were dropped. */
 export const MAX_STEP_LOG_LINES = 100;
@@ -33,48 +34,6 @@ function text(arg: unknown): string {
   }
 }
 
-/** The console methods captured, and the level each line is kept at. */
-const CONSOLE_LEVELS = { debug: "debug", log: "info", info: "info", warn: "warn", error: "error" } as const;
-/** Recorders of the steps running in this isolate now, across runs: `console.*` writes to a lone one. */
-const running = new Set<StepLogRecorder>();
-/** Set while a recorder prints through its sink, so that line is not captured a second time. */
-let printing = false;
-let consoleTapped = false;
-
-/** Prints through `print` without the console tap keeping the line (it is kept, or not, elsewhere). */
-export function uncaptured(print: () => void): void {
-  const before = printing;
-  printing = true;
-  try {
-    print();
-  } finally {
-    printing = before;
-  }
-}
-
-/**
- * Taps `console.debug/log/info/warn/error` once per isolate: each call is printed as before and,
- * when exactly one step runs in the isolate, kept as that step's line too. With several steps
- * running at once (parallel steps, or runs sharing the isolate) whose line it is cannot be known
- * without async context, so it is only printed.
- */
-function tapConsole(): void {
-  if (consoleTapped) return;
-  consoleTapped = true;
-  for (const [method, level] of Object.entries(CONSOLE_LEVELS) as [
-    keyof typeof CONSOLE_LEVELS,
-    StepLogLine["level"],
-  ][]) {
-    const print = console[method].bind(console);
-    console[method] = (...args: unknown[]): void => {
-      print(...args);
-      if (printing || running.size !== 1) return;
-      const [only] = running;
-      only?.add(level, args, false);
-    };
-  }
-}
-
 /** The lines of one attempt of a step, kept as they are logged (and passed on to `sink`). */
 export class StepLogRecorder {
   private readonly kept: StepLogLine[] = [];
@@ -95,15 +54,17 @@ export class StepLogRecorder {
     });
   }
 
+  private release: (() => void) | undefined;
+
   /** While the step's attempt runs: `console.*` lines are kept here when it is the isolate's only step running. */
   open(): void {
-    tapConsole();
-    running.add(this);
+    this.release ??= captureConsoleInto(this);
   }
 
   /** The attempt ended. */
   close(): void {
-    running.delete(this);
+    this.release?.();
+    this.release = undefined;
   }
 
   /** A logger that records here. */
