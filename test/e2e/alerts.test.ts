@@ -7,38 +7,21 @@
  */
 import { createHmac } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, getJson, startDevServer, type DevServer } from "./dev-server.ts";
-
-interface Received {
-  path: string;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-}
+import { startReceiver, type Receiver } from "./receiver.ts";
 
 const SECRET = "e2e-alert-webhook-secret";
 let stateDir: string;
 let server: DevServer;
-let receiver: Server;
+let receiver: Receiver;
 let receiverUrl: string;
-const received: Received[] = [];
 
 beforeAll(async () => {
-  receiver = createServer((request, response) => {
-    let text = "";
-    request.on("data", (chunk: Buffer) => (text += chunk.toString()));
-    request.on("end", () => {
-      received.push({ path: request.url ?? "", headers: request.headers, text });
-      response.writeHead(200, { "content-type": "application/json" });
-      response.end('{"id":"email-1"}');
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  receiver = await startReceiver('{"id":"email-1"}');
+  receiverUrl = receiver.url;
   stateDir = mkdtempSync(join(tmpdir(), "stepwise-alerts-"));
   const port = await freePort();
   server = await startDevServer(stateDir, port, [
@@ -51,7 +34,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
-  await new Promise((resolve) => receiver?.close(resolve));
+  await receiver?.close();
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -84,7 +67,7 @@ async function failedRun(documentId: string): Promise<string> {
   return runId;
 }
 
-const at = (path: string) => received.filter((r) => r.path === path);
+const at = (path: string) => receiver.received.filter((r) => r.path === path);
 
 describe("alerts", () => {
   it("sends each incident once to a signed webhook, Slack and email, and a test alert on demand", async () => {

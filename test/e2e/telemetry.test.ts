@@ -6,18 +6,12 @@
  * arrives too.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, getJson, startDevServer, type DevServer } from "./dev-server.ts";
+import { startReceiver, type Receiver } from "./receiver.ts";
 
-interface Received {
-  path: string;
-  headers: Record<string, string | string[] | undefined>;
-  body: Record<string, unknown>;
-}
 type Attribute = { key: string; value: Record<string, unknown> };
 type Span = {
   traceId: string;
@@ -39,29 +33,14 @@ type LogRecord = {
 
 let stateDir: string;
 let server: DevServer;
-let receiver: Server;
-const received: Received[] = [];
+let receiver: Receiver;
 
 beforeAll(async () => {
-  receiver = createServer((request, response) => {
-    let text = "";
-    request.on("data", (chunk: Buffer) => (text += chunk.toString()));
-    request.on("end", () => {
-      received.push({
-        path: request.url ?? "",
-        headers: request.headers,
-        body: JSON.parse(text) as Record<string, unknown>,
-      });
-      response.writeHead(200, { "content-type": "application/json" });
-      response.end("{}");
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-  const { port } = receiver.address() as AddressInfo;
+  receiver = await startReceiver();
   stateDir = mkdtempSync(join(tmpdir(), "stepwise-otel-"));
   server = await startDevServer(stateDir, await freePort(), [
     "--var",
-    `STEPWISE_OTLP_ENDPOINT:http://127.0.0.1:${port}`,
+    `STEPWISE_OTLP_ENDPOINT:${receiver.url}`,
     "--var",
     "STEPWISE_OTLP_HEADERS:x-api-key=otel-secret",
   ]);
@@ -69,21 +48,23 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
-  await new Promise((resolve) => receiver?.close(resolve));
+  await receiver?.close();
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
 const attribute = (item: { attributes: Attribute[] }, key: string) => item.attributes.find((a) => a.key === key)?.value;
 const spansOf = (runId: string): Span[] =>
-  received
+  receiver.received
     .filter((r) => r.path === "/v1/traces")
-    .flatMap((r) => (r.body as { resourceSpans: { scopeSpans: { spans: Span[] }[] }[] }).resourceSpans)
+    .flatMap((r) => (JSON.parse(r.text) as { resourceSpans: { scopeSpans: { spans: Span[] }[] }[] }).resourceSpans)
     .flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans))
     .filter((span) => attribute(span, "stepwise.run_id")?.stringValue === runId);
 const logsOf = (runId: string): LogRecord[] =>
-  received
+  receiver.received
     .filter((r) => r.path === "/v1/logs")
-    .flatMap((r) => (r.body as { resourceLogs: { scopeLogs: { logRecords: LogRecord[] }[] }[] }).resourceLogs)
+    .flatMap(
+      (r) => (JSON.parse(r.text) as { resourceLogs: { scopeLogs: { logRecords: LogRecord[] }[] }[] }).resourceLogs,
+    )
     .flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords))
     .filter((log) => attribute(log, "stepwise.run_id")?.stringValue === runId);
 
@@ -131,8 +112,8 @@ describe("OpenTelemetry export", () => {
     ]);
     expect(new Set(logs.map((log) => log.spanId))).toEqual(new Set(attempts.map((span) => span.spanId)));
     expect(logs[0]!.severityText).toBe("INFO");
-    expect(received.every((r) => r.headers["x-api-key"] === "otel-secret")).toBe(true);
-    expect(received[0]!.body).toMatchObject({
+    expect(receiver.received.every((r) => r.headers["x-api-key"] === "otel-secret")).toBe(true);
+    expect(JSON.parse(receiver.received[0]!.text)).toMatchObject({
       resourceSpans: [{ resource: { attributes: [{ key: "service.name", value: { stringValue: "stepwise" } }] } }],
     });
   });
