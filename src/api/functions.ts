@@ -60,10 +60,15 @@ export const functionsApi = new Hono<{ Bindings: Env }>()
       })),
     }),
   )
-  .post("/:id/invoke", async (c) => {
-    const functionId = c.req.param("id");
+  // Every action on one function: an unknown one is a 404 before its body is read.
+  .use("/:id/*", async (c, next) => {
+    const functionId = c.req.param("id") ?? "";
     if (!(await getFunction(c.env, functionId)))
       return errorResponse(c, 404, "function_not_found", `No function "${functionId}" is registered`);
+    return next();
+  })
+  .post("/:id/invoke", async (c) => {
+    const functionId = c.req.param("id");
     const body = await readBody(c, invokeBodySchema);
     if (!body.ok) return body.response;
     const tooLarge = oversizedData(body.value.data, maxInvokeDataBytes(c.env));
@@ -75,8 +80,6 @@ export const functionsApi = new Hono<{ Bindings: Env }>()
   })
   .post("/:id/pause", async (c) => {
     const functionId = c.req.param("id");
-    if (!(await getFunction(c.env, functionId)))
-      return errorResponse(c, 404, "function_not_found", `No function "${functionId}" is registered`);
     const body = await readBody(c, pauseOptionsSchema);
     if (!body.ok) return body.response;
     const control = await controlFunction(
@@ -89,7 +92,5 @@ export const functionsApi = new Hono<{ Bindings: Env }>()
   })
   .post("/:id/resume", async (c) => {
     const functionId = c.req.param("id");
-    if (!(await getFunction(c.env, functionId)))
-      return errorResponse(c, 404, "function_not_found", `No function "${functionId}" is registered`);
     return c.json({ functionId, ...(await resumeFunction(c.env, functionId)) });
   });
