@@ -2,7 +2,8 @@
  * The console tap behind step logs: `console.debug/log/info/warn/error` are wrapped once per
  * isolate, each call printed as before and, when exactly one step runs in the isolate, kept as
  * that step's line too. With several steps running at once (parallel steps, or runs sharing the
- * isolate) whose line it is cannot be known without async context, so it is only printed.
+ * isolate) whose line it is cannot be known without async context, so it is only printed; and
+ * a line other code of the isolate logs outside any step while one runs is kept with that step.
  */
 
 /** The levels a step's lines are kept at. */
@@ -39,7 +40,8 @@ function tapConsole(): void {
     const print = console[method].bind(console);
     console[method] = (...args: unknown[]): void => {
       print(...args);
-      if (printing || running.size !== 1) return;
+      // Stepwise's own lines ("stepwise: …", from other work in the isolate) are never a step's.
+      if (printing || running.size !== 1 || (typeof args[0] === "string" && args[0].startsWith("stepwise:"))) return;
       const [only] = running;
       only?.add(level, args, false);
     };

@@ -140,9 +140,20 @@ export async function listFunctions(env: Env, knownGeneration?: number): Promise
 
 /** One function by id, or undefined when no app serves it. */
 export async function getFunction(env: Env, id: string): Promise<CatalogFunction | undefined> {
-  const { byId, controls } = await stored(env);
   const embedded = registry.get(id);
-  if (embedded) return fromEmbedded(embedded, controls);
+  if (embedded) {
+    // An embedded function needs D1 only for its control: when D1 cannot be read, it runs as not
+    // paused rather than not at all.
+    const controls = await stored(env).then(
+      (read) => read.controls,
+      (error: unknown) => {
+        console.error(`stepwise: could not read whether "${id}" is paused; it runs as not paused`, error);
+        return new Map<string, FunctionControl>();
+      },
+    );
+    return fromEmbedded(embedded, controls);
+  }
+  const { byId, controls } = await stored(env);
   const found = byId.get(id);
   return found ? fromRemote(found, controls) : undefined;
 }
