@@ -169,12 +169,14 @@ export async function listSchedules(
   };
 }
 
-/** Deletes a schedule: its row, then its object's alarm. False when there was none. */
+/**
+ * Deletes a schedule: its object's alarm first, then its row, so a failure between the two leaves
+ * a schedule still listed (and deleted again) rather than an object ticking for a schedule no list
+ * shows. False when there was none.
+ */
 export async function deleteSchedule(env: Env, id: string): Promise<boolean> {
-  const existed = await deleteScheduleRow(env.DB, id);
-  // Dropped even when the row was gone already: a delete retried after a failure finishes the job.
   await scheduleObject(env, id).dropSchedule();
-  return existed;
+  return deleteScheduleRow(env.DB, id);
 }
 
 const refused = (status: 404 | 409, code: string, message: string) =>
