@@ -13,7 +13,8 @@
  * a client id always hashes to the same shard, so that check is local.
  */
 import { PRUNE_BATCH, PRUNE_EVERY_MS, pruneRouted } from "./prune.ts";
-import { createEffectsTable, effectsOf, noteEffect, type EffectKind, type EventEffect } from "./event-effects.ts";
+import { createEffectsTable, effectsOf, noteEffect, type EventEffect } from "./event-effects.ts";
+import { effectSchema, type Effect } from "../../src/core/events/effects.ts";
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import type { Env } from "../../src/core/env.ts";
@@ -137,11 +138,6 @@ export class EventShard extends DurableObject<Env> {
     return { accepted: typeof stored === "number" ? stored : 0, ...unroutedCounts(this.sql) };
   }
 
-  /** Notes a run this event resumed or cancelled (see ./event-effects.ts). */
-  async noteEffect(eventId: string, runId: string, kind: EffectKind): Promise<void> {
-    noteEffect(this.sql, eventId, runId, kind, Date.now());
-  }
-
   /** The runs this event resumed or cancelled. */
   async effects(eventId: string): Promise<EventEffect[]> {
     return effectsOf(this.sql, eventId);
@@ -263,9 +259,11 @@ export class EventShard extends DurableObject<Env> {
   }
 
   /** Marks events routed: every run they match has been started. */
-  async routed(ids: string[], at: number): Promise<void> {
+  async routed(ids: string[], at: number, effects: Effect[] = []): Promise<void> {
     const wanted = parseInput(idsSchema, ids, "event ids");
+    const noted = parseInput(z.array(effectSchema), effects, "event effects");
     this.sql.exec(`UPDATE events SET routed_at = ?2 WHERE ${BY_IDS} AND routed_at IS NULL`, JSON.stringify(wanted), at);
+    for (const effect of noted) noteEffect(this.sql, effect.eventId, effect.runId, effect.kind, at);
   }
 
   /** Notes why routing these events failed; `abandon` also stops the sweep from re-queuing them. */

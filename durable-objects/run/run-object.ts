@@ -37,7 +37,6 @@ import { startRunSchema, type StartRun } from "../../src/core/runs/start.ts";
 import { tokenViews, type TokenView } from "./tokens.ts";
 import { deletePayloads, linkClaims, PayloadStore } from "./payloads.ts";
 import { settleCancelled } from "./cancelled.ts";
-import { noteEventEffect } from "../../src/core/events/effects.ts";
 import { takeCompletion, type TokenCompletionAnswer, type TokenCompletionInput } from "./token-intake.ts";
 import { broadcast, hasSubscribers } from "../realtime/subscribers.ts";
 import { runBefore, runMessages, subscribeToRun } from "./realtime-feed.ts";
@@ -203,7 +202,6 @@ export class RunObject extends DurableObject<Env> {
     // Refused while the part still waits (another wait of the run took the event): the index keeps it.
     if (events.length === 0) return { resumed: false, stillWaiting: waitPartOpen(state, stepId, part) };
     this.record(events);
-    this.ctx.waitUntil(noteEventEffect(this.env, kept.id, state.runId, "resumed"));
     if (state.steps.get(stepId)?.status === "completed") this.driveNow(state.runId);
     return { resumed: true, stillWaiting: false };
   }
@@ -264,8 +262,6 @@ export class RunObject extends DurableObject<Env> {
   async cancelByEvent(event: RunEvent): Promise<{ resumed: boolean; stillWaiting: boolean }> {
     const arrived = parseInput(runEventSchema, event, "event");
     const result = await this.cancel(`cancelled by event "${arrived.name}" (${arrived.id})`);
-    const runId = this.load()?.runId;
-    if (result?.cancelled && runId) this.ctx.waitUntil(noteEventEffect(this.env, arrived.id, runId, "cancelled"));
     return { resumed: result?.cancelled ?? false, stillWaiting: false };
   }
 

@@ -8,6 +8,7 @@
  * RunObject decides each resume, so an event that races a timeout, or two events racing for one
  * wait, resume it at most once.
  */
+import type { Delivered } from "../../src/core/events/effects.ts";
 import { slimEvent } from "../../src/core/events/schema.ts";
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
@@ -220,7 +221,8 @@ export class WaitIndex extends DurableObject<Env> {
   }
 
   /** Records arriving events and resumes every wait each one satisfies, oldest event first. */
-  async deliver(input: ArrivedEvent[]): Promise<number> {
+  /** Resumes the waits `input` satisfies; answers how many, and which runs each event resumed or cancelled. */
+  async deliver(input: ArrivedEvent[]): Promise<Delivered> {
     const events = parseInput(z.array(arrivedSchema), input, "arriving events");
     // Only events this index may hold: of its name, and for a keyed shard of its slot.
     const listener = this.keyed();
@@ -230,7 +232,7 @@ export class WaitIndex extends DurableObject<Env> {
     return this.busyWith(() => this.deliverEvents(own));
   }
 
-  private async deliverEvents(events: ArrivedEvent[]): Promise<number> {
+  private async deliverEvents(events: ArrivedEvent[]): Promise<Delivered> {
     const now = Date.now();
     const horizon = now - MAX_LOOKBACK_MS - RACE_WINDOW_MS;
     this.store.prune(horizon, now - EXPIRED_GRACE_MS);
@@ -240,14 +242,15 @@ export class WaitIndex extends DurableObject<Env> {
     // Held and handed on without data kept in R2 (too large for a row or a run's history): only
     // this delivery's matching reads it, so a wait registering later does not see it.
     this.store.arrive(events.map(({ event, receivedAt }) => ({ event: slimEvent(event), receivedAt })));
-    const resumed = await this.resume(events);
+    const delivered = await this.resume(events);
     await this.idleCheck();
-    return resumed;
+    return delivered;
   }
 
   /** Resumes every held wait each of `events` (held already) satisfies, oldest event first. */
-  private async resume(events: ArrivedEvent[]): Promise<number> {
+  private async resume(events: ArrivedEvent[]): Promise<Delivered> {
     let resumed = 0;
+    const effects: Delivered["effects"] = [];
     for (const arrived of events) {
       // Only the waiters this event can resume are read (see WaitStore). A resume below awaits,
       // and meanwhile waits come and go: each is checked to be still kept before it is taken, and
@@ -267,12 +270,17 @@ export class WaitIndex extends DurableObject<Env> {
         );
         if (result.resumed) {
           resumed++;
+          effects.push({
+            eventId: arrived.event.id,
+            runId: waiter.runId,
+            kind: waiter.kind === "cancel" ? "cancelled" : "resumed",
+          });
           continue;
         }
         this.store.unconsume(waiter.runId, arrived);
         if (result.stillWaiting) this.store.keep(waiter);
       }
     }
-    return resumed;
+    return { resumed, effects };
   }
 }

@@ -5,6 +5,7 @@
  * redelivery, the sweeper) starts nothing new. An event is marked routed only after all its runs
  * have started (in the EventShard that holds it).
  */
+import { deliveredSchema, type Effect } from "./effects.ts";
 import { MAX_RUN_DELAY_MS } from "../../../sdk/delay.ts";
 import { withEventData } from "../payloads/event-data.ts";
 import { toRunEvent, type StoredEvent } from "./schema.ts";
@@ -40,7 +41,7 @@ interface PlannedRun {
  * it recorded or read the events (see durable-objects/events/listened.ts): names no run waits
  * for (most traffic) cost nothing here, and a popular name's events spread over its keyed shards.
  */
-async function deliverToWaits(env: Env, events: StoredEvent[], listening: ShardListening): Promise<void> {
+async function deliverToWaits(env: Env, events: StoredEvent[], listening: ShardListening): Promise<Effect[]> {
   const homes = new Set(listening.listened);
   const deliveries = groupBy(
     events.filter((event) => homes.has(event.name)),
@@ -52,7 +53,7 @@ async function deliverToWaits(env: Env, events: StoredEvent[], listening: ShardL
     events.map((event) => event.name),
   );
   for (const [target, reached] of keyedDeliveries(events, keyed)) deliveries.set(target, reached);
-  await Promise.all(
+  const answers = await Promise.all(
     [...deliveries].map(([target, sent]) =>
       waitIndex(env, target).deliver(
         // Whole, so conditions read data kept in R2; the WaitIndex keeps and hands on only its claim.
@@ -60,6 +61,7 @@ async function deliverToWaits(env: Env, events: StoredEvent[], listening: ShardL
       ),
     ),
   );
+  return answers.flatMap((answer) => deliveredSchema.parse(answer).effects);
 }
 
 /** For a function that debounces or batches its events, the EventCollector that holds this one. */
@@ -147,7 +149,7 @@ export async function routeEvents(
   // Events for one collector are handed over one after another, in the order given, so a batch
   // holds them in that order and a debounce ends with the last; different collectors in parallel.
   const collecting = new Map<string, Promise<void>>();
-  await Promise.all([
+  const [effects] = await Promise.all([
     deliverToWaits(env, events, listening),
     ...toStart.map(({ runId, functionId, config, event }) => {
       const collector = collectorFor(env, functionId, config, event);
@@ -165,6 +167,8 @@ export async function routeEvents(
     env,
     shard,
     events.map((event) => event.id),
+    Date.now(),
+    effects,
   );
   return toStart.map((run) => run.runId);
 }

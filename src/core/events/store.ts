@@ -3,6 +3,7 @@
  * the EventShards (src/core/events/shards.ts picks the shard). No event is on D1's path: recording
  * a request is one call per shard its events live in (one, for a batch without client ids).
  */
+import type { Effect } from "./effects.ts";
 import { z } from "zod";
 import type { Env } from "../env.ts";
 import { eventShard } from "../objects.ts";
@@ -77,8 +78,14 @@ export async function readShardEvents(env: Env, shard: number, ids: string[]) {
 }
 
 /** Marks a shard's events routed. */
-export async function markRouted(env: Env, shard: number, ids: string[], at = Date.now()): Promise<void> {
-  if (ids.length > 0) await eventShard(env, shard).routed(ids, at);
+export async function markRouted(
+  env: Env,
+  shard: number,
+  ids: string[],
+  at = Date.now(),
+  effects: Effect[] = [],
+): Promise<void> {
+  if (ids.length > 0) await eventShard(env, shard).routed(ids, at, effects);
 }
 
 /** Notes why routing a shard's events failed; `abandon` stops its sweep re-queuing them. */
