@@ -24,7 +24,11 @@ describe("alert rules", () => {
     });
     expect(created.status).toBe(201);
     const rule = (await created.json()) as { id: string; cooldown: string; channel: Record<string, unknown> };
-    expect(rule).toMatchObject({ cooldown: "10m", channel: { type: "webhook", signed: true } });
+    // Neither the secret nor the URL's path (a Slack webhook's path is its credential) is shown.
+    expect(rule).toMatchObject({
+      cooldown: "10m",
+      channel: { type: "webhook", url: "https://hooks.example.com/…", signed: true },
+    });
     expect(JSON.stringify(rule)).not.toContain("sssssssssss");
     const listed = (await (await call("GET", "/rules")).json()) as { rules: { id: string }[] };
     expect(listed.rules.map((r) => r.id)).toContain(rule.id);

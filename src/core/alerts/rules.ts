@@ -61,9 +61,17 @@ export async function deleteRule(db: D1Database, id: string): Promise<boolean> {
   return (deleted?.meta.changes ?? 0) > 0;
 }
 
-/** A rule as callers see it: a webhook's secret is never shown. */
+/** A URL shown without its path and query: a Slack webhook's path is its credential. */
+const shownUrl = (url: string): string => `${new URL(url).origin}/…`;
+
+/** A rule as callers see it: a webhook's secret and its URL's path are never shown. */
 export function ruleView(rule: AlertRule) {
+  const { channel: kept } = rule;
   const channel =
-    rule.channel.type === "webhook" ? { type: "webhook" as const, url: rule.channel.url, signed: true } : rule.channel;
+    kept.type === "webhook"
+      ? { type: "webhook" as const, url: shownUrl(kept.url), signed: true }
+      : kept.type === "slack"
+        ? { type: "slack" as const, url: shownUrl(kept.url) }
+        : kept;
   return { ...rule, channel, createdAt: new Date(rule.createdAt).toISOString() };
 }
