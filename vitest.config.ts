@@ -5,8 +5,11 @@ import { experimental_readRawConfig } from "wrangler";
 import { defineConfig } from "vitest/config";
 // The workers pool runs miniflare in this process: keep its local queue from stalling (see the file).
 import "./scripts/loopback-keepalive.mjs";
+import { startReceiver } from "./test/e2e/receiver.ts";
 
 const migrations = await readD1Migrations("./migrations");
+// Where the workerd tests' alert rules deliver: a real HTTP server in this process (test/e2e/receiver.ts).
+const ALERT_RECEIVER_URL = await startReceiver().then((receiver) => receiver.url);
 
 /**
  * The workers pool runs on a config of its own, derived from the deployable wrangler.toml: the
@@ -93,7 +96,7 @@ export default defineConfig({
             main: "./test/worker.ts",
             wrangler: { configPath: testWranglerConfig() },
             miniflare: {
-              bindings: { TEST_MIGRATIONS: migrations, STEPWISE_SIGNING_KEY: SIGNING_KEY },
+              bindings: { TEST_MIGRATIONS: migrations, STEPWISE_SIGNING_KEY: SIGNING_KEY, ALERT_RECEIVER_URL },
               serviceBindings: { CALLER: "caller", REMOTE_APP: "remote-app", INNGEST_APP: "inngest-app" },
               workers: [
                 {

@@ -1,8 +1,9 @@
 /**
  * Alerts: rules that tell a team when runs go wrong, delivered to a signed webhook, a
  * Slack-compatible incoming webhook, or email (through the deployment's email provider). Each rule
- * raises an alert once per incident: a rule and the function it fired for make an incident,
- * which stays open (its further alerts counted, not sent) for the rule's cooldown.
+ * raises an alert once per incident: a rule and the function it fired for make an incident, which
+ * lasts (its further alerts counted, with a reminder each cooldown) until its condition clears and
+ * a "resolved" notice goes out.
  */
 import { z } from "zod";
 import { toMs } from "./duration.ts";
@@ -42,7 +43,7 @@ const common = {
   /** Only this function's runs; absent: every function's. */
   functionId: z.string().min(1).max(256).optional(),
   channel: alertChannelSchema,
-  /** How long an incident stays open after its last alert was sent: further alerts are counted, not sent. */
+  /** While an incident lasts, how long after the last alert sent a further one is sent as a reminder (the others are counted, not sent). */
   cooldown: duration.default("10m"),
 };
 
@@ -81,20 +82,29 @@ export type AlertRuleInput = z.input<typeof alertRuleInputSchema>;
 export type AlertRuleSpec = z.output<typeof alertRuleInputSchema>;
 
 /** What a channel receives (a webhook's JSON body; Slack and email get `title` and `text`). */
-export interface AlertPayload {
-  /** Unique per alert sent. */
-  id: string;
-  rule: { id: string; name: string; kind: AlertRuleSpec["kind"] };
-  functionId: string;
-  title: string;
-  text: string;
+export const alertPayloadSchema = z.object({
+  /** Unique per alert; a retried delivery keeps it, so a receiver can drop one it already has. */
+  id: z.string(),
+  rule: z.object({
+    id: z.string(),
+    name: z.string(),
+    kind: z.enum(["run_failed", "failure_rate", "events_unrouted", "cron_missed", "slot_wait"]),
+  }),
+  functionId: z.string(),
+  title: z.string(),
+  text: z.string(),
   /** ISO time. */
-  at: string;
+  at: z.string(),
   /** The run concerned (a failed one, a late cron tick's, the longest waiting for a slot), and its dashboard page when STEPWISE_PUBLIC_URL is set. */
-  runId?: string;
-  runUrl?: string;
+  runId: z.string().optional(),
+  runUrl: z.string().optional(),
   /** Alerts of this incident counted and not sent since the last one. */
-  suppressed?: number;
+  suppressed: z.number().int().optional(),
+  /** The incident has ended: its condition no longer holds (the title starts "Resolved:"). */
+  resolved: z.boolean().optional(),
+  /** When the incident opened (ISO time). */
+  openedAt: z.string().optional(),
   /** Sent from the dashboard or `POST /v1/alerts/rules/:id/test`, not by an incident. */
-  test?: boolean;
-}
+  test: z.boolean().optional(),
+});
+export type AlertPayload = z.infer<typeof alertPayloadSchema>;

@@ -25,7 +25,13 @@ const rule = async (body: Record<string, unknown>) => {
 const incidentOf = async (ruleId: string) =>
   (
     (await (await SELF.fetch("http://stepwise/v1/alerts/incidents")).json()) as {
-      incidents: { ruleId: string; functionId: string; lastTitle: string; lastError: string | null }[];
+      incidents: {
+        ruleId: string;
+        functionId: string;
+        lastTitle: string;
+        lastError: string | null;
+        resolvedAt: string | null;
+      }[];
     }
   ).incidents.find((incident) => incident.ruleId === ruleId);
 
@@ -100,6 +106,9 @@ describe("alert checks", () => {
     });
     await runDurableObjectAlarm(limiter);
     expect((await client.waitForEnd(runId)).status).toBe("completed");
+    // Nothing waits any more: the next tick ends the incident.
+    await checkAlertsOnTick(env, Date.now() + 3_600_000);
+    expect(await incidentOf(ruleId)).toMatchObject({ resolvedAt: expect.any(String) });
   });
 
   it("refuses a deployment-wide kind given a function", async () => {

@@ -17,6 +17,8 @@ declare global {
       REMOTE_APP: Fetcher;
       /** test/fixtures/inngest-app.ts: an app served by the official inngest SDK (dev mode). */
       INNGEST_APP: Fetcher;
+      /** test/e2e/receiver.ts: alert channels on loopback, in Node. */
+      ALERT_RECEIVER_URL: string;
     }
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The alerts not raised by a failing run: a cron tick started late (the CronScheduler asks when it
  * fires), and, on the Worker's cron tick, events not being routed and runs waiting too long for a
- * concurrency slot. Each goes out once per incident (incidents.ts).
+ * concurrency slot. Each goes out once per incident (incidents.ts). The tick then ends the incidents
+ * whose condition cleared (resolve.ts) and retries the deliveries that failed (outbox.ts).
  */
 import { toMs } from "../../../sdk/duration.ts";
 import type { Env } from "../env.ts";
@@ -9,7 +10,9 @@ import { allShards } from "../events/shards.ts";
 import { eventShard } from "../objects.ts";
 import { listRuns } from "../run-index/read.ts";
 import { groupBy } from "../lib/group.ts";
+import { retryDeliveries } from "./outbox.ts";
 import { raise, runLink, rulesFor } from "./raise.ts";
+import { resolveIncidents } from "./resolve.ts";
 
 /** Most queued runs one slot_wait rule looks at per tick (oldest waits are what it is about). */
 const QUEUED_LOOKED_AT = 200;
@@ -33,16 +36,23 @@ export async function alertCronLate(
   );
 }
 
-/** The checks of the Worker's cron tick: events not routed, runs waiting too long for a slot. */
+/**
+ * The checks of the Worker's cron tick: events not routed, runs waiting too long for a slot; then
+ * incidents that ended, and deliveries to retry.
+ */
 export async function checkAlertsOnTick(env: Env, now = Date.now()): Promise<void> {
   const [unrouted, slots] = await Promise.all([rulesFor(env, "events_unrouted"), rulesFor(env, "slot_wait")]);
+  // Per rule, the subjects whose condition holds on this tick: the others' incidents have ended.
+  const firing = new Map<string, Set<string>>();
   if (unrouted.length > 0) {
     const figures = await Promise.all(allShards(env).map((shard) => eventShard(env, shard).figures()));
     const waiting = figures.reduce((sum, shard) => sum + shard.unrouted, 0);
     const abandoned = figures.reduce((sum, shard) => sum + shard.abandoned, 0);
     await Promise.all(
       unrouted.map(async (rule) => {
-        if (abandoned === 0 && waiting <= rule.threshold) return false;
+        const holds = abandoned > 0 || waiting > rule.threshold;
+        firing.set(rule.id, new Set(holds ? ["*"] : []));
+        if (!holds) return false;
         const title =
           abandoned > 0 ? `Routing was given up for ${abandoned} event(s)` : `${waiting} events wait to be routed`;
         const text = `${waiting} event(s) accepted and not routed yet (the rule's threshold is ${rule.threshold}); ${abandoned} given up on, waiting for a reroute on the dashboard's event page.`;
@@ -56,6 +66,7 @@ export async function checkAlertsOnTick(env: Env, now = Date.now()): Promise<voi
       const since = now - toMs(rule.longerThan);
       const stuck = page.items.filter((run) => run.updatedAt <= since);
       const byFunction = groupBy(stuck, (run) => run.functionId);
+      firing.set(rule.id, new Set(byFunction.keys()));
       for (const [functionId, runs] of byFunction) {
         const oldest = runs.reduce((a, b) => (a.updatedAt <= b.updatedAt ? a : b));
         const title = `${functionId}: ${runs.length} run(s) waited over ${String(rule.longerThan)} for a concurrency slot`;
@@ -64,4 +75,6 @@ export async function checkAlertsOnTick(env: Env, now = Date.now()): Promise<voi
       }
     }),
   );
+  await resolveIncidents(env, firing, now);
+  await retryDeliveries(env, now);
 }

@@ -3,8 +3,8 @@
  * secret (`x-stepwise-signature: t=<unix seconds>,v1=<HMAC-SHA256 hex of "<t>.<body>">`, so a
  * receiver checks the time and the body); Slack gets a message; email goes through the
  * deployment's provider, a Resend-compatible API (STEPWISE_EMAIL_API_URL, https://api.resend.com/emails
- * by default; STEPWISE_EMAIL_API_KEY; STEPWISE_EMAIL_FROM). Throws with the reason when the channel
- * refuses or cannot be reached in {@link DELIVERY_TIMEOUT_MS}.
+ * by default; STEPWISE_EMAIL_API_KEY; STEPWISE_EMAIL_FROM). Throws a {@link DeliveryError} with the
+ * reason when the channel refuses or cannot be reached in {@link DELIVERY_TIMEOUT_MS}.
  */
 import type { AlertChannel, AlertPayload } from "../../../sdk/alerts.ts";
 import { hmacHex } from "../../../sdk/signing.ts";
@@ -12,6 +12,23 @@ import type { Env } from "../env.ts";
 
 /** How long a channel has to answer. */
 export const DELIVERY_TIMEOUT_MS = 10_000;
+
+/**
+ * A channel did not take an alert. `retryable` when trying again may work: it could not be
+ * reached, timed out, or answered 408, 429 or 5xx. A refusal (another 4xx) or a deployment
+ * missing its email settings will not pass by itself.
+ */
+export class DeliveryError extends Error {
+  override name = "DeliveryError";
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+const retryableStatus = (status: number): boolean => status === 408 || status === 429 || status >= 500;
 
 /** The signature header of a webhook alert with `body`, sent at `now`. */
 export async function alertSignature(secret: string, body: string, now: number): Promise<string> {
@@ -29,10 +46,14 @@ async function post(url: string, body: string, headers: Record<string, string>):
       signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
     });
   } catch (error) {
-    throw new Error(`could not reach ${new URL(url).host}: ${error instanceof Error ? error.message : String(error)}`);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new DeliveryError(`could not reach ${new URL(url).host}: ${reason}`, true);
   }
   if (!response.ok)
-    throw new Error(`${new URL(url).host} answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+    throw new DeliveryError(
+      `${new URL(url).host} answered ${response.status}: ${(await response.text()).slice(0, 200)}`,
+      retryableStatus(response.status),
+    );
   await response.body?.cancel();
 }
 
@@ -57,7 +78,8 @@ export async function deliver(env: Env, channel: AlertChannel, alert: AlertPaylo
     case "email": {
       const key = env.STEPWISE_EMAIL_API_KEY;
       const from = env.STEPWISE_EMAIL_FROM;
-      if (!key || !from) throw new Error("email alerts need STEPWISE_EMAIL_API_KEY and STEPWISE_EMAIL_FROM to be set");
+      if (!key || !from)
+        throw new DeliveryError("email alerts need STEPWISE_EMAIL_API_KEY and STEPWISE_EMAIL_FROM to be set", false);
       const url = env.STEPWISE_EMAIL_API_URL || "https://api.resend.com/emails";
       const body = JSON.stringify({ from, to: channel.to, subject: alert.title, text: message(alert) });
       return post(url, body, { authorization: `Bearer ${key}` });

@@ -1,23 +1,24 @@
 /**
  * When alerts are raised: a run failing after its last attempt checks its function's rules
  * (`run_failed`, and `failure_rate` over the rule's window from the run index), and each alert
- * due goes out once per incident (incidents.ts). Delivery failures are logged and kept with the
- * incident, never thrown at the run.
+ * due goes out once per incident (incidents.ts). Delivery failures are logged, kept with the
+ * incident and retried (outbox.ts), never thrown at the run.
  */
 import type { AlertPayload } from "../../../sdk/alerts.ts";
 import { toMs } from "../../../sdk/duration.ts";
 import type { SerializedError } from "../../../sdk/protocol.ts";
 import type { Env } from "../env.ts";
 import { newId } from "../lib/ids.ts";
-import { runStats } from "../run-index/read.ts";
 import { deliver } from "./deliver.ts";
-import { claimAlert, noteDeliveryError } from "./incidents.ts";
+import { failureRate, percent } from "./failure-rate.ts";
+import { claimAlert } from "./incidents.ts";
+import { sendIncidentMessage } from "./outbox.ts";
 import { readRules, type AlertRule } from "./rules.ts";
 
-type Raised = Pick<AlertPayload, "title" | "text" | "runId" | "runUrl">;
+export type Raised = Pick<AlertPayload, "title" | "text" | "runId" | "runUrl">;
 
 /** The payload of `rule`'s alert about `functionId`. */
-function payload(rule: AlertRule, functionId: string, raised: Raised, now: number): AlertPayload {
+export function payload(rule: AlertRule, functionId: string, raised: Raised, now: number): AlertPayload {
   return {
     id: `alt_${newId()}`,
     rule: { id: rule.id, name: rule.name, kind: rule.kind },
@@ -41,16 +42,7 @@ export async function raise(
     ...payload(rule, functionId, raised, now),
     ...(claim.suppressed ? { suppressed: claim.suppressed } : {}),
   };
-  try {
-    await deliver(env, rule.channel, alert, now);
-    await noteDeliveryError(env.DB, rule.id, functionId, null);
-    return true;
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    console.error(`stepwise: alert "${rule.name}" (${rule.id}) could not be delivered: ${reason}`);
-    await noteDeliveryError(env.DB, rule.id, functionId, reason);
-    return false;
-  }
+  return sendIncidentMessage(env, rule, "alert", alert, now);
 }
 
 /** Sends a test alert through `rule`'s channel at once (no incident); throws with why it failed. */
@@ -59,8 +51,6 @@ export async function sendTestAlert(env: Env, rule: AlertRule, now = Date.now())
   const text = "If you can read this, the rule's channel works.";
   await deliver(env, rule.channel, { ...payload(rule, rule.functionId ?? "*", { title, text }, now), test: true }, now);
 }
-
-const percent = (rate: number): string => `${(rate * 100).toFixed(1)}%`;
 
 /** A run's dashboard page, when STEPWISE_PUBLIC_URL says where the dashboard is. */
 export function runLink(env: Env, runId: string): { runUrl?: string } {
@@ -103,13 +93,10 @@ export async function alertRunFailed(
           now,
         );
       if (rule.kind !== "failure_rate") return false;
-      const stats = (await runStats(env, now - toMs(rule.window), run.functionId)).get(run.functionId);
-      const ended = stats
-        ? (stats.byStatus.completed ?? 0) + (stats.byStatus.failed ?? 0) + (stats.byStatus.cancelled ?? 0)
-        : 0;
-      if (!stats?.failureRate || ended < rule.minRuns || stats.failureRate * 100 <= rule.threshold) return false;
-      const title = `${run.functionId}: ${percent(stats.failureRate)} of runs failed in the last ${String(rule.window)}`;
-      const text = `${stats.byStatus.failed ?? 0} of ${ended} ended runs failed (the rule's threshold is ${rule.threshold}%). Latest: ${failedText}`;
+      const rate = await failureRate(env, rule, run.functionId, now);
+      if (!rate.over) return false;
+      const title = `${run.functionId}: ${percent(rate.rate)} of runs failed in the last ${String(rule.window)}`;
+      const text = `${rate.failed} of ${rate.ended} ended runs failed (the rule's threshold is ${rule.threshold}%). Latest: ${failedText}`;
       return raise(env, rule, run.functionId, { title, text, runId: run.runId, ...runLink(env, run.runId) }, now);
     }),
   );

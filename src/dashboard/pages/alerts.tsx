@@ -1,6 +1,7 @@
 /**
  * The alerts page: each rule with its channel (a webhook's secret never shown) and buttons to send
- * a test alert and delete it; and the incidents, with how many alerts each counted and not sent.
+ * a test alert and delete it; and the incidents: open or resolved, how many alerts each counted
+ * and not sent, and deliveries waiting for a retry.
  */
 import type { FC } from "hono/jsx";
 import type { readIncidents } from "../../core/alerts/incidents.ts";
@@ -54,7 +55,7 @@ export const AlertsBody: FC<{ rules: RuleView[]; incidents: Incident[] }> = ({ r
               <td class="mono">{rule.functionId ?? "every function"}</td>
               <td>
                 {when(rule)}
-                <div class="muted">{`once per incident, then quiet for ${String(rule.cooldown)}`}</div>
+                <div class="muted">{`once per incident, reminded every ${String(rule.cooldown)} while it lasts`}</div>
               </td>
               <td class="mono">{where(rule)}</td>
               <td class="actions">
@@ -80,6 +81,7 @@ export const AlertsBody: FC<{ rules: RuleView[]; incidents: Incident[] }> = ({ r
           <tr>
             <th>Last alert</th>
             <th>Rule</th>
+            <th>State</th>
             <th>Opened</th>
             <th>Sent</th>
             <th class="num">Counted, not sent</th>
@@ -91,8 +93,24 @@ export const AlertsBody: FC<{ rules: RuleView[]; incidents: Incident[] }> = ({ r
               <td>
                 {incident.lastTitle}
                 {incident.lastError ? <div class="error">{`Not delivered: ${incident.lastError}`}</div> : null}
+                {incident.nextRetryAt ? (
+                  <div class="muted">
+                    {"Retrying: next try "}
+                    <Time at={incident.nextRetryAt} />
+                  </div>
+                ) : null}
               </td>
               <td class="mono">{incident.ruleId}</td>
+              <td>
+                {incident.resolvedAt ? (
+                  <>
+                    {"Resolved "}
+                    <Time at={incident.resolvedAt} />
+                  </>
+                ) : (
+                  <span class="badge">open</span>
+                )}
+              </td>
               <td>
                 <Time at={incident.openedAt} />
               </td>
