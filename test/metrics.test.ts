@@ -20,7 +20,7 @@ function parse(text: string): Map<string, number> {
 }
 
 describe("the metrics endpoint", () => {
-  it("counts events accepted, runs per function and status, run durations, and paused functions", async () => {
+  it("counts events accepted, runs per function and status, run and step durations, waiting runs, and paused functions", async () => {
     await sendEvents([
       { name: "test/tag-relayed", data: { key: crypto.randomUUID() } },
       { name: "test/tag-relayed", data: { key: crypto.randomUUID() } },
@@ -53,6 +53,17 @@ describe("the metrics endpoint", () => {
       .filter(([key]) => key.startsWith('stepwise_run_duration_seconds_bucket{function="test-parallel"'))
       .map(([, n]) => n);
     expect(buckets).toEqual([...buckets].sort((a, b) => a - b));
+    // Each run's step attempts, counted when it ended.
+    const steps = samples.get('stepwise_step_duration_seconds_count{function="test-parallel"}')!;
+    expect(steps).toBeGreaterThanOrEqual(3);
+    expect(samples.get('stepwise_step_duration_seconds_bucket{function="test-parallel",le="+Inf"}')).toBe(steps);
+    const stepBuckets = [...samples]
+      .filter(([key]) => key.startsWith('stepwise_step_duration_seconds_bucket{function="test-parallel"'))
+      .map(([, n]) => n);
+    expect(stepBuckets).toHaveLength(14);
+    expect(stepBuckets).toEqual([...stepBuckets].sort((a, b) => a - b));
+    expect(samples.get('stepwise_step_duration_seconds_sum{function="test-parallel"}')).toBeGreaterThanOrEqual(0);
+    expect(samples.get('stepwise_runs_waiting{function="test-parallel",state="queued"}')).toBe(0);
     expect(samples.get('stepwise_function_paused{function="test-pausable",mode="paused"}')).toBe(1);
     await SELF.fetch("http://stepwise/v1/functions/test-pausable/resume", { method: "POST" });
   });

@@ -10,6 +10,7 @@ import { pageSql, whereOf, type Condition, type Cursor } from "../../src/core/db
 import { runConditions, runFromRow, type RunFilter } from "../../src/core/run-index/filter.ts";
 import { RUN_ROW_COLUMNS, runRowValues, type RunIndexRow } from "../../src/core/db/runs.ts";
 import { bucketOf, HOUR_MS, type DurationBucket, type ShardStats } from "../../src/core/run-index/histogram.ts";
+import { stepDurationsSchema, type StepDurations } from "../../src/core/run-index/step-durations.ts";
 
 /** Makes the tables (each read below goes by one of these indexes). */
 export function createIndexTables(sql: SqlStorage): void {
@@ -27,6 +28,10 @@ export function createIndexTables(sql: SqlStorage): void {
   );
   sql.exec(
     `CREATE TABLE IF NOT EXISTS run_durations (hour INTEGER, bucket INTEGER, n INTEGER NOT NULL, PRIMARY KEY (hour, bucket))`,
+  );
+  // Step attempt durations of the runs that ended in each hour, in the metric's fixed buckets.
+  sql.exec(
+    `CREATE TABLE IF NOT EXISTS step_durations (hour INTEGER, le INTEGER, n INTEGER NOT NULL, sum_ms REAL NOT NULL, PRIMARY KEY (hour, le))`,
   );
   // Per event name too, so the dashboard's event filter counts from counters as well. A shard an
   // earlier release made has rows but not this table: it is filled from them once, in the same
@@ -62,6 +67,10 @@ const countSchema = z.object({ status: z.string(), n: z.number().int() });
 const bucketSchema = z.object({ bucket: z.number().int(), n: z.number().int() });
 const durationSchema = z.object({ d: z.number() });
 const idSchema = z.object({ id: z.string() });
+const stepBucketSchema = stepDurationsSchema.element;
+
+/** Hours of step durations a shard keeps (the metrics read the last 24). */
+const STEP_HOURS_KEPT = 8 * 24;
 
 const hourOf = (at: number): number => Math.floor(at / HOUR_MS);
 /** A completed run's duration, creation to end; undefined for any other. */
@@ -103,9 +112,28 @@ export class RunIndexStore {
       if (found) this.count(found, -1);
       const counted = { status: row.status, event_name: row.eventName, created_at: row.createdAt };
       this.count({ ...counted, ended_at: row.endedAt, updated_at: 0 }, 1);
+      // Once per run: when it ends (a row sent again for an ended run adds nothing).
+      if (row.stepDurations && isEnded(row.status) && !(found && isEnded(found.status)))
+        this.countSteps(row.endedAt ?? row.updatedAt, row.stepDurations);
       // A row from a RunObject of an older release says nothing of labels: they stay as they are.
       if (row.tags !== undefined || row.metadataKeys !== undefined) this.label(row.id, row.tags, row.metadataKeys);
     }
+  }
+
+  /** Adds an ended run's step durations to the hour it ended in; hours past {@link STEP_HOURS_KEPT} go. */
+  private countSteps(endedAt: number, durations: StepDurations): void {
+    const sql = this.sql();
+    const hour = hourOf(endedAt);
+    for (const { le, n, sumMs } of durations)
+      sql.exec(
+        `INSERT INTO step_durations (hour, le, n, sum_ms) VALUES (?, ?, ?, ?)
+         ON CONFLICT (hour, le) DO UPDATE SET n = n + excluded.n, sum_ms = sum_ms + excluded.sum_ms`,
+        hour,
+        le,
+        n,
+        sumMs,
+      );
+    sql.exec(`DELETE FROM step_durations WHERE hour < ?`, hour - STEP_HOURS_KEPT);
   }
 
   /** Replaces run `id`'s labels: its tags and metadata keys. */
@@ -252,7 +280,11 @@ export class RunIndexStore {
     }
   }
 
-  /** The runs created since `since`, per status, and the duration histogram of the completed ones. */
+  /**
+   * The runs created since `since`, per status, and the duration histogram of the completed ones;
+   * the step durations of the runs that ended since (to the hour); and the runs queued or paused
+   * now, whenever created.
+   */
   stats(since: number): ShardStats {
     const byStatus = this.countByStatus({ after: since });
     const buckets = new Map<number, number>();
@@ -275,7 +307,21 @@ export class RunIndexStore {
       }
     }
     const durations: DurationBucket[] = [...buckets].map(([bucket, n]) => ({ bucket, n }));
-    return { byStatus, durations };
+    const steps = sql
+      .exec(
+        `SELECT le, sum(n) AS n, sum(sum_ms) AS sumMs FROM step_durations WHERE hour >= ? GROUP BY le`,
+        hourOf(since),
+      )
+      .toArray()
+      .map((row) => stepBucketSchema.parse(row));
+    const backlog = { queued: 0, paused: 0 };
+    for (const row of sql.exec(
+      `SELECT status, sum(n) AS n FROM run_counts WHERE status IN ('queued', 'paused') GROUP BY status`,
+    )) {
+      const { status, n } = countSchema.parse(row);
+      backlog[status as keyof typeof backlog] = n;
+    }
+    return { byStatus, durations, steps, backlog };
   }
 }
 

@@ -95,6 +95,8 @@ function indexRow(state: RunState): RunIndexRow {
     updatedAt: state.updatedAt,
     tags: state.tags ?? [],
     metadataKeys: Object.keys(state.metadata).sort().slice(0, MAX_INDEXED_METADATA_KEYS),
+    // Counted by the shard once, when the run ends (durable-objects/run-index/index-store.ts).
+    ...(state.terminal && state.stepDurations ? { stepDurations: state.stepDurations } : {}),
   };
 }
 

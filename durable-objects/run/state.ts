@@ -2,6 +2,8 @@
  * The run's state as a fold over its history. Applying the same history always gives the same
  * state, which is how a run resumes after an eviction or a crash.
  */
+import type { StepDurations } from "../../src/core/run-index/step-durations.ts";
+import { countAttempt } from "./step-durations.ts";
 import { z } from "zod";
 import type {
   ChildOutcome,
@@ -143,6 +145,8 @@ export interface RunState {
   takenEvents: Map<string, TakenEvent>;
   /** What the run's steps wrote to its metadata (see sdk/metadata.ts). */
   metadata: Metadata;
+  /** Its step attempts' durations (step-durations.ts), once one has run. */
+  stepDurations?: StepDurations;
   /** The run's wait tokens, by id, in the order they were made. */
   tokens: Map<string, TokenState>;
   output?: unknown;
@@ -198,6 +202,7 @@ function upsertStep(state: RunState, id: string, name: string, op: StepOp, at: n
 export function apply(state: RunState, entry: HistoryEntry): void {
   state.lastSeq = entry.seq;
   state.updatedAt = entry.at;
+  state.stepDurations = countAttempt(state.stepDurations, entry);
   switch (entry.type) {
     case "run.created":
       return;

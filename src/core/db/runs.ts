@@ -2,6 +2,7 @@
  * The run index in D1: the row each run keeps there, and the statement that writes it. A row
  * that arrives late never overwrites a newer one.
  */
+import { stepDurationsSchema } from "../run-index/step-durations.ts";
 import { z } from "zod";
 
 export const runIndexRowSchema = z.object({
@@ -19,6 +20,8 @@ export const runIndexRowSchema = z.object({
   /** The run's tags and the keys of its metadata, for filters (run-index shards only; absent from older RunObjects). */
   tags: z.array(z.string()).optional(),
   metadataKeys: z.array(z.string()).optional(),
+  /** An ended run's step attempt durations, for the metrics (run-index shards only; see step-durations.ts). */
+  stepDurations: stepDurationsSchema.optional(),
 });
 export type RunIndexRow = z.infer<typeof runIndexRowSchema>;
 

@@ -5,6 +5,7 @@
  * 2% of its value, so a percentile is within 2% of the exact one (durations up to 1 ms share a
  * bucket).
  */
+import { stepDurationsSchema } from "./step-durations.ts";
 import { z } from "zod";
 
 /** One function's runs over a window. */
@@ -47,6 +48,10 @@ export type DurationBucket = z.infer<typeof durationBucketSchema>;
 export const shardStatsSchema = z.object({
   byStatus: z.record(z.string(), z.number().int()),
   durations: z.array(durationBucketSchema),
+  /** Step attempt durations of the runs that ended in the window (absent from older shards). */
+  steps: stepDurationsSchema.optional(),
+  /** Runs queued (for a slot, a throttle…) or held paused now, whenever created. */
+  backlog: z.object({ queued: z.number().int(), paused: z.number().int() }).optional(),
 });
 export type ShardStats = z.infer<typeof shardStatsSchema>;
 

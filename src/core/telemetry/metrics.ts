@@ -2,7 +2,8 @@
  * Metrics in Prometheus's text format (`GET /v1/metrics`, behind the API key), read from what
  * Stepwise already keeps, so a scrape adds no write to any run: the EventShards' counts of events
  * accepted and not yet routed, the run-index shards' runs per function and status and their
- * duration histograms (runs created in the last 24 hours), and which functions are paused.
+ * duration histograms (runs created in the last 24 hours), step attempt durations (of runs that
+ * ended in the last 24 hours), the backlog of queued and paused runs, and which functions are paused.
  * A scrape reads every shard, so its answer is kept for {@link METRICS_TTL_MS} per isolate.
  */
 import type { Env } from "../env.ts";
@@ -11,6 +12,7 @@ import { allShards } from "../events/shards.ts";
 import { eventShard } from "../objects.ts";
 import { bucketValue, type ShardStats } from "../run-index/histogram.ts";
 import { shardStats } from "../run-index/read.ts";
+import { mergeDurations, STEP_LE_SECONDS } from "../run-index/step-durations.ts";
 
 /** How long one isolate answers scrapes from its last reading. */
 export const METRICS_TTL_MS = 10_000;
@@ -53,6 +55,38 @@ function histogram(fn: string, answers: ShardStats[]): string[] {
   ];
 }
 
+/** A function's step attempt durations merged over its shards, as cumulative counts per `le`. */
+function stepHistogram(fn: string, answers: ShardStats[]): string[] {
+  const buckets = mergeDurations(answers.map((answer) => answer.steps ?? []));
+  const name = "stepwise_step_duration_seconds";
+  const fnLabel = `function="${label(fn)}"`;
+  let running = 0;
+  const cumulative = STEP_LE_SECONDS.map((le, index) => {
+    running += buckets.find((bucket) => bucket.le === index)?.n ?? 0;
+    return `${name}_bucket{${fnLabel},le="${le}"} ${running}`;
+  });
+  const count = buckets.reduce((total, bucket) => total + bucket.n, 0);
+  const sum = buckets.reduce((total, bucket) => total + bucket.sumMs, 0) / 1_000;
+  return [
+    ...cumulative,
+    `${name}_bucket{${fnLabel},le="+Inf"} ${count}`,
+    `${name}_sum{${fnLabel}} ${sum.toFixed(3)}`,
+    `${name}_count{${fnLabel}} ${count}`,
+  ];
+}
+
+/** A function's runs waiting now: queued (for a concurrency slot, a throttle…) and held paused. */
+function backlog(fn: string, answers: ShardStats[]): string[] {
+  const total = { queued: 0, paused: 0 };
+  for (const answer of answers) {
+    total.queued += answer.backlog?.queued ?? 0;
+    total.paused += answer.backlog?.paused ?? 0;
+  }
+  return Object.entries(total).map(
+    ([state, n]) => `stepwise_runs_waiting{function="${label(fn)}",state="${state}"} ${n}`,
+  );
+}
+
 /** The metrics text, from the last reading when it is fresh. */
 export async function metricsText(env: Env, now = Date.now()): Promise<string> {
   if (cached && now - cached.at < METRICS_TTL_MS) return cached.text;
@@ -84,6 +118,18 @@ export async function metricsText(env: Env, now = Date.now()): Promise<string> {
       "histogram",
       "Durations of completed runs created in the last 24 hours, creation to end.",
       [...runs].flatMap(([fn, answers]) => histogram(fn, answers)),
+    ),
+    family(
+      "stepwise_step_duration_seconds",
+      "histogram",
+      "Durations of step attempts (completed, failed or retried; not sleeps or waits) of runs that ended in the last 24 hours.",
+      [...runs].flatMap(([fn, answers]) => stepHistogram(fn, answers)),
+    ),
+    family(
+      "stepwise_runs_waiting",
+      "gauge",
+      "Runs waiting now, by function: queued for a concurrency slot, a throttle or a rate limit, or held while the function is paused.",
+      [...runs].flatMap(([fn, answers]) => backlog(fn, answers)),
     ),
     family(
       "stepwise_function_paused",
