@@ -12,6 +12,7 @@
  * the same Worker sees them, whichever request reaches the isolate first.
  */
 import { checkAlertsOnTick } from "./core/alerts/checks.ts";
+import { exportTickMetrics } from "./core/telemetry/tick-metrics.ts";
 import type { StepwiseFunction } from "../sdk/function.ts";
 import { app } from "./api/app.ts";
 import type { Env } from "./core/env.ts";
@@ -119,6 +120,11 @@ export function createStepwise(options: CreateStepwiseOptions = {}): StepwiseHan
       ctx.waitUntil(
         checkAlertsOnTick(env).catch((error: unknown) =>
           console.error("stepwise: the alert checks failed; the next tick tries again", error),
+        ),
+      );
+      ctx.waitUntil(
+        exportTickMetrics(env).catch((error: unknown) =>
+          console.error("stepwise: the metrics export failed; the next tick sends them again", error),
         ),
       );
     },

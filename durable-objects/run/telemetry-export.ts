@@ -1,32 +1,46 @@
 /**
- * Exporting a run's spans and step logs (trace.ts) to the configured OTLP endpoint after each
- * drive: what ended since the last export, so a long run's steps show up as they end and the run
- * span when the run ends. Off the step path: it runs after the drive, and a failure only delays
- * it (the next drive, or for an ended run the alarm, tries again). The last exported entry is
- * kept in the object's KV storage.
+ * Exporting a run's spans and step logs (trace.ts) and its metrics (run-metrics.ts) to the
+ * configured OTLP endpoint after each drive: what ended since the last export, so a long run's
+ * steps show up as they end and the run span when the run ends. Off the step path: it runs after
+ * the drive, and a failure only delays it (the next drive, or for an ended run the alarm, tries
+ * again). Each kind keeps its own mark of the last entry exported (the object's KV storage), so a
+ * retry after a half-done export sends neither spans nor metric deltas twice.
  */
 import { z } from "zod";
 import type { Env } from "../../src/core/env.ts";
+import { exportMetrics } from "../../src/core/telemetry/otlp-metrics.ts";
 import { exportTelemetry, otlpTarget } from "../../src/core/telemetry/otlp.ts";
 import { Journal } from "./journal.ts";
+import { runMetrics } from "./run-metrics.ts";
 import { runTelemetry } from "./trace.ts";
 
-const MARK = "otel-exported-seq";
+const SPANS_MARK = "otel-exported-seq";
+const METRICS_MARK = "otel-metrics-seq";
 
-/** Exports what ended since the last export; false when there is no endpoint or nothing new. Throws when the export failed. */
-export async function exportRunTelemetry(env: Env, storage: DurableObjectStorage): Promise<boolean> {
-  const target = otlpTarget(env);
-  if (!target) return false;
-  const after = z
+const markOf = (storage: DurableObjectStorage, key: string): number =>
+  z
     .number()
     .int()
     .catch(0)
-    .parse(storage.kv.get(MARK) ?? 0);
+    .parse(storage.kv.get(key) ?? 0);
+
+/** Exports what ended since the last export; false when there is no endpoint or nothing new. Throws when the export failed. */
+export async function exportRunTelemetry(env: Env, storage: DurableObjectStorage, now = Date.now()): Promise<boolean> {
+  const target = otlpTarget(env);
+  if (!target) return false;
+  const spansAfter = markOf(storage, SPANS_MARK);
+  const metricsAfter = markOf(storage, METRICS_MARK);
   const history = new Journal(storage.sql).readAll();
   const last = history.at(-1)?.seq ?? 0;
-  if (last <= after) return false;
-  const { spans, logs } = runTelemetry(history, after);
-  if (spans.length + logs.length > 0) await exportTelemetry(target, spans, logs);
-  storage.kv.put(MARK, last);
+  if (last <= spansAfter && last <= metricsAfter) return false;
+  if (last > spansAfter) {
+    const { spans, logs } = runTelemetry(history, spansAfter);
+    if (spans.length + logs.length > 0) await exportTelemetry(target, spans, logs);
+    storage.kv.put(SPANS_MARK, last);
+  }
+  if (last > metricsAfter) {
+    await exportMetrics(target, runMetrics(history, metricsAfter, now));
+    storage.kv.put(METRICS_MARK, last);
+  }
   return true;
 }

@@ -43,6 +43,8 @@ beforeAll(async () => {
     `STEPWISE_OTLP_ENDPOINT:${receiver.url}`,
     "--var",
     "STEPWISE_OTLP_HEADERS:x-api-key=otel-secret",
+    // GET /__scheduled runs the Worker's cron tick, which sends the deployment-wide metrics.
+    "--test-scheduled",
   ]);
 });
 
@@ -67,6 +69,22 @@ const logsOf = (runId: string): LogRecord[] =>
     )
     .flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords))
     .filter((log) => attribute(log, "stepwise.run_id")?.stringValue === runId);
+
+type DataPoint = { attributes: Attribute[]; asInt?: string; count?: string; sum?: number; bucketCounts?: string[] };
+type Metric = {
+  name: string;
+  sum?: { aggregationTemporality: number; dataPoints: DataPoint[] };
+  gauge?: { dataPoints: DataPoint[] };
+  histogram?: { aggregationTemporality: number; dataPoints: DataPoint[] };
+};
+const metricsNamed = (name: string): Metric[] =>
+  receiver.received
+    .filter((r) => r.path === "/v1/metrics")
+    .flatMap(
+      (r) => (JSON.parse(r.text) as { resourceMetrics: { scopeMetrics: { metrics: Metric[] }[] }[] }).resourceMetrics,
+    )
+    .flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics))
+    .filter((metric) => metric.name === name);
 
 describe("OpenTelemetry export", () => {
   it("sends a run's spans and step logs over OTLP/HTTP, decoded here", async () => {
@@ -116,5 +134,36 @@ describe("OpenTelemetry export", () => {
     expect(JSON.parse(receiver.received[0]!.text)).toMatchObject({
       resourceSpans: [{ resource: { attributes: [{ key: "service.name", value: { stringValue: "stepwise" } }] } }],
     });
+  });
+
+  it("sends metrics: each run's deltas as it goes, and the deployment's gauges on the cron tick", async () => {
+    // The run of the first test has ended, so its metrics went out with its last export.
+    await expect.poll(() => metricsNamed("stepwise.runs.ended").length, { timeout: 30_000 }).toBeGreaterThan(0);
+    const ended = metricsNamed("stepwise.runs.ended").flatMap((metric) => metric.sum!.dataPoints);
+    expect(ended.some((point) => attribute(point, "stepwise.status")?.stringValue === "completed")).toBe(true);
+    expect(metricsNamed("stepwise.runs.ended")[0]!.sum!.aggregationTemporality).toBe(1);
+    const steps = metricsNamed("stepwise.step.duration").flatMap((metric) => metric.histogram!.dataPoints);
+    const outcomes = new Set(steps.map((point) => attribute(point, "stepwise.outcome")?.stringValue));
+    // call-llm failed once and was retried.
+    expect(outcomes).toEqual(new Set(["completed", "retrying"]));
+    const attempts = steps.reduce((total, point) => total + Number(point.count), 0);
+    expect(attempts).toBe(4);
+    for (const point of steps)
+      expect(point.bucketCounts!.reduce((total, n) => total + Number(n), 0)).toBe(Number(point.count));
+
+    const tick = await fetch(`${server.url}/__scheduled?cron=*/10+*+*+*+*`);
+    expect(tick.status).toBe(200);
+    await expect.poll(() => metricsNamed("stepwise.events.accepted").length, { timeout: 30_000 }).toBeGreaterThan(0);
+    const [accepted] = metricsNamed("stepwise.events.accepted");
+    expect(accepted!.sum!.aggregationTemporality).toBe(2);
+    expect(Number(accepted!.sum!.dataPoints[0]!.asInt)).toBeGreaterThanOrEqual(1);
+    const waiting = metricsNamed("stepwise.runs.waiting").flatMap((metric) => metric.gauge!.dataPoints);
+    expect(
+      waiting.find(
+        (point) =>
+          attribute(point, "stepwise.function_id")?.stringValue === "analyze-document" &&
+          attribute(point, "stepwise.state")?.stringValue === "queued",
+      )?.asInt,
+    ).toBe("0");
   });
 });

@@ -77,25 +77,40 @@ function stepHistogram(fn: string, answers: ShardStats[]): string[] {
 
 /** A function's runs waiting now: queued (for a concurrency slot, a throttle…) and held paused. */
 function backlog(fn: string, answers: ShardStats[]): string[] {
+  return Object.entries(waitingOf(answers)).map(
+    ([state, n]) => `stepwise_runs_waiting{function="${label(fn)}",state="${state}"} ${n}`,
+  );
+}
+
+/** What the metrics are read from: the EventShards' counts, the run-index shards' figures, the catalogue. */
+export async function readFigures(env: Env, now = Date.now()) {
+  const [shards, runs, functions] = await Promise.all([
+    Promise.all(allShards(env).map((shard) => eventShard(env, shard).figures())),
+    shardStats(env, now - WINDOW_MS),
+    listFunctions(env),
+  ]);
+  const sum = (key: "accepted" | "unrouted" | "abandoned") => shards.reduce((total, shard) => total + shard[key], 0);
+  return {
+    events: { accepted: sum("accepted"), unrouted: sum("unrouted"), abandoned: sum("abandoned") },
+    runs,
+    functions,
+  };
+}
+
+/** A function's runs waiting now, over its shards. */
+export function waitingOf(answers: ShardStats[]): { queued: number; paused: number } {
   const total = { queued: 0, paused: 0 };
   for (const answer of answers) {
     total.queued += answer.backlog?.queued ?? 0;
     total.paused += answer.backlog?.paused ?? 0;
   }
-  return Object.entries(total).map(
-    ([state, n]) => `stepwise_runs_waiting{function="${label(fn)}",state="${state}"} ${n}`,
-  );
+  return total;
 }
 
 /** The metrics text, from the last reading when it is fresh. */
 export async function metricsText(env: Env, now = Date.now()): Promise<string> {
   if (cached && now - cached.at < METRICS_TTL_MS) return cached.text;
-  const [events, runs, functions] = await Promise.all([
-    Promise.all(allShards(env).map((shard) => eventShard(env, shard).figures())),
-    shardStats(env, now - WINDOW_MS),
-    listFunctions(env),
-  ]);
-  const sum = (key: "accepted" | "unrouted" | "abandoned") => events.reduce((total, shard) => total + shard[key], 0);
+  const { events, runs, functions } = await readFigures(env, now);
   const byStatus = [...runs].flatMap(([fn, answers]) => {
     const totals = new Map<string, number>();
     for (const answer of answers)
@@ -104,13 +119,13 @@ export async function metricsText(env: Env, now = Date.now()): Promise<string> {
   });
   const text = [
     family("stepwise_events_accepted_total", "counter", "Events accepted (new ids), ever.", [
-      `stepwise_events_accepted_total ${sum("accepted")}`,
+      `stepwise_events_accepted_total ${events.accepted}`,
     ]),
     family("stepwise_events_unrouted", "gauge", "Events accepted and not routed yet.", [
-      `stepwise_events_unrouted ${sum("unrouted")}`,
+      `stepwise_events_unrouted ${events.unrouted}`,
     ]),
     family("stepwise_events_routing_abandoned", "gauge", "Events whose routing was given up, waiting for a reroute.", [
-      `stepwise_events_routing_abandoned ${sum("abandoned")}`,
+      `stepwise_events_routing_abandoned ${events.abandoned}`,
     ]),
     family("stepwise_runs", "gauge", "Runs created in the last 24 hours, by function and current status.", byStatus),
     family(

@@ -1,7 +1,7 @@
 /**
  * OpenTelemetry export over OTLP/HTTP with JSON bodies (the encoding every collector and vendor
  * endpoint takes beside protobuf): spans to `<endpoint>/v1/traces`, log records to
- * `<endpoint>/v1/logs`. Configured by STEPWISE_OTLP_ENDPOINT (unset: nothing is exported),
+ * `<endpoint>/v1/logs` (metrics to `<endpoint>/v1/metrics`: otlp-metrics.ts). Configured by STEPWISE_OTLP_ENDPOINT (unset: nothing is exported),
  * STEPWISE_OTLP_HEADERS (`name=value` pairs, comma-separated: an API key) and
  * STEPWISE_OTLP_SERVICE_NAME ("stepwise"). Written by hand rather than with the OpenTelemetry SDK:
  * the engine already knows each span's start and end from its history, so what is needed is the
@@ -71,11 +71,11 @@ const anyValue = (value: string | number | boolean): AnyValue =>
       : Number.isInteger(value)
         ? { intValue: String(value) }
         : { doubleValue: value };
-const attributes = (values: Record<string, string | number | boolean>) =>
+export const attributes = (values: Record<string, string | number | boolean>) =>
   Object.entries(values).map(([key, value]) => ({ key, value: anyValue(value) }));
-const nanos = (ms: number): string => `${BigInt(Math.round(ms)) * 1_000_000n}`;
-const resource = (target: OtlpTarget) => ({ attributes: attributes({ "service.name": target.serviceName }) });
-const scope = { name: "stepwise" };
+export const nanos = (ms: number): string => `${BigInt(Math.round(ms)) * 1_000_000n}`;
+export const resource = (target: OtlpTarget) => ({ attributes: attributes({ "service.name": target.serviceName }) });
+export const scope = { name: "stepwise" };
 
 /** OTLP status codes and severity numbers. */
 const STATUS_ERROR = 2;
@@ -137,22 +137,24 @@ export function logsBody(target: OtlpTarget, logs: LogData[]): unknown {
   };
 }
 
+/** Posts one OTLP/JSON request to `<endpoint><path>`; throws when the collector refuses or cannot be reached. */
+export async function postOtlp(target: OtlpTarget, path: string, body: unknown): Promise<void> {
+  const response = await fetch(`${target.endpoint}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...target.headers },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok)
+    throw new Error(
+      `the OTLP endpoint answered ${response.status} to ${path}: ${(await response.text()).slice(0, 300)}`,
+    );
+  await response.body?.cancel();
+}
+
 /** Posts spans and logs, {@link OTLP_BATCH} at a time; throws when the collector refuses or cannot be reached. */
 export async function exportTelemetry(target: OtlpTarget, spans: SpanData[], logs: LogData[]): Promise<void> {
-  const post = async (path: string, body: unknown) => {
-    const response = await fetch(`${target.endpoint}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...target.headers },
-      body: JSON.stringify(body),
-    });
-    if (!response.ok)
-      throw new Error(
-        `the OTLP endpoint answered ${response.status} to ${path}: ${(await response.text()).slice(0, 300)}`,
-      );
-    await response.body?.cancel();
-  };
   for (let at = 0; at < spans.length; at += OTLP_BATCH)
-    await post("/v1/traces", tracesBody(target, spans.slice(at, at + OTLP_BATCH)));
+    await postOtlp(target, "/v1/traces", tracesBody(target, spans.slice(at, at + OTLP_BATCH)));
   for (let at = 0; at < logs.length; at += OTLP_BATCH)
-    await post("/v1/logs", logsBody(target, logs.slice(at, at + OTLP_BATCH)));
+    await postOtlp(target, "/v1/logs", logsBody(target, logs.slice(at, at + OTLP_BATCH)));
 }
