@@ -245,6 +245,36 @@ describe("drive", () => {
     expect(run.history.filter((entry) => entry.type === "step.woken")).toHaveLength(50);
   });
 
+  it("a run held by a paused function still ends at its timeouts.finish", async () => {
+    const fn = client.createFunction({ id: "held-past-finish" }, [], async ({ step }) => {
+      await step.run("a", () => "A");
+      return step.run("b", () => "B");
+    });
+    const run = memoryRun(fn);
+    let paused = false;
+    const started = Date.now();
+    const ports: RunPorts = {
+      ...run.ports,
+      control: async () => (paused ? { mode: "paused" as const, since: started } : undefined),
+    };
+    const config2 = { ...config, finishTimeoutMs: 60_000 };
+    // The first step runs, then the function is paused: the run holds before the second.
+    ports.execute = (request) => {
+      paused = true;
+      return run.ports.execute(request);
+    };
+    await drive(ports, config2, { budgetMs: 10_000 });
+    expect(run.state.heldReason).toContain("paused");
+    const finishBy = run.state.finishBy!;
+    expect(finishBy).toBeGreaterThanOrEqual(started + 60_000);
+    // Its next check comes no later than its deadline; at the deadline, it fails though still paused.
+    expect(run.wakes.at(-1)).toBeLessThanOrEqual(finishBy);
+    await drive(ports, config2, { budgetMs: 10_000, skipTo: finishBy });
+    expect(runStatus(run.state)).toBe("failed");
+    expect(run.state.error).toMatchObject({ name: "FunctionTimeoutError" });
+    expect(run.wakes.at(-1)).toBeUndefined();
+  });
+
   it("holds a concurrency slot across a drive's consecutive steps: one ask and one release per drive", async () => {
     const fn = client.createFunction({ id: "three" }, [], async ({ step }) => {
       const a = await step.run("a", () => 1);

@@ -162,7 +162,9 @@ async function held(ports: RunPorts): Promise<boolean> {
   const events = holdEvents(ports.state(), control, decision);
   if (events.length > 0) ports.record(events);
   if (decision !== "hold") return false;
-  await ports.setWake(holdRecheckAt(ports.now(), ports.state().heldAt));
+  // A held run's timeouts.finish still ends it: its alarm comes by then at the latest.
+  const { heldAt, finishBy } = ports.state();
+  await ports.setWake(Math.min(holdRecheckAt(ports.now(), heldAt), finishBy ?? Infinity));
   return true;
 }
 
@@ -217,6 +219,10 @@ async function driveWith(
   // A delayed run sleeps until its start time; flow control admits it then.
   if (!state.terminal && !state.started && !state.admitted && state.startAt !== undefined && state.startAt > clock())
     return ports.setWake(state.startAt);
+  // Past its timeouts.finish a run ends, held or not.
+  if (!state.terminal && state.finishBy !== undefined && state.finishBy <= clock())
+    ports.record(wakeEvents(state, clock(), ports.now()));
+  if (ports.state().terminal) return ports.setWake(nextWake(ports.state(), clock()));
   // A run not started yet holds here; a held one is released here once its function is resumed.
   if ((!state.started || state.heldReason) && (await held(ports))) return;
   if (!state.terminal && !state.started && !state.admitted) {
