@@ -98,7 +98,7 @@ async function runReached(step: ReachedStep, session: ExecutionSession, attemptN
       logger: logs.logger,
       ...streamWriter(session.publisher),
     };
-    const value = await attempt(step, context);
+    const value = await logs.run(() => attempt(step, context));
     let output: unknown;
     try {
       output = toJson(value);

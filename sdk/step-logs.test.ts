@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MAX_LOG_LINE_CHARS, MAX_STEP_LOG_LINES, StepLogRecorder } from "./step-logs.ts";
+import { hasAsyncContext } from "./console-tap.ts";
 
 describe("a step's log recorder", () => {
   it("keeps lines as text, cuts long ones, and says how many it dropped past its limit", () => {
@@ -19,24 +20,41 @@ describe("a step's log recorder", () => {
     expect(new StepLogRecorder().lines()).toEqual({});
   });
 
-  it("keeps console lines while its step is the only one running, and no line twice", () => {
-    const recorder = new StepLogRecorder({ debug: () => {}, info: console.info, warn: () => {}, error: () => {} });
-    console.log("before the step");
-    recorder.open();
-    console.log("plain", { n: 1 });
-    console.warn("careful");
-    recorder.logger.info("through its logger");
-    const other = new StepLogRecorder();
-    other.open();
-    console.log("two steps run: whose line this is cannot be known");
-    other.close();
-    recorder.close();
-    console.log("after the step");
-    expect(recorder.lines().logs?.map((line) => [line.level, line.message])).toEqual([
-      ["info", 'plain {"n":1}'],
-      ["warn", "careful"],
-      ["info", "through its logger"],
+  it("keeps each step's console lines by async context, parallel steps too, and no line twice", async () => {
+    // Node has AsyncLocalStorage; Workers without nodejs_compat do not (test/step-logs.test.ts covers that).
+    expect(hasAsyncContext()).toBe(true);
+    const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+    const a = new StepLogRecorder(quiet);
+    const b = new StepLogRecorder(quiet);
+    a.open();
+    b.open();
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
+    console.log("outside every step");
+    await Promise.all([
+      a.run(async () => {
+        console.log("a1", { n: 1 });
+        await tick();
+        console.warn("a2");
+        a.logger.info("a through its logger");
+      }),
+      b.run(async () => {
+        await tick();
+        console.log("b1");
+        await tick();
+        console.error("b2");
+      }),
     ]);
-    expect(other.lines()).toEqual({});
+    a.close();
+    b.close();
+    console.log("after the steps");
+    expect(a.lines().logs?.map((line) => [line.level, line.message])).toEqual([
+      ["info", 'a1 {"n":1}'],
+      ["warn", "a2"],
+      ["info", "a through its logger"],
+    ]);
+    expect(b.lines().logs?.map((line) => [line.level, line.message])).toEqual([
+      ["info", "b1"],
+      ["error", "b2"],
+    ]);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { Logger } from "./logger.ts";
-import { captureConsoleInto, uncaptured } from "./console-tap.ts";
+import { captureConsoleInto, inStepContext, uncaptured } from "./console-tap.ts";
 
 /** Most lines one attempt of a step keeps; past it one line says how many were dropped. */
 export const MAX_STEP_LOG_LINES = 100;
@@ -59,6 +59,11 @@ export class StepLogRecorder {
   /** While the step's attempt runs: `console.*` lines are kept here when it is the isolate's only step running. */
   open(): void {
     this.release ??= captureConsoleInto(this);
+  }
+
+  /** Runs the step's code so its `console.*` lines come here, where the runtime has async context. */
+  run<R>(fn: () => R): R {
+    return inStepContext(this, fn);
   }
 
   /** The attempt ended. */

@@ -210,19 +210,31 @@ export const largeEvent = stepwise.createFunction<{ kind: string; key: string; b
   },
 );
 
-/** Logs from a step (its own logger and the function's), over a failed attempt and a good one. */
+/** Logs from a step (its own logger and the function's), over a failed attempt and a good one; then parallel steps' console lines. */
 export const stepLogs = stepwise.createFunction<{ key: string }>(
   { id: "test-step-logs", retries: 1 },
   [],
   async ({ event, step, logger }) => {
     logger.info("outside any step");
-    return step.run("load", ({ logger: stepLogger, attempt }) => {
+    const loaded = await step.run("load", ({ logger: stepLogger, attempt }) => {
       stepLogger.info("loading", { key: event.data.key, attempt });
       logger.warn("through the function's logger");
       console.error("straight to the console", attempt);
       if (attempt === 0) throw new Error("first try fails");
       return "loaded";
     });
+    // Parallel steps whose console lines interleave: each keeps its own (async context).
+    await Promise.all(
+      ["left", "right"].map((side) =>
+        step.run(side, async () => {
+          console.log(`${side} starts`);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          console.log(`${side} ends`);
+          return side;
+        }),
+      ),
+    );
+    return loaded;
   },
 );
 

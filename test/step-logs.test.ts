@@ -5,7 +5,7 @@ import { client } from "./helpers.ts";
 type Line = { level: string; at: string; attempt: number; message: string };
 
 describe("step logs", () => {
-  it("keep what each attempt of a step logged, shown with the run in the API and on the dashboard", async () => {
+  it("keep what each attempt of a step logged, parallel steps' console lines each their own, shown in the API and on the dashboard", async () => {
     const key = crypto.randomUUID();
     const run = await client.run("test-step-logs", { key });
     expect(run.status).toBe("completed");
@@ -20,6 +20,11 @@ describe("step logs", () => {
       [1, "error", "straight to the console 1"],
     ]);
     expect(Date.parse(load?.logs?.[0]?.at ?? "")).toBeGreaterThan(0);
+    // Parallel steps ran at once in one isolate, their lines interleaved: each kept its own.
+    const linesOf = (id: string) =>
+      (run.steps as { id: string; logs?: Line[] }[]).find((step) => step.id === id)?.logs?.map((line) => line.message);
+    expect(linesOf("left")).toEqual(["left starts", "left ends"]);
+    expect(linesOf("right")).toEqual(["right starts", "right ends"]);
     // A line logged outside any step belongs to no step: it is printed, not kept.
     expect(JSON.stringify(run.steps)).not.toContain("outside any step");
 
