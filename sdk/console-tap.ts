@@ -2,7 +2,7 @@
  * The console tap behind step logs: `console.debug/log/info/warn/error` are wrapped once per
  * isolate, each call printed as before and kept as the line of the step that wrote it.
  * - Where the runtime has async context (AsyncLocalStorage: Node, Bun, Deno, and Workers with
- *   `nodejs_compat` or `nodejs_als`), a line is the step's whose code wrote it, however many steps
+ *   `nodejs_compat`), a line is the step's whose code wrote it, however many steps
  *   run at once (parallel steps, runs sharing the isolate); a line written outside every step is
  *   only printed.
  * - Elsewhere, a line is kept only while exactly one step runs in the isolate (whose line it is
