@@ -291,6 +291,7 @@ class Execution {
       step: createStepTools(session),
       runId: request.runId,
       attempt: request.attempt,
+      ...(request.traceparent ? { traceparent: request.traceparent } : {}),
       // A line logged while one step runs is that step's too (with several, whose is not known).
       logger: replayAwareLogger(request.runId, quietNow, lines, (level, args) => {
         const [only] = session.running;

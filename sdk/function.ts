@@ -160,6 +160,12 @@ export interface HandlerContext<TData = Record<string, unknown>> {
   runId: string;
   attempt: number;
   logger: Logger;
+  /**
+   * The run's span as a W3C `traceparent` (absent from an engine that does not send it). Put it on
+   * your own outgoing requests' `traceparent` header, or hand it to your tracer as the parent, and
+   * their spans join the run's trace.
+   */
+  traceparent?: string;
 }
 
 /** What an `onFailure` handler receives: the final error and the event that started the failed run. */

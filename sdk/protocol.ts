@@ -107,6 +107,8 @@ export const executionRequestSchema = z.object({
    * call that fails before answering runs them again.
    */
   immediateBudgetMs: z.number().int().min(0).max(60_000).optional(),
+  /** The run's span (W3C trace context), handed to the function as `traceparent` for its own calls. */
+  traceparent: traceparentSchema.optional(),
 });
 export type ExecutionRequest = z.infer<typeof executionRequestSchema>;
 

@@ -5,7 +5,9 @@
  */
 import type { LiveHooks } from "../../sdk/execution.ts";
 import { PROTOCOL_VERSION, type ExecutionRequest, type ExecutionResponse } from "../../sdk/protocol.ts";
+import { traceparentOf } from "../../sdk/trace-context.ts";
 import type { RunState, StepState } from "./state.ts";
+import { runSpanIdOf, traceIdOfRun } from "./trace.ts";
 
 /** The request for `state`: a replay, or (with `runStep`) the run of that planned step at `attempt`. */
 export function request(
@@ -25,6 +27,7 @@ export function request(
     events: state.events,
     steps: state.memo,
     allowImmediate,
+    traceparent: traceparentOf(traceIdOfRun(state), runSpanIdOf(state.runId)),
     ...(runStep !== undefined ? { runStep } : {}),
   };
 }

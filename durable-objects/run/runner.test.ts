@@ -7,6 +7,7 @@ import { drive, type RunPorts } from "./runner.ts";
 import { SLOT_RENEW_MS } from "./slot-lanes.ts";
 import { memoryJournal } from "./memory-journal.test-support.ts";
 import { runStatus } from "./state.ts";
+import { runSpanIdOf, traceIdOfRun } from "./trace.ts";
 
 const config: EngineConfig = {
   retries: 2,
@@ -243,6 +244,14 @@ describe("drive", () => {
     }
     expect([run.state.output, wakes]).toEqual([50, 50]);
     expect(run.history.filter((entry) => entry.type === "step.woken")).toHaveLength(50);
+  });
+
+  it("hands the function its run's span as a W3C traceparent, for its own calls", async () => {
+    const fn = client.createFunction({ id: "traced" }, [], async ({ traceparent }) => traceparent);
+    const run = memoryRun(fn);
+    await drive(run.ports, config, { budgetMs: 10_000 });
+    const output = run.state.output as string;
+    expect(output).toBe(`00-${traceIdOfRun(run.state)}-${runSpanIdOf(run.state.runId)}-01`);
   });
 
   it("a run held by a paused function still ends at its timeouts.finish", async () => {
