@@ -5,6 +5,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ScheduleView } from "../sdk/schedules.ts";
+import { readSchedule, writeSchedule } from "../src/core/db/schedules.ts";
 import { scheduleObject } from "../src/core/objects.ts";
 import { client } from "./helpers.ts";
 import { Stepwise } from "../sdk/index.ts";
@@ -103,6 +104,33 @@ describe("schedules made at run time", () => {
     expect((await call("GET", `/${id}`)).status).toBe(404);
     expect((await call("DELETE", `/${id}`)).status).toBe(404);
     expect(await scheduleObject(env, id).keptSchedule()).toBeNull();
+  });
+
+  it("a late or repeated telling never undoes a newer change, nor brings a deleted schedule back", async () => {
+    const id = `sch_${crypto.randomUUID().replaceAll("-", "")}`;
+    const object = scheduleObject(env, id);
+    const base = { id, functionId: "test-scheduled", anchor: Date.now(), data: {}, interval: 900_000 };
+    expect(await object.keepSchedule({ ...base, paused: true, version: 20 })).toMatchObject({ paused: true });
+    // An older telling (a change that raced this one, and lost) changes nothing.
+    expect(await object.keepSchedule({ ...base, paused: false, version: 10 })).toMatchObject({ paused: true });
+    await object.dropSchedule(30);
+    // A read that found the row just before the delete tells the object again, too late.
+    expect(await object.keepSchedule({ ...base, paused: false, version: 25 })).toBeNull();
+    expect(await object.keptSchedule()).toBeNull();
+    // The same id made again later (a key reused) is kept.
+    expect(await object.keepSchedule({ ...base, paused: false, version: 40 })).toMatchObject({ paused: false });
+    await object.dropSchedule(50);
+  });
+
+  it("a read tells the object again when it keeps an older copy than D1's row", async () => {
+    const schedule = await json(await call("POST", "", { functionId: "test-scheduled", interval: "1h" }));
+    // A pause whose row was written but whose telling failed: the object still ticks.
+    const row = (await readSchedule(env.DB, schedule.id))!;
+    await writeSchedule(env.DB, { ...row, paused: true, updatedAt: row.updatedAt + 1_000 });
+    expect(await scheduleObject(env, schedule.id).keptSchedule()).toMatchObject({ paused: false });
+    expect(await json(await call("GET", `/${schedule.id}`))).toMatchObject({ paused: true, nextRunAt: null });
+    expect(await scheduleObject(env, schedule.id).keptSchedule()).toMatchObject({ paused: true, nextTick: null });
+    expect((await call("DELETE", `/${schedule.id}`)).status).toBe(200);
   });
 
   it("refuses bad schedules with the issues, and an unknown function with a 404", async () => {

@@ -8,6 +8,7 @@
  */
 import { alertCronLate } from "../../src/core/alerts/checks.ts";
 import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
 import type { Env } from "../../src/core/env.ts";
 import { derivedId } from "../../src/core/lib/ids.ts";
 import { parseInput } from "../../src/core/lib/parse.ts";
@@ -25,6 +26,8 @@ const KEY = "schedule";
 const LATE_TICK_MS = 60_000;
 /** Where a schedule made at run time is kept (an object keeps one or the other). */
 const KEPT = "kept";
+/** When the schedule made at run time was deleted: a telling of an older version is ignored. */
+const DROPPED = "dropped-at";
 
 export class CronScheduler extends DurableObject<Env> {
   private async stored(): Promise<Schedule | undefined> {
@@ -57,15 +60,29 @@ export class CronScheduler extends DurableObject<Env> {
     return (await this.stored()) ?? null;
   }
 
-  /** Keeps a schedule made at run time (created, changed, paused or resumed); returns the tick it waits for. */
-  async keepSchedule(schedule: ScheduleToKeep): Promise<KeptSchedule> {
+  /**
+   * Keeps a schedule made at run time (created, changed, paused or resumed); returns what it keeps.
+   * A copy older than the one kept, or than the schedule's deletion, changes nothing: tellings of
+   * one schedule may arrive out of order (two changes racing, a read repairing a deleted one).
+   */
+  async keepSchedule(schedule: ScheduleToKeep): Promise<KeptSchedule | null> {
     const input = parseInput(
       keptScheduleSchema.omit({ nextTick: true, lastTick: true, lastRunId: true }),
       schedule,
       "schedule",
     );
-    const kept = planKeep(await this.kept(), input, Date.now());
+    const stored = await this.kept();
+    const version = input.version ?? 0;
+    if (stored && (stored.version ?? 0) > version) return stored;
+    const droppedAt = z
+      .number()
+      .optional()
+      .catch(undefined)
+      .parse(await this.ctx.storage.get(DROPPED));
+    if (!stored && droppedAt !== undefined && droppedAt >= version) return null;
+    const kept = planKeep(stored, input, Date.now());
     await this.ctx.storage.put(KEPT, kept);
+    await this.ctx.storage.delete(DROPPED);
     await this.armFor(kept);
     return kept;
   }
@@ -75,10 +92,12 @@ export class CronScheduler extends DurableObject<Env> {
     return (await this.kept()) ?? null;
   }
 
-  /** Forgets the schedule made at run time (deleted). */
-  async dropSchedule(): Promise<void> {
+  /** Forgets the schedule made at run time (deleted at `at`); a telling older than that is ignored. */
+  async dropSchedule(at: number): Promise<void> {
+    const droppedAt = parseInput(z.number().int(), at, "deletion time");
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.delete(KEPT);
+    await this.ctx.storage.put(DROPPED, droppedAt);
   }
 
   override async alarm(): Promise<void> {
@@ -110,7 +129,16 @@ export class CronScheduler extends DurableObject<Env> {
       if (await getFunction(this.env, stored.functionId)) runId = await this.startScheduled(stored, plan.runTick);
       else console.error(`stepwise: schedule ${stored.id} ticked for "${stored.functionId}", which is not registered`);
     }
-    const next = runId ? { ...plan.next, lastRunId: runId } : plan.next;
+    // The awaits above let other calls in: a schedule deleted meanwhile stays deleted, and one
+    // changed meanwhile keeps its change, with this tick noted on it.
+    const latest = await this.kept();
+    if (!latest) return runId;
+    const ticked = {
+      ...(plan.runTick !== undefined ? { lastTick: plan.runTick } : {}),
+      ...(runId ? { lastRunId: runId } : {}),
+    };
+    const next =
+      JSON.stringify(latest) === JSON.stringify(stored) ? { ...plan.next, ...ticked } : { ...latest, ...ticked };
     await this.ctx.storage.put(KEPT, next);
     await this.armFor(next);
     if (runId && plan.runTick !== undefined)

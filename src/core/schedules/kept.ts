@@ -19,6 +19,11 @@ export const keptScheduleSchema = z.object({
   nextTick: z.number().int().nullable(),
   lastTick: z.number().int().optional(),
   lastRunId: z.string().optional(),
+  /**
+   * The D1 row's `updatedAt` this copy was made from: an object keeps a copy only over an older
+   * one, so a late or repeated telling never undoes a newer change (absent from older copies).
+   */
+  version: z.number().int().optional(),
 });
 export type KeptSchedule = z.infer<typeof keptScheduleSchema>;
 /** What the object is told to keep: the schedule without its ticks. */

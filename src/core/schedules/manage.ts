@@ -14,7 +14,7 @@ import {
   type schedulePatchSchema,
 } from "../../../sdk/schedules.ts";
 import type { z } from "zod";
-import type { KeptSchedule } from "./kept.ts";
+import { keptScheduleSchema, type KeptSchedule } from "./kept.ts";
 import type { Env } from "../env.ts";
 import {
   countSchedules,
@@ -62,20 +62,22 @@ export function scheduleView(schedule: StoredSchedule, now: number, kept?: KeptS
   };
 }
 
-/** Tells the schedule's object what to keep; answers what it keeps. */
-async function tell(env: Env, schedule: StoredSchedule): Promise<KeptSchedule> {
-  const { id, functionId, cron, timezone, interval, anchor, data, tenant, paused } = schedule;
-  return scheduleObject(env, id).keepSchedule({
+/** Tells the schedule's object what to keep; answers what it keeps (null: it was deleted since). */
+async function tell(env: Env, schedule: StoredSchedule): Promise<KeptSchedule | null> {
+  const { id, functionId, cron, timezone, interval, anchor, data, tenant, paused, updatedAt } = schedule;
+  const kept = await scheduleObject(env, id).keepSchedule({
     id,
     functionId,
     anchor,
     data,
     paused,
+    version: updatedAt,
     ...(cron !== undefined ? { cron } : {}),
     ...(timezone !== undefined ? { timezone } : {}),
     ...(interval !== undefined ? { interval } : {}),
     ...(tenant !== undefined ? { tenant } : {}),
   });
+  return keptScheduleSchema.nullable().parse(kept);
 }
 
 /**
@@ -146,11 +148,15 @@ export async function updateSchedule(env: Env, id: string, patch: Patch): Promis
   return { ok: true, value: scheduleView(schedule, now, await tell(env, schedule)) };
 }
 
-/** One schedule with its real next and last ticks; an object that lost it is told again. */
+/**
+ * One schedule with its real next and last ticks. An object that lost it, or keeps an older copy
+ * (a change whose telling failed after its row was written), is told again: D1 is the record.
+ */
 export async function getSchedule(env: Env, id: string): Promise<ScheduleView | undefined> {
   const schedule = await readSchedule(env.DB, id);
   if (!schedule) return undefined;
-  const kept = (await scheduleObject(env, id).keptSchedule()) ?? (await tell(env, schedule));
+  const found = keptScheduleSchema.nullable().parse(await scheduleObject(env, id).keptSchedule());
+  const kept = found && (found.version ?? 0) >= schedule.updatedAt ? found : await tell(env, schedule);
   return scheduleView(schedule, Date.now(), kept);
 }
 
@@ -175,7 +181,7 @@ export async function listSchedules(
  * shows. False when there was none.
  */
 export async function deleteSchedule(env: Env, id: string): Promise<boolean> {
-  await scheduleObject(env, id).dropSchedule();
+  await scheduleObject(env, id).dropSchedule(Date.now());
   return deleteScheduleRow(env.DB, id);
 }
 
