@@ -111,6 +111,10 @@ export function hostPorts(host: RunHost, state: RunState, fn: CatalogFunction | 
     control: async () => (await getFunction(env, state.functionId))?.control,
     startChildren: (step) => startChildRuns(env, current(), step),
     setWake: async (at) => (at === undefined ? host.storage.deleteAlarm() : host.storage.setAlarm(at)),
+    wakeBy: async (at) => {
+      const armed = await host.storage.getAlarm();
+      if (armed === null || armed > at) await host.storage.setAlarm(at);
+    },
     now: () => Date.now(),
     random: Math.random,
     registerCancelOn: () => registerCancelOn(env, triggered(current())),

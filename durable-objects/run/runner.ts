@@ -90,8 +90,10 @@ export interface HostPorts extends RunPorts {
   announceEnd(): Promise<boolean>;
   /** Raises the alerts a final failure of the run calls for (alert rules); never throws at the run. */
   alertFailure?(): Promise<void>;
-  /** Exports the spans and logs that ended since the last export, when telemetry is configured; throws when it failed. */
-  exportTelemetry?(): Promise<unknown>;
+  /** Exports the spans, logs and metrics since the last export, when telemetry is configured; "deferred": try later; throws when it failed. */
+  exportTelemetry?(): Promise<"exported" | "nothing" | "deferred">;
+  /** Makes sure the alarm fires by `at`, keeping an earlier one (a retry owed to others). */
+  wakeBy?(at: number): Promise<void>;
 }
 
 /** Flow control's answer for a new run. */
@@ -388,13 +390,16 @@ const EXPORT_RETRY_MS = 30_000;
  */
 async function exportTelemetry(ports: HostPorts): Promise<void> {
   if (!ports.exportTelemetry) return;
-  try {
-    await ports.exportTelemetry();
-  } catch (error) {
+  const retry = async () => {
     const state = ports.state();
-    console.error(`stepwise: run ${state.runId} could not export its telemetry`, error);
     if (state.terminal && ports.now() - (state.endedAt ?? ports.now()) < EXPORT_FOR_MS)
-      await ports.setWake(ports.now() + EXPORT_RETRY_MS);
+      await (ports.wakeBy ?? ports.setWake)(ports.now() + EXPORT_RETRY_MS);
+  };
+  try {
+    if ((await ports.exportTelemetry()) === "deferred") await retry();
+  } catch (error) {
+    console.error(`stepwise: run ${ports.state().runId} could not export its telemetry`, error);
+    await retry();
   }
 }
 

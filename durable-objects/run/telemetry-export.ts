@@ -4,15 +4,21 @@
  * steps show up as they end and the run span when the run ends. Off the step path: it runs after
  * the drive, and a failure only delays it (the next drive, or for an ended run the alarm, tries
  * again). Each kind keeps its own mark of the last entry exported (the object's KV storage), so a
- * retry after a half-done export sends neither spans nor metric deltas twice.
+ * retry after a half-done export sends neither spans nor metric deltas twice. After a failure
+ * this isolate's runs leave the endpoint alone for {@link QUIET_AFTER_FAILURE_MS}, so a collector
+ * that hangs or is down costs a drive at most one timeout per isolate per pause.
  */
 import { z } from "zod";
 import type { Env } from "../../src/core/env.ts";
 import { exportMetrics } from "../../src/core/telemetry/otlp-metrics.ts";
-import { exportTelemetry, otlpTarget } from "../../src/core/telemetry/otlp.ts";
+import { exportTelemetry, otlpTarget, type OtlpTarget } from "../../src/core/telemetry/otlp.ts";
 import { Journal } from "./journal.ts";
 import { runMetrics } from "./run-metrics.ts";
 import { runTelemetry } from "./trace.ts";
+
+/** How long after a failed export this isolate's runs defer theirs. */
+export const QUIET_AFTER_FAILURE_MS = 30_000;
+let failedAt = Number.NEGATIVE_INFINITY;
 
 const SPANS_MARK = "otel-exported-seq";
 const METRICS_MARK = "otel-metrics-seq";
@@ -24,15 +30,36 @@ const markOf = (storage: DurableObjectStorage, key: string): number =>
     .catch(0)
     .parse(storage.kv.get(key) ?? 0);
 
-/** Exports what ended since the last export; false when there is no endpoint or nothing new. Throws when the export failed. */
-export async function exportRunTelemetry(env: Env, storage: DurableObjectStorage, now = Date.now()): Promise<boolean> {
+/**
+ * Exports what ended since the last export: "nothing" with no endpoint or nothing new, "deferred"
+ * while the endpoint failed lately (try again later). Throws when the export failed.
+ */
+export async function exportRunTelemetry(
+  env: Env,
+  storage: DurableObjectStorage,
+  now = Date.now(),
+): Promise<"exported" | "nothing" | "deferred"> {
   const target = otlpTarget(env);
-  if (!target) return false;
+  if (!target) return "nothing";
+  if (now - failedAt < QUIET_AFTER_FAILURE_MS) return "deferred";
+  try {
+    return await exportSince(target, storage, now);
+  } catch (error) {
+    failedAt = now;
+    throw error;
+  }
+}
+
+async function exportSince(
+  target: OtlpTarget,
+  storage: DurableObjectStorage,
+  now: number,
+): Promise<"exported" | "nothing"> {
   const spansAfter = markOf(storage, SPANS_MARK);
   const metricsAfter = markOf(storage, METRICS_MARK);
   const history = new Journal(storage.sql).readAll();
   const last = history.at(-1)?.seq ?? 0;
-  if (last <= spansAfter && last <= metricsAfter) return false;
+  if (last <= spansAfter && last <= metricsAfter) return "nothing";
   if (last > spansAfter) {
     const { spans, logs } = runTelemetry(history, spansAfter);
     if (spans.length + logs.length > 0) await exportTelemetry(target, spans, logs);
@@ -42,5 +69,5 @@ export async function exportRunTelemetry(env: Env, storage: DurableObjectStorage
     await exportMetrics(target, runMetrics(history, metricsAfter, now));
     storage.kv.put(METRICS_MARK, last);
   }
-  return true;
+  return "exported";
 }

@@ -137,12 +137,16 @@ export function logsBody(target: OtlpTarget, logs: LogData[]): unknown {
   };
 }
 
-/** Posts one OTLP/JSON request to `<endpoint><path>`; throws when the collector refuses or cannot be reached. */
+/** How long the collector has to answer one request. */
+export const OTLP_TIMEOUT_MS = 5_000;
+
+/** Posts one OTLP/JSON request to `<endpoint><path>`; throws when the collector refuses, cannot be reached or is too slow. */
 export async function postOtlp(target: OtlpTarget, path: string, body: unknown): Promise<void> {
   const response = await fetch(`${target.endpoint}${path}`, {
     method: "POST",
     headers: { "content-type": "application/json", ...target.headers },
     body: JSON.stringify(body),
+    signal: AbortSignal.timeout(OTLP_TIMEOUT_MS),
   });
   if (!response.ok)
     throw new Error(
