@@ -3,7 +3,8 @@
  * followers counted until the cooldown has passed. Delivery itself is tested end to end against
  * receivers on loopback (test/e2e/alerts.test.ts).
  */
-import { env, SELF } from "cloudflare:test";
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
+import worker from "./worker.ts";
 import { describe, expect, it } from "vitest";
 import { claimAlert } from "../src/core/alerts/incidents.ts";
 
@@ -61,6 +62,37 @@ describe("alert rules", () => {
       expect(refused.status).toBe(400);
       expect(JSON.stringify(await refused.json())).toContain(says);
     }
+  });
+
+  it("outside development, refuse a channel that is not https:// to a public address", async () => {
+    const production = { ...env, STEPWISE_ENV: "production", STEPWISE_API_KEYS: "alerts-key" };
+    const post = async (url: string) => {
+      const ctx = createExecutionContext();
+      const response = await worker.fetch(
+        new Request<unknown, IncomingRequestCfProperties>("http://stepwise/v1/alerts/rules", {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: "Bearer alerts-key" },
+          body: JSON.stringify({ kind: "run_failed", name: "probe", channel: { type: "slack", url } }),
+        }),
+        production,
+        ctx,
+      );
+      await waitOnExecutionContext(ctx);
+      return response;
+    };
+    for (const [url, says] of [
+      ["http://hooks.example.com/x", "https://"],
+      ["https://10.0.0.5/hook", "not a public address"],
+      ["https://169.254.169.254/latest/meta-data", "not a public address"],
+      ["https://metadata.internal/hook", "local name"],
+    ] as const) {
+      const refused = await post(url);
+      expect(refused.status, url).toBe(400);
+      expect(JSON.stringify(await refused.json())).toContain(says);
+    }
+    const accepted = await post("https://hooks.slack.com/services/T0/B0/X");
+    expect(accepted.status).toBe(201);
+    await call("DELETE", `/rules/${((await accepted.json()) as { id: string }).id}`);
   });
 
   it("a test alert to a channel that cannot be reached says why (502)", async () => {

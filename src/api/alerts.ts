@@ -5,6 +5,7 @@ import { Hono } from "hono";
 import { alertRuleInputSchema, MAX_ALERT_RULES } from "../../sdk/alerts.ts";
 import type { Env } from "../core/env.ts";
 import { readIncidents } from "../core/alerts/incidents.ts";
+import { unsafeChannel } from "../core/alerts/deliver.ts";
 import { sendTestAlert } from "../core/alerts/raise.ts";
 import { addRule, deleteRule, readRules, ruleView } from "../core/alerts/rules.ts";
 import { readBody } from "./body.ts";
@@ -15,6 +16,11 @@ export const alertsApi = new Hono<{ Bindings: Env }>()
   .post("/rules", async (c) => {
     const body = await readBody(c, alertRuleInputSchema);
     if (!body.ok) return body.response;
+    const unsafe = unsafeChannel(c.env, body.value.channel);
+    if (unsafe)
+      return errorResponse(c, 400, "invalid_request", "The rule's channel is refused", [
+        { code: "custom", path: ["channel", "url"], message: unsafe, input: body.value.channel },
+      ]);
     const rule = await addRule(c.env.DB, body.value);
     if (!rule)
       return errorResponse(

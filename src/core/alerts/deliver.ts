@@ -9,6 +9,7 @@
 import type { AlertChannel, AlertPayload } from "../../../sdk/alerts.ts";
 import { hmacHex } from "../../../sdk/signing.ts";
 import type { Env } from "../env.ts";
+import { unsafeAppUrl } from "../lib/app-url.ts";
 
 /** How long a channel has to answer. */
 export const DELIVERY_TIMEOUT_MS = 10_000;
@@ -28,6 +29,15 @@ export class DeliveryError extends Error {
   }
 }
 
+/**
+ * Why a channel's URL may not be called, or null: outside development only https:// to a public
+ * address, as for apps (an alert rule must not make Stepwise probe the networks it can reach).
+ */
+export function unsafeChannel(env: Env, channel: AlertChannel): string | null {
+  if (channel.type === "email" || env.STEPWISE_ENV === "development") return null;
+  return unsafeAppUrl(channel.url, "alert channels");
+}
+
 const retryableStatus = (status: number): boolean => status === 408 || status === 429 || status >= 500;
 
 /** The signature header of a webhook alert with `body`, sent at `now`. */
@@ -44,6 +54,8 @@ async function post(url: string, body: string, headers: Record<string, string>):
       headers: { "content-type": "application/json", ...headers },
       body,
       signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+      // A redirect is the channel's answer, not somewhere else to send the alert.
+      redirect: "manual",
     });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
@@ -68,6 +80,8 @@ const message = (alert: AlertPayload): string =>
 
 /** Sends `alert` to `channel`. */
 export async function deliver(env: Env, channel: AlertChannel, alert: AlertPayload, now = Date.now()): Promise<void> {
+  const unsafe = unsafeChannel(env, channel);
+  if (unsafe) throw new DeliveryError(`the channel's URL is refused: ${unsafe}`, false);
   switch (channel.type) {
     case "webhook": {
       const body = JSON.stringify(alert);

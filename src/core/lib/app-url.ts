@@ -49,15 +49,15 @@ function blockedV6(host: string): string | null {
   return null;
 }
 
-/** Why Stepwise outside development must not call `url`, or null when it may. */
-export function unsafeAppUrl(url: string): string | null {
+/** Why Stepwise outside development must not call `url` (an app's, or `what` else's), or null when it may. */
+export function unsafeAppUrl(url: string, what = "apps"): string | null {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     return "it is not a URL";
   }
-  if (parsed.protocol !== "https:") return "apps are reached over https:// outside development";
+  if (parsed.protocol !== "https:") return `${what} are reached over https:// outside development`;
   const host = parsed.hostname;
   if (host.startsWith("[")) {
     const reason = blockedV6(host.slice(1, -1));
