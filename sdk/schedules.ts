@@ -69,8 +69,8 @@ export const scheduleInputSchema = z
     tenant: z.string().min(1).max(256).optional(),
     /** A deduplication key: creating again with the same key updates that schedule instead of adding one. */
     key: z.string().min(1).max(256).optional(),
-    /** Created paused: no runs until resumed. */
-    paused: z.boolean().default(false),
+    /** Created paused: no runs until resumed. Absent: not paused, or for a key already used, as that schedule is. */
+    paused: z.boolean().optional(),
   })
   .strict()
   .superRefine((value, ctx) => checkTiming(value, ctx, true));

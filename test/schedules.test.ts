@@ -122,6 +122,21 @@ describe("schedules made at run time", () => {
     await object.dropSchedule(50);
   });
 
+  it("creating again by key keeps an operator's pause; a new cron without a zone keeps the zone", async () => {
+    const key = `ensure-${crypto.randomUUID()}`;
+    const body = { functionId: "test-scheduled", cron: "0 9 * * 1", timezone: "Asia/Tokyo", key };
+    const { id } = await json(await call("POST", "", body));
+    expect((await call("POST", `/${id}/pause`)).status).toBe(200);
+    // An "ensure" on each sign-in does not resume it; saying paused: false does.
+    expect(await json(await call("POST", "", body))).toMatchObject({ id, paused: true });
+    expect(await json(await call("POST", "", { ...body, paused: false }))).toMatchObject({ id, paused: false });
+    expect(await json(await call("PATCH", `/${id}`, { cron: "0 10 * * 1" }))).toMatchObject({
+      cron: "0 10 * * 1",
+      timezone: "Asia/Tokyo",
+    });
+    expect((await call("DELETE", `/${id}`)).status).toBe(200);
+  });
+
   it("a read tells the object again when it keeps an older copy than D1's row", async () => {
     const schedule = await json(await call("POST", "", { functionId: "test-scheduled", interval: "1h" }));
     // A pause whose row was written but whose telling failed: the object still ticks.

@@ -107,7 +107,8 @@ export async function createSchedule(
     data: input.data,
     ...(input.tenant !== undefined ? { tenant: input.tenant } : {}),
     ...(input.key !== undefined ? { key: input.key } : {}),
-    paused: input.paused,
+    // Creating again with a key (an "ensure" on each sign-in) keeps an operator's pause.
+    paused: input.paused ?? existing?.paused ?? false,
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
   };
@@ -138,7 +139,12 @@ export async function updateSchedule(env: Env, id: string, patch: Patch): Promis
   const schedule: StoredSchedule = {
     ...rest,
     ...(retimed
-      ? timingOf(patch, before, now)
+      ? // A new cron without a zone stays in the schedule's zone.
+        timingOf(
+          { ...patch, timezone: patch.timezone ?? (patch.cron !== undefined ? before.timezone : undefined) },
+          before,
+          now,
+        )
       : { cron: _cron, timezone: _timezone, interval: _interval, anchor: _anchor }),
     ...(patch.data !== undefined ? { data: patch.data } : {}),
     ...(patch.paused !== undefined ? { paused: patch.paused } : {}),
