@@ -235,14 +235,15 @@ export function decideWaitEvent(state: RunState, stepId: string, part: number, e
 const CANCEL_ON_DEFAULT_MS = 365 * 86_400_000;
 
 /**
- * How a run starts: cancelled if it waited longer than `timeouts.start`, otherwise started with its
+ * How a run starts: cancelled if it waited longer than `timeouts.start` (time held by a paused or
+ * draining function aside), otherwise started with its
  * finish deadline and its cancelling events, so both are part of the history.
  */
 export function decideStart(state: RunState, config: EngineConfig, now: number): HistoryEvent[] {
   if (state.started || state.terminal) return [];
-  // A delayed run's start timeout counts from its start time.
+  // A delayed run's start timeout counts from its start time, and not while its function was paused.
   const due = Math.max(state.createdAt, state.startAt ?? 0);
-  if (config.startTimeoutMs !== undefined && now - due > config.startTimeoutMs) {
+  if (config.startTimeoutMs !== undefined && now - due - (state.heldMs ?? 0) > config.startTimeoutMs) {
     return [{ type: "run.cancelled", reason: `not started within its timeouts.start (${config.startTimeoutMs} ms)` }];
   }
   const cancelOn = (config.cancelOn ?? []).map((c) => ({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { HistoryEntry } from "./history.ts";
+import { decideStart } from "./engine.ts";
 import { holdDecision, holdEvents, holdRecheckAt, pauseWatch } from "./hold.ts";
 import { foldHistory, runStatus, type RunState } from "./state.ts";
 
@@ -17,6 +18,21 @@ const paused = { mode: "paused" as const, since: 0, reason: "deploy" };
 const draining = { mode: "draining" as const, since: 0 };
 
 describe("holding a run of a paused function", () => {
+  it("does not count the time held against timeouts.start", () => {
+    const held: HistoryEntry = { type: "run.held", mode: "paused", reason: "paused", seq: 2, at: 2_000 };
+    const released: HistoryEntry = { type: "run.released", seq: 3, at: 602_000 };
+    const state = fold(created(), held, released);
+    expect(state.heldMs).toBe(600_000);
+    const config = { retries: 0, backoff: { initialMs: 1, coefficient: 2, maxMs: 1 }, maxSteps: 10, maxOutputBytes: 1 };
+    // Ten minutes paused, then a minute more: within a five-minute start timeout.
+    expect(decideStart(state, { ...config, startTimeoutMs: 300_000 }, 662_000)).toMatchObject([
+      { type: "run.started" },
+    ]);
+    expect(decideStart(state, { ...config, startTimeoutMs: 300_000 }, 902_000)).toMatchObject([
+      { type: "run.cancelled" },
+    ]);
+  });
+
   it("holds any run while paused, only a new one while draining, and skips a cron tick's new run", () => {
     expect(holdDecision(fold(created()), paused)).toBe("hold");
     expect(holdDecision(fold(created(), started), paused)).toBe("hold");

@@ -115,6 +115,8 @@ export interface RunState {
   /** Why the run holds (its function is paused or draining) and since when, while it does. */
   heldReason?: string;
   heldAt?: number;
+  /** How long it held in all, released holds only (a start timeout does not count it). */
+  heldMs?: number;
   /** The run this one replays. */
   replayOf?: string;
   /** Its tags, its parent's included. */
@@ -241,6 +243,7 @@ export function apply(state: RunState, entry: HistoryEntry): void {
       Object.assign(state, { heldReason: entry.reason, heldAt: entry.at });
       return;
     case "run.released":
+      state.heldMs = (state.heldMs ?? 0) + Math.max(0, entry.at - (state.heldAt ?? entry.at));
       Object.assign(state, { heldReason: undefined, heldAt: undefined });
       return;
     case "run.cancel-registered":
