@@ -32,6 +32,9 @@ import {
   type ReachedStep,
 } from "../../sdk/protocol.ts";
 
+/** Set once the run's failure has raised its alerts. */
+const ALERTED = "failure-alerted";
+
 /** What the ports need of the RunObject itself. */
 export interface RunHost {
   env: Env;
@@ -127,6 +130,10 @@ export function hostPorts(host: RunHost, state: RunState, fn: CatalogFunction | 
     notifyParent: () => notifyParent(env, current()),
     announceEnd: () => announceEnd(env, current(), fn),
     exportTelemetry: () => exportRunTelemetry(env, host.storage),
-    alertFailure: () => alertRunFailed(env, current()),
+    alertFailure: async () => {
+      if (host.storage.kv.get(ALERTED) === true) return;
+      await alertRunFailed(env, current());
+      host.storage.kv.put(ALERTED, true);
+    },
   };
 }

@@ -88,7 +88,7 @@ export interface HostPorts extends RunPorts {
   notifyParent(): Promise<boolean>;
   /** Sends the events announcing the run's end (Inngest functions); true once sent, false when it has none. */
   announceEnd(): Promise<boolean>;
-  /** Raises the alerts a final failure of the run calls for (alert rules); never throws at the run. */
+  /** Raises the alerts a final failure of the run calls for (alert rules), once per run; never throws at the run. */
   alertFailure?(): Promise<void>;
   /** Exports the spans, logs and metrics since the last export, when telemetry is configured; "deferred": try later; throws when it failed. */
   exportTelemetry?(): Promise<"exported" | "nothing" | "deferred">;
@@ -369,8 +369,9 @@ export async function driveRun(
   await startFailureRun(ports);
   await reportToParent(ports);
   await announceEnd(ports);
-  // Last, so a slow alert channel delays nothing the run owes others.
-  if (!endedBefore && ports.state().terminal === "failed")
+  // Last, so a slow alert channel delays nothing the run owes others. Once per run (the port
+  // remembers): a drive after a crash that came between the failure and its alerts raises them.
+  if (ports.state().terminal === "failed")
     await ports
       .alertFailure?.()
       .catch((error: unknown) =>
