@@ -6,15 +6,14 @@
  */
 import { toMs } from "../../../sdk/duration.ts";
 import type { Env } from "../env.ts";
-import { allShards } from "../events/shards.ts";
-import { eventShard } from "../objects.ts";
+import { eventFigures } from "../events/figures.ts";
 import { listRuns } from "../run-index/read.ts";
 import { groupBy } from "../lib/group.ts";
 import { retryDeliveries } from "./outbox.ts";
 import { raise, runLink, rulesFor } from "./raise.ts";
 import { resolveIncidents } from "./resolve.ts";
 
-/** Most queued runs one slot_wait rule looks at per tick (oldest waits are what it is about). */
+/** Most queued runs one slot_wait rule looks at per tick, among those made before its threshold. */
 const QUEUED_LOOKED_AT = 200;
 
 /** A cron tick (of a trigger, or a schedule) started its run at `now`, `now - tick` after it was due. */
@@ -45,9 +44,7 @@ export async function checkAlertsOnTick(env: Env, now = Date.now()): Promise<voi
   // Per rule, the subjects whose condition holds on this tick: the others' incidents have ended.
   const firing = new Map<string, Set<string>>();
   if (unrouted.length > 0) {
-    const figures = await Promise.all(allShards(env).map((shard) => eventShard(env, shard).figures()));
-    const waiting = figures.reduce((sum, shard) => sum + shard.unrouted, 0);
-    const abandoned = figures.reduce((sum, shard) => sum + shard.abandoned, 0);
+    const { unrouted: waiting, abandoned } = await eventFigures(env);
     await Promise.all(
       unrouted.map(async (rule) => {
         const holds = abandoned > 0 || waiting > rule.threshold;
@@ -62,8 +59,15 @@ export async function checkAlertsOnTick(env: Env, now = Date.now()): Promise<voi
   }
   await Promise.all(
     slots.map(async (rule) => {
-      const page = await listRuns(env, { status: "queued", functionId: rule.functionId, limit: QUEUED_LOOKED_AT });
       const since = now - toMs(rule.longerThan);
+      // Only runs made before the threshold can have waited past it: newer ones, however many,
+      // never crowd out the old ones this rule is about.
+      const page = await listRuns(env, {
+        status: "queued",
+        functionId: rule.functionId,
+        before: since,
+        limit: QUEUED_LOOKED_AT,
+      });
       const stuck = page.items.filter((run) => run.updatedAt <= since);
       const byFunction = groupBy(stuck, (run) => run.functionId);
       firing.set(rule.id, new Set(byFunction.keys()));

@@ -71,6 +71,11 @@ export async function rulesFor<K extends AlertRule["kind"]>(
   );
 }
 
+/** How long an isolate goes between readings of one failure_rate rule's rate for one function. */
+const RATE_REREAD_MS = 10_000;
+/** When this isolate last read each (rule, function)'s rate; the oldest go past 1,000. */
+const rateReadAt = new Map<string, number>();
+
 /** A run of `functionId` failed after its last attempt: the alerts its rules raise. */
 export async function alertRunFailed(
   env: Env,
@@ -93,6 +98,11 @@ export async function alertRunFailed(
           now,
         );
       if (rule.kind !== "failure_rate") return false;
+      // In a storm of failures, one reading of the rate per rule, function and isolate at a time.
+      const key = `${rule.id}\n${run.functionId}`;
+      if (now - (rateReadAt.get(key) ?? Number.NEGATIVE_INFINITY) < RATE_REREAD_MS) return false;
+      rateReadAt.set(key, now);
+      if (rateReadAt.size > 1_000) rateReadAt.delete(rateReadAt.keys().next().value!);
       const rate = await failureRate(env, rule, run.functionId, now);
       if (!rate.over) return false;
       const title = `${run.functionId}: ${percent(rate.rate)} of runs failed in the last ${String(rule.window)}`;

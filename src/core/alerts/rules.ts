@@ -28,7 +28,13 @@ export async function readRules(db: D1Database, fresh = false): Promise<AlertRul
     });
   const rules = results.flatMap((raw) => {
     const row = rowSchema.parse(raw);
-    const spec = alertRuleInputSchema.safeParse(JSON.parse(row.spec));
+    let stored: unknown;
+    try {
+      stored = JSON.parse(row.spec);
+    } catch {
+      stored = undefined;
+    }
+    const spec = alertRuleInputSchema.safeParse(stored);
     if (!spec.success) {
       console.error(`stepwise: alert rule ${row.id} no longer validates; it is skipped`);
       return [];

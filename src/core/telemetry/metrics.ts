@@ -8,8 +8,7 @@
  */
 import type { Env } from "../env.ts";
 import { listFunctions } from "../functions/catalog.ts";
-import { allShards } from "../events/shards.ts";
-import { eventShard } from "../objects.ts";
+import { eventFigures } from "../events/figures.ts";
 import { bucketValue, type ShardStats } from "../run-index/histogram.ts";
 import { shardStats } from "../run-index/read.ts";
 import { mergeDurations, STEP_LE_SECONDS } from "../run-index/step-durations.ts";
@@ -84,17 +83,12 @@ function backlog(fn: string, answers: ShardStats[]): string[] {
 
 /** What the metrics are read from: the EventShards' counts, the run-index shards' figures, the catalogue. */
 export async function readFigures(env: Env, now = Date.now()) {
-  const [shards, runs, functions] = await Promise.all([
-    Promise.all(allShards(env).map((shard) => eventShard(env, shard).figures())),
+  const [events, runs, functions] = await Promise.all([
+    eventFigures(env),
     shardStats(env, now - WINDOW_MS),
     listFunctions(env),
   ]);
-  const sum = (key: "accepted" | "unrouted" | "abandoned") => shards.reduce((total, shard) => total + shard[key], 0);
-  return {
-    events: { accepted: sum("accepted"), unrouted: sum("unrouted"), abandoned: sum("abandoned") },
-    runs,
-    functions,
-  };
+  return { events, runs, functions };
 }
 
 /** A function's runs waiting now, over its shards. */
