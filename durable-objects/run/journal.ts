@@ -38,6 +38,17 @@ export class Journal {
     return this.parse(this.sql.exec<Row>("SELECT seq, at, body FROM history ORDER BY seq").toArray());
   }
 
+  /**
+   * What a telemetry export after entry `afterSeq` needs, oldest first: the entries since, the
+   * run's first entry, and every sleep's and wait's start (a span ending now began then). Not the
+   * whole history again after every drive.
+   */
+  readForTelemetry(afterSeq: number): HistoryEntry[] {
+    const query = `SELECT seq, at, body FROM history
+WHERE seq > ? OR seq = 1 OR type IN ('step.sleeping', 'step.waiting') ORDER BY seq`;
+    return this.parse(this.sql.exec<Row>(query, afterSeq).toArray());
+  }
+
   /** Up to `limit` entries after entry `afterSeq`, oldest first. */
   readPage(afterSeq: number, limit: number): HistoryEntry[] {
     const query = "SELECT seq, at, body FROM history WHERE seq > ? ORDER BY seq LIMIT ?";

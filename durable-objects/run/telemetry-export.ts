@@ -57,7 +57,7 @@ async function exportSince(
 ): Promise<"exported" | "nothing"> {
   const spansAfter = markOf(storage, SPANS_MARK);
   const metricsAfter = markOf(storage, METRICS_MARK);
-  const history = new Journal(storage.sql).readAll();
+  const history = new Journal(storage.sql).readForTelemetry(Math.min(spansAfter, metricsAfter));
   const last = history.at(-1)?.seq ?? 0;
   if (last <= spansAfter && last <= metricsAfter) return "nothing";
   if (last > spansAfter) {

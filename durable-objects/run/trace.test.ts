@@ -42,6 +42,18 @@ const history: HistoryEntry[] = [
 ];
 
 describe("a run's history as spans and logs", () => {
+  it("needs only the entries since the last export, the first entry, and sleep and wait starts", () => {
+    // What Journal.readForTelemetry reads back after entry 5 (the sleep began at entry 5).
+    const after = 5;
+    const part = history.filter(
+      (entry) =>
+        entry.seq > after || entry.seq === 1 || entry.type === "step.sleeping" || entry.type === "step.waiting",
+    );
+    expect(part.length).toBeLessThan(history.length);
+    expect(runTelemetry(part, after)).toEqual(runTelemetry(history, after));
+    expect(runTelemetry(part, after).spans.map((span) => span.name)).toEqual(["sleep nap", "run f"]);
+  });
+
   it("has a span per step attempt, one for the sleep and one for the run, in one trace", () => {
     const { spans, logs } = runTelemetry(history, 0);
     expect(spans.map((span) => span.name)).toEqual(["step fetch", "step fetch", "sleep nap", "run f"]);
