@@ -30,6 +30,11 @@ export const deliveredSchema = z.union([
 ]);
 
 /** The runs `eventId` resumed or cancelled, oldest first (at most 200). */
-export async function eventEffects(env: Env, eventId: string) {
-  return eventShard(env, shardOfId(eventId, eventShardCount(env))).effects(eventId);
+export async function eventEffects(env: Env, eventId: string): Promise<StoredEffect[]> {
+  const answer = await eventShard(env, shardOfId(eventId, eventShardCount(env))).effects(eventId);
+  return z.array(storedEffectSchema).parse(answer);
 }
+
+/** An effect as its EventShard keeps it, with when it was written. */
+const storedEffectSchema = z.object({ runId: z.string(), kind: z.enum(["resumed", "cancelled"]), at: z.number() });
+export type StoredEffect = z.infer<typeof storedEffectSchema>;
