@@ -1,44 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { metricsBody } from "../../src/core/telemetry/otlp-metrics.ts";
-import type { HistoryEntry } from "./history.ts";
+import { history } from "./sample-history.test-support.ts";
 import { runMetrics } from "./run-metrics.ts";
-
-const history: HistoryEntry[] = [
-  {
-    type: "run.created",
-    runId: "r1",
-    functionId: "f",
-    events: [{ id: "e", name: "n", data: {}, ts: 0 }],
-    seq: 1,
-    at: 1_000,
-  },
-  { type: "run.started", seq: 2, at: 1_000 },
-  {
-    type: "step.retrying",
-    stepId: "a",
-    name: "fetch",
-    attempt: 0,
-    startedAt: 1_100,
-    error: { name: "Error", message: "flaky" },
-    retryAt: 3_000,
-    seq: 3,
-    at: 1_200,
-  },
-  {
-    type: "step.completed",
-    stepId: "a",
-    name: "fetch",
-    op: "run",
-    attempt: 1,
-    startedAt: 3_000,
-    output: 1,
-    seq: 4,
-    at: 5_000,
-  },
-  { type: "step.sleeping", stepId: "s", name: "nap", until: 9_000, seq: 5, at: 5_100 },
-  { type: "step.woken", stepId: "s", name: "nap", early: false, seq: 6, at: 9_000 },
-  { type: "run.completed", output: 1, seq: 7, at: 9_100 },
-];
 
 const byName = (metrics: ReturnType<typeof runMetrics>) => new Map(metrics.map((metric) => [metric.name, metric]));
 
@@ -59,10 +22,10 @@ describe("a run's metrics", () => {
     });
     const steps = metrics.get("stepwise.step.duration");
     if (steps?.kind !== "histogram") throw new Error("a histogram");
-    // The sleep is not an attempt: two attempts, 100 ms retrying and 2 s completed.
+    // The sleep is not an attempt: two attempts of 100 ms, one retried, one completed.
     expect(steps.points.map((point) => [point.attributes["stepwise.outcome"], point.sum])).toEqual([
       ["retrying", 0.1],
-      ["completed", 2],
+      ["completed", 0.1],
     ]);
     expect(steps.points[0]!.counts).toHaveLength(steps.bounds.length + 1);
     expect(steps.points[0]!.counts[steps.bounds.indexOf(0.1)]).toBe(1);
