@@ -94,6 +94,20 @@ describe("alert deliveries", () => {
     expect(v1).toBe(await hmacHex(SECRET, `${t}.${delivered.text}`));
   });
 
+  it("a row that cannot be read is dropped, and the rows after it still go out", async () => {
+    const rule = await ruleTo("after-bad", "?fail=3");
+    const now = Date.now();
+    await raise(env, rule, "fn-after-bad", failed("fn-after-bad"), now);
+    await env.DB.prepare(
+      `INSERT INTO alert_deliveries (rule_id, subject, kind, payload, attempts, next_attempt_at, expires_at, last_error)
+       VALUES (?1, 'fn-broken', 'alert', '{not json', 3, ?2, ?3, 'x')`,
+    )
+      .bind(rule.id, now - 1, now + RETRY_FOR_MS)
+      .run();
+    expect(await retryDeliveries(env, now + 60_000)).toMatchObject({ sent: 1 });
+    expect(await outbox(rule.id)).toEqual([]);
+  });
+
   it("a channel that refuses (400) is not retried, and says why", async () => {
     const rule = await ruleTo("refusing", "?fail=99&status=400");
     expect(await raise(env, rule, "fn-refusing", failed("fn-refusing"), Date.now())).toBe(false);

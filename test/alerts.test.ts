@@ -148,5 +148,10 @@ describe("incidents", () => {
     expect(await claimAlert(env.DB, rule, "other-fn", "first", 600_000, at)).toMatchObject({ send: true });
     expect(await claimAlert(env.DB, rule, "fn", "later", 600_000, at + 600_000)).toEqual({ send: true, suppressed: 2 });
     expect(await claimAlert(env.DB, rule, "fn", "later", 600_000, at + 600_001)).toMatchObject({ send: false });
+    // Ended, then raised again: a new incident, sent at once, counting nothing from the last one.
+    await env.DB.prepare("UPDATE alert_incidents SET resolved_at = ?1 WHERE rule_id = ?2 AND subject = 'fn'")
+      .bind(at + 700_000, rule)
+      .run();
+    expect(await claimAlert(env.DB, rule, "fn", "again", 600_000, at + 700_001)).toEqual({ send: true, suppressed: 0 });
   });
 });

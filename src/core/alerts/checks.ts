@@ -40,9 +40,19 @@ export async function alertCronLate(
  * incidents that ended, and deliveries to retry.
  */
 export async function checkAlertsOnTick(env: Env, now = Date.now()): Promise<void> {
-  const [unrouted, slots] = await Promise.all([rulesFor(env, "events_unrouted"), rulesFor(env, "slot_wait")]);
   // Per rule, the subjects whose condition holds on this tick: the others' incidents have ended.
+  // A rule whose check failed is not in it, so none of its incidents ends on this tick.
   const firing = new Map<string, Set<string>>();
+  // Each part on its own: one that fails (an EventShard, D1) leaves the others to run.
+  const part = (what: string, work: () => Promise<unknown>) =>
+    work().catch((error: unknown) => console.error(`stepwise: the alert tick's ${what} failed`, error));
+  await part("checks", () => runChecks(env, firing, now));
+  await part("resolutions", () => resolveIncidents(env, firing, now));
+  await part("delivery retries", () => retryDeliveries(env, now));
+}
+
+async function runChecks(env: Env, firing: Map<string, Set<string>>, now: number): Promise<void> {
+  const [unrouted, slots] = await Promise.all([rulesFor(env, "events_unrouted"), rulesFor(env, "slot_wait")]);
   if (unrouted.length > 0) {
     const { unrouted: waiting, abandoned } = await eventFigures(env);
     await Promise.all(
@@ -79,6 +89,4 @@ export async function checkAlertsOnTick(env: Env, now = Date.now()): Promise<voi
       }
     }),
   );
-  await resolveIncidents(env, firing, now);
-  await retryDeliveries(env, now);
 }

@@ -25,7 +25,9 @@ export async function claimAlert(
 VALUES (?1, ?2, ?3, ?3, ?3, 0, ?4)
 ON CONFLICT (rule_id, subject) DO UPDATE SET
   opened_at = CASE WHEN alert_incidents.resolved_at IS NOT NULL THEN ?3 ELSE alert_incidents.opened_at END,
-  sent_suppressed = CASE WHEN ${sends} THEN alert_incidents.suppressed ELSE alert_incidents.sent_suppressed END,
+  sent_suppressed = CASE WHEN alert_incidents.resolved_at IS NOT NULL THEN 0
+    WHEN ${sends} THEN alert_incidents.suppressed ELSE alert_incidents.sent_suppressed END,
+  last_error = CASE WHEN alert_incidents.resolved_at IS NOT NULL THEN NULL ELSE alert_incidents.last_error END,
   suppressed = CASE WHEN ${sends} THEN 0 ELSE alert_incidents.suppressed + 1 END,
   last_title = ?4,
   last_seen_at = ?3,

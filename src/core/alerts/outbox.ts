@@ -89,6 +89,7 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
 }
 
 const rowSchema = z.object({
+  row_id: z.number().int(),
   rule_id: z.string(),
   subject: z.string(),
   kind: z.enum(["alert", "resolved"]),
@@ -98,45 +99,72 @@ const rowSchema = z.object({
   last_error: z.string(),
 });
 
-/** The tick's retries of the outbox's due messages. Answers how many went out and how many were given up. */
+/** How long a tick holds the messages it took: another tick, overlapping it, leaves them alone. */
+const LEASE_MS = 10 * 60_000;
+
+const parsedPayload = (text: string): AlertPayload | undefined => {
+  try {
+    const parsed = alertPayloadSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The tick's retries of the outbox's due messages, each taken under a lease first (so overlapping
+ * ticks do not both send it). A row's outcome is written only while it still holds the message
+ * taken: a newer message of the incident that took its place is left as it is. A row that cannot
+ * be read is dropped, never retried forever. Answers how many went out and how many were given up.
+ */
 export async function retryDeliveries(env: Env, now = Date.now()): Promise<{ sent: number; givenUp: number }> {
   const { results } = await env.DB.prepare(
-    "SELECT * FROM alert_deliveries WHERE next_attempt_at <= ?1 ORDER BY next_attempt_at LIMIT ?2",
+    `UPDATE alert_deliveries SET next_attempt_at = ?2 WHERE rowid IN
+  (SELECT rowid FROM alert_deliveries WHERE next_attempt_at <= ?1 ORDER BY next_attempt_at LIMIT ?3)
+RETURNING rowid AS row_id, *`,
   )
-    .bind(now, RETRIED_PER_TICK)
+    .bind(now, now + LEASE_MS, RETRIED_PER_TICK)
     .all();
   if (results.length === 0) return { sent: 0, givenUp: 0 };
   const rules = new Map((await readRules(env.DB, true)).map((rule) => [rule.id, rule]));
   const outcome = { sent: 0, givenUp: 0 };
   for (const raw of results) {
-    const row = rowSchema.parse(raw);
-    const key = [row.rule_id, row.subject, row.kind] as const;
+    const row = rowSchema.safeParse(raw);
+    if (!row.success) {
+      const rowId = z.object({ row_id: z.number() }).safeParse(raw);
+      if (rowId.success)
+        await env.DB.prepare("DELETE FROM alert_deliveries WHERE rowid = ?1").bind(rowId.data.row_id).run();
+      continue;
+    }
+    const { rule_id, subject, kind, payload, attempts, expires_at } = row.data;
+    // The row as it was taken: same incident, kind and message.
+    const same = "rule_id = ?1 AND subject = ?2 AND kind = ?3 AND payload = ?4";
+    const taken = [rule_id, subject, kind, payload] as const;
     const drop = () =>
-      env.DB.prepare("DELETE FROM alert_deliveries WHERE rule_id = ?1 AND subject = ?2 AND kind = ?3")
-        .bind(...key)
+      env.DB.prepare(`DELETE FROM alert_deliveries WHERE ${same}`)
+        .bind(...taken)
         .run();
-    const rule = rules.get(row.rule_id);
-    const alert = alertPayloadSchema.safeParse(JSON.parse(row.payload));
-    if (!rule || !alert.success) {
+    const rule = rules.get(rule_id);
+    const alert = parsedPayload(payload);
+    if (!rule || !alert) {
       await drop();
       continue;
     }
-    const failure = await attempt(env, rule, alert.data);
+    const failure = await attempt(env, rule, alert);
     if (!failure) {
       outcome.sent++;
       await drop();
-    } else if (!failure.retryable || now >= row.expires_at) {
+    } else if (!failure.retryable || now >= expires_at) {
       outcome.givenUp++;
       await drop();
-      const why = `given up after ${row.attempts + 1} attempts: ${failure.message}`;
-      await noteDeliveryError(env.DB, row.rule_id, row.subject, why);
+      const why = `given up after ${attempts + 1} attempts: ${failure.message}`;
+      await noteDeliveryError(env.DB, rule_id, subject, why);
     } else {
-      const next = now + Math.min(FIRST_PAUSE_MS * 2 ** (row.attempts - INLINE_PAUSES_MS.length), MAX_PAUSE_MS);
+      const next = now + Math.min(FIRST_PAUSE_MS * 2 ** (attempts - INLINE_PAUSES_MS.length), MAX_PAUSE_MS);
       await env.DB.prepare(
-        `UPDATE alert_deliveries SET attempts = attempts + 1, next_attempt_at = ?4, last_error = ?5
-WHERE rule_id = ?1 AND subject = ?2 AND kind = ?3`,
+        `UPDATE alert_deliveries SET attempts = attempts + 1, next_attempt_at = ?5, last_error = ?6 WHERE ${same}`,
       )
-        .bind(...key, next, failure.message.slice(0, 500))
+        .bind(...taken, next, failure.message.slice(0, 500))
         .run();
     }
   }

@@ -71,10 +71,10 @@ export async function rulesFor<K extends AlertRule["kind"]>(
   );
 }
 
-/** How long an isolate goes between readings of one failure_rate rule's rate for one function. */
+/** How long an isolate goes without reading a failure_rate rule's rate for one function again once it was over. */
 const RATE_REREAD_MS = 10_000;
-/** When this isolate last read each (rule, function)'s rate; the oldest go past 1,000. */
-const rateReadAt = new Map<string, number>();
+/** When this isolate last found each (rule, function)'s rate over its threshold; the oldest go past 1,000. */
+const overAt = new Map<string, number>();
 
 /** A run of `functionId` failed after its last attempt: the alerts its rules raise. */
 export async function alertRunFailed(
@@ -98,13 +98,15 @@ export async function alertRunFailed(
           now,
         );
       if (rule.kind !== "failure_rate") return false;
-      // In a storm of failures, one reading of the rate per rule, function and isolate at a time.
+      // In a storm of failures over the threshold, one reading per rule, function and isolate every
+      // 10 s: the alert is out (or counted) already. A reading under it is never reused, so the
+      // failure that tips the rate over is always read.
       const key = `${rule.id}\n${run.functionId}`;
-      if (now - (rateReadAt.get(key) ?? Number.NEGATIVE_INFINITY) < RATE_REREAD_MS) return false;
-      rateReadAt.set(key, now);
-      if (rateReadAt.size > 1_000) rateReadAt.delete(rateReadAt.keys().next().value!);
+      if (now - (overAt.get(key) ?? Number.NEGATIVE_INFINITY) < RATE_REREAD_MS) return false;
       const rate = await failureRate(env, rule, run.functionId, now);
       if (!rate.over) return false;
+      overAt.set(key, now);
+      if (overAt.size > 1_000) overAt.delete(overAt.keys().next().value!);
       const title = `${run.functionId}: ${percent(rate.rate)} of runs failed in the last ${String(rule.window)}`;
       const text = `${rate.failed} of ${rate.ended} ended runs failed (the rule's threshold is ${rule.threshold}%). Latest: ${failedText}`;
       return raise(env, rule, run.functionId, { title, text, runId: run.runId, ...runLink(env, run.runId) }, now);
