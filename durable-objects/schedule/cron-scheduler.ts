@@ -18,7 +18,7 @@ import { planAlarm, planEnsure, scheduleSchema, type Schedule } from "./cron-pla
 import { startRun } from "../../src/core/runs/start.ts";
 import { CRON_EVENT } from "../../sdk/system-events.ts";
 import type { ScheduleTickData } from "../../sdk/schedules.ts";
-import { planKeep, planTick } from "./schedule-plan.ts";
+import { planAfterChange, planKeep, planTick } from "./schedule-plan.ts";
 import { keptScheduleSchema, type KeptSchedule, type ScheduleToKeep } from "../../src/core/schedules/kept.ts";
 
 const KEY = "schedule";
@@ -133,12 +133,11 @@ export class CronScheduler extends DurableObject<Env> {
     // changed meanwhile keeps its change, with this tick noted on it.
     const latest = await this.kept();
     if (!latest) return runId;
-    const ticked = {
-      ...(plan.runTick !== undefined ? { lastTick: plan.runTick } : {}),
-      ...(runId ? { lastRunId: runId } : {}),
-    };
+    const ran = runId ? { lastRunId: runId } : {};
     const next =
-      JSON.stringify(latest) === JSON.stringify(stored) ? { ...plan.next, ...ticked } : { ...latest, ...ticked };
+      JSON.stringify(latest) === JSON.stringify(stored)
+        ? { ...plan.next, ...ran }
+        : { ...planAfterChange(latest, plan.runTick, now), ...ran };
     await this.ctx.storage.put(KEPT, next);
     await this.armFor(next);
     if (runId && plan.runTick !== undefined)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planKeep, planTick } from "./schedule-plan.ts";
+import { planAfterChange, planKeep, planTick } from "./schedule-plan.ts";
 import type { ScheduleToKeep } from "../../src/core/schedules/kept.ts";
 
 const MINUTE = 60_000;
@@ -43,5 +43,17 @@ describe("a schedule made at run time", () => {
       Date.UTC(2026, 0, 1, 12),
     );
     expect(new Date(daily.nextTick!).toISOString()).toBe("2026-01-02T00:00:00.000Z");
+  });
+
+  it("after a tick, a change that came in meanwhile is kept, waiting for a tick after the one just run", () => {
+    const kept = planKeep(undefined, every15, 20 * MINUTE);
+    // The tick at 30 min runs; meanwhile the data changed (same timing: it kept 30 min as next).
+    const changed = planKeep(kept, { ...every15, data: { a: 1 } }, 30 * MINUTE);
+    expect(changed.nextTick).toBe(30 * MINUTE);
+    const after = planAfterChange(changed, 30 * MINUTE, 30 * MINUTE + 500);
+    expect(after).toMatchObject({ data: { a: 1 }, nextTick: 45 * MINUTE, lastTick: 30 * MINUTE });
+    // A pause that came in meanwhile stays paused.
+    const paused = planKeep(kept, { ...every15, paused: true }, 30 * MINUTE);
+    expect(planAfterChange(paused, 30 * MINUTE, 30 * MINUTE)).toMatchObject({ paused: true, nextTick: null });
   });
 });

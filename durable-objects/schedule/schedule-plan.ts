@@ -32,3 +32,17 @@ export function planTick(stored: KeptSchedule, now: number): { runTick?: number;
   const nextTick = nextScheduleTick(stored, Math.max(now, runTick)) ?? null;
   return { runTick, next: { ...stored, nextTick, lastTick: runTick } };
 }
+
+/**
+ * The schedule to keep after a tick at `runTick` when `latest` (a change that came in while the
+ * tick started its run) took the place of the one it ticked: the change, with the tick noted, and
+ * waiting for a tick after this one (a change of the same timing kept the tick just run as next).
+ */
+export function planAfterChange(latest: KeptSchedule, runTick: number | undefined, now: number): KeptSchedule {
+  if (runTick === undefined) return latest;
+  const nextTick =
+    latest.nextTick !== null && latest.nextTick <= runTick
+      ? (nextScheduleTick(latest, Math.max(now, runTick)) ?? null)
+      : latest.nextTick;
+  return { ...latest, nextTick, lastTick: runTick };
+}

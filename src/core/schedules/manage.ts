@@ -187,7 +187,10 @@ export async function listSchedules(
  * shows. False when there was none.
  */
 export async function deleteSchedule(env: Env, id: string): Promise<boolean> {
-  await scheduleObject(env, id).dropSchedule(Date.now());
+  // The object refuses tellings of this version or older from now on: the row's own version, not
+  // this isolate's clock, so a schedule made again later with the same key is always newer.
+  const row = await readSchedule(env.DB, id);
+  await scheduleObject(env, id).dropSchedule(row?.updatedAt ?? Date.now());
   return deleteScheduleRow(env.DB, id);
 }
 
