@@ -93,6 +93,9 @@ export function inStepContext<R>(lines: CapturedLines, fn: () => R): R {
   return steps ? steps.run(lines, fn) : fn();
 }
 
+/** The lines of the step whose code is running now, where the runtime has async context. */
+export const currentStepLines = (): CapturedLines | undefined => stepContext()?.getStore();
+
 /** Whether lines are told apart by async context here, so parallel steps' lines are kept too. */
 export const hasAsyncContext = (): boolean => stepContext() !== null;
 

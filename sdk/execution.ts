@@ -2,6 +2,7 @@
  * Replays a function against its memoized steps and reports what it reached: its return value,
  * its error, or the next step(s). This is the SDK side of the execution protocol.
  */
+import { currentStepLines, hasAsyncContext } from "./console-tap.ts";
 import { prefixedConsole, StepLogRecorder } from "./step-logs.ts";
 import { NonRetriableError, RetryAfterError, StepError, StepTimeoutError } from "./errors.ts";
 import type { StepwiseFunction } from "./function.ts";
@@ -292,10 +293,15 @@ class Execution {
       runId: request.runId,
       attempt: request.attempt,
       ...(request.traceparent ? { traceparent: request.traceparent } : {}),
-      // A line logged while one step runs is that step's too (with several, whose is not known).
+      // A line logged in a step's code is that step's too: by async context where the runtime has
+      // it, else while that step is the only one running (with several, whose is not known).
       logger: replayAwareLogger(request.runId, quietNow, lines, (level, args) => {
-        const [only] = session.running;
-        if (session.running.size === 1) only?.add(level, args, false);
+        const owner = hasAsyncContext()
+          ? currentStepLines()
+          : session.running.size === 1
+            ? [...session.running][0]
+            : undefined;
+        owner?.add(level, args, false);
       }),
     };
     this.settled = Promise.resolve()

@@ -229,6 +229,7 @@ export const stepLogs = stepwise.createFunction<{ key: string }>(
         step.run(side, async () => {
           console.log(`${side} starts`);
           await new Promise((resolve) => setTimeout(resolve, 5));
+          logger.info(`${side} through the function's logger`);
           console.log(`${side} ends`);
           return side;
         }),

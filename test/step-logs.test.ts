@@ -23,8 +23,8 @@ describe("step logs", () => {
     // Parallel steps ran at once in one isolate, their lines interleaved: each kept its own.
     const linesOf = (id: string) =>
       (run.steps as { id: string; logs?: Line[] }[]).find((step) => step.id === id)?.logs?.map((line) => line.message);
-    expect(linesOf("left")).toEqual(["left starts", "left ends"]);
-    expect(linesOf("right")).toEqual(["right starts", "right ends"]);
+    expect(linesOf("left")).toEqual(["left starts", "left through the function's logger", "left ends"]);
+    expect(linesOf("right")).toEqual(["right starts", "right through the function's logger", "right ends"]);
     // A line logged outside any step belongs to no step: it is printed, not kept.
     expect(JSON.stringify(run.steps)).not.toContain("outside any step");
 
