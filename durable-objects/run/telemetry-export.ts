@@ -4,7 +4,8 @@
  * steps show up as they end and the run span when the run ends. Off the step path: it runs after
  * the drive, and a failure only delays it (the next drive, or for an ended run the alarm, tries
  * again). Each kind keeps its own mark of the last entry exported (the object's KV storage), so a
- * retry after a half-done export sends neither spans nor metric deltas twice. After a failure
+ * retry after one kind failed does not send the other again. Delivery is at least once: an answer
+ * lost after the collector took a request (a timeout, the object evicted) sends it again. After a failure
  * this isolate's runs leave the endpoint alone for {@link QUIET_AFTER_FAILURE_MS}, so a collector
  * that hangs or is down costs a drive at most one timeout per isolate per pause.
  */
@@ -60,14 +61,20 @@ async function exportSince(
   const history = new Journal(storage.sql).readForTelemetry(Math.min(spansAfter, metricsAfter));
   const last = history.at(-1)?.seq ?? 0;
   if (last <= spansAfter && last <= metricsAfter) return "nothing";
+  // Each kind on its own: an endpoint refusing spans does not hold back the metrics.
+  const failures: unknown[] = [];
   if (last > spansAfter) {
     const { spans, logs } = runTelemetry(history, spansAfter);
-    if (spans.length + logs.length > 0) await exportTelemetry(target, spans, logs);
-    storage.kv.put(SPANS_MARK, last);
+    await (spans.length + logs.length > 0 ? exportTelemetry(target, spans, logs) : Promise.resolve()).then(
+      () => storage.kv.put(SPANS_MARK, last),
+      (error: unknown) => void failures.push(error),
+    );
   }
-  if (last > metricsAfter) {
-    await exportMetrics(target, runMetrics(history, metricsAfter, now));
-    storage.kv.put(METRICS_MARK, last);
-  }
+  if (last > metricsAfter)
+    await exportMetrics(target, runMetrics(history, metricsAfter, now)).then(
+      () => storage.kv.put(METRICS_MARK, last),
+      (error: unknown) => void failures.push(error),
+    );
+  if (failures.length > 0) throw failures[0];
   return "exported";
 }
