@@ -3,8 +3,7 @@
  * the step, the attempt and the position, so starting twice is harmless), and a child that has
  * ended reports how to the parent's step until the parent has it.
  */
-import { traceparentOf } from "../../sdk/trace-context.ts";
-import { runSpanIdOf, traceIdOfRun } from "./trace.ts";
+import { runTraceparent } from "./trace.ts";
 import type { ChildOutcome } from "../../sdk/protocol.ts";
 import type { Env } from "../../src/core/env.ts";
 import { derivedId } from "../../src/core/lib/ids.ts";
@@ -48,7 +47,7 @@ export async function startChildRuns(env: Env, parent: RunState, step: StepState
             data: child.data,
             ts: Date.now(),
             // The child's spans go under its parent run's span, in the parent's trace.
-            traceparent: traceparentOf(traceIdOfRun(parent), runSpanIdOf(parent.runId)),
+            traceparent: runTraceparent(parent),
           },
         ],
         parentRunId: parent.runId,

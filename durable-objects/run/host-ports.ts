@@ -4,8 +4,7 @@
  * waits, children and the run's parent. Kept apart from the object so that the object stays the
  * shell that RPC and the alarm come into.
  */
-import { traceparentOf } from "../../sdk/trace-context.ts";
-import { runSpanIdOf, traceIdOfRun } from "./trace.ts";
+import { runTraceparent } from "./trace.ts";
 import { outputBytes } from "../../src/core/lib/json-size.ts";
 import { getFunction, type CatalogFunction } from "../../src/core/functions/catalog.ts";
 import type { Env } from "../../src/core/env.ts";
@@ -103,7 +102,7 @@ export function hostPorts(host: RunHost, state: RunState, fn: CatalogFunction | 
         fn,
         (id) => current().steps.get(id)?.name ?? id,
         host.calls,
-        traceparentOf(traceIdOfRun(state), runSpanIdOf(state.runId)),
+        runTraceparent(state),
       ),
       host.payloads,
     ),

@@ -5,9 +5,8 @@
  */
 import type { LiveHooks } from "../../sdk/execution.ts";
 import { PROTOCOL_VERSION, type ExecutionRequest, type ExecutionResponse } from "../../sdk/protocol.ts";
-import { traceparentOf } from "../../sdk/trace-context.ts";
 import type { RunState, StepState } from "./state.ts";
-import { runSpanIdOf, traceIdOfRun } from "./trace.ts";
+import { runTraceparent } from "./trace.ts";
 
 /** The request for `state`: a replay, or (with `runStep`) the run of that planned step at `attempt`. */
 export function request(
@@ -27,7 +26,7 @@ export function request(
     events: state.events,
     steps: state.memo,
     allowImmediate,
-    traceparent: traceparentOf(traceIdOfRun(state), runSpanIdOf(state.runId)),
+    traceparent: runTraceparent(state),
     ...(runStep !== undefined ? { runStep } : {}),
   };
 }

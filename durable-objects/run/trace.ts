@@ -12,7 +12,7 @@ import type { StepLogLine } from "../../sdk/step-logs.ts";
 import type { LogData, SpanData } from "../../src/core/telemetry/otlp.ts";
 import type { HistoryEntry } from "./history.ts";
 import type { RunEvent } from "../../sdk/protocol.ts";
-import { parseTraceparent } from "../../sdk/trace-context.ts";
+import { parseTraceparent, traceparentOf } from "../../sdk/trace-context.ts";
 
 const digest = (...parts: string[]): string => bytesToHex(sha256(new TextEncoder().encode(JSON.stringify(parts))));
 /** The trace a run makes when nothing names one (derived from its id). */
@@ -30,6 +30,24 @@ export const traceIdOfRun = (state: { runId: string; events: RunEvent[] }): stri
 const spanIdOf = (...parts: string[]): string => digest("span", ...parts).slice(0, 16);
 /** The span of the run itself. */
 export const runSpanIdOf = (runId: string): string => spanIdOf(runId);
+
+/** Runs whose traceparent this isolate worked out lately (it is asked for on every step call). */
+const traceparents = new Map<string, string>();
+
+/**
+ * The run's own span as a W3C traceparent: what its code, its remote app and its children are
+ * handed. Two digests, so each isolate keeps the last 1,000 (a run's never changes).
+ */
+export function runTraceparent(state: { runId: string; events: RunEvent[] }): string {
+  const key = `${state.runId}\n${state.events[0]?.traceparent ?? ""}`;
+  let found = traceparents.get(key);
+  if (found === undefined) {
+    found = traceparentOf(traceIdOfRun(state), runSpanIdOf(state.runId));
+    traceparents.set(key, found);
+    if (traceparents.size > 1_000) traceparents.delete(traceparents.keys().next().value!);
+  }
+  return found;
+}
 
 /** What became spans and logs after entry `afterSeq`: a span counts once it has ended. */
 export interface RunTelemetry {
