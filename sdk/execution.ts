@@ -296,12 +296,9 @@ class Execution {
       // A line logged in a step's code is that step's too: by async context where the runtime has
       // it, else while that step is the only one running (with several, whose is not known).
       logger: replayAwareLogger(request.runId, quietNow, lines, (level, args) => {
-        const owner = hasAsyncContext()
-          ? currentStepLines()
-          : session.running.size === 1
-            ? [...session.running][0]
-            : undefined;
-        owner?.add(level, args, false);
+        if (hasAsyncContext()) return void currentStepLines()?.add(level, args, false);
+        const [only] = session.running;
+        if (session.running.size === 1) only?.add(level, args, false);
       }),
     };
     this.settled = Promise.resolve()

@@ -4,20 +4,15 @@
  * end with its duration. Each RunObject reports only what it did, so the collector adds them up
  * and nothing in Stepwise is a hot counter.
  */
-import { STEP_LE_SECONDS } from "../../src/core/run-index/step-durations.ts";
+import { leOf, RUN_LE_SECONDS, STEP_LE_SECONDS } from "../../src/core/run-index/step-durations.ts";
 import type { MetricData } from "../../src/core/telemetry/otlp-metrics.ts";
 import type { HistoryEntry } from "./history.ts";
-
-/** Upper bounds (seconds) of the run duration histogram's buckets. */
-export const RUN_LE_SECONDS = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3_600, 21_600, 86_400] as const;
+import { attemptOf } from "./step-durations.ts";
 
 const ENDED = { "run.completed": "completed", "run.failed": "failed", "run.cancelled": "cancelled" } as const;
 
-/** Counts one value into a histogram's bucket counts (the last count: above every bound). */
-function countInto(counts: number[], bounds: readonly number[], seconds: number): void {
-  const index = bounds.findIndex((le) => seconds <= le);
-  counts[index === -1 ? bounds.length : index]!++;
-}
+/** Counts a duration in ms into a histogram's bucket counts (the last count: above every bound). */
+const countInto = (counts: number[], bounds: readonly number[], ms: number): void => void counts[leOf(ms, bounds)]!++;
 
 /** The metrics of `history`'s entries after `afterSeq`, reported at `now`. */
 export function runMetrics(history: HistoryEntry[], afterSeq: number, now: number): MetricData[] {
@@ -59,21 +54,16 @@ export function runMetrics(history: HistoryEntry[], afterSeq: number, now: numbe
       const status = { ...fn, "stepwise.status": ENDED[entry.type] };
       ended.points.push({ attributes: status, startMs, atMs: now, value: 1 });
       const counts = RUN_LE_SECONDS.map(() => 0).concat(0);
-      const seconds = Math.max(0, entry.at - created.at) / 1_000;
-      countInto(counts, RUN_LE_SECONDS, seconds);
-      runDuration.points.push({ attributes: status, startMs, atMs: now, counts, sum: seconds });
+      const ms = Math.max(0, entry.at - created.at);
+      countInto(counts, RUN_LE_SECONDS, ms);
+      runDuration.points.push({ attributes: status, startMs, atMs: now, counts, sum: ms / 1_000 });
     }
-    const attempt =
-      (entry.type === "step.completed" && entry.op === "run" && !entry.replayedFrom) ||
-      (entry.type === "step.failed" && entry.op === "run") ||
-      entry.type === "step.retrying";
-    if (!attempt || entry.startedAt === undefined) continue;
-    const outcome = entry.type.slice("step.".length);
-    const histogram = steps.get(outcome) ?? { counts: STEP_LE_SECONDS.map(() => 0).concat(0), sum: 0 };
-    const seconds = Math.max(0, entry.at - entry.startedAt) / 1_000;
-    countInto(histogram.counts, STEP_LE_SECONDS, seconds);
-    histogram.sum += seconds;
-    steps.set(outcome, histogram);
+    const attempt = attemptOf(entry);
+    if (!attempt) continue;
+    const histogram = steps.get(attempt.outcome) ?? { counts: STEP_LE_SECONDS.map(() => 0).concat(0), sum: 0 };
+    countInto(histogram.counts, STEP_LE_SECONDS, attempt.ms);
+    histogram.sum += attempt.ms / 1_000;
+    steps.set(attempt.outcome, histogram);
   }
   const stepDuration: MetricData = {
     kind: "histogram",

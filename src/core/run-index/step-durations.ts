@@ -2,7 +2,8 @@
  * Step attempt durations as a fixed-bucket histogram: a run counts its attempts as it goes
  * (durable-objects/run/step-durations.ts), its ended row carries the counts to its run-index
  * shard, and the shards' counts add up bucket by bucket into the `stepwise_step_duration_seconds`
- * metric. Fixed bounds, not the run index's 2% buckets: a metric's buckets must not move.
+ * metric. Fixed bounds, not the run index's 2% buckets: a metric's buckets must not move. The run
+ * duration metric's bounds are here too, so Prometheus and OTLP share them.
  */
 import { z } from "zod";
 
@@ -21,10 +22,13 @@ export const stepDurationsSchema = z
   .max(STEP_LE_SECONDS.length + 1);
 export type StepDurations = z.infer<typeof stepDurationsSchema>;
 
-/** The bucket of a duration in ms. */
-export function leOf(ms: number): number {
-  const index = STEP_LE_SECONDS.findIndex((le) => ms <= le * 1_000);
-  return index === -1 ? STEP_LE_SECONDS.length : index;
+/** Upper bounds of the run duration histogram's buckets, in seconds (Prometheus and OTLP alike). */
+export const RUN_LE_SECONDS = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3_600, 21_600, 86_400] as const;
+
+/** The bucket of a duration in ms among `bounds` (seconds); past the last: `bounds.length`. */
+export function leOf(ms: number, bounds: readonly number[] = STEP_LE_SECONDS): number {
+  const index = bounds.findIndex((le) => ms <= le * 1_000);
+  return index === -1 ? bounds.length : index;
 }
 
 /** `into` with one attempt of `ms` counted (in place). */

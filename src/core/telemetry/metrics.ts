@@ -11,14 +11,12 @@ import { listFunctions } from "../functions/catalog.ts";
 import { eventFigures } from "../events/figures.ts";
 import { bucketValue, type ShardStats } from "../run-index/histogram.ts";
 import { shardStats } from "../run-index/read.ts";
-import { mergeDurations, STEP_LE_SECONDS } from "../run-index/step-durations.ts";
+import { leOf, mergeDurations, RUN_LE_SECONDS, STEP_LE_SECONDS } from "../run-index/step-durations.ts";
 
 /** How long one isolate answers scrapes from its last reading. */
 export const METRICS_TTL_MS = 10_000;
 /** The window the run figures cover. */
 const WINDOW_MS = 24 * 3_600_000;
-/** Upper bounds of the run duration histogram's buckets, in seconds. */
-const LE_SECONDS = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3_600, 21_600, 86_400];
 
 let cached: { at: number; text: string } | undefined;
 
@@ -30,48 +28,48 @@ function family(name: string, type: "counter" | "gauge" | "histogram", help: str
   return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples].join("\n");
 }
 
-/** A function's duration buckets merged over its shards, as cumulative counts per `le`. */
-function histogram(fn: string, answers: ShardStats[]): string[] {
-  const counts = LE_SECONDS.map(() => 0);
-  let count = 0;
-  let sum = 0;
-  for (const answer of answers)
-    for (const { bucket, n } of answer.durations) {
-      const ms = bucketValue(bucket);
-      count += n;
-      sum += (ms / 1_000) * n;
-      LE_SECONDS.forEach((le, index) => {
-        if (ms <= le * 1_000) counts[index]! += n;
-      });
-    }
-  const name = "stepwise_run_duration_seconds";
-  const fnLabel = `function="${label(fn)}"`;
-  return [
-    ...LE_SECONDS.map((le, index) => `${name}_bucket{${fnLabel},le="${le}"} ${counts[index]}`),
-    `${name}_bucket{${fnLabel},le="+Inf"} ${count}`,
-    `${name}_sum{${fnLabel}} ${sum.toFixed(3)}`,
-    `${name}_count{${fnLabel}} ${count}`,
-  ];
-}
-
-/** A function's step attempt durations merged over its shards, as cumulative counts per `le`. */
-function stepHistogram(fn: string, answers: ShardStats[]): string[] {
-  const buckets = mergeDurations(answers.map((answer) => answer.steps ?? []));
-  const name = "stepwise_step_duration_seconds";
+/**
+ * One function's histogram samples: cumulative counts per bound from each bucket's own count
+ * (`perBucket[bounds.length]`: past every bound), the sum in seconds, and the count.
+ */
+function histogramLines(name: string, fn: string, bounds: readonly number[], perBucket: number[], sum: number) {
   const fnLabel = `function="${label(fn)}"`;
   let running = 0;
-  const cumulative = STEP_LE_SECONDS.map((le, index) => {
-    running += buckets.find((bucket) => bucket.le === index)?.n ?? 0;
+  const cumulative = bounds.map((le, index) => {
+    running += perBucket[index] ?? 0;
     return `${name}_bucket{${fnLabel},le="${le}"} ${running}`;
   });
-  const count = buckets.reduce((total, bucket) => total + bucket.n, 0);
-  const sum = buckets.reduce((total, bucket) => total + bucket.sumMs, 0) / 1_000;
+  const count = running + (perBucket[bounds.length] ?? 0);
   return [
     ...cumulative,
     `${name}_bucket{${fnLabel},le="+Inf"} ${count}`,
     `${name}_sum{${fnLabel}} ${sum.toFixed(3)}`,
     `${name}_count{${fnLabel}} ${count}`,
   ];
+}
+
+/** A function's run durations (the shards' 2% buckets) in the metric's fixed buckets. */
+function runHistogram(fn: string, answers: ShardStats[]): string[] {
+  const perBucket = [...RUN_LE_SECONDS.map(() => 0), 0];
+  let sum = 0;
+  for (const answer of answers)
+    for (const { bucket, n } of answer.durations) {
+      const ms = bucketValue(bucket);
+      perBucket[leOf(ms, RUN_LE_SECONDS)]! += n;
+      sum += (ms / 1_000) * n;
+    }
+  return histogramLines("stepwise_run_duration_seconds", fn, RUN_LE_SECONDS, perBucket, sum);
+}
+
+/** A function's step attempt durations merged over its shards. */
+function stepHistogram(fn: string, answers: ShardStats[]): string[] {
+  const perBucket = [...STEP_LE_SECONDS.map(() => 0), 0];
+  let sumMs = 0;
+  for (const bucket of mergeDurations(answers.map((answer) => answer.steps ?? []))) {
+    perBucket[bucket.le]! += bucket.n;
+    sumMs += bucket.sumMs;
+  }
+  return histogramLines("stepwise_step_duration_seconds", fn, STEP_LE_SECONDS, perBucket, sumMs / 1_000);
 }
 
 /** A function's runs waiting now: queued (for a concurrency slot, a throttle…) and held paused. */
@@ -126,7 +124,7 @@ export async function metricsText(env: Env, now = Date.now()): Promise<string> {
       "stepwise_run_duration_seconds",
       "histogram",
       "Durations of completed runs created in the last 24 hours, creation to end.",
-      [...runs].flatMap(([fn, answers]) => histogram(fn, answers)),
+      [...runs].flatMap(([fn, answers]) => runHistogram(fn, answers)),
     ),
     family(
       "stepwise_step_duration_seconds",
